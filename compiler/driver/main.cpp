@@ -1,0 +1,222 @@
+//===- main.cpp - The nnc command-line driver -----------------------------===//
+//
+// One binary, several subcommands (llvm::cl::SubCommand): `check`,
+// `summary`, `build`, `run`, `repl`. Each stage of the pipeline can be
+// dumped with `--emit=` so that it can be tested on its own. Exit codes:
+// 0 success, 1 errors in the user's program or input, 2 a feature that is
+// not implemented yet.
+//
+//===----------------------------------------------------------------------===//
+#include "ast/AST.h"
+#include "lexer/Lexer.h"
+#include "parser/Parser.h"
+#include "sema/Sema.h"
+#include "summary/Summary.h"
+#include "support/Diagnostics.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace nnc;
+namespace cl = llvm::cl;
+
+#ifndef NNC_VERSION
+#define NNC_VERSION "0.0.0"
+#endif
+
+static cl::OptionCategory nncCat("nnc options");
+static cl::SubCommand checkCmd("check", "Parse and type-check a .nn file "
+                                        "(names, types, symbolic shapes)");
+static cl::SubCommand summaryCmd("summary", "Print a Keras-style model "
+                                            "summary: shapes, params, FLOPs");
+static cl::SubCommand buildCmd("build", "Compile a .nn file (use --emit= to "
+                                        "dump a pipeline stage)");
+static cl::SubCommand runCmd("run", "JIT-compile and run a .nn file's train "
+                                    "or main block");
+static cl::SubCommand replCmd("repl", "Interactive JIT REPL");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
+                                      cl::sub(checkCmd), cl::sub(summaryCmd),
+                                      cl::sub(buildCmd), cl::sub(runCmd),
+                                      cl::cat(nncCat));
+
+enum class Emit { None, Tokens, Ast };
+static cl::opt<Emit> emit(
+    "emit", cl::desc("Stop after a stage and print it"), cl::init(Emit::None),
+    cl::values(clEnumValN(Emit::Tokens, "tokens", "the token stream"),
+               clEnumValN(Emit::Ast, "ast", "the syntax tree")),
+    cl::sub(checkCmd), cl::sub(buildCmd), cl::cat(nncCat));
+
+static cl::opt<std::string> modelName(
+    "model", cl::desc("Model to elaborate (default: the train block's model, "
+                      "else the first model)"),
+    cl::value_desc("name"), cl::sub(checkCmd), cl::sub(summaryCmd),
+    cl::cat(nncCat));
+
+static cl::list<std::string> dimValues(
+    "dim", cl::desc("Value of a symbolic dimension for per-sample figures, "
+                    "e.g. --dim T=64 (B is 1)"),
+    cl::value_desc("NAME=VALUE"), cl::sub(summaryCmd), cl::cat(nncCat));
+
+static cl::opt<unsigned> depth("depth",
+                               cl::desc("Levels of nested layers to list"),
+                               cl::init(1), cl::sub(summaryCmd),
+                               cl::cat(nncCat));
+
+static cl::list<std::string> includeDirs(
+    "I", cl::desc("Add a directory to the module search path"),
+    cl::value_desc("dir"), cl::Prefix, cl::sub(checkCmd), cl::sub(summaryCmd),
+    cl::sub(buildCmd), cl::sub(runCmd), cl::cat(nncCat));
+
+static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
+                                       cl::value_desc("file"),
+                                       cl::sub(buildCmd), cl::cat(nncCat));
+
+static cl::opt<std::string> colorMode(
+    "color", cl::desc("Colour diagnostics: auto, always or never"),
+    cl::init("auto"), cl::sub(checkCmd), cl::sub(summaryCmd), cl::sub(buildCmd),
+    cl::sub(runCmd), cl::cat(nncCat));
+
+static int dumpTokens(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
+  auto buf = llvm::MemoryBuffer::getFile(inputFile);
+  if (!buf) {
+    diags.error("cannot read '" + inputFile + "': " + buf.getError().message());
+    return 1;
+  }
+  llvm::StringRef text = (*buf)->getBuffer();
+  sm.AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
+  Lexer lexer(text, diags);
+  for (Token t = lexer.next();; t = lexer.next()) {
+    auto lc = sm.getLineAndColumn(t.loc());
+    llvm::outs() << lc.first << ":" << lc.second << " "
+                 << tokenKindName(t.kind);
+    if (t.is(TokenKind::Ident) || t.is(TokenKind::Int) ||
+        t.is(TokenKind::Float) || t.is(TokenKind::String))
+      llvm::outs() << " " << t.text;
+    llvm::outs() << (t.atLineStart ? " [line-start]" : "") << "\n";
+    if (t.is(TokenKind::Eof) || diags.tooMany())
+      break;
+  }
+  return diags.hadError() ? 1 : 0;
+}
+
+static int dumpAst(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
+  auto buf = llvm::MemoryBuffer::getFile(inputFile);
+  if (!buf) {
+    diags.error("cannot read '" + inputFile + "': " + buf.getError().message());
+    return 1;
+  }
+  llvm::StringRef text = (*buf)->getBuffer();
+  sm.AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
+  auto m = parseBuffer(text, inputFile, diags);
+  if (diags.hadError())
+    return 1;
+  dumpAST(*m, sm, llvm::outs());
+  return 0;
+}
+
+static bool parseDims(SemaOptions &opts, DiagnosticEngine &diags) {
+  for (const std::string &d : dimValues) {
+    auto [name, value] = llvm::StringRef(d).split('=');
+    int64_t v;
+    if (name.empty() || value.getAsInteger(10, v) || v <= 0) {
+      diags.error("--dim expects NAME=VALUE with a positive integer, got '" +
+                  d + "'");
+      return false;
+    }
+    opts.dimValues.values[name.str()] = v;
+  }
+  return true;
+}
+
+static int runCheck(const char *argv0, llvm::SourceMgr &sm,
+                    DiagnosticEngine &diags, bool summary) {
+  SemaOptions opts;
+  opts.searchPaths.assign(includeDirs.begin(), includeDirs.end());
+  auto defaults = defaultSearchPaths(argv0, (void *)&runCheck);
+  opts.searchPaths.insert(opts.searchPaths.end(), defaults.begin(),
+                          defaults.end());
+  opts.modelName = modelName;
+  if (!parseDims(opts, diags))
+    return 1;
+  auto program = checkFile(inputFile, opts, sm, diags);
+  if (!program)
+    return 1;
+  if (summary) {
+    if (!program->model) {
+      diags.error("'" + inputFile + "' declares no model to summarise");
+      return 1;
+    }
+    SummaryOptions so;
+    so.depth = depth;
+    printSummary(*program, so, llvm::outs());
+    return 0;
+  }
+  llvm::outs() << inputFile << ": ok";
+  if (!program->modelNames.empty()) {
+    llvm::outs() << " (" << program->modelNames.size() << " model"
+                 << (program->modelNames.size() == 1 ? "" : "s") << ", "
+                 << program->trains.size() << " train block"
+                 << (program->trains.size() == 1 ? "" : "s") << ")";
+  }
+  llvm::outs() << "\n";
+  return 0;
+}
+
+static int notYet(llvm::StringRef what) {
+  llvm::WithColor::error(llvm::errs(), "nnc")
+      << what << " is not implemented yet in nnc " << NNC_VERSION
+      << ": this version has the front end only (check, summary, "
+         "--emit=tokens|ast)\n";
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "nnc " << NNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING << ")\n";
+  });
+  cl::HideUnrelatedOptions(nncCat);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "nnc - compiler for the .nn neural-network language\n\n"
+      "  nnc check FILE.nn          type- and shape-check a program\n"
+      "  nnc summary FILE.nn        per-layer shapes, parameters and FLOPs\n"
+      "  nnc build FILE.nn --emit=tokens|ast\n"
+      "  nnc run FILE.nn            (not implemented yet)\n"
+      "  nnc repl                   (not implemented yet)\n");
+
+  llvm::SourceMgr sm;
+  DiagnosticEngine diags(sm);
+  bool colors = colorMode == "always" ||
+                (colorMode == "auto" && llvm::sys::Process::StandardErrHasColors());
+  diags.setShowColors(colors);
+
+  if (replCmd)
+    return notYet("'nnc repl'");
+  bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd;
+  if (!needsFile) {
+    cl::PrintHelpMessage();
+    return 1;
+  }
+  if (inputFile.empty()) {
+    diags.error("no input file; usage: nnc <command> FILE.nn (see nnc --help)");
+    return 1;
+  }
+  if (emit == Emit::Tokens)
+    return dumpTokens(sm, diags);
+  if (emit == Emit::Ast)
+    return dumpAst(sm, diags);
+  if (checkCmd)
+    return runCheck(argv[0], sm, diags, false);
+  if (summaryCmd)
+    return runCheck(argv[0], sm, diags, true);
+  if (runCmd)
+    return notYet("'nnc run' (JIT execution)");
+  return notYet("'nnc build' code generation");
+}

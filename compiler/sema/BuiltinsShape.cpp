@@ -1,0 +1,713 @@
+//===- BuiltinsShape.cpp - Shape, convolution, random and data built-ins --===//
+//
+// The second half of the built-in table (see BuiltinsShape.def): shape
+// manipulation, convolution and pooling arithmetic, random tensors,
+// constructors, and the data-set constructors whose field types sema needs
+// (the loaders themselves live in the runtime).
+//
+//===----------------------------------------------------------------------===//
+#include "sema/Elaborator.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+
+using namespace nnc;
+
+namespace {
+using Args = std::vector<CallArg>;
+
+bool present(const Args &a, size_t k) {
+  return k < a.size() && !a[k].value.isNone();
+}
+
+std::optional<TensorType> tensorOf(Elaborator &el, const CallArg &a,
+                                   const char *fn) {
+  if (a.value.kind == Value::Tensor)
+    return a.value.type;
+  el.error(a.loc, llvm::Twine("'") + fn + "' expects a tensor; got " +
+                      a.value.describe());
+  return std::nullopt;
+}
+
+std::optional<int64_t> intOf(Elaborator &el, const Args &a, size_t k,
+                             int64_t dflt, const char *what) {
+  if (!present(a, k))
+    return dflt;
+  if (a[k].value.kind == Value::Int)
+    return a[k].value.i;
+  el.error(a[k].loc, llvm::Twine(what) + " must be a compile-time integer; "
+                                         "got " + a[k].value.describe());
+  return std::nullopt;
+}
+
+std::optional<int64_t> axisIn(Elaborator &el, const CallArg &a, int64_t v,
+                              int64_t rank) {
+  int64_t ax = v < 0 ? v + rank : v;
+  if (ax >= 0 && ax < rank)
+    return ax;
+  el.error(a.loc, llvm::formatv("axis {0} is out of range for rank {1}", v,
+                                rank));
+  return std::nullopt;
+}
+
+std::optional<std::vector<Dim>> shapeOf(Elaborator &el, const CallArg &a) {
+  if (a.value.kind != Value::List && a.value.kind != Value::Tuple) {
+    el.error(a.loc, "a shape is a list of dimensions such as [B, 10]; got " +
+                        a.value.describe());
+    return std::nullopt;
+  }
+  std::vector<Dim> dims;
+  for (const Value &v : a.value.elems) {
+    if (v.kind == Value::Int && v.i >= -1)
+      dims.push_back(Dim::constant(v.i));
+    else if (v.kind == Value::DimV)
+      dims.push_back(v.dim);
+    else {
+      el.error(a.loc, "a shape may only contain integers and dimensions; "
+                      "got " + v.describe());
+      return std::nullopt;
+    }
+  }
+  return dims;
+}
+
+Result produce(Elaborator &el, const char *op, TensorType t, int64_t flops) {
+  Value v = Value::ofTensor(std::move(t));
+  el.account(op, flops, v);
+  return v;
+}
+
+Result produceElemwise(Elaborator &el, const char *op, TensorType t) {
+  int64_t n = numElements(t, el.dimValues());
+  return produce(el, op, std::move(t), n);
+}
+
+/// Symbols of a product dim, sorted, and its constant factor.
+void factor(const std::vector<Dim> &dims, int64_t &c,
+            std::vector<std::string> &syms) {
+  c = 1;
+  for (const Dim &d : dims) {
+    if (d.isConst()) {
+      c *= d.value;
+      continue;
+    }
+    llvm::SmallVector<llvm::StringRef, 4> parts;
+    llvm::StringRef(d.sym).split(parts, '*');
+    for (llvm::StringRef p : parts) {
+      int64_t k;
+      if (!p.getAsInteger(10, k))
+        c *= k;
+      else
+        syms.push_back(p.str());
+    }
+  }
+  std::sort(syms.begin(), syms.end());
+}
+
+std::optional<Dim> spatial(Elaborator &el, const CallArg &at, const Dim &in,
+                           int64_t k, int64_t s, const Value &pad,
+                           int64_t dil) {
+  int64_t p = 0;
+  if (pad.kind == Value::String) {
+    if (pad.s == "same") {
+      if (!in.isConst())
+        return s == 1 ? std::optional<Dim>(in)
+                      : Dim::symbol("(" + in.sym + "/" + std::to_string(s) + ")");
+      return Dim::constant((in.value + s - 1) / s);
+    }
+    if (pad.s != "valid") {
+      el.error(at.loc, "padding must be \"valid\", \"same\" or an integer; "
+                       "got \"" + pad.s + "\"");
+      return std::nullopt;
+    }
+  } else if (pad.kind == Value::Int) {
+    p = pad.i;
+  } else if (!pad.isNone()) {
+    el.error(at.loc, "padding must be \"valid\", \"same\" or an integer");
+    return std::nullopt;
+  }
+  if (!in.isConst()) {
+    el.error(at.loc, "the spatial size " + in.sym + " must be known at "
+                     "compile time for this window (use padding \"same\" "
+                     "with stride 1, or a fixed size)");
+    return std::nullopt;
+  }
+  int64_t out = (in.value + 2 * p - dil * (k - 1) - 1) / s + 1;
+  if (out <= 0) {
+    el.error(at.loc, llvm::formatv("a window of {0} does not fit an input "
+                                   "of size {1} (padding {2}): the output "
+                                   "would be empty",
+                                   k, in.value, p));
+    return std::nullopt;
+  }
+  return Dim::constant(out);
+}
+
+bool requireImage(Elaborator &el, const CallArg &a, const TensorType &t,
+                  const char *fn) {
+  if (t.rank() == 4 && isFloat(t.dtype))
+    return true;
+  el.error(a.loc, llvm::Twine("'") + fn + "' expects an NHWC image batch "
+                  "f32[B, H, W, C]; got " + t.str() +
+                  (t.rank() == 3 ? " (add a channel axis with "
+                                   "unsqueeze(x, -1)?)"
+                                 : ""));
+  return false;
+}
+
+Result randomOf(Elaborator &el, const char *op, const CallArg &shape) {
+  auto dims = shapeOf(el, shape);
+  if (!dims)
+    return std::nullopt;
+  return produceElemwise(el, op, TensorType{DType::F32, *dims});
+}
+
+std::optional<DType> dtypeOf(Elaborator &el, const Args &a, size_t k) {
+  if (!present(a, k))
+    return DType::F32;
+  if (a[k].value.kind == Value::String)
+    if (auto dt = parseDType(a[k].value.s))
+      return dt;
+  el.error(a[k].loc, "expected an element type (f32, f64, i32, i64, bool)");
+  return std::nullopt;
+}
+
+Result dataset(const char *name,
+               std::vector<std::pair<std::string, TensorType>> fields) {
+  Value v;
+  v.kind = Value::Dataset;
+  v.dataset = std::make_shared<DatasetRT>();
+  v.dataset->name = name;
+  v.dataset->fields = std::move(fields);
+  return v;
+}
+
+TensorType batchOf(DType dt, std::vector<Dim> rest) {
+  rest.insert(rest.begin(), Dim::symbol("B"));
+  return TensorType{dt, rest};
+}
+
+bool stringArg(Elaborator &el, const Args &a, size_t k, const char *what) {
+  if (a[k].value.kind == Value::String)
+    return true;
+  el.error(a[k].loc, llvm::Twine(what) + " must be a string; got " +
+                         a[k].value.describe());
+  return false;
+}
+
+std::optional<int64_t> positive(Elaborator &el, const Args &a, size_t k,
+                                const char *what) {
+  auto v = intOf(el, a, k, 0, what);
+  if (v && *v <= 0) {
+    el.error(a[k].loc, llvm::formatv("{0} must be positive; got {1}", what, *v));
+    return std::nullopt;
+  }
+  return v;
+}
+} // namespace
+
+namespace nnc {
+namespace builtins {
+
+Result matmulOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
+  return el.binaryOp(BinOp::MatMul, a[0].value, a[1].value, loc);
+}
+
+Result transposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto t = tensorOf(el, a[0], "transpose");
+  if (!t)
+    return std::nullopt;
+  TensorType out = *t;
+  if (!present(a, 1)) {
+    if (t->rank() < 2) {
+      el.error(a[0].loc, "transpose needs rank 2 or more; got " + t->str());
+      return std::nullopt;
+    }
+    std::swap(out.dims[t->rank() - 1], out.dims[t->rank() - 2]);
+  } else {
+    const Value &perm = a[1].value;
+    std::vector<bool> seen(t->rank(), false);
+    bool ok = perm.kind == Value::List && perm.elems.size() == t->rank();
+    for (size_t k = 0; ok && k < perm.elems.size(); ++k) {
+      const Value &p = perm.elems[k];
+      ok = p.kind == Value::Int && p.i >= 0 && p.i < int64_t(t->rank()) &&
+           !seen[p.i];
+      if (ok) {
+        seen[p.i] = true;
+        out.dims[k] = t->dims[p.i];
+      }
+    }
+    if (!ok) {
+      el.error(a[1].loc, llvm::formatv("perm must be a permutation of 0..{0}",
+                                       t->rank() - 1));
+      return std::nullopt;
+    }
+  }
+  return produce(el, "transpose", out, 0);
+}
+
+Result reshapeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto t = tensorOf(el, a[0], "reshape");
+  auto dims = t ? shapeOf(el, a[1]) : std::nullopt;
+  if (!dims)
+    return std::nullopt;
+  int64_t inC, outC;
+  std::vector<std::string> inS, outS;
+  factor(t->dims, inC, inS);
+  int infer = -1;
+  std::vector<Dim> known;
+  for (size_t k = 0; k < dims->size(); ++k) {
+    if ((*dims)[k].isConst() && (*dims)[k].value == -1) {
+      if (infer >= 0) {
+        el.error(a[1].loc, "only one dimension of a reshape can be -1");
+        return std::nullopt;
+      }
+      infer = k;
+    } else {
+      known.push_back((*dims)[k]);
+    }
+  }
+  factor(known, outC, outS);
+  if (infer >= 0) {
+    // The inferred dim takes the constant quotient and leftover symbols.
+    std::vector<std::string> left;
+    std::set_difference(inS.begin(), inS.end(), outS.begin(), outS.end(),
+                        std::back_inserter(left));
+    bool covered = std::includes(inS.begin(), inS.end(), outS.begin(), outS.end());
+    if (!covered || outC == 0 || inC % outC != 0) {
+      el.error(a[1].loc, "cannot reshape " + t->str() + " to that shape: the "
+                         "number of elements does not divide");
+      return std::nullopt;
+    }
+    std::vector<Dim> parts{Dim::constant(inC / outC)};
+    for (auto &s : left)
+      parts.push_back(Dim::symbol(s));
+    (*dims)[infer] = dimProduct(parts);
+  } else if (inC != outC || inS != outS) {
+    TensorType want{t->dtype, *dims};
+    el.error(a[1].loc, "cannot reshape " + t->str() + " to " + want.str() +
+                           ": the number of elements differs");
+    return std::nullopt;
+  }
+  return produce(el, "reshape", TensorType{t->dtype, *dims}, 0);
+}
+
+Result flattenOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto t = tensorOf(el, a[0], "flatten");
+  auto start = intOf(el, a, 1, 1, "start");
+  if (!t || !start)
+    return std::nullopt;
+  if (*start < 0 || *start >= int64_t(std::max<unsigned>(t->rank(), 1))) {
+    el.error(a[0].loc, "flatten needs a tensor of rank 2 or more; got " +
+                           t->str());
+    return std::nullopt;
+  }
+  std::vector<Dim> head(t->dims.begin(), t->dims.begin() + *start);
+  std::vector<Dim> tail(t->dims.begin() + *start, t->dims.end());
+  head.push_back(dimProduct(tail));
+  return produce(el, "flatten", TensorType{t->dtype, head}, 0);
+}
+
+Result unsqueezeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto t = tensorOf(el, a[0], "unsqueeze");
+  auto ax = intOf(el, a, 1, 0, "axis");
+  if (!t || !ax)
+    return std::nullopt;
+  auto pos = axisIn(el, a[1], *ax, t->rank() + 1);
+  if (!pos)
+    return std::nullopt;
+  TensorType out = *t;
+  out.dims.insert(out.dims.begin() + *pos, Dim::constant(1));
+  return produce(el, "unsqueeze", out, 0);
+}
+
+Result squeezeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto t = tensorOf(el, a[0], "squeeze");
+  auto ax = intOf(el, a, 1, 0, "axis");
+  if (!t || !ax)
+    return std::nullopt;
+  auto pos = axisIn(el, a[1], *ax, t->rank());
+  if (!pos)
+    return std::nullopt;
+  if (t->dims[*pos] != Dim::constant(1)) {
+    el.error(a[1].loc, "squeeze needs an axis of size 1; axis " +
+                           std::to_string(*pos) + " of " + t->str() +
+                           " has size " + t->dims[*pos].str());
+    return std::nullopt;
+  }
+  TensorType out = *t;
+  out.dims.erase(out.dims.begin() + *pos);
+  return produce(el, "squeeze", out, 0);
+}
+
+static Result joinOp(Elaborator &el, Args &a, bool stack) {
+  const char *name = stack ? "stack" : "concat";
+  const Value &xs = a[0].value;
+  if ((xs.kind != Value::List && xs.kind != Value::Tuple) || xs.elems.empty()) {
+    el.error(a[0].loc, llvm::Twine("'") + name + "' takes a non-empty list "
+                       "of tensors, e.g. " + name + "([a, b], axis: -1)");
+    return std::nullopt;
+  }
+  std::vector<TensorType> ts;
+  for (const Value &v : xs.elems) {
+    if (v.kind != Value::Tensor) {
+      el.error(a[0].loc, llvm::Twine("'") + name + "' takes tensors; got " +
+                             v.describe());
+      return std::nullopt;
+    }
+    ts.push_back(v.type);
+  }
+  auto ax = intOf(el, a, 1, stack ? 0 : -1, "axis");
+  if (!ax)
+    return std::nullopt;
+  auto pos = axisIn(el, present(a, 1) ? a[1] : a[0], *ax,
+                    ts[0].rank() + (stack ? 1 : 0));
+  if (!pos)
+    return std::nullopt;
+  std::vector<Dim> sizes;
+  for (const TensorType &t : ts) {
+    bool same = t.dtype == ts[0].dtype && t.rank() == ts[0].rank();
+    for (unsigned d = 0; same && d < t.rank(); ++d)
+      same = (!stack && d == *pos) || t.dims[d] == ts[0].dims[d];
+    if (!same) {
+      el.error(a[0].loc, llvm::Twine("'") + name + "' needs tensors that "
+                         "agree except on the axis; got " + ts[0].str() +
+                         " and " + t.str());
+      return std::nullopt;
+    }
+    if (!stack)
+      sizes.push_back(t.dims[*pos]);
+  }
+  TensorType out = ts[0];
+  if (stack) {
+    out.dims.insert(out.dims.begin() + *pos, Dim::constant(ts.size()));
+  } else {
+    int64_t c = 0;
+    std::string syms;
+    for (const Dim &d : sizes) {
+      if (d.isConst())
+        c += d.value;
+      else
+        syms += (syms.empty() ? "" : "+") + d.sym;
+    }
+    out.dims[*pos] = syms.empty() ? Dim::constant(c)
+                                  : Dim::symbol(c ? syms + "+" + std::to_string(c)
+                                                  : syms);
+  }
+  return produce(el, name, out, 0);
+}
+
+Result concatOp(Elaborator &el, Args &a, llvm::SMLoc) { return joinOp(el, a, false); }
+Result stackOp(Elaborator &el, Args &a, llvm::SMLoc) { return joinOp(el, a, true); }
+
+Result gatherOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto table = tensorOf(el, a[0], "gather");
+  auto idx = table ? tensorOf(el, a[1], "gather") : std::nullopt;
+  if (!idx)
+    return std::nullopt;
+  if (table->rank() < 1 || isFloat(idx->dtype) || idx->dtype == DType::Bool) {
+    el.error(a[1].loc, "gather takes a table [V, ...] and integer indices; "
+                       "got " + table->str() + " and " + idx->str());
+    return std::nullopt;
+  }
+  TensorType out{table->dtype, idx->dims};
+  out.dims.insert(out.dims.end(), table->dims.begin() + 1, table->dims.end());
+  return produce(el, "gather", out, 0);
+}
+
+Result oneHotOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto idx = tensorOf(el, a[0], "one_hot");
+  if (!idx)
+    return std::nullopt;
+  if (isFloat(idx->dtype)) {
+    el.error(a[0].loc, "one_hot takes integer labels; got " + idx->str());
+    return std::nullopt;
+  }
+  Dim n;
+  if (a[1].value.kind == Value::Int && a[1].value.i > 0)
+    n = Dim::constant(a[1].value.i);
+  else if (a[1].value.kind == Value::DimV)
+    n = a[1].value.dim;
+  else {
+    el.error(a[1].loc, "the number of classes must be a positive integer; "
+                       "got " + a[1].value.describe());
+    return std::nullopt;
+  }
+  TensorType out{DType::F32, idx->dims};
+  out.dims.push_back(n);
+  return produceElemwise(el, "one_hot", out);
+}
+
+Result conv2dOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto x = tensorOf(el, a[0], "conv");
+  auto w = x ? tensorOf(el, a[1], "conv") : std::nullopt;
+  if (!w || !requireImage(el, a[0], *x, "conv"))
+    return std::nullopt;
+  auto s = intOf(el, a, 2, 1, "stride"), dil = intOf(el, a, 4, 1, "dilation"),
+       g = intOf(el, a, 5, 1, "groups");
+  if (!s || !dil || !g)
+    return std::nullopt;
+  if (w->rank() != 4 || !w->dims[0].isConst() || !w->dims[1].isConst()) {
+    el.error(a[1].loc, "conv weights must be [KH, KW, C/groups, F] with a "
+                       "fixed kernel size; got " + w->str());
+    return std::nullopt;
+  }
+  const Dim &c = x->dims[3];
+  Dim perGroup = c.isConst() && *g > 0 && c.value % *g == 0
+                     ? Dim::constant(c.value / *g)
+                     : c;
+  if (w->dims[2] != perGroup || *g <= 0) {
+    el.error(a[1].loc, "conv weights " + w->str() + " do not match " +
+                           std::to_string(*g) + " group(s) of the " +
+                           c.str() + " input channels of " + x->str());
+    return std::nullopt;
+  }
+  Value pad = present(a, 3) ? a[3].value : Value::ofString("valid");
+  auto ho = spatial(el, a[0], x->dims[1], w->dims[0].value, *s, pad, *dil);
+  auto wo = ho ? spatial(el, a[0], x->dims[2], w->dims[1].value, *s, pad, *dil)
+               : std::nullopt;
+  if (!wo)
+    return std::nullopt;
+  TensorType out{x->dtype, {x->dims[0], *ho, *wo, w->dims[3]}};
+  const DimValues &dv = el.dimValues();
+  int64_t macs = numElements(out, dv) * w->dims[0].value * w->dims[1].value *
+                 dv.get(w->dims[2]);
+  return produce(el, "conv", out, 2 * macs);
+}
+
+Result convTransposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto x = tensorOf(el, a[0], "conv_transpose");
+  auto w = x ? tensorOf(el, a[1], "conv_transpose") : std::nullopt;
+  if (!w || !requireImage(el, a[0], *x, "conv_transpose"))
+    return std::nullopt;
+  auto s = intOf(el, a, 2, 1, "stride"), p = intOf(el, a, 3, 0, "padding");
+  if (!s || !p)
+    return std::nullopt;
+  if (w->rank() != 4 || w->dims[2] != x->dims[3] || !w->dims[0].isConst() ||
+      !x->dims[1].isConst() || !x->dims[2].isConst()) {
+    el.error(a[1].loc, "conv_transpose needs weights [KH, KW, C, F] matching "
+                       "the input channels and a fixed input size; got " +
+                           x->str() + " and " + w->str());
+    return std::nullopt;
+  }
+  auto grow = [&](const Dim &in, int64_t k) {
+    return Dim::constant((in.value - 1) * *s - 2 * *p + k);
+  };
+  TensorType out{x->dtype,
+                 {x->dims[0], grow(x->dims[1], w->dims[0].value),
+                  grow(x->dims[2], w->dims[1].value), w->dims[3]}};
+  const DimValues &dv = el.dimValues();
+  int64_t macs = numElements(*x, dv) * w->dims[0].value * w->dims[1].value *
+                 dv.get(w->dims[3]);
+  return produce(el, "conv_transpose", out, 2 * macs);
+}
+
+Result upsampleOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto x = tensorOf(el, a[0], "upsample");
+  auto f = x ? positive(el, a, 1, "the upsampling factor") : std::nullopt;
+  if (!f || !requireImage(el, a[0], *x, "upsample"))
+    return std::nullopt;
+  TensorType out = *x;
+  for (int d = 1; d <= 2; ++d)
+    out.dims[d] = dimProduct({x->dims[d], Dim::constant(*f)});
+  return produce(el, "upsample", out, 0);
+}
+
+static Result poolOp(Elaborator &el, Args &a, const char *name) {
+  auto x = tensorOf(el, a[0], name);
+  auto k = x ? positive(el, a, 1, "the pool size") : std::nullopt;
+  if (!k || !requireImage(el, a[0], *x, name))
+    return std::nullopt;
+  auto s = intOf(el, a, 2, *k, "stride");
+  if (!s)
+    return std::nullopt;
+  Value pad = present(a, 3) ? a[3].value : Value::ofString("valid");
+  auto ho = spatial(el, a[0], x->dims[1], *k, *s, pad, 1);
+  auto wo = ho ? spatial(el, a[0], x->dims[2], *k, *s, pad, 1) : std::nullopt;
+  if (!wo)
+    return std::nullopt;
+  TensorType out{x->dtype, {x->dims[0], *ho, *wo, x->dims[3]}};
+  return produce(el, name, out, numElements(out, el.dimValues()) * *k * *k);
+}
+
+Result maxpoolOp(Elaborator &el, Args &a, llvm::SMLoc) { return poolOp(el, a, "maxpool"); }
+Result avgpoolOp(Elaborator &el, Args &a, llvm::SMLoc) { return poolOp(el, a, "avgpool"); }
+
+Result globalAvgpoolOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto x = tensorOf(el, a[0], "global_avgpool");
+  if (!x || !requireImage(el, a[0], *x, "global_avgpool"))
+    return std::nullopt;
+  return produce(el, "global_avgpool", TensorType{x->dtype, {x->dims[0], x->dims[3]}},
+                 numElements(*x, el.dimValues()));
+}
+
+Result normalOp(Elaborator &el, Args &a, llvm::SMLoc) { return randomOf(el, "normal", a[0]); }
+Result uniformOp(Elaborator &el, Args &a, llvm::SMLoc) { return randomOf(el, "uniform", a[0]); }
+Result gumbelOp(Elaborator &el, Args &a, llvm::SMLoc) { return randomOf(el, "gumbel", a[0]); }
+
+static Result likeOp(Elaborator &el, Args &a, const char *name, bool floatOnly) {
+  auto t = tensorOf(el, a[0], name);
+  if (!t)
+    return std::nullopt;
+  if (floatOnly && !isFloat(t->dtype)) {
+    el.error(a[0].loc, llvm::Twine("'") + name + "' needs a float tensor; got " +
+                           t->str());
+    return std::nullopt;
+  }
+  return produceElemwise(el, name, *t);
+}
+
+Result bernoulliOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "bernoulli", true); }
+Result normalLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "normal_like", true); }
+Result uniformLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "uniform_like", true); }
+Result gumbelLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "gumbel_like", true); }
+Result zerosLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "zeros_like", false); }
+Result onesLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "ones_like", false); }
+
+static Result filled(Elaborator &el, Args &a, const char *name, size_t dtIdx) {
+  auto dims = shapeOf(el, a[0]);
+  auto dt = dims ? dtypeOf(el, a, dtIdx) : std::nullopt;
+  if (!dt)
+    return std::nullopt;
+  return produce(el, name, TensorType{*dt, *dims}, 0);
+}
+
+Result zerosOp(Elaborator &el, Args &a, llvm::SMLoc) { return filled(el, a, "zeros", 1); }
+Result onesOp(Elaborator &el, Args &a, llvm::SMLoc) { return filled(el, a, "ones", 1); }
+Result fullOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  if (!a[1].value.isNumber() && a[1].value.kind != Value::Bool) {
+    el.error(a[1].loc, "the fill value must be a number");
+    return std::nullopt;
+  }
+  return filled(el, a, "full", 2);
+}
+
+Result arangeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  Dim n;
+  if (a[0].value.kind == Value::Int && a[0].value.i > 0)
+    n = Dim::constant(a[0].value.i);
+  else if (a[0].value.kind == Value::DimV)
+    n = a[0].value.dim;
+  else {
+    el.error(a[0].loc, "arange takes a positive size");
+    return std::nullopt;
+  }
+  return produce(el, "arange", TensorType{DType::I64, {n}}, 0);
+}
+
+Result printOp(Elaborator &, Args &, llvm::SMLoc) { return Value::none(); }
+
+static Result imageSet(Elaborator &el, Args &a, const char *name) {
+  if (!stringArg(el, a, 0, "the split")) 
+    return std::nullopt;
+  if (a[0].value.s != "train" && a[0].value.s != "test") {
+    el.error(a[0].loc, llvm::Twine("the split of ") + name +
+                           " is \"train\" or \"test\"; got \"" + a[0].value.s +
+                           "\"");
+    return std::nullopt;
+  }
+  return dataset(name, {{"image", batchOf(DType::F32, {Dim::constant(28), Dim::constant(28)})},
+                        {"label", batchOf(DType::I64, {})}});
+}
+
+Result fashionMnistOp(Elaborator &el, Args &a, llvm::SMLoc) { return imageSet(el, a, "fashion_mnist"); }
+Result mnistOp(Elaborator &el, Args &a, llvm::SMLoc) { return imageSet(el, a, "mnist"); }
+
+Result idxOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto h = stringArg(el, a, 0, "the image file") && stringArg(el, a, 1, "the label file")
+               ? positive(el, a, 2, "height") : std::nullopt;
+  auto w = h ? positive(el, a, 3, "width") : std::nullopt;
+  if (!w)
+    return std::nullopt;
+  return dataset("idx", {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w)})},
+                         {"label", batchOf(DType::I64, {})}});
+}
+
+Result csvOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto f = stringArg(el, a, 0, "the CSV path") ? positive(el, a, 1, "features")
+                                               : std::nullopt;
+  if (!f || (present(a, 2) && !stringArg(el, a, 2, "the label column")))
+    return std::nullopt;
+  std::vector<std::pair<std::string, TensorType>> fields{
+      {"x", batchOf(DType::F32, {Dim::constant(*f)})}};
+  if (present(a, 2))
+    fields.push_back({"label", batchOf(DType::I64, {})});
+  return dataset("csv", fields);
+}
+
+Result npyOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto dims = stringArg(el, a, 0, "the NPY path") ? shapeOf(el, a[1]) : std::nullopt;
+  if (!dims || (present(a, 2) && !stringArg(el, a, 2, "the label file")))
+    return std::nullopt;
+  std::vector<std::pair<std::string, TensorType>> fields{
+      {"x", batchOf(DType::F32, *dims)}};
+  if (present(a, 2))
+    fields.push_back({"label", batchOf(DType::I64, {})});
+  return dataset("npy", fields);
+}
+
+Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto h = stringArg(el, a, 0, "the folder") ? positive(el, a, 1, "height")
+                                             : std::nullopt;
+  auto w = h ? positive(el, a, 2, "width") : std::nullopt;
+  auto c = w ? intOf(el, a, 3, 3, "channels") : std::nullopt;
+  if (!c)
+    return std::nullopt;
+  return dataset("image_folder",
+                 {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w),
+                                                 Dim::constant(*c)})},
+                  {"label", batchOf(DType::I64, {})}});
+}
+
+Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto seq = stringArg(el, a, 0, "the text file") ? positive(el, a, 1, "seq")
+                                                  : std::nullopt;
+  if (!seq || !intOf(el, a, 2, 128, "vocab"))
+    return std::nullopt;
+  return dataset("text_chars", {{"x", batchOf(DType::I64, {Dim::constant(*seq)})},
+                                {"y", batchOf(DType::I64, {Dim::constant(*seq)})}});
+}
+
+Result ratingsOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  if (!stringArg(el, a, 0, "the ratings file"))
+    return std::nullopt;
+  return dataset("ratings", {{"user", batchOf(DType::I64, {})},
+                             {"item", batchOf(DType::I64, {})},
+                             {"rating", batchOf(DType::F32, {})}});
+}
+
+static Result derived(Elaborator &el, const CallArg &d, const char *what) {
+  if (d.value.kind == Value::Dataset)
+    return d.value;
+  el.error(d.loc, llvm::Twine(what) + " takes a data set; got " +
+                      d.value.describe());
+  return std::nullopt;
+}
+
+Result subsetOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  if (!positive(el, a, 1, "the sample count"))
+    return std::nullopt;
+  return derived(el, a[0], "subset");
+}
+
+Result splitOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  for (size_t k = 1; k <= 2; ++k)
+    if (!a[k].value.isNumber() || a[k].value.number() < 0 ||
+        a[k].value.number() > 1) {
+      el.error(a[k].loc, "split bounds are fractions between 0 and 1");
+      return std::nullopt;
+    }
+  if (a[1].value.number() >= a[2].value.number()) {
+    el.error(a[1].loc, "split needs from < to");
+    return std::nullopt;
+  }
+  return derived(el, a[0], "split");
+}
+
+Result augmentOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return derived(el, a[0], "augment");
+}
+
+} // namespace builtins
+} // namespace nnc

@@ -1,0 +1,220 @@
+//===- ElabOps.cpp - Operators on numbers, dimensions and tensors ---------===//
+//
+// Binary operators fold compile-time numbers (hyper-parameter arithmetic),
+// build symbolic dimensions (`T + 1`), and type tensor arithmetic:
+// broadcasting, dtype agreement (a compile-time number adapts to the
+// tensor's dtype), comparisons to bool tensors, and `@` with batch
+// broadcasting.
+//
+//===----------------------------------------------------------------------===//
+#include "sema/Elaborator.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+using namespace nnc;
+
+static Result foldNumbers(Elaborator &el, BinOp op, const Value &l,
+                          const Value &r, llvm::SMLoc loc) {
+  bool ints = l.kind == Value::Int && r.kind == Value::Int;
+  double a = l.number(), b = r.number();
+  switch (op) {
+  case BinOp::Add:
+    return ints ? Value::ofInt(l.i + r.i) : Value::ofFloat(a + b);
+  case BinOp::Sub:
+    return ints ? Value::ofInt(l.i - r.i) : Value::ofFloat(a - b);
+  case BinOp::Mul:
+    return ints ? Value::ofInt(l.i * r.i) : Value::ofFloat(a * b);
+  case BinOp::Div:
+  case BinOp::Mod:
+    if (b == 0) {
+      el.error(loc, "division by zero in a compile-time expression");
+      return std::nullopt;
+    }
+    if (ints)
+      return Value::ofInt(op == BinOp::Div ? l.i / r.i : l.i % r.i);
+    return Value::ofFloat(op == BinOp::Div ? a / b : std::fmod(a, b));
+  case BinOp::Pow:
+    if (ints && r.i >= 0) {
+      int64_t p = 1;
+      for (int64_t k = 0; k < r.i; ++k)
+        p *= l.i;
+      return Value::ofInt(p);
+    }
+    return Value::ofFloat(std::pow(a, b));
+  case BinOp::Eq: return Value::ofBool(a == b);
+  case BinOp::Ne: return Value::ofBool(a != b);
+  case BinOp::Lt: return Value::ofBool(a < b);
+  case BinOp::Le: return Value::ofBool(a <= b);
+  case BinOp::Gt: return Value::ofBool(a > b);
+  case BinOp::Ge: return Value::ofBool(a >= b);
+  default:
+    el.error(loc, "'" + binOpSpelling(op) + "' needs bools, not numbers");
+    return std::nullopt;
+  }
+}
+
+/// `T + 1`, `H * W`: arithmetic involving a symbolic dimension.
+static Result foldDims(Elaborator &el, BinOp op, const Value &l,
+                       const Value &r, llvm::SMLoc loc) {
+  auto str = [](const Value &v) {
+    return v.kind == Value::DimV ? v.dim.sym : std::to_string(v.i);
+  };
+  if (op == BinOp::Eq || op == BinOp::Ne) {
+    bool same = str(l) == str(r);
+    return Value::ofBool(op == BinOp::Eq ? same : !same);
+  }
+  const char *sp = op == BinOp::Add   ? "+"
+                   : op == BinOp::Sub ? "-"
+                   : op == BinOp::Mul ? "*"
+                   : op == BinOp::Div ? "/"
+                                      : nullptr;
+  if (!sp) {
+    el.error(loc, "'" + binOpSpelling(op) + "' is not defined on symbolic "
+                  "dimensions");
+    return std::nullopt;
+  }
+  if (op == BinOp::Mul)
+    return Value::ofDim(Dim::symbol(str(l) + "*" + str(r)));
+  return Value::ofDim(Dim::symbol("(" + str(l) + sp + str(r) + ")"));
+}
+
+static Result matmulType(Elaborator &el, const TensorType &a,
+                         const TensorType &b, llvm::SMLoc loc) {
+  if (a.rank() == 0 || b.rank() == 0) {
+    el.error(loc, "'@' needs tensors of rank 1 or more; got " + a.str() +
+                      " @ " + b.str() + " (use '*' for scalars)");
+    return std::nullopt;
+  }
+  if (a.dtype != b.dtype || !isFloat(a.dtype)) {
+    el.error(loc, "'@' needs two float tensors of the same type; got " +
+                      a.str() + " @ " + b.str());
+    return std::nullopt;
+  }
+  std::vector<Dim> ad = a.dims, bd = b.dims;
+  bool vecA = ad.size() == 1, vecB = bd.size() == 1;
+  if (vecA)
+    ad.insert(ad.begin(), Dim::constant(1));
+  if (vecB)
+    bd.push_back(Dim::constant(1));
+  const Dim &k1 = ad.back(), &k2 = bd[bd.size() - 2];
+  if (k1 != k2) {
+    el.error(loc, "'@' needs matching inner dimensions: " + a.str() + " @ " +
+                      b.str() + " (" + k1.str() + " vs " + k2.str() + ")" +
+                      (a.rank() > 2 && b.rank() == 2 ? " (flatten first?)"
+                                                     : ""));
+    return std::nullopt;
+  }
+  std::vector<Dim> batchA(ad.begin(), ad.end() - 2),
+      batchB(bd.begin(), bd.end() - 2);
+  int bad = 0;
+  auto batch = broadcastShapes(batchA, batchB, &bad);
+  if (!batch) {
+    el.error(loc, "'@' batch dimensions do not broadcast: " + a.str() +
+                      " @ " + b.str());
+    return std::nullopt;
+  }
+  TensorType out{a.dtype, *batch};
+  if (!vecA)
+    out.dims.push_back(ad[ad.size() - 2]);
+  if (!vecB)
+    out.dims.push_back(bd.back());
+  Value v = Value::ofTensor(out);
+  const DimValues &dv = el.dimValues();
+  el.account("matmul", 2 * numElements(out, dv) * dv.get(k1), v);
+  return v;
+}
+
+Result Elaborator::binaryOp(BinOp op, const Value &l, const Value &r,
+                            llvm::SMLoc loc) {
+  if (l.isNumber() && r.isNumber())
+    return foldNumbers(*this, op, l, r, loc);
+  bool dimL = l.kind == Value::DimV || l.kind == Value::Int;
+  bool dimR = r.kind == Value::DimV || r.kind == Value::Int;
+  if (dimL && dimR)
+    return foldDims(*this, op, l, r, loc);
+  if (l.kind == Value::Bool && r.kind == Value::Bool) {
+    switch (op) {
+    case BinOp::And: return Value::ofBool(l.b && r.b);
+    case BinOp::Or: return Value::ofBool(l.b || r.b);
+    case BinOp::Eq: return Value::ofBool(l.b == r.b);
+    case BinOp::Ne: return Value::ofBool(l.b != r.b);
+    default: break;
+    }
+  }
+  if (l.kind == Value::String && r.kind == Value::String &&
+      (op == BinOp::Eq || op == BinOp::Ne))
+    return Value::ofBool((l.s == r.s) == (op == BinOp::Eq));
+  if (l.kind == Value::String && r.kind == Value::String && op == BinOp::Add)
+    return Value::ofString(l.s + r.s);
+
+  static const char *names[] = {"add", "sub", "mul", "div", "mod", "matmul",
+                                "pow", "eq",  "ne",  "lt",  "le",  "gt",
+                                "ge",  "and", "or"};
+  return tensorBinary(*this, names[static_cast<int>(op)], op, l, r, loc);
+}
+
+Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
+                         const Value &l, const Value &r, llvm::SMLoc loc) {
+  // Compile-time numbers and dimensions act as scalars of the other
+  // operand's dtype.
+  auto asTensor = [](const Value &v, const Value &other) -> std::optional<TensorType> {
+    if (v.kind == Value::Tensor)
+      return v.type;
+    if (v.isNumber() || v.kind == Value::DimV || v.kind == Value::Bool) {
+      DType dt = other.kind == Value::Tensor ? other.type.dtype : DType::F32;
+      if (v.kind == Value::Float && !isFloat(dt))
+        return std::nullopt;
+      return TensorType{dt, {}};
+    }
+    return std::nullopt;
+  };
+  auto lt = asTensor(l, r), rt = asTensor(r, l);
+  if (!lt || !rt || (l.kind != Value::Tensor && r.kind != Value::Tensor)) {
+    el.error(loc, "'" + binOpSpelling(op) + "' cannot combine " + l.describe() +
+                   " and " + r.describe());
+    return std::nullopt;
+  }
+  if (op == BinOp::MatMul)
+    return matmulType(el, *lt, *rt, loc);
+  DType dt = lt->dtype;
+  if (lt->dtype != rt->dtype) {
+    // A runtime integer scalar (a loop counter) promotes to float.
+    if (lt->isScalar() && !isFloat(lt->dtype) && isFloat(rt->dtype))
+      dt = rt->dtype;
+    else if (rt->isScalar() && !isFloat(rt->dtype) && isFloat(lt->dtype))
+      dt = lt->dtype;
+    else {
+      el.error(loc, "'" + binOpSpelling(op) + "' needs operands of the same "
+                     "element type; got " + lt->str() + " and " + rt->str() +
+                     " (use cast(x, " + dtypeName(lt->dtype).str() + ")?)");
+      return std::nullopt;
+    }
+  }
+  int bad = 0;
+  auto shape = broadcastShapes(lt->dims, rt->dims, &bad);
+  if (!shape) {
+    const Dim &a = lt->dims[lt->rank() - 1 - bad];
+    const Dim &b = rt->dims[rt->rank() - 1 - bad];
+    el.error(loc, "cannot broadcast " + lt->str() + " and " + rt->str() +
+                   " in '" + binOpSpelling(op) + "': " + a.str() + " vs " +
+                   b.str());
+    return std::nullopt;
+  }
+  bool logical = op == BinOp::And || op == BinOp::Or;
+  bool compare = op >= BinOp::Eq && op <= BinOp::Ge;
+  if (logical && dt != DType::Bool) {
+    el.error(loc, "'" + binOpSpelling(op) + "' needs bool tensors");
+    return std::nullopt;
+  }
+  if (!logical && !compare && dt == DType::Bool) {
+    el.error(loc, "arithmetic '" + binOpSpelling(op) + "' is not defined on "
+                   "bool tensors (use cast(x, f32)?)");
+    return std::nullopt;
+  }
+  TensorType out{compare ? DType::Bool : dt, *shape};
+  Value v = Value::ofTensor(out);
+  el.account(name, numElements(out, el.dimValues()), v);
+  return v;
+}

@@ -1,0 +1,225 @@
+//===- Elaborator.h - Compile-time evaluation of .nn (internal) -*- C++ -*-===//
+//
+// Sema is an abstract interpreter: it "runs" a model on types instead of
+// data. Hyper-parameters are real compile-time numbers; tensors are just
+// their types (dtype + symbolic shape). Running a layer call binds the
+// layer's declared input types against the actual ones, creates its
+// parameters, and runs its body. This header is private to compiler/sema.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_SEMA_ELABORATOR_H
+#define NNC_SEMA_ELABORATOR_H
+
+#include "ast/AST.h"
+#include "sema/Sema.h"
+#include "support/Diagnostics.h"
+
+#include <functional>
+#include <map>
+
+namespace nnc {
+
+struct BuiltinDef;
+struct InstanceRT;
+
+/// A data set: named fields with their per-batch types.
+struct DatasetRT {
+  std::string name;
+  std::vector<std::pair<std::string, TensorType>> fields;
+};
+
+/// A compile-time value.
+struct Value {
+  enum Kind {
+    None, Int, Float, Bool, String, DimV, Tensor, Tuple, List, Callable,
+    Instance, Builtin, Dataset, Optimizer
+  };
+  Kind kind = None;
+  int64_t i = 0;
+  double f = 0;
+  bool b = false;
+  std::string s;
+  Dim dim;
+  TensorType type;
+  std::vector<Value> elems;
+  const CallableDecl *decl = nullptr;
+  std::shared_ptr<InstanceRT> inst;
+  const BuiltinDef *builtin = nullptr;
+  std::shared_ptr<DatasetRT> dataset;
+
+  static Value none() { return {}; }
+  static Value ofInt(int64_t v) { Value x; x.kind = Int; x.i = v; return x; }
+  static Value ofFloat(double v) { Value x; x.kind = Float; x.f = v; return x; }
+  static Value ofBool(bool v) { Value x; x.kind = Bool; x.b = v; return x; }
+  static Value ofString(std::string v) {
+    Value x; x.kind = String; x.s = std::move(v); return x;
+  }
+  static Value ofTensor(TensorType t) {
+    Value x; x.kind = Tensor; x.type = std::move(t); return x;
+  }
+  static Value ofDim(const Dim &d) {
+    if (d.isConst())
+      return ofInt(d.value);
+    Value x; x.kind = DimV; x.dim = d; return x;
+  }
+  bool isNone() const { return kind == None; }
+  bool isNumber() const { return kind == Int || kind == Float; }
+  double number() const { return kind == Int ? double(i) : f; }
+  /// Description for diagnostics: `f32[B, 10]`, `int 3`, `layer dense`.
+  std::string describe() const;
+};
+
+/// A lexical scope.
+struct Env {
+  Env *parent = nullptr;
+  std::map<std::string, Value> vars;
+  explicit Env(Env *parent = nullptr) : parent(parent) {}
+  Value *lookup(const std::string &name);
+  void collectNames(std::vector<llvm::StringRef> &out) const;
+};
+
+/// A live layer/model instance during elaboration.
+struct InstanceRT {
+  const CallableDecl *decl = nullptr;
+  std::map<std::string, Value> hparams;
+  InstanceInfo *info = nullptr;
+  std::map<std::string, Value> params; ///< param/state values by name
+  std::map<std::string, unsigned> childCounters;
+  std::vector<std::string> outputNames;
+  bool applied = false;
+};
+
+/// One argument after evaluation.
+struct CallArg {
+  std::string name; ///< "" if positional
+  Value value;
+  llvm::SMLoc loc;
+};
+
+/// Thrown-free error signalling: elaboration functions return
+/// std::optional<Value>; nullopt means "an error was reported".
+using Result = std::optional<Value>;
+
+class Elaborator;
+using BuiltinFn = Result (*)(Elaborator &, std::vector<CallArg> &, llvm::SMLoc);
+
+/// A built-in function: name, parameter names (for named arguments and
+/// defaults) and its shape rule.
+struct BuiltinDef {
+  const char *name;
+  std::vector<const char *> params; ///< trailing '?' = optional
+  BuiltinFn fn;
+  const char *summary; ///< one line for docs and hints
+  bool isOp = true;    ///< counts as a row / FLOPs (false for data sets)
+};
+
+const BuiltinDef *lookupBuiltin(llvm::StringRef name);
+void builtinNames(std::vector<llvm::StringRef> &out);
+bool isInitializerName(llvm::StringRef name);
+void initializerNames(std::vector<llvm::StringRef> &out);
+
+/// Element-wise op `name` on two tensors (or a tensor and a number) with
+/// broadcasting; `op` selects the dtype rule (comparisons give bool).
+Result tensorBinary(Elaborator &el, const char *name, BinOp op,
+                    const Value &l, const Value &r, llvm::SMLoc loc);
+
+class Elaborator {
+public:
+  Elaborator(DiagnosticEngine &diags, const SemaOptions &opts,
+             Program &program)
+      : diags(diags), opts(opts), program(program) {}
+
+  /// Registers the declarations of a module (and, for the main file,
+  /// remembers them for "which model" questions).
+  void addModule(const Module &m, bool isMain);
+  /// Evaluates top-level constants of all modules.
+  bool evalConsts(const Module &m);
+
+  /// Instantiates and runs a model with fresh inputs from its declared
+  /// types; fills program.model.
+  bool elaborateModel(const CallableDecl &model);
+  /// Checks a `train` block.
+  bool checkTrain(const TrainDecl &train);
+  /// Checks the `main` block.
+  bool checkMain(const Block &block);
+  /// Checks a layer/fn/optimizer declaration on its own: signature types
+  /// and defaults (bodies are checked when called).
+  bool checkDecl(const CallableDecl &decl);
+
+  // Used by builtins.
+  DiagnosticEngine &diags;
+  const SemaOptions &opts;
+  Program &program;
+  void error(llvm::SMLoc loc, const llvm::Twine &msg) { diags.error(loc, msg); }
+  /// Records `flops` and the produced value in the current instance.
+  void account(const char *op, int64_t flops, const Value &out);
+  const DimValues &dimValues() const { return program.dimValues; }
+  bool inTrainStep = false;
+
+  // Expressions and statements (ElabExpr.cpp / Elaborator.cpp).
+  Result eval(const Expr *e, Env &env);
+  Result evalBlock(const Block &b, Env &env, bool wantValue);
+  Result apply(const Value &callee, std::vector<CallArg> &args,
+               llvm::SMLoc loc, const Expr *calleeExpr);
+  std::optional<TensorType> resolveType(const TypeExpr &t, Env &env,
+                                        bool bindFresh);
+  bool matchType(const TypeExpr &t, const Value &actual, Env &env,
+                 llvm::SMLoc loc, const llvm::Twine &what);
+  Result binaryOp(BinOp op, const Value &l, const Value &r, llvm::SMLoc loc);
+  std::optional<int64_t> evalInt(const Expr *e, Env &env, llvm::StringRef what);
+
+  Env globals;
+  void setStdHint(const std::string &name, const UseDecl *use) {
+    stdHints[name] = use;
+  }
+
+private:
+  Result evalStmt(const Stmt *s, Env &env, bool &produced);
+  Result evalCall(const CallExpr *c, Env &env);
+  Result evalPipe(const PipeExpr *p, Env &env);
+  Result evalIndex(const IndexExpr *ix, Env &env);
+  Result evalMember(const MemberExpr *m, Env &env);
+  Result evalScan(const ScanExpr *s, Env &env);
+  Result evalGrad(const CallExpr *c, Env &env);
+  bool evalArgs(const std::vector<Arg> &args, Env &env,
+                std::vector<CallArg> &out);
+  Result instantiate(const CallableDecl &decl, std::vector<CallArg> &args,
+                     llvm::SMLoc loc, const std::string &name);
+  Result applyInstance(const std::shared_ptr<InstanceRT> &inst,
+                       std::vector<CallArg> &args, llvm::SMLoc loc);
+  Result runModelBody(InstanceRT &inst, Env &env, std::vector<CallArg> *args,
+                      llvm::SMLoc loc);
+  bool declareVar(const VarDeclStmt *v, Env &env);
+  bool checkInitializer(const Expr *init, Env &env);
+  Result unknownName(const std::string &name, llvm::SMRange range, Env &env);
+  bool bindHParams(const CallableDecl &decl, std::vector<CallArg> &args,
+                   llvm::SMLoc loc, std::map<std::string, Value> &out);
+  Result checkOptimizerCall(const Expr *e, Env &env);
+
+  using Snapshot = std::map<std::string, std::string>;
+  Snapshot snapshot(Env &env);
+  bool checkCarried(const Snapshot &before, Env &env, llvm::SMLoc loc,
+                    llvm::StringRef what);
+  Result applyStage(const Value &input, const Expr *stage, Env &env);
+
+  std::vector<InstanceRT *> ctx; ///< instance stack
+  std::optional<Value> *yieldSlot = nullptr;
+  std::vector<std::pair<std::string, Value>> *outputSlot = nullptr;
+  std::vector<std::unique_ptr<InstanceInfo>> scratchRoots;
+  std::vector<int64_t> scale{1}; ///< loop trip-count multipliers
+  std::map<std::string, const UseDecl *> stdHints;
+  std::vector<const CallableDecl *> mainModels;
+  unsigned callDepth = 0;
+  friend struct ScopedInstance;
+};
+
+/// Pushes an instance on the elaborator's stack for a scope.
+struct ScopedInstance {
+  Elaborator &e;
+  ScopedInstance(Elaborator &e, InstanceRT *inst) : e(e) { e.ctx.push_back(inst); }
+  ~ScopedInstance() { e.ctx.pop_back(); }
+};
+
+} // namespace nnc
+
+#endif // NNC_SEMA_ELABORATOR_H

@@ -1,0 +1,91 @@
+//===- Sema.h - Name resolution, types and shapes for .nn -------*- C++ -*-===//
+//
+// Sema loads a file with everything it `use`s, then elaborates it: every
+// model is instantiated with its hyper-parameters evaluated at compile time,
+// every layer call is checked against the layer's declared input types
+// (binding and unifying symbolic dimensions), and shapes are inferred
+// through every layer and built-in. The result is an instance tree with
+// parameters, output shapes, FLOPs and activation sizes, which
+// `nnc summary` prints and later stages lower.
+//
+// Only plain C++ and LLVM Support types appear here; no MLIR header.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_SEMA_SEMA_H
+#define NNC_SEMA_SEMA_H
+
+#include "sema/Types.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class SourceMgr;
+}
+
+namespace nnc {
+
+class DiagnosticEngine;
+struct Module;
+
+/// A trainable parameter or non-trainable state of one layer instance.
+struct ParamInfo {
+  std::string name;    ///< short name (`w`)
+  TensorType type;
+  bool trainable = true;
+  std::string init;    ///< initializer name (`glorot_uniform`)
+};
+
+/// One instantiated layer or model, or (at the top level of a model) one
+/// built-in op, as a row of the summary.
+struct InstanceInfo {
+  std::string name;     ///< instance path element (`dense_1`)
+  std::string kind;     ///< layer / model / built-in name (`dense`)
+  bool isBuiltin = false;
+  std::vector<TensorType> outputs; ///< result types of the last call
+  std::vector<ParamInfo> params;   ///< own params and state
+  std::vector<std::unique_ptr<InstanceInfo>> children;
+  int64_t flops = 0;           ///< forward FLOPs per sample, children incl.
+  int64_t activationBytes = 0; ///< bytes of values produced per sample
+  unsigned calls = 0;          ///< times applied (shared weights > 1)
+
+  int64_t paramCount(bool trainable) const;
+};
+
+/// What a `train` block resolved to.
+struct TrainInfo {
+  std::string modelName;
+  std::string optimizer;            ///< first optimizer's name
+  unsigned optimizerStateSlots = 0; ///< `state` tensors per parameter
+  int64_t batch = 0, epochs = 0;
+};
+
+/// The elaborated program.
+struct Program {
+  std::unique_ptr<InstanceInfo> model; ///< the model `summary` describes
+  std::vector<TrainInfo> trains;
+  std::vector<std::string> modelNames; ///< models of the main file
+  DimValues dimValues;                 ///< values used for per-sample counts
+};
+
+struct SemaOptions {
+  std::vector<std::string> searchPaths; ///< stdlib roots, NNC_PATH entries
+  std::string modelName;                ///< model to elaborate ("" = auto)
+  DimValues dimValues;                  ///< `--dim T=64`; batch dims = 1
+};
+
+/// Loads `path` (and its `use`s), checks it and returns the program. On
+/// user errors the diagnostics are printed and nullptr returned.
+std::unique_ptr<Program> checkFile(llvm::StringRef path,
+                                   const SemaOptions &opts,
+                                   llvm::SourceMgr &srcMgr,
+                                   DiagnosticEngine &diags);
+
+/// Where the standard library is found next to a binary at `argv0`.
+std::vector<std::string> defaultSearchPaths(const char *argv0,
+                                            void *mainAddr);
+
+} // namespace nnc
+
+#endif // NNC_SEMA_SEMA_H

@@ -1,0 +1,373 @@
+//===- TrainCheck.cpp - Checking train blocks, optimizers and main --------===//
+//
+// A train block binds a model's inputs to data-set fields (by name, else in
+// order), runs the model on the data set's types, and checks every clause:
+// the loss is a float scalar, the optimizer's update rule type-checks for a
+// parameter, metrics and schedules exist, and numbers are in range.
+//
+//===----------------------------------------------------------------------===//
+#include "sema/Elaborator.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace nnc;
+
+namespace {
+const char *const kClauses[] = {
+    "batch",    "epochs",   "shuffle",  "seed",       "loss",
+    "optimizer", "metrics", "validate", "checkpoint", "schedule",
+    "clip_norm", "early_stop", "log_every"};
+const char *const kMetrics[] = {"accuracy", "top_k", "auc", "iou", "mse",
+                                "mae", "precision", "recall"};
+const char *const kSchedules[] = {"constant", "step", "exponential", "cosine",
+                                  "warmup", "linear"};
+
+llvm::StringRef nearest(llvm::StringRef name, llvm::ArrayRef<const char *> list) {
+  std::vector<llvm::StringRef> names(list.begin(), list.end());
+  return closestMatch(name, names);
+}
+
+std::string didYouMean(llvm::StringRef near) {
+  return near.empty() ? std::string() : "; did you mean '" + near.str() + "'?";
+}
+
+/// A scratch root instance for elaborations whose tree is not kept.
+struct ScratchRoot {
+  InstanceInfo info;
+  InstanceRT rt;
+  ScratchRoot(const char *name) {
+    info.name = info.kind = name;
+    rt.info = &info;
+  }
+};
+} // namespace
+
+Result Elaborator::checkOptimizerCall(const Expr *e, Env &env) {
+  const Expr *calleeExpr = e;
+  std::vector<CallArg> args;
+  if (auto *c = llvm::dyn_cast<CallExpr>(e)) {
+    calleeExpr = c->callee.get();
+    if (!evalArgs(c->args, env, args))
+      return std::nullopt;
+  }
+  Result callee = eval(calleeExpr, env);
+  if (!callee)
+    return std::nullopt;
+  if (callee->kind != Value::Callable ||
+      callee->decl->kind != CallableDecl::Optimizer) {
+    error(e->getLoc(), "expected an optimizer such as adam(lr: 1e-3) (from "
+                       "'use std.optim'); got " + callee->describe());
+    return std::nullopt;
+  }
+  const CallableDecl &decl = *callee->decl;
+  std::map<std::string, Value> hparams;
+  if (!bindHParams(decl, args, e->getLoc(), hparams))
+    return std::nullopt;
+  for (auto &kv : hparams)
+    if (kv.second.isNumber() && kv.second.number() < 0) {
+      error(e->getLoc(), "optimizer hyper-parameter '" + kv.first +
+                             "' must not be negative");
+      return std::nullopt;
+    }
+  if (decl.inputs.size() != 3) {
+    error(decl.name.loc(), "an optimizer takes (p, g, t): the parameter, its "
+                           "gradient and the step number");
+    return std::nullopt;
+  }
+  // Type-check the update rule for a generic parameter.
+  Env body(&globals);
+  for (auto &kv : hparams)
+    body.vars[kv.first] = kv.second;
+  TensorType p{DType::F32, {Dim::symbol("P")}};
+  body.vars[decl.inputs[0].name.name] = Value::ofTensor(p);
+  body.vars[decl.inputs[1].name.name] = Value::ofTensor(p);
+  body.vars[decl.inputs[2].name.name] = Value::ofTensor(TensorType{DType::F32, {}});
+  InstanceRT inst;
+  InstanceInfo info;
+  info.name = decl.name.name;
+  inst.decl = &decl;
+  inst.info = &info;
+  ScopedInstance scope(*this, &inst);
+  // The generic parameter size P is not a dimension of the model: keep it
+  // out of the "taken as 1" note of the summary.
+  auto assumed = program.dimValues.assumed;
+  Result out = evalBlock(decl.body, body, true);
+  program.dimValues.assumed = assumed;
+  if (!out)
+    return std::nullopt;
+  if (out->kind != Value::Tensor || out->type != p) {
+    error(decl.range.End, "the update rule of '" + decl.name.name +
+                              "' must end with the new parameter value (" +
+                              p.str() + "); got " + out->describe());
+    return std::nullopt;
+  }
+  Value v;
+  v.kind = Value::Optimizer;
+  v.s = decl.name.name;
+  v.i = info.params.size(); // state slots per parameter
+  return v;
+}
+
+bool Elaborator::checkTrain(const TrainDecl &t) {
+  ScratchRoot root("train");
+  ScopedInstance scope(*this, &root.rt);
+  Env env(&globals);
+  TrainInfo ti;
+  Result ds = eval(t.dataset.get(), env);
+  if (!ds)
+    return false;
+  if (ds->kind != Value::Dataset) {
+    error(t.dataset->getLoc(), "train needs a data set after 'on', such as "
+                               "fashion_mnist(\"train\"); got " + ds->describe());
+    return false;
+  }
+  for (auto &f : ds->dataset->fields)
+    env.vars[f.first] = Value::ofTensor(f.second);
+  for (const StmtPtr &s : t.setup) {
+    bool produced;
+    if (!evalStmt(s.get(), env, produced))
+      return false;
+  }
+  if (t.model) {
+    Result m = eval(t.model.get(), env);
+    if (!m)
+      return false;
+    if (m->kind == Value::Callable && m->decl->kind == CallableDecl::Model) {
+      std::vector<CallArg> none;
+      m = instantiate(*m->decl, none, t.model->getLoc(), "");
+      if (!m)
+        return false;
+    }
+    if (m->kind != Value::Instance ||
+        m->inst->decl->kind != CallableDecl::Model) {
+      error(t.model->getLoc(), "train expects a model; got " + m->describe());
+      return false;
+    }
+    ti.modelName = m->inst->decl->name.name;
+    // Bind inputs to fields: by name first, then the unused ones in order.
+    std::vector<CallArg> args;
+    std::vector<bool> used(ds->dataset->fields.size(), false);
+    for (const StmtPtr &s : m->inst->decl->body) {
+      auto *in = llvm::dyn_cast<InputStmt>(s.get());
+      if (!in)
+        continue;
+      size_t pick = used.size();
+      for (size_t k = 0; k < used.size(); ++k)
+        if (!used[k] && ds->dataset->fields[k].first == in->name.name)
+          pick = k;
+      for (size_t k = 0; k < used.size() && pick == used.size(); ++k)
+        if (!used[k])
+          pick = k;
+      if (pick == used.size()) {
+        error(t.model->getLoc(), "data set '" + ds->dataset->name +
+                                     "' has no field left for model input '" +
+                                     in->name.name + "'");
+        return false;
+      }
+      used[pick] = true;
+      args.push_back({"", Value::ofTensor(ds->dataset->fields[pick].second),
+                      t.model->getLoc()});
+    }
+    Result out = apply(*m, args, t.model->getLoc(), t.model.get());
+    if (!out)
+      return false;
+    const auto &names = m->inst->outputNames;
+    if (names.size() == 1)
+      env.vars[names[0]] = *out;
+    else
+      for (size_t k = 0; k < names.size(); ++k)
+        env.vars[names[k]] = out->elems[k];
+    env.vars[m->inst->info->name] = *m;
+  }
+
+  bool ok = true, sawLoss = false, sawOpt = false;
+  for (const TrainClause &c : t.clauses) {
+    llvm::StringRef kw = c.keyword.name;
+    auto single = [&]() -> const Expr * {
+      if (c.values.size() == 1)
+        return c.values[0].get();
+      error(c.keyword.loc(), "'" + kw + "' takes one value");
+      return nullptr;
+    };
+    auto positiveInt = [&](int64_t &out) {
+      const Expr *e = single();
+      if (!e)
+        return false;
+      auto v = evalInt(e, env, "'" + kw.str() + "'");
+      if (!v)
+        return false;
+      if (*v <= 0) {
+        error(e->getLoc(), "'" + kw + "' must be positive; got " +
+                               std::to_string(*v));
+        return false;
+      }
+      out = *v;
+      return true;
+    };
+    int64_t scratch = 0;
+    if (kw == "batch") {
+      ok &= positiveInt(ti.batch);
+    } else if (kw == "epochs") {
+      ok &= positiveInt(ti.epochs);
+    } else if (kw == "early_stop" || kw == "log_every") {
+      ok &= positiveInt(scratch);
+    } else if (kw == "seed") {
+      if (const Expr *e = single())
+        ok &= evalInt(e, env, "'seed'").has_value();
+      else
+        ok = false;
+    } else if (kw == "shuffle") {
+      if (!c.values.empty()) {
+        Result v = eval(c.values[0].get(), env);
+        if (!v || v->kind != Value::Bool) {
+          if (v)
+            error(c.values[0]->getLoc(), "'shuffle' takes no value or a bool");
+          ok = false;
+        }
+      }
+    } else if (kw == "loss") {
+      const Expr *e = single();
+      Result v = e ? eval(e, env) : std::nullopt;
+      if (v && (v->kind != Value::Tensor || !v->type.isScalar() ||
+                !isFloat(v->type.dtype))) {
+        error(e->getLoc(), "the loss must be a float scalar; got " +
+                               v->describe() +
+                               (v->kind == Value::Tensor ? " (take the mean?)"
+                                                         : ""));
+        v.reset();
+      }
+      ok &= v.has_value();
+      sawLoss = true;
+    } else if (kw == "optimizer") {
+      const Expr *e = single();
+      Result v = e ? checkOptimizerCall(e, env) : std::nullopt;
+      if (v && c.over) {
+        Result g = eval(c.over.get(), env);
+        if (g && g->kind != Value::Instance) {
+          error(c.over->getLoc(), "'over' takes a layer or model instance "
+                                  "(its parameters); got " + g->describe());
+          g.reset();
+        }
+        if (!g)
+          v.reset();
+      }
+      if (v) {
+        if (!sawOpt) {
+          ti.optimizer = v->s;
+          ti.optimizerStateSlots = v->i;
+        }
+        if (c.binding)
+          env.vars[c.binding->name] = *v;
+      }
+      ok &= v.has_value();
+      sawOpt = true;
+    } else if (kw == "metrics") {
+      for (const ExprPtr &m : c.values) {
+        const Expr *callee = m.get();
+        if (auto *call = llvm::dyn_cast<CallExpr>(callee))
+          callee = call->callee.get();
+        auto *n = llvm::dyn_cast<NameExpr>(callee);
+        if (!n || !llvm::is_contained(kMetrics, llvm::StringRef(n->name))) {
+          error(m->getLoc(), "unknown metric" +
+                                 (n ? " '" + n->name + "'" +
+                                          didYouMean(nearest(n->name, kMetrics))
+                                    : std::string()) +
+                                 " (known: accuracy, top_k(k), auc, iou, mse, "
+                                 "mae, precision, recall)");
+          ok = false;
+        }
+      }
+    } else if (kw == "validate") {
+      if (!c.on) {
+        error(c.keyword.loc(), "write 'validate on DATA [every N]'");
+        ok = false;
+        continue;
+      }
+      Result v = eval(c.on.get(), env);
+      if (v && v->kind != Value::Dataset) {
+        error(c.on->getLoc(), "'validate on' takes a data set; got " +
+                                  v->describe());
+        v.reset();
+      }
+      if (v && v->dataset->fields != ds->dataset->fields) {
+        error(c.on->getLoc(), "the validation data set has other fields than "
+                              "the training data set");
+        v.reset();
+      }
+      if (v && !c.values.empty())
+        v = positiveInt(scratch) ? v : std::nullopt;
+      ok &= v.has_value();
+    } else if (kw == "checkpoint") {
+      const Expr *e = c.values.empty() ? nullptr : c.values[0].get();
+      Result v = e ? eval(e, env) : std::nullopt;
+      if (e && v && v->kind != Value::String) {
+        error(e->getLoc(), "'checkpoint' takes a file name string");
+        v.reset();
+      } else if (!e) {
+        error(c.keyword.loc(), "'checkpoint' takes a file name string");
+      }
+      ok &= v.has_value();
+    } else if (kw == "schedule") {
+      const Expr *e = single();
+      auto *call = e ? llvm::dyn_cast<CallExpr>(e) : nullptr;
+      auto *n = call ? llvm::dyn_cast<NameExpr>(call->callee.get())
+                     : llvm::dyn_cast_or_null<NameExpr>(e);
+      if (!n || !llvm::is_contained(kSchedules, llvm::StringRef(n->name))) {
+        error(e ? e->getLoc() : c.keyword.loc(),
+              "unknown schedule" +
+                  (n ? " '" + n->name + "'" + didYouMean(nearest(n->name, kSchedules))
+                     : std::string()) +
+                  " (known: constant, step, exponential, cosine, warmup, "
+                  "linear)");
+        ok = false;
+        continue;
+      }
+      if (call)
+        for (const Arg &a : call->args) {
+          Result v = eval(a.value.get(), env);
+          if (v && !v->isNumber()) {
+            error(a.value->getLoc(), "schedule arguments are numbers");
+            v.reset();
+          }
+          ok &= v.has_value();
+        }
+    } else if (kw == "clip_norm") {
+      const Expr *e = single();
+      Result v = e ? eval(e, env) : std::nullopt;
+      if (v && (!v->isNumber() || v->number() <= 0)) {
+        error(e->getLoc(), "'clip_norm' takes a positive number");
+        v.reset();
+      }
+      ok &= v.has_value();
+    } else {
+      error(c.keyword.loc(), "unknown train clause '" + kw + "'" +
+                                 didYouMean(nearest(kw, kClauses)));
+      ok = false;
+    }
+  }
+  if (t.step) {
+    inTrainStep = true;
+    Env stepEnv(&env);
+    ok &= evalBlock(*t.step, stepEnv, false).has_value();
+    inTrainStep = false;
+  } else if (ok && !sawLoss) {
+    error(t.range.Start, "this train block has no 'loss' (or a custom "
+                         "'step { ... }' block)");
+    ok = false;
+  }
+  if (ok && !sawOpt) {
+    error(t.range.Start, "this train block has no 'optimizer' clause, e.g. "
+                         "'optimizer adam(lr: 1e-3)'");
+    ok = false;
+  }
+  program.trains.push_back(ti);
+  return ok;
+}
+
+bool Elaborator::checkMain(const Block &block) {
+  ScratchRoot root("main");
+  ScopedInstance scope(*this, &root.rt);
+  Env env(&globals);
+  return evalBlock(block, env, false).has_value();
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# setup.sh - install every Debian package nnc needs, then configure and build.
+#
+# Idempotent: packages already present are skipped by apt, and the build
+# directory is reused. Works as root; uses sudo otherwise.
+#   scripts/setup.sh            install + build (Release, build/)
+#   NNC_SKIP_APT=1 scripts/setup.sh   build only
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${NNC_BUILD_DIR:-$ROOT/build}"
+
+PACKAGES=(
+  # toolchain and LLVM/MLIR 22
+  cmake ninja-build ccache clang-22 lld-22 llvm-22-dev llvm-22-tools
+  libmlir-22-dev mlir-22-tools libomp-22-dev
+  # libraries the compiler and runtime use
+  libfmt-dev libgtest-dev zlib1g-dev libedit-dev libstb-dev
+  # tests: lit needs python3; PyTorch cross-checks; the example data
+  python3 python3-torch python3-numpy dataset-fashion-mnist
+)
+
+if [ "${NNC_SKIP_APT:-0}" != "1" ]; then
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
+if command -v clang++-22 >/dev/null; then
+  CMAKE_ARGS+=(-DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22)
+fi
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  cmake -S "$ROOT" -B "$BUILD_DIR" "${CMAKE_ARGS[@]}"
+fi
+export CCACHE_BASEDIR="$ROOT"
+cmake --build "$BUILD_DIR" -j "$(nproc)"
