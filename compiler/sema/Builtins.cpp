@@ -310,8 +310,8 @@ Result dropoutOp(Elaborator &el, Args &a, llvm::SMLoc) {
   if (!t || !rate)
     return std::nullopt;
   if (*rate < 0 || *rate >= 1) {
-    el.error(a[1].loc, llvm::formatv("the dropout rate must be in [0, 1); "
-                                     "got {0}", *rate));
+    el.error(a[1].loc, "the dropout rate must be in [0, 1); got " +
+                           formatNumber(*rate));
     return std::nullopt;
   }
   return done(el, "dropout", *t, 1);

@@ -133,7 +133,8 @@ std::optional<Dim> spatial(Elaborator &el, const CallArg &at, const Dim &in,
                      "with stride 1, or a fixed size)");
     return std::nullopt;
   }
-  int64_t out = (in.value + 2 * p - dil * (k - 1) - 1) / s + 1;
+  int64_t span = in.value + 2 * p - dil * (k - 1) - 1;
+  int64_t out = span < 0 ? 0 : span / s + 1;
   if (out <= 0) {
     el.error(at.loc, llvm::formatv("a window of {0} does not fit an input "
                                    "of size {1} (padding {2}): the output "

@@ -164,8 +164,12 @@ Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
       return v.type;
     if (v.isNumber() || v.kind == Value::DimV || v.kind == Value::Bool) {
       DType dt = other.kind == Value::Tensor ? other.type.dtype : DType::F32;
-      if (v.kind == Value::Float && !isFloat(dt))
+      if (v.kind == Value::Float && !isFloat(dt)) {
+        // `i * dt` with a loop counter i: the scalar becomes f32.
+        if (other.kind == Value::Tensor && other.type.isScalar())
+          return TensorType{DType::F32, {}};
         return std::nullopt;
+      }
       return TensorType{dt, {}};
     }
     return std::nullopt;

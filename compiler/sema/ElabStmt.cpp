@@ -144,9 +144,25 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
     Snapshot before = snapshot(env);
     Env body(&env);
     body.vars[f->var.name] = Value::ofTensor(TensorType{DType::I64, {}});
+    // At the top of the summarised model a loop is one summary row.
+    InstanceRT loop;
+    std::optional<ScopedInstance> loopScope;
+    if (ctx.back()->info == modelRoot) {
+      InstanceRT *root = ctx.back();
+      auto row = std::make_unique<InstanceInfo>();
+      row->name = "for_" + std::to_string(++root->childCounters["for"]);
+      row->kind = "for x" + std::to_string(*hi - *lo);
+      row->isBuiltin = true;
+      row->calls = 1;
+      loop.decl = root->decl;
+      loop.info = row.get();
+      root->info->children.push_back(std::move(row));
+      loopScope.emplace(*this, &loop);
+    }
     scale.push_back(scale.back() * (*hi - *lo));
     Result v = evalBlock(f->body, body, false);
     scale.pop_back();
+    loopScope.reset();
     if (!v || !checkCarried(before, env, f->getLoc(), "'for' loop"))
       return std::nullopt;
     return Value::none();
@@ -340,7 +356,7 @@ Result Elaborator::applyInstance(const std::shared_ptr<InstanceRT> &inst,
                                 "the result of '" + decl.name.name + "'"))
     return std::nullopt;
   inst->applied = true;
-  inst->info->calls++;
+  inst->info->calls += scale.back();
   inst->info->outputs.clear();
   if (out->kind == Value::Tensor)
     inst->info->outputs.push_back(out->type);
@@ -425,28 +441,31 @@ Result Elaborator::apply(const Value &callee, std::vector<CallArg> &args,
   }
 }
 
-bool Elaborator::elaborateModel(const CallableDecl &model) {
-  program.model = std::make_unique<InstanceInfo>();
-  program.model->kind = model.name.name;
-  program.model->name = model.name.name;
+std::unique_ptr<InstanceInfo>
+Elaborator::elaborateModel(const CallableDecl &model) {
+  auto root = std::make_unique<InstanceInfo>();
+  root->kind = model.name.name;
+  root->name = model.name.name;
+  modelRoot = root.get();
   auto inst = std::make_shared<InstanceRT>();
   inst->decl = &model;
-  inst->info = program.model.get();
+  inst->info = root.get();
   std::vector<CallArg> none;
   if (!bindHParams(model, none, model.name.loc(), inst->hparams))
-    return false;
+    return nullptr;
   Env env(&globals);
   for (auto &kv : inst->hparams)
     env.vars[kv.first] = kv.second;
   ScopedInstance scope(*this, inst.get());
   Result out = runModelBody(*inst, env, nullptr, model.name.loc());
+  modelRoot = nullptr;
   if (!out)
-    return false;
-  program.model->calls = 1;
+    return nullptr;
+  root->calls = 1;
   if (out->kind == Value::Tensor)
-    program.model->outputs.push_back(out->type);
+    root->outputs.push_back(out->type);
   for (const Value &e : out->elems)
     if (e.kind == Value::Tensor)
-      program.model->outputs.push_back(e.type);
-  return true;
+      root->outputs.push_back(e.type);
+  return root;
 }

@@ -17,7 +17,7 @@ std::string Value::describe() const {
   switch (kind) {
   case None: return "no value";
   case Int: return "int " + std::to_string(i);
-  case Float: return llvm::formatv("float {0}", f).str();
+  case Float: return "float " + formatNumber(f);
   case Bool: return b ? "bool true" : "bool false";
   case String: return "string \"" + s + "\"";
   case DimV: return "dimension " + dim.sym;
@@ -56,6 +56,12 @@ void Env::collectNames(std::vector<llvm::StringRef> &out) const {
       out.push_back(kv.first);
 }
 
+std::string nnc::formatNumber(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 int64_t InstanceInfo::paramCount(bool trainable) const {
   int64_t n = 0;
   DimValues one;
@@ -74,7 +80,7 @@ void Elaborator::account(const char *op, int64_t flops, const Value &out) {
   flops *= scale.back();
   bytes *= scale.back();
   // At the top level of the summarised model each op is its own row.
-  if (op && !ctx.empty() && ctx.back()->info == program.model.get()) {
+  if (op && !ctx.empty() && ctx.back()->info == modelRoot) {
     InstanceRT *root = ctx.back();
     auto row = std::make_unique<InstanceInfo>();
     row->kind = op;
@@ -241,12 +247,11 @@ bool Elaborator::bindHParams(const CallableDecl &decl,
                        decl.name.name + "' must be " + h->type->name.name +
                        ", got " + a.value.describe());
       ok = false;
-      continue;
     }
     out[h->name.name] = v;
   }
   for (const ParamDecl &h : decl.hparams) {
-    if (out.count(h.name.name))
+    if (out.count(h.name.name) || !ok) // one error per call is enough
       continue;
     if (!h.defaultValue) {
       error(loc, "'" + decl.name.name + "' needs a value for hyper-parameter '" +

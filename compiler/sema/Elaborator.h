@@ -69,6 +69,9 @@ struct Value {
   std::string describe() const;
 };
 
+/// Shortest readable form of a number for messages (0.125, 1e-05).
+std::string formatNumber(double v);
+
 /// A lexical scope.
 struct Env {
   Env *parent = nullptr;
@@ -136,8 +139,8 @@ public:
   bool evalConsts(const Module &m);
 
   /// Instantiates and runs a model with fresh inputs from its declared
-  /// types; fills program.model.
-  bool elaborateModel(const CallableDecl &model);
+  /// types; returns its instance tree (null after an error).
+  std::unique_ptr<InstanceInfo> elaborateModel(const CallableDecl &model);
   /// Checks a `train` block.
   bool checkTrain(const TrainDecl &train);
   /// Checks the `main` block.
@@ -203,6 +206,7 @@ private:
   Result applyStage(const Value &input, const Expr *stage, Env &env);
 
   std::vector<InstanceRT *> ctx; ///< instance stack
+  InstanceInfo *modelRoot = nullptr; ///< ops here become summary rows
   std::optional<Value> *yieldSlot = nullptr;
   std::vector<std::pair<std::string, Value>> *outputSlot = nullptr;
   std::vector<std::unique_ptr<InstanceInfo>> scratchRoots;

@@ -167,7 +167,7 @@ static void collectStdHints(const std::vector<std::string> &paths,
         continue;
       llvm::SourceMgr quietSm;
       DiagnosticEngine quiet(quietSm);
-      quiet.setMaxErrors(0);
+      quiet.setQuiet(true);
       std::unique_ptr<Module> m = parseBuffer((*buf)->getBuffer(), file, quiet);
       auto use = std::make_unique<UseDecl>();
       use->path = {Ident{"std", {}},
@@ -211,8 +211,8 @@ std::unique_ptr<Program> nnc::checkFile(llvm::StringRef path,
   if (diags.hadError())
     return nullptr;
 
-  // Every model of the main file is elaborated; the one `summary` shows is
-  // elaborated last so that program->model describes it.
+  // Every model of the main file is elaborated, in source order; `summary`
+  // shows the chosen one.
   const CallableDecl *chosen = nullptr;
   std::vector<const CallableDecl *> models;
   for (const auto &c : mainModule.callables)
@@ -243,11 +243,11 @@ std::unique_ptr<Program> nnc::checkFile(llvm::StringRef path,
   }
   if (!chosen && !models.empty())
     chosen = models.front();
-  for (const CallableDecl *m : models)
-    if (m != chosen)
-      el.elaborateModel(*m);
-  if (chosen)
-    el.elaborateModel(*chosen);
+  for (const CallableDecl *m : models) {
+    auto tree = el.elaborateModel(*m);
+    if (m == chosen)
+      program->model = std::move(tree);
+  }
   if (diags.hadError())
     return nullptr;
   for (const auto &t : mainModule.trains)

@@ -122,8 +122,12 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
                                "fashion_mnist(\"train\"); got " + ds->describe());
     return false;
   }
-  for (auto &f : ds->dataset->fields)
+  for (auto &f : ds->dataset->fields) {
     env.vars[f.first] = Value::ofTensor(f.second);
+    // The batch dimension of the data is `B` in the block.
+    if (!f.second.dims.empty() && !f.second.dims[0].isConst())
+      env.vars[f.second.dims[0].sym] = Value::ofDim(f.second.dims[0]);
+  }
   for (const StmtPtr &s : t.setup) {
     bool produced;
     if (!evalStmt(s.get(), env, produced))

@@ -67,8 +67,10 @@ void collect(const InstanceInfo &n, unsigned level, unsigned maxDepth,
                         c->kind + ")";
     if (c->calls > 1)
       label += " x" + std::to_string(c->calls);
-    rows.push_back({label, shapeString(c->outputs), c->paramCount(true),
-                    c->paramCount(false), c->flops, c->activationBytes});
+    int64_t fixed = c->paramCount(false);
+    rows.push_back({label, shapeString(c->outputs),
+                    c->paramCount(true) + fixed, fixed, c->flops,
+                    c->activationBytes});
     if (level + 1 < maxDepth)
       collect(*c, level + 1, maxDepth, rows);
   }

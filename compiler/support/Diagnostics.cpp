@@ -35,8 +35,8 @@ size_t lineLength(llvm::SourceMgr &sm, llvm::SMLoc loc) {
 void DiagnosticEngine::error(llvm::SMLoc loc, const llvm::Twine &msg,
                              llvm::SMRange range) {
   ++numErrors;
-  lastSuppressed = numErrors > maxErrors;
-  if (numErrors == maxErrors + 1) {
+  lastSuppressed = quiet || numErrors > maxErrors;
+  if (!quiet && numErrors == maxErrors + 1) {
     llvm::errs() << "nnc: too many errors, stopping here\n";
     return;
   }
@@ -74,7 +74,7 @@ void DiagnosticEngine::note(llvm::SMLoc loc, const llvm::Twine &msg) {
 
 void DiagnosticEngine::error(const llvm::Twine &msg) {
   ++numErrors;
-  if (numErrors > maxErrors)
+  if (quiet || numErrors > maxErrors)
     return;
   llvm::errs() << "nnc: error: " << msg << "\n";
 }

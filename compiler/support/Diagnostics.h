@@ -36,6 +36,8 @@ public:
   bool tooMany() const { return numErrors >= maxErrors; }
   void setMaxErrors(unsigned n) { maxErrors = n; }
   void setShowColors(bool c) { colors = c; }
+  /// Count errors without printing them (tests, speculative parses).
+  void setQuiet(bool q) { quiet = q; }
   llvm::SourceMgr &getSourceMgr() { return srcMgr; }
 
 private:
@@ -43,6 +45,7 @@ private:
   unsigned numErrors = 0;
   unsigned maxErrors = 20;
   bool colors = false;
+  bool quiet = false;
   bool lastSuppressed = false;
 };
 

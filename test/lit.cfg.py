@@ -1,0 +1,22 @@
+# lit configuration for nnc: .nn and .mlir files under test/ are tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "nnc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".nn", ".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "unit", "lit.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nnc_obj_root, "test")
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+# Tests must not see the developer's own module path.
+config.environment.pop("NNC_PATH", None)
+llvm_config.add_tool_substitutions(
+    ["nnc"], [config.nnc_tools_dir, config.llvm_tools_dir])
+config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))
+config.substitutions.append(("%stdlib", os.path.join(config.nnc_src_root, "stdlib")))
+config.substitutions.append(("%python", config.python_executable))

@@ -1,0 +1,64 @@
+//===- TypesTest.cpp - Unit tests of symbolic tensor types ----------------===//
+#include "sema/Types.h"
+
+#include <gtest/gtest.h>
+
+using namespace nnc;
+
+namespace {
+std::vector<Dim> dims(std::initializer_list<const char *> ds) {
+  std::vector<Dim> out;
+  for (const char *d : ds) {
+    char *end;
+    long v = std::strtol(d, &end, 10);
+    out.push_back(*end ? Dim::symbol(d) : Dim::constant(v));
+  }
+  return out;
+}
+} // namespace
+
+TEST(Types, PrintsInSourceSyntax) {
+  TensorType t{DType::F32, dims({"B", "28", "28"})};
+  EXPECT_EQ(t.str(), "f32[B, 28, 28]");
+  EXPECT_EQ((TensorType{DType::I64, {}}).str(), "i64");
+}
+
+TEST(Types, BroadcastAlignsOnTheRight) {
+  auto r = broadcastShapes(dims({"B", "10"}), dims({"10"}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(TensorType({DType::F32, *r}).str(), "f32[B, 10]");
+  r = broadcastShapes(dims({"B", "1"}), dims({"1", "7"}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(TensorType({DType::F32, *r}).str(), "f32[B, 7]");
+}
+
+TEST(Types, BroadcastRejectsMismatches) {
+  int bad = -1;
+  EXPECT_FALSE(broadcastShapes(dims({"B", "10"}), dims({"B", "20"}), &bad));
+  EXPECT_EQ(bad, 0);
+  // Two different symbols cannot be proven equal.
+  EXPECT_FALSE(broadcastShapes(dims({"B"}), dims({"T"}), &bad));
+}
+
+TEST(Types, DimProductFoldsConstants) {
+  EXPECT_EQ(dimProduct(dims({"28", "28"})).str(), "784");
+  EXPECT_EQ(dimProduct(dims({"H", "W", "4"})).str(), "H*W*4");
+  EXPECT_EQ(dimProduct(dims({"T", "0"})).str(), "0");
+}
+
+TEST(Types, NumElementsUsesDimValues) {
+  DimValues dv;
+  dv.values["B"] = 1;
+  dv.values["T"] = 64;
+  EXPECT_EQ(numElements({DType::F32, dims({"B", "T", "10"})}, dv), 640);
+  EXPECT_EQ(numElements({DType::F32, dims({"H*W*4"})}, dv), 4);
+  ASSERT_EQ(dv.assumed.size(), 2u);
+  EXPECT_EQ(dv.assumed[0], "H");
+}
+
+TEST(Types, DTypeNamesAndSizes) {
+  EXPECT_EQ(parseDType("f64"), DType::F64);
+  EXPECT_FALSE(parseDType("float"));
+  EXPECT_EQ(dtypeBytes(DType::F64), 8u);
+  EXPECT_EQ(dtypeBytes(DType::Bool), 1u);
+}
