@@ -8,6 +8,7 @@
 #include "ast/AST.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -31,8 +32,28 @@ public:
   void module(const Module &m);
 
 private:
-  llvm::raw_ostream &line(llvm::SMLoc loc, llvm::StringRef label);
-  void type(const TypeExpr &t);
+  /// One output line; the source location is appended when it ends.
+  class Line {
+  public:
+    Line(Dumper &d, llvm::SMLoc loc) : d(d), loc(loc), os(text) {}
+    Line(Line &&o) : d(o.d), loc(o.loc), text(std::move(o.text)), os(text) {
+      o.moved = true;
+    }
+    ~Line();
+    template <typename T> Line &operator<<(const T &v) {
+      os << v;
+      return *this;
+    }
+
+  private:
+    Dumper &d;
+    llvm::SMLoc loc;
+    std::string text;
+    llvm::raw_string_ostream os;
+    bool moved = false;
+  };
+  Line line(llvm::SMLoc loc, llvm::StringRef label);
+  std::string type(const TypeExpr &t);
   void expr(const Expr *e);
   void block(const Block &b);
   void stmt(const Stmt *s);
@@ -51,13 +72,21 @@ private:
 };
 } // namespace
 
-llvm::raw_ostream &Dumper::line(llvm::SMLoc loc, llvm::StringRef label) {
-  os.indent(indent) << label;
+Dumper::Line::~Line() {
+  if (moved)
+    return;
+  d.os.indent(d.indent) << llvm::StringRef(text).rtrim();
   if (loc.isValid()) {
-    auto lc = sm.getLineAndColumn(loc);
-    os << " <" << lc.first << ":" << lc.second << ">";
+    auto lc = d.sm.getLineAndColumn(loc);
+    d.os << " <" << lc.first << ":" << lc.second << ">";
   }
-  return os;
+  d.os << "\n";
+}
+
+Dumper::Line Dumper::line(llvm::SMLoc loc, llvm::StringRef label) {
+  Line l(*this, loc);
+  l << label;
+  return l;
 }
 
 static void printTypeInline(const TypeExpr &t, llvm::raw_ostream &os);
@@ -66,7 +95,7 @@ static void printExprInline(const Expr *e, llvm::raw_ostream &os) {
   if (auto *i = llvm::dyn_cast<IntExpr>(e))
     os << i->value;
   else if (auto *f = llvm::dyn_cast<FloatExpr>(e))
-    os << f->value;
+    os << llvm::format("%g", f->value);
   else if (auto *n = llvm::dyn_cast<NameExpr>(e))
     os << n->name;
   else if (auto *b = llvm::dyn_cast<BinaryExpr>(e)) {
@@ -100,12 +129,17 @@ static void printTypeInline(const TypeExpr &t, llvm::raw_ostream &os) {
   os << "]";
 }
 
-void Dumper::type(const TypeExpr &t) { printTypeInline(t, os); }
+std::string Dumper::type(const TypeExpr &t) {
+  std::string s;
+  llvm::raw_string_ostream out(s);
+  printTypeInline(t, out);
+  return s;
+}
 
 void Dumper::args(const std::vector<Arg> &as) {
   for (const Arg &a : as) {
     if (a.name) {
-      line(a.name->loc(), "NamedArg ") << a.name->name << "\n";
+      line(a.name->loc(), "NamedArg ") << a.name->name;
       Nest n(*this);
       expr(a.value.get());
     } else {
@@ -121,65 +155,62 @@ void Dumper::expr(const Expr *e) {
   llvm::SMLoc loc = e->getLoc();
   switch (e->getKind()) {
   case Expr::EK_Int:
-    line(loc, "Int ") << llvm::cast<IntExpr>(e)->value << "\n";
+    line(loc, "Int ") << llvm::cast<IntExpr>(e)->value;
     return;
   case Expr::EK_Float:
-    line(loc, "Float ") << llvm::cast<FloatExpr>(e)->value << "\n";
+    line(loc, "Float ") << llvm::format("%g", llvm::cast<FloatExpr>(e)->value);
     return;
   case Expr::EK_String:
-    line(loc, "String \"");
-    os.write_escaped(llvm::cast<StringExpr>(e)->value) << "\"\n";
+    line(loc, "String \"") << llvm::cast<StringExpr>(e)->value << "\"";
     return;
   case Expr::EK_Bool:
-    line(loc, "Bool ") << (llvm::cast<BoolExpr>(e)->value ? "true" : "false")
-                       << "\n";
+    line(loc, "Bool ") << (llvm::cast<BoolExpr>(e)->value ? "true" : "false");
     return;
   case Expr::EK_Name:
-    line(loc, "Name ") << llvm::cast<NameExpr>(e)->name << "\n";
+    line(loc, "Name ") << llvm::cast<NameExpr>(e)->name;
     return;
   case Expr::EK_Unary: {
     auto *u = llvm::cast<UnaryExpr>(e);
-    line(loc, "Unary ") << u->op << "\n";
+    line(loc, "Unary ") << u->op;
     expr(u->operand.get());
     return;
   }
   case Expr::EK_Binary: {
     auto *b = llvm::cast<BinaryExpr>(e);
-    line(loc, "Binary ") << binOpSpelling(b->op) << "\n";
+    line(loc, "Binary ") << binOpSpelling(b->op);
     expr(b->lhs.get());
     expr(b->rhs.get());
     return;
   }
   case Expr::EK_Pipe: {
     auto *p = llvm::cast<PipeExpr>(e);
-    line(loc, "Pipe") << "\n";
+    line(loc, "Pipe");
     expr(p->lhs.get());
     expr(p->stage.get());
     return;
   }
   case Expr::EK_Call: {
     auto *c = llvm::cast<CallExpr>(e);
-    line(loc, "Call") << "\n";
+    line(loc, "Call");
     expr(c->callee.get());
     args(c->args);
     return;
   }
   case Expr::EK_Member: {
     auto *m = llvm::cast<MemberExpr>(e);
-    line(loc, "Member ") << m->member.name << "\n";
+    line(loc, "Member ") << m->member.name;
     expr(m->base.get());
     return;
   }
   case Expr::EK_Index: {
     auto *ix = llvm::cast<IndexExpr>(e);
-    line(loc, "Index") << "\n";
+    line(loc, "Index");
     expr(ix->base.get());
     Nest in(*this);
     for (const IndexItem &it : ix->items) {
       line(it.range.Start, it.isEllipsis ? "Ellipsis"
                            : it.isSlice  ? "Slice"
-                                         : "At")
-          << "\n";
+                                         : "At");
       expr(it.start.get());
       expr(it.stop.get());
       expr(it.stride.get());
@@ -189,7 +220,7 @@ void Dumper::expr(const Expr *e) {
   case Expr::EK_List:
   case Expr::EK_Tuple: {
     bool list = e->getKind() == Expr::EK_List;
-    line(loc, list ? "List" : "Tuple") << "\n";
+    line(loc, list ? "List" : "Tuple");
     const auto &elts = list ? llvm::cast<ListExpr>(e)->elements
                             : llvm::cast<TupleExpr>(e)->elements;
     for (const ExprPtr &x : elts)
@@ -198,32 +229,32 @@ void Dumper::expr(const Expr *e) {
   }
   case Expr::EK_Range: {
     auto *r = llvm::cast<RangeExpr>(e);
-    line(loc, "Range") << "\n";
+    line(loc, "Range");
     expr(r->lo.get());
     expr(r->hi.get());
     return;
   }
   case Expr::EK_If: {
     auto *i = llvm::cast<IfExpr>(e);
-    line(loc, "If") << "\n";
+    line(loc, "If");
     expr(i->cond.get());
     block(i->thenBlock);
     if (i->hasElse) {
-      line({}, "Else") << "\n";
+      line({}, "Else");
       block(i->elseBlock);
     }
     return;
   }
   case Expr::EK_Scan: {
     auto *s = llvm::cast<ScanExpr>(e);
-    line(loc, "Scan ") << s->var.name << "\n";
+    line(loc, "Scan ") << s->var.name;
     expr(s->sequence.get());
     if (s->axis) {
-      line({}, "Axis") << "\n";
+      line({}, "Axis");
       expr(s->axis.get());
     }
     for (const CarryBinding &c : s->carries) {
-      line(c.name.loc(), "Carry ") << c.name.name << "\n";
+      line(c.name.loc(), "Carry ") << c.name.name;
       expr(c.init.get());
     }
     block(s->body);
@@ -231,7 +262,7 @@ void Dumper::expr(const Expr *e) {
   }
   case Expr::EK_Repeat: {
     auto *r = llvm::cast<RepeatExpr>(e);
-    line(loc, "RepeatStage") << "\n";
+    line(loc, "RepeatStage");
     expr(r->count.get());
     expr(r->stages.get());
     return;
@@ -250,62 +281,59 @@ void Dumper::stmt(const Stmt *s) {
   switch (s->getKind()) {
   case Stmt::SK_Let: {
     auto *l = llvm::cast<LetStmt>(s);
-    line(loc, "Let ");
-    llvm::interleaveComma(l->names, os, [&](const Ident &i) { os << i.name; });
-    if (l->type) {
-      os << ": ";
-      type(*l->type);
+    {
+      Line ln = line(loc, "Let ");
+      for (size_t k = 0; k < l->names.size(); ++k)
+        ln << (k ? ", " : "") << l->names[k].name;
+      if (l->type)
+        ln << ": " << type(*l->type);
     }
-    os << "\n";
     expr(l->value.get());
     return;
   }
   case Stmt::SK_Assign: {
     auto *a = llvm::cast<AssignStmt>(s);
-    line(loc, "Assign ") << a->name.name << "\n";
+    line(loc, "Assign ") << a->name.name;
     expr(a->value.get());
     return;
   }
   case Stmt::SK_Expr:
-    line(loc, "ExprStmt") << "\n";
+    line(loc, "ExprStmt");
     expr(llvm::cast<ExprStmt>(s)->expr.get());
     return;
   case Stmt::SK_Input: {
     auto *i = llvm::cast<InputStmt>(s);
-    line(loc, "Input ") << i->name.name << ": ";
-    type(i->type);
-    os << "\n";
+    line(loc, "Input ") << i->name.name << ": " << type(i->type);
     return;
   }
   case Stmt::SK_Output: {
     auto *o = llvm::cast<OutputStmt>(s);
-    line(loc, "Output ") << o->name.name << "\n";
+    line(loc, "Output ") << o->name.name;
     expr(o->value.get());
     return;
   }
   case Stmt::SK_Param:
   case Stmt::SK_State: {
     auto *v = llvm::cast<VarDeclStmt>(s);
-    line(loc, s->getKind() == Stmt::SK_Param ? "Param " : "State ")
-        << v->name.name;
-    if (v->type) {
-      os << ": ";
-      type(*v->type);
+    {
+      Line ln = line(loc, s->getKind() == Stmt::SK_Param ? "Param " : "State ");
+      ln << v->name.name;
+      if (v->type)
+        ln << ": " << type(*v->type);
     }
-    os << "\n";
     expr(v->init.get());
     return;
   }
   case Stmt::SK_For: {
     auto *f = llvm::cast<ForStmt>(s);
-    line(loc, "For ") << f->var.name << "\n";
+    line(loc, "For ") << f->var.name;
     expr(f->range.get());
     block(f->body);
     return;
   }
   case Stmt::SK_Repeat: {
     auto *r = llvm::cast<RepeatStmt>(s);
-    line(loc, "Repeat") << (r->var ? " " + r->var->name : "") << "\n";
+    line(loc, "Repeat") << (r->var ? " " + r->var->name : "");
     expr(r->count.get());
     block(r->body);
     return;
@@ -314,7 +342,7 @@ void Dumper::stmt(const Stmt *s) {
     expr(llvm::cast<IfStmt>(s)->ifExpr.get());
     return;
   case Stmt::SK_Yield:
-    line(loc, "Yield") << "\n";
+    line(loc, "Yield");
     expr(llvm::cast<YieldStmt>(s)->value.get());
     return;
   }
@@ -322,29 +350,27 @@ void Dumper::stmt(const Stmt *s) {
 
 void Dumper::callable(const CallableDecl &c) {
   static const char *kinds[] = {"Layer", "Model", "Fn", "Optimizer"};
-  line(c.range.Start, kinds[c.kind]) << " " << c.name.name << "\n";
+  line(c.range.Start, kinds[c.kind]) << " " << c.name.name;
   Nest n(*this);
   for (const ParamDecl &p : c.hparams) {
-    line(p.name.loc(), "HParam ") << p.name.name;
-    if (p.type) {
-      os << ": ";
-      type(*p.type);
+    {
+      Line ln = line(p.name.loc(), "HParam ");
+      ln << p.name.name;
+      if (p.type)
+        ln << ": " << type(*p.type);
     }
-    os << "\n";
     expr(p.defaultValue.get());
   }
   for (const ParamDecl &p : c.inputs) {
-    line(p.name.loc(), "Arg ") << p.name.name;
-    if (p.type) {
-      os << ": ";
-      type(*p.type);
+    {
+      Line ln = line(p.name.loc(), "Arg ");
+      ln << p.name.name;
+      if (p.type)
+        ln << ": " << type(*p.type);
     }
-    os << "\n";
   }
   if (c.result) {
-    line(c.result->range.Start, "Result ");
-    type(*c.result);
-    os << "\n";
+    line(c.result->range.Start, "Result ") << type(*c.result);
   }
   indent -= 2;
   block(c.body);
@@ -352,36 +378,35 @@ void Dumper::callable(const CallableDecl &c) {
 }
 
 void Dumper::train(const TrainDecl &t) {
-  line(t.range.Start, "Train") << "\n";
+  line(t.range.Start, "Train");
   Nest n(*this);
   if (t.model) {
-    line({}, "Model") << "\n";
+    line({}, "Model");
     expr(t.model.get());
   }
-  line({}, "Dataset") << "\n";
+  line({}, "Dataset");
   expr(t.dataset.get());
   for (const TrainClause &c : t.clauses) {
-    line(c.range.Start, "Clause ") << c.keyword.name;
-    if (c.binding)
-      os << " " << c.binding->name << " =";
-    os << "\n";
+    line(c.range.Start, "Clause ")
+        << c.keyword.name
+        << (c.binding ? " " + c.binding->name + " =" : std::string());
     if (c.on) {
-      line({}, "On") << "\n";
+      line({}, "On");
       expr(c.on.get());
     }
     for (const ExprPtr &v : c.values)
       expr(v.get());
     if (c.over) {
-      line({}, "Over") << "\n";
+      line({}, "Over");
       expr(c.over.get());
     }
   }
   if (!t.setup.empty()) {
-    line({}, "Setup") << "\n";
+    line({}, "Setup");
     block(t.setup);
   }
   if (t.step) {
-    line({}, "Step") << "\n";
+    line({}, "Step");
     block(*t.step);
   }
 }
@@ -390,9 +415,9 @@ void Dumper::module(const Module &m) {
   os << "Module " << m.path << "\n";
   Nest n(*this);
   for (const UseDecl &u : m.uses)
-    line(u.range.Start, "Use ") << u.dotted() << "\n";
+    line(u.range.Start, "Use ") << u.dotted();
   for (const ConstDecl &c : m.consts) {
-    line(c.range.Start, "Const ") << c.name.name << "\n";
+    line(c.range.Start, "Const ") << c.name.name;
     expr(c.value.get());
   }
   for (const auto &c : m.callables)
@@ -400,7 +425,7 @@ void Dumper::module(const Module &m) {
   for (const auto &t : m.trains)
     train(*t);
   if (m.mainBlock) {
-    line(m.mainRange.Start, "Main") << "\n";
+    line(m.mainRange.Start, "Main");
     block(*m.mainBlock);
   }
 }

@@ -13,7 +13,8 @@ using namespace nnc;
 
 Parser::Parser(llvm::StringRef buffer, llvm::StringRef path,
                DiagnosticEngine &diags)
-    : lexer(buffer, diags), diags(diags), path(path.str()) {
+    : lexer(buffer, diags), diags(diags), path(path.str()),
+      bufferStart(buffer.data()) {
   tok = lexer.next();
   prevEnd = tok.loc();
 }
@@ -65,6 +66,8 @@ bool Parser::consumeIf(TokenKind kind) {
 void Parser::errorAtToken(const llvm::Twine &msg) {
   if (tok.is(TokenKind::Error))
     return; // the lexer already explained this token
+  if (tok.is(TokenKind::Eof)) // point just after the last token
+    return diags.error(prevEnd, msg);
   diags.error(tok.loc(), msg, {tok.loc(), tok.endLoc()});
 }
 
@@ -155,10 +158,17 @@ static bool isTopLevelKeyword(TokenKind k) {
   }
 }
 
+/// A token in the first column (top-level `let` is only recognised there,
+/// so recovery does not stop at a `let` inside a broken body).
+static bool inFirstColumn(const Token &t, const char *bufferStart) {
+  return t.text.data() == bufferStart || t.text.data()[-1] == '\n';
+}
+
 void Parser::syncTopLevel() {
   advance();
   while (!tok.is(TokenKind::Eof) &&
-         !(tok.atLineStart && isTopLevelKeyword(tok.kind)))
+         !(tok.atLineStart && isTopLevelKeyword(tok.kind)) &&
+         !(tok.is(TokenKind::KwLet) && inFirstColumn(tok, bufferStart)))
     advance();
 }
 
@@ -228,8 +238,9 @@ std::unique_ptr<Module> Parser::parseModule() {
       syncTopLevel();
       continue;
     }
-    if (diags.errorCount() != errorsBefore &&
-        !(tok.atLineStart && isTopLevelKeyword(tok.kind)) &&
+    // After an error, skip to the next declaration unless the broken one
+    // ended cleanly at a line break.
+    if (diags.errorCount() != errorsBefore && !tok.atLineStart &&
         !tok.is(TokenKind::Eof))
       syncTopLevel();
   }

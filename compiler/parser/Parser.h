@@ -82,6 +82,7 @@ private:
   Lexer lexer;
   DiagnosticEngine &diags;
   std::string path;
+  const char *bufferStart;
   std::deque<Token> lookahead;
   Token tok;          ///< current token
   llvm::SMLoc prevEnd; ///< end of the last consumed token
