@@ -168,7 +168,8 @@ bool Elaborator::evalArgs(const std::vector<Arg> &args, Env &env,
     Result v = eval(a.value.get(), env);
     if (!v)
       return false;
-    out.push_back({a.name ? a.name->name : "", *v, a.value->getLoc()});
+    out.push_back({a.name ? a.name->name : "", *v, a.value->getLoc(),
+                   a.name ? a.name->loc() : a.value->getLoc()});
   }
   return true;
 }

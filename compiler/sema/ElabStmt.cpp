@@ -315,7 +315,8 @@ Result Elaborator::applyInstance(const std::shared_ptr<InstanceRT> &inst,
           if (decl.inputs[k].name.name == a.name)
             idx = k;
         if (idx == decl.inputs.size()) {
-          error(a.loc, "'" + decl.name.name + "' has no input '" + a.name + "'");
+          error(a.nameLoc, "'" + decl.name.name + "' has no input '" + a.name +
+                               "'");
           return std::nullopt;
         }
       } else {
@@ -338,8 +339,11 @@ Result Elaborator::applyInstance(const std::shared_ptr<InstanceRT> &inst,
                        in.name.name + "'");
         return std::nullopt;
       }
-      if (in.type && !matchType(*in.type, bound[k]->value, env, bound[k]->loc,
-                                "'" + decl.name.name + "'"))
+      std::string what = "'" + decl.name.name + "'";
+      if (decl.inputs.size() > 1)
+        what += " input '" + in.name.name + "'";
+      if (in.type &&
+          !matchType(*in.type, bound[k]->value, env, bound[k]->loc, what))
         return std::nullopt;
       env.vars[in.name.name] = bound[k]->value;
     }
@@ -406,7 +410,7 @@ Result Elaborator::apply(const Value &callee, std::vector<CallArg> &args,
           for (const char *p : b.params)
             names.push_back(llvm::StringRef(p).rtrim('?'));
           llvm::StringRef near = closestMatch(a.name, names);
-          error(a.loc, "'" + std::string(b.name) + "' has no argument '" +
+          error(a.nameLoc, "'" + std::string(b.name) + "' has no argument '" +
                            a.name + "'" +
                            (near.empty() ? std::string()
                                          : "; did you mean '" + near.str() + "'?"));

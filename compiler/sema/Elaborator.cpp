@@ -228,7 +228,7 @@ bool Elaborator::bindHParams(const CallableDecl &decl,
           h = &c;
       if (!h) {
         llvm::StringRef near = closestMatch(a.name, names);
-        error(a.loc, "'" + decl.name.name + "' has no hyper-parameter '" +
+        error(a.nameLoc, "'" + decl.name.name + "' has no hyper-parameter '" +
                          a.name + "'" +
                          (near.empty() ? std::string()
                                        : "; did you mean '" + near.str() + "'?"));
@@ -236,7 +236,7 @@ bool Elaborator::bindHParams(const CallableDecl &decl,
         continue;
       }
       if (out.count(h->name.name)) {
-        error(a.loc, "hyper-parameter '" + a.name + "' is given twice");
+        error(a.nameLoc, "hyper-parameter '" + a.name + "' is given twice");
         ok = false;
         continue;
       }

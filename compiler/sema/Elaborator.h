@@ -96,7 +96,8 @@ struct InstanceRT {
 struct CallArg {
   std::string name; ///< "" if positional
   Value value;
-  llvm::SMLoc loc;
+  llvm::SMLoc loc;     ///< of the value
+  llvm::SMLoc nameLoc; ///< of `name:` when named
 };
 
 /// Thrown-free error signalling: elaboration functions return
