@@ -5,6 +5,7 @@
 # directory is reused. Works as root; uses sudo otherwise.
 #   scripts/setup.sh            install + build (Release, build/)
 #   NNC_SKIP_APT=1 scripts/setup.sh   build only
+#   NNC_BUILD_DIR=dir scripts/setup.sh  build elsewhere
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,8 +17,8 @@ PACKAGES=(
   libmlir-22-dev mlir-22-tools libomp-22-dev
   # libraries the compiler and runtime use
   libfmt-dev libgtest-dev zlib1g-dev libedit-dev libstb-dev
-  # tests: lit needs python3; PyTorch cross-checks; the example data
-  python3 python3-torch python3-numpy dataset-fashion-mnist
+  # tests: lit needs python3; the example data
+  python3 dataset-fashion-mnist
 )
 
 if [ "${NNC_SKIP_APT:-0}" != "1" ]; then

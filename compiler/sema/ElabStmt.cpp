@@ -334,6 +334,14 @@ Result Elaborator::applyInstance(const std::shared_ptr<InstanceRT> &inst,
     }
     for (size_t k = 0; k < decl.inputs.size(); ++k) {
       const ParamDecl &in = decl.inputs[k];
+      CallArg dflt;
+      if (!bound[k] && in.defaultValue) {
+        Result v = eval(in.defaultValue.get(), globals);
+        if (!v)
+          return std::nullopt;
+        dflt = {in.name.name, *v, in.defaultValue->getLoc(), {}};
+        bound[k] = &dflt;
+      }
       if (!bound[k]) {
         error(loc, "'" + decl.name.name + "' needs a value for input '" +
                        in.name.name + "'");
