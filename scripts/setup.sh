@@ -14,7 +14,7 @@ BUILD_DIR="${NNC_BUILD_DIR:-$ROOT/build}"
 PACKAGES=(
   # toolchain and LLVM/MLIR 22
   cmake ninja-build ccache clang-22 lld-22 llvm-22-dev llvm-22-tools
-  libmlir-22-dev mlir-22-tools libomp-22-dev
+  libmlir-22-dev mlir-22-tools libomp-22-dev libclang-rt-22-dev
   # libraries the compiler and runtime use
   libfmt-dev libgtest-dev zlib1g-dev libedit-dev libstb-dev
   # tests: lit needs python3; the example data

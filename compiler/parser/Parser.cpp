@@ -194,6 +194,7 @@ std::unique_ptr<Module> Parser::parseModule() {
   m->path = path;
   while (!tok.is(TokenKind::Eof) && !diags.tooMany()) {
     unsigned errorsBefore = diags.errorCount();
+    const char *at = tok.text.data();
     switch (tok.kind) {
     case TokenKind::KwUse:
       parseUse(*m);
@@ -243,6 +244,8 @@ std::unique_ptr<Module> Parser::parseModule() {
     if (diags.errorCount() != errorsBefore && !tok.atLineStart &&
         !tok.is(TokenKind::Eof))
       syncTopLevel();
+    if (tok.text.data() == at) // always make progress
+      advance();
   }
   return m;
 }
@@ -355,11 +358,14 @@ bool Parser::parseBlock(Block &out, llvm::StringRef what) {
         !tok.is(TokenKind::KwOptimizer))
       break; // a missing '}' is reported below
     unsigned before = diags.errorCount();
+    const char *at = tok.text.data();
     StmtPtr s = parseStatement();
     if (s)
       out.push_back(std::move(s));
     if (diags.errorCount() != before && !atStatementEnd())
       syncStatement();
+    if (tok.text.data() == at) // always make progress
+      advance();
     if (depthReported)
       return false;
   }
@@ -397,9 +403,12 @@ std::unique_ptr<TrainDecl> Parser::parseTrain() {
         !tok.is(TokenKind::KwOptimizer))
       break;
     unsigned before = diags.errorCount();
+    const char *at = tok.text.data();
     bool ok = parseTrainClause(*train);
     if ((!ok || diags.errorCount() != before) && !atStatementEnd())
       syncStatement();
+    if (tok.text.data() == at) // always make progress
+      advance();
   }
   if (!expectClosing(TokenKind::RBrace, open))
     return nullptr;
