@@ -82,6 +82,10 @@ static cl::opt<std::string> colorMode(
     cl::init("auto"), cl::sub(checkCmd), cl::sub(summaryCmd), cl::sub(buildCmd),
     cl::sub(runCmd), cl::cat(nncCat));
 
+static cl::opt<bool> printBuiltins(
+    "print-builtins", cl::desc("List the built-in functions and exit"),
+    cl::Hidden, cl::cat(nncCat));
+
 static int dumpTokens(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   auto buf = llvm::MemoryBuffer::getFile(inputFile);
   if (!buf) {
@@ -197,6 +201,10 @@ int main(int argc, char **argv) {
                 (colorMode == "auto" && llvm::sys::Process::StandardErrHasColors());
   diags.setShowColors(colors);
 
+  if (printBuiltins) {
+    listBuiltins(llvm::outs());
+    return 0;
+  }
   if (replCmd)
     return notYet("'nnc repl'");
   bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd;

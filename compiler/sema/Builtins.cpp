@@ -10,6 +10,7 @@
 
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 #include <set>
@@ -386,6 +387,19 @@ const BuiltinDef *nnc::lookupBuiltin(llvm::StringRef name) {
 void nnc::builtinNames(std::vector<llvm::StringRef> &out) {
   for (const BuiltinDef &b : kBuiltins)
     out.push_back(b.name);
+}
+
+void nnc::listBuiltins(llvm::raw_ostream &os) {
+  for (const BuiltinDef &b : kBuiltins) {
+    os << b.name << "(";
+    for (size_t k = 0; k < b.params.size(); ++k)
+      os << (k ? ", " : "") << b.params[k];
+    os << ")  " << b.summary << "\n";
+  }
+  std::vector<llvm::StringRef> inits;
+  initializerNames(inits);
+  for (llvm::StringRef i : inits)
+    os << "initializer " << i << "\n";
 }
 
 static const char *const kInitializers[] = {

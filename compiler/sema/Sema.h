@@ -22,6 +22,7 @@
 
 namespace llvm {
 class SourceMgr;
+class raw_ostream;
 }
 
 namespace nnc {
@@ -81,6 +82,9 @@ std::unique_ptr<Program> checkFile(llvm::StringRef path,
                                    const SemaOptions &opts,
                                    llvm::SourceMgr &srcMgr,
                                    DiagnosticEngine &diags);
+
+/// Prints `name(params)  doc` for every built-in, then the initializers.
+void listBuiltins(llvm::raw_ostream &os);
 
 /// Where the standard library is found next to a binary at `argv0`.
 std::vector<std::string> defaultSearchPaths(const char *argv0,
