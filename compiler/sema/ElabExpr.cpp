@@ -233,7 +233,9 @@ Result Elaborator::applyStage(const Value &input, const Expr *stage,
     }
     Value v = input;
     for (int64_t k = 0; k < *n; ++k) {
+      unrollPath.push_back(k);
       Result next = applyStage(v, r->stages.get(), env);
+      unrollPath.pop_back();
       if (!next)
         return std::nullopt;
       v = *next;
@@ -272,7 +274,7 @@ Result Elaborator::applyStage(const Value &input, const Expr *stage,
        callee->decl->hasHParamList)) {
     // `x |> dense` with all hyper-parameters defaulted.
     std::vector<CallArg> none;
-    Result inst = instantiate(*callee->decl, none, stage->getLoc(), "");
+    Result inst = instantiate(*callee->decl, none, stage->getLoc(), "", stage);
     if (!inst)
       return std::nullopt;
     return apply(*inst, args, stage->getLoc(), stage);

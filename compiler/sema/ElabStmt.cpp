@@ -181,7 +181,10 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
       Env body(&env);
       if (r->var)
         body.vars[r->var->name] = Value::ofInt(k);
-      if (!evalBlock(r->body, body, false))
+      unrollPath.push_back(k);
+      bool ok = evalBlock(r->body, body, false).has_value();
+      unrollPath.pop_back();
+      if (!ok)
         return std::nullopt;
     }
     return Value::none();
@@ -380,7 +383,6 @@ Result Elaborator::applyInstance(const std::shared_ptr<InstanceRT> &inst,
 
 Result Elaborator::apply(const Value &callee, std::vector<CallArg> &args,
                          llvm::SMLoc loc, const Expr *calleeExpr) {
-  (void)calleeExpr;
   switch (callee.kind) {
   case Value::Callable: {
     const CallableDecl &d = *callee.decl;
@@ -390,9 +392,9 @@ Result Elaborator::apply(const Value &callee, std::vector<CallArg> &args,
       return std::nullopt;
     }
     if (d.kind == CallableDecl::Model || d.hasHParamList)
-      return instantiate(d, args, loc, "");
+      return instantiate(d, args, loc, "", calleeExpr);
     std::vector<CallArg> none;
-    Result inst = instantiate(d, none, loc, "");
+    Result inst = instantiate(d, none, loc, "", calleeExpr);
     if (!inst)
       return std::nullopt;
     return applyInstance(inst->inst, args, loc);

@@ -271,12 +271,18 @@ bool Elaborator::bindHParams(const CallableDecl &decl,
 
 Result Elaborator::instantiate(const CallableDecl &decl,
                                std::vector<CallArg> &args, llvm::SMLoc loc,
-                               const std::string &name) {
+                               const std::string &name, const Expr *site) {
+  InstanceRT *parent = ctx.back();
+  std::pair<const Expr *, std::vector<int64_t>> key{site, unrollPath};
+  if (site) {
+    auto it = parent->sites.find(key);
+    if (it != parent->sites.end())
+      return it->second; // the parent is being applied again
+  }
   auto inst = std::make_shared<InstanceRT>();
   inst->decl = &decl;
   if (!bindHParams(decl, args, loc, inst->hparams))
     return std::nullopt;
-  InstanceRT *parent = ctx.back();
   auto info = std::make_unique<InstanceInfo>();
   info->kind = decl.name.name;
   info->name = !name.empty() ? name
@@ -288,6 +294,8 @@ Result Elaborator::instantiate(const CallableDecl &decl,
   Value v;
   v.kind = Value::Instance;
   v.inst = inst;
+  if (site)
+    parent->sites[key] = v;
   return v;
 }
 

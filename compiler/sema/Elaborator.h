@@ -90,6 +90,10 @@ struct InstanceRT {
   std::map<std::string, unsigned> childCounters;
   std::vector<std::string> outputNames;
   bool applied = false;
+  /// Child instances by call site (and `repeat` iteration), so that
+  /// applying this instance again reuses them: shared weights all the way
+  /// down.
+  std::map<std::pair<const Expr *, std::vector<int64_t>>, Value> sites;
 };
 
 /// One argument after evaluation.
@@ -188,7 +192,8 @@ private:
   bool evalArgs(const std::vector<Arg> &args, Env &env,
                 std::vector<CallArg> &out);
   Result instantiate(const CallableDecl &decl, std::vector<CallArg> &args,
-                     llvm::SMLoc loc, const std::string &name);
+                     llvm::SMLoc loc, const std::string &name,
+                     const Expr *site = nullptr);
   Result applyInstance(const std::shared_ptr<InstanceRT> &inst,
                        std::vector<CallArg> &args, llvm::SMLoc loc);
   Result runModelBody(InstanceRT &inst, Env &env, std::vector<CallArg> *args,
@@ -207,6 +212,7 @@ private:
   Result applyStage(const Value &input, const Expr *stage, Env &env);
 
   std::vector<InstanceRT *> ctx; ///< instance stack
+  std::vector<int64_t> unrollPath; ///< iteration numbers of enclosing repeats
   InstanceInfo *modelRoot = nullptr; ///< ops here become summary rows
   std::optional<Value> *yieldSlot = nullptr;
   std::vector<std::pair<std::string, Value>> *outputSlot = nullptr;
