@@ -7,7 +7,7 @@ from lit.llvm import llvm_config
 config.name = "nnc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".nn", ".mlir", ".test"]
-config.excludes = ["Inputs", "CMakeLists.txt", "unit", "fuzz", "lit.cfg.py"]
+config.excludes = ["Inputs", "CMakeLists.txt", "unit", "runtime", "fuzz", "lit.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.nnc_obj_root, "test")
 

@@ -1,0 +1,236 @@
+//===- Idx.cpp - IDX files and labelled data sets -------------------------===//
+//
+// IDX is the format of (Fashion-)MNIST: a big-endian header (0, 0, type
+// code, rank), rank big-endian u32 dimensions, then the elements. zlib's
+// gz* functions read plain and gzip-compressed files alike. Every failure
+// names the file and says what was expected.
+//
+//===----------------------------------------------------------------------===//
+#include "nnc/runtime.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+namespace {
+/// Reads exactly n bytes; reports truncation with what was expected.
+bool readAll(gzFile f, void *buf, size_t n, const char *path,
+             const char *what) {
+  size_t done = 0;
+  while (done < n) {
+    unsigned chunk = static_cast<unsigned>(std::min<size_t>(n - done, 1u << 30));
+    int got = gzread(f, static_cast<char *>(buf) + done, chunk);
+    if (got < 0) {
+      int err;
+      const char *msg = gzerror(f, &err);
+      nnc_set_error("cannot read '%s': %s", path, msg ? msg : "read error");
+      return false;
+    }
+    if (got == 0) {
+      nnc_set_error("'%s' is truncated: %s needs %zu bytes, the file has "
+                    "only %zu",
+                    path, what, n, done);
+      return false;
+    }
+    done += static_cast<size_t>(got);
+  }
+  return true;
+}
+
+uint32_t bigEndian(const unsigned char *b) {
+  return (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) |
+         (uint32_t(b[2]) << 8) | uint32_t(b[3]);
+}
+
+struct GzCloser {
+  gzFile f;
+  ~GzCloser() {
+    if (f)
+      gzclose(f);
+  }
+};
+} // namespace
+
+extern "C" int nnc_idx_load(const char *path, nnc_tensor *out) {
+  std::memset(out, 0, sizeof *out);
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return nnc_set_error("cannot open '%s': %s", path, std::strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return nnc_set_error("'%s' is a directory, not an IDX file", path);
+  GzCloser f{gzopen(path, "rb")};
+  if (!f.f)
+    return nnc_set_error("cannot open '%s': %s", path, std::strerror(errno));
+  unsigned char header[4];
+  if (!readAll(f.f, header, 4, path, "the IDX header"))
+    return -1;
+  if (header[0] != 0 || header[1] != 0)
+    return nnc_set_error("'%s' is not an IDX file (it starts with bytes "
+                         "%02x %02x, expected 00 00)",
+                         path, header[0], header[1]);
+  int rank = header[3];
+  if (rank < 1 || rank > NNC_MAX_RANK)
+    return nnc_set_error("'%s': IDX rank %d is not supported (1..%d)", path,
+                         rank, NNC_MAX_RANK);
+  size_t elemSize;
+  switch (header[2]) {
+  case 0x08: out->dtype = NNC_U8; elemSize = 1; break;
+  case 0x09: out->dtype = NNC_I32; elemSize = 1; break;
+  case 0x0B: out->dtype = NNC_I32; elemSize = 2; break;
+  case 0x0C: out->dtype = NNC_I32; elemSize = 4; break;
+  case 0x0D: out->dtype = NNC_F32; elemSize = 4; break;
+  case 0x0E: out->dtype = NNC_F64; elemSize = 8; break;
+  default:
+    return nnc_set_error("'%s': unknown IDX element type 0x%02x", path,
+                         header[2]);
+  }
+  std::vector<unsigned char> dims(4 * rank);
+  if (!readAll(f.f, dims.data(), dims.size(), path, "the IDX dimensions"))
+    return -1;
+  out->rank = rank;
+  for (int k = 0; k < rank; ++k)
+    out->dims[k] = bigEndian(&dims[4 * k]);
+  int64_t n = nnc_tensor_numel(out);
+  if (nnc_tensor_alloc(out))
+    return -1;
+  std::vector<unsigned char> raw(static_cast<size_t>(n) * elemSize);
+  if (!readAll(f.f, raw.data(), raw.size(), path, "the IDX data")) {
+    nnc_tensor_free(out);
+    return -1;
+  }
+  const unsigned char *p = raw.data();
+  for (int64_t i = 0; i < n; ++i, p += elemSize) {
+    switch (header[2]) {
+    case 0x08: static_cast<uint8_t *>(out->data)[i] = p[0]; break;
+    case 0x09: static_cast<int32_t *>(out->data)[i] = int8_t(p[0]); break;
+    case 0x0B: static_cast<int32_t *>(out->data)[i] = int16_t((p[0] << 8) | p[1]); break;
+    case 0x0C: static_cast<int32_t *>(out->data)[i] = int32_t(bigEndian(p)); break;
+    case 0x0D: {
+      uint32_t bits = bigEndian(p);
+      std::memcpy(static_cast<float *>(out->data) + i, &bits, 4);
+      break;
+    }
+    case 0x0E: {
+      uint64_t bits = (uint64_t(bigEndian(p)) << 32) | bigEndian(p + 4);
+      std::memcpy(static_cast<double *>(out->data) + i, &bits, 8);
+      break;
+    }
+    }
+  }
+  return 0;
+}
+
+extern "C" int nnc_dataset_load_idx(const char *images, const char *labels,
+                                    nnc_dataset *out) {
+  std::memset(out, 0, sizeof *out);
+  nnc_tensor img, lab;
+  if (nnc_idx_load(images, &img))
+    return -1;
+  if (nnc_idx_load(labels, &lab)) {
+    nnc_tensor_free(&img);
+    return -1;
+  }
+  auto fail = [&](int) {
+    nnc_tensor_free(&img);
+    nnc_tensor_free(&lab);
+    return -1;
+  };
+  if (img.dtype != NNC_U8 || img.rank < 2)
+    return fail(nnc_set_error("'%s': expected u8 images [N, H, W, ...], got "
+                              "a rank-%d tensor of another type",
+                              images, img.rank));
+  if (lab.dtype != NNC_U8 || lab.rank != 1)
+    return fail(nnc_set_error("'%s': expected u8 labels [N], got a rank-%d "
+                              "tensor of another type",
+                              labels, lab.rank));
+  if (img.dims[0] != lab.dims[0])
+    return fail(nnc_set_error("'%s' has %lld images but '%s' has %lld labels",
+                              images, (long long)img.dims[0], labels,
+                              (long long)lab.dims[0]));
+  out->count = img.dims[0];
+  out->images.dtype = NNC_F32;
+  out->images.rank = img.rank;
+  std::memcpy(out->images.dims, img.dims, sizeof img.dims);
+  out->labels.dtype = NNC_I64;
+  out->labels.rank = 1;
+  out->labels.dims[0] = lab.dims[0];
+  if (nnc_tensor_alloc(&out->images) || nnc_tensor_alloc(&out->labels))
+    return fail(-1);
+  int64_t n = nnc_tensor_numel(&img);
+  const uint8_t *src = static_cast<const uint8_t *>(img.data);
+  float *dst = static_cast<float *>(out->images.data);
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = src[i] * (1.0f / 255.0f);
+  const uint8_t *ls = static_cast<const uint8_t *>(lab.data);
+  int64_t *ld = static_cast<int64_t *>(out->labels.data);
+  for (int64_t i = 0; i < out->count; ++i) {
+    ld[i] = ls[i];
+    if (ls[i] + 1 > out->classes)
+      out->classes = ls[i] + 1;
+  }
+  nnc_tensor_free(&img);
+  nnc_tensor_free(&lab);
+  return 0;
+}
+
+static bool isFile(const std::string &p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+extern "C" int nnc_dataset_fashion_mnist(const char *split,
+                                         nnc_dataset *out) {
+  std::memset(out, 0, sizeof *out);
+  std::string prefix;
+  if (std::strcmp(split, "train") == 0)
+    prefix = "train";
+  else if (std::strcmp(split, "test") == 0)
+    prefix = "t10k";
+  else
+    return nnc_set_error("Fashion-MNIST has splits \"train\" and \"test\", "
+                         "not \"%s\"",
+                         split);
+  std::vector<std::string> dirs;
+  if (const char *env = std::getenv("NNC_DATA_PATH")) {
+    std::string s(env);
+    size_t start = 0;
+    while (start <= s.size()) {
+      size_t end = s.find(':', start);
+      if (end == std::string::npos)
+        end = s.size();
+      if (end > start) {
+        dirs.push_back(s.substr(start, end - start));
+        dirs.push_back(s.substr(start, end - start) + "/fashion-mnist");
+      }
+      start = end + 1;
+    }
+  }
+  dirs.push_back("/usr/share/datasets/fashion-mnist");
+  std::string looked;
+  for (const std::string &d : dirs) {
+    for (const char *ext : {".gz", ""}) {
+      std::string images = d + "/" + prefix + "-images-idx3-ubyte" + ext;
+      std::string labels = d + "/" + prefix + "-labels-idx1-ubyte" + ext;
+      if (isFile(images) && isFile(labels))
+        return nnc_dataset_load_idx(images.c_str(), labels.c_str(), out);
+    }
+    looked += (looked.empty() ? "" : ", ") + d;
+  }
+  return nnc_set_error(
+      "Fashion-MNIST (%s) not found; looked in %s. Install it with "
+      "'apt-get install dataset-fashion-mnist', or set NNC_DATA_PATH to a "
+      "folder holding %s-images-idx3-ubyte.gz and %s-labels-idx1-ubyte.gz",
+      split, looked.c_str(), prefix.c_str(), prefix.c_str());
+}
+
+extern "C" void nnc_dataset_free(nnc_dataset *ds) {
+  if (!ds)
+    return;
+  nnc_tensor_free(&ds->images);
+  nnc_tensor_free(&ds->labels);
+}

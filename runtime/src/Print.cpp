@@ -1,0 +1,75 @@
+//===- Print.cpp - Printing tensors and timing ----------------------------===//
+//
+// Tensors print in PyTorch's layout (`tensor([[...], [...]])`, four
+// decimals, long dimensions elided with `...`) so that output can be
+// compared with a PyTorch session by eye.
+//
+//===----------------------------------------------------------------------===//
+#include "nnc/runtime.h"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace {
+constexpr int64_t kEdge = 3;       ///< items shown at each end when elided
+constexpr int64_t kElideOver = 1000; ///< elide tensors larger than this
+
+void formatRec(std::string &s, const float *data, int32_t rank,
+               const int64_t *dims, int32_t level, bool elide, int indent) {
+  if (rank == 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4f", static_cast<double>(*data));
+    s += buf;
+    return;
+  }
+  int64_t stride = 1;
+  for (int32_t k = 1; k < rank; ++k)
+    stride *= dims[k];
+  s += "[";
+  for (int64_t i = 0; i < dims[0]; ++i) {
+    if (elide && dims[0] > 2 * kEdge && i == kEdge) {
+      s += rank > 1 ? "...,\n" + std::string(indent + 1, ' ') : "..., ";
+      i = dims[0] - kEdge;
+    }
+    formatRec(s, data + i * stride, rank - 1, dims + 1, level + 1, elide,
+              indent + 1);
+    if (i + 1 < dims[0])
+      s += rank > 1 ? ",\n" + std::string(rank > 2 ? 1 : 0, '\n') +
+                          std::string(indent + 1, ' ')
+                    : ", ";
+  }
+  s += "]";
+}
+} // namespace
+
+extern "C" size_t nnc_format_f32(char *buf, size_t cap, const float *data,
+                                 int32_t rank, const int64_t *dims) {
+  int64_t n = 1;
+  for (int32_t k = 0; k < rank; ++k)
+    n *= dims[k];
+  std::string s = "tensor(";
+  formatRec(s, data, rank, dims, 0, n > kElideOver, 7);
+  s += ")";
+  if (cap) {
+    size_t m = s.size() < cap - 1 ? s.size() : cap - 1;
+    s.copy(buf, m);
+    buf[m] = '\0';
+  }
+  return s.size();
+}
+
+extern "C" void nnc_print_f32(const float *data, int32_t rank,
+                              const int64_t *dims) {
+  size_t need = nnc_format_f32(nullptr, 0, data, rank, dims);
+  std::string s(need + 1, '\0');
+  nnc_format_f32(&s[0], s.size(), data, rank, dims);
+  s.resize(need);
+  std::printf("%s\n", s.c_str());
+  std::fflush(stdout);
+}
+
+extern "C" double nnc_now(void) {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}

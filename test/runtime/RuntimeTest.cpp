@@ -1,0 +1,271 @@
+//===- RuntimeTest.cpp - Unit tests of the C runtime ----------------------===//
+#include "nnc/runtime.h"
+
+#include <zlib.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+/// A fresh temporary directory per test.
+class TempDir {
+public:
+  TempDir() {
+    char tmpl[] = "/tmp/nnc-rt-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string file(const char *name) const { return path + "/" + name; }
+  std::string path;
+};
+
+/// Writes an IDX file of u8 data (gzip-compressed when gz).
+void writeIdx(const std::string &path, const std::vector<uint32_t> &dims,
+              const std::vector<uint8_t> &data, bool gz,
+              size_t truncateTo = SIZE_MAX) {
+  std::vector<uint8_t> bytes = {0, 0, 0x08, uint8_t(dims.size())};
+  for (uint32_t d : dims)
+    for (int s = 24; s >= 0; s -= 8)
+      bytes.push_back(uint8_t(d >> s));
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  if (truncateTo < bytes.size())
+    bytes.resize(truncateTo);
+  if (gz) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, bytes.data(), unsigned(bytes.size()));
+    gzclose(f);
+  } else {
+    FILE *f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
+}
+} // namespace
+
+TEST(Philox, KnownAnswers) {
+  // Known-answer vectors of the Random123 reference (kat_vectors).
+  uint32_t out[4];
+  const uint32_t c0[4] = {0, 0, 0, 0}, k0[2] = {0, 0};
+  nnc_philox4x32_10(c0, k0, out);
+  EXPECT_EQ(out[0], 0x6627e8d5u);
+  EXPECT_EQ(out[1], 0xe169c58du);
+  EXPECT_EQ(out[2], 0xbc57ac4cu);
+  EXPECT_EQ(out[3], 0x9b00dbd8u);
+  const uint32_t c1[4] = {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
+  const uint32_t k1[2] = {0xffffffffu, 0xffffffffu};
+  nnc_philox4x32_10(c1, k1, out);
+  EXPECT_EQ(out[0], 0x408f276du);
+  EXPECT_EQ(out[1], 0x41c83b0eu);
+  EXPECT_EQ(out[2], 0xa20bc7c6u);
+  EXPECT_EQ(out[3], 0x6d5451fdu);
+  const uint32_t c2[4] = {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u};
+  const uint32_t k2[2] = {0xa4093822u, 0x299f31d0u};
+  nnc_philox4x32_10(c2, k2, out);
+  EXPECT_EQ(out[0], 0xd16cfe09u);
+  EXPECT_EQ(out[1], 0x94fdccebu);
+  EXPECT_EQ(out[2], 0x5001e420u);
+  EXPECT_EQ(out[3], 0x24126ea1u);
+}
+
+TEST(Random, StreamsArePositional) {
+  // Element i depends only on (seed, offset, i): a sub-range drawn with
+  // the matching offset gives the same numbers.
+  std::vector<float> all(64), part(16);
+  nnc_rng_uniform_f32(42, 0, all.data(), 64, 0.0f, 1.0f);
+  nnc_rng_uniform_f32(42, 8, part.data(), 16, 0.0f, 1.0f);
+  for (int i = 0; i < 16; ++i)
+    EXPECT_EQ(part[i], all[32 + i]);
+  std::vector<float> other(64);
+  nnc_rng_uniform_f32(43, 0, other.data(), 64, 0.0f, 1.0f);
+  EXPECT_NE(other, all);
+}
+
+TEST(Random, DistributionsHaveTheRightMoments) {
+  const int n = 200000;
+  std::vector<float> u(n), g(n), gu(n);
+  nnc_rng_uniform_f32(1, 0, u.data(), n, -1.0f, 3.0f);
+  nnc_rng_normal_f32(2, 0, g.data(), n, 0.5f, 2.0f);
+  nnc_rng_gumbel_f32(3, 0, gu.data(), n);
+  double su = 0, sg = 0, sg2 = 0, sgu = 0;
+  for (int i = 0; i < n; ++i) {
+    EXPECT_GE(u[i], -1.0f);
+    EXPECT_LT(u[i], 3.0f);
+    ASSERT_TRUE(std::isfinite(g[i]) && std::isfinite(gu[i]));
+    su += u[i];
+    sg += g[i];
+    sg2 += double(g[i]) * g[i];
+    sgu += gu[i];
+  }
+  EXPECT_NEAR(su / n, 1.0, 0.02);
+  double mean = sg / n;
+  EXPECT_NEAR(mean, 0.5, 0.02);
+  EXPECT_NEAR(std::sqrt(sg2 / n - mean * mean), 2.0, 0.02);
+  EXPECT_NEAR(sgu / n, 0.5772, 0.02); // Euler-Mascheroni
+}
+
+TEST(Random, BernoulliAndPermutation) {
+  const int n = 100000;
+  std::vector<float> p(n, 0.25f), out(n);
+  nnc_rng_bernoulli_f32(7, 0, p.data(), out.data(), n);
+  double s = 0;
+  for (float v : out) {
+    ASSERT_TRUE(v == 0.0f || v == 1.0f);
+    s += v;
+  }
+  EXPECT_NEAR(s / n, 0.25, 0.01);
+  std::vector<int64_t> perm(1000);
+  nnc_rng_permutation(5, 0, perm.data(), 1000);
+  std::vector<bool> seen(1000, false);
+  for (int64_t v : perm) {
+    ASSERT_GE(v, 0);
+    ASSERT_LT(v, 1000);
+    EXPECT_FALSE(seen[v]);
+    seen[v] = true;
+  }
+  std::vector<int64_t> again(1000);
+  nnc_rng_permutation(5, 0, again.data(), 1000);
+  EXPECT_EQ(perm, again);
+}
+
+TEST(Memory, AlignedAndZeroed) {
+  for (size_t bytes : {1u, 63u, 64u, 1000u}) {
+    void *p = nnc_alloc(bytes);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % NNC_ALIGNMENT, 0u);
+    nnc_free(p);
+  }
+  nnc_tensor t{};
+  t.dtype = NNC_F32;
+  t.rank = 2;
+  t.dims[0] = 3;
+  t.dims[1] = 5;
+  ASSERT_EQ(nnc_tensor_alloc(&t), 0);
+  EXPECT_EQ(nnc_tensor_numel(&t), 15);
+  for (int i = 0; i < 15; ++i)
+    EXPECT_EQ(static_cast<float *>(t.data)[i], 0.0f);
+  nnc_tensor_free(&t);
+  nnc_tensor bad{};
+  bad.rank = 99;
+  EXPECT_EQ(nnc_tensor_alloc(&bad), -1);
+  EXPECT_STREQ(nnc_last_error(), "tensor rank 99 is out of range (0..8)");
+}
+
+TEST(Idx, LoadsPlainAndGzip) {
+  TempDir dir;
+  std::vector<uint8_t> data(2 * 3 * 4);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = uint8_t(i * 10);
+  for (bool gz : {false, true}) {
+    std::string path = dir.file(gz ? "x.idx.gz" : "x.idx");
+    writeIdx(path, {2, 3, 4}, data, gz);
+    nnc_tensor t;
+    ASSERT_EQ(nnc_idx_load(path.c_str(), &t), 0) << nnc_last_error();
+    EXPECT_EQ(t.dtype, NNC_U8);
+    EXPECT_EQ(t.rank, 3);
+    EXPECT_EQ(t.dims[0], 2);
+    EXPECT_EQ(t.dims[2], 4);
+    EXPECT_EQ(static_cast<uint8_t *>(t.data)[23], 230);
+    nnc_tensor_free(&t);
+  }
+}
+
+TEST(Idx, ClearErrors) {
+  TempDir dir;
+  nnc_tensor t;
+  std::string missing = dir.file("missing.gz");
+  EXPECT_EQ(nnc_idx_load(missing.c_str(), &t), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "cannot open '" + missing + "': No such file or directory");
+
+  std::string truncated = dir.file("trunc.gz");
+  writeIdx(truncated, {10, 28, 28}, std::vector<uint8_t>(7840), true, 500);
+  EXPECT_EQ(nnc_idx_load(truncated.c_str(), &t), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "'" + truncated +
+                "' is truncated: the IDX data needs 7840 bytes, the file "
+                "has only 484");
+
+  std::string text = dir.file("notidx");
+  FILE *f = std::fopen(text.c_str(), "w");
+  std::fputs("hello world", f);
+  std::fclose(f);
+  EXPECT_EQ(nnc_idx_load(text.c_str(), &t), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "'" + text + "' is not an IDX file (it starts with bytes 68 65, "
+                         "expected 00 00)");
+  EXPECT_EQ(nnc_idx_load(dir.path.c_str(), &t), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "'" + dir.path + "' is a directory, not an IDX file");
+}
+
+TEST(Dataset, ImagesAndLabelsAgree) {
+  TempDir dir;
+  std::string img = dir.file("img.gz"), lab = dir.file("lab.gz"),
+              lab3 = dir.file("lab3.gz");
+  writeIdx(img, {4, 2, 2}, {0, 255, 51, 102, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8},
+           true);
+  writeIdx(lab, {4}, {3, 1, 9, 0}, true);
+  writeIdx(lab3, {3}, {3, 1, 9}, true);
+  nnc_dataset ds;
+  ASSERT_EQ(nnc_dataset_load_idx(img.c_str(), lab.c_str(), &ds), 0)
+      << nnc_last_error();
+  EXPECT_EQ(ds.count, 4);
+  EXPECT_EQ(ds.classes, 10);
+  EXPECT_FLOAT_EQ(static_cast<float *>(ds.images.data)[1], 1.0f);
+  EXPECT_FLOAT_EQ(static_cast<float *>(ds.images.data)[2], 0.2f);
+  EXPECT_EQ(static_cast<int64_t *>(ds.labels.data)[2], 9);
+  nnc_dataset_free(&ds);
+  EXPECT_EQ(nnc_dataset_load_idx(img.c_str(), lab3.c_str(), &ds), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "'" + img + "' has 4 images but '" + lab3 + "' has 3 labels");
+}
+
+TEST(Dataset, FashionMnistNotFoundSaysHowToGetIt) {
+  TempDir dir;
+  setenv("NNC_DATA_PATH", dir.path.c_str(), 1);
+  nnc_dataset ds;
+  if (access("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+             R_OK) == 0) {
+    // The Debian package is installed: the test split loads from it.
+    ASSERT_EQ(nnc_dataset_fashion_mnist("test", &ds), 0) << nnc_last_error();
+    EXPECT_EQ(ds.count, 10000);
+    EXPECT_EQ(ds.images.dims[1], 28);
+    EXPECT_EQ(ds.classes, 10);
+    nnc_dataset_free(&ds);
+  }
+  EXPECT_EQ(nnc_dataset_fashion_mnist("valid", &ds), -1);
+  EXPECT_STREQ(nnc_last_error(),
+               "Fashion-MNIST has splits \"train\" and \"test\", not \"valid\"");
+  // A copy in NNC_DATA_PATH wins over the system folder.
+  writeIdx(dir.file("t10k-images-idx3-ubyte.gz"), {2, 1, 1}, {0, 255}, true);
+  writeIdx(dir.file("t10k-labels-idx1-ubyte.gz"), {2}, {1, 0}, true);
+  ASSERT_EQ(nnc_dataset_fashion_mnist("test", &ds), 0) << nnc_last_error();
+  EXPECT_EQ(ds.count, 2);
+  nnc_dataset_free(&ds);
+  unsetenv("NNC_DATA_PATH");
+}
+
+TEST(Print, FormatsLikePyTorch) {
+  float v[] = {1.0f, -2.5f, 0.125f, 4.0f, 5.0f, 6.0f};
+  int64_t dims[] = {2, 3};
+  char buf[256];
+  nnc_format_f32(buf, sizeof buf, v, 2, dims);
+  EXPECT_STREQ(buf, "tensor([[1.0000, -2.5000, 0.1250],\n"
+                    "        [4.0000, 5.0000, 6.0000]])");
+  int64_t d1[] = {3};
+  nnc_format_f32(buf, sizeof buf, v, 1, d1);
+  EXPECT_STREQ(buf, "tensor([1.0000, -2.5000, 0.1250])");
+  std::vector<float> big(2000, 1.0f);
+  int64_t db[] = {2000};
+  nnc_format_f32(buf, sizeof buf, big.data(), 1, db);
+  EXPECT_STREQ(buf, "tensor([1.0000, 1.0000, 1.0000, ..., 1.0000, 1.0000, "
+                    "1.0000])");
+  double t0 = nnc_now();
+  EXPECT_GE(nnc_now(), t0);
+}
