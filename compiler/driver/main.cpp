@@ -45,11 +45,13 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(buildCmd), cl::sub(runCmd),
                                       cl::cat(nncCat));
 
-enum class Emit { None, Tokens, Ast };
+enum class Emit { None, Tokens, Ast, Graph };
 static cl::opt<Emit> emit(
     "emit", cl::desc("Stop after a stage and print it"), cl::init(Emit::None),
     cl::values(clEnumValN(Emit::Tokens, "tokens", "the token stream"),
-               clEnumValN(Emit::Ast, "ast", "the syntax tree")),
+               clEnumValN(Emit::Ast, "ast", "the syntax tree"),
+               clEnumValN(Emit::Graph, "graph",
+                          "the dataflow graph sema traced for a model")),
     cl::sub(checkCmd), cl::sub(buildCmd), cl::cat(nncCat));
 
 static cl::opt<std::string> modelName(
@@ -139,7 +141,7 @@ static bool parseDims(SemaOptions &opts, DiagnosticEngine &diags) {
 }
 
 static int runCheck(const char *argv0, llvm::SourceMgr &sm,
-                    DiagnosticEngine &diags, bool summary) {
+                    DiagnosticEngine &diags, bool summary, bool graph) {
   SemaOptions opts;
   opts.searchPaths.assign(includeDirs.begin(), includeDirs.end());
   auto defaults = defaultSearchPaths(argv0, (void *)&runCheck);
@@ -151,6 +153,14 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   auto program = checkFile(inputFile, opts, sm, diags);
   if (!program)
     return 1;
+  if (graph) {
+    if (!program->graph) {
+      diags.error("'" + inputFile + "' declares no model");
+      return 1;
+    }
+    dumpGraph(*program->graph, sm, llvm::outs());
+    return 0;
+  }
   if (summary) {
     if (!program->model) {
       diags.error("'" + inputFile + "' declares no model to summarise");
@@ -220,10 +230,12 @@ int main(int argc, char **argv) {
     return dumpTokens(sm, diags);
   if (emit == Emit::Ast)
     return dumpAst(sm, diags);
+  if (emit == Emit::Graph)
+    return runCheck(argv[0], sm, diags, false, true);
   if (checkCmd)
-    return runCheck(argv[0], sm, diags, false);
+    return runCheck(argv[0], sm, diags, false, false);
   if (summaryCmd)
-    return runCheck(argv[0], sm, diags, true);
+    return runCheck(argv[0], sm, diags, true, false);
   if (runCmd)
     return notYet("'nnc run' (JIT execution)");
   return notYet("'nnc build' code generation");

@@ -86,8 +86,10 @@ Result Elaborator::eval(const Expr *e, Env &env) {
     if (v->kind == Value::Float)
       return Value::ofFloat(-v->f);
     if (v->kind == Value::Tensor && v->type.dtype != DType::Bool) {
-      account("neg", numElements(v->type, dimValues()), *v);
-      return v;
+      Value out = Value::ofTensor(v->type);
+      account("neg", numElements(v->type, dimValues()), out);
+      trace(out, "neg", {v->node}, e->getLoc());
+      return out;
     }
     error(e->getLoc(), "unary '-' needs a number or a tensor; got " +
                            v->describe());
@@ -314,9 +316,15 @@ Result Elaborator::evalMember(const MemberExpr *m, Env &env) {
       error(m->member.loc(), "'.T' needs a tensor of rank 2 or more");
       return std::nullopt;
     }
-    Value v = *base;
+    Value v = Value::ofTensor(base->type);
     std::swap(v.type.dims[v.type.rank() - 1], v.type.dims[v.type.rank() - 2]);
     account("transpose", 0, v);
+    Attr perm;
+    perm.kind = Attr::IntList;
+    for (unsigned k = 0; k < v.type.rank(); ++k)
+      perm.list.push_back(k);
+    std::swap(perm.list[v.type.rank() - 1], perm.list[v.type.rank() - 2]);
+    trace(v, "transpose", {base->node}, m->member.loc(), {{"perm", perm}});
     return v;
   }
   error(m->member.loc(), base->describe() + " has no member '" + name + "'");
@@ -359,11 +367,21 @@ Result Elaborator::evalIndex(const IndexExpr *ix, Env &env) {
   }
   TensorType out{t.dtype, {}};
   size_t d = 0;
+  // Per source dimension: start, size (-1 = all of a symbolic dim), stride;
+  // and which dimensions an integer index drops.
+  Attr starts, sizes, strides, squeeze;
+  starts.kind = sizes.kind = strides.kind = squeeze.kind = Attr::IntList;
+  auto keepWhole = [&](const Dim &dim) {
+    starts.list.push_back(0);
+    sizes.list.push_back(dim.isConst() ? dim.value : -1);
+    strides.list.push_back(1);
+    out.dims.push_back(dim);
+  };
   for (const IndexItem &it : ix->items) {
     if (it.isEllipsis) {
       size_t skip = t.rank() - consumed;
       for (size_t k = 0; k < skip; ++k)
-        out.dims.push_back(t.dims[d++]);
+        keepWhole(t.dims[d++]);
       continue;
     }
     const Dim &dim = t.dims[d++];
@@ -382,10 +400,15 @@ Result Elaborator::evalIndex(const IndexExpr *ix, Env &env) {
                                             *k, d - 1, dim.value));
         return std::nullopt;
       }
-      continue; // an integer index drops the dimension
+      // An integer index drops the dimension.
+      starts.list.push_back(*k < 0 ? *k + dim.value : *k);
+      sizes.list.push_back(1);
+      strides.list.push_back(1);
+      squeeze.list.push_back(d - 1);
+      continue;
     }
     if (!it.start && !it.stop && !it.stride) {
-      out.dims.push_back(dim);
+      keepWhole(dim);
       continue;
     }
     auto stride = bound(it.stride, 1);
@@ -412,16 +435,24 @@ Result Elaborator::evalIndex(const IndexExpr *ix, Env &env) {
                                           "of range", *lo, *hi));
       return std::nullopt;
     }
-    out.dims.push_back(Dim::constant((h - l + *stride - 1) / *stride));
+    int64_t n = (h - l + *stride - 1) / *stride;
+    out.dims.push_back(Dim::constant(n));
+    starts.list.push_back(l);
+    sizes.list.push_back(n);
+    strides.list.push_back(*stride);
   }
   for (; d < t.rank(); ++d)
-    out.dims.push_back(t.dims[d]);
+    keepWhole(t.dims[d]);
   Value v = Value::ofTensor(out);
   account("slice", 0, v);
+  trace(v, "slice", {base->node}, ix->getLoc(),
+        {{"starts", starts}, {"sizes", sizes}, {"strides", strides},
+         {"squeeze", squeeze}});
   return v;
 }
 
 Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
+  unsupported(s->getLoc(), "code generation does not support 'scan' yet");
   Result seq = eval(s->sequence.get(), env);
   if (!seq)
     return std::nullopt;
@@ -498,6 +529,7 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
 }
 
 Result Elaborator::evalGrad(const CallExpr *c, Env &env) {
+  unsupported(c->getLoc(), "code generation does not support 'grad' yet");
   if (c->args.size() != 2) {
     error(c->getLoc(), "grad takes two arguments: grad(scalar_expr, wrt)");
     return std::nullopt;

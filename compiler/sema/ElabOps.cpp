@@ -180,8 +180,14 @@ Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
                    " and " + r.describe());
     return std::nullopt;
   }
-  if (op == BinOp::MatMul)
-    return matmulType(el, *lt, *rt, loc);
+  if (op == BinOp::MatMul) {
+    Result m = matmulType(el, *lt, *rt, loc);
+    if (m)
+      el.trace(*m, "matmul",
+               {el.nodeOf(l, lt->dtype, loc), el.nodeOf(r, rt->dtype, loc)},
+               loc);
+    return m;
+  }
   DType dt = lt->dtype;
   if (lt->dtype != rt->dtype) {
     // A runtime integer scalar (a loop counter) promotes to float.
@@ -220,5 +226,6 @@ Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
   TensorType out{compare ? DType::Bool : dt, *shape};
   Value v = Value::ofTensor(out);
   el.account(name, numElements(out, el.dimValues()), v);
+  el.trace(v, name, {el.nodeOf(l, dt, loc), el.nodeOf(r, dt, loc)}, loc);
   return v;
 }

@@ -141,6 +141,8 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
                                        *lo, *hi));
       return std::nullopt;
     }
+    unsupported(f->getLoc(), "code generation does not support 'for' loops "
+                             "yet");
     Snapshot before = snapshot(env);
     Env body(&env);
     body.vars[f->var.name] = Value::ofTensor(TensorType{DType::I64, {}});
@@ -252,6 +254,11 @@ Result Elaborator::runModelBody(InstanceRT &inst, Env &env,
           return std::nullopt;
         }
         v = Value::ofTensor(*t);
+        trace(v, "input", {}, in->name.loc());
+        if (v.node) {
+          v.node->name = in->name.name;
+          graph->inputs.push_back(v.node);
+        }
       }
       env.vars[in->name.name] = v;
       continue;
@@ -447,7 +454,15 @@ Result Elaborator::apply(const Value &callee, std::vector<CallArg> &args,
       if (slots[k].loc == llvm::SMLoc())
         slots[k].loc = loc;
     }
-    return b.fn(*this, slots, loc);
+    unsigned firstNode = nextNodeId;
+    Result r = b.fn(*this, slots, loc);
+    // Built-ins written in terms of an operator (matmul, maximum) already
+    // traced themselves; the others get one node here.
+    bool traced = r && r->node && r->node->id >= firstNode &&
+                  r->node->op == b.name && llvm::StringRef(b.name) != "where";
+    if (r && graph && b.isOp && !traced)
+      traceBuiltin(b, slots, *r, loc);
+    return r;
   }
   default:
     error(loc, callee.describe() + " is not callable");
@@ -476,6 +491,21 @@ Elaborator::elaborateModel(const CallableDecl &model) {
   if (!out)
     return nullptr;
   root->calls = 1;
+  if (graph) {
+    std::vector<Value> outs = out->kind == Value::Tuple ? out->elems
+                                                        : std::vector<Value>{*out};
+    for (size_t k = 0; k < outs.size(); ++k) {
+      NodePtr n = outs[k].kind == Value::Tensor
+                      ? nodeOf(outs[k], outs[k].type.dtype, model.name.loc())
+                      : nullptr;
+      if (!n)
+        unsupported(model.name.loc(), "model outputs must be tensors");
+      graph->outputs.push_back({inst->outputNames.size() > k
+                                    ? inst->outputNames[k]
+                                    : "output" + std::to_string(k),
+                                n});
+    }
+  }
   if (out->kind == Value::Tensor)
     root->outputs.push_back(out->type);
   for (const Value &e : out->elems)

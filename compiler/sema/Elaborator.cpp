@@ -517,6 +517,35 @@ bool Elaborator::checkInitializer(const Expr *init, Env &env) {
   return true;
 }
 
+std::vector<std::pair<std::string, Attr>>
+Elaborator::initAttrs(const Expr *init, Env &env) {
+  std::vector<std::pair<std::string, Attr>> attrs;
+  Attr name;
+  name.kind = Attr::String;
+  if (auto *c = llvm::dyn_cast<CallExpr>(init)) {
+    if (auto *n = llvm::dyn_cast<NameExpr>(c->callee.get()))
+      name.s = n->name;
+    attrs.push_back({"init", name});
+    size_t k = 0;
+    for (const Arg &a : c->args) {
+      Result v = eval(a.value.get(), env);
+      Attr f;
+      f.kind = Attr::Float;
+      f.f = v && v->isNumber() ? v->number() : 0;
+      attrs.push_back({a.name ? a.name->name : "arg" + std::to_string(k), f});
+      ++k;
+    }
+  } else if (Result v = eval(init, env); v && v->isNumber()) {
+    name.s = "constant";
+    attrs.push_back({"init", name});
+    Attr f;
+    f.kind = Attr::Float;
+    f.f = v->number();
+    attrs.push_back({"value", f});
+  }
+  return attrs;
+}
+
 bool Elaborator::declareVar(const VarDeclStmt *v, Env &env) {
   bool isParam = v->getKind() == Stmt::SK_Param;
   InstanceRT *inst = ctx.back();
@@ -568,8 +597,19 @@ bool Elaborator::declareVar(const VarDeclStmt *v, Env &env) {
       if (auto *n = llvm::dyn_cast<NameExpr>(c->callee.get()))
         init = n->name;
     inst->info->params.push_back({v->name.name, type, isParam, init});
-    inst->params[v->name.name] = Value::ofTensor(type);
+    Value pv = Value::ofTensor(type);
+    trace(pv, isParam ? "param" : "state", {}, v->name.loc(),
+          initAttrs(v->init.get(), env));
+    if (pv.node) {
+      // The path of the parameter below the model: `dense_1.w`.
+      std::string path;
+      for (size_t k = 1; k < ctx.size(); ++k)
+        path += ctx[k]->info->name + ".";
+      pv.node->name = path + v->name.name;
+      graph->params.push_back(pv.node);
+    }
+    inst->params[v->name.name] = pv;
   }
-  env.vars[v->name.name] = Value::ofTensor(type);
+  env.vars[v->name.name] = inst->params[v->name.name];
   return true;
 }

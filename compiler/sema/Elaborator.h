@@ -11,6 +11,7 @@
 #define NNC_SEMA_ELABORATOR_H
 
 #include "ast/AST.h"
+#include "sema/Graph.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
 
@@ -46,6 +47,7 @@ struct Value {
   std::shared_ptr<InstanceRT> inst;
   const BuiltinDef *builtin = nullptr;
   std::shared_ptr<DatasetRT> dataset;
+  NodePtr node; ///< where a tensor comes from, when a graph is traced
 
   static Value none() { return {}; }
   static Value ofInt(int64_t v) { Value x; x.kind = Int; x.i = v; return x; }
@@ -161,6 +163,22 @@ public:
   void error(llvm::SMLoc loc, const llvm::Twine &msg) { diags.error(loc, msg); }
   /// Records `flops` and the produced value in the current instance.
   void account(const char *op, int64_t flops, const Value &out);
+
+  // Graph tracing (Graph.h); all no-ops while `graph` is null.
+  ModelGraph *graph = nullptr;
+  /// Creates a node producing `out` (sets out.node).
+  void trace(Value &out, const char *op, std::vector<NodePtr> inputs,
+             llvm::SMLoc loc,
+             std::vector<std::pair<std::string, Attr>> attrs = {});
+  /// The node of a tensor operand; a compile-time number becomes a
+  /// constant of `dtype`.
+  NodePtr nodeOf(const Value &v, DType dtype, llvm::SMLoc loc);
+  /// Marks the graph as not compilable yet (first reason wins).
+  void unsupported(llvm::SMLoc loc, const llvm::Twine &why);
+  static std::optional<Attr> toAttr(const Value &v);
+  void traceBuiltin(const BuiltinDef &b, const std::vector<CallArg> &slots,
+                    Value &out, llvm::SMLoc loc);
+  unsigned nextNodeId = 0;
   const DimValues &dimValues() const { return program.dimValues; }
   bool inTrainStep = false;
 
@@ -199,6 +217,8 @@ private:
   Result runModelBody(InstanceRT &inst, Env &env, std::vector<CallArg> *args,
                       llvm::SMLoc loc);
   bool declareVar(const VarDeclStmt *v, Env &env);
+  std::vector<std::pair<std::string, Attr>> initAttrs(const Expr *init,
+                                                      Env &env);
   bool checkInitializer(const Expr *init, Env &env);
   Result unknownName(const std::string &name, llvm::SMRange range, Env &env);
   bool bindHParams(const CallableDecl &decl, std::vector<CallArg> &args,

@@ -244,9 +244,14 @@ std::unique_ptr<Program> nnc::checkFile(llvm::StringRef path,
   if (!chosen && !models.empty())
     chosen = models.front();
   for (const CallableDecl *m : models) {
+    ModelGraph graph;
+    el.graph = m == chosen ? &graph : nullptr;
     auto tree = el.elaborateModel(*m);
-    if (m == chosen)
+    el.graph = nullptr;
+    if (m == chosen) {
       program->model = std::move(tree);
+      program->graph = std::make_unique<ModelGraph>(std::move(graph));
+    }
   }
   if (diags.hadError())
     return nullptr;

@@ -14,6 +14,7 @@
 #ifndef NNC_SEMA_SEMA_H
 #define NNC_SEMA_SEMA_H
 
+#include "sema/Graph.h"
 #include "sema/Types.h"
 
 #include <memory>
@@ -68,7 +69,12 @@ struct Program {
   std::vector<TrainInfo> trains;
   std::vector<std::string> modelNames; ///< models of the main file
   DimValues dimValues;                 ///< values used for per-sample counts
+  std::unique_ptr<ModelGraph> graph;   ///< traced graph of `model`
 };
+
+/// Prints a traced graph (`--emit=graph`), one node per line.
+void dumpGraph(const ModelGraph &g, const llvm::SourceMgr &sm,
+               llvm::raw_ostream &os);
 
 struct SemaOptions {
   std::vector<std::string> searchPaths; ///< stdlib roots, NNC_PATH entries

@@ -1,0 +1,69 @@
+//===- Graph.h - The traced dataflow graph of a model -----------*- C++ -*-===//
+//
+// While sema elaborates a model it records every primitive operation it
+// type-checks as a node: inputs, parameters, constants and built-in ops,
+// with their result types, compile-time attributes and source locations.
+// Layers are inlined (a layer is a way of writing ops and creating
+// parameters), so the graph of a model is flat. MLIRGen turns this graph
+// into the `nn` dialect. Plain C++: no MLIR header.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_SEMA_GRAPH_H
+#define NNC_SEMA_GRAPH_H
+
+#include "sema/Types.h"
+
+#include "llvm/Support/SMLoc.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnc {
+
+/// A compile-time attribute of a node (axis, stride, padding, ...).
+struct Attr {
+  enum Kind { Int, Float, Bool, String, IntList } kind = Int;
+  int64_t i = 0;
+  double f = 0;
+  std::string s;
+  std::vector<int64_t> list;
+};
+
+struct Node;
+using NodePtr = std::shared_ptr<Node>;
+
+struct Node {
+  /// "input", "param", "state", "const" or the op's name: a built-in
+  /// (`relu`, `conv`, `sum`, ...), a binary operator (`add`, `matmul`,
+  /// `lt`, ...), `neg`, `slice` or `transpose`.
+  std::string op;
+  std::vector<NodePtr> inputs;
+  std::vector<std::pair<std::string, Attr>> attrs;
+  TensorType type;
+  llvm::SMLoc loc;
+  std::string name; ///< parameter path (`dense_1.w`) or input name
+  double value = 0; ///< for "const" (a scalar of `type`)
+  unsigned id = 0;  ///< creation order, for deterministic output
+
+  const Attr *attr(llvm::StringRef key) const {
+    for (const auto &a : attrs)
+      if (a.first == key)
+        return &a.second;
+    return nullptr;
+  }
+};
+
+/// The traced graph of one model.
+struct ModelGraph {
+  std::vector<NodePtr> inputs;  ///< in declaration order
+  std::vector<NodePtr> params;  ///< trainable and state, creation order
+  std::vector<std::pair<std::string, NodePtr>> outputs;
+  /// Why the graph cannot be compiled yet ("" if it can), with a location.
+  std::string unsupported;
+  llvm::SMLoc unsupportedLoc;
+};
+
+} // namespace nnc
+
+#endif // NNC_SEMA_GRAPH_H

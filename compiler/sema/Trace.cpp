@@ -1,0 +1,126 @@
+//===- Trace.cpp - Recording the dataflow graph during elaboration --------===//
+//
+// Sema already visits every operation of a model with its operand types;
+// tracing records those visits as graph nodes (Graph.h) for MLIRGen, so
+// code generation never re-derives shapes or re-resolves names.
+//
+//===----------------------------------------------------------------------===//
+#include "sema/Elaborator.h"
+
+using namespace nnc;
+
+void Elaborator::trace(Value &out, const char *op, std::vector<NodePtr> inputs,
+                       llvm::SMLoc loc,
+                       std::vector<std::pair<std::string, Attr>> attrs) {
+  if (!graph || out.kind != Value::Tensor)
+    return;
+  auto n = std::make_shared<Node>();
+  n->op = op;
+  n->inputs = std::move(inputs);
+  n->attrs = std::move(attrs);
+  n->type = out.type;
+  n->loc = loc;
+  n->id = nextNodeId++;
+  out.node = n;
+}
+
+NodePtr Elaborator::nodeOf(const Value &v, DType dtype, llvm::SMLoc loc) {
+  if (!graph)
+    return nullptr;
+  if (v.node)
+    return v.node;
+  if (v.isNumber() || v.kind == Value::Bool) {
+    auto n = std::make_shared<Node>();
+    n->op = "const";
+    n->type = TensorType{dtype, {}};
+    n->value = v.kind == Value::Bool ? double(v.b) : v.number();
+    n->loc = loc;
+    n->id = nextNodeId++;
+    return n;
+  }
+  unsupported(loc, "code generation does not support " + v.describe() +
+                       " as an operand yet");
+  return nullptr;
+}
+
+void Elaborator::unsupported(llvm::SMLoc loc, const llvm::Twine &why) {
+  if (!graph || !graph->unsupported.empty())
+    return;
+  graph->unsupported = why.str();
+  graph->unsupportedLoc = loc;
+}
+
+std::optional<Attr> Elaborator::toAttr(const Value &v) {
+  Attr a;
+  switch (v.kind) {
+  case Value::Int:
+    a.kind = Attr::Int;
+    a.i = v.i;
+    return a;
+  case Value::Float:
+    a.kind = Attr::Float;
+    a.f = v.f;
+    return a;
+  case Value::Bool:
+    a.kind = Attr::Bool;
+    a.i = v.b;
+    return a;
+  case Value::String:
+    a.kind = Attr::String;
+    a.s = v.s;
+    return a;
+  case Value::List:
+  case Value::Tuple:
+    a.kind = Attr::IntList;
+    for (const Value &e : v.elems) {
+      if (e.kind == Value::Int)
+        a.list.push_back(e.i);
+      else if (e.kind == Value::DimV)
+        a.list.push_back(-1); // a dynamic (symbolic) size
+      else
+        return std::nullopt;
+    }
+    return a;
+  default:
+    return std::nullopt;
+  }
+}
+
+void Elaborator::traceBuiltin(const BuiltinDef &b,
+                              const std::vector<CallArg> &slots, Value &out,
+                              llvm::SMLoc loc) {
+  // Numbers are operands of these built-ins, attributes of all others.
+  llvm::StringRef name(b.name);
+  bool numbersAreOperands = name == "maximum" || name == "minimum" ||
+                            name == "pow" || name == "where";
+  std::vector<NodePtr> inputs;
+  std::vector<std::pair<std::string, Attr>> attrs;
+  for (size_t k = 0; k < slots.size() && k < b.params.size(); ++k) {
+    const Value &v = slots[k].value;
+    std::string param = llvm::StringRef(b.params[k]).rtrim('?').str();
+    if (v.isNone())
+      continue;
+    if (v.kind == Value::Tensor ||
+        (numbersAreOperands && (v.isNumber() || v.kind == Value::Bool))) {
+      inputs.push_back(nodeOf(v, out.type.dtype, slots[k].loc));
+      continue;
+    }
+    bool tensorList = (v.kind == Value::List || v.kind == Value::Tuple) &&
+                      !v.elems.empty() && v.elems[0].kind == Value::Tensor;
+    if (tensorList) {
+      for (const Value &e : v.elems)
+        inputs.push_back(nodeOf(e, e.type.dtype, slots[k].loc));
+      continue;
+    }
+    if (auto a = toAttr(v))
+      attrs.push_back({param, *a});
+    else
+      unsupported(slots[k].loc, "code generation does not support " +
+                                    v.describe() + " as argument '" + param +
+                                    "' of '" + name + "' yet");
+  }
+  for (const NodePtr &n : inputs)
+    if (!n)
+      return;
+  trace(out, b.name, std::move(inputs), loc, std::move(attrs));
+}
