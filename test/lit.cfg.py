@@ -16,7 +16,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # Tests must not see the developer's own module path.
 config.environment.pop("NNC_PATH", None)
 llvm_config.add_tool_substitutions(
-    ["nnc"], [config.nnc_tools_dir, config.llvm_tools_dir])
+    ["nnc", "nnc-opt"], [config.nnc_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))
 config.substitutions.append(("%stdlib", os.path.join(config.nnc_src_root, "stdlib")))
 config.substitutions.append(("%python", config.python_executable))

@@ -1,0 +1,14 @@
+//===- NNDialect.cpp - The nn dialect -------------------------------------===//
+#include "dialect/NNDialect.h"
+
+using namespace mlir;
+using namespace nnc::nn;
+
+#include "dialect/NNDialect.cpp.inc"
+
+void NNDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialect/NNOps.cpp.inc"
+      >();
+}

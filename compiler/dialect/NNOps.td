@@ -1,0 +1,304 @@
+//===- NNOps.td - Operations of the nn dialect --------------*- tablegen -*-===//
+//
+// Every op has a verifier (types and attributes a user program could never
+// produce are rejected), an IR example in its description and, where it
+// matters, a folder.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_DIALECT_NNOPS_TD
+#define NNC_DIALECT_NNOPS_TD
+
+include "dialect/NNBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def NN_Tensor : RankedTensorOf<[F32, F64, I32, I64, I1]>;
+def NN_FloatTensor : RankedTensorOf<[F32, F64]>;
+
+//===----------------------------------------------------------------------===//
+// Element-wise
+//===----------------------------------------------------------------------===//
+
+class NN_UnaryOp<string mnemonic, string math>
+    : NN_Op<mnemonic, [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "element-wise " # math;
+  let description = "Applies " # math # [{ to each element; the result has
+    the operand's type.
+
+    ```mlir
+    %y = nn.}] # mnemonic # [{ %x : tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)">;
+def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def NN_TanhOp : NN_UnaryOp<"tanh", "tanh(x)">;
+def NN_GeluOp : NN_UnaryOp<"gelu", "x * Phi(x) (erf form)">;
+def NN_SoftplusOp : NN_UnaryOp<"softplus", "log(1 + exp(x))">;
+def NN_ExpOp : NN_UnaryOp<"exp", "e^x">;
+def NN_LogOp : NN_UnaryOp<"log", "the natural logarithm">;
+def NN_SqrtOp : NN_UnaryOp<"sqrt", "the square root">;
+def NN_RsqrtOp : NN_UnaryOp<"rsqrt", "1 / sqrt(x)">;
+def NN_AbsOp : NN_UnaryOp<"abs", "|x|">;
+def NN_NegOp : NN_UnaryOp<"neg", "-x">;
+def NN_SinOp : NN_UnaryOp<"sin", "sin(x)">;
+def NN_CosOp : NN_UnaryOp<"cos", "cos(x)">;
+def NN_SiluOp : NN_UnaryOp<"silu", "x * sigmoid(x)">;
+def NN_SquareOp : NN_UnaryOp<"square", "x * x">;
+def NN_FloorOp : NN_UnaryOp<"floor", "floor(x)">;
+def NN_SignOp : NN_UnaryOp<"sign", "sign(x)">;
+def NN_Log1pOp : NN_UnaryOp<"log1p", "log(1 + x)">;
+def NN_EluOp : NN_UnaryOp<"elu", "x if x > 0 else exp(x) - 1">;
+
+def NN_LeakyReluOp
+    : NN_Op<"leaky_relu", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "element-wise max(x, slope * x)";
+  let description = [{
+    ```mlir
+    %y = nn.leaky_relu %x {slope = 2.000000e-01 : f64} : tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, F64Attr:$slope);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+class NN_BinaryOp<string mnemonic, string math, list<Trait> traits = []>
+    : NN_Op<mnemonic, !listconcat([Pure], traits)> {
+  let summary = "element-wise " # math # " with broadcasting";
+  let description = "Computes " # math # [{ element by element. The shapes
+    broadcast like NumPy (aligned on the right; a static 1 stretches); the
+    result has the broadcast shape.
+
+    ```mlir
+    %z = nn.}] # mnemonic # [{ %a, %b : (tensor<?x256xf32>, tensor<256xf32>) -> tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_AddOp : NN_BinaryOp<"add", "a + b", [Commutative]>;
+def NN_SubOp : NN_BinaryOp<"sub", "a - b">;
+def NN_MulOp : NN_BinaryOp<"mul", "a * b", [Commutative]>;
+def NN_DivOp : NN_BinaryOp<"div", "a / b">;
+def NN_MaximumOp : NN_BinaryOp<"maximum", "max(a, b)", [Commutative]>;
+def NN_MinimumOp : NN_BinaryOp<"minimum", "min(a, b)", [Commutative]>;
+def NN_PowOp : NN_BinaryOp<"pow", "a ** b">;
+
+def NN_CompareOp : NN_Op<"compare", [Pure]> {
+  let summary = "element-wise comparison with broadcasting, giving i1";
+  let description = [{
+    `predicate` is one of `eq`, `ne`, `lt`, `le`, `gt`, `ge`.
+
+    ```mlir
+    %m = nn.compare "lt", %a, %b : (tensor<?x10xf32>, tensor<f32>) -> tensor<?x10xi1>
+    ```
+  }];
+  let arguments = (ins StrAttr:$predicate, NN_Tensor:$lhs, NN_Tensor:$rhs);
+  let results = (outs TensorOf<[I1]>:$result);
+  let assemblyFormat =
+      "$predicate `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_ConstantOp
+    : NN_Op<"constant", [Pure, ConstantLike, AllTypesMatch<["value", "result"]>]> {
+  let summary = "a scalar or dense constant";
+  let description = [{
+    ```mlir
+    %half = nn.constant dense<5.000000e-01> : tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$value attr-dict";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra, shapes
+//===----------------------------------------------------------------------===//
+
+def NN_MatmulOp : NN_Op<"matmul", [Pure]> {
+  let summary = "matrix product with batch broadcasting";
+  let description = [{
+    `[..., M, K] x [..., K, N] -> [..., M, N]`; leading (batch) dimensions
+    broadcast. The inner dimensions must agree.
+
+    ```mlir
+    %y = nn.matmul %x, %w : (tensor<?x784xf32>, tensor<784x256xf32>) -> tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$lhs, NN_FloatTensor:$rhs);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_ReshapeOp : NN_Op<"reshape", [Pure]> {
+  let summary = "same elements, new shape";
+  let description = [{
+    The result type gives the new shape; a dynamic result dimension takes
+    the remaining elements (at most one may be dynamic). `flatten` lowers
+    to this op.
+
+    ```mlir
+    %f = nn.reshape %x : tensor<?x28x28xf32> to tensor<?x784xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_TransposeOp : NN_Op<"transpose", [Pure]> {
+  let summary = "permute dimensions";
+  let description = [{
+    Result dimension `i` is operand dimension `perm[i]`.
+
+    ```mlir
+    %t = nn.transpose %x {perm = array<i64: 1, 0>} : tensor<?x4xf32> -> tensor<4x?xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_SliceOp : NN_Op<"slice", [Pure]> {
+  let summary = "strided slice, optionally dropping unit dimensions";
+  let description = [{
+    For each operand dimension: `starts[i]`, `sizes[i]` (-1: the whole,
+    dynamic dimension) and `strides[i]`; the dimensions listed in `squeeze`
+    (which must have size 1) are dropped from the result.
+
+    ```mlir
+    %s = nn.slice %x {starts = array<i64: 0, 3>, sizes = array<i64: -1, 1>,
+                      strides = array<i64: 1, 1>, squeeze = array<i64: 1>}
+         : tensor<?x10xf32> -> tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$starts,
+                   DenseI64ArrayAttr:$sizes, DenseI64ArrayAttr:$strides,
+                   DenseI64ArrayAttr:$squeeze);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_ConcatOp : NN_Op<"concat", [Pure]> {
+  let summary = "join tensors along an axis";
+  let description = [{
+    ```mlir
+    %c = nn.concat %a, %b {axis = 1 : i64} : (tensor<?x3xf32>, tensor<?x5xf32>) -> tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat =
+      "$inputs attr-dict `:` functional-type($inputs, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and normalisation
+//===----------------------------------------------------------------------===//
+
+def NN_ReduceOp : NN_Op<"reduce", [Pure]> {
+  let summary = "reduce over axes: sum, mean, max, min, prod, logsumexp, argmax, argmin";
+  let description = [{
+    ```mlir
+    %s = nn.reduce "sum", %x {axes = array<i64: 1>, keepdims = false} : tensor<?x10xf32> -> tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$kind, NN_Tensor:$input,
+                   DenseI64ArrayAttr:$axes, BoolAttr:$keepdims);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat =
+      "$kind `,` $input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_SoftmaxOp
+    : NN_Op<"softmax", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "softmax (or log-softmax) along an axis, numerically stable";
+  let description = [{
+    ```mlir
+    %p = nn.softmax %x {axis = 1 : i64, log = true} : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, I64Attr:$axis, BoolAttr:$log);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def NN_OneHotOp : NN_Op<"one_hot", [Pure]> {
+  let summary = "integer labels to one-hot vectors";
+  let description = [{
+    ```mlir
+    %o = nn.one_hot %labels : tensor<?xi64> -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[I32, I64]>:$input);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling (NHWC)
+//===----------------------------------------------------------------------===//
+
+def NN_Conv2DOp : NN_Op<"conv2d", [Pure]> {
+  let summary = "2-D convolution, NHWC input, HWCF weights";
+  let description = [{
+    `padding` is `[top, bottom, left, right]`.
+
+    ```mlir
+    %y = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
+                           dilation = array<i64: 1, 1>, groups = 1 : i64}
+         : (tensor<?x28x28x1xf32>, tensor<3x3x1x32xf32>) -> tensor<?x26x26x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$filter,
+                   DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                   DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `,` $filter attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_Pool2DOp : NN_Op<"pool2d", [Pure]> {
+  let summary = "max or average pooling over windows, NHWC";
+  let description = [{
+    ```mlir
+    %p = nn.pool2d "max", %x {window = array<i64: 2, 2>, stride = array<i64: 2, 2>,
+                            padding = array<i64: 0, 0, 0, 0>}
+         : tensor<?x24x24x32xf32> -> tensor<?x12x12x32xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$kind, NN_FloatTensor:$input,
+                   DenseI64ArrayAttr:$window, DenseI64ArrayAttr:$stride,
+                   DenseI64ArrayAttr:$padding);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat =
+      "$kind `,` $input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+#endif // NNC_DIALECT_NNOPS_TD

@@ -1,0 +1,42 @@
+// Folders: identity transposes and reshapes disappear, constants fold.
+// RUN: nnc-opt %s --split-input-file --canonicalize | FileCheck %s
+
+// CHECK-LABEL: func.func @identity_transpose
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @identity_transpose(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = nn.transpose %x {perm = array<i64: 0, 1>} : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @identity_reshape
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @identity_reshape(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = nn.reshape %x : tensor<2x3xf32> to tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// A real transpose stays.
+// CHECK-LABEL: func.func @swap
+// CHECK: nn.transpose
+func.func @swap(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  %0 = nn.transpose %x {perm = array<i64: 1, 0>} : tensor<2x3xf32> -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+// Unused pure ops and constants are removed.
+// CHECK-LABEL: func.func @dead
+// CHECK-NOT: nn.
+// CHECK: return
+func.func @dead(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %c = nn.constant dense<1.0> : tensor<f32>
+  %0 = nn.relu %x : tensor<2x3xf32>
+  return %x : tensor<2x3xf32>
+}

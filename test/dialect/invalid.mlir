@@ -1,0 +1,144 @@
+// Verifier errors of the nn ops.
+// RUN: nnc-opt %s --split-input-file --verify-diagnostics
+
+func.func @bad_broadcast(%a: tensor<?x10xf32>, %b: tensor<?x20xf32>) -> tensor<?x10xf32> {
+  // expected-error @+1 {{operand shapes 'tensor<?x10xf32>' and 'tensor<?x20xf32>' do not broadcast}}
+  %0 = nn.add %a, %b : (tensor<?x10xf32>, tensor<?x20xf32>) -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+func.func @bad_result_shape(%a: tensor<4x10xf32>, %b: tensor<10xf32>) -> tensor<4x11xf32> {
+  // expected-error @+1 {{result dimension 1 is 11 but the operands broadcast to 10}}
+  %0 = nn.mul %a, %b : (tensor<4x10xf32>, tensor<10xf32>) -> tensor<4x11xf32>
+  return %0 : tensor<4x11xf32>
+}
+
+// -----
+
+func.func @mixed_types(%a: tensor<4xf32>, %b: tensor<4xf64>) -> tensor<4xf32> {
+  // expected-error @+1 {{operands and result must have one element type}}
+  %0 = "nn.sub"(%a, %b) : (tensor<4xf32>, tensor<4xf64>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @unary_int(%a: tensor<4xi64>) -> tensor<4xi64> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 64-bit float values}}
+  %0 = "nn.relu"(%a) : (tensor<4xi64>) -> tensor<4xi64>
+  return %0 : tensor<4xi64>
+}
+
+// -----
+
+func.func @matmul_inner(%a: tensor<?x784xf32>, %b: tensor<100x10xf32>) -> tensor<?x10xf32> {
+  // expected-error @+1 {{inner dimensions differ: 784 vs 100}}
+  %0 = nn.matmul %a, %b : (tensor<?x784xf32>, tensor<100x10xf32>) -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<2x3xf32>) -> tensor<7xf32> {
+  // expected-error @+1 {{element counts differ: 6 vs 7}}
+  %0 = nn.reshape %a : tensor<2x3xf32> to tensor<7xf32>
+  return %0 : tensor<7xf32>
+}
+
+// -----
+
+func.func @reshape_two_dynamic(%a: tensor<?x3xf32>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{at most one result dimension can be dynamic}}
+  %0 = nn.reshape %a : tensor<?x3xf32> to tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @bad_perm(%a: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{perm is not a permutation of 0..1}}
+  %0 = nn.transpose %a {perm = array<i64: 1, 1>} : tensor<2x3xf32> -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @slice_oob(%a: tensor<?x10xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{slice of dimension 1 is out of bounds}}
+  %0 = nn.slice %a {starts = array<i64: 0, 8>, sizes = array<i64: -1, 4>, strides = array<i64: 1, 1>, squeeze = array<i64>} : tensor<?x10xf32> -> tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @concat_axis(%a: tensor<2x3xf32>) -> tensor<2x6xf32> {
+  // expected-error @+1 {{axis 2 is out of range}}
+  %0 = nn.concat %a, %a {axis = 2 : i64} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x6xf32>
+  return %0 : tensor<2x6xf32>
+}
+
+// -----
+
+func.func @reduce_kind(%a: tensor<2x3xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{unknown reduction 'median'}}
+  %0 = nn.reduce "median", %a {axes = array<i64: 1>, keepdims = false} : tensor<2x3xf32> -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @argmax_type(%a: tensor<2x3xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{argmax/argmin give i64}}
+  %0 = nn.reduce "argmax", %a {axes = array<i64: 1>, keepdims = false} : tensor<2x3xf32> -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @softmax_axis(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{axis 2 is out of range}}
+  %0 = nn.softmax %a {axis = 2 : i64, log = false} : tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<?x28x28x3xf32>, %w: tensor<3x3x1x32xf32>) -> tensor<?x26x26x32xf32> {
+  // expected-error @+1 {{filter input channels 1 x groups 1 != input channels 3}}
+  %0 = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 1 : i64} : (tensor<?x28x28x3xf32>, tensor<3x3x1x32xf32>) -> tensor<?x26x26x32xf32>
+  return %0 : tensor<?x26x26x32xf32>
+}
+
+// -----
+
+func.func @conv_size(%x: tensor<?x28x28x1xf32>, %w: tensor<3x3x1x32xf32>) -> tensor<?x28x28x32xf32> {
+  // expected-error @+1 {{result spatial dimension 0 must be 26}}
+  %0 = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 1 : i64} : (tensor<?x28x28x1xf32>, tensor<3x3x1x32xf32>) -> tensor<?x28x28x32xf32>
+  return %0 : tensor<?x28x28x32xf32>
+}
+
+// -----
+
+func.func @pool_kind(%x: tensor<?x4x4x1xf32>) -> tensor<?x2x2x1xf32> {
+  // expected-error @+1 {{kind must be max or avg}}
+  %0 = nn.pool2d "min", %x {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<?x4x4x1xf32> -> tensor<?x2x2x1xf32>
+  return %0 : tensor<?x2x2x1xf32>
+}
+
+// -----
+
+func.func @compare_pred(%a: tensor<4xf32>) -> tensor<4xi1> {
+  // expected-error @+1 {{unknown predicate 'almost'}}
+  %0 = nn.compare "almost", %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+  return %0 : tensor<4xi1>
+}
+
+// -----
+
+func.func @one_hot_dynamic(%l: tensor<?xi64>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{result must be the operand shape plus a static class dimension}}
+  %0 = nn.one_hot %l : tensor<?xi64> -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
