@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ast/AST.h"
+#include "driver/Pipeline.h"
 #include "lexer/Lexer.h"
 #include "parser/Parser.h"
 #include "sema/Sema.h"
@@ -45,13 +46,14 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(buildCmd), cl::sub(runCmd),
                                       cl::cat(nncCat));
 
-enum class Emit { None, Tokens, Ast, Graph };
+enum class Emit { None, Tokens, Ast, Graph, NN };
 static cl::opt<Emit> emit(
     "emit", cl::desc("Stop after a stage and print it"), cl::init(Emit::None),
     cl::values(clEnumValN(Emit::Tokens, "tokens", "the token stream"),
                clEnumValN(Emit::Ast, "ast", "the syntax tree"),
                clEnumValN(Emit::Graph, "graph",
-                          "the dataflow graph sema traced for a model")),
+                          "the dataflow graph sema traced for a model"),
+               clEnumValN(Emit::NN, "nn", "the model in the nn dialect")),
     cl::sub(checkCmd), cl::sub(buildCmd), cl::cat(nncCat));
 
 static cl::opt<std::string> modelName(
@@ -158,6 +160,9 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       diags.error("'" + inputFile + "' declares no model");
       return 1;
     }
+    if (emit == Emit::NN)
+      return emitStage(*program, program->model->name, Stage::NN, sm, diags,
+                       llvm::outs());
     dumpGraph(*program->graph, sm, llvm::outs());
     return 0;
   }
@@ -230,7 +235,7 @@ int main(int argc, char **argv) {
     return dumpTokens(sm, diags);
   if (emit == Emit::Ast)
     return dumpAst(sm, diags);
-  if (emit == Emit::Graph)
+  if (emit == Emit::Graph || emit == Emit::NN)
     return runCheck(argv[0], sm, diags, false, true);
   if (checkCmd)
     return runCheck(argv[0], sm, diags, false, false);

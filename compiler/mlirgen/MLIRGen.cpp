@@ -1,0 +1,374 @@
+//===- MLIRGen.cpp - From sema's traced graph to the nn dialect -----------===//
+//
+// Sema already resolved names, shapes and attributes, so MLIRGen is a
+// direct translation: one function per model whose arguments are the
+// model's inputs followed by its parameters (tagged with their path,
+// kind and initializer so the runtime can allocate and initialise them),
+// and one nn op per graph node, located at the `.nn` source that made it.
+// Symbolic dimensions become dynamic (`?`), everything else is static.
+//
+//===----------------------------------------------------------------------===//
+#include "mlirgen/MLIRGen.h"
+#include "dialect/NNDialect.h"
+#include "sema/Graph.h"
+#include "support/Diagnostics.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Verifier.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace nnc;
+
+namespace {
+
+class Generator {
+public:
+  Generator(MLIRContext &ctx, const llvm::SourceMgr &sm, nnc::DiagnosticEngine &diags)
+      : ctx(ctx), b(&ctx), sm(sm), diags(diags) {}
+
+  OwningOpRef<ModuleOp> run(const ModelGraph &g, llvm::StringRef name);
+
+private:
+  Location loc(llvm::SMLoc l);
+  Type elementType(DType dt);
+  RankedTensorType tensorType(const nnc::TensorType &t);
+  Value emit(const Node &n);
+  Value emitOp(const Node &n, ArrayRef<Value> in);
+  Value emitConv(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitPool(const Node &n, ArrayRef<Value> in, Location l);
+  bool fail(const Node &n, const llvm::Twine &why);
+  int64_t intAttr(const Node &n, llvm::StringRef key, int64_t dflt);
+  /// Padding [top, bottom, left, right] for "valid", "same" or an integer.
+  SmallVector<int64_t> padding(const Node &n, int64_t inH, int64_t inW,
+                               int64_t kh, int64_t kw, int64_t stride,
+                               int64_t dil);
+
+  MLIRContext &ctx;
+  OpBuilder b;
+  const llvm::SourceMgr &sm;
+  nnc::DiagnosticEngine &diags;
+  std::map<const Node *, Value> values;
+  bool hadError = false;
+};
+
+Location Generator::loc(llvm::SMLoc l) {
+  if (!l.isValid())
+    return b.getUnknownLoc();
+  unsigned buf = sm.FindBufferContainingLoc(l);
+  if (!buf)
+    return b.getUnknownLoc();
+  auto lc = sm.getLineAndColumn(l, buf);
+  return FileLineColLoc::get(
+      b.getStringAttr(sm.getMemoryBuffer(buf)->getBufferIdentifier()),
+      lc.first, lc.second);
+}
+
+Type Generator::elementType(DType dt) {
+  switch (dt) {
+  case DType::F32: return b.getF32Type();
+  case DType::F64: return b.getF64Type();
+  case DType::I32: return b.getI32Type();
+  case DType::I64: return b.getI64Type();
+  case DType::Bool: return b.getI1Type();
+  }
+  return b.getF32Type();
+}
+
+RankedTensorType Generator::tensorType(const nnc::TensorType &t) {
+  SmallVector<int64_t> shape;
+  for (const Dim &d : t.dims)
+    shape.push_back(d.isConst() ? d.value : ShapedType::kDynamic);
+  return RankedTensorType::get(shape, elementType(t.dtype));
+}
+
+bool Generator::fail(const Node &n, const llvm::Twine &why) {
+  if (!hadError)
+    diags.error(n.loc, why);
+  hadError = true;
+  return false;
+}
+
+int64_t Generator::intAttr(const Node &n, llvm::StringRef key, int64_t dflt) {
+  const Attr *a = n.attr(key);
+  return a && a->kind == Attr::Int ? a->i : dflt;
+}
+
+SmallVector<int64_t> Generator::padding(const Node &n, int64_t inH,
+                                        int64_t inW, int64_t kh, int64_t kw,
+                                        int64_t stride, int64_t dil) {
+  const Attr *p = n.attr("padding");
+  if (p && p->kind == Attr::Int)
+    return {p->i, p->i, p->i, p->i};
+  if (p && p->kind == Attr::String && p->s == "same") {
+    // TensorFlow's convention: the odd pixel goes at the bottom/right.
+    auto total = [&](int64_t in, int64_t k) -> int64_t {
+      int64_t eff = dil * (k - 1) + 1;
+      if (ShapedType::isDynamic(in))
+        return eff - 1; // stride 1 (sema allows only that)
+      int64_t out = (in + stride - 1) / stride;
+      return std::max<int64_t>((out - 1) * stride + eff - in, 0);
+    };
+    int64_t th = total(inH, kh), tw = total(inW, kw);
+    return {th / 2, th - th / 2, tw / 2, tw - tw / 2};
+  }
+  return {0, 0, 0, 0};
+}
+
+Value Generator::emitConv(const Node &n, ArrayRef<Value> in, Location l) {
+  auto x = cast<RankedTensorType>(in[0].getType());
+  auto w = cast<RankedTensorType>(in[1].getType());
+  int64_t s = intAttr(n, "stride", 1), d = intAttr(n, "dilation", 1);
+  auto pad = padding(n, x.getDimSize(1), x.getDimSize(2), w.getDimSize(0),
+                     w.getDimSize(1), s, d);
+  return nn::Conv2DOp::create(b, l, tensorType(n.type), in[0], in[1],
+                              b.getDenseI64ArrayAttr({s, s}),
+                              b.getDenseI64ArrayAttr(pad),
+                              b.getDenseI64ArrayAttr({d, d}),
+                              b.getI64IntegerAttr(intAttr(n, "groups", 1)));
+}
+
+Value Generator::emitPool(const Node &n, ArrayRef<Value> in, Location l) {
+  auto x = cast<RankedTensorType>(in[0].getType());
+  int64_t k = intAttr(n, "size", 2), s = intAttr(n, "stride", k);
+  auto pad = padding(n, x.getDimSize(1), x.getDimSize(2), k, k, s, 1);
+  return nn::Pool2DOp::create(
+      b, l, tensorType(n.type), b.getStringAttr(n.op == "maxpool" ? "max" : "avg"),
+      in[0], b.getDenseI64ArrayAttr({k, k}), b.getDenseI64ArrayAttr({s, s}),
+      b.getDenseI64ArrayAttr(pad));
+}
+
+Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
+  Location l = loc(n.loc);
+  RankedTensorType rt = tensorType(n.type);
+  llvm::StringRef op = n.op;
+  auto binary = [&](auto tag) -> Value {
+    using OpTy = decltype(tag);
+    return OpTy::create(b, l, rt, in[0], in[1]);
+  };
+  auto unary = [&](auto tag) -> Value {
+    using OpTy = decltype(tag);
+    return OpTy::create(b, l, rt, in[0]);
+  };
+  if (op == "add") return binary(nn::AddOp());
+  if (op == "sub") return binary(nn::SubOp());
+  if (op == "mul") return binary(nn::MulOp());
+  if (op == "div") return binary(nn::DivOp());
+  if (op == "maximum") return binary(nn::MaximumOp());
+  if (op == "minimum") return binary(nn::MinimumOp());
+  if (op == "pow") return binary(nn::PowOp());
+  if (llvm::is_contained({"eq", "ne", "lt", "le", "gt", "ge"}, op))
+    return nn::CompareOp::create(b, l, rt, b.getStringAttr(op), in[0], in[1]);
+  if (op == "matmul") {
+    if (cast<RankedTensorType>(in[0].getType()).getRank() < 2 ||
+        cast<RankedTensorType>(in[1].getType()).getRank() < 2)
+      return fail(n, "code generation does not support '@' with a vector "
+                     "operand yet; reshape it to a matrix"),
+             Value();
+    return binary(nn::MatmulOp());
+  }
+  if (op == "relu") return unary(nn::ReluOp());
+  if (op == "sigmoid") return unary(nn::SigmoidOp());
+  if (op == "tanh") return unary(nn::TanhOp());
+  if (op == "gelu") return unary(nn::GeluOp());
+  if (op == "softplus") return unary(nn::SoftplusOp());
+  if (op == "exp") return unary(nn::ExpOp());
+  if (op == "log") return unary(nn::LogOp());
+  if (op == "sqrt") return unary(nn::SqrtOp());
+  if (op == "rsqrt") return unary(nn::RsqrtOp());
+  if (op == "abs") return unary(nn::AbsOp());
+  if (op == "neg") return unary(nn::NegOp());
+  if (op == "sin") return unary(nn::SinOp());
+  if (op == "cos") return unary(nn::CosOp());
+  if (op == "silu") return unary(nn::SiluOp());
+  if (op == "square") return unary(nn::SquareOp());
+  if (op == "floor") return unary(nn::FloorOp());
+  if (op == "sign") return unary(nn::SignOp());
+  if (op == "log1p") return unary(nn::Log1pOp());
+  if (op == "elu") return unary(nn::EluOp());
+  if (op == "leaky_relu") {
+    const Attr *s = n.attr("slope");
+    double slope = s ? (s->kind == Attr::Float ? s->f : double(s->i)) : 0.01;
+    return nn::LeakyReluOp::create(b, l, rt, in[0], b.getF64FloatAttr(slope));
+  }
+  if (op == "stop_gradient")
+    return in[0]; // the forward value; autodiff handles the gradient
+  if (op == "flatten" || op == "reshape")
+    return nn::ReshapeOp::create(b, l, rt, in[0]);
+  if (op == "unsqueeze" || op == "squeeze")
+    return nn::ReshapeOp::create(b, l, rt, in[0]);
+  if (op == "transpose") {
+    SmallVector<int64_t> perm;
+    if (const Attr *p = n.attr("perm"))
+      perm.assign(p->list.begin(), p->list.end());
+    if (perm.empty()) {
+      for (int64_t k = 0; k < rt.getRank(); ++k)
+        perm.push_back(k);
+      std::swap(perm[rt.getRank() - 1], perm[rt.getRank() - 2]);
+    }
+    return nn::TransposeOp::create(b, l, rt, in[0], b.getDenseI64ArrayAttr(perm));
+  }
+  if (op == "slice") {
+    auto list = [&](const char *key) {
+      return b.getDenseI64ArrayAttr(n.attr(key)->list);
+    };
+    return nn::SliceOp::create(b, l, rt, in[0], list("starts"), list("sizes"),
+                               list("strides"), list("squeeze"));
+  }
+  if (op == "concat") {
+    int64_t axis = intAttr(n, "axis", -1);
+    if (axis < 0)
+      axis += rt.getRank();
+    return nn::ConcatOp::create(b, l, rt, in, b.getI64IntegerAttr(axis));
+  }
+  if (llvm::is_contained({"sum", "mean", "max", "min", "prod", "logsumexp",
+                          "argmax", "argmin"},
+                         op)) {
+    auto inT = cast<RankedTensorType>(in[0].getType());
+    SmallVector<int64_t> axes;
+    if (const Attr *a = n.attr("axis")) {
+      std::vector<int64_t> raw =
+          a->kind == Attr::Int ? std::vector<int64_t>{a->i} : a->list;
+      for (int64_t x : raw)
+        axes.push_back(x < 0 ? x + inT.getRank() : x);
+      llvm::sort(axes);
+    } else {
+      for (int64_t k = 0; k < inT.getRank(); ++k)
+        axes.push_back(k);
+    }
+    const Attr *keep = n.attr("keepdims");
+    return nn::ReduceOp::create(b, l, rt, b.getStringAttr(op), in[0],
+                                b.getDenseI64ArrayAttr(axes),
+                                b.getBoolAttr(keep && keep->i));
+  }
+  if (op == "softmax" || op == "log_softmax") {
+    int64_t axis = intAttr(n, "axis", -1);
+    if (axis < 0)
+      axis += rt.getRank();
+    return nn::SoftmaxOp::create(b, l, rt, in[0], b.getI64IntegerAttr(axis),
+                                 b.getBoolAttr(op == "log_softmax"));
+  }
+  if (op == "one_hot")
+    return nn::OneHotOp::create(b, l, rt, in[0]);
+  if (op == "conv")
+    return emitConv(n, in, l);
+  if (op == "maxpool" || op == "avgpool")
+    return emitPool(n, in, l);
+  fail(n, "code generation does not support '" + op + "' yet");
+  return Value();
+}
+
+Value Generator::emit(const Node &root) {
+  // Iterative post-order: graphs of real models are deep chains.
+  std::vector<std::pair<const Node *, bool>> stack{{&root, false}};
+  while (!stack.empty() && !hadError) {
+    auto [n, expanded] = stack.back();
+    stack.pop_back();
+    if (values.count(n))
+      continue;
+    if (!expanded) {
+      stack.push_back({n, true});
+      for (auto &in : n->inputs)
+        if (!values.count(in.get()))
+          stack.push_back({in.get(), false});
+      continue;
+    }
+    if (n->op == "input" || n->op == "param" || n->op == "state") {
+      fail(*n, "internal: argument '" + n->name + "' was not declared");
+      break;
+    }
+    if (n->op == "const") {
+      RankedTensorType t = tensorType(n->type);
+      Attribute v = isFloat(n->type.dtype)
+                        ? Attribute(b.getFloatAttr(t.getElementType(), n->value))
+                        : Attribute(b.getIntegerAttr(t.getElementType(),
+                                                     int64_t(n->value)));
+      values[n] = nn::ConstantOp::create(b, loc(n->loc), t,
+                                         DenseElementsAttr::get(t, v));
+      continue;
+    }
+    SmallVector<Value> in;
+    for (auto &i : n->inputs)
+      in.push_back(values[i.get()]);
+    Value v = emitOp(*n, in);
+    if (!v)
+      break;
+    values[n] = v;
+  }
+  return hadError ? Value() : values[&root];
+}
+
+OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name) {
+  if (!g.unsupported.empty()) {
+    diags.error(g.unsupportedLoc, g.unsupported);
+    return nullptr;
+  }
+  OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
+  b.setInsertionPointToEnd(module->getBody());
+  SmallVector<Type> argTypes, resultTypes;
+  std::vector<const Node *> args;
+  for (auto &n : g.inputs)
+    args.push_back(n.get());
+  for (auto &n : g.params)
+    args.push_back(n.get());
+  for (const Node *n : args)
+    argTypes.push_back(tensorType(n->type));
+  for (auto &o : g.outputs)
+    resultTypes.push_back(tensorType(o.second->type));
+  Location funcLoc = g.outputs.empty() ? b.getUnknownLoc()
+                                       : loc(g.outputs[0].second->loc);
+  auto func = func::FuncOp::create(b, funcLoc,
+                                   (name + "_forward").str(),
+                                   b.getFunctionType(argTypes, resultTypes));
+  Block *entry = func.addEntryBlock();
+  for (auto [k, n] : llvm::enumerate(args)) {
+    values[n] = entry->getArgument(k);
+    entry->getArgument(k).setLoc(loc(n->loc));
+    SmallVector<NamedAttribute> attrs{
+        b.getNamedAttr("nn.name", b.getStringAttr(n->name)),
+        b.getNamedAttr("nn.kind", b.getStringAttr(n->op))};
+    for (auto &a : n->attrs) {
+      if (a.second.kind == Attr::String)
+        attrs.push_back(b.getNamedAttr("nn." + a.first,
+                                       b.getStringAttr(a.second.s)));
+      else if (a.second.kind == Attr::Float)
+        attrs.push_back(b.getNamedAttr("nn." + a.first,
+                                       b.getF64FloatAttr(a.second.f)));
+    }
+    func.setArgAttrs(k, b.getDictionaryAttr(attrs));
+  }
+  for (auto [k, o] : llvm::enumerate(g.outputs))
+    func.setResultAttr(k, "nn.name", b.getStringAttr(o.first));
+  b.setInsertionPointToStart(entry);
+  SmallVector<Value> results;
+  for (auto &o : g.outputs) {
+    Value v = emit(*o.second);
+    if (!v)
+      return nullptr;
+    results.push_back(v);
+  }
+  func::ReturnOp::create(b, funcLoc, results);
+  if (failed(verify(*module))) {
+    diags.error("internal error: MLIRGen produced invalid IR for model '" +
+                name + "'");
+    return nullptr;
+  }
+  return module;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &ctx, const ModelGraph &graph,
+                                   llvm::StringRef modelName,
+                                   const llvm::SourceMgr &srcMgr,
+                                   nnc::DiagnosticEngine &diags) {
+  ctx.loadDialect<nn::NNDialect, func::FuncDialect>();
+  return Generator(ctx, srcMgr, diags).run(graph, modelName);
+}

@@ -1,0 +1,38 @@
+//===- MLIRGen.h - From sema's traced graph to the nn dialect ---*- C++ -*-===//
+//
+// Forward declarations only: callers need no MLIR header to ask for a
+// module.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_MLIRGEN_MLIRGEN_H
+#define NNC_MLIRGEN_MLIRGEN_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace llvm {
+class SourceMgr;
+}
+namespace mlir {
+class MLIRContext;
+class ModuleOp;
+template <typename OpTy> class OwningOpRef;
+} // namespace mlir
+
+namespace nnc {
+
+class DiagnosticEngine;
+struct ModelGraph;
+
+/// Emits `func.func @<name>_forward(inputs..., params...) -> outputs` in
+/// the nn dialect, with `.nn` source locations. Reports constructs that
+/// code generation does not support (with their location) and returns
+/// null then.
+mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &ctx,
+                                          const ModelGraph &graph,
+                                          llvm::StringRef modelName,
+                                          const llvm::SourceMgr &srcMgr,
+                                          DiagnosticEngine &diags);
+
+} // namespace nnc
+
+#endif // NNC_MLIRGEN_MLIRGEN_H
