@@ -1,10 +1,14 @@
 //===- Pipeline.cpp - The stages after sema -------------------------------===//
 //
-// MLIRGen, then (as they land) autodiff, lowering and code generation,
-// each stage printable with `--emit=`.
+// MLIRGen -> nn-lower-to-linalg -> one-shot bufferization -> loops ->
+// LLVM dialect -> LLVM IR -> target code. Passes are assembled from their
+// registered names (parsePassPipeline), which keeps this file free of the
+// conversion headers that cost tens of seconds each to compile.
 //
 //===----------------------------------------------------------------------===//
 #include "driver/Pipeline.h"
+#include "codegen/Passes.h"
+#include "dialect/NNDialect.h"
 #include "mlirgen/MLIRGen.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
@@ -12,23 +16,178 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
 
 using namespace nnc;
 
+namespace {
+// Pipelines for a PassManager anchored on builtin.module.
+const char *kToLinalg = "nn-lower-to-linalg, canonicalize, cse";
+const char *kToLLVM =
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
+    "func.func(convert-linalg-to-loops), lower-affine, convert-scf-to-cf,"
+    "expand-strided-metadata, finalize-memref-to-llvm, convert-math-to-llvm,"
+    "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm,"
+    "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts";
+
+void registerEverything(mlir::DialectRegistry &registry) {
+  static bool passesRegistered = [] {
+    mlir::registerAllPasses();
+    registerNNCodegenPasses();
+    return true;
+  }();
+  (void)passesRegistered;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
+  registry.insert<nn::NNDialect>();
+}
+
+bool runPipeline(mlir::ModuleOp module, const char *pipeline,
+                 DiagnosticEngine &diags) {
+  mlir::PassManager pm(module->getName());
+  if (mlir::failed(mlir::parsePassPipeline(pipeline, pm))) {
+    diags.error("internal error: bad pass pipeline");
+    return false;
+  }
+  if (mlir::failed(pm.run(module))) {
+    diags.error("internal error: code generation failed (see the diagnostic "
+                "above)");
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<llvm::TargetMachine> hostMachine(const CodegenOptions &opts,
+                                                 DiagnosticEngine &diags) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target) {
+    diags.error("no code generator for " + triple.str() + ": " + err);
+    return nullptr;
+  }
+  std::string cpu = opts.cpu.empty() ? llvm::sys::getHostCPUName().str()
+                                     : opts.cpu;
+  std::string features;
+  if (opts.cpu.empty()) {
+    llvm::SubtargetFeatures f;
+    for (auto &kv : llvm::sys::getHostCPUFeatures())
+      f.AddFeature(kv.first(), kv.second);
+    features = f.getString();
+  }
+  llvm::TargetOptions to;
+  auto tm = std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      triple, cpu, features, to, llvm::Reloc::PIC_));
+  if (!tm)
+    diags.error("cannot create a code generator for CPU '" + cpu + "'");
+  return tm;
+}
+
+/// The LLVM mid-level optimiser; GEMM_NOTES.md shows the register kernels
+/// need it (bare llc output is slow and was even wrong).
+void optimize(llvm::Module &m, llvm::TargetMachine &tm, unsigned level) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(&tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel ol = level >= 3   ? llvm::OptimizationLevel::O3
+                               : level == 2 ? llvm::OptimizationLevel::O2
+                               : level == 1 ? llvm::OptimizationLevel::O1
+                                            : llvm::OptimizationLevel::O0;
+  llvm::ModulePassManager mpm = level == 0
+                                    ? pb.buildO0DefaultPipeline(ol)
+                                    : pb.buildPerModuleDefaultPipeline(ol);
+  mpm.run(m, mam);
+}
+} // namespace
+
 int nnc::emitStage(const Program &program, llvm::StringRef modelName,
-                   Stage stage, const llvm::SourceMgr &srcMgr,
-                   DiagnosticEngine &diags, llvm::raw_ostream &os) {
-  (void)stage;
-  mlir::MLIRContext ctx;
+                   Stage stage, const CodegenOptions &opts,
+                   const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
+                   llvm::raw_ostream &os) {
+  mlir::DialectRegistry registry;
+  registerEverything(registry);
+  mlir::MLIRContext ctx(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlirGen(ctx, *program.graph, modelName, srcMgr, diags);
   if (!module)
     return 1;
   mlir::OpPrintingFlags flags;
   flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
-  module->print(os, flags);
-  os << "\n";
+  if (stage == Stage::NN) {
+    module->print(os, flags);
+    return 0;
+  }
+  if (!runPipeline(*module, kToLinalg, diags))
+    return 1;
+  if (stage == Stage::Linalg) {
+    module->print(os, flags);
+    return 0;
+  }
+  // C-callable wrappers (`_mlir_ciface_<name>`) for every entry point.
+  module->walk([&](mlir::Operation *op) {
+    if (op->getName().getStringRef() == "func.func")
+      op->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&ctx));
+  });
+  if (!runPipeline(*module, kToLLVM, diags))
+    return 1;
+  if (stage == Stage::LLVM) {
+    module->print(os, flags);
+    return 0;
+  }
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(*module, llvmCtx);
+  if (!ir) {
+    diags.error("internal error: translation to LLVM IR failed");
+    return 1;
+  }
+  auto tm = hostMachine(opts, diags);
+  if (!tm)
+    return 1;
+  ir->setDataLayout(tm->createDataLayout());
+  ir->setTargetTriple(tm->getTargetTriple());
+  optimize(*ir, *tm, opts.optLevel);
+  if (stage == Stage::LLVMIR) {
+    ir->print(os, nullptr);
+    return 0;
+  }
+  llvm::SmallString<0> buffer;
+  llvm::raw_svector_ostream bos(buffer);
+  llvm::legacy::PassManager pm;
+  auto kind = stage == Stage::Asm ? llvm::CodeGenFileType::AssemblyFile
+                                  : llvm::CodeGenFileType::ObjectFile;
+  if (tm->addPassesToEmitFile(pm, bos, nullptr, kind)) {
+    diags.error("the target cannot emit this kind of file");
+    return 1;
+  }
+  pm.run(*ir);
+  os << buffer;
   return 0;
 }

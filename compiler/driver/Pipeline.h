@@ -10,6 +10,8 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <string>
+
 namespace llvm {
 class SourceMgr;
 class raw_ostream;
@@ -20,14 +22,27 @@ namespace nnc {
 class DiagnosticEngine;
 struct Program;
 
-/// Where `nnc build --emit=` stops after sema.
-enum class Stage { NN };
+/// Where `nnc build --emit=` stops after sema, in pipeline order.
+enum class Stage {
+  NN,     ///< the nn dialect from MLIRGen
+  Linalg, ///< after lowering nn to linalg/tensor/arith/math
+  LLVM,   ///< the LLVM dialect after bufferization and lowering
+  LLVMIR, ///< LLVM IR, optimised
+  Asm,    ///< target assembly
+  Obj     ///< a relocatable object file
+};
 
-/// Generates the program's model in the nn dialect and prints the module
-/// at `stage`. Returns the process exit code.
+struct CodegenOptions {
+  std::string cpu;      ///< "" = the host CPU (with its features)
+  unsigned optLevel = 3;
+};
+
+/// Generates the program's model and runs the pipeline up to `stage`,
+/// writing its textual (or, for Obj, binary) form to `os`. Returns the
+/// process exit code.
 int emitStage(const Program &program, llvm::StringRef modelName, Stage stage,
-              const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
-              llvm::raw_ostream &os);
+              const CodegenOptions &opts, const llvm::SourceMgr &srcMgr,
+              DiagnosticEngine &diags, llvm::raw_ostream &os);
 
 } // namespace nnc
 

@@ -16,6 +16,7 @@
 #include "support/Diagnostics.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
@@ -46,14 +47,21 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(buildCmd), cl::sub(runCmd),
                                       cl::cat(nncCat));
 
-enum class Emit { None, Tokens, Ast, Graph, NN };
+enum class Emit { None, Tokens, Ast, Graph, NN, Linalg, LLVM, LLVMIR, Asm, Obj };
 static cl::opt<Emit> emit(
     "emit", cl::desc("Stop after a stage and print it"), cl::init(Emit::None),
     cl::values(clEnumValN(Emit::Tokens, "tokens", "the token stream"),
                clEnumValN(Emit::Ast, "ast", "the syntax tree"),
                clEnumValN(Emit::Graph, "graph",
                           "the dataflow graph sema traced for a model"),
-               clEnumValN(Emit::NN, "nn", "the model in the nn dialect")),
+               clEnumValN(Emit::NN, "nn", "the model in the nn dialect"),
+               clEnumValN(Emit::Linalg, "linalg",
+                          "after lowering to linalg on tensors"),
+               clEnumValN(Emit::LLVM, "llvm", "the LLVM dialect"),
+               clEnumValN(Emit::LLVMIR, "llvm-ir", "optimised LLVM IR"),
+               clEnumValN(Emit::Asm, "asm", "target assembly"),
+               clEnumValN(Emit::Obj, "obj",
+                          "a relocatable object file (to -o, or stdout)")),
     cl::sub(checkCmd), cl::sub(buildCmd), cl::cat(nncCat));
 
 static cl::opt<std::string> modelName(
@@ -80,6 +88,11 @@ static cl::list<std::string> includeDirs(
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
                                        cl::sub(buildCmd), cl::cat(nncCat));
+
+static cl::opt<std::string> cpuName(
+    "cpu", cl::desc("Target CPU for --emit=asm|obj (default: this machine's, "
+                    "e.g. x86-64-v3 for portable output)"),
+    cl::value_desc("name"), cl::sub(buildCmd), cl::cat(nncCat));
 
 static cl::opt<std::string> colorMode(
     "color", cl::desc("Colour diagnostics: auto, always or never"),
@@ -142,6 +155,33 @@ static bool parseDims(SemaOptions &opts, DiagnosticEngine &diags) {
   return true;
 }
 
+/// Runs code generation up to the --emit stage, into -o or stdout.
+static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
+                        DiagnosticEngine &diags) {
+  Stage stage = emit == Emit::NN       ? Stage::NN
+                : emit == Emit::Linalg ? Stage::Linalg
+                : emit == Emit::LLVM   ? Stage::LLVM
+                : emit == Emit::LLVMIR ? Stage::LLVMIR
+                : emit == Emit::Asm    ? Stage::Asm
+                                       : Stage::Obj;
+  CodegenOptions opts;
+  opts.cpu = cpuName;
+  std::string out = outputFile.empty() ? "-" : std::string(outputFile);
+  std::error_code ec;
+  llvm::raw_fd_ostream os(out, ec,
+                          stage == Stage::Obj ? llvm::sys::fs::OF_None
+                                              : llvm::sys::fs::OF_Text);
+  if (ec) {
+    diags.error("cannot write '" + out + "': " + ec.message());
+    return 1;
+  }
+  int rc = emitStage(program, program.model->name, stage, opts, sm, diags, os);
+  os.flush();
+  if (rc != 0 && out != "-")
+    llvm::sys::fs::remove(out); // no half-written output
+  return rc;
+}
+
 static int runCheck(const char *argv0, llvm::SourceMgr &sm,
                     DiagnosticEngine &diags, bool summary, bool graph) {
   SemaOptions opts;
@@ -160,9 +200,8 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       diags.error("'" + inputFile + "' declares no model");
       return 1;
     }
-    if (emit == Emit::NN)
-      return emitStage(*program, program->model->name, Stage::NN, sm, diags,
-                       llvm::outs());
+    if (emit >= Emit::NN)
+      return emitToOutput(*program, sm, diags);
     dumpGraph(*program->graph, sm, llvm::outs());
     return 0;
   }
@@ -235,7 +274,7 @@ int main(int argc, char **argv) {
     return dumpTokens(sm, diags);
   if (emit == Emit::Ast)
     return dumpAst(sm, diags);
-  if (emit == Emit::Graph || emit == Emit::NN)
+  if (emit >= Emit::Graph)
     return runCheck(argv[0], sm, diags, false, true);
   if (checkCmd)
     return runCheck(argv[0], sm, diags, false, false);

@@ -4,6 +4,7 @@
 // dialect, pass and extension, plus nnc's own.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/Passes.h"
 #include "dialect/NNDialect.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -18,6 +19,7 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   mlir::registerAllPasses();
   registry.insert<nnc::nn::NNDialect>();
+  nnc::registerNNCodegenPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "nnc optimizer driver\n", registry));
 }

@@ -1,0 +1,25 @@
+//===- Passes.td - Code generation passes of nnc ------------*- tablegen -*-===//
+#ifndef NNC_CODEGEN_PASSES_TD
+#define NNC_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def NNLowerToLinalg : Pass<"nn-lower-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower the nn dialect to linalg, tensor, arith and math";
+  let description = [{
+    Every nn op becomes linalg on tensors: element-wise ops and
+    broadcasting become `linalg.generic` with broadcasting indexing maps,
+    2-D products `linalg.matmul` (other products a contraction
+    `linalg.generic`), convolutions `linalg.conv_2d_nhwc_hwcf` after a
+    `tensor.pad`, pooling `linalg.pooling_nhwc_*`, shapes
+    `tensor.collapse_shape` / `expand_shape` / `extract_slice`.
+    Transcendental functions use the math dialect, which later lowers to
+    vectorisable polynomial approximations.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+#endif // NNC_CODEGEN_PASSES_TD
