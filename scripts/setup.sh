@@ -16,9 +16,9 @@ PACKAGES=(
   cmake ninja-build ccache clang-22 lld-22 llvm-22-dev llvm-22-tools
   libmlir-22-dev mlir-22-tools libomp-22-dev libclang-rt-22-dev
   # libraries the compiler and runtime use
-  libfmt-dev libgtest-dev zlib1g-dev libedit-dev libstb-dev
+  libfmt-dev libgtest-dev zlib1g-dev libedit-dev libstb-dev nlohmann-json3-dev
   # tests: lit needs python3; the example data
-  python3 dataset-fashion-mnist
+  python3 python3-torch dataset-fashion-mnist
 )
 
 if [ "${NNC_SKIP_APT:-0}" != "1" ]; then

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -268,4 +269,76 @@ TEST(Print, FormatsLikePyTorch) {
                     "1.0000])");
   double t0 = nnc_now();
   EXPECT_GE(nnc_now(), t0);
+}
+
+TEST(Safetensors, RoundTripAndAtomicWrite) {
+  TempDir dir;
+  std::string path = dir.file("w.safetensors");
+  nnc_named_tensors ts{};
+  nnc_tensor a{};
+  a.dtype = NNC_F32;
+  a.rank = 2;
+  a.dims[0] = 2;
+  a.dims[1] = 3;
+  ASSERT_EQ(nnc_tensor_alloc(&a), 0);
+  for (int i = 0; i < 6; ++i)
+    static_cast<float *>(a.data)[i] = i * 0.5f;
+  nnc_tensor b{};
+  b.dtype = NNC_I64;
+  b.rank = 1;
+  b.dims[0] = 2;
+  ASSERT_EQ(nnc_tensor_alloc(&b), 0);
+  static_cast<int64_t *>(b.data)[1] = -7;
+  nnc_named_append(&ts, "dense_1.w", a);
+  nnc_named_append(&ts, "step", b);
+  ASSERT_EQ(nnc_safetensors_save(path.c_str(), &ts), 0) << nnc_last_error();
+  nnc_named_tensors back{};
+  ASSERT_EQ(nnc_safetensors_load(path.c_str(), &back), 0) << nnc_last_error();
+  ASSERT_EQ(back.count, 2);
+  int64_t w = nnc_named_find(&back, "dense_1.w");
+  ASSERT_GE(w, 0);
+  EXPECT_EQ(back.tensors[w].dims[1], 3);
+  EXPECT_EQ(static_cast<float *>(back.tensors[w].data)[5], 2.5f);
+  int64_t s = nnc_named_find(&back, "step");
+  EXPECT_EQ(static_cast<int64_t *>(back.tensors[s].data)[1], -7);
+  EXPECT_EQ(nnc_named_find(&back, "nope"), -1);
+  nnc_named_free(&back);
+  // A write into a missing folder fails cleanly and leaves nothing behind.
+  std::string bad = dir.file("missing/w.safetensors");
+  EXPECT_EQ(nnc_safetensors_save(bad.c_str(), &ts), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "cannot write '" + bad + "': No such file or directory");
+  // A failed write (a folder in the way of the rename) keeps the old file.
+  std::string blocked = dir.file("blocked");
+  mkdir(blocked.c_str(), 0755);
+  mkdir((blocked + "/x").c_str(), 0755);
+  EXPECT_EQ(nnc_safetensors_save(blocked.c_str(), &ts), -1);
+  ASSERT_EQ(nnc_safetensors_load(path.c_str(), &back), 0);
+  nnc_named_free(&back);
+  nnc_named_free(&ts);
+}
+
+TEST(Safetensors, RejectsCorruptFiles) {
+  TempDir dir;
+  std::string p = dir.file("bad.safetensors");
+  FILE *f = std::fopen(p.c_str(), "wb");
+  std::fputs("abc", f);
+  std::fclose(f);
+  nnc_named_tensors ts{};
+  EXPECT_EQ(nnc_safetensors_load(p.c_str(), &ts), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "'" + p + "' is not a safetensors file: it is shorter than the "
+                      "8-byte header length");
+  // A header promising more data than the file has.
+  std::string h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
+  f = std::fopen(p.c_str(), "wb");
+  uint64_t n = h.size();
+  std::fwrite(&n, 8, 1, f);
+  std::fputs(h.c_str(), f);
+  std::fwrite("12345678", 1, 8, f);
+  std::fclose(f);
+  EXPECT_EQ(nnc_safetensors_load(p.c_str(), &ts), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "'" + p + "': tensor 'w' needs 16 bytes at offsets [0, 16), which "
+                      "the file does not hold");
 }

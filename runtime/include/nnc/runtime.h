@@ -112,6 +112,28 @@ int nnc_dataset_load_idx(const char *images, const char *labels,
 int nnc_dataset_fashion_mnist(const char *split, nnc_dataset *out);
 void nnc_dataset_free(nnc_dataset *ds);
 
+/*--- safetensors ---------------------------------------------------------*/
+
+/** Named tensors, e.g. a model's parameters by path (`dense_1.w`). */
+typedef struct nnc_named_tensors {
+  int64_t count;
+  char **names;
+  nnc_tensor *tensors;
+} nnc_named_tensors;
+
+/** Reads a safetensors file (F32, F64, I32, I64, U8, BOOL tensors). */
+int nnc_safetensors_load(const char *path, nnc_named_tensors *out);
+/** Writes a safetensors file atomically: a temporary file in the same
+ *  folder, fsync, then rename, so an existing file is never half
+ *  overwritten. */
+int nnc_safetensors_save(const char *path, const nnc_named_tensors *tensors);
+/** Index of `name`, or -1. */
+int64_t nnc_named_find(const nnc_named_tensors *t, const char *name);
+/** Appends a copy of the name; takes ownership of the tensor's data. */
+int nnc_named_append(nnc_named_tensors *t, const char *name,
+                     nnc_tensor tensor);
+void nnc_named_free(nnc_named_tensors *t);
+
 /*--- printing and timing -------------------------------------------------*/
 
 /** Formats an f32 tensor like PyTorch (`tensor([[1.0000, 2.0000], ...])`)
