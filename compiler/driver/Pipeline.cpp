@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "driver/Pipeline.h"
 #include "codegen/Passes.h"
+#include "driver/Compile.h"
 #include "dialect/NNDialect.h"
 #include "mlirgen/MLIRGen.h"
 #include "sema/Sema.h"
@@ -48,7 +49,9 @@ const char *kToLLVM =
     "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm,"
     "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts";
 
-void registerEverything(mlir::DialectRegistry &registry) {
+} // namespace
+
+void nnc::registerEverything(mlir::DialectRegistry &registry) {
   static bool passesRegistered = [] {
     mlir::registerAllPasses();
     registerNNCodegenPasses();
@@ -61,6 +64,7 @@ void registerEverything(mlir::DialectRegistry &registry) {
   registry.insert<nn::NNDialect>();
 }
 
+namespace {
 bool runPipeline(mlir::ModuleOp module, const char *pipeline,
                  DiagnosticEngine &diags) {
   mlir::PassManager pm(module->getName());
@@ -76,8 +80,10 @@ bool runPipeline(mlir::ModuleOp module, const char *pipeline,
   return true;
 }
 
-std::unique_ptr<llvm::TargetMachine> hostMachine(const CodegenOptions &opts,
-                                                 DiagnosticEngine &diags) {
+} // namespace
+
+std::unique_ptr<llvm::TargetMachine>
+nnc::hostMachine(const CodegenOptions &opts, DiagnosticEngine &diags) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
@@ -104,9 +110,8 @@ std::unique_ptr<llvm::TargetMachine> hostMachine(const CodegenOptions &opts,
   return tm;
 }
 
-/// The LLVM mid-level optimiser; GEMM_NOTES.md shows the register kernels
-/// need it (bare llc output is slow and was even wrong).
-void optimize(llvm::Module &m, llvm::TargetMachine &tm, unsigned level) {
+void nnc::optimizeModule(llvm::Module &m, llvm::TargetMachine &tm,
+                         unsigned level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -126,7 +131,21 @@ void optimize(llvm::Module &m, llvm::TargetMachine &tm, unsigned level) {
                                     : pb.buildPerModuleDefaultPipeline(ol);
   mpm.run(m, mam);
 }
-} // namespace
+
+bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
+                             DiagnosticEngine &diags) {
+  if (!runPipeline(module, kToLinalg, diags))
+    return false;
+  if (stopAt == Stage::Linalg)
+    return true;
+  // C-callable wrappers (`_mlir_ciface_<name>`) for every entry point.
+  module->walk([&](mlir::Operation *op) {
+    if (op->getName().getStringRef() == "func.func")
+      op->setAttr("llvm.emit_c_interface",
+                  mlir::UnitAttr::get(module->getContext()));
+  });
+  return runPipeline(module, kToLLVM, diags);
+}
 
 int nnc::emitStage(const Program &program, llvm::StringRef modelName,
                    Stage stage, const CodegenOptions &opts,
@@ -145,20 +164,9 @@ int nnc::emitStage(const Program &program, llvm::StringRef modelName,
     module->print(os, flags);
     return 0;
   }
-  if (!runPipeline(*module, kToLinalg, diags))
+  if (!lowerToLLVMDialect(*module, stage, diags))
     return 1;
-  if (stage == Stage::Linalg) {
-    module->print(os, flags);
-    return 0;
-  }
-  // C-callable wrappers (`_mlir_ciface_<name>`) for every entry point.
-  module->walk([&](mlir::Operation *op) {
-    if (op->getName().getStringRef() == "func.func")
-      op->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&ctx));
-  });
-  if (!runPipeline(*module, kToLLVM, diags))
-    return 1;
-  if (stage == Stage::LLVM) {
+  if (stage == Stage::Linalg || stage == Stage::LLVM) {
     module->print(os, flags);
     return 0;
   }
@@ -173,7 +181,7 @@ int nnc::emitStage(const Program &program, llvm::StringRef modelName,
     return 1;
   ir->setDataLayout(tm->createDataLayout());
   ir->setTargetTriple(tm->getTargetTriple());
-  optimize(*ir, *tm, opts.optLevel);
+  optimizeModule(*ir, *tm, opts.optLevel);
   if (stage == Stage::LLVMIR) {
     ir->print(os, nullptr);
     return 0;

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "ast/AST.h"
 #include "driver/Pipeline.h"
+#include "driver/Runner.h"
 #include "lexer/Lexer.h"
 #include "parser/Parser.h"
 #include "sema/Sema.h"
@@ -68,7 +69,7 @@ static cl::opt<std::string> modelName(
     "model", cl::desc("Model to elaborate (default: the train block's model, "
                       "else the first model)"),
     cl::value_desc("name"), cl::sub(checkCmd), cl::sub(summaryCmd),
-    cl::cat(nncCat));
+    cl::sub(buildCmd), cl::sub(runCmd), cl::cat(nncCat));
 
 static cl::list<std::string> dimValues(
     "dim", cl::desc("Value of a symbolic dimension for per-sample figures, "
@@ -87,7 +88,16 @@ static cl::list<std::string> includeDirs(
 
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
-                                       cl::sub(buildCmd), cl::cat(nncCat));
+                                       cl::sub(buildCmd), cl::sub(runCmd),
+                                       cl::cat(nncCat));
+
+static cl::opt<std::string> forwardInputs(
+    "forward",
+    cl::desc("Run the model forward once on the inputs and parameters in "
+             "this safetensors file (tensors named by input name and "
+             "parameter path, e.g. image, dense_1.w); print the outputs or "
+             "write them to -o FILE.safetensors"),
+    cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::cat(nncCat));
 
 static cl::opt<std::string> cpuName(
     "cpu", cl::desc("Target CPU for --emit=asm|obj (default: this machine's, "
@@ -183,7 +193,8 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
 }
 
 static int runCheck(const char *argv0, llvm::SourceMgr &sm,
-                    DiagnosticEngine &diags, bool summary, bool graph) {
+                    DiagnosticEngine &diags, bool summary, bool graph,
+                    bool forward = false) {
   SemaOptions opts;
   opts.searchPaths.assign(includeDirs.begin(), includeDirs.end());
   auto defaults = defaultSearchPaths(argv0, (void *)&runCheck);
@@ -195,6 +206,16 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   auto program = checkFile(inputFile, opts, sm, diags);
   if (!program)
     return 1;
+  if (forward) {
+    if (!program->graph) {
+      diags.error("'" + inputFile + "' declares no model to run");
+      return 1;
+    }
+    ForwardOptions fo;
+    fo.inputFile = forwardInputs;
+    fo.outputFile = outputFile;
+    return runForward(*program, fo, sm, diags);
+  }
   if (graph) {
     if (!program->graph) {
       diags.error("'" + inputFile + "' declares no model");
@@ -280,7 +301,9 @@ int main(int argc, char **argv) {
     return runCheck(argv[0], sm, diags, false, false);
   if (summaryCmd)
     return runCheck(argv[0], sm, diags, true, false);
+  if (runCmd && !forwardInputs.empty())
+    return runCheck(argv[0], sm, diags, false, false, true);
   if (runCmd)
-    return notYet("'nnc run' (JIT execution)");
+    return notYet("'nnc run' of train and main blocks");
   return notYet("'nnc build' code generation");
 }

@@ -1,0 +1,37 @@
+//===- Compile.h - Shared code generation steps (internal) ------*- C++ -*-===//
+//
+// Used by Pipeline.cpp (AOT output) and Runner.cpp (JIT). Includes MLIR and
+// LLVM headers: never include it from a front-end header.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_DRIVER_COMPILE_H
+#define NNC_DRIVER_COMPILE_H
+
+#include "driver/Pipeline.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <memory>
+
+namespace llvm {
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace nnc {
+
+/// Every dialect, extension, pass and LLVM translation the pipeline uses.
+void registerEverything(mlir::DialectRegistry &registry);
+/// nn -> linalg (stop there when `stopAt` is Linalg) -> LLVM dialect.
+bool lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
+                        DiagnosticEngine &diags);
+/// A TargetMachine for the host (or opts.cpu).
+std::unique_ptr<llvm::TargetMachine> hostMachine(const CodegenOptions &opts,
+                                                 DiagnosticEngine &diags);
+/// The LLVM mid-level optimiser; GEMM_NOTES.md shows the generated register
+/// kernels need it (bare llc output is slow, and was even wrong).
+void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, unsigned level);
+
+} // namespace nnc
+
+#endif // NNC_DRIVER_COMPILE_H

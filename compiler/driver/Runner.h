@@ -1,0 +1,25 @@
+//===- Runner.h - Running compiled models in the JIT ------------*- C++ -*-===//
+#ifndef NNC_DRIVER_RUNNER_H
+#define NNC_DRIVER_RUNNER_H
+
+#include "driver/Pipeline.h"
+
+#include <string>
+
+namespace nnc {
+
+struct ForwardOptions {
+  std::string inputFile;  ///< safetensors with inputs and parameters
+  std::string outputFile; ///< safetensors for the outputs ("" = print)
+  CodegenOptions codegen;
+};
+
+/// JIT-compiles the model's forward function, binds its inputs and
+/// parameters by name from a safetensors file, runs it once and writes or
+/// prints the outputs. Returns the process exit code.
+int runForward(const Program &program, const ForwardOptions &opts,
+               const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags);
+
+} // namespace nnc
+
+#endif // NNC_DRIVER_RUNNER_H
