@@ -16,7 +16,20 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # Tests must not see the developer's own module path.
 config.environment.pop("NNC_PATH", None)
 llvm_config.add_tool_substitutions(
-    ["nnc", "nnc-opt"], [config.nnc_tools_dir, config.llvm_tools_dir])
+    ["nnc", "nnc-opt", "llvm-nm"], [config.nnc_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))
 config.substitutions.append(("%stdlib", os.path.join(config.nnc_src_root, "stdlib")))
 config.substitutions.append(("%python", config.python_executable))
+
+# PyTorch cross-checks run with Debian's python3 (python3-torch), never the
+# first python3 on PATH.
+import subprocess
+torch_python = "/usr/bin/python3"
+try:
+    subprocess.run([torch_python, "-c", "import torch"], check=True,
+                   capture_output=True, timeout=120)
+    config.available_features.add("torch")
+except Exception:
+    lit_config.note("python3-torch not found: the PyTorch cross-checks are skipped")
+config.substitutions.append(("%torch-python", torch_python))
+

@@ -689,8 +689,7 @@ Value Lowering::conv(nn::Conv2DOp op) {
           .getResult(0);
   auto conv = linalg::Conv2DNhwcHwcfOp::create(
       b, l, TypeRange{rt}, ValueRange{x, op.getFilter()}, ValueRange{filled},
-      b.getDenseI64ArrayAttr(op.getStride()),
-      b.getDenseI64ArrayAttr(op.getDilation()));
+      b.getI64TensorAttr(op.getStride()), b.getI64TensorAttr(op.getDilation()));
   return conv.getResult(0);
 }
 
@@ -708,8 +707,9 @@ Value Lowering::pool(nn::Pool2DOp op) {
                              init)
           .getResult(0);
   Value window = tensor::EmptyOp::create(b, l, op.getWindow(), et);
-  auto strides = b.getDenseI64ArrayAttr(op.getStride());
-  auto dil = b.getDenseI64ArrayAttr({1, 1});
+  // Named linalg convolutions take dense i64 tensors, not i64 arrays.
+  auto strides = b.getI64TensorAttr(op.getStride());
+  auto dil = b.getI64TensorAttr({1, 1});
   if (isMax)
     return linalg::PoolingNhwcMaxOp::create(b, l, TypeRange{rt},
                                             ValueRange{x, window},

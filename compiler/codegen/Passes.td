@@ -22,4 +22,16 @@ def NNLowerToLinalg : Pass<"nn-lower-to-linalg", "::mlir::ModuleOp"> {
                            "::mlir::math::MathDialect"];
 }
 
+def NNMathApproximation : Pass<"nn-math-approximation", "::mlir::ModuleOp"> {
+  let summary = "Replace transcendental functions by polynomial approximations";
+  let description = [{
+    exp, log, log1p, expm1, tanh, erf, sin, cos, ... become arithmetic
+    (polynomials and bit manipulation) that vectorises, instead of scalar
+    libm calls in hot loops; accuracy is within a few ulp in f32.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

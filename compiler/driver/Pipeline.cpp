@@ -39,7 +39,8 @@ using namespace nnc;
 
 namespace {
 // Pipelines for a PassManager anchored on builtin.module.
-const char *kToLinalg = "nn-lower-to-linalg, canonicalize, cse";
+const char *kToLinalg =
+    "nn-lower-to-linalg, nn-math-approximation, canonicalize, cse";
 const char *kToLLVM =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"

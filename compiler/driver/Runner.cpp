@@ -20,6 +20,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
@@ -28,6 +29,8 @@
 #include <map>
 
 using namespace nnc;
+
+extern "C" void memrefCopy(int64_t, void *, void *);
 
 namespace {
 /// A strided memref descriptor of any rank, laid out as MLIR's C interface
@@ -165,6 +168,13 @@ int nnc::runForward(const Program &program, const ForwardOptions &opts,
     diags.error("JIT compilation failed: " + llvm::toString(engine.takeError()));
     return 1;
   }
+  // Generated code calls into the runtime linked into this binary.
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    map[interner("memrefCopy")] = {llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
+                                   llvm::JITSymbolFlags::Exported};
+    return map;
+  });
 
   // Results come back as one struct of descriptors (or one descriptor).
   std::vector<Descriptor> results;

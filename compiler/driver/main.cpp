@@ -250,8 +250,9 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
 static int notYet(llvm::StringRef what) {
   llvm::WithColor::error(llvm::errs(), "nnc")
       << what << " is not implemented yet in nnc " << NNC_VERSION
-      << ": this version has the front end only (check, summary, "
-         "--emit=tokens|ast)\n";
+      << " (this version checks programs, compiles models to native code "
+         "with nnc build --emit=..., and runs them forward with nnc run "
+         "--forward FILE.safetensors)\n";
   return 2;
 }
 
@@ -266,8 +267,9 @@ int main(int argc, char **argv) {
       "nnc - compiler for the .nn neural-network language\n\n"
       "  nnc check FILE.nn          type- and shape-check a program\n"
       "  nnc summary FILE.nn        per-layer shapes, parameters and FLOPs\n"
-      "  nnc build FILE.nn --emit=tokens|ast\n"
-      "  nnc run FILE.nn            (not implemented yet)\n"
+      "  nnc build FILE.nn --emit=tokens|ast|graph|nn|linalg|llvm|llvm-ir|"
+      "asm|obj [-o FILE]\n"
+      "  nnc run FILE.nn --forward IN.safetensors [-o OUT.safetensors]\n"
       "  nnc repl                   (not implemented yet)\n");
 
   llvm::SourceMgr sm;
@@ -305,5 +307,6 @@ int main(int argc, char **argv) {
     return runCheck(argv[0], sm, diags, false, false, true);
   if (runCmd)
     return notYet("'nnc run' of train and main blocks");
-  return notYet("'nnc build' code generation");
+  return notYet("'nnc build' of executables (use --emit=obj for an object "
+                "file)");
 }

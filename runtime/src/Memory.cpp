@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 extern "C" void *nnc_alloc(size_t bytes) {
   size_t rounded = (bytes + NNC_ALIGNMENT - 1) / NNC_ALIGNMENT * NNC_ALIGNMENT;
@@ -62,4 +63,44 @@ extern "C" void nnc_tensor_free(nnc_tensor *t) {
     return;
   nnc_free(t->data);
   t->data = nullptr;
+}
+
+namespace {
+/// MLIR's unranked memref descriptor and the ranked layout it points to.
+struct UnrankedMemRef {
+  int64_t rank;
+  void *descriptor;
+};
+} // namespace
+
+/// The copy MLIR's memref-to-LLVM lowering calls for non-contiguous
+/// copies (same contract as mlir_c_runner_utils' memrefCopy), so generated
+/// code needs no MLIR library at run time.
+extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src,
+                           UnrankedMemRef *dst) {
+  int64_t rank = src->rank;
+  auto *s = static_cast<int64_t *>(src->descriptor);
+  auto *d = static_cast<int64_t *>(dst->descriptor);
+  char *sp = reinterpret_cast<char *>(s[1]) + s[2] * elemSize;
+  char *dp = reinterpret_cast<char *>(d[1]) + d[2] * elemSize;
+  const int64_t *sizes = s + 3, *sStr = s + 3 + rank, *dStr = d + 3 + rank;
+  int64_t total = 1;
+  for (int64_t r = 0; r < rank; ++r)
+    total *= sizes[r];
+  if (total == 0)
+    return;
+  std::vector<int64_t> idx(rank, 0);
+  for (int64_t i = 0; i < total; ++i) {
+    int64_t so = 0, doff = 0;
+    for (int64_t r = 0; r < rank; ++r) {
+      so += idx[r] * sStr[r];
+      doff += idx[r] * dStr[r];
+    }
+    std::memcpy(dp + doff * elemSize, sp + so * elemSize, elemSize);
+    for (int64_t r = rank - 1; r >= 0; --r) {
+      if (++idx[r] < sizes[r])
+        break;
+      idx[r] = 0;
+    }
+  }
 }

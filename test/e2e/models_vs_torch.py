@@ -1,0 +1,68 @@
+"""The Fashion-MNIST MLP and CNN examples run forward by nnc on a batch of
+real test images with weights from a safetensors file, against the same
+networks in PyTorch (NCHW there, NHWC in nnc). Relative error <= 1e-5."""
+import gzip
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+from nnctest import rel_error, run_forward
+
+NNC, EXAMPLES = sys.argv[1], sys.argv[2]
+torch.manual_seed(0)
+
+
+def test_images(n):
+    for d in [os.environ.get("NNC_DATA_PATH", ""), "/usr/share/datasets/fashion-mnist"]:
+        p = os.path.join(d, "t10k-images-idx3-ubyte.gz")
+        if d and os.path.exists(p):
+            with gzip.open(p) as f:
+                raw = f.read()[16:16 + n * 784]
+            return torch.frombuffer(bytearray(raw), dtype=torch.uint8).float().reshape(n, 28, 28) / 255
+    print("note: Fashion-MNIST not installed; using random images")
+    return torch.rand(n, 28, 28)
+
+
+x = test_images(64)
+results = []
+
+# MLP: nnc's dense weights are [in, out]; PyTorch's Linear is [out, in].
+w1, b1 = torch.randn(784, 256) * 0.05, torch.randn(256) * 0.05
+w2, b2 = torch.randn(256, 10) * 0.05, torch.randn(10) * 0.05
+want = F.linear(torch.relu(F.linear(x.reshape(64, 784), w1.T, b1)), w2.T, b2)
+got = run_forward(NNC, open(os.path.join(EXAMPLES, "fashion_mnist/mlp.nn")).read(),
+                  {"image": x, "dense_1.w": w1, "dense_1.b": b1,
+                   "dense_2.w": w2, "dense_2.b": b2})["output"]
+results.append(("mlp logits [64,10]", rel_error(got, want)))
+same = (got.argmax(1) == want.argmax(1)).all().item()
+results.append(("mlp predictions agree", 0.0 if same else 1.0))
+
+# CNN: conv weights are HWCF in nnc, OIHW in PyTorch.
+p = {"conv2d_1.w": torch.randn(3, 3, 1, 32) * 0.3, "conv2d_1.b": torch.randn(32) * 0.1,
+     "conv2d_2.w": torch.randn(3, 3, 32, 32) * 0.08, "conv2d_2.b": torch.randn(32) * 0.1,
+     "conv2d_3.w": torch.randn(3, 3, 32, 64) * 0.06, "conv2d_3.b": torch.randn(64) * 0.1,
+     "dense_1.w": torch.randn(1600, 128) * 0.03, "dense_1.b": torch.randn(128) * 0.1,
+     "dense_2.w": torch.randn(128, 10) * 0.1, "dense_2.b": torch.randn(10) * 0.1}
+oihw = lambda w: w.permute(3, 2, 0, 1)
+h = x.unsqueeze(1)
+h = torch.relu(F.conv2d(h, oihw(p["conv2d_1.w"]), p["conv2d_1.b"]))
+h = torch.relu(F.conv2d(h, oihw(p["conv2d_2.w"]), p["conv2d_2.b"]))
+h = F.max_pool2d(h, 2)
+h = torch.relu(F.conv2d(h, oihw(p["conv2d_3.w"]), p["conv2d_3.b"]))
+h = F.max_pool2d(h, 2)
+h = h.permute(0, 2, 3, 1).reshape(64, 1600)  # flatten in NHWC order
+h = torch.relu(h @ p["dense_1.w"] + p["dense_1.b"])
+want = h @ p["dense_2.w"] + p["dense_2.b"]
+got = run_forward(NNC, open(os.path.join(EXAMPLES, "fashion_mnist/cnn.nn")).read(),
+                  dict(p, image=x))["output"]
+results.append(("cnn logits [64,10]", rel_error(got, want)))
+
+failed = 0
+for name, err in results:
+    ok = err <= 1e-5
+    failed += not ok
+    print(f"{'ok  ' if ok else 'FAIL'} {name}: rel. error {err:.2e}")
+print(f"{len(results) - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,73 @@
+"""Helpers for the PyTorch cross-checks: write .nn programs and safetensors
+inputs, run `nnc run --forward`, read its outputs back.
+
+Used by the *.test files in this folder with Debian's /usr/bin/python3 and
+python3-torch (PyTorch is a test dependency only)."""
+import json
+import os
+import struct
+import subprocess
+import tempfile
+
+import torch
+
+DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int32: "I32",
+          torch.int64: "I64", torch.bool: "BOOL"}
+BACK = {v: k for k, v in DTYPES.items()}
+
+
+def save(path, tensors):
+    header, blobs, off = {}, [], 0
+    for name, t in tensors.items():
+        b = t.contiguous().numpy().tobytes()
+        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [off, off + len(b)]}
+        off += len(b)
+        blobs.append(b)
+    h = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def load(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = e["data_offsets"]
+        t = torch.frombuffer(bytearray(data[a:b]), dtype=BACK[e["dtype"]])
+        out[name] = t.reshape(e["shape"]).clone()
+    return out
+
+
+def run_forward(nnc, source, tensors, model=None):
+    """Compiles `source` and runs its model on `tensors`; returns the
+    outputs by name, or raises with nnc's message."""
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "case.nn")
+        with open(src, "w") as f:
+            f.write(source)
+        inp, out = os.path.join(d, "in.safetensors"), os.path.join(d, "out.safetensors")
+        save(inp, tensors)
+        cmd = [nnc, "run", src, "--forward", inp, "-o", out]
+        if model:
+            cmd += ["--model", model]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr.strip())
+        return load(out)
+
+
+def rel_error(got, want):
+    """||got - want|| / ||want||, in f64."""
+    got, want = got.double(), want.double()
+    denom = want.norm().item()
+    diff = (got - want).norm().item()
+    return diff / denom if denom > 0 else diff
