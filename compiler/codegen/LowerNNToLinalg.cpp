@@ -245,6 +245,13 @@ private:
   Value conv(nn::Conv2DOp op);
   Value pool(nn::Pool2DOp op);
   Value pad(Location l, Value x, ArrayRef<int64_t> padding, double value);
+  Value castOp(nn::CastOp op);
+  Value gather(nn::GatherOp op);
+  Value layerNorm(nn::LayerNormOp op);
+  Value batchNorm(nn::BatchNormOp op);
+  Value upsample(nn::UpsampleOp op);
+  /// Mean and biased variance of x over `axes`, kept as size-1 dims.
+  std::pair<Value, Value> moments(Location l, Value x, ArrayRef<int64_t> axes);
 
   OpBuilder &b;
 };
@@ -296,6 +303,41 @@ Value Lowering::lower(Operation *op) {
     return conv(c);
   if (auto p = dyn_cast<nn::Pool2DOp>(op))
     return pool(p);
+  if (auto s = dyn_cast<nn::StopGradientOp>(op))
+    return s.getInput();
+  if (auto s = dyn_cast<nn::SelectOp>(op))
+    return elementwise(b, l, cast<RankedTensorType>(s.getType()),
+                       op->getOperands(),
+                       [](OpBuilder &nb, Location nl, ValueRange a) {
+                         return Value(arith::SelectOp::create(nb, nl, a[0], a[1], a[2]));
+                       });
+  if (auto c = dyn_cast<nn::CastOp>(op))
+    return castOp(c);
+  if (auto c = dyn_cast<nn::ClipOp>(op)) {
+    double lo = c.getLow().convertToDouble(), hi = c.getHigh().convertToDouble();
+    return elementwise(b, l, cast<RankedTensorType>(c.getType()), {c.getInput()},
+                       [&](OpBuilder &nb, Location nl, ValueRange a) {
+                         Type t = a[0].getType();
+                         Value v = arith::MinimumFOp::create(nb, nl, a[0],
+                                                             floatConst(nb, nl, t, hi));
+                         return Value(arith::MaximumFOp::create(
+                             nb, nl, v, floatConst(nb, nl, t, lo)));
+                       });
+  }
+  if (auto g = dyn_cast<nn::GatherOp>(op))
+    return gather(g);
+  if (auto n = dyn_cast<nn::LayerNormOp>(op))
+    return layerNorm(n);
+  if (auto n = dyn_cast<nn::BatchNormOp>(op))
+    return batchNorm(n);
+  if (auto d = dyn_cast<nn::DropoutOp>(op)) {
+    if (!d.getTraining())
+      return d.getInput(); // evaluation mode
+    d.emitError("lowering of dropout in training mode is not implemented");
+    return {};
+  }
+  if (auto u = dyn_cast<nn::UpsampleOp>(op))
+    return upsample(u);
   op->emitError("lowering of '") << op->getName() << "' is not implemented";
   return {};
 }
@@ -723,6 +765,182 @@ Value Lowering::pool(nn::Pool2DOp op) {
   return elementwise(b, l, rt, {sum}, [&](OpBuilder &nb, Location nl, ValueRange a) {
     return Value(arith::MulFOp::create(nb, nl, a[0], floatConst(nb, nl, et, inv)));
   });
+}
+
+Value Lowering::castOp(nn::CastOp op) {
+  auto rt = cast<RankedTensorType>(op.getType());
+  Type from = cast<RankedTensorType>(op.getInput().getType()).getElementType();
+  Type to = rt.getElementType();
+  return elementwise(b, op.getLoc(), rt, {op.getInput()},
+                     [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    Value x = a[0];
+    bool fF = isa<FloatType>(from), tF = isa<FloatType>(to);
+    if (from == to)
+      return x;
+    if (to.isInteger(1)) {
+      if (fF)
+        return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE, x,
+                                     floatConst(nb, nl, from, 0.0));
+      Value zero = arith::ConstantOp::create(nb, nl, from, nb.getIntegerAttr(from, 0));
+      return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, x, zero);
+    }
+    if (fF && tF)
+      return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+                 ? Value(arith::ExtFOp::create(nb, nl, to, x))
+                 : Value(arith::TruncFOp::create(nb, nl, to, x));
+    if (!fF && tF)
+      return from.isInteger(1) ? Value(arith::UIToFPOp::create(nb, nl, to, x))
+                               : Value(arith::SIToFPOp::create(nb, nl, to, x));
+    if (fF && !tF)
+      return arith::FPToSIOp::create(nb, nl, to, x);
+    if (from.isInteger(1))
+      return arith::ExtUIOp::create(nb, nl, to, x);
+    return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+               ? Value(arith::ExtSIOp::create(nb, nl, to, x))
+               : Value(arith::TruncIOp::create(nb, nl, to, x));
+  });
+}
+
+Value Lowering::gather(nn::GatherOp op) {
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  auto tt = cast<RankedTensorType>(op.getTable().getType());
+  auto it = cast<RankedTensorType>(op.getIndex().getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t n = rt.getRank(), ir = it.getRank();
+  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
+    return d < ir ? dimOf(b, l, op.getIndex(), d)
+                  : dimOf(b, l, op.getTable(), d - ir + 1);
+  });
+  SmallVector<AffineExpr> idxE;
+  for (int64_t d = 0; d < ir; ++d)
+    idxE.push_back(getAffineDimExpr(d, ctx));
+  SmallVector<AffineMap> maps{AffineMap::get(n, 0, idxE, ctx),
+                              AffineMap::getMultiDimIdentityMap(n, ctx)};
+  SmallVector<utils::IteratorType> iters(n, utils::IteratorType::parallel);
+  Value table = op.getTable();
+  int64_t rows = tt.getDimSize(0);
+  return linalg::GenericOp::create(
+             b, l, TypeRange{rt}, ValueRange{op.getIndex()}, ValueRange{init},
+             maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value row = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+               // Clamp to the table so a bad id cannot read out of bounds.
+               Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+               Value last = ShapedType::isDynamic(rows)
+                                ? Value(arith::SubIOp::create(
+                                      nb, nl, tensor::DimOp::create(nb, nl, table, 0),
+                                      arith::ConstantIndexOp::create(nb, nl, 1)))
+                                : Value(arith::ConstantIndexOp::create(nb, nl, rows - 1));
+               row = arith::MaxSIOp::create(nb, nl, row, zero);
+               row = arith::MinSIOp::create(nb, nl, row, last);
+               SmallVector<Value> at{row};
+               for (int64_t d = ir; d < n; ++d)
+                 at.push_back(linalg::IndexOp::create(nb, nl, d));
+               linalg::YieldOp::create(
+                   nb, nl, Value(tensor::ExtractOp::create(nb, nl, table, at)));
+             })
+      .getResult(0);
+}
+
+std::pair<Value, Value> Lowering::moments(Location l, Value x,
+                                          ArrayRef<int64_t> axes) {
+  auto t = cast<RankedTensorType>(x.getType());
+  Type et = t.getElementType();
+  Value count = arith::ConstantIndexOp::create(b, l, 1);
+  for (int64_t a : axes)
+    count = arith::MulIOp::create(b, l, count, dimOf(b, l, x, a));
+  Value countF = arith::UIToFPOp::create(
+      b, l, et, arith::IndexCastOp::create(b, l, b.getI64Type(), count));
+  auto add = [](OpBuilder &nb, Location nl, Value a, Value v) {
+    return Value(arith::AddFOp::create(nb, nl, a, v));
+  };
+  auto divide = [&](Value sum) {
+    auto st = cast<RankedTensorType>(sum.getType());
+    return elementwise(b, l, st, {sum}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+      return Value(arith::DivFOp::create(nb, nl, a[0], countF));
+    });
+  };
+  Value mean = divide(reduceAlong(l, x, axes, true, floatConst(b, l, et, 0), add));
+  Value centered = elementwise(b, l, t, {x, mean},
+                               [](OpBuilder &nb, Location nl, ValueRange a) {
+                                 Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
+                                 return Value(arith::MulFOp::create(nb, nl, d, d));
+                               });
+  Value var =
+      divide(reduceAlong(l, centered, axes, true, floatConst(b, l, et, 0), add));
+  return {mean, var};
+}
+
+/// (x - mean) * rsqrt(var + eps) * gamma + beta, broadcasting.
+static Value normalize(OpBuilder &b, Location l, RankedTensorType t, Value x,
+                       Value mean, Value var, Value gamma, Value beta,
+                       double eps) {
+  return elementwise(b, l, t, {x, mean, var, gamma, beta},
+                     [&](OpBuilder &nb, Location nl, ValueRange a) {
+                       Type et = a[0].getType();
+                       Value c = arith::SubFOp::create(nb, nl, a[0], a[1]);
+                       Value s = math::RsqrtOp::create(
+                           nb, nl,
+                           arith::AddFOp::create(nb, nl, a[2],
+                                                 floatConst(nb, nl, et, eps)));
+                       Value y = arith::MulFOp::create(
+                           nb, nl, arith::MulFOp::create(nb, nl, c, s), a[3]);
+                       return Value(arith::AddFOp::create(nb, nl, y, a[4]));
+                     });
+}
+
+Value Lowering::layerNorm(nn::LayerNormOp op) {
+  Location l = op.getLoc();
+  auto t = cast<RankedTensorType>(op.getType());
+  int64_t gr = cast<RankedTensorType>(op.getGamma().getType()).getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t d = t.getRank() - gr; d < t.getRank(); ++d)
+    axes.push_back(d);
+  auto [mean, var] = moments(l, op.getInput(), axes);
+  return normalize(b, l, t, op.getInput(), mean, var, op.getGamma(),
+                   op.getBeta(), op.getEps().convertToDouble());
+}
+
+Value Lowering::batchNorm(nn::BatchNormOp op) {
+  Location l = op.getLoc();
+  auto t = cast<RankedTensorType>(op.getType());
+  double eps = op.getEps().convertToDouble();
+  if (!op.getTraining())
+    return normalize(b, l, t, op.getInput(), op.getMean(), op.getVar(),
+                     op.getGamma(), op.getBeta(), eps);
+  SmallVector<int64_t> axes;
+  for (int64_t d = 0; d + 1 < t.getRank(); ++d)
+    axes.push_back(d);
+  auto [mean, var] = moments(l, op.getInput(), axes);
+  return normalize(b, l, t, op.getInput(), mean, var, op.getGamma(),
+                   op.getBeta(), eps);
+}
+
+Value Lowering::upsample(nn::UpsampleOp op) {
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t f = op.getFactor();
+  Value init = emptyTensor(b, l, rt, [&](int64_t d) -> Value {
+    Value v = dimOf(b, l, op.getInput(), d);
+    if (d == 1 || d == 2)
+      v = arith::MulIOp::create(b, l, v, arith::ConstantIndexOp::create(b, l, f));
+    return v;
+  });
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
+             d2 = getAffineDimExpr(2, ctx), d3 = getAffineDimExpr(3, ctx);
+  SmallVector<AffineMap> maps{
+      AffineMap::get(4, 0, {d0, d1.floorDiv(f), d2.floorDiv(f), d3}, ctx),
+      AffineMap::getMultiDimIdentityMap(4, ctx)};
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, l, TypeRange{rt}, ValueRange{op.getInput()}, ValueRange{init},
+             maps, iters,
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, args[0]);
+             })
+      .getResult(0);
 }
 
 struct NNLowerToLinalgPass

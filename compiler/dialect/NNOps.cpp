@@ -333,5 +333,102 @@ LogicalResult Pool2DOp::verify() {
   return success();
 }
 
+LogicalResult SelectOp::verify() {
+  auto a = cast<RankedTensorType>(getLhs().getType());
+  auto b = cast<RankedTensorType>(getRhs().getType());
+  auto c = cast<RankedTensorType>(getCond().getType());
+  auto r = cast<RankedTensorType>(getType());
+  if (a.getElementType() != b.getElementType() ||
+      a.getElementType() != r.getElementType())
+    return emitOpError("the two choices and the result must have one element "
+                       "type");
+  // The result is the broadcast of all three shapes.
+  auto ab = RankedTensorType::get(r.getShape(), a.getElementType());
+  if (failed(verifyBroadcast(*this, a, b, ab)))
+    return failure();
+  if (c.getRank() > r.getRank())
+    return emitOpError("the condition has a higher rank than the result");
+  return success();
+}
+
+LogicalResult CastOp::verify() {
+  auto a = cast<RankedTensorType>(getInput().getType());
+  auto r = cast<RankedTensorType>(getType());
+  if (a.getShape() != r.getShape())
+    return emitOpError("cast keeps the shape");
+  return success();
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+LogicalResult ClipOp::verify() {
+  if (getLow().convertToDouble() > getHigh().convertToDouble())
+    return emitOpError("low must not exceed high");
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  auto t = cast<RankedTensorType>(getTable().getType());
+  auto i = cast<RankedTensorType>(getIndex().getType());
+  auto r = cast<RankedTensorType>(getType());
+  if (t.getRank() < 1)
+    return emitOpError("the table needs rank 1 or more");
+  if (r.getRank() != i.getRank() + t.getRank() - 1 ||
+      r.getElementType() != t.getElementType())
+    return emitOpError("result must be [index dims..., row dims...] of the "
+                       "table's element type");
+  for (int64_t d = 1; d < t.getRank(); ++d)
+    if (!dimsAgree(r.getDimSize(i.getRank() + d - 1), t.getDimSize(d)))
+      return emitOpError("result row dimensions differ from the table's");
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  auto x = cast<RankedTensorType>(getInput().getType());
+  auto g = cast<RankedTensorType>(getGamma().getType());
+  if (g != getBeta().getType())
+    return emitOpError("gamma and beta must have one type");
+  if (g.getRank() < 1 || g.getRank() > x.getRank())
+    return emitOpError("gamma must cover 1 to rank(input) trailing dimensions");
+  for (int64_t d = 0; d < g.getRank(); ++d)
+    if (!dimsAgree(g.getDimSize(d), x.getDimSize(x.getRank() - g.getRank() + d)))
+      return emitOpError("gamma does not match the trailing dimensions");
+  return success();
+}
+
+LogicalResult BatchNormOp::verify() {
+  auto x = cast<RankedTensorType>(getInput().getType());
+  if (x.getRank() < 2)
+    return emitOpError("input must be [N, ..., C]");
+  auto c = RankedTensorType::get({x.getShape().back()}, x.getElementType());
+  for (Value v : {getGamma(), getBeta(), getMean(), getVar()})
+    if (v.getType() != c)
+      return emitOpError("gamma, beta, mean and var must be ") << c;
+  return success();
+}
+
+LogicalResult DropoutOp::verify() {
+  double r = getRate().convertToDouble();
+  if (r < 0 || r >= 1)
+    return emitOpError("rate must be in [0, 1)");
+  return success();
+}
+
+LogicalResult UpsampleOp::verify() {
+  auto x = cast<RankedTensorType>(getInput().getType());
+  auto r = cast<RankedTensorType>(getType());
+  if (x.getRank() != 4 || r.getRank() != 4 || getFactor() < 1)
+    return emitOpError("needs NHWC tensors and a positive factor");
+  for (int d = 1; d <= 2; ++d)
+    if (!x.isDynamicDim(d) && !dimsAgree(r.getDimSize(d), x.getDimSize(d) * getFactor()))
+      return emitOpError("result spatial dimensions must be the input's "
+                         "times the factor");
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialect/NNOps.cpp.inc"

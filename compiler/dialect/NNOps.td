@@ -301,4 +301,155 @@ def NN_Pool2DOp : NN_Op<"pool2d", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Selection, embeddings, normalisation, regularisation
+//===----------------------------------------------------------------------===//
+
+def NN_SelectOp : NN_Op<"select", [Pure]> {
+  let summary = "element-wise `cond ? a : b` with broadcasting (`where`)";
+  let description = [{
+    ```mlir
+    %y = nn.select %m, %a, %b : (tensor<?x10xi1>, tensor<?x10xf32>, tensor<f32>) -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[I1]>:$cond, NN_Tensor:$lhs, NN_Tensor:$rhs);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat =
+      "$cond `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_CastOp : NN_Op<"cast", [Pure]> {
+  let summary = "convert the element type (floats truncate toward zero to ints)";
+  let description = [{
+    ```mlir
+    %f = nn.cast %labels : tensor<?xi64> to tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_ClipOp : NN_Op<"clip", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "clamp to [low, high]";
+  let description = [{
+    ```mlir
+    %c = nn.clip %x {low = 0.0 : f64, high = 1.0 : f64} : tensor<?x784xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, F64Attr:$low, F64Attr:$high);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def NN_StopGradientOp
+    : NN_Op<"stop_gradient", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "identity in the forward pass; no gradient flows through";
+  let description = [{
+    ```mlir
+    %f = nn.stop_gradient %fake : tensor<?x784xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NN_GatherOp : NN_Op<"gather", [Pure]> {
+  let summary = "rows of a table by integer index (embedding lookup)";
+  let description = [{
+    `table[V, D...]`, `index[I...]` -> `[I..., D...]`. An index outside
+    `[0, V)` reads row 0 (the runtime checks data before it gets here).
+
+    ```mlir
+    %e = nn.gather %table, %ids : (tensor<128x64xf32>, tensor<?x?xi64>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$table, TensorOf<[I32, I64]>:$index);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat =
+      "$table `,` $index attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_LayerNormOp
+    : NN_Op<"layer_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "normalise over the trailing dimensions of the scale";
+  let description = [{
+    `(x - mean) / sqrt(var + eps) * gamma + beta`, the statistics taken
+    over the last `rank(gamma)` dimensions (biased variance, like PyTorch).
+
+    ```mlir
+    %y = nn.layer_norm %x, %g, %b {eps = 1.0e-05 : f64}
+         : (tensor<?x16x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<?x16x64xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$gamma,
+                   NN_FloatTensor:$beta, F64Attr:$eps);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `,` $gamma `,` $beta attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_BatchNormOp
+    : NN_Op<"batch_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "batch normalisation over all dimensions but the last";
+  let description = [{
+    In evaluation (`training = false`) it uses the running statistics
+    `mean`/`var`; in training the batch's own (biased) statistics. The
+    running statistics are updated by the training step, not by this op.
+
+    ```mlir
+    %y = nn.batch_norm %x, %g, %b, %m, %v {eps = 1.0e-05 : f64, training = false}
+         : (tensor<?x28x28x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<32xf32>)
+         -> tensor<?x28x28x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$gamma,
+                   NN_FloatTensor:$beta, NN_FloatTensor:$mean,
+                   NN_FloatTensor:$var, F64Attr:$eps, BoolAttr:$training);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `,` $mean `,` $var attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_DropoutOp : NN_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "zero elements with probability `rate` in training";
+  let description = [{
+    Identity in evaluation. In training, element i is kept (and scaled by
+    1 / (1 - rate)) when the Philox stream `seed` gives u_i >= rate, so the
+    backward pass regenerates the same mask.
+
+    ```mlir
+    %y = nn.dropout %x {rate = 5.0e-01 : f64, seed = 7 : i64, training = false} : tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, F64Attr:$rate, I64Attr:$seed,
+                   BoolAttr:$training);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def NN_UpsampleOp : NN_Op<"upsample", [Pure]> {
+  let summary = "nearest-neighbour upsampling of NHWC images";
+  let description = [{
+    ```mlir
+    %u = nn.upsample %x {factor = 2 : i64} : tensor<?x7x7x8xf32> -> tensor<?x14x14x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, I64Attr:$factor);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // NNC_DIALECT_NNOPS_TD

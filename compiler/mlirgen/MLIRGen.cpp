@@ -57,6 +57,9 @@ private:
   nnc::DiagnosticEngine &diags;
   std::map<const Node *, Value> values;
   bool hadError = false;
+  /// Whether dropout and batch norm run in training mode. Forward
+  /// functions are evaluation-mode; train steps will set this.
+  bool training = false;
 };
 
 Location Generator::loc(llvm::SMLoc l) {
@@ -198,8 +201,41 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
     double slope = s ? (s->kind == Attr::Float ? s->f : double(s->i)) : 0.01;
     return nn::LeakyReluOp::create(b, l, rt, in[0], b.getF64FloatAttr(slope));
   }
+  auto floatAttr = [&](llvm::StringRef key, double dflt) {
+    const Attr *a = n.attr(key);
+    return !a ? dflt : a->kind == Attr::Float ? a->f : double(a->i);
+  };
   if (op == "stop_gradient")
-    return in[0]; // the forward value; autodiff handles the gradient
+    return nn::StopGradientOp::create(b, l, rt, in[0]);
+  if (op == "where")
+    return nn::SelectOp::create(b, l, rt, in[0], in[1], in[2]);
+  if (op == "cast")
+    return nn::CastOp::create(b, l, rt, in[0]);
+  if (op == "clip")
+    return nn::ClipOp::create(b, l, rt, in[0],
+                              b.getF64FloatAttr(floatAttr("low", 0)),
+                              b.getF64FloatAttr(floatAttr("high", 0)));
+  if (op == "gather")
+    return nn::GatherOp::create(b, l, rt, in[0], in[1]);
+  if (op == "layer_norm")
+    return nn::LayerNormOp::create(b, l, rt, in[0], in[1], in[2],
+                                   b.getF64FloatAttr(floatAttr("eps", 1e-5)));
+  if (op == "batch_norm")
+    return nn::BatchNormOp::create(b, l, rt, in[0], in[1], in[2], in[3], in[4],
+                                   b.getF64FloatAttr(floatAttr("eps", 1e-5)),
+                                   b.getBoolAttr(training));
+  if (op == "dropout")
+    return nn::DropoutOp::create(b, l, rt, in[0],
+                                 b.getF64FloatAttr(floatAttr("rate", 0.5)),
+                                 b.getI64IntegerAttr(n.id),
+                                 b.getBoolAttr(training));
+  if (op == "upsample")
+    return nn::UpsampleOp::create(b, l, rt, in[0],
+                                  b.getI64IntegerAttr(intAttr(n, "factor", 2)));
+  if (op == "global_avgpool")
+    return nn::ReduceOp::create(b, l, rt, b.getStringAttr("mean"), in[0],
+                                b.getDenseI64ArrayAttr({1, 2}),
+                                b.getBoolAttr(false));
   if (op == "flatten" || op == "reshape")
     return nn::ReshapeOp::create(b, l, rt, in[0]);
   if (op == "unsqueeze" || op == "squeeze")

@@ -142,3 +142,51 @@ func.func @one_hot_dynamic(%l: tensor<?xi64>) -> tensor<?x?xf32> {
   %0 = nn.one_hot %l : tensor<?xi64> -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// -----
+
+func.func @clip_order(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{low must not exceed high}}
+  %0 = nn.clip %a {low = 1.0 : f64, high = 0.0 : f64} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @gather_rows(%t: tensor<10x4xf32>, %i: tensor<?xi64>) -> tensor<?x5xf32> {
+  // expected-error @+1 {{result row dimensions differ from the table's}}
+  %0 = nn.gather %t, %i : (tensor<10x4xf32>, tensor<?xi64>) -> tensor<?x5xf32>
+  return %0 : tensor<?x5xf32>
+}
+
+// -----
+
+func.func @layer_norm_scale(%x: tensor<?x10xf32>, %g: tensor<9xf32>) -> tensor<?x10xf32> {
+  // expected-error @+1 {{gamma does not match the trailing dimensions}}
+  %0 = nn.layer_norm %x, %g, %g {eps = 1.0e-05 : f64} : (tensor<?x10xf32>, tensor<9xf32>, tensor<9xf32>) -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+func.func @batch_norm_stats(%x: tensor<?x4x4x3xf32>, %g: tensor<3xf32>, %m: tensor<4xf32>) -> tensor<?x4x4x3xf32> {
+  // expected-error @+1 {{gamma, beta, mean and var must be 'tensor<3xf32>'}}
+  %0 = nn.batch_norm %x, %g, %g, %m, %g {eps = 1.0e-05 : f64, training = true} : (tensor<?x4x4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<4xf32>, tensor<3xf32>) -> tensor<?x4x4x3xf32>
+  return %0 : tensor<?x4x4x3xf32>
+}
+
+// -----
+
+func.func @dropout_rate(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{rate must be in [0, 1)}}
+  %0 = nn.dropout %x {rate = 1.0 : f64, seed = 0 : i64, training = true} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @upsample_size(%x: tensor<?x7x7x1xf32>) -> tensor<?x15x14x1xf32> {
+  // expected-error @+1 {{result spatial dimensions must be the input's times the factor}}
+  %0 = nn.upsample %x {factor = 2 : i64} : tensor<?x7x7x1xf32> -> tensor<?x15x14x1xf32>
+  return %0 : tensor<?x15x14x1xf32>
+}

@@ -88,3 +88,28 @@ func.func @conv_pool(%x: tensor<?x28x28x1xf32>, %w: tensor<3x3x1x32xf32>) -> ten
   %p = nn.pool2d "max", %y {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<?x26x26x32xf32> -> tensor<?x13x13x32xf32>
   return %p : tensor<?x13x13x32xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @selection_norm
+func.func @selection_norm(%m: tensor<?x10xi1>, %x: tensor<?x10xf32>, %c: tensor<f32>, %l: tensor<?xi64>, %t: tensor<128x64xf32>, %g: tensor<10xf32>, %img: tensor<?x7x7x10xf32>) -> (tensor<?x10xf32>, tensor<?xf32>, tensor<?x10xf32>, tensor<?x64xf32>, tensor<?x10xf32>, tensor<?x7x7x10xf32>, tensor<?x14x14x10xf32>) {
+  // CHECK: nn.select %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x10xi1>, tensor<?x10xf32>, tensor<f32>) -> tensor<?x10xf32>
+  %0 = nn.select %m, %x, %c : (tensor<?x10xi1>, tensor<?x10xf32>, tensor<f32>) -> tensor<?x10xf32>
+  // CHECK: nn.cast %{{.*}} : tensor<?xi64> to tensor<?xf32>
+  %1 = nn.cast %l : tensor<?xi64> to tensor<?xf32>
+  // CHECK: nn.clip %{{.*}} {high = 1.000000e+00 : f64, low = 0.000000e+00 : f64} : tensor<?x10xf32>
+  %2 = nn.clip %x {low = 0.0 : f64, high = 1.0 : f64} : tensor<?x10xf32>
+  // CHECK: nn.gather %{{.*}}, %{{.*}} : (tensor<128x64xf32>, tensor<?xi64>) -> tensor<?x64xf32>
+  %3 = nn.gather %t, %l : (tensor<128x64xf32>, tensor<?xi64>) -> tensor<?x64xf32>
+  // CHECK: nn.layer_norm %{{.*}}, %{{.*}}, %{{.*}} {eps = 1.000000e-05 : f64}
+  %4 = nn.layer_norm %x, %g, %g {eps = 1.0e-05 : f64} : (tensor<?x10xf32>, tensor<10xf32>, tensor<10xf32>) -> tensor<?x10xf32>
+  // CHECK: nn.batch_norm %{{.*}} {eps = 1.000000e-05 : f64, training = false}
+  %5 = nn.batch_norm %img, %g, %g, %g, %g {eps = 1.0e-05 : f64, training = false} : (tensor<?x7x7x10xf32>, tensor<10xf32>, tensor<10xf32>, tensor<10xf32>, tensor<10xf32>) -> tensor<?x7x7x10xf32>
+  // CHECK: nn.dropout %{{.*}} {rate = 5.000000e-01 : f64, seed = 3 : i64, training = false} : tensor<?x7x7x10xf32>
+  %6 = nn.dropout %5 {rate = 0.5 : f64, seed = 3 : i64, training = false} : tensor<?x7x7x10xf32>
+  // CHECK: nn.upsample %{{.*}} {factor = 2 : i64} : tensor<?x7x7x10xf32> -> tensor<?x14x14x10xf32>
+  %7 = nn.upsample %6 {factor = 2 : i64} : tensor<?x7x7x10xf32> -> tensor<?x14x14x10xf32>
+  // CHECK: nn.stop_gradient %{{.*}} : tensor<?x10xf32>
+  %8 = nn.stop_gradient %4 : tensor<?x10xf32>
+  return %0, %1, %2, %3, %8, %6, %7 : tensor<?x10xf32>, tensor<?xf32>, tensor<?x10xf32>, tensor<?x64xf32>, tensor<?x10xf32>, tensor<?x7x7x10xf32>, tensor<?x14x14x10xf32>
+}

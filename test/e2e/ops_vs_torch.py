@@ -146,6 +146,42 @@ case("maxpool 3 stride 2 pad 1", {"x": x}, "maxpool(x, 3, stride: 2, padding: 1)
 case("avgpool 3 stride 1", {"x": x}, "avgpool(x, 3, stride: 1)",
      lambda i: pool_ref(F.avg_pool2d, i["x"], 3, 1))
 
+# Selection, casts, clipping, embeddings, normalisation (evaluation mode).
+m = rand(4, 7)
+case("where", {"a": m, "c": rand(4, 7)}, "where(a > c, a, 0.5)",
+     lambda i: torch.where(i["a"] > i["c"], i["a"], torch.tensor(0.5)))
+case("cast i64 -> f32", {"l": torch.tensor([3, -1, 9, 0])}, "cast(l, f32) * 0.5",
+     lambda i: i["l"].float() * 0.5)
+case("cast f32 -> i64 -> f32", {"a": m * 3}, "cast(cast(a, i64), f32)",
+     lambda i: i["a"].long().float())
+case("clip", {"a": m}, "clip(a, -0.5, 1.25)", lambda i: torch.clamp(i["a"], -0.5, 1.25))
+case("stop_gradient", {"a": m}, "stop_gradient(a) * 2.0", lambda i: i["a"] * 2.0)
+ids = torch.tensor([[3, 0, 6], [1, 1, 2]])
+case("gather (embedding)", {"ids": ids}, "gather(t, ids)",
+     lambda i: i["t"][i["ids"]], {"t": rand(7, 5)})
+case("embedding layer", {"ids": ids}, "ids |> embedding(7, 5)",
+     lambda i: i["embedding_1.table"][i["ids"]], {"embedding_1.table": rand(7, 5)})
+x = rand(3, 4, 33)
+case("layer_norm [3,4,33]", {"x": x}, "layer_norm(x, g, b)",
+     lambda i: F.layer_norm(i["x"], (33,), i["g"], i["b"], 1e-5),
+     {"g": rand(33), "b": rand(33)})
+case("layernorm layer", {"x": x}, "x |> layernorm",
+     lambda i: F.layer_norm(i["x"], (33,), i["layernorm_1.gamma"], i["layernorm_1.beta"], 1e-5),
+     {"layernorm_1.gamma": rand(33), "layernorm_1.beta": rand(33)})
+x4 = rand(2, 5, 5, 3)
+bn = {"batchnorm_1.gamma": rand(3), "batchnorm_1.beta": rand(3),
+      "batchnorm_1.mean": rand(3), "batchnorm_1.var": rand(3, lo=0.5, hi=2)}
+case("batchnorm (eval) NHWC", {"x": x4}, "x |> batchnorm",
+     lambda i: F.batch_norm(i["x"].permute(0, 3, 1, 2), i["batchnorm_1.mean"],
+                            i["batchnorm_1.var"], i["batchnorm_1.gamma"],
+                            i["batchnorm_1.beta"], False, 0.1, 1e-5).permute(0, 2, 3, 1),
+     bn)
+case("dropout (eval) is identity", {"x": m}, "dropout(x, 0.5)", lambda i: i["x"])
+case("upsample 2", {"x": rand(2, 3, 4, 5)}, "upsample(x, 2)",
+     lambda i: F.interpolate(i["x"].permute(0, 3, 1, 2), scale_factor=2,
+                             mode="nearest").permute(0, 2, 3, 1))
+case("global_avgpool", {"x": x4}, "global_avgpool(x)", lambda i: i["x"].mean((1, 2)))
+
 # Layers from the stdlib with parameters named by path.
 x = rand(4, 33)
 case("dense layer", {"x": x}, "x |> dense(7) |> relu",

@@ -1,0 +1,51 @@
+// nn-lower-to-linalg: broadcasting in indexing maps, named ops where they
+// exist, no nn op left.
+// RUN: nnc-opt %s --split-input-file --nn-lower-to-linalg | FileCheck %s
+
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @bias_relu
+// CHECK: %[[D:.*]] = tensor.dim %arg0
+// CHECK: tensor.empty(%[[D]]) : tensor<?x256xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]]
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+// CHECK-NOT: nn.
+func.func @bias_relu(%x: tensor<?x256xf32>, %b: tensor<256xf32>) -> tensor<?x256xf32> {
+  %0 = nn.add %x, %b : (tensor<?x256xf32>, tensor<256xf32>) -> tensor<?x256xf32>
+  %1 = nn.relu %0 : tensor<?x256xf32>
+  return %1 : tensor<?x256xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @mm
+// CHECK: linalg.fill
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x784xf32>, tensor<784x256xf32>)
+func.func @mm(%x: tensor<?x784xf32>, %w: tensor<784x256xf32>) -> tensor<?x256xf32> {
+  %0 = nn.matmul %x, %w : (tensor<?x784xf32>, tensor<784x256xf32>) -> tensor<?x256xf32>
+  return %0 : tensor<?x256xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @flatten
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0], [1, 2]] : tensor<?x28x28xf32> into tensor<?x784xf32>
+func.func @flatten(%x: tensor<?x28x28xf32>) -> tensor<?x784xf32> {
+  %0 = nn.reshape %x : tensor<?x28x28xf32> to tensor<?x784xf32>
+  return %0 : tensor<?x784xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @conv_pool
+// CHECK: tensor.pad %arg0 low[0, 1, 1, 0] high[0, 1, 1, 0]
+// CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+// CHECK: linalg.pooling_nhwc_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+func.func @conv_pool(%x: tensor<?x9x9x3xf32>, %w: tensor<3x3x3x8xf32>) -> tensor<?x2x2x8xf32> {
+  %0 = nn.conv2d %x, %w {stride = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>, groups = 1 : i64} : (tensor<?x9x9x3xf32>, tensor<3x3x3x8xf32>) -> tensor<?x5x5x8xf32>
+  %1 = nn.pool2d "max", %0 {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<?x5x5x8xf32> -> tensor<?x2x2x8xf32>
+  return %1 : tensor<?x2x2x8xf32>
+}
+
