@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "driver/Runner.h"
 #include "driver/Compile.h"
+#include "driver/Signature.h"
 #include "mlirgen/MLIRGen.h"
 #include "nnc/runtime.h"
 #include "sema/Sema.h"
@@ -33,118 +34,76 @@ using namespace nnc;
 extern "C" void memrefCopy(int64_t, void *, void *);
 
 namespace {
-/// A strided memref descriptor of any rank, laid out as MLIR's C interface
-/// expects: {T *base, T *data, i64 offset, i64 sizes[r], i64 strides[r]}.
-struct Descriptor {
-  std::vector<int64_t> words;
-  explicit Descriptor(unsigned rank) : words(3 + 2 * rank, 0) {}
-  void set(void *data, const int64_t *dims, unsigned rank) {
-    std::memcpy(&words[0], &data, sizeof data);
-    std::memcpy(&words[1], &data, sizeof data);
-    words[2] = 0;
-    int64_t stride = 1;
-    for (int k = int(rank) - 1; k >= 0; --k) {
-      words[3 + k] = dims[k];
-      words[3 + rank + k] = stride;
-      stride *= dims[k];
+/// The in-memory nnc_model of a JIT-compiled function.
+struct JitModel {
+  std::vector<nnc_model_arg> args, results;
+  std::vector<std::string> strings; ///< owns the names the tables point to
+  mlir::ExecutionEngine *engine = nullptr;
+  std::string function;
+  nnc_model model{};
+
+  void fill(const ModelSignature &sig) {
+    strings.reserve(4 * (sig.args.size() + sig.results.size()) * NNC_MAX_RANK);
+    auto convert = [&](const ArgSignature &a) {
+      nnc_model_arg m{};
+      strings.push_back(a.name);
+      m.name = strings.back().c_str();
+      strings.push_back(a.kind);
+      m.kind = strings.back().c_str();
+      m.dtype = static_cast<nnc_dtype>(runtimeDType(a.type.dtype));
+      m.rank = a.type.rank();
+      for (unsigned d = 0; d < a.type.rank(); ++d) {
+        const Dim &dim = a.type.dims[d];
+        m.dims[d] = dim.isConst() ? dim.value : -1;
+        if (!dim.isConst()) {
+          strings.push_back(dim.sym);
+          m.syms[d] = strings.back().c_str();
+        }
+      }
+      return m;
+    };
+    for (auto &a : sig.args)
+      args.push_back(convert(a));
+    for (auto &r : sig.results)
+      results.push_back(convert(r));
+    model.name = sig.model.c_str();
+    model.num_args = args.size();
+    model.args = args.data();
+    model.num_results = results.size();
+    model.results = results.data();
+    model.invoke = &JitModel::invoke;
+    model.ctx = this;
+  }
+
+  static void invoke(void *ctx, void *resultBlock, void **argDescs) {
+    auto *self = static_cast<JitModel *>(ctx);
+    std::vector<void *> packed{&resultBlock};
+    for (size_t k = 0; k < self->args.size(); ++k)
+      packed.push_back(&argDescs[k]);
+    if (llvm::Error err = self->engine->invokePacked(self->function, packed)) {
+      llvm::consumeError(std::move(err));
+      std::fprintf(stderr, "nnc: error: cannot call '%s' in the JIT\n",
+                   self->function.c_str());
+      std::exit(1);
     }
-  }
-  void *base() const {
-    void *p;
-    std::memcpy(&p, &words[0], sizeof p);
-    return p;
-  }
-  void *data() const {
-    void *p;
-    std::memcpy(&p, &words[1], sizeof p);
-    return p;
   }
 };
-
-nnc_dtype runtimeType(DType t) {
-  switch (t) {
-  case DType::F32: return NNC_F32;
-  case DType::F64: return NNC_F64;
-  case DType::I32: return NNC_I32;
-  case DType::I64: return NNC_I64;
-  case DType::Bool: return NNC_BOOL;
-  }
-  return NNC_F32;
-}
-
-std::string shapeOf(const nnc_tensor &t) {
-  std::string s = "[";
-  for (int k = 0; k < t.rank; ++k)
-    s += (k ? ", " : "") + std::to_string(t.dims[k]);
-  return s + "]";
-}
-
-/// Checks `t` against the declared type, binding symbolic dims.
-bool bindTensor(const std::string &name, const nnc_tensor &t, const TensorType &want,
-          std::map<std::string, int64_t> &syms, const std::string &file,
-          DiagnosticEngine &diags) {
-  const char *dt[] = {"f32", "f64", "i32", "i64", "u8", "bool"};
-  if (t.dtype != runtimeType(want.dtype) || t.rank != int(want.rank())) {
-    diags.error("'" + file + "': tensor '" + name + "' is " + dt[t.dtype] +
-                shapeOf(t) + " but the model expects " + want.str());
-    return false;
-  }
-  for (unsigned k = 0; k < want.rank(); ++k) {
-    const Dim &d = want.dims[k];
-    if (d.isConst() && d.value != t.dims[k]) {
-      diags.error("'" + file + "': tensor '" + name + "' is " + dt[t.dtype] +
-                  shapeOf(t) + " but the model expects " + want.str());
-      return false;
-    }
-    if (!d.isConst()) {
-      auto [it, fresh] = syms.emplace(d.sym, t.dims[k]);
-      if (!fresh && it->second != t.dims[k]) {
-        diags.error("'" + file + "': dimension " + d.sym + " is " +
-                    std::to_string(it->second) + " in one tensor but " +
-                    std::to_string(t.dims[k]) + " in '" + name + "'");
-        return false;
-      }
-    }
-  }
-  return true;
-}
 } // namespace
 
 int nnc::runForward(const Program &program, const ForwardOptions &opts,
                     const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
   const ModelGraph &g = *program.graph;
-  nnc_named_tensors in{};
+  ModelSignature sig = signatureOf(g, program.model->name);
+  nnc_named_tensors in{}, out{};
+  struct Freer {
+    nnc_named_tensors &a, &b;
+    ~Freer() {
+      nnc_named_free(&a);
+      nnc_named_free(&b);
+    }
+  } freer{in, out};
   if (nnc_safetensors_load(opts.inputFile.c_str(), &in)) {
     diags.error(nnc_last_error());
-    return 1;
-  }
-  struct Freer {
-    nnc_named_tensors &t;
-    ~Freer() { nnc_named_free(&t); }
-  } freeIn{in};
-
-  // Bind arguments (inputs, then parameters) by name.
-  std::vector<const Node *> args;
-  for (auto &n : g.inputs)
-    args.push_back(n.get());
-  for (auto &n : g.params)
-    args.push_back(n.get());
-  std::map<std::string, int64_t> syms;
-  std::vector<Descriptor> descs;
-  std::string missing;
-  for (const Node *n : args) {
-    int64_t k = nnc_named_find(&in, n->name.c_str());
-    if (k < 0) {
-      missing += (missing.empty() ? "" : ", ") + n->name;
-      continue;
-    }
-    if (!bindTensor(n->name, in.tensors[k], n->type, syms, opts.inputFile, diags))
-      return 1;
-    descs.emplace_back(n->type.rank());
-    descs.back().set(in.tensors[k].data, in.tensors[k].dims, n->type.rank());
-  }
-  if (!missing.empty()) {
-    diags.error("'" + opts.inputFile + "' has no tensor for " + missing);
     return 1;
   }
 
@@ -176,58 +135,13 @@ int nnc::runForward(const Program &program, const ForwardOptions &opts,
     return map;
   });
 
-  // Results come back as one struct of descriptors (or one descriptor).
-  std::vector<Descriptor> results;
-  size_t words = 0;
-  for (auto &o : g.outputs) {
-    results.emplace_back(o.second->type.rank());
-    words += results.back().words.size();
-  }
-  std::vector<int64_t> resultBlock(words, 0);
-  void *resultPtr = resultBlock.data();
-  std::vector<void *> descPtrs;
-  for (Descriptor &d : descs)
-    descPtrs.push_back(d.words.data());
-  std::vector<void *> packed{&resultPtr};
-  for (void *&p : descPtrs)
-    packed.push_back(&p);
-  std::string fn = "_mlir_ciface_" + program.model->name + "_forward";
-  if (llvm::Error err = (*engine)->invokePacked(fn, packed)) {
-    diags.error("cannot run '" + fn + "': " + llvm::toString(std::move(err)));
+  JitModel jit;
+  jit.fill(sig);
+  jit.engine = engine->get();
+  jit.function = "_mlir_ciface_" + sig.model + "_forward";
+  if (nnc_model_forward(&jit.model, &in, &out)) {
+    diags.error("'" + opts.inputFile + "': " + nnc_last_error());
     return 1;
-  }
-
-  nnc_named_tensors out{};
-  Freer freeOut{out};
-  size_t at = 0;
-  for (size_t k = 0; k < g.outputs.size(); ++k) {
-    Descriptor &d = results[k];
-    std::copy(resultBlock.begin() + at,
-              resultBlock.begin() + at + d.words.size(), d.words.begin());
-    at += d.words.size();
-    const TensorType &type = g.outputs[k].second->type;
-    nnc_tensor t{};
-    t.dtype = runtimeType(type.dtype);
-    t.rank = type.rank();
-    for (int r = 0; r < t.rank; ++r)
-      t.dims[r] = d.words[3 + r];
-    if (nnc_tensor_alloc(&t)) {
-      diags.error(nnc_last_error());
-      return 1;
-    }
-    // Copy honouring the strides the generated code chose.
-    int64_t n = nnc_tensor_numel(&t), esz = nnc_dtype_size(t.dtype);
-    const char *src = static_cast<const char *>(d.data()) + d.words[2] * esz;
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t rem = i, off = 0;
-      for (int r = t.rank - 1; r >= 0; --r) {
-        off += (rem % t.dims[r]) * d.words[3 + t.rank + r];
-        rem /= t.dims[r];
-      }
-      std::memcpy(static_cast<char *>(t.data) + i * esz, src + off * esz, esz);
-    }
-    std::free(d.base()); // returned buffers belong to the caller
-    nnc_named_append(&out, g.outputs[k].first.c_str(), t);
   }
   if (!opts.outputFile.empty()) {
     if (nnc_safetensors_save(opts.outputFile.c_str(), &out)) {
@@ -239,11 +153,11 @@ int nnc::runForward(const Program &program, const ForwardOptions &opts,
   for (int64_t k = 0; k < out.count; ++k) {
     std::printf("%s = ", out.names[k]);
     std::fflush(stdout);
-    if (out.tensors[k].dtype == NNC_F32)
-      nnc_print_f32(static_cast<const float *>(out.tensors[k].data),
-                    out.tensors[k].rank, out.tensors[k].dims);
+    const nnc_tensor &t = out.tensors[k];
+    if (t.dtype == NNC_F32)
+      nnc_print_f32(static_cast<const float *>(t.data), t.rank, t.dims);
     else
-      std::printf("%s tensor %s\n", "non-f32", shapeOf(out.tensors[k]).c_str());
+      std::printf("a non-f32 tensor of rank %d\n", t.rank);
   }
   return 0;
 }

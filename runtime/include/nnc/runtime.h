@@ -134,6 +134,44 @@ int nnc_named_append(nnc_named_tensors *t, const char *name,
                      nnc_tensor tensor);
 void nnc_named_free(nnc_named_tensors *t);
 
+/*--- compiled models ------------------------------------------------------*/
+
+/** One argument or result of a compiled model function. */
+typedef struct nnc_model_arg {
+  const char *name;  /**< input name or parameter path (`dense_1.w`) */
+  const char *kind;  /**< "input", "param", "state" or "output" */
+  nnc_dtype dtype;
+  int32_t rank;
+  int64_t dims[NNC_MAX_RANK];      /**< -1 where the size is symbolic */
+  const char *syms[NNC_MAX_RANK];  /**< the symbol of each -1 (e.g. "B") */
+} nnc_model_arg;
+
+/** Calls the compiled function: `results` points at the result
+ *  descriptors, args[i] at argument i's strided-memref descriptor. */
+typedef void (*nnc_invoke_fn)(void *ctx, void *results, void **args);
+
+/** What nnc emits next to a model's code (and the JIT builds in memory). */
+typedef struct nnc_model {
+  const char *name;
+  int32_t num_args;
+  const nnc_model_arg *args;
+  int32_t num_results;
+  const nnc_model_arg *results;
+  nnc_invoke_fn invoke;
+  void *ctx;
+} nnc_model;
+
+/** Runs the model forward once: binds every argument by name from `in`,
+ *  checks dtypes, static sizes and that each symbolic size (the batch B)
+ *  has one value, calls the model and appends its results to `out`. */
+int nnc_model_forward(const nnc_model *m, const nnc_named_tensors *in,
+                      nnc_named_tensors *out);
+
+/** The command line of an executable built with `nnc build -o prog`:
+ *  `prog IN.safetensors [-o OUT.safetensors]` (prints the results when no
+ *  -o). Returns the process exit code. */
+int nnc_model_main(const nnc_model *m, int argc, char **argv);
+
 /*--- printing and timing -------------------------------------------------*/
 
 /** Formats an f32 tensor like PyTorch (`tensor([[1.0000, 2.0000], ...])`)
