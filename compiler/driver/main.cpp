@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "ast/AST.h"
 #include "driver/Pipeline.h"
+#include "driver/Executable.h"
 #include "driver/Runner.h"
 #include "lexer/Lexer.h"
 #include "parser/Parser.h"
@@ -194,7 +195,7 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
 
 static int runCheck(const char *argv0, llvm::SourceMgr &sm,
                     DiagnosticEngine &diags, bool summary, bool graph,
-                    bool forward = false) {
+                    bool forward = false, bool executable = false) {
   SemaOptions opts;
   opts.searchPaths.assign(includeDirs.begin(), includeDirs.end());
   auto defaults = defaultSearchPaths(argv0, (void *)&runCheck);
@@ -206,6 +207,19 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   auto program = checkFile(inputFile, opts, sm, diags);
   if (!program)
     return 1;
+  if (executable) {
+    if (!program->graph) {
+      diags.error("'" + inputFile + "' declares no model to build");
+      return 1;
+    }
+    if (outputFile.empty()) {
+      diags.error("nnc build needs -o FILE for the executable (or --emit=...)");
+      return 1;
+    }
+    CodegenOptions co;
+    co.cpu = cpuName;
+    return buildExecutable(*program, outputFile, co, argv0, sm, diags);
+  }
   if (forward) {
     if (!program->graph) {
       diags.error("'" + inputFile + "' declares no model to run");
@@ -307,6 +321,5 @@ int main(int argc, char **argv) {
     return runCheck(argv[0], sm, diags, false, false, true);
   if (runCmd)
     return notYet("'nnc run' of train and main blocks");
-  return notYet("'nnc build' of executables (use --emit=obj for an object "
-                "file)");
+  return runCheck(argv[0], sm, diags, false, false, false, true);
 }

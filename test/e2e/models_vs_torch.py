@@ -8,7 +8,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from nnctest import rel_error, run_forward
+from nnctest import rel_error, run_executable, run_forward
 
 NNC, EXAMPLES = sys.argv[1], sys.argv[2]
 torch.manual_seed(0)
@@ -36,6 +36,10 @@ got = run_forward(NNC, open(os.path.join(EXAMPLES, "fashion_mnist/mlp.nn")).read
                   {"image": x, "dense_1.w": w1, "dense_1.b": b1,
                    "dense_2.w": w2, "dense_2.b": b2})["output"]
 results.append(("mlp logits [64,10]", rel_error(got, want)))
+aot = run_executable(NNC, open(os.path.join(EXAMPLES, "fashion_mnist/mlp.nn")).read(),
+                     {"image": x, "dense_1.w": w1, "dense_1.b": b1,
+                      "dense_2.w": w2, "dense_2.b": b2})["output"]
+results.append(("mlp executable (nnc build -o)", rel_error(aot, want)))
 same = (got.argmax(1) == want.argmax(1)).all().item()
 results.append(("mlp predictions agree", 0.0 if same else 1.0))
 
@@ -58,6 +62,9 @@ want = h @ p["dense_2.w"] + p["dense_2.b"]
 got = run_forward(NNC, open(os.path.join(EXAMPLES, "fashion_mnist/cnn.nn")).read(),
                   dict(p, image=x))["output"]
 results.append(("cnn logits [64,10]", rel_error(got, want)))
+aot = run_executable(NNC, open(os.path.join(EXAMPLES, "fashion_mnist/cnn.nn")).read(),
+                     dict(p, image=x))["output"]
+results.append(("cnn executable (nnc build -o)", rel_error(aot, want)))
 
 failed = 0
 for name, err in results:

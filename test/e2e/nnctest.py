@@ -65,6 +65,25 @@ def run_forward(nnc, source, tensors, model=None):
         return load(out)
 
 
+def run_executable(nnc, source, tensors):
+    """Builds `source` into an executable with `nnc build -o` and runs it on
+    `tensors`; returns the outputs by name."""
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "case.nn")
+        with open(src, "w") as f:
+            f.write(source)
+        prog = os.path.join(d, "prog")
+        r = subprocess.run([nnc, "build", src, "-o", prog], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr.strip())
+        inp, out = os.path.join(d, "in.safetensors"), os.path.join(d, "out.safetensors")
+        save(inp, tensors)
+        r = subprocess.run([prog, inp, "-o", out], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr.strip())
+        return load(out)
+
+
 def rel_error(got, want):
     """||got - want|| / ||want||, in f64."""
     got, want = got.double(), want.double()
