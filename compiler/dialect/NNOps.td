@@ -452,4 +452,41 @@ def NN_UpsampleOp : NN_Op<"upsample", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Random numbers
+//===----------------------------------------------------------------------===//
+
+def NN_RandomOp : NN_Op<"random", [Pure]> {
+  let summary = "counter-based random tensor (Philox4x32-10)";
+  let description = [{
+    Element i (row-major) is drawn from the Philox block at counter
+    `offset + i / 4` with key `seed`, word `i % 4` — the stream of the
+    runtime's `nnc_rng_*` functions, so JIT, executables and the runtime
+    agree, and a backward pass can regenerate the same noise. `kind` is
+    `uniform` (in [a, b)), `normal` (mean a, std b, Box-Muller on word
+    pairs) or `gumbel`. `dynamic_sizes` give the `?` dimensions.
+
+    ```mlir
+    %eps = nn.random "normal" %b {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$kind, Variadic<Index>:$dynamic_sizes,
+                   I64Attr:$seed, I64Attr:$offset, F64Attr:$a, F64Attr:$b);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$kind ($dynamic_sizes^)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_BernoulliOp : NN_Op<"bernoulli", [Pure, AllTypesMatch<["p", "result"]>]> {
+  let summary = "1 with probability p, else 0 (Philox stream as nn.random)";
+  let description = [{
+    ```mlir
+    %m = nn.bernoulli %p {seed = 3 : i64, offset = 0 : i64} : tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$p, I64Attr:$seed, I64Attr:$offset);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = "$p attr-dict `:` type($p)";
+}
+
 #endif // NNC_DIALECT_NNOPS_TD

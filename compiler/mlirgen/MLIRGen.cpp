@@ -14,6 +14,7 @@
 #include "support/Diagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Verifier.h"
@@ -46,6 +47,16 @@ private:
   Value emitPool(const Node &n, ArrayRef<Value> in, Location l);
   bool fail(const Node &n, const llvm::Twine &why);
   int64_t intAttr(const Node &n, llvm::StringRef key, int64_t dflt);
+  /// The run-time size of symbolic dimension `sym` (e.g. the batch B),
+  /// read from the first input that has it.
+  Value symbolSize(const Node &n, const std::string &sym, Location l);
+  /// The seed of a random op: `seed:` when written, else one derived from
+  /// the op's position so that different ops draw different noise.
+  int64_t seedOf(const Node &n) {
+    const Attr *s = n.attr("seed");
+    return s && s->kind == Attr::Int ? s->i : 0x5EED0000 + int64_t(n.id);
+  }
+  std::map<std::string, std::pair<Value, int64_t>> symbols;
   /// Padding [top, bottom, left, right] for "valid", "same" or an integer.
   SmallVector<int64_t> padding(const Node &n, int64_t inH, int64_t inW,
                                int64_t kh, int64_t kw, int64_t stride,
@@ -102,6 +113,16 @@ bool Generator::fail(const Node &n, const llvm::Twine &why) {
 int64_t Generator::intAttr(const Node &n, llvm::StringRef key, int64_t dflt) {
   const Attr *a = n.attr(key);
   return a && a->kind == Attr::Int ? a->i : dflt;
+}
+
+Value Generator::symbolSize(const Node &n, const std::string &sym, Location l) {
+  auto it = symbols.find(sym);
+  if (it == symbols.end()) {
+    fail(n, "the size of dimension " + sym + " is not known at run time (it "
+            "is not a dimension of any model input)");
+    return Value();
+  }
+  return tensor::DimOp::create(b, l, it->second.first, it->second.second);
 }
 
 SmallVector<int64_t> Generator::padding(const Node &n, int64_t inH,
@@ -232,6 +253,33 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
   if (op == "upsample")
     return nn::UpsampleOp::create(b, l, rt, in[0],
                                   b.getI64IntegerAttr(intAttr(n, "factor", 2)));
+  if (op == "normal" || op == "uniform" || op == "gumbel" ||
+      op == "normal_like" || op == "uniform_like" || op == "gumbel_like") {
+    llvm::StringRef kind = op.take_front(op.find('_') == llvm::StringRef::npos
+                                             ? op.size()
+                                             : op.find('_'));
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < rt.getRank(); ++d) {
+      if (!rt.isDynamicDim(d))
+        continue;
+      Value size = op.ends_with("_like")
+                       ? Value(tensor::DimOp::create(b, l, in[0], d))
+                       : symbolSize(n, n.type.dims[d].sym, l);
+      if (!size)
+        return Value();
+      sizes.push_back(size);
+    }
+    double a = kind == "uniform" ? floatAttr("low", 0.0) : floatAttr("mean", 0.0);
+    double hi = kind == "uniform" ? floatAttr("high", 1.0) : floatAttr("std", 1.0);
+    return nn::RandomOp::create(b, l, rt, b.getStringAttr(kind), sizes,
+                                b.getI64IntegerAttr(seedOf(n)),
+                                b.getI64IntegerAttr(0), b.getF64FloatAttr(a),
+                                b.getF64FloatAttr(hi));
+  }
+  if (op == "bernoulli")
+    return nn::BernoulliOp::create(b, l, rt, in[0],
+                                   b.getI64IntegerAttr(seedOf(n)),
+                                   b.getI64IntegerAttr(0));
   if (op == "global_avgpool")
     return nn::ReduceOp::create(b, l, rt, b.getStringAttr("mean"), in[0],
                                 b.getDenseI64ArrayAttr({1, 2}),
@@ -366,6 +414,9 @@ OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name) 
   Block *entry = func.addEntryBlock();
   for (auto [k, n] : llvm::enumerate(args)) {
     values[n] = entry->getArgument(k);
+    for (auto [d, dim] : llvm::enumerate(n->type.dims))
+      if (!dim.isConst() && n->op == "input")
+        symbols.emplace(dim.sym, std::make_pair(entry->getArgument(k), int64_t(d)));
     entry->getArgument(k).setLoc(loc(n->loc));
     SmallVector<NamedAttribute> attrs{
         b.getNamedAttr("nn.name", b.getStringAttr(n->name)),
@@ -405,6 +456,6 @@ OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &ctx, const ModelGraph &graph,
                                    llvm::StringRef modelName,
                                    const llvm::SourceMgr &srcMgr,
                                    nnc::DiagnosticEngine &diags) {
-  ctx.loadDialect<nn::NNDialect, func::FuncDialect>();
+  ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect>();
   return Generator(ctx, srcMgr, diags).run(graph, modelName);
 }
