@@ -348,6 +348,18 @@ Value Lowering::lower(Operation *op) {
     return upsample(u);
   if (auto r = dyn_cast<nn::RandomOp>(op))
     return random(r);
+  if (auto f = dyn_cast<nn::FillOp>(op)) {
+    auto rt = cast<RankedTensorType>(f.getType());
+    Type et = rt.getElementType();
+    double v = f.getValue().convertToDouble();
+    Value init = tensor::EmptyOp::create(b, l, rt.getShape(), et,
+                                         f.getDynamicSizes());
+    Value c = isa<FloatType>(et)
+                  ? floatConst(b, l, et, v)
+                  : Value(arith::ConstantOp::create(
+                        b, l, et, b.getIntegerAttr(et, int64_t(v))));
+    return linalg::FillOp::create(b, l, c, init).getResult(0);
+  }
   if (auto r = dyn_cast<nn::BernoulliOp>(op))
     return bernoulli(r);
   op->emitError("lowering of '") << op->getName() << "' is not implemented";

@@ -430,6 +430,13 @@ LogicalResult UpsampleOp::verify() {
   return success();
 }
 
+LogicalResult FillOp::verify() {
+  auto t = cast<RankedTensorType>(getType());
+  if (static_cast<int64_t>(getDynamicSizes().size()) != t.getNumDynamicDims())
+    return emitOpError("needs one size operand per dynamic dimension");
+  return success();
+}
+
 LogicalResult RandomOp::verify() {
   if (getKind() != "uniform" && getKind() != "normal" && getKind() != "gumbel")
     return emitOpError("kind must be uniform, normal or gumbel");

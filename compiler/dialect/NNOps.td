@@ -477,6 +477,19 @@ def NN_RandomOp : NN_Op<"random", [Pure]> {
   let hasVerifier = 1;
 }
 
+def NN_FillOp : NN_Op<"fill", [Pure]> {
+  let summary = "a tensor of one value (zeros, ones, full)";
+  let description = [{
+    ```mlir
+    %o = nn.fill %b {value = 1.0 : f64} : tensor<?x1xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Index>:$dynamic_sizes, F64Attr:$value);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "($dynamic_sizes^)? attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def NN_BernoulliOp : NN_Op<"bernoulli", [Pure, AllTypesMatch<["p", "result"]>]> {
   let summary = "1 with probability p, else 0 (Philox stream as nn.random)";
   let description = [{

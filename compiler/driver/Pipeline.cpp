@@ -42,7 +42,7 @@ namespace {
 const char *kToLinalg =
     "nn-lower-to-linalg, nn-math-approximation, canonicalize, cse";
 const char *kToLLVM =
-    "one-shot-bufferize{bufferize-function-boundaries "
+    "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops), lower-affine, convert-scf-to-cf,"

@@ -13,7 +13,9 @@
 #include "sema/Graph.h"
 #include "support/Diagnostics.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -45,6 +47,10 @@ private:
   Value emitOp(const Node &n, ArrayRef<Value> in);
   Value emitConv(const Node &n, ArrayRef<Value> in, Location l);
   Value emitPool(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitFor(const Node &n, ArrayRef<Value> in, Location l);
+  /// Converts `v` to element type `et` (loop counters meet floats).
+  Value coerce(Value v, Type et, Location l);
+  std::map<const Node *, SmallVector<Value>> loopResults;
   bool fail(const Node &n, const llvm::Twine &why);
   int64_t intAttr(const Node &n, llvm::StringRef key, int64_t dflt);
   /// The run-time size of symbolic dimension `sym` (e.g. the batch B),
@@ -169,10 +175,63 @@ Value Generator::emitPool(const Node &n, ArrayRef<Value> in, Location l) {
       b.getDenseI64ArrayAttr(pad));
 }
 
+Value Generator::coerce(Value v, Type et, Location l) {
+  auto t = cast<RankedTensorType>(v.getType());
+  if (t.getElementType() == et)
+    return v;
+  return nn::CastOp::create(b, l, RankedTensorType::get(t.getShape(), et), v);
+}
+
+Value Generator::emitFor(const Node &n, ArrayRef<Value> in, Location l) {
+  Value lb = arith::ConstantIndexOp::create(b, l, intAttr(n, "lo", 0));
+  Value ub = arith::ConstantIndexOp::create(b, l, intAttr(n, "hi", 0));
+  Value step = arith::ConstantIndexOp::create(b, l, 1);
+  auto saved = values; // values made inside the body stay inside
+  auto forOp = scf::ForOp::create(
+      b, l, lb, ub, step, in,
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange iterArgs) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value i64 = arith::IndexCastOp::create(b, nl, b.getI64Type(), iv);
+        values[n.bodyArgs[0].get()] = tensor::FromElementsOp::create(
+            b, nl, RankedTensorType::get({}, b.getI64Type()), ValueRange{i64});
+        for (size_t k = 0; k < iterArgs.size(); ++k)
+          values[n.bodyArgs[k + 1].get()] = iterArgs[k];
+        SmallVector<Value> results;
+        for (auto &r : n.bodyResults) {
+          Value v = emit(*r);
+          if (!v)
+            return; // reported; the IR is discarded
+          results.push_back(v);
+        }
+        scf::YieldOp::create(b, nl, results);
+      });
+  values = std::move(saved);
+  loopResults[&n] = SmallVector<Value>(forOp.getResults());
+  return forOp.getNumResults() ? forOp.getResult(0) : Value();
+}
+
 Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
   Location l = loc(n.loc);
   RankedTensorType rt = tensorType(n.type);
   llvm::StringRef op = n.op;
+  if (op == "for")
+    return emitFor(n, in, l);
+  if (op == "loop_result")
+    return loopResults[n.inputs[0].get()][intAttr(n, "index", 0)];
+  SmallVector<Value> coerced(in.begin(), in.end());
+  if (n.inputs.size() == 2 &&
+      llvm::is_contained({"add", "sub", "mul", "div", "maximum", "minimum",
+                          "pow", "eq", "ne", "lt", "le", "gt", "ge"},
+                         op)) {
+    // A loop counter (i64) meeting a float operand becomes a float.
+    Type t0 = cast<RankedTensorType>(in[0].getType()).getElementType();
+    Type t1 = cast<RankedTensorType>(in[1].getType()).getElementType();
+    Type et = isa<FloatType>(t0) ? t0 : t1;
+    coerced[0] = coerce(in[0], et, l);
+    coerced[1] = coerce(in[1], et, l);
+    in = coerced;
+  }
   auto binary = [&](auto tag) -> Value {
     using OpTy = decltype(tag);
     return OpTy::create(b, l, rt, in[0], in[1]);
@@ -275,6 +334,24 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
                                 b.getI64IntegerAttr(seedOf(n)),
                                 b.getI64IntegerAttr(0), b.getF64FloatAttr(a),
                                 b.getF64FloatAttr(hi));
+  }
+  if (llvm::is_contained({"zeros", "ones", "full", "zeros_like", "ones_like"},
+                         op)) {
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < rt.getRank(); ++d) {
+      if (!rt.isDynamicDim(d))
+        continue;
+      Value size = op.ends_with("_like")
+                       ? Value(tensor::DimOp::create(b, l, in[0], d))
+                       : symbolSize(n, n.type.dims[d].sym, l);
+      if (!size)
+        return Value();
+      sizes.push_back(size);
+    }
+    double v = op.starts_with("ones") ? 1.0
+               : op == "full"         ? floatAttr("value", 0.0)
+                                      : 0.0;
+    return nn::FillOp::create(b, l, rt, sizes, b.getF64FloatAttr(v));
   }
   if (op == "bernoulli")
     return nn::BernoulliOp::create(b, l, rt, in[0],
@@ -456,6 +533,7 @@ OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &ctx, const ModelGraph &graph,
                                    llvm::StringRef modelName,
                                    const llvm::SourceMgr &srcMgr,
                                    nnc::DiagnosticEngine &diags) {
-  ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect>();
+  ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect,
+                  scf::SCFDialect, arith::ArithDialect>();
   return Generator(ctx, srcMgr, diags).run(graph, modelName);
 }

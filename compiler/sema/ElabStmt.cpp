@@ -10,7 +10,54 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <set>
+
 using namespace nnc;
+
+void Elaborator::collectAssigned(const Block &block,
+                                 std::set<std::string> &out) {
+  for (const StmtPtr &s : block) {
+    if (auto *a = llvm::dyn_cast<AssignStmt>(s.get()))
+      out.insert(a->name.name);
+    else if (auto *f = llvm::dyn_cast<ForStmt>(s.get()))
+      collectAssigned(f->body, out);
+    else if (auto *r = llvm::dyn_cast<RepeatStmt>(s.get()))
+      collectAssigned(r->body, out);
+    else if (auto *i = llvm::dyn_cast<IfStmt>(s.get())) {
+      collectAssigned(i->ifExpr->thenBlock, out);
+      collectAssigned(i->ifExpr->elseBlock, out);
+    }
+  }
+}
+
+void Elaborator::traceLoop(const ForStmt *f, int64_t lo, int64_t hi,
+                           const NodePtr &index,
+                           const std::vector<std::string> &carried,
+                           const std::vector<Value> &initial,
+                           const std::vector<NodePtr> &holders, Env &env) {
+  Value loop = Value::ofTensor(TensorType{DType::I64, {}});
+  std::vector<NodePtr> inits;
+  for (const Value &v : initial)
+    inits.push_back(v.node);
+  Attr loA, hiA;
+  loA.i = lo;
+  hiA.i = hi;
+  trace(loop, "for", inits, f->getLoc(), {{"lo", loA}, {"hi", hiA}});
+  NodePtr node = loop.node;
+  node->bodyArgs.push_back(index);
+  for (size_t k = 0; k < carried.size(); ++k) {
+    node->bodyArgs.push_back(holders[k]);
+    node->bodyResults.push_back(env.lookup(carried[k])->node);
+  }
+  for (size_t k = 0; k < carried.size(); ++k) {
+    Value *slot = env.lookup(carried[k]);
+    Value result = Value::ofTensor(slot->type);
+    Attr idx;
+    idx.i = k;
+    trace(result, "loop_result", {node}, f->getLoc(), {{"index", idx}});
+    *slot = result;
+  }
+}
 
 Elaborator::Snapshot Elaborator::snapshot(Env &env) {
   Snapshot s;
@@ -141,11 +188,36 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
                                        *lo, *hi));
       return std::nullopt;
     }
-    unsupported(f->getLoc(), "code generation does not support 'for' loops "
-                             "yet");
     Snapshot before = snapshot(env);
     Env body(&env);
     body.vars[f->var.name] = Value::ofTensor(TensorType{DType::I64, {}});
+    // For the graph, the body sees placeholders for the index and for
+    // every variable it updates; the loop's results replace them after.
+    std::vector<std::string> carried;
+    std::vector<Value> initial;
+    std::vector<NodePtr> holders;
+    NodePtr loopIndex;
+    if (graph) {
+      std::set<std::string> assigned;
+      collectAssigned(f->body, assigned);
+      for (const std::string &name : assigned) {
+        Value *slot = env.lookup(name);
+        bool outer = false;
+        for (Env *e = &env; e && e != &globals; e = e->parent)
+          outer |= e->vars.count(name) != 0;
+        if (!slot || !outer || slot->kind != Value::Tensor)
+          continue;
+        carried.push_back(name);
+        initial.push_back(*slot);
+        Value p = Value::ofTensor(slot->type);
+        trace(p, "loop_carried", {}, f->getLoc());
+        holders.push_back(p.node);
+        *slot = p;
+      }
+      Value &idx = body.vars[f->var.name];
+      trace(idx, "loop_index", {}, f->var.loc());
+      loopIndex = idx.node;
+    }
     // At the top of the summarised model a loop is one summary row.
     InstanceRT loop;
     std::optional<ScopedInstance> loopScope;
@@ -167,6 +239,8 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
     loopScope.reset();
     if (!v || !checkCarried(before, env, f->getLoc(), "'for' loop"))
       return std::nullopt;
+    if (graph)
+      traceLoop(f, *lo, *hi, loopIndex, carried, initial, holders, env);
     return Value::none();
   }
   case Stmt::SK_Repeat: {

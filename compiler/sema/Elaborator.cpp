@@ -604,7 +604,8 @@ bool Elaborator::declareVar(const VarDeclStmt *v, Env &env) {
       // The path of the parameter below the model: `dense_1.w`.
       std::string path;
       for (size_t k = 1; k < ctx.size(); ++k)
-        path += ctx[k]->info->name + ".";
+        if (!ctx[k]->info->isBuiltin) // loop rows are not part of paths
+          path += ctx[k]->info->name + ".";
       pv.node->name = path + v->name.name;
       graph->params.push_back(pv.node);
     }

@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 
 namespace nnc {
 
@@ -230,6 +231,11 @@ private:
   bool checkCarried(const Snapshot &before, Env &env, llvm::SMLoc loc,
                     llvm::StringRef what);
   Result applyStage(const Value &input, const Expr *stage, Env &env);
+  static void collectAssigned(const Block &block, std::set<std::string> &out);
+  void traceLoop(const ForStmt *f, int64_t lo, int64_t hi, const NodePtr &index,
+                 const std::vector<std::string> &carried,
+                 const std::vector<Value> &initial,
+                 const std::vector<NodePtr> &holders, Env &env);
 
   std::vector<InstanceRT *> ctx; ///< instance stack
   std::vector<int64_t> unrollPath; ///< iteration numbers of enclosing repeats

@@ -45,6 +45,12 @@ struct Node {
   std::string name; ///< parameter path (`dense_1.w`) or input name
   double value = 0; ///< for "const" (a scalar of `type`)
   unsigned id = 0;  ///< creation order, for deterministic output
+  /// For "for": the body's arguments (the i64 loop index, then one
+  /// "loop_carried" placeholder per carried variable) and the values the
+  /// body gives those variables. `inputs` are the initial values; each
+  /// "loop_result" node (inputs = {the loop}, attr "index") reads one
+  /// final value.
+  std::vector<NodePtr> bodyArgs, bodyResults;
 
   const Attr *attr(llvm::StringRef key) const {
     for (const auto &a : attrs)

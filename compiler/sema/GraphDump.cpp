@@ -57,6 +57,10 @@ void nnc::dumpGraph(const ModelGraph &g, const llvm::SourceMgr &sm,
     nodes[n->id] = n;
     for (auto &i : n->inputs)
       work.push_back(i.get());
+    for (auto &i : n->bodyArgs)
+      work.push_back(i.get());
+    for (auto &i : n->bodyResults)
+      work.push_back(i.get());
   }
   std::map<const Node *, unsigned> number;
   for (auto &kv : nodes) {
@@ -84,6 +88,15 @@ void nnc::dumpGraph(const ModelGraph &g, const llvm::SourceMgr &sm,
         printAttr(n->attrs[k].second, os);
       }
       os << "}";
+    }
+    if (!n->bodyArgs.empty()) {
+      os << " body(";
+      for (size_t k = 0; k < n->bodyArgs.size(); ++k)
+        os << (k ? ", " : "") << "%" << number[n->bodyArgs[k].get()];
+      os << ") -> (";
+      for (size_t k = 0; k < n->bodyResults.size(); ++k)
+        os << (k ? ", " : "") << "%" << number[n->bodyResults[k].get()];
+      os << ")";
     }
     os << " : " << n->type.str();
     if (n->loc.isValid()) {
