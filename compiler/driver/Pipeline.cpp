@@ -45,8 +45,9 @@ const char *kToLLVM =
     "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
-    "func.func(convert-linalg-to-loops), lower-affine, convert-scf-to-cf,"
-    "expand-strided-metadata, finalize-memref-to-llvm, convert-math-to-llvm,"
+    "func.func(convert-linalg-to-loops), expand-strided-metadata,"
+    "lower-affine, convert-scf-to-cf, finalize-memref-to-llvm,"
+    "convert-math-to-llvm,"
     "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm,"
     "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts";
 

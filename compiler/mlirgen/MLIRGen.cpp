@@ -48,6 +48,7 @@ private:
   Value emitConv(const Node &n, ArrayRef<Value> in, Location l);
   Value emitPool(const Node &n, ArrayRef<Value> in, Location l);
   Value emitFor(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitScan(const Node &n, ArrayRef<Value> in, Location l);
   /// Converts `v` to element type `et` (loop counters meet floats).
   Value coerce(Value v, Type et, Location l);
   std::map<const Node *, SmallVector<Value>> loopResults;
@@ -211,12 +212,106 @@ Value Generator::emitFor(const Node &n, ArrayRef<Value> in, Location l) {
   return forOp.getNumResults() ? forOp.getResult(0) : Value();
 }
 
+Value Generator::emitScan(const Node &n, ArrayRef<Value> in, Location l) {
+  // scf.for over the steps, carrying the carries and one accumulator per
+  // yielded value; each step extracts its slice along the axis and inserts
+  // its outputs there.
+  Value seq = in[0];
+  auto seqT = cast<RankedTensorType>(seq.getType());
+  int64_t axis = intAttr(n, "axis", 1);
+  size_t nc = n.bodyArgs.size() - 1, ny = n.bodyResults.size() - nc;
+  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+  Value one = arith::ConstantIndexOp::create(b, l, 1);
+  Value len = seqT.isDynamicDim(axis)
+                  ? Value(tensor::DimOp::create(b, l, seq, axis))
+                  : Value(arith::ConstantIndexOp::create(b, l, seqT.getDimSize(axis)));
+  SmallVector<Value> iters(in.begin() + 1, in.end());
+  SmallVector<RankedTensorType> stackedTypes;
+  for (size_t k = 0; k < ny; ++k) {
+    const NodePtr &y = n.bodyResults[nc + k];
+    nnc::TensorType st = y->type;
+    st.dims.insert(st.dims.begin() + std::min<int64_t>(axis, st.rank()),
+                   seqT.isDynamicDim(axis)
+                       ? Dim::symbol("?")
+                       : Dim::constant(seqT.getDimSize(axis)));
+    RankedTensorType t = tensorType(st);
+    stackedTypes.push_back(t);
+    // Dynamic sizes: the step count, and the yielded value's sizes, which
+    // (like every dynamic size here) are the batch taken from the sequence.
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < t.getRank(); ++d) {
+      if (!t.isDynamicDim(d))
+        continue;
+      sizes.push_back(d == axis ? len : Value(tensor::DimOp::create(
+                                            b, l, seq, d < axis ? d : d)));
+    }
+    iters.push_back(tensor::EmptyOp::create(b, l, t.getShape(),
+                                            t.getElementType(), sizes));
+  }
+  auto saved = values;
+  auto forOp = scf::ForOp::create(
+      b, l, zero, len, one, iters,
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        // The slice at step iv along the axis (rank-reducing).
+        SmallVector<OpFoldResult> offs, sizes, strides;
+        for (int64_t d = 0; d < seqT.getRank(); ++d) {
+          offs.push_back(d == axis ? OpFoldResult(iv) : b.getIndexAttr(0));
+          sizes.push_back(d == axis ? b.getIndexAttr(1)
+                          : seqT.isDynamicDim(d)
+                              ? OpFoldResult(tensor::DimOp::create(b, nl, seq, d).getResult())
+                              : b.getIndexAttr(seqT.getDimSize(d)));
+          strides.push_back(b.getIndexAttr(1));
+        }
+        values[n.bodyArgs[0].get()] = tensor::ExtractSliceOp::create(
+            b, nl, tensorType(n.bodyArgs[0]->type), seq, offs, sizes, strides);
+        for (size_t k = 0; k < nc; ++k)
+          values[n.bodyArgs[k + 1].get()] = args[k];
+        SmallVector<Value> results;
+        for (size_t k = 0; k < nc + ny; ++k) {
+          Value v = emit(*n.bodyResults[k]);
+          if (!v)
+            return;
+          if (k < nc) {
+            results.push_back(v);
+            continue;
+          }
+          auto yt = cast<RankedTensorType>(v.getType());
+          Value acc = args[k];
+          SmallVector<OpFoldResult> o, sz, st;
+          int64_t at = std::min<int64_t>(axis, yt.getRank());
+          for (int64_t d = 0, j = 0; d < yt.getRank() + 1; ++d) {
+            if (d == at) {
+              o.push_back(iv);
+              sz.push_back(b.getIndexAttr(1));
+            } else {
+              o.push_back(b.getIndexAttr(0));
+              sz.push_back(yt.isDynamicDim(j)
+                               ? OpFoldResult(tensor::DimOp::create(b, nl, v, j).getResult())
+                               : b.getIndexAttr(yt.getDimSize(j)));
+              ++j;
+            }
+            st.push_back(b.getIndexAttr(1));
+          }
+          results.push_back(
+              tensor::InsertSliceOp::create(b, nl, v, acc, o, sz, st));
+        }
+        scf::YieldOp::create(b, nl, results);
+      });
+  values = std::move(saved);
+  loopResults[&n] = SmallVector<Value>(forOp.getResults());
+  return forOp.getNumResults() ? forOp.getResult(0) : Value();
+}
+
 Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
   Location l = loc(n.loc);
   RankedTensorType rt = tensorType(n.type);
   llvm::StringRef op = n.op;
   if (op == "for")
     return emitFor(n, in, l);
+  if (op == "scan")
+    return emitScan(n, in, l);
   if (op == "loop_result")
     return loopResults[n.inputs[0].get()][intAttr(n, "index", 0)];
   SmallVector<Value> coerced(in.begin(), in.end());

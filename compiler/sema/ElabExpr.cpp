@@ -11,6 +11,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <set>
 
 using namespace nnc;
 
@@ -452,7 +453,6 @@ Result Elaborator::evalIndex(const IndexExpr *ix, Env &env) {
 }
 
 Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
-  unsupported(s->getLoc(), "code generation does not support 'scan' yet");
   Result seq = eval(s->sequence.get(), env);
   if (!seq)
     return std::nullopt;
@@ -480,14 +480,47 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
   TensorType slice = seq->type;
   slice.dims.erase(slice.dims.begin() + axis);
   Env body(&env);
+  // For the graph, the body sees placeholders for the slice and the
+  // carried values (see traceScan).
+  std::vector<NodePtr> inits, holders;
   for (const CarryBinding &c : s->carries) {
     Result v = eval(c.init.get(), env);
     if (!v)
       return std::nullopt;
+    if (graph) {
+      if (v->kind != Value::Tensor) {
+        unsupported(c.init->getLoc(), "code generation needs tensor carries "
+                                      "in a scan");
+      } else {
+        inits.push_back(nodeOf(*v, v->type.dtype, c.init->getLoc()));
+        Value p = Value::ofTensor(v->type);
+        trace(p, "loop_carried", {}, c.name.loc());
+        holders.push_back(p.node);
+        v = p;
+      }
+    }
     body.vars[c.name.name] = *v;
+  }
+  if (graph) {
+    std::set<std::string> assigned;
+    collectAssigned(s->body, assigned);
+    for (const std::string &name : assigned) {
+      bool carried = false;
+      for (const CarryBinding &c : s->carries)
+        carried |= c.name.name == name;
+      if (!carried)
+        unsupported(s->getLoc(), "code generation needs every variable a scan "
+                                 "body updates to be a carry ('" + name + "' "
+                                 "is not)");
+    }
   }
   Snapshot before = snapshot(body);
   body.vars[s->var.name] = Value::ofTensor(slice);
+  NodePtr sliceHolder;
+  if (graph) {
+    trace(body.vars[s->var.name], "scan_slice", {}, s->var.loc());
+    sliceHolder = body.vars[s->var.name].node;
+  }
   std::optional<Value> yielded;
   auto *saved = yieldSlot;
   yieldSlot = &yielded;
@@ -514,18 +547,46 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
     out.type.dims.insert(out.type.dims.begin() + at, len);
     return out;
   };
+  std::vector<Value> ys = yielded->kind == Value::Tuple
+                              ? yielded->elems
+                              : std::vector<Value>{*yielded};
+  std::vector<Value> stacked;
+  for (const Value &e : ys) {
+    Result st = stack(e);
+    if (!st)
+      return std::nullopt;
+    stacked.push_back(*st);
+  }
+  if (graph && seq->node) {
+    // One "scan" node: inputs = sequence and initial carries; body = the
+    // slice and carry placeholders -> final carries and yielded values.
+    Value loop = Value::ofTensor(TensorType{DType::I64, {}});
+    std::vector<NodePtr> inputs{seq->node};
+    inputs.insert(inputs.end(), inits.begin(), inits.end());
+    Attr ax;
+    ax.i = axis;
+    trace(loop, "scan", inputs, s->getLoc(), {{"axis", ax}});
+    loop.node->bodyArgs.push_back(sliceHolder);
+    loop.node->bodyArgs.insert(loop.node->bodyArgs.end(), holders.begin(),
+                               holders.end());
+    for (const CarryBinding &c : s->carries)
+      loop.node->bodyResults.push_back(body.vars[c.name.name].node);
+    for (const Value &y : ys)
+      loop.node->bodyResults.push_back(y.node);
+    for (size_t k = 0; k < stacked.size(); ++k) {
+      Attr idx;
+      idx.i = holders.size() + k;
+      trace(stacked[k], "loop_result", {loop.node}, s->getLoc(),
+            {{"index", idx}});
+    }
+  }
   if (yielded->kind == Value::Tuple) {
     Value out;
     out.kind = Value::Tuple;
-    for (const Value &e : yielded->elems) {
-      Result st = stack(e);
-      if (!st)
-        return std::nullopt;
-      out.elems.push_back(*st);
-    }
+    out.elems = stacked;
     return out;
   }
-  return stack(*yielded);
+  return stacked[0];
 }
 
 Result Elaborator::evalGrad(const CallExpr *c, Env &env) {

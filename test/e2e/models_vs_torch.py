@@ -93,6 +93,28 @@ got = run_forward(NNC, open(os.path.join(EXAMPLES, "neural_ode/neural_ode.nn")).
                   dict(p, image=xs))["output"]
 results.append(("neural ode (RK4 loop) logits [8,10]", rel_error(got, want)))
 
+# Char-LSTM: embedding, a `scan` over 12 steps with an LSTM cell (gates
+# i, f, g, o), and a dense layer applied to every step.
+V, E, Hd, T = 128, 64, 256, 12
+p = {"embedding_1.table": torch.randn(V, E), "lstm_1.cell.wx": torch.randn(E, 4 * Hd) * 0.1,
+     "lstm_1.cell.wh": torch.randn(Hd, 4 * Hd) * 0.1, "lstm_1.cell.b": torch.randn(4 * Hd) * 0.1,
+     "dense_1.w": torch.randn(Hd, V) * 0.1, "dense_1.b": torch.randn(V) * 0.1}
+ids = torch.randint(0, V, (3, T))
+emb = p["embedding_1.table"][ids]
+h = torch.zeros(3, Hd)
+c = torch.zeros(3, Hd)
+hs = []
+for t in range(T):
+    z = emb[:, t] @ p["lstm_1.cell.wx"] + h @ p["lstm_1.cell.wh"] + p["lstm_1.cell.b"]
+    i_, f_, g_, o_ = z.split(Hd, dim=1)
+    c = torch.sigmoid(f_) * c + torch.sigmoid(i_) * torch.tanh(g_)
+    h = torch.sigmoid(o_) * torch.tanh(c)
+    hs.append(h)
+want = torch.stack(hs, 1) @ p["dense_1.w"] + p["dense_1.b"]
+got = run_forward(NNC, open(os.path.join(EXAMPLES, "lstm/char_lstm.nn")).read(),
+                  dict(p, x=ids))["output"]
+results.append(("char lstm (scan) logits [3,12,128]", rel_error(got, want)))
+
 failed = 0
 for name, err in results:
     ok = err <= 1e-5
