@@ -237,6 +237,8 @@ private:
   Value slice(nn::SliceOp op);
   Value concat(nn::ConcatOp op);
   Value reduce(nn::ReduceOp op);
+  Value argReduce(nn::ReduceOp op);
+  Value groupedConv(nn::Conv2DOp op, Value paddedInput);
   Value reduceAlong(Location l, Value x, ArrayRef<int64_t> axes,
                     bool keepdims, Value initValue,
                     const std::function<Value(OpBuilder &, Location, Value,
@@ -592,13 +594,39 @@ Value Lowering::reduce(nn::ReduceOp op) {
   auto in = cast<RankedTensorType>(op.getInput().getType());
   Type et = in.getElementType();
   StringRef kind = op.getKind();
-  if (!isa<FloatType>(et) || kind == "argmax" || kind == "argmin" ||
-      kind == "logsumexp") {
+  if (!isa<FloatType>(et)) {
     op.emitError("lowering of reduction '") << kind << "' on " << in
                                            << " is not implemented";
     return {};
   }
+  if (kind == "argmax" || kind == "argmin")
+    return argReduce(op);
   auto ft = cast<FloatType>(et);
+  if (kind == "logsumexp") {
+    // log(sum(exp(x - max))) + max, stable for large inputs.
+    auto maxOf = [](OpBuilder &nb, Location nl, Value a, Value v) {
+      return Value(arith::MaximumFOp::create(nb, nl, a, v));
+    };
+    Value mKeep = reduceAlong(l, op.getInput(), op.getAxes(), true,
+                              floatConst(b, l, ft, -INFINITY), maxOf);
+    Value e = elementwise(b, l, in, {op.getInput(), mKeep},
+                          [](OpBuilder &nb, Location nl, ValueRange a) {
+                            return Value(math::ExpOp::create(
+                                nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1])));
+                          });
+    Value sum = reduceAlong(l, e, op.getAxes(), op.getKeepdims(),
+                            floatConst(b, l, ft, 0.0),
+                            [](OpBuilder &nb, Location nl, Value a, Value v) {
+                              return Value(arith::AddFOp::create(nb, nl, a, v));
+                            });
+    Value m = reduceAlong(l, op.getInput(), op.getAxes(), op.getKeepdims(),
+                          floatConst(b, l, ft, -INFINITY), maxOf);
+    return elementwise(b, l, cast<RankedTensorType>(op.getType()), {sum, m},
+                       [](OpBuilder &nb, Location nl, ValueRange a) {
+                         return Value(arith::AddFOp::create(
+                             nb, nl, math::LogOp::create(nb, nl, a[0]), a[1]));
+                       });
+  }
   double init = kind == "max"    ? -INFINITY
                 : kind == "min"  ? INFINITY
                 : kind == "prod" ? 1.0
@@ -627,6 +655,68 @@ Value Lowering::reduce(nn::ReduceOp op) {
   return elementwise(b, l, rt, {r}, [&](OpBuilder &nb, Location nl, ValueRange a) {
     return Value(arith::DivFOp::create(nb, nl, a[0], countF));
   });
+}
+
+Value Lowering::argReduce(nn::ReduceOp op) {
+  // One generic with two accumulators: the best value so far and its
+  // index; the first occurrence wins ties, like PyTorch.
+  Location l = op.getLoc();
+  if (op.getAxes().size() != 1) {
+    op.emitError("lowering of ") << op.getKind()
+                                 << " over several axes is not implemented";
+    return {};
+  }
+  Value x = op.getInput();
+  auto in = cast<RankedTensorType>(x.getType());
+  int64_t axis = op.getAxes()[0];
+  bool isMax = op.getKind() == "argmax";
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> outE;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    iters.push_back(d == axis ? utils::IteratorType::reduction
+                              : utils::IteratorType::parallel);
+    if (d != axis) {
+      shape.push_back(in.getDimSize(d));
+      outE.push_back(getAffineDimExpr(d, ctx));
+    }
+  }
+  auto vt = RankedTensorType::get(shape, in.getElementType());
+  auto it = RankedTensorType::get(shape, b.getI64Type());
+  auto dyn = [&](int64_t d) {
+    return dimOf(b, l, x, d < axis ? d : d + 1);
+  };
+  Value vals = linalg::FillOp::create(
+                   b, l, floatConst(b, l, in.getElementType(), isMax ? -INFINITY : INFINITY),
+                   emptyTensor(b, l, vt, dyn))
+                   .getResult(0);
+  Value zeroIdx = arith::ConstantOp::create(b, l, b.getI64IntegerAttr(0));
+  Value idxs =
+      linalg::FillOp::create(b, l, zeroIdx, emptyTensor(b, l, it, dyn))
+          .getResult(0);
+  AffineMap outMap = AffineMap::get(in.getRank(), 0, outE, ctx);
+  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(in.getRank(), ctx),
+                              outMap, outMap};
+  auto g = linalg::GenericOp::create(
+      b, l, TypeRange{vt, it}, ValueRange{x}, ValueRange{vals, idxs}, maps,
+      iters, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value i = arith::IndexCastOp::create(nb, nl, nb.getI64Type(),
+                                             linalg::IndexOp::create(nb, nl, axis));
+        Value better = arith::CmpFOp::create(
+            nb, nl, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT,
+            a[0], a[1]);
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::SelectOp::create(nb, nl, better, a[0], a[1]),
+                       arith::SelectOp::create(nb, nl, better, i, a[2])});
+      });
+  Value r = g.getResult(1);
+  if (!op.getKeepdims())
+    return r;
+  SmallVector<int64_t> kept(in.getShape());
+  kept[axis] = 1;
+  return nn::ReshapeOp::create(b, l, RankedTensorType::get(kept, b.getI64Type()), r);
 }
 
 Value Lowering::softmax(nn::SoftmaxOp op) {
@@ -741,12 +831,10 @@ Value Lowering::pad(Location l, Value x, ArrayRef<int64_t> p, double value) {
 
 Value Lowering::conv(nn::Conv2DOp op) {
   Location l = op.getLoc();
-  if (op.getGroups() != 1) {
-    op.emitError("lowering of grouped convolutions is not implemented");
-    return {};
-  }
   auto rt = cast<RankedTensorType>(op.getType());
   Value x = pad(l, op.getInput(), op.getPadding(), 0.0);
+  if (op.getGroups() != 1)
+    return groupedConv(op, x);
   Value init = emptyTensor(b, l, rt, [&](int64_t d) {
     return dimOf(b, l, op.getInput(), d);
   });
@@ -757,6 +845,50 @@ Value Lowering::conv(nn::Conv2DOp op) {
       b, l, TypeRange{rt}, ValueRange{x, op.getFilter()}, ValueRange{filled},
       b.getI64TensorAttr(op.getStride()), b.getI64TensorAttr(op.getDilation()));
   return conv.getResult(0);
+}
+
+Value Lowering::groupedConv(nn::Conv2DOp op, Value x) {
+  // out[n, oy, ox, g*Fg + f] += x[n, oy*s + ky*d, ox*s + kx*d, g*Cg + c]
+  //                              * w[ky, kx, c, g*Fg + f]
+  // as one generic over (n, oy, ox, g, f, ky, kx, c), on the result viewed
+  // as [N, OH, OW, G, Fg].
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  auto wt = cast<RankedTensorType>(op.getFilter().getType());
+  int64_t G = op.getGroups(), Cg = wt.getDimSize(2), Fg = wt.getDimSize(3) / G;
+  int64_t s0 = op.getStride()[0], s1 = op.getStride()[1];
+  int64_t d0 = op.getDilation()[0], d1 = op.getDilation()[1];
+  MLIRContext *ctx = b.getContext();
+  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<int64_t> shape{rt.getDimSize(0), rt.getDimSize(1),
+                             rt.getDimSize(2), G, Fg};
+  auto gt = RankedTensorType::get(shape, rt.getElementType());
+  Value init = emptyTensor(b, l, gt, [&](int64_t) {
+    return dimOf(b, l, op.getInput(), 0);
+  });
+  Value filled =
+      linalg::FillOp::create(b, l, floatConst(b, l, rt.getElementType(), 0.0), init)
+          .getResult(0);
+  SmallVector<AffineMap> maps{
+      AffineMap::get(8, 0,
+                     {e(0), e(1) * s0 + e(5) * d0, e(2) * s1 + e(6) * d1,
+                      e(3) * Cg + e(7)},
+                     ctx),
+      AffineMap::get(8, 0, {e(5), e(6), e(7), e(3) * Fg + e(4)}, ctx),
+      AffineMap::get(8, 0, {e(0), e(1), e(2), e(3), e(4)}, ctx)};
+  SmallVector<utils::IteratorType> iters(5, utils::IteratorType::parallel);
+  iters.append(3, utils::IteratorType::reduction);
+  Value r = linalg::GenericOp::create(
+                b, l, TypeRange{gt}, ValueRange{x, op.getFilter()},
+                ValueRange{filled}, maps, iters,
+                [](OpBuilder &nb, Location nl, ValueRange a) {
+                  Value p = arith::MulFOp::create(nb, nl, a[0], a[1]);
+                  linalg::YieldOp::create(
+                      nb, nl, Value(arith::AddFOp::create(nb, nl, a[2], p)));
+                })
+                .getResult(0);
+  SmallVector<ReassociationIndices> grp{{0}, {1}, {2}, {3, 4}};
+  return tensor::CollapseShapeOp::create(b, l, rt, r, grp);
 }
 
 Value Lowering::pool(nn::Pool2DOp op) {

@@ -49,3 +49,15 @@ func.func @conv_pool(%x: tensor<?x9x9x3xf32>, %w: tensor<3x3x3x8xf32>) -> tensor
   return %1 : tensor<?x2x2x8xf32>
 }
 
+
+// -----
+
+// Grouped convolution: one contraction over (n, oy, ox, g, f, ky, kx, c).
+// CHECK-LABEL: func.func @grouped
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: tensor.collapse_shape {{.*}} {{\[}}[0], [1], [2], [3, 4]] : tensor<?x7x7x2x4xf32> into tensor<?x7x7x8xf32>
+func.func @grouped(%x: tensor<?x9x9x4xf32>, %w: tensor<3x3x2x8xf32>) -> tensor<?x7x7x8xf32> {
+  %0 = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 2 : i64} : (tensor<?x9x9x4xf32>, tensor<3x3x2x8xf32>) -> tensor<?x7x7x8xf32>
+  return %0 : tensor<?x7x7x8xf32>
+}

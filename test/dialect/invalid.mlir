@@ -190,3 +190,27 @@ func.func @upsample_size(%x: tensor<?x7x7x1xf32>) -> tensor<?x15x14x1xf32> {
   %0 = nn.upsample %x {factor = 2 : i64} : tensor<?x7x7x1xf32> -> tensor<?x15x14x1xf32>
   return %0 : tensor<?x15x14x1xf32>
 }
+
+// -----
+
+func.func @random_kind(%b: index) -> tensor<?x8xf32> {
+  // expected-error @+1 {{kind must be uniform, normal or gumbel}}
+  %0 = nn.random "poisson" %b {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @random_sizes() -> tensor<?x8xf32> {
+  // expected-error @+1 {{needs one size operand per dynamic dimension}}
+  %0 = nn.random "normal" {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @fill_sizes(%b: index) -> tensor<4xf32> {
+  // expected-error @+1 {{needs one size operand per dynamic dimension}}
+  %0 = nn.fill %b {value = 0.0 : f64} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

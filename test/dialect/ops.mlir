@@ -113,3 +113,18 @@ func.func @selection_norm(%m: tensor<?x10xi1>, %x: tensor<?x10xf32>, %c: tensor<
   %8 = nn.stop_gradient %4 : tensor<?x10xf32>
   return %0, %1, %2, %3, %8, %6, %7 : tensor<?x10xf32>, tensor<?xf32>, tensor<?x10xf32>, tensor<?x64xf32>, tensor<?x10xf32>, tensor<?x7x7x10xf32>, tensor<?x14x14x10xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @random_fill
+func.func @random_fill(%b: index, %p: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<3x8xf32>, tensor<?x1xf32>, tensor<?x8xf32>) {
+  // CHECK: nn.random "normal" %{{.*}} {a = 0.000000e+00 : f64, b = 1.000000e+00 : f64, offset = 0 : i64, seed = 7 : i64} : tensor<?x8xf32>
+  %0 = nn.random "normal" %b {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x8xf32>
+  // CHECK: nn.random "uniform" {{{.*}}} : tensor<3x8xf32>
+  %1 = nn.random "uniform" {seed = 1 : i64, offset = 0 : i64, a = -1.0 : f64, b = 1.0 : f64} : tensor<3x8xf32>
+  // CHECK: nn.fill %{{.*}} {value = 1.000000e+00 : f64} : tensor<?x1xf32>
+  %2 = nn.fill %b {value = 1.0 : f64} : tensor<?x1xf32>
+  // CHECK: nn.bernoulli %{{.*}} {offset = 0 : i64, seed = 3 : i64} : tensor<?x8xf32>
+  %3 = nn.bernoulli %p {seed = 3 : i64, offset = 0 : i64} : tensor<?x8xf32>
+  return %0, %1, %2, %3 : tensor<?x8xf32>, tensor<3x8xf32>, tensor<?x1xf32>, tensor<?x8xf32>
+}

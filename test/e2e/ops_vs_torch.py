@@ -108,6 +108,14 @@ case("mean axes [1,2] keepdims", {"x": r}, "mean(x, axis: [1, 2], keepdims: true
      lambda i: i["x"].mean((1, 2), keepdim=True))
 case("max axis -1", {"x": r}, "max(x, axis: -1)", lambda i: i["x"].amax(-1))
 case("min axis 0", {"x": r}, "min(x, axis: 0)", lambda i: i["x"].amin(0))
+case("logsumexp axis 1", {"x": rand(3, 7, 5, lo=-40, hi=40)}, "logsumexp(x, axis: 1)",
+     lambda i: torch.logsumexp(i["x"], 1))
+case("logsumexp keepdims", {"x": r}, "logsumexp(x, axis: -1, keepdims: true)",
+     lambda i: torch.logsumexp(i["x"], -1, keepdim=True))
+case("argmax", {"x": r}, "cast(argmax(x, axis: -1), f32)",
+     lambda i: i["x"].argmax(-1).float())
+case("argmin axis 1", {"x": r}, "cast(argmin(x, axis: 1), f32)",
+     lambda i: i["x"].argmin(1).float())
 case("prod", {"x": rand(3, 7, lo=0.5, hi=1.5)}, "prod(x, axis: 1)",
      lambda i: i["x"].prod(1))
 case("softmax", {"x": rand(5, 257, lo=-30, hi=30)}, "softmax(x)",
@@ -133,6 +141,15 @@ for (h, c, f, k, s, p, d) in ((7, 1, 4, 3, 1, 0, 1), (9, 3, 8, 3, 2, 1, 1),
          {"w": rand(k, k, c, f)})
 case("conv same", {"x": rand(2, 8, 8, 3)}, 'conv(x, w, padding: "same")',
      lambda i: conv_ref(i["x"], i["w"], 1, 1), {"w": rand(3, 3, 3, 4)})
+case("grouped conv g=2 s=2 p=1", {"x": rand(2, 9, 9, 4)},
+     "conv(x, w, stride: 2, padding: 1, groups: 2)",
+     lambda i: F.conv2d(i["x"].permute(0, 3, 1, 2), i["w"].permute(3, 2, 0, 1),
+                        stride=2, padding=1, groups=2).permute(0, 2, 3, 1),
+     {"w": rand(3, 3, 2, 6)})
+case("depthwise conv g=3", {"x": rand(2, 7, 7, 3)}, "conv(x, w, groups: 3)",
+     lambda i: F.conv2d(i["x"].permute(0, 3, 1, 2), i["w"].permute(3, 2, 0, 1),
+                        groups=3).permute(0, 2, 3, 1),
+     {"w": rand(3, 3, 1, 3)})
 
 
 def pool_ref(fn, x, k, s, p=0):
