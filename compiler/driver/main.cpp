@@ -114,15 +114,24 @@ static cl::opt<bool> printBuiltins(
     "print-builtins", cl::desc("List the built-in functions and exit"),
     cl::Hidden, cl::cat(nncCat));
 
-static int dumpTokens(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
+/// Reads the input file into the SourceMgr; "" (reported) on failure.
+static std::optional<llvm::StringRef> loadInput(llvm::SourceMgr &sm,
+                                                DiagnosticEngine &diags) {
   auto buf = llvm::MemoryBuffer::getFile(inputFile);
   if (!buf) {
     diags.error("cannot read '" + inputFile + "': " + buf.getError().message());
-    return 1;
+    return std::nullopt;
   }
   llvm::StringRef text = (*buf)->getBuffer();
   sm.AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
-  Lexer lexer(text, diags);
+  return text;
+}
+
+static int dumpTokens(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
+  auto text = loadInput(sm, diags);
+  if (!text)
+    return 1;
+  Lexer lexer(*text, diags);
   for (Token t = lexer.next();; t = lexer.next()) {
     auto lc = sm.getLineAndColumn(t.loc());
     llvm::outs() << lc.first << ":" << lc.second << " "
@@ -138,14 +147,10 @@ static int dumpTokens(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
 }
 
 static int dumpAst(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
-  auto buf = llvm::MemoryBuffer::getFile(inputFile);
-  if (!buf) {
-    diags.error("cannot read '" + inputFile + "': " + buf.getError().message());
+  auto text = loadInput(sm, diags);
+  if (!text)
     return 1;
-  }
-  llvm::StringRef text = (*buf)->getBuffer();
-  sm.AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
-  auto m = parseBuffer(text, inputFile, diags);
+  auto m = parseBuffer(*text, inputFile, diags);
   if (diags.hadError())
     return 1;
   dumpAST(*m, sm, llvm::outs());

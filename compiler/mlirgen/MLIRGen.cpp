@@ -57,6 +57,21 @@ private:
   /// The run-time size of symbolic dimension `sym` (e.g. the batch B),
   /// read from the first input that has it.
   Value symbolSize(const Node &n, const std::string &sym, Location l);
+  /// The run-time sizes of the dynamic dimensions of `rt`: from `like`
+  /// when given (`zeros_like(x)`), else from the symbols' inputs.
+  bool dynamicSizes(const Node &n, RankedTensorType rt, Value like,
+                    Location l, SmallVector<Value> &out) {
+    for (int64_t d = 0; d < rt.getRank(); ++d) {
+      if (!rt.isDynamicDim(d))
+        continue;
+      Value size = like ? Value(tensor::DimOp::create(b, l, like, d))
+                        : symbolSize(n, n.type.dims[d].sym, l);
+      if (!size)
+        return false;
+      out.push_back(size);
+    }
+    return true;
+  }
   /// The seed of a random op: `seed:` when written, else one derived from
   /// the op's position so that different ops draw different noise.
   int64_t seedOf(const Node &n) {
@@ -413,16 +428,8 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
                                              ? op.size()
                                              : op.find('_'));
     SmallVector<Value> sizes;
-    for (int64_t d = 0; d < rt.getRank(); ++d) {
-      if (!rt.isDynamicDim(d))
-        continue;
-      Value size = op.ends_with("_like")
-                       ? Value(tensor::DimOp::create(b, l, in[0], d))
-                       : symbolSize(n, n.type.dims[d].sym, l);
-      if (!size)
-        return Value();
-      sizes.push_back(size);
-    }
+    if (!dynamicSizes(n, rt, op.ends_with("_like") ? in[0] : Value(), l, sizes))
+      return Value();
     double a = kind == "uniform" ? floatAttr("low", 0.0) : floatAttr("mean", 0.0);
     double hi = kind == "uniform" ? floatAttr("high", 1.0) : floatAttr("std", 1.0);
     return nn::RandomOp::create(b, l, rt, b.getStringAttr(kind), sizes,
@@ -433,16 +440,8 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
   if (llvm::is_contained({"zeros", "ones", "full", "zeros_like", "ones_like"},
                          op)) {
     SmallVector<Value> sizes;
-    for (int64_t d = 0; d < rt.getRank(); ++d) {
-      if (!rt.isDynamicDim(d))
-        continue;
-      Value size = op.ends_with("_like")
-                       ? Value(tensor::DimOp::create(b, l, in[0], d))
-                       : symbolSize(n, n.type.dims[d].sym, l);
-      if (!size)
-        return Value();
-      sizes.push_back(size);
-    }
+    if (!dynamicSizes(n, rt, op.ends_with("_like") ? in[0] : Value(), l, sizes))
+      return Value();
     double v = op.starts_with("ones") ? 1.0
                : op == "full"         ? floatAttr("value", 0.0)
                                       : 0.0;

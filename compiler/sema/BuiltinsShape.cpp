@@ -6,7 +6,7 @@
 // (the loaders themselves live in the runtime).
 //
 //===----------------------------------------------------------------------===//
-#include "sema/Elaborator.h"
+#include "sema/BuiltinArgs.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -15,68 +15,7 @@
 using namespace nnc;
 
 namespace {
-using Args = std::vector<CallArg>;
-
-bool present(const Args &a, size_t k) {
-  return k < a.size() && !a[k].value.isNone();
-}
-
-std::optional<TensorType> tensorOf(Elaborator &el, const CallArg &a,
-                                   const char *fn) {
-  if (a.value.kind == Value::Tensor)
-    return a.value.type;
-  el.error(a.loc, llvm::Twine("'") + fn + "' expects a tensor; got " +
-                      a.value.describe());
-  return std::nullopt;
-}
-
-std::optional<int64_t> intOf(Elaborator &el, const Args &a, size_t k,
-                             int64_t dflt, const char *what) {
-  if (!present(a, k))
-    return dflt;
-  if (a[k].value.kind == Value::Int)
-    return a[k].value.i;
-  el.error(a[k].loc, llvm::Twine(what) + " must be a compile-time integer; "
-                                         "got " + a[k].value.describe());
-  return std::nullopt;
-}
-
-std::optional<int64_t> axisIn(Elaborator &el, const CallArg &a, int64_t v,
-                              int64_t rank) {
-  int64_t ax = v < 0 ? v + rank : v;
-  if (ax >= 0 && ax < rank)
-    return ax;
-  el.error(a.loc, llvm::formatv("axis {0} is out of range for rank {1}", v,
-                                rank));
-  return std::nullopt;
-}
-
-std::optional<std::vector<Dim>> shapeOf(Elaborator &el, const CallArg &a) {
-  if (a.value.kind != Value::List && a.value.kind != Value::Tuple) {
-    el.error(a.loc, "a shape is a list of dimensions such as [B, 10]; got " +
-                        a.value.describe());
-    return std::nullopt;
-  }
-  std::vector<Dim> dims;
-  for (const Value &v : a.value.elems) {
-    if (v.kind == Value::Int && v.i >= -1)
-      dims.push_back(Dim::constant(v.i));
-    else if (v.kind == Value::DimV)
-      dims.push_back(v.dim);
-    else {
-      el.error(a.loc, "a shape may only contain integers and dimensions; "
-                      "got " + v.describe());
-      return std::nullopt;
-    }
-  }
-  return dims;
-}
-
-Result produce(Elaborator &el, const char *op, TensorType t, int64_t flops) {
-  Value v = Value::ofTensor(std::move(t));
-  el.account(op, flops, v);
-  return v;
-}
+using namespace nnc::builtins;
 
 Result produceElemwise(Elaborator &el, const char *op, TensorType t) {
   int64_t n = numElements(t, el.dimValues());
@@ -158,7 +97,7 @@ bool requireImage(Elaborator &el, const CallArg &a, const TensorType &t,
 }
 
 Result randomOf(Elaborator &el, const char *op, const CallArg &shape) {
-  auto dims = shapeOf(el, shape);
+  auto dims = shapeArg(el, shape);
   if (!dims)
     return std::nullopt;
   return produceElemwise(el, op, TensorType{DType::F32, *dims});
@@ -199,7 +138,7 @@ bool stringArg(Elaborator &el, const Args &a, size_t k, const char *what) {
 
 std::optional<int64_t> positive(Elaborator &el, const Args &a, size_t k,
                                 const char *what) {
-  auto v = intOf(el, a, k, 0, what);
+  auto v = intArg(el, a, k, 0, what);
   if (v && *v <= 0) {
     el.error(a[k].loc, llvm::formatv("{0} must be positive; got {1}", what, *v));
     return std::nullopt;
@@ -216,7 +155,7 @@ Result matmulOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
 }
 
 Result transposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto t = tensorOf(el, a[0], "transpose");
+  auto t = tensorArg(el, a[0], "transpose");
   if (!t)
     return std::nullopt;
   TensorType out = *t;
@@ -249,8 +188,8 @@ Result transposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result reshapeOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto t = tensorOf(el, a[0], "reshape");
-  auto dims = t ? shapeOf(el, a[1]) : std::nullopt;
+  auto t = tensorArg(el, a[0], "reshape");
+  auto dims = t ? shapeArg(el, a[1]) : std::nullopt;
   if (!dims)
     return std::nullopt;
   int64_t inC, outC;
@@ -295,8 +234,8 @@ Result reshapeOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result flattenOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto t = tensorOf(el, a[0], "flatten");
-  auto start = intOf(el, a, 1, 1, "start");
+  auto t = tensorArg(el, a[0], "flatten");
+  auto start = intArg(el, a, 1, 1, "start");
   if (!t || !start)
     return std::nullopt;
   if (*start < 0 || *start >= int64_t(std::max<unsigned>(t->rank(), 1))) {
@@ -311,11 +250,11 @@ Result flattenOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result unsqueezeOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto t = tensorOf(el, a[0], "unsqueeze");
-  auto ax = intOf(el, a, 1, 0, "axis");
+  auto t = tensorArg(el, a[0], "unsqueeze");
+  auto ax = intArg(el, a, 1, 0, "axis");
   if (!t || !ax)
     return std::nullopt;
-  auto pos = axisIn(el, a[1], *ax, t->rank() + 1);
+  auto pos = axisOf(el, a[1], *ax, t->rank() + 1);
   if (!pos)
     return std::nullopt;
   TensorType out = *t;
@@ -324,11 +263,11 @@ Result unsqueezeOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result squeezeOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto t = tensorOf(el, a[0], "squeeze");
-  auto ax = intOf(el, a, 1, 0, "axis");
+  auto t = tensorArg(el, a[0], "squeeze");
+  auto ax = intArg(el, a, 1, 0, "axis");
   if (!t || !ax)
     return std::nullopt;
-  auto pos = axisIn(el, a[1], *ax, t->rank());
+  auto pos = axisOf(el, a[1], *ax, t->rank());
   if (!pos)
     return std::nullopt;
   if (t->dims[*pos] != Dim::constant(1)) {
@@ -359,10 +298,10 @@ static Result joinOp(Elaborator &el, Args &a, bool stack) {
     }
     ts.push_back(v.type);
   }
-  auto ax = intOf(el, a, 1, stack ? 0 : -1, "axis");
+  auto ax = intArg(el, a, 1, stack ? 0 : -1, "axis");
   if (!ax)
     return std::nullopt;
-  auto pos = axisIn(el, present(a, 1) ? a[1] : a[0], *ax,
+  auto pos = axisOf(el, present(a, 1) ? a[1] : a[0], *ax,
                     ts[0].rank() + (stack ? 1 : 0));
   if (!pos)
     return std::nullopt;
@@ -403,8 +342,8 @@ Result concatOp(Elaborator &el, Args &a, llvm::SMLoc) { return joinOp(el, a, fal
 Result stackOp(Elaborator &el, Args &a, llvm::SMLoc) { return joinOp(el, a, true); }
 
 Result gatherOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto table = tensorOf(el, a[0], "gather");
-  auto idx = table ? tensorOf(el, a[1], "gather") : std::nullopt;
+  auto table = tensorArg(el, a[0], "gather");
+  auto idx = table ? tensorArg(el, a[1], "gather") : std::nullopt;
   if (!idx)
     return std::nullopt;
   if (table->rank() < 1 || isFloat(idx->dtype) || idx->dtype == DType::Bool) {
@@ -418,7 +357,7 @@ Result gatherOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result oneHotOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto idx = tensorOf(el, a[0], "one_hot");
+  auto idx = tensorArg(el, a[0], "one_hot");
   if (!idx)
     return std::nullopt;
   if (isFloat(idx->dtype)) {
@@ -441,12 +380,12 @@ Result oneHotOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result conv2dOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto x = tensorOf(el, a[0], "conv");
-  auto w = x ? tensorOf(el, a[1], "conv") : std::nullopt;
+  auto x = tensorArg(el, a[0], "conv");
+  auto w = x ? tensorArg(el, a[1], "conv") : std::nullopt;
   if (!w || !requireImage(el, a[0], *x, "conv"))
     return std::nullopt;
-  auto s = intOf(el, a, 2, 1, "stride"), dil = intOf(el, a, 4, 1, "dilation"),
-       g = intOf(el, a, 5, 1, "groups");
+  auto s = intArg(el, a, 2, 1, "stride"), dil = intArg(el, a, 4, 1, "dilation"),
+       g = intArg(el, a, 5, 1, "groups");
   if (!s || !dil || !g)
     return std::nullopt;
   if (w->rank() != 4 || !w->dims[0].isConst() || !w->dims[1].isConst()) {
@@ -478,11 +417,11 @@ Result conv2dOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result convTransposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto x = tensorOf(el, a[0], "conv_transpose");
-  auto w = x ? tensorOf(el, a[1], "conv_transpose") : std::nullopt;
+  auto x = tensorArg(el, a[0], "conv_transpose");
+  auto w = x ? tensorArg(el, a[1], "conv_transpose") : std::nullopt;
   if (!w || !requireImage(el, a[0], *x, "conv_transpose"))
     return std::nullopt;
-  auto s = intOf(el, a, 2, 1, "stride"), p = intOf(el, a, 3, 0, "padding");
+  auto s = intArg(el, a, 2, 1, "stride"), p = intArg(el, a, 3, 0, "padding");
   if (!s || !p)
     return std::nullopt;
   if (w->rank() != 4 || w->dims[2] != x->dims[3] || !w->dims[0].isConst() ||
@@ -505,7 +444,7 @@ Result convTransposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result upsampleOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto x = tensorOf(el, a[0], "upsample");
+  auto x = tensorArg(el, a[0], "upsample");
   auto f = x ? positive(el, a, 1, "the upsampling factor") : std::nullopt;
   if (!f || !requireImage(el, a[0], *x, "upsample"))
     return std::nullopt;
@@ -516,11 +455,11 @@ Result upsampleOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 static Result poolOp(Elaborator &el, Args &a, const char *name) {
-  auto x = tensorOf(el, a[0], name);
+  auto x = tensorArg(el, a[0], name);
   auto k = x ? positive(el, a, 1, "the pool size") : std::nullopt;
   if (!k || !requireImage(el, a[0], *x, name))
     return std::nullopt;
-  auto s = intOf(el, a, 2, *k, "stride");
+  auto s = intArg(el, a, 2, *k, "stride");
   if (!s)
     return std::nullopt;
   Value pad = present(a, 3) ? a[3].value : Value::ofString("valid");
@@ -536,7 +475,7 @@ Result maxpoolOp(Elaborator &el, Args &a, llvm::SMLoc) { return poolOp(el, a, "m
 Result avgpoolOp(Elaborator &el, Args &a, llvm::SMLoc) { return poolOp(el, a, "avgpool"); }
 
 Result globalAvgpoolOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto x = tensorOf(el, a[0], "global_avgpool");
+  auto x = tensorArg(el, a[0], "global_avgpool");
   if (!x || !requireImage(el, a[0], *x, "global_avgpool"))
     return std::nullopt;
   return produce(el, "global_avgpool", TensorType{x->dtype, {x->dims[0], x->dims[3]}},
@@ -548,7 +487,7 @@ Result uniformOp(Elaborator &el, Args &a, llvm::SMLoc) { return randomOf(el, "un
 Result gumbelOp(Elaborator &el, Args &a, llvm::SMLoc) { return randomOf(el, "gumbel", a[0]); }
 
 static Result likeOp(Elaborator &el, Args &a, const char *name, bool floatOnly) {
-  auto t = tensorOf(el, a[0], name);
+  auto t = tensorArg(el, a[0], name);
   if (!t)
     return std::nullopt;
   if (floatOnly && !isFloat(t->dtype)) {
@@ -567,7 +506,7 @@ Result zerosLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, 
 Result onesLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "ones_like", false); }
 
 static Result filled(Elaborator &el, Args &a, const char *name, size_t dtIdx) {
-  auto dims = shapeOf(el, a[0]);
+  auto dims = shapeArg(el, a[0]);
   auto dt = dims ? dtypeOf(el, a, dtIdx) : std::nullopt;
   if (!dt)
     return std::nullopt;
@@ -638,7 +577,7 @@ Result csvOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result npyOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto dims = stringArg(el, a, 0, "the NPY path") ? shapeOf(el, a[1]) : std::nullopt;
+  auto dims = stringArg(el, a, 0, "the NPY path") ? shapeArg(el, a[1]) : std::nullopt;
   if (!dims || (present(a, 2) && !stringArg(el, a, 2, "the label file")))
     return std::nullopt;
   std::vector<std::pair<std::string, TensorType>> fields{
@@ -652,7 +591,7 @@ Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto h = stringArg(el, a, 0, "the folder") ? positive(el, a, 1, "height")
                                              : std::nullopt;
   auto w = h ? positive(el, a, 2, "width") : std::nullopt;
-  auto c = w ? intOf(el, a, 3, 3, "channels") : std::nullopt;
+  auto c = w ? intArg(el, a, 3, 3, "channels") : std::nullopt;
   if (!c)
     return std::nullopt;
   return dataset("image_folder",
@@ -664,7 +603,7 @@ Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
 Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto seq = stringArg(el, a, 0, "the text file") ? positive(el, a, 1, "seq")
                                                   : std::nullopt;
-  if (!seq || !intOf(el, a, 2, 128, "vocab"))
+  if (!seq || !intArg(el, a, 2, 128, "vocab"))
     return std::nullopt;
   return dataset("text_chars", {{"x", batchOf(DType::I64, {Dim::constant(*seq)})},
                                 {"y", batchOf(DType::I64, {Dim::constant(*seq)})}});

@@ -1,0 +1,39 @@
+//===- BuiltinArgs.h - Argument checks shared by the built-ins --*- C++ -*-===//
+//
+// Internal to compiler/sema: the checks every built-in's shape rule makes
+// on its arguments, each reporting a located error and returning nullopt.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_SEMA_BUILTINARGS_H
+#define NNC_SEMA_BUILTINARGS_H
+
+#include "sema/Elaborator.h"
+
+namespace nnc {
+namespace builtins {
+
+using Args = std::vector<CallArg>;
+
+/// Whether optional argument k was given.
+bool present(const Args &a, size_t k);
+/// The tensor type of an argument (optionally requiring a float dtype).
+std::optional<TensorType> tensorArg(Elaborator &el, const CallArg &a,
+                                    const char *fn, bool floatOnly = false);
+/// A compile-time integer (or `dflt` when the argument is absent).
+std::optional<int64_t> intArg(Elaborator &el, const Args &a, size_t k,
+                              int64_t dflt, const char *what);
+/// A compile-time number (or `dflt` when the argument is absent).
+std::optional<double> floatArg(Elaborator &el, const Args &a, size_t k,
+                               double dflt, const char *what);
+/// An axis normalised to [0, rank).
+std::optional<int64_t> axisOf(Elaborator &el, const CallArg &a, int64_t v,
+                              int64_t rank);
+/// A shape list such as [B, 10] (-1 allowed for reshape).
+std::optional<std::vector<Dim>> shapeArg(Elaborator &el, const CallArg &a);
+/// A tensor result with its FLOPs recorded.
+Result produce(Elaborator &el, const char *op, TensorType t, int64_t flops);
+
+} // namespace builtins
+} // namespace nnc
+
+#endif // NNC_SEMA_BUILTINARGS_H
