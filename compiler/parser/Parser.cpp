@@ -341,10 +341,8 @@ std::unique_ptr<CallableDecl> Parser::parseCallable() {
   return decl;
 }
 
-bool Parser::parseBlock(Block &out, llvm::StringRef what) {
-  DepthGuard guard(*this);
-  if (!guard.ok)
-    return false;
+bool Parser::parseBraced(llvm::StringRef what,
+                         llvm::function_ref<bool()> item) {
   if (!tok.is(TokenKind::LBrace)) {
     errorAtToken("expected '{' to start " + what + ", found " + describe(tok));
     return false;
@@ -359,10 +357,8 @@ bool Parser::parseBlock(Block &out, llvm::StringRef what) {
       break; // a missing '}' is reported below
     unsigned before = diags.errorCount();
     const char *at = tok.text.data();
-    StmtPtr s = parseStatement();
-    if (s)
-      out.push_back(std::move(s));
-    if (diags.errorCount() != before && !atStatementEnd())
+    bool ok = item();
+    if ((!ok || diags.errorCount() != before) && !atStatementEnd())
       syncStatement();
     if (tok.text.data() == at) // always make progress
       advance();
@@ -370,6 +366,19 @@ bool Parser::parseBlock(Block &out, llvm::StringRef what) {
       return false;
   }
   return expectClosing(TokenKind::RBrace, open);
+}
+
+bool Parser::parseBlock(Block &out, llvm::StringRef what) {
+  DepthGuard guard(*this);
+  if (!guard.ok)
+    return false;
+  return parseBraced(what, [&] {
+    StmtPtr s = parseStatement();
+    if (!s)
+      return false;
+    out.push_back(std::move(s));
+    return true;
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -389,28 +398,8 @@ std::unique_ptr<TrainDecl> Parser::parseTrain() {
   train->dataset = parseExpr();
   if (!train->dataset)
     return nullptr;
-  if (!tok.is(TokenKind::LBrace)) {
-    errorAtToken("expected '{' to start the train block, found " +
-                 describe(tok));
-    return nullptr;
-  }
-  Token open = advance();
-  while (!tok.is(TokenKind::RBrace) && !tok.is(TokenKind::Eof) &&
-         !diags.tooMany()) {
-    if (consumeIf(TokenKind::Semi))
-      continue;
-    if (isTopLevelKeyword(tok.kind) && tok.atLineStart &&
-        !tok.is(TokenKind::KwOptimizer))
-      break;
-    unsigned before = diags.errorCount();
-    const char *at = tok.text.data();
-    bool ok = parseTrainClause(*train);
-    if ((!ok || diags.errorCount() != before) && !atStatementEnd())
-      syncStatement();
-    if (tok.text.data() == at) // always make progress
-      advance();
-  }
-  if (!expectClosing(TokenKind::RBrace, open))
+  if (!parseBraced("the train block",
+                   [&] { return parseTrainClause(*train); }))
     return nullptr;
   train->range = rangeFrom(start);
   return train;

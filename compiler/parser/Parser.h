@@ -13,6 +13,7 @@
 #include "ast/AST.h"
 #include "lexer/Lexer.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/Twine.h"
 
 #include <deque>
@@ -56,6 +57,9 @@ private:
   std::unique_ptr<TrainDecl> parseTrain();
   bool parseTrainClause(TrainDecl &train);
   bool parseBlock(Block &out, llvm::StringRef what);
+  /// `{ item* }` with error recovery; `item` returns false after a
+  /// syntax error it reported.
+  bool parseBraced(llvm::StringRef what, llvm::function_ref<bool()> item);
 
   // Statements.
   StmtPtr parseStatement();
