@@ -11,7 +11,7 @@ namespace nnc {
 /// Compiles the model to an object, writes its argument tables and a
 /// `main` (the runtime's nnc_model_main), and links an executable with
 /// clang against the static runtime. Returns the process exit code.
-int buildExecutable(const Program &program, const std::string &output,
+int buildExecutable(const Entry &entry, const std::string &output,
                     const CodegenOptions &opts, const char *argv0,
                     const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags);
 

@@ -149,15 +149,27 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
   return runPipeline(module, kToLLVM, diags);
 }
 
-int nnc::emitStage(const Program &program, llvm::StringRef modelName,
-                   Stage stage, const CodegenOptions &opts,
+Entry nnc::entryOf(const Program &program) {
+  Entry e;
+  if (program.mainGraph) {
+    e.graph = program.mainGraph.get();
+    e.name = "main";
+    e.isProgram = true;
+  } else if (program.graph) {
+    e.graph = program.graph.get();
+    e.name = program.model->name;
+  }
+  return e;
+}
+
+int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
                    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
                    llvm::raw_ostream &os) {
   mlir::DialectRegistry registry;
   registerEverything(registry);
   mlir::MLIRContext ctx(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlirGen(ctx, *program.graph, modelName, srcMgr, diags);
+      mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags);
   if (!module)
     return 1;
   mlir::OpPrintingFlags flags;

@@ -20,7 +20,20 @@ class raw_ostream;
 namespace nnc {
 
 class DiagnosticEngine;
+struct ModelGraph;
 struct Program;
+
+/// What gets compiled: a model's forward function, or a file's `main`
+/// block (a program whose arguments are data-set fields and freshly
+/// initialised parameters and whose results are the printed tensors).
+struct Entry {
+  const ModelGraph *graph = nullptr;
+  std::string name; ///< the function is <name>_forward
+  bool isProgram = false;
+};
+
+/// The file's entry: its `main` block if it has one, else the model.
+Entry entryOf(const Program &program);
 
 /// Where `nnc build --emit=` stops after sema, in pipeline order.
 enum class Stage {
@@ -40,9 +53,9 @@ struct CodegenOptions {
 /// Generates the program's model and runs the pipeline up to `stage`,
 /// writing its textual (or, for Obj, binary) form to `os`. Returns the
 /// process exit code.
-int emitStage(const Program &program, llvm::StringRef modelName, Stage stage,
-              const CodegenOptions &opts, const llvm::SourceMgr &srcMgr,
-              DiagnosticEngine &diags, llvm::raw_ostream &os);
+int emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
+              const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
+              llvm::raw_ostream &os);
 
 } // namespace nnc
 

@@ -52,6 +52,14 @@ struct JitModel {
       m.kind = strings.back().c_str();
       m.dtype = static_cast<nnc_dtype>(runtimeDType(a.type.dtype));
       m.rank = a.type.rank();
+      if (!a.init.empty()) {
+        strings.push_back(a.init);
+        m.init = strings.back().c_str();
+      }
+      if (!a.source.empty()) {
+        strings.push_back(a.source);
+        m.source = strings.back().c_str();
+      }
       for (unsigned d = 0; d < a.type.rank(); ++d) {
         const Dim &dim = a.type.dims[d];
         m.dims[d] = dim.isConst() ? dim.value : -1;
@@ -90,36 +98,23 @@ struct JitModel {
 };
 } // namespace
 
-int nnc::runForward(const Program &program, const ForwardOptions &opts,
-                    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
-  const ModelGraph &g = *program.graph;
-  ModelSignature sig = signatureOf(g, program.model->name);
-  nnc_named_tensors in{}, out{};
-  struct Freer {
-    nnc_named_tensors &a, &b;
-    ~Freer() {
-      nnc_named_free(&a);
-      nnc_named_free(&b);
-    }
-  } freer{in, out};
-  if (nnc_safetensors_load(opts.inputFile.c_str(), &in)) {
-    diags.error(nnc_last_error());
-    return 1;
-  }
-
+/// JIT-compiles the entry and calls `use` with its in-memory nnc_model.
+static int withJit(const Entry &entry, const CodegenOptions &codegen,
+                   const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
+                   const std::function<int(const nnc_model &)> &use) {
   mlir::DialectRegistry registry;
   registerEverything(registry);
   mlir::MLIRContext ctx(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlirGen(ctx, g, program.model->name, srcMgr, diags);
+      mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags);
   if (!module || !lowerToLLVMDialect(*module, Stage::LLVM, diags))
     return 1;
-  auto tm = hostMachine(opts.codegen, diags);
+  auto tm = hostMachine(codegen, diags);
   if (!tm)
     return 1;
   mlir::ExecutionEngineOptions eo;
   std::function<llvm::Error(llvm::Module *)> transformer =
-      mlir::makeOptimizingTransformer(opts.codegen.optLevel, 0, tm.get());
+      mlir::makeOptimizingTransformer(codegen.optLevel, 0, tm.get());
   eo.transformer = transformer;
   eo.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = mlir::ExecutionEngine::create(*module, eo);
@@ -134,30 +129,56 @@ int nnc::runForward(const Program &program, const ForwardOptions &opts,
                                    llvm::JITSymbolFlags::Exported};
     return map;
   });
-
+  ModelSignature sig = signatureOf(*entry.graph, entry.name);
   JitModel jit;
   jit.fill(sig);
   jit.engine = engine->get();
   jit.function = "_mlir_ciface_" + sig.model + "_forward";
-  if (nnc_model_forward(&jit.model, &in, &out)) {
-    diags.error("'" + opts.inputFile + "': " + nnc_last_error());
+  return use(jit.model);
+}
+
+int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
+                    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
+  nnc_named_tensors in{}, out{};
+  struct Freer {
+    nnc_named_tensors &a, &b;
+    ~Freer() {
+      nnc_named_free(&a);
+      nnc_named_free(&b);
+    }
+  } freer{in, out};
+  if (nnc_safetensors_load(opts.inputFile.c_str(), &in)) {
+    diags.error(nnc_last_error());
     return 1;
   }
-  if (!opts.outputFile.empty()) {
-    if (nnc_safetensors_save(opts.outputFile.c_str(), &out)) {
+  return withJit(entry, opts.codegen, srcMgr, diags, [&](const nnc_model &m) {
+    if (nnc_model_forward(&m, &in, &out)) {
+      diags.error("'" + opts.inputFile + "': " + nnc_last_error());
+      return 1;
+    }
+    if (!opts.outputFile.empty()) {
+      if (nnc_safetensors_save(opts.outputFile.c_str(), &out)) {
+        diags.error(nnc_last_error());
+        return 1;
+      }
+      return 0;
+    }
+    for (int64_t k = 0; k < out.count; ++k) {
+      std::printf("%s = ", out.names[k]);
+      nnc_print_tensor(&out.tensors[k]);
+    }
+    return 0;
+  });
+}
+
+int nnc::runProgram(const Entry &entry, uint64_t seed,
+                    const CodegenOptions &codegen,
+                    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
+  return withJit(entry, codegen, srcMgr, diags, [&](const nnc_model &m) {
+    if (nnc_program_run(&m, seed)) {
       diags.error(nnc_last_error());
       return 1;
     }
     return 0;
-  }
-  for (int64_t k = 0; k < out.count; ++k) {
-    std::printf("%s = ", out.names[k]);
-    std::fflush(stdout);
-    const nnc_tensor &t = out.tensors[k];
-    if (t.dtype == NNC_F32)
-      nnc_print_f32(static_cast<const float *>(t.data), t.rank, t.dims);
-    else
-      std::printf("a non-f32 tensor of rank %d\n", t.rank);
-  }
-  return 0;
+  });
 }

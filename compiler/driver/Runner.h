@@ -4,6 +4,7 @@
 
 #include "driver/Pipeline.h"
 
+#include <cstdint>
 #include <string>
 
 namespace nnc {
@@ -17,7 +18,12 @@ struct ForwardOptions {
 /// JIT-compiles the model's forward function, binds its inputs and
 /// parameters by name from a safetensors file, runs it once and writes or
 /// prints the outputs. Returns the process exit code.
-int runForward(const Program &program, const ForwardOptions &opts,
+int runForward(const Entry &entry, const ForwardOptions &opts,
+               const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags);
+
+/// JIT-compiles and runs a file's `main` block (nnc_program_run): data
+/// loaded by the runtime, parameters initialised from `seed`.
+int runProgram(const Entry &entry, uint64_t seed, const CodegenOptions &codegen,
                const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags);
 
 } // namespace nnc

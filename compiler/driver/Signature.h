@@ -11,6 +11,7 @@
 
 #include "sema/Graph.h"
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,25 @@ namespace nnc {
 struct ArgSignature {
   std::string name, kind;
   TensorType type;
+  std::string init;   ///< parameters: "normal(std=0.02)"; "" = none
+  std::string source; ///< data: "fashion_mnist:test:image"
 };
+
+/// The runtime's initializer spec of a parameter node.
+inline std::string initSpec(const Node &n) {
+  const Attr *init = n.attr("init");
+  if (!init || init->kind != Attr::String)
+    return "";
+  std::string spec = init->s, args;
+  for (const auto &a : n.attrs) {
+    if (a.first == "init" || a.second.kind != Attr::Float)
+      continue;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s=%.17g", a.first.c_str(), a.second.f);
+    args += (args.empty() ? "" : ",") + std::string(buf);
+  }
+  return args.empty() ? spec : spec + "(" + args + ")";
+}
 
 struct ModelSignature {
   std::string model; ///< model name; the function is <model>_forward
@@ -29,12 +48,15 @@ struct ModelSignature {
 inline ModelSignature signatureOf(const ModelGraph &g, const std::string &model) {
   ModelSignature s;
   s.model = model;
-  for (auto &n : g.inputs)
-    s.args.push_back({n->name, "input", n->type});
+  for (auto &n : g.inputs) {
+    const Attr *src = n->attr("source");
+    s.args.push_back({n->name, n->op == "data" ? "data" : "input", n->type, "",
+                      src ? src->s : ""});
+  }
   for (auto &n : g.params)
-    s.args.push_back({n->name, n->op, n->type});
+    s.args.push_back({n->name, n->op, n->type, initSpec(*n), ""});
   for (auto &o : g.outputs)
-    s.results.push_back({o.first, "output", o.second->type});
+    s.results.push_back({o.first, "output", o.second->type, "", ""});
   return s;
 }
 

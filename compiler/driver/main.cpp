@@ -92,6 +92,10 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::sub(buildCmd), cl::sub(runCmd),
                                        cl::cat(nncCat));
 
+static cl::opt<uint64_t> seedValue(
+    "seed", cl::desc("Seed of parameter initialisation and random ops"),
+    cl::init(0), cl::sub(runCmd), cl::cat(nncCat));
+
 static cl::opt<std::string> forwardInputs(
     "forward",
     cl::desc("Run the model forward once on the inputs and parameters in "
@@ -113,6 +117,8 @@ static cl::opt<std::string> colorMode(
 static cl::opt<bool> printBuiltins(
     "print-builtins", cl::desc("List the built-in functions and exit"),
     cl::Hidden, cl::cat(nncCat));
+
+static int notYet(llvm::StringRef what);
 
 /// Reads the input file into the SourceMgr; "" (reported) on failure.
 static std::optional<llvm::StringRef> loadInput(llvm::SourceMgr &sm,
@@ -191,7 +197,7 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
     diags.error("cannot write '" + out + "': " + ec.message());
     return 1;
   }
-  int rc = emitStage(program, program.model->name, stage, opts, sm, diags, os);
+  int rc = emitStage(entryOf(program), stage, opts, sm, diags, os);
   os.flush();
   if (rc != 0 && out != "-")
     llvm::sys::fs::remove(out); // no half-written output
@@ -213,7 +219,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   if (!program)
     return 1;
   if (executable) {
-    if (!program->graph) {
+    if (!entryOf(*program).graph) {
       diags.error("'" + inputFile + "' declares no model to build");
       return 1;
     }
@@ -223,26 +229,35 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
     CodegenOptions co;
     co.cpu = cpuName;
-    return buildExecutable(*program, outputFile, co, argv0, sm, diags);
+    return buildExecutable(entryOf(*program), outputFile, co, argv0, sm, diags);
+  }
+  if (forward && forwardInputs.empty()) {
+    Entry entry = entryOf(*program);
+    if (entry.isProgram) {
+      CodegenOptions co;
+      return runProgram(entry, seedValue, co, sm, diags);
+    }
+    return notYet("'nnc run' of train blocks");
   }
   if (forward) {
     if (!program->graph) {
       diags.error("'" + inputFile + "' declares no model to run");
       return 1;
     }
+    Entry entry{program->graph.get(), program->model->name, false};
     ForwardOptions fo;
     fo.inputFile = forwardInputs;
     fo.outputFile = outputFile;
-    return runForward(*program, fo, sm, diags);
+    return runForward(entry, fo, sm, diags);
   }
   if (graph) {
-    if (!program->graph) {
+    if (!entryOf(*program).graph) {
       diags.error("'" + inputFile + "' declares no model");
       return 1;
     }
     if (emit >= Emit::NN)
       return emitToOutput(*program, sm, diags);
-    dumpGraph(*program->graph, sm, llvm::outs());
+    dumpGraph(*entryOf(*program).graph, sm, llvm::outs());
     return 0;
   }
   if (summary) {
@@ -322,9 +337,7 @@ int main(int argc, char **argv) {
     return runCheck(argv[0], sm, diags, false, false);
   if (summaryCmd)
     return runCheck(argv[0], sm, diags, true, false);
-  if (runCmd && !forwardInputs.empty())
-    return runCheck(argv[0], sm, diags, false, false, true);
   if (runCmd)
-    return notYet("'nnc run' of train and main blocks");
+    return runCheck(argv[0], sm, diags, false, false, true);
   return runCheck(argv[0], sm, diags, false, false, false, true);
 }

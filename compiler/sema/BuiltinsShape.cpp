@@ -536,7 +536,10 @@ Result arangeOp(Elaborator &el, Args &a, llvm::SMLoc) {
   return produce(el, "arange", TensorType{DType::I64, {n}}, 0);
 }
 
-Result printOp(Elaborator &, Args &, llvm::SMLoc) { return Value::none(); }
+Result printOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
+  el.tracePrint(a, loc);
+  return Value::none();
+}
 
 static Result imageSet(Elaborator &el, Args &a, const char *name) {
   if (!stringArg(el, a, 0, "the split")) 
@@ -547,8 +550,11 @@ static Result imageSet(Elaborator &el, Args &a, const char *name) {
                            "\"");
     return std::nullopt;
   }
-  return dataset(name, {{"image", batchOf(DType::F32, {Dim::constant(28), Dim::constant(28)})},
-                        {"label", batchOf(DType::I64, {})}});
+  Result ds = dataset(name, {{"image", batchOf(DType::F32, {Dim::constant(28), Dim::constant(28)})},
+                             {"label", batchOf(DType::I64, {})}});
+  if (std::string(name) == "fashion_mnist")
+    ds->dataset->source = std::string(name) + ":" + a[0].value.s;
+  return ds;
 }
 
 Result fashionMnistOp(Elaborator &el, Args &a, llvm::SMLoc) { return imageSet(el, a, "fashion_mnist"); }

@@ -172,7 +172,8 @@ bool Elaborator::evalArgs(const std::vector<Arg> &args, Env &env,
     if (!v)
       return false;
     out.push_back({a.name ? a.name->name : "", *v, a.value->getLoc(),
-                   a.name ? a.name->loc() : a.value->getLoc()});
+                   a.name ? a.name->loc() : a.value->getLoc(),
+                   a.value->getRange()});
   }
   return true;
 }
@@ -306,8 +307,27 @@ Result Elaborator::evalMember(const MemberExpr *m, Env &env) {
   }
   if (base->kind == Value::Dataset) {
     for (auto &f : base->dataset->fields)
-      if (f.first == name)
-        return Value::ofTensor(f.second);
+      if (f.first == name) {
+        Value v = Value::ofTensor(f.second);
+        if (graph) {
+          DatasetRT &ds = *base->dataset;
+          if (ds.source.empty()) {
+            unsupported(m->getLoc(), "code generation cannot load data set '" +
+                                         ds.name + "' yet");
+          } else if (ds.fieldNodes.count(name)) {
+            v.node = ds.fieldNodes[name];
+          } else {
+            Attr src;
+            src.kind = Attr::String;
+            src.s = ds.source + ":" + name;
+            trace(v, "data", {}, m->getLoc(), {{"source", src}});
+            v.node->name = src.s; // unique across data sets
+            graph->inputs.push_back(v.node);
+            ds.fieldNodes[name] = v.node;
+          }
+        }
+        return v;
+      }
     error(m->member.loc(), "data set '" + base->dataset->name +
                                "' has no field '" + name + "'");
     return std::nullopt;

@@ -28,6 +28,10 @@ struct InstanceRT;
 struct DatasetRT {
   std::string name;
   std::vector<std::pair<std::string, TensorType>> fields;
+  /// Where the runtime loads it from ("fashion_mnist:test"); "" when code
+  /// generation cannot load this kind of data set yet.
+  std::string source;
+  std::map<std::string, NodePtr> fieldNodes; ///< traced field reads
 };
 
 /// A compile-time value.
@@ -105,6 +109,7 @@ struct CallArg {
   Value value;
   llvm::SMLoc loc;     ///< of the value
   llvm::SMLoc nameLoc; ///< of `name:` when named
+  llvm::SMRange range; ///< the argument's source text
 };
 
 /// Thrown-free error signalling: elaboration functions return
@@ -179,6 +184,9 @@ public:
   static std::optional<Attr> toAttr(const Value &v);
   void traceBuiltin(const BuiltinDef &b, const std::vector<CallArg> &slots,
                     Value &out, llvm::SMLoc loc);
+  /// `print(...)` in a traced main block: its tensor becomes a result of
+  /// the program, labelled with the other arguments and its source text.
+  void tracePrint(const std::vector<CallArg> &args, llvm::SMLoc loc);
   unsigned nextNodeId = 0;
   const DimValues &dimValues() const { return program.dimValues; }
   bool inTrainStep = false;

@@ -70,6 +70,7 @@ struct Program {
   std::vector<std::string> modelNames; ///< models of the main file
   DimValues dimValues;                 ///< values used for per-sample counts
   std::unique_ptr<ModelGraph> graph;   ///< traced graph of `model`
+  std::unique_ptr<ModelGraph> mainGraph; ///< traced `main` block, if any
 };
 
 /// Prints a traced graph (`--emit=graph`), one node per line.

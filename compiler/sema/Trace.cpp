@@ -124,3 +124,41 @@ void Elaborator::traceBuiltin(const BuiltinDef &b,
       return;
   trace(out, b.name, std::move(inputs), loc, std::move(attrs));
 }
+
+void Elaborator::tracePrint(const std::vector<CallArg> &args, llvm::SMLoc loc) {
+  if (!graph)
+    return;
+  std::vector<std::string> parts;
+  const CallArg *tensor = nullptr;
+  for (const CallArg &a : args) {
+    if (a.value.kind == Value::String) {
+      parts.push_back(a.value.s);
+    } else if (a.value.kind == Value::Tensor && !tensor) {
+      tensor = &a;
+    } else if (a.value.isNumber() || a.value.kind == Value::Bool) {
+      parts.push_back(a.value.kind == Value::Int     ? std::to_string(a.value.i)
+                      : a.value.kind == Value::Float ? formatNumber(a.value.f)
+                      : a.value.b                    ? "true"
+                                                     : "false");
+    } else {
+      unsupported(a.loc, "print in a compiled program takes one tensor and "
+                         "strings or numbers; got " + a.value.describe());
+      return;
+    }
+  }
+  if (!tensor) {
+    unsupported(loc, "print in a compiled program needs a tensor to print");
+    return;
+  }
+  // print(x) shows `x = ...`; print("logits", x) shows `logits ...`.
+  std::string label;
+  for (const std::string &p : parts)
+    label += (label.empty() ? "" : " ") + p;
+  if (parts.empty() && tensor->range.isValid())
+    label = std::string(tensor->range.Start.getPointer(),
+                        tensor->range.End.getPointer()) +
+            " =";
+  NodePtr n = nodeOf(tensor->value, tensor->value.type.dtype, loc);
+  if (n)
+    graph->outputs.push_back({label, n});
+}

@@ -373,5 +373,11 @@ bool Elaborator::checkMain(const Block &block) {
   ScratchRoot root("main");
   ScopedInstance scope(*this, &root.rt);
   Env env(&globals);
-  return evalBlock(block, env, false).has_value();
+  // The main block is compiled like a model: its data-set fields and
+  // parameters are the arguments, its printed tensors the results.
+  program.mainGraph = std::make_unique<ModelGraph>();
+  graph = program.mainGraph.get();
+  bool ok = evalBlock(block, env, false).has_value();
+  graph = nullptr;
+  return ok;
 }

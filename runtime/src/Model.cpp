@@ -178,3 +178,99 @@ extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
   nnc_named_free(&out);
   return rc;
 }
+
+namespace {
+/// FNV-1a, to derive each parameter's seed from its name.
+uint64_t hashName(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; ++s)
+    h = (h ^ static_cast<unsigned char>(*s)) * 1099511628211ull;
+  return h;
+}
+
+/// Loads the data argument `source` ("fashion_mnist:test:image").
+int loadData(const char *source, std::map<std::string, nnc_dataset> &cache,
+             nnc_tensor &out) {
+  std::string src(source);
+  size_t a = src.find(':'), b = src.rfind(':');
+  if (a == std::string::npos || a == b)
+    return nnc_set_error("malformed data source '%s'", source);
+  std::string set = src.substr(0, b), field = src.substr(b + 1);
+  auto it = cache.find(set);
+  if (it == cache.end()) {
+    nnc_dataset ds;
+    if (src.substr(0, a) != "fashion_mnist")
+      return nnc_set_error("data set '%s' cannot be loaded by this runtime",
+                           set.c_str());
+    if (nnc_dataset_fashion_mnist(src.substr(a + 1, b - a - 1).c_str(), &ds))
+      return -1;
+    it = cache.emplace(set, ds).first;
+  }
+  const nnc_tensor &t = field == "image"   ? it->second.images
+                        : field == "label" ? it->second.labels
+                                           : it->second.images;
+  if (field != "image" && field != "label")
+    return nnc_set_error("data set '%s' has no field '%s'", set.c_str(),
+                         field.c_str());
+  out = t;
+  out.data = nullptr;
+  if (nnc_tensor_alloc(&out))
+    return -1;
+  std::memcpy(out.data, t.data,
+              size_t(nnc_tensor_numel(&t)) * nnc_dtype_size(t.dtype));
+  return 0;
+}
+} // namespace
+
+extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
+  nnc_named_tensors in{}, out{};
+  std::map<std::string, nnc_dataset> cache;
+  int rc = 0;
+  for (int32_t a = 0; a < m->num_args && rc == 0; ++a) {
+    const nnc_model_arg &arg = m->args[a];
+    nnc_tensor t{};
+    if (arg.source) {
+      rc = loadData(arg.source, cache, t);
+    } else {
+      t.dtype = arg.dtype;
+      t.rank = arg.rank;
+      for (int32_t d = 0; d < arg.rank; ++d)
+        t.dims[d] = arg.dims[d];
+      rc = nnc_tensor_alloc(&t);
+      if (rc == 0 && arg.init)
+        rc = nnc_init_tensor(&t, arg.init, seed ^ hashName(arg.name));
+    }
+    if (rc == 0)
+      nnc_named_append(&in, arg.name, t);
+  }
+  if (rc == 0)
+    rc = nnc_model_forward(m, &in, &out);
+  for (int64_t k = 0; rc == 0 && k < out.count; ++k) {
+    std::printf("%s%s", out.names[k], out.names[k][0] ? " " : "");
+    nnc_print_tensor(&out.tensors[k]);
+  }
+  for (auto &kv : cache)
+    nnc_dataset_free(&kv.second);
+  nnc_named_free(&in);
+  nnc_named_free(&out);
+  return rc;
+}
+
+extern "C" int nnc_program_main(const nnc_model *m, int argc, char **argv) {
+  uint64_t seed = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+      seed = std::strtoull(argv[++i], nullptr, 10);
+    } else {
+      std::fprintf(stderr, "usage: %s [--seed N]\nRuns the main block of %s "
+                           "(parameters initialised from the seed).\n",
+                   argv[0], m->name);
+      return 2;
+    }
+  }
+  if (nnc_program_run(m, seed)) {
+    std::fprintf(stderr, "%s: error: %s\n", argv[0], nnc_last_error());
+    return 1;
+  }
+  return 0;
+}

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -341,4 +342,59 @@ TEST(Safetensors, RejectsCorruptFiles) {
   EXPECT_EQ(std::string(nnc_last_error()),
             "'" + p + "': tensor 'w' needs 16 bytes at offsets [0, 16), which "
                       "the file does not hold");
+}
+
+namespace {
+nnc_tensor f32Tensor(std::initializer_list<int64_t> dims) {
+  nnc_tensor t{};
+  t.dtype = NNC_F32;
+  for (int64_t d : dims)
+    t.dims[t.rank++] = d;
+  EXPECT_EQ(nnc_tensor_alloc(&t), 0);
+  return t;
+}
+} // namespace
+
+TEST(Init, PyTorchDefinitions) {
+  // Glorot uniform on a dense [784, 256]: U(-a, a), a = sqrt(6 / 1040).
+  nnc_tensor w = f32Tensor({784, 256});
+  ASSERT_EQ(nnc_init_tensor(&w, "glorot_uniform", 1), 0);
+  double a = std::sqrt(6.0 / 1040), maxAbs = 0, sum = 0;
+  auto *p = static_cast<float *>(w.data);
+  for (int64_t i = 0; i < 784 * 256; ++i) {
+    maxAbs = std::max(maxAbs, double(std::fabs(p[i])));
+    sum += p[i];
+  }
+  EXPECT_LE(maxAbs, a);
+  EXPECT_GT(maxAbs, 0.99 * a);
+  EXPECT_NEAR(sum / (784 * 256), 0.0, 0.001);
+  // He normal on a conv [3, 3, 32, 64]: std = sqrt(2 / (3*3*32)).
+  nnc_tensor c = f32Tensor({3, 3, 32, 64});
+  ASSERT_EQ(nnc_init_tensor(&c, "he_normal", 2), 0);
+  double s2 = 0;
+  for (int64_t i = 0; i < 3 * 3 * 32 * 64; ++i)
+    s2 += double(static_cast<float *>(c.data)[i]) * static_cast<float *>(c.data)[i];
+  EXPECT_NEAR(std::sqrt(s2 / (3 * 3 * 32 * 64)), std::sqrt(2.0 / 288), 0.002);
+  // Named and positional arguments; constants.
+  nnc_tensor n = f32Tensor({1000});
+  ASSERT_EQ(nnc_init_tensor(&n, "truncated_normal(std=0.5)", 3), 0);
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_LE(std::fabs(static_cast<float *>(n.data)[i]), 1.0f);
+  ASSERT_EQ(nnc_init_tensor(&n, "constant(arg0=2.5)", 3), 0);
+  EXPECT_EQ(static_cast<float *>(n.data)[999], 2.5f);
+  // Orthogonal: the columns of a [64, 16] matrix are orthonormal.
+  nnc_tensor o = f32Tensor({64, 16});
+  ASSERT_EQ(nnc_init_tensor(&o, "orthogonal", 4), 0);
+  auto *q = static_cast<float *>(o.data);
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 16; ++j) {
+      double dot = 0;
+      for (int r = 0; r < 64; ++r)
+        dot += double(q[r * 16 + i]) * q[r * 16 + j];
+      EXPECT_NEAR(dot, i == j ? 1.0 : 0.0, 1e-5);
+    }
+  EXPECT_EQ(nnc_init_tensor(&n, "glorot_unifrom", 1), -1);
+  EXPECT_STREQ(nnc_last_error(), "unknown initializer 'glorot_unifrom'");
+  for (nnc_tensor *t : {&w, &c, &n, &o})
+    nnc_tensor_free(t);
 }

@@ -144,6 +144,8 @@ typedef struct nnc_model_arg {
   int32_t rank;
   int64_t dims[NNC_MAX_RANK];      /**< -1 where the size is symbolic */
   const char *syms[NNC_MAX_RANK];  /**< the symbol of each -1 (e.g. "B") */
+  const char *init;   /**< parameters: initializer, e.g. "normal(std=0.02)" */
+  const char *source; /**< data: e.g. "fashion_mnist:test:image" */
 } nnc_model_arg;
 
 /** Calls the compiled function: `results` points at the result
@@ -171,6 +173,24 @@ int nnc_model_forward(const nnc_model *m, const nnc_named_tensors *in,
  *  `prog IN.safetensors [-o OUT.safetensors]` (prints the results when no
  *  -o). Returns the process exit code. */
 int nnc_model_main(const nnc_model *m, int argc, char **argv);
+
+/** Fills `t` (allocated) by an initializer spec with PyTorch's
+ *  definitions: zeros, ones, constant(value), normal(mean, std),
+ *  uniform(low, high), truncated_normal(mean, std), glorot_uniform /
+ *  xavier_uniform, glorot_normal / xavier_normal, he_uniform /
+ *  kaiming_uniform, he_normal / kaiming_normal, orthogonal. Fans: fan_in is
+ *  the product of all but the last dimension, fan_out the last times all
+ *  but the last two (dense [in, out], convolution [kh, kw, c_in, c_out]). */
+int nnc_init_tensor(nnc_tensor *t, const char *spec, uint64_t seed);
+
+/** Runs a compiled `main` block: loads each data argument from its
+ *  source, initialises each parameter (seeded by `seed` and its name),
+ *  calls the program and prints the printed tensors in order. */
+int nnc_program_run(const nnc_model *m, uint64_t seed);
+/** The command line of a program executable: `prog [--seed N]`. */
+int nnc_program_main(const nnc_model *m, int argc, char **argv);
+/** Prints any tensor (floats with 4 decimals, integers as integers). */
+void nnc_print_tensor(const nnc_tensor *t);
 
 /*--- printing and timing -------------------------------------------------*/
 
