@@ -239,6 +239,7 @@ private:
   Value reduce(nn::ReduceOp op);
   Value argReduce(nn::ReduceOp op);
   Value groupedConv(nn::Conv2DOp op, Value paddedInput);
+  Value convTranspose(nn::ConvTranspose2DOp op);
   Value reduceAlong(Location l, Value x, ArrayRef<int64_t> axes,
                     bool keepdims, Value initValue,
                     const std::function<Value(OpBuilder &, Location, Value,
@@ -313,6 +314,8 @@ Value Lowering::lower(Operation *op) {
     return conv(c);
   if (auto p = dyn_cast<nn::Pool2DOp>(op))
     return pool(p);
+  if (auto c = dyn_cast<nn::ConvTranspose2DOp>(op))
+    return convTranspose(c);
   if (auto s = dyn_cast<nn::StopGradientOp>(op))
     return s.getInput();
   if (auto s = dyn_cast<nn::SelectOp>(op))
@@ -889,6 +892,66 @@ Value Lowering::groupedConv(nn::Conv2DOp op, Value x) {
                 .getResult(0);
   SmallVector<ReassociationIndices> grp{{0}, {1}, {2}, {3, 4}};
   return tensor::CollapseShapeOp::create(b, l, rt, r, grp);
+}
+
+Value Lowering::convTranspose(nn::ConvTranspose2DOp op) {
+  // A stride-1 convolution of the input dilated by the stride (zeros in
+  // between), padded by kernel - 1 - padding, with the kernel flipped.
+  Location l = op.getLoc();
+  auto x = cast<RankedTensorType>(op.getInput().getType());
+  auto wt = cast<RankedTensorType>(op.getFilter().getType());
+  auto rt = cast<RankedTensorType>(op.getType());
+  Type et = rt.getElementType();
+  int64_t s[2] = {op.getStride()[0], op.getStride()[1]};
+  int64_t k[2] = {wt.getDimSize(0), wt.getDimSize(1)};
+  int64_t p[2] = {op.getPadding()[0], op.getPadding()[1]};
+  // The dilated, padded input, zero everywhere but the strided positions.
+  SmallVector<int64_t> shape{x.getDimSize(0), 0, 0, x.getDimSize(3)};
+  for (int i = 0; i < 2; ++i)
+    shape[1 + i] = (x.getDimSize(1 + i) - 1) * s[i] + 1 + 2 * (k[i] - 1 - p[i]);
+  auto dt = RankedTensorType::get(shape, et);
+  Value zeros = linalg::FillOp::create(
+                    b, l, floatConst(b, l, et, 0.0),
+                    emptyTensor(b, l, dt, [&](int64_t d) {
+                      return dimOf(b, l, op.getInput(), d);
+                    }))
+                    .getResult(0);
+  SmallVector<OpFoldResult> offs{b.getIndexAttr(0), b.getIndexAttr(k[0] - 1 - p[0]),
+                                 b.getIndexAttr(k[1] - 1 - p[1]), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes, strides{b.getIndexAttr(1), b.getIndexAttr(s[0]),
+                                           b.getIndexAttr(s[1]), b.getIndexAttr(1)};
+  for (int64_t d = 0; d < 4; ++d)
+    sizes.push_back(x.isDynamicDim(d)
+                        ? OpFoldResult(dimOf(b, l, op.getInput(), d))
+                        : b.getIndexAttr(x.getDimSize(d)));
+  Value dilated = tensor::InsertSliceOp::create(b, l, op.getInput(), zeros, offs,
+                                                sizes, strides);
+  // The kernel flipped in both spatial dimensions.
+  MLIRContext *ctx = b.getContext();
+  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto c = [&](int64_t v) { return getAffineConstantExpr(v, ctx); };
+  SmallVector<AffineMap> maps{
+      AffineMap::get(4, 0, {c(k[0] - 1) - e(0), c(k[1] - 1) - e(1), e(2), e(3)}, ctx),
+      AffineMap::getMultiDimIdentityMap(4, ctx)};
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  Value flipped = linalg::GenericOp::create(
+                      b, l, TypeRange{wt}, ValueRange{op.getFilter()},
+                      ValueRange{tensor::EmptyOp::create(b, l, wt.getShape(), et)},
+                      maps, iters,
+                      [](OpBuilder &nb, Location nl, ValueRange a) {
+                        linalg::YieldOp::create(nb, nl, a[0]);
+                      })
+                      .getResult(0);
+  Value init = linalg::FillOp::create(
+                   b, l, floatConst(b, l, et, 0.0),
+                   emptyTensor(b, l, rt, [&](int64_t d) {
+                     return dimOf(b, l, op.getInput(), d);
+                   }))
+                   .getResult(0);
+  return linalg::Conv2DNhwcHwcfOp::create(
+             b, l, TypeRange{rt}, ValueRange{dilated, flipped}, ValueRange{init},
+             b.getI64TensorAttr({1, 1}), b.getI64TensorAttr({1, 1}))
+      .getResult(0);
 }
 
 Value Lowering::pool(nn::Pool2DOp op) {

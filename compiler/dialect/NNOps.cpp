@@ -309,6 +309,30 @@ LogicalResult Conv2DOp::verify() {
   return success();
 }
 
+LogicalResult ConvTranspose2DOp::verify() {
+  auto x = cast<RankedTensorType>(getInput().getType());
+  auto w = cast<RankedTensorType>(getFilter().getType());
+  auto y = cast<RankedTensorType>(getType());
+  if (x.getRank() != 4 || w.getRank() != 4 || y.getRank() != 4)
+    return emitOpError("input, filter and result must be rank 4 (NHWC, HWCF)");
+  if (getStride().size() != 2 || getPadding().size() != 2)
+    return emitOpError("stride and padding need 2 entries");
+  if (!dimsAgree(x.getDimSize(3), w.getDimSize(2)) ||
+      !dimsAgree(y.getDimSize(3), w.getDimSize(3)))
+    return emitOpError("filter channels do not match the input and result");
+  for (int i = 0; i < 2; ++i) {
+    int64_t in = x.getDimSize(1 + i);
+    if (ShapedType::isDynamic(in))
+      continue;
+    int64_t want = (in - 1) * getStride()[i] - 2 * getPadding()[i] +
+                   w.getDimSize(i);
+    if (!dimsAgree(y.getDimSize(1 + i), want))
+      return emitOpError("result spatial dimension ") << i << " must be "
+                                                      << want;
+  }
+  return success();
+}
+
 LogicalResult Pool2DOp::verify() {
   if (getKind() != "max" && getKind() != "avg")
     return emitOpError("kind must be max or avg");

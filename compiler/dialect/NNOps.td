@@ -283,6 +283,26 @@ def NN_Conv2DOp : NN_Op<"conv2d", [Pure]> {
   let hasVerifier = 1;
 }
 
+def NN_ConvTranspose2DOp : NN_Op<"conv_transpose2d", [Pure]> {
+  let summary = "transposed 2-D convolution (learned upsampling), NHWC, HWCF";
+  let description = [{
+    The gradient of a strided convolution with respect to its input:
+    `out = (in - 1) * stride - 2 * padding + kernel` per spatial dimension.
+    Filter `[KH, KW, C_in, C_out]`.
+
+    ```mlir
+    %y = nn.conv_transpose2d %x, %w {stride = array<i64: 2, 2>, padding = array<i64: 0, 0>}
+         : (tensor<?x7x7x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x15x15x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$filter,
+                   DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `,` $filter attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def NN_Pool2DOp : NN_Op<"pool2d", [Pure]> {
   let summary = "max or average pooling over windows, NHWC";
   let description = [{

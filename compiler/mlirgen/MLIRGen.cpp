@@ -514,6 +514,12 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
     return nn::OneHotOp::create(b, l, rt, in[0]);
   if (op == "conv")
     return emitConv(n, in, l);
+  if (op == "conv_transpose") {
+    int64_t st = intAttr(n, "stride", 1), p = intAttr(n, "padding", 0);
+    return nn::ConvTranspose2DOp::create(b, l, rt, in[0], in[1],
+                                         b.getDenseI64ArrayAttr({st, st}),
+                                         b.getDenseI64ArrayAttr({p, p}));
+  }
   if (op == "maxpool" || op == "avgpool")
     return emitPool(n, in, l);
   fail(n, "code generation does not support '" + op + "' yet");

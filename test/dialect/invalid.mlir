@@ -214,3 +214,59 @@ func.func @fill_sizes(%b: index) -> tensor<4xf32> {
   %0 = nn.fill %b {value = 0.0 : f64} : tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+func.func @conv_transpose_size(%x: tensor<?x7x7x16xf32>, %w: tensor<3x3x16x8xf32>) -> tensor<?x14x14x8xf32> {
+  // expected-error @+1 {{result spatial dimension 0 must be 15}}
+  %0 = nn.conv_transpose2d %x, %w {stride = array<i64: 2, 2>, padding = array<i64: 0, 0>} : (tensor<?x7x7x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x14x14x8xf32>
+  return %0 : tensor<?x14x14x8xf32>
+}
+
+// -----
+
+func.func @constant_type() -> tensor<2xf32> {
+  // expected-error @+1 {{failed to verify that all of {value, result} have same type}}
+  %0 = "nn.constant"() <{value = dense<1.0> : tensor<3xf32>}> : () -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @select_types(%m: tensor<4xi1>, %a: tensor<4xf32>, %b: tensor<4xf64>) -> tensor<4xf32> {
+  // expected-error @+1 {{the two choices and the result must have one element type}}
+  %0 = nn.select %m, %a, %b : (tensor<4xi1>, tensor<4xf32>, tensor<4xf64>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @cast_shape(%a: tensor<4xi64>) -> tensor<5xf32> {
+  // expected-error @+1 {{cast keeps the shape}}
+  %0 = nn.cast %a : tensor<4xi64> to tensor<5xf32>
+  return %0 : tensor<5xf32>
+}
+
+// -----
+
+func.func @leaky_relu_type(%a: tensor<4xf32>) -> tensor<4xf64> {
+  // expected-error @+1 {{failed to verify that all of {input, result} have same type}}
+  %0 = "nn.leaky_relu"(%a) <{slope = 0.1 : f64}> : (tensor<4xf32>) -> tensor<4xf64>
+  return %0 : tensor<4xf64>
+}
+
+// -----
+
+func.func @bernoulli_int(%p: tensor<4xi64>) -> tensor<4xi64> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 64-bit float values}}
+  %0 = "nn.bernoulli"(%p) <{seed = 1 : i64, offset = 0 : i64}> : (tensor<4xi64>) -> tensor<4xi64>
+  return %0 : tensor<4xi64>
+}
+
+// -----
+
+func.func @stop_gradient_type(%a: tensor<4xf32>) -> tensor<5xf32> {
+  // expected-error @+1 {{failed to verify that all of {input, result} have same type}}
+  %0 = "nn.stop_gradient"(%a) : (tensor<4xf32>) -> tensor<5xf32>
+  return %0 : tensor<5xf32>
+}

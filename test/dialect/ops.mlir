@@ -128,3 +128,12 @@ func.func @random_fill(%b: index, %p: tensor<?x8xf32>) -> (tensor<?x8xf32>, tens
   %3 = nn.bernoulli %p {seed = 3 : i64, offset = 0 : i64} : tensor<?x8xf32>
   return %0, %1, %2, %3 : tensor<?x8xf32>, tensor<3x8xf32>, tensor<?x1xf32>, tensor<?x8xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @conv_transpose
+func.func @conv_transpose(%x: tensor<?x7x7x16xf32>, %w: tensor<3x3x16x8xf32>) -> tensor<?x15x15x8xf32> {
+  // CHECK: nn.conv_transpose2d %{{.*}}, %{{.*}} {padding = array<i64: 0, 0>, stride = array<i64: 2, 2>} : (tensor<?x7x7x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x15x15x8xf32>
+  %0 = nn.conv_transpose2d %x, %w {stride = array<i64: 2, 2>, padding = array<i64: 0, 0>} : (tensor<?x7x7x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x15x15x8xf32>
+  return %0 : tensor<?x15x15x8xf32>
+}

@@ -146,6 +146,18 @@ case("grouped conv g=2 s=2 p=1", {"x": rand(2, 9, 9, 4)},
      lambda i: F.conv2d(i["x"].permute(0, 3, 1, 2), i["w"].permute(3, 2, 0, 1),
                         stride=2, padding=1, groups=2).permute(0, 2, 3, 1),
      {"w": rand(3, 3, 2, 6)})
+for (h, k, s_, p_) in ((7, 3, 2, 0), (5, 4, 2, 1), (6, 3, 1, 1), (4, 2, 3, 0)):
+    case(f"conv_transpose h={h} k={k} s={s_} p={p_}", {"x": rand(2, h, h, 3)},
+         f"conv_transpose(x, w, stride: {s_}, padding: {p_})",
+         lambda i, s_=s_, p_=p_: F.conv_transpose2d(
+             i["x"].permute(0, 3, 1, 2), i["w"].permute(2, 3, 0, 1),
+             stride=s_, padding=p_).permute(0, 2, 3, 1),
+         {"w": rand(k, k, 3, 5)})
+case("conv2d_transpose layer", {"x": rand(2, 7, 7, 4)}, "x |> conv2d_transpose(6, 3)",
+     lambda i: F.conv_transpose2d(i["x"].permute(0, 3, 1, 2),
+                                  i["conv2d_transpose_1.w"].permute(2, 3, 0, 1),
+                                  i["conv2d_transpose_1.b"], stride=2).permute(0, 2, 3, 1),
+     {"conv2d_transpose_1.w": rand(3, 3, 4, 6), "conv2d_transpose_1.b": rand(6)})
 case("depthwise conv g=3", {"x": rand(2, 7, 7, 3)}, "conv(x, w, groups: 3)",
      lambda i: F.conv2d(i["x"].permute(0, 3, 1, 2), i["w"].permute(3, 2, 0, 1),
                         groups=3).permute(0, 2, 3, 1),
