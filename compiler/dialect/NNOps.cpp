@@ -165,6 +165,11 @@ LogicalResult ReshapeOp::verify() {
 OpFoldResult ReshapeOp::fold(FoldAdaptor) {
   if (getInput().getType() == getType() && getType().hasStaticShape())
     return getInput();
+  // reshape(reshape(x)) is one reshape of x.
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
   return {};
 }
 
@@ -181,10 +186,23 @@ LogicalResult TransposeOp::verify() {
 }
 
 OpFoldResult TransposeOp::fold(FoldAdaptor) {
-  for (auto [i, p] : llvm::enumerate(getPerm()))
-    if (static_cast<int64_t>(i) != p)
-      return {};
-  return getInput(); // identity permutation
+  auto isIdentity = [](ArrayRef<int64_t> perm) {
+    for (auto [i, p] : llvm::enumerate(perm))
+      if (static_cast<int64_t>(i) != p)
+        return false;
+    return true;
+  };
+  if (isIdentity(getPerm()))
+    return getInput();
+  // transpose(transpose(x, p), q) = transpose(x, p o q); identity -> x.
+  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
+    SmallVector<int64_t> composed;
+    for (int64_t q : getPerm())
+      composed.push_back(inner.getPerm()[q]);
+    if (isIdentity(composed))
+      return inner.getInput();
+  }
+  return {};
 }
 
 LogicalResult SliceOp::verify() {
