@@ -40,8 +40,8 @@ using namespace nnc;
 namespace {
 // Pipelines for a PassManager anchored on builtin.module.
 const char *kToLinalg =
-    "canonicalize, nn-lower-to-linalg, linalg-fuse-elementwise-ops,"
-    "nn-math-approximation, canonicalize, cse";
+    "canonicalize, nn-lower-to-linalg, nn-math-approximation, canonicalize,"
+    "cse, linalg-fuse-elementwise-ops, canonicalize, cse";
 const char *kToLLVM =
     "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
