@@ -1,0 +1,356 @@
+//===- LowerNNReductions.cpp - Reductions and normalisation ---------------===//
+//
+// Reductions as linalg.generic with reduction iterators (arg-reductions
+// with a value and an index accumulator), stable softmax and logsumexp,
+// one-hot, and layer/batch normalisation from their moments.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Lowering.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace nnc::lowering;
+namespace nn = nnc::nn;
+
+Value Lowering::reduceAlong(
+    Location l, Value x, ArrayRef<int64_t> axes, bool keepdims,
+    Value initValue,
+    const std::function<Value(OpBuilder &, Location, Value, Value)> &combine) {
+  auto in = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> outE;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    bool red = llvm::is_contained(axes, d);
+    iters.push_back(red ? utils::IteratorType::reduction
+                        : utils::IteratorType::parallel);
+    if (!red) {
+      shape.push_back(in.getDimSize(d));
+      outE.push_back(getAffineDimExpr(d, ctx));
+    }
+  }
+  auto rt = RankedTensorType::get(shape, in.getElementType());
+  SmallVector<int64_t> kept;
+  for (int64_t d = 0; d < in.getRank(); ++d)
+    if (!llvm::is_contained(axes, d))
+      kept.push_back(d);
+  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
+    return dimOf(b, l, x, kept[d]);
+  });
+  Value filled = linalg::FillOp::create(b, l, initValue, init).getResult(0);
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(in.getRank(), ctx),
+      AffineMap::get(in.getRank(), 0, outE, ctx)};
+  Value r = linalg::GenericOp::create(
+                b, l, TypeRange{rt}, ValueRange{x}, ValueRange{filled}, maps,
+                iters,
+                [&](OpBuilder &nb, Location nl, ValueRange args) {
+                  linalg::YieldOp::create(nb, nl, combine(nb, nl, args[1], args[0]));
+                })
+                .getResult(0);
+  if (!keepdims)
+    return r;
+  SmallVector<int64_t> keptShape;
+  for (int64_t d = 0; d < in.getRank(); ++d)
+    keptShape.push_back(llvm::is_contained(axes, d) ? 1 : in.getDimSize(d));
+  auto kt = RankedTensorType::get(keptShape, in.getElementType());
+  return nn::ReshapeOp::create(b, l, kt, r); // lowered by the caller's loop
+}
+
+Value Lowering::reduce(nn::ReduceOp op) {
+  Location l = op.getLoc();
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  Type et = in.getElementType();
+  StringRef kind = op.getKind();
+  if (!isa<FloatType>(et)) {
+    op.emitError("lowering of reduction '") << kind << "' on " << in
+                                           << " is not implemented";
+    return {};
+  }
+  if (kind == "argmax" || kind == "argmin")
+    return argReduce(op);
+  auto ft = cast<FloatType>(et);
+  if (kind == "logsumexp") {
+    // log(sum(exp(x - max))) + max, stable for large inputs.
+    auto maxOf = [](OpBuilder &nb, Location nl, Value a, Value v) {
+      return Value(arith::MaximumFOp::create(nb, nl, a, v));
+    };
+    Value mKeep = reduceAlong(l, op.getInput(), op.getAxes(), true,
+                              floatConst(b, l, ft, -INFINITY), maxOf);
+    Value e = elementwise(b, l, in, {op.getInput(), mKeep},
+                          [](OpBuilder &nb, Location nl, ValueRange a) {
+                            return Value(math::ExpOp::create(
+                                nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1])));
+                          });
+    Value sum = reduceAlong(l, e, op.getAxes(), op.getKeepdims(),
+                            floatConst(b, l, ft, 0.0),
+                            [](OpBuilder &nb, Location nl, Value a, Value v) {
+                              return Value(arith::AddFOp::create(nb, nl, a, v));
+                            });
+    Value m = reduceAlong(l, op.getInput(), op.getAxes(), op.getKeepdims(),
+                          floatConst(b, l, ft, -INFINITY), maxOf);
+    return elementwise(b, l, cast<RankedTensorType>(op.getType()), {sum, m},
+                       [](OpBuilder &nb, Location nl, ValueRange a) {
+                         return Value(arith::AddFOp::create(
+                             nb, nl, math::LogOp::create(nb, nl, a[0]), a[1]));
+                       });
+  }
+  double init = kind == "max"    ? -INFINITY
+                : kind == "min"  ? INFINITY
+                : kind == "prod" ? 1.0
+                                 : 0.0;
+  Value r = reduceAlong(
+      l, op.getInput(), op.getAxes(), op.getKeepdims(),
+      floatConst(b, l, ft, init),
+      [&](OpBuilder &nb, Location nl, Value acc, Value x) -> Value {
+        if (kind == "max")
+          return arith::MaximumFOp::create(nb, nl, acc, x);
+        if (kind == "min")
+          return arith::MinimumFOp::create(nb, nl, acc, x);
+        if (kind == "prod")
+          return arith::MulFOp::create(nb, nl, acc, x);
+        return arith::AddFOp::create(nb, nl, acc, x);
+      });
+  if (kind != "mean")
+    return r;
+  // Divide by the number of reduced elements (dynamic ones read at run time).
+  Value count = arith::ConstantIndexOp::create(b, l, 1);
+  for (int64_t a : op.getAxes())
+    count = arith::MulIOp::create(b, l, count, dimOf(b, l, op.getInput(), a));
+  Value countF = arith::UIToFPOp::create(
+      b, l, ft, arith::IndexCastOp::create(b, l, b.getI64Type(), count));
+  auto rt = cast<RankedTensorType>(r.getType());
+  return elementwise(b, l, rt, {r}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+    return Value(arith::DivFOp::create(nb, nl, a[0], countF));
+  });
+}
+
+Value Lowering::argReduce(nn::ReduceOp op) {
+  // One generic with two accumulators: the best value so far and its
+  // index; the first occurrence wins ties, like PyTorch.
+  Location l = op.getLoc();
+  if (op.getAxes().size() != 1) {
+    op.emitError("lowering of ") << op.getKind()
+                                 << " over several axes is not implemented";
+    return {};
+  }
+  Value x = op.getInput();
+  auto in = cast<RankedTensorType>(x.getType());
+  int64_t axis = op.getAxes()[0];
+  bool isMax = op.getKind() == "argmax";
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> outE;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    iters.push_back(d == axis ? utils::IteratorType::reduction
+                              : utils::IteratorType::parallel);
+    if (d != axis) {
+      shape.push_back(in.getDimSize(d));
+      outE.push_back(getAffineDimExpr(d, ctx));
+    }
+  }
+  auto vt = RankedTensorType::get(shape, in.getElementType());
+  auto it = RankedTensorType::get(shape, b.getI64Type());
+  auto dyn = [&](int64_t d) {
+    return dimOf(b, l, x, d < axis ? d : d + 1);
+  };
+  Value vals = linalg::FillOp::create(
+                   b, l, floatConst(b, l, in.getElementType(), isMax ? -INFINITY : INFINITY),
+                   emptyTensor(b, l, vt, dyn))
+                   .getResult(0);
+  Value zeroIdx = arith::ConstantOp::create(b, l, b.getI64IntegerAttr(0));
+  Value idxs =
+      linalg::FillOp::create(b, l, zeroIdx, emptyTensor(b, l, it, dyn))
+          .getResult(0);
+  AffineMap outMap = AffineMap::get(in.getRank(), 0, outE, ctx);
+  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(in.getRank(), ctx),
+                              outMap, outMap};
+  auto g = linalg::GenericOp::create(
+      b, l, TypeRange{vt, it}, ValueRange{x}, ValueRange{vals, idxs}, maps,
+      iters, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value i = arith::IndexCastOp::create(nb, nl, nb.getI64Type(),
+                                             linalg::IndexOp::create(nb, nl, axis));
+        Value better = arith::CmpFOp::create(
+            nb, nl, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT,
+            a[0], a[1]);
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::SelectOp::create(nb, nl, better, a[0], a[1]),
+                       arith::SelectOp::create(nb, nl, better, i, a[2])});
+      });
+  Value r = g.getResult(1);
+  if (!op.getKeepdims())
+    return r;
+  SmallVector<int64_t> kept(in.getShape());
+  kept[axis] = 1;
+  return nn::ReshapeOp::create(b, l, RankedTensorType::get(kept, b.getI64Type()), r);
+}
+
+Value Lowering::softmax(nn::SoftmaxOp op) {
+  Location l = op.getLoc();
+  Value x = op.getInput();
+  auto t = cast<RankedTensorType>(x.getType());
+  Type et = t.getElementType();
+  int64_t axis = op.getAxis();
+  auto keep = [&](Value v) {
+    // Reduced values broadcast back along the axis.
+    SmallVector<int64_t> shape(t.getShape());
+    shape[axis] = 1;
+    auto kt = RankedTensorType::get(shape, et);
+    SmallVector<ReassociationIndices> g;
+    for (int64_t d = 0, j = 0; d < t.getRank(); ++d) {
+      if (d == axis && !g.empty())
+        g.back().push_back(d);
+      else if (d == axis) {
+        g.push_back({d});
+        continue;
+      } else if (!g.empty() && g.back().size() == 1 && g.back()[0] == axis &&
+                 j == 0)
+        g.back().push_back(d);
+      else
+        g.push_back({d});
+      ++j;
+    }
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      sizes.push_back(d == axis ? b.getIndexAttr(1)
+                    : t.isDynamicDim(d) ? OpFoldResult(dimOf(b, l, x, d))
+                                        : b.getIndexAttr(t.getDimSize(d)));
+    return Value(tensor::ExpandShapeOp::create(b, l, kt, v, g, sizes));
+  };
+  Value mx = reduceAlong(l, x, {axis}, false, floatConst(b, l, et, -INFINITY),
+                         [](OpBuilder &nb, Location nl, Value a, Value v) {
+                           return Value(arith::MaximumFOp::create(nb, nl, a, v));
+                         });
+  Value shifted = elementwise(b, l, t, {x, keep(mx)},
+                              [](OpBuilder &nb, Location nl, ValueRange a) {
+                                return Value(arith::SubFOp::create(nb, nl, a[0], a[1]));
+                              });
+  Value e = elementwise(b, l, t, {shifted},
+                        [](OpBuilder &nb, Location nl, ValueRange a) {
+                          return Value(math::ExpOp::create(nb, nl, a[0]));
+                        });
+  Value s = reduceAlong(l, e, {axis}, false, floatConst(b, l, et, 0.0),
+                        [](OpBuilder &nb, Location nl, Value a, Value v) {
+                          return Value(arith::AddFOp::create(nb, nl, a, v));
+                        });
+  if (op.getLog())
+    return elementwise(b, l, t, {shifted, keep(s)},
+                       [](OpBuilder &nb, Location nl, ValueRange a) {
+                         return Value(arith::SubFOp::create(
+                             nb, nl, a[0], math::LogOp::create(nb, nl, a[1])));
+                       });
+  return elementwise(b, l, t, {e, keep(s)},
+                     [](OpBuilder &nb, Location nl, ValueRange a) {
+                       return Value(arith::DivFOp::create(nb, nl, a[0], a[1]));
+                     });
+}
+
+Value Lowering::oneHot(nn::OneHotOp op) {
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t n = rt.getRank();
+  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
+    return dimOf(b, l, op.getInput(), d);
+  });
+  SmallVector<AffineExpr> inE;
+  for (int64_t d = 0; d < n - 1; ++d)
+    inE.push_back(getAffineDimExpr(d, ctx));
+  SmallVector<AffineMap> maps{AffineMap::get(n, 0, inE, ctx),
+                              AffineMap::getMultiDimIdentityMap(n, ctx)};
+  SmallVector<utils::IteratorType> iters(n, utils::IteratorType::parallel);
+  Type et = rt.getElementType();
+  return linalg::GenericOp::create(
+             b, l, TypeRange{rt}, ValueRange{op.getInput()}, ValueRange{init},
+             maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value idx = linalg::IndexOp::create(nb, nl, n - 1);
+               Value cls = arith::IndexCastOp::create(nb, nl, args[0].getType(), idx);
+               Value eq = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                                args[0], cls);
+               linalg::YieldOp::create(
+                   nb, nl,
+                   Value(arith::SelectOp::create(nb, nl, eq, floatConst(nb, nl, et, 1.0),
+                                                 floatConst(nb, nl, et, 0.0))));
+             })
+      .getResult(0);
+}
+
+std::pair<Value, Value> Lowering::moments(Location l, Value x,
+                                          ArrayRef<int64_t> axes) {
+  auto t = cast<RankedTensorType>(x.getType());
+  Type et = t.getElementType();
+  Value count = arith::ConstantIndexOp::create(b, l, 1);
+  for (int64_t a : axes)
+    count = arith::MulIOp::create(b, l, count, dimOf(b, l, x, a));
+  Value countF = arith::UIToFPOp::create(
+      b, l, et, arith::IndexCastOp::create(b, l, b.getI64Type(), count));
+  auto add = [](OpBuilder &nb, Location nl, Value a, Value v) {
+    return Value(arith::AddFOp::create(nb, nl, a, v));
+  };
+  auto divide = [&](Value sum) {
+    auto st = cast<RankedTensorType>(sum.getType());
+    return elementwise(b, l, st, {sum}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+      return Value(arith::DivFOp::create(nb, nl, a[0], countF));
+    });
+  };
+  Value mean = divide(reduceAlong(l, x, axes, true, floatConst(b, l, et, 0), add));
+  Value centered = elementwise(b, l, t, {x, mean},
+                               [](OpBuilder &nb, Location nl, ValueRange a) {
+                                 Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
+                                 return Value(arith::MulFOp::create(nb, nl, d, d));
+                               });
+  Value var =
+      divide(reduceAlong(l, centered, axes, true, floatConst(b, l, et, 0), add));
+  return {mean, var};
+}
+
+
+/// (x - mean) * rsqrt(var + eps) * gamma + beta, broadcasting.
+static Value normalize(OpBuilder &b, Location l, RankedTensorType t, Value x,
+                       Value mean, Value var, Value gamma, Value beta,
+                       double eps) {
+  return elementwise(b, l, t, {x, mean, var, gamma, beta},
+                     [&](OpBuilder &nb, Location nl, ValueRange a) {
+                       Type et = a[0].getType();
+                       Value c = arith::SubFOp::create(nb, nl, a[0], a[1]);
+                       Value s = math::RsqrtOp::create(
+                           nb, nl,
+                           arith::AddFOp::create(nb, nl, a[2],
+                                                 floatConst(nb, nl, et, eps)));
+                       Value y = arith::MulFOp::create(
+                           nb, nl, arith::MulFOp::create(nb, nl, c, s), a[3]);
+                       return Value(arith::AddFOp::create(nb, nl, y, a[4]));
+                     });
+}
+
+Value Lowering::layerNorm(nn::LayerNormOp op) {
+  Location l = op.getLoc();
+  auto t = cast<RankedTensorType>(op.getType());
+  int64_t gr = cast<RankedTensorType>(op.getGamma().getType()).getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t d = t.getRank() - gr; d < t.getRank(); ++d)
+    axes.push_back(d);
+  auto [mean, var] = moments(l, op.getInput(), axes);
+  return normalize(b, l, t, op.getInput(), mean, var, op.getGamma(),
+                   op.getBeta(), op.getEps().convertToDouble());
+}
+
+Value Lowering::batchNorm(nn::BatchNormOp op) {
+  Location l = op.getLoc();
+  auto t = cast<RankedTensorType>(op.getType());
+  double eps = op.getEps().convertToDouble();
+  if (!op.getTraining())
+    return normalize(b, l, t, op.getInput(), op.getMean(), op.getVar(),
+                     op.getGamma(), op.getBeta(), eps);
+  SmallVector<int64_t> axes;
+  for (int64_t d = 0; d + 1 < t.getRank(); ++d)
+    axes.push_back(d);
+  auto [mean, var] = moments(l, op.getInput(), axes);
+  return normalize(b, l, t, op.getInput(), mean, var, op.getGamma(),
+                   op.getBeta(), eps);
+}

@@ -1,0 +1,97 @@
+//===- Lowering.h - Shared pieces of nn-lower-to-linalg (internal) -*- C++ -*-===//
+//
+// The helpers and the Lowering class that the nn-lower-to-linalg pass is
+// split across (LowerNNToLinalg.cpp: dispatch, element-wise, products and
+// shapes; LowerNNReductions.cpp; LowerNNConv.cpp; LowerNNRandom.cpp).
+// Internal to compiler/codegen.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_CODEGEN_LOWERING_H
+#define NNC_CODEGEN_LOWERING_H
+
+#include "dialect/NNDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+#include <functional>
+
+namespace nnc {
+namespace lowering {
+
+using mlir::ArrayRef;
+using mlir::Location;
+using mlir::OpBuilder;
+using mlir::Operation;
+using mlir::RankedTensorType;
+using mlir::SmallVector;
+using mlir::Type;
+using mlir::Value;
+using mlir::ValueRange;
+
+using BodyFn = std::function<Value(OpBuilder &, Location, ValueRange)>;
+
+/// A scalar constant of float type `t`.
+Value floatConst(OpBuilder &b, Location l, Type t, double v);
+/// tensor.dim of `t` at `d`.
+Value dimOf(OpBuilder &b, Location l, Value t, int64_t d);
+/// tensor.empty of `type`; dynamic sizes come from `dyn(d)`.
+Value emptyTensor(OpBuilder &b, Location l, RankedTensorType type,
+                  const std::function<Value(int64_t)> &dyn);
+/// Dynamic result dimension `d` of a broadcast, from an operand having it.
+Value broadcastDim(OpBuilder &b, Location l, ValueRange operands,
+                   int64_t rank, int64_t d);
+/// A parallel linalg.generic applying `body` to broadcast operands.
+Value elementwise(OpBuilder &b, Location l, RankedTensorType resultType,
+                  ValueRange operands, const BodyFn &body);
+
+/// Lowers one nn op at a time; see the files listed above.
+class Lowering {
+public:
+  explicit Lowering(OpBuilder &b) : b(b) {}
+  /// Returns the replacement value, or null after reporting an error.
+  Value lower(Operation *op);
+
+private:
+  Value matmul(nn::MatmulOp op);
+  Value reshape(nn::ReshapeOp op);
+  Value slice(nn::SliceOp op);
+  Value concat(nn::ConcatOp op);
+  Value reduce(nn::ReduceOp op);
+  Value argReduce(nn::ReduceOp op);
+  Value groupedConv(nn::Conv2DOp op, Value paddedInput);
+  Value convTranspose(nn::ConvTranspose2DOp op);
+  Value reduceAlong(Location l, Value x, ArrayRef<int64_t> axes,
+                    bool keepdims, Value initValue,
+                    const std::function<Value(OpBuilder &, Location, Value,
+                                              Value)> &combine);
+  Value softmax(nn::SoftmaxOp op);
+  Value oneHot(nn::OneHotOp op);
+  Value conv(nn::Conv2DOp op);
+  Value pool(nn::Pool2DOp op);
+  Value pad(Location l, Value x, ArrayRef<int64_t> padding, double value);
+  Value castOp(nn::CastOp op);
+  Value gather(nn::GatherOp op);
+  Value layerNorm(nn::LayerNormOp op);
+  Value batchNorm(nn::BatchNormOp op);
+  Value upsample(nn::UpsampleOp op);
+  Value random(nn::RandomOp op);
+  Value bernoulli(nn::BernoulliOp op);
+  /// A generic over `rt` whose body sees the row-major linear index (i64).
+  Value withLinearIndex(Location l, RankedTensorType rt, Value init,
+                        ValueRange inputs,
+                        const std::function<Value(OpBuilder &, Location, Value,
+                                                  ValueRange)> &body);
+  /// Mean and biased variance of x over `axes`, kept as size-1 dims.
+  std::pair<Value, Value> moments(Location l, Value x, ArrayRef<int64_t> axes);
+
+  OpBuilder &b;
+};
+
+} // namespace lowering
+} // namespace nnc
+
+#endif // NNC_CODEGEN_LOWERING_H
