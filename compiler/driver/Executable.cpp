@@ -19,6 +19,8 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdlib>
+
 using namespace nnc;
 
 #ifndef NNC_CLANG
@@ -95,11 +97,14 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
                          const CodegenOptions &opts, const char *argv0,
                          const llvm::SourceMgr &srcMgr,
                          DiagnosticEngine &diags) {
-  auto clang = llvm::sys::findProgramByName(NNC_CLANG);
-  if (!clang) {
-    diags.error(std::string("'nnc build -o' links executables with ") +
-                NNC_CLANG + ", which was not found; install clang-22 "
-                "(scripts/setup.sh does)");
+  // The clang found when nnc was configured; $NNC_CLANG overrides it.
+  const char *env = std::getenv("NNC_CLANG");
+  std::string wanted = env && *env ? env : NNC_CLANG;
+  auto clang = llvm::sys::findProgramByName(wanted);
+  if (!clang || !llvm::sys::fs::can_execute(*clang)) {
+    diags.error("'nnc build -o' links executables with " + wanted +
+                ", which was not found; install clang-22 (scripts/setup.sh "
+                "does) or set NNC_CLANG");
     return 1;
   }
   std::string exe = llvm::sys::fs::getMainExecutable(argv0, (void *)&buildExecutable);
@@ -143,6 +148,10 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
                                          glue.str(), obj.str(),
                                          runtimeLib.str(), "-lz", "-lstdc++",
                                          "-lm", "-o", output};
+#ifdef NNC_LLD
+  if (!env || !*env)
+    cmd.push_back("-fuse-ld=lld"); // lld-22, found next to clang-22
+#endif
   std::string err;
   int rc = llvm::sys::ExecuteAndWait(*clang, cmd, std::nullopt, {}, 0, 0, &err);
   if (rc != 0) {
