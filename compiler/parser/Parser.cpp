@@ -281,10 +281,11 @@ bool Parser::parseParamList(std::vector<ParamDecl> &out, bool &anyTensor) {
       p.type = parseType();
       if (!p.type)
         return false;
-      if (p.type->hasShape || p.type->isTuple() ||
-          llvm::is_contained({"f32", "f64", "i32", "i64", "bool"},
-                             llvm::StringRef(p.type->name.name)))
-        anyTensor |= p.type->hasShape || p.type->name.name != "bool";
+      // Tensors (shaped, tuples, or scalar f32/f64/i32/i64) make the list
+      // an input list; int/float/bool/string are hyper-parameter kinds.
+      llvm::StringRef n = p.type->name.name;
+      anyTensor |= p.type->hasShape || p.type->isTuple() ||
+                   llvm::is_contained({"f32", "f64", "i32", "i64"}, n);
     }
     if (consumeIf(TokenKind::Assign)) {
       p.defaultValue = parseExpr();
