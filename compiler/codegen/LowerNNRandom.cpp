@@ -104,3 +104,27 @@ Value Lowering::bernoulli(nn::BernoulliOp op) {
                                    floatConst(nb, nl, ft, 0.0));
   });
 }
+
+Value Lowering::dropout(nn::DropoutOp op) {
+  // Keep element i (scaled by 1 / (1 - rate)) when u_i >= rate, u_i from
+  // the Philox stream `seed`: a backward pass regenerates the same mask.
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  Type ft = rt.getElementType();
+  double rate = op.getRate().convertToDouble();
+  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
+    return dimOf(b, l, op.getInput(), d);
+  });
+  uint64_t seed = op.getSeed();
+  return withLinearIndex(l, rt, init, {op.getInput()},
+                         [&](OpBuilder &nb, Location nl, Value i,
+                             ValueRange in) -> Value {
+    nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, 0);
+    Value u = nnc::unitInterval(nb, nl, w.word, ft, false);
+    Value keep = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, u,
+                                       floatConst(nb, nl, ft, rate));
+    Value scaled = arith::MulFOp::create(nb, nl, in[0],
+                                         floatConst(nb, nl, ft, 1.0 / (1.0 - rate)));
+    return arith::SelectOp::create(nb, nl, keep, scaled, floatConst(nb, nl, ft, 0.0));
+  });
+}

@@ -300,12 +300,8 @@ Value Lowering::lower(Operation *op) {
     return layerNorm(n);
   if (auto n = dyn_cast<nn::BatchNormOp>(op))
     return batchNorm(n);
-  if (auto d = dyn_cast<nn::DropoutOp>(op)) {
-    if (!d.getTraining())
-      return d.getInput(); // evaluation mode
-    d.emitError("lowering of dropout in training mode is not implemented");
-    return {};
-  }
+  if (auto d = dyn_cast<nn::DropoutOp>(op))
+    return d.getTraining() ? dropout(d) : d.getInput(); // eval: identity
   if (auto u = dyn_cast<nn::UpsampleOp>(op))
     return upsample(u);
   if (auto r = dyn_cast<nn::RandomOp>(op))

@@ -80,6 +80,7 @@ private:
   Value upsample(nn::UpsampleOp op);
   Value random(nn::RandomOp op);
   Value bernoulli(nn::BernoulliOp op);
+  Value dropout(nn::DropoutOp op);
   /// A generic over `rt` whose body sees the row-major linear index (i64).
   Value withLinearIndex(Location l, RankedTensorType rt, Value init,
                         ValueRange inputs,

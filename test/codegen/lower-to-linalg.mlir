@@ -61,3 +61,21 @@ func.func @grouped(%x: tensor<?x9x9x4xf32>, %w: tensor<3x3x2x8xf32>) -> tensor<?
   %0 = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 2 : i64} : (tensor<?x9x9x4xf32>, tensor<3x3x2x8xf32>) -> tensor<?x7x7x8xf32>
   return %0 : tensor<?x7x7x8xf32>
 }
+
+// -----
+
+// Dropout: identity in evaluation; in training a Philox mask (10 rounds
+// of mulhilo) keeps u >= rate and scales by 1 / (1 - rate).
+// CHECK-LABEL: func.func @dropout
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>)
+// CHECK: linalg.generic
+// CHECK-COUNT-20: arith.mului_extended
+// CHECK: arith.cmpf oge
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.select
+// CHECK: return %[[X]], %{{.*}}
+func.func @dropout(%x: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  %0 = nn.dropout %x {rate = 0.25 : f64, seed = 9 : i64, training = false} : tensor<?x8xf32>
+  %1 = nn.dropout %x {rate = 0.25 : f64, seed = 9 : i64, training = true} : tensor<?x8xf32>
+  return %0, %1 : tensor<?x8xf32>, tensor<?x8xf32>
+}
