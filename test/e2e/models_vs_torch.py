@@ -8,7 +8,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from nnctest import rel_error, run_executable, run_forward
+from nnctest import rel_error, report, run_executable, run_forward
 
 NNC, EXAMPLES = sys.argv[1], sys.argv[2]
 torch.manual_seed(0)
@@ -115,10 +115,4 @@ got = run_forward(NNC, open(os.path.join(EXAMPLES, "lstm/char_lstm.nn")).read(),
                   dict(p, x=ids))["output"]
 results.append(("char lstm (scan) logits [3,12,128]", rel_error(got, want)))
 
-failed = 0
-for name, err in results:
-    ok = err <= 1e-5
-    failed += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {name}: rel. error {err:.2e}")
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+report(results)

@@ -9,7 +9,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from nnctest import rel_error, run_forward
+from nnctest import rel_error, report, run_forward
 
 NNC, EXAMPLES = sys.argv[1], sys.argv[2]
 torch.manual_seed(3)
@@ -168,10 +168,4 @@ out = run_forward(NNC, open(path).read(), dict(p, image=x))
 results.append(("vae mu", rel_error(out["mu"], dense(h, "dense_2"))))
 results.append(("vae logvar", rel_error(out["logvar"], dense(h, "dense_3"))))
 
-failed = 0
-for name, err in results:
-    ok = err <= 1e-5
-    failed += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {name}: rel. error {err:.2e}")
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+report(results)

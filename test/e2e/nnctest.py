@@ -90,3 +90,17 @@ def rel_error(got, want):
     denom = want.norm().item()
     diff = (got - want).norm().item()
     return diff / denom if denom > 0 else diff
+
+
+def report(results, tol=1e-5):
+    """Prints one line per (name, error[, tolerance]) and the summary line
+    'N passed, N failed'; exits 1 if any error exceeds its tolerance."""
+    import sys
+    failed = 0
+    for r in results:
+        name, err = r[0], r[1]
+        ok = err <= (r[2] if len(r) > 2 else tol)
+        failed += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: rel. error {err:.2e}")
+    print(f"{len(results) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)

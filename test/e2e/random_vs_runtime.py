@@ -9,7 +9,7 @@ import sys
 
 import torch
 
-from nnctest import rel_error, run_forward
+from nnctest import rel_error, report, run_forward
 
 NNC, LIB, EXAMPLES = sys.argv[1], sys.argv[2], sys.argv[3]
 rt = ctypes.CDLL(LIB)
@@ -65,10 +65,4 @@ mu, lv = torch.randn(8, 16), torch.randn(8, 16) * 0.5
 o = run_forward(NNC, vae, {"mu": mu, "logvar": lv})
 results.append(("vae reparameterisation", rel_error(o["z"], mu + torch.exp(0.5 * lv) * o["eps"]), 1e-5))
 
-failed = 0
-for name, err, tol in results:
-    ok = err <= tol
-    failed += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {name}: {err:.2e}")
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+report(results)
