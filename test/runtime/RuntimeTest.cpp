@@ -398,3 +398,111 @@ TEST(Init, PyTorchDefinitions) {
   for (nnc_tensor *t : {&w, &c, &n, &o})
     nnc_tensor_free(t);
 }
+
+TEST(Data, NpyFiles) {
+  TempDir dir;
+  std::string p = dir.file("x.npy");
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
+  while ((10 + header.size() + 1) % 64)
+    header += ' ';
+  header += '\n';
+  FILE *f = std::fopen(p.c_str(), "wb");
+  std::fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+  uint16_t len = uint16_t(header.size());
+  std::fwrite(&len, 2, 1, f);
+  std::fwrite(header.data(), 1, header.size(), f);
+  float data[6] = {1, 2, 3, 4, 5, 6};
+  std::fwrite(data, 4, 6, f);
+  std::fclose(f);
+  nnc_tensor t;
+  ASSERT_EQ(nnc_npy_load(p.c_str(), &t), 0) << nnc_last_error();
+  EXPECT_EQ(t.rank, 2);
+  EXPECT_EQ(t.dims[1], 3);
+  EXPECT_EQ(static_cast<float *>(t.data)[5], 6.0f);
+  nnc_tensor_free(&t);
+  // Truncated data and a file that is not .npy.
+  f = std::fopen(p.c_str(), "r+b");
+  ftruncate(fileno(f), 10 + long(header.size()) + 8);
+  std::fclose(f);
+  EXPECT_EQ(nnc_npy_load(p.c_str(), &t), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "'" + p + "' is truncated: its data needs 24 bytes, the file has 8");
+  std::string txt = dir.file("x.txt");
+  f = std::fopen(txt.c_str(), "w");
+  std::fputs("hello", f);
+  std::fclose(f);
+  EXPECT_EQ(nnc_npy_load(txt.c_str(), &t), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "'" + txt + "' is not a .npy file (no \\x93NUMPY magic)");
+}
+
+TEST(Data, CsvFiles) {
+  TempDir dir;
+  std::string p = dir.file("d.csv");
+  FILE *f = std::fopen(p.c_str(), "w");
+  std::fputs("a,b,class\n1.5,2,0\n3,4e-1,2\n", f);
+  std::fclose(f);
+  nnc_tensor x, y;
+  ASSERT_EQ(nnc_csv_load(p.c_str(), 2, "class", &x, &y), 0) << nnc_last_error();
+  EXPECT_EQ(x.dims[0], 2);
+  EXPECT_FLOAT_EQ(static_cast<float *>(x.data)[3], 0.4f);
+  EXPECT_EQ(static_cast<int64_t *>(y.data)[1], 2);
+  EXPECT_EQ(nnc_check_labels(&y, 3, "d.csv"), 0);
+  EXPECT_EQ(nnc_check_labels(&y, 2, "d.csv"), -1);
+  EXPECT_STREQ(nnc_last_error(), "d.csv: label 2 of sample 1 is outside the 2 "
+                                 "classes 0..1 of the model");
+  nnc_tensor_free(&x);
+  nnc_tensor_free(&y);
+  EXPECT_EQ(nnc_csv_load(p.c_str(), 3, "class", &x, &y), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "'" + p + "' has 2 feature columns but the program declares 3");
+  f = std::fopen(p.c_str(), "w");
+  std::fputs("a,b,class\n1.5,oops,0\n", f);
+  std::fclose(f);
+  EXPECT_EQ(nnc_csv_load(p.c_str(), 2, "class", &x, &y), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "'" + p + "' line 2, column 'b': 'oops' is not a number");
+}
+
+TEST(Data, BatchesCoverEveryEpochOnceAndShuffleBySeed) {
+  nnc_batcher b;
+  ASSERT_EQ(nnc_batcher_init(&b, 10, 4, 1, 42), 0);
+  std::vector<std::vector<int64_t>> epochs(2);
+  for (int e = 0; e < 2; ++e) {
+    const int64_t *idx;
+    int64_t n;
+    std::vector<int64_t> sizes;
+    while (nnc_batcher_next(&b, &idx, &n)) {
+      sizes.push_back(n);
+      epochs[e].insert(epochs[e].end(), idx, idx + n);
+    }
+    EXPECT_EQ(sizes, (std::vector<int64_t>{4, 4, 2})); // last batch kept
+    std::vector<int64_t> sorted = epochs[e];
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t i = 0; i < 10; ++i)
+      EXPECT_EQ(sorted[i], i);
+  }
+  EXPECT_NE(epochs[0], epochs[1]); // reshuffled each epoch
+  nnc_batcher_free(&b);
+  // The same seed gives the same order: a resumed run sees the same data.
+  nnc_batcher c;
+  ASSERT_EQ(nnc_batcher_init(&c, 10, 4, 1, 42), 0);
+  const int64_t *idx;
+  int64_t n;
+  std::vector<int64_t> again;
+  while (nnc_batcher_next(&c, &idx, &n))
+    again.insert(again.end(), idx, idx + n);
+  EXPECT_EQ(again, epochs[0]);
+  nnc_batcher_free(&c);
+  // Rows of a tensor by index.
+  nnc_tensor src = f32Tensor({3, 2});
+  for (int i = 0; i < 6; ++i)
+    static_cast<float *>(src.data)[i] = float(i);
+  int64_t pick[] = {2, 0};
+  nnc_tensor dst;
+  ASSERT_EQ(nnc_gather_rows(&src, pick, 2, &dst), 0);
+  EXPECT_EQ(static_cast<float *>(dst.data)[0], 4.0f);
+  EXPECT_EQ(static_cast<float *>(dst.data)[3], 1.0f);
+  nnc_tensor_free(&dst);
+  nnc_tensor_free(&src);
+}

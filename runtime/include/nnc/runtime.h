@@ -112,6 +112,41 @@ int nnc_dataset_load_idx(const char *images, const char *labels,
 int nnc_dataset_fashion_mnist(const char *split, nnc_dataset *out);
 void nnc_dataset_free(nnc_dataset *ds);
 
+/** Loads a NumPy .npy file (little-endian f4, f8, i4, i8, u1 or b1;
+ *  C order). */
+int nnc_npy_load(const char *path, nnc_tensor *out);
+
+/** Loads a CSV file with a header row: every column but `label_column`
+ *  (NULL: none) is a feature (f32 [N, features]); the label column holds
+ *  integer classes (i64 [N]). `features` is what the program declares;
+ *  a different number of columns is an error naming both counts. */
+int nnc_csv_load(const char *path, int64_t features, const char *label_column,
+                 nnc_tensor *x, nnc_tensor *labels);
+
+/** Checks that every label is in [0, classes); the error names the first
+ *  bad label, its sample and `what` (the data set). */
+int nnc_check_labels(const nnc_tensor *labels, int64_t classes,
+                     const char *what);
+
+/** Mini-batches over `count` samples: in order, or in a fresh seeded
+ *  permutation each epoch. The last partial batch is kept. */
+typedef struct nnc_batcher {
+  int64_t count, batch, position, epoch;
+  int shuffle, between_epochs;
+  uint64_t seed;
+  int64_t *order;
+} nnc_batcher;
+
+int nnc_batcher_init(nnc_batcher *b, int64_t count, int64_t batch,
+                     int shuffle, uint64_t seed);
+/** The next batch's sample indices (n of them); returns 0 once the epoch
+ *  is over (and starts the next epoch on the following call). */
+int nnc_batcher_next(nnc_batcher *b, const int64_t **indices, int64_t *n);
+void nnc_batcher_free(nnc_batcher *b);
+/** dst = src[indices] along the first dimension (dst is allocated). */
+int nnc_gather_rows(const nnc_tensor *src, const int64_t *indices, int64_t n,
+                    nnc_tensor *dst);
+
 /*--- safetensors ---------------------------------------------------------*/
 
 /** Named tensors, e.g. a model's parameters by path (`dense_1.w`). */
