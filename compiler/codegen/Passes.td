@@ -34,4 +34,16 @@ def NNMathApproximation : Pass<"nn-math-approximation", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def NNContiguousLoops : Pass<"nn-contiguous-loops"> {
+  let summary = "Order each linalg op's loops so the innermost walks memory contiguously";
+  let description = [{
+    Generalizes named linalg ops and interchanges loops so that the loop
+    indexing the output's last (contiguous) dimension is innermost: a matrix
+    product becomes (m, k, n), a NHWC convolution (n, oh, ow, kh, kw, c, f).
+    The innermost loop then reads and writes consecutive elements, which
+    LLVM vectorises. A first step before tiling and packing (issue 7).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

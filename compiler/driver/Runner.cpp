@@ -25,6 +25,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -155,6 +156,22 @@ int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
     if (nnc_model_forward(&m, &in, &out)) {
       diags.error("'" + opts.inputFile + "': " + nnc_last_error());
       return 1;
+    }
+    if (opts.benchRuns) {
+      // Median and 10th/90th percentiles of the forward time (the first
+      // run above warmed up).
+      std::vector<double> ms;
+      for (unsigned k = 0; k < opts.benchRuns; ++k) {
+        nnc_named_free(&out);
+        double t0 = nnc_now();
+        nnc_model_forward(&m, &in, &out);
+        ms.push_back((nnc_now() - t0) * 1e3);
+      }
+      std::sort(ms.begin(), ms.end());
+      auto at = [&](double q) { return ms[size_t(q * (ms.size() - 1))]; };
+      std::printf("forward ms: median %.4f p10 %.4f p90 %.4f (%u runs)\n",
+                  at(0.5), at(0.1), at(0.9), opts.benchRuns);
+      return 0;
     }
     if (!opts.outputFile.empty()) {
       if (nnc_safetensors_save(opts.outputFile.c_str(), &out)) {

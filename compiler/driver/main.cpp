@@ -92,6 +92,11 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::sub(buildCmd), cl::sub(runCmd),
                                        cl::cat(nncCat));
 
+static cl::opt<unsigned> benchRuns(
+    "bench", cl::desc("With --forward: time N more runs and print the median "
+                      "and 10th/90th percentile milliseconds"),
+    cl::value_desc("N"), cl::init(0), cl::sub(runCmd), cl::cat(nncCat));
+
 static cl::opt<uint64_t> seedValue(
     "seed", cl::desc("Seed of parameter initialisation and random ops"),
     cl::init(0), cl::sub(runCmd), cl::cat(nncCat));
@@ -248,6 +253,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     ForwardOptions fo;
     fo.inputFile = forwardInputs;
     fo.outputFile = outputFile;
+    fo.benchRuns = benchRuns;
     return runForward(entry, fo, sm, diags);
   }
   if (graph) {
