@@ -19,6 +19,8 @@ PACKAGES=(
   libfmt-dev libgtest-dev zlib1g-dev libedit-dev libstb-dev nlohmann-json3-dev
   # tests: lit needs python3; the example data
   python3 python3-torch dataset-fashion-mnist
+  # benchmarks: PyTorch uses OpenBLAS through the BLAS alternatives
+  libopenblas-dev
 )
 
 if [ "${NNC_SKIP_APT:-0}" != "1" ]; then

@@ -1,0 +1,171 @@
+"""nnc against PyTorch, back to back on the same model, data, batch and
+thread count. Prints a table and writes bench/results.json: a list of
+{"name", "unit", "nnc", "pytorch", "ratio", "nnc_p10", "nnc_p90",
+"pytorch_p10", "pytorch_p90"} where ratio > 1 means nnc is better
+(throughput nnc/pytorch, latency pytorch/nnc). Timings are medians; the
+machine is waited on until idle. Cases that need a part of nnc that has
+not landed yet are listed as such, never estimated."""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--root", required=True)
+ap.add_argument("--quick", action="store_true", help="fewer runs (under 3 minutes)")
+args = ap.parse_args()
+ROOT = args.root
+NNC = os.path.join(ROOT, "build", "bin", "nnc")
+sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+import torch  # noqa: E402  (after the thread settings)
+import torch.nn.functional as F  # noqa: E402
+
+from nnctest import save  # noqa: E402
+
+RUNS = 20 if args.quick else 100
+
+
+def wait_idle(limit=60):
+    start = time.time()
+    while time.time() - start < limit:
+        if float(open("/proc/loadavg").read().split()[0]) < 0.5:
+            return
+        time.sleep(2)
+    print("note: the machine did not become idle (load >= 0.5); timings are noisier")
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[int(q * (len(xs) - 1))]
+
+
+def torch_times(fn, runs=RUNS):
+    with torch.no_grad():
+        for _ in range(5):
+            fn()
+        ts = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            fn()
+            ts.append((time.perf_counter() - t) * 1e3)
+    return ts
+
+
+def nnc_times(source, tensors, runs=RUNS):
+    with tempfile.TemporaryDirectory() as d:
+        src, inp = os.path.join(d, "m.nn"), os.path.join(d, "in.safetensors")
+        open(src, "w").write(source)
+        save(inp, tensors)
+        out = subprocess.run([NNC, "run", src, "--forward", inp, "--bench", str(runs)],
+                             check=True, capture_output=True, text=True).stdout
+    m = re.search(r"median ([0-9.]+) p10 ([0-9.]+) p90 ([0-9.]+)", out)
+    return [float(m.group(2)), float(m.group(1)), float(m.group(3))]  # p10, median, p90
+
+
+rows = []
+
+
+def add(name, unit, nnc3, torch_ts, higher_is_better=False, convert=None):
+    p10, med, p90 = nnc3
+    t10, tmed, t90 = pct(torch_ts, 0.1), statistics.median(torch_ts), pct(torch_ts, 0.9)
+    if convert:
+        p10, med, p90 = convert(p90), convert(med), convert(p10)
+        t10, tmed, t90 = convert(t90), convert(tmed), convert(t10)
+    ratio = med / tmed if higher_is_better else tmed / med
+    rows.append({"name": name, "unit": unit, "nnc": round(med, 4), "pytorch": round(tmed, 4),
+                 "ratio": round(ratio, 3), "nnc_p10": round(p10, 4), "nnc_p90": round(p90, 4),
+                 "pytorch_p10": round(t10, 4), "pytorch_p90": round(t90, 4)})
+
+
+def unavailable(name, why):
+    rows.append({"name": name, "unit": "-", "nnc": None, "pytorch": None, "ratio": None,
+                 "note": why})
+
+
+wait_idle()
+torch.set_num_threads(1)
+torch.manual_seed(0)
+mlp_src = open(os.path.join(ROOT, "examples/fashion_mnist/mlp.nn")).read()
+cnn_src = open(os.path.join(ROOT, "examples/fashion_mnist/cnn.nn")).read()
+mlp_p = {"dense_1.w": torch.randn(784, 256) * 0.05, "dense_1.b": torch.zeros(256),
+         "dense_2.w": torch.randn(256, 10) * 0.1, "dense_2.b": torch.zeros(10)}
+cnn_p = {"conv2d_1.w": torch.randn(3, 3, 1, 32) * 0.3, "conv2d_1.b": torch.zeros(32),
+         "conv2d_2.w": torch.randn(3, 3, 32, 32) * 0.08, "conv2d_2.b": torch.zeros(32),
+         "conv2d_3.w": torch.randn(3, 3, 32, 64) * 0.06, "conv2d_3.b": torch.zeros(64),
+         "dense_1.w": torch.randn(1600, 128) * 0.03, "dense_1.b": torch.zeros(128),
+         "dense_2.w": torch.randn(128, 10) * 0.1, "dense_2.b": torch.zeros(10)}
+oihw = {k: v.permute(3, 2, 0, 1).contiguous() for k, v in cnn_p.items() if v.dim() == 4}
+
+
+def torch_mlp(x):
+    return torch.relu(x.reshape(x.shape[0], -1) @ mlp_p["dense_1.w"] + mlp_p["dense_1.b"]) \
+        @ mlp_p["dense_2.w"] + mlp_p["dense_2.b"]
+
+
+def torch_cnn(x):
+    h = torch.relu(F.conv2d(x.unsqueeze(1), oihw["conv2d_1.w"], cnn_p["conv2d_1.b"]))
+    h = F.max_pool2d(torch.relu(F.conv2d(h, oihw["conv2d_2.w"], cnn_p["conv2d_2.b"])), 2)
+    h = F.max_pool2d(torch.relu(F.conv2d(h, oihw["conv2d_3.w"], cnn_p["conv2d_3.b"])), 2)
+    h = torch.relu(h.permute(0, 2, 3, 1).reshape(x.shape[0], -1) @ cnn_p["dense_1.w"]
+                   + cnn_p["dense_1.b"])
+    return h @ cnn_p["dense_2.w"] + cnn_p["dense_2.b"]
+
+
+for model, src, params, fn in (("MLP", mlp_src, mlp_p, torch_mlp), ("CNN", cnn_src, cnn_p, torch_cnn)):
+    for batch in (1, 64):
+        x = torch.rand(batch, 28, 28)
+        nnc3 = nnc_times(src, dict(params, image=x))
+        add(f"{model} inference latency, batch {batch}, 1 thread (vs eager)", "ms", nnc3,
+            torch_times(lambda: fn(x)))
+        class M(torch.nn.Module):  # TorchScript needs a Module to trace
+            def forward(self, v):
+                return fn(v)
+        with torch.no_grad():
+            ts = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(M().eval(), (x,))))
+        add(f"{model} inference latency, batch {batch}, 1 thread (vs frozen TorchScript)", "ms",
+            nnc3, torch_times(lambda: ts(x)))
+
+gemm_src = "model G {\n  input a: f32[N, N]\n  input b: f32[N, N]\n  a @ b\n}\n"
+for n in (256, 512, 1024):
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    runs = max(5, RUNS // (n // 128))
+    gflops = lambda ms, n=n: 2 * n ** 3 / (ms * 1e-3) / 1e9
+    add(f"fp32 GEMM {n}, 1 thread (vs OpenBLAS)", "GFLOP/s",
+        nnc_times(gemm_src.replace("N, N", f"{n}, {n}"), {"a": a, "b": b}, runs),
+        torch_times(lambda: a @ b, runs), higher_is_better=True, convert=gflops)
+
+for ex in sorted(os.listdir(os.path.join(ROOT, "examples"))):
+    for f in sorted(os.listdir(os.path.join(ROOT, "examples", ex))):
+        if not f.endswith(".nn"):
+            continue
+        path = os.path.join(ROOT, "examples", ex, f)
+        ts = []
+        for _ in range(3 if args.quick else 5):
+            t = time.perf_counter()
+            subprocess.run([NNC, "build", "--emit=obj", path, "-o", os.devnull], check=True,
+                           capture_output=True)
+            ts.append((time.perf_counter() - t) * 1e3)
+        rows.append({"name": f"compile time {ex}/{f} (nnc build --emit=obj)", "unit": "ms",
+                     "nnc": round(statistics.median(ts), 1), "pytorch": None, "ratio": None})
+
+for case in ("MLP train samples/s, batch 64, 1 and 2 threads",
+             "CNN train samples/s, batch 64, 1 and 2 threads",
+             "peak RSS of MLP training"):
+    unavailable(case, "training is not implemented yet (issues 5 and 6)")
+unavailable("2-thread cases", "generated code is single-threaded so far (issue 7)")
+
+print(f"{'case':78} {'unit':8} {'nnc':>10} {'pytorch':>10} {'ratio':>7}")
+for r in rows:
+    fmt = lambda v: "-" if v is None else f"{v:.4g}"
+    print(f"{r['name']:78} {r['unit']:8} {fmt(r['nnc']):>10} {fmt(r['pytorch']):>10} "
+          f"{fmt(r['ratio']):>7}" + (f"  ({r['note']})" if r.get("note") else ""))
+with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+    json.dump(rows, f, indent=1)
+print("wrote bench/results.json")
