@@ -40,8 +40,8 @@ static cl::SubCommand summaryCmd("summary", "Print a Keras-style model "
                                             "summary: shapes, params, FLOPs");
 static cl::SubCommand buildCmd("build", "Compile a .nn file (use --emit= to "
                                         "dump a pipeline stage)");
-static cl::SubCommand runCmd("run", "JIT-compile and run a .nn file's train "
-                                    "or main block");
+static cl::SubCommand runCmd("run", "JIT-compile and run a .nn file's main "
+                                    "block, or a model forward (--forward)");
 static cl::SubCommand replCmd("repl", "Interactive JIT REPL");
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
@@ -309,6 +309,9 @@ int main(int argc, char **argv) {
       "  nnc summary FILE.nn        per-layer shapes, parameters and FLOPs\n"
       "  nnc build FILE.nn --emit=tokens|ast|graph|nn|linalg|llvm|llvm-ir|"
       "asm|obj [-o FILE]\n"
+      "  nnc build FILE.nn -o prog    an executable (of the main block, or the "
+      "model's forward)\n"
+      "  nnc run FILE.nn [--seed N]   JIT-run the file's main block\n"
       "  nnc run FILE.nn --forward IN.safetensors [-o OUT.safetensors]\n"
       "  nnc repl                   (not implemented yet)\n");
 
