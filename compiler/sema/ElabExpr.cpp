@@ -57,8 +57,11 @@ Result Elaborator::eval(const Expr *e, Env &env) {
     return Value::ofBool(llvm::cast<BoolExpr>(e)->value);
   case Expr::EK_Name: {
     auto *n = llvm::cast<NameExpr>(e);
-    if (Value *v = env.lookup(n->name))
+    if (Value *v = env.lookup(n->name)) {
+      if (v->poison)
+        return std::nullopt; // already reported where it was defined
       return *v;
+    }
     if (parseDType(n->name)) // element types are values: cast(x, f32)
       return Value::ofString(n->name);
     if (const BuiltinDef *b = lookupBuiltin(n->name)) {

@@ -84,18 +84,43 @@ bool Elaborator::checkCarried(const Snapshot &before, Env &env,
   return true;
 }
 
+bool Elaborator::runStatement(const Stmt *s, Env &env, Value &last) {
+  bool produced = false;
+  Result v = evalStmt(s, env, produced);
+  if (v) {
+    last = produced ? *v : Value::none();
+    return true;
+  }
+  Value poison;
+  poison.poison = true;
+  if (auto *l = llvm::dyn_cast<LetStmt>(s))
+    for (const Ident &n : l->names)
+      env.vars[n.name] = poison;
+  else if (auto *a = llvm::dyn_cast<AssignStmt>(s)) {
+    if (Value *slot = env.lookup(a->name.name))
+      *slot = poison;
+  } else if (auto *o = llvm::dyn_cast<OutputStmt>(s)) {
+    env.vars[o->name.name] = poison;
+  } else if (auto *v = llvm::dyn_cast<VarDeclStmt>(s)) {
+    env.vars[v->name.name] = poison;
+  }
+  last = poison;
+  return false;
+}
+
 Result Elaborator::evalBlock(const Block &b, Env &env, bool wantValue) {
   Value last;
+  bool ok = true;
   for (const StmtPtr &s : b) {
-    bool produced = false;
-    Result v = evalStmt(s.get(), env, produced);
-    if (!v)
-      return std::nullopt;
-    last = produced ? *v : Value::none();
+    // Keep going after an error: later, independent errors are reported
+    // too, and uses of what failed stay quiet (poison).
+    ok &= runStatement(s.get(), env, last);
     if (diags.tooMany())
       return std::nullopt;
   }
   (void)wantValue;
+  if (!ok)
+    return std::nullopt;
   return last;
 }
 
@@ -304,6 +329,7 @@ Result Elaborator::runModelBody(InstanceRT &inst, Env &env,
   outputSlot = &outputs;
   size_t nextArg = 0;
   Value last;
+  bool bodyOk = true;
   for (const StmtPtr &s : inst.decl->body) {
     if (auto *in = llvm::dyn_cast<InputStmt>(s.get())) {
       Value v;
@@ -337,15 +363,13 @@ Result Elaborator::runModelBody(InstanceRT &inst, Env &env,
       env.vars[in->name.name] = v;
       continue;
     }
-    bool produced = false;
-    Result v = evalStmt(s.get(), env, produced);
-    if (!v) {
-      outputSlot = savedOut;
-      return std::nullopt;
-    }
-    last = produced ? *v : Value::none();
+    bodyOk &= runStatement(s.get(), env, last);
+    if (diags.tooMany())
+      break;
   }
   outputSlot = savedOut;
+  if (!bodyOk)
+    return std::nullopt;
   if (args && nextArg < args->size()) {
     error((*args)[nextArg].loc,
           llvm::formatv("model '{0}' takes {1} input(s) but {2} were given",

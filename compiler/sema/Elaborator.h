@@ -53,6 +53,9 @@ struct Value {
   const BuiltinDef *builtin = nullptr;
   std::shared_ptr<DatasetRT> dataset;
   NodePtr node; ///< where a tensor comes from, when a graph is traced
+  /// The result of a statement that failed: uses of it report nothing
+  /// more, so that one run shows independent errors, not their echoes.
+  bool poison = false;
 
   static Value none() { return {}; }
   static Value ofInt(int64_t v) { Value x; x.kind = Int; x.i = v; return x; }
@@ -210,6 +213,9 @@ public:
 
 private:
   Result evalStmt(const Stmt *s, Env &env, bool &produced);
+  /// Runs one statement of a body; after an error, poisons what the
+  /// statement defines and returns false (the caller goes on).
+  bool runStatement(const Stmt *s, Env &env, Value &last);
   Result evalCall(const CallExpr *c, Env &env);
   Result evalPipe(const PipeExpr *p, Env &env);
   Result evalIndex(const IndexExpr *ix, Env &env);
