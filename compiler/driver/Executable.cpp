@@ -116,6 +116,24 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
                 runtimeLib.str().str() + ")");
     return 1;
   }
+  {
+    // Fail on an unwritable output before compiling anything.
+    std::error_code ec;
+    llvm::raw_fd_ostream probe(output, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      diags.error("cannot write '" + output + "': " + ec.message());
+      return 1;
+    }
+  }
+  // Nothing half-made is left at `output` if a later step fails.
+  struct RemoveUnlessKept {
+    const std::string &path;
+    bool keep = false;
+    ~RemoveUnlessKept() {
+      if (!keep)
+        llvm::sys::fs::remove(path);
+    }
+  } outputGuard{output};
   llvm::SmallString<128> obj, glue;
   if (llvm::sys::fs::createTemporaryFile("nnc-model", "o", obj) ||
       llvm::sys::fs::createTemporaryFile("nnc-main", "c", glue)) {
@@ -155,10 +173,10 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
   std::string err;
   int rc = llvm::sys::ExecuteAndWait(*clang, cmd, std::nullopt, {}, 0, 0, &err);
   if (rc != 0) {
-    llvm::sys::fs::remove(output);
     diags.error("linking '" + output + "' with " + *clang + " failed" +
                 (err.empty() ? "" : ": " + err));
     return 1;
   }
+  outputGuard.keep = true;
   return 0;
 }

@@ -242,7 +242,12 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       CodegenOptions co;
       return runProgram(entry, seedValue, co, sm, diags);
     }
-    return notYet("'nnc run' of train blocks");
+    if (!program->trains.empty())
+      return notYet("'nnc run' of train blocks");
+    diags.error("'" + inputFile + "' has nothing to run: no main block and "
+                "no train block (to run a model on tensors, use --forward "
+                "FILE.safetensors)");
+    return 1;
   }
   if (forward) {
     if (!program->graph) {
