@@ -251,14 +251,21 @@ Value Generator::emitScan(const Node &n, ArrayRef<Value> in, Location l) {
                        : Dim::constant(seqT.getDimSize(axis)));
     RankedTensorType t = tensorType(st);
     stackedTypes.push_back(t);
-    // Dynamic sizes: the step count, and the yielded value's sizes, which
-    // (like every dynamic size here) are the batch taken from the sequence.
+    // Dynamic sizes: the step count along the axis; the others are
+    // symbolic dimensions (the batch) read from the inputs that have them.
     SmallVector<Value> sizes;
+    int64_t at = std::min<int64_t>(axis, y->type.rank());
     for (int64_t d = 0; d < t.getRank(); ++d) {
       if (!t.isDynamicDim(d))
         continue;
-      sizes.push_back(d == axis ? len : Value(tensor::DimOp::create(
-                                            b, l, seq, d < axis ? d : d)));
+      if (d == at) {
+        sizes.push_back(len);
+        continue;
+      }
+      Value size = symbolSize(*y, y->type.dims[d < at ? d : d - 1].sym, l);
+      if (!size)
+        return Value();
+      sizes.push_back(size);
     }
     iters.push_back(tensor::EmptyOp::create(b, l, t.getShape(),
                                             t.getElementType(), sizes));
