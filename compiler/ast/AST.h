@@ -21,7 +21,7 @@
 namespace llvm {
 class raw_ostream;
 class SourceMgr;
-}
+} // namespace llvm
 
 namespace nnc {
 
@@ -47,8 +47,8 @@ struct DimExpr {
 
 /// A written type: `f32[B, 28, 28]`, `f32`, `int`, `(f32[B], f32[B])`.
 struct TypeExpr {
-  Ident name;                 ///< dtype or scalar kind; empty for tuples
-  bool hasShape = false;      ///< `[...]` present
+  Ident name;            ///< dtype or scalar kind; empty for tuples
+  bool hasShape = false; ///< `[...]` present
   std::vector<DimExpr> dims;
   std::vector<TypeExpr> elements; ///< tuple elements
   llvm::SMRange range;
@@ -62,9 +62,23 @@ struct TypeExpr {
 class Expr {
 public:
   enum Kind {
-    EK_Int, EK_Float, EK_String, EK_Bool, EK_Name, EK_Unary, EK_Binary,
-    EK_Pipe, EK_Call, EK_Member, EK_Index, EK_List, EK_Tuple, EK_If,
-    EK_Scan, EK_Repeat, EK_Range
+    EK_Int,
+    EK_Float,
+    EK_String,
+    EK_Bool,
+    EK_Name,
+    EK_Unary,
+    EK_Binary,
+    EK_Pipe,
+    EK_Call,
+    EK_Member,
+    EK_Index,
+    EK_List,
+    EK_Tuple,
+    EK_If,
+    EK_Scan,
+    EK_Repeat,
+    EK_Range
   };
   Expr(Kind kind, llvm::SMRange range) : kind(kind), range(range) {}
   virtual ~Expr() = default;
@@ -124,8 +138,23 @@ public:
 };
 
 /// Binary operators; spelled as in the source.
-enum class BinOp { Add, Sub, Mul, Div, Mod, MatMul, Pow, Eq, Ne, Lt, Le, Gt,
-                   Ge, And, Or };
+enum class BinOp {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Mod,
+  MatMul,
+  Pow,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  And,
+  Or
+};
 llvm::StringRef binOpSpelling(BinOp op);
 
 class BinaryExpr : public Expr {
@@ -247,7 +276,8 @@ public:
 class RepeatExpr : public Expr {
 public:
   RepeatExpr(ExprPtr count, ExprPtr stages, llvm::SMRange r)
-      : Expr(EK_Repeat, r), count(std::move(count)), stages(std::move(stages)) {}
+      : Expr(EK_Repeat, r), count(std::move(count)), stages(std::move(stages)) {
+  }
   ExprPtr count;
   ExprPtr stages; ///< a pipeline whose head is the implicit input
   static bool classof(const Expr *e) { return e->getKind() == EK_Repeat; }
@@ -260,8 +290,17 @@ public:
 class Stmt {
 public:
   enum Kind {
-    SK_Let, SK_Assign, SK_Expr, SK_Input, SK_Output, SK_Param, SK_State,
-    SK_For, SK_Repeat, SK_If, SK_Yield
+    SK_Let,
+    SK_Assign,
+    SK_Expr,
+    SK_Input,
+    SK_Output,
+    SK_Param,
+    SK_State,
+    SK_For,
+    SK_Repeat,
+    SK_If,
+    SK_Yield
   };
   Stmt(Kind kind, llvm::SMRange range) : kind(kind), range(range) {}
   virtual ~Stmt() = default;
@@ -365,7 +404,8 @@ public:
 
 class YieldStmt : public Stmt {
 public:
-  YieldStmt(ExprPtr v, llvm::SMRange r) : Stmt(SK_Yield, r), value(std::move(v)) {}
+  YieldStmt(ExprPtr v, llvm::SMRange r)
+      : Stmt(SK_Yield, r), value(std::move(v)) {}
   ExprPtr value;
   static bool classof(const Stmt *s) { return s->getKind() == SK_Yield; }
 };
@@ -401,8 +441,8 @@ struct TrainClause {
   Ident keyword;
   std::optional<Ident> binding; ///< `optimizer NAME = ...`, `schedule NAME`
   std::vector<ExprPtr> values;
-  ExprPtr over;                  ///< parameter group for `optimizer ... over`
-  ExprPtr on;                    ///< dataset of `validate on`
+  ExprPtr over; ///< parameter group for `optimizer ... over`
+  ExprPtr on;   ///< dataset of `validate on`
   llvm::SMRange range;
 };
 
@@ -410,7 +450,7 @@ struct TrainDecl {
   ExprPtr model; ///< null for train blocks that only use `step`
   ExprPtr dataset;
   std::vector<TrainClause> clauses;
-  Block setup;   ///< `let` bindings before `step` (sub-model instances)
+  Block setup; ///< `let` bindings before `step` (sub-model instances)
   std::optional<Block> step;
   llvm::SMRange range;
 };

@@ -39,12 +39,11 @@ Value Lowering::conv(nn::Conv2DOp op) {
   Value x = pad(l, op.getInput(), op.getPadding(), 0.0);
   if (op.getGroups() != 1)
     return groupedConv(op, x);
-  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
-    return dimOf(b, l, op.getInput(), d);
-  });
-  Value filled =
-      linalg::FillOp::create(b, l, floatConst(b, l, rt.getElementType(), 0.0), init)
-          .getResult(0);
+  Value init = emptyTensor(
+      b, l, rt, [&](int64_t d) { return dimOf(b, l, op.getInput(), d); });
+  Value filled = linalg::FillOp::create(
+                     b, l, floatConst(b, l, rt.getElementType(), 0.0), init)
+                     .getResult(0);
   auto conv = linalg::Conv2DNhwcHwcfOp::create(
       b, l, TypeRange{rt}, ValueRange{x, op.getFilter()}, ValueRange{filled},
       b.getI64TensorAttr(op.getStride()), b.getI64TensorAttr(op.getDilation()));
@@ -67,12 +66,11 @@ Value Lowering::groupedConv(nn::Conv2DOp op, Value x) {
   SmallVector<int64_t> shape{rt.getDimSize(0), rt.getDimSize(1),
                              rt.getDimSize(2), G, Fg};
   auto gt = RankedTensorType::get(shape, rt.getElementType());
-  Value init = emptyTensor(b, l, gt, [&](int64_t) {
-    return dimOf(b, l, op.getInput(), 0);
-  });
-  Value filled =
-      linalg::FillOp::create(b, l, floatConst(b, l, rt.getElementType(), 0.0), init)
-          .getResult(0);
+  Value init = emptyTensor(
+      b, l, gt, [&](int64_t) { return dimOf(b, l, op.getInput(), 0); });
+  Value filled = linalg::FillOp::create(
+                     b, l, floatConst(b, l, rt.getElementType(), 0.0), init)
+                     .getResult(0);
   SmallVector<AffineMap> maps{
       AffineMap::get(8, 0,
                      {e(0), e(1) * s0 + e(5) * d0, e(2) * s1 + e(6) * d1,
@@ -111,47 +109,52 @@ Value Lowering::convTranspose(nn::ConvTranspose2DOp op) {
   for (int i = 0; i < 2; ++i)
     shape[1 + i] = (x.getDimSize(1 + i) - 1) * s[i] + 1 + 2 * (k[i] - 1 - p[i]);
   auto dt = RankedTensorType::get(shape, et);
-  Value zeros = linalg::FillOp::create(
-                    b, l, floatConst(b, l, et, 0.0),
-                    emptyTensor(b, l, dt, [&](int64_t d) {
-                      return dimOf(b, l, op.getInput(), d);
-                    }))
-                    .getResult(0);
-  SmallVector<OpFoldResult> offs{b.getIndexAttr(0), b.getIndexAttr(k[0] - 1 - p[0]),
-                                 b.getIndexAttr(k[1] - 1 - p[1]), b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes, strides{b.getIndexAttr(1), b.getIndexAttr(s[0]),
-                                           b.getIndexAttr(s[1]), b.getIndexAttr(1)};
+  Value zeros =
+      linalg::FillOp::create(
+          b, l, floatConst(b, l, et, 0.0),
+          emptyTensor(b, l, dt,
+                      [&](int64_t d) { return dimOf(b, l, op.getInput(), d); }))
+          .getResult(0);
+  SmallVector<OpFoldResult> offs{
+      b.getIndexAttr(0), b.getIndexAttr(k[0] - 1 - p[0]),
+      b.getIndexAttr(k[1] - 1 - p[1]), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes,
+      strides{b.getIndexAttr(1), b.getIndexAttr(s[0]), b.getIndexAttr(s[1]),
+              b.getIndexAttr(1)};
   for (int64_t d = 0; d < 4; ++d)
     sizes.push_back(x.isDynamicDim(d)
                         ? OpFoldResult(dimOf(b, l, op.getInput(), d))
                         : b.getIndexAttr(x.getDimSize(d)));
-  Value dilated = tensor::InsertSliceOp::create(b, l, op.getInput(), zeros, offs,
-                                                sizes, strides);
+  Value dilated = tensor::InsertSliceOp::create(b, l, op.getInput(), zeros,
+                                                offs, sizes, strides);
   // The kernel flipped in both spatial dimensions.
   MLIRContext *ctx = b.getContext();
   auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   auto c = [&](int64_t v) { return getAffineConstantExpr(v, ctx); };
   SmallVector<AffineMap> maps{
-      AffineMap::get(4, 0, {c(k[0] - 1) - e(0), c(k[1] - 1) - e(1), e(2), e(3)}, ctx),
+      AffineMap::get(4, 0, {c(k[0] - 1) - e(0), c(k[1] - 1) - e(1), e(2), e(3)},
+                     ctx),
       AffineMap::getMultiDimIdentityMap(4, ctx)};
   SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
-  Value flipped = linalg::GenericOp::create(
-                      b, l, TypeRange{wt}, ValueRange{op.getFilter()},
-                      ValueRange{tensor::EmptyOp::create(b, l, wt.getShape(), et)},
-                      maps, iters,
-                      [](OpBuilder &nb, Location nl, ValueRange a) {
-                        linalg::YieldOp::create(nb, nl, a[0]);
-                      })
-                      .getResult(0);
-  Value init = linalg::FillOp::create(
-                   b, l, floatConst(b, l, et, 0.0),
-                   emptyTensor(b, l, rt, [&](int64_t d) {
-                     return dimOf(b, l, op.getInput(), d);
-                   }))
-                   .getResult(0);
+  Value flipped =
+      linalg::GenericOp::create(
+          b, l, TypeRange{wt}, ValueRange{op.getFilter()},
+          ValueRange{tensor::EmptyOp::create(b, l, wt.getShape(), et)}, maps,
+          iters,
+          [](OpBuilder &nb, Location nl, ValueRange a) {
+            linalg::YieldOp::create(nb, nl, a[0]);
+          })
+          .getResult(0);
+  Value init =
+      linalg::FillOp::create(
+          b, l, floatConst(b, l, et, 0.0),
+          emptyTensor(b, l, rt,
+                      [&](int64_t d) { return dimOf(b, l, op.getInput(), d); }))
+          .getResult(0);
   return linalg::Conv2DNhwcHwcfOp::create(
-             b, l, TypeRange{rt}, ValueRange{dilated, flipped}, ValueRange{init},
-             b.getI64TensorAttr({1, 1}), b.getI64TensorAttr({1, 1}))
+             b, l, TypeRange{rt}, ValueRange{dilated, flipped},
+             ValueRange{init}, b.getI64TensorAttr({1, 1}),
+             b.getI64TensorAttr({1, 1}))
       .getResult(0);
 }
 
@@ -161,13 +164,11 @@ Value Lowering::pool(nn::Pool2DOp op) {
   Type et = rt.getElementType();
   bool isMax = op.getKind() == "max";
   Value x = pad(l, op.getInput(), op.getPadding(), isMax ? -INFINITY : 0.0);
-  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
-    return dimOf(b, l, op.getInput(), d);
-  });
-  Value filled =
-      linalg::FillOp::create(b, l, floatConst(b, l, et, isMax ? -INFINITY : 0.0),
-                             init)
-          .getResult(0);
+  Value init = emptyTensor(
+      b, l, rt, [&](int64_t d) { return dimOf(b, l, op.getInput(), d); });
+  Value filled = linalg::FillOp::create(
+                     b, l, floatConst(b, l, et, isMax ? -INFINITY : 0.0), init)
+                     .getResult(0);
   Value window = tensor::EmptyOp::create(b, l, op.getWindow(), et);
   // Named linalg convolutions take dense i64 tensors, not i64 arrays.
   auto strides = b.getI64TensorAttr(op.getStride());
@@ -182,9 +183,11 @@ Value Lowering::pool(nn::Pool2DOp op) {
                                                ValueRange{filled}, strides, dil)
                   .getResult(0);
   double inv = 1.0 / double(op.getWindow()[0] * op.getWindow()[1]);
-  return elementwise(b, l, rt, {sum}, [&](OpBuilder &nb, Location nl, ValueRange a) {
-    return Value(arith::MulFOp::create(nb, nl, a[0], floatConst(nb, nl, et, inv)));
-  });
+  return elementwise(
+      b, l, rt, {sum}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        return Value(
+            arith::MulFOp::create(nb, nl, a[0], floatConst(nb, nl, et, inv)));
+      });
 }
 
 Value Lowering::upsample(nn::UpsampleOp op) {
@@ -195,7 +198,8 @@ Value Lowering::upsample(nn::UpsampleOp op) {
   Value init = emptyTensor(b, l, rt, [&](int64_t d) -> Value {
     Value v = dimOf(b, l, op.getInput(), d);
     if (d == 1 || d == 2)
-      v = arith::MulIOp::create(b, l, v, arith::ConstantIndexOp::create(b, l, f));
+      v = arith::MulIOp::create(b, l, v,
+                                arith::ConstantIndexOp::create(b, l, f));
     return v;
   });
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),

@@ -5,8 +5,8 @@
 // and Bernoulli.
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/Philox.h"
 #include "codegen/Lowering.h"
+#include "codegen/Philox.h"
 
 #include <cmath>
 
@@ -16,7 +16,8 @@ namespace nn = nnc::nn;
 
 Value Lowering::withLinearIndex(
     Location l, RankedTensorType rt, Value init, ValueRange inputs,
-    const std::function<Value(OpBuilder &, Location, Value, ValueRange)> &body) {
+    const std::function<Value(OpBuilder &, Location, Value, ValueRange)>
+        &body) {
   MLIRContext *ctx = b.getContext();
   int64_t n = rt.getRank();
   SmallVector<AffineMap> maps(inputs.size() + 1,
@@ -27,15 +28,17 @@ Value Lowering::withLinearIndex(
              [&](OpBuilder &nb, Location nl, ValueRange args) {
                Value idx = arith::ConstantIndexOp::create(nb, nl, 0);
                for (int64_t d = 0; d < n; ++d) {
-                 Value size = rt.isDynamicDim(d)
-                                  ? Value(tensor::DimOp::create(nb, nl, init, d))
-                                  : Value(arith::ConstantIndexOp::create(
-                                        nb, nl, rt.getDimSize(d)));
+                 Value size =
+                     rt.isDynamicDim(d)
+                         ? Value(tensor::DimOp::create(nb, nl, init, d))
+                         : Value(arith::ConstantIndexOp::create(
+                               nb, nl, rt.getDimSize(d)));
                  idx = arith::AddIOp::create(
                      nb, nl, arith::MulIOp::create(nb, nl, idx, size),
                      linalg::IndexOp::create(nb, nl, d));
                }
-               Value i64 = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), idx);
+               Value i64 =
+                   arith::IndexCastOp::create(nb, nl, nb.getI64Type(), idx);
                linalg::YieldOp::create(nb, nl,
                                        body(nb, nl, i64, args.drop_back()));
              })
@@ -46,63 +49,70 @@ Value Lowering::random(nn::RandomOp op) {
   Location l = op.getLoc();
   auto rt = cast<RankedTensorType>(op.getType());
   Type ft = rt.getElementType();
-  Value init = tensor::EmptyOp::create(b, l, rt.getShape(), ft,
-                                       op.getDynamicSizes());
+  Value init =
+      tensor::EmptyOp::create(b, l, rt.getShape(), ft, op.getDynamicSizes());
   uint64_t seed = op.getSeed(), offset = op.getOffset();
   double a = op.getA().convertToDouble(), bb = op.getB().convertToDouble();
   StringRef kind = op.getKind();
-  return withLinearIndex(l, rt, init, {}, [&](OpBuilder &nb, Location nl,
-                                              Value i, ValueRange) -> Value {
-    auto c = [&](double v) { return floatConst(nb, nl, ft, v); };
-    nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, offset);
-    if (kind == "uniform")
-      return arith::AddFOp::create(
-          nb, nl, c(a),
-          arith::MulFOp::create(nb, nl, c(bb - a),
-                                nnc::unitInterval(nb, nl, w.word, ft, false)));
-    if (kind == "gumbel") {
-      Value u = arith::MulFOp::create(
-          nb, nl, nnc::unitInterval(nb, nl, w.word, ft, true), c(0.99999994));
-      Value inner = arith::NegFOp::create(nb, nl, math::LogOp::create(nb, nl, u));
-      return arith::NegFOp::create(nb, nl, math::LogOp::create(nb, nl, inner));
-    }
-    // Box-Muller on the lane's word pair; even lanes cos, odd lanes sin.
-    Value r = math::SqrtOp::create(
-        nb, nl,
-        arith::MulFOp::create(
-            nb, nl, c(-2.0),
-            math::LogOp::create(nb, nl,
-                                nnc::unitInterval(nb, nl, w.pairFirst, ft, true))));
-    Value theta = arith::MulFOp::create(
-        nb, nl, c(6.2831853071795864),
-        nnc::unitInterval(nb, nl, w.pairSecond, ft, false));
-    Value odd = arith::TruncIOp::create(nb, nl, nb.getI1Type(), w.lane);
-    Value trig = arith::SelectOp::create(nb, nl, odd,
-                                         math::SinOp::create(nb, nl, theta),
-                                         math::CosOp::create(nb, nl, theta));
-    return arith::AddFOp::create(
-        nb, nl, c(a),
-        arith::MulFOp::create(nb, nl, c(bb), arith::MulFOp::create(nb, nl, r, trig)));
-  });
+  return withLinearIndex(
+      l, rt, init, {},
+      [&](OpBuilder &nb, Location nl, Value i, ValueRange) -> Value {
+        auto c = [&](double v) { return floatConst(nb, nl, ft, v); };
+        nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, offset);
+        if (kind == "uniform")
+          return arith::AddFOp::create(
+              nb, nl, c(a),
+              arith::MulFOp::create(
+                  nb, nl, c(bb - a),
+                  nnc::unitInterval(nb, nl, w.word, ft, false)));
+        if (kind == "gumbel") {
+          Value u = arith::MulFOp::create(
+              nb, nl, nnc::unitInterval(nb, nl, w.word, ft, true),
+              c(0.99999994));
+          Value inner =
+              arith::NegFOp::create(nb, nl, math::LogOp::create(nb, nl, u));
+          return arith::NegFOp::create(nb, nl,
+                                       math::LogOp::create(nb, nl, inner));
+        }
+        // Box-Muller on the lane's word pair; even lanes cos, odd lanes sin.
+        Value r = math::SqrtOp::create(
+            nb, nl,
+            arith::MulFOp::create(
+                nb, nl, c(-2.0),
+                math::LogOp::create(
+                    nb, nl, nnc::unitInterval(nb, nl, w.pairFirst, ft, true))));
+        Value theta = arith::MulFOp::create(
+            nb, nl, c(6.2831853071795864),
+            nnc::unitInterval(nb, nl, w.pairSecond, ft, false));
+        Value odd = arith::TruncIOp::create(nb, nl, nb.getI1Type(), w.lane);
+        Value trig = arith::SelectOp::create(
+            nb, nl, odd, math::SinOp::create(nb, nl, theta),
+            math::CosOp::create(nb, nl, theta));
+        return arith::AddFOp::create(
+            nb, nl, c(a),
+            arith::MulFOp::create(nb, nl, c(bb),
+                                  arith::MulFOp::create(nb, nl, r, trig)));
+      });
 }
 
 Value Lowering::bernoulli(nn::BernoulliOp op) {
   Location l = op.getLoc();
   auto rt = cast<RankedTensorType>(op.getType());
   Type ft = rt.getElementType();
-  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
-    return dimOf(b, l, op.getP(), d);
-  });
+  Value init = emptyTensor(
+      b, l, rt, [&](int64_t d) { return dimOf(b, l, op.getP(), d); });
   uint64_t seed = op.getSeed(), offset = op.getOffset();
-  return withLinearIndex(l, rt, init, {op.getP()},
-                         [&](OpBuilder &nb, Location nl, Value i,
-                             ValueRange in) -> Value {
-    nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, offset);
-    Value u = nnc::unitInterval(nb, nl, w.word, ft, false);
-    Value keep = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, u, in[0]);
-    return arith::SelectOp::create(nb, nl, keep, floatConst(nb, nl, ft, 1.0),
-                                   floatConst(nb, nl, ft, 0.0));
-  });
+  return withLinearIndex(
+      l, rt, init, {op.getP()},
+      [&](OpBuilder &nb, Location nl, Value i, ValueRange in) -> Value {
+        nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, offset);
+        Value u = nnc::unitInterval(nb, nl, w.word, ft, false);
+        Value keep =
+            arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, u, in[0]);
+        return arith::SelectOp::create(nb, nl, keep,
+                                       floatConst(nb, nl, ft, 1.0),
+                                       floatConst(nb, nl, ft, 0.0));
+      });
 }
 
 Value Lowering::dropout(nn::DropoutOp op) {
@@ -112,19 +122,19 @@ Value Lowering::dropout(nn::DropoutOp op) {
   auto rt = cast<RankedTensorType>(op.getType());
   Type ft = rt.getElementType();
   double rate = op.getRate().convertToDouble();
-  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
-    return dimOf(b, l, op.getInput(), d);
-  });
+  Value init = emptyTensor(
+      b, l, rt, [&](int64_t d) { return dimOf(b, l, op.getInput(), d); });
   uint64_t seed = op.getSeed();
-  return withLinearIndex(l, rt, init, {op.getInput()},
-                         [&](OpBuilder &nb, Location nl, Value i,
-                             ValueRange in) -> Value {
-    nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, 0);
-    Value u = nnc::unitInterval(nb, nl, w.word, ft, false);
-    Value keep = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, u,
-                                       floatConst(nb, nl, ft, rate));
-    Value scaled = arith::MulFOp::create(nb, nl, in[0],
-                                         floatConst(nb, nl, ft, 1.0 / (1.0 - rate)));
-    return arith::SelectOp::create(nb, nl, keep, scaled, floatConst(nb, nl, ft, 0.0));
-  });
+  return withLinearIndex(
+      l, rt, init, {op.getInput()},
+      [&](OpBuilder &nb, Location nl, Value i, ValueRange in) -> Value {
+        nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, 0);
+        Value u = nnc::unitInterval(nb, nl, w.word, ft, false);
+        Value keep = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, u,
+                                           floatConst(nb, nl, ft, rate));
+        Value scaled = arith::MulFOp::create(
+            nb, nl, in[0], floatConst(nb, nl, ft, 1.0 / (1.0 - rate)));
+        return arith::SelectOp::create(nb, nl, keep, scaled,
+                                       floatConst(nb, nl, ft, 0.0));
+      });
 }

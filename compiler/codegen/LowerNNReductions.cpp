@@ -14,8 +14,7 @@ using namespace nnc::lowering;
 namespace nn = nnc::nn;
 
 Value Lowering::reduceAlong(
-    Location l, Value x, ArrayRef<int64_t> axes, bool keepdims,
-    Value initValue,
+    Location l, Value x, ArrayRef<int64_t> axes, bool keepdims, Value initValue,
     const std::function<Value(OpBuilder &, Location, Value, Value)> &combine) {
   auto in = cast<RankedTensorType>(x.getType());
   MLIRContext *ctx = b.getContext();
@@ -36,20 +35,19 @@ Value Lowering::reduceAlong(
   for (int64_t d = 0; d < in.getRank(); ++d)
     if (!llvm::is_contained(axes, d))
       kept.push_back(d);
-  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
-    return dimOf(b, l, x, kept[d]);
-  });
+  Value init =
+      emptyTensor(b, l, rt, [&](int64_t d) { return dimOf(b, l, x, kept[d]); });
   Value filled = linalg::FillOp::create(b, l, initValue, init).getResult(0);
   SmallVector<AffineMap> maps{
       AffineMap::getMultiDimIdentityMap(in.getRank(), ctx),
       AffineMap::get(in.getRank(), 0, outE, ctx)};
-  Value r = linalg::GenericOp::create(
-                b, l, TypeRange{rt}, ValueRange{x}, ValueRange{filled}, maps,
-                iters,
-                [&](OpBuilder &nb, Location nl, ValueRange args) {
-                  linalg::YieldOp::create(nb, nl, combine(nb, nl, args[1], args[0]));
-                })
-                .getResult(0);
+  Value r =
+      linalg::GenericOp::create(
+          b, l, TypeRange{rt}, ValueRange{x}, ValueRange{filled}, maps, iters,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(nb, nl, combine(nb, nl, args[1], args[0]));
+          })
+          .getResult(0);
   if (!keepdims)
     return r;
   SmallVector<int64_t> keptShape;
@@ -65,8 +63,8 @@ Value Lowering::reduce(nn::ReduceOp op) {
   Type et = in.getElementType();
   StringRef kind = op.getKind();
   if (!isa<FloatType>(et)) {
-    op.emitError("lowering of reduction '") << kind << "' on " << in
-                                           << " is not implemented";
+    op.emitError("lowering of reduction '")
+        << kind << "' on " << in << " is not implemented";
     return {};
   }
   if (kind == "argmax" || kind == "argmin")
@@ -79,11 +77,12 @@ Value Lowering::reduce(nn::ReduceOp op) {
     };
     Value mKeep = reduceAlong(l, op.getInput(), op.getAxes(), true,
                               floatConst(b, l, ft, -INFINITY), maxOf);
-    Value e = elementwise(b, l, in, {op.getInput(), mKeep},
-                          [](OpBuilder &nb, Location nl, ValueRange a) {
-                            return Value(math::ExpOp::create(
-                                nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1])));
-                          });
+    Value e =
+        elementwise(b, l, in, {op.getInput(), mKeep},
+                    [](OpBuilder &nb, Location nl, ValueRange a) {
+                      return Value(math::ExpOp::create(
+                          nb, nl, arith::SubFOp::create(nb, nl, a[0], a[1])));
+                    });
     Value sum = reduceAlong(l, e, op.getAxes(), op.getKeepdims(),
                             floatConst(b, l, ft, 0.0),
                             [](OpBuilder &nb, Location nl, Value a, Value v) {
@@ -101,18 +100,18 @@ Value Lowering::reduce(nn::ReduceOp op) {
                 : kind == "min"  ? INFINITY
                 : kind == "prod" ? 1.0
                                  : 0.0;
-  Value r = reduceAlong(
-      l, op.getInput(), op.getAxes(), op.getKeepdims(),
-      floatConst(b, l, ft, init),
-      [&](OpBuilder &nb, Location nl, Value acc, Value x) -> Value {
-        if (kind == "max")
-          return arith::MaximumFOp::create(nb, nl, acc, x);
-        if (kind == "min")
-          return arith::MinimumFOp::create(nb, nl, acc, x);
-        if (kind == "prod")
-          return arith::MulFOp::create(nb, nl, acc, x);
-        return arith::AddFOp::create(nb, nl, acc, x);
-      });
+  Value r =
+      reduceAlong(l, op.getInput(), op.getAxes(), op.getKeepdims(),
+                  floatConst(b, l, ft, init),
+                  [&](OpBuilder &nb, Location nl, Value acc, Value x) -> Value {
+                    if (kind == "max")
+                      return arith::MaximumFOp::create(nb, nl, acc, x);
+                    if (kind == "min")
+                      return arith::MinimumFOp::create(nb, nl, acc, x);
+                    if (kind == "prod")
+                      return arith::MulFOp::create(nb, nl, acc, x);
+                    return arith::AddFOp::create(nb, nl, acc, x);
+                  });
   if (kind != "mean")
     return r;
   // Divide by the number of reduced elements (dynamic ones read at run time).
@@ -122,9 +121,10 @@ Value Lowering::reduce(nn::ReduceOp op) {
   Value countF = arith::UIToFPOp::create(
       b, l, ft, arith::IndexCastOp::create(b, l, b.getI64Type(), count));
   auto rt = cast<RankedTensorType>(r.getType());
-  return elementwise(b, l, rt, {r}, [&](OpBuilder &nb, Location nl, ValueRange a) {
-    return Value(arith::DivFOp::create(nb, nl, a[0], countF));
-  });
+  return elementwise(
+      b, l, rt, {r}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        return Value(arith::DivFOp::create(nb, nl, a[0], countF));
+      });
 }
 
 Value Lowering::argReduce(nn::ReduceOp op) {
@@ -132,8 +132,8 @@ Value Lowering::argReduce(nn::ReduceOp op) {
   // index; the first occurrence wins ties, like PyTorch.
   Location l = op.getLoc();
   if (op.getAxes().size() != 1) {
-    op.emitError("lowering of ") << op.getKind()
-                                 << " over several axes is not implemented";
+    op.emitError("lowering of ")
+        << op.getKind() << " over several axes is not implemented";
     return {};
   }
   Value x = op.getInput();
@@ -154,28 +154,27 @@ Value Lowering::argReduce(nn::ReduceOp op) {
   }
   auto vt = RankedTensorType::get(shape, in.getElementType());
   auto it = RankedTensorType::get(shape, b.getI64Type());
-  auto dyn = [&](int64_t d) {
-    return dimOf(b, l, x, d < axis ? d : d + 1);
-  };
-  Value vals = linalg::FillOp::create(
-                   b, l, floatConst(b, l, in.getElementType(), isMax ? -INFINITY : INFINITY),
-                   emptyTensor(b, l, vt, dyn))
+  auto dyn = [&](int64_t d) { return dimOf(b, l, x, d < axis ? d : d + 1); };
+  Value vals = linalg::FillOp::create(b, l,
+                                      floatConst(b, l, in.getElementType(),
+                                                 isMax ? -INFINITY : INFINITY),
+                                      emptyTensor(b, l, vt, dyn))
                    .getResult(0);
   Value zeroIdx = arith::ConstantOp::create(b, l, b.getI64IntegerAttr(0));
-  Value idxs =
-      linalg::FillOp::create(b, l, zeroIdx, emptyTensor(b, l, it, dyn))
-          .getResult(0);
+  Value idxs = linalg::FillOp::create(b, l, zeroIdx, emptyTensor(b, l, it, dyn))
+                   .getResult(0);
   AffineMap outMap = AffineMap::get(in.getRank(), 0, outE, ctx);
-  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(in.getRank(), ctx),
-                              outMap, outMap};
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(in.getRank(), ctx), outMap, outMap};
   auto g = linalg::GenericOp::create(
       b, l, TypeRange{vt, it}, ValueRange{x}, ValueRange{vals, idxs}, maps,
       iters, [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value i = arith::IndexCastOp::create(nb, nl, nb.getI64Type(),
-                                             linalg::IndexOp::create(nb, nl, axis));
-        Value better = arith::CmpFOp::create(
-            nb, nl, isMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT,
-            a[0], a[1]);
+        Value i = arith::IndexCastOp::create(
+            nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, axis));
+        Value better = arith::CmpFOp::create(nb, nl,
+                                             isMax ? arith::CmpFPredicate::OGT
+                                                   : arith::CmpFPredicate::OLT,
+                                             a[0], a[1]);
         linalg::YieldOp::create(
             nb, nl,
             ValueRange{arith::SelectOp::create(nb, nl, better, a[0], a[1]),
@@ -186,7 +185,8 @@ Value Lowering::argReduce(nn::ReduceOp op) {
     return r;
   SmallVector<int64_t> kept(in.getShape());
   kept[axis] = 1;
-  return nn::ReshapeOp::create(b, l, RankedTensorType::get(kept, b.getI64Type()), r);
+  return nn::ReshapeOp::create(b, l,
+                               RankedTensorType::get(kept, b.getI64Type()), r);
 }
 
 Value Lowering::softmax(nn::SoftmaxOp op) {
@@ -216,19 +216,20 @@ Value Lowering::softmax(nn::SoftmaxOp op) {
     }
     SmallVector<OpFoldResult> sizes;
     for (int64_t d = 0; d < t.getRank(); ++d)
-      sizes.push_back(d == axis ? b.getIndexAttr(1)
-                    : t.isDynamicDim(d) ? OpFoldResult(dimOf(b, l, x, d))
-                                        : b.getIndexAttr(t.getDimSize(d)));
+      sizes.push_back(d == axis           ? b.getIndexAttr(1)
+                      : t.isDynamicDim(d) ? OpFoldResult(dimOf(b, l, x, d))
+                                          : b.getIndexAttr(t.getDimSize(d)));
     return Value(tensor::ExpandShapeOp::create(b, l, kt, v, g, sizes));
   };
-  Value mx = reduceAlong(l, x, {axis}, false, floatConst(b, l, et, -INFINITY),
-                         [](OpBuilder &nb, Location nl, Value a, Value v) {
-                           return Value(arith::MaximumFOp::create(nb, nl, a, v));
-                         });
-  Value shifted = elementwise(b, l, t, {x, keep(mx)},
-                              [](OpBuilder &nb, Location nl, ValueRange a) {
-                                return Value(arith::SubFOp::create(nb, nl, a[0], a[1]));
-                              });
+  Value mx =
+      reduceAlong(l, x, {axis}, false, floatConst(b, l, et, -INFINITY),
+                  [](OpBuilder &nb, Location nl, Value a, Value v) {
+                    return Value(arith::MaximumFOp::create(nb, nl, a, v));
+                  });
+  Value shifted = elementwise(
+      b, l, t, {x, keep(mx)}, [](OpBuilder &nb, Location nl, ValueRange a) {
+        return Value(arith::SubFOp::create(nb, nl, a[0], a[1]));
+      });
   Value e = elementwise(b, l, t, {shifted},
                         [](OpBuilder &nb, Location nl, ValueRange a) {
                           return Value(math::ExpOp::create(nb, nl, a[0]));
@@ -254,9 +255,8 @@ Value Lowering::oneHot(nn::OneHotOp op) {
   auto rt = cast<RankedTensorType>(op.getType());
   MLIRContext *ctx = b.getContext();
   int64_t n = rt.getRank();
-  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
-    return dimOf(b, l, op.getInput(), d);
-  });
+  Value init = emptyTensor(
+      b, l, rt, [&](int64_t d) { return dimOf(b, l, op.getInput(), d); });
   SmallVector<AffineExpr> inE;
   for (int64_t d = 0; d < n - 1; ++d)
     inE.push_back(getAffineDimExpr(d, ctx));
@@ -269,12 +269,14 @@ Value Lowering::oneHot(nn::OneHotOp op) {
              maps, iters,
              [&](OpBuilder &nb, Location nl, ValueRange args) {
                Value idx = linalg::IndexOp::create(nb, nl, n - 1);
-               Value cls = arith::IndexCastOp::create(nb, nl, args[0].getType(), idx);
-               Value eq = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                                args[0], cls);
+               Value cls =
+                   arith::IndexCastOp::create(nb, nl, args[0].getType(), idx);
+               Value eq = arith::CmpIOp::create(
+                   nb, nl, arith::CmpIPredicate::eq, args[0], cls);
                linalg::YieldOp::create(
                    nb, nl,
-                   Value(arith::SelectOp::create(nb, nl, eq, floatConst(nb, nl, et, 1.0),
+                   Value(arith::SelectOp::create(nb, nl, eq,
+                                                 floatConst(nb, nl, et, 1.0),
                                                  floatConst(nb, nl, et, 0.0))));
              })
       .getResult(0);
@@ -294,38 +296,39 @@ std::pair<Value, Value> Lowering::moments(Location l, Value x,
   };
   auto divide = [&](Value sum) {
     auto st = cast<RankedTensorType>(sum.getType());
-    return elementwise(b, l, st, {sum}, [&](OpBuilder &nb, Location nl, ValueRange a) {
-      return Value(arith::DivFOp::create(nb, nl, a[0], countF));
-    });
+    return elementwise(
+        b, l, st, {sum}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+          return Value(arith::DivFOp::create(nb, nl, a[0], countF));
+        });
   };
-  Value mean = divide(reduceAlong(l, x, axes, true, floatConst(b, l, et, 0), add));
-  Value centered = elementwise(b, l, t, {x, mean},
-                               [](OpBuilder &nb, Location nl, ValueRange a) {
-                                 Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
-                                 return Value(arith::MulFOp::create(nb, nl, d, d));
-                               });
-  Value var =
-      divide(reduceAlong(l, centered, axes, true, floatConst(b, l, et, 0), add));
+  Value mean =
+      divide(reduceAlong(l, x, axes, true, floatConst(b, l, et, 0), add));
+  Value centered = elementwise(
+      b, l, t, {x, mean}, [](OpBuilder &nb, Location nl, ValueRange a) {
+        Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
+        return Value(arith::MulFOp::create(nb, nl, d, d));
+      });
+  Value var = divide(
+      reduceAlong(l, centered, axes, true, floatConst(b, l, et, 0), add));
   return {mean, var};
 }
-
 
 /// (x - mean) * rsqrt(var + eps) * gamma + beta, broadcasting.
 static Value normalize(OpBuilder &b, Location l, RankedTensorType t, Value x,
                        Value mean, Value var, Value gamma, Value beta,
                        double eps) {
-  return elementwise(b, l, t, {x, mean, var, gamma, beta},
-                     [&](OpBuilder &nb, Location nl, ValueRange a) {
-                       Type et = a[0].getType();
-                       Value c = arith::SubFOp::create(nb, nl, a[0], a[1]);
-                       Value s = math::RsqrtOp::create(
-                           nb, nl,
-                           arith::AddFOp::create(nb, nl, a[2],
-                                                 floatConst(nb, nl, et, eps)));
-                       Value y = arith::MulFOp::create(
-                           nb, nl, arith::MulFOp::create(nb, nl, c, s), a[3]);
-                       return Value(arith::AddFOp::create(nb, nl, y, a[4]));
-                     });
+  return elementwise(
+      b, l, t, {x, mean, var, gamma, beta},
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Type et = a[0].getType();
+        Value c = arith::SubFOp::create(nb, nl, a[0], a[1]);
+        Value s = math::RsqrtOp::create(
+            nb, nl,
+            arith::AddFOp::create(nb, nl, a[2], floatConst(nb, nl, et, eps)));
+        Value y = arith::MulFOp::create(
+            nb, nl, arith::MulFOp::create(nb, nl, c, s), a[3]);
+        return Value(arith::AddFOp::create(nb, nl, y, a[4]));
+      });
 }
 
 Value Lowering::layerNorm(nn::LayerNormOp op) {

@@ -52,8 +52,8 @@ Value emptyTensor(OpBuilder &b, Location l, RankedTensorType type,
 
 /// Dynamic result dimension `d` of a broadcast: from any operand that has
 /// a dynamic dimension there (aligned on the right).
-Value broadcastDim(OpBuilder &b, Location l, ValueRange operands,
-                   int64_t rank, int64_t d) {
+Value broadcastDim(OpBuilder &b, Location l, ValueRange operands, int64_t rank,
+                   int64_t d) {
   for (Value v : operands) {
     auto t = cast<RankedTensorType>(v.getType());
     int64_t j = d - (rank - t.getRank());
@@ -115,7 +115,8 @@ Value unaryBody(Operation *op, OpBuilder &b, Location l, Value x) {
   Type t = x.getType();
   auto c = [&](double v) { return floatConst(b, l, t, v); };
   return llvm::TypeSwitch<Operation *, Value>(op)
-      .Case([&](nn::ReluOp) { return arith::MaximumFOp::create(b, l, x, c(0)); })
+      .Case(
+          [&](nn::ReluOp) { return arith::MaximumFOp::create(b, l, x, c(0)); })
       .Case([&](nn::SigmoidOp) { return sigmoidOf(b, l, x); })
       .Case([&](nn::TanhOp) { return math::TanhOp::create(b, l, x); })
       .Case([&](nn::GeluOp) {
@@ -130,8 +131,8 @@ Value unaryBody(Operation *op, OpBuilder &b, Location l, Value x) {
         Value ax = math::AbsFOp::create(b, l, x);
         Value t1 = math::Log1pOp::create(
             b, l, math::ExpOp::create(b, l, arith::NegFOp::create(b, l, ax)));
-        return arith::AddFOp::create(b, l, arith::MaximumFOp::create(b, l, x, c(0)),
-                                     t1);
+        return arith::AddFOp::create(
+            b, l, arith::MaximumFOp::create(b, l, x, c(0)), t1);
       })
       .Case([&](nn::ExpOp) { return math::ExpOp::create(b, l, x); })
       .Case([&](nn::LogOp) { return math::LogOp::create(b, l, x); })
@@ -147,21 +148,25 @@ Value unaryBody(Operation *op, OpBuilder &b, Location l, Value x) {
       .Case([&](nn::SquareOp) { return arith::MulFOp::create(b, l, x, x); })
       .Case([&](nn::FloorOp) { return math::FloorOp::create(b, l, x); })
       .Case([&](nn::SignOp) {
-        Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
-        Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, c(0));
+        Value pos =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
+        Value neg =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, c(0));
         return arith::SelectOp::create(
             b, l, pos, c(1), arith::SelectOp::create(b, l, neg, c(-1), c(0)));
       })
       .Case([&](nn::Log1pOp) { return math::Log1pOp::create(b, l, x); })
       .Case([&](nn::EluOp) {
-        Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
+        Value pos =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
         return arith::SelectOp::create(b, l, pos, x,
                                        math::ExpM1Op::create(b, l, x));
       })
       .Case([&](nn::LeakyReluOp lr) {
-        Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
-        Value s = arith::MulFOp::create(b, l, x,
-                                        c(lr.getSlope().convertToDouble()));
+        Value pos =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
+        Value s =
+            arith::MulFOp::create(b, l, x, c(lr.getSlope().convertToDouble()));
         return arith::SelectOp::create(b, l, pos, x, s);
       })
       .Default([](Operation *) { return Value(); });
@@ -276,23 +281,25 @@ Value Lowering::lower(Operation *op) {
   if (auto s = dyn_cast<nn::StopGradientOp>(op))
     return s.getInput();
   if (auto s = dyn_cast<nn::SelectOp>(op))
-    return elementwise(b, l, cast<RankedTensorType>(s.getType()),
-                       op->getOperands(),
-                       [](OpBuilder &nb, Location nl, ValueRange a) {
-                         return Value(arith::SelectOp::create(nb, nl, a[0], a[1], a[2]));
-                       });
+    return elementwise(
+        b, l, cast<RankedTensorType>(s.getType()), op->getOperands(),
+        [](OpBuilder &nb, Location nl, ValueRange a) {
+          return Value(arith::SelectOp::create(nb, nl, a[0], a[1], a[2]));
+        });
   if (auto c = dyn_cast<nn::CastOp>(op))
     return castOp(c);
   if (auto c = dyn_cast<nn::ClipOp>(op)) {
-    double lo = c.getLow().convertToDouble(), hi = c.getHigh().convertToDouble();
-    return elementwise(b, l, cast<RankedTensorType>(c.getType()), {c.getInput()},
-                       [&](OpBuilder &nb, Location nl, ValueRange a) {
-                         Type t = a[0].getType();
-                         Value v = arith::MinimumFOp::create(nb, nl, a[0],
-                                                             floatConst(nb, nl, t, hi));
-                         return Value(arith::MaximumFOp::create(
-                             nb, nl, v, floatConst(nb, nl, t, lo)));
-                       });
+    double lo = c.getLow().convertToDouble(),
+           hi = c.getHigh().convertToDouble();
+    return elementwise(
+        b, l, cast<RankedTensorType>(c.getType()), {c.getInput()},
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Type t = a[0].getType();
+          Value v = arith::MinimumFOp::create(nb, nl, a[0],
+                                              floatConst(nb, nl, t, hi));
+          return Value(
+              arith::MaximumFOp::create(nb, nl, v, floatConst(nb, nl, t, lo)));
+        });
   }
   if (auto g = dyn_cast<nn::GatherOp>(op))
     return gather(g);
@@ -310,8 +317,8 @@ Value Lowering::lower(Operation *op) {
     auto rt = cast<RankedTensorType>(f.getType());
     Type et = rt.getElementType();
     double v = f.getValue().convertToDouble();
-    Value init = tensor::EmptyOp::create(b, l, rt.getShape(), et,
-                                         f.getDynamicSizes());
+    Value init =
+        tensor::EmptyOp::create(b, l, rt.getShape(), et, f.getDynamicSizes());
     Value c = isa<FloatType>(et)
                   ? floatConst(b, l, et, v)
                   : Value(arith::ConstantOp::create(
@@ -379,8 +386,8 @@ Value Lowering::matmul(nn::MatmulOp op) {
              ValueRange{filled}, maps, iters,
              [&](OpBuilder &nb, Location nl, ValueRange args) {
                Value p = arith::MulFOp::create(nb, nl, args[0], args[1]);
-               linalg::YieldOp::create(nb, nl,
-                                       Value(arith::AddFOp::create(nb, nl, args[2], p)));
+               linalg::YieldOp::create(
+                   nb, nl, Value(arith::AddFOp::create(nb, nl, args[2], p)));
              })
       .getResult(0);
 }
@@ -450,8 +457,8 @@ Value Lowering::reshape(nn::ReshapeOp op) {
       }
       return tensor::ExpandShapeOp::create(b, l, out, op.getInput(), *g, sizes);
     }
-  op.emitError("lowering of this reshape (") << in << " to " << out
-                                             << ") is not implemented";
+  op.emitError("lowering of this reshape (")
+      << in << " to " << out << ") is not implemented";
   return {};
 }
 
@@ -469,9 +476,9 @@ Value Lowering::slice(nn::SliceOp op) {
     else
       sizes.push_back(b.getIndexAttr(in.getDimSize(d)));
   }
-  return tensor::ExtractSliceOp::create(
-      b, l, cast<RankedTensorType>(op.getType()), op.getInput(), offsets,
-      sizes, strides);
+  return tensor::ExtractSliceOp::create(b, l,
+                                        cast<RankedTensorType>(op.getType()),
+                                        op.getInput(), offsets, sizes, strides);
 }
 
 Value Lowering::concat(nn::ConcatOp op) {
@@ -506,34 +513,38 @@ Value Lowering::castOp(nn::CastOp op) {
   auto rt = cast<RankedTensorType>(op.getType());
   Type from = cast<RankedTensorType>(op.getInput().getType()).getElementType();
   Type to = rt.getElementType();
-  return elementwise(b, op.getLoc(), rt, {op.getInput()},
-                     [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-    Value x = a[0];
-    bool fF = isa<FloatType>(from), tF = isa<FloatType>(to);
-    if (from == to)
-      return x;
-    if (to.isInteger(1)) {
-      if (fF)
-        return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE, x,
-                                     floatConst(nb, nl, from, 0.0));
-      Value zero = arith::ConstantOp::create(nb, nl, from, nb.getIntegerAttr(from, 0));
-      return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, x, zero);
-    }
-    if (fF && tF)
-      return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
-                 ? Value(arith::ExtFOp::create(nb, nl, to, x))
-                 : Value(arith::TruncFOp::create(nb, nl, to, x));
-    if (!fF && tF)
-      return from.isInteger(1) ? Value(arith::UIToFPOp::create(nb, nl, to, x))
-                               : Value(arith::SIToFPOp::create(nb, nl, to, x));
-    if (fF && !tF)
-      return arith::FPToSIOp::create(nb, nl, to, x);
-    if (from.isInteger(1))
-      return arith::ExtUIOp::create(nb, nl, to, x);
-    return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
-               ? Value(arith::ExtSIOp::create(nb, nl, to, x))
-               : Value(arith::TruncIOp::create(nb, nl, to, x));
-  });
+  return elementwise(
+      b, op.getLoc(), rt, {op.getInput()},
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        Value x = a[0];
+        bool fF = isa<FloatType>(from), tF = isa<FloatType>(to);
+        if (from == to)
+          return x;
+        if (to.isInteger(1)) {
+          if (fF)
+            return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE, x,
+                                         floatConst(nb, nl, from, 0.0));
+          Value zero = arith::ConstantOp::create(nb, nl, from,
+                                                 nb.getIntegerAttr(from, 0));
+          return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, x,
+                                       zero);
+        }
+        if (fF && tF)
+          return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+                     ? Value(arith::ExtFOp::create(nb, nl, to, x))
+                     : Value(arith::TruncFOp::create(nb, nl, to, x));
+        if (!fF && tF)
+          return from.isInteger(1)
+                     ? Value(arith::UIToFPOp::create(nb, nl, to, x))
+                     : Value(arith::SIToFPOp::create(nb, nl, to, x));
+        if (fF && !tF)
+          return arith::FPToSIOp::create(nb, nl, to, x);
+        if (from.isInteger(1))
+          return arith::ExtUIOp::create(nb, nl, to, x);
+        return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+                   ? Value(arith::ExtSIOp::create(nb, nl, to, x))
+                   : Value(arith::TruncIOp::create(nb, nl, to, x));
+      });
 }
 
 Value Lowering::gather(nn::GatherOp op) {
@@ -559,14 +570,17 @@ Value Lowering::gather(nn::GatherOp op) {
              b, l, TypeRange{rt}, ValueRange{op.getIndex()}, ValueRange{init},
              maps, iters,
              [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value row = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+               Value row = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                                      args[0]);
                // Clamp to the table so a bad id cannot read out of bounds.
                Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-               Value last = ShapedType::isDynamic(rows)
-                                ? Value(arith::SubIOp::create(
-                                      nb, nl, tensor::DimOp::create(nb, nl, table, 0),
-                                      arith::ConstantIndexOp::create(nb, nl, 1)))
-                                : Value(arith::ConstantIndexOp::create(nb, nl, rows - 1));
+               Value last =
+                   ShapedType::isDynamic(rows)
+                       ? Value(arith::SubIOp::create(
+                             nb, nl, tensor::DimOp::create(nb, nl, table, 0),
+                             arith::ConstantIndexOp::create(nb, nl, 1)))
+                       : Value(
+                             arith::ConstantIndexOp::create(nb, nl, rows - 1));
                row = arith::MaxSIOp::create(nb, nl, row, zero);
                row = arith::MinSIOp::create(nb, nl, row, last);
                SmallVector<Value> at{row};

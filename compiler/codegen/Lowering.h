@@ -1,4 +1,5 @@
-//===- Lowering.h - Shared pieces of nn-lower-to-linalg (internal) -*- C++ -*-===//
+//===- Lowering.h - Shared pieces of nn-lower-to-linalg (internal) -*- C++
+//-*-===//
 //
 // The helpers and the Lowering class that the nn-lower-to-linalg pass is
 // split across (LowerNNToLinalg.cpp: dispatch, element-wise, products and
@@ -42,8 +43,8 @@ Value dimOf(OpBuilder &b, Location l, Value t, int64_t d);
 Value emptyTensor(OpBuilder &b, Location l, RankedTensorType type,
                   const std::function<Value(int64_t)> &dyn);
 /// Dynamic result dimension `d` of a broadcast, from an operand having it.
-Value broadcastDim(OpBuilder &b, Location l, ValueRange operands,
-                   int64_t rank, int64_t d);
+Value broadcastDim(OpBuilder &b, Location l, ValueRange operands, int64_t rank,
+                   int64_t d);
 /// A parallel linalg.generic applying `body` to broadcast operands.
 Value elementwise(OpBuilder &b, Location l, RankedTensorType resultType,
                   ValueRange operands, const BodyFn &body);
@@ -64,10 +65,10 @@ private:
   Value argReduce(nn::ReduceOp op);
   Value groupedConv(nn::Conv2DOp op, Value paddedInput);
   Value convTranspose(nn::ConvTranspose2DOp op);
-  Value reduceAlong(Location l, Value x, ArrayRef<int64_t> axes,
-                    bool keepdims, Value initValue,
-                    const std::function<Value(OpBuilder &, Location, Value,
-                                              Value)> &combine);
+  Value reduceAlong(
+      Location l, Value x, ArrayRef<int64_t> axes, bool keepdims,
+      Value initValue,
+      const std::function<Value(OpBuilder &, Location, Value, Value)> &combine);
   Value softmax(nn::SoftmaxOp op);
   Value oneHot(nn::OneHotOp op);
   Value conv(nn::Conv2DOp op);

@@ -5,11 +5,21 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
-namespace arith { class ArithDialect; }
-namespace linalg { class LinalgDialect; }
-namespace math { class MathDialect; }
-namespace tensor { class TensorDialect; }
-namespace vector { class VectorDialect; }
+namespace arith {
+class ArithDialect;
+}
+namespace linalg {
+class LinalgDialect;
+}
+namespace math {
+class MathDialect;
+}
+namespace tensor {
+class TensorDialect;
+}
+namespace vector {
+class VectorDialect;
+}
 } // namespace mlir
 
 namespace nnc {

@@ -13,10 +13,12 @@ using namespace mlir;
 
 namespace {
 Value i32c(OpBuilder &b, Location l, uint32_t v) {
-  return arith::ConstantOp::create(b, l, b.getI32IntegerAttr(static_cast<int32_t>(v)));
+  return arith::ConstantOp::create(
+      b, l, b.getI32IntegerAttr(static_cast<int32_t>(v)));
 }
 Value i64c(OpBuilder &b, Location l, uint64_t v) {
-  return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(static_cast<int64_t>(v)));
+  return arith::ConstantOp::create(
+      b, l, b.getI64IntegerAttr(static_cast<int64_t>(v)));
 }
 } // namespace
 
@@ -27,7 +29,8 @@ std::array<Value, 4> nnc::philox4x32(OpBuilder &b, Location l, Value counter,
   Value c1 = arith::TruncIOp::create(
       b, l, i32, arith::ShRUIOp::create(b, l, counter, i64c(b, l, 32)));
   Value c2 = i32c(b, l, 0), c3 = i32c(b, l, 0);
-  uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
+  uint32_t k0 = static_cast<uint32_t>(key),
+           k1 = static_cast<uint32_t>(key >> 32);
   Value m0 = i32c(b, l, 0xD2511F53u), m1 = i32c(b, l, 0xCD9E8D57u);
   for (int round = 0; round < 10; ++round) {
     if (round) {
@@ -56,12 +59,13 @@ nnc::StreamWords nnc::streamWords(OpBuilder &b, Location l, Value index,
   Value lane = arith::RemUIOp::create(b, l, index, four);
   auto w = philox4x32(b, l, counter, seed);
   auto is = [&](uint64_t k) {
-    return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, lane, i64c(b, l, k));
+    return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, lane,
+                                 i64c(b, l, k));
   };
   Value word = arith::SelectOp::create(
       b, l, is(0), w[0],
-      arith::SelectOp::create(b, l, is(1), w[1],
-                              arith::SelectOp::create(b, l, is(2), w[2], w[3])));
+      arith::SelectOp::create(
+          b, l, is(1), w[1], arith::SelectOp::create(b, l, is(2), w[2], w[3])));
   Value firstPair = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, lane,
                                           i64c(b, l, 2));
   return {word, arith::SelectOp::create(b, l, firstPair, w[0], w[2]),
@@ -74,5 +78,6 @@ Value nnc::unitInterval(OpBuilder &b, Location l, Value w, Type ft, bool open) {
     top = arith::AddIOp::create(b, l, top, i32c(b, l, 1));
   Value f = arith::UIToFPOp::create(b, l, ft, top);
   return arith::MulFOp::create(
-      b, l, f, arith::ConstantOp::create(b, l, b.getFloatAttr(ft, 1.0 / 16777216.0)));
+      b, l, f,
+      arith::ConstantOp::create(b, l, b.getFloatAttr(ft, 1.0 / 16777216.0)));
 }

@@ -28,8 +28,8 @@ struct StreamWords {
   mlir::Value pairSecond; ///< word 1 or 3
   mlir::Value lane;       ///< index % 4 (i64)
 };
-StreamWords streamWords(mlir::OpBuilder &b, mlir::Location l,
-                        mlir::Value index, uint64_t seed, uint64_t offset);
+StreamWords streamWords(mlir::OpBuilder &b, mlir::Location l, mlir::Value index,
+                        uint64_t seed, uint64_t offset);
 
 /// (w >> 8) * 2^-24 in [0, 1), and ((w >> 8) + 1) * 2^-24 in (0, 1].
 mlir::Value unitInterval(mlir::OpBuilder &b, mlir::Location l, mlir::Value w,

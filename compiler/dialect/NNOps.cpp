@@ -46,8 +46,8 @@ LogicalResult verifyBroadcast(Operation *op, RankedTensorType a,
              << a << " and " << b << " do not broadcast";
     if (!dimsAgree(want, dr))
       return op->emitOpError("result dimension ")
-             << (rank - 1 - i) << " is " << dr << " but the operands broadcast to "
-             << want;
+             << (rank - 1 - i) << " is " << dr
+             << " but the operands broadcast to " << want;
   }
   return success();
 }
@@ -64,8 +64,8 @@ template <typename OpTy> LogicalResult verifyBinary(OpTy op) {
 
 LogicalResult verifyPerm(Operation *op, ArrayRef<int64_t> perm, int64_t rank) {
   if (static_cast<int64_t>(perm.size()) != rank)
-    return op->emitOpError("perm has ") << perm.size() << " entries for rank "
-                                        << rank;
+    return op->emitOpError("perm has ")
+           << perm.size() << " entries for rank " << rank;
   llvm::SmallVector<bool> seen(rank, false);
   for (int64_t p : perm) {
     if (p < 0 || p >= rank || seen[p])
@@ -100,8 +100,8 @@ LogicalResult CompareOp::verify() {
 LogicalResult ConstantOp::verify() {
   auto t = cast<ShapedType>(getValue().getType());
   if (t != getType())
-    return emitOpError("value type ") << t << " differs from result type "
-                                      << getType();
+    return emitOpError("value type ")
+           << t << " differs from result type " << getType();
   return success();
 }
 
@@ -117,7 +117,8 @@ LogicalResult MatmulOp::verify() {
   if (a.getElementType() != b.getElementType() ||
       a.getElementType() != r.getElementType())
     return emitOpError("operands and result must have one element type");
-  int64_t k1 = a.getDimSize(a.getRank() - 1), k2 = b.getDimSize(b.getRank() - 2);
+  int64_t k1 = a.getDimSize(a.getRank() - 1),
+          k2 = b.getDimSize(b.getRank() - 2);
   if (!dimsAgree(k1, k2))
     return emitOpError("inner dimensions differ: ") << k1 << " vs " << k2;
   int64_t rank = std::max(a.getRank(), b.getRank());
@@ -125,7 +126,8 @@ LogicalResult MatmulOp::verify() {
     return emitOpError("result rank must be ") << rank;
   if (!dimsAgree(r.getDimSize(rank - 2), a.getDimSize(a.getRank() - 2)) ||
       !dimsAgree(r.getDimSize(rank - 1), b.getDimSize(b.getRank() - 1)))
-    return emitOpError("result shape ") << r << " is not [..., M, N] of the "
+    return emitOpError("result shape ") << r
+                                        << " is not [..., M, N] of the "
                                            "operands";
   return success();
 }
@@ -266,14 +268,16 @@ LogicalResult ReduceOp::verify() {
       return emitOpError("axes must be distinct dimensions of the operand");
     reduced[a] = true;
   }
-  int64_t want = getKeepdims() ? in.getRank()
-                               : in.getRank() - static_cast<int64_t>(getAxes().size());
+  int64_t want = getKeepdims()
+                     ? in.getRank()
+                     : in.getRank() - static_cast<int64_t>(getAxes().size());
   if (out.getRank() != want)
     return emitOpError("result rank must be ") << want;
   bool arg = getKind().starts_with("arg");
   if (arg != out.getElementType().isInteger(64))
-    return emitOpError(arg ? "argmax/argmin give i64" : "result element type "
-                                                        "must be the operand's");
+    return emitOpError(arg ? "argmax/argmin give i64"
+                           : "result element type "
+                             "must be the operand's");
   return success();
 }
 
@@ -342,11 +346,11 @@ LogicalResult ConvTranspose2DOp::verify() {
     int64_t in = x.getDimSize(1 + i);
     if (ShapedType::isDynamic(in))
       continue;
-    int64_t want = (in - 1) * getStride()[i] - 2 * getPadding()[i] +
-                   w.getDimSize(i);
+    int64_t want =
+        (in - 1) * getStride()[i] - 2 * getPadding()[i] + w.getDimSize(i);
     if (!dimsAgree(y.getDimSize(1 + i), want))
-      return emitOpError("result spatial dimension ") << i << " must be "
-                                                      << want;
+      return emitOpError("result spatial dimension ")
+             << i << " must be " << want;
   }
   return success();
 }
@@ -365,8 +369,8 @@ LogicalResult Pool2DOp::verify() {
     int64_t in = x.getDimSize(1 + i);
     if (ShapedType::isDynamic(in))
       continue;
-    int64_t span = in + getPadding()[2 * i] + getPadding()[2 * i + 1] -
-                   getWindow()[i];
+    int64_t span =
+        in + getPadding()[2 * i] + getPadding()[2 * i + 1] - getWindow()[i];
     int64_t want = span < 0 ? 0 : span / getStride()[i] + 1;
     if (!dimsAgree(y.getDimSize(1 + i), want))
       return emitOpError("result spatial dimension ")
@@ -437,7 +441,8 @@ LogicalResult LayerNormOp::verify() {
   if (g.getRank() < 1 || g.getRank() > x.getRank())
     return emitOpError("gamma must cover 1 to rank(input) trailing dimensions");
   for (int64_t d = 0; d < g.getRank(); ++d)
-    if (!dimsAgree(g.getDimSize(d), x.getDimSize(x.getRank() - g.getRank() + d)))
+    if (!dimsAgree(g.getDimSize(d),
+                   x.getDimSize(x.getRank() - g.getRank() + d)))
       return emitOpError("gamma does not match the trailing dimensions");
   return success();
 }
@@ -466,7 +471,8 @@ LogicalResult UpsampleOp::verify() {
   if (x.getRank() != 4 || r.getRank() != 4 || getFactor() < 1)
     return emitOpError("needs NHWC tensors and a positive factor");
   for (int d = 1; d <= 2; ++d)
-    if (!x.isDynamicDim(d) && !dimsAgree(r.getDimSize(d), x.getDimSize(d) * getFactor()))
+    if (!x.isDynamicDim(d) &&
+        !dimsAgree(r.getDimSize(d), x.getDimSize(d) * getFactor()))
       return emitOpError("result spatial dimensions must be the input's "
                          "times the factor");
   return success();

@@ -107,9 +107,10 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
                 "does) or set NNC_CLANG");
     return 1;
   }
-  std::string exe = llvm::sys::fs::getMainExecutable(argv0, (void *)&buildExecutable);
-  llvm::SmallString<256> runtimeLib(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(exe)));
+  std::string exe =
+      llvm::sys::fs::getMainExecutable(argv0, (void *)&buildExecutable);
+  llvm::SmallString<256> runtimeLib(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
   llvm::sys::path::append(runtimeLib, "lib", "libnnc_runtime.a");
   if (!llvm::sys::fs::exists(runtimeLib)) {
     diags.error("the nnc runtime library is missing (looked for " +
@@ -162,10 +163,9 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
     }
     writeGlue(os, signatureOf(*entry.graph, entry.name), entry.isProgram);
   }
-  llvm::SmallVector<llvm::StringRef> cmd{*clang, "-O2", "-w",
-                                         glue.str(), obj.str(),
-                                         runtimeLib.str(), "-lz", "-lstdc++",
-                                         "-lm", "-o", output};
+  llvm::SmallVector<llvm::StringRef> cmd{
+      *clang, "-O2",      "-w",  glue.str(), obj.str(), runtimeLib.str(),
+      "-lz",  "-lstdc++", "-lm", "-o",       output};
 #ifdef NNC_LLD
   if (!env || !*env)
     cmd.push_back("-fuse-ld=lld"); // lld-22, found next to clang-22

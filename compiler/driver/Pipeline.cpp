@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "driver/Pipeline.h"
 #include "codegen/Passes.h"
-#include "driver/Compile.h"
 #include "dialect/NNDialect.h"
+#include "driver/Compile.h"
 #include "mlirgen/MLIRGen.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
@@ -43,7 +43,8 @@ const char *kToLinalg =
     "canonicalize, nn-lower-to-linalg, nn-math-approximation, canonicalize,"
     "cse, linalg-fuse-elementwise-ops, canonicalize, cse";
 const char *kToLLVM =
-    "one-shot-bufferize{bufferize-function-boundaries allow-return-allocs-from-loops "
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     "func.func(nn-contiguous-loops, convert-linalg-to-loops),"
@@ -97,8 +98,8 @@ nnc::hostMachine(const CodegenOptions &opts, DiagnosticEngine &diags) {
     diags.error("no code generator for " + triple.str() + ": " + err);
     return nullptr;
   }
-  std::string cpu = opts.cpu.empty() ? llvm::sys::getHostCPUName().str()
-                                     : opts.cpu;
+  std::string cpu =
+      opts.cpu.empty() ? llvm::sys::getHostCPUName().str() : opts.cpu;
   std::string features;
   if (opts.cpu.empty()) {
     llvm::SubtargetFeatures f;
@@ -187,7 +188,8 @@ int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
     return 0;
   }
   llvm::LLVMContext llvmCtx;
-  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(*module, llvmCtx);
+  std::unique_ptr<llvm::Module> ir =
+      mlir::translateModuleToLLVMIR(*module, llvmCtx);
   if (!ir) {
     diags.error("internal error: translation to LLVM IR failed");
     return 1;

@@ -46,7 +46,7 @@ enum class Stage {
 };
 
 struct CodegenOptions {
-  std::string cpu;      ///< "" = the host CPU (with its features)
+  std::string cpu; ///< "" = the host CPU (with its features)
   unsigned optLevel = 3;
 };
 

@@ -120,14 +120,16 @@ static int withJit(const Entry &entry, const CodegenOptions &codegen,
   eo.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = mlir::ExecutionEngine::create(*module, eo);
   if (!engine) {
-    diags.error("JIT compilation failed: " + llvm::toString(engine.takeError()));
+    diags.error("JIT compilation failed: " +
+                llvm::toString(engine.takeError()));
     return 1;
   }
   // Generated code calls into the runtime linked into this binary.
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap map;
-    map[interner("memrefCopy")] = {llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
-                                   llvm::JITSymbolFlags::Exported};
+    map[interner("memrefCopy")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
+        llvm::JITSymbolFlags::Exported};
     return map;
   });
   ModelSignature sig = signatureOf(*entry.graph, entry.name);

@@ -12,7 +12,7 @@ namespace nnc {
 struct ForwardOptions {
   std::string inputFile;  ///< safetensors with inputs and parameters
   std::string outputFile; ///< safetensors for the outputs ("" = print)
-  unsigned benchRuns = 0;  ///< > 0: time this many runs, print statistics
+  unsigned benchRuns = 0; ///< > 0: time this many runs, print statistics
   CodegenOptions codegen;
 };
 

@@ -45,7 +45,8 @@ struct ModelSignature {
   std::vector<ArgSignature> args, results;
 };
 
-inline ModelSignature signatureOf(const ModelGraph &g, const std::string &model) {
+inline ModelSignature signatureOf(const ModelGraph &g,
+                                  const std::string &model) {
   ModelSignature s;
   s.model = model;
   for (auto &n : g.inputs) {
@@ -63,11 +64,16 @@ inline ModelSignature signatureOf(const ModelGraph &g, const std::string &model)
 /// The runtime's dtype code (nnc_dtype) of an element type.
 inline int runtimeDType(DType t) {
   switch (t) {
-  case DType::F32: return 0;
-  case DType::F64: return 1;
-  case DType::I32: return 2;
-  case DType::I64: return 3;
-  case DType::Bool: return 5;
+  case DType::F32:
+    return 0;
+  case DType::F64:
+    return 1;
+  case DType::I32:
+    return 2;
+  case DType::I64:
+    return 3;
+  case DType::Bool:
+    return 5;
   }
   return 0;
 }

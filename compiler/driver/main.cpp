@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ast/AST.h"
-#include "driver/Pipeline.h"
 #include "driver/Executable.h"
+#include "driver/Pipeline.h"
 #include "driver/Runner.h"
 #include "lexer/Lexer.h"
 #include "parser/Parser.h"
@@ -49,57 +49,76 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(buildCmd), cl::sub(runCmd),
                                       cl::cat(nncCat));
 
-enum class Emit { None, Tokens, Ast, Graph, NN, Linalg, LLVM, LLVMIR, Asm, Obj };
-static cl::opt<Emit> emit(
-    "emit", cl::desc("Stop after a stage and print it"), cl::init(Emit::None),
-    cl::values(clEnumValN(Emit::Tokens, "tokens", "the token stream"),
-               clEnumValN(Emit::Ast, "ast", "the syntax tree"),
-               clEnumValN(Emit::Graph, "graph",
-                          "the dataflow graph sema traced for a model"),
-               clEnumValN(Emit::NN, "nn", "the model in the nn dialect"),
-               clEnumValN(Emit::Linalg, "linalg",
-                          "after lowering to linalg on tensors"),
-               clEnumValN(Emit::LLVM, "llvm", "the LLVM dialect"),
-               clEnumValN(Emit::LLVMIR, "llvm-ir", "optimised LLVM IR"),
-               clEnumValN(Emit::Asm, "asm", "target assembly"),
-               clEnumValN(Emit::Obj, "obj",
-                          "a relocatable object file (to -o, or stdout)")),
-    cl::sub(checkCmd), cl::sub(buildCmd), cl::cat(nncCat));
+enum class Emit {
+  None,
+  Tokens,
+  Ast,
+  Graph,
+  NN,
+  Linalg,
+  LLVM,
+  LLVMIR,
+  Asm,
+  Obj
+};
+static cl::opt<Emit>
+    emit("emit", cl::desc("Stop after a stage and print it"),
+         cl::init(Emit::None),
+         cl::values(clEnumValN(Emit::Tokens, "tokens", "the token stream"),
+                    clEnumValN(Emit::Ast, "ast", "the syntax tree"),
+                    clEnumValN(Emit::Graph, "graph",
+                               "the dataflow graph sema traced for a model"),
+                    clEnumValN(Emit::NN, "nn", "the model in the nn dialect"),
+                    clEnumValN(Emit::Linalg, "linalg",
+                               "after lowering to linalg on tensors"),
+                    clEnumValN(Emit::LLVM, "llvm", "the LLVM dialect"),
+                    clEnumValN(Emit::LLVMIR, "llvm-ir", "optimised LLVM IR"),
+                    clEnumValN(Emit::Asm, "asm", "target assembly"),
+                    clEnumValN(Emit::Obj, "obj",
+                               "a relocatable object file (to -o, or stdout)")),
+         cl::sub(checkCmd), cl::sub(buildCmd), cl::cat(nncCat));
 
-static cl::opt<std::string> modelName(
-    "model", cl::desc("Model to elaborate (default: the train block's model, "
-                      "else the first model)"),
-    cl::value_desc("name"), cl::sub(checkCmd), cl::sub(summaryCmd),
-    cl::sub(buildCmd), cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<std::string>
+    modelName("model",
+              cl::desc("Model to elaborate (default: the train block's model, "
+                       "else the first model)"),
+              cl::value_desc("name"), cl::sub(checkCmd), cl::sub(summaryCmd),
+              cl::sub(buildCmd), cl::sub(runCmd), cl::cat(nncCat));
 
-static cl::list<std::string> dimValues(
-    "dim", cl::desc("Value of a symbolic dimension for per-sample figures, "
-                    "e.g. --dim T=64 (B is 1)"),
-    cl::value_desc("NAME=VALUE"), cl::sub(summaryCmd), cl::cat(nncCat));
+static cl::list<std::string>
+    dimValues("dim",
+              cl::desc("Value of a symbolic dimension for per-sample figures, "
+                       "e.g. --dim T=64 (B is 1)"),
+              cl::value_desc("NAME=VALUE"), cl::sub(summaryCmd),
+              cl::cat(nncCat));
 
 static cl::opt<unsigned> depth("depth",
                                cl::desc("Levels of nested layers to list"),
                                cl::init(1), cl::sub(summaryCmd),
                                cl::cat(nncCat));
 
-static cl::list<std::string> includeDirs(
-    "I", cl::desc("Add a directory to the module search path"),
-    cl::value_desc("dir"), cl::Prefix, cl::sub(checkCmd), cl::sub(summaryCmd),
-    cl::sub(buildCmd), cl::sub(runCmd), cl::cat(nncCat));
+static cl::list<std::string>
+    includeDirs("I", cl::desc("Add a directory to the module search path"),
+                cl::value_desc("dir"), cl::Prefix, cl::sub(checkCmd),
+                cl::sub(summaryCmd), cl::sub(buildCmd), cl::sub(runCmd),
+                cl::cat(nncCat));
 
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
                                        cl::sub(buildCmd), cl::sub(runCmd),
                                        cl::cat(nncCat));
 
-static cl::opt<unsigned> benchRuns(
-    "bench", cl::desc("With --forward: time N more runs and print the median "
-                      "and 10th/90th percentile milliseconds"),
-    cl::value_desc("N"), cl::init(0), cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<unsigned>
+    benchRuns("bench",
+              cl::desc("With --forward: time N more runs and print the median "
+                       "and 10th/90th percentile milliseconds"),
+              cl::value_desc("N"), cl::init(0), cl::sub(runCmd),
+              cl::cat(nncCat));
 
-static cl::opt<uint64_t> seedValue(
-    "seed", cl::desc("Seed of parameter initialisation and random ops"),
-    cl::init(0), cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<uint64_t>
+    seedValue("seed",
+              cl::desc("Seed of parameter initialisation and random ops"),
+              cl::init(0), cl::sub(runCmd), cl::cat(nncCat));
 
 static cl::opt<std::string> forwardInputs(
     "forward",
@@ -109,19 +128,21 @@ static cl::opt<std::string> forwardInputs(
              "write them to -o FILE.safetensors"),
     cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::cat(nncCat));
 
-static cl::opt<std::string> cpuName(
-    "cpu", cl::desc("Target CPU for --emit=asm|obj (default: this machine's, "
-                    "e.g. x86-64-v3 for portable output)"),
-    cl::value_desc("name"), cl::sub(buildCmd), cl::cat(nncCat));
+static cl::opt<std::string>
+    cpuName("cpu",
+            cl::desc("Target CPU for --emit=asm|obj (default: this machine's, "
+                     "e.g. x86-64-v3 for portable output)"),
+            cl::value_desc("name"), cl::sub(buildCmd), cl::cat(nncCat));
 
-static cl::opt<std::string> colorMode(
-    "color", cl::desc("Colour diagnostics: auto, always or never"),
-    cl::init("auto"), cl::sub(checkCmd), cl::sub(summaryCmd), cl::sub(buildCmd),
-    cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<std::string>
+    colorMode("color", cl::desc("Colour diagnostics: auto, always or never"),
+              cl::init("auto"), cl::sub(checkCmd), cl::sub(summaryCmd),
+              cl::sub(buildCmd), cl::sub(runCmd), cl::cat(nncCat));
 
-static cl::opt<bool> printBuiltins(
-    "print-builtins", cl::desc("List the built-in functions and exit"),
-    cl::Hidden, cl::cat(nncCat));
+static cl::opt<bool>
+    printBuiltins("print-builtins",
+                  cl::desc("List the built-in functions and exit"), cl::Hidden,
+                  cl::cat(nncCat));
 
 static int notYet(llvm::StringRef what);
 
@@ -244,7 +265,8 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
     if (!program->trains.empty())
       return notYet("'nnc run' of train blocks");
-    diags.error("'" + inputFile + "' has nothing to run: no main block and "
+    diags.error("'" + inputFile +
+                "' has nothing to run: no main block and "
                 "no train block (to run a model on tensors, use --forward "
                 "FILE.safetensors)");
     return 1;
@@ -304,7 +326,8 @@ static int notYet(llvm::StringRef what) {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "nnc " << NNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING << ")\n";
+    os << "nnc " << NNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
+       << ")\n";
   });
   cl::HideUnrelatedOptions(nncCat);
   cl::ParseCommandLineOptions(
@@ -322,8 +345,9 @@ int main(int argc, char **argv) {
 
   llvm::SourceMgr sm;
   DiagnosticEngine diags(sm);
-  bool colors = colorMode == "always" ||
-                (colorMode == "auto" && llvm::sys::Process::StandardErrHasColors());
+  bool colors =
+      colorMode == "always" ||
+      (colorMode == "auto" && llvm::sys::Process::StandardErrHasColors());
   diags.setShowColors(colors);
 
   if (printBuiltins) {

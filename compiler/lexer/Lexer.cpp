@@ -135,8 +135,7 @@ Token Lexer::lexNumber(const char *start) {
     while (cur < end && isIdentChar(*cur))
       ++cur;
     diags.error(llvm::SMLoc::getFromPointer(start),
-                "invalid number '" + llvm::StringRef(start, cur - start) +
-                    "'");
+                "invalid number '" + llvm::StringRef(start, cur - start) + "'");
     return make(TokenKind::Error, start);
   }
   return make(isFloat ? TokenKind::Float : TokenKind::Int, start);

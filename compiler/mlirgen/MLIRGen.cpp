@@ -34,7 +34,8 @@ namespace {
 
 class Generator {
 public:
-  Generator(MLIRContext &ctx, const llvm::SourceMgr &sm, nnc::DiagnosticEngine &diags)
+  Generator(MLIRContext &ctx, const llvm::SourceMgr &sm,
+            nnc::DiagnosticEngine &diags)
       : ctx(ctx), b(&ctx), sm(sm), diags(diags) {}
 
   OwningOpRef<ModuleOp> run(const ModelGraph &g, llvm::StringRef name);
@@ -59,8 +60,8 @@ private:
   Value symbolSize(const Node &n, const std::string &sym, Location l);
   /// The run-time sizes of the dynamic dimensions of `rt`: from `like`
   /// when given (`zeros_like(x)`), else from the symbols' inputs.
-  bool dynamicSizes(const Node &n, RankedTensorType rt, Value like,
-                    Location l, SmallVector<Value> &out) {
+  bool dynamicSizes(const Node &n, RankedTensorType rt, Value like, Location l,
+                    SmallVector<Value> &out) {
     for (int64_t d = 0; d < rt.getRank(); ++d) {
       if (!rt.isDynamicDim(d))
         continue;
@@ -103,17 +104,22 @@ Location Generator::loc(llvm::SMLoc l) {
     return b.getUnknownLoc();
   auto lc = sm.getLineAndColumn(l, buf);
   return FileLineColLoc::get(
-      b.getStringAttr(sm.getMemoryBuffer(buf)->getBufferIdentifier()),
-      lc.first, lc.second);
+      b.getStringAttr(sm.getMemoryBuffer(buf)->getBufferIdentifier()), lc.first,
+      lc.second);
 }
 
 Type Generator::elementType(DType dt) {
   switch (dt) {
-  case DType::F32: return b.getF32Type();
-  case DType::F64: return b.getF64Type();
-  case DType::I32: return b.getI32Type();
-  case DType::I64: return b.getI64Type();
-  case DType::Bool: return b.getI1Type();
+  case DType::F32:
+    return b.getF32Type();
+  case DType::F64:
+    return b.getF64Type();
+  case DType::I32:
+    return b.getI32Type();
+  case DType::I64:
+    return b.getI64Type();
+  case DType::Bool:
+    return b.getI1Type();
   }
   return b.getF32Type();
 }
@@ -140,16 +146,17 @@ int64_t Generator::intAttr(const Node &n, llvm::StringRef key, int64_t dflt) {
 Value Generator::symbolSize(const Node &n, const std::string &sym, Location l) {
   auto it = symbols.find(sym);
   if (it == symbols.end()) {
-    fail(n, "the size of dimension " + sym + " is not known at run time (it "
-            "is not a dimension of any model input)");
+    fail(n, "the size of dimension " + sym +
+                " is not known at run time (it "
+                "is not a dimension of any model input)");
     return Value();
   }
   return tensor::DimOp::create(b, l, it->second.first, it->second.second);
 }
 
-SmallVector<int64_t> Generator::padding(const Node &n, int64_t inH,
-                                        int64_t inW, int64_t kh, int64_t kw,
-                                        int64_t stride, int64_t dil) {
+SmallVector<int64_t> Generator::padding(const Node &n, int64_t inH, int64_t inW,
+                                        int64_t kh, int64_t kw, int64_t stride,
+                                        int64_t dil) {
   const Attr *p = n.attr("padding");
   if (p && p->kind == Attr::Int)
     return {p->i, p->i, p->i, p->i};
@@ -174,11 +181,10 @@ Value Generator::emitConv(const Node &n, ArrayRef<Value> in, Location l) {
   int64_t s = intAttr(n, "stride", 1), d = intAttr(n, "dilation", 1);
   auto pad = padding(n, x.getDimSize(1), x.getDimSize(2), w.getDimSize(0),
                      w.getDimSize(1), s, d);
-  return nn::Conv2DOp::create(b, l, tensorType(n.type), in[0], in[1],
-                              b.getDenseI64ArrayAttr({s, s}),
-                              b.getDenseI64ArrayAttr(pad),
-                              b.getDenseI64ArrayAttr({d, d}),
-                              b.getI64IntegerAttr(intAttr(n, "groups", 1)));
+  return nn::Conv2DOp::create(
+      b, l, tensorType(n.type), in[0], in[1], b.getDenseI64ArrayAttr({s, s}),
+      b.getDenseI64ArrayAttr(pad), b.getDenseI64ArrayAttr({d, d}),
+      b.getI64IntegerAttr(intAttr(n, "groups", 1)));
 }
 
 Value Generator::emitPool(const Node &n, ArrayRef<Value> in, Location l) {
@@ -186,8 +192,9 @@ Value Generator::emitPool(const Node &n, ArrayRef<Value> in, Location l) {
   int64_t k = intAttr(n, "size", 2), s = intAttr(n, "stride", k);
   auto pad = padding(n, x.getDimSize(1), x.getDimSize(2), k, k, s, 1);
   return nn::Pool2DOp::create(
-      b, l, tensorType(n.type), b.getStringAttr(n.op == "maxpool" ? "max" : "avg"),
-      in[0], b.getDenseI64ArrayAttr({k, k}), b.getDenseI64ArrayAttr({s, s}),
+      b, l, tensorType(n.type),
+      b.getStringAttr(n.op == "maxpool" ? "max" : "avg"), in[0],
+      b.getDenseI64ArrayAttr({k, k}), b.getDenseI64ArrayAttr({s, s}),
       b.getDenseI64ArrayAttr(pad));
 }
 
@@ -237,9 +244,10 @@ Value Generator::emitScan(const Node &n, ArrayRef<Value> in, Location l) {
   size_t nc = n.bodyArgs.size() - 1, ny = n.bodyResults.size() - nc;
   Value zero = arith::ConstantIndexOp::create(b, l, 0);
   Value one = arith::ConstantIndexOp::create(b, l, 1);
-  Value len = seqT.isDynamicDim(axis)
-                  ? Value(tensor::DimOp::create(b, l, seq, axis))
-                  : Value(arith::ConstantIndexOp::create(b, l, seqT.getDimSize(axis)));
+  Value len =
+      seqT.isDynamicDim(axis)
+          ? Value(tensor::DimOp::create(b, l, seq, axis))
+          : Value(arith::ConstantIndexOp::create(b, l, seqT.getDimSize(axis)));
   SmallVector<Value> iters(in.begin() + 1, in.end());
   SmallVector<RankedTensorType> stackedTypes;
   for (size_t k = 0; k < ny; ++k) {
@@ -267,8 +275,8 @@ Value Generator::emitScan(const Node &n, ArrayRef<Value> in, Location l) {
         return Value();
       sizes.push_back(size);
     }
-    iters.push_back(tensor::EmptyOp::create(b, l, t.getShape(),
-                                            t.getElementType(), sizes));
+    iters.push_back(
+        tensor::EmptyOp::create(b, l, t.getShape(), t.getElementType(), sizes));
   }
   auto saved = values;
   auto forOp = scf::ForOp::create(
@@ -280,10 +288,12 @@ Value Generator::emitScan(const Node &n, ArrayRef<Value> in, Location l) {
         SmallVector<OpFoldResult> offs, sizes, strides;
         for (int64_t d = 0; d < seqT.getRank(); ++d) {
           offs.push_back(d == axis ? OpFoldResult(iv) : b.getIndexAttr(0));
-          sizes.push_back(d == axis ? b.getIndexAttr(1)
-                          : seqT.isDynamicDim(d)
-                              ? OpFoldResult(tensor::DimOp::create(b, nl, seq, d).getResult())
-                              : b.getIndexAttr(seqT.getDimSize(d)));
+          sizes.push_back(
+              d == axis ? b.getIndexAttr(1)
+              : seqT.isDynamicDim(d)
+                  ? OpFoldResult(
+                        tensor::DimOp::create(b, nl, seq, d).getResult())
+                  : b.getIndexAttr(seqT.getDimSize(d)));
           strides.push_back(b.getIndexAttr(1));
         }
         values[n.bodyArgs[0].get()] = tensor::ExtractSliceOp::create(
@@ -309,9 +319,11 @@ Value Generator::emitScan(const Node &n, ArrayRef<Value> in, Location l) {
               sz.push_back(b.getIndexAttr(1));
             } else {
               o.push_back(b.getIndexAttr(0));
-              sz.push_back(yt.isDynamicDim(j)
-                               ? OpFoldResult(tensor::DimOp::create(b, nl, v, j).getResult())
-                               : b.getIndexAttr(yt.getDimSize(j)));
+              sz.push_back(
+                  yt.isDynamicDim(j)
+                      ? OpFoldResult(
+                            tensor::DimOp::create(b, nl, v, j).getResult())
+                      : b.getIndexAttr(yt.getDimSize(j)));
               ++j;
             }
             st.push_back(b.getIndexAttr(1));
@@ -357,13 +369,20 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
     using OpTy = decltype(tag);
     return OpTy::create(b, l, rt, in[0]);
   };
-  if (op == "add") return binary(nn::AddOp());
-  if (op == "sub") return binary(nn::SubOp());
-  if (op == "mul") return binary(nn::MulOp());
-  if (op == "div") return binary(nn::DivOp());
-  if (op == "maximum") return binary(nn::MaximumOp());
-  if (op == "minimum") return binary(nn::MinimumOp());
-  if (op == "pow") return binary(nn::PowOp());
+  if (op == "add")
+    return binary(nn::AddOp());
+  if (op == "sub")
+    return binary(nn::SubOp());
+  if (op == "mul")
+    return binary(nn::MulOp());
+  if (op == "div")
+    return binary(nn::DivOp());
+  if (op == "maximum")
+    return binary(nn::MaximumOp());
+  if (op == "minimum")
+    return binary(nn::MinimumOp());
+  if (op == "pow")
+    return binary(nn::PowOp());
   if (llvm::is_contained({"eq", "ne", "lt", "le", "gt", "ge"}, op))
     return nn::CompareOp::create(b, l, rt, b.getStringAttr(op), in[0], in[1]);
   if (op == "matmul") {
@@ -374,25 +393,44 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
              Value();
     return binary(nn::MatmulOp());
   }
-  if (op == "relu") return unary(nn::ReluOp());
-  if (op == "sigmoid") return unary(nn::SigmoidOp());
-  if (op == "tanh") return unary(nn::TanhOp());
-  if (op == "gelu") return unary(nn::GeluOp());
-  if (op == "softplus") return unary(nn::SoftplusOp());
-  if (op == "exp") return unary(nn::ExpOp());
-  if (op == "log") return unary(nn::LogOp());
-  if (op == "sqrt") return unary(nn::SqrtOp());
-  if (op == "rsqrt") return unary(nn::RsqrtOp());
-  if (op == "abs") return unary(nn::AbsOp());
-  if (op == "neg") return unary(nn::NegOp());
-  if (op == "sin") return unary(nn::SinOp());
-  if (op == "cos") return unary(nn::CosOp());
-  if (op == "silu") return unary(nn::SiluOp());
-  if (op == "square") return unary(nn::SquareOp());
-  if (op == "floor") return unary(nn::FloorOp());
-  if (op == "sign") return unary(nn::SignOp());
-  if (op == "log1p") return unary(nn::Log1pOp());
-  if (op == "elu") return unary(nn::EluOp());
+  if (op == "relu")
+    return unary(nn::ReluOp());
+  if (op == "sigmoid")
+    return unary(nn::SigmoidOp());
+  if (op == "tanh")
+    return unary(nn::TanhOp());
+  if (op == "gelu")
+    return unary(nn::GeluOp());
+  if (op == "softplus")
+    return unary(nn::SoftplusOp());
+  if (op == "exp")
+    return unary(nn::ExpOp());
+  if (op == "log")
+    return unary(nn::LogOp());
+  if (op == "sqrt")
+    return unary(nn::SqrtOp());
+  if (op == "rsqrt")
+    return unary(nn::RsqrtOp());
+  if (op == "abs")
+    return unary(nn::AbsOp());
+  if (op == "neg")
+    return unary(nn::NegOp());
+  if (op == "sin")
+    return unary(nn::SinOp());
+  if (op == "cos")
+    return unary(nn::CosOp());
+  if (op == "silu")
+    return unary(nn::SiluOp());
+  if (op == "square")
+    return unary(nn::SquareOp());
+  if (op == "floor")
+    return unary(nn::FloorOp());
+  if (op == "sign")
+    return unary(nn::SignOp());
+  if (op == "log1p")
+    return unary(nn::Log1pOp());
+  if (op == "elu")
+    return unary(nn::EluOp());
   if (op == "leaky_relu") {
     const Attr *s = n.attr("slope");
     double slope = s ? (s->kind == Attr::Float ? s->f : double(s->i)) : 0.01;
@@ -422,27 +460,26 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
                                    b.getF64FloatAttr(floatAttr("eps", 1e-5)),
                                    b.getBoolAttr(training));
   if (op == "dropout")
-    return nn::DropoutOp::create(b, l, rt, in[0],
-                                 b.getF64FloatAttr(floatAttr("rate", 0.5)),
-                                 b.getI64IntegerAttr(n.id),
-                                 b.getBoolAttr(training));
+    return nn::DropoutOp::create(
+        b, l, rt, in[0], b.getF64FloatAttr(floatAttr("rate", 0.5)),
+        b.getI64IntegerAttr(n.id), b.getBoolAttr(training));
   if (op == "upsample")
     return nn::UpsampleOp::create(b, l, rt, in[0],
                                   b.getI64IntegerAttr(intAttr(n, "factor", 2)));
   if (op == "normal" || op == "uniform" || op == "gumbel" ||
       op == "normal_like" || op == "uniform_like" || op == "gumbel_like") {
-    llvm::StringRef kind = op.take_front(op.find('_') == llvm::StringRef::npos
-                                             ? op.size()
-                                             : op.find('_'));
+    llvm::StringRef kind = op.take_front(
+        op.find('_') == llvm::StringRef::npos ? op.size() : op.find('_'));
     SmallVector<Value> sizes;
     if (!dynamicSizes(n, rt, op.ends_with("_like") ? in[0] : Value(), l, sizes))
       return Value();
-    double a = kind == "uniform" ? floatAttr("low", 0.0) : floatAttr("mean", 0.0);
-    double hi = kind == "uniform" ? floatAttr("high", 1.0) : floatAttr("std", 1.0);
-    return nn::RandomOp::create(b, l, rt, b.getStringAttr(kind), sizes,
-                                b.getI64IntegerAttr(seedOf(n)),
-                                b.getI64IntegerAttr(0), b.getF64FloatAttr(a),
-                                b.getF64FloatAttr(hi));
+    double a =
+        kind == "uniform" ? floatAttr("low", 0.0) : floatAttr("mean", 0.0);
+    double hi =
+        kind == "uniform" ? floatAttr("high", 1.0) : floatAttr("std", 1.0);
+    return nn::RandomOp::create(
+        b, l, rt, b.getStringAttr(kind), sizes, b.getI64IntegerAttr(seedOf(n)),
+        b.getI64IntegerAttr(0), b.getF64FloatAttr(a), b.getF64FloatAttr(hi));
   }
   if (llvm::is_contained({"zeros", "ones", "full", "zeros_like", "ones_like"},
                          op)) {
@@ -475,7 +512,8 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
         perm.push_back(k);
       std::swap(perm[rt.getRank() - 1], perm[rt.getRank() - 2]);
     }
-    return nn::TransposeOp::create(b, l, rt, in[0], b.getDenseI64ArrayAttr(perm));
+    return nn::TransposeOp::create(b, l, rt, in[0],
+                                   b.getDenseI64ArrayAttr(perm));
   }
   if (op == "slice") {
     auto list = [&](const char *key) {
@@ -554,10 +592,11 @@ Value Generator::emit(const Node &root) {
     }
     if (n->op == "const") {
       RankedTensorType t = tensorType(n->type);
-      Attribute v = isFloat(n->type.dtype)
-                        ? Attribute(b.getFloatAttr(t.getElementType(), n->value))
-                        : Attribute(b.getIntegerAttr(t.getElementType(),
-                                                     int64_t(n->value)));
+      Attribute v =
+          isFloat(n->type.dtype)
+              ? Attribute(b.getFloatAttr(t.getElementType(), n->value))
+              : Attribute(
+                    b.getIntegerAttr(t.getElementType(), int64_t(n->value)));
       values[n] = nn::ConstantOp::create(b, loc(n->loc), t,
                                          DenseElementsAttr::get(t, v));
       continue;
@@ -573,7 +612,8 @@ Value Generator::emit(const Node &root) {
   return hadError ? Value() : values[&root];
 }
 
-OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name) {
+OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g,
+                                     llvm::StringRef name) {
   if (!g.unsupported.empty()) {
     diags.error(g.unsupportedLoc, g.unsupported);
     return nullptr;
@@ -590,28 +630,28 @@ OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name) 
     argTypes.push_back(tensorType(n->type));
   for (auto &o : g.outputs)
     resultTypes.push_back(tensorType(o.second->type));
-  Location funcLoc = g.outputs.empty() ? b.getUnknownLoc()
-                                       : loc(g.outputs[0].second->loc);
-  auto func = func::FuncOp::create(b, funcLoc,
-                                   (name + "_forward").str(),
+  Location funcLoc =
+      g.outputs.empty() ? b.getUnknownLoc() : loc(g.outputs[0].second->loc);
+  auto func = func::FuncOp::create(b, funcLoc, (name + "_forward").str(),
                                    b.getFunctionType(argTypes, resultTypes));
   Block *entry = func.addEntryBlock();
   for (auto [k, n] : llvm::enumerate(args)) {
     values[n] = entry->getArgument(k);
     for (auto [d, dim] : llvm::enumerate(n->type.dims))
       if (!dim.isConst() && n->op == "input")
-        symbols.emplace(dim.sym, std::make_pair(entry->getArgument(k), int64_t(d)));
+        symbols.emplace(dim.sym,
+                        std::make_pair(entry->getArgument(k), int64_t(d)));
     entry->getArgument(k).setLoc(loc(n->loc));
     SmallVector<NamedAttribute> attrs{
         b.getNamedAttr("nn.name", b.getStringAttr(n->name)),
         b.getNamedAttr("nn.kind", b.getStringAttr(n->op))};
     for (auto &a : n->attrs) {
       if (a.second.kind == Attr::String)
-        attrs.push_back(b.getNamedAttr("nn." + a.first,
-                                       b.getStringAttr(a.second.s)));
+        attrs.push_back(
+            b.getNamedAttr("nn." + a.first, b.getStringAttr(a.second.s)));
       else if (a.second.kind == Attr::Float)
-        attrs.push_back(b.getNamedAttr("nn." + a.first,
-                                       b.getF64FloatAttr(a.second.f)));
+        attrs.push_back(
+            b.getNamedAttr("nn." + a.first, b.getF64FloatAttr(a.second.f)));
     }
     func.setArgAttrs(k, b.getDictionaryAttr(attrs));
   }

@@ -65,7 +65,7 @@ bool Parser::consumeIf(TokenKind kind) {
 
 void Parser::errorAtToken(const llvm::Twine &msg) {
   if (tok.is(TokenKind::Error))
-    return; // the lexer already explained this token
+    return;                   // the lexer already explained this token
   if (tok.is(TokenKind::Eof)) // point just after the last token
     return diags.error(prevEnd, msg);
   diags.error(tok.loc(), msg, {tok.loc(), tok.endLoc()});
@@ -302,10 +302,10 @@ bool Parser::parseParamList(std::vector<ParamDecl> &out, bool &anyTensor) {
 std::unique_ptr<CallableDecl> Parser::parseCallable() {
   auto decl = std::make_unique<CallableDecl>();
   Token kw = advance();
-  decl->kind = kw.is(TokenKind::KwModel)       ? CallableDecl::Model
-               : kw.is(TokenKind::KwLayer)     ? CallableDecl::Layer
-               : kw.is(TokenKind::KwFn)        ? CallableDecl::Fn
-                                               : CallableDecl::Optimizer;
+  decl->kind = kw.is(TokenKind::KwModel)   ? CallableDecl::Model
+               : kw.is(TokenKind::KwLayer) ? CallableDecl::Layer
+               : kw.is(TokenKind::KwFn)    ? CallableDecl::Fn
+                                           : CallableDecl::Optimizer;
   auto name = parseIdent("a name after '" + kw.text.str() + "'");
   if (!name)
     return nullptr;
@@ -399,8 +399,7 @@ std::unique_ptr<TrainDecl> Parser::parseTrain() {
   train->dataset = parseExpr();
   if (!train->dataset)
     return nullptr;
-  if (!parseBraced("the train block",
-                   [&] { return parseTrainClause(*train); }))
+  if (!parseBraced("the train block", [&] { return parseTrainClause(*train); }))
     return nullptr;
   train->range = rangeFrom(start);
   return train;
@@ -465,8 +464,8 @@ bool Parser::parseTrainClause(TrainDecl &train) {
     clause.values.push_back(std::move(v));
     if (!consumeIf(TokenKind::Comma) && !atStatementEnd() &&
         !tok.is(TokenKind::KwOver)) {
-      errorAtToken("expected ',' or a new line in the '" +
-                   clause.keyword.name + "' clause, found " + describe(tok));
+      errorAtToken("expected ',' or a new line in the '" + clause.keyword.name +
+                   "' clause, found " + describe(tok));
       return false;
     }
   }

@@ -22,8 +22,7 @@ namespace nnc {
 
 class Parser {
 public:
-  Parser(llvm::StringRef buffer, llvm::StringRef path,
-         DiagnosticEngine &diags);
+  Parser(llvm::StringRef buffer, llvm::StringRef path, DiagnosticEngine &diags);
 
   /// Parses the whole buffer. Always returns a module; check the
   /// DiagnosticEngine for errors.
@@ -88,7 +87,7 @@ private:
   std::string path;
   const char *bufferStart;
   std::deque<Token> lookahead;
-  Token tok;          ///< current token
+  Token tok;           ///< current token
   llvm::SMLoc prevEnd; ///< end of the last consumed token
   unsigned depth = 0;
   bool depthReported = false;

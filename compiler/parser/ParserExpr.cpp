@@ -249,10 +249,18 @@ static bool unescape(llvm::StringRef text, std::string &out, size_t &badAt) {
     }
     char e = body[++i];
     switch (e) {
-    case 'n': out.push_back('\n'); break;
-    case 't': out.push_back('\t'); break;
-    case '\\': out.push_back('\\'); break;
-    case '"': out.push_back('"'); break;
+    case 'n':
+      out.push_back('\n');
+      break;
+    case 't':
+      out.push_back('\t');
+      break;
+    case '\\':
+      out.push_back('\\');
+      break;
+    case '"':
+      out.push_back('"');
+      break;
     default:
       badAt = i;
       return false;
@@ -274,8 +282,11 @@ ExprPtr Parser::parsePrimary() {
     llvm::erase(digits, '_');
     uint64_t v = 0;
     if (llvm::StringRef(digits).getAsInteger(10, v) || v > INT64_MAX) {
-      diags.error(t.loc(), "integer literal '" + t.text + "' is too large "
-                           "(the limit is 2^63-1)", r);
+      diags.error(t.loc(),
+                  "integer literal '" + t.text +
+                      "' is too large "
+                      "(the limit is 2^63-1)",
+                  r);
       return nullptr;
     }
     return std::make_unique<IntExpr>(static_cast<int64_t>(v), r);
@@ -357,8 +368,9 @@ ExprPtr Parser::parsePrimary() {
     return nullptr;
   default:
     errorAtToken("expected an expression, found " +
-                 (t.is(TokenKind::Eof) ? std::string("end of file")
-                                       : "'" + t.text.substr(0, 40).str() + "'"));
+                 (t.is(TokenKind::Eof)
+                      ? std::string("end of file")
+                      : "'" + t.text.substr(0, 40).str() + "'"));
     return nullptr;
   }
 }

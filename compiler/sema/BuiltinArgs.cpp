@@ -25,14 +25,15 @@ std::optional<TensorType> builtins::tensorArg(Elaborator &el, const CallArg &a,
   return a.value.type;
 }
 
-std::optional<int64_t> builtins::intArg(Elaborator &el, const Args &a,
-                                        size_t k, int64_t dflt,
-                                        const char *what) {
+std::optional<int64_t> builtins::intArg(Elaborator &el, const Args &a, size_t k,
+                                        int64_t dflt, const char *what) {
   if (!present(a, k))
     return dflt;
   if (a[k].value.kind != Value::Int) {
-    el.error(a[k].loc, llvm::Twine(what) + " must be a compile-time integer; "
-                                           "got " + a[k].value.describe());
+    el.error(a[k].loc, llvm::Twine(what) +
+                           " must be a compile-time integer; "
+                           "got " +
+                           a[k].value.describe());
     return std::nullopt;
   }
   return a[k].value.i;
@@ -56,7 +57,8 @@ std::optional<int64_t> builtins::axisOf(Elaborator &el, const CallArg &a,
   int64_t ax = v < 0 ? v + rank : v;
   if (ax < 0 || ax >= rank) {
     el.error(a.loc, llvm::formatv("axis {0} is out of range for a tensor of "
-                                  "rank {1}", v, rank));
+                                  "rank {1}",
+                                  v, rank));
     return std::nullopt;
   }
   return ax;
@@ -77,7 +79,8 @@ std::optional<std::vector<Dim>> builtins::shapeArg(Elaborator &el,
       dims.push_back(v.dim);
     else {
       el.error(a.loc, "a shape may only contain integers and dimensions; "
-                      "got " + v.describe());
+                      "got " +
+                          v.describe());
       return std::nullopt;
     }
   }

@@ -29,20 +29,26 @@ Result done(Elaborator &el, const char *op, TensorType t, int64_t flopsPerElt) {
 //===--- element-wise ----------------------------------------------------===//
 
 template <int Id> Result unaryMath(Elaborator &el, Args &a, llvm::SMLoc) {
-  static const char *names[] = {"relu", "sigmoid", "tanh", "gelu", "softplus",
-                                "exp", "log", "sqrt", "rsqrt", "abs", "sin",
-                                "cos", "silu", "square", "floor", "sign",
-                                "log1p", "elu"};
+  static const char *names[] = {"relu", "sigmoid", "tanh", "gelu",   "softplus",
+                                "exp",  "log",     "sqrt", "rsqrt",  "abs",
+                                "sin",  "cos",     "silu", "square", "floor",
+                                "sign", "log1p",   "elu"};
   const char *name = names[Id];
   if (a[0].value.isNumber()) {
     double x = a[0].value.number();
     double r = llvm::StringSwitch<double>(name)
-                   .Case("exp", std::exp(x)).Case("log", std::log(x))
-                   .Case("sqrt", std::sqrt(x)).Case("abs", std::fabs(x))
-                   .Case("sin", std::sin(x)).Case("cos", std::cos(x))
-                   .Case("tanh", std::tanh(x)).Case("square", x * x)
-                   .Case("floor", std::floor(x)).Case("log1p", std::log1p(x))
-                   .Case("rsqrt", 1 / std::sqrt(x)).Case("relu", x > 0 ? x : 0)
+                   .Case("exp", std::exp(x))
+                   .Case("log", std::log(x))
+                   .Case("sqrt", std::sqrt(x))
+                   .Case("abs", std::fabs(x))
+                   .Case("sin", std::sin(x))
+                   .Case("cos", std::cos(x))
+                   .Case("tanh", std::tanh(x))
+                   .Case("square", x * x)
+                   .Case("floor", std::floor(x))
+                   .Case("log1p", std::log1p(x))
+                   .Case("rsqrt", 1 / std::sqrt(x))
+                   .Case("relu", x > 0 ? x : 0)
                    .Case("sigmoid", 1 / (1 + std::exp(-x)))
                    .Default(NAN);
     if (!std::isnan(r))
@@ -65,7 +71,7 @@ template <int Id> Result binaryMath(Elaborator &el, Args &a, llvm::SMLoc loc) {
   static const char *names[] = {"maximum", "minimum", "pow"};
   if (a[0].value.isNumber() && a[1].value.isNumber()) {
     double x = a[0].value.number(), y = a[1].value.number();
-    return Value::ofFloat(Id == 0 ? std::max(x, y)
+    return Value::ofFloat(Id == 0   ? std::max(x, y)
                           : Id == 1 ? std::min(x, y)
                                     : std::pow(x, y));
   }
@@ -77,8 +83,8 @@ Result whereOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
   if (!c)
     return std::nullopt;
   if (c->dtype != DType::Bool) {
-    el.error(a[0].loc, "the condition of 'where' must be a bool tensor; got " +
-                           c->str());
+    el.error(a[0].loc,
+             "the condition of 'where' must be a bool tensor; got " + c->str());
     return std::nullopt;
   }
   Result v = tensorBinary(el, "where", BinOp::Add, a[1].value, a[2].value, loc);
@@ -122,7 +128,8 @@ Result castOp(Elaborator &el, Args &a, llvm::SMLoc) {
     dt = parseDType(a[1].value.s);
   if (!dt) {
     el.error(a[1].loc, "cast needs an element type (f32, f64, i32, i64, "
-                       "bool); got " + a[1].value.describe());
+                       "bool); got " +
+                           a[1].value.describe());
     return std::nullopt;
   }
   t->dtype = *dt;
@@ -132,8 +139,8 @@ Result castOp(Elaborator &el, Args &a, llvm::SMLoc) {
 //===--- reductions and normalisation ------------------------------------===//
 
 template <int Id> Result reduceOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  static const char *names[] = {"sum", "mean", "max", "min", "logsumexp",
-                                "prod", "argmax", "argmin"};
+  static const char *names[] = {"sum",       "mean", "max",    "min",
+                                "logsumexp", "prod", "argmax", "argmin"};
   const char *name = names[Id];
   auto t = tensorArg(el, a[0], name);
   if (!t)
@@ -179,8 +186,9 @@ template <bool Log> Result softmaxOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto ax = intArg(el, a, 1, -1, "axis");
   if (!t || !ax || t->rank() == 0 || !axisOf(el, a[0], *ax, t->rank())) {
     if (t && t->rank() == 0)
-      el.error(a[0].loc, llvm::Twine("'") + name + "' needs a tensor of rank 1 "
-                                                   "or more");
+      el.error(a[0].loc, llvm::Twine("'") + name +
+                             "' needs a tensor of rank 1 "
+                             "or more");
     return std::nullopt;
   }
   return done(el, name, *t, 5);
@@ -223,7 +231,8 @@ Result layerNorm(Elaborator &el, Args &a, llvm::SMLoc) {
       ok = t->dims[t->rank() - 1 - d] == x->dims[x->rank() - 1 - d];
     if (!ok) {
       el.error(a[k].loc, "layer_norm scale and shift must match the trailing "
-                         "dimensions of " + x->str() + "; got " + t->str());
+                         "dimensions of " +
+                             x->str() + "; got " + t->str());
       return std::nullopt;
     }
   }
@@ -238,8 +247,8 @@ Result dropoutOp(Elaborator &el, Args &a, llvm::SMLoc) {
   if (!t || !rate)
     return std::nullopt;
   if (*rate < 0 || *rate >= 1) {
-    el.error(a[1].loc, "the dropout rate must be in [0, 1); got " +
-                           formatNumber(*rate));
+    el.error(a[1].loc,
+             "the dropout rate must be in [0, 1); got " + formatNumber(*rate));
     return std::nullopt;
   }
   return done(el, "dropout", *t, 1);
@@ -288,17 +297,37 @@ static const BuiltinDef kBuiltins[] = {
     {"mean", {"x", "axis?", "keepdims?"}, reduceOp<1>, "mean over axes"},
     {"max", {"x", "axis?", "keepdims?"}, reduceOp<2>, "maximum over axes"},
     {"min", {"x", "axis?", "keepdims?"}, reduceOp<3>, "minimum over axes"},
-    {"logsumexp", {"x", "axis?", "keepdims?"}, reduceOp<4>, "stable log(sum(exp(x)))"},
+    {"logsumexp",
+     {"x", "axis?", "keepdims?"},
+     reduceOp<4>,
+     "stable log(sum(exp(x)))"},
     {"prod", {"x", "axis?", "keepdims?"}, reduceOp<5>, "product over axes"},
-    {"argmax", {"x", "axis?", "keepdims?"}, reduceOp<6>, "index of the maximum (i64)"},
-    {"argmin", {"x", "axis?", "keepdims?"}, reduceOp<7>, "index of the minimum (i64)"},
-    {"softmax", {"x", "axis?"}, softmaxOp<false>, "softmax along axis (default -1)"},
+    {"argmax",
+     {"x", "axis?", "keepdims?"},
+     reduceOp<6>,
+     "index of the maximum (i64)"},
+    {"argmin",
+     {"x", "axis?", "keepdims?"},
+     reduceOp<7>,
+     "index of the minimum (i64)"},
+    {"softmax",
+     {"x", "axis?"},
+     softmaxOp<false>,
+     "softmax along axis (default -1)"},
     {"log_softmax", {"x", "axis?"}, softmaxOp<true>, "stable log of softmax"},
-    {"batch_norm", {"x", "gamma", "beta", "mean", "var", "momentum?", "eps?"}, batchNorm,
+    {"batch_norm",
+     {"x", "gamma", "beta", "mean", "var", "momentum?", "eps?"},
+     batchNorm,
      "batch normalisation over all but the last axis (batch statistics in "
      "training, running statistics in eval)"},
-    {"layer_norm", {"x", "gamma", "beta", "eps?"}, layerNorm, "normalise over the trailing axes"},
-    {"dropout", {"x", "rate"}, dropoutOp, "zero elements with probability rate in training"},
+    {"layer_norm",
+     {"x", "gamma", "beta", "eps?"},
+     layerNorm,
+     "normalise over the trailing axes"},
+    {"dropout",
+     {"x", "rate"},
+     dropoutOp,
+     "zero elements with probability rate in training"},
 #define BUILTIN(FN, NAME, DOC, ISOP, ...)                                      \
   {NAME, {__VA_ARGS__}, builtins::FN, DOC, ISOP},
 #include "sema/BuiltinsShape.def"
@@ -330,10 +359,11 @@ void nnc::listBuiltins(llvm::raw_ostream &os) {
 }
 
 static const char *const kInitializers[] = {
-    "zeros", "ones", "constant", "normal", "uniform", "truncated_normal",
-    "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
-    "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal",
-    "orthogonal"};
+    "zeros",           "ones",           "constant",
+    "normal",          "uniform",        "truncated_normal",
+    "glorot_uniform",  "glorot_normal",  "xavier_uniform",
+    "xavier_normal",   "he_uniform",     "he_normal",
+    "kaiming_uniform", "kaiming_normal", "orthogonal"};
 
 bool nnc::isInitializerName(llvm::StringRef name) {
   return llvm::is_contained(kInitializers, name);

@@ -51,13 +51,15 @@ std::optional<Dim> spatial(Elaborator &el, const CallArg &at, const Dim &in,
   if (pad.kind == Value::String) {
     if (pad.s == "same") {
       if (!in.isConst())
-        return s == 1 ? std::optional<Dim>(in)
-                      : Dim::symbol("(" + in.sym + "/" + std::to_string(s) + ")");
+        return s == 1
+                   ? std::optional<Dim>(in)
+                   : Dim::symbol("(" + in.sym + "/" + std::to_string(s) + ")");
       return Dim::constant((in.value + s - 1) / s);
     }
     if (pad.s != "valid") {
       el.error(at.loc, "padding must be \"valid\", \"same\" or an integer; "
-                       "got \"" + pad.s + "\"");
+                       "got \"" +
+                           pad.s + "\"");
       return std::nullopt;
     }
   } else if (pad.kind == Value::Int) {
@@ -67,9 +69,10 @@ std::optional<Dim> spatial(Elaborator &el, const CallArg &at, const Dim &in,
     return std::nullopt;
   }
   if (!in.isConst()) {
-    el.error(at.loc, "the spatial size " + in.sym + " must be known at "
-                     "compile time for this window (use padding \"same\" "
-                     "with stride 1, or a fixed size)");
+    el.error(at.loc, "the spatial size " + in.sym +
+                         " must be known at "
+                         "compile time for this window (use padding \"same\" "
+                         "with stride 1, or a fixed size)");
     return std::nullopt;
   }
   int64_t span = in.value + 2 * p - dil * (k - 1) - 1;
@@ -88,11 +91,13 @@ bool requireImage(Elaborator &el, const CallArg &a, const TensorType &t,
                   const char *fn) {
   if (t.rank() == 4 && isFloat(t.dtype))
     return true;
-  el.error(a.loc, llvm::Twine("'") + fn + "' expects an NHWC image batch "
-                  "f32[B, H, W, C]; got " + t.str() +
-                  (t.rank() == 3 ? " (add a channel axis with "
-                                   "unsqueeze(x, -1)?)"
-                                 : ""));
+  el.error(a.loc, llvm::Twine("'") + fn +
+                      "' expects an NHWC image batch "
+                      "f32[B, H, W, C]; got " +
+                      t.str() +
+                      (t.rank() == 3 ? " (add a channel axis with "
+                                       "unsqueeze(x, -1)?)"
+                                     : ""));
   return false;
 }
 
@@ -140,7 +145,8 @@ std::optional<int64_t> positive(Elaborator &el, const Args &a, size_t k,
                                 const char *what) {
   auto v = intArg(el, a, k, 0, what);
   if (v && *v <= 0) {
-    el.error(a[k].loc, llvm::formatv("{0} must be positive; got {1}", what, *v));
+    el.error(a[k].loc,
+             llvm::formatv("{0} must be positive; got {1}", what, *v));
     return std::nullopt;
   }
   return v;
@@ -214,10 +220,12 @@ Result reshapeOp(Elaborator &el, Args &a, llvm::SMLoc) {
     std::vector<std::string> left;
     std::set_difference(inS.begin(), inS.end(), outS.begin(), outS.end(),
                         std::back_inserter(left));
-    bool covered = std::includes(inS.begin(), inS.end(), outS.begin(), outS.end());
+    bool covered =
+        std::includes(inS.begin(), inS.end(), outS.begin(), outS.end());
     if (!covered || outC == 0 || inC % outC != 0) {
-      el.error(a[1].loc, "cannot reshape " + t->str() + " to that shape: the "
-                         "number of elements does not divide");
+      el.error(a[1].loc, "cannot reshape " + t->str() +
+                             " to that shape: the "
+                             "number of elements does not divide");
       return std::nullopt;
     }
     std::vector<Dim> parts{Dim::constant(inC / outC)};
@@ -239,8 +247,8 @@ Result flattenOp(Elaborator &el, Args &a, llvm::SMLoc) {
   if (!t || !start)
     return std::nullopt;
   if (*start < 0 || *start >= int64_t(std::max<unsigned>(t->rank(), 1))) {
-    el.error(a[0].loc, "flatten needs a tensor of rank 2 or more; got " +
-                           t->str());
+    el.error(a[0].loc,
+             "flatten needs a tensor of rank 2 or more; got " + t->str());
     return std::nullopt;
   }
   std::vector<Dim> head(t->dims.begin(), t->dims.begin() + *start);
@@ -285,8 +293,10 @@ static Result joinOp(Elaborator &el, Args &a, bool stack) {
   const char *name = stack ? "stack" : "concat";
   const Value &xs = a[0].value;
   if ((xs.kind != Value::List && xs.kind != Value::Tuple) || xs.elems.empty()) {
-    el.error(a[0].loc, llvm::Twine("'") + name + "' takes a non-empty list "
-                       "of tensors, e.g. " + name + "([a, b], axis: -1)");
+    el.error(a[0].loc, llvm::Twine("'") + name +
+                           "' takes a non-empty list "
+                           "of tensors, e.g. " +
+                           name + "([a, b], axis: -1)");
     return std::nullopt;
   }
   std::vector<TensorType> ts;
@@ -311,9 +321,10 @@ static Result joinOp(Elaborator &el, Args &a, bool stack) {
     for (unsigned d = 0; same && d < t.rank(); ++d)
       same = (!stack && d == *pos) || t.dims[d] == ts[0].dims[d];
     if (!same) {
-      el.error(a[0].loc, llvm::Twine("'") + name + "' needs tensors that "
-                         "agree except on the axis; got " + ts[0].str() +
-                         " and " + t.str());
+      el.error(a[0].loc, llvm::Twine("'") + name +
+                             "' needs tensors that "
+                             "agree except on the axis; got " +
+                             ts[0].str() + " and " + t.str());
       return std::nullopt;
     }
     if (!stack)
@@ -331,15 +342,19 @@ static Result joinOp(Elaborator &el, Args &a, bool stack) {
       else
         syms += (syms.empty() ? "" : "+") + d.sym;
     }
-    out.dims[*pos] = syms.empty() ? Dim::constant(c)
-                                  : Dim::symbol(c ? syms + "+" + std::to_string(c)
-                                                  : syms);
+    out.dims[*pos] =
+        syms.empty() ? Dim::constant(c)
+                     : Dim::symbol(c ? syms + "+" + std::to_string(c) : syms);
   }
   return produce(el, name, out, 0);
 }
 
-Result concatOp(Elaborator &el, Args &a, llvm::SMLoc) { return joinOp(el, a, false); }
-Result stackOp(Elaborator &el, Args &a, llvm::SMLoc) { return joinOp(el, a, true); }
+Result concatOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return joinOp(el, a, false);
+}
+Result stackOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return joinOp(el, a, true);
+}
 
 Result gatherOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto table = tensorArg(el, a[0], "gather");
@@ -348,7 +363,8 @@ Result gatherOp(Elaborator &el, Args &a, llvm::SMLoc) {
     return std::nullopt;
   if (table->rank() < 1 || isFloat(idx->dtype) || idx->dtype == DType::Bool) {
     el.error(a[1].loc, "gather takes a table [V, ...] and integer indices; "
-                       "got " + table->str() + " and " + idx->str());
+                       "got " +
+                           table->str() + " and " + idx->str());
     return std::nullopt;
   }
   TensorType out{table->dtype, idx->dims};
@@ -371,7 +387,8 @@ Result oneHotOp(Elaborator &el, Args &a, llvm::SMLoc) {
     n = a[1].value.dim;
   else {
     el.error(a[1].loc, "the number of classes must be a positive integer; "
-                       "got " + a[1].value.describe());
+                       "got " +
+                           a[1].value.describe());
     return std::nullopt;
   }
   TensorType out{DType::F32, idx->dims};
@@ -390,7 +407,8 @@ Result conv2dOp(Elaborator &el, Args &a, llvm::SMLoc) {
     return std::nullopt;
   if (w->rank() != 4 || !w->dims[0].isConst() || !w->dims[1].isConst()) {
     el.error(a[1].loc, "conv weights must be [KH, KW, C/groups, F] with a "
-                       "fixed kernel size; got " + w->str());
+                       "fixed kernel size; got " +
+                           w->str());
     return std::nullopt;
   }
   const Dim &c = x->dims[3];
@@ -399,8 +417,8 @@ Result conv2dOp(Elaborator &el, Args &a, llvm::SMLoc) {
                      : c;
   if (w->dims[2] != perGroup || *g <= 0) {
     el.error(a[1].loc, "conv weights " + w->str() + " do not match " +
-                           std::to_string(*g) + " group(s) of the " +
-                           c.str() + " input channels of " + x->str());
+                           std::to_string(*g) + " group(s) of the " + c.str() +
+                           " input channels of " + x->str());
     return std::nullopt;
   }
   Value pad = present(a, 3) ? a[3].value : Value::ofString("valid");
@@ -471,39 +489,63 @@ static Result poolOp(Elaborator &el, Args &a, const char *name) {
   return produce(el, name, out, numElements(out, el.dimValues()) * *k * *k);
 }
 
-Result maxpoolOp(Elaborator &el, Args &a, llvm::SMLoc) { return poolOp(el, a, "maxpool"); }
-Result avgpoolOp(Elaborator &el, Args &a, llvm::SMLoc) { return poolOp(el, a, "avgpool"); }
+Result maxpoolOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return poolOp(el, a, "maxpool");
+}
+Result avgpoolOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return poolOp(el, a, "avgpool");
+}
 
 Result globalAvgpoolOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto x = tensorArg(el, a[0], "global_avgpool");
   if (!x || !requireImage(el, a[0], *x, "global_avgpool"))
     return std::nullopt;
-  return produce(el, "global_avgpool", TensorType{x->dtype, {x->dims[0], x->dims[3]}},
+  return produce(el, "global_avgpool",
+                 TensorType{x->dtype, {x->dims[0], x->dims[3]}},
                  numElements(*x, el.dimValues()));
 }
 
-Result normalOp(Elaborator &el, Args &a, llvm::SMLoc) { return randomOf(el, "normal", a[0]); }
-Result uniformOp(Elaborator &el, Args &a, llvm::SMLoc) { return randomOf(el, "uniform", a[0]); }
-Result gumbelOp(Elaborator &el, Args &a, llvm::SMLoc) { return randomOf(el, "gumbel", a[0]); }
+Result normalOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return randomOf(el, "normal", a[0]);
+}
+Result uniformOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return randomOf(el, "uniform", a[0]);
+}
+Result gumbelOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return randomOf(el, "gumbel", a[0]);
+}
 
-static Result likeOp(Elaborator &el, Args &a, const char *name, bool floatOnly) {
+static Result likeOp(Elaborator &el, Args &a, const char *name,
+                     bool floatOnly) {
   auto t = tensorArg(el, a[0], name);
   if (!t)
     return std::nullopt;
   if (floatOnly && !isFloat(t->dtype)) {
-    el.error(a[0].loc, llvm::Twine("'") + name + "' needs a float tensor; got " +
-                           t->str());
+    el.error(a[0].loc, llvm::Twine("'") + name +
+                           "' needs a float tensor; got " + t->str());
     return std::nullopt;
   }
   return produceElemwise(el, name, *t);
 }
 
-Result bernoulliOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "bernoulli", true); }
-Result normalLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "normal_like", true); }
-Result uniformLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "uniform_like", true); }
-Result gumbelLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "gumbel_like", true); }
-Result zerosLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "zeros_like", false); }
-Result onesLikeOp(Elaborator &el, Args &a, llvm::SMLoc) { return likeOp(el, a, "ones_like", false); }
+Result bernoulliOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return likeOp(el, a, "bernoulli", true);
+}
+Result normalLikeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return likeOp(el, a, "normal_like", true);
+}
+Result uniformLikeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return likeOp(el, a, "uniform_like", true);
+}
+Result gumbelLikeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return likeOp(el, a, "gumbel_like", true);
+}
+Result zerosLikeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return likeOp(el, a, "zeros_like", false);
+}
+Result onesLikeOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return likeOp(el, a, "ones_like", false);
+}
 
 static Result filled(Elaborator &el, Args &a, const char *name, size_t dtIdx) {
   auto dims = shapeArg(el, a[0]);
@@ -513,8 +555,12 @@ static Result filled(Elaborator &el, Args &a, const char *name, size_t dtIdx) {
   return produce(el, name, TensorType{*dt, *dims}, 0);
 }
 
-Result zerosOp(Elaborator &el, Args &a, llvm::SMLoc) { return filled(el, a, "zeros", 1); }
-Result onesOp(Elaborator &el, Args &a, llvm::SMLoc) { return filled(el, a, "ones", 1); }
+Result zerosOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return filled(el, a, "zeros", 1);
+}
+Result onesOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return filled(el, a, "ones", 1);
+}
 Result fullOp(Elaborator &el, Args &a, llvm::SMLoc) {
   if (!a[1].value.isNumber() && a[1].value.kind != Value::Bool) {
     el.error(a[1].loc, "the fill value must be a number");
@@ -542,7 +588,7 @@ Result printOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
 }
 
 static Result imageSet(Elaborator &el, Args &a, const char *name) {
-  if (!stringArg(el, a, 0, "the split")) 
+  if (!stringArg(el, a, 0, "the split"))
     return std::nullopt;
   if (a[0].value.s != "train" && a[0].value.s != "test") {
     el.error(a[0].loc, llvm::Twine("the split of ") + name +
@@ -550,24 +596,34 @@ static Result imageSet(Elaborator &el, Args &a, const char *name) {
                            "\"");
     return std::nullopt;
   }
-  Result ds = dataset(name, {{"image", batchOf(DType::F32, {Dim::constant(28), Dim::constant(28)})},
-                             {"label", batchOf(DType::I64, {})}});
+  Result ds = dataset(
+      name,
+      {{"image", batchOf(DType::F32, {Dim::constant(28), Dim::constant(28)})},
+       {"label", batchOf(DType::I64, {})}});
   if (std::string(name) == "fashion_mnist")
     ds->dataset->source = std::string(name) + ":" + a[0].value.s;
   return ds;
 }
 
-Result fashionMnistOp(Elaborator &el, Args &a, llvm::SMLoc) { return imageSet(el, a, "fashion_mnist"); }
-Result mnistOp(Elaborator &el, Args &a, llvm::SMLoc) { return imageSet(el, a, "mnist"); }
+Result fashionMnistOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return imageSet(el, a, "fashion_mnist");
+}
+Result mnistOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return imageSet(el, a, "mnist");
+}
 
 Result idxOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto h = stringArg(el, a, 0, "the image file") && stringArg(el, a, 1, "the label file")
-               ? positive(el, a, 2, "height") : std::nullopt;
+  auto h = stringArg(el, a, 0, "the image file") &&
+                   stringArg(el, a, 1, "the label file")
+               ? positive(el, a, 2, "height")
+               : std::nullopt;
   auto w = h ? positive(el, a, 3, "width") : std::nullopt;
   if (!w)
     return std::nullopt;
-  return dataset("idx", {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w)})},
-                         {"label", batchOf(DType::I64, {})}});
+  return dataset(
+      "idx",
+      {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w)})},
+       {"label", batchOf(DType::I64, {})}});
 }
 
 Result csvOp(Elaborator &el, Args &a, llvm::SMLoc) {
@@ -583,7 +639,8 @@ Result csvOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result npyOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto dims = stringArg(el, a, 0, "the NPY path") ? shapeArg(el, a[1]) : std::nullopt;
+  auto dims =
+      stringArg(el, a, 0, "the NPY path") ? shapeArg(el, a[1]) : std::nullopt;
   if (!dims || (present(a, 2) && !stringArg(el, a, 2, "the label file")))
     return std::nullopt;
   std::vector<std::pair<std::string, TensorType>> fields{
@@ -600,10 +657,11 @@ Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto c = w ? intArg(el, a, 3, 3, "channels") : std::nullopt;
   if (!c)
     return std::nullopt;
-  return dataset("image_folder",
-                 {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w),
-                                                 Dim::constant(*c)})},
-                  {"label", batchOf(DType::I64, {})}});
+  return dataset(
+      "image_folder",
+      {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w),
+                                      Dim::constant(*c)})},
+       {"label", batchOf(DType::I64, {})}});
 }
 
 Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
@@ -611,8 +669,9 @@ Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
                                                   : std::nullopt;
   if (!seq || !intArg(el, a, 2, 128, "vocab"))
     return std::nullopt;
-  return dataset("text_chars", {{"x", batchOf(DType::I64, {Dim::constant(*seq)})},
-                                {"y", batchOf(DType::I64, {Dim::constant(*seq)})}});
+  return dataset("text_chars",
+                 {{"x", batchOf(DType::I64, {Dim::constant(*seq)})},
+                  {"y", batchOf(DType::I64, {Dim::constant(*seq)})}});
 }
 
 Result ratingsOp(Elaborator &el, Args &a, llvm::SMLoc) {
@@ -626,8 +685,8 @@ Result ratingsOp(Elaborator &el, Args &a, llvm::SMLoc) {
 static Result derived(Elaborator &el, const CallArg &d, const char *what) {
   if (d.value.kind == Value::Dataset)
     return d.value;
-  el.error(d.loc, llvm::Twine(what) + " takes a data set; got " +
-                      d.value.describe());
+  el.error(d.loc,
+           llvm::Twine(what) + " takes a data set; got " + d.value.describe());
   return std::nullopt;
 }
 

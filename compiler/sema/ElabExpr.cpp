@@ -21,8 +21,10 @@ std::optional<int64_t> Elaborator::evalInt(const Expr *e, Env &env,
   if (!v)
     return std::nullopt;
   if (v->kind != Value::Int) {
-    error(e->getLoc(), what + " must be an integer known at compile time; "
-                              "got " + v->describe());
+    error(e->getLoc(), what +
+                           " must be an integer known at compile time; "
+                           "got " +
+                           v->describe());
     return std::nullopt;
   }
   return v->i;
@@ -95,8 +97,8 @@ Result Elaborator::eval(const Expr *e, Env &env) {
       trace(out, "neg", {v->node}, e->getLoc());
       return out;
     }
-    error(e->getLoc(), "unary '-' needs a number or a tensor; got " +
-                           v->describe());
+    error(e->getLoc(),
+          "unary '-' needs a number or a tensor; got " + v->describe());
     return std::nullopt;
   }
   case Expr::EK_Binary: {
@@ -145,7 +147,8 @@ Result Elaborator::eval(const Expr *e, Env &env) {
     if (c->kind != Value::Bool) {
       error(i->cond->getLoc(), "the condition of 'if' must be a bool known at "
                                "compile time (a hyper-parameter or constant); "
-                               "got " + c->describe());
+                               "got " +
+                                   c->describe());
       return std::nullopt;
     }
     Env inner(&env);
@@ -222,8 +225,7 @@ Result Elaborator::evalCall(const CallExpr *c, Env &env) {
   return apply(*callee, args, c->getLoc(), c->callee.get());
 }
 
-Result Elaborator::applyStage(const Value &input, const Expr *stage,
-                              Env &env) {
+Result Elaborator::applyStage(const Value &input, const Expr *stage, Env &env) {
   if (auto *p = llvm::dyn_cast<PipeExpr>(stage)) {
     Result mid = applyStage(input, p->lhs.get(), env);
     if (!mid)
@@ -302,10 +304,14 @@ Result Elaborator::evalMember(const MemberExpr *m, Env &env) {
     auto h = inst.hparams.find(name);
     if (h != inst.hparams.end())
       return h->second;
-    error(m->member.loc(), "'" + inst.info->name + "' has no parameter or "
-                           "hyper-parameter '" + name + "'" +
-                           (inst.applied ? "" : " (it has not been applied "
-                                                "yet, so it has no parameters)"));
+    error(m->member.loc(),
+          "'" + inst.info->name +
+              "' has no parameter or "
+              "hyper-parameter '" +
+              name + "'" +
+              (inst.applied ? ""
+                            : " (it has not been applied "
+                              "yet, so it has no parameters)"));
     return std::nullopt;
   }
   if (base->kind == Value::Dataset) {
@@ -331,8 +337,8 @@ Result Elaborator::evalMember(const MemberExpr *m, Env &env) {
         }
         return v;
       }
-    error(m->member.loc(), "data set '" + base->dataset->name +
-                               "' has no field '" + name + "'");
+    error(m->member.loc(),
+          "data set '" + base->dataset->name + "' has no field '" + name + "'");
     return std::nullopt;
   }
   if (base->kind == Value::Tensor && name == "T") {
@@ -385,8 +391,8 @@ Result Elaborator::evalIndex(const IndexExpr *ix, Env &env) {
   for (const IndexItem &it : ix->items)
     consumed += it.isEllipsis ? 0 : 1;
   if (consumed > t.rank()) {
-    error(ix->getLoc(), llvm::formatv("too many indices ({0}) for {1}",
-                                      consumed, t.str()));
+    error(ix->getLoc(),
+          llvm::formatv("too many indices ({0}) for {1}", consumed, t.str()));
     return std::nullopt;
   }
   TensorType out{t.dtype, {}};
@@ -456,7 +462,8 @@ Result Elaborator::evalIndex(const IndexExpr *ix, Env &env) {
       h = std::min(h, size);
     if (l < 0 || h < l) {
       error(it.range.Start, llvm::formatv("the slice {0}:{1} is empty or out "
-                                          "of range", *lo, *hi));
+                                          "of range",
+                                          *lo, *hi));
       return std::nullopt;
     }
     int64_t n = (h - l + *stride - 1) / *stride;
@@ -470,7 +477,9 @@ Result Elaborator::evalIndex(const IndexExpr *ix, Env &env) {
   Value v = Value::ofTensor(out);
   account("slice", 0, v);
   trace(v, "slice", {base->node}, ix->getLoc(),
-        {{"starts", starts}, {"sizes", sizes}, {"strides", strides},
+        {{"starts", starts},
+         {"sizes", sizes},
+         {"strides", strides},
          {"squeeze", squeeze}});
   return v;
 }
@@ -480,8 +489,8 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
   if (!seq)
     return std::nullopt;
   if (seq->kind != Value::Tensor || seq->type.rank() < 1) {
-    error(s->sequence->getLoc(), "scan needs a tensor sequence; got " +
-                                     seq->describe());
+    error(s->sequence->getLoc(),
+          "scan needs a tensor sequence; got " + seq->describe());
     return std::nullopt;
   }
   int64_t axis = 1;
@@ -533,8 +542,10 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
         carried |= c.name.name == name;
       if (!carried)
         unsupported(s->getLoc(), "code generation needs every variable a scan "
-                                 "body updates to be a carry ('" + name + "' "
-                                 "is not)");
+                                 "body updates to be a carry ('" +
+                                     name +
+                                     "' "
+                                     "is not)");
     }
   }
   Snapshot before = snapshot(body);
@@ -635,7 +646,8 @@ Result Elaborator::evalGrad(const CallExpr *c, Env &env) {
     if (w.kind == Value::Tensor && isFloat(w.type.dtype))
       return true;
     error(c->args[1].value->getLoc(), "grad is taken with respect to float "
-                                      "tensors; got " + w.describe());
+                                      "tensors; got " +
+                                          w.describe());
     return false;
   };
   if (wrt->kind == Value::Tuple || wrt->kind == Value::List) {

@@ -43,12 +43,18 @@ static Result foldNumbers(Elaborator &el, BinOp op, const Value &l,
       return Value::ofInt(p);
     }
     return Value::ofFloat(std::pow(a, b));
-  case BinOp::Eq: return Value::ofBool(a == b);
-  case BinOp::Ne: return Value::ofBool(a != b);
-  case BinOp::Lt: return Value::ofBool(a < b);
-  case BinOp::Le: return Value::ofBool(a <= b);
-  case BinOp::Gt: return Value::ofBool(a > b);
-  case BinOp::Ge: return Value::ofBool(a >= b);
+  case BinOp::Eq:
+    return Value::ofBool(a == b);
+  case BinOp::Ne:
+    return Value::ofBool(a != b);
+  case BinOp::Lt:
+    return Value::ofBool(a < b);
+  case BinOp::Le:
+    return Value::ofBool(a <= b);
+  case BinOp::Gt:
+    return Value::ofBool(a > b);
+  case BinOp::Ge:
+    return Value::ofBool(a >= b);
   default:
     el.error(loc, "'" + binOpSpelling(op) + "' needs bools, not numbers");
     return std::nullopt;
@@ -56,8 +62,8 @@ static Result foldNumbers(Elaborator &el, BinOp op, const Value &l,
 }
 
 /// `T + 1`, `H * W`: arithmetic involving a symbolic dimension.
-static Result foldDims(Elaborator &el, BinOp op, const Value &l,
-                       const Value &r, llvm::SMLoc loc) {
+static Result foldDims(Elaborator &el, BinOp op, const Value &l, const Value &r,
+                       llvm::SMLoc loc) {
   auto str = [](const Value &v) {
     return v.kind == Value::DimV ? v.dim.sym : std::to_string(v.i);
   };
@@ -71,8 +77,9 @@ static Result foldDims(Elaborator &el, BinOp op, const Value &l,
                    : op == BinOp::Div ? "/"
                                       : nullptr;
   if (!sp) {
-    el.error(loc, "'" + binOpSpelling(op) + "' is not defined on symbolic "
-                  "dimensions");
+    el.error(loc, "'" + binOpSpelling(op) +
+                      "' is not defined on symbolic "
+                      "dimensions");
     return std::nullopt;
   }
   if (op == BinOp::Mul)
@@ -100,10 +107,10 @@ static Result matmulType(Elaborator &el, const TensorType &a,
     bd.push_back(Dim::constant(1));
   const Dim &k1 = ad.back(), &k2 = bd[bd.size() - 2];
   if (k1 != k2) {
-    el.error(loc, "'@' needs matching inner dimensions: " + a.str() + " @ " +
-                      b.str() + " (" + k1.str() + " vs " + k2.str() + ")" +
-                      (a.rank() > 2 && b.rank() == 2 ? " (flatten first?)"
-                                                     : ""));
+    el.error(loc,
+             "'@' needs matching inner dimensions: " + a.str() + " @ " +
+                 b.str() + " (" + k1.str() + " vs " + k2.str() + ")" +
+                 (a.rank() > 2 && b.rank() == 2 ? " (flatten first?)" : ""));
     return std::nullopt;
   }
   std::vector<Dim> batchA(ad.begin(), ad.end() - 2),
@@ -111,8 +118,8 @@ static Result matmulType(Elaborator &el, const TensorType &a,
   int bad = 0;
   auto batch = broadcastShapes(batchA, batchB, &bad);
   if (!batch) {
-    el.error(loc, "'@' batch dimensions do not broadcast: " + a.str() +
-                      " @ " + b.str());
+    el.error(loc, "'@' batch dimensions do not broadcast: " + a.str() + " @ " +
+                      b.str());
     return std::nullopt;
   }
   TensorType out{a.dtype, *batch};
@@ -136,11 +143,16 @@ Result Elaborator::binaryOp(BinOp op, const Value &l, const Value &r,
     return foldDims(*this, op, l, r, loc);
   if (l.kind == Value::Bool && r.kind == Value::Bool) {
     switch (op) {
-    case BinOp::And: return Value::ofBool(l.b && r.b);
-    case BinOp::Or: return Value::ofBool(l.b || r.b);
-    case BinOp::Eq: return Value::ofBool(l.b == r.b);
-    case BinOp::Ne: return Value::ofBool(l.b != r.b);
-    default: break;
+    case BinOp::And:
+      return Value::ofBool(l.b && r.b);
+    case BinOp::Or:
+      return Value::ofBool(l.b || r.b);
+    case BinOp::Eq:
+      return Value::ofBool(l.b == r.b);
+    case BinOp::Ne:
+      return Value::ofBool(l.b != r.b);
+    default:
+      break;
     }
   }
   if (l.kind == Value::String && r.kind == Value::String &&
@@ -149,9 +161,9 @@ Result Elaborator::binaryOp(BinOp op, const Value &l, const Value &r,
   if (l.kind == Value::String && r.kind == Value::String && op == BinOp::Add)
     return Value::ofString(l.s + r.s);
 
-  static const char *names[] = {"add", "sub", "mul", "div", "mod", "matmul",
-                                "pow", "eq",  "ne",  "lt",  "le",  "gt",
-                                "ge",  "and", "or"};
+  static const char *names[] = {"add",    "sub", "mul", "div", "mod",
+                                "matmul", "pow", "eq",  "ne",  "lt",
+                                "le",     "gt",  "ge",  "and", "or"};
   return tensorBinary(*this, names[static_cast<int>(op)], op, l, r, loc);
 }
 
@@ -159,7 +171,8 @@ Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
                          const Value &l, const Value &r, llvm::SMLoc loc) {
   // Compile-time numbers and dimensions act as scalars of the other
   // operand's dtype.
-  auto asTensor = [](const Value &v, const Value &other) -> std::optional<TensorType> {
+  auto asTensor = [](const Value &v,
+                     const Value &other) -> std::optional<TensorType> {
     if (v.kind == Value::Tensor)
       return v.type;
     if (v.isNumber() || v.kind == Value::DimV || v.kind == Value::Bool) {
@@ -177,7 +190,7 @@ Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
   auto lt = asTensor(l, r), rt = asTensor(r, l);
   if (!lt || !rt || (l.kind != Value::Tensor && r.kind != Value::Tensor)) {
     el.error(loc, "'" + binOpSpelling(op) + "' cannot combine " + l.describe() +
-                   " and " + r.describe());
+                      " and " + r.describe());
     return std::nullopt;
   }
   if (op == BinOp::MatMul) {
@@ -196,9 +209,11 @@ Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
     else if (rt->isScalar() && !isFloat(rt->dtype) && isFloat(lt->dtype))
       dt = lt->dtype;
     else {
-      el.error(loc, "'" + binOpSpelling(op) + "' needs operands of the same "
-                     "element type; got " + lt->str() + " and " + rt->str() +
-                     " (use cast(x, " + dtypeName(lt->dtype).str() + ")?)");
+      el.error(loc, "'" + binOpSpelling(op) +
+                        "' needs operands of the same "
+                        "element type; got " +
+                        lt->str() + " and " + rt->str() + " (use cast(x, " +
+                        dtypeName(lt->dtype).str() + ")?)");
       return std::nullopt;
     }
   }
@@ -208,8 +223,8 @@ Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
     const Dim &a = lt->dims[lt->rank() - 1 - bad];
     const Dim &b = rt->dims[rt->rank() - 1 - bad];
     el.error(loc, "cannot broadcast " + lt->str() + " and " + rt->str() +
-                   " in '" + binOpSpelling(op) + "': " + a.str() + " vs " +
-                   b.str());
+                      " in '" + binOpSpelling(op) + "': " + a.str() + " vs " +
+                      b.str());
     return std::nullopt;
   }
   bool logical = op == BinOp::And || op == BinOp::Or;
@@ -219,8 +234,9 @@ Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
     return std::nullopt;
   }
   if (!logical && !compare && dt == DType::Bool) {
-    el.error(loc, "arithmetic '" + binOpSpelling(op) + "' is not defined on "
-                   "bool tensors (use cast(x, f32)?)");
+    el.error(loc, "arithmetic '" + binOpSpelling(op) +
+                      "' is not defined on "
+                      "bool tensors (use cast(x, f32)?)");
     return std::nullopt;
   }
   TensorType out{compare ? DType::Bool : dt, *shape};

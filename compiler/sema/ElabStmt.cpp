@@ -68,8 +68,8 @@ Elaborator::Snapshot Elaborator::snapshot(Env &env) {
   return s;
 }
 
-bool Elaborator::checkCarried(const Snapshot &before, Env &env,
-                              llvm::SMLoc loc, llvm::StringRef what) {
+bool Elaborator::checkCarried(const Snapshot &before, Env &env, llvm::SMLoc loc,
+                              llvm::StringRef what) {
   Snapshot after = snapshot(env);
   for (auto &kv : before) {
     auto it = after.find(kv.first);
@@ -143,9 +143,8 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
         env.vars[l->names[k].name] = v->elems[k];
       return Value::none();
     }
-    if (l->type &&
-        !matchType(*l->type, *v, env, l->value->getLoc(),
-                   "'let " + l->names[0].name + "'"))
+    if (l->type && !matchType(*l->type, *v, env, l->value->getLoc(),
+                              "'let " + l->names[0].name + "'"))
       return std::nullopt;
     // `let enc = Encoder()` names the instance after the variable.
     if (v->kind == Value::Instance && !v->inst->applied &&
@@ -165,7 +164,8 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
       if (!inBody) {
         error(a->name.loc(), "cannot assign to '" + a->name.name +
                                  "': no variable of that name here (declare "
-                                 "it with 'let " + a->name.name + " = ...')");
+                                 "it with 'let " +
+                                 a->name.name + " = ...')");
         return std::nullopt;
       }
     }
@@ -209,8 +209,8 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
     if (!lo || !hi)
       return std::nullopt;
     if (*hi <= *lo) {
-      error(r->getLoc(), llvm::formatv("the loop range {0}..{1} is empty",
-                                       *lo, *hi));
+      error(r->getLoc(),
+            llvm::formatv("the loop range {0}..{1} is empty", *lo, *hi));
       return std::nullopt;
     }
     Snapshot before = snapshot(env);
@@ -275,7 +275,8 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
       return std::nullopt;
     if (*n < 1 || *n > 10000) {
       error(r->count->getLoc(), llvm::formatv("repeat count must be between "
-                                              "1 and 10000, got {0}", *n));
+                                              "1 and 10000, got {0}",
+                                              *n));
       return std::nullopt;
     }
     for (int64_t k = 0; k < *n; ++k) {
@@ -335,8 +336,10 @@ Result Elaborator::runModelBody(InstanceRT &inst, Env &env,
       Value v;
       if (args) {
         if (nextArg >= args->size()) {
-          error(loc, "model '" + inst.decl->name.name + "' needs a value for "
-                     "input '" + in->name.name + "'");
+          error(loc, "model '" + inst.decl->name.name +
+                         "' needs a value for "
+                         "input '" +
+                         in->name.name + "'");
           outputSlot = savedOut;
           return std::nullopt;
         }
@@ -423,19 +426,19 @@ Result Elaborator::applyInstance(const std::shared_ptr<InstanceRT> &inst,
           if (decl.inputs[k].name.name == a.name)
             idx = k;
         if (idx == decl.inputs.size()) {
-          error(a.nameLoc, "'" + decl.name.name + "' has no input '" + a.name +
-                               "'");
+          error(a.nameLoc,
+                "'" + decl.name.name + "' has no input '" + a.name + "'");
           return std::nullopt;
         }
       } else {
         ++positional;
       }
       if (idx >= decl.inputs.size()) {
-        error(a.loc, llvm::formatv("'{0}' takes {1} input{2} but {3} were "
-                                   "given",
-                                   decl.name.name, decl.inputs.size(),
-                                   decl.inputs.size() == 1 ? "" : "s",
-                                   args.size()));
+        error(a.loc,
+              llvm::formatv("'{0}' takes {1} input{2} but {3} were "
+                            "given",
+                            decl.name.name, decl.inputs.size(),
+                            decl.inputs.size() == 1 ? "" : "s", args.size()));
         return std::nullopt;
       }
       bound[idx] = &a;
@@ -492,8 +495,9 @@ Result Elaborator::apply(const Value &callee, std::vector<CallArg> &args,
   case Value::Callable: {
     const CallableDecl &d = *callee.decl;
     if (d.kind == CallableDecl::Optimizer) {
-      error(loc, "optimizer '" + d.name.name + "' can only be used in an "
-                 "'optimizer' clause of a train block");
+      error(loc, "optimizer '" + d.name.name +
+                     "' can only be used in an "
+                     "'optimizer' clause of a train block");
       return std::nullopt;
     }
     if (d.kind == CallableDecl::Model || d.hasHParamList)
@@ -525,19 +529,20 @@ Result Elaborator::apply(const Value &callee, std::vector<CallArg> &args,
           for (const char *p : b.params)
             names.push_back(llvm::StringRef(p).rtrim('?'));
           llvm::StringRef near = closestMatch(a.name, names);
-          error(a.nameLoc, "'" + std::string(b.name) + "' has no argument '" +
-                           a.name + "'" +
-                           (near.empty() ? std::string()
-                                         : "; did you mean '" + near.str() + "'?"));
+          error(a.nameLoc,
+                "'" + std::string(b.name) + "' has no argument '" + a.name +
+                    "'" +
+                    (near.empty() ? std::string()
+                                  : "; did you mean '" + near.str() + "'?"));
           return std::nullopt;
         }
       } else {
         ++positional;
       }
       if (idx >= b.params.size()) {
-        error(a.loc, llvm::formatv("'{0}' takes at most {1} argument{2}",
-                                   b.name, b.params.size(),
-                                   b.params.size() == 1 ? "" : "s"));
+        error(a.loc,
+              llvm::formatv("'{0}' takes at most {1} argument{2}", b.name,
+                            b.params.size(), b.params.size() == 1 ? "" : "s"));
         return std::nullopt;
       }
       slots[idx] = a;
@@ -590,8 +595,8 @@ Elaborator::elaborateModel(const CallableDecl &model) {
     return nullptr;
   root->calls = 1;
   if (graph) {
-    std::vector<Value> outs = out->kind == Value::Tuple ? out->elems
-                                                        : std::vector<Value>{*out};
+    std::vector<Value> outs =
+        out->kind == Value::Tuple ? out->elems : std::vector<Value>{*out};
     for (size_t k = 0; k < outs.size(); ++k) {
       NodePtr n = outs[k].kind == Value::Tensor
                       ? nodeOf(outs[k], outs[k].type.dtype, model.name.loc())

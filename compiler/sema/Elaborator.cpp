@@ -15,13 +15,20 @@ using namespace nnc;
 
 std::string Value::describe() const {
   switch (kind) {
-  case None: return "no value";
-  case Int: return "int " + std::to_string(i);
-  case Float: return "float " + formatNumber(f);
-  case Bool: return b ? "bool true" : "bool false";
-  case String: return "string \"" + s + "\"";
-  case DimV: return "dimension " + dim.sym;
-  case Tensor: return type.str();
+  case None:
+    return "no value";
+  case Int:
+    return "int " + std::to_string(i);
+  case Float:
+    return "float " + formatNumber(f);
+  case Bool:
+    return b ? "bool true" : "bool false";
+  case String:
+    return "string \"" + s + "\"";
+  case DimV:
+    return "dimension " + dim.sym;
+  case Tensor:
+    return type.str();
   case Tuple:
   case List: {
     std::string r = kind == Tuple ? "(" : "[";
@@ -33,10 +40,14 @@ std::string Value::describe() const {
     static const char *kinds[] = {"layer", "model", "fn", "optimizer"};
     return std::string(kinds[decl->kind]) + " '" + decl->name.name + "'";
   }
-  case Instance: return "layer instance '" + inst->info->name + "'";
-  case Builtin: return "built-in '" + std::string(builtin->name) + "'";
-  case Dataset: return "data set '" + dataset->name + "'";
-  case Optimizer: return "optimizer '" + s + "'";
+  case Instance:
+    return "layer instance '" + inst->info->name + "'";
+  case Builtin:
+    return "built-in '" + std::string(builtin->name) + "'";
+  case Dataset:
+    return "data set '" + dataset->name + "'";
+  case Optimizer:
+    return "optimizer '" + s + "'";
   }
   return "value";
 }
@@ -85,7 +96,8 @@ void Elaborator::account(const char *op, int64_t flops, const Value &out) {
     auto row = std::make_unique<InstanceInfo>();
     row->kind = op;
     row->isBuiltin = true;
-    row->name = std::string(op) + "_" + std::to_string(++root->childCounters[op]);
+    row->name =
+        std::string(op) + "_" + std::to_string(++root->childCounters[op]);
     if (out.kind == Value::Tensor)
       row->outputs.push_back(out.type);
     row->flops = flops;
@@ -168,10 +180,12 @@ bool Elaborator::checkDecl(const CallableDecl &decl) {
   bool ok = true;
   for (const ParamDecl &h : decl.hparams) {
     if (h.type && (!isHParamKind(h.type->name.name) || h.type->hasShape)) {
-      error(h.type->range.Start,
-            "hyper-parameter '" + h.name.name + "' must have type int, "
-            "float, bool, string or list; tensors are inputs (write them in "
-            "a second parameter list)");
+      error(
+          h.type->range.Start,
+          "hyper-parameter '" + h.name.name +
+              "' must have type int, "
+              "float, bool, string or list; tensors are inputs (write them in "
+              "a second parameter list)");
       ok = false;
     }
     if (h.defaultValue) {
@@ -179,18 +193,17 @@ bool Elaborator::checkDecl(const CallableDecl &decl) {
       if (!v) {
         ok = false;
       } else if (h.type && !coerceHParam(h.type->name.name, *v)) {
-        error(h.defaultValue->getLoc(),
-              "default of '" + h.name.name + "' must be " +
-                  h.type->name.name + ", got " + v->describe());
+        error(h.defaultValue->getLoc(), "default of '" + h.name.name +
+                                            "' must be " + h.type->name.name +
+                                            ", got " + v->describe());
         ok = false;
       }
     }
   }
   for (const ParamDecl &in : decl.inputs) {
     if (!in.type && decl.kind != CallableDecl::Optimizer) {
-      error(in.name.loc(), "input '" + in.name.name +
-                               "' needs a type, e.g. '" + in.name.name +
-                               ": f32[B, N]'");
+      error(in.name.loc(), "input '" + in.name.name + "' needs a type, e.g. '" +
+                               in.name.name + ": f32[B, N]'");
       ok = false;
     } else if (in.type && !in.type->isTuple() &&
                !parseDType(in.type->name.name)) {
@@ -228,10 +241,11 @@ bool Elaborator::bindHParams(const CallableDecl &decl,
           h = &c;
       if (!h) {
         llvm::StringRef near = closestMatch(a.name, names);
-        error(a.nameLoc, "'" + decl.name.name + "' has no hyper-parameter '" +
-                         a.name + "'" +
-                         (near.empty() ? std::string()
-                                       : "; did you mean '" + near.str() + "'?"));
+        error(a.nameLoc,
+              "'" + decl.name.name + "' has no hyper-parameter '" + a.name +
+                  "'" +
+                  (near.empty() ? std::string()
+                                : "; did you mean '" + near.str() + "'?"));
         ok = false;
         continue;
       }
@@ -254,8 +268,9 @@ bool Elaborator::bindHParams(const CallableDecl &decl,
     if (out.count(h.name.name) || !ok) // one error per call is enough
       continue;
     if (!h.defaultValue) {
-      error(loc, "'" + decl.name.name + "' needs a value for hyper-parameter '" +
-                     h.name.name + "'");
+      error(loc, "'" + decl.name.name +
+                     "' needs a value for hyper-parameter '" + h.name.name +
+                     "'");
       ok = false;
       continue;
     }
@@ -285,10 +300,11 @@ Result Elaborator::instantiate(const CallableDecl &decl,
     return std::nullopt;
   auto info = std::make_unique<InstanceInfo>();
   info->kind = decl.name.name;
-  info->name = !name.empty() ? name
-                             : decl.name.name + "_" +
-                                   std::to_string(
-                                       ++parent->childCounters[decl.name.name]);
+  info->name =
+      !name.empty()
+          ? name
+          : decl.name.name + "_" +
+                std::to_string(++parent->childCounters[decl.name.name]);
   inst->info = info.get();
   parent->info->children.push_back(std::move(info));
   Value v;
@@ -323,7 +339,7 @@ static std::string renderPattern(const TypeExpr &t, Env &env) {
       s += "...";
     } else if (auto *n = llvm::dyn_cast<NameExpr>(d.expr.get())) {
       Value *v = env.lookup(n->name);
-      s += v && v->kind == Value::Int   ? std::to_string(v->i)
+      s += v && v->kind == Value::Int    ? std::to_string(v->i)
            : v && v->kind == Value::DimV ? v->dim.sym
                                          : n->name;
     } else if (auto *i = llvm::dyn_cast<IntExpr>(d.expr.get())) {
@@ -359,8 +375,10 @@ std::optional<TensorType> Elaborator::resolveType(const TypeExpr &t, Env &env,
     if (auto *n = llvm::dyn_cast<NameExpr>(d.expr.get())) {
       if (!env.lookup(n->name)) {
         if (!bindFresh) {
-          error(d.range.Start, "dimension '" + n->name + "' is not bound; "
-                "it must appear in an input type or be a hyper-parameter");
+          error(d.range.Start,
+                "dimension '" + n->name +
+                    "' is not bound; "
+                    "it must appear in an input type or be a hyper-parameter");
           return std::nullopt;
         }
         env.vars[n->name] = Value::ofDim(Dim::symbol(n->name));
@@ -375,7 +393,8 @@ std::optional<TensorType> Elaborator::resolveType(const TypeExpr &t, Env &env,
       out.dims.push_back(v->dim);
     else {
       error(d.range.Start, "a dimension must be a non-negative integer or a "
-                           "symbol; got " + v->describe());
+                           "symbol; got " +
+                               v->describe());
       return std::nullopt;
     }
   }
@@ -509,8 +528,8 @@ bool Elaborator::checkInitializer(const Expr *init, Env &env) {
     if (!v)
       return false;
     if (!v->isNumber()) {
-      error(a.value->getLoc(), "initializer arguments must be numbers; got " +
-                                   v->describe());
+      error(a.value->getLoc(),
+            "initializer arguments must be numbers; got " + v->describe());
       return false;
     }
   }
@@ -585,10 +604,13 @@ bool Elaborator::declareVar(const VarDeclStmt *v, Env &env) {
   auto it = inst->params.find(v->name.name);
   if (it != inst->params.end()) {
     if (it->second.type != type) {
-      error(v->getLoc(), "shared layer '" + inst->info->name + "' was first "
-                         "applied with '" + v->name.name + "' of type " +
-                         it->second.type.str() + ", now it would be " +
-                         type.str() + "; shared weights need the same shapes");
+      error(v->getLoc(), "shared layer '" + inst->info->name +
+                             "' was first "
+                             "applied with '" +
+                             v->name.name + "' of type " +
+                             it->second.type.str() + ", now it would be " +
+                             type.str() +
+                             "; shared weights need the same shapes");
       return false;
     }
   } else {

@@ -37,8 +37,20 @@ struct DatasetRT {
 /// A compile-time value.
 struct Value {
   enum Kind {
-    None, Int, Float, Bool, String, DimV, Tensor, Tuple, List, Callable,
-    Instance, Builtin, Dataset, Optimizer
+    None,
+    Int,
+    Float,
+    Bool,
+    String,
+    DimV,
+    Tensor,
+    Tuple,
+    List,
+    Callable,
+    Instance,
+    Builtin,
+    Dataset,
+    Optimizer
   };
   Kind kind = None;
   int64_t i = 0;
@@ -58,19 +70,43 @@ struct Value {
   bool poison = false;
 
   static Value none() { return {}; }
-  static Value ofInt(int64_t v) { Value x; x.kind = Int; x.i = v; return x; }
-  static Value ofFloat(double v) { Value x; x.kind = Float; x.f = v; return x; }
-  static Value ofBool(bool v) { Value x; x.kind = Bool; x.b = v; return x; }
+  static Value ofInt(int64_t v) {
+    Value x;
+    x.kind = Int;
+    x.i = v;
+    return x;
+  }
+  static Value ofFloat(double v) {
+    Value x;
+    x.kind = Float;
+    x.f = v;
+    return x;
+  }
+  static Value ofBool(bool v) {
+    Value x;
+    x.kind = Bool;
+    x.b = v;
+    return x;
+  }
   static Value ofString(std::string v) {
-    Value x; x.kind = String; x.s = std::move(v); return x;
+    Value x;
+    x.kind = String;
+    x.s = std::move(v);
+    return x;
   }
   static Value ofTensor(TensorType t) {
-    Value x; x.kind = Tensor; x.type = std::move(t); return x;
+    Value x;
+    x.kind = Tensor;
+    x.type = std::move(t);
+    return x;
   }
   static Value ofDim(const Dim &d) {
     if (d.isConst())
       return ofInt(d.value);
-    Value x; x.kind = DimV; x.dim = d; return x;
+    Value x;
+    x.kind = DimV;
+    x.dim = d;
+    return x;
   }
   bool isNone() const { return kind == None; }
   bool isNumber() const { return kind == Int || kind == Float; }
@@ -139,13 +175,12 @@ void initializerNames(std::vector<llvm::StringRef> &out);
 
 /// Element-wise op `name` on two tensors (or a tensor and a number) with
 /// broadcasting; `op` selects the dtype rule (comparisons give bool).
-Result tensorBinary(Elaborator &el, const char *name, BinOp op,
-                    const Value &l, const Value &r, llvm::SMLoc loc);
+Result tensorBinary(Elaborator &el, const char *name, BinOp op, const Value &l,
+                    const Value &r, llvm::SMLoc loc);
 
 class Elaborator {
 public:
-  Elaborator(DiagnosticEngine &diags, const SemaOptions &opts,
-             Program &program)
+  Elaborator(DiagnosticEngine &diags, const SemaOptions &opts, Program &program)
       : diags(diags), opts(opts), program(program) {}
 
   /// Registers the declarations of a module (and, for the main file,
@@ -197,8 +232,8 @@ public:
   // Expressions and statements (ElabExpr.cpp / Elaborator.cpp).
   Result eval(const Expr *e, Env &env);
   Result evalBlock(const Block &b, Env &env, bool wantValue);
-  Result apply(const Value &callee, std::vector<CallArg> &args,
-               llvm::SMLoc loc, const Expr *calleeExpr);
+  Result apply(const Value &callee, std::vector<CallArg> &args, llvm::SMLoc loc,
+               const Expr *calleeExpr);
   std::optional<TensorType> resolveType(const TypeExpr &t, Env &env,
                                         bool bindFresh);
   bool matchType(const TypeExpr &t, const Value &actual, Env &env,
@@ -251,8 +286,8 @@ private:
                  const std::vector<Value> &initial,
                  const std::vector<NodePtr> &holders, Env &env);
 
-  std::vector<InstanceRT *> ctx; ///< instance stack
-  std::vector<int64_t> unrollPath; ///< iteration numbers of enclosing repeats
+  std::vector<InstanceRT *> ctx;     ///< instance stack
+  std::vector<int64_t> unrollPath;   ///< iteration numbers of enclosing repeats
   InstanceInfo *modelRoot = nullptr; ///< ops here become summary rows
   std::optional<Value> *yieldSlot = nullptr;
   std::vector<std::pair<std::string, Value>> *outputSlot = nullptr;
@@ -267,7 +302,9 @@ private:
 /// Pushes an instance on the elaborator's stack for a scope.
 struct ScopedInstance {
   Elaborator &e;
-  ScopedInstance(Elaborator &e, InstanceRT *inst) : e(e) { e.ctx.push_back(inst); }
+  ScopedInstance(Elaborator &e, InstanceRT *inst) : e(e) {
+    e.ctx.push_back(inst);
+  }
   ~ScopedInstance() { e.ctx.pop_back(); }
 };
 

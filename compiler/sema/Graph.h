@@ -62,8 +62,8 @@ struct Node {
 
 /// The traced graph of one model.
 struct ModelGraph {
-  std::vector<NodePtr> inputs;  ///< in declaration order
-  std::vector<NodePtr> params;  ///< trainable and state, creation order
+  std::vector<NodePtr> inputs; ///< in declaration order
+  std::vector<NodePtr> params; ///< trainable and state, creation order
   std::vector<std::pair<std::string, NodePtr>> outputs;
   /// Why the graph cannot be compiled yet ("" if it can), with a location.
   std::string unsupported;

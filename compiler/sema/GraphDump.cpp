@@ -17,15 +17,21 @@ using namespace nnc;
 
 static void printAttr(const Attr &a, llvm::raw_ostream &os) {
   switch (a.kind) {
-  case Attr::Int: os << a.i; break;
-  case Attr::Bool: os << (a.i ? "true" : "false"); break;
+  case Attr::Int:
+    os << a.i;
+    break;
+  case Attr::Bool:
+    os << (a.i ? "true" : "false");
+    break;
   case Attr::Float: {
     char buf[32];
     snprintf(buf, sizeof buf, "%g", a.f);
     os << buf;
     break;
   }
-  case Attr::String: os << '"' << a.s << '"'; break;
+  case Attr::String:
+    os << '"' << a.s << '"';
+    break;
   case Attr::IntList:
     os << "[";
     for (size_t k = 0; k < a.list.size(); ++k)

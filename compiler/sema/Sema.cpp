@@ -106,14 +106,14 @@ bool Loader::load(const std::string &path, const UseDecl *from) {
     std::vector<std::string> tried;
     std::string file = resolve(u, path, tried);
     if (file.empty()) {
-      diags.error(u.range.Start, "cannot find module '" + u.dotted() +
-                                     "' (looked for " + tried.front() +
-                                     (tried.size() > 1
-                                          ? " and in " +
-                                                std::to_string(tried.size() - 1) +
-                                                " search path(s); set NNC_PATH "
-                                                "to add one)"
-                                          : ")"));
+      diags.error(u.range.Start,
+                  "cannot find module '" + u.dotted() + "' (looked for " +
+                      tried.front() +
+                      (tried.size() > 1
+                           ? " and in " + std::to_string(tried.size() - 1) +
+                                 " search path(s); set NNC_PATH "
+                                 "to add one)"
+                           : ")"));
       ok = false;
       continue;
     }
@@ -148,11 +148,12 @@ std::vector<std::string> nnc::defaultSearchPaths(const char *argv0,
 
 /// Names declared by stdlib modules the program did not `use`, for the
 /// "add 'use std.layers'" hint.
-static void collectStdHints(const std::vector<std::string> &paths,
-                            std::vector<std::unique_ptr<Module>> &keep,
-                            std::map<std::string, const UseDecl *> &hints,
-                            std::vector<std::unique_ptr<UseDecl>> &useKeep,
-                            std::vector<std::unique_ptr<llvm::MemoryBuffer>> &bufs) {
+static void
+collectStdHints(const std::vector<std::string> &paths,
+                std::vector<std::unique_ptr<Module>> &keep,
+                std::map<std::string, const UseDecl *> &hints,
+                std::vector<std::unique_ptr<UseDecl>> &useKeep,
+                std::vector<std::unique_ptr<llvm::MemoryBuffer>> &bufs) {
   for (const std::string &root : paths) {
     llvm::SmallString<256> dir(root);
     llvm::sys::path::append(dir, "std");
@@ -225,11 +226,11 @@ std::unique_ptr<Program> nnc::checkFile(llvm::StringRef path,
       if (m->name.name == opts.modelName)
         chosen = m;
     if (!chosen) {
-      diags.error("no model named '" + opts.modelName + "' in " + path.str() +
-                  (models.empty() ? std::string(" (it declares no model)")
-                                  : " (models: " +
-                                        llvm::join(program->modelNames, ", ") +
-                                        ")"));
+      diags.error(
+          "no model named '" + opts.modelName + "' in " + path.str() +
+          (models.empty()
+               ? std::string(" (it declares no model)")
+               : " (models: " + llvm::join(program->modelNames, ", ") + ")"));
       return nullptr;
     }
   } else if (!mainModule.trains.empty() && mainModule.trains[0]->model) {

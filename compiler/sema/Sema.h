@@ -24,7 +24,7 @@
 namespace llvm {
 class SourceMgr;
 class raw_ostream;
-}
+} // namespace llvm
 
 namespace nnc {
 
@@ -33,17 +33,17 @@ struct Module;
 
 /// A trainable parameter or non-trainable state of one layer instance.
 struct ParamInfo {
-  std::string name;    ///< short name (`w`)
+  std::string name; ///< short name (`w`)
   TensorType type;
   bool trainable = true;
-  std::string init;    ///< initializer name (`glorot_uniform`)
+  std::string init; ///< initializer name (`glorot_uniform`)
 };
 
 /// One instantiated layer or model, or (at the top level of a model) one
 /// built-in op, as a row of the summary.
 struct InstanceInfo {
-  std::string name;     ///< instance path element (`dense_1`)
-  std::string kind;     ///< layer / model / built-in name (`dense`)
+  std::string name; ///< instance path element (`dense_1`)
+  std::string kind; ///< layer / model / built-in name (`dense`)
   bool isBuiltin = false;
   std::vector<TensorType> outputs; ///< result types of the last call
   std::vector<ParamInfo> params;   ///< own params and state
@@ -67,9 +67,9 @@ struct TrainInfo {
 struct Program {
   std::unique_ptr<InstanceInfo> model; ///< the model `summary` describes
   std::vector<TrainInfo> trains;
-  std::vector<std::string> modelNames; ///< models of the main file
-  DimValues dimValues;                 ///< values used for per-sample counts
-  std::unique_ptr<ModelGraph> graph;   ///< traced graph of `model`
+  std::vector<std::string> modelNames;   ///< models of the main file
+  DimValues dimValues;                   ///< values used for per-sample counts
+  std::unique_ptr<ModelGraph> graph;     ///< traced graph of `model`
   std::unique_ptr<ModelGraph> mainGraph; ///< traced `main` block, if any
 };
 
@@ -94,8 +94,7 @@ std::unique_ptr<Program> checkFile(llvm::StringRef path,
 void listBuiltins(llvm::raw_ostream &os);
 
 /// Where the standard library is found next to a binary at `argv0`.
-std::vector<std::string> defaultSearchPaths(const char *argv0,
-                                            void *mainAddr);
+std::vector<std::string> defaultSearchPaths(const char *argv0, void *mainAddr);
 
 } // namespace nnc
 

@@ -142,7 +142,8 @@ void Elaborator::tracePrint(const std::vector<CallArg> &args, llvm::SMLoc loc) {
                                                      : "false");
     } else {
       unsupported(a.loc, "print in a compiled program takes one tensor and "
-                         "strings or numbers; got " + a.value.describe());
+                         "strings or numbers; got " +
+                             a.value.describe());
       return;
     }
   }

@@ -15,15 +15,16 @@ using namespace nnc;
 
 namespace {
 const char *const kClauses[] = {
-    "batch",    "epochs",   "shuffle",  "seed",       "loss",
-    "optimizer", "metrics", "validate", "checkpoint", "schedule",
+    "batch",     "epochs",     "shuffle",  "seed",       "loss",
+    "optimizer", "metrics",    "validate", "checkpoint", "schedule",
     "clip_norm", "early_stop", "log_every"};
-const char *const kMetrics[] = {"accuracy", "top_k", "auc", "iou", "mse",
-                                "mae", "precision", "recall"};
-const char *const kSchedules[] = {"constant", "step", "exponential", "cosine",
-                                  "warmup", "linear"};
+const char *const kMetrics[] = {"accuracy", "top_k", "auc",       "iou",
+                                "mse",      "mae",   "precision", "recall"};
+const char *const kSchedules[] = {"constant", "step",   "exponential",
+                                  "cosine",   "warmup", "linear"};
 
-llvm::StringRef nearest(llvm::StringRef name, llvm::ArrayRef<const char *> list) {
+llvm::StringRef nearest(llvm::StringRef name,
+                        llvm::ArrayRef<const char *> list) {
   std::vector<llvm::StringRef> names(list.begin(), list.end());
   return closestMatch(name, names);
 }
@@ -57,7 +58,8 @@ Result Elaborator::checkOptimizerCall(const Expr *e, Env &env) {
   if (callee->kind != Value::Callable ||
       callee->decl->kind != CallableDecl::Optimizer) {
     error(e->getLoc(), "expected an optimizer such as adam(lr: 1e-3) (from "
-                       "'use std.optim'); got " + callee->describe());
+                       "'use std.optim'); got " +
+                           callee->describe());
     return std::nullopt;
   }
   const CallableDecl &decl = *callee->decl;
@@ -82,7 +84,8 @@ Result Elaborator::checkOptimizerCall(const Expr *e, Env &env) {
   TensorType p{DType::F32, {Dim::symbol("P")}};
   body.vars[decl.inputs[0].name.name] = Value::ofTensor(p);
   body.vars[decl.inputs[1].name.name] = Value::ofTensor(p);
-  body.vars[decl.inputs[2].name.name] = Value::ofTensor(TensorType{DType::F32, {}});
+  body.vars[decl.inputs[2].name.name] =
+      Value::ofTensor(TensorType{DType::F32, {}});
   InstanceRT inst;
   InstanceInfo info;
   info.name = decl.name.name;
@@ -119,7 +122,8 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
     return false;
   if (ds->kind != Value::Dataset) {
     error(t.dataset->getLoc(), "train needs a data set after 'on', such as "
-                               "fashion_mnist(\"train\"); got " + ds->describe());
+                               "fashion_mnist(\"train\"); got " +
+                                   ds->describe());
     return false;
   }
   for (auto &f : ds->dataset->fields) {
@@ -202,8 +206,8 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       if (!v)
         return false;
       if (*v <= 0) {
-        error(e->getLoc(), "'" + kw + "' must be positive; got " +
-                               std::to_string(*v));
+        error(e->getLoc(),
+              "'" + kw + "' must be positive; got " + std::to_string(*v));
         return false;
       }
       out = *v;
@@ -235,10 +239,9 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       Result v = e ? eval(e, env) : std::nullopt;
       if (v && (v->kind != Value::Tensor || !v->type.isScalar() ||
                 !isFloat(v->type.dtype))) {
-        error(e->getLoc(), "the loss must be a float scalar; got " +
-                               v->describe() +
-                               (v->kind == Value::Tensor ? " (take the mean?)"
-                                                         : ""));
+        error(e->getLoc(),
+              "the loss must be a float scalar; got " + v->describe() +
+                  (v->kind == Value::Tensor ? " (take the mean?)" : ""));
         v.reset();
       }
       ok &= v.has_value();
@@ -250,7 +253,8 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
         Result g = eval(c.over.get(), env);
         if (g && g->kind != Value::Instance) {
           error(c.over->getLoc(), "'over' takes a layer or model instance "
-                                  "(its parameters); got " + g->describe());
+                                  "(its parameters); got " +
+                                      g->describe());
           g.reset();
         }
         if (!g)
@@ -290,8 +294,8 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       }
       Result v = eval(c.on.get(), env);
       if (v && v->kind != Value::Dataset) {
-        error(c.on->getLoc(), "'validate on' takes a data set; got " +
-                                  v->describe());
+        error(c.on->getLoc(),
+              "'validate on' takes a data set; got " + v->describe());
         v.reset();
       }
       if (v && v->dataset->fields != ds->dataset->fields) {
@@ -320,7 +324,8 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       if (!n || !llvm::is_contained(kSchedules, llvm::StringRef(n->name))) {
         error(e ? e->getLoc() : c.keyword.loc(),
               "unknown schedule" +
-                  (n ? " '" + n->name + "'" + didYouMean(nearest(n->name, kSchedules))
+                  (n ? " '" + n->name + "'" +
+                           didYouMean(nearest(n->name, kSchedules))
                      : std::string()) +
                   " (known: constant, step, exponential, cosine, warmup, "
                   "linear)");

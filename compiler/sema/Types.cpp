@@ -27,11 +27,16 @@ std::optional<DType> nnc::parseDType(llvm::StringRef name) {
 
 llvm::StringRef nnc::dtypeName(DType t) {
   switch (t) {
-  case DType::F32: return "f32";
-  case DType::F64: return "f64";
-  case DType::I32: return "i32";
-  case DType::I64: return "i64";
-  case DType::Bool: return "bool";
+  case DType::F32:
+    return "f32";
+  case DType::F64:
+    return "f64";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  case DType::Bool:
+    return "bool";
   }
   return "?";
 }
@@ -48,9 +53,7 @@ unsigned nnc::dtypeBytes(DType t) {
   }
 }
 
-std::string Dim::str() const {
-  return isConst() ? std::to_string(value) : sym;
-}
+std::string Dim::str() const { return isConst() ? std::to_string(value) : sym; }
 
 Dim nnc::dimProduct(const std::vector<Dim> &dims) {
   int64_t c = 1;
@@ -115,9 +118,9 @@ int64_t nnc::numElements(const TensorType &t, const DimValues &dv) {
   return n;
 }
 
-std::optional<std::vector<Dim>>
-nnc::broadcastShapes(const std::vector<Dim> &a, const std::vector<Dim> &b,
-                     int *badAxis) {
+std::optional<std::vector<Dim>> nnc::broadcastShapes(const std::vector<Dim> &a,
+                                                     const std::vector<Dim> &b,
+                                                     int *badAxis) {
   size_t n = std::max(a.size(), b.size());
   std::vector<Dim> out(n);
   for (size_t i = 0; i < n; ++i) {

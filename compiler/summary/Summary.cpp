@@ -63,14 +63,13 @@ struct Row {
 void collect(const InstanceInfo &n, unsigned level, unsigned maxDepth,
              std::vector<Row> &rows) {
   for (const auto &c : n.children) {
-    std::string label = std::string(2 * level, ' ') + c->name + " (" +
-                        c->kind + ")";
+    std::string label =
+        std::string(2 * level, ' ') + c->name + " (" + c->kind + ")";
     if (c->calls > 1)
       label += " x" + std::to_string(c->calls);
     int64_t fixed = c->paramCount(false);
-    rows.push_back({label, shapeString(c->outputs),
-                    c->paramCount(true) + fixed, fixed, c->flops,
-                    c->activationBytes});
+    rows.push_back({label, shapeString(c->outputs), c->paramCount(true) + fixed,
+                    fixed, c->flops, c->activationBytes});
     if (level + 1 < maxDepth)
       collect(*c, level + 1, maxDepth, rows);
   }
@@ -82,7 +81,7 @@ void nnc::printSummary(const Program &program, const SummaryOptions &opts,
   const InstanceInfo &m = *program.model;
   std::vector<Row> rows;
   collect(m, 0, std::max(1u, opts.depth), rows);
-  const char *hdr[] = {"Layer (type)", "Output shape", "Param #",
+  const char *hdr[] = {"Layer (type)",  "Output shape", "Param #",
                        "Non-trainable", "FLOPs/sample", "Act. bytes/sample"};
   size_t w[6];
   for (int k = 0; k < 6; ++k)
@@ -100,7 +99,8 @@ void nnc::printSummary(const Program &program, const SummaryOptions &opts,
     total += x + 2;
   os << "Model: " << m.name << "\n";
   os << std::string(total, '-') << "\n";
-  os << llvm::left_justify(hdr[0], w[0] + 2) << llvm::left_justify(hdr[1], w[1] + 2);
+  os << llvm::left_justify(hdr[0], w[0] + 2)
+     << llvm::left_justify(hdr[1], w[1] + 2);
   for (int k = 2; k < 6; ++k)
     os << llvm::right_justify(hdr[k], w[k] + 2);
   os << "\n" << std::string(total, '=') << "\n";
@@ -123,8 +123,8 @@ void nnc::printSummary(const Program &program, const SummaryOptions &opts,
      << humanBytes(fixed * 4) << ")\n";
   os << "Output: " << shapeString(m.outputs) << "\n";
   os << "Forward FLOPs per sample: " << withCommas(m.flops) << "\n";
-  os << "Activation bytes per sample: " << withCommas(m.activationBytes)
-     << " (" << humanBytes(m.activationBytes) << ")\n";
+  os << "Activation bytes per sample: " << withCommas(m.activationBytes) << " ("
+     << humanBytes(m.activationBytes) << ")\n";
   for (const TrainInfo &t : program.trains) {
     if (t.modelName != m.name || t.optimizer.empty())
       continue;

@@ -52,15 +52,14 @@ void DiagnosticEngine::error(llvm::SMLoc loc, const llvm::Twine &msg,
     auto lc = srcMgr.getLineAndColumn(loc);
     unsigned id = srcMgr.FindBufferContainingLoc(loc);
     llvm::errs() << srcMgr.getMemoryBuffer(id)->getBufferIdentifier() << ":"
-                 << lc.first << ":" << lc.second << ": error: " << msg
-                 << "\n";
+                 << lc.first << ":" << lc.second << ": error: " << msg << "\n";
     return;
   }
   llvm::ArrayRef<llvm::SMRange> ranges;
   if (range.isValid())
     ranges = range;
-  srcMgr.PrintMessage(llvm::errs(), loc, llvm::SourceMgr::DK_Error, msg,
-                      ranges, {}, colors);
+  srcMgr.PrintMessage(llvm::errs(), loc, llvm::SourceMgr::DK_Error, msg, ranges,
+                      {}, colors);
 }
 
 void DiagnosticEngine::note(llvm::SMLoc loc, const llvm::Twine &msg) {
@@ -68,8 +67,8 @@ void DiagnosticEngine::note(llvm::SMLoc loc, const llvm::Twine &msg) {
     return;
   if (lineLength(srcMgr, loc) > kMaxEchoedLine)
     return;
-  srcMgr.PrintMessage(llvm::errs(), loc, llvm::SourceMgr::DK_Note, msg, {},
-                      {}, colors);
+  srcMgr.PrintMessage(llvm::errs(), loc, llvm::SourceMgr::DK_Note, msg, {}, {},
+                      colors);
 }
 
 void DiagnosticEngine::error(const llvm::Twine &msg) {

@@ -23,8 +23,7 @@ public:
   explicit DiagnosticEngine(llvm::SourceMgr &srcMgr) : srcMgr(srcMgr) {}
 
   /// Reports an error at `loc`, optionally underlining `range`.
-  void error(llvm::SMLoc loc, const llvm::Twine &msg,
-             llvm::SMRange range = {});
+  void error(llvm::SMLoc loc, const llvm::Twine &msg, llvm::SMRange range = {});
   /// Attaches a note (e.g. "declared here") to the last error.
   void note(llvm::SMLoc loc, const llvm::Twine &msg);
   /// An error with no source location (missing file, bad flag).

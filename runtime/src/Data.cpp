@@ -52,12 +52,18 @@ extern "C" int nnc_npy_load(const char *path, nnc_tensor *out) {
   std::string descr = field("'descr'"), order = field("'fortran_order'"),
               shape = field("'shape'");
   auto has = [&](const char *d) { return descr.find(d) != std::string::npos; };
-  if (has("'<f4'")) out->dtype = NNC_F32;
-  else if (has("'<f8'")) out->dtype = NNC_F64;
-  else if (has("'<i4'")) out->dtype = NNC_I32;
-  else if (has("'<i8'")) out->dtype = NNC_I64;
-  else if (has("'|u1'")) out->dtype = NNC_U8;
-  else if (has("'|b1'")) out->dtype = NNC_BOOL;
+  if (has("'<f4'"))
+    out->dtype = NNC_F32;
+  else if (has("'<f8'"))
+    out->dtype = NNC_F64;
+  else if (has("'<i4'"))
+    out->dtype = NNC_I32;
+  else if (has("'<i8'"))
+    out->dtype = NNC_I64;
+  else if (has("'|u1'"))
+    out->dtype = NNC_U8;
+  else if (has("'|b1'"))
+    out->dtype = NNC_BOOL;
   else
     return nnc_set_error("'%s': element type %s is not supported (little-"
                          "endian f4, f8, i4, i8, u1 or b1)",
@@ -147,7 +153,8 @@ extern "C" int nnc_csv_load(const char *path, int64_t features,
     std::vector<std::string> cells = splitCsv(line);
     if (cells.size() != header.size())
       return nnc_set_error("'%s' line %lld has %zu cells; the header has %zu",
-                           path, (long long)lineNo, cells.size(), header.size());
+                           path, (long long)lineNo, cells.size(),
+                           header.size());
     for (size_t k = 0; k < cells.size(); ++k) {
       char *end;
       const char *s = cells[k].c_str();
@@ -231,7 +238,8 @@ extern "C" int nnc_batcher_next(nnc_batcher *b, const int64_t **indices,
     ++b->epoch;
     // Each epoch's order depends only on (seed, epoch): resumable.
     if (b->shuffle)
-      nnc_rng_permutation(b->seed, uint64_t(b->epoch) << 40, b->order, b->count);
+      nnc_rng_permutation(b->seed, uint64_t(b->epoch) << 40, b->order,
+                          b->count);
     else
       for (int64_t i = 0; i < b->count; ++i)
         b->order[i] = i;

@@ -23,7 +23,8 @@ bool readAll(gzFile f, void *buf, size_t n, const char *path,
              const char *what) {
   size_t done = 0;
   while (done < n) {
-    unsigned chunk = static_cast<unsigned>(std::min<size_t>(n - done, 1u << 30));
+    unsigned chunk =
+        static_cast<unsigned>(std::min<size_t>(n - done, 1u << 30));
     int got = gzread(f, static_cast<char *>(buf) + done, chunk);
     if (got < 0) {
       int err;
@@ -79,12 +80,30 @@ extern "C" int nnc_idx_load(const char *path, nnc_tensor *out) {
                          rank, NNC_MAX_RANK);
   size_t elemSize;
   switch (header[2]) {
-  case 0x08: out->dtype = NNC_U8; elemSize = 1; break;
-  case 0x09: out->dtype = NNC_I32; elemSize = 1; break;
-  case 0x0B: out->dtype = NNC_I32; elemSize = 2; break;
-  case 0x0C: out->dtype = NNC_I32; elemSize = 4; break;
-  case 0x0D: out->dtype = NNC_F32; elemSize = 4; break;
-  case 0x0E: out->dtype = NNC_F64; elemSize = 8; break;
+  case 0x08:
+    out->dtype = NNC_U8;
+    elemSize = 1;
+    break;
+  case 0x09:
+    out->dtype = NNC_I32;
+    elemSize = 1;
+    break;
+  case 0x0B:
+    out->dtype = NNC_I32;
+    elemSize = 2;
+    break;
+  case 0x0C:
+    out->dtype = NNC_I32;
+    elemSize = 4;
+    break;
+  case 0x0D:
+    out->dtype = NNC_F32;
+    elemSize = 4;
+    break;
+  case 0x0E:
+    out->dtype = NNC_F64;
+    elemSize = 8;
+    break;
   default:
     return nnc_set_error("'%s': unknown IDX element type 0x%02x", path,
                          header[2]);
@@ -106,10 +125,18 @@ extern "C" int nnc_idx_load(const char *path, nnc_tensor *out) {
   const unsigned char *p = raw.data();
   for (int64_t i = 0; i < n; ++i, p += elemSize) {
     switch (header[2]) {
-    case 0x08: static_cast<uint8_t *>(out->data)[i] = p[0]; break;
-    case 0x09: static_cast<int32_t *>(out->data)[i] = int8_t(p[0]); break;
-    case 0x0B: static_cast<int32_t *>(out->data)[i] = int16_t((p[0] << 8) | p[1]); break;
-    case 0x0C: static_cast<int32_t *>(out->data)[i] = int32_t(bigEndian(p)); break;
+    case 0x08:
+      static_cast<uint8_t *>(out->data)[i] = p[0];
+      break;
+    case 0x09:
+      static_cast<int32_t *>(out->data)[i] = int8_t(p[0]);
+      break;
+    case 0x0B:
+      static_cast<int32_t *>(out->data)[i] = int16_t((p[0] << 8) | p[1]);
+      break;
+    case 0x0C:
+      static_cast<int32_t *>(out->data)[i] = int32_t(bigEndian(p));
+      break;
     case 0x0D: {
       uint32_t bits = bigEndian(p);
       std::memcpy(static_cast<float *>(out->data) + i, &bits, 4);
@@ -183,8 +210,7 @@ static bool isFile(const std::string &p) {
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-extern "C" int nnc_dataset_fashion_mnist(const char *split,
-                                         nnc_dataset *out) {
+extern "C" int nnc_dataset_fashion_mnist(const char *split, nnc_dataset *out) {
   std::memset(out, 0, sizeof *out);
   std::string prefix;
   if (std::strcmp(split, "train") == 0)

@@ -40,9 +40,8 @@ bool parseSpec(const char *text, Spec &out) {
   size_t start = 0;
   while (start < body.size()) {
     size_t comma = body.find(',', start);
-    std::string item = body.substr(start, comma == std::string::npos
-                                              ? std::string::npos
-                                              : comma - start);
+    std::string item = body.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start);
     size_t eq = item.find('=');
     if (eq == std::string::npos)
       return false;
@@ -96,7 +95,8 @@ void orthogonal(float *data, int64_t rows, int64_t cols, uint64_t seed) {
   }
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c)
-      data[r * cols + c] = float(tall ? q[size_t(c * n + r)] : q[size_t(r * n + c)]);
+      data[r * cols + c] =
+          float(tall ? q[size_t(c * n + r)] : q[size_t(r * n + c)]);
 }
 } // namespace
 

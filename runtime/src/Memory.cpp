@@ -49,8 +49,8 @@ extern "C" int nnc_tensor_alloc(nnc_tensor *t) {
   for (int32_t k = 0; k < t->rank; ++k)
     if (t->dims[k] < 0)
       return nnc_set_error("tensor dimension %d is negative", k);
-  size_t bytes = static_cast<size_t>(nnc_tensor_numel(t)) *
-                 nnc_dtype_size(t->dtype);
+  size_t bytes =
+      static_cast<size_t>(nnc_tensor_numel(t)) * nnc_dtype_size(t->dtype);
   t->data = nnc_alloc(bytes);
   if (!t->data)
     return -1;

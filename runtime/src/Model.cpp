@@ -152,8 +152,8 @@ extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
     for (int32_t a = 0; a < m->num_args; ++a)
       std::fprintf(stderr, "  %-6s %-24s %s\n", m->args[a].kind,
                    m->args[a].name,
-                   describe(m->args[a].dtype, m->args[a].rank,
-                            m->args[a].dims, m->args[a].syms)
+                   describe(m->args[a].dtype, m->args[a].rank, m->args[a].dims,
+                            m->args[a].syms)
                        .c_str());
     return 2;
   }
@@ -262,8 +262,9 @@ extern "C" int nnc_program_main(const nnc_model *m, int argc, char **argv) {
     if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
       seed = std::strtoull(argv[++i], nullptr, 10);
     } else {
-      std::fprintf(stderr, "usage: %s [--seed N]\nRuns the main block of %s "
-                           "(parameters initialised from the seed).\n",
+      std::fprintf(stderr,
+                   "usage: %s [--seed N]\nRuns the main block of %s "
+                   "(parameters initialised from the seed).\n",
                    argv[0], m->name);
       return 2;
     }

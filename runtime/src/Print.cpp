@@ -12,7 +12,7 @@
 #include <string>
 
 namespace {
-constexpr int64_t kEdge = 3;       ///< items shown at each end when elided
+constexpr int64_t kEdge = 3;         ///< items shown at each end when elided
 constexpr int64_t kElideOver = 1000; ///< elide tensors larger than this
 
 /// One element as text: floats with four decimals, integers as they are.

@@ -33,7 +33,9 @@ inline void block(uint64_t seed, uint64_t index, uint32_t out[4]) {
 /// Uniform in [0, 1) from the top 24 bits (exact in f32).
 inline float unit(uint32_t x) { return (x >> 8) * (1.0f / 16777216.0f); }
 /// Uniform in (0, 1], safe for log().
-inline float unitOpen(uint32_t x) { return ((x >> 8) + 1) * (1.0f / 16777216.0f); }
+inline float unitOpen(uint32_t x) {
+  return ((x >> 8) + 1) * (1.0f / 16777216.0f);
+}
 
 template <typename F>
 void forEachWord(uint64_t seed, uint64_t offset, int64_t n, F f) {

@@ -24,12 +24,18 @@
 namespace {
 const char *dtypeName(nnc_dtype t) {
   switch (t) {
-  case NNC_F32: return "F32";
-  case NNC_F64: return "F64";
-  case NNC_I32: return "I32";
-  case NNC_I64: return "I64";
-  case NNC_U8: return "U8";
-  case NNC_BOOL: return "BOOL";
+  case NNC_F32:
+    return "F32";
+  case NNC_F64:
+    return "F64";
+  case NNC_I32:
+    return "I32";
+  case NNC_I64:
+    return "I64";
+  case NNC_U8:
+    return "U8";
+  case NNC_BOOL:
+    return "BOOL";
   }
   return "F32";
 }
@@ -54,7 +60,8 @@ bool writeAll(int fd, const void *buf, size_t n, const std::string &path) {
     if (w < 0) {
       if (errno == EINTR)
         continue;
-      nnc_set_error("cannot write '%s': %s", path.c_str(), std::strerror(errno));
+      nnc_set_error("cannot write '%s': %s", path.c_str(),
+                    std::strerror(errno));
       return false;
     }
     p += w;
@@ -160,8 +167,8 @@ extern "C" int nnc_safetensors_load(const char *path, nnc_named_tensors *out) {
       t.dims[d] = e["shape"][d].get<int64_t>();
     uint64_t begin = e["data_offsets"][0].get<uint64_t>();
     uint64_t end = e["data_offsets"][1].get<uint64_t>();
-    uint64_t want = static_cast<uint64_t>(nnc_tensor_numel(&t)) *
-                    nnc_dtype_size(t.dtype);
+    uint64_t want =
+        static_cast<uint64_t>(nnc_tensor_numel(&t)) * nnc_dtype_size(t.dtype);
     if (end < begin || end - begin != want || end > dataLen) {
       nnc_named_free(out);
       return nnc_set_error("'%s': tensor '%s' needs %llu bytes at offsets "
@@ -192,8 +199,8 @@ extern "C" int nnc_safetensors_save(const char *path,
   for (int64_t i = 0; i < tensors->count; ++i) {
     const nnc_tensor &t = tensors->tensors[i];
     std::vector<int64_t> shape(t.dims, t.dims + t.rank);
-    uint64_t bytes = static_cast<uint64_t>(nnc_tensor_numel(&t)) *
-                     nnc_dtype_size(t.dtype);
+    uint64_t bytes =
+        static_cast<uint64_t>(nnc_tensor_numel(&t)) * nnc_dtype_size(t.dtype);
     header[tensors->names[i]] = {{"dtype", dtypeName(t.dtype)},
                                  {"shape", shape},
                                  {"data_offsets", {offset, offset + bytes}}};
@@ -221,11 +228,14 @@ extern "C" int nnc_safetensors_save(const char *path,
                   target);
   }
   if (ok && ::fsync(fd) != 0)
-    ok = nnc_set_error("cannot write '%s': %s", path, std::strerror(errno)) == 0;
+    ok =
+        nnc_set_error("cannot write '%s': %s", path, std::strerror(errno)) == 0;
   if (::close(fd) != 0 && ok)
-    ok = nnc_set_error("cannot write '%s': %s", path, std::strerror(errno)) == 0;
+    ok =
+        nnc_set_error("cannot write '%s': %s", path, std::strerror(errno)) == 0;
   if (ok && std::rename(tmp.c_str(), path) != 0)
-    ok = nnc_set_error("cannot replace '%s': %s", path, std::strerror(errno)) == 0;
+    ok = nnc_set_error("cannot replace '%s': %s", path, std::strerror(errno)) ==
+         0;
   if (!ok) {
     ::unlink(tmp.c_str()); // the previous file, if any, stays intact
     return -1;

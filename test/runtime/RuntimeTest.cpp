@@ -199,8 +199,9 @@ TEST(Idx, ClearErrors) {
   std::fclose(f);
   EXPECT_EQ(nnc_idx_load(text.c_str(), &t), -1);
   EXPECT_EQ(std::string(nnc_last_error()),
-            "'" + text + "' is not an IDX file (it starts with bytes 68 65, "
-                         "expected 00 00)");
+            "'" + text +
+                "' is not an IDX file (it starts with bytes 68 65, "
+                "expected 00 00)");
   EXPECT_EQ(nnc_idx_load(dir.path.c_str(), &t), -1);
   EXPECT_EQ(std::string(nnc_last_error()),
             "'" + dir.path + "' is a directory, not an IDX file");
@@ -210,8 +211,8 @@ TEST(Dataset, ImagesAndLabelsAgree) {
   TempDir dir;
   std::string img = dir.file("img.gz"), lab = dir.file("lab.gz"),
               lab3 = dir.file("lab3.gz");
-  writeIdx(img, {4, 2, 2}, {0, 255, 51, 102, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8},
-           true);
+  writeIdx(img, {4, 2, 2},
+           {0, 255, 51, 102, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}, true);
   writeIdx(lab, {4}, {3, 1, 9, 0}, true);
   writeIdx(lab3, {3}, {3, 1, 9}, true);
   nnc_dataset ds;
@@ -242,8 +243,9 @@ TEST(Dataset, FashionMnistNotFoundSaysHowToGetIt) {
     nnc_dataset_free(&ds);
   }
   EXPECT_EQ(nnc_dataset_fashion_mnist("valid", &ds), -1);
-  EXPECT_STREQ(nnc_last_error(),
-               "Fashion-MNIST has splits \"train\" and \"test\", not \"valid\"");
+  EXPECT_STREQ(
+      nnc_last_error(),
+      "Fashion-MNIST has splits \"train\" and \"test\", not \"valid\"");
   // A copy in NNC_DATA_PATH wins over the system folder.
   writeIdx(dir.file("t10k-images-idx3-ubyte.gz"), {2, 1, 1}, {0, 255}, true);
   writeIdx(dir.file("t10k-labels-idx1-ubyte.gz"), {2}, {1, 0}, true);
@@ -328,10 +330,12 @@ TEST(Safetensors, RejectsCorruptFiles) {
   nnc_named_tensors ts{};
   EXPECT_EQ(nnc_safetensors_load(p.c_str(), &ts), -1);
   EXPECT_EQ(std::string(nnc_last_error()),
-            "'" + p + "' is not a safetensors file: it is shorter than the "
-                      "8-byte header length");
+            "'" + p +
+                "' is not a safetensors file: it is shorter than the "
+                "8-byte header length");
   // A header promising more data than the file has.
-  std::string h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
+  std::string h =
+      "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
   f = std::fopen(p.c_str(), "wb");
   uint64_t n = h.size();
   std::fwrite(&n, 8, 1, f);
@@ -340,8 +344,9 @@ TEST(Safetensors, RejectsCorruptFiles) {
   std::fclose(f);
   EXPECT_EQ(nnc_safetensors_load(p.c_str(), &ts), -1);
   EXPECT_EQ(std::string(nnc_last_error()),
-            "'" + p + "': tensor 'w' needs 16 bytes at offsets [0, 16), which "
-                      "the file does not hold");
+            "'" + p +
+                "': tensor 'w' needs 16 bytes at offsets [0, 16), which "
+                "the file does not hold");
 }
 
 namespace {
@@ -373,7 +378,8 @@ TEST(Init, PyTorchDefinitions) {
   ASSERT_EQ(nnc_init_tensor(&c, "he_normal", 2), 0);
   double s2 = 0;
   for (int64_t i = 0; i < 3 * 3 * 32 * 64; ++i)
-    s2 += double(static_cast<float *>(c.data)[i]) * static_cast<float *>(c.data)[i];
+    s2 += double(static_cast<float *>(c.data)[i]) *
+          static_cast<float *>(c.data)[i];
   EXPECT_NEAR(std::sqrt(s2 / (3 * 3 * 32 * 64)), std::sqrt(2.0 / 288), 0.002);
   // Named and positional arguments; constants.
   nnc_tensor n = f32Tensor({1000});
@@ -402,7 +408,8 @@ TEST(Init, PyTorchDefinitions) {
 TEST(Data, NpyFiles) {
   TempDir dir;
   std::string p = dir.file("x.npy");
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
   while ((10 + header.size() + 1) % 64)
     header += ' ';
   header += '\n';
@@ -426,7 +433,8 @@ TEST(Data, NpyFiles) {
   std::fclose(f);
   EXPECT_EQ(nnc_npy_load(p.c_str(), &t), -1);
   EXPECT_EQ(std::string(nnc_last_error()),
-            "'" + p + "' is truncated: its data needs 24 bytes, the file has 8");
+            "'" + p +
+                "' is truncated: its data needs 24 bytes, the file has 8");
   std::string txt = dir.file("x.txt");
   f = std::fopen(txt.c_str(), "w");
   std::fputs("hello", f);

@@ -22,8 +22,8 @@ TEST(Diagnostics, CountsAndCapsErrors) {
   DiagnosticEngine d(sm);
   d.setQuiet(true);
   d.setMaxErrors(5);
-  auto loc = llvm::SMLoc::getFromPointer(
-      sm.getMemoryBuffer(1)->getBufferStart());
+  auto loc =
+      llvm::SMLoc::getFromPointer(sm.getMemoryBuffer(1)->getBufferStart());
   for (int k = 0; k < 5; ++k)
     d.error(loc, "boom");
   EXPECT_EQ(d.errorCount(), 5u);

@@ -48,9 +48,9 @@ TEST(Lexer, RangeIsNotADecimalPoint) {
 
 TEST(Lexer, LongestOperatorWins) {
   Lexed l("|> ... -> ** <= ==");
-  std::vector<TokenKind> want = {TokenKind::Pipe,     TokenKind::Ellipsis,
-                                 TokenKind::Arrow,    TokenKind::StarStar,
-                                 TokenKind::LessEq,   TokenKind::EqEq};
+  std::vector<TokenKind> want = {TokenKind::Pipe,   TokenKind::Ellipsis,
+                                 TokenKind::Arrow,  TokenKind::StarStar,
+                                 TokenKind::LessEq, TokenKind::EqEq};
   ASSERT_EQ(l.tokens.size(), want.size());
   for (size_t k = 0; k < want.size(); ++k)
     EXPECT_EQ(l.tokens[k].kind, want[k]) << k;

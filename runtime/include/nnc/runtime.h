@@ -75,12 +75,11 @@ void nnc_philox4x32_10(const uint32_t counter[4], const uint32_t key[2],
 /* Element i of a stream (seed, offset) is drawn from counter
  * (offset + i / 4) with key = seed, word i % 4: the same numbers in the JIT,
  * in executables and across thread counts. */
-void nnc_rng_uniform_f32(uint64_t seed, uint64_t offset, float *out,
-                         int64_t n, float low, float high);
+void nnc_rng_uniform_f32(uint64_t seed, uint64_t offset, float *out, int64_t n,
+                         float low, float high);
 void nnc_rng_normal_f32(uint64_t seed, uint64_t offset, float *out, int64_t n,
                         float mean, float std);
-void nnc_rng_gumbel_f32(uint64_t seed, uint64_t offset, float *out,
-                        int64_t n);
+void nnc_rng_gumbel_f32(uint64_t seed, uint64_t offset, float *out, int64_t n);
 void nnc_rng_bernoulli_f32(uint64_t seed, uint64_t offset, const float *p,
                            float *out, int64_t n);
 /** A permutation of 0..n-1 (Fisher-Yates on the stream), for shuffling. */
@@ -137,8 +136,8 @@ typedef struct nnc_batcher {
   int64_t *order;
 } nnc_batcher;
 
-int nnc_batcher_init(nnc_batcher *b, int64_t count, int64_t batch,
-                     int shuffle, uint64_t seed);
+int nnc_batcher_init(nnc_batcher *b, int64_t count, int64_t batch, int shuffle,
+                     uint64_t seed);
 /** The next batch's sample indices (n of them); returns 0 once the epoch
  *  is over (and starts the next epoch on the following call). */
 int nnc_batcher_next(nnc_batcher *b, const int64_t **indices, int64_t *n);
@@ -165,20 +164,19 @@ int nnc_safetensors_save(const char *path, const nnc_named_tensors *tensors);
 /** Index of `name`, or -1. */
 int64_t nnc_named_find(const nnc_named_tensors *t, const char *name);
 /** Appends a copy of the name; takes ownership of the tensor's data. */
-int nnc_named_append(nnc_named_tensors *t, const char *name,
-                     nnc_tensor tensor);
+int nnc_named_append(nnc_named_tensors *t, const char *name, nnc_tensor tensor);
 void nnc_named_free(nnc_named_tensors *t);
 
 /*--- compiled models ------------------------------------------------------*/
 
 /** One argument or result of a compiled model function. */
 typedef struct nnc_model_arg {
-  const char *name;  /**< input name or parameter path (`dense_1.w`) */
-  const char *kind;  /**< "input", "param", "state" or "output" */
+  const char *name; /**< input name or parameter path (`dense_1.w`) */
+  const char *kind; /**< "input", "param", "state" or "output" */
   nnc_dtype dtype;
   int32_t rank;
-  int64_t dims[NNC_MAX_RANK];      /**< -1 where the size is symbolic */
-  const char *syms[NNC_MAX_RANK];  /**< the symbol of each -1 (e.g. "B") */
+  int64_t dims[NNC_MAX_RANK];     /**< -1 where the size is symbolic */
+  const char *syms[NNC_MAX_RANK]; /**< the symbol of each -1 (e.g. "B") */
   const char *init;   /**< parameters: initializer, e.g. "normal(std=0.02)" */
   const char *source; /**< data: e.g. "fashion_mnist:test:image" */
 } nnc_model_arg;
