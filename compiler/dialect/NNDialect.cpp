@@ -5,6 +5,7 @@ using namespace mlir;
 using namespace nnc::nn;
 
 #include "dialect/NNDialect.cpp.inc"
+#include "dialect/NNInterfaces.cpp.inc"
 
 void NNDialect::initialize() {
   addOperations<

@@ -9,7 +9,11 @@
 #define NNC_DIALECT_NNOPS_TD
 
 include "dialect/NNBase.td"
+include "dialect/NNInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+
+// Ops with a derivative rule (compiler/autodiff/) declare this.
+defvar VJP = DeclareOpInterfaceMethods<NN_VJPOpInterface>;
 
 def NN_Tensor : RankedTensorOf<[F32, F64, I32, I64, I1]>;
 def NN_FloatTensor : RankedTensorOf<[F32, F64]>;
@@ -18,8 +22,9 @@ def NN_FloatTensor : RankedTensorOf<[F32, F64]>;
 // Element-wise
 //===----------------------------------------------------------------------===//
 
-class NN_UnaryOp<string mnemonic, string math>
-    : NN_Op<mnemonic, [Pure, AllTypesMatch<["input", "result"]>]> {
+class NN_UnaryOp<string mnemonic, string math, list<Trait> extra = [VJP]>
+    : NN_Op<mnemonic, !listconcat([Pure, AllTypesMatch<["input", "result"]>],
+                                  extra)> {
   let summary = "element-wise " # math;
   let description = "Applies " # math # [{ to each element; the result has
     the operand's type.
@@ -36,7 +41,7 @@ class NN_UnaryOp<string mnemonic, string math>
 def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)">;
 def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
 def NN_TanhOp : NN_UnaryOp<"tanh", "tanh(x)">;
-def NN_GeluOp : NN_UnaryOp<"gelu", "x * Phi(x) (erf form)">;
+def NN_GeluOp : NN_UnaryOp<"gelu", "x * Phi(x) (erf form)", []>;
 def NN_SoftplusOp : NN_UnaryOp<"softplus", "log(1 + exp(x))">;
 def NN_ExpOp : NN_UnaryOp<"exp", "e^x">;
 def NN_LogOp : NN_UnaryOp<"log", "the natural logarithm">;
@@ -54,7 +59,7 @@ def NN_Log1pOp : NN_UnaryOp<"log1p", "log(1 + x)">;
 def NN_EluOp : NN_UnaryOp<"elu", "x if x > 0 else exp(x) - 1">;
 
 def NN_LeakyReluOp
-    : NN_Op<"leaky_relu", [Pure, AllTypesMatch<["input", "result"]>]> {
+    : NN_Op<"leaky_relu", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "element-wise max(x, slope * x)";
   let description = [{
     ```mlir
@@ -67,7 +72,7 @@ def NN_LeakyReluOp
 }
 
 class NN_BinaryOp<string mnemonic, string math, list<Trait> traits = []>
-    : NN_Op<mnemonic, !listconcat([Pure], traits)> {
+    : NN_Op<mnemonic, !listconcat([Pure, VJP], traits)> {
   let summary = "element-wise " # math # " with broadcasting";
   let description = "Computes " # math # [{ element by element. The shapes
     broadcast like NumPy (aligned on the right; a static 1 stretches); the
@@ -92,7 +97,7 @@ def NN_MaximumOp : NN_BinaryOp<"maximum", "max(a, b)", [Commutative]>;
 def NN_MinimumOp : NN_BinaryOp<"minimum", "min(a, b)", [Commutative]>;
 def NN_PowOp : NN_BinaryOp<"pow", "a ** b">;
 
-def NN_CompareOp : NN_Op<"compare", [Pure]> {
+def NN_CompareOp : NN_Op<"compare", [Pure, VJP]> {
   let summary = "element-wise comparison with broadcasting, giving i1";
   let description = [{
     `predicate` is one of `eq`, `ne`, `lt`, `le`, `gt`, `ge`.
@@ -109,7 +114,7 @@ def NN_CompareOp : NN_Op<"compare", [Pure]> {
 }
 
 def NN_ConstantOp
-    : NN_Op<"constant", [Pure, ConstantLike, AllTypesMatch<["value", "result"]>]> {
+    : NN_Op<"constant", [Pure, VJP, ConstantLike, AllTypesMatch<["value", "result"]>]> {
   let summary = "a scalar or dense constant";
   let description = [{
     ```mlir
@@ -127,7 +132,7 @@ def NN_ConstantOp
 // Linear algebra, shapes
 //===----------------------------------------------------------------------===//
 
-def NN_MatmulOp : NN_Op<"matmul", [Pure]> {
+def NN_MatmulOp : NN_Op<"matmul", [Pure, VJP]> {
   let summary = "matrix product with batch broadcasting";
   let description = [{
     `[..., M, K] x [..., K, N] -> [..., M, N]`; leading (batch) dimensions
@@ -144,7 +149,7 @@ def NN_MatmulOp : NN_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
-def NN_ReshapeOp : NN_Op<"reshape", [Pure]> {
+def NN_ReshapeOp : NN_Op<"reshape", [Pure, VJP]> {
   let summary = "same elements, new shape";
   let description = [{
     The result type gives the new shape; a dynamic result dimension takes
@@ -162,7 +167,7 @@ def NN_ReshapeOp : NN_Op<"reshape", [Pure]> {
   let hasFolder = 1;
 }
 
-def NN_TransposeOp : NN_Op<"transpose", [Pure]> {
+def NN_TransposeOp : NN_Op<"transpose", [Pure, VJP]> {
   let summary = "permute dimensions";
   let description = [{
     Result dimension `i` is operand dimension `perm[i]`.
@@ -199,7 +204,7 @@ def NN_SliceOp : NN_Op<"slice", [Pure]> {
   let hasVerifier = 1;
 }
 
-def NN_ConcatOp : NN_Op<"concat", [Pure]> {
+def NN_ConcatOp : NN_Op<"concat", [Pure, VJP]> {
   let summary = "join tensors along an axis";
   let description = [{
     ```mlir
@@ -217,7 +222,7 @@ def NN_ConcatOp : NN_Op<"concat", [Pure]> {
 // Reductions and normalisation
 //===----------------------------------------------------------------------===//
 
-def NN_ReduceOp : NN_Op<"reduce", [Pure]> {
+def NN_ReduceOp : NN_Op<"reduce", [Pure, VJP]> {
   let summary = "reduce over axes: sum, mean, max, min, prod, logsumexp, argmax, argmin";
   let description = [{
     ```mlir
@@ -233,7 +238,7 @@ def NN_ReduceOp : NN_Op<"reduce", [Pure]> {
 }
 
 def NN_SoftmaxOp
-    : NN_Op<"softmax", [Pure, AllTypesMatch<["input", "result"]>]> {
+    : NN_Op<"softmax", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "softmax (or log-softmax) along an axis, numerically stable";
   let description = [{
     ```mlir
@@ -246,7 +251,7 @@ def NN_SoftmaxOp
   let hasVerifier = 1;
 }
 
-def NN_OneHotOp : NN_Op<"one_hot", [Pure]> {
+def NN_OneHotOp : NN_Op<"one_hot", [Pure, VJP]> {
   let summary = "integer labels to one-hot vectors";
   let description = [{
     ```mlir
@@ -325,7 +330,7 @@ def NN_Pool2DOp : NN_Op<"pool2d", [Pure]> {
 // Selection, embeddings, normalisation, regularisation
 //===----------------------------------------------------------------------===//
 
-def NN_SelectOp : NN_Op<"select", [Pure]> {
+def NN_SelectOp : NN_Op<"select", [Pure, VJP]> {
   let summary = "element-wise `cond ? a : b` with broadcasting (`where`)";
   let description = [{
     ```mlir
@@ -339,7 +344,7 @@ def NN_SelectOp : NN_Op<"select", [Pure]> {
   let hasVerifier = 1;
 }
 
-def NN_CastOp : NN_Op<"cast", [Pure]> {
+def NN_CastOp : NN_Op<"cast", [Pure, VJP]> {
   let summary = "convert the element type (floats truncate toward zero to ints)";
   let description = [{
     ```mlir
@@ -353,7 +358,7 @@ def NN_CastOp : NN_Op<"cast", [Pure]> {
   let hasFolder = 1;
 }
 
-def NN_ClipOp : NN_Op<"clip", [Pure, AllTypesMatch<["input", "result"]>]> {
+def NN_ClipOp : NN_Op<"clip", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "clamp to [low, high]";
   let description = [{
     ```mlir
@@ -367,7 +372,7 @@ def NN_ClipOp : NN_Op<"clip", [Pure, AllTypesMatch<["input", "result"]>]> {
 }
 
 def NN_StopGradientOp
-    : NN_Op<"stop_gradient", [Pure, AllTypesMatch<["input", "result"]>]> {
+    : NN_Op<"stop_gradient", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "identity in the forward pass; no gradient flows through";
   let description = [{
     ```mlir
@@ -441,7 +446,7 @@ def NN_BatchNormOp
   let hasVerifier = 1;
 }
 
-def NN_DropoutOp : NN_Op<"dropout", [Pure, AllTypesMatch<["input", "result"]>]> {
+def NN_DropoutOp : NN_Op<"dropout", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "zero elements with probability `rate` in training";
   let description = [{
     Identity in evaluation. In training, element i is kept (and scaled by
@@ -476,7 +481,7 @@ def NN_UpsampleOp : NN_Op<"upsample", [Pure]> {
 // Random numbers
 //===----------------------------------------------------------------------===//
 
-def NN_RandomOp : NN_Op<"random", [Pure]> {
+def NN_RandomOp : NN_Op<"random", [Pure, VJP]> {
   let summary = "counter-based random tensor (Philox4x32-10)";
   let description = [{
     Element i (row-major) is drawn from the Philox block at counter
@@ -497,7 +502,7 @@ def NN_RandomOp : NN_Op<"random", [Pure]> {
   let hasVerifier = 1;
 }
 
-def NN_FillOp : NN_Op<"fill", [Pure]> {
+def NN_FillOp : NN_Op<"fill", [Pure, VJP]> {
   let summary = "a tensor of one value (zeros, ones, full)";
   let description = [{
     ```mlir
@@ -510,7 +515,7 @@ def NN_FillOp : NN_Op<"fill", [Pure]> {
   let hasVerifier = 1;
 }
 
-def NN_BernoulliOp : NN_Op<"bernoulli", [Pure, AllTypesMatch<["p", "result"]>]> {
+def NN_BernoulliOp : NN_Op<"bernoulli", [Pure, VJP, AllTypesMatch<["p", "result"]>]> {
   let summary = "1 with probability p, else 0 (Philox stream as nn.random)";
   let description = [{
     ```mlir

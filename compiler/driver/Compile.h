@@ -20,6 +20,11 @@ class TargetMachine;
 
 namespace nnc {
 
+/// MLIRGen of the entry, then, for a gradient entry, reverse mode.
+mlir::OwningOpRef<mlir::ModuleOp> generate(mlir::MLIRContext &ctx,
+                                           const Entry &entry,
+                                           const llvm::SourceMgr &srcMgr,
+                                           DiagnosticEngine &diags);
 /// Every dialect, extension, pass and LLVM translation the pipeline uses.
 void registerEverything(mlir::DialectRegistry &registry);
 /// nn -> linalg (stop there when `stopAt` is Linalg) -> LLVM dialect.

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "driver/Pipeline.h"
+#include "autodiff/Passes.h"
 #include "codegen/Passes.h"
 #include "dialect/NNDialect.h"
 #include "driver/Compile.h"
@@ -60,6 +61,7 @@ void nnc::registerEverything(mlir::DialectRegistry &registry) {
   static bool passesRegistered = [] {
     mlir::registerAllPasses();
     registerNNCodegenPasses();
+    registerNNAutodiffPasses();
     return true;
   }();
   (void)passesRegistered;
@@ -165,6 +167,76 @@ Entry nnc::entryOf(const Program &program) {
   return e;
 }
 
+/// The .nn source position of an MLIR location (FileLineColLoc, possibly
+/// inside a fused or named location); an invalid SMLoc if there is none.
+static llvm::SMLoc sourceLoc(const llvm::SourceMgr &srcMgr,
+                             mlir::Location loc) {
+  mlir::FileLineColLoc flc;
+  loc->walk([&](mlir::Location l) {
+    if (auto f = mlir::dyn_cast<mlir::FileLineColLoc>(l)) {
+      flc = f;
+      return mlir::WalkResult::interrupt();
+    }
+    return mlir::WalkResult::advance();
+  });
+  if (!flc)
+    return {};
+  for (unsigned id = 1; id <= srcMgr.getNumBuffers(); ++id)
+    if (srcMgr.getMemoryBuffer(id)->getBufferIdentifier() ==
+        flc.getFilename().getValue())
+      return const_cast<llvm::SourceMgr &>(srcMgr).FindLocForLineAndColumn(
+          id, flc.getLine(), flc.getColumn());
+  return {};
+}
+
+Entry nnc::lossEntryOf(const Program &program, bool wrtInputs) {
+  Entry e;
+  e.gradients = true;
+  e.wrtInputs = wrtInputs;
+  if (program.lossGraph && program.model) {
+    e.graph = program.lossGraph.get();
+    e.name = program.model->name + "_loss";
+  } else if (program.graph && program.graph->outputs.size() == 1) {
+    const TensorType &t = program.graph->outputs[0].second->type;
+    if (t.dims.empty() && isFloat(t.dtype)) {
+      e.graph = program.graph.get();
+      e.name = program.model->name;
+    }
+  }
+  return e;
+}
+
+mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
+                                                const Entry &entry,
+                                                const llvm::SourceMgr &srcMgr,
+                                                DiagnosticEngine &diags) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, entry.gradients,
+              entry.wrtInputs);
+  if (!module || !entry.gradients)
+    return module;
+  // The reverse-mode pass reports an op it cannot differentiate at the
+  // op's .nn location; the canonicaliser and CSE remove dead gradients.
+  mlir::PassManager pm(module.get()->getName());
+  bool reported = false;
+  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
+    if (d.getSeverity() != mlir::DiagnosticSeverity::Error)
+      return mlir::success();
+    reported = true;
+    diags.error(sourceLoc(srcMgr, d.getLocation()), d.str());
+    return mlir::success();
+  });
+  if (mlir::failed(
+          mlir::parsePassPipeline("nn-reverse-mode,canonicalize,cse", pm)) ||
+      mlir::failed(pm.run(*module))) {
+    if (!reported)
+      diags.error("internal error: cannot compute the gradients of '" +
+                  entry.name + "'");
+    return nullptr;
+  }
+  return module;
+}
+
 int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
                    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
                    llvm::raw_ostream &os) {
@@ -172,7 +244,7 @@ int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
   registerEverything(registry);
   mlir::MLIRContext ctx(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags);
+      generate(ctx, entry, srcMgr, diags);
   if (!module)
     return 1;
   mlir::OpPrintingFlags flags;

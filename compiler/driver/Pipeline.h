@@ -30,10 +30,18 @@ struct Entry {
   const ModelGraph *graph = nullptr;
   std::string name; ///< the function is <name>_forward
   bool isProgram = false;
+  /// The graph has one scalar output (a loss): append its gradient with
+  /// respect to every parameter (results named `grad.<param>`).
+  bool gradients = false;
+  bool wrtInputs = false; ///< gradients of the float inputs too, first
 };
 
 /// The file's entry: its `main` block if it has one, else the model.
 Entry entryOf(const Program &program);
+/// The loss of the file's first train block, with its gradients; without
+/// a train block, a model whose one output is a float scalar. An entry
+/// without a graph if there is neither.
+Entry lossEntryOf(const Program &program, bool wrtInputs = false);
 
 /// Where `nnc build --emit=` stops after sema, in pipeline order.
 enum class Stage {

@@ -107,7 +107,7 @@ static int withJit(const Entry &entry, const CodegenOptions &codegen,
   registerEverything(registry);
   mlir::MLIRContext ctx(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags);
+      generate(ctx, entry, srcMgr, diags);
   if (!module || !lowerToLLVMDialect(*module, Stage::LLVM, diags))
     return 1;
   auto tm = hostMachine(codegen, diags);
@@ -132,7 +132,8 @@ static int withJit(const Entry &entry, const CodegenOptions &codegen,
         llvm::JITSymbolFlags::Exported};
     return map;
   });
-  ModelSignature sig = signatureOf(*entry.graph, entry.name);
+  ModelSignature sig = signatureOf(*entry.graph, entry.name, entry.gradients,
+                                     entry.wrtInputs);
   JitModel jit;
   jit.fill(sig);
   jit.engine = engine->get();

@@ -45,8 +45,11 @@ struct ModelSignature {
   std::vector<ArgSignature> args, results;
 };
 
-inline ModelSignature signatureOf(const ModelGraph &g,
-                                  const std::string &model) {
+/// With `gradients`, the results go on with `grad.<name>` per float input
+/// (with `wrtInputs`), then per parameter: the reverse-mode pass's order.
+inline ModelSignature signatureOf(const ModelGraph &g, const std::string &model,
+                                  bool gradients = false,
+                                  bool wrtInputs = false) {
   ModelSignature s;
   s.model = model;
   for (auto &n : g.inputs) {
@@ -58,6 +61,13 @@ inline ModelSignature signatureOf(const ModelGraph &g,
     s.args.push_back({n->name, n->op, n->type, initSpec(*n), ""});
   for (auto &o : g.outputs)
     s.results.push_back({o.first, "output", o.second->type, "", ""});
+  if (gradients && wrtInputs)
+    for (auto &n : g.inputs)
+      if (isFloat(n->type.dtype))
+        s.results.push_back({"grad." + n->name, "gradient", n->type, "", ""});
+  if (gradients)
+    for (auto &n : g.params)
+      s.results.push_back({"grad." + n->name, "gradient", n->type, "", ""});
   return s;
 }
 

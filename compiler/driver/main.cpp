@@ -55,6 +55,7 @@ enum class Emit {
   Ast,
   Graph,
   NN,
+  Grad,
   Linalg,
   LLVM,
   LLVMIR,
@@ -69,6 +70,9 @@ static cl::opt<Emit>
                     clEnumValN(Emit::Graph, "graph",
                                "the dataflow graph sema traced for a model"),
                     clEnumValN(Emit::NN, "nn", "the model in the nn dialect"),
+                    clEnumValN(Emit::Grad, "grad",
+                               "the first train block's loss and its "
+                               "gradients (nn dialect, after reverse mode)"),
                     clEnumValN(Emit::Linalg, "linalg",
                                "after lowering to linalg on tensors"),
                     clEnumValN(Emit::LLVM, "llvm", "the LLVM dialect"),
@@ -127,6 +131,21 @@ static cl::opt<std::string> forwardInputs(
              "parameter path, e.g. image, dense_1.w); print the outputs or "
              "write them to -o FILE.safetensors"),
     cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::cat(nncCat));
+
+static cl::opt<std::string> gradientInputs(
+    "gradients",
+    cl::desc("Evaluate the first train block's loss and its gradient with "
+             "respect to every parameter on the data fields and parameters "
+             "in this safetensors file (e.g. image, label, dense_1.w); print "
+             "them or write them to -o FILE.safetensors (as loss and "
+             "grad.<parameter>)"),
+    cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::cat(nncCat));
+
+static cl::opt<bool> wrtInputs(
+    "wrt-inputs",
+    cl::desc("With --gradients or --emit=grad: also differentiate with "
+             "respect to the float inputs (grad.<input>)"),
+    cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
 
 static cl::opt<std::string>
     cpuName("cpu",
@@ -203,15 +222,21 @@ static bool parseDims(SemaOptions &opts, DiagnosticEngine &diags) {
   return true;
 }
 
+static std::string noLossMessage() {
+  return "'" + inputFile +
+         "' has nothing to differentiate: no train block with a loss, and "
+         "no model whose one output is a float scalar";
+}
+
 /// Runs code generation up to the --emit stage, into -o or stdout.
 static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
                         DiagnosticEngine &diags) {
-  Stage stage = emit == Emit::NN       ? Stage::NN
-                : emit == Emit::Linalg ? Stage::Linalg
-                : emit == Emit::LLVM   ? Stage::LLVM
-                : emit == Emit::LLVMIR ? Stage::LLVMIR
-                : emit == Emit::Asm    ? Stage::Asm
-                                       : Stage::Obj;
+  Stage stage = emit == Emit::NN || emit == Emit::Grad ? Stage::NN
+                : emit == Emit::Linalg                 ? Stage::Linalg
+                : emit == Emit::LLVM                   ? Stage::LLVM
+                : emit == Emit::LLVMIR                 ? Stage::LLVMIR
+                : emit == Emit::Asm                    ? Stage::Asm
+                                                       : Stage::Obj;
   CodegenOptions opts;
   opts.cpu = cpuName;
   std::string out = outputFile.empty() ? "-" : std::string(outputFile);
@@ -223,7 +248,14 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
     diags.error("cannot write '" + out + "': " + ec.message());
     return 1;
   }
-  int rc = emitStage(entryOf(program), stage, opts, sm, diags, os);
+  Entry entry =
+      emit == Emit::Grad ? lossEntryOf(program, wrtInputs) : entryOf(program);
+  if (!entry.graph) {
+    diags.error(noLossMessage());
+    llvm::sys::fs::remove(out);
+    return 1;
+  }
+  int rc = emitStage(entry, stage, opts, sm, diags, os);
   os.flush();
   if (rc != 0 && out != "-")
     llvm::sys::fs::remove(out); // no half-written output
@@ -256,6 +288,18 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     CodegenOptions co;
     co.cpu = cpuName;
     return buildExecutable(entryOf(*program), outputFile, co, argv0, sm, diags);
+  }
+  if (forward && !gradientInputs.empty()) {
+    Entry entry = lossEntryOf(*program, wrtInputs);
+    if (!entry.graph) {
+      diags.error(noLossMessage());
+      return 1;
+    }
+    ForwardOptions fo;
+    fo.inputFile = gradientInputs;
+    fo.outputFile = outputFile;
+    fo.benchRuns = benchRuns;
+    return runForward(entry, fo, sm, diags);
   }
   if (forward && forwardInputs.empty()) {
     Entry entry = entryOf(*program);

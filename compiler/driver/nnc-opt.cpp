@@ -4,6 +4,7 @@
 // dialect, pass and extension, plus nnc's own.
 //
 //===----------------------------------------------------------------------===//
+#include "autodiff/Passes.h"
 #include "codegen/Passes.h"
 #include "dialect/NNDialect.h"
 
@@ -20,6 +21,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   registry.insert<nnc::nn::NNDialect>();
   nnc::registerNNCodegenPasses();
+  nnc::registerNNAutodiffPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "nnc optimizer driver\n", registry));
 }

@@ -38,7 +38,8 @@ public:
             nnc::DiagnosticEngine &diags)
       : ctx(ctx), b(&ctx), sm(sm), diags(diags) {}
 
-  OwningOpRef<ModuleOp> run(const ModelGraph &g, llvm::StringRef name);
+  OwningOpRef<ModuleOp> run(const ModelGraph &g, llvm::StringRef name,
+                            bool wrtParams, bool wrtInputs);
 
 private:
   Location loc(llvm::SMLoc l);
@@ -612,8 +613,8 @@ Value Generator::emit(const Node &root) {
   return hadError ? Value() : values[&root];
 }
 
-OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g,
-                                     llvm::StringRef name) {
+OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name,
+                                     bool wrtParams, bool wrtInputs) {
   if (!g.unsupported.empty()) {
     diags.error(g.unsupportedLoc, g.unsupported);
     return nullptr;
@@ -666,6 +667,13 @@ OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g,
     results.push_back(v);
   }
   func::ReturnOp::create(b, funcLoc, results);
+  if (wrtParams) {
+    SmallVector<int64_t> wrt;
+    for (size_t k = 0; k < args.size(); ++k)
+      if (k >= g.inputs.size() || (wrtInputs && isFloat(args[k]->type.dtype)))
+        wrt.push_back(int64_t(k));
+    func->setAttr("nn.wrt", b.getDenseI64ArrayAttr(wrt));
+  }
   if (failed(verify(*module))) {
     diags.error("internal error: MLIRGen produced invalid IR for model '" +
                 name + "'");
@@ -679,8 +687,10 @@ OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g,
 OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &ctx, const ModelGraph &graph,
                                    llvm::StringRef modelName,
                                    const llvm::SourceMgr &srcMgr,
-                                   nnc::DiagnosticEngine &diags) {
+                                   nnc::DiagnosticEngine &diags, bool wrtParams,
+                                   bool wrtInputs) {
   ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect,
                   scf::SCFDialect, arith::ArithDialect>();
-  return Generator(ctx, srcMgr, diags).run(graph, modelName);
+  return Generator(ctx, srcMgr, diags)
+      .run(graph, modelName, wrtParams, wrtInputs);
 }

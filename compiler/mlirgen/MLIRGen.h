@@ -26,12 +26,15 @@ struct ModelGraph;
 /// Emits `func.func @<name>_forward(inputs..., params...) -> outputs` in
 /// the nn dialect, with `.nn` source locations. Reports constructs that
 /// code generation does not support (with their location) and returns
-/// null then.
-mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &ctx,
-                                          const ModelGraph &graph,
-                                          llvm::StringRef modelName,
-                                          const llvm::SourceMgr &srcMgr,
-                                          DiagnosticEngine &diags);
+/// null then. With `wrtParams` the function is marked (`nn.wrt`) for the
+/// reverse-mode pass to append the gradient of its single scalar output
+/// with respect to every float input (with `wrtInputs`), then every
+/// parameter.
+mlir::OwningOpRef<mlir::ModuleOp>
+mlirGen(mlir::MLIRContext &ctx, const ModelGraph &graph,
+        llvm::StringRef modelName, const llvm::SourceMgr &srcMgr,
+        DiagnosticEngine &diags, bool wrtParams = false,
+        bool wrtInputs = false);
 
 } // namespace nnc
 

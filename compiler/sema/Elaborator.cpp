@@ -626,8 +626,8 @@ bool Elaborator::declareVar(const VarDeclStmt *v, Env &env) {
       // The path of the parameter below the model: `dense_1.w`.
       std::string path;
       for (size_t k = 1; k < ctx.size(); ++k)
-        if (!ctx[k]->info->isBuiltin) // loop rows are not part of paths
-          path += ctx[k]->info->name + ".";
+        if (!ctx[k]->info->isBuiltin && !ctx[k]->pathless)
+          path += ctx[k]->info->name + "."; // loop rows are not in paths
       pv.node->name = path + v->name.name;
       graph->params.push_back(pv.node);
     }

@@ -136,6 +136,9 @@ struct InstanceRT {
   std::map<std::string, unsigned> childCounters;
   std::vector<std::string> outputNames;
   bool applied = false;
+  /// The model a train block trains: not part of parameter paths, so they
+  /// read `dense_1.w` as in the model's own summary.
+  bool pathless = false;
   /// Child instances by call site (and `repeat` iteration), so that
   /// applying this instance again reuses them: shared weights all the way
   /// down.

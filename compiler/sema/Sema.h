@@ -71,6 +71,9 @@ struct Program {
   DimValues dimValues;                   ///< values used for per-sample counts
   std::unique_ptr<ModelGraph> graph;     ///< traced graph of `model`
   std::unique_ptr<ModelGraph> mainGraph; ///< traced `main` block, if any
+  /// The first train block's loss as a function of the data fields and
+  /// the model's parameters (its one output is "loss").
+  std::unique_ptr<ModelGraph> lossGraph;
 };
 
 /// Prints a traced graph (`--emit=graph`), one node per line.

@@ -126,8 +126,20 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
                                    ds->describe());
     return false;
   }
+  // The first train block with a model and a loss is traced: the data
+  // fields are its inputs, the loss its output.
+  std::unique_ptr<ModelGraph> lossGraph;
+  if (!program.lossGraph && t.model && !t.step)
+    lossGraph = std::make_unique<ModelGraph>();
   for (auto &f : ds->dataset->fields) {
     env.vars[f.first] = Value::ofTensor(f.second);
+    if (lossGraph) {
+      graph = lossGraph.get();
+      trace(env.vars[f.first], "input", {}, t.dataset->getLoc());
+      env.vars[f.first].node->name = f.first;
+      graph->inputs.push_back(env.vars[f.first].node);
+      graph = nullptr;
+    }
     // The batch dimension of the data is `B` in the block.
     if (!f.second.dims.empty() && !f.second.dims[0].isConst())
       env.vars[f.second.dims[0].sym] = Value::ofDim(f.second.dims[0]);
@@ -153,6 +165,7 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       return false;
     }
     ti.modelName = m->inst->decl->name.name;
+    m->inst->pathless = true;
     // Bind inputs to fields: by name first, then the unused ones in order.
     std::vector<CallArg> args;
     std::vector<bool> used(ds->dataset->fields.size(), false);
@@ -174,10 +187,12 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
         return false;
       }
       used[pick] = true;
-      args.push_back({"", Value::ofTensor(ds->dataset->fields[pick].second),
-                      t.model->getLoc()});
+      args.push_back(
+          {"", env.vars[ds->dataset->fields[pick].first], t.model->getLoc()});
     }
+    graph = lossGraph.get();
     Result out = apply(*m, args, t.model->getLoc(), t.model.get());
+    graph = nullptr;
     if (!out)
       return false;
     const auto &names = m->inst->outputNames;
@@ -236,7 +251,11 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       }
     } else if (kw == "loss") {
       const Expr *e = single();
+      graph = lossGraph.get();
       Result v = e ? eval(e, env) : std::nullopt;
+      if (v && v->node && lossGraph)
+        lossGraph->outputs.push_back({"loss", v->node});
+      graph = nullptr;
       if (v && (v->kind != Value::Tensor || !v->type.isScalar() ||
                 !isFloat(v->type.dtype))) {
         error(e->getLoc(),
@@ -371,6 +390,8 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
     ok = false;
   }
   program.trains.push_back(ti);
+  if (ok && lossGraph && !lossGraph->outputs.empty())
+    program.lossGraph = std::move(lossGraph);
   return ok;
 }
 

@@ -104,3 +104,22 @@ def report(results, tol=1e-5):
         print(f"{'ok  ' if ok else 'FAIL'} {name}: rel. error {err:.2e}")
     print(f"{len(results) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+def run_gradients(nnc, source, tensors, wrt_inputs=False):
+    """Compiles `source` and evaluates its loss (first train block, or a
+    model with one scalar output) and the gradients `nnc run --gradients`
+    gives; returns {"loss": ..., "grad.<name>": ...}."""
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "case.nn")
+        with open(src, "w") as f:
+            f.write(source)
+        inp, out = os.path.join(d, "in.safetensors"), os.path.join(d, "out.safetensors")
+        save(inp, tensors)
+        cmd = [nnc, "run", src, "--gradients", inp, "-o", out]
+        if wrt_inputs:
+            cmd.append("--wrt-inputs")
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr.strip())
+        return load(out)

@@ -1,0 +1,161 @@
+//===- ReverseMode.cpp - Reverse-mode automatic differentiation -----------===//
+//
+// Turns `loss = f(args)` into `(loss, dloss/dargs[wrt]...) = f(args)` on the
+// nn dialect. The forward ops stay as they are; the backward ops follow
+// them, emitted by walking the forward ops in reverse order and asking each
+// op's VJPOpInterface for the cotangents of its operands. Every forward
+// value the backward uses is kept alive (storage, not recomputation: the
+// straight-line graphs of train steps fit in memory, and it is what
+// PyTorch does); gradients nothing asks for are removed by the canonicaliser
+// and CSE that run after this pass.
+//
+//===----------------------------------------------------------------------===//
+#include "autodiff/Passes.h"
+#include "autodiff/VJPBuilder.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_NNREVERSEMODE
+#include "autodiff/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+using namespace nnc::nn;
+
+namespace {
+
+bool isFloatTensor(Type t) {
+  auto rt = dyn_cast<RankedTensorType>(t);
+  return rt && isa<FloatType>(rt.getElementType());
+}
+
+/// The language's name of an op, for messages ("conv2d", not "nn.conv2d").
+StringRef userName(Operation *op) {
+  if (isa<scf::ForOp>(op))
+    return "a 'for' loop or 'scan'";
+  return op->getName().stripDialect();
+}
+
+class Differentiator {
+public:
+  Differentiator(func::FuncOp f, OpBuilder &b) : f(f), b(b) {}
+
+  LogicalResult run(ArrayRef<int64_t> wrt);
+
+private:
+  void accumulate(Value v, Value g, Location loc);
+
+  func::FuncOp f;
+  OpBuilder &b;
+  DenseMap<Value, Value> cotangent;
+};
+
+void Differentiator::accumulate(Value v, Value g, Location loc) {
+  if (!g || !isFloatTensor(v.getType()))
+    return;
+  if (g.getType() != v.getType())
+    g = tensor::CastOp::create(b, loc, v.getType(), g);
+  auto [it, fresh] = cotangent.try_emplace(v, g);
+  if (!fresh)
+    it->second = AddOp::create(b, loc, v.getType(), it->second, g);
+}
+
+LogicalResult Differentiator::run(ArrayRef<int64_t> wrt) {
+  if (!llvm::hasSingleElement(f.getBody()))
+    return f.emitError("cannot differentiate a function with several blocks");
+  Block &body = f.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  if (ret.getNumOperands() != 1 ||
+      !isFloatTensor(ret.getOperand(0).getType()) ||
+      cast<RankedTensorType>(ret.getOperand(0).getType()).getRank() != 0)
+    return f.emitError("a gradient needs a function with one scalar float "
+                       "result (the loss)");
+  for (int64_t i : wrt)
+    if (i < 0 || i >= int64_t(f.getNumArguments()))
+      return f.emitError("nn.wrt names argument ")
+             << i << ", but the function has " << f.getNumArguments();
+
+  b.setInsertionPoint(ret);
+  Value loss = ret.getOperand(0);
+  cotangent[loss] = GradBuilder(b, ret.getLoc()).scalar(loss, 1.0);
+
+  SmallVector<Operation *> forward;
+  for (Operation &op : body.without_terminator())
+    forward.push_back(&op);
+  for (Operation *op : llvm::reverse(forward)) {
+    SmallVector<Value> resultGrads;
+    bool reached = false;
+    for (Value r : op->getResults()) {
+      resultGrads.push_back(cotangent.lookup(r));
+      reached |= bool(resultGrads.back());
+    }
+    if (!reached)
+      continue;
+    if (auto c = dyn_cast<tensor::CastOp>(op)) {
+      accumulate(c.getSource(), resultGrads[0], op->getLoc());
+      continue;
+    }
+    auto rule = dyn_cast<VJPOpInterface>(op);
+    if (!rule || op->getNumRegions() > 0)
+      return op->emitError("cannot differentiate through ")
+             << (isa<scf::ForOp>(op) ? userName(op)
+                                     : ("'" + userName(op) + "'").str())
+             << " yet";
+    SmallVector<Value> operandGrads;
+    if (failed(rule.vjp(b, resultGrads, operandGrads)))
+      return failure();
+    for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
+      accumulate(operand, g, op->getLoc());
+  }
+
+  SmallVector<Value> results{loss};
+  GradBuilder gb(b, ret.getLoc());
+  for (int64_t i : wrt) {
+    Value arg = f.getArgument(i);
+    Value g = cotangent.lookup(arg);
+    if (!g && !isFloatTensor(arg.getType()))
+      return f.emitError("nn.wrt names argument ")
+             << i << ", which is not a float tensor";
+    results.push_back(g ? g : gb.full(arg, 0.0));
+  }
+  // Gradients are named after their arguments: `grad.<name>`.
+  SmallVector<DictionaryAttr> resultAttrs{f.getResultAttrDict(0)};
+  for (int64_t i : wrt) {
+    SmallVector<NamedAttribute> attrs;
+    if (auto name = f.getArgAttrOfType<StringAttr>(i, "nn.name"))
+      attrs.push_back(b.getNamedAttr(
+          "nn.name", b.getStringAttr("grad." + name.getValue())));
+    resultAttrs.push_back(b.getDictionaryAttr(attrs));
+  }
+  ret->setOperands(results);
+  f.setFunctionType(FunctionType::get(f.getContext(), f.getArgumentTypes(),
+                                      ValueRange(results).getTypes()));
+  f.setAllResultAttrs(resultAttrs);
+  return success();
+}
+
+struct NNReverseModePass : nnc::impl::NNReverseModeBase<NNReverseModePass> {
+  void runOnOperation() override {
+    SmallVector<func::FuncOp> marked;
+    getOperation().walk([&](func::FuncOp f) {
+      if (f->hasAttr("nn.wrt"))
+        marked.push_back(f);
+    });
+    for (func::FuncOp f : marked) {
+      auto wrt = dyn_cast<DenseI64ArrayAttr>(f->getAttr("nn.wrt"));
+      if (!wrt) {
+        f.emitError("nn.wrt must be an array<i64: ...> of argument numbers");
+        return signalPassFailure();
+      }
+      OpBuilder b(f.getContext());
+      if (failed(Differentiator(f, b).run(wrt.asArrayRef())))
+        return signalPassFailure();
+      f->removeAttr("nn.wrt");
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,32 @@
+// What the reverse-mode pass refuses, with the location of the culprit.
+// RUN: nnc-opt %s --split-input-file --nn-reverse-mode --verify-diagnostics
+
+func.func @no_rule(%x: tensor<1x4x4x1xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
+  // expected-error @+1 {{cannot differentiate through 'pool2d' yet}}
+  %0 = nn.pool2d "max", %x {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x4x4x1xf32> -> tensor<1x2x2x1xf32>
+  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<1x2x2x1xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{a gradient needs a function with one scalar float result (the loss)}}
+func.func @not_scalar(%x: tensor<3xf32>) -> tensor<3xf32> attributes {nn.wrt = array<i64: 0>} {
+  return %x : tensor<3xf32>
+}
+
+// -----
+
+// expected-error @+1 {{nn.wrt names argument 2, but the function has 1}}
+func.func @bad_index(%x: tensor<3xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 2>} {
+  %0 = nn.reduce "sum", %x {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{nn.wrt names argument 0, which is not a float tensor}}
+func.func @int_arg(%l: tensor<3xi64>, %x: tensor<3xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
+  %0 = nn.reduce "sum", %x {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
