@@ -183,7 +183,7 @@ def NN_TransposeOp : NN_Op<"transpose", [Pure, VJP]> {
   let hasFolder = 1;
 }
 
-def NN_SliceOp : NN_Op<"slice", [Pure]> {
+def NN_SliceOp : NN_Op<"slice", [Pure, VJP]> {
   let summary = "strided slice, optionally dropping unit dimensions";
   let description = [{
     For each operand dimension: `starts[i]`, `sizes[i]` (-1: the whole,
@@ -268,7 +268,7 @@ def NN_OneHotOp : NN_Op<"one_hot", [Pure, VJP]> {
 // Convolution and pooling (NHWC)
 //===----------------------------------------------------------------------===//
 
-def NN_Conv2DOp : NN_Op<"conv2d", [Pure]> {
+def NN_Conv2DOp : NN_Op<"conv2d", [Pure, VJP]> {
   let summary = "2-D convolution, NHWC input, HWCF weights";
   let description = [{
     `padding` is `[top, bottom, left, right]`.
@@ -308,7 +308,7 @@ def NN_ConvTranspose2DOp : NN_Op<"conv_transpose2d", [Pure]> {
   let hasVerifier = 1;
 }
 
-def NN_Pool2DOp : NN_Op<"pool2d", [Pure]> {
+def NN_Pool2DOp : NN_Op<"pool2d", [Pure, VJP]> {
   let summary = "max or average pooling over windows, NHWC";
   let description = [{
     ```mlir
@@ -402,7 +402,7 @@ def NN_GatherOp : NN_Op<"gather", [Pure]> {
 }
 
 def NN_LayerNormOp
-    : NN_Op<"layer_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+    : NN_Op<"layer_norm", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "normalise over the trailing dimensions of the scale";
   let description = [{
     `(x - mean) / sqrt(var + eps) * gamma + beta`, the statistics taken
@@ -422,7 +422,7 @@ def NN_LayerNormOp
 }
 
 def NN_BatchNormOp
-    : NN_Op<"batch_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+    : NN_Op<"batch_norm", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "batch normalisation over all dimensions but the last";
   let description = [{
     In evaluation (`training = false`) it uses the running statistics

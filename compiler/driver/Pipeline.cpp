@@ -196,6 +196,7 @@ Entry nnc::lossEntryOf(const Program &program, bool wrtInputs) {
   if (program.lossGraph && program.model) {
     e.graph = program.lossGraph.get();
     e.name = program.model->name + "_loss";
+    e.training = true;
   } else if (program.graph && program.graph->outputs.size() == 1) {
     const TensorType &t = program.graph->outputs[0].second->type;
     if (t.dims.empty() && isFloat(t.dtype)) {
@@ -210,9 +211,12 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
                                                 const Entry &entry,
                                                 const llvm::SourceMgr &srcMgr,
                                                 DiagnosticEngine &diags) {
+  GenOptions gen;
+  gen.wrtParams = entry.gradients;
+  gen.wrtInputs = entry.wrtInputs;
+  gen.training = entry.training;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, entry.gradients,
-              entry.wrtInputs);
+      mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, gen);
   if (!module || !entry.gradients)
     return module;
   // The reverse-mode pass reports an op it cannot differentiate at the

@@ -34,6 +34,7 @@ struct Entry {
   /// respect to every parameter (results named `grad.<param>`).
   bool gradients = false;
   bool wrtInputs = false; ///< gradients of the float inputs too, first
+  bool training = false;  ///< dropout and batch norm in training mode
 };
 
 /// The file's entry: its `main` block if it has one, else the model.

@@ -132,8 +132,8 @@ static int withJit(const Entry &entry, const CodegenOptions &codegen,
         llvm::JITSymbolFlags::Exported};
     return map;
   });
-  ModelSignature sig = signatureOf(*entry.graph, entry.name, entry.gradients,
-                                     entry.wrtInputs);
+  ModelSignature sig =
+      signatureOf(*entry.graph, entry.name, entry.gradients, entry.wrtInputs);
   JitModel jit;
   jit.fill(sig);
   jit.engine = engine->get();

@@ -67,7 +67,8 @@ inline ModelSignature signatureOf(const ModelGraph &g, const std::string &model,
         s.results.push_back({"grad." + n->name, "gradient", n->type, "", ""});
   if (gradients)
     for (auto &n : g.params)
-      s.results.push_back({"grad." + n->name, "gradient", n->type, "", ""});
+      if (n->op == "param") // running statistics are state, not trained
+        s.results.push_back({"grad." + n->name, "gradient", n->type, "", ""});
   return s;
 }
 

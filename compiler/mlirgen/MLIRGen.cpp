@@ -39,7 +39,7 @@ public:
       : ctx(ctx), b(&ctx), sm(sm), diags(diags) {}
 
   OwningOpRef<ModuleOp> run(const ModelGraph &g, llvm::StringRef name,
-                            bool wrtParams, bool wrtInputs);
+                            const GenOptions &opts);
 
 private:
   Location loc(llvm::SMLoc l);
@@ -614,7 +614,8 @@ Value Generator::emit(const Node &root) {
 }
 
 OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name,
-                                     bool wrtParams, bool wrtInputs) {
+                                     const GenOptions &opts) {
+  training = opts.training;
   if (!g.unsupported.empty()) {
     diags.error(g.unsupportedLoc, g.unsupported);
     return nullptr;
@@ -667,10 +668,11 @@ OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name,
     results.push_back(v);
   }
   func::ReturnOp::create(b, funcLoc, results);
-  if (wrtParams) {
+  if (opts.wrtParams) {
     SmallVector<int64_t> wrt;
     for (size_t k = 0; k < args.size(); ++k)
-      if (k >= g.inputs.size() || (wrtInputs && isFloat(args[k]->type.dtype)))
+      if (k >= g.inputs.size() ? args[k]->op == "param" // not "state"
+                               : opts.wrtInputs && isFloat(args[k]->type.dtype))
         wrt.push_back(int64_t(k));
     func->setAttr("nn.wrt", b.getDenseI64ArrayAttr(wrt));
   }
@@ -687,10 +689,9 @@ OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name,
 OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &ctx, const ModelGraph &graph,
                                    llvm::StringRef modelName,
                                    const llvm::SourceMgr &srcMgr,
-                                   nnc::DiagnosticEngine &diags, bool wrtParams,
-                                   bool wrtInputs) {
+                                   nnc::DiagnosticEngine &diags,
+                                   const GenOptions &opts) {
   ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect,
                   scf::SCFDialect, arith::ArithDialect>();
-  return Generator(ctx, srcMgr, diags)
-      .run(graph, modelName, wrtParams, wrtInputs);
+  return Generator(ctx, srcMgr, diags).run(graph, modelName, opts);
 }

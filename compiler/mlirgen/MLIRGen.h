@@ -23,18 +23,25 @@ namespace nnc {
 class DiagnosticEngine;
 struct ModelGraph;
 
+/// What to generate besides the plain forward function.
+struct GenOptions {
+  /// Mark the function (`nn.wrt`) for the reverse-mode pass to append the
+  /// gradient of its single scalar output with respect to every float
+  /// input (with `wrtInputs`), then every trainable parameter.
+  bool wrtParams = false;
+  bool wrtInputs = false;
+  /// Dropout and batch norm in training mode (a train step's loss).
+  bool training = false;
+};
+
 /// Emits `func.func @<name>_forward(inputs..., params...) -> outputs` in
 /// the nn dialect, with `.nn` source locations. Reports constructs that
 /// code generation does not support (with their location) and returns
-/// null then. With `wrtParams` the function is marked (`nn.wrt`) for the
-/// reverse-mode pass to append the gradient of its single scalar output
-/// with respect to every float input (with `wrtInputs`), then every
-/// parameter.
+/// null then.
 mlir::OwningOpRef<mlir::ModuleOp>
 mlirGen(mlir::MLIRContext &ctx, const ModelGraph &graph,
         llvm::StringRef modelName, const llvm::SourceMgr &srcMgr,
-        DiagnosticEngine &diags, bool wrtParams = false,
-        bool wrtInputs = false);
+        DiagnosticEngine &diags, const GenOptions &opts = {});
 
 } // namespace nnc
 

@@ -2,8 +2,17 @@
 // RUN: nnc-opt %s --split-input-file --nn-reverse-mode --verify-diagnostics
 
 func.func @no_rule(%x: tensor<1x4x4x1xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
-  // expected-error @+1 {{cannot differentiate through 'pool2d' yet}}
-  %0 = nn.pool2d "max", %x {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x4x4x1xf32> -> tensor<1x2x2x1xf32>
+  // expected-error @+1 {{cannot differentiate through 'upsample' yet}}
+  %0 = nn.upsample %x {factor = 2 : i64} : tensor<1x4x4x1xf32> -> tensor<1x8x8x1xf32>
+  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<1x8x8x1xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+func.func @overlapping_pool(%x: tensor<1x4x4x1xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
+  // expected-error @+1 {{cannot differentiate through pooling with overlapping, non-square or padded windows yet}}
+  %0 = nn.pool2d "max", %x {window = array<i64: 3, 3>, stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : tensor<1x4x4x1xf32> -> tensor<1x2x2x1xf32>
   %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<1x2x2x1xf32> -> tensor<f32>
   return %1 : tensor<f32>
 }

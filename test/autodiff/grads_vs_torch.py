@@ -37,8 +37,10 @@ def source(inputs, fixed, body):
         dims = ", ".join(["B"] + [str(d) for d in t.shape[1:]])
         lines.append(f"  input {name}: f32[{dims}]")
     for name, t in fixed.items():
+        if "." in name:  # a layer's parameter, not an input
+            continue
         lines.append(f"  input {name}: f32[{', '.join(str(d) for d in t.shape)}]")
-    lines.append(f"  sum(square({body}) * 0.5 + ({body}))")
+    lines += [f"  let y = {body}", "  sum(square(y) * 0.5 + y)"]
     return "\n".join(lines + ["}"]) + "\n"
 
 
@@ -110,6 +112,37 @@ case("stop_gradient", {"a": m}, "stop_gradient(a) * a",
      lambda i: i["a"].detach() * i["a"])
 case("dropout (eval) is identity", {"x": m}, "dropout(x, 0.5)", lambda i: i["x"])
 
+# Convolution (NHWC/HWCF here, NCHW/OIHW in PyTorch) and pooling.
+nchw, nhwc = (lambda t: t.permute(0, 3, 1, 2)), (lambda t: t.permute(0, 2, 3, 1))
+for (h, c, f, k, s, p) in ((8, 1, 4, 3, 1, 0), (9, 3, 5, 3, 2, 1), (7, 2, 3, 2, 2, 0),
+                           (6, 3, 2, 1, 1, 0), (10, 2, 4, 5, 3, 2)):
+    case(f"conv h={h} c={c} f={f} k={k} s={s} p={p}", {"x": rand(2, h, h, c)},
+         f"conv(x, w, stride: {s}, padding: {p})",
+         lambda i, s=s, p=p: nhwc(F.conv2d(nchw(i["x"]), i["w"].permute(3, 2, 0, 1),
+                                           stride=s, padding=p)),
+         {"w": rand(k, k, c, f)})
+for h in (8, 11):
+    case(f"maxpool 2 [2,{h},{h},3]", {"x": rand(2, h, h, 3)}, "maxpool(x, 2)",
+         lambda i: nhwc(F.max_pool2d(nchw(i["x"]), 2)))
+    case(f"avgpool 3 [2,{h},{h},3]", {"x": rand(2, h, h, 3)}, "avgpool(x, 3)",
+         lambda i: nhwc(F.avg_pool2d(nchw(i["x"]), 3)))
+
+case("slice", {"x": rand(3, 10, 8)}, "x[:, 2:9, 5]", lambda i: i["x"][:, 2:9, 5])
+x = rand(3, 4, 33)
+case("layer_norm [3,4,33]", {"x": x}, "layer_norm(x, g, b)",
+     lambda i: F.layer_norm(i["x"], (33,), i["g"], i["b"]),
+     {"g": rand(33), "b": rand(33)})
+case("layernorm layer", {"x": x}, "x |> layernorm",
+     lambda i: F.layer_norm(i["x"], (33,), i["layernorm_1.gamma"], i["layernorm_1.beta"]),
+     {"layernorm_1.gamma": rand(33), "layernorm_1.beta": rand(33)})
+x4 = rand(2, 5, 5, 3)
+case("batchnorm (eval) NHWC", {"x": x4}, "x |> batchnorm",
+     lambda i: nhwc(F.batch_norm(nchw(i["x"]), i["batchnorm_1.mean"].detach(),
+                                 i["batchnorm_1.var"].detach(), i["batchnorm_1.gamma"],
+                                 i["batchnorm_1.beta"], False, 0.1, 1e-5)),
+     {"batchnorm_1.gamma": rand(3), "batchnorm_1.beta": rand(3),
+      "batchnorm_1.mean": rand(3), "batchnorm_1.var": rand(3, lo=0.5, hi=2)})
+
 results = []
 for name, inputs, fixed, body, ref in CASES:
     tensors = {k: v.clone().requires_grad_(True) for k, v in {**inputs, **fixed}.items()}
@@ -119,6 +152,8 @@ for name, inputs, fixed, body, ref in CASES:
         got = run_gradients(NNC, source(inputs, fixed, body),
                             {k: v.detach() for k, v in tensors.items()}, wrt_inputs=True)
         for k, t in tensors.items():
+            if t.grad is None:  # running statistics: state, no gradient
+                continue
             results.append((f"{name}: d/d{k}", rel_error(got["grad." + k], t.grad), TOL))
     except Exception as e:  # a compile or run failure is a failed case
         results.append((f"{name}: {e}", float("inf")))
@@ -136,5 +171,59 @@ got = run_gradients(NNC, open(os.path.join(EXAMPLES, "fashion_mnist/mlp.nn")).re
 results.append(("mlp example: loss", rel_error(got["loss"], loss.detach()), TOL))
 for k, t in tp.items():
     results.append((f"mlp example: d loss/d {k}", rel_error(got["grad." + k], t.grad), TOL))
+
+# The Fashion-MNIST CNN (valid 3x3 convolutions, 2x2 max pooling).
+cp = {"conv2d_1.w": rand(3, 3, 1, 32) * 0.3, "conv2d_1.b": rand(32) * 0.1,
+      "conv2d_2.w": rand(3, 3, 32, 32) * 0.08, "conv2d_2.b": rand(32) * 0.1,
+      "conv2d_3.w": rand(3, 3, 32, 64) * 0.06, "conv2d_3.b": rand(64) * 0.1,
+      "dense_1.w": rand(1600, 128) * 0.03, "dense_1.b": rand(128) * 0.1,
+      "dense_2.w": rand(128, 10) * 0.1, "dense_2.b": rand(10) * 0.1}
+tp = {k: v.clone().requires_grad_(True) for k, v in cp.items()}
+xb, lb = x[:8], label[:8]
+h = xb.unsqueeze(1)
+for n in (1, 2, 3):
+    h = torch.relu(F.conv2d(h, tp[f"conv2d_{n}.w"].permute(3, 2, 0, 1), tp[f"conv2d_{n}.b"]))
+    if n > 1:
+        h = F.max_pool2d(h, 2)
+h = torch.relu(nhwc(h).reshape(8, 1600) @ tp["dense_1.w"] + tp["dense_1.b"])
+loss = F.cross_entropy(h @ tp["dense_2.w"] + tp["dense_2.b"], lb)
+loss.backward()
+got = run_gradients(NNC, open(os.path.join(EXAMPLES, "fashion_mnist/cnn.nn")).read(),
+                    {"image": xb, "label": lb, **cp})
+results.append(("cnn example: loss", rel_error(got["loss"], loss.detach()), TOL))
+for k, t in tp.items():
+    results.append((f"cnn example: d loss/d {k}", rel_error(got["grad." + k], t.grad), TOL))
+
+# Batch norm in training mode differentiates through the batch statistics.
+BN = """use std.layers, std.losses, std.optim, std.data
+model Bn {
+  input image: f32[B, 28, 28]
+  image |> to_nhwc |> conv2d(4, 3) |> batchnorm |> relu |> flatten |> dense(10)
+}
+train Bn on fashion_mnist("train") {
+  batch 8
+  epochs 1
+  loss cross_entropy(output, label)
+  optimizer sgd(lr: 0.1)
+}
+"""
+bp = {"conv2d_1.w": rand(3, 3, 1, 4) * 0.3, "conv2d_1.b": rand(4) * 0.1,
+      "batchnorm_1.gamma": rand(4, lo=0.5, hi=1.5), "batchnorm_1.beta": rand(4) * 0.1,
+      "dense_1.w": rand(2704, 10) * 0.02, "dense_1.b": rand(10) * 0.1}
+state = {"batchnorm_1.mean": torch.zeros(4), "batchnorm_1.var": torch.ones(4)}
+tp = {k: v.clone().requires_grad_(True) for k, v in bp.items()}
+h = F.conv2d(xb.unsqueeze(1), tp["conv2d_1.w"].permute(3, 2, 0, 1), tp["conv2d_1.b"])
+h = torch.relu(F.batch_norm(h, None, None, tp["batchnorm_1.gamma"], tp["batchnorm_1.beta"],
+                            True, 0.1, 1e-5))
+loss = F.cross_entropy(nhwc(h).reshape(8, 2704) @ tp["dense_1.w"] + tp["dense_1.b"], lb)
+loss.backward()
+got = run_gradients(NNC, BN, {"image": xb, "label": lb, **bp, **state})
+results.append(("batch norm (training): loss", rel_error(got["loss"], loss.detach()), TOL))
+for k, t in tp.items():
+    if k == "conv2d_1.b":  # batch norm subtracts the mean: zero gradient
+        ratio = got["grad." + k].norm() / got["grad.conv2d_1.w"].norm()
+        results.append(("batch norm (training): bias before it gets ~0", ratio.item(), TOL))
+        continue
+    results.append((f"batch norm (training): d loss/d {k}", rel_error(got["grad." + k], t.grad), TOL))
 
 report(results)

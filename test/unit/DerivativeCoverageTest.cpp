@@ -19,10 +19,8 @@
 namespace {
 
 TEST(DerivativeCoverage, EveryOpHasARuleOrIsListedAsMissing) {
-  const std::set<std::string> missing = {
-      "nn.gelu",       "nn.conv2d",     "nn.conv_transpose2d",
-      "nn.pool2d",     "nn.slice",      "nn.gather",
-      "nn.layer_norm", "nn.batch_norm", "nn.upsample"};
+  const std::set<std::string> missing = {"nn.gelu", "nn.conv_transpose2d",
+                                         "nn.gather", "nn.upsample"};
   mlir::MLIRContext ctx;
   ctx.loadDialect<nnc::nn::NNDialect>();
   std::set<std::string> without;

@@ -1,0 +1,172 @@
+//===- VJPConv.cpp - Derivative rules of convolution and pooling ----------===//
+//
+// conv2d: the input's cotangent is the transposed convolution of the
+// output's cotangent with the same filter (channels swapped), padded with
+// zeros where the forward's stride skipped trailing rows/columns; the
+// filter's cotangent is itself a convolution, of the input seen as
+// [C, H, W, N] with the cotangent seen as a [Ho, Wo, N, F] filter, dilated
+// by the forward stride. Pooling with non-overlapping windows stretches the
+// cotangent back with nearest-neighbour upsampling; max pooling masks it
+// with the positions that held the maximum (split evenly between ties).
+//
+// Still to come: grouped and dilated convolutions, asymmetric padding, and
+// pooling whose windows overlap or are padded; they are reported.
+//
+//===----------------------------------------------------------------------===//
+#include "autodiff/VJPBuilder.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+namespace nnc::nn {
+namespace {
+
+RankedTensorType ranked(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+Value transpose(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm) {
+  RankedTensorType t = ranked(x);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(t.getDimSize(p));
+  return TransposeOp::create(b, loc,
+                             RankedTensorType::get(shape, t.getElementType()),
+                             x, b.getDenseI64ArrayAttr(perm));
+}
+
+/// Grows NHWC `x` with zero rows at the bottom and zero columns at the
+/// right until it has `like`'s spatial size.
+Value padBottomRight(GradBuilder &gb, Value x, RankedTensorType like) {
+  for (int64_t d : {1, 2}) {
+    RankedTensorType t = ranked(x);
+    int64_t extra = like.getDimSize(d) - t.getDimSize(d);
+    if (extra <= 0)
+      continue;
+    SmallVector<int64_t> shape(t.getShape());
+    shape[d] = extra;
+    SmallVector<Value> sizes;
+    for (int64_t k = 0; k < t.getRank(); ++k)
+      if (t.isDynamicDim(k))
+        sizes.push_back(tensor::DimOp::create(gb.b, gb.loc, x, k));
+    Value zeros = FillOp::create(
+        gb.b, gb.loc, RankedTensorType::get(shape, t.getElementType()), sizes,
+        gb.b.getF64FloatAttr(0));
+    shape[d] = like.getDimSize(d);
+    x = ConcatOp::create(gb.b, gb.loc,
+                         RankedTensorType::get(shape, t.getElementType()),
+                         ValueRange{x, zeros}, gb.b.getI64IntegerAttr(d));
+  }
+  return x;
+}
+
+/// The first `size` rows/columns of NHWC-like `x` on dims 1 and 2.
+Value crop(GradBuilder &gb, Value x, int64_t h, int64_t w) {
+  RankedTensorType t = ranked(x);
+  if (t.getDimSize(1) == h && t.getDimSize(2) == w)
+    return x;
+  SmallVector<int64_t> sizes, shape(t.getShape());
+  shape[1] = h;
+  shape[2] = w;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    sizes.push_back(t.isDynamicDim(d) ? -1 : shape[d]);
+  return SliceOp::create(
+      gb.b, gb.loc, RankedTensorType::get(shape, t.getElementType()), x,
+      gb.b.getDenseI64ArrayAttr({0, 0, 0, 0}), gb.b.getDenseI64ArrayAttr(sizes),
+      gb.b.getDenseI64ArrayAttr({1, 1, 1, 1}), gb.b.getDenseI64ArrayAttr({}));
+}
+
+} // namespace
+
+LogicalResult Conv2DOp::vjp(OpBuilder &b, ValueRange grads,
+                            SmallVectorImpl<Value> &out) {
+  out.assign(2, Value());
+  if (!grads[0])
+    return success();
+  ArrayRef<int64_t> s = getStride(), p = getPadding(), dil = getDilation();
+  if (getGroups() != 1 || dil[0] != 1 || dil[1] != 1)
+    return emitError("cannot differentiate through a grouped or dilated "
+                     "convolution yet");
+  if (p[0] != p[1] || p[2] != p[3])
+    return emitError("cannot differentiate through a convolution with "
+                     "asymmetric padding yet");
+  RankedTensorType xt = ranked(getInput()), wt = ranked(getFilter());
+  RankedTensorType gt = ranked(grads[0]);
+  if (xt.isDynamicDim(1) || xt.isDynamicDim(2) || gt.isDynamicDim(1) ||
+      gt.isDynamicDim(2))
+    return emitError("cannot differentiate through a convolution with "
+                     "symbolic image sizes yet");
+  GradBuilder gb(b, getLoc());
+  Value g = grads[0];
+  int64_t kh = wt.getDimSize(0), kw = wt.getDimSize(1);
+  Type et = xt.getElementType();
+
+  // dX = conv_transpose(g, W with its channels swapped), zero-padded.
+  Value wSwap = transpose(b, getLoc(), getFilter(), {0, 1, 3, 2});
+  SmallVector<int64_t> dxShape(xt.getShape());
+  dxShape[1] = (gt.getDimSize(1) - 1) * s[0] - 2 * p[0] + kh;
+  dxShape[2] = (gt.getDimSize(2) - 1) * s[1] - 2 * p[2] + kw;
+  Value dx = ConvTranspose2DOp::create(
+      b, getLoc(), RankedTensorType::get(dxShape, et), g, wSwap,
+      b.getDenseI64ArrayAttr(s), b.getDenseI64ArrayAttr({p[0], p[2]}));
+  out[0] = padBottomRight(gb, dx, xt);
+
+  // dW[kh, kw, c, f] = sum_{n, i, j} x[n, i*s + kh - p, j*s + kw - p, c]
+  //                                  * g[n, i, j, f].
+  Value xc = transpose(b, getLoc(), getInput(), {3, 1, 2, 0});
+  Value gf = transpose(b, getLoc(), g, {1, 2, 0, 3});
+  SmallVector<int64_t> dwShape = {
+      xt.getDimSize(3),
+      xt.getDimSize(1) + p[0] + p[1] - (gt.getDimSize(1) - 1) * s[0],
+      xt.getDimSize(2) + p[2] + p[3] - (gt.getDimSize(2) - 1) * s[1],
+      wt.getDimSize(3)};
+  Value dw =
+      Conv2DOp::create(b, getLoc(), RankedTensorType::get(dwShape, et), xc, gf,
+                       b.getDenseI64ArrayAttr({1, 1}), getPaddingAttr(),
+                       b.getDenseI64ArrayAttr(s), b.getI64IntegerAttr(1));
+  dw = crop(gb, dw, kh, kw);
+  out[1] = transpose(b, getLoc(), dw, {1, 2, 0, 3});
+  return success();
+}
+
+LogicalResult Pool2DOp::vjp(OpBuilder &b, ValueRange grads,
+                            SmallVectorImpl<Value> &out) {
+  out.assign(1, Value());
+  if (!grads[0])
+    return success();
+  ArrayRef<int64_t> win = getWindow(), s = getStride(), p = getPadding();
+  bool padded = llvm::any_of(p, [](int64_t v) { return v != 0; });
+  if (win[0] != win[1] || s[0] != win[0] || s[1] != win[1] || padded)
+    return emitError("cannot differentiate through pooling with overlapping, "
+                     "non-square or padded windows yet");
+  RankedTensorType xt = ranked(getInput()), yt = ranked(getResult());
+  if (xt.isDynamicDim(1) || xt.isDynamicDim(2))
+    return emitError("cannot differentiate through pooling of symbolic image "
+                     "sizes yet");
+  GradBuilder gb(b, getLoc());
+  int64_t k = win[0];
+  SmallVector<int64_t> upShape(yt.getShape());
+  upShape[1] *= k;
+  upShape[2] *= k;
+  auto upType = RankedTensorType::get(upShape, yt.getElementType());
+  auto upsample = [&](Value v) -> Value {
+    return UpsampleOp::create(b, getLoc(), upType, v, b.getI64IntegerAttr(k));
+  };
+  Value g = upsample(grads[0]);
+  if (getKind() == "avg") {
+    g = gb.mul(g, gb.scalar(g, 1.0 / double(k * k)));
+  } else {
+    // The window positions that held the maximum, each with 1 / #ties.
+    Value x = crop(gb, getInput(), upShape[1], upShape[2]);
+    Value hit = CastOp::create(b, getLoc(), upType,
+                               gb.compare("eq", x, upsample(getResult())));
+    Value ties =
+        Pool2DOp::create(b, getLoc(), yt, b.getStringAttr("avg"), hit,
+                         getWindowAttr(), getStrideAttr(), getPaddingAttr());
+    g = gb.div(gb.mul(g, hit),
+               upsample(gb.mul(ties, gb.scalar(ties, double(k * k)))));
+  }
+  out[0] = padBottomRight(gb, g, xt);
+  return success();
+}
+
+} // namespace nnc::nn
