@@ -75,6 +75,34 @@ Value crop(GradBuilder &gb, Value x, int64_t h, int64_t w) {
       gb.b.getDenseI64ArrayAttr({1, 1, 1, 1}), gb.b.getDenseI64ArrayAttr({}));
 }
 
+/// The correlation behind every filter gradient:
+///   out[c, kh, kw, f] = sum_{n, i, j} x[n, i*s + kh - p, j*s + kw - p, c]
+///                                     * g[n, i, j, f]
+/// for kh < kSize[0], kw < kSize[1], as a convolution of x seen as
+/// [C, H, W, N] with g seen as a [Ho, Wo, N, F] filter dilated by s.
+Value correlate(GradBuilder &gb, Value x, Value g, ArrayRef<int64_t> s,
+                ArrayRef<int64_t> pad4, int64_t kh, int64_t kw) {
+  RankedTensorType xt = ranked(x), gt = ranked(g);
+  Value xc = transpose(gb.b, gb.loc, x, {3, 1, 2, 0});
+  Value gf = transpose(gb.b, gb.loc, g, {1, 2, 0, 3});
+  SmallVector<int64_t> shape = {
+      xt.getDimSize(3),
+      xt.getDimSize(1) + pad4[0] + pad4[1] - (gt.getDimSize(1) - 1) * s[0],
+      xt.getDimSize(2) + pad4[2] + pad4[3] - (gt.getDimSize(2) - 1) * s[1],
+      gt.getDimSize(3)};
+  Value out = Conv2DOp::create(
+      gb.b, gb.loc, RankedTensorType::get(shape, xt.getElementType()), xc, gf,
+      gb.b.getDenseI64ArrayAttr({1, 1}), gb.b.getDenseI64ArrayAttr(pad4),
+      gb.b.getDenseI64ArrayAttr(s), gb.b.getI64IntegerAttr(1));
+  return crop(gb, out, kh, kw);
+}
+
+bool staticImages(ArrayRef<Value> vs) {
+  return llvm::all_of(vs, [](Value v) {
+    return !ranked(v).isDynamicDim(1) && !ranked(v).isDynamicDim(2);
+  });
+}
+
 } // namespace
 
 LogicalResult Conv2DOp::vjp(OpBuilder &b, ValueRange grads,
@@ -91,8 +119,7 @@ LogicalResult Conv2DOp::vjp(OpBuilder &b, ValueRange grads,
                      "asymmetric padding yet");
   RankedTensorType xt = ranked(getInput()), wt = ranked(getFilter());
   RankedTensorType gt = ranked(grads[0]);
-  if (xt.isDynamicDim(1) || xt.isDynamicDim(2) || gt.isDynamicDim(1) ||
-      gt.isDynamicDim(2))
+  if (!staticImages({getInput(), grads[0]}))
     return emitError("cannot differentiate through a convolution with "
                      "symbolic image sizes yet");
   GradBuilder gb(b, getLoc());
@@ -110,21 +137,53 @@ LogicalResult Conv2DOp::vjp(OpBuilder &b, ValueRange grads,
       b.getDenseI64ArrayAttr(s), b.getDenseI64ArrayAttr({p[0], p[2]}));
   out[0] = padBottomRight(gb, dx, xt);
 
-  // dW[kh, kw, c, f] = sum_{n, i, j} x[n, i*s + kh - p, j*s + kw - p, c]
-  //                                  * g[n, i, j, f].
-  Value xc = transpose(b, getLoc(), getInput(), {3, 1, 2, 0});
-  Value gf = transpose(b, getLoc(), g, {1, 2, 0, 3});
-  SmallVector<int64_t> dwShape = {
-      xt.getDimSize(3),
-      xt.getDimSize(1) + p[0] + p[1] - (gt.getDimSize(1) - 1) * s[0],
-      xt.getDimSize(2) + p[2] + p[3] - (gt.getDimSize(2) - 1) * s[1],
-      wt.getDimSize(3)};
-  Value dw =
-      Conv2DOp::create(b, getLoc(), RankedTensorType::get(dwShape, et), xc, gf,
-                       b.getDenseI64ArrayAttr({1, 1}), getPaddingAttr(),
-                       b.getDenseI64ArrayAttr(s), b.getI64IntegerAttr(1));
-  dw = crop(gb, dw, kh, kw);
+  // dW[kh, kw, c, f]: the input correlated with the cotangent.
+  Value dw = correlate(gb, getInput(), g, s, p, kh, kw);
   out[1] = transpose(b, getLoc(), dw, {1, 2, 0, 3});
+  return success();
+}
+
+LogicalResult ConvTranspose2DOp::vjp(OpBuilder &b, ValueRange grads,
+                                     SmallVectorImpl<Value> &out) {
+  out.assign(2, Value());
+  if (!grads[0])
+    return success();
+  if (!staticImages({getInput(), grads[0]}))
+    return emitError("cannot differentiate through a transposed convolution "
+                     "with symbolic image sizes yet");
+  GradBuilder gb(b, getLoc());
+  Value g = grads[0], w = getFilter();
+  ArrayRef<int64_t> s = getStride(), p = getPadding();
+  SmallVector<int64_t> pad4 = {p[0], p[0], p[1], p[1]};
+  RankedTensorType xt = ranked(getInput()), wt = ranked(w);
+  // The transposed convolution is the adjoint of conv2d with the channel-
+  // swapped filter, so its input's cotangent is that convolution.
+  Value wSwap = transpose(b, getLoc(), w, {0, 1, 3, 2});
+  out[0] =
+      Conv2DOp::create(b, getLoc(), xt, g, wSwap, b.getDenseI64ArrayAttr(s),
+                       b.getDenseI64ArrayAttr(pad4),
+                       b.getDenseI64ArrayAttr({1, 1}), b.getI64IntegerAttr(1));
+  // Its filter's cotangent is that convolution's, with the roles of the
+  // input and the cotangent exchanged: [C_out, KH, KW, C_in] -> HWCF.
+  Value dw =
+      correlate(gb, g, getInput(), s, pad4, wt.getDimSize(0), wt.getDimSize(1));
+  out[1] = transpose(b, getLoc(), dw, {1, 2, 3, 0});
+  return success();
+}
+
+LogicalResult UpsampleOp::vjp(OpBuilder &b, ValueRange grads,
+                              SmallVectorImpl<Value> &out) {
+  out.assign(1, Value());
+  if (!grads[0])
+    return success();
+  // Each input pixel was copied to a factor x factor block: sum the block.
+  GradBuilder gb(b, getLoc());
+  int64_t k = getFactor();
+  Value avg = Pool2DOp::create(
+      b, getLoc(), getInput().getType(), b.getStringAttr("avg"), grads[0],
+      b.getDenseI64ArrayAttr({k, k}), b.getDenseI64ArrayAttr({k, k}),
+      b.getDenseI64ArrayAttr({0, 0, 0, 0}));
+  out[0] = gb.mul(avg, gb.scalar(avg, double(k * k)));
   return success();
 }
 

@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "autodiff/VJPBuilder.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace nnc::nn {
@@ -70,6 +72,20 @@ UNARY_RULE(ReluOp, {
 UNARY_RULE(SigmoidOp,
            { return gb.mul(g, gb.mul(y, gb.sub(gb.scalar(y, 1), y))); })
 UNARY_RULE(TanhOp, { return gb.mul(g, gb.sub(gb.scalar(y, 1), gb.mul(y, y))); })
+UNARY_RULE(GeluOp, {
+  // Phi(x) + x phi(x), Phi the normal CDF and phi its density.
+  Value cdf = gb.mul(gb.add(gb.unary<ErfOp>(gb.mul(x, gb.scalar(x, M_SQRT1_2))),
+                            gb.scalar(x, 1)),
+                     gb.scalar(x, 0.5));
+  Value pdf = gb.mul(gb.unary<ExpOp>(gb.mul(gb.mul(x, x), gb.scalar(x, -0.5))),
+                     gb.scalar(x, 0.5 * M_2_SQRTPI * M_SQRT1_2));
+  return gb.mul(g, gb.add(cdf, gb.mul(x, pdf)));
+})
+UNARY_RULE(ErfOp, {
+  // 2 / sqrt(pi) * exp(-x^2).
+  Value e = gb.unary<ExpOp>(gb.unary<NegOp>(gb.mul(x, x)));
+  return gb.mul(g, gb.mul(e, gb.scalar(x, M_2_SQRTPI)));
+})
 UNARY_RULE(SoftplusOp, { return gb.mul(g, gb.unary<SigmoidOp>(x)); })
 UNARY_RULE(ExpOp, { return gb.mul(g, y); })
 UNARY_RULE(LogOp, { return gb.div(g, x); })

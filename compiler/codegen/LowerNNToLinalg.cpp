@@ -135,6 +135,7 @@ Value unaryBody(Operation *op, OpBuilder &b, Location l, Value x) {
             b, l, arith::MaximumFOp::create(b, l, x, c(0)), t1);
       })
       .Case([&](nn::ExpOp) { return math::ExpOp::create(b, l, x); })
+      .Case([&](nn::ErfOp) { return math::ErfOp::create(b, l, x); })
       .Case([&](nn::LogOp) { return math::LogOp::create(b, l, x); })
       .Case([&](nn::SqrtOp) { return math::SqrtOp::create(b, l, x); })
       .Case([&](nn::RsqrtOp) { return math::RsqrtOp::create(b, l, x); })
@@ -237,7 +238,7 @@ Value Lowering::lower(Operation *op) {
       isa<nn::ReluOp, nn::SigmoidOp, nn::TanhOp, nn::GeluOp, nn::SoftplusOp,
           nn::ExpOp, nn::LogOp, nn::SqrtOp, nn::RsqrtOp, nn::AbsOp, nn::NegOp,
           nn::SinOp, nn::CosOp, nn::SiluOp, nn::SquareOp, nn::FloorOp,
-          nn::SignOp, nn::Log1pOp, nn::EluOp, nn::LeakyReluOp>(op))
+          nn::SignOp, nn::Log1pOp, nn::EluOp, nn::LeakyReluOp, nn::ErfOp>(op))
     return elementwise(b, l, cast<RankedTensorType>(op->getResult(0).getType()),
                        op->getOperands(),
                        [&](OpBuilder &nb, Location nl, ValueRange a) {

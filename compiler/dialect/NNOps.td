@@ -41,7 +41,9 @@ class NN_UnaryOp<string mnemonic, string math, list<Trait> extra = [VJP]>
 def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)">;
 def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
 def NN_TanhOp : NN_UnaryOp<"tanh", "tanh(x)">;
-def NN_GeluOp : NN_UnaryOp<"gelu", "x * Phi(x) (erf form)", []>;
+def NN_GeluOp : NN_UnaryOp<"gelu", "x * Phi(x) (erf form)">;
+// Not a language builtin: the derivative of gelu needs it.
+def NN_ErfOp : NN_UnaryOp<"erf", "the error function">;
 def NN_SoftplusOp : NN_UnaryOp<"softplus", "log(1 + exp(x))">;
 def NN_ExpOp : NN_UnaryOp<"exp", "e^x">;
 def NN_LogOp : NN_UnaryOp<"log", "the natural logarithm">;
@@ -288,7 +290,7 @@ def NN_Conv2DOp : NN_Op<"conv2d", [Pure, VJP]> {
   let hasVerifier = 1;
 }
 
-def NN_ConvTranspose2DOp : NN_Op<"conv_transpose2d", [Pure]> {
+def NN_ConvTranspose2DOp : NN_Op<"conv_transpose2d", [Pure, VJP]> {
   let summary = "transposed 2-D convolution (learned upsampling), NHWC, HWCF";
   let description = [{
     The gradient of a strided convolution with respect to its input:
@@ -464,7 +466,7 @@ def NN_DropoutOp : NN_Op<"dropout", [Pure, VJP, AllTypesMatch<["input", "result"
   let hasVerifier = 1;
 }
 
-def NN_UpsampleOp : NN_Op<"upsample", [Pure]> {
+def NN_UpsampleOp : NN_Op<"upsample", [Pure, VJP]> {
   let summary = "nearest-neighbour upsampling of NHWC images";
   let description = [{
     ```mlir

@@ -1,10 +1,10 @@
 // What the reverse-mode pass refuses, with the location of the culprit.
 // RUN: nnc-opt %s --split-input-file --nn-reverse-mode --verify-diagnostics
 
-func.func @no_rule(%x: tensor<1x4x4x1xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
-  // expected-error @+1 {{cannot differentiate through 'upsample' yet}}
-  %0 = nn.upsample %x {factor = 2 : i64} : tensor<1x4x4x1xf32> -> tensor<1x8x8x1xf32>
-  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<1x8x8x1xf32> -> tensor<f32>
+func.func @no_rule(%t: tensor<5x3xf32>, %ids: tensor<4xi64>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
+  // expected-error @+1 {{cannot differentiate through 'gather' yet}}
+  %0 = nn.gather %t, %ids : (tensor<5x3xf32>, tensor<4xi64>) -> tensor<4x3xf32>
+  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1>, keepdims = false} : tensor<4x3xf32> -> tensor<f32>
   return %1 : tensor<f32>
 }
 

@@ -48,7 +48,7 @@ for op, fn in {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
                "softplus": F.softplus, "exp": torch.exp, "abs": torch.abs,
                "sin": torch.sin, "cos": torch.cos, "silu": F.silu,
                "square": torch.square, "elu": F.elu, "floor": torch.floor,
-               "sign": torch.sign}.items():
+               "sign": torch.sign, "gelu": F.gelu}.items():
     for n in (1, 33):
         case(f"{op} [3,{n}]", {"x": rand(3, n)}, f"{op}(x)", lambda i, fn=fn: fn(i["x"]))
 pos = rand(3, 7, lo=0.2, hi=3.0)
@@ -111,6 +111,17 @@ case("clip", {"a": m}, "clip(a, -0.5, 1.25)", lambda i: torch.clamp(i["a"], -0.5
 case("stop_gradient", {"a": m}, "stop_gradient(a) * a",
      lambda i: i["a"].detach() * i["a"])
 case("dropout (eval) is identity", {"x": m}, "dropout(x, 0.5)", lambda i: i["x"])
+
+for (h, k, s_, p_) in ((7, 3, 2, 0), (5, 4, 2, 1), (4, 2, 3, 0)):
+    case(f"conv_transpose h={h} k={k} s={s_} p={p_}", {"x": rand(2, h, h, 3)},
+         f"conv_transpose(x, w, stride: {s_}, padding: {p_})",
+         lambda i, s_=s_, p_=p_: F.conv_transpose2d(
+             i["x"].permute(0, 3, 1, 2), i["w"].permute(2, 3, 0, 1),
+             stride=s_, padding=p_).permute(0, 2, 3, 1),
+         {"w": rand(k, k, 3, 5)})
+case("upsample 2", {"x": rand(2, 3, 4, 5)}, "upsample(x, 2)",
+     lambda i: F.interpolate(i["x"].permute(0, 3, 1, 2), scale_factor=2,
+                             mode="nearest").permute(0, 2, 3, 1))
 
 # Convolution (NHWC/HWCF here, NCHW/OIHW in PyTorch) and pooling.
 nchw, nhwc = (lambda t: t.permute(0, 3, 1, 2)), (lambda t: t.permute(0, 2, 3, 1))

@@ -22,7 +22,9 @@ func.func @elementwise(%x: tensor<?x256xf32>, %b: tensor<256xf32>) -> tensor<?x2
   %15 = nn.floor %14 : tensor<?x256xf32>
   %16 = nn.sign %15 : tensor<?x256xf32>
   %17 = nn.log1p %16 : tensor<?x256xf32>
-  %18 = nn.elu %17 : tensor<?x256xf32>
+  %e = nn.elu %17 : tensor<?x256xf32>
+  // CHECK: nn.erf %{{.*}} : tensor<?x256xf32>
+  %18 = nn.erf %e : tensor<?x256xf32>
   // CHECK: nn.leaky_relu %{{.*}} {slope = 2.000000e-01 : f64} : tensor<?x256xf32>
   %19 = nn.leaky_relu %18 {slope = 0.2 : f64} : tensor<?x256xf32>
   // CHECK: nn.add %{{.*}}, %{{.*}} : (tensor<?x256xf32>, tensor<256xf32>) -> tensor<?x256xf32>
