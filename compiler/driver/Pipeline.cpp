@@ -51,7 +51,7 @@ const char *kToLLVM =
     "func.func(nn-contiguous-loops, convert-linalg-to-loops),"
     "expand-strided-metadata,"
     "lower-affine, convert-scf-to-cf, finalize-memref-to-llvm,"
-    "convert-math-to-llvm,"
+    "convert-math-to-llvm, convert-math-to-libm,"
     "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm,"
     "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts";
 
@@ -215,6 +215,7 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
   gen.wrtParams = entry.gradients;
   gen.wrtInputs = entry.wrtInputs;
   gen.training = entry.training;
+  gen.f64 = entry.f64;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, gen);
   if (!module || !entry.gradients)

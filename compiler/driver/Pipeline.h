@@ -35,6 +35,7 @@ struct Entry {
   bool gradients = false;
   bool wrtInputs = false; ///< gradients of the float inputs too, first
   bool training = false;  ///< dropout and batch norm in training mode
+  bool f64 = false;       ///< compute in f64 what is declared f32
 };
 
 /// The file's entry: its `main` block if it has one, else the model.

@@ -100,9 +100,9 @@ struct JitModel {
 } // namespace
 
 /// JIT-compiles the entry and calls `use` with its in-memory nnc_model.
-static int withJit(const Entry &entry, const CodegenOptions &codegen,
-                   const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
-                   const std::function<int(const nnc_model &)> &use) {
+int nnc::withJit(const Entry &entry, const CodegenOptions &codegen,
+                 const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
+                 const std::function<int(const nnc_model &)> &use) {
   mlir::DialectRegistry registry;
   registerEverything(registry);
   mlir::MLIRContext ctx(registry);
@@ -134,6 +134,11 @@ static int withJit(const Entry &entry, const CodegenOptions &codegen,
   });
   ModelSignature sig =
       signatureOf(*entry.graph, entry.name, entry.gradients, entry.wrtInputs);
+  if (entry.f64)
+    for (auto *list : {&sig.args, &sig.results})
+      for (ArgSignature &a : *list)
+        if (a.type.dtype == DType::F32)
+          a.type.dtype = DType::F64;
   JitModel jit;
   jit.fill(sig);
   jit.engine = engine->get();

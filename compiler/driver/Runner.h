@@ -5,7 +5,10 @@
 #include "driver/Pipeline.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
+
+struct nnc_model; // runtime/include/nnc/runtime.h
 
 namespace nnc {
 
@@ -21,6 +24,13 @@ struct ForwardOptions {
 /// prints the outputs. Returns the process exit code.
 int runForward(const Entry &entry, const ForwardOptions &opts,
                const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags);
+
+/// JIT-compiles the entry and calls `use` with its in-memory model (valid
+/// during the call only); returns what `use` returns, or 1 if compilation
+/// failed.
+int withJit(const Entry &entry, const CodegenOptions &codegen,
+            const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
+            const std::function<int(const ::nnc_model &)> &use);
 
 /// JIT-compiles and runs a file's `main` block (nnc_program_run): data
 /// loaded by the runtime, parameters initialised from `seed`.

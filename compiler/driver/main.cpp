@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "ast/AST.h"
 #include "driver/Executable.h"
+#include "driver/Gradcheck.h"
 #include "driver/Pipeline.h"
 #include "driver/Runner.h"
 #include "lexer/Lexer.h"
@@ -16,6 +17,8 @@
 #include "sema/Sema.h"
 #include "summary/Summary.h"
 #include "support/Diagnostics.h"
+
+#include <algorithm>
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -145,7 +148,27 @@ static cl::opt<bool> wrtInputs(
     "wrt-inputs",
     cl::desc("With --gradients or --emit=grad: also differentiate with "
              "respect to the float inputs (grad.<input>)"),
-    cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
+    cl::sub(runCmd), cl::sub(buildCmd), cl::sub(checkCmd), cl::cat(nncCat));
+
+static cl::opt<bool> gradcheck(
+    "gradcheck",
+    cl::desc("Compare the compiled gradients of the first train block's loss "
+             "(every parameter; inputs with --wrt-inputs) with central finite "
+             "differences in f64 on a small random batch; exit 1 above "
+             "--tolerance"),
+    cl::sub(checkCmd), cl::cat(nncCat));
+
+static cl::opt<double>
+    tolerance("tolerance",
+              cl::desc("With --gradcheck: the worst |fd - grad| / (|grad| + "
+                       "0.01) allowed (default 1e-3: PyTorch gradcheck's "
+                       "atol 1e-5, rtol 1e-3)"),
+              cl::init(1e-3), cl::sub(checkCmd), cl::cat(nncCat));
+
+static cl::opt<unsigned> gradcheckSamples(
+    "samples",
+    cl::desc("With --gradcheck: elements checked per tensor (default 12)"),
+    cl::value_desc("N"), cl::init(12), cl::sub(checkCmd), cl::cat(nncCat));
 
 static cl::opt<std::string>
     cpuName("cpu",
@@ -276,6 +299,17 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   auto program = checkFile(inputFile, opts, sm, diags);
   if (!program)
     return 1;
+  if (gradcheck) {
+    Entry entry = lossEntryOf(*program, wrtInputs);
+    if (!entry.graph) {
+      diags.error(noLossMessage());
+      return 1;
+    }
+    GradcheckOptions go;
+    go.tolerance = tolerance;
+    go.samples = std::max(1u, unsigned(gradcheckSamples));
+    return runGradcheck(entry, go, sm, diags);
+  }
   if (executable) {
     if (!entryOf(*program).graph) {
       diags.error("'" + inputFile + "' declares no model to build");

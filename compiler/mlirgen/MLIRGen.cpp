@@ -95,6 +95,8 @@ private:
   /// Whether dropout and batch norm run in training mode. Forward
   /// functions are evaluation-mode; train steps will set this.
   bool training = false;
+  /// Compute in f64 what the program declares f32 (gradient checking).
+  bool f64 = false;
 };
 
 Location Generator::loc(llvm::SMLoc l) {
@@ -112,7 +114,7 @@ Location Generator::loc(llvm::SMLoc l) {
 Type Generator::elementType(DType dt) {
   switch (dt) {
   case DType::F32:
-    return b.getF32Type();
+    return f64 ? b.getF64Type() : b.getF32Type();
   case DType::F64:
     return b.getF64Type();
   case DType::I32:
@@ -616,6 +618,7 @@ Value Generator::emit(const Node &root) {
 OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name,
                                      const GenOptions &opts) {
   training = opts.training;
+  f64 = opts.f64;
   if (!g.unsupported.empty()) {
     diags.error(g.unsupportedLoc, g.unsupported);
     return nullptr;

@@ -32,6 +32,8 @@ struct GenOptions {
   bool wrtInputs = false;
   /// Dropout and batch norm in training mode (a train step's loss).
   bool training = false;
+  /// Every f32 becomes f64 (finite-difference gradient checks).
+  bool f64 = false;
 };
 
 /// Emits `func.func @<name>_forward(inputs..., params...) -> outputs` in
