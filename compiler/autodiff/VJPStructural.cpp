@@ -99,6 +99,40 @@ LogicalResult ConcatOp::vjp(OpBuilder &b, ValueRange grads,
   return success();
 }
 
+LogicalResult GatherOp::vjp(OpBuilder &b, ValueRange grads,
+                            SmallVectorImpl<Value> &out) {
+  out.assign(2, Value());
+  RankedTensorType tt = ranked(getTable()), it = ranked(getIndex());
+  if (!grads[0] || !isa<FloatType>(tt.getElementType()))
+    return success();
+  if (tt.getRank() != 2 || it.getRank() < 1)
+    return emitError("cannot differentiate through a gather from a table "
+                     "that is not a matrix yet");
+  // Scatter-add of the rows, written as one_hot(ids)^T @ g (batched over
+  // the leading index dimensions, then summed): exact, and
+  // O(ids x rows x width), fine for the embedding tables of the examples; a
+  // true scatter will replace it for large vocabularies.
+  Type et = tt.getElementType();
+  Location loc = getLoc();
+  SmallVector<int64_t> hotShape(it.getShape());
+  hotShape.push_back(tt.getDimSize(0));
+  Value hot =
+      OneHotOp::create(b, loc, RankedTensorType::get(hotShape, et), getIndex());
+  GradBuilder gb(b, loc);
+  Value dt;
+  if (it.getRank() == 1) {
+    dt = MatmulOp::create(b, loc, tt, gb.transposeLast2(hot), grads[0]);
+  } else {
+    SmallVector<int64_t> shape(it.getShape().drop_back());
+    shape.append({tt.getDimSize(0), tt.getDimSize(1)});
+    Value per = MatmulOp::create(b, loc, RankedTensorType::get(shape, et),
+                                 gb.transposeLast2(hot), grads[0]);
+    dt = gb.unbroadcast(per, tt);
+  }
+  out[0] = dt;
+  return success();
+}
+
 LogicalResult ReduceOp::vjp(OpBuilder &b, ValueRange grads,
                             SmallVectorImpl<Value> &out) {
   out.assign(1, Value());

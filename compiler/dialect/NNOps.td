@@ -386,7 +386,7 @@ def NN_StopGradientOp
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def NN_GatherOp : NN_Op<"gather", [Pure]> {
+def NN_GatherOp : NN_Op<"gather", [Pure, VJP]> {
   let summary = "rows of a table by integer index (embedding lookup)";
   let description = [{
     `table[V, D...]`, `index[I...]` -> `[I..., D...]`. An index outside

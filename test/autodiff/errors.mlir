@@ -1,10 +1,20 @@
 // What the reverse-mode pass refuses, with the location of the culprit.
 // RUN: nnc-opt %s --split-input-file --nn-reverse-mode --verify-diagnostics
 
-func.func @no_rule(%t: tensor<5x3xf32>, %ids: tensor<4xi64>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
-  // expected-error @+1 {{cannot differentiate through 'gather' yet}}
-  %0 = nn.gather %t, %ids : (tensor<5x3xf32>, tensor<4xi64>) -> tensor<4x3xf32>
-  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1>, keepdims = false} : tensor<4x3xf32> -> tensor<f32>
+// An op from outside the nn dialect has no rule.
+func.func @no_rule(%x: tensor<6xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
+  // expected-error @+1 {{cannot differentiate through 'expand_shape' yet}}
+  %0 = tensor.expand_shape %x [[0, 1]] output_shape [2, 3] : tensor<6xf32> into tensor<2x3xf32>
+  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1>, keepdims = false} : tensor<2x3xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
+
+// -----
+
+func.func @gather_3d(%t: tensor<5x3x2xf32>, %ids: tensor<4xi64>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
+  // expected-error @+1 {{cannot differentiate through a gather from a table that is not a matrix yet}}
+  %0 = nn.gather %t, %ids : (tensor<5x3x2xf32>, tensor<4xi64>) -> tensor<4x3x2xf32>
+  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<4x3x2xf32> -> tensor<f32>
   return %1 : tensor<f32>
 }
 

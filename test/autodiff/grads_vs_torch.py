@@ -35,7 +35,8 @@ def source(inputs, fixed, body):
     lines = ["use std.layers", "model Case {"]
     for name, t in inputs.items():
         dims = ", ".join(["B"] + [str(d) for d in t.shape[1:]])
-        lines.append(f"  input {name}: f32[{dims}]")
+        dt = "i64" if t.dtype == torch.int64 else "f32"
+        lines.append(f"  input {name}: {dt}[{dims}]")
     for name, t in fixed.items():
         if "." in name:  # a layer's parameter, not an input
             continue
@@ -104,6 +105,8 @@ case("softmax", {"x": rand(5, 33, lo=-5, hi=5)}, "softmax(x)",
 case("log_softmax axis 1", {"x": rand(3, 7, 4, lo=-5, hi=5)},
      "log_softmax(x, axis: 1)", lambda i: torch.log_softmax(i["x"], 1))
 
+case("gather (embedding, repeated ids)", {"ids": torch.tensor([[0, 3, 3], [6, 1, 0]])},
+     "gather(t, ids)", lambda i: i["t"][i["ids"]], {"t": rand(7, 5)})
 m = rand(4, 7)
 case("where", {"a": m, "c": rand(4, 7)}, "where(a > c, a * 2.0, c)",
      lambda i: torch.where(i["a"] > i["c"], i["a"] * 2.0, i["c"]))
@@ -156,7 +159,8 @@ case("batchnorm (eval) NHWC", {"x": x4}, "x |> batchnorm",
 
 results = []
 for name, inputs, fixed, body, ref in CASES:
-    tensors = {k: v.clone().requires_grad_(True) for k, v in {**inputs, **fixed}.items()}
+    tensors = {k: v.clone().requires_grad_(v.is_floating_point())
+               for k, v in {**inputs, **fixed}.items()}
     y = ref(tensors)
     (y * y / 2 + y).sum().backward()
     try:
