@@ -37,10 +37,6 @@ RankedTensorType GradBuilder::broadcastType(RankedTensorType a,
   return RankedTensorType::get(shape, a.getElementType());
 }
 
-static RankedTensorType ranked(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
-
 /// The float operand decides the element type of a mixed broadcast.
 static RankedTensorType resultOf(Value x, Value y) {
   RankedTensorType tx = ranked(x), ty = ranked(y);

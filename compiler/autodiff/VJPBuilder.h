@@ -60,6 +60,11 @@ public:
   mlir::Location loc;
 };
 
+/// The ranked tensor type of a value the rules work on.
+inline mlir::RankedTensorType ranked(mlir::Value v) {
+  return mlir::cast<mlir::RankedTensorType>(v.getType());
+}
+
 /// Axes normalised to [0, rank).
 llvm::SmallVector<int64_t> normaliseAxes(llvm::ArrayRef<int64_t> axes,
                                          int64_t rank);

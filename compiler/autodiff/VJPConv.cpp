@@ -22,8 +22,6 @@ using namespace mlir;
 namespace nnc::nn {
 namespace {
 
-RankedTensorType ranked(Value v) { return cast<RankedTensorType>(v.getType()); }
-
 Value transpose(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm) {
   RankedTensorType t = ranked(x);
   SmallVector<int64_t> shape;

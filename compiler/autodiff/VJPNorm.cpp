@@ -23,8 +23,6 @@ using namespace mlir;
 namespace nnc::nn {
 namespace {
 
-RankedTensorType ranked(Value v) { return cast<RankedTensorType>(v.getType()); }
-
 Value meanKeep(GradBuilder &gb, Value x, ArrayRef<int64_t> axes) {
   return gb.div(gb.sumKeep(x, axes), gb.count(x, axes));
 }

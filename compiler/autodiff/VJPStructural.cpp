@@ -15,8 +15,6 @@ using namespace mlir;
 namespace nnc::nn {
 namespace {
 
-RankedTensorType ranked(Value v) { return cast<RankedTensorType>(v.getType()); }
-
 /// `x @ y` with batch broadcasting: its result type and op.
 Value matmul(GradBuilder &gb, Value x, Value y) {
   RankedTensorType tx = ranked(x), ty = ranked(y);

@@ -47,22 +47,27 @@ def load(path):
     return out
 
 
-def run_forward(nnc, source, tensors, model=None):
-    """Compiles `source` and runs its model on `tensors`; returns the
-    outputs by name, or raises with nnc's message."""
+def _run_nnc(nnc, source, tensors, flag, extra=()):
+    """Writes `source` and `tensors`, runs `nnc run case.nn FLAG in -o out
+    EXTRA...` and returns the output tensors by name, or raises with nnc's
+    message."""
     with tempfile.TemporaryDirectory() as d:
         src = os.path.join(d, "case.nn")
         with open(src, "w") as f:
             f.write(source)
         inp, out = os.path.join(d, "in.safetensors"), os.path.join(d, "out.safetensors")
         save(inp, tensors)
-        cmd = [nnc, "run", src, "--forward", inp, "-o", out]
-        if model:
-            cmd += ["--model", model]
-        r = subprocess.run(cmd, capture_output=True, text=True)
+        r = subprocess.run([nnc, "run", src, flag, inp, "-o", out, *extra],
+                           capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(r.stderr.strip())
         return load(out)
+
+
+def run_forward(nnc, source, tensors, model=None):
+    """Compiles `source` and runs its model on `tensors`; returns the
+    outputs by name, or raises with nnc's message."""
+    return _run_nnc(nnc, source, tensors, "--forward", ["--model", model] if model else [])
 
 
 def run_executable(nnc, source, tensors):
@@ -110,16 +115,5 @@ def run_gradients(nnc, source, tensors, wrt_inputs=False):
     """Compiles `source` and evaluates its loss (first train block, or a
     model with one scalar output) and the gradients `nnc run --gradients`
     gives; returns {"loss": ..., "grad.<name>": ...}."""
-    with tempfile.TemporaryDirectory() as d:
-        src = os.path.join(d, "case.nn")
-        with open(src, "w") as f:
-            f.write(source)
-        inp, out = os.path.join(d, "in.safetensors"), os.path.join(d, "out.safetensors")
-        save(inp, tensors)
-        cmd = [nnc, "run", src, "--gradients", inp, "-o", out]
-        if wrt_inputs:
-            cmd.append("--wrt-inputs")
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError(r.stderr.strip())
-        return load(out)
+    return _run_nnc(nnc, source, tensors, "--gradients",
+                    ["--wrt-inputs"] if wrt_inputs else [])
