@@ -146,7 +146,8 @@ static cl::opt<std::string> gradientInputs(
 
 static cl::opt<bool> wrtInputs(
     "wrt-inputs",
-    cl::desc("With --gradients or --emit=grad: also differentiate with "
+    cl::desc("With --gradients, --emit=grad or --gradcheck: also "
+             "differentiate with "
              "respect to the float inputs (grad.<input>)"),
     cl::sub(runCmd), cl::sub(buildCmd), cl::sub(checkCmd), cl::cat(nncCat));
 

@@ -12,7 +12,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from nnctest import rel_error, report, run_gradients
+from nnctest import random_params, rel_error, report, run_gradients
 
 NNC, EXAMPLES = sys.argv[1], sys.argv[2]
 TOL = 1e-4
@@ -240,5 +240,45 @@ for k, t in tp.items():
         results.append(("batch norm (training): bias before it gets ~0", ratio.item(), TOL))
         continue
     results.append((f"batch norm (training): d loss/d {k}", rel_error(got["grad." + k], t.grad), TOL))
+
+# MLP-Mixer: patches, transposes, layer norms, GELU, residual sums, mean.
+path = os.path.join(EXAMPLES, "mixer/mlp_mixer.nn")
+mp = random_params(NNC, path)
+tp = {k: v.clone().requires_grad_(True) for k, v in mp.items()}
+
+
+def dense(v, pre):
+    return v @ tp[pre + ".w"] + tp[pre + ".b"]
+
+
+def ln(v, pre):
+    return F.layer_norm(v, v.shape[-1:], tp[pre + ".gamma"], tp[pre + ".beta"], 1e-5)
+
+
+def mlp(v, pre):
+    return dense(F.gelu(dense(v, pre + ".dense_1")), pre + ".dense_2")
+
+
+xm, lm = x[:4], label[:4]
+h = dense(xm.reshape(4, 4, 7, 4, 7).permute(0, 1, 3, 2, 4).reshape(4, 16, 49), "dense_1")
+for k in range(1, 5):
+    blk = f"mixer_block_{k}"
+    t = mlp(ln(h, blk + ".layernorm_1").permute(0, 2, 1), blk + ".mlp_1")
+    y = h + t.permute(0, 2, 1)
+    h = y + mlp(ln(y, blk + ".layernorm_2"), blk + ".mlp_2")
+loss = F.cross_entropy(dense(ln(h, "layernorm_1").mean(1), "dense_2"), lm)
+loss.backward()
+got = run_gradients(NNC, open(path).read(), {"image": xm, "label": lm, **mp})
+results.append(("mixer example: loss", rel_error(got["loss"], loss.detach()), TOL))
+# The token-mixing MLPs' output biases are constant over channels, which
+# every later layer norm removes: their true gradient is 0 and both sides
+# hold rounding noise. Errors are therefore measured against the largest
+# gradient of the model, not each tensor's own.
+scale = max(t.grad.double().norm().item() for t in tp.values())
+worst = max((got["grad." + k].double() - t.grad.double()).norm().item()
+            / max(t.grad.double().norm().item(), 1e-3 * scale) for k, t in tp.items())
+results.append((f"mixer example: worst of {len(tp)} parameter gradients", worst, TOL))
+zero = max(t.grad.norm().item() for k, t in tp.items() if "mlp_1.dense_2.b" in k)
+results.append(("mixer example: token-mixing output biases get ~0 (PyTorch too)", zero / scale, TOL))
 
 report(results)

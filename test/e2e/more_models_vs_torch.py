@@ -9,6 +9,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
+import nnctest
 from nnctest import rel_error, report, run_forward
 
 NNC, EXAMPLES = sys.argv[1], sys.argv[2]
@@ -16,18 +17,7 @@ torch.manual_seed(3)
 
 
 def random_params(path):
-    """Every parameter of the example's model, random, by path."""
-    graph = subprocess.run([NNC, "build", "--emit=graph", path], check=True,
-                           capture_output=True, text=True).stdout
-    params = {}
-    for m in re.finditer(r'(param|state) "([^"]+)".* : f32\[([0-9, ]+)\]', graph):
-        shape = [int(d) for d in m.group(3).split(",")]
-        name = m.group(2)
-        t = torch.randn(shape) * 0.2
-        if name.endswith(".var"):
-            t = torch.rand(shape) + 0.5
-        params[name] = t
-    return params
+    return nnctest.random_params(NNC, path)
 
 
 def conv(x, w, b, pad):

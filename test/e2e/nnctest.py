@@ -47,6 +47,23 @@ def load(path):
     return out
 
 
+def random_params(nnc, path):
+    """Every parameter (and running statistic) of the example's model,
+    random, by path, read from `nnc build --emit=graph`."""
+    import re
+    graph = subprocess.run([nnc, "build", "--emit=graph", path], check=True,
+                           capture_output=True, text=True).stdout
+    params = {}
+    for m in re.finditer(r'(param|state) "([^"]+)".* : f32\[([0-9, ]+)\]', graph):
+        shape = [int(d) for d in m.group(3).split(",")]
+        name = m.group(2)
+        t = torch.randn(shape) * 0.2
+        if name.endswith(".var"):
+            t = torch.rand(shape) + 0.5
+        params[name] = t
+    return params
+
+
 def _run_nnc(nnc, source, tensors, flag, extra=()):
     """Writes `source` and `tensors`, runs `nnc run case.nn FLAG in -o out
     EXTRA...` and returns the output tensors by name, or raises with nnc's
