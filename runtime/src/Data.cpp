@@ -6,6 +6,7 @@
 // pure function of (seed, epoch), so a resumed run sees the same order.
 //
 //===----------------------------------------------------------------------===//
+#include "File.h"
 #include "nnc/runtime.h"
 
 #include <cerrno>
@@ -19,13 +20,10 @@
 
 extern "C" int nnc_npy_load(const char *path, nnc_tensor *out) {
   std::memset(out, 0, sizeof *out);
-  FILE *f = std::fopen(path, "rb");
-  if (!f)
-    return nnc_set_error("cannot open '%s': %s", path, std::strerror(errno));
-  struct Closer {
-    FILE *f;
-    ~Closer() { std::fclose(f); }
-  } closer{f};
+  nnc::rt::File file = nnc::rt::openForReading(path);
+  if (!file)
+    return -1;
+  FILE *f = file.get();
   unsigned char magic[8];
   if (std::fread(magic, 1, 8, f) != 8 || std::memcmp(magic, "\x93NUMPY", 6))
     return nnc_set_error("'%s' is not a .npy file (no \\x93NUMPY magic)", path);

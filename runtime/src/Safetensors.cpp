@@ -7,6 +7,7 @@
 // or a full disk never leaves a half-written checkpoint behind.
 //
 //===----------------------------------------------------------------------===//
+#include "File.h"
 #include "nnc/runtime.h"
 
 #include <nlohmann/json.hpp>
@@ -113,13 +114,10 @@ extern "C" void nnc_named_free(nnc_named_tensors *t) {
 
 extern "C" int nnc_safetensors_load(const char *path, nnc_named_tensors *out) {
   std::memset(out, 0, sizeof *out);
-  FILE *f = std::fopen(path, "rb");
-  if (!f)
-    return nnc_set_error("cannot open '%s': %s", path, std::strerror(errno));
-  struct Closer {
-    FILE *f;
-    ~Closer() { std::fclose(f); }
-  } closer{f};
+  nnc::rt::File file = nnc::rt::openForReading(path);
+  if (!file)
+    return -1;
+  FILE *f = file.get();
   unsigned char lenBytes[8];
   if (std::fread(lenBytes, 1, 8, f) != 8)
     return nnc_set_error("'%s' is not a safetensors file: it is shorter than "
