@@ -1,13 +1,14 @@
 //===- ReverseMode.cpp - Reverse-mode automatic differentiation -----------===//
 //
-// Turns `loss = f(args)` into `(loss, dloss/dargs[wrt]...) = f(args)` on the
-// nn dialect. The forward ops stay as they are; the backward ops follow
-// them, emitted by walking the forward ops in reverse order and asking each
-// op's VJPOpInterface for the cotangents of its operands. Every forward
-// value the backward uses is kept alive (storage, not recomputation: the
-// straight-line graphs of train steps fit in memory, and it is what
-// PyTorch does); gradients nothing asks for are removed by the canonicaliser
-// and CSE that run after this pass.
+// Turns `(loss, aux...) = f(args)` into
+// `(loss, aux..., dloss/dargs[wrt]...) = f(args)` on the nn dialect (aux
+// results, such as a train step's metrics, are passed through). The forward ops
+// stay as they are; the backward ops follow them, emitted by walking the
+// forward ops in reverse order and asking each op's VJPOpInterface for the
+// cotangents of its operands. Every forward value the backward uses is kept
+// alive (storage, not recomputation: the straight-line graphs of train steps
+// fit in memory, and it is what PyTorch does); gradients nothing asks for are
+// removed by the canonicaliser and CSE that run after this pass.
 //
 //===----------------------------------------------------------------------===//
 #include "autodiff/Passes.h"
@@ -68,11 +69,10 @@ LogicalResult Differentiator::run(ArrayRef<int64_t> wrt) {
     return f.emitError("cannot differentiate a function with several blocks");
   Block &body = f.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
-  if (ret.getNumOperands() != 1 ||
-      !isFloatTensor(ret.getOperand(0).getType()) ||
+  if (ret.getNumOperands() < 1 || !isFloatTensor(ret.getOperand(0).getType()) ||
       cast<RankedTensorType>(ret.getOperand(0).getType()).getRank() != 0)
-    return f.emitError("a gradient needs a function with one scalar float "
-                       "result (the loss)");
+    return f.emitError("a gradient needs a function whose first result is a "
+                       "float scalar (the loss)");
   for (int64_t i : wrt)
     if (i < 0 || i >= int64_t(f.getNumArguments()))
       return f.emitError("nn.wrt names argument ")
@@ -111,7 +111,7 @@ LogicalResult Differentiator::run(ArrayRef<int64_t> wrt) {
       accumulate(operand, g, op->getLoc());
   }
 
-  SmallVector<Value> results{loss};
+  SmallVector<Value> results(ret.getOperands());
   GradBuilder gb(b, ret.getLoc());
   for (int64_t i : wrt) {
     Value arg = f.getArgument(i);
@@ -122,7 +122,10 @@ LogicalResult Differentiator::run(ArrayRef<int64_t> wrt) {
     results.push_back(g ? g : gb.full(arg, 0.0));
   }
   // Gradients are named after their arguments: `grad.<name>`.
-  SmallVector<DictionaryAttr> resultAttrs{f.getResultAttrDict(0)};
+  SmallVector<DictionaryAttr> resultAttrs;
+  for (unsigned k = 0; k < f.getNumResults(); ++k)
+    resultAttrs.push_back(f.getResultAttrDict(k) ? f.getResultAttrDict(k)
+                                                 : b.getDictionaryAttr({}));
   for (int64_t i : wrt) {
     SmallVector<NamedAttribute> attrs;
     if (auto name = f.getArgAttrOfType<StringAttr>(i, "nn.name"))

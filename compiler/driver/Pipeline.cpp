@@ -207,6 +207,17 @@ Entry nnc::lossEntryOf(const Program &program, bool wrtInputs) {
   return e;
 }
 
+Entry nnc::trainEntryOf(const Program &program) {
+  Entry e;
+  if (program.train) {
+    e.train = program.train.get();
+    e.graph = &program.train->loss;
+    e.name = program.train->modelName;
+    e.training = true;
+  }
+  return e;
+}
+
 mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
                                                 const Entry &entry,
                                                 const llvm::SourceMgr &srcMgr,
@@ -217,8 +228,9 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
   gen.training = entry.training;
   gen.f64 = entry.f64;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, gen);
-  if (!module || !entry.gradients)
+      entry.train ? mlirGenTrain(ctx, *entry.train, srcMgr, diags)
+                  : mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, gen);
+  if (!module || !(entry.gradients || entry.train))
     return module;
   // The reverse-mode pass reports an op it cannot differentiate at the
   // op's .nn location; the canonicaliser and CSE remove dead gradients.
@@ -231,8 +243,11 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
     diags.error(sourceLoc(srcMgr, d.getLocation()), d.str());
     return mlir::success();
   });
-  if (mlir::failed(
-          mlir::parsePassPipeline("nn-reverse-mode,canonicalize,cse", pm)) ||
+  // A train step calls its loss function: inline it once differentiated.
+  const char *passes = entry.train
+                           ? "nn-reverse-mode,inline,symbol-dce,canonicalize,cse"
+                           : "nn-reverse-mode,canonicalize,cse";
+  if (mlir::failed(mlir::parsePassPipeline(passes, pm)) ||
       mlir::failed(pm.run(*module))) {
     if (!reported)
       diags.error("internal error: cannot compute the gradients of '" +

@@ -22,6 +22,7 @@ namespace nnc {
 class DiagnosticEngine;
 struct ModelGraph;
 struct Program;
+struct TrainPlan;
 
 /// What gets compiled: a model's forward function, or a file's `main`
 /// block (a program whose arguments are data-set fields and freshly
@@ -36,6 +37,9 @@ struct Entry {
   bool wrtInputs = false; ///< gradients of the float inputs too, first
   bool training = false;  ///< dropout and batch norm in training mode
   bool f64 = false;       ///< compute in f64 what is declared f32
+  /// A train block: `<name>_train_step` and `<name>_eval_step` instead of
+  /// a forward function (graph is then the plan's loss graph).
+  const TrainPlan *train = nullptr;
 };
 
 /// The file's entry: its `main` block if it has one, else the model.
@@ -44,6 +48,9 @@ Entry entryOf(const Program &program);
 /// a train block, a model whose one output is a float scalar. An entry
 /// without a graph if there is neither.
 Entry lossEntryOf(const Program &program, bool wrtInputs = false);
+
+/// The file's first train block (an entry without a graph if none).
+Entry trainEntryOf(const Program &program);
 
 /// Where `nnc build --emit=` stops after sema, in pipeline order.
 enum class Stage {

@@ -16,6 +16,7 @@
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"
@@ -99,6 +100,96 @@ struct JitModel {
 };
 } // namespace
 
+namespace {
+/// Lowers `module` and hands it to an ExecutionEngine whose generated code
+/// can call the runtime linked into this binary; null (reported) on
+/// failure.
+std::unique_ptr<mlir::ExecutionEngine>
+createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
+             DiagnosticEngine &diags) {
+  if (!lowerToLLVMDialect(module, Stage::LLVM, diags))
+    return nullptr;
+  auto tm = hostMachine(codegen, diags);
+  if (!tm)
+    return nullptr;
+  mlir::ExecutionEngineOptions eo;
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      mlir::makeOptimizingTransformer(codegen.optLevel, 0, tm.get());
+  eo.transformer = transformer;
+  eo.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = mlir::ExecutionEngine::create(module, eo);
+  if (!engine) {
+    diags.error("JIT compilation failed: " +
+                llvm::toString(engine.takeError()));
+    return nullptr;
+  }
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    map[interner("memrefCopy")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
+        llvm::JITSymbolFlags::Exported};
+    return map;
+  });
+  return std::move(*engine);
+}
+
+/// The calling contract of a generated function, read from the `nn.*`
+/// attributes MLIRGen put on its arguments and results. Symbolic sizes
+/// take their names from `graph`'s inputs of the same name.
+ModelSignature signatureOfFunction(mlir::func::FuncOp f,
+                                   const ModelGraph &graph) {
+  ModelSignature sig;
+  auto convert = [&](mlir::Type type, mlir::DictionaryAttr attrs) {
+    ArgSignature a;
+    auto str = [&](llvm::StringRef key) {
+      auto v = attrs ? attrs.getAs<mlir::StringAttr>(key) : nullptr;
+      return v ? v.getValue().str() : std::string();
+    };
+    a.name = str("nn.name");
+    a.kind = str("nn.kind");
+    a.source = str("nn.source");
+    if (std::string init = str("nn.init"); !init.empty()) {
+      std::string args;
+      for (mlir::NamedAttribute na : attrs)
+        if (auto fa = mlir::dyn_cast<mlir::FloatAttr>(na.getValue())) {
+          char buf[64];
+          snprintf(buf, sizeof buf, "%s=%.17g",
+                   na.getName().getValue().drop_front(3).str().c_str(),
+                   fa.getValueAsDouble());
+          args += (args.empty() ? "" : ",") + std::string(buf);
+        }
+      a.init = args.empty() ? init : init + "(" + args + ")";
+    }
+    auto rt = mlir::cast<mlir::RankedTensorType>(type);
+    mlir::Type et = rt.getElementType();
+    a.type.dtype = et.isF64()         ? DType::F64
+                   : et.isInteger(64) ? DType::I64
+                   : et.isInteger(32) ? DType::I32
+                   : et.isInteger(1)  ? DType::Bool
+                                      : DType::F32;
+    const Node *named = nullptr;
+    for (auto &n : graph.inputs)
+      if (n->name == a.name)
+        named = n.get();
+    for (int64_t d = 0; d < rt.getRank(); ++d)
+      a.type.dims.push_back(
+          rt.isDynamicDim(d)
+              ? Dim::symbol(named && d < int64_t(named->type.dims.size())
+                                ? named->type.dims[d].sym
+                                : "?")
+              : Dim::constant(rt.getDimSize(d)));
+    return a;
+  };
+  for (unsigned k = 0; k < f.getNumArguments(); ++k)
+    sig.args.push_back(
+        convert(f.getArgument(k).getType(), f.getArgAttrDict(k)));
+  for (unsigned k = 0; k < f.getNumResults(); ++k)
+    sig.results.push_back(
+        convert(f.getResultTypes()[k], f.getResultAttrDict(k)));
+  return sig;
+}
+} // namespace
+
 /// JIT-compiles the entry and calls `use` with its in-memory nnc_model.
 int nnc::withJit(const Entry &entry, const CodegenOptions &codegen,
                  const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
@@ -108,30 +199,11 @@ int nnc::withJit(const Entry &entry, const CodegenOptions &codegen,
   mlir::MLIRContext ctx(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       generate(ctx, entry, srcMgr, diags);
-  if (!module || !lowerToLLVMDialect(*module, Stage::LLVM, diags))
+  if (!module)
     return 1;
-  auto tm = hostMachine(codegen, diags);
-  if (!tm)
+  auto engine = createEngine(*module, codegen, diags);
+  if (!engine)
     return 1;
-  mlir::ExecutionEngineOptions eo;
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      mlir::makeOptimizingTransformer(codegen.optLevel, 0, tm.get());
-  eo.transformer = transformer;
-  eo.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  auto engine = mlir::ExecutionEngine::create(*module, eo);
-  if (!engine) {
-    diags.error("JIT compilation failed: " +
-                llvm::toString(engine.takeError()));
-    return 1;
-  }
-  // Generated code calls into the runtime linked into this binary.
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap map;
-    map[interner("memrefCopy")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
-        llvm::JITSymbolFlags::Exported};
-    return map;
-  });
   ModelSignature sig =
       signatureOf(*entry.graph, entry.name, entry.gradients, entry.wrtInputs);
   if (entry.f64)
@@ -141,9 +213,43 @@ int nnc::withJit(const Entry &entry, const CodegenOptions &codegen,
           a.type.dtype = DType::F64;
   JitModel jit;
   jit.fill(sig);
-  jit.engine = engine->get();
+  jit.engine = engine.get();
   jit.function = "_mlir_ciface_" + sig.model + "_forward";
   return use(jit.model);
+}
+
+int nnc::withTrainJit(
+    const Entry &entry, const CodegenOptions &codegen,
+    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
+    const std::function<int(const nnc_model &, const nnc_model &)> &use) {
+  mlir::DialectRegistry registry;
+  registerEverything(registry);
+  mlir::MLIRContext ctx(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      generate(ctx, entry, srcMgr, diags);
+  if (!module)
+    return 1;
+  // Read the contracts before lowering turns the functions into LLVM's.
+  JitModel jits[2];
+  const char *suffixes[2] = {"_train_step", "_eval_step"};
+  for (int k = 0; k < 2; ++k) {
+    std::string fname = entry.name + suffixes[k];
+    auto f = module->lookupSymbol<mlir::func::FuncOp>(fname);
+    if (!f) {
+      diags.error("internal error: no function '" + fname + "'");
+      return 1;
+    }
+    ModelSignature sig = signatureOfFunction(f, *entry.graph);
+    sig.model = entry.name;
+    jits[k].fill(sig);
+    jits[k].function = "_mlir_ciface_" + fname;
+  }
+  auto engine = createEngine(*module, codegen, diags);
+  if (!engine)
+    return 1;
+  for (JitModel &j : jits)
+    j.engine = engine.get();
+  return use(jits[0].model, jits[1].model);
 }
 
 int nnc::runForward(const Entry &entry, const ForwardOptions &opts,

@@ -32,6 +32,13 @@ int withJit(const Entry &entry, const CodegenOptions &codegen,
             const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
             const std::function<int(const ::nnc_model &)> &use);
 
+/// JIT-compiles a train entry (trainEntryOf) and calls `use` with its
+/// `<Model>_train_step` and `<Model>_eval_step`.
+int withTrainJit(
+    const Entry &entry, const CodegenOptions &codegen,
+    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
+    const std::function<int(const ::nnc_model &, const ::nnc_model &)> &use);
+
 /// JIT-compiles and runs a file's `main` block (nnc_program_run): data
 /// loaded by the runtime, parameters initialised from `seed`.
 int runProgram(const Entry &entry, uint64_t seed, const CodegenOptions &codegen,

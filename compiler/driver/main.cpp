@@ -12,6 +12,7 @@
 #include "driver/Gradcheck.h"
 #include "driver/Pipeline.h"
 #include "driver/Runner.h"
+#include "driver/Train.h"
 #include "lexer/Lexer.h"
 #include "parser/Parser.h"
 #include "sema/Sema.h"
@@ -59,6 +60,7 @@ enum class Emit {
   Graph,
   NN,
   Grad,
+  Train,
   Linalg,
   LLVM,
   LLVMIR,
@@ -76,6 +78,10 @@ static cl::opt<Emit>
                     clEnumValN(Emit::Grad, "grad",
                                "the first train block's loss and its "
                                "gradients (nn dialect, after reverse mode)"),
+                    clEnumValN(Emit::Train, "train",
+                               "the first train block's train and eval steps "
+                               "(nn dialect: forward, gradients, optimizer "
+                               "update)"),
                     clEnumValN(Emit::Linalg, "linalg",
                                "after lowering to linalg on tensors"),
                     clEnumValN(Emit::LLVM, "llvm", "the LLVM dialect"),
@@ -127,6 +133,48 @@ static cl::opt<uint64_t>
               cl::desc("Seed of parameter initialisation and random ops"),
               cl::init(0), cl::sub(runCmd), cl::cat(nncCat));
 
+// Training (`nnc run FILE.nn` of a train block); unset = the file's value.
+static cl::opt<int64_t> epochsOpt("epochs",
+                                  cl::desc("Train for E epochs (overrides "
+                                           "the file)"),
+                                  cl::value_desc("E"), cl::sub(runCmd),
+                                  cl::cat(nncCat));
+static cl::opt<int64_t> batchOpt("batch",
+                                 cl::desc("Batch size (overrides the file)"),
+                                 cl::value_desc("B"), cl::sub(runCmd),
+                                 cl::cat(nncCat));
+static cl::opt<unsigned> threadsOpt(
+    "threads", cl::desc("Threads for training and inference (default 1)"),
+    cl::value_desc("N"), cl::init(1), cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<std::string> metricsOut(
+    "metrics-out",
+    cl::desc("Write one JSON object per epoch (epoch, loss, accuracy, "
+             "val_loss, val_accuracy, samples_per_sec, seconds) and a final "
+             "one (final, test_accuracy) to this file"),
+    cl::value_desc("file.jsonl"), cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<std::string>
+    resumeFile("resume",
+               cl::desc("Continue training from a checkpoint (parameters, "
+                        "optimizer state, epoch and step counters)"),
+               cl::value_desc("file.safetensors"), cl::sub(runCmd),
+               cl::cat(nncCat));
+static cl::opt<std::string> checkpointOpt(
+    "checkpoint",
+    cl::desc("Checkpoint file, written atomically after every epoch and on "
+             "Ctrl-C (overrides the file's 'checkpoint')"),
+    cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<bool>
+    noProgress("no-progress",
+               cl::desc("No live progress line, only one line per epoch "
+                        "(the default when stderr is not a terminal)"),
+               cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<int64_t>
+    limitOpt("limit",
+             cl::desc("Use only the first N samples of each data set "
+                      "(quick runs and tests)"),
+             cl::value_desc("N"), cl::init(0), cl::sub(runCmd),
+             cl::cat(nncCat));
+
 static cl::opt<std::string> forwardInputs(
     "forward",
     cl::desc("Run the model forward once on the inputs and parameters in "
@@ -144,12 +192,13 @@ static cl::opt<std::string> gradientInputs(
              "grad.<parameter>)"),
     cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::cat(nncCat));
 
-static cl::opt<bool> wrtInputs(
-    "wrt-inputs",
-    cl::desc("With --gradients, --emit=grad or --gradcheck: also "
-             "differentiate with "
-             "respect to the float inputs (grad.<input>)"),
-    cl::sub(runCmd), cl::sub(buildCmd), cl::sub(checkCmd), cl::cat(nncCat));
+static cl::opt<bool>
+    wrtInputs("wrt-inputs",
+              cl::desc("With --gradients, --emit=grad or --gradcheck: also "
+                       "differentiate with "
+                       "respect to the float inputs (grad.<input>)"),
+              cl::sub(runCmd), cl::sub(buildCmd), cl::sub(checkCmd),
+              cl::cat(nncCat));
 
 static cl::opt<bool> gradcheck(
     "gradcheck",
@@ -252,15 +301,22 @@ static std::string noLossMessage() {
          "no model whose one output is a float scalar";
 }
 
+static std::string noTrainMessage() {
+  return "'" + inputFile +
+         "' has nothing to train: no train block with a model, a loss and "
+         "an optimizer";
+}
+
 /// Runs code generation up to the --emit stage, into -o or stdout.
 static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
                         DiagnosticEngine &diags) {
-  Stage stage = emit == Emit::NN || emit == Emit::Grad ? Stage::NN
-                : emit == Emit::Linalg                 ? Stage::Linalg
-                : emit == Emit::LLVM                   ? Stage::LLVM
-                : emit == Emit::LLVMIR                 ? Stage::LLVMIR
-                : emit == Emit::Asm                    ? Stage::Asm
-                                                       : Stage::Obj;
+  Stage stage = emit == Emit::NN || emit == Emit::Grad || emit == Emit::Train
+                    ? Stage::NN
+                : emit == Emit::Linalg ? Stage::Linalg
+                : emit == Emit::LLVM   ? Stage::LLVM
+                : emit == Emit::LLVMIR ? Stage::LLVMIR
+                : emit == Emit::Asm    ? Stage::Asm
+                                       : Stage::Obj;
   CodegenOptions opts;
   opts.cpu = cpuName;
   std::string out = outputFile.empty() ? "-" : std::string(outputFile);
@@ -272,10 +328,11 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
     diags.error("cannot write '" + out + "': " + ec.message());
     return 1;
   }
-  Entry entry =
-      emit == Emit::Grad ? lossEntryOf(program, wrtInputs) : entryOf(program);
+  Entry entry = emit == Emit::Grad    ? lossEntryOf(program, wrtInputs)
+                : emit == Emit::Train ? trainEntryOf(program)
+                                      : entryOf(program);
   if (!entry.graph) {
-    diags.error(noLossMessage());
+    diags.error(emit == Emit::Train ? noTrainMessage() : noLossMessage());
     llvm::sys::fs::remove(out);
     return 1;
   }
@@ -284,6 +341,36 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
   if (rc != 0 && out != "-")
     llvm::sys::fs::remove(out); // no half-written output
   return rc;
+}
+
+/// `nnc run FILE.nn` of a train block.
+static int train(const Program &program, llvm::SourceMgr &sm,
+                 DiagnosticEngine &diags) {
+  TrainOptions to;
+  if (epochsOpt.getNumOccurrences())
+    to.epochs = epochsOpt;
+  if (batchOpt.getNumOccurrences())
+    to.batch = batchOpt;
+  if (seedValue.getNumOccurrences())
+    to.seed = seedValue;
+  for (auto [opt, name] :
+       {std::pair{&epochsOpt, "--epochs"}, std::pair{&batchOpt, "--batch"},
+        std::pair{&limitOpt, "--limit"}})
+    if (opt->getNumOccurrences() && *opt <= 0) {
+      diags.error(std::string(name) + " must be positive");
+      return 1;
+    }
+  if (threadsOpt == 0) {
+    diags.error("--threads must be positive");
+    return 1;
+  }
+  to.threads = threadsOpt;
+  to.checkpoint = checkpointOpt;
+  to.resume = resumeFile;
+  to.metricsOut = metricsOut;
+  to.progress = noProgress ? 0 : -1;
+  to.limit = limitOpt;
+  return runTraining(program, to, sm, diags);
 }
 
 static int runCheck(const char *argv0, llvm::SourceMgr &sm,
@@ -342,8 +429,11 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       CodegenOptions co;
       return runProgram(entry, seedValue, co, sm, diags);
     }
+    if (program->train)
+      return train(*program, sm, diags);
     if (!program->trains.empty())
-      return notYet("'nnc run' of train blocks");
+      return notYet("'nnc run' of a train block with a custom 'step' or "
+                    "several optimizers");
     diags.error("'" + inputFile +
                 "' has nothing to run: no main block and "
                 "no train block (to run a model on tensors, use --forward "

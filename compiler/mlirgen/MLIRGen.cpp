@@ -11,6 +11,7 @@
 #include "mlirgen/MLIRGen.h"
 #include "dialect/NNDialect.h"
 #include "sema/Graph.h"
+#include "sema/Sema.h"
 #include "support/Diagnostics.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -38,10 +39,18 @@ public:
             nnc::DiagnosticEngine &diags)
       : ctx(ctx), b(&ctx), sm(sm), diags(diags) {}
 
-  OwningOpRef<ModuleOp> run(const ModelGraph &g, llvm::StringRef name,
-                            const GenOptions &opts);
+  /// Emits `fname(inputs..., params...) -> outputs` into `module`.
+  func::FuncOp emitFunction(ModuleOp module, const ModelGraph &g,
+                            llvm::StringRef fname, const GenOptions &opts);
+  func::FuncOp emitTrainStep(ModuleOp module, const TrainPlan &plan,
+                             func::FuncOp lossFn, llvm::StringRef fname);
+  /// Verifies a generated module (null after an internal error).
+  OwningOpRef<ModuleOp> finish(OwningOpRef<ModuleOp> module,
+                               llvm::StringRef name);
 
 private:
+  void tagArgument(func::FuncOp func, unsigned k, const Node &n,
+                   llvm::StringRef kind);
   Location loc(llvm::SMLoc l);
   Type elementType(DType dt);
   RankedTensorType tensorType(const nnc::TensorType &t);
@@ -615,7 +624,31 @@ Value Generator::emit(const Node &root) {
   return hadError ? Value() : values[&root];
 }
 
-OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name,
+/// Gives argument `k` of `func` its .nn name, kind and initializer.
+void Generator::tagArgument(func::FuncOp func, unsigned k, const Node &n,
+                            llvm::StringRef kind) {
+  Value arg = func.getArgument(k);
+  values[&n] = arg;
+  for (auto [d, dim] : llvm::enumerate(n.type.dims))
+    if (!dim.isConst() && n.op == "input")
+      symbols.emplace(dim.sym, std::make_pair(arg, int64_t(d)));
+  arg.setLoc(loc(n.loc));
+  SmallVector<NamedAttribute> attrs{
+      b.getNamedAttr("nn.name", b.getStringAttr(n.name)),
+      b.getNamedAttr("nn.kind", b.getStringAttr(kind))};
+  for (auto &a : n.attrs) {
+    if (a.second.kind == Attr::String)
+      attrs.push_back(
+          b.getNamedAttr("nn." + a.first, b.getStringAttr(a.second.s)));
+    else if (a.second.kind == Attr::Float)
+      attrs.push_back(
+          b.getNamedAttr("nn." + a.first, b.getF64FloatAttr(a.second.f)));
+  }
+  func.setArgAttrs(k, b.getDictionaryAttr(attrs));
+}
+
+func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
+                                     llvm::StringRef fname,
                                      const GenOptions &opts) {
   training = opts.training;
   f64 = opts.f64;
@@ -623,8 +656,7 @@ OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name,
     diags.error(g.unsupportedLoc, g.unsupported);
     return nullptr;
   }
-  OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
-  b.setInsertionPointToEnd(module->getBody());
+  b.setInsertionPointToEnd(module.getBody());
   SmallVector<Type> argTypes, resultTypes;
   std::vector<const Node *> args;
   for (auto &n : g.inputs)
@@ -637,32 +669,14 @@ OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name,
     resultTypes.push_back(tensorType(o.second->type));
   Location funcLoc =
       g.outputs.empty() ? b.getUnknownLoc() : loc(g.outputs[0].second->loc);
-  auto func = func::FuncOp::create(b, funcLoc, (name + "_forward").str(),
+  auto func = func::FuncOp::create(b, funcLoc, fname,
                                    b.getFunctionType(argTypes, resultTypes));
-  Block *entry = func.addEntryBlock();
-  for (auto [k, n] : llvm::enumerate(args)) {
-    values[n] = entry->getArgument(k);
-    for (auto [d, dim] : llvm::enumerate(n->type.dims))
-      if (!dim.isConst() && n->op == "input")
-        symbols.emplace(dim.sym,
-                        std::make_pair(entry->getArgument(k), int64_t(d)));
-    entry->getArgument(k).setLoc(loc(n->loc));
-    SmallVector<NamedAttribute> attrs{
-        b.getNamedAttr("nn.name", b.getStringAttr(n->name)),
-        b.getNamedAttr("nn.kind", b.getStringAttr(n->op))};
-    for (auto &a : n->attrs) {
-      if (a.second.kind == Attr::String)
-        attrs.push_back(
-            b.getNamedAttr("nn." + a.first, b.getStringAttr(a.second.s)));
-      else if (a.second.kind == Attr::Float)
-        attrs.push_back(
-            b.getNamedAttr("nn." + a.first, b.getF64FloatAttr(a.second.f)));
-    }
-    func.setArgAttrs(k, b.getDictionaryAttr(attrs));
-  }
+  func.addEntryBlock();
+  for (auto [k, n] : llvm::enumerate(args))
+    tagArgument(func, k, *n, n->op);
   for (auto [k, o] : llvm::enumerate(g.outputs))
     func.setResultAttr(k, "nn.name", b.getStringAttr(o.first));
-  b.setInsertionPointToStart(entry);
+  b.setInsertionPointToStart(&func.front());
   SmallVector<Value> results;
   for (auto &o : g.outputs) {
     Value v = emit(*o.second);
@@ -679,6 +693,103 @@ OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name,
         wrt.push_back(int64_t(k));
     func->setAttr("nn.wrt", b.getDenseI64ArrayAttr(wrt));
   }
+  return func;
+}
+
+/// `<model>_train_step(data..., params and state..., step, scheduled
+/// hyper-parameters..., optimizer state...)` returns the loss, the metric
+/// sums, then the new value of every parameter and optimizer state. It
+/// calls the (private) loss function, whose gradients the reverse-mode
+/// pass appends and which the inliner then dissolves into the step.
+func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
+                                      func::FuncOp lossFn,
+                                      llvm::StringRef fname) {
+  training = true;
+  const ModelGraph &lg = plan.loss, &ug = plan.update;
+  if (!ug.unsupported.empty()) {
+    diags.error(ug.unsupportedLoc, ug.unsupported);
+    return nullptr;
+  }
+  // Update inputs that are parameters or gradients come from the loss
+  // call; the others (step, scheduled hyper-parameters) are arguments.
+  std::map<std::string, const Node *> lossParams;
+  unsigned trainable = 0;
+  for (auto &n : lg.params) {
+    lossParams[n->name] = n.get();
+    trainable += n->op == "param";
+  }
+  std::vector<std::pair<const Node *, llvm::StringRef>> args;
+  for (auto &n : lg.inputs)
+    args.push_back({n.get(), "input"});
+  for (auto &n : lg.params)
+    args.push_back({n.get(), n->op});
+  for (auto &n : ug.inputs)
+    if (!lossParams.count(n->name) &&
+        !llvm::StringRef(n->name).starts_with("grad."))
+      args.push_back({n.get(), n->name == "step" ? "step" : "hparam"});
+  for (auto &n : ug.params)
+    args.push_back({n.get(), "opt_state"});
+  SmallVector<Type> argTypes, resultTypes;
+  for (auto &a : args)
+    argTypes.push_back(tensorType(a.first->type));
+  for (auto &o : lg.outputs)
+    resultTypes.push_back(tensorType(o.second->type));
+  for (auto &o : ug.outputs)
+    resultTypes.push_back(tensorType(o.second->type));
+  b.setInsertionPointToEnd(module.getBody());
+  Location funcLoc = lossFn.getLoc();
+  auto func = func::FuncOp::create(b, funcLoc, fname,
+                                   b.getFunctionType(argTypes, resultTypes));
+  func.addEntryBlock();
+  for (auto [k, a] : llvm::enumerate(args))
+    tagArgument(func, k, *a.first, a.second);
+  unsigned r = 0;
+  for (auto &o : lg.outputs)
+    func.setResultAttrs(
+        r++, b.getDictionaryAttr(
+                 {b.getNamedAttr("nn.name", b.getStringAttr(o.first)),
+                  b.getNamedAttr("nn.kind", b.getStringAttr("output"))}));
+  for (auto &o : ug.outputs)
+    func.setResultAttrs(
+        r++, b.getDictionaryAttr(
+                 {b.getNamedAttr("nn.name", b.getStringAttr(o.first)),
+                  b.getNamedAttr("nn.kind", b.getStringAttr("update"))}));
+  b.setInsertionPointToStart(&func.front());
+  SmallVector<Value> callArgs, results;
+  for (unsigned k = 0; k < lg.inputs.size() + lg.params.size(); ++k)
+    callArgs.push_back(func.getArgument(k));
+  // The loss function's results after the reverse-mode pass: its outputs,
+  // then one gradient per trainable parameter.
+  SmallVector<Type> callTypes(lossFn.getResultTypes());
+  std::map<std::string, unsigned> gradIndex;
+  for (auto &n : lg.params)
+    if (n->op == "param") {
+      gradIndex["grad." + n->name] = callTypes.size();
+      callTypes.push_back(tensorType(n->type));
+    }
+  auto call = func::CallOp::create(b, funcLoc, lossFn.getSymName(), callTypes,
+                                   callArgs);
+  for (unsigned k = 0; k < lg.outputs.size(); ++k)
+    results.push_back(call.getResult(k));
+  for (auto &n : ug.inputs) {
+    if (auto it = lossParams.find(n->name); it != lossParams.end())
+      values[n.get()] = values[it->second];
+    else if (auto g = gradIndex.find(n->name); g != gradIndex.end())
+      values[n.get()] = call.getResult(g->second);
+  }
+  (void)trainable;
+  for (auto &o : ug.outputs) {
+    Value v = emit(*o.second);
+    if (!v)
+      return nullptr;
+    results.push_back(v);
+  }
+  func::ReturnOp::create(b, funcLoc, results);
+  return func;
+}
+
+OwningOpRef<ModuleOp> Generator::finish(OwningOpRef<ModuleOp> module,
+                                        llvm::StringRef name) {
   if (failed(verify(*module))) {
     diags.error("internal error: MLIRGen produced invalid IR for model '" +
                 name + "'");
@@ -689,12 +800,45 @@ OwningOpRef<ModuleOp> Generator::run(const ModelGraph &g, llvm::StringRef name,
 
 } // namespace
 
+static void loadDialects(MLIRContext &ctx) {
+  ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect,
+                  scf::SCFDialect, arith::ArithDialect>();
+}
+
 OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &ctx, const ModelGraph &graph,
                                    llvm::StringRef modelName,
                                    const llvm::SourceMgr &srcMgr,
                                    nnc::DiagnosticEngine &diags,
                                    const GenOptions &opts) {
-  ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect,
-                  scf::SCFDialect, arith::ArithDialect>();
-  return Generator(ctx, srcMgr, diags).run(graph, modelName, opts);
+  loadDialects(ctx);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));
+  Generator gen(ctx, srcMgr, diags);
+  if (!gen.emitFunction(*module, graph, (modelName + "_forward").str(), opts))
+    return nullptr;
+  return gen.finish(std::move(module), modelName);
+}
+
+OwningOpRef<ModuleOp> nnc::mlirGenTrain(MLIRContext &ctx, const TrainPlan &plan,
+                                        const llvm::SourceMgr &srcMgr,
+                                        nnc::DiagnosticEngine &diags) {
+  loadDialects(ctx);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));
+  const std::string &name = plan.modelName;
+  GenOptions train;
+  train.training = train.wrtParams = true;
+  func::FuncOp lossFn =
+      Generator(ctx, srcMgr, diags)
+          .emitFunction(*module, plan.loss, name + "_loss", train);
+  if (!lossFn)
+    return nullptr;
+  lossFn.setPrivate();
+  Generator gen(ctx, srcMgr, diags);
+  if (!gen.emitTrainStep(*module, plan, lossFn, name + "_train_step") ||
+      !Generator(ctx, srcMgr, diags)
+           .emitFunction(*module, plan.loss, name + "_eval_step", {}))
+    return nullptr;
+  // Not verified here: the call expects the gradients that the
+  // reverse-mode pass appends to the loss function (the pass manager
+  // verifies the module after that pass).
+  return module;
 }

@@ -22,6 +22,7 @@ namespace nnc {
 
 class DiagnosticEngine;
 struct ModelGraph;
+struct TrainPlan;
 
 /// What to generate besides the plain forward function.
 struct GenOptions {
@@ -44,6 +45,14 @@ mlir::OwningOpRef<mlir::ModuleOp>
 mlirGen(mlir::MLIRContext &ctx, const ModelGraph &graph,
         llvm::StringRef modelName, const llvm::SourceMgr &srcMgr,
         DiagnosticEngine &diags, const GenOptions &opts = {});
+
+/// Emits a train block's functions: `<Model>_train_step` (forward, loss,
+/// a call of the private `<Model>_loss` marked for the reverse-mode pass,
+/// and the optimizer update; see TrainPlan) and `<Model>_eval_step`
+/// (loss and metric sums in evaluation mode).
+mlir::OwningOpRef<mlir::ModuleOp>
+mlirGenTrain(mlir::MLIRContext &ctx, const TrainPlan &plan,
+             const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags);
 
 } // namespace nnc
 

@@ -118,6 +118,12 @@ struct Value {
 /// Shortest readable form of a number for messages (0.125, 1e-05).
 std::string formatNumber(double v);
 
+/// An optimizer call of a train block: its rule and hyper-parameters.
+struct OptimizerCall {
+  const CallableDecl *decl = nullptr;
+  std::map<std::string, Value> hparams;
+};
+
 /// A lexical scope.
 struct Env {
   Env *parent = nullptr;
@@ -276,7 +282,12 @@ private:
   Result unknownName(const std::string &name, llvm::SMRange range, Env &env);
   bool bindHParams(const CallableDecl &decl, std::vector<CallArg> &args,
                    llvm::SMLoc loc, std::map<std::string, Value> &out);
-  Result checkOptimizerCall(const Expr *e, Env &env);
+  Result checkOptimizerCall(const Expr *e, Env &env,
+                            OptimizerCall *call = nullptr);
+  /// Completes `plan` (TrainPlan.cpp): metric outputs of the loss graph and
+  /// the traced update graph of the optimizer.
+  bool planTraining(TrainPlan &plan, const OptimizerCall &opt, Env &env,
+                    llvm::SMLoc loc);
 
   using Snapshot = std::map<std::string, std::string>;
   Snapshot snapshot(Env &env);

@@ -63,6 +63,42 @@ struct TrainInfo {
   int64_t batch = 0, epochs = 0;
 };
 
+/// `schedule NAME = KIND(args)`: a hyper-parameter that the runtime
+/// recomputes every step and passes to the train step.
+struct ScheduleInfo {
+  std::string target; ///< the optimizer hyper-parameter (`lr`)
+  std::string kind;   ///< constant, step, exponential, cosine, warmup, linear
+  std::vector<std::pair<std::string, double>> args; ///< named arguments
+  double base = 0; ///< the hyper-parameter's value in the optimizer call
+};
+
+/// How to run the first train block with a model and a loss: the graphs
+/// MLIRGen turns into `<Model>_train_step` / `<Model>_eval_step`, and the
+/// clauses the runtime's training loop reads.
+struct TrainPlan {
+  /// The loss as a function of the data fields and the model's parameters
+  /// and state; outputs "loss", then metric sums ("correct": the number
+  /// of samples whose arg-max is the label).
+  ModelGraph loss;
+  /// One optimizer step for every trainable parameter. Inputs: "step"
+  /// (t = 1, 2, ...), each scheduled hyper-parameter (by name), then per
+  /// parameter its value (named by its path) and gradient
+  /// ("grad.<path>"). Params: the optimizer's state tensors
+  /// ("<path>.<optimizer>.<slot>"). Outputs: the new value of each
+  /// parameter and state, named like what it replaces.
+  ModelGraph update;
+  std::string modelName, optimizer;
+  std::string trainSource, validateSource; ///< "fashion_mnist:train"
+  int64_t batch = 32, epochs = 1, validateEvery = 1, logEvery = 0;
+  int64_t earlyStop = 0;
+  bool shuffle = false;
+  uint64_t seed = 0;
+  double clipNorm = 0;
+  std::string checkpoint;
+  std::vector<std::string> metrics;
+  std::vector<ScheduleInfo> schedules;
+};
+
 /// The elaborated program.
 struct Program {
   std::unique_ptr<InstanceInfo> model; ///< the model `summary` describes
@@ -74,6 +110,9 @@ struct Program {
   /// The first train block's loss as a function of the data fields and
   /// the model's parameters (its one output is "loss").
   std::unique_ptr<ModelGraph> lossGraph;
+  /// The first train block with a model, a loss and one optimizer, ready
+  /// to compile (null when there is none).
+  std::unique_ptr<TrainPlan> train;
 };
 
 /// Prints a traced graph (`--emit=graph`), one node per line.

@@ -44,7 +44,8 @@ struct ScratchRoot {
 };
 } // namespace
 
-Result Elaborator::checkOptimizerCall(const Expr *e, Env &env) {
+Result Elaborator::checkOptimizerCall(const Expr *e, Env &env,
+                                      OptimizerCall *call) {
   const Expr *calleeExpr = e;
   std::vector<CallArg> args;
   if (auto *c = llvm::dyn_cast<CallExpr>(e)) {
@@ -105,6 +106,10 @@ Result Elaborator::checkOptimizerCall(const Expr *e, Env &env) {
                               p.str() + "); got " + out->describe());
     return std::nullopt;
   }
+  if (call) {
+    call->decl = &decl;
+    call->hparams = hparams;
+  }
   Value v;
   v.kind = Value::Optimizer;
   v.s = decl.name.name;
@@ -137,6 +142,10 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       graph = lossGraph.get();
       trace(env.vars[f.first], "input", {}, t.dataset->getLoc());
       env.vars[f.first].node->name = f.first;
+      Attr src;
+      src.kind = Attr::String;
+      src.s = ds->dataset->source + ":" + f.first;
+      env.vars[f.first].node->attrs.push_back({"source", src});
       graph->inputs.push_back(env.vars[f.first].node);
       graph = nullptr;
     }
@@ -204,6 +213,19 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
     env.vars[m->inst->info->name] = *m;
   }
 
+  // What the runtime's training loop needs, gathered from the clauses.
+  auto plan = std::make_unique<TrainPlan>();
+  plan->modelName = ti.modelName;
+  plan->trainSource = ds->dataset->source;
+  OptimizerCall opt;
+  std::string whyNoPlan; // a construct compiled training cannot run yet
+  llvm::SMLoc whyLoc;
+  auto noPlan = [&](llvm::SMLoc loc, const std::string &why) {
+    if (whyNoPlan.empty()) {
+      whyNoPlan = why;
+      whyLoc = loc;
+    }
+  };
   bool ok = true, sawLoss = false, sawOpt = false;
   for (const TrainClause &c : t.clauses) {
     llvm::StringRef kw = c.keyword.name;
@@ -231,22 +253,29 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
     int64_t scratch = 0;
     if (kw == "batch") {
       ok &= positiveInt(ti.batch);
+      plan->batch = ti.batch;
     } else if (kw == "epochs") {
       ok &= positiveInt(ti.epochs);
+      plan->epochs = ti.epochs;
     } else if (kw == "early_stop" || kw == "log_every") {
       ok &= positiveInt(scratch);
+      (kw == "early_stop" ? plan->earlyStop : plan->logEvery) = scratch;
     } else if (kw == "seed") {
+      std::optional<int64_t> v;
       if (const Expr *e = single())
-        ok &= evalInt(e, env, "'seed'").has_value();
-      else
-        ok = false;
+        v = evalInt(e, env, "'seed'");
+      ok &= v.has_value();
+      plan->seed = v ? uint64_t(*v) : 0;
     } else if (kw == "shuffle") {
+      plan->shuffle = true;
       if (!c.values.empty()) {
         Result v = eval(c.values[0].get(), env);
         if (!v || v->kind != Value::Bool) {
           if (v)
             error(c.values[0]->getLoc(), "'shuffle' takes no value or a bool");
           ok = false;
+        } else {
+          plan->shuffle = v->b;
         }
       }
     } else if (kw == "loss") {
@@ -267,7 +296,13 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       sawLoss = true;
     } else if (kw == "optimizer") {
       const Expr *e = single();
-      Result v = e ? checkOptimizerCall(e, env) : std::nullopt;
+      OptimizerCall call;
+      Result v = e ? checkOptimizerCall(e, env, &call) : std::nullopt;
+      if (sawOpt || c.over)
+        noPlan(c.keyword.loc(), "compiled training supports one optimizer "
+                                "for all parameters so far");
+      else
+        opt = call;
       if (v && c.over) {
         Result g = eval(c.over.get(), env);
         if (g && g->kind != Value::Instance) {
@@ -295,6 +330,12 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
         if (auto *call = llvm::dyn_cast<CallExpr>(callee))
           callee = call->callee.get();
         auto *n = llvm::dyn_cast<NameExpr>(callee);
+        if (n && n->name != "accuracy")
+          noPlan(m->getLoc(), "compiled training computes the 'accuracy' "
+                              "metric so far, not '" +
+                                  n->name + "'");
+        else if (n && !llvm::is_contained(plan->metrics, n->name))
+          plan->metrics.push_back(n->name);
         if (!n || !llvm::is_contained(kMetrics, llvm::StringRef(n->name))) {
           error(m->getLoc(), "unknown metric" +
                                  (n ? " '" + n->name + "'" +
@@ -322,12 +363,18 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
                               "the training data set");
         v.reset();
       }
-      if (v && !c.values.empty())
+      if (v)
+        plan->validateSource = v->dataset->source;
+      if (v && !c.values.empty()) {
         v = positiveInt(scratch) ? v : std::nullopt;
+        plan->validateEvery = scratch;
+      }
       ok &= v.has_value();
     } else if (kw == "checkpoint") {
       const Expr *e = c.values.empty() ? nullptr : c.values[0].get();
       Result v = e ? eval(e, env) : std::nullopt;
+      if (v && v->kind == Value::String)
+        plan->checkpoint = v->s;
       if (e && v && v->kind != Value::String) {
         error(e->getLoc(), "'checkpoint' takes a file name string");
         v.reset();
@@ -351,6 +398,9 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
         ok = false;
         continue;
       }
+      ScheduleInfo sched;
+      sched.target = c.binding ? c.binding->name : "lr";
+      sched.kind = n->name;
       if (call)
         for (const Arg &a : call->args) {
           Result v = eval(a.value.get(), env);
@@ -358,8 +408,14 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
             error(a.value->getLoc(), "schedule arguments are numbers");
             v.reset();
           }
+          if (v && !a.name)
+            noPlan(a.value->getLoc(), "name the schedule's arguments, e.g. "
+                                      "step(every: 2, gamma: 0.5)");
+          else if (v)
+            sched.args.push_back({a.name->name, v->number()});
           ok &= v.has_value();
         }
+      plan->schedules.push_back(sched);
     } else if (kw == "clip_norm") {
       const Expr *e = single();
       Result v = e ? eval(e, env) : std::nullopt;
@@ -367,6 +423,7 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
         error(e->getLoc(), "'clip_norm' takes a positive number");
         v.reset();
       }
+      plan->clipNorm = v ? v->number() : 0;
       ok &= v.has_value();
     } else {
       error(c.keyword.loc(), "unknown train clause '" + kw + "'" +
@@ -390,8 +447,18 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
     ok = false;
   }
   program.trains.push_back(ti);
-  if (ok && lossGraph && !lossGraph->outputs.empty())
+  if (ok && lossGraph && !lossGraph->outputs.empty()) {
+    if (!program.train && opt.decl) {
+      plan->loss = *lossGraph;
+      plan->optimizer = opt.decl->name.name;
+      if (!whyNoPlan.empty())
+        plan->loss.unsupported = whyNoPlan, plan->loss.unsupportedLoc = whyLoc;
+      else if (!planTraining(*plan, opt, env, t.range.Start))
+        return false;
+      program.train = std::move(plan);
+    }
     program.lossGraph = std::move(lossGraph);
+  }
   return ok;
 }
 

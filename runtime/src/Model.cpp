@@ -8,6 +8,7 @@
 // which this code frees after copying them out (honouring their strides).
 //
 //===----------------------------------------------------------------------===//
+#include "Sources.h"
 #include "nnc/runtime.h"
 
 #include <cstdio>
@@ -39,12 +40,97 @@ std::string describe(nnc_dtype dt, int32_t rank, const int64_t *dims,
 size_t descriptorWords(int32_t rank) { return 3 + 2 * size_t(rank); }
 } // namespace
 
+namespace {
+/// The strided-memref descriptor of a dense row-major tensor.
+void describeTensor(const nnc_tensor &t, std::vector<int64_t> &w) {
+  w.assign(descriptorWords(t.rank), 0);
+  std::memcpy(&w[0], &t.data, sizeof(void *));
+  std::memcpy(&w[1], &t.data, sizeof(void *));
+  int64_t stride = 1;
+  for (int32_t d = t.rank - 1; d >= 0; --d) {
+    w[3 + d] = t.dims[d];
+    w[3 + t.rank + d] = stride;
+    stride *= t.dims[d];
+  }
+}
+
+/// Copies the result described by `w` into `t` (allocating unless t has a
+/// buffer of the right size) and frees the generated code's buffer.
+int takeResult(const nnc_model_arg &res, const int64_t *w, nnc_tensor &t) {
+  void *base, *data;
+  std::memcpy(&base, &w[0], sizeof base);
+  std::memcpy(&data, &w[1], sizeof data);
+  int64_t n = 1;
+  for (int32_t d = 0; d < res.rank; ++d)
+    n *= w[3 + d];
+  if (!t.data || t.dtype != res.dtype || nnc_tensor_numel(&t) != n) {
+    nnc_tensor_free(&t);
+    t.dtype = res.dtype;
+    t.rank = res.rank;
+    for (int32_t d = 0; d < res.rank; ++d)
+      t.dims[d] = w[3 + d];
+    if (nnc_tensor_alloc(&t)) {
+      std::free(base);
+      return -1;
+    }
+  }
+  t.rank = res.rank;
+  for (int32_t d = 0; d < res.rank; ++d)
+    t.dims[d] = w[3 + d];
+  int64_t esz = int64_t(nnc_dtype_size(t.dtype));
+  const char *src = static_cast<const char *>(data) + w[2] * esz;
+  bool contiguous = true;
+  for (int64_t d = t.rank - 1, stride = 1; d >= 0; --d) {
+    contiguous &= t.dims[d] == 1 || w[3 + t.rank + d] == stride;
+    stride *= t.dims[d];
+  }
+  if (contiguous) {
+    std::memcpy(t.data, src, size_t(n * esz));
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t rem = i, off = 0;
+      for (int32_t d = t.rank - 1; d >= 0; --d) {
+        off += (rem % t.dims[d]) * w[3 + t.rank + d];
+        rem /= t.dims[d];
+      }
+      std::memcpy(static_cast<char *>(t.data) + i * esz, src + off * esz,
+                  size_t(esz));
+    }
+  }
+  std::free(base); // result buffers belong to the caller
+  return 0;
+}
+} // namespace
+
+extern "C" int nnc_model_call(const nnc_model *m, nnc_tensor *const *args,
+                              nnc_tensor *results) {
+  std::vector<std::vector<int64_t>> descs(m->num_args);
+  std::vector<void *> argPtrs(m->num_args);
+  for (int32_t a = 0; a < m->num_args; ++a) {
+    describeTensor(*args[a], descs[a]);
+    argPtrs[a] = descs[a].data();
+  }
+  size_t words = 0;
+  for (int32_t r = 0; r < m->num_results; ++r)
+    words += descriptorWords(m->results[r].rank);
+  std::vector<int64_t> out(words, 0);
+  m->invoke(m->ctx, out.data(), argPtrs.data());
+  int rc = 0;
+  size_t at = 0;
+  for (int32_t r = 0; r < m->num_results; ++r) {
+    // Every result is taken (and its buffer freed), even after an error.
+    if (takeResult(m->results[r], &out[at], results[r]))
+      rc = -1;
+    at += descriptorWords(m->results[r].rank);
+  }
+  return rc;
+}
+
 extern "C" int nnc_model_forward(const nnc_model *m,
                                  const nnc_named_tensors *in,
                                  nnc_named_tensors *out) {
   std::map<std::string, int64_t> syms;
-  std::vector<std::vector<int64_t>> descs(m->num_args);
-  std::vector<void *> argPtrs(m->num_args);
+  std::vector<nnc_tensor *> args(m->num_args);
   std::string missing;
   for (int32_t a = 0; a < m->num_args; ++a) {
     const nnc_model_arg &arg = m->args[a];
@@ -73,59 +159,19 @@ extern "C" int nnc_model_forward(const nnc_model *m,
                              sym.c_str(), (long long)it->second,
                              (long long)t.dims[d], arg.name);
     }
-    std::vector<int64_t> &w = descs[a];
-    w.assign(descriptorWords(t.rank), 0);
-    std::memcpy(&w[0], &t.data, sizeof(void *));
-    std::memcpy(&w[1], &t.data, sizeof(void *));
-    int64_t stride = 1;
-    for (int32_t d = t.rank - 1; d >= 0; --d) {
-      w[3 + d] = t.dims[d];
-      w[3 + t.rank + d] = stride;
-      stride *= t.dims[d];
-    }
-    argPtrs[a] = w.data();
+    args[a] = &in->tensors[k];
   }
   if (!missing.empty())
     return nnc_set_error("no tensor for %s", missing.c_str());
-
-  size_t words = 0;
-  for (int32_t r = 0; r < m->num_results; ++r)
-    words += descriptorWords(m->results[r].rank);
-  std::vector<int64_t> results(words, 0);
-  m->invoke(m->ctx, results.data(), argPtrs.data());
-
-  size_t at = 0;
+  std::vector<nnc_tensor> results(m->num_results, nnc_tensor{});
+  int rc = nnc_model_call(m, args.data(), results.data());
   for (int32_t r = 0; r < m->num_results; ++r) {
-    const nnc_model_arg &res = m->results[r];
-    const int64_t *w = &results[at];
-    at += descriptorWords(res.rank);
-    void *base, *data;
-    std::memcpy(&base, &w[0], sizeof base);
-    std::memcpy(&data, &w[1], sizeof data);
-    nnc_tensor t{};
-    t.dtype = res.dtype;
-    t.rank = res.rank;
-    for (int32_t d = 0; d < res.rank; ++d)
-      t.dims[d] = w[3 + d];
-    if (nnc_tensor_alloc(&t)) {
-      std::free(base);
-      return -1;
-    }
-    int64_t n = nnc_tensor_numel(&t), esz = int64_t(nnc_dtype_size(t.dtype));
-    const char *src = static_cast<const char *>(data) + w[2] * esz;
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t rem = i, off = 0;
-      for (int32_t d = t.rank - 1; d >= 0; --d) {
-        off += (rem % t.dims[d]) * w[3 + t.rank + d];
-        rem /= t.dims[d];
-      }
-      std::memcpy(static_cast<char *>(t.data) + i * esz, src + off * esz,
-                  size_t(esz));
-    }
-    std::free(base); // result buffers belong to the caller
-    nnc_named_append(out, res.name, t);
+    if (rc == 0)
+      nnc_named_append(out, m->results[r].name, results[r]);
+    else
+      nnc_tensor_free(&results[r]);
   }
-  return 0;
+  return rc;
 }
 
 extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
@@ -179,15 +225,34 @@ extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
   return rc;
 }
 
-namespace {
-/// FNV-1a, to derive each parameter's seed from its name.
-uint64_t hashName(const char *s) {
+uint64_t nnc::hashName(const char *s) {
   uint64_t h = 1469598103934665603ull;
   for (; *s; ++s)
     h = (h ^ static_cast<unsigned char>(*s)) * 1099511628211ull;
   return h;
 }
 
+int nnc::openDataSet(const std::string &set, nnc_dataset &out) {
+  size_t colon = set.find(':');
+  if (colon == std::string::npos)
+    return nnc_set_error("malformed data set '%s'", set.c_str());
+  if (set.substr(0, colon) != "fashion_mnist")
+    return nnc_set_error("data set '%s' cannot be loaded by this runtime",
+                         set.c_str());
+  return nnc_dataset_fashion_mnist(set.substr(colon + 1).c_str(), &out);
+}
+
+const nnc_tensor *nnc::dataField(const nnc_dataset &ds, const std::string &set,
+                                 const std::string &field) {
+  if (field == "image")
+    return &ds.images;
+  if (field == "label")
+    return &ds.labels;
+  nnc_set_error("data set '%s' has no field '%s'", set.c_str(), field.c_str());
+  return nullptr;
+}
+
+namespace {
 /// Loads the data argument `source` ("fashion_mnist:test:image").
 int loadData(const char *source, std::map<std::string, nnc_dataset> &cache,
              nnc_tensor &out) {
@@ -199,25 +264,19 @@ int loadData(const char *source, std::map<std::string, nnc_dataset> &cache,
   auto it = cache.find(set);
   if (it == cache.end()) {
     nnc_dataset ds;
-    if (src.substr(0, a) != "fashion_mnist")
-      return nnc_set_error("data set '%s' cannot be loaded by this runtime",
-                           set.c_str());
-    if (nnc_dataset_fashion_mnist(src.substr(a + 1, b - a - 1).c_str(), &ds))
+    if (nnc::openDataSet(set, ds))
       return -1;
     it = cache.emplace(set, ds).first;
   }
-  const nnc_tensor &t = field == "image"   ? it->second.images
-                        : field == "label" ? it->second.labels
-                                           : it->second.images;
-  if (field != "image" && field != "label")
-    return nnc_set_error("data set '%s' has no field '%s'", set.c_str(),
-                         field.c_str());
-  out = t;
+  const nnc_tensor *t = nnc::dataField(it->second, set, field);
+  if (!t)
+    return -1;
+  out = *t;
   out.data = nullptr;
   if (nnc_tensor_alloc(&out))
     return -1;
-  std::memcpy(out.data, t.data,
-              size_t(nnc_tensor_numel(&t)) * nnc_dtype_size(t.dtype));
+  std::memcpy(out.data, t->data,
+              size_t(nnc_tensor_numel(t)) * nnc_dtype_size(t->dtype));
   return 0;
 }
 } // namespace
@@ -238,7 +297,7 @@ extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
         t.dims[d] = arg.dims[d];
       rc = nnc_tensor_alloc(&t);
       if (rc == 0 && arg.init)
-        rc = nnc_init_tensor(&t, arg.init, seed ^ hashName(arg.name));
+        rc = nnc_init_tensor(&t, arg.init, seed ^ nnc::hashName(arg.name));
     }
     if (rc == 0)
       nnc_named_append(&in, arg.name, t);

@@ -29,7 +29,7 @@ func.func @overlapping_pool(%x: tensor<1x4x4x1xf32>) -> tensor<f32> attributes {
 
 // -----
 
-// expected-error @+1 {{a gradient needs a function with one scalar float result (the loss)}}
+// expected-error @+1 {{a gradient needs a function whose first result is a float scalar (the loss)}}
 func.func @not_scalar(%x: tensor<3xf32>) -> tensor<3xf32> attributes {nn.wrt = array<i64: 0>} {
   return %x : tensor<3xf32>
 }

@@ -107,3 +107,21 @@ func.func @conv(%x: tensor<?x8x8x2xf32>, %w: tensor<3x3x2x4xf32>) -> tensor<f32>
   %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x3x3x4xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
+
+// -----
+
+// A loss with an auxiliary result (a train step's metric): the aux result
+// is passed through untouched and the gradients follow it.
+// CHECK-LABEL: func.func @aux
+// CHECK-SAME: -> (tensor<f32>, tensor<3xf32> {nn.name = "correct"}, tensor<3xf32> {nn.name = "grad.x"})
+// CHECK: %[[SQ:.*]] = nn.mul %arg0, %arg0
+// CHECK: %[[L:.*]] = nn.reduce "sum", %[[SQ]]
+// CHECK: %[[D:.*]] = nn.mul %{{.*}}, %arg0
+// CHECK: %[[G:.*]] = nn.add %[[D]], %[[D]]
+// CHECK: return %[[L]], %[[SQ]], %[[G]]
+func.func @aux(%x: tensor<3xf32> {nn.name = "x"}) -> (tensor<f32>, tensor<3xf32> {nn.name = "correct"})
+    attributes {nn.wrt = array<i64: 0>} {
+  %0 = nn.mul %x, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %1 = nn.reduce "sum", %0 {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
+  return %1, %0 : tensor<f32>, tensor<3xf32>
+}

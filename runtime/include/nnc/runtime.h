@@ -196,6 +196,13 @@ typedef struct nnc_model {
   void *ctx;
 } nnc_model;
 
+/** Calls the compiled function with `args` in its argument order (shapes
+ *  as the function expects; no checks) and stores result r in
+ *  results[r]: into its existing buffer when results[r].data is set and
+ *  the element counts agree (no allocation), else in a new one. */
+int nnc_model_call(const nnc_model *m, nnc_tensor *const *args,
+                   nnc_tensor *results);
+
 /** Runs the model forward once: binds every argument by name from `in`,
  *  checks dtypes, static sizes and that each symbolic size (the batch B)
  *  has one value, calls the model and appends its results to `out`. */
@@ -224,6 +231,59 @@ int nnc_program_run(const nnc_model *m, uint64_t seed);
 int nnc_program_main(const nnc_model *m, int argc, char **argv);
 /** Prints any tensor (floats with 4 decimals, integers as integers). */
 void nnc_print_tensor(const nnc_tensor *t);
+
+/*--- training ------------------------------------------------------------*/
+
+/** `schedule lr = cosine()`: the value of hyper-parameter `target` at each
+ *  step, from its value in the optimizer call (`base`) and the named
+ *  arguments: constant(); step(every: epochs, gamma); exponential(gamma)
+ *  per epoch, or exponential(start, end) over the run; cosine(min) over
+ *  the run; warmup(steps) linear from 0; linear(start, end) over the run.
+ *  Runs of the train step and its eval step read it as a scalar. */
+typedef struct nnc_schedule {
+  const char *target;
+  const char *kind;
+  double base;
+  int32_t num_args;
+  const char *const *arg_names;
+  const double *arg_values;
+} nnc_schedule;
+
+/** The value of a schedule at `step` (0-based) of `total_steps`, in
+ *  `epoch` (0-based). */
+double nnc_schedule_value(const nnc_schedule *s, int64_t step, int64_t epoch,
+                          int64_t total_steps);
+
+/** What `nnc run` (or a training executable) passes to nnc_train. */
+typedef struct nnc_train_config {
+  int64_t batch, epochs;
+  int shuffle;
+  uint64_t seed;
+  int64_t classes;             /**< labels must be in [0, classes) */
+  const char *validate_source; /**< "fashion_mnist:test", or NULL */
+  int64_t validate_every;      /**< epochs between validations */
+  const char *checkpoint;      /**< safetensors path, or NULL */
+  const char *resume;          /**< checkpoint to continue from, or NULL */
+  const char *metrics_out;     /**< JSON-lines file, or NULL */
+  int progress;                /**< 1 live line, 0 plain lines, -1 auto */
+  int64_t limit;     /**< use the first N samples of each set (0: all) */
+  int64_t log_every; /**< plain mode: a line every N steps (0: none) */
+  int64_t early_stop; /**< stop after N epochs without a better val_loss */
+  int32_t num_schedules;
+  const nnc_schedule *schedules;
+} nnc_train_config;
+
+/** Trains with a compiled `<Model>_train_step` (arguments: data "input"s
+ *  with sources, "param"/"state"/"opt_state" tensors, the "step" and
+ *  "hparam" scalars; results: "loss", "correct" and one "update" per
+ *  param and state) and validates with `<Model>_eval_step`. Prints
+ *  progress and one line per epoch, writes the metrics and atomic
+ *  checkpoints (parameters, state, optimizer state, `train.epoch`,
+ *  `train.step`), stops on a NaN/Inf loss and saves a checkpoint on
+ *  SIGINT. Returns 0, -1 on an error (nnc_last_error), or 130 when
+ *  interrupted. */
+int nnc_train(const nnc_model *train_step, const nnc_model *eval_step,
+              const nnc_train_config *cfg);
 
 /*--- printing and timing -------------------------------------------------*/
 

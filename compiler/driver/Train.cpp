@@ -1,0 +1,80 @@
+//===- Train.cpp - `nnc run` of a train block -----------------------------===//
+//
+// The compiler's half of training: the plan sema made of the train block
+// becomes the runtime's nnc_train_config (with the command line's
+// overrides), and the JIT-compiled train and eval steps are handed to
+// nnc_train. Everything that happens per step is in generated code; the
+// loop, data, progress and checkpoints are in the runtime, shared with
+// training executables.
+//
+//===----------------------------------------------------------------------===//
+#include "driver/Train.h"
+#include "driver/Runner.h"
+#include "nnc/runtime.h"
+#include "sema/Sema.h"
+#include "support/Diagnostics.h"
+
+#include <vector>
+
+using namespace nnc;
+
+int nnc::runTraining(const Program &program, const TrainOptions &opts,
+                     const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
+  const TrainPlan &plan = *program.train;
+  nnc_train_config cfg{};
+  cfg.batch = opts.batch.value_or(plan.batch);
+  cfg.epochs = opts.epochs.value_or(plan.epochs);
+  cfg.shuffle = plan.shuffle;
+  cfg.seed = opts.seed.value_or(plan.seed);
+  cfg.validate_source =
+      plan.validateSource.empty() ? nullptr : plan.validateSource.c_str();
+  cfg.validate_every = plan.validateEvery;
+  std::string checkpoint =
+      opts.checkpoint.empty() ? plan.checkpoint : opts.checkpoint;
+  cfg.checkpoint = checkpoint.empty() ? nullptr : checkpoint.c_str();
+  cfg.resume = opts.resume.empty() ? nullptr : opts.resume.c_str();
+  cfg.metrics_out = opts.metricsOut.empty() ? nullptr : opts.metricsOut.c_str();
+  cfg.progress = opts.progress;
+  cfg.limit = opts.limit;
+  cfg.log_every = plan.logEvery;
+  cfg.early_stop = plan.earlyStop;
+  // Labels must index the model's classes (the last size of its output).
+  for (auto &o : plan.loss.outputs)
+    if (o.first == "correct" && !o.second->inputs.empty()) {
+      const Node *n = o.second.get();
+      while (!n->inputs.empty() && n->op != "argmax")
+        n = n->inputs[0].get();
+      if (n->op == "argmax" && !n->inputs.empty() &&
+          n->inputs[0]->type.dims.back().isConst())
+        cfg.classes = n->inputs[0]->type.dims.back().value;
+    }
+  std::vector<nnc_schedule> schedules;
+  std::vector<std::vector<const char *>> argNames;
+  std::vector<std::vector<double>> argValues;
+  for (const ScheduleInfo &s : plan.schedules) {
+    argNames.emplace_back();
+    argValues.emplace_back();
+    for (auto &a : s.args) {
+      argNames.back().push_back(a.first.c_str());
+      argValues.back().push_back(a.second);
+    }
+  }
+  for (size_t k = 0; k < plan.schedules.size(); ++k) {
+    const ScheduleInfo &s = plan.schedules[k];
+    schedules.push_back({s.target.c_str(), s.kind.c_str(), s.base,
+                         int32_t(s.args.size()), argNames[k].data(),
+                         argValues[k].data()});
+  }
+  cfg.num_schedules = int32_t(schedules.size());
+  cfg.schedules = schedules.data();
+
+  return withTrainJit(trainEntryOf(program), opts.codegen, srcMgr, diags,
+                      [&](const nnc_model &step, const nnc_model &eval) {
+                        int rc = nnc_train(&step, &eval, &cfg);
+                        if (rc < 0) {
+                          diags.error(nnc_last_error());
+                          return 1;
+                        }
+                        return rc;
+                      });
+}

@@ -1,0 +1,37 @@
+//===- Train.h - `nnc run` of a train block ---------------------*- C++ -*-===//
+//
+// Compiles the first train block's train and eval steps in the JIT and
+// hands them to the runtime's training loop (nnc_train), with the
+// clauses of the block and the command line's overrides.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_DRIVER_TRAIN_H
+#define NNC_DRIVER_TRAIN_H
+
+#include "driver/Pipeline.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace nnc {
+
+/// Command-line overrides of a train block (unset = the file's value).
+struct TrainOptions {
+  std::optional<int64_t> epochs, batch;
+  std::optional<uint64_t> seed;
+  std::string checkpoint, resume, metricsOut;
+  int progress = -1; ///< 1 live, 0 plain lines, -1 live on a terminal
+  int64_t limit = 0; ///< first N samples of each data set (0: all)
+  unsigned threads = 1;
+  CodegenOptions codegen;
+};
+
+/// Trains `program`'s first train block; returns the process exit code
+/// (130 after SIGINT, once the checkpoint is saved).
+int runTraining(const Program &program, const TrainOptions &opts,
+                const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags);
+
+} // namespace nnc
+
+#endif // NNC_DRIVER_TRAIN_H

@@ -1,0 +1,194 @@
+//===- TrainPlan.cpp - What a compiled train step computes ----------------===//
+//
+// A train block's loss graph says how to compute the loss; training also
+// needs the metrics of each batch and the optimizer's update of every
+// parameter. Both are traced here as graphs, like models are, so MLIRGen
+// lowers the whole step (forward, backward, update) into one function:
+// the optimizer's `.nn` update rule is elaborated once per parameter with
+// that parameter's type, its `state` tensors become the optimizer state
+// the runtime checkpoints, and scheduled hyper-parameters become scalar
+// inputs that the runtime sets every step.
+//
+//===----------------------------------------------------------------------===//
+#include "sema/Elaborator.h"
+
+using namespace nnc;
+
+namespace {
+NodePtr makeNode(const char *op, std::vector<NodePtr> inputs, TensorType type,
+                 llvm::SMLoc loc, unsigned &nextId) {
+  auto n = std::make_shared<Node>();
+  n->op = op;
+  n->inputs = std::move(inputs);
+  n->type = std::move(type);
+  n->loc = loc;
+  n->id = nextId++;
+  return n;
+}
+
+Attr intAttr(int64_t v) {
+  Attr a;
+  a.kind = Attr::Int;
+  a.i = v;
+  return a;
+}
+
+Attr stringAttr(std::string s) {
+  Attr a;
+  a.kind = Attr::String;
+  a.s = std::move(s);
+  return a;
+}
+} // namespace
+
+bool Elaborator::planTraining(TrainPlan &plan, const OptimizerCall &opt,
+                              Env &env, llvm::SMLoc loc) {
+  auto giveUp = [&](llvm::SMLoc at, const std::string &why) {
+    plan.loss.unsupported = why;
+    plan.loss.unsupportedLoc = at;
+    return true; // checking succeeded; only compiling it is not possible
+  };
+
+  // Metrics: `accuracy` counts the samples whose arg-max is the label.
+  if (llvm::is_contained(plan.metrics, "accuracy")) {
+    Value *out = env.lookup("output");
+    Value *label = env.lookup("label");
+    if (!out || !out->node || !label || !label->node || out->type.rank() != 2 ||
+        isFloat(label->type.dtype) || label->type.rank() != 1)
+      return giveUp(loc, "the 'accuracy' metric needs a model output "
+                         "[B, classes] and an integer 'label' [B]");
+    TensorType perSample{DType::I64, {out->type.dims[0]}};
+    NodePtr am = makeNode("argmax", {out->node}, perSample, loc, nextNodeId);
+    am->attrs.push_back({"axis", intAttr(1)});
+    NodePtr lab = label->node;
+    if (label->type.dtype != DType::I64) {
+      lab = makeNode("cast", {lab}, perSample, loc, nextNodeId);
+    }
+    NodePtr eq =
+        makeNode("eq", {am, lab}, TensorType{DType::Bool, {out->type.dims[0]}},
+                 loc, nextNodeId);
+    NodePtr hit =
+        makeNode("cast", {eq}, TensorType{DType::F32, {out->type.dims[0]}}, loc,
+                 nextNodeId);
+    NodePtr correct =
+        makeNode("sum", {hit}, TensorType{DType::F32, {}}, loc, nextNodeId);
+    plan.loss.outputs.push_back({"correct", correct});
+  }
+
+  // The update graph: inputs first (step, scheduled hyper-parameters,
+  // then each parameter and its gradient).
+  const CallableDecl &decl = *opt.decl;
+  ModelGraph &up = plan.update;
+  TensorType scalar{DType::F32, {}};
+  auto input = [&](const std::string &name, const TensorType &type) {
+    NodePtr n = makeNode("input", {}, type, loc, nextNodeId);
+    n->name = name;
+    up.inputs.push_back(n);
+    return n;
+  };
+  Value step = Value::ofTensor(scalar);
+  step.node = input("step", scalar);
+  std::map<std::string, Value> hparams = opt.hparams;
+  for (ScheduleInfo &s : plan.schedules) {
+    auto it = hparams.find(s.target);
+    if (it == hparams.end() || !it->second.isNumber())
+      return giveUp(loc, "compiled training schedules optimizer "
+                         "hyper-parameters so far; '" +
+                             s.target + "' is not one of '" + decl.name.name +
+                             "'");
+    s.base = it->second.number();
+    it->second = Value::ofTensor(scalar);
+    it->second.node = input(s.target, scalar);
+  }
+  std::vector<NodePtr> params, grads;
+  for (const NodePtr &p : plan.loss.params)
+    if (p->op == "param") {
+      params.push_back(input(p->name, p->type));
+      grads.push_back(input("grad." + p->name, p->type));
+    }
+  if (params.empty())
+    return giveUp(loc,
+                  "model '" + plan.modelName + "' has no trainable parameters");
+
+  // Gradient clipping by the global norm: g *= min(1, c / (|g| + 1e-6)).
+  std::vector<NodePtr> used = grads;
+  if (plan.clipNorm > 0) {
+    NodePtr total;
+    for (const NodePtr &g : grads) {
+      NodePtr sq = makeNode("square", {g}, g->type, loc, nextNodeId);
+      NodePtr s = makeNode("sum", {sq}, scalar, loc, nextNodeId);
+      total = total ? makeNode("add", {total, s}, scalar, loc, nextNodeId) : s;
+    }
+    auto constant = [&](double v) {
+      NodePtr c = makeNode("const", {}, scalar, loc, nextNodeId);
+      c->value = v;
+      return c;
+    };
+    NodePtr norm = makeNode("sqrt", {total}, scalar, loc, nextNodeId);
+    NodePtr denom =
+        makeNode("add", {norm, constant(1e-6)}, scalar, loc, nextNodeId);
+    NodePtr ratio = makeNode("div", {constant(plan.clipNorm), denom}, scalar,
+                             loc, nextNodeId);
+    NodePtr scale =
+        makeNode("minimum", {ratio, constant(1.0)}, scalar, loc, nextNodeId);
+    for (NodePtr &g : used)
+      g = makeNode("mul", {g, scale}, g->type, loc, nextNodeId);
+  }
+
+  // The update rule once per parameter, with its state named after it.
+  std::vector<std::pair<std::string, NodePtr>> stateOutputs;
+  graph = &up;
+  for (size_t k = 0; k < params.size(); ++k) {
+    Env body(&globals);
+    for (auto &kv : hparams)
+      body.vars[kv.first] = kv.second;
+    Value p = Value::ofTensor(params[k]->type), g = p;
+    p.node = params[k];
+    g.node = used[k];
+    body.vars[decl.inputs[0].name.name] = p;
+    body.vars[decl.inputs[1].name.name] = g;
+    body.vars[decl.inputs[2].name.name] = step;
+    InstanceRT inst;
+    InstanceInfo info;
+    info.name = decl.name.name;
+    inst.decl = &decl;
+    inst.info = &info;
+    ScopedInstance scope(*this, &inst);
+    size_t firstState = up.params.size();
+    Result out = evalBlock(decl.body, body, true);
+    if (!out || !out->node) {
+      graph = nullptr;
+      return out ? giveUp(loc, "the update rule of '" + decl.name.name +
+                                   "' cannot be compiled")
+                 : false;
+    }
+    up.outputs.push_back({params[k]->name, out->node});
+    for (size_t s = firstState; s < up.params.size(); ++s) {
+      NodePtr st = up.params[s];
+      std::string slot = st->name.substr(st->name.rfind('.') + 1);
+      Value *final = body.lookup(slot);
+      // Optimizer state starts as zeros_like(p) / ones_like(p).
+      if (const Attr *init = st->attr("init")) {
+        std::string kind =
+            llvm::StringRef(init->s).starts_with("ones") ? "ones" : "zeros";
+        if (init->s != "zeros_like" && init->s != "ones_like" &&
+            init->s != "zeros" && init->s != "ones") {
+          graph = nullptr;
+          return giveUp(st->loc, "optimizer state starts as zeros_like(p) "
+                                 "or ones_like(p) in compiled training");
+        }
+        st->attrs.clear();
+        st->attrs.push_back({"init", stringAttr(kind)});
+      }
+      st->name = params[k]->name + "." + decl.name.name + "." + slot;
+      stateOutputs.push_back(
+          {st->name, final && final->node ? final->node : st});
+    }
+  }
+  graph = nullptr;
+  for (auto &s : stateOutputs)
+    up.outputs.push_back(s);
+  if (!up.unsupported.empty())
+    return giveUp(up.unsupportedLoc, up.unsupported);
+  return true;
+}

@@ -1,0 +1,648 @@
+//===- Train.cpp - The training loop around a compiled train step ---------===//
+//
+// Everything in a training run that is not arithmetic: data sets, seeded
+// shuffled batches, the state that persists between steps (parameters,
+// batch-norm statistics, optimizer state), schedules, progress and metrics,
+// validation with the compiled eval step, and checkpoints that survive
+// crashes (atomic writes, SIGINT, a NaN loss never overwrites a good one).
+// The compiled `train_step` does one whole step (forward, backward, update)
+// per call; this file calls it once per batch.
+//
+//===----------------------------------------------------------------------===//
+#include "Sources.h"
+#include "nnc/runtime.h"
+
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+void onInterrupt(int) { interrupted = 1; }
+
+/// Installs the SIGINT handler for the lifetime of a run.
+struct InterruptGuard {
+  struct sigaction old{};
+  InterruptGuard() {
+    interrupted = 0;
+    struct sigaction sa{};
+    sa.sa_handler = onInterrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+  }
+  ~InterruptGuard() { sigaction(SIGINT, &old, nullptr); }
+};
+
+double arg(const nnc_schedule *s, const char *name, double dflt) {
+  for (int32_t k = 0; k < s->num_args; ++k)
+    if (std::strcmp(s->arg_names[k], name) == 0)
+      return s->arg_values[k];
+  return dflt;
+}
+
+std::string shapeText(const nnc_tensor &t) {
+  static const char *names[] = {"f32", "f64", "i32", "i64", "u8", "bool"};
+  std::string s = std::string(names[t.dtype]) + "[";
+  for (int32_t d = 0; d < t.rank; ++d)
+    s += (d ? ", " : "") + std::to_string(t.dims[d]);
+  return s + "]";
+}
+
+bool sameShape(const nnc_tensor &a, const nnc_tensor &b) {
+  if (a.dtype != b.dtype || a.rank != b.rank)
+    return false;
+  for (int32_t d = 0; d < a.rank; ++d)
+    if (a.dims[d] != b.dims[d])
+      return false;
+  return true;
+}
+
+std::string rate(double samplesPerSec) {
+  char buf[32];
+  if (samplesPerSec >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.1fk", samplesPerSec / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f", samplesPerSec);
+  return buf;
+}
+
+/// One data set split into the fields the model reads.
+struct DataSet {
+  std::string name; ///< "fashion_mnist:train"
+  nnc_dataset ds{};
+  int64_t count = 0;
+  bool loaded = false;
+  ~DataSet() {
+    if (loaded)
+      nnc_dataset_free(&ds);
+  }
+};
+
+/// Sums of one pass over a data set.
+struct Totals {
+  double loss = 0, correct = 0;
+  int64_t samples = 0;
+  double meanLoss() const { return samples ? loss / double(samples) : 0; }
+  double accuracy() const { return samples ? correct / double(samples) : 0; }
+};
+
+class Trainer {
+public:
+  Trainer(const nnc_model *step, const nnc_model *eval,
+          const nnc_train_config &cfg)
+      : step(step), eval(eval), cfg(cfg) {}
+  ~Trainer();
+  int run();
+
+private:
+  int setUp();
+  int loadSet(DataSet &set, const std::string &name);
+  int resume();
+  int checkWritable();
+  int saveCheckpoint(int64_t epochsDone);
+  /// Binds the model's arguments: data fields to `batchInputs` (gathered
+  /// from `set`), persistent tensors, the step and hyper-parameters.
+  int bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
+           std::vector<const nnc_tensor *> &fields, const DataSet &set);
+  void gather(const std::vector<const nnc_tensor *> &fields,
+              const std::vector<nnc_tensor *> &args, const int64_t *rows,
+              int64_t n);
+  int evaluate(Totals &t);
+  void progressLine(int64_t epoch, int64_t batch, int64_t batches,
+                    const Totals &t, double seconds);
+  void writeMetrics(const char *json);
+
+  const nnc_model *step, *eval;
+  const nnc_train_config &cfg;
+  bool live = false;
+  DataSet train, valid;
+  /// Parameters, state and optimizer state by name, in argument order.
+  std::map<std::string, nnc_tensor> persistent;
+  std::vector<std::string> persistentOrder;
+  std::map<std::string, nnc_tensor> batchInputs; ///< reused buffers
+  nnc_tensor stepT{}, lossT{}, correctT{};
+  std::map<std::string, nnc_tensor> hparams;
+  int64_t epoch0 = 0, globalStep = 0;
+  bool wroteCheckpoint = false;
+  FILE *metrics = nullptr;
+};
+
+Trainer::~Trainer() {
+  for (auto *m : {&persistent, &batchInputs, &hparams})
+    for (auto &kv : *m)
+      nnc_tensor_free(&kv.second);
+  for (nnc_tensor *t : {&stepT, &lossT, &correctT})
+    nnc_tensor_free(t);
+  if (metrics)
+    std::fclose(metrics);
+}
+
+int Trainer::loadSet(DataSet &set, const std::string &name) {
+  set.name = name;
+  if (nnc::openDataSet(name, set.ds))
+    return -1;
+  set.loaded = true;
+  set.count = set.ds.count;
+  if (cfg.limit > 0 && cfg.limit < set.count)
+    set.count = cfg.limit;
+  if (cfg.classes > 0 &&
+      nnc_check_labels(&set.ds.labels, cfg.classes, name.c_str()))
+    return -1;
+  return 0;
+}
+
+int Trainer::setUp() {
+  // The training data set is where the step's inputs come from.
+  std::string trainSet;
+  for (int32_t a = 0; a < step->num_args; ++a) {
+    const nnc_model_arg &arg = step->args[a];
+    std::string kind = arg.kind;
+    if (kind == "input") {
+      std::string src = arg.source ? arg.source : "";
+      size_t colon = src.rfind(':');
+      if (colon == std::string::npos)
+        return nnc_set_error("the train step's input '%s' has no data source",
+                             arg.name);
+      trainSet = src.substr(0, colon);
+    } else if (kind == "param" || kind == "state" || kind == "opt_state") {
+      nnc_tensor t{};
+      t.dtype = arg.dtype;
+      t.rank = arg.rank;
+      for (int32_t d = 0; d < arg.rank; ++d)
+        t.dims[d] = arg.dims[d];
+      if (nnc_tensor_alloc(&t))
+        return -1;
+      persistent[arg.name] = t;
+      persistentOrder.push_back(arg.name);
+      if (arg.init && nnc_init_tensor(&persistent[arg.name], arg.init,
+                                      cfg.seed ^ nnc::hashName(arg.name)))
+        return -1;
+    } else if (kind == "hparam") {
+      bool known = false;
+      for (int32_t s = 0; s < cfg.num_schedules; ++s)
+        known |= std::strcmp(cfg.schedules[s].target, arg.name) == 0;
+      if (!known)
+        return nnc_set_error("no schedule for hyper-parameter '%s'", arg.name);
+      nnc_tensor t{};
+      t.dtype = NNC_F32;
+      if (nnc_tensor_alloc(&t))
+        return -1;
+      hparams[arg.name] = t;
+    }
+  }
+  for (nnc_tensor *t : {&stepT, &lossT, &correctT}) {
+    t->dtype = NNC_F32;
+    t->rank = 0;
+    if (nnc_tensor_alloc(t))
+      return -1;
+  }
+  if (trainSet.empty())
+    return nnc_set_error("the train step reads no data");
+  if (loadSet(train, trainSet))
+    return -1;
+  if (cfg.validate_source && loadSet(valid, cfg.validate_source))
+    return -1;
+  if (cfg.metrics_out) {
+    metrics = std::fopen(cfg.metrics_out, cfg.resume ? "a" : "w");
+    if (!metrics)
+      return nnc_set_error("cannot write metrics to '%s': %s", cfg.metrics_out,
+                           std::strerror(errno));
+  }
+  return 0;
+}
+
+int Trainer::checkWritable() {
+  if (!cfg.checkpoint)
+    return 0;
+  // Fail before training, not after an epoch: can a file be created next
+  // to the checkpoint (where its temporary file will go)?
+  std::string probe = std::string(cfg.checkpoint) + ".nnc-probe";
+  FILE *f = std::fopen(probe.c_str(), "wb");
+  if (!f)
+    return nnc_set_error("cannot write checkpoint '%s': %s", cfg.checkpoint,
+                         std::strerror(errno));
+  std::fclose(f);
+  std::remove(probe.c_str());
+  return 0;
+}
+
+int Trainer::resume() {
+  nnc_named_tensors ck{};
+  if (nnc_safetensors_load(cfg.resume, &ck))
+    return -1;
+  std::string problems;
+  auto problem = [&](const std::string &p) {
+    problems += (problems.empty() ? "" : "; ") + p;
+  };
+  for (const std::string &name : persistentOrder) {
+    int64_t k = nnc_named_find(&ck, name.c_str());
+    nnc_tensor &mine = persistent[name];
+    if (k < 0) {
+      problem("'" + name + "' is missing");
+      continue;
+    }
+    const nnc_tensor &theirs = ck.tensors[k];
+    if (!sameShape(mine, theirs)) {
+      problem("'" + name + "' is " + shapeText(theirs) + ", the model has " +
+              shapeText(mine));
+      continue;
+    }
+    std::memcpy(mine.data, theirs.data,
+                size_t(nnc_tensor_numel(&mine)) * nnc_dtype_size(mine.dtype));
+  }
+  for (int64_t k = 0; k < ck.count; ++k) {
+    std::string name = ck.names[k];
+    if (!persistent.count(name) && name != "train.epoch" &&
+        name != "train.step")
+      problem("'" + name + "' is not in this model");
+  }
+  auto counter = [&](const char *name, int64_t &out) {
+    int64_t k = nnc_named_find(&ck, name);
+    if (k < 0 || ck.tensors[k].dtype != NNC_I64 || ck.tensors[k].rank != 0) {
+      problem(std::string("'") + name + "' (an i64 scalar) is missing");
+      return;
+    }
+    out = *static_cast<const int64_t *>(ck.tensors[k].data);
+  };
+  counter("train.epoch", epoch0);
+  counter("train.step", globalStep);
+  nnc_named_free(&ck);
+  if (!problems.empty())
+    return nnc_set_error("checkpoint '%s' does not match model '%s': %s",
+                         cfg.resume, step->name, problems.c_str());
+  return 0;
+}
+
+int Trainer::saveCheckpoint(int64_t epochsDone) {
+  if (!cfg.checkpoint)
+    return 0;
+  int64_t counters[2] = {epochsDone, globalStep};
+  std::vector<std::string> names(persistentOrder);
+  names.push_back("train.epoch");
+  names.push_back("train.step");
+  std::vector<char *> namePtrs;
+  std::vector<nnc_tensor> tensors;
+  for (const std::string &n : persistentOrder)
+    tensors.push_back(persistent[n]);
+  for (int64_t &c : counters) {
+    nnc_tensor t{};
+    t.dtype = NNC_I64;
+    t.data = &c;
+    tensors.push_back(t);
+  }
+  for (std::string &n : names)
+    namePtrs.push_back(&n[0]);
+  nnc_named_tensors all{int64_t(names.size()), namePtrs.data(), tensors.data()};
+  if (nnc_safetensors_save(cfg.checkpoint, &all))
+    return -1;
+  wroteCheckpoint = true;
+  return 0;
+}
+
+int Trainer::bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
+                  std::vector<const nnc_tensor *> &fields, const DataSet &set) {
+  args.assign(m->num_args, nullptr);
+  fields.assign(m->num_args, nullptr);
+  for (int32_t a = 0; a < m->num_args; ++a) {
+    const nnc_model_arg &arg = m->args[a];
+    std::string kind = arg.kind, name = arg.name;
+    if (kind == "input") {
+      std::string src = arg.source ? arg.source : "";
+      fields[a] =
+          nnc::dataField(set.ds, set.name, src.substr(src.rfind(':') + 1));
+      if (!fields[a])
+        return -1;
+      nnc_tensor &buf = batchInputs[name];
+      if (!buf.data) {
+        buf = *fields[a];
+        buf.data = nullptr;
+        buf.dims[0] = cfg.batch;
+        if (nnc_tensor_alloc(&buf))
+          return -1;
+      }
+      args[a] = &buf;
+    } else if (persistent.count(name)) {
+      args[a] = &persistent[name];
+    } else if (kind == "step") {
+      args[a] = &stepT;
+    } else if (hparams.count(name)) {
+      args[a] = &hparams[name];
+    } else {
+      return nnc_set_error("cannot bind argument '%s' (%s) of '%s'", arg.name,
+                           arg.kind, m->name);
+    }
+  }
+  return 0;
+}
+
+void Trainer::gather(const std::vector<const nnc_tensor *> &fields,
+                     const std::vector<nnc_tensor *> &args, const int64_t *rows,
+                     int64_t n) {
+  for (size_t a = 0; a < fields.size(); ++a) {
+    if (!fields[a])
+      continue;
+    const nnc_tensor &src = *fields[a];
+    size_t row = nnc_dtype_size(src.dtype);
+    for (int32_t d = 1; d < src.rank; ++d)
+      row *= size_t(src.dims[d]);
+    for (int64_t i = 0; i < n; ++i)
+      std::memcpy(static_cast<char *>(args[a]->data) + size_t(i) * row,
+                  static_cast<const char *>(src.data) + size_t(rows[i]) * row,
+                  row);
+    args[a]->dims[0] = n;
+  }
+}
+
+int Trainer::evaluate(Totals &t) {
+  std::vector<nnc_tensor *> args;
+  std::vector<const nnc_tensor *> fields;
+  if (bind(eval, args, fields, valid))
+    return -1;
+  std::vector<nnc_tensor> results(eval->num_results, nnc_tensor{});
+  results[0] = lossT;
+  if (eval->num_results > 1)
+    results[1] = correctT;
+  std::vector<int64_t> rows(cfg.batch);
+  int rc = 0;
+  for (int64_t at = 0; at < valid.count && rc == 0; at += cfg.batch) {
+    int64_t n = std::min<int64_t>(cfg.batch, valid.count - at);
+    for (int64_t i = 0; i < n; ++i)
+      rows[i] = at + i;
+    gather(fields, args, rows.data(), n);
+    rc = nnc_model_call(eval, args.data(), results.data());
+    t.loss += double(*static_cast<float *>(results[0].data)) * double(n);
+    if (eval->num_results > 1)
+      t.correct += *static_cast<float *>(results[1].data);
+    t.samples += n;
+  }
+  return rc;
+}
+
+void Trainer::progressLine(int64_t epoch, int64_t batch, int64_t batches,
+                           const Totals &t, double seconds) {
+  const int width = 24;
+  int filled = int(double(width) * double(batch) / double(batches));
+  std::string bar(size_t(filled), '=');
+  if (filled < width)
+    bar += '>' + std::string(size_t(width - filled - 1), ' ');
+  std::fprintf(stderr, "\r  epoch %lld/%lld [%s] %lld/%lld  loss %.4f",
+               (long long)epoch + 1, (long long)cfg.epochs, bar.c_str(),
+               (long long)batch, (long long)batches, t.meanLoss());
+  if (step->num_results > 1 &&
+      std::strcmp(step->results[1].name, "correct") == 0)
+    std::fprintf(stderr, "  acc %.4f", t.accuracy());
+  std::fprintf(stderr, "  %s samples/s\x1b[K",
+               rate(double(t.samples) / std::max(seconds, 1e-9)).c_str());
+  std::fflush(stderr);
+}
+
+void Trainer::writeMetrics(const char *json) {
+  if (!metrics)
+    return;
+  std::fprintf(metrics, "%s\n", json);
+  std::fflush(metrics);
+}
+
+int Trainer::run() {
+  live = cfg.progress > 0 || (cfg.progress < 0 && isatty(2));
+  if (setUp() || (cfg.resume && resume()) || checkWritable())
+    return -1;
+  bool hasAccuracy = step->num_results > 1 &&
+                     std::strcmp(step->results[1].name, "correct") == 0;
+  std::vector<nnc_tensor *> args;
+  std::vector<const nnc_tensor *> fields;
+  if (bind(step, args, fields, train))
+    return -1;
+  // Results: loss, correct, then updates written over what they replace.
+  std::vector<nnc_tensor> results(step->num_results, nnc_tensor{});
+  for (int32_t r = 0; r < step->num_results; ++r) {
+    std::string kind = step->results[r].kind, name = step->results[r].name;
+    if (kind == "update" && persistent.count(name))
+      results[r] = persistent[name];
+    else if (name == "loss")
+      results[r] = lossT;
+    else if (name == "correct")
+      results[r] = correctT;
+  }
+  nnc_batcher batcher;
+  if (nnc_batcher_init(&batcher, train.count, cfg.batch, cfg.shuffle, cfg.seed))
+    return -1;
+  batcher.epoch = epoch0 - 1; // each epoch's order depends on (seed, epoch)
+  int64_t batches = (train.count + cfg.batch - 1) / cfg.batch;
+  int64_t totalSteps = batches * cfg.epochs;
+  InterruptGuard guard;
+  double runStart = nnc_now(), bestVal = INFINITY;
+  int64_t sinceBest = 0;
+  Totals lastVal;
+  bool validated = false;
+  int rc = 0;
+  // The results alias the persistent tensors (same sizes, so
+  // nnc_model_call writes into them): nothing to copy back.
+  auto finish = [&](int code) {
+    nnc_batcher_free(&batcher);
+    return code;
+  };
+  for (int64_t epoch = epoch0; epoch < cfg.epochs; ++epoch) {
+    double epochStart = nnc_now(), lastDraw = 0;
+    Totals t;
+    const int64_t *rows;
+    int64_t n, batch = 0;
+    while (nnc_batcher_next(&batcher, &rows, &n)) {
+      gather(fields, args, rows, n);
+      *static_cast<float *>(stepT.data) = float(globalStep + 1);
+      for (int32_t s = 0; s < cfg.num_schedules; ++s) {
+        auto it = hparams.find(cfg.schedules[s].target);
+        if (it != hparams.end())
+          *static_cast<float *>(it->second.data) = float(nnc_schedule_value(
+              &cfg.schedules[s], globalStep, epoch, totalSteps));
+      }
+      rc = nnc_model_call(step, args.data(), results.data());
+      if (rc)
+        return finish(-1);
+      ++globalStep;
+      ++batch;
+      float loss = *static_cast<float *>(results[0].data);
+      if (!std::isfinite(loss)) {
+        if (live)
+          std::fprintf(stderr, "\r\x1b[K");
+        std::string kept = cfg.checkpoint && wroteCheckpoint
+                               ? std::string("the last checkpoint '") +
+                                     cfg.checkpoint + "' is intact"
+                               : std::string("no checkpoint was written");
+        nnc_set_error("the loss is %s at step %lld (epoch %lld, batch %lld); "
+                      "training stopped and %s (a smaller learning rate or "
+                      "gradient clipping may help)",
+                      std::isnan(loss) ? "NaN" : "infinite",
+                      (long long)globalStep, (long long)epoch + 1,
+                      (long long)batch, kept.c_str());
+        return finish(-1);
+      }
+      t.loss += double(loss) * double(n);
+      if (hasAccuracy)
+        t.correct += *static_cast<float *>(results[1].data);
+      t.samples += n;
+      double now = nnc_now();
+      if (live && (now - lastDraw > 0.1 || batch == batches)) {
+        progressLine(epoch, batch, batches, t, now - epochStart);
+        lastDraw = now;
+      } else if (!live && cfg.log_every > 0 &&
+                 globalStep % cfg.log_every == 0) {
+        std::printf("  step %lld  loss %.4f\n", (long long)globalStep,
+                    t.meanLoss());
+        std::fflush(stdout);
+      }
+      if (interrupted) {
+        if (live)
+          std::fprintf(stderr, "\r\x1b[K");
+        finish(0);
+        if (!cfg.checkpoint) {
+          std::fprintf(stderr,
+                       "interrupted at step %lld; no checkpoint file "
+                       "is set, nothing saved\n",
+                       (long long)globalStep);
+          return 130;
+        }
+        if (saveCheckpoint(epoch))
+          return -1;
+        std::fprintf(stderr,
+                     "interrupted at step %lld (epoch %lld): saved '%s'; "
+                     "--resume %s restarts epoch %lld\n",
+                     (long long)globalStep, (long long)epoch + 1,
+                     cfg.checkpoint, cfg.checkpoint, (long long)epoch + 1);
+        return 130;
+      }
+    }
+    double trainSeconds = nnc_now() - epochStart;
+    if (live)
+      std::fprintf(stderr, "\r\x1b[K");
+    // Validation every N epochs and after the last.
+    Totals v;
+    bool doVal = valid.loaded &&
+                 ((epoch + 1) % std::max<int64_t>(cfg.validate_every, 1) == 0 ||
+                  epoch + 1 == cfg.epochs);
+    if (doVal && evaluate(v))
+      return finish(-1);
+    double seconds = nnc_now() - epochStart;
+    double sps = double(t.samples) / std::max(trainSeconds, 1e-9);
+    std::printf("epoch %lld/%lld  loss %.4f", (long long)epoch + 1,
+                (long long)cfg.epochs, t.meanLoss());
+    if (hasAccuracy)
+      std::printf("  acc %.4f", t.accuracy());
+    if (doVal) {
+      std::printf("  val_loss %.4f", v.meanLoss());
+      if (hasAccuracy)
+        std::printf("  val_acc %.4f", v.accuracy());
+    }
+    std::printf("  %s samples/s  %.1f s\n", rate(sps).c_str(), seconds);
+    std::fflush(stdout);
+    char json[512];
+    int len =
+        std::snprintf(json, sizeof json, "{\"epoch\": %lld, \"loss\": %.6g",
+                      (long long)epoch + 1, t.meanLoss());
+    auto add = [&](const char *key, double value, bool present) {
+      if (present)
+        len += std::snprintf(json + len, sizeof json - size_t(len),
+                             ", \"%s\": %.6g", key, value);
+      else
+        len += std::snprintf(json + len, sizeof json - size_t(len),
+                             ", \"%s\": null", key);
+    };
+    add("accuracy", t.accuracy(), hasAccuracy);
+    add("val_loss", v.meanLoss(), doVal);
+    add("val_accuracy", v.accuracy(), doVal && hasAccuracy);
+    add("samples_per_sec", sps, true);
+    add("seconds", seconds, true);
+    std::snprintf(json + len, sizeof json - size_t(len), "}");
+    writeMetrics(json);
+    if (saveCheckpoint(epoch + 1))
+      return finish(-1);
+    if (doVal) {
+      lastVal = v;
+      validated = true;
+      if (v.meanLoss() < bestVal) {
+        bestVal = v.meanLoss();
+        sinceBest = 0;
+      } else if (cfg.early_stop > 0 && ++sinceBest >= cfg.early_stop) {
+        std::printf("early stop: val_loss has not improved for %lld "
+                    "epochs\n",
+                    (long long)sinceBest);
+        break;
+      }
+    }
+  }
+  finish(0);
+  double total = nnc_now() - runStart;
+  bool isTest = cfg.validate_source &&
+                std::strstr(cfg.validate_source, ":test") != nullptr;
+  char json[256];
+  if (validated && isTest && hasAccuracy) {
+    std::printf("test accuracy %.4f  (test loss %.4f, %lld samples)\n",
+                lastVal.accuracy(), lastVal.meanLoss(),
+                (long long)lastVal.samples);
+    std::snprintf(json, sizeof json,
+                  "{\"final\": true, \"test_accuracy\": %.6g, \"test_loss\": "
+                  "%.6g, \"steps\": %lld, \"seconds\": %.6g}",
+                  lastVal.accuracy(), lastVal.meanLoss(), (long long)globalStep,
+                  total);
+  } else {
+    std::snprintf(json, sizeof json,
+                  "{\"final\": true, \"steps\": %lld, \"seconds\": %.6g}",
+                  (long long)globalStep, total);
+  }
+  writeMetrics(json);
+  return 0;
+}
+
+} // namespace
+
+extern "C" double nnc_schedule_value(const nnc_schedule *s, int64_t step,
+                                     int64_t epoch, int64_t total_steps) {
+  const double pi = 3.14159265358979323846;
+  double progress =
+      total_steps > 1 ? double(step) / double(total_steps - 1) : 1.0;
+  progress = std::min(std::max(progress, 0.0), 1.0);
+  std::string kind = s->kind;
+  double base = s->base;
+  if (kind == "step") {
+    double every = std::max(arg(s, "every", 1), 1.0);
+    return base *
+           std::pow(arg(s, "gamma", 0.1), std::floor(double(epoch) / every));
+  }
+  if (kind == "exponential") {
+    double start = arg(s, "start", base);
+    for (int32_t k = 0; k < s->num_args; ++k)
+      if (std::strcmp(s->arg_names[k], "end") == 0)
+        return start * std::pow(arg(s, "end", start) / start, progress);
+    return base * std::pow(arg(s, "gamma", 0.95), double(epoch));
+  }
+  if (kind == "cosine") {
+    double lo = arg(s, "min", 0);
+    return lo + (base - lo) * 0.5 * (1 + std::cos(pi * progress));
+  }
+  if (kind == "warmup") {
+    double steps = std::max(arg(s, "steps", 1), 1.0);
+    return base * std::min(1.0, double(step + 1) / steps);
+  }
+  if (kind == "linear") {
+    double start = arg(s, "start", base), end = arg(s, "end", 0);
+    return start + (end - start) * progress;
+  }
+  return base; // constant
+}
+
+extern "C" int nnc_train(const nnc_model *train_step,
+                         const nnc_model *eval_step,
+                         const nnc_train_config *cfg) {
+  if (cfg->batch <= 0 || cfg->epochs <= 0)
+    return nnc_set_error("batch and epochs must be positive");
+  Trainer t(train_step, eval_step, *cfg);
+  return t.run();
+}
