@@ -40,6 +40,7 @@ namespace {
 struct JitModel {
   std::vector<nnc_model_arg> args, results;
   std::vector<std::string> strings; ///< owns the names the tables point to
+  std::string modelName;
   mlir::ExecutionEngine *engine = nullptr;
   std::string function;
   nnc_model model{};
@@ -76,7 +77,8 @@ struct JitModel {
       args.push_back(convert(a));
     for (auto &r : sig.results)
       results.push_back(convert(r));
-    model.name = sig.model.c_str();
+    modelName = sig.model;
+    model.name = modelName.c_str();
     model.num_args = args.size();
     model.args = args.data();
     model.num_results = results.size();
@@ -85,17 +87,29 @@ struct JitModel {
     model.ctx = this;
   }
 
+  /// Compiles the function now (the JIT is lazy), so that the first
+  /// call is not slower than the others; false (reported) on failure.
+  bool resolve(mlir::ExecutionEngine *e, const std::string &name,
+               DiagnosticEngine &diags) {
+    engine = e;
+    function = name;
+    auto fn = engine->lookupPacked(function);
+    if (!fn) {
+      llvm::consumeError(fn.takeError());
+      diags.error("internal error: no function '" + function + "' in the JIT");
+      return false;
+    }
+    packedFn = *fn;
+    return true;
+  }
+  void (*packedFn)(void **) = nullptr;
+
   static void invoke(void *ctx, void *resultBlock, void **argDescs) {
     auto *self = static_cast<JitModel *>(ctx);
     std::vector<void *> packed{&resultBlock};
     for (size_t k = 0; k < self->args.size(); ++k)
       packed.push_back(&argDescs[k]);
-    if (llvm::Error err = self->engine->invokePacked(self->function, packed)) {
-      llvm::consumeError(std::move(err));
-      std::fprintf(stderr, "nnc: error: cannot call '%s' in the JIT\n",
-                   self->function.c_str());
-      std::exit(1);
-    }
+    self->packedFn(packed.data());
   }
 };
 } // namespace
@@ -213,8 +227,9 @@ int nnc::withJit(const Entry &entry, const CodegenOptions &codegen,
           a.type.dtype = DType::F64;
   JitModel jit;
   jit.fill(sig);
-  jit.engine = engine.get();
-  jit.function = "_mlir_ciface_" + sig.model + "_forward";
+  if (!jit.resolve(engine.get(), "_mlir_ciface_" + sig.model + "_forward",
+                   diags))
+    return 1;
   return use(jit.model);
 }
 
@@ -242,13 +257,14 @@ int nnc::withTrainJit(
     ModelSignature sig = signatureOfFunction(f, *entry.graph);
     sig.model = entry.name;
     jits[k].fill(sig);
-    jits[k].function = "_mlir_ciface_" + fname;
   }
   auto engine = createEngine(*module, codegen, diags);
   if (!engine)
     return 1;
-  for (JitModel &j : jits)
-    j.engine = engine.get();
+  for (int k = 0; k < 2; ++k)
+    if (!jits[k].resolve(engine.get(),
+                         "_mlir_ciface_" + entry.name + suffixes[k], diags))
+      return 1;
   return use(jits[0].model, jits[1].model);
 }
 

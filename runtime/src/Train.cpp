@@ -432,6 +432,12 @@ int Trainer::run() {
     else if (name == "correct")
       results[r] = correctT;
   }
+  if (epoch0 >= cfg.epochs) {
+    std::printf("nothing to train: '%s' is at epoch %lld of %lld (raise "
+                "--epochs to go on)\n",
+                cfg.resume, (long long)epoch0, (long long)cfg.epochs);
+    return 0;
+  }
   nnc_batcher batcher;
   if (nnc_batcher_init(&batcher, train.count, cfg.batch, cfg.shuffle, cfg.seed))
     return -1;

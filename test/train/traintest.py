@@ -1,0 +1,131 @@
+"""Checks for `nnc run` of train blocks, used by the *.test files here.
+
+  traintest.py metrics FILE.jsonl --epochs N [--min-val-acc X]
+      every epoch object has the documented keys, the loss falls from the
+      first epoch to the last, and the final object is there.
+  traintest.py same-curve A.jsonl B.jsonl
+      the two runs' epochs have identical losses and accuracies (timings
+      aside); B may start later (a resumed run).
+  traintest.py idx DIR --bad-label L
+      writes a small Fashion-MNIST-shaped data set (train and test) whose
+      sample 3 has label L.
+  traintest.py checkpoint FILE --epoch E
+      the checkpoint holds train.epoch == E, train.step and the parameters.
+  traintest.py sigint NNC FILE.nn CHECKPOINT [args...]
+      starts training, sends SIGINT once the first epoch is done, and
+      checks the exit code (130) and the message.
+
+Only the standard library: no PyTorch needed."""
+import gzip
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+
+KEYS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+        "samples_per_sec", "seconds"]
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def metrics(args):
+    rows = read_jsonl(args[0])
+    epochs = int(args[args.index("--epochs") + 1])
+    min_acc = (float(args[args.index("--min-val-acc") + 1])
+               if "--min-val-acc" in args else None)
+    per_epoch = [r for r in rows if not r.get("final")]
+    final = [r for r in rows if r.get("final")]
+    if len(per_epoch) != epochs:
+        fail("%d epoch objects, expected %d" % (len(per_epoch), epochs))
+    for r in per_epoch:
+        missing = [k for k in KEYS if k not in r]
+        if missing:
+            fail("epoch object lacks %s: %s" % (missing, r))
+    if [r["epoch"] for r in per_epoch] != list(range(1, epochs + 1)):
+        fail("epochs are not numbered 1..%d" % epochs)
+    if not per_epoch[-1]["loss"] < per_epoch[0]["loss"]:
+        fail("the loss did not fall: %s" % [r["loss"] for r in per_epoch])
+    if len(final) != 1 or final[0] is not rows[-1]:
+        fail("expected one final object at the end")
+    if min_acc is not None and not final[0]["test_accuracy"] >= min_acc:
+        fail("test accuracy %s < %s" % (final[0]["test_accuracy"], min_acc))
+    print("ok: loss %s -> %s, test accuracy %s" % (
+        per_epoch[0]["loss"], per_epoch[-1]["loss"],
+        final[0].get("test_accuracy")))
+
+
+def same_curve(args):
+    a = {r["epoch"]: r for r in read_jsonl(args[0]) if not r.get("final")}
+    b = {r["epoch"]: r for r in read_jsonl(args[1]) if not r.get("final")}
+    if not b or not set(b) <= set(a):
+        fail("epochs %s are not a subset of %s" % (sorted(b), sorted(a)))
+    for e in sorted(b):
+        for k in ["loss", "accuracy", "val_loss", "val_accuracy"]:
+            if a[e][k] != b[e][k]:
+                fail("epoch %d: %s is %s in one run, %s in the other" %
+                     (e, k, a[e][k], b[e][k]))
+    print("ok: epochs %s identical" % sorted(b))
+
+
+def idx(args):
+    folder = args[0]
+    bad = int(args[args.index("--bad-label") + 1])
+    os.makedirs(folder, exist_ok=True)
+    for split, n in [("train", 60), ("t10k", 20)]:
+        images = bytes((i * 7 + j) % 256 for i in range(n) for j in range(784))
+        labels = bytes([i % 10 for i in range(n)])
+        labels = labels[:3] + bytes([bad]) + labels[4:]
+        with gzip.open(os.path.join(folder, split + "-images-idx3-ubyte.gz"),
+                       "wb") as f:
+            f.write(struct.pack(">IIII", 0x803, n, 28, 28) + images)
+        with gzip.open(os.path.join(folder, split + "-labels-idx1-ubyte.gz"),
+                       "wb") as f:
+            f.write(struct.pack(">II", 0x801, n) + labels)
+
+
+def checkpoint(args):
+    with open(args[0], "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    epoch = int(args[args.index("--epoch") + 1])
+    for name in ["train.epoch", "train.step", "dense_1.w"]:
+        if name not in header:
+            fail("checkpoint lacks %s" % name)
+    a, b = header["train.epoch"]["data_offsets"]
+    got = struct.unpack("<q", data[a:b])[0]
+    if got != epoch:
+        fail("train.epoch is %d, expected %d" % (got, epoch))
+    print("ok: checkpoint at epoch %d with %d tensors" % (got, len(header)))
+
+
+def sigint(args):
+    nnc, program, ck = args[0], args[1], args[2]
+    p = subprocess.Popen([nnc, "run", program, "--checkpoint", ck,
+                          "--no-progress"] + args[3:],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    first = p.stdout.readline()
+    if not first.startswith("epoch 1/"):
+        fail("unexpected first line %r" % first)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=300)
+    if p.returncode != 130:
+        fail("exit code %d after SIGINT (expected 130): %s" %
+             (p.returncode, err))
+    print(first + out + err, end="")
+
+
+if __name__ == "__main__":
+    {"metrics": metrics, "same-curve": same_curve, "idx": idx,
+     "checkpoint": checkpoint, "sigint": sigint}[sys.argv[1]](sys.argv[2:])
