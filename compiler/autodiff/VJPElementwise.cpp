@@ -210,13 +210,13 @@ LogicalResult CastOp::vjp(OpBuilder &b, ValueRange grads,
 
 LogicalResult DropoutOp::vjp(OpBuilder &b, ValueRange grads,
                              SmallVectorImpl<Value> &out) {
-  out.assign(1, Value());
+  out.assign(getNumOperands(), Value());
   if (!grads[0])
     return success();
-  // Dropout is linear with a mask regenerated from the same Philox seed, so
-  // its transpose is the same dropout applied to the cotangent.
-  out[0] = DropoutOp::create(b, getLoc(), getType(), grads[0], getRateAttr(),
-                             getSeedAttr(), getTrainingAttr());
+  // Dropout is linear with a mask regenerated from the same Philox seed
+  // and stream, so its transpose is the same dropout of the cotangent.
+  out[0] = DropoutOp::create(b, getLoc(), getType(), grads[0], getStream(),
+                             getRateAttr(), getSeedAttr(), getTrainingAttr());
   return success();
 }
 

@@ -45,6 +45,12 @@ Value Lowering::withLinearIndex(
       .getResult(0);
 }
 
+Value Lowering::streamNumber(Value stream, Location l) {
+  if (!stream)
+    return nullptr;
+  return tensor::ExtractOp::create(b, l, stream, ValueRange{});
+}
+
 Value Lowering::random(nn::RandomOp op) {
   Location l = op.getLoc();
   auto rt = cast<RankedTensorType>(op.getType());
@@ -52,13 +58,14 @@ Value Lowering::random(nn::RandomOp op) {
   Value init =
       tensor::EmptyOp::create(b, l, rt.getShape(), ft, op.getDynamicSizes());
   uint64_t seed = op.getSeed(), offset = op.getOffset();
+  Value high = streamNumber(op.getStream(), l);
   double a = op.getA().convertToDouble(), bb = op.getB().convertToDouble();
   StringRef kind = op.getKind();
   return withLinearIndex(
       l, rt, init, {},
       [&](OpBuilder &nb, Location nl, Value i, ValueRange) -> Value {
         auto c = [&](double v) { return floatConst(nb, nl, ft, v); };
-        nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, offset);
+        nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, offset, high);
         if (kind == "uniform")
           return arith::AddFOp::create(
               nb, nl, c(a),
@@ -102,10 +109,11 @@ Value Lowering::bernoulli(nn::BernoulliOp op) {
   Value init = emptyTensor(
       b, l, rt, [&](int64_t d) { return dimOf(b, l, op.getP(), d); });
   uint64_t seed = op.getSeed(), offset = op.getOffset();
+  Value high = streamNumber(op.getStream(), l);
   return withLinearIndex(
       l, rt, init, {op.getP()},
       [&](OpBuilder &nb, Location nl, Value i, ValueRange in) -> Value {
-        nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, offset);
+        nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, offset, high);
         Value u = nnc::unitInterval(nb, nl, w.word, ft, false);
         Value keep =
             arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, u, in[0]);
@@ -125,10 +133,11 @@ Value Lowering::dropout(nn::DropoutOp op) {
   Value init = emptyTensor(
       b, l, rt, [&](int64_t d) { return dimOf(b, l, op.getInput(), d); });
   uint64_t seed = op.getSeed();
+  Value high = streamNumber(op.getStream(), l);
   return withLinearIndex(
       l, rt, init, {op.getInput()},
       [&](OpBuilder &nb, Location nl, Value i, ValueRange in) -> Value {
-        nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, 0);
+        nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, 0, high);
         Value u = nnc::unitInterval(nb, nl, w.word, ft, false);
         Value keep = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, u,
                                            floatConst(nb, nl, ft, rate));

@@ -79,6 +79,8 @@ private:
   Value layerNorm(nn::LayerNormOp op);
   Value batchNorm(nn::BatchNormOp op);
   Value upsample(nn::UpsampleOp op);
+  /// The i64 of an optional `stream` operand (null when absent).
+  Value streamNumber(Value stream, Location l);
   Value random(nn::RandomOp op);
   Value bernoulli(nn::BernoulliOp op);
   Value dropout(nn::DropoutOp op);

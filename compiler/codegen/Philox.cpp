@@ -23,12 +23,17 @@ Value i64c(OpBuilder &b, Location l, uint64_t v) {
 } // namespace
 
 std::array<Value, 4> nnc::philox4x32(OpBuilder &b, Location l, Value counter,
-                                     uint64_t key) {
+                                     uint64_t key, Value high) {
   Type i32 = b.getI32Type();
   Value c0 = arith::TruncIOp::create(b, l, i32, counter);
   Value c1 = arith::TruncIOp::create(
       b, l, i32, arith::ShRUIOp::create(b, l, counter, i64c(b, l, 32)));
   Value c2 = i32c(b, l, 0), c3 = i32c(b, l, 0);
+  if (high) {
+    c2 = arith::TruncIOp::create(b, l, i32, high);
+    c3 = arith::TruncIOp::create(
+        b, l, i32, arith::ShRUIOp::create(b, l, high, i64c(b, l, 32)));
+  }
   uint32_t k0 = static_cast<uint32_t>(key),
            k1 = static_cast<uint32_t>(key >> 32);
   Value m0 = i32c(b, l, 0xD2511F53u), m1 = i32c(b, l, 0xCD9E8D57u);
@@ -52,12 +57,12 @@ std::array<Value, 4> nnc::philox4x32(OpBuilder &b, Location l, Value counter,
 }
 
 nnc::StreamWords nnc::streamWords(OpBuilder &b, Location l, Value index,
-                                  uint64_t seed, uint64_t offset) {
+                                  uint64_t seed, uint64_t offset, Value high) {
   Value four = i64c(b, l, 4);
   Value counter = arith::AddIOp::create(
       b, l, i64c(b, l, offset), arith::DivUIOp::create(b, l, index, four));
   Value lane = arith::RemUIOp::create(b, l, index, four);
-  auto w = philox4x32(b, l, counter, seed);
+  auto w = philox4x32(b, l, counter, seed, high);
   auto is = [&](uint64_t k) {
     return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, lane,
                                  i64c(b, l, k));

@@ -453,16 +453,21 @@ def NN_DropoutOp : NN_Op<"dropout", [Pure, VJP, AllTypesMatch<["input", "result"
   let description = [{
     Identity in evaluation. In training, element i is kept (and scaled by
     1 / (1 - rate)) when the Philox stream `seed` gives u_i >= rate, so the
-    backward pass regenerates the same mask.
+    backward pass regenerates the same mask. The optional `stream` (a train
+    step's step number) goes into the high counter words: a fresh mask
+    every step.
 
     ```mlir
     %y = nn.dropout %x {rate = 5.0e-01 : f64, seed = 7 : i64, training = false} : tensor<?x256xf32>
+    %z = nn.dropout %x stream %step : tensor<i64> {rate = 5.0e-01 : f64, seed = 7 : i64, training = true} : tensor<?x256xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$input, F64Attr:$rate, I64Attr:$seed,
-                   BoolAttr:$training);
+  let arguments = (ins NN_FloatTensor:$input, Optional<0DTensorOf<[I64]>>:$stream,
+                   F64Attr:$rate, I64Attr:$seed, BoolAttr:$training);
   let results = (outs NN_FloatTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat = [{
+    $input (`stream` $stream^ `:` type($stream))? attr-dict `:` type($input)
+  }];
   let hasVerifier = 1;
 }
 
@@ -483,7 +488,7 @@ def NN_UpsampleOp : NN_Op<"upsample", [Pure, VJP]> {
 // Random numbers
 //===----------------------------------------------------------------------===//
 
-def NN_RandomOp : NN_Op<"random", [Pure, VJP]> {
+def NN_RandomOp : NN_Op<"random", [Pure, VJP, AttrSizedOperandSegments]> {
   let summary = "counter-based random tensor (Philox4x32-10)";
   let description = [{
     Element i (row-major) is drawn from the Philox block at counter
@@ -491,16 +496,22 @@ def NN_RandomOp : NN_Op<"random", [Pure, VJP]> {
     runtime's `nnc_rng_*` functions, so JIT, executables and the runtime
     agree, and a backward pass can regenerate the same noise. `kind` is
     `uniform` (in [a, b)), `normal` (mean a, std b, Box-Muller on word
-    pairs) or `gumbel`. `dynamic_sizes` give the `?` dimensions.
+    pairs) or `gumbel`. `dynamic_sizes` give the `?` dimensions. The
+    optional `stream` fills the counter's high words (fresh noise per train
+    step; 0 is the runtime's stream).
 
     ```mlir
     %eps = nn.random "normal" %b {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x16xf32>
     ```
   }];
   let arguments = (ins StrAttr:$kind, Variadic<Index>:$dynamic_sizes,
+                   Optional<0DTensorOf<[I64]>>:$stream,
                    I64Attr:$seed, I64Attr:$offset, F64Attr:$a, F64Attr:$b);
   let results = (outs NN_FloatTensor:$result);
-  let assemblyFormat = "$kind ($dynamic_sizes^)? attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    $kind ($dynamic_sizes^)? (`stream` $stream^ `:` type($stream))? attr-dict
+    `:` type($result)
+  }];
   let hasVerifier = 1;
 }
 
@@ -524,9 +535,12 @@ def NN_BernoulliOp : NN_Op<"bernoulli", [Pure, VJP, AllTypesMatch<["p", "result"
     %m = nn.bernoulli %p {seed = 3 : i64, offset = 0 : i64} : tensor<?x256xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$p, I64Attr:$seed, I64Attr:$offset);
+  let arguments = (ins NN_FloatTensor:$p, Optional<0DTensorOf<[I64]>>:$stream,
+                   I64Attr:$seed, I64Attr:$offset);
   let results = (outs NN_FloatTensor:$result);
-  let assemblyFormat = "$p attr-dict `:` type($p)";
+  let assemblyFormat = [{
+    $p (`stream` $stream^ `:` type($stream))? attr-dict `:` type($p)
+  }];
 }
 
 #endif // NNC_DIALECT_NNOPS_TD

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "mlirgen/MLIRGen.h"
+#include "autodiff/VJPBuilder.h"
 #include "dialect/NNDialect.h"
 #include "sema/Graph.h"
 #include "sema/Sema.h"
@@ -51,6 +52,8 @@ public:
 private:
   void tagArgument(func::FuncOp func, unsigned k, const Node &n,
                    llvm::StringRef kind);
+  Type streamType();
+  Value tagStream(func::FuncOp func, unsigned k);
   Location loc(llvm::SMLoc l);
   Type elementType(DType dt);
   RankedTensorType tensorType(const nnc::TensorType &t);
@@ -106,6 +109,15 @@ private:
   bool training = false;
   /// Compute in f64 what the program declares f32 (gradient checking).
   bool f64 = false;
+  /// A train step's stream number for random ops and dropout (null
+  /// elsewhere: the runtime's stream).
+  Value stream;
+  /// Batch norms emitted in training mode, for their running statistics.
+  std::vector<const Node *> batchNorms;
+  /// Appends the new running mean and variance of every training-mode
+  /// batch norm to `results` (named after the state they replace).
+  void updateRunningStats(SmallVectorImpl<Value> &results,
+                          SmallVectorImpl<std::string> &names, Location l);
 };
 
 Location Generator::loc(llvm::SMLoc l) {
@@ -467,13 +479,15 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
   if (op == "layer_norm")
     return nn::LayerNormOp::create(b, l, rt, in[0], in[1], in[2],
                                    b.getF64FloatAttr(floatAttr("eps", 1e-5)));
+  if (op == "batch_norm" && training)
+    batchNorms.push_back(&n);
   if (op == "batch_norm")
     return nn::BatchNormOp::create(b, l, rt, in[0], in[1], in[2], in[3], in[4],
                                    b.getF64FloatAttr(floatAttr("eps", 1e-5)),
                                    b.getBoolAttr(training));
   if (op == "dropout")
     return nn::DropoutOp::create(
-        b, l, rt, in[0], b.getF64FloatAttr(floatAttr("rate", 0.5)),
+        b, l, rt, in[0], stream, b.getF64FloatAttr(floatAttr("rate", 0.5)),
         b.getI64IntegerAttr(n.id), b.getBoolAttr(training));
   if (op == "upsample")
     return nn::UpsampleOp::create(b, l, rt, in[0],
@@ -489,9 +503,10 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
         kind == "uniform" ? floatAttr("low", 0.0) : floatAttr("mean", 0.0);
     double hi =
         kind == "uniform" ? floatAttr("high", 1.0) : floatAttr("std", 1.0);
-    return nn::RandomOp::create(
-        b, l, rt, b.getStringAttr(kind), sizes, b.getI64IntegerAttr(seedOf(n)),
-        b.getI64IntegerAttr(0), b.getF64FloatAttr(a), b.getF64FloatAttr(hi));
+    return nn::RandomOp::create(b, l, rt, b.getStringAttr(kind), sizes, stream,
+                                b.getI64IntegerAttr(seedOf(n)),
+                                b.getI64IntegerAttr(0), b.getF64FloatAttr(a),
+                                b.getF64FloatAttr(hi));
   }
   if (llvm::is_contained({"zeros", "ones", "full", "zeros_like", "ones_like"},
                          op)) {
@@ -504,7 +519,7 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
     return nn::FillOp::create(b, l, rt, sizes, b.getF64FloatAttr(v));
   }
   if (op == "bernoulli")
-    return nn::BernoulliOp::create(b, l, rt, in[0],
+    return nn::BernoulliOp::create(b, l, rt, in[0], stream,
                                    b.getI64IntegerAttr(seedOf(n)),
                                    b.getI64IntegerAttr(0));
   if (op == "global_avgpool")
@@ -624,6 +639,19 @@ Value Generator::emit(const Node &root) {
   return hadError ? Value() : values[&root];
 }
 
+Type Generator::streamType() {
+  return RankedTensorType::get({}, b.getI64Type());
+}
+
+/// Names argument `k` the train step's stream number.
+Value Generator::tagStream(func::FuncOp func, unsigned k) {
+  func.setArgAttrs(k,
+                   b.getDictionaryAttr(
+                       {b.getNamedAttr("nn.name", b.getStringAttr("stream")),
+                        b.getNamedAttr("nn.kind", b.getStringAttr("stream"))}));
+  return func.getArgument(k);
+}
+
 /// Gives argument `k` of `func` its .nn name, kind and initializer.
 void Generator::tagArgument(func::FuncOp func, unsigned k, const Node &n,
                             llvm::StringRef kind) {
@@ -665,6 +693,8 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
     args.push_back(n.get());
   for (const Node *n : args)
     argTypes.push_back(tensorType(n->type));
+  if (opts.stream)
+    argTypes.push_back(streamType());
   for (auto &o : g.outputs)
     resultTypes.push_back(tensorType(o.second->type));
   Location funcLoc =
@@ -674,6 +704,8 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
   func.addEntryBlock();
   for (auto [k, n] : llvm::enumerate(args))
     tagArgument(func, k, *n, n->op);
+  if (opts.stream)
+    stream = tagStream(func, args.size());
   for (auto [k, o] : llvm::enumerate(g.outputs))
     func.setResultAttr(k, "nn.name", b.getStringAttr(o.first));
   b.setInsertionPointToStart(&func.front());
@@ -683,6 +715,23 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
     if (!v)
       return nullptr;
     results.push_back(v);
+  }
+  if (opts.updateState) {
+    SmallVector<std::string> names;
+    updateRunningStats(results, names, funcLoc);
+    SmallVector<Type> types(resultTypes);
+    for (size_t k = resultTypes.size(); k < results.size(); ++k)
+      types.push_back(results[k].getType());
+    func.setFunctionType(b.getFunctionType(argTypes, types));
+    SmallVector<DictionaryAttr> attrs;
+    for (auto &o : g.outputs)
+      attrs.push_back(b.getDictionaryAttr(
+          {b.getNamedAttr("nn.name", b.getStringAttr(o.first))}));
+    for (const std::string &name : names)
+      attrs.push_back(b.getDictionaryAttr(
+          {b.getNamedAttr("nn.name", b.getStringAttr(name)),
+           b.getNamedAttr("nn.kind", b.getStringAttr("update"))}));
+    func.setAllResultAttrs(attrs);
   }
   func::ReturnOp::create(b, funcLoc, results);
   if (opts.wrtParams) {
@@ -694,6 +743,40 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
     func->setAttr("nn.wrt", b.getDenseI64ArrayAttr(wrt));
   }
   return func;
+}
+
+void Generator::updateRunningStats(SmallVectorImpl<Value> &results,
+                                   SmallVectorImpl<std::string> &names,
+                                   Location l) {
+  // PyTorch's rule: running = (1 - momentum) running + momentum batch,
+  // with the unbiased batch variance.
+  for (const Node *n : batchNorms) {
+    const Node *mean = n->inputs[3].get(), *var = n->inputs[4].get();
+    if (mean->op != "state" || var->op != "state")
+      continue;
+    const Attr *m = n->attr("momentum");
+    double momentum = !m ? 0.1 : m->kind == Attr::Float ? m->f : double(m->i);
+    Value x = values[n->inputs[0].get()];
+    nn::GradBuilder gb(b, l);
+    auto xt = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> axes;
+    for (int64_t d = 0; d + 1 < xt.getRank(); ++d)
+      axes.push_back(d);
+    Value count = gb.count(x, axes);
+    Value batchMean = gb.div(gb.sumKeep(x, axes), count);
+    Value centred = gb.sub(x, batchMean);
+    Value batchVar = gb.div(gb.sumKeep(gb.mul(centred, centred), axes),
+                            gb.sub(count, gb.scalar(count, 1.0)));
+    for (auto [state, batch] :
+         {std::pair{mean, batchMean}, std::pair{var, batchVar}}) {
+      Value running = values[state];
+      Value flat = nn::ReshapeOp::create(b, l, running.getType(), batch);
+      results.push_back(
+          gb.add(gb.mul(running, gb.scalar(running, 1 - momentum)),
+                 gb.mul(flat, gb.scalar(running, momentum))));
+      names.push_back(state->name);
+    }
+  }
 }
 
 /// `<model>_train_step(data..., params and state..., step, scheduled
@@ -727,13 +810,21 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
     if (!lossParams.count(n->name) &&
         !llvm::StringRef(n->name).starts_with("grad."))
       args.push_back({n.get(), n->name == "step" ? "step" : "hparam"});
+  unsigned streamArg = args.size();
   for (auto &n : ug.params)
     args.push_back({n.get(), "opt_state"});
   SmallVector<Type> argTypes, resultTypes;
   for (auto &a : args)
     argTypes.push_back(tensorType(a.first->type));
+  argTypes.insert(argTypes.begin() + streamArg, streamType());
+  // The loss function's results: outputs, then running-statistics
+  // updates (before the reverse-mode pass appends gradients).
+  unsigned numOutputs = lg.outputs.size();
+  unsigned numStats = lossFn.getNumResults() - numOutputs;
   for (auto &o : lg.outputs)
     resultTypes.push_back(tensorType(o.second->type));
+  for (unsigned k = 0; k < numStats; ++k)
+    resultTypes.push_back(lossFn.getResultTypes()[numOutputs + k]);
   for (auto &o : ug.outputs)
     resultTypes.push_back(tensorType(o.second->type));
   b.setInsertionPointToEnd(module.getBody());
@@ -742,13 +833,16 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
                                    b.getFunctionType(argTypes, resultTypes));
   func.addEntryBlock();
   for (auto [k, a] : llvm::enumerate(args))
-    tagArgument(func, k, *a.first, a.second);
+    tagArgument(func, k < streamArg ? k : k + 1, *a.first, a.second);
+  Value streamValue = tagStream(func, streamArg);
   unsigned r = 0;
   for (auto &o : lg.outputs)
     func.setResultAttrs(
         r++, b.getDictionaryAttr(
                  {b.getNamedAttr("nn.name", b.getStringAttr(o.first)),
                   b.getNamedAttr("nn.kind", b.getStringAttr("output"))}));
+  for (unsigned k = 0; k < numStats; ++k)
+    func.setResultAttrs(r++, lossFn.getResultAttrDict(numOutputs + k));
   for (auto &o : ug.outputs)
     func.setResultAttrs(
         r++, b.getDictionaryAttr(
@@ -758,8 +852,9 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
   SmallVector<Value> callArgs, results;
   for (unsigned k = 0; k < lg.inputs.size() + lg.params.size(); ++k)
     callArgs.push_back(func.getArgument(k));
+  callArgs.push_back(streamValue);
   // The loss function's results after the reverse-mode pass: its outputs,
-  // then one gradient per trainable parameter.
+  // running statistics, then one gradient per trainable parameter.
   SmallVector<Type> callTypes(lossFn.getResultTypes());
   std::map<std::string, unsigned> gradIndex;
   for (auto &n : lg.params)
@@ -769,7 +864,7 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
     }
   auto call = func::CallOp::create(b, funcLoc, lossFn.getSymName(), callTypes,
                                    callArgs);
-  for (unsigned k = 0; k < lg.outputs.size(); ++k)
+  for (unsigned k = 0; k < numOutputs + numStats; ++k)
     results.push_back(call.getResult(k));
   for (auto &n : ug.inputs) {
     if (auto it = lossParams.find(n->name); it != lossParams.end())
@@ -825,7 +920,7 @@ OwningOpRef<ModuleOp> nnc::mlirGenTrain(MLIRContext &ctx, const TrainPlan &plan,
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));
   const std::string &name = plan.modelName;
   GenOptions train;
-  train.training = train.wrtParams = true;
+  train.training = train.wrtParams = train.stream = train.updateState = true;
   func::FuncOp lossFn =
       Generator(ctx, srcMgr, diags)
           .emitFunction(*module, plan.loss, name + "_loss", train);

@@ -35,6 +35,12 @@ struct GenOptions {
   bool training = false;
   /// Every f32 becomes f64 (finite-difference gradient checks).
   bool f64 = false;
+  /// A last argument `stream` (i64 scalar, a train step's number) feeds
+  /// dropout and random ops, so that every step draws fresh noise.
+  bool stream = false;
+  /// Results after the outputs: the new running statistics of every batch
+  /// norm in training mode (a train step's state update).
+  bool updateState = false;
 };
 
 /// Emits `func.func @<name>_forward(inputs..., params...) -> outputs` in

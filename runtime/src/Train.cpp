@@ -128,7 +128,7 @@ private:
   std::map<std::string, nnc_tensor> persistent;
   std::vector<std::string> persistentOrder;
   std::map<std::string, nnc_tensor> batchInputs; ///< reused buffers
-  nnc_tensor stepT{}, lossT{}, correctT{};
+  nnc_tensor stepT{}, streamT{}, lossT{}, correctT{};
   std::map<std::string, nnc_tensor> hparams;
   int64_t epoch0 = 0, globalStep = 0;
   bool wroteCheckpoint = false;
@@ -139,7 +139,7 @@ Trainer::~Trainer() {
   for (auto *m : {&persistent, &batchInputs, &hparams})
     for (auto &kv : *m)
       nnc_tensor_free(&kv.second);
-  for (nnc_tensor *t : {&stepT, &lossT, &correctT})
+  for (nnc_tensor *t : {&stepT, &streamT, &lossT, &correctT})
     nnc_tensor_free(t);
   if (metrics)
     std::fclose(metrics);
@@ -198,8 +198,8 @@ int Trainer::setUp() {
       hparams[arg.name] = t;
     }
   }
-  for (nnc_tensor *t : {&stepT, &lossT, &correctT}) {
-    t->dtype = NNC_F32;
+  for (nnc_tensor *t : {&stepT, &streamT, &lossT, &correctT}) {
+    t->dtype = t == &streamT ? NNC_I64 : NNC_F32;
     t->rank = 0;
     if (nnc_tensor_alloc(t))
       return -1;
@@ -333,6 +333,8 @@ int Trainer::bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
       args[a] = &persistent[name];
     } else if (kind == "step") {
       args[a] = &stepT;
+    } else if (kind == "stream") {
+      args[a] = &streamT;
     } else if (hparams.count(name)) {
       args[a] = &hparams[name];
     } else {
@@ -464,6 +466,8 @@ int Trainer::run() {
     while (nnc_batcher_next(&batcher, &rows, &n)) {
       gather(fields, args, rows, n);
       *static_cast<float *>(stepT.data) = float(globalStep + 1);
+      // Dropout masks and random ops draw from the step's own stream.
+      *static_cast<int64_t *>(streamT.data) = globalStep + 1;
       for (int32_t s = 0; s < cfg.num_schedules; ++s) {
         auto it = hparams.find(cfg.schedules[s].target);
         if (it != hparams.end())
