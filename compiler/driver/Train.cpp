@@ -38,16 +38,7 @@ int nnc::runTraining(const Program &program, const TrainOptions &opts,
   cfg.limit = opts.limit;
   cfg.log_every = plan.logEvery;
   cfg.early_stop = plan.earlyStop;
-  // Labels must index the model's classes (the last size of its output).
-  for (auto &o : plan.loss.outputs)
-    if (o.first == "correct" && !o.second->inputs.empty()) {
-      const Node *n = o.second.get();
-      while (!n->inputs.empty() && n->op != "argmax")
-        n = n->inputs[0].get();
-      if (n->op == "argmax" && !n->inputs.empty() &&
-          n->inputs[0]->type.dims.back().isConst())
-        cfg.classes = n->inputs[0]->type.dims.back().value;
-    }
+  cfg.classes = plan.classes;
   std::vector<nnc_schedule> schedules;
   std::vector<std::vector<const char *>> argNames;
   std::vector<std::vector<double>> argValues;

@@ -77,8 +77,9 @@ struct ScheduleInfo {
 /// clauses the runtime's training loop reads.
 struct TrainPlan {
   /// The loss as a function of the data fields and the model's parameters
-  /// and state; outputs "loss", then metric sums ("correct": the number
-  /// of samples whose arg-max is the label).
+  /// and state; outputs "loss", then per-batch metric sums
+  /// ("metric.accuracy": samples whose arg-max is the label,
+  /// "metric.top_<k>": samples whose label is among the k largest).
   ModelGraph loss;
   /// One optimizer step for every trainable parameter. Inputs: "step"
   /// (t = 1, 2, ...), each scheduled hyper-parameter (by name), then per
@@ -91,6 +92,7 @@ struct TrainPlan {
   std::string trainSource, validateSource; ///< "fashion_mnist:train"
   int64_t batch = 32, epochs = 1, validateEvery = 1, logEvery = 0;
   int64_t earlyStop = 0;
+  int64_t classes = 0; ///< labels must be below (0: not a classifier)
   bool shuffle = false;
   uint64_t seed = 0;
   double clipNorm = 0;

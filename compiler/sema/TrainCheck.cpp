@@ -330,12 +330,27 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
         if (auto *call = llvm::dyn_cast<CallExpr>(callee))
           callee = call->callee.get();
         auto *n = llvm::dyn_cast<NameExpr>(callee);
-        if (n && n->name != "accuracy")
-          noPlan(m->getLoc(), "compiled training computes the 'accuracy' "
-                              "metric so far, not '" +
+        // top_k(k) is recorded as "top_<k>".
+        std::string metric = n ? n->name : "";
+        if (auto *call = llvm::dyn_cast<CallExpr>(m.get());
+            call && metric == "top_k") {
+          std::optional<int64_t> k;
+          if (call->args.size() == 1)
+            k = evalInt(call->args[0].value.get(), env, "top_k's k");
+          if (!k || *k <= 0) {
+            if (call->args.size() != 1 || k)
+              error(m->getLoc(), "top_k takes one positive integer k");
+            ok = false;
+            continue;
+          }
+          metric = "top_" + std::to_string(*k);
+        }
+        if (n && metric != "accuracy" && !llvm::StringRef(metric).starts_with("top_"))
+          noPlan(m->getLoc(), "compiled training computes 'accuracy' and "
+                              "'top_k(k)' so far, not '" +
                                   n->name + "'");
-        else if (n && !llvm::is_contained(plan->metrics, n->name))
-          plan->metrics.push_back(n->name);
+        else if (n && !llvm::is_contained(plan->metrics, metric))
+          plan->metrics.push_back(metric);
         if (!n || !llvm::is_contained(kMetrics, llvm::StringRef(n->name))) {
           error(m->getLoc(), "unknown metric" +
                                  (n ? " '" + n->name + "'" +

@@ -49,30 +49,70 @@ bool Elaborator::planTraining(TrainPlan &plan, const OptimizerCall &opt,
     return true; // checking succeeded; only compiling it is not possible
   };
 
-  // Metrics: `accuracy` counts the samples whose arg-max is the label.
-  if (llvm::is_contained(plan.metrics, "accuracy")) {
+  // A classifier's labels index its output's last dimension.
+  if (Value *out = env.lookup("output"), *label = env.lookup("label");
+      out && label && out->kind == Value::Tensor &&
+      label->kind == Value::Tensor && out->type.rank() == 2 &&
+      out->type.dims[1].isConst() && !isFloat(label->type.dtype))
+    plan.classes = out->type.dims[1].value;
+
+  // Metrics as per-batch sums over samples ("metric.<name>"): accuracy
+  // counts the samples whose arg-max is the label, top_<k> those whose
+  // label's logit has fewer than k larger ones.
+  if (!plan.metrics.empty()) {
     Value *out = env.lookup("output");
     Value *label = env.lookup("label");
-    if (!out || !out->node || !label || !label->node || out->type.rank() != 2 ||
-        isFloat(label->type.dtype) || label->type.rank() != 1)
-      return giveUp(loc, "the 'accuracy' metric needs a model output "
-                         "[B, classes] and an integer 'label' [B]");
-    TensorType perSample{DType::I64, {out->type.dims[0]}};
-    NodePtr am = makeNode("argmax", {out->node}, perSample, loc, nextNodeId);
-    am->attrs.push_back({"axis", intAttr(1)});
+    if (!out || !out->node || !label || !label->node ||
+        out->type.rank() != 2 || isFloat(label->type.dtype) ||
+        label->type.rank() != 1)
+      return giveUp(loc, "the 'accuracy' and 'top_k' metrics need a model "
+                         "output [B, classes] and an integer 'label' [B]");
+    const Dim &b = out->type.dims[0];
+    TensorType perSample{DType::I64, {b}}, scalar{DType::F32, {}};
     NodePtr lab = label->node;
-    if (label->type.dtype != DType::I64) {
+    if (label->type.dtype != DType::I64)
       lab = makeNode("cast", {lab}, perSample, loc, nextNodeId);
+    auto count = [&](NodePtr hits) { // bool [B] -> f32 sum
+      NodePtr f = makeNode("cast", {hits}, TensorType{DType::F32, {b}}, loc,
+                           nextNodeId);
+      return makeNode("sum", {f}, scalar, loc, nextNodeId);
+    };
+    for (const std::string &m : plan.metrics) {
+      NodePtr sum;
+      if (m == "accuracy") {
+        NodePtr am = makeNode("argmax", {out->node}, perSample, loc, nextNodeId);
+        am->attrs.push_back({"axis", intAttr(1)});
+        sum = count(makeNode("eq", {am, lab}, TensorType{DType::Bool, {b}},
+                             loc, nextNodeId));
+      } else {
+        int64_t k = std::stoll(m.substr(4));
+        NodePtr hot = makeNode("one_hot", {lab}, out->type, loc, nextNodeId);
+        NodePtr picked = makeNode("mul", {hot, out->node}, out->type, loc,
+                                  nextNodeId);
+        NodePtr mine = makeNode("sum", {picked},
+                                TensorType{out->type.dtype, {b, Dim::constant(1)}},
+                                loc, nextNodeId);
+        mine->attrs.push_back({"axis", intAttr(1)});
+        Attr keep;
+        keep.kind = Attr::Bool;
+        keep.i = 1;
+        mine->attrs.push_back({"keepdims", keep});
+        NodePtr above = makeNode("gt", {out->node, mine},
+                                 TensorType{DType::Bool, out->type.dims}, loc,
+                                 nextNodeId);
+        NodePtr aboveF = makeNode("cast", {above},
+                                  TensorType{DType::F32, out->type.dims}, loc,
+                                  nextNodeId);
+        NodePtr rank = makeNode("sum", {aboveF}, TensorType{DType::F32, {b}},
+                                loc, nextNodeId);
+        rank->attrs.push_back({"axis", intAttr(1)});
+        NodePtr kc = makeNode("const", {}, scalar, loc, nextNodeId);
+        kc->value = double(k);
+        sum = count(makeNode("lt", {rank, kc}, TensorType{DType::Bool, {b}},
+                             loc, nextNodeId));
+      }
+      plan.loss.outputs.push_back({"metric." + m, sum});
     }
-    NodePtr eq =
-        makeNode("eq", {am, lab}, TensorType{DType::Bool, {out->type.dims[0]}},
-                 loc, nextNodeId);
-    NodePtr hit =
-        makeNode("cast", {eq}, TensorType{DType::F32, {out->type.dims[0]}}, loc,
-                 nextNodeId);
-    NodePtr correct =
-        makeNode("sum", {hit}, TensorType{DType::F32, {}}, loc, nextNodeId);
-    plan.loss.outputs.push_back({"correct", correct});
   }
 
   // The update graph: inputs first (step, scheduled hyper-parameters,

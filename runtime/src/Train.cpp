@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -86,13 +87,32 @@ struct DataSet {
   }
 };
 
-/// Sums of one pass over a data set.
+/// Sums of one pass over a data set: the loss and each metric ("metric.X"
+/// results are per-batch sums over samples).
 struct Totals {
-  double loss = 0, correct = 0;
+  double loss = 0;
+  std::vector<double> metrics;
   int64_t samples = 0;
+  explicit Totals(size_t numMetrics) : metrics(numMetrics, 0.0) {}
   double meanLoss() const { return samples ? loss / double(samples) : 0; }
-  double accuracy() const { return samples ? correct / double(samples) : 0; }
+  double mean(size_t k) const {
+    return samples ? metrics[k] / double(samples) : 0;
+  }
+  /// Adds a batch of n samples from the results of a step.
+  void add(const std::vector<nnc_tensor> &results,
+           const std::vector<int> &metricIndex, int64_t n) {
+    loss += double(*static_cast<float *>(results[0].data)) * double(n);
+    for (size_t k = 0; k < metrics.size(); ++k)
+      if (metricIndex[k] >= 0)
+        metrics[k] += *static_cast<float *>(results[metricIndex[k]].data);
+    samples += n;
+  }
 };
+
+/// How a metric is shown in the epoch line ("accuracy" as "acc").
+std::string shortName(const std::string &m) {
+  return m == "accuracy" ? "acc" : m;
+}
 
 class Trainer {
 public:
@@ -128,7 +148,16 @@ private:
   std::map<std::string, nnc_tensor> persistent;
   std::vector<std::string> persistentOrder;
   std::map<std::string, nnc_tensor> batchInputs; ///< reused buffers
-  nnc_tensor stepT{}, streamT{}, lossT{}, correctT{};
+  nnc_tensor stepT{}, streamT{}, lossT{};
+  /// The metrics the train step computes ("accuracy", "top_3"), with one
+  /// scalar buffer each.
+  std::vector<std::string> metricNames;
+  std::vector<nnc_tensor> metricT;
+  /// Binds `m`'s results: the loss and metrics to their buffers, updates
+  /// to the persistent tensors they replace. metricIndex[k]: the result
+  /// of metric k (-1 if m lacks it).
+  void bindResults(const nnc_model *m, std::vector<nnc_tensor> &results,
+                   std::vector<int> &metricIndex);
   std::map<std::string, nnc_tensor> hparams;
   int64_t epoch0 = 0, globalStep = 0;
   bool wroteCheckpoint = false;
@@ -139,8 +168,10 @@ Trainer::~Trainer() {
   for (auto *m : {&persistent, &batchInputs, &hparams})
     for (auto &kv : *m)
       nnc_tensor_free(&kv.second);
-  for (nnc_tensor *t : {&stepT, &streamT, &lossT, &correctT})
+  for (nnc_tensor *t : {&stepT, &streamT, &lossT})
     nnc_tensor_free(t);
+  for (nnc_tensor &t : metricT)
+    nnc_tensor_free(&t);
   if (metrics)
     std::fclose(metrics);
 }
@@ -198,7 +229,14 @@ int Trainer::setUp() {
       hparams[arg.name] = t;
     }
   }
-  for (nnc_tensor *t : {&stepT, &streamT, &lossT, &correctT}) {
+  for (int32_t r = 0; r < step->num_results; ++r)
+    if (std::strncmp(step->results[r].name, "metric.", 7) == 0)
+      metricNames.push_back(step->results[r].name + 7);
+  metricT.assign(metricNames.size(), nnc_tensor{});
+  std::vector<nnc_tensor *> scalars{&stepT, &streamT, &lossT};
+  for (nnc_tensor &t : metricT)
+    scalars.push_back(&t);
+  for (nnc_tensor *t : scalars) {
     t->dtype = t == &streamT ? NNC_I64 : NNC_F32;
     t->rank = 0;
     if (nnc_tensor_alloc(t))
@@ -363,15 +401,32 @@ void Trainer::gather(const std::vector<const nnc_tensor *> &fields,
   }
 }
 
+void Trainer::bindResults(const nnc_model *m, std::vector<nnc_tensor> &results,
+                          std::vector<int> &metricIndex) {
+  results.assign(m->num_results, nnc_tensor{});
+  metricIndex.assign(metricNames.size(), -1);
+  for (int32_t r = 0; r < m->num_results; ++r) {
+    std::string kind = m->results[r].kind, name = m->results[r].name;
+    if (kind == "update" && persistent.count(name))
+      results[r] = persistent[name];
+    else if (name == "loss")
+      results[r] = lossT;
+    for (size_t k = 0; k < metricNames.size(); ++k)
+      if (name == "metric." + metricNames[k]) {
+        results[r] = metricT[k];
+        metricIndex[k] = r;
+      }
+  }
+}
+
 int Trainer::evaluate(Totals &t) {
   std::vector<nnc_tensor *> args;
   std::vector<const nnc_tensor *> fields;
   if (bind(eval, args, fields, valid))
     return -1;
-  std::vector<nnc_tensor> results(eval->num_results, nnc_tensor{});
-  results[0] = lossT;
-  if (eval->num_results > 1)
-    results[1] = correctT;
+  std::vector<nnc_tensor> results;
+  std::vector<int> metricIndex;
+  bindResults(eval, results, metricIndex);
   std::vector<int64_t> rows(cfg.batch);
   int rc = 0;
   for (int64_t at = 0; at < valid.count && rc == 0; at += cfg.batch) {
@@ -380,10 +435,7 @@ int Trainer::evaluate(Totals &t) {
       rows[i] = at + i;
     gather(fields, args, rows.data(), n);
     rc = nnc_model_call(eval, args.data(), results.data());
-    t.loss += double(*static_cast<float *>(results[0].data)) * double(n);
-    if (eval->num_results > 1)
-      t.correct += *static_cast<float *>(results[1].data);
-    t.samples += n;
+    t.add(results, metricIndex, n);
   }
   return rc;
 }
@@ -398,9 +450,9 @@ void Trainer::progressLine(int64_t epoch, int64_t batch, int64_t batches,
   std::fprintf(stderr, "\r  epoch %lld/%lld [%s] %lld/%lld  loss %.4f",
                (long long)epoch + 1, (long long)cfg.epochs, bar.c_str(),
                (long long)batch, (long long)batches, t.meanLoss());
-  if (step->num_results > 1 &&
-      std::strcmp(step->results[1].name, "correct") == 0)
-    std::fprintf(stderr, "  acc %.4f", t.accuracy());
+  for (size_t k = 0; k < metricNames.size(); ++k)
+    std::fprintf(stderr, "  %s %.4f", shortName(metricNames[k]).c_str(),
+                 t.mean(k));
   std::fprintf(stderr, "  %s samples/s\x1b[K",
                rate(double(t.samples) / std::max(seconds, 1e-9)).c_str());
   std::fflush(stderr);
@@ -417,23 +469,23 @@ int Trainer::run() {
   live = cfg.progress > 0 || (cfg.progress < 0 && isatty(2));
   if (setUp() || (cfg.resume && resume()) || checkWritable())
     return -1;
-  bool hasAccuracy = step->num_results > 1 &&
-                     std::strcmp(step->results[1].name, "correct") == 0;
   std::vector<nnc_tensor *> args;
   std::vector<const nnc_tensor *> fields;
   if (bind(step, args, fields, train))
     return -1;
-  // Results: loss, correct, then updates written over what they replace.
-  std::vector<nnc_tensor> results(step->num_results, nnc_tensor{});
-  for (int32_t r = 0; r < step->num_results; ++r) {
-    std::string kind = step->results[r].kind, name = step->results[r].name;
-    if (kind == "update" && persistent.count(name))
-      results[r] = persistent[name];
-    else if (name == "loss")
-      results[r] = lossT;
-    else if (name == "correct")
-      results[r] = correctT;
-  }
+  // Results: loss, metrics, then updates written over what they replace.
+  std::vector<nnc_tensor> results;
+  std::vector<int> metricIndex;
+  bindResults(step, results, metricIndex);
+  auto accuracyOf = [&](const Totals &t) {
+    for (size_t k = 0; k < metricNames.size(); ++k)
+      if (metricNames[k] == "accuracy")
+        return t.mean(k);
+    return -1.0;
+  };
+  bool hasAccuracy =
+      std::find(metricNames.begin(), metricNames.end(), "accuracy") !=
+      metricNames.end();
   if (epoch0 >= cfg.epochs) {
     std::printf("nothing to train: '%s' is at epoch %lld of %lld (raise "
                 "--epochs to go on)\n",
@@ -449,7 +501,7 @@ int Trainer::run() {
   InterruptGuard guard;
   double runStart = nnc_now(), bestVal = INFINITY;
   int64_t sinceBest = 0;
-  Totals lastVal;
+  Totals lastVal(metricNames.size());
   bool validated = false;
   int rc = 0;
   // The results alias the persistent tensors (same sizes, so
@@ -460,7 +512,7 @@ int Trainer::run() {
   };
   for (int64_t epoch = epoch0; epoch < cfg.epochs; ++epoch) {
     double epochStart = nnc_now(), lastDraw = 0;
-    Totals t;
+    Totals t(metricNames.size());
     const int64_t *rows;
     int64_t n, batch = 0;
     while (nnc_batcher_next(&batcher, &rows, &n)) {
@@ -495,10 +547,7 @@ int Trainer::run() {
                       (long long)batch, kept.c_str());
         return finish(-1);
       }
-      t.loss += double(loss) * double(n);
-      if (hasAccuracy)
-        t.correct += *static_cast<float *>(results[1].data);
-      t.samples += n;
+      t.add(results, metricIndex, n);
       double now = nnc_now();
       if (live && (now - lastDraw > 0.1 || batch == batches)) {
         progressLine(epoch, batch, batches, t, now - epochStart);
@@ -534,7 +583,7 @@ int Trainer::run() {
     if (live)
       std::fprintf(stderr, "\r\x1b[K");
     // Validation every N epochs and after the last.
-    Totals v;
+    Totals v(metricNames.size());
     bool doVal = valid.loaded &&
                  ((epoch + 1) % std::max<int64_t>(cfg.validate_every, 1) == 0 ||
                   epoch + 1 == cfg.epochs);
@@ -544,16 +593,17 @@ int Trainer::run() {
     double sps = double(t.samples) / std::max(trainSeconds, 1e-9);
     std::printf("epoch %lld/%lld  loss %.4f", (long long)epoch + 1,
                 (long long)cfg.epochs, t.meanLoss());
-    if (hasAccuracy)
-      std::printf("  acc %.4f", t.accuracy());
+    for (size_t k = 0; k < metricNames.size(); ++k)
+      std::printf("  %s %.4f", shortName(metricNames[k]).c_str(), t.mean(k));
     if (doVal) {
       std::printf("  val_loss %.4f", v.meanLoss());
-      if (hasAccuracy)
-        std::printf("  val_acc %.4f", v.accuracy());
+      for (size_t k = 0; k < metricNames.size(); ++k)
+        std::printf("  val_%s %.4f", shortName(metricNames[k]).c_str(),
+                    v.mean(k));
     }
     std::printf("  %s samples/s  %.1f s\n", rate(sps).c_str(), seconds);
     std::fflush(stdout);
-    char json[512];
+    char json[2048];
     int len =
         std::snprintf(json, sizeof json, "{\"epoch\": %lld, \"loss\": %.6g",
                       (long long)epoch + 1, t.meanLoss());
@@ -565,9 +615,16 @@ int Trainer::run() {
         len += std::snprintf(json + len, sizeof json - size_t(len),
                              ", \"%s\": null", key);
     };
-    add("accuracy", t.accuracy(), hasAccuracy);
+    // accuracy and val_accuracy always appear (null without the metric).
+    if (!hasAccuracy)
+      add("accuracy", 0, false);
+    for (size_t k = 0; k < metricNames.size(); ++k)
+      add(metricNames[k].c_str(), t.mean(k), true);
     add("val_loss", v.meanLoss(), doVal);
-    add("val_accuracy", v.accuracy(), doVal && hasAccuracy);
+    if (!hasAccuracy)
+      add("val_accuracy", 0, false);
+    for (size_t k = 0; k < metricNames.size(); ++k)
+      add(("val_" + metricNames[k]).c_str(), v.mean(k), doVal);
     add("samples_per_sec", sps, true);
     add("seconds", seconds, true);
     std::snprintf(json + len, sizeof json - size_t(len), "}");
@@ -595,12 +652,12 @@ int Trainer::run() {
   char json[256];
   if (validated && isTest && hasAccuracy) {
     std::printf("test accuracy %.4f  (test loss %.4f, %lld samples)\n",
-                lastVal.accuracy(), lastVal.meanLoss(),
+                accuracyOf(lastVal), lastVal.meanLoss(),
                 (long long)lastVal.samples);
     std::snprintf(json, sizeof json,
                   "{\"final\": true, \"test_accuracy\": %.6g, \"test_loss\": "
                   "%.6g, \"steps\": %lld, \"seconds\": %.6g}",
-                  lastVal.accuracy(), lastVal.meanLoss(), (long long)globalStep,
+                  accuracyOf(lastVal), lastVal.meanLoss(), (long long)globalStep,
                   total);
   } else {
     std::snprintf(json, sizeof json,
