@@ -365,6 +365,10 @@ static int train(const Program &program, llvm::SourceMgr &sm,
     return 1;
   }
   to.threads = threadsOpt;
+  if (threadsOpt > 1)
+    llvm::WithColor::note(llvm::errs(), "nnc")
+        << "this version runs generated code on one thread; --threads "
+        << unsigned(threadsOpt) << " is accepted for scripts\n";
   to.checkpoint = checkpointOpt;
   to.resume = resumeFile;
   to.metricsOut = metricsOut;
@@ -508,7 +512,8 @@ int main(int argc, char **argv) {
       "asm|obj [-o FILE]\n"
       "  nnc build FILE.nn -o prog    an executable (of the main block, or the "
       "model's forward)\n"
-      "  nnc run FILE.nn [--seed N]   JIT-run the file's main block\n"
+      "  nnc run FILE.nn [--seed N]   JIT-run the file's main block, or "
+      "train its train block\n"
       "  nnc run FILE.nn --forward IN.safetensors [-o OUT.safetensors]\n"
       "  nnc repl                   (not implemented yet)\n");
 

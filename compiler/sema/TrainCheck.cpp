@@ -345,7 +345,8 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
           }
           metric = "top_" + std::to_string(*k);
         }
-        if (n && metric != "accuracy" && !llvm::StringRef(metric).starts_with("top_"))
+        if (n && metric != "accuracy" &&
+            !llvm::StringRef(metric).starts_with("top_"))
           noPlan(m->getLoc(), "compiled training computes 'accuracy' and "
                               "'top_k(k)' so far, not '" +
                                   n->name + "'");

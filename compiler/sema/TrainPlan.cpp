@@ -62,9 +62,8 @@ bool Elaborator::planTraining(TrainPlan &plan, const OptimizerCall &opt,
   if (!plan.metrics.empty()) {
     Value *out = env.lookup("output");
     Value *label = env.lookup("label");
-    if (!out || !out->node || !label || !label->node ||
-        out->type.rank() != 2 || isFloat(label->type.dtype) ||
-        label->type.rank() != 1)
+    if (!out || !out->node || !label || !label->node || out->type.rank() != 2 ||
+        isFloat(label->type.dtype) || label->type.rank() != 1)
       return giveUp(loc, "the 'accuracy' and 'top_k' metrics need a model "
                          "output [B, classes] and an integer 'label' [B]");
     const Dim &b = out->type.dims[0];
@@ -80,29 +79,30 @@ bool Elaborator::planTraining(TrainPlan &plan, const OptimizerCall &opt,
     for (const std::string &m : plan.metrics) {
       NodePtr sum;
       if (m == "accuracy") {
-        NodePtr am = makeNode("argmax", {out->node}, perSample, loc, nextNodeId);
+        NodePtr am =
+            makeNode("argmax", {out->node}, perSample, loc, nextNodeId);
         am->attrs.push_back({"axis", intAttr(1)});
-        sum = count(makeNode("eq", {am, lab}, TensorType{DType::Bool, {b}},
-                             loc, nextNodeId));
+        sum = count(makeNode("eq", {am, lab}, TensorType{DType::Bool, {b}}, loc,
+                             nextNodeId));
       } else {
         int64_t k = std::stoll(m.substr(4));
         NodePtr hot = makeNode("one_hot", {lab}, out->type, loc, nextNodeId);
-        NodePtr picked = makeNode("mul", {hot, out->node}, out->type, loc,
-                                  nextNodeId);
-        NodePtr mine = makeNode("sum", {picked},
-                                TensorType{out->type.dtype, {b, Dim::constant(1)}},
-                                loc, nextNodeId);
+        NodePtr picked =
+            makeNode("mul", {hot, out->node}, out->type, loc, nextNodeId);
+        NodePtr mine = makeNode(
+            "sum", {picked}, TensorType{out->type.dtype, {b, Dim::constant(1)}},
+            loc, nextNodeId);
         mine->attrs.push_back({"axis", intAttr(1)});
         Attr keep;
         keep.kind = Attr::Bool;
         keep.i = 1;
         mine->attrs.push_back({"keepdims", keep});
-        NodePtr above = makeNode("gt", {out->node, mine},
-                                 TensorType{DType::Bool, out->type.dims}, loc,
-                                 nextNodeId);
-        NodePtr aboveF = makeNode("cast", {above},
-                                  TensorType{DType::F32, out->type.dims}, loc,
-                                  nextNodeId);
+        NodePtr above =
+            makeNode("gt", {out->node, mine},
+                     TensorType{DType::Bool, out->type.dims}, loc, nextNodeId);
+        NodePtr aboveF =
+            makeNode("cast", {above}, TensorType{DType::F32, out->type.dims},
+                     loc, nextNodeId);
         NodePtr rank = makeNode("sum", {aboveF}, TensorType{DType::F32, {b}},
                                 loc, nextNodeId);
         rank->attrs.push_back({"axis", intAttr(1)});

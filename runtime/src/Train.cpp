@@ -12,12 +12,12 @@
 #include "Sources.h"
 #include "nnc/runtime.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -483,9 +483,8 @@ int Trainer::run() {
         return t.mean(k);
     return -1.0;
   };
-  bool hasAccuracy =
-      std::find(metricNames.begin(), metricNames.end(), "accuracy") !=
-      metricNames.end();
+  bool hasAccuracy = std::find(metricNames.begin(), metricNames.end(),
+                               "accuracy") != metricNames.end();
   if (epoch0 >= cfg.epochs) {
     std::printf("nothing to train: '%s' is at epoch %lld of %lld (raise "
                 "--epochs to go on)\n",
@@ -657,8 +656,8 @@ int Trainer::run() {
     std::snprintf(json, sizeof json,
                   "{\"final\": true, \"test_accuracy\": %.6g, \"test_loss\": "
                   "%.6g, \"steps\": %lld, \"seconds\": %.6g}",
-                  accuracyOf(lastVal), lastVal.meanLoss(), (long long)globalStep,
-                  total);
+                  accuracyOf(lastVal), lastVal.meanLoss(),
+                  (long long)globalStep, total);
   } else {
     std::snprintf(json, sizeof json,
                   "{\"final\": true, \"steps\": %lld, \"seconds\": %.6g}",

@@ -514,3 +514,46 @@ TEST(Data, BatchesCoverEveryEpochOnceAndShuffleBySeed) {
   nnc_tensor_free(&dst);
   nnc_tensor_free(&src);
 }
+
+TEST(Train, ScheduleValues) {
+  auto value = [](const char *kind, std::vector<const char *> names,
+                  std::vector<double> values, int64_t step, int64_t epoch) {
+    nnc_schedule s{"lr",         kind,         0.1, int32_t(names.size()),
+                   names.data(), values.data()};
+    return nnc_schedule_value(&s, step, epoch, /*total_steps=*/101);
+  };
+  EXPECT_DOUBLE_EQ(value("constant", {}, {}, 50, 3), 0.1);
+  // step: x gamma every `every` epochs.
+  EXPECT_DOUBLE_EQ(value("step", {"every", "gamma"}, {2, 0.5}, 0, 1), 0.1);
+  EXPECT_DOUBLE_EQ(value("step", {"every", "gamma"}, {2, 0.5}, 0, 2), 0.05);
+  EXPECT_DOUBLE_EQ(value("step", {"every", "gamma"}, {2, 0.5}, 0, 5), 0.025);
+  // exponential: per epoch, or from start to end over the run.
+  EXPECT_NEAR(value("exponential", {"gamma"}, {0.9}, 0, 2), 0.081, 1e-12);
+  EXPECT_NEAR(value("exponential", {"start", "end"}, {10, 0.1}, 0, 0), 10,
+              1e-12);
+  EXPECT_NEAR(value("exponential", {"start", "end"}, {10, 0.1}, 50, 0), 1,
+              1e-12);
+  EXPECT_NEAR(value("exponential", {"start", "end"}, {10, 0.1}, 100, 0), 0.1,
+              1e-12);
+  // cosine from base to min over the run.
+  EXPECT_NEAR(value("cosine", {}, {}, 0, 0), 0.1, 1e-12);
+  EXPECT_NEAR(value("cosine", {}, {}, 50, 0), 0.05, 1e-12);
+  EXPECT_NEAR(value("cosine", {}, {}, 100, 0), 0.0, 1e-12);
+  EXPECT_NEAR(value("cosine", {"min"}, {0.01}, 100, 0), 0.01, 1e-12);
+  // warmup: linear from base / steps up to base.
+  EXPECT_NEAR(value("warmup", {"steps"}, {10}, 0, 0), 0.01, 1e-12);
+  EXPECT_NEAR(value("warmup", {"steps"}, {10}, 4, 0), 0.05, 1e-12);
+  EXPECT_NEAR(value("warmup", {"steps"}, {10}, 60, 0), 0.1, 1e-12);
+  // linear from start (default base) to end (default 0).
+  EXPECT_NEAR(value("linear", {}, {}, 50, 0), 0.05, 1e-12);
+  EXPECT_NEAR(value("linear", {"start", "end"}, {1, 3}, 100, 0), 3, 1e-12);
+}
+
+TEST(Train, RejectsBadConfigurations) {
+  nnc_model none{};
+  nnc_train_config cfg{};
+  cfg.batch = 0;
+  cfg.epochs = 1;
+  EXPECT_EQ(nnc_train(&none, &none, &cfg), -1);
+  EXPECT_NE(std::string(nnc_last_error()).find("positive"), std::string::npos);
+}
