@@ -164,8 +164,8 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
     writeGlue(os, signatureOf(*entry.graph, entry.name), entry.isProgram);
   }
   llvm::SmallVector<llvm::StringRef> cmd{
-      *clang, "-O2",      "-w",  glue.str(), obj.str(), runtimeLib.str(),
-      "-lz",  "-lstdc++", "-lm", "-o",       output};
+      *clang, "-O2",   "-w",       glue.str(), obj.str(), runtimeLib.str(),
+      "-lz",  "-lstb", "-lstdc++", "-lm",      "-o",      output};
 #ifdef NNC_LLD
   if (!env || !*env)
     cmd.push_back("-fuse-ld=lld"); // lld-22, found next to clang-22

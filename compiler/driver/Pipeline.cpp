@@ -244,9 +244,9 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
     return mlir::success();
   });
   // A train step calls its loss function: inline it once differentiated.
-  const char *passes = entry.train
-                           ? "nn-reverse-mode,inline,symbol-dce,canonicalize,cse"
-                           : "nn-reverse-mode,canonicalize,cse";
+  const char *passes =
+      entry.train ? "nn-reverse-mode,inline,symbol-dce,canonicalize,cse"
+                  : "nn-reverse-mode,canonicalize,cse";
   if (mlir::failed(mlir::parsePassPipeline(passes, pm)) ||
       mlir::failed(pm.run(*module))) {
     if (!reported)

@@ -93,3 +93,23 @@ Result builtins::produce(Elaborator &el, const char *op, TensorType t,
   el.account(op, flops, v);
   return v;
 }
+
+bool builtins::stringArg(Elaborator &el, const Args &a, size_t k,
+                         const char *what) {
+  if (a[k].value.kind == Value::String)
+    return true;
+  el.error(a[k].loc, llvm::Twine(what) + " must be a string; got " +
+                         a[k].value.describe());
+  return false;
+}
+
+std::optional<int64_t> builtins::positive(Elaborator &el, const Args &a,
+                                          size_t k, const char *what) {
+  auto v = intArg(el, a, k, 0, what);
+  if (v && *v <= 0) {
+    el.error(a[k].loc,
+             llvm::formatv("{0} must be positive; got {1}", what, *v));
+    return std::nullopt;
+  }
+  return v;
+}

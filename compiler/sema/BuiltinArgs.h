@@ -30,6 +30,11 @@ std::optional<int64_t> axisOf(Elaborator &el, const CallArg &a, int64_t v,
                               int64_t rank);
 /// A shape list such as [B, 10] (-1 allowed for reshape).
 std::optional<std::vector<Dim>> shapeArg(Elaborator &el, const CallArg &a);
+/// Argument k is a string (else a located error).
+bool stringArg(Elaborator &el, const Args &a, size_t k, const char *what);
+/// A compile-time integer > 0.
+std::optional<int64_t> positive(Elaborator &el, const Args &a, size_t k,
+                                const char *what);
 /// A tensor result with its FLOPs recorded.
 Result produce(Elaborator &el, const char *op, TensorType t, int64_t flops);
 

@@ -1,9 +1,8 @@
-//===- BuiltinsShape.cpp - Shape, convolution, random and data built-ins --===//
+//===- BuiltinsShape.cpp - Shape, convolution and random built-ins --------===//
 //
 // The second half of the built-in table (see BuiltinsShape.def): shape
-// manipulation, convolution and pooling arithmetic, random tensors,
-// constructors, and the data-set constructors whose field types sema needs
-// (the loaders themselves live in the runtime).
+// manipulation, convolution and pooling arithmetic, random tensors and
+// constructors. Data sets are in BuiltinsData.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "sema/BuiltinArgs.h"
@@ -118,39 +117,6 @@ std::optional<DType> dtypeOf(Elaborator &el, const Args &a, size_t k) {
   return std::nullopt;
 }
 
-Result dataset(const char *name,
-               std::vector<std::pair<std::string, TensorType>> fields) {
-  Value v;
-  v.kind = Value::Dataset;
-  v.dataset = std::make_shared<DatasetRT>();
-  v.dataset->name = name;
-  v.dataset->fields = std::move(fields);
-  return v;
-}
-
-TensorType batchOf(DType dt, std::vector<Dim> rest) {
-  rest.insert(rest.begin(), Dim::symbol("B"));
-  return TensorType{dt, rest};
-}
-
-bool stringArg(Elaborator &el, const Args &a, size_t k, const char *what) {
-  if (a[k].value.kind == Value::String)
-    return true;
-  el.error(a[k].loc, llvm::Twine(what) + " must be a string; got " +
-                         a[k].value.describe());
-  return false;
-}
-
-std::optional<int64_t> positive(Elaborator &el, const Args &a, size_t k,
-                                const char *what) {
-  auto v = intArg(el, a, k, 0, what);
-  if (v && *v <= 0) {
-    el.error(a[k].loc,
-             llvm::formatv("{0} must be positive; got {1}", what, *v));
-    return std::nullopt;
-  }
-  return v;
-}
 } // namespace
 
 namespace nnc {
@@ -585,133 +551,6 @@ Result arangeOp(Elaborator &el, Args &a, llvm::SMLoc) {
 Result printOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
   el.tracePrint(a, loc);
   return Value::none();
-}
-
-static Result imageSet(Elaborator &el, Args &a, const char *name) {
-  if (!stringArg(el, a, 0, "the split"))
-    return std::nullopt;
-  if (a[0].value.s != "train" && a[0].value.s != "test") {
-    el.error(a[0].loc, llvm::Twine("the split of ") + name +
-                           " is \"train\" or \"test\"; got \"" + a[0].value.s +
-                           "\"");
-    return std::nullopt;
-  }
-  Result ds = dataset(
-      name,
-      {{"image", batchOf(DType::F32, {Dim::constant(28), Dim::constant(28)})},
-       {"label", batchOf(DType::I64, {})}});
-  if (std::string(name) == "fashion_mnist")
-    ds->dataset->source = std::string(name) + ":" + a[0].value.s;
-  return ds;
-}
-
-Result fashionMnistOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  return imageSet(el, a, "fashion_mnist");
-}
-Result mnistOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  return imageSet(el, a, "mnist");
-}
-
-Result idxOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto h = stringArg(el, a, 0, "the image file") &&
-                   stringArg(el, a, 1, "the label file")
-               ? positive(el, a, 2, "height")
-               : std::nullopt;
-  auto w = h ? positive(el, a, 3, "width") : std::nullopt;
-  if (!w)
-    return std::nullopt;
-  return dataset(
-      "idx",
-      {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w)})},
-       {"label", batchOf(DType::I64, {})}});
-}
-
-Result csvOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto f = stringArg(el, a, 0, "the CSV path") ? positive(el, a, 1, "features")
-                                               : std::nullopt;
-  if (!f || (present(a, 2) && !stringArg(el, a, 2, "the label column")))
-    return std::nullopt;
-  std::vector<std::pair<std::string, TensorType>> fields{
-      {"x", batchOf(DType::F32, {Dim::constant(*f)})}};
-  if (present(a, 2))
-    fields.push_back({"label", batchOf(DType::I64, {})});
-  return dataset("csv", fields);
-}
-
-Result npyOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto dims =
-      stringArg(el, a, 0, "the NPY path") ? shapeArg(el, a[1]) : std::nullopt;
-  if (!dims || (present(a, 2) && !stringArg(el, a, 2, "the label file")))
-    return std::nullopt;
-  std::vector<std::pair<std::string, TensorType>> fields{
-      {"x", batchOf(DType::F32, *dims)}};
-  if (present(a, 2))
-    fields.push_back({"label", batchOf(DType::I64, {})});
-  return dataset("npy", fields);
-}
-
-Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto h = stringArg(el, a, 0, "the folder") ? positive(el, a, 1, "height")
-                                             : std::nullopt;
-  auto w = h ? positive(el, a, 2, "width") : std::nullopt;
-  auto c = w ? intArg(el, a, 3, 3, "channels") : std::nullopt;
-  if (!c)
-    return std::nullopt;
-  return dataset(
-      "image_folder",
-      {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w),
-                                      Dim::constant(*c)})},
-       {"label", batchOf(DType::I64, {})}});
-}
-
-Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto seq = stringArg(el, a, 0, "the text file") ? positive(el, a, 1, "seq")
-                                                  : std::nullopt;
-  if (!seq || !intArg(el, a, 2, 128, "vocab"))
-    return std::nullopt;
-  return dataset("text_chars",
-                 {{"x", batchOf(DType::I64, {Dim::constant(*seq)})},
-                  {"y", batchOf(DType::I64, {Dim::constant(*seq)})}});
-}
-
-Result ratingsOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  if (!stringArg(el, a, 0, "the ratings file"))
-    return std::nullopt;
-  return dataset("ratings", {{"user", batchOf(DType::I64, {})},
-                             {"item", batchOf(DType::I64, {})},
-                             {"rating", batchOf(DType::F32, {})}});
-}
-
-static Result derived(Elaborator &el, const CallArg &d, const char *what) {
-  if (d.value.kind == Value::Dataset)
-    return d.value;
-  el.error(d.loc,
-           llvm::Twine(what) + " takes a data set; got " + d.value.describe());
-  return std::nullopt;
-}
-
-Result subsetOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  if (!positive(el, a, 1, "the sample count"))
-    return std::nullopt;
-  return derived(el, a[0], "subset");
-}
-
-Result splitOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  for (size_t k = 1; k <= 2; ++k)
-    if (!a[k].value.isNumber() || a[k].value.number() < 0 ||
-        a[k].value.number() > 1) {
-      el.error(a[k].loc, "split bounds are fractions between 0 and 1");
-      return std::nullopt;
-    }
-  if (a[1].value.number() >= a[2].value.number()) {
-    el.error(a[1].loc, "split needs from < to");
-    return std::nullopt;
-  }
-  return derived(el, a[0], "split");
-}
-
-Result augmentOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  return derived(el, a[0], "augment");
 }
 
 } // namespace builtins

@@ -90,6 +90,7 @@ struct TrainPlan {
   ModelGraph update;
   std::string modelName, optimizer;
   std::string trainSource, validateSource; ///< "fashion_mnist:train"
+  bool hasValidate = false; ///< a `validate on` clause (even unloadable)
   int64_t batch = 32, epochs = 1, validateEvery = 1, logEvery = 0;
   int64_t earlyStop = 0;
   int64_t classes = 0; ///< labels must be below (0: not a classifier)

@@ -381,6 +381,7 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       }
       if (v)
         plan->validateSource = v->dataset->source;
+      plan->hasValidate = true;
       if (v && !c.values.empty()) {
         v = positiveInt(scratch) ? v : std::nullopt;
         plan->validateEvery = scratch;

@@ -49,6 +49,12 @@ bool Elaborator::planTraining(TrainPlan &plan, const OptimizerCall &opt,
     return true; // checking succeeded; only compiling it is not possible
   };
 
+  if (plan.trainSource.empty() ||
+      (plan.validateSource.empty() && plan.hasValidate))
+    return giveUp(loc, "compiled training cannot load this kind of data set "
+                       "yet (it loads fashion_mnist, idx, csv, npy and "
+                       "image_folder, and subset/split/augment of them)");
+
   // A classifier's labels index its output's last dimension.
   if (Value *out = env.lookup("output"), *label = env.lookup("label");
       out && label && out->kind == Value::Tensor &&

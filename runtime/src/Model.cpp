@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -232,43 +233,24 @@ uint64_t nnc::hashName(const char *s) {
   return h;
 }
 
-int nnc::openDataSet(const std::string &set, nnc_dataset &out) {
-  size_t colon = set.find(':');
-  if (colon == std::string::npos)
-    return nnc_set_error("malformed data set '%s'", set.c_str());
-  if (set.substr(0, colon) != "fashion_mnist")
-    return nnc_set_error("data set '%s' cannot be loaded by this runtime",
-                         set.c_str());
-  return nnc_dataset_fashion_mnist(set.substr(colon + 1).c_str(), &out);
-}
-
-const nnc_tensor *nnc::dataField(const nnc_dataset &ds, const std::string &set,
-                                 const std::string &field) {
-  if (field == "image")
-    return &ds.images;
-  if (field == "label")
-    return &ds.labels;
-  nnc_set_error("data set '%s' has no field '%s'", set.c_str(), field.c_str());
-  return nullptr;
-}
-
 namespace {
 /// Loads the data argument `source` ("fashion_mnist:test:image").
-int loadData(const char *source, std::map<std::string, nnc_dataset> &cache,
+int loadData(const char *source,
+             std::map<std::string, std::unique_ptr<nnc::DataTable>> &cache,
              nnc_tensor &out) {
   std::string src(source);
-  size_t a = src.find(':'), b = src.rfind(':');
-  if (a == std::string::npos || a == b)
+  size_t b = src.rfind(':');
+  if (b == std::string::npos || src.find(':') == b)
     return nnc_set_error("malformed data source '%s'", source);
   std::string set = src.substr(0, b), field = src.substr(b + 1);
   auto it = cache.find(set);
   if (it == cache.end()) {
-    nnc_dataset ds;
-    if (nnc::openDataSet(set, ds))
+    auto table = std::make_unique<nnc::DataTable>();
+    if (nnc::loadDataTable(set, *table))
       return -1;
-    it = cache.emplace(set, ds).first;
+    it = cache.emplace(set, std::move(table)).first;
   }
-  const nnc_tensor *t = nnc::dataField(it->second, set, field);
+  const nnc_tensor *t = it->second->field(field);
   if (!t)
     return -1;
   out = *t;
@@ -283,7 +265,7 @@ int loadData(const char *source, std::map<std::string, nnc_dataset> &cache,
 
 extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
   nnc_named_tensors in{}, out{};
-  std::map<std::string, nnc_dataset> cache;
+  std::map<std::string, std::unique_ptr<nnc::DataTable>> cache;
   int rc = 0;
   for (int32_t a = 0; a < m->num_args && rc == 0; ++a) {
     const nnc_model_arg &arg = m->args[a];
@@ -308,8 +290,6 @@ extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
     std::printf("%s%s", out.names[k], out.names[k][0] ? " " : "");
     nnc_print_tensor(&out.tensors[k]);
   }
-  for (auto &kv : cache)
-    nnc_dataset_free(&kv.second);
   nnc_named_free(&in);
   nnc_named_free(&out);
   return rc;

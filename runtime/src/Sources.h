@@ -1,9 +1,17 @@
 //===- Sources.h - Data sets and parameter seeds (runtime-internal) -------===//
 //
 // Shared by the program runner (Model.cpp) and the training loop
-// (Train.cpp): how a data-set name from the compiler ("fashion_mnist:test")
-// is loaded, how its fields are found, and how a parameter's seed is
-// derived from its name, so that both initialise a model identically.
+// (Train.cpp): how a data set named by the compiler is loaded, how its
+// fields are found, and how a parameter's seed is derived from its name,
+// so that both initialise a model identically.
+//
+// Data-set descriptors (arguments separated by '|'):
+//   fashion_mnist:train            idx:IMAGES|LABELS
+//   csv:PATH|FEATURES|LABEL_COLUMN (column may be empty)
+//   npy:X|LABELS (labels may be empty)
+//   image_folder:PATH|H|W|C
+//   subset:N|INNER   split:FROM|TO|INNER   augment:FLIP|CROP|NOISE|INNER
+// A model argument's source appends ":<field>" (image, label, x).
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_RUNTIME_SOURCES_H
@@ -12,16 +20,37 @@
 #include "nnc/runtime.h"
 
 #include <string>
+#include <vector>
 
 namespace nnc {
 
 /// FNV-1a of a parameter's name: its seed is `seed ^ hashName(name)`.
 uint64_t hashName(const char *s);
-/// Loads data set `set` ("fashion_mnist:train").
-int openDataSet(const std::string &set, nnc_dataset &out);
-/// The tensor of `field` ("image", "label"); null (error set) if none.
-const nnc_tensor *dataField(const nnc_dataset &ds, const std::string &set,
-                            const std::string &field);
+/// A loaded data set: named fields that share their first dimension,
+/// and the augmentation its batches get in training.
+struct DataTable {
+  std::string descriptor;
+  std::vector<std::pair<std::string, nnc_tensor>> fields;
+  int64_t count = 0;
+  bool flip = false;
+  int64_t crop = 0;
+  double noise = 0;
+  DataTable() = default;
+  DataTable(const DataTable &) = delete;
+  DataTable &operator=(const DataTable &) = delete;
+  ~DataTable();
+  /// The field's tensor; null (error set, naming the fields) if none.
+  const nnc_tensor *field(const std::string &name) const;
+};
+
+/// Loads the data set a descriptor names.
+int loadDataTable(const std::string &descriptor, DataTable &out);
+
+/// Applies the table's augmentation (random horizontal flip, shift within
+/// `crop` pixels of zero padding, Gaussian noise) to a batch of images
+/// [B, H, W] or [B, H, W, C], drawn from the stream (seed, step).
+void augmentBatch(const DataTable &t, nnc_tensor &batch, uint64_t seed,
+                  uint64_t step);
 
 } // namespace nnc
 

@@ -68,23 +68,20 @@ bool sameShape(const nnc_tensor &a, const nnc_tensor &b) {
 
 std::string rate(double samplesPerSec) {
   char buf[32];
-  if (samplesPerSec >= 1e3)
+  if (samplesPerSec >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.1fM", samplesPerSec / 1e6);
+  else if (samplesPerSec >= 1e3)
     std::snprintf(buf, sizeof buf, "%.1fk", samplesPerSec / 1e3);
   else
     std::snprintf(buf, sizeof buf, "%.0f", samplesPerSec);
   return buf;
 }
 
-/// One data set split into the fields the model reads.
+/// One data set (its fields) and how much of it a run uses.
 struct DataSet {
-  std::string name; ///< "fashion_mnist:train"
-  nnc_dataset ds{};
+  nnc::DataTable table;
   int64_t count = 0;
   bool loaded = false;
-  ~DataSet() {
-    if (loaded)
-      nnc_dataset_free(&ds);
-  }
 };
 
 /// Sums of one pass over a data set: the loss and each metric ("metric.X"
@@ -177,16 +174,16 @@ Trainer::~Trainer() {
 }
 
 int Trainer::loadSet(DataSet &set, const std::string &name) {
-  set.name = name;
-  if (nnc::openDataSet(name, set.ds))
+  if (nnc::loadDataTable(name, set.table))
     return -1;
   set.loaded = true;
-  set.count = set.ds.count;
+  set.count = set.table.count;
   if (cfg.limit > 0 && cfg.limit < set.count)
     set.count = cfg.limit;
-  if (cfg.classes > 0 &&
-      nnc_check_labels(&set.ds.labels, cfg.classes, name.c_str()))
-    return -1;
+  for (auto &f : set.table.fields)
+    if (f.first == "label" && cfg.classes > 0 &&
+        nnc_check_labels(&f.second, cfg.classes, name.c_str()))
+      return -1;
   return 0;
 }
 
@@ -354,10 +351,30 @@ int Trainer::bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
     std::string kind = arg.kind, name = arg.name;
     if (kind == "input") {
       std::string src = arg.source ? arg.source : "";
-      fields[a] =
-          nnc::dataField(set.ds, set.name, src.substr(src.rfind(':') + 1));
+      fields[a] = set.table.field(src.substr(src.rfind(':') + 1));
       if (!fields[a])
         return -1;
+      // The data must have the model's element type and per-sample shape.
+      const nnc_tensor &f = *fields[a];
+      bool fits = f.dtype == arg.dtype && f.rank == arg.rank;
+      for (int32_t d = 1; fits && d < f.rank; ++d)
+        fits = arg.dims[d] < 0 || arg.dims[d] == f.dims[d];
+      if (!fits) {
+        // Compare per sample: the data's rows and the model's input.
+        nnc_tensor have = f, want{};
+        have.rank = f.rank - 1;
+        std::memmove(have.dims, f.dims + 1,
+                     sizeof(int64_t) * size_t(have.rank));
+        want.dtype = arg.dtype;
+        want.rank = arg.rank - 1;
+        for (int32_t d = 1; d < arg.rank; ++d)
+          want.dims[d - 1] = arg.dims[d];
+        return nnc_set_error("data set '%s' has %s samples in '%s', but the "
+                             "model's input '%s' takes %s samples",
+                             set.table.descriptor.c_str(),
+                             shapeText(have).c_str(), name.c_str(),
+                             name.c_str(), shapeText(want).c_str());
+      }
       nnc_tensor &buf = batchInputs[name];
       if (!buf.data) {
         buf = *fields[a];
@@ -516,6 +533,10 @@ int Trainer::run() {
     int64_t n, batch = 0;
     while (nnc_batcher_next(&batcher, &rows, &n)) {
       gather(fields, args, rows, n);
+      for (size_t a = 0; a < fields.size(); ++a)
+        if (fields[a])
+          nnc::augmentBatch(train.table, *args[a], cfg.seed,
+                            uint64_t(globalStep));
       *static_cast<float *>(stepT.data) = float(globalStep + 1);
       // Dropout masks and random ops draw from the step's own stream.
       *static_cast<int64_t *>(streamT.data) = globalStep + 1;

@@ -9,6 +9,11 @@
   traintest.py idx DIR --bad-label L
       writes a small Fashion-MNIST-shaped data set (train and test) whose
       sample 3 has label L.
+  traintest.py blobs DIR
+      writes three separable classes of 4-feature points as blobs.csv
+      (columns f0..f3, species) and blobs_x.npy / blobs_y.npy, and a folder
+      of 8x8 grey PNG images (pngs/<class>/<n>.png, bright square at the
+      top left or bottom right).
   traintest.py checkpoint FILE --epoch E
       the checkpoint holds train.epoch == E, train.step and the parameters.
   traintest.py sigint NNC FILE.nn CHECKPOINT [args...]
@@ -93,6 +98,54 @@ def idx(args):
             f.write(struct.pack(">II", 0x801, n) + labels)
 
 
+def blobs(args):
+    import random
+    import zlib
+    folder = args[0]
+    os.makedirs(folder, exist_ok=True)
+    rng = random.Random(7)
+    centres = [(0, 0, 0, 0), (3, 3, 0, 0), (0, 3, 3, 3)]
+    rows = []
+    for i in range(150):
+        c = i % 3
+        rows.append([centres[c][k] + rng.gauss(0, 0.5) for k in range(4)] + [c])
+    with open(os.path.join(folder, "blobs.csv"), "w") as f:
+        f.write("f0,f1,f2,f3,species\n")
+        for r in rows:
+            f.write(",".join("%.4f" % v for v in r[:4]) + ",%d\n" % r[4])
+
+    def npy(path, descr, shape, data):
+        header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+            descr, "".join("%d," % d for d in shape))
+        header += " " * (63 - (len(header) + 10) % 64) + "\n"
+        with open(path, "wb") as f:
+            f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
+            f.write(header.encode() + data)
+    npy(os.path.join(folder, "blobs_x.npy"), "<f4", (150, 4),
+        b"".join(struct.pack("<4f", *r[:4]) for r in rows))
+    npy(os.path.join(folder, "blobs_y.npy"), "<i8", (150,),
+        b"".join(struct.pack("<q", r[4]) for r in rows))
+
+    def png(path, pixels):  # 8-bit grey, 8x8
+        raw = b"".join(b"\x00" + bytes(row) for row in pixels)
+        def chunk(kind, data):
+            c = kind + data
+            return struct.pack(">I", len(data)) + c + struct.pack(
+                ">I", zlib.crc32(c) & 0xFFFFFFFF)
+        with open(path, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n" +
+                    chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0)) +
+                    chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    for cls, (y0, x0) in [("a_topleft", (0, 0)), ("b_bottomright", (4, 4))]:
+        os.makedirs(os.path.join(folder, "pngs", cls), exist_ok=True)
+        for n in range(20):
+            pixels = [[rng.randrange(0, 60) for _ in range(8)] for _ in range(8)]
+            for y in range(y0, y0 + 4):
+                for x in range(x0, x0 + 4):
+                    pixels[y][x] = 200 + rng.randrange(0, 55)
+            png(os.path.join(folder, "pngs", cls, "%02d.png" % n), pixels)
+
+
 def checkpoint(args):
     with open(args[0], "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
@@ -127,5 +180,5 @@ def sigint(args):
 
 
 if __name__ == "__main__":
-    {"metrics": metrics, "same-curve": same_curve, "idx": idx,
+    {"metrics": metrics, "same-curve": same_curve, "idx": idx, "blobs": blobs,
      "checkpoint": checkpoint, "sigint": sigint}[sys.argv[1]](sys.argv[2:])

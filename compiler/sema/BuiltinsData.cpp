@@ -1,0 +1,225 @@
+//===- BuiltinsData.cpp - Data-set built-ins ------------------------------===//
+//
+// The data-set constructors (see BuiltinsShape.def): sema needs their
+// field types (`image f32[B, 28, 28]`, `label i64[B]`), code generation
+// needs to tell the runtime where the data is. Each data set gets a
+// descriptor (runtime/src/Sources.h): the loader and its arguments, with
+// relative file paths resolved against the folder of the .nn file that
+// names them, wrapped by subset/split/augment. The loaders live in the
+// runtime.
+//
+//===----------------------------------------------------------------------===//
+#include "sema/BuiltinArgs.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+
+using namespace nnc;
+using namespace nnc::builtins;
+
+namespace {
+Result dataset(const char *name,
+               std::vector<std::pair<std::string, TensorType>> fields,
+               std::string source = "") {
+  Value v;
+  v.kind = Value::Dataset;
+  v.dataset = std::make_shared<DatasetRT>();
+  v.dataset->name = name;
+  v.dataset->fields = std::move(fields);
+  v.dataset->source = std::move(source);
+  return v;
+}
+
+TensorType batchOf(DType dt, std::vector<Dim> rest) {
+  rest.insert(rest.begin(), Dim::symbol("B"));
+  return TensorType{dt, rest};
+}
+
+/// A path argument, relative paths taken from the folder of the .nn file
+/// the argument is written in.
+std::string pathOf(Elaborator &el, const CallArg &a) {
+  llvm::StringRef p = a.value.s;
+  if (p.empty() || llvm::sys::path::is_absolute(p))
+    return p.str();
+  llvm::SourceMgr &sm = el.diags.getSourceMgr();
+  unsigned buf = sm.FindBufferContainingLoc(a.loc);
+  if (!buf)
+    return p.str();
+  llvm::SmallString<256> full(llvm::sys::path::parent_path(
+      sm.getMemoryBuffer(buf)->getBufferIdentifier()));
+  llvm::sys::path::append(full, p);
+  return std::string(full);
+}
+
+Result imageSet(Elaborator &el, Args &a, const char *name) {
+  if (!stringArg(el, a, 0, "the split"))
+    return std::nullopt;
+  if (a[0].value.s != "train" && a[0].value.s != "test") {
+    el.error(a[0].loc, llvm::Twine("the split of ") + name +
+                           " is \"train\" or \"test\"; got \"" + a[0].value.s +
+                           "\"");
+    return std::nullopt;
+  }
+  // MNIST has no Debian package for the runtime to find; idx() loads it.
+  std::string source = std::string(name) == "fashion_mnist"
+                           ? std::string(name) + ":" + a[0].value.s
+                           : "";
+  return dataset(
+      name,
+      {{"image", batchOf(DType::F32, {Dim::constant(28), Dim::constant(28)})},
+       {"label", batchOf(DType::I64, {})}},
+      source);
+}
+
+/// A derived data set: a copy of `d` whose descriptor wraps d's.
+Result derived(Elaborator &el, const CallArg &d, const char *what,
+               const std::string &wrapper) {
+  if (d.value.kind != Value::Dataset) {
+    el.error(d.loc, llvm::Twine(what) + " takes a data set; got " +
+                        d.value.describe());
+    return std::nullopt;
+  }
+  Value v = d.value;
+  v.dataset = std::make_shared<DatasetRT>(*d.value.dataset);
+  if (!v.dataset->source.empty())
+    v.dataset->source = wrapper + v.dataset->source;
+  return v;
+}
+} // namespace
+
+namespace nnc {
+namespace builtins {
+
+Result fashionMnistOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return imageSet(el, a, "fashion_mnist");
+}
+Result mnistOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  return imageSet(el, a, "mnist");
+}
+
+Result idxOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto h = stringArg(el, a, 0, "the image file") &&
+                   stringArg(el, a, 1, "the label file")
+               ? positive(el, a, 2, "height")
+               : std::nullopt;
+  auto w = h ? positive(el, a, 3, "width") : std::nullopt;
+  if (!w)
+    return std::nullopt;
+  return dataset(
+      "idx",
+      {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w)})},
+       {"label", batchOf(DType::I64, {})}},
+      "idx:" + pathOf(el, a[0]) + "|" + pathOf(el, a[1]));
+}
+
+Result csvOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto f = stringArg(el, a, 0, "the CSV path") ? positive(el, a, 1, "features")
+                                               : std::nullopt;
+  if (!f || (present(a, 2) && !stringArg(el, a, 2, "the label column")))
+    return std::nullopt;
+  std::vector<std::pair<std::string, TensorType>> fields{
+      {"x", batchOf(DType::F32, {Dim::constant(*f)})}};
+  if (present(a, 2))
+    fields.push_back({"label", batchOf(DType::I64, {})});
+  return dataset("csv", fields,
+                 "csv:" + pathOf(el, a[0]) + "|" + std::to_string(*f) + "|" +
+                     (present(a, 2) ? a[2].value.s : ""));
+}
+
+Result npyOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto dims =
+      stringArg(el, a, 0, "the NPY path") ? shapeArg(el, a[1]) : std::nullopt;
+  if (!dims || (present(a, 2) && !stringArg(el, a, 2, "the label file")))
+    return std::nullopt;
+  std::vector<std::pair<std::string, TensorType>> fields{
+      {"x", batchOf(DType::F32, *dims)}};
+  if (present(a, 2))
+    fields.push_back({"label", batchOf(DType::I64, {})});
+  return dataset("npy", fields,
+                 "npy:" + pathOf(el, a[0]) + "|" +
+                     (present(a, 2) ? pathOf(el, a[2]) : ""));
+}
+
+Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto h = stringArg(el, a, 0, "the folder") ? positive(el, a, 1, "height")
+                                             : std::nullopt;
+  auto w = h ? positive(el, a, 2, "width") : std::nullopt;
+  auto c = w ? intArg(el, a, 3, 3, "channels") : std::nullopt;
+  if (!c)
+    return std::nullopt;
+  if (*c != 1 && *c != 3 && *c != 4) {
+    el.error(a[3].loc, "channels is 1 (grey), 3 (RGB) or 4 (RGBA)");
+    return std::nullopt;
+  }
+  return dataset(
+      "image_folder",
+      {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w),
+                                      Dim::constant(*c)})},
+       {"label", batchOf(DType::I64, {})}},
+      "image_folder:" + pathOf(el, a[0]) + "|" + std::to_string(*h) + "|" +
+          std::to_string(*w) + "|" + std::to_string(*c));
+}
+
+Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto seq = stringArg(el, a, 0, "the text file") ? positive(el, a, 1, "seq")
+                                                  : std::nullopt;
+  if (!seq || !intArg(el, a, 2, 128, "vocab"))
+    return std::nullopt;
+  return dataset("text_chars",
+                 {{"x", batchOf(DType::I64, {Dim::constant(*seq)})},
+                  {"y", batchOf(DType::I64, {Dim::constant(*seq)})}});
+}
+
+Result ratingsOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  if (!stringArg(el, a, 0, "the ratings file"))
+    return std::nullopt;
+  return dataset("ratings", {{"user", batchOf(DType::I64, {})},
+                             {"item", batchOf(DType::I64, {})},
+                             {"rating", batchOf(DType::F32, {})}});
+}
+
+Result subsetOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto n = positive(el, a, 1, "the sample count");
+  if (!n)
+    return std::nullopt;
+  return derived(el, a[0], "subset", "subset:" + std::to_string(*n) + "|");
+}
+
+Result splitOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  for (size_t k = 1; k <= 2; ++k)
+    if (!a[k].value.isNumber() || a[k].value.number() < 0 ||
+        a[k].value.number() > 1) {
+      el.error(a[k].loc, "split bounds are fractions between 0 and 1");
+      return std::nullopt;
+    }
+  if (a[1].value.number() >= a[2].value.number()) {
+    el.error(a[1].loc, "split needs from < to");
+    return std::nullopt;
+  }
+  return derived(el, a[0], "split",
+                 "split:" + formatNumber(a[1].value.number()) + "|" +
+                     formatNumber(a[2].value.number()) + "|");
+}
+
+Result augmentOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  bool flip = present(a, 1) && a[1].value.kind == Value::Bool && a[1].value.b;
+  if (present(a, 1) && a[1].value.kind != Value::Bool) {
+    el.error(a[1].loc, "flip is true or false");
+    return std::nullopt;
+  }
+  auto crop = intArg(el, a, 2, 0, "crop");
+  auto noise = crop ? floatArg(el, a, 3, 0.0, "noise") : std::nullopt;
+  if (!noise)
+    return std::nullopt;
+  if (*crop < 0 || *noise < 0) {
+    el.error(a[*crop < 0 ? 2 : 3].loc, "crop and noise must not be negative");
+    return std::nullopt;
+  }
+  return derived(el, a[0], "augment",
+                 std::string("augment:") + (flip ? "1" : "0") + "|" +
+                     std::to_string(*crop) + "|" + formatNumber(*noise) + "|");
+}
+
+} // namespace builtins
+} // namespace nnc

@@ -1,0 +1,315 @@
+//===- DataSets.cpp - Data sets named by the compiler's descriptors -------===//
+//
+// The compiler names each data set of a program by a descriptor string
+// (DataSets.h): a loader and its arguments, possibly wrapped in subset,
+// split and augment. This file turns a descriptor into a table of named
+// fields that share their first dimension, using the loaders of Idx.cpp
+// and Data.cpp, and stb_image for folders of PNG/JPEG images.
+//
+//===----------------------------------------------------------------------===//
+#include "Sources.h"
+
+#include <stb/stb_image.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <sys/stat.h>
+
+using namespace nnc;
+
+namespace {
+/// Splits "a|b|rest..." into its first `n` parts and the rest.
+bool takeParts(const std::string &s, size_t n, std::vector<std::string> &parts,
+               std::string &rest) {
+  size_t at = 0;
+  for (size_t k = 0; k < n; ++k) {
+    size_t bar = s.find('|', at);
+    if (bar == std::string::npos)
+      return false;
+    parts.push_back(s.substr(at, bar - at));
+    at = bar + 1;
+  }
+  rest = s.substr(at);
+  return true;
+}
+
+std::vector<std::string> splitBars(const std::string &s) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  for (;;) {
+    size_t bar = s.find('|', at);
+    out.push_back(s.substr(at, bar == std::string::npos ? bar : bar - at));
+    if (bar == std::string::npos)
+      return out;
+    at = bar + 1;
+  }
+}
+
+int addField(DataTable &t, const char *name, nnc_tensor tensor) {
+  if (t.fields.empty())
+    t.count = tensor.dims[0];
+  t.fields.push_back({name, tensor});
+  return 0;
+}
+
+bool isDir(const std::string &p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::vector<std::string> listDir(const std::string &p) {
+  std::vector<std::string> names;
+  if (DIR *d = opendir(p.c_str())) {
+    while (dirent *e = readdir(d))
+      if (e->d_name[0] != '.')
+        names.push_back(e->d_name);
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+/// `folder/<class>/<image>`: classes in alphabetical order are labels 0..;
+/// images are decoded by stb_image, converted to `c` channels, resized to
+/// h x w (nearest neighbour) and scaled to [0, 1].
+int loadImageFolder(const std::string &folder, int64_t h, int64_t w, int64_t c,
+                    DataTable &out) {
+  if (!isDir(folder))
+    return nnc_set_error("image folder '%s' does not exist", folder.c_str());
+  std::vector<std::pair<std::string, int64_t>> files;
+  std::vector<std::string> classes;
+  for (const std::string &cls : listDir(folder)) {
+    std::string sub = folder + "/" + cls;
+    if (!isDir(sub))
+      continue;
+    for (const std::string &f : listDir(sub))
+      files.push_back({sub + "/" + f, int64_t(classes.size())});
+    classes.push_back(cls);
+  }
+  if (files.empty())
+    return nnc_set_error("image folder '%s' has no images: expected one "
+                         "sub-folder per class holding PNG or JPEG files",
+                         folder.c_str());
+  nnc_tensor images{}, labels{};
+  images.dtype = NNC_F32;
+  images.rank = 4;
+  int64_t shape[4] = {int64_t(files.size()), h, w, c};
+  std::memcpy(images.dims, shape, sizeof shape);
+  labels.dtype = NNC_I64;
+  labels.rank = 1;
+  labels.dims[0] = int64_t(files.size());
+  if (nnc_tensor_alloc(&images) || nnc_tensor_alloc(&labels)) {
+    nnc_tensor_free(&images);
+    return -1;
+  }
+  float *px = static_cast<float *>(images.data);
+  for (size_t i = 0; i < files.size(); ++i) {
+    int iw, ih, ic;
+    unsigned char *data =
+        stbi_load(files[i].first.c_str(), &iw, &ih, &ic, int(c));
+    if (!data) {
+      nnc_tensor_free(&images);
+      nnc_tensor_free(&labels);
+      return nnc_set_error("cannot decode image '%s': %s",
+                           files[i].first.c_str(), stbi_failure_reason());
+    }
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x) {
+        int64_t sy = y * ih / h, sx = x * iw / w;
+        for (int64_t k = 0; k < c; ++k)
+          px[((int64_t(i) * h + y) * w + x) * c + k] =
+              data[(sy * iw + sx) * c + k] / 255.0f;
+      }
+    stbi_image_free(data);
+    static_cast<int64_t *>(labels.data)[i] = files[i].second;
+  }
+  addField(out, "image", images);
+  return addField(out, "label", labels);
+}
+
+/// Keeps rows [from, to) of every field.
+int keepRows(DataTable &t, int64_t from, int64_t to) {
+  for (auto &f : t.fields) {
+    nnc_tensor &old = f.second;
+    nnc_tensor kept = old;
+    kept.data = nullptr;
+    kept.dims[0] = to - from;
+    if (nnc_tensor_alloc(&kept))
+      return -1;
+    size_t row = nnc_dtype_size(old.dtype);
+    for (int32_t d = 1; d < old.rank; ++d)
+      row *= size_t(old.dims[d]);
+    std::memcpy(kept.data, static_cast<char *>(old.data) + size_t(from) * row,
+                size_t(to - from) * row);
+    nnc_tensor_free(&old);
+    old = kept;
+  }
+  t.count = to - from;
+  return 0;
+}
+} // namespace
+
+DataTable::~DataTable() {
+  for (auto &f : fields)
+    nnc_tensor_free(&f.second);
+}
+
+const nnc_tensor *DataTable::field(const std::string &name) const {
+  for (auto &f : fields)
+    if (f.first == name)
+      return &f.second;
+  std::string have;
+  for (auto &f : fields)
+    have += (have.empty() ? "" : ", ") + f.first;
+  nnc_set_error("data set '%s' has no field '%s' (it has %s)",
+                descriptor.c_str(), name.c_str(), have.c_str());
+  return nullptr;
+}
+
+int nnc::loadDataTable(const std::string &desc, DataTable &out) {
+  out.descriptor = desc;
+  size_t colon = desc.find(':');
+  if (colon == std::string::npos)
+    return nnc_set_error("malformed data set '%s'", desc.c_str());
+  std::string kind = desc.substr(0, colon), args = desc.substr(colon + 1);
+  std::vector<std::string> parts;
+  std::string inner;
+  if (kind == "subset" || kind == "split" || kind == "augment") {
+    size_t n = kind == "subset" ? 1 : kind == "split" ? 2 : 3;
+    if (!takeParts(args, n, parts, inner))
+      return nnc_set_error("malformed data set '%s'", desc.c_str());
+    if (loadDataTable(inner, out))
+      return -1;
+    out.descriptor = desc;
+    if (kind == "augment") {
+      out.flip = parts[0] == "1";
+      out.crop = std::atoll(parts[1].c_str());
+      out.noise = std::atof(parts[2].c_str());
+      return 0;
+    }
+    int64_t from = 0, to = out.count;
+    if (kind == "subset") {
+      to = std::min<int64_t>(std::atoll(parts[0].c_str()), out.count);
+    } else {
+      from =
+          int64_t(std::floor(std::atof(parts[0].c_str()) * double(out.count)));
+      to = int64_t(std::floor(std::atof(parts[1].c_str()) * double(out.count)));
+    }
+    if (to <= from)
+      return nnc_set_error("data set '%s' keeps no samples of %lld",
+                           desc.c_str(), (long long)out.count);
+    return keepRows(out, from, to);
+  }
+  parts = splitBars(args);
+  auto expect = [&](size_t n) {
+    if (parts.size() == n)
+      return true;
+    nnc_set_error("malformed data set '%s'", desc.c_str());
+    return false;
+  };
+  if (kind == "fashion_mnist") {
+    nnc_dataset ds;
+    if (nnc_dataset_fashion_mnist(args.c_str(), &ds))
+      return -1;
+    addField(out, "image", ds.images);
+    return addField(out, "label", ds.labels);
+  }
+  if (kind == "idx") {
+    nnc_dataset ds;
+    if (!expect(2) ||
+        nnc_dataset_load_idx(parts[0].c_str(), parts[1].c_str(), &ds))
+      return -1;
+    addField(out, "image", ds.images);
+    return addField(out, "label", ds.labels);
+  }
+  if (kind == "csv") {
+    nnc_tensor x{}, y{};
+    if (!expect(3) ||
+        nnc_csv_load(parts[0].c_str(), std::atoll(parts[1].c_str()),
+                     parts[2].empty() ? nullptr : parts[2].c_str(), &x, &y))
+      return -1;
+    addField(out, "x", x);
+    return parts[2].empty() ? 0 : addField(out, "label", y);
+  }
+  if (kind == "npy") {
+    nnc_tensor x{}, y{};
+    if (!expect(2) || nnc_npy_load(parts[0].c_str(), &x))
+      return -1;
+    addField(out, "x", x);
+    if (parts[1].empty())
+      return 0;
+    if (nnc_npy_load(parts[1].c_str(), &y))
+      return -1;
+    if (y.rank != 1 || y.dims[0] != x.dims[0] ||
+        (y.dtype != NNC_I64 && y.dtype != NNC_I32)) {
+      nnc_tensor_free(&y);
+      return nnc_set_error("labels '%s' must be integers [%lld], one per "
+                           "sample of '%s'",
+                           parts[1].c_str(), (long long)x.dims[0],
+                           parts[0].c_str());
+    }
+    if (y.dtype == NNC_I32) { // widen to the model's i64 labels
+      nnc_tensor wide = y;
+      wide.dtype = NNC_I64;
+      wide.data = nullptr;
+      if (nnc_tensor_alloc(&wide))
+        return -1;
+      for (int64_t i = 0; i < y.dims[0]; ++i)
+        static_cast<int64_t *>(wide.data)[i] =
+            static_cast<int32_t *>(y.data)[i];
+      nnc_tensor_free(&y);
+      y = wide;
+    }
+    return addField(out, "label", y);
+  }
+  if (kind == "image_folder") {
+    if (!expect(4))
+      return -1;
+    return loadImageFolder(parts[0], std::atoll(parts[1].c_str()),
+                           std::atoll(parts[2].c_str()),
+                           std::atoll(parts[3].c_str()), out);
+  }
+  return nnc_set_error("data set '%s' cannot be loaded by this runtime",
+                       desc.c_str());
+}
+
+void nnc::augmentBatch(const DataTable &t, nnc_tensor &batch, uint64_t seed,
+                       uint64_t step) {
+  if ((!t.flip && t.crop == 0 && t.noise == 0) || batch.dtype != NNC_F32 ||
+      batch.rank < 3)
+    return;
+  // [B, H, W] or [B, H, W, C]: flips and crops move whole pixels.
+  int64_t n = batch.dims[0], h = batch.dims[1], w = batch.dims[2];
+  int64_t c = batch.rank > 3 ? batch.dims[3] : 1;
+  float *px = static_cast<float *>(batch.data);
+  std::vector<float> u(size_t(3 * n)), image(size_t(h * w * c));
+  // Per step and sample: a flip coin and two crop offsets, from the
+  // Philox stream (seed, step), so that runs repeat exactly.
+  nnc_rng_uniform_f32(seed ^ 0xA06E17ull, step << 32, u.data(), 3 * n, 0, 1);
+  for (int64_t i = 0; i < n; ++i) {
+    float *img = px + i * h * w * c;
+    std::memcpy(image.data(), img, image.size() * sizeof(float));
+    bool flip = t.flip && u[size_t(3 * i)] < 0.5f;
+    int64_t span = 2 * t.crop + 1;
+    int64_t dy = t.crop ? int64_t(u[size_t(3 * i + 1)] * span) - t.crop : 0;
+    int64_t dx = t.crop ? int64_t(u[size_t(3 * i + 2)] * span) - t.crop : 0;
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x) {
+        int64_t sy = y + dy, sx = (flip ? w - 1 - x : x) + dx;
+        bool inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+        for (int64_t k = 0; k < c; ++k)
+          img[(y * w + x) * c + k] =
+              inside ? image[size_t((sy * w + sx) * c + k)] : 0.0f;
+      }
+  }
+  if (t.noise > 0) {
+    std::vector<float> z(size_t(n * h * w * c));
+    nnc_rng_normal_f32(seed ^ 0x9015Eull, step << 32, z.data(),
+                       int64_t(z.size()), 0, float(t.noise));
+    for (size_t k = 0; k < z.size(); ++k)
+      px[k] += z[k];
+  }
+}
