@@ -803,7 +803,7 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
   }
   std::vector<std::pair<const Node *, llvm::StringRef>> args;
   for (auto &n : lg.inputs)
-    args.push_back({n.get(), "input"});
+    args.push_back({n.get(), n->op}); // "input", or an annealed "hparam"
   for (auto &n : lg.params)
     args.push_back({n.get(), n->op});
   for (auto &n : ug.inputs)

@@ -165,7 +165,11 @@ static bool coerceHParam(llvm::StringRef kind, Value &v) {
   if (kind == "float") {
     if (v.kind == Value::Int)
       v = Value::ofFloat(double(v.i));
-    return v.kind == Value::Float;
+    // A float known only at run time: a scalar the train step receives
+    // (an annealed hyper-parameter, `schedule temperature = ...`).
+    bool runTime = v.kind == Value::Tensor && v.type.dims.empty() &&
+                   v.type.dtype == DType::F32;
+    return v.kind == Value::Float || runTime;
   }
   if (kind == "bool")
     return v.kind == Value::Bool;

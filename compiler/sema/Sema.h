@@ -70,6 +70,9 @@ struct ScheduleInfo {
   std::string kind;   ///< constant, step, exponential, cosine, warmup, linear
   std::vector<std::pair<std::string, double>> args; ///< named arguments
   double base = 0; ///< the hyper-parameter's value in the optimizer call
+  /// A float hyper-parameter of the model (annealing), an input of the
+  /// loss graph; else an optimizer hyper-parameter.
+  bool model = false;
 };
 
 /// How to run the first train block with a model and a loss: the graphs

@@ -122,6 +122,7 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
   ScopedInstance scope(*this, &root.rt);
   Env env(&globals);
   TrainInfo ti;
+  std::map<std::string, double> annealedBase; // model hparams, by name
   Result ds = eval(t.dataset.get(), env);
   if (!ds)
     return false;
@@ -163,8 +164,31 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
     if (!m)
       return false;
     if (m->kind == Value::Callable && m->decl->kind == CallableDecl::Model) {
-      std::vector<CallArg> none;
-      m = instantiate(*m->decl, none, t.model->getLoc(), "");
+      // A scheduled float hyper-parameter of the model is annealed: the
+      // traced loss reads it as a scalar input the runtime sets per step.
+      std::vector<CallArg> annealed;
+      for (const TrainClause &c : t.clauses) {
+        if (c.keyword.name != "schedule" || !c.binding || !lossGraph)
+          continue;
+        for (const ParamDecl &h : m->decl->hparams)
+          if (h.name.name == c.binding->name && h.type &&
+              h.type->name.name == "float") {
+            Value v = Value::ofTensor(TensorType{DType::F32, {}});
+            graph = lossGraph.get();
+            trace(v, "hparam", {}, c.binding->loc());
+            graph = nullptr;
+            v.node->name = h.name.name;
+            lossGraph->inputs.push_back(v.node);
+            annealed.push_back({h.name.name, v, c.binding->loc()});
+            double base = 0;
+            if (h.defaultValue)
+              if (Result d = eval(h.defaultValue.get(), globals);
+                  d && d->isNumber())
+                base = d->number();
+            annealedBase[h.name.name] = base;
+          }
+      }
+      m = instantiate(*m->decl, annealed, t.model->getLoc(), "");
       if (!m)
         return false;
     }
@@ -418,6 +442,10 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       ScheduleInfo sched;
       sched.target = c.binding ? c.binding->name : "lr";
       sched.kind = n->name;
+      if (auto it = annealedBase.find(sched.target); it != annealedBase.end()) {
+        sched.model = true;
+        sched.base = it->second;
+      }
       if (call)
         for (const Arg &a : call->args) {
           Result v = eval(a.value.get(), env);

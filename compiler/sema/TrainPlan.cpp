@@ -136,12 +136,14 @@ bool Elaborator::planTraining(TrainPlan &plan, const OptimizerCall &opt,
   step.node = input("step", scalar);
   std::map<std::string, Value> hparams = opt.hparams;
   for (ScheduleInfo &s : plan.schedules) {
+    if (s.model)
+      continue; // already an input of the loss graph
     auto it = hparams.find(s.target);
     if (it == hparams.end() || !it->second.isNumber())
-      return giveUp(loc, "compiled training schedules optimizer "
-                         "hyper-parameters so far; '" +
-                             s.target + "' is not one of '" + decl.name.name +
-                             "'");
+      return giveUp(loc, "'" + s.target + "' is neither a hyper-parameter of "
+                         "optimizer '" + decl.name.name +
+                             "' nor a float hyper-parameter of model '" +
+                             plan.modelName + "'");
     s.base = it->second.number();
     it->second = Value::ofTensor(scalar);
     it->second.node = input(s.target, scalar);
