@@ -44,7 +44,8 @@ public:
   func::FuncOp emitFunction(ModuleOp module, const ModelGraph &g,
                             llvm::StringRef fname, const GenOptions &opts);
   func::FuncOp emitTrainStep(ModuleOp module, const TrainPlan &plan,
-                             func::FuncOp lossFn, llvm::StringRef fname);
+                             ArrayRef<func::FuncOp> lossFns,
+                             llvm::StringRef fname);
   /// Verifies a generated module (null after an internal error).
   OwningOpRef<ModuleOp> finish(OwningOpRef<ModuleOp> module,
                                llvm::StringRef name);
@@ -737,8 +738,11 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
   if (opts.wrtParams) {
     SmallVector<int64_t> wrt;
     for (size_t k = 0; k < args.size(); ++k)
-      if (k >= g.inputs.size() ? args[k]->op == "param" // not "state"
-                               : opts.wrtInputs && isFloat(args[k]->type.dtype))
+      if (k >= g.inputs.size()
+              ? args[k]->op == "param" && // not "state"
+                    (opts.wrtOnly.empty() ||
+                     llvm::is_contained(opts.wrtOnly, args[k]->name))
+              : opts.wrtInputs && isFloat(args[k]->type.dtype))
         wrt.push_back(int64_t(k));
     func->setAttr("nn.wrt", b.getDenseI64ArrayAttr(wrt));
   }
@@ -785,7 +789,7 @@ void Generator::updateRunningStats(SmallVectorImpl<Value> &results,
 /// calls the (private) loss function, whose gradients the reverse-mode
 /// pass appends and which the inliner then dissolves into the step.
 func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
-                                      func::FuncOp lossFn,
+                                      ArrayRef<func::FuncOp> lossFns,
                                       llvm::StringRef fname) {
   training = true;
   const ModelGraph &lg = plan.loss, &ug = plan.update;
@@ -794,13 +798,10 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
     return nullptr;
   }
   // Update inputs that are parameters or gradients come from the loss
-  // call; the others (step, scheduled hyper-parameters) are arguments.
+  // calls; the others (step, scheduled hyper-parameters) are arguments.
   std::map<std::string, const Node *> lossParams;
-  unsigned trainable = 0;
-  for (auto &n : lg.params) {
+  for (auto &n : lg.params)
     lossParams[n->name] = n.get();
-    trainable += n->op == "param";
-  }
   std::vector<std::pair<const Node *, llvm::StringRef>> args;
   for (auto &n : lg.inputs)
     args.push_back({n.get(), n->op}); // "input", or an annealed "hparam"
@@ -817,62 +818,86 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
   for (auto &a : args)
     argTypes.push_back(tensorType(a.first->type));
   argTypes.insert(argTypes.begin() + streamArg, streamType());
-  // The loss function's results: outputs, then running-statistics
-  // updates (before the reverse-mode pass appends gradients).
-  unsigned numOutputs = lg.outputs.size();
-  unsigned numStats = lossFn.getNumResults() - numOutputs;
+  // Where each output of the loss graph comes from: objective k's loss is
+  // result 0 of call k; metrics follow the loss in call 0, whose last
+  // results (before the gradients) are the running-statistics updates.
+  func::FuncOp first = lossFns.front();
+  unsigned firstOutputs =
+      1 + llvm::count_if(lg.outputs, [](auto &o) {
+        return llvm::StringRef(o.first).starts_with("metric.");
+      });
+  unsigned numStats = first.getNumResults() - firstOutputs;
+  std::vector<std::pair<unsigned, unsigned>> source; // (call, result)
+  unsigned nextMetric = 1;
+  for (auto &o : lg.outputs) {
+    std::optional<std::pair<unsigned, unsigned>> from;
+    for (auto [k, obj] : llvm::enumerate(plan.objectives))
+      if (lg.outputs[obj.output].second == o.second && !from)
+        from = std::make_pair(unsigned(k), 0u);
+    source.push_back(from ? *from : std::make_pair(0u, nextMetric++));
+  }
   for (auto &o : lg.outputs)
     resultTypes.push_back(tensorType(o.second->type));
   for (unsigned k = 0; k < numStats; ++k)
-    resultTypes.push_back(lossFn.getResultTypes()[numOutputs + k]);
+    resultTypes.push_back(first.getResultTypes()[firstOutputs + k]);
   for (auto &o : ug.outputs)
     resultTypes.push_back(tensorType(o.second->type));
   b.setInsertionPointToEnd(module.getBody());
-  Location funcLoc = lossFn.getLoc();
+  Location funcLoc = first.getLoc();
   auto func = func::FuncOp::create(b, funcLoc, fname,
                                    b.getFunctionType(argTypes, resultTypes));
   func.addEntryBlock();
   for (auto [k, a] : llvm::enumerate(args))
     tagArgument(func, k < streamArg ? k : k + 1, *a.first, a.second);
   Value streamValue = tagStream(func, streamArg);
+  auto named = [&](llvm::StringRef name, llvm::StringRef kind) {
+    return b.getDictionaryAttr(
+        {b.getNamedAttr("nn.name", b.getStringAttr(name)),
+         b.getNamedAttr("nn.kind", b.getStringAttr(kind))});
+  };
   unsigned r = 0;
   for (auto &o : lg.outputs)
-    func.setResultAttrs(
-        r++, b.getDictionaryAttr(
-                 {b.getNamedAttr("nn.name", b.getStringAttr(o.first)),
-                  b.getNamedAttr("nn.kind", b.getStringAttr("output"))}));
+    func.setResultAttrs(r++, named(o.first, "output"));
   for (unsigned k = 0; k < numStats; ++k)
-    func.setResultAttrs(r++, lossFn.getResultAttrDict(numOutputs + k));
+    func.setResultAttrs(r++, first.getResultAttrDict(firstOutputs + k));
   for (auto &o : ug.outputs)
-    func.setResultAttrs(
-        r++, b.getDictionaryAttr(
-                 {b.getNamedAttr("nn.name", b.getStringAttr(o.first)),
-                  b.getNamedAttr("nn.kind", b.getStringAttr("update"))}));
+    func.setResultAttrs(r++, named(o.first, "update"));
   b.setInsertionPointToStart(&func.front());
   SmallVector<Value> callArgs, results;
   for (unsigned k = 0; k < lg.inputs.size() + lg.params.size(); ++k)
     callArgs.push_back(func.getArgument(k));
   callArgs.push_back(streamValue);
-  // The loss function's results after the reverse-mode pass: its outputs,
-  // running statistics, then one gradient per trainable parameter.
-  SmallVector<Type> callTypes(lossFn.getResultTypes());
-  std::map<std::string, unsigned> gradIndex;
-  for (auto &n : lg.params)
-    if (n->op == "param") {
-      gradIndex["grad." + n->name] = callTypes.size();
-      callTypes.push_back(tensorType(n->type));
-    }
-  auto call = func::CallOp::create(b, funcLoc, lossFn.getSymName(), callTypes,
-                                   callArgs);
-  for (unsigned k = 0; k < numOutputs + numStats; ++k)
-    results.push_back(call.getResult(k));
+  // Each loss function's results after the reverse-mode pass: its
+  // outputs, running statistics, then one gradient per parameter of its
+  // objective.
+  SmallVector<func::CallOp> calls;
+  std::map<std::string, Value> grads;
+  for (size_t k = 0; k < lossFns.size(); ++k) {
+    func::FuncOp fn = lossFns[k];
+    SmallVector<Type> callTypes(fn.getResultTypes());
+    unsigned base = callTypes.size();
+    SmallVector<std::string> names;
+    for (auto &n : lg.params)
+      if (n->op == "param" &&
+          llvm::is_contained(plan.objectives[k].params, n->name)) {
+        names.push_back("grad." + n->name);
+        callTypes.push_back(tensorType(n->type));
+      }
+    calls.push_back(
+        func::CallOp::create(b, funcLoc, fn.getSymName(), callTypes, callArgs));
+    for (auto [i, name] : llvm::enumerate(names))
+      grads[name] = calls.back().getResult(base + i);
+  }
+  for (auto [call, result] : source)
+    results.push_back(calls[call].getResult(result));
+  for (unsigned k = 0; k < numStats; ++k)
+    results.push_back(calls[0].getResult(firstOutputs + k));
   for (auto &n : ug.inputs) {
     if (auto it = lossParams.find(n->name); it != lossParams.end())
       values[n.get()] = values[it->second];
-    else if (auto g = gradIndex.find(n->name); g != gradIndex.end())
-      values[n.get()] = call.getResult(g->second);
+    else if (auto g = grads.find(n->name); g != grads.end())
+      values[n.get()] = g->second;
   }
-  (void)trainable;
   for (auto &o : ug.outputs) {
     Value v = emit(*o.second);
     if (!v)
@@ -919,16 +944,37 @@ OwningOpRef<ModuleOp> nnc::mlirGenTrain(MLIRContext &ctx, const TrainPlan &plan,
   loadDialects(ctx);
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));
   const std::string &name = plan.modelName;
-  GenOptions train;
-  train.training = train.wrtParams = train.stream = train.updateState = true;
-  func::FuncOp lossFn =
-      Generator(ctx, srcMgr, diags)
-          .emitFunction(*module, plan.loss, name + "_loss", train);
-  if (!lossFn)
+  // One loss function per objective: the first also gives the metrics
+  // and the running statistics.
+  SmallVector<func::FuncOp> lossFns;
+  for (auto [k, obj] : llvm::enumerate(plan.objectives)) {
+    ModelGraph g = plan.loss;
+    g.outputs = {plan.loss.outputs[obj.output]};
+    if (k == 0)
+      for (auto &o : plan.loss.outputs)
+        if (llvm::StringRef(o.first).starts_with("metric."))
+          g.outputs.push_back(o);
+    GenOptions opts;
+    opts.training = opts.wrtParams = opts.stream = true;
+    opts.updateState = k == 0;
+    opts.wrtOnly = obj.params;
+    func::FuncOp fn =
+        Generator(ctx, srcMgr, diags)
+            .emitFunction(*module, g, name + "_loss" + std::to_string(k), opts);
+    if (!fn)
+      return nullptr;
+    fn.setPrivate();
+    lossFns.push_back(fn);
+  }
+  if (lossFns.empty()) {
+    diags.error(plan.loss.unsupportedLoc.isValid() ? plan.loss.unsupportedLoc
+                                                   : llvm::SMLoc(),
+                plan.loss.unsupported.empty() ? "nothing to train"
+                                              : plan.loss.unsupported);
     return nullptr;
-  lossFn.setPrivate();
+  }
   Generator gen(ctx, srcMgr, diags);
-  if (!gen.emitTrainStep(*module, plan, lossFn, name + "_train_step") ||
+  if (!gen.emitTrainStep(*module, plan, lossFns, name + "_train_step") ||
       !Generator(ctx, srcMgr, diags)
            .emitFunction(*module, plan.loss, name + "_eval_step", {}))
     return nullptr;

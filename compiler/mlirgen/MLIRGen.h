@@ -9,6 +9,9 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <string>
+#include <vector>
+
 namespace llvm {
 class SourceMgr;
 }
@@ -41,6 +44,8 @@ struct GenOptions {
   /// Results after the outputs: the new running statistics of every batch
   /// norm in training mode (a train step's state update).
   bool updateState = false;
+  /// With wrtParams: only the parameters named here (empty: all).
+  std::vector<std::string> wrtOnly;
 };
 
 /// Emits `func.func @<name>_forward(inputs..., params...) -> outputs` in

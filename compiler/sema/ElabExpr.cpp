@@ -213,6 +213,9 @@ Result Elaborator::evalCall(const CallExpr *c, Env &env) {
                   loss->describe() + " (take the mean?)");
         return std::nullopt;
       }
+      if (auto *opt = llvm::dyn_cast<NameExpr>(m->base.get());
+          opt && minimized && loss->node)
+        minimized->push_back({opt->name, loss->node});
       return Value::none();
     }
   }

@@ -124,6 +124,14 @@ struct OptimizerCall {
   std::map<std::string, Value> hparams;
 };
 
+/// The parameters one optimizer trains: those whose path starts with
+/// `prefix` ("" = all), for the objective `minimize`d under `binding`.
+struct OptimizerGroup {
+  std::string binding; ///< `d_opt` ("" in a train block with a loss)
+  OptimizerCall opt;
+  std::string prefix;
+};
+
 /// A lexical scope.
 struct Env {
   Env *parent = nullptr;
@@ -237,6 +245,9 @@ public:
   unsigned nextNodeId = 0;
   const DimValues &dimValues() const { return program.dimValues; }
   bool inTrainStep = false;
+  /// While a custom `step` is traced: each `opt.minimize(loss)` as the
+  /// optimizer's name and the loss node.
+  std::vector<std::pair<std::string, NodePtr>> *minimized = nullptr;
 
   // Expressions and statements (ElabExpr.cpp / Elaborator.cpp).
   Result eval(const Expr *e, Env &env);
@@ -286,8 +297,8 @@ private:
                             OptimizerCall *call = nullptr);
   /// Completes `plan` (TrainPlan.cpp): metric outputs of the loss graph and
   /// the traced update graph of the optimizer.
-  bool planTraining(TrainPlan &plan, const OptimizerCall &opt, Env &env,
-                    llvm::SMLoc loc);
+  bool planTraining(TrainPlan &plan, const std::vector<OptimizerGroup> &groups,
+                    Env &env, llvm::SMLoc loc);
 
   using Snapshot = std::map<std::string, std::string>;
   Snapshot snapshot(Env &env);

@@ -91,6 +91,14 @@ struct TrainPlan {
   /// ("<path>.<optimizer>.<slot>"). Outputs: the new value of each
   /// parameter and state, named like what it replaces.
   ModelGraph update;
+  /// The losses minimised and the parameters each one's optimizer
+  /// updates: a train block with a `loss` has one (all parameters), a
+  /// custom `step` one per `opt.minimize(...)` (its `over` group).
+  struct Objective {
+    unsigned output = 0;             ///< index into loss.outputs
+    std::vector<std::string> params; ///< parameter paths
+  };
+  std::vector<Objective> objectives;
   std::string modelName, optimizer;
   std::string trainSource, validateSource; ///< "fashion_mnist:train"
   bool hasValidate = false; ///< a `validate on` clause (even unloadable)

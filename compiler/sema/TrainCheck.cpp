@@ -133,9 +133,11 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
     return false;
   }
   // The first train block with a model and a loss is traced: the data
-  // fields are its inputs, the loss its output.
+  // fields are its inputs, the loss its output. So is the first custom
+  // `step` block, whose `minimize`d losses are the outputs.
   std::unique_ptr<ModelGraph> lossGraph;
-  if (!program.lossGraph && t.model && !t.step)
+  if ((!program.lossGraph && t.model && !t.step) ||
+      (!program.train && t.step && !t.model))
     lossGraph = std::make_unique<ModelGraph>();
   for (auto &f : ds->dataset->fields) {
     env.vars[f.first] = Value::ofTensor(f.second);
@@ -241,7 +243,7 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
   auto plan = std::make_unique<TrainPlan>();
   plan->modelName = ti.modelName;
   plan->trainSource = ds->dataset->source;
-  OptimizerCall opt;
+  std::vector<OptimizerGroup> groups;
   std::string whyNoPlan; // a construct compiled training cannot run yet
   llvm::SMLoc whyLoc;
   auto noPlan = [&](llvm::SMLoc loc, const std::string &why) {
@@ -322,11 +324,11 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       const Expr *e = single();
       OptimizerCall call;
       Result v = e ? checkOptimizerCall(e, env, &call) : std::nullopt;
-      if (sawOpt || c.over)
-        noPlan(c.keyword.loc(), "compiled training supports one optimizer "
-                                "for all parameters so far");
-      else
-        opt = call;
+      if (!t.step && (sawOpt || c.over))
+        noPlan(c.keyword.loc(), "a train block with a 'loss' trains all "
+                                "parameters with one optimizer; write a "
+                                "custom 'step' for parameter groups");
+      OptimizerGroup group{c.binding ? c.binding->name : "", call, ""};
       if (v && c.over) {
         Result g = eval(c.over.get(), env);
         if (g && g->kind != Value::Instance) {
@@ -337,7 +339,11 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
         }
         if (!g)
           v.reset();
+        else
+          group.prefix = g->inst->info->name + ".";
       }
+      if (v && call.decl)
+        groups.push_back(group);
       if (v) {
         if (!sawOpt) {
           ti.optimizer = v->s;
@@ -476,11 +482,40 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       ok = false;
     }
   }
+  std::vector<std::pair<std::string, NodePtr>> losses;
   if (t.step) {
     inTrainStep = true;
     Env stepEnv(&env);
+    graph = lossGraph.get();
+    minimized = lossGraph ? &losses : nullptr;
     ok &= evalBlock(*t.step, stepEnv, false).has_value();
+    graph = nullptr;
+    minimized = nullptr;
     inTrainStep = false;
+    // Each minimized loss is an output ("loss" for the first, and
+    // "loss.<optimizer>" for each when there are several); the groups
+    // follow the order of the minimize calls.
+    std::vector<OptimizerGroup> ordered;
+    for (auto &[binding, node] : losses) {
+      auto it = llvm::find_if(groups, [&](const OptimizerGroup &g) {
+        return g.binding == binding;
+      });
+      if (it == groups.end() || !lossGraph)
+        continue;
+      if (llvm::any_of(ordered, [&](const OptimizerGroup &g) {
+            return g.binding == binding;
+          })) {
+        noPlan(t.step->empty() ? t.range.Start : (*t.step)[0]->getLoc(),
+               "'" + binding + ".minimize' is called twice in one step");
+        continue;
+      }
+      ordered.push_back(*it);
+      if (lossGraph->outputs.empty())
+        lossGraph->outputs.push_back({"loss", node});
+      if (losses.size() > 1)
+        lossGraph->outputs.push_back({"loss." + binding, node});
+    }
+    groups = ordered;
   } else if (ok && !sawLoss) {
     error(t.range.Start, "this train block has no 'loss' (or a custom "
                          "'step { ... }' block)");
@@ -493,16 +528,19 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
   }
   program.trains.push_back(ti);
   if (ok && lossGraph && !lossGraph->outputs.empty()) {
-    if (!program.train && opt.decl) {
+    if (!program.train && !groups.empty()) {
       plan->loss = *lossGraph;
-      plan->optimizer = opt.decl->name.name;
+      plan->optimizer = groups[0].opt.decl->name.name;
+      if (plan->modelName.empty())
+        plan->modelName = "Train"; // a custom step block has no model
       if (!whyNoPlan.empty())
         plan->loss.unsupported = whyNoPlan, plan->loss.unsupportedLoc = whyLoc;
-      else if (!planTraining(*plan, opt, env, t.range.Start))
+      else if (!planTraining(*plan, groups, env, t.range.Start))
         return false;
       program.train = std::move(plan);
     }
-    program.lossGraph = std::move(lossGraph);
+    if (!t.step)
+      program.lossGraph = std::move(lossGraph);
   }
   return ok;
 }

@@ -41,7 +41,8 @@ Attr stringAttr(std::string s) {
 }
 } // namespace
 
-bool Elaborator::planTraining(TrainPlan &plan, const OptimizerCall &opt,
+bool Elaborator::planTraining(TrainPlan &plan,
+                              const std::vector<OptimizerGroup> &groups,
                               Env &env, llvm::SMLoc loc) {
   auto giveUp = [&](llvm::SMLoc at, const std::string &why) {
     plan.loss.unsupported = why;
@@ -123,7 +124,6 @@ bool Elaborator::planTraining(TrainPlan &plan, const OptimizerCall &opt,
 
   // The update graph: inputs first (step, scheduled hyper-parameters,
   // then each parameter and its gradient).
-  const CallableDecl &decl = *opt.decl;
   ModelGraph &up = plan.update;
   TensorType scalar{DType::F32, {}};
   auto input = [&](const std::string &name, const TensorType &type) {
@@ -134,29 +134,65 @@ bool Elaborator::planTraining(TrainPlan &plan, const OptimizerCall &opt,
   };
   Value step = Value::ofTensor(scalar);
   step.node = input("step", scalar);
-  std::map<std::string, Value> hparams = opt.hparams;
+  // A schedule sets its hyper-parameter in every optimizer that has it.
+  std::vector<std::map<std::string, Value>> hparams;
+  for (const OptimizerGroup &g : groups)
+    hparams.push_back(g.opt.hparams);
   for (ScheduleInfo &s : plan.schedules) {
     if (s.model)
       continue; // already an input of the loss graph
-    auto it = hparams.find(s.target);
-    if (it == hparams.end() || !it->second.isNumber())
-      return giveUp(loc, "'" + s.target + "' is neither a hyper-parameter of "
-                         "optimizer '" + decl.name.name +
-                             "' nor a float hyper-parameter of model '" +
-                             plan.modelName + "'");
-    s.base = it->second.number();
-    it->second = Value::ofTensor(scalar);
-    it->second.node = input(s.target, scalar);
-  }
-  std::vector<NodePtr> params, grads;
-  for (const NodePtr &p : plan.loss.params)
-    if (p->op == "param") {
-      params.push_back(input(p->name, p->type));
-      grads.push_back(input("grad." + p->name, p->type));
+    NodePtr node;
+    for (auto &h : hparams) {
+      auto it = h.find(s.target);
+      if (it == h.end() || !it->second.isNumber())
+        continue;
+      s.base = it->second.number();
+      if (!node)
+        node = input(s.target, scalar);
+      it->second = Value::ofTensor(scalar);
+      it->second.node = node;
     }
+    if (!node)
+      return giveUp(loc, "'" + s.target +
+                             "' is neither an optimizer hyper-parameter nor "
+                             "a float hyper-parameter of model '" +
+                             plan.modelName + "'");
+  }
+  // Each trainable parameter belongs to the one group whose path prefix
+  // it has.
+  std::vector<NodePtr> params, grads;
+  std::vector<size_t> groupOf;
+  for (const NodePtr &p : plan.loss.params) {
+    if (p->op != "param")
+      continue;
+    std::vector<size_t> owners;
+    for (size_t k = 0; k < groups.size(); ++k)
+      if (llvm::StringRef(p->name).starts_with(groups[k].prefix))
+        owners.push_back(k);
+    if (owners.size() > 1)
+      return giveUp(loc, "parameter '" + p->name + "' is in the groups of '" +
+                             groups[owners[0]].binding + "' and '" +
+                             groups[owners[1]].binding + "'");
+    if (owners.empty())
+      continue; // not trained by this block
+    params.push_back(input(p->name, p->type));
+    grads.push_back(input("grad." + p->name, p->type));
+    groupOf.push_back(owners[0]);
+  }
   if (params.empty())
-    return giveUp(loc,
-                  "model '" + plan.modelName + "' has no trainable parameters");
+    return giveUp(loc, "this train block has no trainable parameters");
+  for (size_t k = 0; k < groups.size(); ++k) {
+    TrainPlan::Objective obj;
+    for (size_t i = 0; i < plan.loss.outputs.size(); ++i)
+      if (plan.loss.outputs[i].first == (groups.size() > 1
+                                             ? "loss." + groups[k].binding
+                                             : std::string("loss")))
+        obj.output = unsigned(i);
+    for (size_t i = 0; i < params.size(); ++i)
+      if (groupOf[i] == k)
+        obj.params.push_back(params[i]->name);
+    plan.objectives.push_back(obj);
+  }
 
   // Gradient clipping by the global norm: g *= min(1, c / (|g| + 1e-6)).
   std::vector<NodePtr> used = grads;
@@ -187,8 +223,9 @@ bool Elaborator::planTraining(TrainPlan &plan, const OptimizerCall &opt,
   std::vector<std::pair<std::string, NodePtr>> stateOutputs;
   graph = &up;
   for (size_t k = 0; k < params.size(); ++k) {
+    const CallableDecl &decl = *groups[groupOf[k]].opt.decl;
     Env body(&globals);
-    for (auto &kv : hparams)
+    for (auto &kv : hparams[groupOf[k]])
       body.vars[kv.first] = kv.second;
     Value p = Value::ofTensor(params[k]->type), g = p;
     p.node = params[k];

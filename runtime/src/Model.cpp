@@ -11,6 +11,7 @@
 #include "Sources.h"
 #include "nnc/runtime.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -56,10 +57,11 @@ void describeTensor(const nnc_tensor &t, std::vector<int64_t> &w) {
 }
 
 /// Copies the result described by `w` into `t` (allocating unless t has a
-/// buffer of the right size) and frees the generated code's buffer.
+/// buffer of the right size). The buffer itself is freed by the caller:
+/// several results may share one, or be an argument's (a view of an input,
+/// a state returned unchanged).
 int takeResult(const nnc_model_arg &res, const int64_t *w, nnc_tensor &t) {
-  void *base, *data;
-  std::memcpy(&base, &w[0], sizeof base);
+  void *data;
   std::memcpy(&data, &w[1], sizeof data);
   int64_t n = 1;
   for (int32_t d = 0; d < res.rank; ++d)
@@ -70,10 +72,8 @@ int takeResult(const nnc_model_arg &res, const int64_t *w, nnc_tensor &t) {
     t.rank = res.rank;
     for (int32_t d = 0; d < res.rank; ++d)
       t.dims[d] = w[3 + d];
-    if (nnc_tensor_alloc(&t)) {
-      std::free(base);
+    if (nnc_tensor_alloc(&t))
       return -1;
-    }
   }
   t.rank = res.rank;
   for (int32_t d = 0; d < res.rank; ++d)
@@ -86,7 +86,7 @@ int takeResult(const nnc_model_arg &res, const int64_t *w, nnc_tensor &t) {
     stride *= t.dims[d];
   }
   if (contiguous) {
-    std::memcpy(t.data, src, size_t(n * esz));
+    std::memmove(t.data, src, size_t(n * esz)); // may be t's own buffer
   } else {
     for (int64_t i = 0; i < n; ++i) {
       int64_t rem = i, off = 0;
@@ -98,7 +98,6 @@ int takeResult(const nnc_model_arg &res, const int64_t *w, nnc_tensor &t) {
                   size_t(esz));
     }
   }
-  std::free(base); // result buffers belong to the caller
   return 0;
 }
 } // namespace
@@ -118,10 +117,24 @@ extern "C" int nnc_model_call(const nnc_model *m, nnc_tensor *const *args,
   m->invoke(m->ctx, out.data(), argPtrs.data());
   int rc = 0;
   size_t at = 0;
+  // Result buffers belong to the caller: free each once (after all are
+  // copied: results may share one), and never one that is an argument's.
+  std::vector<void *> freed;
+  for (int32_t a = 0; a < m->num_args; ++a)
+    freed.push_back(args[a]->data);
   for (int32_t r = 0; r < m->num_results; ++r) {
-    // Every result is taken (and its buffer freed), even after an error.
     if (takeResult(m->results[r], &out[at], results[r]))
       rc = -1;
+    at += descriptorWords(m->results[r].rank);
+  }
+  at = 0;
+  for (int32_t r = 0; r < m->num_results; ++r) {
+    void *base;
+    std::memcpy(&base, &out[at], sizeof base);
+    if (std::find(freed.begin(), freed.end(), base) == freed.end()) {
+      freed.push_back(base);
+      std::free(base);
+    }
     at += descriptorWords(m->results[r].rank);
   }
   return rc;

@@ -95,13 +95,17 @@ struct Totals {
   double mean(size_t k) const {
     return samples ? metrics[k] / double(samples) : 0;
   }
-  /// Adds a batch of n samples from the results of a step.
+  /// Adds a batch of n samples from the results of a step; `perBatch[k]`:
+  /// metric k is a batch mean (the loss of one of several optimizers),
+  /// else a sum over the batch.
   void add(const std::vector<nnc_tensor> &results,
-           const std::vector<int> &metricIndex, int64_t n) {
+           const std::vector<int> &metricIndex,
+           const std::vector<bool> &perBatch, int64_t n) {
     loss += double(*static_cast<float *>(results[0].data)) * double(n);
     for (size_t k = 0; k < metrics.size(); ++k)
       if (metricIndex[k] >= 0)
-        metrics[k] += *static_cast<float *>(results[metricIndex[k]].data);
+        metrics[k] += *static_cast<float *>(results[metricIndex[k]].data) *
+                      (perBatch[k] ? double(n) : 1.0);
     samples += n;
   }
 };
@@ -149,12 +153,19 @@ private:
   /// The metrics the train step computes ("accuracy", "top_3"), with one
   /// scalar buffer each.
   std::vector<std::string> metricNames;
+  std::vector<bool> metricPerBatch;
   std::vector<nnc_tensor> metricT;
   /// Binds `m`'s results: the loss and metrics to their buffers, updates
   /// to the persistent tensors they replace. metricIndex[k]: the result
   /// of metric k (-1 if m lacks it).
   void bindResults(const nnc_model *m, std::vector<nnc_tensor> &results,
                    std::vector<int> &metricIndex);
+  /// The result name of metric k ("metric.accuracy", "loss.d_opt").
+  std::string resultName(size_t k) const {
+    const std::string &m = metricNames[k];
+    return metricPerBatch[k] ? "loss." + m.substr(0, m.size() - 5)
+                             : "metric." + m;
+  }
   std::map<std::string, nnc_tensor> hparams;
   int64_t epoch0 = 0, globalStep = 0;
   bool wroteCheckpoint = false;
@@ -226,9 +237,18 @@ int Trainer::setUp() {
       hparams[arg.name] = t;
     }
   }
-  for (int32_t r = 0; r < step->num_results; ++r)
-    if (std::strncmp(step->results[r].name, "metric.", 7) == 0)
-      metricNames.push_back(step->results[r].name + 7);
+  // Metrics: "metric.X" (sums over the batch) and, with several
+  // optimizers, "loss.<optimizer>" (batch means) shown as <optimizer>_loss.
+  for (int32_t r = 0; r < step->num_results; ++r) {
+    const char *name = step->results[r].name;
+    if (std::strncmp(name, "metric.", 7) == 0) {
+      metricNames.push_back(name + 7);
+      metricPerBatch.push_back(false);
+    } else if (std::strncmp(name, "loss.", 5) == 0) {
+      metricNames.push_back(std::string(name + 5) + "_loss");
+      metricPerBatch.push_back(true);
+    }
+  }
   metricT.assign(metricNames.size(), nnc_tensor{});
   std::vector<nnc_tensor *> scalars{&stepT, &streamT, &lossT};
   for (nnc_tensor &t : metricT)
@@ -429,7 +449,7 @@ void Trainer::bindResults(const nnc_model *m, std::vector<nnc_tensor> &results,
     else if (name == "loss")
       results[r] = lossT;
     for (size_t k = 0; k < metricNames.size(); ++k)
-      if (name == "metric." + metricNames[k]) {
+      if (name == resultName(k)) {
         results[r] = metricT[k];
         metricIndex[k] = r;
       }
@@ -452,7 +472,7 @@ int Trainer::evaluate(Totals &t) {
       rows[i] = at + i;
     gather(fields, args, rows.data(), n);
     rc = nnc_model_call(eval, args.data(), results.data());
-    t.add(results, metricIndex, n);
+    t.add(results, metricIndex, metricPerBatch, n);
   }
   return rc;
 }
@@ -567,7 +587,7 @@ int Trainer::run() {
                       (long long)batch, kept.c_str());
         return finish(-1);
       }
-      t.add(results, metricIndex, n);
+      t.add(results, metricIndex, metricPerBatch, n);
       double now = nnc_now();
       if (live && (now - lastDraw > 0.1 || batch == batches)) {
         progressLine(epoch, batch, batches, t, now - epochStart);

@@ -16,6 +16,8 @@
       top left or bottom right).
   traintest.py checkpoint FILE --epoch E
       the checkpoint holds train.epoch == E, train.step and the parameters.
+  traintest.py moved A.safetensors B.safetensors
+      prints "same" or "changed" per tensor of checkpoint A, by name.
   traintest.py sigint NNC FILE.nn CHECKPOINT [args...]
       starts training, sends SIGINT once the first epoch is done, and
       checks the exit code (130) and the message.
@@ -162,6 +164,19 @@ def checkpoint(args):
     print("ok: checkpoint at epoch %d with %d tensors" % (got, len(header)))
 
 
+def moved(args):
+    def tensors(path):
+        with open(path, "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            header = json.loads(f.read(n))
+            data = f.read()
+        return {k: data[v["data_offsets"][0]:v["data_offsets"][1]]
+                for k, v in header.items() if k != "__metadata__"}
+    a, b = tensors(args[0]), tensors(args[1])
+    for name in sorted(a):
+        print(name, "same" if a[name] == b.get(name) else "changed")
+
+
 def sigint(args):
     nnc, program, ck = args[0], args[1], args[2]
     p = subprocess.Popen([nnc, "run", program, "--checkpoint", ck,
@@ -181,4 +196,4 @@ def sigint(args):
 
 if __name__ == "__main__":
     {"metrics": metrics, "same-curve": same_curve, "idx": idx, "blobs": blobs,
-     "checkpoint": checkpoint, "sigint": sigint}[sys.argv[1]](sys.argv[2:])
+     "checkpoint": checkpoint, "sigint": sigint, "moved": moved}[sys.argv[1]](sys.argv[2:])
