@@ -131,6 +131,9 @@ createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
       mlir::makeOptimizingTransformer(codegen.optLevel, 0, tm.get());
   eo.transformer = transformer;
   eo.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // perf's JIT dump files (~/.debug/jit) only when asked for: profiling
+  // generated code with `perf record -k 1` and `perf inject --jit`.
+  eo.enablePerfNotificationListener = std::getenv("NNC_PERF_JIT") != nullptr;
   auto engine = mlir::ExecutionEngine::create(module, eo);
   if (!engine) {
     diags.error("JIT compilation failed: " +

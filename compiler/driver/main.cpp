@@ -20,6 +20,7 @@
 #include "support/Diagnostics.h"
 
 #include <algorithm>
+#include <csignal>
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -498,6 +499,9 @@ static int notYet(llvm::StringRef what) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // A file-size limit (or a full disk) is an I/O error that the writers
+  // report, not a crash: let write() fail with EFBIG instead of a signal.
+  std::signal(SIGXFSZ, SIG_IGN);
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "nnc " << NNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";

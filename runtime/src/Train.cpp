@@ -356,8 +356,13 @@ int Trainer::saveCheckpoint(int64_t epochsDone) {
   for (std::string &n : names)
     namePtrs.push_back(&n[0]);
   nnc_named_tensors all{int64_t(names.size()), namePtrs.data(), tensors.data()};
-  if (nnc_safetensors_save(cfg.checkpoint, &all))
-    return -1;
+  if (nnc_safetensors_save(cfg.checkpoint, &all)) {
+    std::string why = nnc_last_error();
+    return nnc_set_error("%s; training stopped and %s", why.c_str(),
+                         wroteCheckpoint
+                             ? "the checkpoint of the previous epoch is intact"
+                             : "the file is unchanged");
+  }
   wroteCheckpoint = true;
   return 0;
 }
