@@ -5,12 +5,14 @@
 // zeros where the forward's stride skipped trailing rows/columns; the
 // filter's cotangent is itself a convolution, of the input seen as
 // [C, H, W, N] with the cotangent seen as a [Ho, Wo, N, F] filter, dilated
-// by the forward stride. Pooling with non-overlapping windows stretches the
-// cotangent back with nearest-neighbour upsampling; max pooling masks it
-// with the positions that held the maximum (split evenly between ties).
+// by the forward stride. Average pooling with non-overlapping windows
+// stretches the cotangent back with nearest-neighbour upsampling; max
+// pooling, and any pooling whose windows overlap or are padded, becomes
+// nn.pool2d_grad (each window's cotangent to the first position holding
+// its maximum, as PyTorch; lowered to gathers in codegen).
 //
-// Still to come: grouped and dilated convolutions, asymmetric padding, and
-// pooling whose windows overlap or are padded; they are reported.
+// Still to come: grouped and dilated convolutions and asymmetric padding;
+// they are reported.
 //
 //===----------------------------------------------------------------------===//
 #include "autodiff/VJPBuilder.h"
@@ -192,13 +194,19 @@ LogicalResult Pool2DOp::vjp(OpBuilder &b, ValueRange grads,
     return success();
   ArrayRef<int64_t> win = getWindow(), s = getStride(), p = getPadding();
   bool padded = llvm::any_of(p, [](int64_t v) { return v != 0; });
-  if (win[0] != win[1] || s[0] != win[0] || s[1] != win[1] || padded)
-    return emitError("cannot differentiate through pooling with overlapping, "
-                     "non-square or padded windows yet");
   RankedTensorType xt = ranked(getInput()), yt = ranked(getResult());
   if (xt.isDynamicDim(1) || xt.isDynamicDim(2))
     return emitError("cannot differentiate through pooling of symbolic image "
                      "sizes yet");
+  if (win[0] != win[1] || s[0] != win[0] || s[1] != win[1] || padded ||
+      getKind() == "max") {
+    // The general rule (and max pooling's first-argmax routing, as
+    // PyTorch): one gather per input position over the windows covering it.
+    out[0] = Pool2DGradOp::create(b, getLoc(), xt, getKindAttr(), getInput(),
+                                  grads[0], getWindowAttr(), getStrideAttr(),
+                                  getPaddingAttr());
+    return success();
+  }
   GradBuilder gb(b, getLoc());
   int64_t k = win[0];
   SmallVector<int64_t> upShape(yt.getShape());
@@ -208,22 +216,16 @@ LogicalResult Pool2DOp::vjp(OpBuilder &b, ValueRange grads,
   auto upsample = [&](Value v) -> Value {
     return UpsampleOp::create(b, getLoc(), upType, v, b.getI64IntegerAttr(k));
   };
+  // Average pooling with non-overlapping windows: stretch and scale.
   Value g = upsample(grads[0]);
-  if (getKind() == "avg") {
-    g = gb.mul(g, gb.scalar(g, 1.0 / double(k * k)));
-  } else {
-    // The window positions that held the maximum, each with 1 / #ties.
-    Value x = crop(gb, getInput(), upShape[1], upShape[2]);
-    Value hit = CastOp::create(b, getLoc(), upType,
-                               gb.compare("eq", x, upsample(getResult())));
-    Value ties =
-        Pool2DOp::create(b, getLoc(), yt, b.getStringAttr("avg"), hit,
-                         getWindowAttr(), getStrideAttr(), getPaddingAttr());
-    g = gb.div(gb.mul(g, hit),
-               upsample(gb.mul(ties, gb.scalar(ties, double(k * k)))));
-  }
+  g = gb.mul(g, gb.scalar(g, 1.0 / double(k * k)));
   out[0] = padBottomRight(gb, g, xt);
   return success();
+}
+
+LogicalResult Pool2DGradOp::vjp(OpBuilder &, ValueRange,
+                                SmallVectorImpl<Value> &) {
+  return emitError("second derivatives of pooling are not supported");
 }
 
 } // namespace nnc::nn

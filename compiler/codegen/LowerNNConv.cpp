@@ -216,3 +216,154 @@ Value Lowering::upsample(nn::UpsampleOp op) {
              })
       .getResult(0);
 }
+
+Value Lowering::poolGrad(nn::Pool2DGradOp op) {
+  // max: idx[n, oy, ox, c] = the first (row-major) window position of the
+  // maximum; then every input position gathers the cotangents of the
+  // windows that cover it: dx[n, y, x, c] = sum over (ky, kx) with
+  // oy = (y + pt - ky) / s integral of g[n, oy, ox, c] * [idx == ky*KW + kx]
+  // (avg: * 1 / (KH*KW)). g and idx are padded by ceil((K-1)/s) windows on
+  // each side, so that out-of-range windows read 0 / -1.
+  Location l = op.getLoc();
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  auto gt = cast<RankedTensorType>(op.getGrad().getType());
+  Type et = xt.getElementType();
+  bool isMax = op.getKind() == "max";
+  ArrayRef<int64_t> win = op.getWindow(), st = op.getStride(),
+                    pd = op.getPadding();
+  MLIRContext *ctx = b.getContext();
+  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  Type i64 = b.getI64Type();
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
+  auto sizesOf = [&](Value like) {
+    return [&, like](int64_t d) { return dimOf(b, l, like, d); };
+  };
+  // The window's extent as an operand (like linalg's named poolings), so
+  // that the loop bounds of (ky, kx) are known.
+  Value windowShape = tensor::EmptyOp::create(b, l, win, et);
+  Value idx;
+  if (isMax) {
+    Value xp = pad(l, op.getInput(), pd, -INFINITY);
+    auto it = RankedTensorType::get(gt.getShape(), i64);
+    Value best =
+        linalg::FillOp::create(b, l, floatConst(b, l, et, -INFINITY),
+                               emptyTensor(b, l, gt, sizesOf(op.getGrad())))
+            .getResult(0);
+    Value minusOne = arith::ConstantOp::create(b, l, b.getI64IntegerAttr(-1));
+    Value none =
+        linalg::FillOp::create(b, l, minusOne,
+                               emptyTensor(b, l, it, sizesOf(op.getGrad())))
+            .getResult(0);
+    // (n, oy, ox, c, ky, kx)
+    SmallVector<AffineMap> maps{
+        AffineMap::get(
+            6, 0, {e(0), e(1) * st[0] + e(4), e(2) * st[1] + e(5), e(3)}, ctx),
+        AffineMap::get(6, 0, {e(4), e(5)}, ctx),
+        AffineMap::get(6, 0, {e(0), e(1), e(2), e(3)}, ctx),
+        AffineMap::get(6, 0, {e(0), e(1), e(2), e(3)}, ctx)};
+    SmallVector<utils::IteratorType> iters{par, par, par, par, red, red};
+    int64_t kw = win[1];
+    idx = linalg::GenericOp::create(
+              b, l, TypeRange{gt, it}, ValueRange{xp, windowShape},
+              ValueRange{best, none}, maps, iters,
+              [&](OpBuilder &nb, Location nl, ValueRange a) {
+                Value ky = linalg::IndexOp::create(nb, nl, 4);
+                Value kx = linalg::IndexOp::create(nb, nl, 5);
+                Value pos = arith::AddIOp::create(
+                    nb, nl,
+                    arith::MulIOp::create(
+                        nb, nl, ky, arith::ConstantIndexOp::create(nb, nl, kw)),
+                    kx);
+                Value pos64 = arith::IndexCastOp::create(nb, nl, i64, pos);
+                // a: the input, the window (shape only), max, arg-max.
+                Value better = arith::CmpFOp::create(
+                    nb, nl, arith::CmpFPredicate::OGT, a[0], a[2]);
+                linalg::YieldOp::create(
+                    nb, nl,
+                    ValueRange{
+                        arith::SelectOp::create(nb, nl, better, a[0], a[2]),
+                        arith::SelectOp::create(nb, nl, better, pos64, a[3])});
+              })
+              .getResult(1);
+  }
+  // Pad the cotangent (and the arg-max) by q windows on each side.
+  int64_t q[2] = {(win[0] - 1 + st[0] - 1) / st[0],
+                  (win[1] - 1 + st[1] - 1) / st[1]};
+  auto padBy = [&](Value v, Value fill) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(t.getShape());
+    for (int d = 1; d <= 2; ++d)
+      if (!t.isDynamicDim(d))
+        shape[d] += 2 * q[d - 1];
+    SmallVector<OpFoldResult> lo{b.getIndexAttr(0), b.getIndexAttr(q[0]),
+                                 b.getIndexAttr(q[1]), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> hi(lo);
+    return tensor::PadOp::create(
+        b, l, RankedTensorType::get(shape, t.getElementType()), v, lo, hi,
+        fill);
+  };
+  Value gp = padBy(op.getGrad(), floatConst(b, l, et, 0.0));
+  SmallVector<Value> inputs{gp, windowShape};
+  if (isMax)
+    inputs.push_back(padBy(
+        idx, Value(arith::ConstantOp::create(b, l, b.getI64IntegerAttr(-1)))));
+  // (n, y, x, c, ky, kx): window row (y + pt - ky + s q) floordiv s.
+  auto window = [&](unsigned pos, unsigned k, int d) {
+    return (e(pos) + (pd[2 * d] + st[d] * q[d]) - e(k)).floorDiv(st[d]);
+  };
+  AffineMap gather =
+      AffineMap::get(6, 0, {e(0), window(1, 4, 0), window(2, 5, 1), e(3)}, ctx);
+  SmallVector<AffineMap> maps{gather, AffineMap::get(6, 0, {e(4), e(5)}, ctx)};
+  if (isMax)
+    maps.push_back(gather);
+  maps.push_back(AffineMap::get(6, 0, {e(0), e(1), e(2), e(3)}, ctx));
+  SmallVector<utils::IteratorType> iters{par, par, par, par, red, red};
+  Value out =
+      linalg::FillOp::create(b, l, floatConst(b, l, et, 0.0),
+                             emptyTensor(b, l, xt, sizesOf(op.getInput())))
+          .getResult(0);
+  double scale = isMax ? 1.0 : 1.0 / double(win[0] * win[1]);
+  int64_t kw = win[1];
+  // The reduction dims (ky, kx) run over the window.
+  auto r = linalg::GenericOp::create(
+      b, l, TypeRange{xt}, inputs, ValueRange{out}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        auto idxv = [&](unsigned d) {
+          return arith::IndexCastOp::create(nb, nl, i64,
+                                            linalg::IndexOp::create(nb, nl, d));
+        };
+        auto c64 = [&](int64_t v) {
+          return arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(v));
+        };
+        // Only windows whose start lands exactly: (y + pt - ky) % s == 0.
+        Value ok = arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true));
+        for (int d = 0; d < 2; ++d) {
+          Value off = arith::SubIOp::create(
+              nb, nl,
+              arith::AddIOp::create(nb, nl, idxv(1 + d),
+                                    c64(pd[2 * d] + st[d] * q[d])),
+              idxv(4 + d));
+          Value rem = arith::RemSIOp::create(nb, nl, off, c64(st[d]));
+          ok = arith::AndIOp::create(
+              nb, nl, ok,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, rem,
+                                    c64(0)));
+        }
+        if (isMax) {
+          Value pos = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, idxv(4), c64(kw)), idxv(5));
+          ok = arith::AndIOp::create(
+              nb, nl, ok,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, a[2],
+                                    pos));
+        }
+        Value add =
+            arith::MulFOp::create(nb, nl, a[0], floatConst(nb, nl, et, scale));
+        Value sum = arith::AddFOp::create(nb, nl, a.back(), add);
+        linalg::YieldOp::create(
+            nb, nl, Value(arith::SelectOp::create(nb, nl, ok, sum, a.back())));
+      });
+  (void)gt;
+  return r.getResult(0);
+}

@@ -277,6 +277,8 @@ Value Lowering::lower(Operation *op) {
     return conv(c);
   if (auto p = dyn_cast<nn::Pool2DOp>(op))
     return pool(p);
+  if (auto p = dyn_cast<nn::Pool2DGradOp>(op))
+    return poolGrad(p);
   if (auto c = dyn_cast<nn::ConvTranspose2DOp>(op))
     return convTranspose(c);
   if (auto s = dyn_cast<nn::StopGradientOp>(op))

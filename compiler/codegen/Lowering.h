@@ -73,6 +73,7 @@ private:
   Value oneHot(nn::OneHotOp op);
   Value conv(nn::Conv2DOp op);
   Value pool(nn::Pool2DOp op);
+  Value poolGrad(nn::Pool2DGradOp op);
   Value pad(Location l, Value x, ArrayRef<int64_t> padding, double value);
   Value castOp(nn::CastOp op);
   Value gather(nn::GatherOp op);

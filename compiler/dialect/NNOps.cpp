@@ -379,6 +379,19 @@ LogicalResult Pool2DOp::verify() {
   return success();
 }
 
+LogicalResult Pool2DGradOp::verify() {
+  if (getKind() != "max" && getKind() != "avg")
+    return emitOpError("kind must be max or avg");
+  auto x = cast<RankedTensorType>(getInput().getType());
+  auto g = cast<RankedTensorType>(getGrad().getType());
+  if (x.getRank() != 4 || g.getRank() != 4)
+    return emitOpError("input and cotangent must be rank 4 (NHWC)");
+  if (getWindow().size() != 2 || getStride().size() != 2 ||
+      getPadding().size() != 4)
+    return emitOpError("window and stride need 2 entries, padding 4");
+  return success();
+}
+
 LogicalResult SelectOp::verify() {
   auto a = cast<RankedTensorType>(getLhs().getType());
   auto b = cast<RankedTensorType>(getRhs().getType());

@@ -328,6 +328,32 @@ def NN_Pool2DOp : NN_Op<"pool2d", [Pure, VJP]> {
   let hasVerifier = 1;
 }
 
+def NN_Pool2DGradOp : NN_Op<"pool2d_grad", [Pure, VJP,
+                                           AllTypesMatch<["input", "result"]>]> {
+  let summary = "the input cotangent of nn.pool2d, for any windows";
+  let description = [{
+    The backward of `nn.pool2d` with the same attributes, given its input
+    and the cotangent of its result: `max` sends each window's cotangent to
+    the first position (row-major) holding the window's maximum, as
+    PyTorch does; `avg` spreads it evenly over the window (padding
+    included, like the forward). Windows may overlap and be padded.
+
+    ```mlir
+    %dx = nn.pool2d_grad "max", %x, %g {window = array<i64: 3, 3>, stride = array<i64: 1, 1>,
+                                       padding = array<i64: 1, 1, 1, 1>}
+          : (tensor<?x14x14x8xf32>, tensor<?x14x14x8xf32>) -> tensor<?x14x14x8xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$kind, NN_FloatTensor:$input,
+                   NN_FloatTensor:$grad, DenseI64ArrayAttr:$window,
+                   DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $kind `,` $input `,` $grad attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Selection, embeddings, normalisation, regularisation
 //===----------------------------------------------------------------------===//

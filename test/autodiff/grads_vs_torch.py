@@ -141,6 +141,22 @@ for h in (8, 11):
     case(f"avgpool 3 [2,{h},{h},3]", {"x": rand(2, h, h, 3)}, "avgpool(x, 3)",
          lambda i: nhwc(F.avg_pool2d(nchw(i["x"]), 3)))
 
+# Overlapping and padded windows (nn.pool2d_grad): Inception's 3x3 stride-1
+# "same" max pooling, stride 2, padded averages; ties (ReLU zeros) go to
+# the first maximum of each window, as in PyTorch.
+case("maxpool 3 stride 1 same [2,7,7,3]", {"x": rand(2, 7, 7, 3)},
+     'maxpool(x, 3, stride: 1, padding: "same")',
+     lambda i: nhwc(F.max_pool2d(nchw(i["x"]), 3, 1, padding=1)))
+case("maxpool 3 stride 2 [2,9,9,2]", {"x": rand(2, 9, 9, 2)},
+     "maxpool(x, 3, stride: 2)",
+     lambda i: nhwc(F.max_pool2d(nchw(i["x"]), 3, 2)))
+case("maxpool 2 with ties (relu) [2,8,8,3]", {"x": rand(2, 8, 8, 3)},
+     "maxpool(relu(x), 2)",
+     lambda i: nhwc(F.max_pool2d(nchw(torch.relu(i["x"])), 2)))
+case("avgpool 3 stride 2 padding 1 [2,9,9,2]", {"x": rand(2, 9, 9, 2)},
+     "avgpool(x, 3, stride: 2, padding: 1)",
+     lambda i: nhwc(F.avg_pool2d(nchw(i["x"]), 3, 2, padding=1)))
+
 case("slice", {"x": rand(3, 10, 8)}, "x[:, 2:9, 5]", lambda i: i["x"][:, 2:9, 5])
 x = rand(3, 4, 33)
 case("layer_norm [3,4,33]", {"x": x}, "layer_norm(x, g, b)",

@@ -125,3 +125,17 @@ func.func @aux(%x: tensor<3xf32> {nn.name = "x"}) -> (tensor<f32>, tensor<3xf32>
   %1 = nn.reduce "sum", %0 {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
   return %1, %0 : tensor<f32>, tensor<3xf32>
 }
+
+// -----
+
+// Max pooling (and any pooling with overlapping or padded windows) sends
+// its cotangent back through nn.pool2d_grad with the forward's windows.
+// CHECK-LABEL: func.func @maxpool_same
+// CHECK: %[[P:.*]] = nn.pool2d "max", %arg0
+// CHECK: %[[G:.*]] = nn.pool2d_grad "max", %arg0, %{{.*}} {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>, window = array<i64: 3, 3>} : (tensor<2x5x5x3xf32>, tensor<2x5x5x3xf32>) -> tensor<2x5x5x3xf32>
+// CHECK: return %{{.*}}, %[[G]]
+func.func @maxpool_same(%x: tensor<2x5x5x3xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
+  %0 = nn.pool2d "max", %x {window = array<i64: 3, 3>, stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : tensor<2x5x5x3xf32> -> tensor<2x5x5x3xf32>
+  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<2x5x5x3xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
