@@ -8,12 +8,8 @@
 // Symbolic dimensions become dynamic (`?`), everything else is static.
 //
 //===----------------------------------------------------------------------===//
-#include "mlirgen/MLIRGen.h"
-#include "autodiff/VJPBuilder.h"
 #include "dialect/NNDialect.h"
-#include "sema/Graph.h"
-#include "sema/Sema.h"
-#include "support/Diagnostics.h"
+#include "mlirgen/Generator.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,95 +27,9 @@
 
 using namespace mlir;
 using namespace nnc;
+using namespace nnc::mlirgen;
 
-namespace {
-
-class Generator {
-public:
-  Generator(MLIRContext &ctx, const llvm::SourceMgr &sm,
-            nnc::DiagnosticEngine &diags)
-      : ctx(ctx), b(&ctx), sm(sm), diags(diags) {}
-
-  /// Emits `fname(inputs..., params...) -> outputs` into `module`.
-  func::FuncOp emitFunction(ModuleOp module, const ModelGraph &g,
-                            llvm::StringRef fname, const GenOptions &opts);
-  func::FuncOp emitTrainStep(ModuleOp module, const TrainPlan &plan,
-                             ArrayRef<func::FuncOp> lossFns,
-                             llvm::StringRef fname);
-  /// Verifies a generated module (null after an internal error).
-  OwningOpRef<ModuleOp> finish(OwningOpRef<ModuleOp> module,
-                               llvm::StringRef name);
-
-private:
-  void tagArgument(func::FuncOp func, unsigned k, const Node &n,
-                   llvm::StringRef kind);
-  Type streamType();
-  Value tagStream(func::FuncOp func, unsigned k);
-  Location loc(llvm::SMLoc l);
-  Type elementType(DType dt);
-  RankedTensorType tensorType(const nnc::TensorType &t);
-  Value emit(const Node &n);
-  Value emitOp(const Node &n, ArrayRef<Value> in);
-  Value emitConv(const Node &n, ArrayRef<Value> in, Location l);
-  Value emitPool(const Node &n, ArrayRef<Value> in, Location l);
-  Value emitFor(const Node &n, ArrayRef<Value> in, Location l);
-  Value emitScan(const Node &n, ArrayRef<Value> in, Location l);
-  /// Converts `v` to element type `et` (loop counters meet floats).
-  Value coerce(Value v, Type et, Location l);
-  std::map<const Node *, SmallVector<Value>> loopResults;
-  bool fail(const Node &n, const llvm::Twine &why);
-  int64_t intAttr(const Node &n, llvm::StringRef key, int64_t dflt);
-  /// The run-time size of symbolic dimension `sym` (e.g. the batch B),
-  /// read from the first input that has it.
-  Value symbolSize(const Node &n, const std::string &sym, Location l);
-  /// The run-time sizes of the dynamic dimensions of `rt`: from `like`
-  /// when given (`zeros_like(x)`), else from the symbols' inputs.
-  bool dynamicSizes(const Node &n, RankedTensorType rt, Value like, Location l,
-                    SmallVector<Value> &out) {
-    for (int64_t d = 0; d < rt.getRank(); ++d) {
-      if (!rt.isDynamicDim(d))
-        continue;
-      Value size = like ? Value(tensor::DimOp::create(b, l, like, d))
-                        : symbolSize(n, n.type.dims[d].sym, l);
-      if (!size)
-        return false;
-      out.push_back(size);
-    }
-    return true;
-  }
-  /// The seed of a random op: `seed:` when written, else one derived from
-  /// the op's position so that different ops draw different noise.
-  int64_t seedOf(const Node &n) {
-    const Attr *s = n.attr("seed");
-    return s && s->kind == Attr::Int ? s->i : 0x5EED0000 + int64_t(n.id);
-  }
-  std::map<std::string, std::pair<Value, int64_t>> symbols;
-  /// Padding [top, bottom, left, right] for "valid", "same" or an integer.
-  SmallVector<int64_t> padding(const Node &n, int64_t inH, int64_t inW,
-                               int64_t kh, int64_t kw, int64_t stride,
-                               int64_t dil);
-
-  MLIRContext &ctx;
-  OpBuilder b;
-  const llvm::SourceMgr &sm;
-  nnc::DiagnosticEngine &diags;
-  std::map<const Node *, Value> values;
-  bool hadError = false;
-  /// Whether dropout and batch norm run in training mode. Forward
-  /// functions are evaluation-mode; train steps will set this.
-  bool training = false;
-  /// Compute in f64 what the program declares f32 (gradient checking).
-  bool f64 = false;
-  /// A train step's stream number for random ops and dropout (null
-  /// elsewhere: the runtime's stream).
-  Value stream;
-  /// Batch norms emitted in training mode, for their running statistics.
-  std::vector<const Node *> batchNorms;
-  /// Appends the new running mean and variance of every training-mode
-  /// batch norm to `results` (named after the state they replace).
-  void updateRunningStats(SmallVectorImpl<Value> &results,
-                          SmallVectorImpl<std::string> &names, Location l);
-};
+namespace nnc::mlirgen {
 
 Location Generator::loc(llvm::SMLoc l) {
   if (!l.isValid())
@@ -749,165 +659,6 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
   return func;
 }
 
-void Generator::updateRunningStats(SmallVectorImpl<Value> &results,
-                                   SmallVectorImpl<std::string> &names,
-                                   Location l) {
-  // PyTorch's rule: running = (1 - momentum) running + momentum batch,
-  // with the unbiased batch variance.
-  for (const Node *n : batchNorms) {
-    const Node *mean = n->inputs[3].get(), *var = n->inputs[4].get();
-    if (mean->op != "state" || var->op != "state")
-      continue;
-    const Attr *m = n->attr("momentum");
-    double momentum = !m ? 0.1 : m->kind == Attr::Float ? m->f : double(m->i);
-    Value x = values[n->inputs[0].get()];
-    nn::GradBuilder gb(b, l);
-    auto xt = cast<RankedTensorType>(x.getType());
-    SmallVector<int64_t> axes;
-    for (int64_t d = 0; d + 1 < xt.getRank(); ++d)
-      axes.push_back(d);
-    Value count = gb.count(x, axes);
-    Value batchMean = gb.div(gb.sumKeep(x, axes), count);
-    Value centred = gb.sub(x, batchMean);
-    Value batchVar = gb.div(gb.sumKeep(gb.mul(centred, centred), axes),
-                            gb.sub(count, gb.scalar(count, 1.0)));
-    for (auto [state, batch] :
-         {std::pair{mean, batchMean}, std::pair{var, batchVar}}) {
-      Value running = values[state];
-      Value flat = nn::ReshapeOp::create(b, l, running.getType(), batch);
-      results.push_back(
-          gb.add(gb.mul(running, gb.scalar(running, 1 - momentum)),
-                 gb.mul(flat, gb.scalar(running, momentum))));
-      names.push_back(state->name);
-    }
-  }
-}
-
-/// `<model>_train_step(data..., params and state..., step, scheduled
-/// hyper-parameters..., optimizer state...)` returns the loss, the metric
-/// sums, then the new value of every parameter and optimizer state. It
-/// calls the (private) loss function, whose gradients the reverse-mode
-/// pass appends and which the inliner then dissolves into the step.
-func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
-                                      ArrayRef<func::FuncOp> lossFns,
-                                      llvm::StringRef fname) {
-  training = true;
-  const ModelGraph &lg = plan.loss, &ug = plan.update;
-  if (!ug.unsupported.empty()) {
-    diags.error(ug.unsupportedLoc, ug.unsupported);
-    return nullptr;
-  }
-  // Update inputs that are parameters or gradients come from the loss
-  // calls; the others (step, scheduled hyper-parameters) are arguments.
-  std::map<std::string, const Node *> lossParams;
-  for (auto &n : lg.params)
-    lossParams[n->name] = n.get();
-  std::vector<std::pair<const Node *, llvm::StringRef>> args;
-  for (auto &n : lg.inputs)
-    args.push_back({n.get(), n->op}); // "input", or an annealed "hparam"
-  for (auto &n : lg.params)
-    args.push_back({n.get(), n->op});
-  for (auto &n : ug.inputs)
-    if (!lossParams.count(n->name) &&
-        !llvm::StringRef(n->name).starts_with("grad."))
-      args.push_back({n.get(), n->name == "step" ? "step" : "hparam"});
-  unsigned streamArg = args.size();
-  for (auto &n : ug.params)
-    args.push_back({n.get(), "opt_state"});
-  SmallVector<Type> argTypes, resultTypes;
-  for (auto &a : args)
-    argTypes.push_back(tensorType(a.first->type));
-  argTypes.insert(argTypes.begin() + streamArg, streamType());
-  // Where each output of the loss graph comes from: objective k's loss is
-  // result 0 of call k; metrics follow the loss in call 0, whose last
-  // results (before the gradients) are the running-statistics updates.
-  func::FuncOp first = lossFns.front();
-  unsigned firstOutputs =
-      1 + llvm::count_if(lg.outputs, [](auto &o) {
-        return llvm::StringRef(o.first).starts_with("metric.");
-      });
-  unsigned numStats = first.getNumResults() - firstOutputs;
-  std::vector<std::pair<unsigned, unsigned>> source; // (call, result)
-  unsigned nextMetric = 1;
-  for (auto &o : lg.outputs) {
-    std::optional<std::pair<unsigned, unsigned>> from;
-    for (auto [k, obj] : llvm::enumerate(plan.objectives))
-      if (lg.outputs[obj.output].second == o.second && !from)
-        from = std::make_pair(unsigned(k), 0u);
-    source.push_back(from ? *from : std::make_pair(0u, nextMetric++));
-  }
-  for (auto &o : lg.outputs)
-    resultTypes.push_back(tensorType(o.second->type));
-  for (unsigned k = 0; k < numStats; ++k)
-    resultTypes.push_back(first.getResultTypes()[firstOutputs + k]);
-  for (auto &o : ug.outputs)
-    resultTypes.push_back(tensorType(o.second->type));
-  b.setInsertionPointToEnd(module.getBody());
-  Location funcLoc = first.getLoc();
-  auto func = func::FuncOp::create(b, funcLoc, fname,
-                                   b.getFunctionType(argTypes, resultTypes));
-  func.addEntryBlock();
-  for (auto [k, a] : llvm::enumerate(args))
-    tagArgument(func, k < streamArg ? k : k + 1, *a.first, a.second);
-  Value streamValue = tagStream(func, streamArg);
-  auto named = [&](llvm::StringRef name, llvm::StringRef kind) {
-    return b.getDictionaryAttr(
-        {b.getNamedAttr("nn.name", b.getStringAttr(name)),
-         b.getNamedAttr("nn.kind", b.getStringAttr(kind))});
-  };
-  unsigned r = 0;
-  for (auto &o : lg.outputs)
-    func.setResultAttrs(r++, named(o.first, "output"));
-  for (unsigned k = 0; k < numStats; ++k)
-    func.setResultAttrs(r++, first.getResultAttrDict(firstOutputs + k));
-  for (auto &o : ug.outputs)
-    func.setResultAttrs(r++, named(o.first, "update"));
-  b.setInsertionPointToStart(&func.front());
-  SmallVector<Value> callArgs, results;
-  for (unsigned k = 0; k < lg.inputs.size() + lg.params.size(); ++k)
-    callArgs.push_back(func.getArgument(k));
-  callArgs.push_back(streamValue);
-  // Each loss function's results after the reverse-mode pass: its
-  // outputs, running statistics, then one gradient per parameter of its
-  // objective.
-  SmallVector<func::CallOp> calls;
-  std::map<std::string, Value> grads;
-  for (size_t k = 0; k < lossFns.size(); ++k) {
-    func::FuncOp fn = lossFns[k];
-    SmallVector<Type> callTypes(fn.getResultTypes());
-    unsigned base = callTypes.size();
-    SmallVector<std::string> names;
-    for (auto &n : lg.params)
-      if (n->op == "param" &&
-          llvm::is_contained(plan.objectives[k].params, n->name)) {
-        names.push_back("grad." + n->name);
-        callTypes.push_back(tensorType(n->type));
-      }
-    calls.push_back(
-        func::CallOp::create(b, funcLoc, fn.getSymName(), callTypes, callArgs));
-    for (auto [i, name] : llvm::enumerate(names))
-      grads[name] = calls.back().getResult(base + i);
-  }
-  for (auto [call, result] : source)
-    results.push_back(calls[call].getResult(result));
-  for (unsigned k = 0; k < numStats; ++k)
-    results.push_back(calls[0].getResult(firstOutputs + k));
-  for (auto &n : ug.inputs) {
-    if (auto it = lossParams.find(n->name); it != lossParams.end())
-      values[n.get()] = values[it->second];
-    else if (auto g = grads.find(n->name); g != grads.end())
-      values[n.get()] = g->second;
-  }
-  for (auto &o : ug.outputs) {
-    Value v = emit(*o.second);
-    if (!v)
-      return nullptr;
-    results.push_back(v);
-  }
-  func::ReturnOp::create(b, funcLoc, results);
-  return func;
-}
-
 OwningOpRef<ModuleOp> Generator::finish(OwningOpRef<ModuleOp> module,
                                         llvm::StringRef name) {
   if (failed(verify(*module))) {
@@ -918,12 +669,12 @@ OwningOpRef<ModuleOp> Generator::finish(OwningOpRef<ModuleOp> module,
   return module;
 }
 
-} // namespace
-
-static void loadDialects(MLIRContext &ctx) {
+void loadDialects(MLIRContext &ctx) {
   ctx.loadDialect<nn::NNDialect, func::FuncDialect, tensor::TensorDialect,
                   scf::SCFDialect, arith::ArithDialect>();
 }
+
+} // namespace nnc::mlirgen
 
 OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &ctx, const ModelGraph &graph,
                                    llvm::StringRef modelName,
@@ -936,50 +687,4 @@ OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &ctx, const ModelGraph &graph,
   if (!gen.emitFunction(*module, graph, (modelName + "_forward").str(), opts))
     return nullptr;
   return gen.finish(std::move(module), modelName);
-}
-
-OwningOpRef<ModuleOp> nnc::mlirGenTrain(MLIRContext &ctx, const TrainPlan &plan,
-                                        const llvm::SourceMgr &srcMgr,
-                                        nnc::DiagnosticEngine &diags) {
-  loadDialects(ctx);
-  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));
-  const std::string &name = plan.modelName;
-  // One loss function per objective: the first also gives the metrics
-  // and the running statistics.
-  SmallVector<func::FuncOp> lossFns;
-  for (auto [k, obj] : llvm::enumerate(plan.objectives)) {
-    ModelGraph g = plan.loss;
-    g.outputs = {plan.loss.outputs[obj.output]};
-    if (k == 0)
-      for (auto &o : plan.loss.outputs)
-        if (llvm::StringRef(o.first).starts_with("metric."))
-          g.outputs.push_back(o);
-    GenOptions opts;
-    opts.training = opts.wrtParams = opts.stream = true;
-    opts.updateState = k == 0;
-    opts.wrtOnly = obj.params;
-    func::FuncOp fn =
-        Generator(ctx, srcMgr, diags)
-            .emitFunction(*module, g, name + "_loss" + std::to_string(k), opts);
-    if (!fn)
-      return nullptr;
-    fn.setPrivate();
-    lossFns.push_back(fn);
-  }
-  if (lossFns.empty()) {
-    diags.error(plan.loss.unsupportedLoc.isValid() ? plan.loss.unsupportedLoc
-                                                   : llvm::SMLoc(),
-                plan.loss.unsupported.empty() ? "nothing to train"
-                                              : plan.loss.unsupported);
-    return nullptr;
-  }
-  Generator gen(ctx, srcMgr, diags);
-  if (!gen.emitTrainStep(*module, plan, lossFns, name + "_train_step") ||
-      !Generator(ctx, srcMgr, diags)
-           .emitFunction(*module, plan.loss, name + "_eval_step", {}))
-    return nullptr;
-  // Not verified here: the call expects the gradients that the
-  // reverse-mode pass appends to the loss function (the pass manager
-  // verifies the module after that pass).
-  return module;
 }

@@ -61,9 +61,10 @@ mlirGen(mlir::MLIRContext &ctx, const ModelGraph &graph,
 /// a call of the private `<Model>_loss` marked for the reverse-mode pass,
 /// and the optimizer update; see TrainPlan) and `<Model>_eval_step`
 /// (loss and metric sums in evaluation mode).
-mlir::OwningOpRef<mlir::ModuleOp>
-mlirGenTrain(mlir::MLIRContext &ctx, const TrainPlan &plan,
-             const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags);
+mlir::OwningOpRef<mlir::ModuleOp> mlirGenTrain(mlir::MLIRContext &ctx,
+                                               const TrainPlan &plan,
+                                               const llvm::SourceMgr &srcMgr,
+                                               DiagnosticEngine &diags);
 
 } // namespace nnc
 
