@@ -46,4 +46,16 @@ def NNContiguousLoops : Pass<"nn-contiguous-loops"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def NNOuterParallelLoops : Pass<"nn-outer-parallel-loops"> {
+  let summary = "Keep only the outermost scf.parallel of each loop nest";
+  let description = [{
+    convert-linalg-to-parallel-loops makes every parallel dimension of an
+    op an `scf.parallel`, including one nested inside the reduction loop of
+    a matrix product. Only the outermost becomes an OpenMP region (one fork
+    per op, `--threads N`); nested ones become `scf.for` nests here, so
+    they stay plain, vectorisable inner loops.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

@@ -166,6 +166,10 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
   llvm::SmallVector<llvm::StringRef> cmd{
       *clang, "-O2",   "-w",       glue.str(), obj.str(), runtimeLib.str(),
       "-lz",  "-lstb", "-lstdc++", "-lm",      "-o",      output};
+  // --threads N: the generated code calls libomp (LLVM's, next to clang).
+  if (opts.threads > 1)
+    cmd.append(
+        {"-L/usr/lib/llvm-22/lib", "-lomp", "-Wl,-rpath,/usr/lib/llvm-22/lib"});
 #ifdef NNC_LLD
   if (!env || !*env)
     cmd.push_back("-fuse-ld=lld"); // lld-22, found next to clang-22

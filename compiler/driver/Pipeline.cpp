@@ -43,17 +43,30 @@ namespace {
 const char *kToLinalg =
     "canonicalize, nn-lower-to-linalg, nn-math-approximation, canonicalize,"
     "cse, linalg-fuse-elementwise-ops, canonicalize, cse";
-const char *kToLLVM =
+const char *kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
     "allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
-    "func.func(nn-contiguous-loops, convert-linalg-to-loops),"
+    "buffer-deallocation-pipeline, convert-bufferization-to-memref,";
+const char *kToLLVM =
     "expand-strided-metadata,"
     "lower-affine, convert-scf-to-cf, finalize-memref-to-llvm,"
     "convert-math-to-llvm, convert-math-to-libm,"
     "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm,"
-    "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts";
+    "convert-cf-to-llvm, convert-ub-to-llvm, convert-openmp-to-llvm,"
+    "reconcile-unrealized-casts";
+
+/// Loops: sequential, or (threads > 1) each op's parallel loops as an
+/// OpenMP parallel region of `threads` threads (reductions stay in one
+/// thread, so results do not depend on the thread count).
+std::string loopPipeline(unsigned threads) {
+  if (threads <= 1)
+    return "func.func(nn-contiguous-loops, convert-linalg-to-loops),";
+  return "func.func(nn-contiguous-loops, convert-linalg-to-parallel-loops,"
+         "nn-outer-parallel-loops),"
+         "convert-scf-to-openmp{num-threads=" +
+         std::to_string(threads) + "}, canonicalize,";
+}
 
 } // namespace
 
@@ -140,7 +153,7 @@ void nnc::optimizeModule(llvm::Module &m, llvm::TargetMachine &tm,
 }
 
 bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
-                             DiagnosticEngine &diags) {
+                             DiagnosticEngine &diags, unsigned threads) {
   if (!runPipeline(module, kToLinalg, diags))
     return false;
   if (stopAt == Stage::Linalg)
@@ -151,7 +164,8 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
       op->setAttr("llvm.emit_c_interface",
                   mlir::UnitAttr::get(module->getContext()));
   });
-  return runPipeline(module, kToLLVM, diags);
+  std::string pipeline = kBufferize + loopPipeline(threads) + kToLLVM;
+  return runPipeline(module, pipeline.c_str(), diags);
 }
 
 Entry nnc::entryOf(const Program &program) {
@@ -273,7 +287,7 @@ int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
     module->print(os, flags);
     return 0;
   }
-  if (!lowerToLLVMDialect(*module, stage, diags))
+  if (!lowerToLLVMDialect(*module, stage, diags, opts.threads))
     return 1;
   if (stage == Stage::Linalg || stage == Stage::LLVM) {
     module->print(os, flags);

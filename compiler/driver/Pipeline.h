@@ -65,6 +65,9 @@ enum class Stage {
 struct CodegenOptions {
   std::string cpu; ///< "" = the host CPU (with its features)
   unsigned optLevel = 3;
+  /// > 1: the outer parallel loop of every op is an OpenMP loop (libomp),
+  /// run on this many threads.
+  unsigned threads = 1;
 };
 
 /// Generates the program's model and runs the pipeline up to `stage`,

@@ -121,7 +121,7 @@ namespace {
 std::unique_ptr<mlir::ExecutionEngine>
 createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
              DiagnosticEngine &diags) {
-  if (!lowerToLLVMDialect(module, Stage::LLVM, diags))
+  if (!lowerToLLVMDialect(module, Stage::LLVM, diags, codegen.threads))
     return nullptr;
   auto tm = hostMachine(codegen, diags);
   if (!tm)

@@ -145,8 +145,11 @@ static cl::opt<int64_t> batchOpt("batch",
                                  cl::value_desc("B"), cl::sub(runCmd),
                                  cl::cat(nncCat));
 static cl::opt<unsigned> threadsOpt(
-    "threads", cl::desc("Threads for training and inference (default 1)"),
-    cl::value_desc("N"), cl::init(1), cl::sub(runCmd), cl::cat(nncCat));
+    "threads",
+    cl::desc("Threads of generated code: each op's outer parallel loop runs "
+             "on N threads with OpenMP (default 1)"),
+    cl::value_desc("N"), cl::init(1), cl::sub(runCmd), cl::sub(buildCmd),
+    cl::cat(nncCat));
 static cl::opt<std::string> metricsOut(
     "metrics-out",
     cl::desc("Write one JSON object per epoch (epoch, loss, accuracy, "
@@ -320,6 +323,7 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
                                        : Stage::Obj;
   CodegenOptions opts;
   opts.cpu = cpuName;
+  opts.threads = std::max(1u, unsigned(threadsOpt));
   std::string out = outputFile.empty() ? "-" : std::string(outputFile);
   std::error_code ec;
   llvm::raw_fd_ostream os(out, ec,
@@ -366,10 +370,6 @@ static int train(const Program &program, llvm::SourceMgr &sm,
     return 1;
   }
   to.threads = threadsOpt;
-  if (threadsOpt > 1)
-    llvm::WithColor::note(llvm::errs(), "nnc")
-        << "this version runs generated code on one thread; --threads "
-        << unsigned(threadsOpt) << " is accepted for scripts\n";
   to.checkpoint = checkpointOpt;
   to.resume = resumeFile;
   to.metricsOut = metricsOut;
@@ -414,6 +414,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
     CodegenOptions co;
     co.cpu = cpuName;
+    co.threads = std::max(1u, unsigned(threadsOpt));
     return buildExecutable(entryOf(*program), outputFile, co, argv0, sm, diags);
   }
   if (forward && !gradientInputs.empty()) {
@@ -423,6 +424,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       return 1;
     }
     ForwardOptions fo;
+    fo.codegen.threads = std::max(1u, unsigned(threadsOpt));
     fo.inputFile = gradientInputs;
     fo.outputFile = outputFile;
     fo.benchRuns = benchRuns;
@@ -432,6 +434,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     Entry entry = entryOf(*program);
     if (entry.isProgram) {
       CodegenOptions co;
+      co.threads = std::max(1u, unsigned(threadsOpt));
       return runProgram(entry, seedValue, co, sm, diags);
     }
     if (program->train)
@@ -452,6 +455,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
     Entry entry{program->graph.get(), program->model->name, false};
     ForwardOptions fo;
+    fo.codegen.threads = std::max(1u, unsigned(threadsOpt));
     fo.inputFile = forwardInputs;
     fo.outputFile = outputFile;
     fo.benchRuns = benchRuns;

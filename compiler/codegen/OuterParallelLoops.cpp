@@ -1,0 +1,55 @@
+//===- OuterParallelLoops.cpp - One parallel region per loop nest ---------===//
+//
+// With `--threads N`, each op's loops come from
+// convert-linalg-to-parallel-loops and become OpenMP regions through
+// convert-scf-to-openmp. An scf.parallel nested in another loop (the
+// output columns inside a matrix product's reduction loop) would fork a
+// region per iteration of that loop; this pass turns such nested
+// scf.parallel ops into scf.for nests, keeping one parallel region per op.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_NNOUTERPARALLELLOOPS
+#include "codegen/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+
+namespace {
+/// Replaces `op` (no reductions) by scf.for loops over its dimensions.
+void sequentialize(scf::ParallelOp op) {
+  OpBuilder b(op);
+  IRMapping map;
+  Location l = op.getLoc();
+  for (auto [iv, lo, hi, step] :
+       llvm::zip(op.getInductionVars(), op.getLowerBound(), op.getUpperBound(),
+                 op.getStep())) {
+    auto loop = scf::ForOp::create(b, l, lo, hi, step);
+    map.map(iv, loop.getInductionVar());
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+  }
+  for (Operation &inner : op.getBody()->without_terminator())
+    b.clone(inner, map);
+  op.erase();
+}
+
+struct NNOuterParallelLoopsPass
+    : nnc::impl::NNOuterParallelLoopsBase<NNOuterParallelLoopsPass> {
+  void runOnOperation() override {
+    SmallVector<scf::ParallelOp> nested;
+    getOperation()->walk([&](scf::ParallelOp op) {
+      if (op.getNumResults() == 0 && op->getParentOfType<LoopLikeOpInterface>())
+        nested.push_back(op);
+    });
+    // Innermost first, so that a nested op's parent is still intact.
+    for (scf::ParallelOp op : llvm::reverse(nested))
+      sequentialize(op);
+  }
+};
+} // namespace
