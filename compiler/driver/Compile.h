@@ -10,6 +10,7 @@
 #include "driver/Pipeline.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
 
 #include <memory>
 
@@ -21,6 +22,15 @@ class TargetMachine;
 namespace nnc {
 
 /// MLIRGen of the entry, then, for a gradient entry, reverse mode.
+/// A context with every dialect and pass nnc uses, and the entry's module
+/// in the nn dialect (null after an error, reported).
+struct GeneratedModule {
+  mlir::MLIRContext ctx;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  GeneratedModule(const Entry &entry, const llvm::SourceMgr &srcMgr,
+                  DiagnosticEngine &diags);
+};
+
 mlir::OwningOpRef<mlir::ModuleOp> generate(mlir::MLIRContext &ctx,
                                            const Entry &entry,
                                            const llvm::SourceMgr &srcMgr,

@@ -271,14 +271,22 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
   return module;
 }
 
+static mlir::DialectRegistry everything() {
+  mlir::DialectRegistry registry;
+  registerEverything(registry);
+  return registry;
+}
+
+GeneratedModule::GeneratedModule(const Entry &entry,
+                                 const llvm::SourceMgr &srcMgr,
+                                 DiagnosticEngine &diags)
+    : ctx(everything()), module(generate(ctx, entry, srcMgr, diags)) {}
+
 int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
                    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
                    llvm::raw_ostream &os) {
-  mlir::DialectRegistry registry;
-  registerEverything(registry);
-  mlir::MLIRContext ctx(registry);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      generate(ctx, entry, srcMgr, diags);
+  GeneratedModule gen(entry, srcMgr, diags);
+  mlir::OwningOpRef<mlir::ModuleOp> &module = gen.module;
   if (!module)
     return 1;
   mlir::OpPrintingFlags flags;

@@ -211,11 +211,8 @@ ModelSignature signatureOfFunction(mlir::func::FuncOp f,
 int nnc::withJit(const Entry &entry, const CodegenOptions &codegen,
                  const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
                  const std::function<int(const nnc_model &)> &use) {
-  mlir::DialectRegistry registry;
-  registerEverything(registry);
-  mlir::MLIRContext ctx(registry);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      generate(ctx, entry, srcMgr, diags);
+  GeneratedModule gen(entry, srcMgr, diags);
+  mlir::OwningOpRef<mlir::ModuleOp> &module = gen.module;
   if (!module)
     return 1;
   auto engine = createEngine(*module, codegen, diags);
@@ -240,11 +237,8 @@ int nnc::withTrainJit(
     const Entry &entry, const CodegenOptions &codegen,
     const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
     const std::function<int(const nnc_model &, const nnc_model &)> &use) {
-  mlir::DialectRegistry registry;
-  registerEverything(registry);
-  mlir::MLIRContext ctx(registry);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      generate(ctx, entry, srcMgr, diags);
+  GeneratedModule gen(entry, srcMgr, diags);
+  mlir::OwningOpRef<mlir::ModuleOp> &module = gen.module;
   if (!module)
     return 1;
   // Read the contracts before lowering turns the functions into LLVM's.

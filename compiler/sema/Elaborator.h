@@ -293,6 +293,13 @@ private:
   Result unknownName(const std::string &name, llvm::SMRange range, Env &env);
   bool bindHParams(const CallableDecl &decl, std::vector<CallArg> &args,
                    llvm::SMLoc loc, std::map<std::string, Value> &out);
+  /// Runs optimizer `decl`'s update rule in `body` (its hyper-parameters
+  /// bound) on parameter `p`, gradient `g` and step `t`; its `state`
+  /// tensors are declared on a fresh instance named after the optimizer
+  /// (`stateSlots` receives how many).
+  Result runUpdateRule(const CallableDecl &decl, Env &body, const Value &p,
+                       const Value &g, const Value &t,
+                       unsigned *stateSlots = nullptr);
   Result checkOptimizerCall(const Expr *e, Env &env,
                             OptimizerCall *call = nullptr);
   /// Completes `plan` (TrainPlan.cpp): metric outputs of the loss graph and

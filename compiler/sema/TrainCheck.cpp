@@ -44,6 +44,24 @@ struct ScratchRoot {
 };
 } // namespace
 
+Result Elaborator::runUpdateRule(const CallableDecl &decl, Env &body,
+                                 const Value &p, const Value &g, const Value &t,
+                                 unsigned *stateSlots) {
+  body.vars[decl.inputs[0].name.name] = p;
+  body.vars[decl.inputs[1].name.name] = g;
+  body.vars[decl.inputs[2].name.name] = t;
+  InstanceRT inst;
+  InstanceInfo info;
+  info.name = decl.name.name;
+  inst.decl = &decl;
+  inst.info = &info;
+  ScopedInstance scope(*this, &inst);
+  Result out = evalBlock(decl.body, body, true);
+  if (stateSlots)
+    *stateSlots = unsigned(info.params.size());
+  return out;
+}
+
 Result Elaborator::checkOptimizerCall(const Expr *e, Env &env,
                                       OptimizerCall *call) {
   const Expr *calleeExpr = e;
@@ -83,20 +101,13 @@ Result Elaborator::checkOptimizerCall(const Expr *e, Env &env,
   for (auto &kv : hparams)
     body.vars[kv.first] = kv.second;
   TensorType p{DType::F32, {Dim::symbol("P")}};
-  body.vars[decl.inputs[0].name.name] = Value::ofTensor(p);
-  body.vars[decl.inputs[1].name.name] = Value::ofTensor(p);
-  body.vars[decl.inputs[2].name.name] =
-      Value::ofTensor(TensorType{DType::F32, {}});
-  InstanceRT inst;
-  InstanceInfo info;
-  info.name = decl.name.name;
-  inst.decl = &decl;
-  inst.info = &info;
-  ScopedInstance scope(*this, &inst);
   // The generic parameter size P is not a dimension of the model: keep it
   // out of the "taken as 1" note of the summary.
   auto assumed = program.dimValues.assumed;
-  Result out = evalBlock(decl.body, body, true);
+  unsigned slots = 0;
+  Result out =
+      runUpdateRule(decl, body, Value::ofTensor(p), Value::ofTensor(p),
+                    Value::ofTensor(TensorType{DType::F32, {}}), &slots);
   program.dimValues.assumed = assumed;
   if (!out)
     return std::nullopt;
@@ -113,7 +124,7 @@ Result Elaborator::checkOptimizerCall(const Expr *e, Env &env,
   Value v;
   v.kind = Value::Optimizer;
   v.s = decl.name.name;
-  v.i = info.params.size(); // state slots per parameter
+  v.i = slots; // state slots per parameter
   return v;
 }
 

@@ -230,17 +230,8 @@ bool Elaborator::planTraining(TrainPlan &plan,
     Value p = Value::ofTensor(params[k]->type), g = p;
     p.node = params[k];
     g.node = used[k];
-    body.vars[decl.inputs[0].name.name] = p;
-    body.vars[decl.inputs[1].name.name] = g;
-    body.vars[decl.inputs[2].name.name] = step;
-    InstanceRT inst;
-    InstanceInfo info;
-    info.name = decl.name.name;
-    inst.decl = &decl;
-    inst.info = &info;
-    ScopedInstance scope(*this, &inst);
     size_t firstState = up.params.size();
-    Result out = evalBlock(decl.body, body, true);
+    Result out = runUpdateRule(decl, body, p, g, step);
     if (!out || !out->node) {
       graph = nullptr;
       return out ? giveUp(loc, "the update rule of '" + decl.name.name +
