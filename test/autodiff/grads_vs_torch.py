@@ -297,4 +297,66 @@ results.append((f"mixer example: worst of {len(tp)} parameter gradients", worst,
 zero = max(t.grad.norm().item() for k, t in tp.items() if "mlp_1.dense_2.b" in k)
 results.append(("mixer example: token-mixing output biases get ~0 (PyTorch too)", zero / scale, TOL))
 
+# ResNet: convolutions, batch norm in training mode (batch statistics),
+# residual sums, global average pooling.
+path = os.path.join(EXAMPLES, "resnet/resnet_block.nn")
+torch.manual_seed(5)
+rp = random_params(NNC, path)
+rstate = {k: v for k, v in rp.items() if k.endswith((".mean", ".var"))}
+tp = {k: v.clone().requires_grad_(True) for k, v in rp.items() if k not in rstate}
+
+
+def conv_same(v, pre):
+    return nhwc(F.conv2d(nchw(v), tp[pre + ".w"].permute(3, 2, 0, 1), tp[pre + ".b"],
+                         padding=1))
+
+
+def bn_train(v, pre):
+    return nhwc(F.batch_norm(nchw(v), None, None, tp[pre + ".gamma"], tp[pre + ".beta"],
+                             True, 0.1, 1e-5))
+
+
+xr, lr_ = x[:4], label[:4]
+h = torch.relu(bn_train(conv_same(xr.unsqueeze(-1), "conv2d_1"), "batchnorm_1"))
+for blk in ("residual_1", "residual_2"):
+    y = torch.relu(bn_train(conv_same(h, blk + ".conv2d_1"), blk + ".batchnorm_1"))
+    y = bn_train(conv_same(y, blk + ".conv2d_2"), blk + ".batchnorm_2")
+    h = torch.relu(h + y)
+loss = F.cross_entropy(h.mean((1, 2)) @ tp["dense_1.w"] + tp["dense_1.b"], lr_)
+loss.backward()
+got = run_gradients(NNC, open(path).read(), {"image": xr, "label": lr_, **rp})
+results.append(("resnet example: loss", rel_error(got["loss"], loss.detach()), TOL))
+# Biases right before a batch norm have a true gradient of 0 (the norm
+# subtracts the mean); like the Mixer's, errors are measured against the
+# model's largest gradient. Of the 5 x 100,352 ReLU inputs a few lie within
+# 1e-5 of zero, where f32 rounding differences between two correct
+# implementations flip the ReLU; those flips move the gradients of the
+# layers before them by up to ~1e-2 of that scale, so the tolerance here is
+# 5e-2 (a wrong rule is off by O(1)). `nnc check --gradcheck` checks these
+# gradients in f64 against finite differences (test/autodiff).
+scale = max(t.grad.double().norm().item() for t in tp.values())
+worst = max((got["grad." + k].double() - t.grad.double()).norm().item()
+            / max(t.grad.double().norm().item(), 1e-3 * scale) for k, t in tp.items())
+results.append((f"resnet example: worst of {len(tp)} parameter gradients (ReLU kinks)",
+                worst, 5e-2))
+
+
+# Attention: learned queries, keys and values over image rows, softmax,
+# layer norm, mean over tokens.
+path = os.path.join(EXAMPLES, "attention/attention.nn")
+ap = random_params(NNC, path)
+tp = {k: v.clone().requires_grad_(True) for k, v in ap.items()}
+xa, la = x[:4], label[:4]
+h = dense(xa, "dense_1")
+a = "self_attention_1.attention_1"
+q, kk, vv = h @ tp[a + ".wq"], h @ tp[a + ".wk"], h @ tp[a + ".wv"]
+att = torch.softmax(q @ kk.transpose(1, 2) / (64 ** 0.5), -1) @ vv
+h = ln(h + att @ tp["self_attention_1.linear_1.w"], "self_attention_1.layernorm_1")
+loss = F.cross_entropy(dense(h.mean(1), "dense_2"), la)
+loss.backward()
+got = run_gradients(NNC, open(path).read(), {"image": xa, "label": la, **ap})
+results.append(("attention example: loss", rel_error(got["loss"], loss.detach()), TOL))
+for k, t in tp.items():
+    results.append((f"attention example: d loss/d {k}", rel_error(got["grad." + k], t.grad), TOL))
+
 report(results)
