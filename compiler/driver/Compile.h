@@ -19,7 +19,20 @@ class Module;
 class TargetMachine;
 } // namespace llvm
 
+namespace mlir::func {
+class FuncOp;
+}
+
 namespace nnc {
+
+struct ModelGraph;
+struct ModelSignature;
+
+/// The calling contract of a generated function, read from the `nn.*`
+/// attributes MLIRGen put on its arguments and results. Symbolic sizes
+/// take their names from `graph`'s inputs of the same name.
+ModelSignature signatureOfFunction(mlir::func::FuncOp f,
+                                   const ModelGraph &graph);
 
 /// MLIRGen of the entry, then, for a gradient entry, reverse mode.
 /// A context with every dialect and pass nnc uses, and the entry's module

@@ -11,10 +11,12 @@
 #include "codegen/Passes.h"
 #include "dialect/NNDialect.h"
 #include "driver/Compile.h"
+#include "driver/Signature.h"
 #include "mlirgen/MLIRGen.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -282,13 +284,81 @@ GeneratedModule::GeneratedModule(const Entry &entry,
                                  DiagnosticEngine &diags)
     : ctx(everything()), module(generate(ctx, entry, srcMgr, diags)) {}
 
+/// The calling contract of a generated function, read from the `nn.*`
+/// attributes MLIRGen put on its arguments and results. Symbolic sizes
+/// take their names from `graph`'s inputs of the same name.
+ModelSignature nnc::signatureOfFunction(mlir::func::FuncOp f,
+                                        const ModelGraph &graph) {
+  ModelSignature sig;
+  auto convert = [&](mlir::Type type, mlir::DictionaryAttr attrs) {
+    ArgSignature a;
+    auto str = [&](llvm::StringRef key) {
+      auto v = attrs ? attrs.getAs<mlir::StringAttr>(key) : nullptr;
+      return v ? v.getValue().str() : std::string();
+    };
+    a.name = str("nn.name");
+    a.kind = str("nn.kind");
+    a.source = str("nn.source");
+    if (std::string init = str("nn.init"); !init.empty()) {
+      std::string args;
+      for (mlir::NamedAttribute na : attrs)
+        if (auto fa = mlir::dyn_cast<mlir::FloatAttr>(na.getValue())) {
+          char buf[64];
+          snprintf(buf, sizeof buf, "%s=%.17g",
+                   na.getName().getValue().drop_front(3).str().c_str(),
+                   fa.getValueAsDouble());
+          args += (args.empty() ? "" : ",") + std::string(buf);
+        }
+      a.init = args.empty() ? init : init + "(" + args + ")";
+    }
+    auto rt = mlir::cast<mlir::RankedTensorType>(type);
+    mlir::Type et = rt.getElementType();
+    a.type.dtype = et.isF64()         ? DType::F64
+                   : et.isInteger(64) ? DType::I64
+                   : et.isInteger(32) ? DType::I32
+                   : et.isInteger(1)  ? DType::Bool
+                                      : DType::F32;
+    const Node *named = nullptr;
+    for (auto &n : graph.inputs)
+      if (n->name == a.name)
+        named = n.get();
+    for (int64_t d = 0; d < rt.getRank(); ++d)
+      a.type.dims.push_back(
+          rt.isDynamicDim(d)
+              ? Dim::symbol(named && d < int64_t(named->type.dims.size())
+                                ? named->type.dims[d].sym
+                                : "?")
+              : Dim::constant(rt.getDimSize(d)));
+    return a;
+  };
+  for (unsigned k = 0; k < f.getNumArguments(); ++k)
+    sig.args.push_back(
+        convert(f.getArgument(k).getType(), f.getArgAttrDict(k)));
+  for (unsigned k = 0; k < f.getNumResults(); ++k)
+    sig.results.push_back(
+        convert(f.getResultTypes()[k], f.getResultAttrDict(k)));
+  return sig;
+}
+
 int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
                    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
-                   llvm::raw_ostream &os) {
+                   llvm::raw_ostream &os,
+                   std::vector<ModelSignature> *trainSignatures) {
   GeneratedModule gen(entry, srcMgr, diags);
   mlir::OwningOpRef<mlir::ModuleOp> &module = gen.module;
   if (!module)
     return 1;
+  if (trainSignatures && entry.train)
+    for (const char *suffix : {"_train_step", "_eval_step"}) {
+      auto f = module->lookupSymbol<mlir::func::FuncOp>(entry.name + suffix);
+      if (!f) {
+        diags.error("internal error: no function '" + entry.name + suffix +
+                    "'");
+        return 1;
+      }
+      trainSignatures->push_back(signatureOfFunction(f, *entry.graph));
+      trainSignatures->back().model = entry.name + suffix;
+    }
   mlir::OpPrintingFlags flags;
   flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
   if (stage == Stage::NN) {

@@ -11,6 +11,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
+#include <vector>
 
 namespace llvm {
 class SourceMgr;
@@ -23,6 +24,7 @@ class DiagnosticEngine;
 struct ModelGraph;
 struct Program;
 struct TrainPlan;
+struct ModelSignature;
 
 /// What gets compiled: a model's forward function, or a file's `main`
 /// block (a program whose arguments are data-set fields and freshly
@@ -73,9 +75,12 @@ struct CodegenOptions {
 /// Generates the program's model and runs the pipeline up to `stage`,
 /// writing its textual (or, for Obj, binary) form to `os`. Returns the
 /// process exit code.
+/// For a train entry, `trainSignatures` (if given) receives the contracts
+/// of `<Model>_train_step` and `<Model>_eval_step`.
 int emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
               const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
-              llvm::raw_ostream &os);
+              llvm::raw_ostream &os,
+              std::vector<ModelSignature> *trainSignatures = nullptr);
 
 } // namespace nnc
 

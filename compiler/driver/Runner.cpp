@@ -150,61 +150,6 @@ createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
   return std::move(*engine);
 }
 
-/// The calling contract of a generated function, read from the `nn.*`
-/// attributes MLIRGen put on its arguments and results. Symbolic sizes
-/// take their names from `graph`'s inputs of the same name.
-ModelSignature signatureOfFunction(mlir::func::FuncOp f,
-                                   const ModelGraph &graph) {
-  ModelSignature sig;
-  auto convert = [&](mlir::Type type, mlir::DictionaryAttr attrs) {
-    ArgSignature a;
-    auto str = [&](llvm::StringRef key) {
-      auto v = attrs ? attrs.getAs<mlir::StringAttr>(key) : nullptr;
-      return v ? v.getValue().str() : std::string();
-    };
-    a.name = str("nn.name");
-    a.kind = str("nn.kind");
-    a.source = str("nn.source");
-    if (std::string init = str("nn.init"); !init.empty()) {
-      std::string args;
-      for (mlir::NamedAttribute na : attrs)
-        if (auto fa = mlir::dyn_cast<mlir::FloatAttr>(na.getValue())) {
-          char buf[64];
-          snprintf(buf, sizeof buf, "%s=%.17g",
-                   na.getName().getValue().drop_front(3).str().c_str(),
-                   fa.getValueAsDouble());
-          args += (args.empty() ? "" : ",") + std::string(buf);
-        }
-      a.init = args.empty() ? init : init + "(" + args + ")";
-    }
-    auto rt = mlir::cast<mlir::RankedTensorType>(type);
-    mlir::Type et = rt.getElementType();
-    a.type.dtype = et.isF64()         ? DType::F64
-                   : et.isInteger(64) ? DType::I64
-                   : et.isInteger(32) ? DType::I32
-                   : et.isInteger(1)  ? DType::Bool
-                                      : DType::F32;
-    const Node *named = nullptr;
-    for (auto &n : graph.inputs)
-      if (n->name == a.name)
-        named = n.get();
-    for (int64_t d = 0; d < rt.getRank(); ++d)
-      a.type.dims.push_back(
-          rt.isDynamicDim(d)
-              ? Dim::symbol(named && d < int64_t(named->type.dims.size())
-                                ? named->type.dims[d].sym
-                                : "?")
-              : Dim::constant(rt.getDimSize(d)));
-    return a;
-  };
-  for (unsigned k = 0; k < f.getNumArguments(); ++k)
-    sig.args.push_back(
-        convert(f.getArgument(k).getType(), f.getArgAttrDict(k)));
-  for (unsigned k = 0; k < f.getNumResults(); ++k)
-    sig.results.push_back(
-        convert(f.getResultTypes()[k], f.getResultAttrDict(k)));
-  return sig;
-}
 } // namespace
 
 /// JIT-compiles the entry and calls `use` with its in-memory nnc_model.

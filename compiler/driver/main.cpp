@@ -150,6 +150,12 @@ static cl::opt<unsigned> threadsOpt(
              "on N threads with OpenMP (default 1)"),
     cl::value_desc("N"), cl::init(1), cl::sub(runCmd), cl::sub(buildCmd),
     cl::cat(nncCat));
+static cl::opt<bool> trainExecutable(
+    "train",
+    cl::desc("With -o: build an executable that trains the first train block "
+             "(its command line: --epochs, --batch, --seed, --checkpoint, "
+             "--resume, --metrics-out, --limit, --no-progress)"),
+    cl::sub(buildCmd), cl::cat(nncCat));
 static cl::opt<std::string> metricsOut(
     "metrics-out",
     cl::desc("Write one JSON object per epoch (epoch, loss, accuracy, "
@@ -404,7 +410,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     return runGradcheck(entry, go, sm, diags);
   }
   if (executable) {
-    if (!entryOf(*program).graph) {
+    if (!trainExecutable && !entryOf(*program).graph) {
       diags.error("'" + inputFile + "' declares no model to build");
       return 1;
     }
@@ -415,7 +421,12 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     CodegenOptions co;
     co.cpu = cpuName;
     co.threads = std::max(1u, unsigned(threadsOpt));
-    return buildExecutable(entryOf(*program), outputFile, co, argv0, sm, diags);
+    Entry entry = trainExecutable ? trainEntryOf(*program) : entryOf(*program);
+    if (!entry.graph) {
+      diags.error(noTrainMessage());
+      return 1;
+    }
+    return buildExecutable(entry, outputFile, co, argv0, sm, diags);
   }
   if (forward && !gradientInputs.empty()) {
     Entry entry = lossEntryOf(*program, wrtInputs);

@@ -285,6 +285,13 @@ typedef struct nnc_train_config {
 int nnc_train(const nnc_model *train_step, const nnc_model *eval_step,
               const nnc_train_config *cfg);
 
+/** The command line of a training executable (`nnc build FILE.nn --train
+ *  -o prog`): `prog [--epochs E] [--batch B] [--seed S] [--checkpoint F]
+ *  [--resume F] [--metrics-out F] [--limit N] [--no-progress]` over the
+ *  train block's `cfg`. Returns the process exit code (130 after SIGINT). */
+int nnc_train_main(const nnc_model *train_step, const nnc_model *eval_step,
+                   nnc_train_config *cfg, int argc, char **argv);
+
 /*--- printing and timing -------------------------------------------------*/
 
 /** Formats an f32 tensor like PyTorch (`tensor([[1.0000, 2.0000], ...])`)
