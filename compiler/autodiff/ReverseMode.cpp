@@ -14,9 +14,13 @@
 #include "autodiff/Passes.h"
 #include "autodiff/VJPBuilder.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_NNREVERSEMODE
@@ -36,7 +40,7 @@ bool isFloatTensor(Type t) {
 /// The language's name of an op, for messages ("conv2d", not "nn.conv2d").
 StringRef userName(Operation *op) {
   if (isa<scf::ForOp>(op))
-    return "a 'for' loop or 'scan'";
+    return "a 'for' loop or 'scan' over a length known only at run time";
   return op->getName().stripDialect();
 }
 
@@ -48,6 +52,8 @@ public:
 
 private:
   void accumulate(Value v, Value g, Location loc);
+  /// The transposes of the slices a scan reads and writes.
+  bool sliceVJP(Operation *op, ArrayRef<Value> resultGrads);
 
   func::FuncOp f;
   OpBuilder &b;
@@ -64,7 +70,64 @@ void Differentiator::accumulate(Value v, Value g, Location loc) {
     it->second = AddOp::create(b, loc, v.getType(), it->second, g);
 }
 
+bool Differentiator::sliceVJP(Operation *op, ArrayRef<Value> resultGrads) {
+  GradBuilder gb(b, op->getLoc());
+  if (auto ex = dyn_cast<tensor::ExtractSliceOp>(op)) {
+    // d source = the cotangent placed back where the slice came from.
+    Value zeros = gb.full(ex.getSource(), 0.0);
+    accumulate(ex.getSource(),
+               tensor::InsertSliceOp::create(
+                   b, op->getLoc(), resultGrads[0], zeros, ex.getMixedOffsets(),
+                   ex.getMixedSizes(), ex.getMixedStrides()),
+               op->getLoc());
+    return true;
+  }
+  if (auto in = dyn_cast<tensor::InsertSliceOp>(op)) {
+    // d source = the cotangent's slice; d dest = the cotangent with that
+    // region zeroed.
+    Value g = resultGrads[0];
+    accumulate(
+        in.getSource(),
+        tensor::ExtractSliceOp::create(
+            b, op->getLoc(), cast<RankedTensorType>(in.getSource().getType()),
+            g, in.getMixedOffsets(), in.getMixedSizes(), in.getMixedStrides()),
+        op->getLoc());
+    accumulate(in.getDest(),
+               tensor::InsertSliceOp::create(
+                   b, op->getLoc(), gb.full(in.getSource(), 0.0), g,
+                   in.getMixedOffsets(), in.getMixedSizes(),
+                   in.getMixedStrides()),
+               op->getLoc());
+    return true;
+  }
+  return false;
+}
+
+/// Unrolls every scf.for with constant bounds (innermost first) and folds
+/// the index arithmetic the copies leave.
+LogicalResult unrollLoops(func::FuncOp f) {
+  SmallVector<scf::ForOp> loops;
+  f.walk([&](scf::ForOp loop) { loops.push_back(loop); }); // post-order
+  for (scf::ForOp loop : loops) {
+    auto lo = getConstantIntValue(loop.getLowerBound());
+    auto hi = getConstantIntValue(loop.getUpperBound());
+    auto step = getConstantIntValue(loop.getStep());
+    if (!lo || !hi || !step)
+      continue; // reported when the differentiator meets it
+    if (failed(loopUnrollFull(loop)))
+      return loop.emitError("cannot unroll this loop to differentiate it");
+  }
+  RewritePatternSet patterns(f.getContext());
+  for (RegisteredOperationName op : f.getContext()->getRegisteredOperations())
+    if (op.getDialect().getNamespace() == "tensor" ||
+        op.getDialect().getNamespace() == "arith")
+      op.getCanonicalizationPatterns(patterns, f.getContext());
+  return applyPatternsGreedily(f, std::move(patterns));
+}
+
 LogicalResult Differentiator::run(ArrayRef<int64_t> wrt) {
+  if (failed(unrollLoops(f)))
+    return failure();
   if (!llvm::hasSingleElement(f.getBody()))
     return f.emitError("cannot differentiate a function with several blocks");
   Block &body = f.getBody().front();
@@ -98,6 +161,8 @@ LogicalResult Differentiator::run(ArrayRef<int64_t> wrt) {
       accumulate(c.getSource(), resultGrads[0], op->getLoc());
       continue;
     }
+    if (sliceVJP(op, resultGrads) || isa<tensor::EmptyOp>(op))
+      continue; // an empty tensor (a scan's stacked output) has no inputs
     auto rule = dyn_cast<VJPOpInterface>(op);
     if (!rule || op->getNumRegions() > 0)
       return op->emitError("cannot differentiate through ")

@@ -359,4 +359,36 @@ results.append(("attention example: loss", rel_error(got["loss"], loss.detach())
 for k, t in tp.items():
     results.append((f"attention example: d loss/d {k}", rel_error(got["grad." + k], t.grad), TOL))
 
+# Neural ODE: eight RK4 steps of a `for` loop (unrolled to differentiate)
+# sharing the dynamics' weights.
+path = os.path.join(EXAMPLES, "neural_ode/neural_ode.nn")
+H = 64
+op = {"f.w1": rand(H + 1, H) * 0.1, "f.w2": rand(H, H) * 0.1,
+      "dense_1.w": rand(784, H) * 0.05, "dense_1.b": rand(H) * 0.1,
+      "dense_2.w": rand(H, 10) * 0.1, "dense_2.b": rand(10) * 0.1}
+tp = {k: v.clone().requires_grad_(True) for k, v in op.items()}
+xo, lo = x[:8], label[:8]
+
+
+def dyn(h, t):
+    ht = torch.cat([h, t * torch.ones(h.shape[0], 1)], -1)
+    return torch.tanh(ht @ tp["f.w1"]) @ tp["f.w2"]
+
+
+h = torch.tanh(xo.reshape(8, 784) @ tp["dense_1.w"] + tp["dense_1.b"])
+dt = 1.0 / 8
+for i in range(8):
+    t = i * dt
+    k1 = dyn(h, t)
+    k2 = dyn(h + 0.5 * dt * k1, t + 0.5 * dt)
+    k3 = dyn(h + 0.5 * dt * k2, t + 0.5 * dt)
+    k4 = dyn(h + dt * k3, t + dt)
+    h = h + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+loss = F.cross_entropy(h @ tp["dense_2.w"] + tp["dense_2.b"], lo)
+loss.backward()
+got = run_gradients(NNC, open(path).read(), {"image": xo, "label": lo, **op})
+results.append(("neural ode example: loss", rel_error(got["loss"], loss.detach()), TOL))
+for k, t in tp.items():
+    results.append((f"neural ode example: d loss/d {k}", rel_error(got["grad." + k], t.grad), TOL))
+
 report(results)

@@ -139,3 +139,23 @@ func.func @maxpool_same(%x: tensor<2x5x5x3xf32>) -> tensor<f32> attributes {nn.w
   %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<2x5x5x3xf32> -> tensor<f32>
   return %1 : tensor<f32>
 }
+
+// -----
+
+// A loop with constant bounds is unrolled, then differentiated like
+// straight-line code: the gradient of w (x * w * w * w, three iterations)
+// flows through every iteration's product.
+// CHECK-LABEL: func.func @loop
+// CHECK-NOT: scf.for
+// CHECK: return %{{.*}}, %{{.*}} : tensor<f32>, tensor<3xf32>
+func.func @loop(%x: tensor<3xf32>, %w: tensor<3xf32> {nn.name = "w"}) -> tensor<f32> attributes {nn.wrt = array<i64: 1>} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %0 = scf.for %i = %c0 to %c3 step %c1 iter_args(%acc = %x) -> (tensor<3xf32>) {
+    %m = nn.mul %acc, %w : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+    scf.yield %m : tensor<3xf32>
+  }
+  %1 = nn.reduce "sum", %0 {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
+  return %1 : tensor<f32>
+}
