@@ -246,7 +246,12 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
   mlir::OwningOpRef<mlir::ModuleOp> module =
       entry.train ? mlirGenTrain(ctx, *entry.train, srcMgr, diags)
                   : mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, gen);
-  if (!module || !(entry.gradients || entry.train))
+  // `grad(...)` in a program leaves functions marked for the reverse-mode
+  // pass too.
+  bool marked = false;
+  if (module)
+    module->walk([&](mlir::Operation *op) { marked |= op->hasAttr("nn.wrt"); });
+  if (!module || !marked)
     return module;
   // The reverse-mode pass reports an op it cannot differentiate at the
   // op's .nn location; the canonicaliser and CSE remove dead gradients.
@@ -259,10 +264,9 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
     diags.error(sourceLoc(srcMgr, d.getLocation()), d.str());
     return mlir::success();
   });
-  // A train step calls its loss function: inline it once differentiated.
-  const char *passes =
-      entry.train ? "nn-reverse-mode,inline,symbol-dce,canonicalize,cse"
-                  : "nn-reverse-mode,canonicalize,cse";
+  // A train step calls its loss functions, `grad(...)` its functions:
+  // inline them once differentiated.
+  const char *passes = "nn-reverse-mode,inline,symbol-dce,canonicalize,cse";
   if (mlir::failed(mlir::parsePassPipeline(passes, pm)) ||
       mlir::failed(pm.run(*module))) {
     if (!reported)

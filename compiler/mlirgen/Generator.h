@@ -57,6 +57,12 @@ private:
   Value emitPool(const Node &n, ArrayRef<Value> in, Location l);
   Value emitFor(const Node &n, ArrayRef<Value> in, Location l);
   Value emitScan(const Node &n, ArrayRef<Value> in, Location l);
+  /// `grad(f, w)`: a private function of w (and of the values f reads
+  /// that do not depend on w), marked for the reverse-mode pass, and a
+  /// call of it whose second result is df/dw (inlined after the pass).
+  Value emitGrad(const Node &n, Location l);
+  /// The function being emitted (grad functions go before it).
+  func::FuncOp current;
   /// Converts `v` to element type `et` (loop counters meet floats).
   Value coerce(Value v, Type et, Location l);
   std::map<const Node *, SmallVector<Value>> loopResults;

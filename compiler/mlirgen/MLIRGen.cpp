@@ -273,10 +273,89 @@ Value Generator::emitScan(const Node &n, ArrayRef<Value> in, Location l) {
   return forOp.getNumResults() ? forOp.getResult(0) : Value();
 }
 
+Value Generator::emitGrad(const Node &n, Location l) {
+  const Node *f = n.inputs[0].get(), *w = n.inputs[1].get();
+  // The nodes that depend on w (up to f) form the function's body; what
+  // they read besides is passed in.
+  std::map<const Node *, bool> dependsOnW;
+  std::function<bool(const Node *)> depends = [&](const Node *x) -> bool {
+    if (x == w)
+      return true;
+    auto it = dependsOnW.find(x);
+    if (it != dependsOnW.end())
+      return it->second;
+    dependsOnW[x] = false;
+    bool d = false;
+    for (auto &i : x->inputs)
+      d |= depends(i.get());
+    return dependsOnW[x] = d;
+  };
+  if (!depends(f)) { // f does not read w: a zero gradient
+    SmallVector<Value> sizes;
+    RankedTensorType wt = tensorType(w->type);
+    if (!dynamicSizes(n, wt, values[w], l, sizes))
+      return Value();
+    return nn::FillOp::create(b, l, wt, sizes, b.getF64FloatAttr(0.0));
+  }
+  std::vector<const Node *> free;
+  for (auto &[x, d] : dependsOnW)
+    if (d && x != w)
+      for (auto &i : x->inputs)
+        if (!depends(i.get()) && !llvm::is_contained(free, i.get()))
+          free.push_back(i.get());
+  llvm::sort(free, [](const Node *a, const Node *c) { return a->id < c->id; });
+  SmallVector<Type> argTypes{tensorType(w->type)};
+  SmallVector<Value> callArgs{values[w]};
+  for (const Node *x : free) {
+    argTypes.push_back(tensorType(x->type));
+    callArgs.push_back(values[x]);
+  }
+  // (The insertion block may be a loop body still under construction.)
+  func::FuncOp outer = current;
+  auto module = outer->getParentOfType<ModuleOp>();
+  std::string name =
+      (outer.getSymName() + "_grad" + std::to_string(n.id)).str();
+  OpBuilder mb(module.getBodyRegion());
+  mb.setInsertionPoint(outer);
+  auto fn = func::FuncOp::create(
+      mb, l, name, mb.getFunctionType(argTypes, {tensorType(f->type)}));
+  fn.setPrivate();
+  fn->setAttr("nn.wrt", mb.getDenseI64ArrayAttr({0}));
+  fn.addEntryBlock();
+  Generator inner(ctx, sm, diags);
+  inner.current = fn;
+  inner.training = training;
+  inner.f64 = f64;
+  inner.values[w] = fn.getArgument(0);
+  for (auto [k, x] : llvm::enumerate(free))
+    inner.values[x] = fn.getArgument(k + 1);
+  // Symbolic sizes are read from the arguments that carry them.
+  std::vector<const Node *> carriers{w};
+  carriers.insert(carriers.end(), free.begin(), free.end());
+  for (auto [k, x] : llvm::enumerate(carriers))
+    for (auto [d, dim] : llvm::enumerate(x->type.dims))
+      if (!dim.isConst())
+        inner.symbols.emplace(dim.sym,
+                              std::make_pair(fn.getArgument(k), int64_t(d)));
+  inner.b.setInsertionPointToStart(&fn.front());
+  Value fv = inner.emit(*f);
+  if (!fv) {
+    hadError = true;
+    return Value();
+  }
+  func::ReturnOp::create(inner.b, l, fv);
+  auto call = func::CallOp::create(
+      b, l, fn.getSymName(),
+      TypeRange{tensorType(f->type), tensorType(w->type)}, callArgs);
+  return call.getResult(1);
+}
+
 Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
   Location l = loc(n.loc);
   RankedTensorType rt = tensorType(n.type);
   llvm::StringRef op = n.op;
+  if (op == "grad")
+    return emitGrad(n, l);
   if (op == "for")
     return emitFor(n, in, l);
   if (op == "scan")
@@ -613,6 +692,7 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
   auto func = func::FuncOp::create(b, funcLoc, fname,
                                    b.getFunctionType(argTypes, resultTypes));
   func.addEntryBlock();
+  current = func;
   for (auto [k, n] : llvm::enumerate(args))
     tagArgument(func, k, *n, n->op);
   if (opts.stream)
@@ -661,7 +741,11 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
 
 OwningOpRef<ModuleOp> Generator::finish(OwningOpRef<ModuleOp> module,
                                         llvm::StringRef name) {
-  if (failed(verify(*module))) {
+  // Calls of `grad(...)` functions expect the gradient the reverse-mode
+  // pass appends; the pass manager verifies the module after that pass.
+  bool marked = false;
+  module->walk([&](func::FuncOp f) { marked |= f->hasAttr("nn.wrt"); });
+  if (!marked && failed(verify(*module))) {
     diags.error("internal error: MLIRGen produced invalid IR for model '" +
                 name + "'");
     return nullptr;

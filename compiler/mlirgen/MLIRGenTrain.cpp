@@ -118,6 +118,7 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
   auto func = func::FuncOp::create(b, funcLoc, fname,
                                    b.getFunctionType(argTypes, resultTypes));
   func.addEntryBlock();
+  current = func;
   for (auto [k, a] : llvm::enumerate(args))
     tagArgument(func, k < streamArg ? k : k + 1, *a.first, a.second);
   Value streamValue = tagStream(func, streamArg);

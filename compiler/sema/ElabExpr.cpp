@@ -627,7 +627,6 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
 }
 
 Result Elaborator::evalGrad(const CallExpr *c, Env &env) {
-  unsupported(c->getLoc(), "code generation does not support 'grad' yet");
   if (c->args.size() != 2) {
     error(c->getLoc(), "grad takes two arguments: grad(scalar_expr, wrt)");
     return std::nullopt;
@@ -654,12 +653,20 @@ Result Elaborator::evalGrad(const CallExpr *c, Env &env) {
     return false;
   };
   if (wrt->kind == Value::Tuple || wrt->kind == Value::List) {
+    unsupported(c->getLoc(), "code generation supports 'grad' with respect "
+                             "to one tensor so far");
     for (const Value &w : wrt->elems)
       if (!check(w))
         return std::nullopt;
   } else if (!check(*wrt)) {
     return std::nullopt;
   }
-  account(nullptr, 0, *wrt);
-  return wrt;
+  // The gradient has the type of what it is taken with respect to; MLIRGen
+  // differentiates f's graph with respect to w's node.
+  Value out = *wrt;
+  out.node = nullptr;
+  if (wrt->kind == Value::Tensor && f->node && wrt->node)
+    trace(out, "grad", {f->node, wrt->node}, c->getLoc());
+  account(nullptr, 0, out);
+  return out;
 }

@@ -12,7 +12,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from nnctest import random_params, rel_error, report, run_gradients
+from nnctest import random_params, rel_error, report, run_forward, run_gradients
 
 NNC, EXAMPLES = sys.argv[1], sys.argv[2]
 TOL = 1e-4
@@ -390,5 +390,36 @@ got = run_gradients(NNC, open(path).read(), {"image": xo, "label": lo, **op})
 results.append(("neural ode example: loss", rel_error(got["loss"], loss.detach()), TOL))
 for k, t in tp.items():
     results.append((f"neural ode example: d loss/d {k}", rel_error(got["grad." + k], t.grad), TOL))
+
+# grad(expr, wrt) in the language: an energy's input gradient, and
+# Langevin-style steps in a `for` loop (each step differentiates again).
+GRAD = """use std.layers
+model G {
+  input x: f32[B, 5]
+  param w: f32[5, 4] = glorot_uniform()
+  let e = sum(tanh(x @ w))
+  let y = x
+  for i in 0..3 {
+    y = y - 0.1 * grad(sum(tanh(y @ w)), y)
+  }
+  output gx = grad(e, x)
+  output walked = y
+}
+"""
+gw = rand(5, 4)
+gxin = rand(6, 5)
+try:
+    got = run_forward(NNC, GRAD, {"x": gxin, "w": gw})
+    xg = gxin.clone().requires_grad_(True)
+    want_gx, = torch.autograd.grad(torch.tanh(xg @ gw).sum(), xg)
+    y = gxin.clone()
+    for _ in range(3):
+        yg = y.clone().requires_grad_(True)
+        g, = torch.autograd.grad(torch.tanh(yg @ gw).sum(), yg)
+        y = y - 0.1 * g
+    results.append(("grad(sum(tanh(x @ w)), x)", rel_error(got["gx"], want_gx), TOL))
+    results.append(("three gradient steps in a for loop", rel_error(got["walked"], y), TOL))
+except Exception as e:
+    results.append((f"grad expression: {e}", float("inf")))
 
 report(results)
