@@ -364,6 +364,5 @@ Value Lowering::poolGrad(nn::Pool2DGradOp op) {
         linalg::YieldOp::create(
             nb, nl, Value(arith::SelectOp::create(nb, nl, ok, sum, a.back())));
       });
-  (void)gt;
   return r.getResult(0);
 }

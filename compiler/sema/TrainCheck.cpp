@@ -507,15 +507,16 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
     // "loss.<optimizer>" for each when there are several); the groups
     // follow the order of the minimize calls.
     std::vector<OptimizerGroup> ordered;
-    for (auto &[binding, node] : losses) {
-      auto it = llvm::find_if(groups, [&](const OptimizerGroup &g) {
+    for (const auto &minimized : losses) {
+      const std::string &binding = minimized.first;
+      const NodePtr &node = minimized.second;
+      auto isBinding = [&](const OptimizerGroup &g) {
         return g.binding == binding;
-      });
+      };
+      auto it = llvm::find_if(groups, isBinding);
       if (it == groups.end() || !lossGraph)
         continue;
-      if (llvm::any_of(ordered, [&](const OptimizerGroup &g) {
-            return g.binding == binding;
-          })) {
+      if (llvm::any_of(ordered, isBinding)) {
         noPlan(t.step->empty() ? t.range.Start : (*t.step)[0]->getLoc(),
                "'" + binding + ".minimize' is called twice in one step");
         continue;
@@ -544,9 +545,10 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       plan->optimizer = groups[0].opt.decl->name.name;
       if (plan->modelName.empty())
         plan->modelName = "Train"; // a custom step block has no model
-      if (!whyNoPlan.empty())
-        plan->loss.unsupported = whyNoPlan, plan->loss.unsupportedLoc = whyLoc;
-      else if (!planTraining(*plan, groups, env, t.range.Start))
+      if (!whyNoPlan.empty()) {
+        plan->loss.unsupported = whyNoPlan;
+        plan->loss.unsupportedLoc = whyLoc;
+      } else if (!planTraining(*plan, groups, env, t.range.Start))
         return false;
       program.train = std::move(plan);
     }

@@ -12,7 +12,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from nnctest import random_params, rel_error, report, run_forward, run_gradients
+from nnctest import (neural_ode_logits, random_params, rel_error, report,
+                     run_forward, run_gradients)
 
 NNC, EXAMPLES = sys.argv[1], sys.argv[2]
 TOL = 1e-4
@@ -257,6 +258,17 @@ for k, t in tp.items():
         continue
     results.append((f"batch norm (training): d loss/d {k}", rel_error(got["grad." + k], t.grad), TOL))
 
+def worst_against_largest(got, tp):
+    """The model's largest gradient norm, and the worst gradient error of
+    any parameter relative to its own norm, floored at 1e-3 of that largest
+    (for parameters whose true gradient is 0)."""
+    scale = max(t.grad.double().norm().item() for t in tp.values())
+    worst = max((got["grad." + k].double() - t.grad.double()).norm().item()
+                / max(t.grad.double().norm().item(), 1e-3 * scale)
+                for k, t in tp.items())
+    return scale, worst
+
+
 # MLP-Mixer: patches, transposes, layer norms, GELU, residual sums, mean.
 path = os.path.join(EXAMPLES, "mixer/mlp_mixer.nn")
 mp = random_params(NNC, path)
@@ -290,9 +302,7 @@ results.append(("mixer example: loss", rel_error(got["loss"], loss.detach()), TO
 # every later layer norm removes: their true gradient is 0 and both sides
 # hold rounding noise. Errors are therefore measured against the largest
 # gradient of the model, not each tensor's own.
-scale = max(t.grad.double().norm().item() for t in tp.values())
-worst = max((got["grad." + k].double() - t.grad.double()).norm().item()
-            / max(t.grad.double().norm().item(), 1e-3 * scale) for k, t in tp.items())
+scale, worst = worst_against_largest(got, tp)
 results.append((f"mixer example: worst of {len(tp)} parameter gradients", worst, TOL))
 zero = max(t.grad.norm().item() for k, t in tp.items() if "mlp_1.dense_2.b" in k)
 results.append(("mixer example: token-mixing output biases get ~0 (PyTorch too)", zero / scale, TOL))
@@ -334,9 +344,7 @@ results.append(("resnet example: loss", rel_error(got["loss"], loss.detach()), T
 # layers before them by up to ~1e-2 of that scale, so the tolerance here is
 # 5e-2 (a wrong rule is off by O(1)). `nnc check --gradcheck` checks these
 # gradients in f64 against finite differences (test/autodiff).
-scale = max(t.grad.double().norm().item() for t in tp.values())
-worst = max((got["grad." + k].double() - t.grad.double()).norm().item()
-            / max(t.grad.double().norm().item(), 1e-3 * scale) for k, t in tp.items())
+scale, worst = worst_against_largest(got, tp)
 results.append((f"resnet example: worst of {len(tp)} parameter gradients (ReLU kinks)",
                 worst, 5e-2))
 
@@ -368,23 +376,7 @@ op = {"f.w1": rand(H + 1, H) * 0.1, "f.w2": rand(H, H) * 0.1,
       "dense_2.w": rand(H, 10) * 0.1, "dense_2.b": rand(10) * 0.1}
 tp = {k: v.clone().requires_grad_(True) for k, v in op.items()}
 xo, lo = x[:8], label[:8]
-
-
-def dyn(h, t):
-    ht = torch.cat([h, t * torch.ones(h.shape[0], 1)], -1)
-    return torch.tanh(ht @ tp["f.w1"]) @ tp["f.w2"]
-
-
-h = torch.tanh(xo.reshape(8, 784) @ tp["dense_1.w"] + tp["dense_1.b"])
-dt = 1.0 / 8
-for i in range(8):
-    t = i * dt
-    k1 = dyn(h, t)
-    k2 = dyn(h + 0.5 * dt * k1, t + 0.5 * dt)
-    k3 = dyn(h + 0.5 * dt * k2, t + 0.5 * dt)
-    k4 = dyn(h + dt * k3, t + dt)
-    h = h + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-loss = F.cross_entropy(h @ tp["dense_2.w"] + tp["dense_2.b"], lo)
+loss = F.cross_entropy(neural_ode_logits(tp, xo), lo)
 loss.backward()
 got = run_gradients(NNC, open(path).read(), {"image": xo, "label": lo, **op})
 results.append(("neural ode example: loss", rel_error(got["loss"], loss.detach()), TOL))

@@ -106,6 +106,25 @@ def run_executable(nnc, source, tensors):
         return load(out)
 
 
+def neural_ode_logits(p, x, steps=8):
+    """examples/neural_ode/neural_ode.nn in PyTorch: dense + tanh, `steps`
+    RK4 steps of dh/dt = tanh([h, t] @ f.w1) @ f.w2 over [0, 1], dense."""
+    def dyn(h, t):
+        ht = torch.cat([h, t * torch.ones(h.shape[0], 1)], -1)
+        return torch.tanh(ht @ p["f.w1"]) @ p["f.w2"]
+
+    h = torch.tanh(x.reshape(x.shape[0], 784) @ p["dense_1.w"] + p["dense_1.b"])
+    dt = 1.0 / steps
+    for i in range(steps):
+        t = i * dt
+        k1 = dyn(h, t)
+        k2 = dyn(h + 0.5 * dt * k1, t + 0.5 * dt)
+        k3 = dyn(h + 0.5 * dt * k2, t + 0.5 * dt)
+        k4 = dyn(h + dt * k3, t + dt)
+        h = h + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return h @ p["dense_2.w"] + p["dense_2.b"]
+
+
 def rel_error(got, want):
     """||got - want|| / ||want||, in f64."""
     got, want = got.double(), want.double()

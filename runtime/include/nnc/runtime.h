@@ -274,9 +274,11 @@ typedef struct nnc_train_config {
 } nnc_train_config;
 
 /** Trains with a compiled `<Model>_train_step` (arguments: data "input"s
- *  with sources, "param"/"state"/"opt_state" tensors, the "step" and
- *  "hparam" scalars; results: "loss", "correct" and one "update" per
- *  param and state) and validates with `<Model>_eval_step`. Prints
+ *  with sources, "param"/"state"/"opt_state" tensors, the "step",
+ *  "stream" and "hparam" scalars; results: "loss", "loss.<optimizer>" per
+ *  objective when there are several, "metric.<name>" batch sums, and one
+ *  "update" per param, state and optimizer state) and validates with
+ *  `<Model>_eval_step`. Prints
  *  progress and one line per epoch, writes the metrics and atomic
  *  checkpoints (parameters, state, optimizer state, `train.epoch`,
  *  `train.step`), stops on a NaN/Inf loss and saves a checkpoint on
