@@ -58,4 +58,33 @@ def NNOuterParallelLoops : Pass<"nn-outer-parallel-loops"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def NNCopyLoops : Pass<"nn-copy-loops"> {
+  let summary = "Turn memref.copy between strided views into linalg.copy";
+  let description = [{
+    Copies between dense buffers stay memref.copy (memcpy); copies that
+    involve a strided view would become calls of the element-by-element
+    `memrefCopy` and become vectorisable `linalg.copy` loops instead.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def NNKernelCalls : Pass<"nn-kernel-calls", "::mlir::ModuleOp"> {
+  let summary = "Run f32 matrix products and convolutions on the runtime's kernels";
+  let description = [{
+    On buffers: every f32 contraction with one m, n and k dimension
+    (products, batched and transposed ones included) becomes calls of the
+    runtime's packed, register-blocked GEMM `nnc_sgemm`, and every f32
+    `linalg.conv_2d_nhwc_hwcf` a call of `nnc_conv2d_f32` (blocked im2col
+    and that GEMM). Operands are passed as pointer, offset and strides.
+    With `threads` > 1 each call runs from an `scf.parallel` over that many
+    slices of the output. Other ops are left for loop lowering.
+  }];
+  let options = [Option<"threads", "threads", "unsigned", "1",
+                        "Slices of each call run in parallel">];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

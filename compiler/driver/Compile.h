@@ -52,7 +52,8 @@ mlir::OwningOpRef<mlir::ModuleOp> generate(mlir::MLIRContext &ctx,
 void registerEverything(mlir::DialectRegistry &registry);
 /// nn -> linalg (stop there when `stopAt` is Linalg) -> LLVM dialect.
 bool lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
-                        DiagnosticEngine &diags, unsigned threads = 1);
+                        DiagnosticEngine &diags,
+                        const CodegenOptions &opts = {});
 /// A TargetMachine for the host (or opts.cpu).
 std::unique_ptr<llvm::TargetMachine> hostMachine(const CodegenOptions &opts,
                                                  DiagnosticEngine &diags);

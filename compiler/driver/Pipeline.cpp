@@ -63,8 +63,10 @@ const char *kToLLVM =
 /// thread, so results do not depend on the thread count).
 std::string loopPipeline(unsigned threads) {
   if (threads <= 1)
-    return "func.func(nn-contiguous-loops, convert-linalg-to-loops),";
-  return "func.func(nn-contiguous-loops, convert-linalg-to-parallel-loops,"
+    return "func.func(nn-copy-loops, nn-contiguous-loops, "
+           "convert-linalg-to-loops),";
+  return "func.func(nn-copy-loops, nn-contiguous-loops, "
+         "convert-linalg-to-parallel-loops,"
          "nn-outer-parallel-loops),"
          "convert-scf-to-openmp{num-threads=" +
          std::to_string(threads) + "}, canonicalize,";
@@ -155,7 +157,8 @@ void nnc::optimizeModule(llvm::Module &m, llvm::TargetMachine &tm,
 }
 
 bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
-                             DiagnosticEngine &diags, unsigned threads) {
+                             DiagnosticEngine &diags,
+                             const CodegenOptions &opts) {
   if (!runPipeline(module, kToLinalg, diags))
     return false;
   if (stopAt == Stage::Linalg)
@@ -166,7 +169,11 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
       op->setAttr("llvm.emit_c_interface",
                   mlir::UnitAttr::get(module->getContext()));
   });
-  std::string pipeline = kBufferize + loopPipeline(threads) + kToLLVM;
+  std::string pipeline = kBufferize;
+  if (opts.kernels)
+    pipeline +=
+        "nn-kernel-calls{threads=" + std::to_string(opts.threads) + "},";
+  pipeline += loopPipeline(opts.threads) + kToLLVM;
   return runPipeline(module, pipeline.c_str(), diags);
 }
 
@@ -369,7 +376,7 @@ int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
     module->print(os, flags);
     return 0;
   }
-  if (!lowerToLLVMDialect(*module, stage, diags, opts.threads))
+  if (!lowerToLLVMDialect(*module, stage, diags, opts))
     return 1;
   if (stage == Stage::Linalg || stage == Stage::LLVM) {
     module->print(os, flags);

@@ -70,6 +70,9 @@ struct CodegenOptions {
   /// > 1: the outer parallel loop of every op is an OpenMP loop (libomp),
   /// run on this many threads.
   unsigned threads = 1;
+  /// f32 products and convolutions call the runtime's GEMM kernels
+  /// (nn-kernel-calls); false: plain loops, for comparing results.
+  bool kernels = true;
 };
 
 /// Generates the program's model and runs the pipeline up to `stage`,

@@ -12,6 +12,7 @@
 #include "driver/Compile.h"
 #include "driver/Signature.h"
 #include "mlirgen/MLIRGen.h"
+#include "nnc/kernels.h"
 #include "nnc/runtime.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
@@ -121,7 +122,7 @@ namespace {
 std::unique_ptr<mlir::ExecutionEngine>
 createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
              DiagnosticEngine &diags) {
-  if (!lowerToLLVMDialect(module, Stage::LLVM, diags, codegen.threads))
+  if (!lowerToLLVMDialect(module, Stage::LLVM, diags, codegen))
     return nullptr;
   auto tm = hostMachine(codegen, diags);
   if (!tm)
@@ -142,9 +143,13 @@ createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
   }
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap map;
-    map[interner("memrefCopy")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
-        llvm::JITSymbolFlags::Exported};
+    auto add = [&](const char *name, auto *fn) {
+      map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                             llvm::JITSymbolFlags::Exported};
+    };
+    add("memrefCopy", &memrefCopy);
+    add("nnc_sgemm", &nnc_sgemm);
+    add("nnc_conv2d_f32", &nnc_conv2d_f32);
     return map;
   });
   return std::move(*engine);

@@ -150,6 +150,12 @@ static cl::opt<unsigned> threadsOpt(
              "on N threads with OpenMP (default 1)"),
     cl::value_desc("N"), cl::init(1), cl::sub(runCmd), cl::sub(buildCmd),
     cl::cat(nncCat));
+static cl::opt<bool> noKernels(
+    "no-kernels",
+    cl::desc("Lower f32 matrix products and convolutions to plain loops "
+             "instead of calls of the runtime's GEMM kernels (slower; for "
+             "checking results)"),
+    cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
 static cl::opt<bool> trainExecutable(
     "train",
     cl::desc("With -o: build an executable that trains the first train block "
@@ -330,6 +336,7 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
   CodegenOptions opts;
   opts.cpu = cpuName;
   opts.threads = std::max(1u, unsigned(threadsOpt));
+  opts.kernels = !noKernels;
   std::string out = outputFile.empty() ? "-" : std::string(outputFile);
   std::error_code ec;
   llvm::raw_fd_ostream os(out, ec,
@@ -376,6 +383,7 @@ static int train(const Program &program, llvm::SourceMgr &sm,
     return 1;
   }
   to.threads = threadsOpt;
+  to.codegen.kernels = !noKernels;
   to.checkpoint = checkpointOpt;
   to.resume = resumeFile;
   to.metricsOut = metricsOut;
@@ -421,6 +429,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     CodegenOptions co;
     co.cpu = cpuName;
     co.threads = std::max(1u, unsigned(threadsOpt));
+    co.kernels = !noKernels;
     Entry entry = trainExecutable ? trainEntryOf(*program) : entryOf(*program);
     if (!entry.graph) {
       diags.error(noTrainMessage());
@@ -436,6 +445,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
     ForwardOptions fo;
     fo.codegen.threads = std::max(1u, unsigned(threadsOpt));
+    fo.codegen.kernels = !noKernels;
     fo.inputFile = gradientInputs;
     fo.outputFile = outputFile;
     fo.benchRuns = benchRuns;
@@ -446,6 +456,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     if (entry.isProgram) {
       CodegenOptions co;
       co.threads = std::max(1u, unsigned(threadsOpt));
+      co.kernels = !noKernels;
       return runProgram(entry, seedValue, co, sm, diags);
     }
     if (program->train)
@@ -467,6 +478,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     Entry entry{program->graph.get(), program->model->name, false};
     ForwardOptions fo;
     fo.codegen.threads = std::max(1u, unsigned(threadsOpt));
+    fo.codegen.kernels = !noKernels;
     fo.inputFile = forwardInputs;
     fo.outputFile = outputFile;
     fo.benchRuns = benchRuns;

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include <malloc.h>
 #include <unistd.h>
 
 namespace {
@@ -751,11 +752,24 @@ extern "C" double nnc_schedule_value(const nnc_schedule *s, int64_t step,
   return base; // constant
 }
 
+/// A step frees its intermediates and allocates the same sizes again in the
+/// next step. glibc returns large blocks to the kernel (mmap/munmap, heap
+/// trimming), so every step would page-fault and zero all of them again;
+/// keeping freed memory in the heap makes later steps reuse it.
+static void keepFreedMemory() {
+#ifdef __GLIBC__
+  // 32 MB is the largest mmap threshold glibc accepts.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 extern "C" int nnc_train(const nnc_model *train_step,
                          const nnc_model *eval_step,
                          const nnc_train_config *cfg) {
   if (cfg->batch <= 0 || cfg->epochs <= 0)
     return nnc_set_error("batch and epochs must be positive");
+  keepFreedMemory();
   Trainer t(train_step, eval_step, *cfg);
   return t.run();
 }

@@ -1,0 +1,263 @@
+//===- KernelCalls.cpp - Products and convolutions as runtime kernels -----===//
+//
+// After bufferization, every f32 contraction with one m, one n and one k
+// dimension (linalg.matmul, batched and transposed products as generics)
+// becomes a call of the runtime's packed GEMM (nnc_sgemm, one call per
+// batch element), and every f32 linalg.conv_2d_nhwc_hwcf a call of its
+// im2col convolution (nnc_conv2d_f32). Operands go as aligned pointer,
+// offset and strides read from the memref, so strided views and transposed
+// maps need no copies. With --threads N the call is made from an
+// `scf.parallel` over N slices (an OpenMP region after
+// convert-scf-to-openmp); each slice writes its own rows or columns.
+//
+// Anything else (f64, a product whose output columns are not contiguous,
+// grouped convolutions) stays a linalg op and becomes loops.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_NNKERNELCALLS
+#include "codegen/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+
+namespace {
+constexpr unsigned kGemmArgs = 16, kConvArgs = 25;
+
+/// A memref as the kernels see it: aligned pointer (i64), element offset,
+/// sizes and strides (index).
+struct View {
+  Value ptr, offset;
+  SmallVector<Value> sizes, strides;
+};
+
+View viewOf(OpBuilder &b, Location l, Value memref) {
+  View v;
+  auto md = memref::ExtractStridedMetadataOp::create(b, l, memref);
+  Value p = memref::ExtractAlignedPointerAsIndexOp::create(b, l, memref);
+  v.ptr = arith::IndexCastOp::create(b, l, b.getI64Type(), p);
+  v.offset = md.getOffset();
+  v.sizes.assign(md.getSizes().begin(), md.getSizes().end());
+  v.strides.assign(md.getStrides().begin(), md.getStrides().end());
+  return v;
+}
+
+Value i64(OpBuilder &b, Location l, Value index) {
+  return arith::IndexCastOp::create(b, l, b.getI64Type(), index);
+}
+
+Value cst(OpBuilder &b, Location l, int64_t v) {
+  return arith::ConstantIndexOp::create(b, l, v);
+}
+
+bool isF32(Value memref) {
+  auto t = dyn_cast<MemRefType>(memref.getType());
+  return t && t.getElementType().isF32();
+}
+
+/// Whether `memref`'s type says its dimension `dim` has stride 1.
+bool unitStride(Value memref, unsigned dim) {
+  auto t = cast<MemRefType>(memref.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(t.getStridesAndOffset(strides, offset)))
+    return false;
+  return strides[dim] == 1;
+}
+
+/// A private declaration of `name` taking `n` i64 arguments.
+func::FuncOp declare(ModuleOp module, StringRef name, unsigned n) {
+  if (auto f = module.lookupSymbol<func::FuncOp>(name))
+    return f;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  SmallVector<Type> args(n, b.getI64Type());
+  auto f = func::FuncOp::create(b, module.getLoc(), name,
+                                b.getFunctionType(args, {}));
+  f.setPrivate();
+  return f;
+}
+
+/// Emits `body(part, parts)`: once, or from an scf.parallel over `threads`
+/// slices.
+void forEachSlice(OpBuilder &b, Location l, unsigned threads,
+                  llvm::function_ref<void(Value, Value)> body) {
+  if (threads <= 1) {
+    body(i64(b, l, cst(b, l, 0)), i64(b, l, cst(b, l, 1)));
+    return;
+  }
+  auto par = scf::ParallelOp::create(b, l, ValueRange{cst(b, l, 0)},
+                                     ValueRange{cst(b, l, threads)},
+                                     ValueRange{cst(b, l, 1)});
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPoint(par.getBody()->getTerminator());
+  body(i64(b, l, par.getInductionVars()[0]), i64(b, l, cst(b, l, threads)));
+}
+
+/// A contraction the GEMM can run: operand positions of the m, n, k and
+/// batch loops (-1 where an operand does not use a loop).
+struct Contraction {
+  unsigned m, n, k;
+  SmallVector<unsigned> batch;
+};
+
+std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  for (OpOperand &o : op->getOpOperands())
+    if (!isF32(o.get()))
+      return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+      dims->k.size() != 1)
+    return std::nullopt;
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+      return std::nullopt;
+  Contraction c{dims->m[0], dims->n[0], dims->k[0],
+                SmallVector<unsigned>(dims->batch.begin(), dims->batch.end())};
+  // C's columns (the n loop) must be contiguous; every loop but k must
+  // index C.
+  AffineMap cmap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  std::optional<unsigned> nPos =
+      cmap.getResultPosition(getAffineDimExpr(c.n, op.getContext()));
+  if (!nPos || !unitStride(op.getDpsInitOperand(0)->get(), *nPos))
+    return std::nullopt;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d)
+    if (d != c.k &&
+        !cmap.getResultPosition(getAffineDimExpr(d, op.getContext())))
+      return std::nullopt;
+  return c;
+}
+
+/// The stride of loop `d` in an operand (0 if the operand does not use it).
+Value strideOf(OpBuilder &b, Location l, const View &v, AffineMap map,
+               unsigned d) {
+  if (auto pos = map.getResultPosition(getAffineDimExpr(d, map.getContext())))
+    return v.strides[*pos];
+  return cst(b, l, 0);
+}
+
+void emitGemm(OpBuilder &b, linalg::LinalgOp op, const Contraction &c,
+              func::FuncOp fn, unsigned threads) {
+  Location l = op.getLoc();
+  SmallVector<Value> operands{op.getDpsInputOperand(0)->get(),
+                              op.getDpsInputOperand(1)->get(),
+                              op.getDpsInitOperand(0)->get()};
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<View> views;
+  for (Value v : operands)
+    views.push_back(viewOf(b, l, v));
+  auto sizeOf = [&](unsigned d) -> Value {
+    for (unsigned i : {2u, 0u, 1u})
+      if (auto pos =
+              maps[i].getResultPosition(getAffineDimExpr(d, b.getContext())))
+        return views[i].sizes[*pos];
+    llvm_unreachable("every loop indexes an operand");
+  };
+  Value m = sizeOf(c.m), n = sizeOf(c.n), k = sizeOf(c.k);
+  forEachSlice(b, l, threads, [&](Value part, Value parts) {
+    OpBuilder::InsertionGuard g(b);
+    // One call per batch element: loops over the batch dimensions that
+    // advance each operand's offset.
+    SmallVector<Value> offsets{views[0].offset, views[1].offset,
+                               views[2].offset};
+    for (unsigned d : c.batch) {
+      auto loop =
+          scf::ForOp::create(b, l, cst(b, l, 0), sizeOf(d), cst(b, l, 1));
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      Value iv = loop.getInductionVar();
+      for (unsigned i = 0; i < 3; ++i)
+        offsets[i] = arith::AddIOp::create(
+            b, l, offsets[i],
+            arith::MulIOp::create(b, l, iv,
+                                  strideOf(b, l, views[i], maps[i], d)));
+    }
+    auto s = [&](unsigned i, unsigned d) {
+      return i64(b, l, strideOf(b, l, views[i], maps[i], d));
+    };
+    SmallVector<Value> args{
+        i64(b, l, m),          i64(b, l, n), i64(b, l, k), views[0].ptr,
+        i64(b, l, offsets[0]), s(0, c.m),    s(0, c.k),    views[1].ptr,
+        i64(b, l, offsets[1]), s(1, c.k),    s(1, c.n),    views[2].ptr,
+        i64(b, l, offsets[2]), s(2, c.m),    part,         parts};
+    func::CallOp::create(b, l, fn, args);
+  });
+}
+
+/// Whether `memref` is laid out densely in row-major order.
+bool denseRowMajor(Value memref) {
+  auto t = cast<MemRefType>(memref.getType());
+  return t.getLayout().isIdentity() ||
+         (t.hasStaticShape() && t.areTrailingDimsContiguous(t.getRank()));
+}
+
+bool matchConv(linalg::Conv2DNhwcHwcfOp op) {
+  return op.hasPureBufferSemantics() &&
+         llvm::all_of(op->getOperands(), isF32) &&
+         denseRowMajor(op.getDpsInputOperand(1)->get()) &&
+         denseRowMajor(op.getDpsInitOperand(0)->get());
+}
+
+void emitConv(OpBuilder &b, linalg::Conv2DNhwcHwcfOp op, func::FuncOp fn,
+              unsigned threads) {
+  Location l = op.getLoc();
+  View x = viewOf(b, l, op.getDpsInputOperand(0)->get());
+  View w = viewOf(b, l, op.getDpsInputOperand(1)->get());
+  View out = viewOf(b, l, op.getDpsInitOperand(0)->get());
+  auto attr = [&](DenseIntElementsAttr a, unsigned i) {
+    return i64(b, l, cst(b, l, a.getValues<int64_t>()[i]));
+  };
+  forEachSlice(b, l, threads, [&](Value part, Value parts) {
+    SmallVector<Value> args{x.ptr, i64(b, l, x.offset)};
+    for (Value v : x.sizes)
+      args.push_back(i64(b, l, v));
+    for (Value v : x.strides)
+      args.push_back(i64(b, l, v));
+    args.append({w.ptr, i64(b, l, w.offset), i64(b, l, w.sizes[0]),
+                 i64(b, l, w.sizes[1]), i64(b, l, w.sizes[3]), out.ptr,
+                 i64(b, l, out.offset), i64(b, l, out.sizes[1]),
+                 i64(b, l, out.sizes[2]), attr(op.getStrides(), 0),
+                 attr(op.getStrides(), 1), attr(op.getDilations(), 0),
+                 attr(op.getDilations(), 1), part, parts});
+    func::CallOp::create(b, l, fn, args);
+  });
+}
+
+struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
+  using NNKernelCallsBase::NNKernelCallsBase;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<Operation *> ops;
+    module.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+    unsigned t = std::max(1u, unsigned(threads));
+    for (Operation *o : ops) {
+      OpBuilder b(o);
+      if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(o)) {
+        if (!matchConv(conv))
+          continue;
+        emitConv(b, conv, declare(module, "nnc_conv2d_f32", kConvArgs), t);
+        o->erase();
+        continue;
+      }
+      auto op = cast<linalg::LinalgOp>(o);
+      if (std::optional<Contraction> c = matchContraction(op)) {
+        emitGemm(b, op, *c, declare(module, "nnc_sgemm", kGemmArgs), t);
+        o->erase();
+      }
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,100 @@
+//===- Gemm.cpp - nnc_sgemm: ISA dispatch and the split between threads ---===//
+//
+// The generated code calls nnc_sgemm for every f32 matrix product (and
+// batched products, one call per batch element). The variant is chosen
+// once from the CPU. Each call computes one of `parts` slices of C: the
+// columns when there are enough column panels, else the rows; slices are
+// multiples of every variant's register tile, and every element's sum runs
+// over k in the same order, so any split gives the same numbers.
+//
+//===----------------------------------------------------------------------===//
+#include "Gemm.h"
+#include "nnc/kernels.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace nnc_rt {
+
+bool cpuRuns(const char *name) {
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+  if (!std::strcmp(name, "avx512"))
+    return __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+  if (!std::strcmp(name, "avx2"))
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return !std::strcmp(name, "sse2");
+}
+
+const char *bestGemmName() {
+  static const char *name = cpuRuns("avx512") ? "avx512"
+                            : cpuRuns("avx2") ? "avx2"
+                                              : "sse2";
+  return name;
+}
+
+GemmFn bestGemm() {
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+  static GemmFn fn = !std::strcmp(bestGemmName(), "avx512") ? gemmAvx512
+                     : !std::strcmp(bestGemmName(), "avx2") ? gemmAvx2
+                                                            : gemmSse2;
+  return fn;
+#else
+  return gemmSse2;
+#endif
+}
+
+} // namespace nnc_rt
+
+using namespace nnc_rt;
+
+namespace {
+/// [begin, end) of slice `part` when `units` units are split `parts` ways.
+void slice(int64_t units, int64_t part, int64_t parts, int64_t &begin,
+           int64_t &end) {
+  begin = units * part / parts;
+  end = units * (part + 1) / parts;
+}
+} // namespace
+
+extern "C" void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr,
+                          int64_t aOff, int64_t as0, int64_t as1, int64_t bPtr,
+                          int64_t bOff, int64_t bs0, int64_t bs1, int64_t cPtr,
+                          int64_t cOff, int64_t ldc, int64_t part,
+                          int64_t parts) {
+  GemmArgs g{m,
+             n,
+             k,
+             reinterpret_cast<const float *>(aPtr) + aOff,
+             as0,
+             as1,
+             reinterpret_cast<const float *>(bPtr) + bOff,
+             bs0,
+             bs1,
+             reinterpret_cast<float *>(cPtr) + cOff,
+             ldc};
+  if (parts > 1) {
+    // Units of 32 columns or 12 rows: whole register tiles of every variant.
+    int64_t colUnits = (n + 31) / 32, rowUnits = (m + 11) / 12;
+    int64_t begin, end;
+    if (colUnits >= parts && (n >= m || rowUnits < parts)) {
+      slice(colUnits, part, parts, begin, end);
+      begin *= 32;
+      end = std::min(end * 32, n);
+      g.b += begin * bs1;
+      g.c += begin;
+      g.n = std::max<int64_t>(end - begin, 0);
+    } else {
+      slice(rowUnits, part, parts, begin, end);
+      begin *= 12;
+      end = std::min(end * 12, m);
+      g.a += begin * as0;
+      g.c += begin * ldc;
+      g.m = std::max<int64_t>(end - begin, 0);
+    }
+  }
+  bestGemm()(g);
+}
+
+extern "C" const char *nnc_gemm_isa(void) { return bestGemmName(); }

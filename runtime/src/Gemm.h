@@ -1,0 +1,48 @@
+//===- Gemm.h - The runtime's GEMM variants (internal) ----------*- C++ -*-===//
+//
+// One blocked GEMM per vector ISA, compiled from GemmKernel.h with that
+// ISA's flags; Gemm.cpp picks one from the CPU. Declared here for the
+// convolution kernel and the unit tests, which check every variant the
+// machine can run.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_RUNTIME_GEMM_H
+#define NNC_RUNTIME_GEMM_H
+
+#include <cstdint>
+
+namespace nnc_rt {
+
+/// C[i, j] += sum_l A[i, l] * B[l, j]; element (i, l) of A is at
+/// a[i * as0 + l * as1], (l, j) of B at b[l * bs0 + j * bs1], (i, j) of C at
+/// c[i * ldc + j].
+struct GemmArgs {
+  int64_t m, n, k;
+  const float *a;
+  int64_t as0, as1;
+  const float *b;
+  int64_t bs0, bs1;
+  float *c;
+  int64_t ldc;
+};
+
+using GemmFn = void (*)(const GemmArgs &);
+
+void gemmAvx512(const GemmArgs &g);
+void gemmAvx2(const GemmArgs &g);
+void gemmSse2(const GemmArgs &g);
+
+/// The best variant this CPU runs, and its name.
+GemmFn bestGemm();
+const char *bestGemmName();
+/// Whether this CPU runs `name` ("avx512", "avx2", "sse2").
+bool cpuRuns(const char *name);
+
+/// Every C element sums its products over k in blocks of this many, in
+/// order, whatever the variant's other blocking: the row/column slices of
+/// a call split between threads give the same numbers.
+constexpr int64_t kGemmKBlock = 256;
+
+} // namespace nnc_rt
+
+#endif // NNC_RUNTIME_GEMM_H

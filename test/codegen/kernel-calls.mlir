@@ -1,0 +1,96 @@
+// RUN: nnc-opt %s --nn-kernel-calls | FileCheck %s
+// RUN: nnc-opt %s --nn-kernel-calls=threads=2 | FileCheck %s --check-prefix=PAR
+
+// Sixteen i64 arguments (pointers travel as integers).
+// CHECK-DAG: func.func private @nnc_sgemm(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+// CHECK-DAG: func.func private @nnc_conv2d_f32(
+
+// A plain product: one call with A's strides (row, k), B's (k, col), C's row
+// stride, slice 0 of 1.
+// CHECK-LABEL: func.func @matmul
+// CHECK-NOT: linalg.matmul
+// CHECK: %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %[[ASZ:[a-z0-9_]+]]:2, %{{[a-z0-9_]+}}:2 = memref.extract_strided_metadata %arg0
+// CHECK: %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %[[CSZ:[a-z0-9_]+]]:2, %{{[a-z0-9_]+}}:2 = memref.extract_strided_metadata %arg2
+// CHECK: %[[M:.*]] = arith.index_cast %[[CSZ]]#0 : index to i64
+// CHECK: %[[N:.*]] = arith.index_cast %[[CSZ]]#1 : index to i64
+// CHECK: %[[K:.*]] = arith.index_cast %[[ASZ]]#1 : index to i64
+// CHECK: call @nnc_sgemm(%[[M]], %[[N]], %[[K]],
+// PAR-LABEL: func.func @matmul
+// PAR: scf.parallel (%[[P:.*]]) = (%c0{{.*}}) to (%c2{{.*}}) step
+// PAR:   %[[PART:.*]] = arith.index_cast %[[P]] : index to i64
+// PAR:   %[[TWO:.*]] = arith.index_cast %c2{{.*}} : index to i64
+// PAR:   call @nnc_sgemm({{.*}}, %[[PART]], %[[TWO]])
+func.func @matmul(%a: memref<?x784xf32>, %b: memref<784x256xf32>,
+                  %c: memref<?x256xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x256xf32>)
+                outs(%c : memref<?x256xf32>)
+  return
+}
+
+// A transposed operand is read through its strides: A^T's k stride is its
+// row stride.
+// CHECK-LABEL: func.func @transposed
+// CHECK: %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}:2, %[[TST:[a-z0-9_]+]]:2 = memref.extract_strided_metadata %arg0
+// CHECK-DAG: %[[SM:.*]] = arith.index_cast %[[TST]]#1 : index to i64
+// CHECK-DAG: %[[SK:.*]] = arith.index_cast %[[TST]]#0 : index to i64
+// CHECK: call @nnc_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[SM]], %[[SK]],
+#mapA = affine_map<(m, n, k) -> (k, m)>
+#mapB = affine_map<(m, n, k) -> (k, n)>
+#mapC = affine_map<(m, n, k) -> (m, n)>
+func.func @transposed(%a: memref<64x784xf32>, %b: memref<64x256xf32>,
+                      %c: memref<784x256xf32>) {
+  linalg.generic {indexing_maps = [#mapA, #mapB, #mapC],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x784xf32>, memref<64x256xf32>)
+      outs(%c : memref<784x256xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A batched product: a loop over the batch advancing each offset.
+// CHECK-LABEL: func.func @batched
+// CHECK: scf.for %[[I:.*]] =
+// CHECK:   arith.muli %[[I]]
+// CHECK:   call @nnc_sgemm
+func.func @batched(%a: memref<4x8x16xf32>, %b: memref<4x16x32xf32>,
+                   %c: memref<4x8x32xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<4x8x16xf32>, memref<4x16x32xf32>)
+                      outs(%c : memref<4x8x32xf32>)
+  return
+}
+
+// Convolutions call the im2col kernel with the strides and dilations.
+// CHECK-LABEL: func.func @conv
+// CHECK-DAG: arith.constant 2 : index
+// CHECK-DAG: arith.constant 3 : index
+// CHECK: call @nnc_conv2d_f32(
+func.func @conv(%x: memref<?x30x30x8xf32>, %w: memref<3x3x8x16xf32>,
+                %o: memref<?x14x10x16xf32>) {
+  linalg.conv_2d_nhwc_hwcf {strides = dense<[2, 1]> : tensor<2xi64>,
+                            dilations = dense<[1, 3]> : tensor<2xi64>}
+      ins(%x, %w : memref<?x30x30x8xf32>, memref<3x3x8x16xf32>)
+      outs(%o : memref<?x14x10x16xf32>)
+  return
+}
+
+// Left alone: f64, and an output whose columns are strided.
+// CHECK-LABEL: func.func @f64
+// CHECK: linalg.matmul
+func.func @f64(%a: memref<8x8xf64>, %b: memref<8x8xf64>, %c: memref<8x8xf64>) {
+  linalg.matmul ins(%a, %b : memref<8x8xf64>, memref<8x8xf64>)
+                outs(%c : memref<8x8xf64>)
+  return
+}
+// CHECK-LABEL: func.func @strided_out
+// CHECK: linalg.matmul
+func.func @strided_out(%a: memref<8x8xf32>, %b: memref<8x8xf32>,
+                       %c: memref<8x8xf32, strided<[1, 8]>>) {
+  linalg.matmul ins(%a, %b : memref<8x8xf32>, memref<8x8xf32>)
+                outs(%c : memref<8x8xf32, strided<[1, 8]>>)
+  return
+}
+

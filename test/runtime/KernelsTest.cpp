@@ -1,0 +1,187 @@
+//===- KernelsTest.cpp - The GEMM and convolution kernels -----------------===//
+//
+// Every GEMM variant this CPU runs against a double-precision reference,
+// on shapes with partial register tiles, several k blocks and transposed
+// operands; the slices of a split call against the whole call (they must
+// be bit-identical: results may not depend on the thread count); and the
+// convolution kernel against a direct loop with strides and dilations.
+//
+//===----------------------------------------------------------------------===//
+#include "nnc/kernels.h"
+#include "Gemm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+using namespace nnc_rt;
+
+namespace {
+std::vector<float> randomVector(size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = d(gen);
+  return v;
+}
+
+int64_t ptr(const float *p) { return reinterpret_cast<int64_t>(p); }
+
+struct Shape {
+  int64_t m, n, k;
+  bool transA, transB;
+};
+
+/// Runs `fn` (or nnc_sgemm when null) on C = C0 + A*B and checks every
+/// element against a double-precision sum.
+void checkGemm(GemmFn fn, const Shape &s) {
+  std::vector<float> a = randomVector(s.m * s.k, 1),
+                     b = randomVector(s.k * s.n, 2);
+  std::vector<float> c = randomVector(s.m * s.n, 3), c0 = c;
+  int64_t as0 = s.transA ? 1 : s.k, as1 = s.transA ? s.m : 1;
+  int64_t bs0 = s.transB ? 1 : s.n, bs1 = s.transB ? s.k : 1;
+  if (fn)
+    fn(GemmArgs{s.m, s.n, s.k, a.data(), as0, as1, b.data(), bs0, bs1, c.data(),
+                s.n});
+  else
+    nnc_sgemm(s.m, s.n, s.k, ptr(a.data()), 0, as0, as1, ptr(b.data()), 0, bs0,
+              bs1, ptr(c.data()), 0, s.n, 0, 1);
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < s.n; ++j) {
+      double ref = c0[i * s.n + j], mag = std::fabs(ref);
+      for (int64_t l = 0; l < s.k; ++l) {
+        double p = double(a[i * as0 + l * as1]) * b[l * bs0 + j * bs1];
+        ref += p;
+        mag += std::fabs(p);
+      }
+      ASSERT_NEAR(c[i * s.n + j], ref, 1e-6 * mag + 1e-6)
+          << "at (" << i << ", " << j << ") of " << s.m << "x" << s.n << "x"
+          << s.k;
+    }
+}
+
+const Shape kShapes[] = {
+    {1, 1, 1, false, false},      {7, 5, 3, false, false},
+    {64, 256, 784, false, false}, {64, 10, 256, false, true},
+    {784, 256, 64, true, false},  {13, 33, 300, true, true},
+    {200, 70, 513, false, false}, {25, 1100, 20, false, false}};
+
+TEST(Gemm, EveryVariantMatchesTheReference) {
+  struct Variant {
+    const char *name;
+    GemmFn fn;
+  } variants[] = {{"sse2", gemmSse2},
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+                  {"avx2", gemmAvx2},
+                  {"avx512", gemmAvx512}
+#endif
+  };
+  int ran = 0;
+  for (const Variant &v : variants) {
+    if (!cpuRuns(v.name))
+      continue;
+    ++ran;
+    for (const Shape &s : kShapes) {
+      SCOPED_TRACE(v.name);
+      checkGemm(v.fn, s);
+    }
+  }
+  EXPECT_GE(ran, 1);
+}
+
+TEST(Gemm, EntryPointUsesTheBestVariant) {
+  EXPECT_TRUE(cpuRuns(nnc_gemm_isa())) << nnc_gemm_isa();
+  for (const Shape &s : kShapes)
+    checkGemm(nullptr, s);
+}
+
+TEST(Gemm, SlicesGiveTheSameBitsAsOneCall) {
+  for (Shape s :
+       {Shape{64, 256, 784, false, false}, Shape{784, 10, 64, true, false},
+        Shape{5, 3, 700, false, true}, Shape{100, 100, 300, false, false}}) {
+    std::vector<float> a = randomVector(s.m * s.k, 4),
+                       b = randomVector(s.k * s.n, 5);
+    int64_t as0 = s.transA ? 1 : s.k, as1 = s.transA ? s.m : 1;
+    int64_t bs0 = s.transB ? 1 : s.n, bs1 = s.transB ? s.k : 1;
+    std::vector<float> whole(s.m * s.n, 0.0f);
+    nnc_sgemm(s.m, s.n, s.k, ptr(a.data()), 0, as0, as1, ptr(b.data()), 0, bs0,
+              bs1, ptr(whole.data()), 0, s.n, 0, 1);
+    for (int64_t parts : {2, 3, 8}) {
+      std::vector<float> split(s.m * s.n, 0.0f);
+      for (int64_t p = 0; p < parts; ++p)
+        nnc_sgemm(s.m, s.n, s.k, ptr(a.data()), 0, as0, as1, ptr(b.data()), 0,
+                  bs0, bs1, ptr(split.data()), 0, s.n, p, parts);
+      EXPECT_EQ(whole, split)
+          << parts << " parts of " << s.m << "x" << s.n << "x" << s.k;
+    }
+  }
+}
+
+TEST(Gemm, OffsetsAndRowStrides) {
+  // A 3x4 window of a 5x6 C with offset 7, A and B read from offsets.
+  std::vector<float> a = randomVector(40, 6), b = randomVector(40, 7);
+  std::vector<float> c(30, 1.0f);
+  nnc_sgemm(3, 4, 2, ptr(a.data()), 5, 2, 1, ptr(b.data()), 3, 4, 1,
+            ptr(c.data()), 7, 6, 0, 1);
+  for (int64_t i = 0; i < 5; ++i)
+    for (int64_t j = 0; j < 6; ++j) {
+      bool inside = i >= 1 && i < 4 && j >= 1 && j < 5;
+      double ref = 1.0;
+      if (inside)
+        for (int64_t l = 0; l < 2; ++l)
+          ref += double(a[5 + (i - 1) * 2 + l]) * b[3 + l * 4 + (j - 1)];
+      EXPECT_NEAR(c[i * 6 + j], ref, 1e-6) << i << "," << j;
+    }
+}
+
+struct ConvCase {
+  int64_t n, h, w, c, kh, kw, f, sh, sw, dh, dw;
+};
+
+TEST(Conv, MatchesADirectLoop) {
+  for (ConvCase k : {ConvCase{2, 9, 9, 1, 3, 3, 8, 1, 1, 1, 1},
+                     ConvCase{3, 12, 10, 5, 3, 2, 7, 2, 1, 1, 2},
+                     ConvCase{1, 30, 30, 40, 5, 5, 3, 1, 2, 2, 1},
+                     ConvCase{4, 6, 6, 300, 1, 1, 33, 1, 1, 1, 1}}) {
+    int64_t oh = (k.h - (k.kh - 1) * k.dh - 1) / k.sh + 1;
+    int64_t ow = (k.w - (k.kw - 1) * k.dw - 1) / k.sw + 1;
+    // x is read through strides: an NHWC tensor inside a wider channel
+    // buffer (channel stride 1, pixel stride c + 3).
+    int64_t xs3 = 1, xs2 = k.c + 3, xs1 = k.w * xs2, xs0 = k.h * xs1;
+    std::vector<float> x = randomVector(k.n * xs0, 8);
+    std::vector<float> w = randomVector(k.kh * k.kw * k.c * k.f, 9);
+    std::vector<float> out = randomVector(k.n * oh * ow * k.f, 10), ref = out;
+    for (int64_t parts : {1, 3}) {
+      std::vector<float> got = out;
+      for (int64_t p = 0; p < parts; ++p)
+        nnc_conv2d_f32(ptr(x.data()), 0, k.n, k.h, k.w, k.c, xs0, xs1, xs2, xs3,
+                       ptr(w.data()), 0, k.kh, k.kw, k.f, ptr(got.data()), 0,
+                       oh, ow, k.sh, k.sw, k.dh, k.dw, p, parts);
+      for (int64_t b = 0; b < k.n; ++b)
+        for (int64_t y = 0; y < oh; ++y)
+          for (int64_t xo = 0; xo < ow; ++xo)
+            for (int64_t f = 0; f < k.f; ++f) {
+              int64_t o = ((b * oh + y) * ow + xo) * k.f + f;
+              double sum = ref[o], mag = std::fabs(sum);
+              for (int64_t i = 0; i < k.kh; ++i)
+                for (int64_t j = 0; j < k.kw; ++j)
+                  for (int64_t ch = 0; ch < k.c; ++ch) {
+                    double p = double(x[b * xs0 + (y * k.sh + i * k.dh) * xs1 +
+                                        (xo * k.sw + j * k.dw) * xs2 + ch]) *
+                               w[((i * k.kw + j) * k.c + ch) * k.f + f];
+                    sum += p;
+                    mag += std::fabs(p);
+                  }
+              ASSERT_NEAR(got[o], sum, 1e-6 * mag + 1e-6)
+                  << "parts " << parts << " at " << b << "," << y << "," << xo
+                  << "," << f;
+            }
+    }
+  }
+}
+
+} // namespace
