@@ -52,7 +52,8 @@ const char *kBufferize =
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,";
 const char *kToLLVM =
     "expand-strided-metadata,"
-    "lower-affine, convert-scf-to-cf, finalize-memref-to-llvm,"
+    "lower-affine, convert-scf-to-cf,"
+    "finalize-memref-to-llvm{use-generic-functions},"
     "convert-math-to-llvm, convert-math-to-libm,"
     "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm,"
     "convert-cf-to-llvm, convert-ub-to-llvm, convert-openmp-to-llvm,"

@@ -35,6 +35,10 @@
 using namespace nnc;
 
 extern "C" void memrefCopy(int64_t, void *, void *);
+// The buffer pool behind generated code's allocations (runtime).
+extern "C" void *_mlir_memref_to_llvm_alloc(size_t);
+extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t, size_t);
+extern "C" void _mlir_memref_to_llvm_free(void *);
 
 namespace {
 /// The in-memory nnc_model of a JIT-compiled function.
@@ -150,6 +154,10 @@ createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
     add("memrefCopy", &memrefCopy);
     add("nnc_sgemm", &nnc_sgemm);
     add("nnc_conv2d_f32", &nnc_conv2d_f32);
+    add("_mlir_memref_to_llvm_alloc", &_mlir_memref_to_llvm_alloc);
+    add("_mlir_memref_to_llvm_aligned_alloc",
+        &_mlir_memref_to_llvm_aligned_alloc);
+    add("_mlir_memref_to_llvm_free", &_mlir_memref_to_llvm_free);
     return map;
   });
   return std::move(*engine);

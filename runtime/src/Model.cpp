@@ -133,7 +133,7 @@ extern "C" int nnc_model_call(const nnc_model *m, nnc_tensor *const *args,
     std::memcpy(&base, &out[at], sizeof base);
     if (std::find(freed.begin(), freed.end(), base) == freed.end()) {
       freed.push_back(base);
-      std::free(base);
+      nnc_buffer_free(base);
     }
     at += descriptorWords(m->results[r].rank);
   }

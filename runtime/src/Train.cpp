@@ -712,6 +712,14 @@ int Trainer::run() {
                   (long long)globalStep, total);
   }
   writeMetrics(json);
+  if (std::getenv("NNC_BUFFER_STATS")) {
+    nnc_buffer_stats b = nnc_buffer_pool_stats();
+    std::fprintf(stderr,
+                 "nnc: buffers: %lld taken from the system (%.1f MB), %lld "
+                 "reused\n",
+                 (long long)b.system_allocations, b.system_bytes / 1048576.0,
+                 (long long)b.reused);
+  }
   return 0;
 }
 

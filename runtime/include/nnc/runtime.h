@@ -65,6 +65,20 @@ void nnc_tensor_free(nnc_tensor *t);
 void *nnc_alloc(size_t bytes);
 void nnc_free(void *p);
 
+/** Buffers of generated code (intermediates and results) come from a pool
+ *  that keeps freed blocks for the next call of the same sizes. A result
+ *  buffer a compiled function returns is released with nnc_buffer_free. */
+void nnc_buffer_free(void *p);
+typedef struct nnc_buffer_stats {
+  int64_t system_allocations; /**< blocks taken from the system allocator */
+  int64_t system_bytes;
+  int64_t reused;       /**< allocations served from freed blocks */
+  int64_t pooled_bytes; /**< freed bytes kept for reuse now */
+} nnc_buffer_stats;
+nnc_buffer_stats nnc_buffer_pool_stats(void);
+/** Returns the pool's freed blocks to the system. */
+void nnc_buffer_pool_release(void);
+
 /*--- random numbers ------------------------------------------------------*/
 
 /** Philox4x32-10 (Salmon et al., SC'11): four 32-bit words for a 128-bit
