@@ -3,8 +3,7 @@ thread count. Prints a table and writes bench/results.json: a list of
 {"name", "unit", "nnc", "pytorch", "ratio", "nnc_p10", "nnc_p90",
 "pytorch_p10", "pytorch_p90"} where ratio > 1 means nnc is better
 (throughput nnc/pytorch, latency pytorch/nnc). Timings are medians; the
-machine is waited on until idle. Cases that need a part of nnc that has
-not landed yet are listed as such, never estimated."""
+machine is waited on until idle."""
 import argparse
 import json
 import os
@@ -58,12 +57,12 @@ def torch_times(fn, runs=RUNS):
     return ts
 
 
-def nnc_times(source, tensors, runs=RUNS):
+def nnc_times(source, tensors, runs=RUNS, extra=()):
     with tempfile.TemporaryDirectory() as d:
         src, inp = os.path.join(d, "m.nn"), os.path.join(d, "in.safetensors")
         open(src, "w").write(source)
         save(inp, tensors)
-        out = subprocess.run([NNC, "run", src, "--forward", inp, "--bench", str(runs)],
+        out = subprocess.run([NNC, "run", src, "--forward", inp, "--bench", str(runs), *extra],
                              check=True, capture_output=True, text=True).stdout
     m = re.search(r"median ([0-9.]+) p10 ([0-9.]+) p90 ([0-9.]+)", out)
     return [float(m.group(2)), float(m.group(1)), float(m.group(3))]  # p10, median, p90
@@ -82,11 +81,6 @@ def add(name, unit, nnc3, torch_ts, higher_is_better=False, convert=None):
     rows.append({"name": name, "unit": unit, "nnc": round(med, 4), "pytorch": round(tmed, 4),
                  "ratio": round(ratio, 3), "nnc_p10": round(p10, 4), "nnc_p90": round(p90, 4),
                  "pytorch_p10": round(t10, 4), "pytorch_p90": round(t90, 4)})
-
-
-def unavailable(name, why):
-    rows.append({"name": name, "unit": "-", "nnc": None, "pytorch": None, "ratio": None,
-                 "note": why})
 
 
 wait_idle()
@@ -141,6 +135,28 @@ for n in (256, 512, 1024):
         nnc_times(gemm_src.replace("N, N", f"{n}, {n}"), {"a": a, "b": b}, runs),
         torch_times(lambda: a @ b, runs), higher_is_better=True, convert=gflops)
 
+def torch_gemm_2threads(n, runs):
+    """PyTorch's product on two threads, in its own process (the BLAS
+    thread count is fixed when torch is imported)."""
+    code = ("import time,torch\ntorch.set_num_threads(2)\n"
+            f"a,b=torch.rand({n},{n}),torch.rand({n},{n})\n"
+            "for _ in range(3): a@b\nts=[]\n"
+            f"for _ in range({runs}):\n t=time.perf_counter(); a@b; ts.append((time.perf_counter()-t)*1e3)\n"
+            "print(' '.join(map(str,ts)))")
+    env = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                         text=True).stdout
+    return [float(v) for v in out.split()]
+
+
+for n in (256, 512, 1024):
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    runs = max(5, RUNS // (n // 128))
+    gflops = lambda ms, n=n: 2 * n ** 3 / (ms * 1e-3) / 1e9
+    add(f"fp32 GEMM {n}, 2 threads (vs OpenBLAS)", "GFLOP/s",
+        nnc_times(gemm_src.replace("N, N", f"{n}, {n}"), {"a": a, "b": b}, runs, ["--threads", "2"]),
+        torch_gemm_2threads(n, runs), higher_is_better=True, convert=gflops)
+
 for ex in sorted(os.listdir(os.path.join(ROOT, "examples"))):
     for f in sorted(os.listdir(os.path.join(ROOT, "examples", ex))):
         if not f.endswith(".nn"):
@@ -155,11 +171,83 @@ for ex in sorted(os.listdir(os.path.join(ROOT, "examples"))):
         rows.append({"name": f"compile time {ex}/{f} (nnc build --emit=obj)", "unit": "ms",
                      "nnc": round(statistics.median(ts), 1), "pytorch": None, "ratio": None})
 
-for case in ("MLP train samples/s, batch 64, 1 and 2 threads",
-             "CNN train samples/s, batch 64, 1 and 2 threads",
-             "peak RSS of MLP training"):
-    unavailable(case, "training is not implemented yet (issues 5 and 6)")
-unavailable("2-thread cases", "generated code is single-threaded so far (issue 7)")
+# Training throughput: the examples' files (batch 64, Adam 1e-3) on the
+# first SAMPLES training images; nnc's samples/s of each epoch after the
+# first (which warms the buffer pool), PyTorch's over windows of steps.
+def nnc_train(path, threads, samples, epochs, extra=()):
+    with tempfile.TemporaryDirectory() as d:
+        metrics = os.path.join(d, "m.jsonl")
+        p = subprocess.Popen([NNC, "run", path, "--epochs", str(epochs), "--limit", str(samples),
+                              "--threads", str(threads), "--no-progress", "--metrics-out",
+                              metrics, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(p.pid, 0)
+        if status != 0:
+            sys.exit("nnc run %s failed: %s" % (path, p.stderr.read().decode()))
+        rows_ = [json.loads(l) for l in open(metrics) if l.strip()]
+    rates = [r["samples_per_sec"] for r in rows_ if not r.get("final")][1:]
+    return rates, usage.ru_maxrss / 1024
+
+
+def torch_train(model, threads, samples, extra=(), env=None):
+    e = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    e.update(env or {})
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "torch_train.py"), model,
+                          str(threads), str(samples), *extra], env=e, check=True,
+                         capture_output=True, text=True).stdout
+    r = json.loads(out)
+    return r["samples_per_sec"], r["peak_rss_mb"]
+
+
+def three(xs):
+    return [pct(xs, 0.1), statistics.median(xs), pct(xs, 0.9)]
+
+
+def best_torch(model, threads, samples):
+    """PyTorch's best environment for this thread count (BASELINES.md): on
+    two threads, OpenMP with one BLAS thread, or all threads in BLAS."""
+    configs = [None] if threads == 1 else [{"OPENBLAS_NUM_THREADS": "1"}, None,
+                                           {"OMP_WAIT_POLICY": "PASSIVE"}]
+    results = [torch_train(model, threads, samples, env=c)[0] for c in configs]
+    return max(results, key=statistics.median)
+
+
+examples = os.path.join(ROOT, "examples", "fashion_mnist")
+for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
+                               ("CNN", 1280 if args.quick else 3200, 3)):
+    path = os.path.join(examples, model.lower() + ".nn")
+    for threads in (1, 2):
+        wait_idle()
+        rates, _ = nnc_train(path, threads, samples, epochs)
+        theirs = best_torch(model.lower(), threads, samples)
+        add(f"{model} train, batch 64, {threads} thread{'s' if threads > 1 else ''}",
+            "samples/s", three(rates), theirs, higher_is_better=True)
+
+# Peak memory of a whole MLP training run (nnc's includes the compiler).
+wait_idle()
+_, nnc_rss = nnc_train(os.path.join(examples, "mlp.nn"), 1, 60000, 1)
+_, torch_rss = torch_train("mlp", 1, 60000)
+rows.append({"name": "peak RSS of MLP training (60k samples, incl. nnc's compiler)", "unit": "MB",
+             "nnc": round(nnc_rss, 1), "pytorch": round(torch_rss, 1),
+             "ratio": round(torch_rss / nnc_rss, 3)})
+
+# Linear cost: MLP step time as the batch or the hidden width doubles.
+with tempfile.TemporaryDirectory() as d:
+    wide = os.path.join(d, "mlp512.nn")
+    open(wide, "w").write(open(os.path.join(examples, "mlp.nn")).read()
+                          .replace("dense(256)", "dense(512)"))
+    mlp_path = os.path.join(examples, "mlp.nn")
+    base, _ = nnc_train(mlp_path, 1, 20000, 4)
+    big, _ = nnc_train(mlp_path, 1, 20000, 4, ["--batch", "128"])
+    wider, _ = nnc_train(wide, 1, 20000, 4)
+    tb, _ = torch_train("mlp", 1, 20000)
+    tbig, _ = torch_train("mlp", 1, 20000, ["--batch", "128"])
+    twide, _ = torch_train("mlp", 1, 20000, ["--hidden", "512"])
+    step = lambda rates, b: 1e3 * b / statistics.median(rates)
+    for name, n2, t2 in (("batch 64 -> 128", step(big, 128), step(tbig, 128)),
+                         ("hidden 256 -> 512", step(wider, 64), step(twide, 64))):
+        rows.append({"name": f"MLP step time growth, {name} (2.0 = linear)", "unit": "x",
+                     "nnc": round(n2 / step(base, 64), 3),
+                     "pytorch": round(t2 / step(tb, 64), 3), "ratio": None})
 
 print(f"{'case':78} {'unit':8} {'nnc':>10} {'pytorch':>10} {'ratio':>7}")
 for r in rows:

@@ -3,9 +3,9 @@
 // conv2d: the input's cotangent is the transposed convolution of the
 // output's cotangent with the same filter (channels swapped), padded with
 // zeros where the forward's stride skipped trailing rows/columns; the
-// filter's cotangent is itself a convolution, of the input seen as
-// [C, H, W, N] with the cotangent seen as a [Ho, Wo, N, F] filter, dilated
-// by the forward stride. Average pooling with non-overlapping windows
+// filter's cotangent is nn.conv2d_filter_grad of the input and the
+// cotangent (no transposes; itself differentiable, being bilinear: its
+// rule is the convolution's). Average pooling with non-overlapping windows
 // stretches the cotangent back with nearest-neighbour upsampling; max
 // pooling, and any pooling whose windows overlap or are padded, becomes
 // nn.pool2d_grad (each window's cotangent to the first position holding
@@ -59,44 +59,6 @@ Value padBottomRight(GradBuilder &gb, Value x, RankedTensorType like) {
   return x;
 }
 
-/// The first `size` rows/columns of NHWC-like `x` on dims 1 and 2.
-Value crop(GradBuilder &gb, Value x, int64_t h, int64_t w) {
-  RankedTensorType t = ranked(x);
-  if (t.getDimSize(1) == h && t.getDimSize(2) == w)
-    return x;
-  SmallVector<int64_t> sizes, shape(t.getShape());
-  shape[1] = h;
-  shape[2] = w;
-  for (int64_t d = 0; d < t.getRank(); ++d)
-    sizes.push_back(t.isDynamicDim(d) ? -1 : shape[d]);
-  return SliceOp::create(
-      gb.b, gb.loc, RankedTensorType::get(shape, t.getElementType()), x,
-      gb.b.getDenseI64ArrayAttr({0, 0, 0, 0}), gb.b.getDenseI64ArrayAttr(sizes),
-      gb.b.getDenseI64ArrayAttr({1, 1, 1, 1}), gb.b.getDenseI64ArrayAttr({}));
-}
-
-/// The correlation behind every filter gradient:
-///   out[c, kh, kw, f] = sum_{n, i, j} x[n, i*s + kh - p, j*s + kw - p, c]
-///                                     * g[n, i, j, f]
-/// for kh < kSize[0], kw < kSize[1], as a convolution of x seen as
-/// [C, H, W, N] with g seen as a [Ho, Wo, N, F] filter dilated by s.
-Value correlate(GradBuilder &gb, Value x, Value g, ArrayRef<int64_t> s,
-                ArrayRef<int64_t> pad4, int64_t kh, int64_t kw) {
-  RankedTensorType xt = ranked(x), gt = ranked(g);
-  Value xc = transpose(gb.b, gb.loc, x, {3, 1, 2, 0});
-  Value gf = transpose(gb.b, gb.loc, g, {1, 2, 0, 3});
-  SmallVector<int64_t> shape = {
-      xt.getDimSize(3),
-      xt.getDimSize(1) + pad4[0] + pad4[1] - (gt.getDimSize(1) - 1) * s[0],
-      xt.getDimSize(2) + pad4[2] + pad4[3] - (gt.getDimSize(2) - 1) * s[1],
-      gt.getDimSize(3)};
-  Value out = Conv2DOp::create(
-      gb.b, gb.loc, RankedTensorType::get(shape, xt.getElementType()), xc, gf,
-      gb.b.getDenseI64ArrayAttr({1, 1}), gb.b.getDenseI64ArrayAttr(pad4),
-      gb.b.getDenseI64ArrayAttr(s), gb.b.getI64IntegerAttr(1));
-  return crop(gb, out, kh, kw);
-}
-
 bool staticImages(ArrayRef<Value> vs) {
   return llvm::all_of(vs, [](Value v) {
     return !ranked(v).isDynamicDim(1) && !ranked(v).isDynamicDim(2);
@@ -138,9 +100,32 @@ LogicalResult Conv2DOp::vjp(OpBuilder &b, ValueRange grads,
   out[0] = padBottomRight(gb, dx, xt);
 
   // dW[kh, kw, c, f]: the input correlated with the cotangent.
-  Value dw = correlate(gb, getInput(), g, s, p, kh, kw);
-  out[1] = transpose(b, getLoc(), dw, {1, 2, 0, 3});
+  out[1] = Conv2DFilterGradOp::create(
+      b, getLoc(), wt, getInput(), g, b.getDenseI64ArrayAttr(s),
+      b.getDenseI64ArrayAttr(p), b.getDenseI64ArrayAttr(dil));
   return success();
+}
+
+LogicalResult Conv2DFilterGradOp::vjp(OpBuilder &b, ValueRange grads,
+                                      SmallVectorImpl<Value> &out) {
+  // Bilinear in (input, grad): with U the result's cotangent, the
+  // cotangent's cotangent is the convolution of the input with U, and the
+  // input's is that convolution's input cotangent for `grad`.
+  out.assign(2, Value());
+  if (!grads[0])
+    return success();
+  auto conv = Conv2DOp::create(b, getLoc(), getGrad().getType(), getInput(),
+                               grads[0], getStrideAttr(), getPaddingAttr(),
+                               getDilationAttr(), b.getI64IntegerAttr(1));
+  SmallVector<Value> convGrads;
+  LogicalResult r = conv.vjp(b, ValueRange{getGrad()}, convGrads);
+  if (succeeded(r)) {
+    out[0] = convGrads[0];
+    out[1] = conv.getResult();
+  } else {
+    conv.erase();
+  }
+  return r;
 }
 
 LogicalResult ConvTranspose2DOp::vjp(OpBuilder &b, ValueRange grads,
@@ -163,11 +148,15 @@ LogicalResult ConvTranspose2DOp::vjp(OpBuilder &b, ValueRange grads,
       Conv2DOp::create(b, getLoc(), xt, g, wSwap, b.getDenseI64ArrayAttr(s),
                        b.getDenseI64ArrayAttr(pad4),
                        b.getDenseI64ArrayAttr({1, 1}), b.getI64IntegerAttr(1));
-  // Its filter's cotangent is that convolution's, with the roles of the
-  // input and the cotangent exchanged: [C_out, KH, KW, C_in] -> HWCF.
-  Value dw =
-      correlate(gb, g, getInput(), s, pad4, wt.getDimSize(0), wt.getDimSize(1));
-  out[1] = transpose(b, getLoc(), dw, {1, 2, 3, 0});
+  // Its filter's cotangent is that convolution's filter cotangent (for the
+  // channel-swapped filter, [KH, KW, C_out, C_in]), swapped back.
+  auto swapped = RankedTensorType::get(
+      {wt.getDimSize(0), wt.getDimSize(1), wt.getDimSize(3), wt.getDimSize(2)},
+      wt.getElementType());
+  Value dw = Conv2DFilterGradOp::create(
+      b, getLoc(), swapped, g, getInput(), b.getDenseI64ArrayAttr(s),
+      b.getDenseI64ArrayAttr(pad4), b.getDenseI64ArrayAttr({1, 1}));
+  out[1] = transpose(b, getLoc(), dw, {0, 1, 3, 2});
   return success();
 }
 

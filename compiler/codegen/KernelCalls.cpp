@@ -3,10 +3,11 @@
 // After bufferization, every f32 contraction with one m, one n and one k
 // dimension (linalg.matmul, batched and transposed products as generics)
 // becomes a call of the runtime's packed GEMM (nnc_sgemm, one call per
-// batch element), and every f32 linalg.conv_2d_nhwc_hwcf a call of its
-// im2col convolution (nnc_conv2d_f32). Operands go as aligned pointer,
-// offset and strides read from the memref, so strided views and transposed
-// maps need no copies. With --threads N the call is made from an
+// batch element), every f32 linalg.conv_2d_nhwc_hwcf a call of its
+// im2col convolution (nnc_conv2d_f32), and the generic made of
+// nn.conv2d_filter_grad a call of nnc_conv2d_filter_grad_f32. Operands go as
+// aligned pointer, offset and strides read from the memref, so strided views
+// and transposed maps need no copies. With --threads N the call is made from an
 // `scf.parallel` over N slices (an OpenMP region after
 // convert-scf-to-openmp); each slice writes its own rows or columns.
 //
@@ -33,7 +34,7 @@ namespace nnc {
 using namespace mlir;
 
 namespace {
-constexpr unsigned kGemmArgs = 16, kConvArgs = 25;
+constexpr unsigned kGemmArgs = 16, kConvArgs = 25, kFilterGradArgs = 23;
 
 /// A memref as the kernels see it: aligned pointer (i64), element offset,
 /// sizes and strides (index).
@@ -236,6 +237,41 @@ void emitConv(OpBuilder &b, linalg::Conv2DNhwcHwcfOp op, func::FuncOp fn,
   });
 }
 
+/// The generic nn-lower-to-linalg makes of nn.conv2d_filter_grad, with a
+/// dense cotangent and result.
+bool matchFilterGrad(linalg::GenericOp op) {
+  auto attr = op->getAttrOfType<DenseI64ArrayAttr>(nnc::kFilterGradAttr);
+  return attr && attr.size() == 4 && op.hasPureBufferSemantics() &&
+         op.getNumDpsInputs() == 2 && op.getNumDpsInits() == 1 &&
+         llvm::all_of(op->getOperands(), isF32) &&
+         denseRowMajor(op.getDpsInputOperand(1)->get()) &&
+         denseRowMajor(op.getDpsInitOperand(0)->get());
+}
+
+void emitFilterGrad(OpBuilder &b, linalg::GenericOp op, func::FuncOp fn,
+                    unsigned threads) {
+  Location l = op.getLoc();
+  ArrayRef<int64_t> sd =
+      op->getAttrOfType<DenseI64ArrayAttr>(nnc::kFilterGradAttr).asArrayRef();
+  View x = viewOf(b, l, op.getDpsInputOperand(0)->get());
+  View g = viewOf(b, l, op.getDpsInputOperand(1)->get());
+  View out = viewOf(b, l, op.getDpsInitOperand(0)->get());
+  forEachSlice(b, l, threads, [&](Value part, Value parts) {
+    SmallVector<Value> args{x.ptr, i64(b, l, x.offset), i64(b, l, x.sizes[0]),
+                            i64(b, l, x.sizes[3])};
+    for (Value v : x.strides)
+      args.push_back(i64(b, l, v));
+    args.append({g.ptr, i64(b, l, g.offset), i64(b, l, g.sizes[1]),
+                 i64(b, l, g.sizes[2]), i64(b, l, g.sizes[3]), out.ptr,
+                 i64(b, l, out.offset), i64(b, l, out.sizes[0]),
+                 i64(b, l, out.sizes[1])});
+    for (int64_t v : sd)
+      args.push_back(i64(b, l, cst(b, l, v)));
+    args.append({part, parts});
+    func::CallOp::create(b, l, fn, args);
+  });
+}
+
 struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
   using NNKernelCallsBase::NNKernelCallsBase;
   void runOnOperation() override {
@@ -249,6 +285,13 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
         if (!matchConv(conv))
           continue;
         emitConv(b, conv, declare(module, "nnc_conv2d_f32", kConvArgs), t);
+        o->erase();
+        continue;
+      }
+      if (auto g = dyn_cast<linalg::GenericOp>(o); g && matchFilterGrad(g)) {
+        emitFilterGrad(
+            b, g,
+            declare(module, "nnc_conv2d_filter_grad_f32", kFilterGradArgs), t);
         o->erase();
         continue;
       }

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Lowering.h"
+#include "codegen/Passes.h"
 
 #include <cmath>
 
@@ -48,6 +49,42 @@ Value Lowering::conv(nn::Conv2DOp op) {
       b, l, TypeRange{rt}, ValueRange{x, op.getFilter()}, ValueRange{filled},
       b.getI64TensorAttr(op.getStride()), b.getI64TensorAttr(op.getDilation()));
   return conv.getResult(0);
+}
+
+Value Lowering::convFilterGrad(nn::Conv2DFilterGradOp op) {
+  // out[kh, kw, c, f] += x[n, y*s0 + kh*d0, x*s1 + kw*d1, c] * g[n, y, x, f]
+  // as one generic over (kh, kw, c, f, n, y, x), marked so that
+  // nn-kernel-calls recognises it (kFilterGradAttr: strides, dilations).
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  Value x = pad(l, op.getInput(), op.getPadding(), 0.0);
+  int64_t s0 = op.getStride()[0], s1 = op.getStride()[1];
+  int64_t d0 = op.getDilation()[0], d1 = op.getDilation()[1];
+  MLIRContext *ctx = b.getContext();
+  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  Value init =
+      linalg::FillOp::create(b, l, floatConst(b, l, rt.getElementType(), 0.0),
+                             Value(tensor::EmptyOp::create(
+                                 b, l, rt.getShape(), rt.getElementType())))
+          .getResult(0);
+  SmallVector<AffineMap> maps{
+      AffineMap::get(7, 0,
+                     {e(4), e(5) * s0 + e(0) * d0, e(6) * s1 + e(1) * d1, e(2)},
+                     ctx),
+      AffineMap::get(7, 0, {e(4), e(5), e(6), e(3)}, ctx),
+      AffineMap::get(7, 0, {e(0), e(1), e(2), e(3)}, ctx)};
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  iters.append(3, utils::IteratorType::reduction);
+  auto generic = linalg::GenericOp::create(
+      b, l, TypeRange{rt}, ValueRange{x, op.getGrad()}, ValueRange{init}, maps,
+      iters, [](OpBuilder &nb, Location nl, ValueRange a) {
+        Value p = arith::MulFOp::create(nb, nl, a[0], a[1]);
+        linalg::YieldOp::create(nb, nl,
+                                Value(arith::AddFOp::create(nb, nl, a[2], p)));
+      });
+  generic->setAttr(nnc::kFilterGradAttr,
+                   b.getDenseI64ArrayAttr({s0, s1, d0, d1}));
+  return generic.getResult(0);
 }
 
 Value Lowering::groupedConv(nn::Conv2DOp op, Value x) {

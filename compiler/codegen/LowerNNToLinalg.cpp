@@ -275,6 +275,8 @@ Value Lowering::lower(Operation *op) {
     return oneHot(o);
   if (auto c = dyn_cast<nn::Conv2DOp>(op))
     return conv(c);
+  if (auto c = dyn_cast<nn::Conv2DFilterGradOp>(op))
+    return convFilterGrad(c);
   if (auto p = dyn_cast<nn::Pool2DOp>(op))
     return pool(p);
   if (auto p = dyn_cast<nn::Pool2DGradOp>(op))

@@ -72,6 +72,7 @@ private:
   Value softmax(nn::SoftmaxOp op);
   Value oneHot(nn::OneHotOp op);
   Value conv(nn::Conv2DOp op);
+  Value convFilterGrad(nn::Conv2DFilterGradOp op);
   Value pool(nn::Pool2DOp op);
   Value poolGrad(nn::Pool2DGradOp op);
   Value pad(Location l, Value x, ArrayRef<int64_t> padding, double value);

@@ -23,6 +23,11 @@ class VectorDialect;
 } // namespace mlir
 
 namespace nnc {
+/// Marks the linalg.generic that nn-lower-to-linalg makes of
+/// nn.conv2d_filter_grad (value: strides and dilations, 4 x i64), for
+/// nn-kernel-calls.
+constexpr const char kFilterGradAttr[] = "nn.conv2d_filter_grad";
+
 #define GEN_PASS_DECL
 #include "codegen/Passes.h.inc"
 

@@ -298,6 +298,35 @@ LogicalResult OneHotOp::verify() {
   return success();
 }
 
+LogicalResult Conv2DFilterGradOp::verify() {
+  auto x = cast<RankedTensorType>(getInput().getType());
+  auto g = cast<RankedTensorType>(getGrad().getType());
+  auto w = cast<RankedTensorType>(getType());
+  if (x.getRank() != 4 || g.getRank() != 4 || w.getRank() != 4)
+    return emitOpError("input, cotangent and result must be rank 4 (NHWC, "
+                       "NHWC, HWCF)");
+  if (getStride().size() != 2 || getDilation().size() != 2 ||
+      getPadding().size() != 4)
+    return emitOpError("stride and dilation need 2 entries, padding 4");
+  if (!w.hasStaticShape())
+    return emitOpError("the filter shape must be static");
+  if (!dimsAgree(x.getDimSize(3), w.getDimSize(2)) ||
+      !dimsAgree(g.getDimSize(3), w.getDimSize(3)))
+    return emitOpError("result channels must match the input's and the "
+                       "cotangent's");
+  for (int i = 0; i < 2; ++i) {
+    int64_t in = x.getDimSize(1 + i), out = g.getDimSize(1 + i);
+    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
+      continue;
+    int64_t last =
+        (out - 1) * getStride()[i] + (w.getDimSize(i) - 1) * getDilation()[i];
+    if (last >= in + getPadding()[2 * i] + getPadding()[2 * i + 1])
+      return emitOpError("the windows of spatial dimension ")
+             << i << " run past the padded input";
+  }
+  return success();
+}
+
 LogicalResult Conv2DOp::verify() {
   auto x = cast<RankedTensorType>(getInput().getType());
   auto w = cast<RankedTensorType>(getFilter().getType());

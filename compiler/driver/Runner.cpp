@@ -154,6 +154,7 @@ createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
     add("memrefCopy", &memrefCopy);
     add("nnc_sgemm", &nnc_sgemm);
     add("nnc_conv2d_f32", &nnc_conv2d_f32);
+    add("nnc_conv2d_filter_grad_f32", &nnc_conv2d_filter_grad_f32);
     add("_mlir_memref_to_llvm_alloc", &_mlir_memref_to_llvm_alloc);
     add("_mlir_memref_to_llvm_aligned_alloc",
         &_mlir_memref_to_llvm_aligned_alloc);

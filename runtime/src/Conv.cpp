@@ -1,42 +1,115 @@
-//===- Conv.cpp - nnc_conv2d_f32: convolutions as blocked im2col + GEMM ---===//
+//===- Conv.cpp - Convolutions as GEMMs over an implicit im2col matrix ----===//
 //
-// Every convolution of a program, forward or backward (the input's
-// gradient is a convolution of the padded cotangent, the filter's a
-// correlation of the input with the cotangent), reaches code generation as
-// an NHWC x HWCF convolution, and the generated code calls this kernel.
-// The output pixels form the rows of a GEMM with the filter seen as a
-// [KH*KW*C, F] matrix. Rows are gathered (im2col) a block at a time into a
-// per-thread buffer of about 512 KB, for groups of filter rows at least
-// 256 long, so the gathered block stays in cache and memory does not grow
-// with the image or the batch.
+// Every convolution of a program reaches code generation as one of two
+// contractions, and the generated code calls these kernels for them:
+//
+//  - nnc_conv2d_f32, an NHWC x HWCF convolution (the forward pass, and the
+//    input's gradient, a convolution of the padded cotangent): output
+//    pixels are the GEMM's rows, the filter seen as a [KH*KW*C, F] matrix
+//    its B operand;
+//  - nnc_conv2d_filter_grad_f32, the filter's gradient: the filter taps
+//    (kh, kw, c) are the rows, the cotangent seen as a [pixels, F] matrix
+//    the B operand, and the sum runs over every output pixel.
+//
+// The im2col matrix is never stored: the GEMM's packing callback gathers
+// each block of it from the (padded) input straight into packed panels.
 //
 //===----------------------------------------------------------------------===//
 #include "Gemm.h"
 #include "nnc/kernels.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 using namespace nnc_rt;
 
 namespace {
-float *im2colBuffer(int64_t floats) {
-  struct Buffer {
-    float *p = nullptr;
-    int64_t size = 0;
-    ~Buffer() { std::free(p); }
-  };
-  thread_local Buffer buf;
-  if (buf.size < floats) {
-    std::free(buf.p);
-    buf.p = static_cast<float *>(std::aligned_alloc(
-        64, (floats * int64_t(sizeof(float)) + 63) / 64 * 64));
-    if (!buf.p)
-      std::abort();
-    buf.size = floats;
+/// The input of a convolution and the window geometry.
+struct Window {
+  const float *x;
+  int64_t xs0, xs1, xs2, xs3;
+  int64_t c, kw, oh, ow, sh, sw, dh, dw;
+  int64_t first; ///< first GEMM row of this slice
+};
+
+/// [begin, end) of slice `part` of `parts` over `rows` rows, in units of
+/// 12 rows (a multiple of every GEMM variant's register tile).
+void sliceRows(int64_t rows, int64_t part, int64_t parts, int64_t &begin,
+               int64_t &end) {
+  int64_t units = (rows + 11) / 12;
+  begin = std::min(rows, units * part / parts * 12);
+  end = std::min(rows, units * (part + 1) / parts * 12);
+}
+
+/// Rows = output pixels (n, y, x), columns = taps (kh, kw, c).
+void packPixels(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
+                float *out, int mr) {
+  const Window &g = *static_cast<const Window *>(ctx);
+  for (int64_t r0 = 0; r0 < mc; r0 += mr, out += kc * mr) {
+    int64_t rows = std::min<int64_t>(mr, mc - r0);
+    if (rows < mr)
+      std::memset(out, 0, kc * mr * sizeof(float));
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t pix = g.first + i0 + r0 + r;
+      int64_t b = pix / (g.oh * g.ow), y = pix / g.ow % g.oh, xo = pix % g.ow;
+      const float *base =
+          g.x + b * g.xs0 + y * g.sh * g.xs1 + xo * g.sw * g.xs2;
+      int64_t ch = p0 % g.c, tap = p0 / g.c;
+      int64_t kx = tap % g.kw, ky = tap / g.kw;
+      for (int64_t l = 0; l < kc;) {
+        int64_t run = std::min(g.c - ch, kc - l);
+        const float *src =
+            base + ky * g.dh * g.xs1 + kx * g.dw * g.xs2 + ch * g.xs3;
+        float *dst = out + l * mr + r;
+        for (int64_t t = 0; t < run; ++t)
+          dst[t * mr] = src[t * g.xs3];
+        l += run;
+        ch = 0;
+        if (++kx == g.kw) {
+          kx = 0;
+          ++ky;
+        }
+      }
+    }
   }
-  return buf.p;
+}
+
+/// Rows = taps (kh, kw, c), columns = output pixels (n, y, x).
+void packTaps(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
+              float *out, int mr) {
+  const Window &g = *static_cast<const Window *>(ctx);
+  int64_t offsets[32];
+  for (int64_t r0 = 0; r0 < mc; r0 += mr, out += kc * mr) {
+    int64_t rows = std::min<int64_t>(mr, mc - r0);
+    if (rows < mr)
+      std::memset(out, 0, kc * mr * sizeof(float));
+    bool contiguous = true;
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t tap = g.first + i0 + r0 + r;
+      int64_t ch = tap % g.c, kx = tap / g.c % g.kw, ky = tap / (g.c * g.kw);
+      offsets[r] = ky * g.dh * g.xs1 + kx * g.dw * g.xs2 + ch * g.xs3;
+      contiguous &= offsets[r] == offsets[0] + r;
+    }
+    int64_t b = p0 / (g.oh * g.ow), y = p0 / g.ow % g.oh, xo = p0 % g.ow;
+    for (int64_t l = 0; l < kc; ++l) {
+      const float *base =
+          g.x + b * g.xs0 + y * g.sh * g.xs1 + xo * g.sw * g.xs2;
+      float *dst = out + l * mr;
+      if (contiguous) {
+        std::memcpy(dst, base + offsets[0], rows * sizeof(float));
+      } else {
+        for (int64_t r = 0; r < rows; ++r)
+          dst[r] = base[offsets[r]];
+      }
+      if (++xo == g.ow) {
+        xo = 0;
+        if (++y == g.oh) {
+          y = 0;
+          ++b;
+        }
+      }
+    }
+  }
 }
 } // namespace
 
@@ -49,50 +122,76 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                                int64_t dw, int64_t part, int64_t parts) {
   (void)h;
   (void)w;
-  const float *x = reinterpret_cast<const float *>(xPtr) + xOff;
-  const float *filter = reinterpret_cast<const float *>(wPtr) + wOff;
-  float *out = reinterpret_cast<float *>(outPtr) + outOff;
-  int64_t rows = n * oh * ow;
-  if (rows <= 0 || f <= 0 || kh * kw * c <= 0)
+  int64_t rows = n * oh * ow, begin, end;
+  sliceRows(rows, part, parts, begin, end);
+  if (begin >= end || f <= 0 || kh * kw * c <= 0)
     return;
-  // This part's output pixels, in whole blocks of 12 rows.
-  int64_t units = (rows + 11) / 12;
-  int64_t r0 = std::min(rows, units * part / parts * 12);
-  int64_t r1 = std::min(rows, units * (part + 1) / parts * 12);
-  // Filter rows per gathered block: whole kernel rows, >= 256 when possible.
-  int64_t rowLen = kw * c;
-  int64_t group =
-      std::min(kh, std::max<int64_t>(1, (256 + rowLen - 1) / rowLen));
-  int64_t kBlock = group * rowLen;
-  int64_t mBlock = std::max<int64_t>(96, (131072 / kBlock) / 12 * 12);
-  float *cols = im2colBuffer(mBlock * kBlock);
-  GemmFn gemm = bestGemm();
-  for (int64_t rb = r0; rb < r1; rb += mBlock) {
-    int64_t mb = std::min(mBlock, r1 - rb);
-    for (int64_t k0 = 0; k0 < kh; k0 += group) {
-      int64_t kg = std::min(group, kh - k0);
-      int64_t len = kg * rowLen;
-      for (int64_t r = 0; r < mb; ++r) {
-        int64_t pix = rb + r;
-        int64_t b = pix / (oh * ow), y = pix / ow % oh, xo = pix % ow;
-        float *dst = cols + r * len;
-        for (int64_t i = 0; i < kg; ++i) {
-          const float *row =
-              x + b * xs0 + (y * sh + (k0 + i) * dh) * xs1 + xo * sw * xs2;
-          for (int64_t j = 0; j < kw; ++j, dst += c) {
-            const float *src = row + j * dw * xs2;
-            if (xs3 == 1) {
-              std::memcpy(dst, src, c * sizeof(float));
-            } else {
-              for (int64_t ch = 0; ch < c; ++ch)
-                dst[ch] = src[ch * xs3];
-            }
-          }
-        }
-      }
-      GemmArgs g{mb, f, len,          cols, len, 1, filter + k0 * rowLen * f,
-                 f,  1, out + rb * f, f};
-      gemm(g);
-    }
-  }
+  Window win{reinterpret_cast<const float *>(xPtr) + xOff,
+             xs0,
+             xs1,
+             xs2,
+             xs3,
+             c,
+             kw,
+             oh,
+             ow,
+             sh,
+             sw,
+             dh,
+             dw,
+             begin};
+  GemmArgs g{end - begin,
+             f,
+             kh * kw * c,
+             nullptr,
+             0,
+             0,
+             reinterpret_cast<const float *>(wPtr) + wOff,
+             f,
+             1,
+             reinterpret_cast<float *>(outPtr) + outOff + begin * f,
+             f};
+  g.packA = packPixels;
+  g.packCtx = &win;
+  bestGemm()(g);
+}
+
+extern "C" void nnc_conv2d_filter_grad_f32(
+    int64_t xPtr, int64_t xOff, int64_t n, int64_t c, int64_t xs0, int64_t xs1,
+    int64_t xs2, int64_t xs3, int64_t gPtr, int64_t gOff, int64_t oh,
+    int64_t ow, int64_t f, int64_t outPtr, int64_t outOff, int64_t kh,
+    int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t part,
+    int64_t parts) {
+  int64_t rows = kh * kw * c, begin, end;
+  sliceRows(rows, part, parts, begin, end);
+  if (begin >= end || f <= 0 || n * oh * ow <= 0)
+    return;
+  Window win{reinterpret_cast<const float *>(xPtr) + xOff,
+             xs0,
+             xs1,
+             xs2,
+             xs3,
+             c,
+             kw,
+             oh,
+             ow,
+             sh,
+             sw,
+             dh,
+             dw,
+             begin};
+  GemmArgs g{end - begin,
+             f,
+             n * oh * ow,
+             nullptr,
+             0,
+             0,
+             reinterpret_cast<const float *>(gPtr) + gOff,
+             f,
+             1,
+             reinterpret_cast<float *>(outPtr) + outOff + begin * f,
+             f};
+  g.packA = packTaps;
+  g.packCtx = &win;
+  bestGemm()(g);
 }

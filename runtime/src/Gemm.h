@@ -16,6 +16,12 @@ namespace nnc_rt {
 /// C[i, j] += sum_l A[i, l] * B[l, j]; element (i, l) of A is at
 /// a[i * as0 + l * as1], (l, j) of B at b[l * bs0 + j * bs1], (i, j) of C at
 /// c[i * ldc + j].
+///
+/// With `packA` set, A is not read from memory as a matrix: the callback
+/// writes the rows [i0, i0 + mc) and columns [p0, p0 + kc) of A as panels
+/// of `mr` rows (out[(panel * kc + l) * mr + r]; rows past mc zero), which
+/// is how convolutions gather their im2col matrix straight into the GEMM's
+/// packed layout.
 struct GemmArgs {
   int64_t m, n, k;
   const float *a;
@@ -24,6 +30,9 @@ struct GemmArgs {
   int64_t bs0, bs1;
   float *c;
   int64_t ldc;
+  void (*packA)(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
+                float *out, int mr) = nullptr;
+  const void *packCtx = nullptr;
 };
 
 using GemmFn = void (*)(const GemmArgs &);
@@ -40,8 +49,13 @@ bool cpuRuns(const char *name);
 
 /// Every C element sums its products over k in blocks of this many, in
 /// order, whatever the variant's other blocking: the row/column slices of
-/// a call split between threads give the same numbers.
-constexpr int64_t kGemmKBlock = 256;
+/// a call split between threads give the same numbers. Blocks are at most
+/// 384 long (a B panel of 384 x 32 floats stays in L1/L2) and of equal
+/// size, so k = 288 is one block rather than 256 + 32.
+inline int64_t gemmKBlock(int64_t k) {
+  int64_t blocks = (k + 383) / 384;
+  return blocks ? (k + blocks - 1) / blocks : 1;
+}
 
 } // namespace nnc_rt
 

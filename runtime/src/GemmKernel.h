@@ -24,7 +24,6 @@ namespace {
 constexpr int VL = NNC_GEMM_VL;
 constexpr int MR = NNC_GEMM_MR;
 constexpr int NR = 2 * VL;
-constexpr int64_t KC = kGemmKBlock;
 constexpr int64_t MC = MR * 16;
 constexpr int64_t NC = NR * 64;
 
@@ -152,6 +151,7 @@ void NNC_GEMM_NAME(const GemmArgs &g) {
   if (g.m <= 0 || g.n <= 0 || g.k <= 0)
     return;
   int64_t ncMax = std::min(NC, (g.n + NR - 1) / NR * NR);
+  const int64_t KC = gemmKBlock(g.k);
   int64_t kcMax = std::min(KC, g.k);
   int64_t mcMax = std::min(MC, (g.m + MR - 1) / MR * MR);
   float *bp = scratch(0, kcMax * ncMax);
@@ -163,7 +163,10 @@ void NNC_GEMM_NAME(const GemmArgs &g) {
       packB(kc, nc, g.b + pc * g.bs0 + jc * g.bs1, g.bs0, g.bs1, bp);
       for (int64_t ic = 0; ic < g.m; ic += MC) {
         int64_t mc = std::min(MC, g.m - ic);
-        packA(mc, kc, g.a + ic * g.as0 + pc * g.as1, g.as0, g.as1, ap);
+        if (g.packA)
+          g.packA(g.packCtx, ic, mc, pc, kc, ap, MR);
+        else
+          packA(mc, kc, g.a + ic * g.as0 + pc * g.as1, g.as0, g.as1, ap);
         for (int64_t jr = 0; jr < nc; jr += NR)
           for (int64_t ir = 0; ir < mc; ir += MR)
             microKernel(kc, ap + ir * kc, bp + jr * kc,

@@ -88,16 +88,14 @@ func.func @dropout(%x: tensor<4x8xf32>) -> tensor<f32> attributes {nn.wrt = arra
 
 // conv2d: dX is a transposed convolution with the channel-swapped filter,
 // padded back to the input's size where the stride skipped a row/column;
-// dW is a convolution of the input (as [C, H, W, N]) with the cotangent
-// (as a [Ho, Wo, N, F] filter) dilated by the forward stride.
+// dW is nn.conv2d_filter_grad of the input and the cotangent (no
+// transposes).
 // CHECK-LABEL: func.func @conv
 // CHECK: %[[WS:.*]] = nn.transpose %arg1 {perm = array<i64: 0, 1, 3, 2>} : tensor<3x3x2x4xf32> -> tensor<3x3x4x2xf32>
 // CHECK: %[[DX:.*]] = nn.conv_transpose2d %{{.*}}, %[[WS]] {padding = array<i64: 0, 0>, stride = array<i64: 2, 2>} : (tensor<?x3x3x4xf32>, tensor<3x3x4x2xf32>) -> tensor<?x7x7x2xf32>
 // CHECK: %[[Z:.*]] = nn.fill %{{.*}} {value = 0.000000e+00 : f64} : tensor<?x1x7x2xf32>
 // CHECK: nn.concat %[[DX]], %[[Z]] {axis = 1 : i64}
-// CHECK: %[[XC:.*]] = nn.transpose %arg0 {perm = array<i64: 3, 1, 2, 0>} : tensor<?x8x8x2xf32> -> tensor<2x8x8x?xf32>
-// CHECK: nn.conv2d %[[XC]], %{{.*}} {dilation = array<i64: 2, 2>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<2x8x8x?xf32>, tensor<3x3x?x4xf32>) -> tensor<2x4x4x4xf32>
-// CHECK: nn.slice
+// CHECK: nn.conv2d_filter_grad %arg0, %{{.*}} {dilation = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<?x8x8x2xf32>, tensor<?x3x3x4xf32>) -> tensor<3x3x2x4xf32>
 func.func @conv(%x: tensor<?x8x8x2xf32>, %w: tensor<3x3x2x4xf32>) -> tensor<f32>
     attributes {nn.wrt = array<i64: 0, 1>} {
   %0 = nn.conv2d %x, %w {stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>,
@@ -158,4 +156,24 @@ func.func @loop(%x: tensor<3xf32>, %w: tensor<3xf32> {nn.name = "w"}) -> tensor<
   }
   %1 = nn.reduce "sum", %0 {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
   return %1 : tensor<f32>
+}
+
+// -----
+
+// conv2d_filter_grad is bilinear: the cotangent's cotangent is the
+// convolution of the input with the result's cotangent U, the input's is
+// that convolution's input cotangent (a transposed convolution of the
+// cotangent with U's channels swapped).
+// CHECK-LABEL: func.func @filter_grad
+// CHECK: %[[U:.*]] = nn.mul %{{.*}}, %{{.*}} : (tensor<3x3x3x4xf32>, tensor<3x3x3x4xf32>)
+// CHECK: %[[DG:.*]] = nn.conv2d %arg0, %[[U]] {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<2x6x6x3xf32>, tensor<3x3x3x4xf32>) -> tensor<2x6x6x4xf32>
+// CHECK: %[[US:.*]] = nn.transpose %[[U]] {perm = array<i64: 0, 1, 3, 2>}
+// CHECK: %[[DX:.*]] = nn.conv_transpose2d %arg1, %[[US]] {padding = array<i64: 1, 1>, stride = array<i64: 1, 1>} : (tensor<2x6x6x4xf32>, tensor<3x3x4x3xf32>) -> tensor<2x6x6x3xf32>
+// CHECK: return %{{.*}}, %[[DX]], %[[DG]]
+func.func @filter_grad(%x: tensor<2x6x6x3xf32>, %g: tensor<2x6x6x4xf32>) -> tensor<f32>
+    attributes {nn.wrt = array<i64: 0, 1>} {
+  %0 = nn.conv2d_filter_grad %x, %g {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>} : (tensor<2x6x6x3xf32>, tensor<2x6x6x4xf32>) -> tensor<3x3x3x4xf32>
+  %1 = nn.square %0 : tensor<3x3x3x4xf32>
+  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<3x3x3x4xf32> -> tensor<f32>
+  return %2 : tensor<f32>
 }

@@ -4,6 +4,7 @@
 // Sixteen i64 arguments (pointers travel as integers).
 // CHECK-DAG: func.func private @nnc_sgemm(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
 // CHECK-DAG: func.func private @nnc_conv2d_f32(
+// CHECK-DAG: func.func private @nnc_conv2d_filter_grad_f32(
 
 // A plain product: one call with A's strides (row, k), B's (k, col), C's row
 // stride, slice 0 of 1.
@@ -74,6 +75,29 @@ func.func @conv(%x: memref<?x30x30x8xf32>, %w: memref<3x3x8x16xf32>,
                             dilations = dense<[1, 3]> : tensor<2xi64>}
       ins(%x, %w : memref<?x30x30x8xf32>, memref<3x3x8x16xf32>)
       outs(%o : memref<?x14x10x16xf32>)
+  return
+}
+
+// The generic nn-lower-to-linalg makes of nn.conv2d_filter_grad (marked
+// with its strides and dilations).
+// CHECK-LABEL: func.func @filter_grad
+// CHECK-NOT: linalg.generic
+// CHECK: call @nnc_conv2d_filter_grad_f32(
+func.func @filter_grad(%x: memref<?x10x10x3xf32>, %g: memref<?x8x8x4xf32>,
+                       %dw: memref<3x3x3x4xf32>) {
+  linalg.generic {
+      indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5 + d0, d6 + d1, d2)>,
+                       affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>,
+                       affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>],
+      iterator_types = ["parallel", "parallel", "parallel", "parallel",
+                        "reduction", "reduction", "reduction"]}
+      ins(%x, %g : memref<?x10x10x3xf32>, memref<?x8x8x4xf32>)
+      outs(%dw : memref<3x3x3x4xf32>) attrs = {nn.conv2d_filter_grad = array<i64: 1, 1, 1, 1>} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
   return
 }
 

@@ -64,6 +64,22 @@ func.func @grouped(%x: tensor<?x9x9x4xf32>, %w: tensor<3x3x2x8xf32>) -> tensor<?
 
 // -----
 
+// The filter cotangent: the padded input and the cotangent in their own
+// layouts, one contraction over (kh, kw, c, f, n, y, x), marked for
+// nn-kernel-calls.
+// CHECK-DAG: #[[FX:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5 * 2 + d0, d6 * 2 + d1, d2)>
+// CHECK-DAG: #[[FG:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
+// CHECK-LABEL: func.func @filter_grad
+// CHECK: %[[P:.*]] = tensor.pad %arg0 low[0, 1, 1, 0] high[0, 1, 1, 0]
+// CHECK: linalg.generic {indexing_maps = [#[[FX]], #[[FG]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[P]], %arg1 : tensor<?x11x11x3xf32>, tensor<?x5x5x8xf32>)
+// CHECK-SAME: attrs =  {nn.conv2d_filter_grad = array<i64: 2, 2, 1, 1>}
+func.func @filter_grad(%x: tensor<?x9x9x3xf32>, %g: tensor<?x5x5x8xf32>) -> tensor<3x3x3x8xf32> {
+  %0 = nn.conv2d_filter_grad %x, %g {stride = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>} : (tensor<?x9x9x3xf32>, tensor<?x5x5x8xf32>) -> tensor<3x3x3x8xf32>
+  return %0 : tensor<3x3x3x8xf32>
+}
+
+// -----
+
 // Dropout: identity in evaluation; in training a Philox mask (10 rounds
 // of mulhilo) keeps u >= rate and scales by 1 / (1 - rate).
 // CHECK-LABEL: func.func @dropout

@@ -184,4 +184,44 @@ TEST(Conv, MatchesADirectLoop) {
   }
 }
 
+TEST(Conv, FilterGradientMatchesADirectLoop) {
+  for (ConvCase k : {ConvCase{2, 9, 9, 1, 3, 3, 8, 1, 1, 1, 1},
+                     ConvCase{3, 12, 10, 5, 3, 2, 7, 2, 1, 1, 2},
+                     ConvCase{4, 30, 30, 13, 5, 5, 3, 1, 2, 2, 1}}) {
+    int64_t oh = (k.h - (k.kh - 1) * k.dh - 1) / k.sh + 1;
+    int64_t ow = (k.w - (k.kw - 1) * k.dw - 1) / k.sw + 1;
+    int64_t xs3 = 1, xs2 = k.c + 3, xs1 = k.w * xs2, xs0 = k.h * xs1;
+    std::vector<float> x = randomVector(k.n * xs0, 11);
+    std::vector<float> g = randomVector(k.n * oh * ow * k.f, 12);
+    std::vector<float> dw0 = randomVector(k.kh * k.kw * k.c * k.f, 13);
+    for (int64_t parts : {1, 4}) {
+      std::vector<float> dw = dw0;
+      for (int64_t p = 0; p < parts; ++p)
+        nnc_conv2d_filter_grad_f32(ptr(x.data()), 0, k.n, k.c, xs0, xs1, xs2,
+                                   xs3, ptr(g.data()), 0, oh, ow, k.f,
+                                   ptr(dw.data()), 0, k.kh, k.kw, k.sh, k.sw,
+                                   k.dh, k.dw, p, parts);
+      for (int64_t i = 0; i < k.kh; ++i)
+        for (int64_t j = 0; j < k.kw; ++j)
+          for (int64_t ch = 0; ch < k.c; ++ch)
+            for (int64_t f = 0; f < k.f; ++f) {
+              int64_t o = ((i * k.kw + j) * k.c + ch) * k.f + f;
+              double sum = dw0[o], mag = std::fabs(sum);
+              for (int64_t b = 0; b < k.n; ++b)
+                for (int64_t y = 0; y < oh; ++y)
+                  for (int64_t xo = 0; xo < ow; ++xo) {
+                    double p = double(x[b * xs0 + (y * k.sh + i * k.dh) * xs1 +
+                                        (xo * k.sw + j * k.dw) * xs2 + ch]) *
+                               g[((b * oh + y) * ow + xo) * k.f + f];
+                    sum += p;
+                    mag += std::fabs(p);
+                  }
+              ASSERT_NEAR(dw[o], sum, 1e-6 * mag + 1e-6)
+                  << "parts " << parts << " at " << i << "," << j << "," << ch
+                  << "," << f;
+            }
+    }
+  }
+}
+
 } // namespace

@@ -44,6 +44,20 @@ void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                     int64_t sw, int64_t dh, int64_t dw, int64_t part,
                     int64_t parts);
 
+/** dw[kh, kw, c, f] += sum_{n, y, x} x[n, y*sh + kh*dh, x*sw + kw*dw, c]
+ *                                   * g[n, y, x, f]
+ *  (f32: the filter's gradient of that convolution, x padded, g and dw
+ *  contiguous; x read through its strides) for the filter rows (kh, kw, c)
+ *  of slice `part` of `parts`. */
+void nnc_conv2d_filter_grad_f32(int64_t xPtr, int64_t xOff, int64_t n,
+                                int64_t c, int64_t xs0, int64_t xs1,
+                                int64_t xs2, int64_t xs3, int64_t gPtr,
+                                int64_t gOff, int64_t oh, int64_t ow,
+                                int64_t f, int64_t dwPtr, int64_t dwOff,
+                                int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                                int64_t dh, int64_t dw, int64_t part,
+                                int64_t parts);
+
 /** The GEMM variant this CPU uses: "avx512", "avx2" or "sse2". */
 const char *nnc_gemm_isa(void);
 
