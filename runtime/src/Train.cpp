@@ -24,6 +24,9 @@
 #include <vector>
 
 #include <malloc.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
 #include <unistd.h>
 
 namespace {
@@ -764,6 +767,17 @@ extern "C" double nnc_schedule_value(const nnc_schedule *s, int64_t step,
 /// next step. glibc returns large blocks to the kernel (mmap/munmap, heap
 /// trimming), so every step would page-fault and zero all of them again;
 /// keeping freed memory in the heap makes later steps reuse it.
+/// Values below FLT_MIN (denormals) take microcode assists on x86, 10-100x
+/// slower per operation; late in training Adam's second moments and tiny
+/// gradients are full of them. Like TensorFlow (and PyTorch's
+/// set_flush_denormal), training flushes them to zero (FTZ and DAZ in
+/// MXCSR; libomp's workers inherit the master's MXCSR at each fork).
+static void flushDenormals() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_setcsr(_mm_getcsr() | 0x8040);
+#endif
+}
+
 static void keepFreedMemory() {
 #ifdef __GLIBC__
   // 32 MB is the largest mmap threshold glibc accepts.
@@ -778,6 +792,7 @@ extern "C" int nnc_train(const nnc_model *train_step,
   if (cfg->batch <= 0 || cfg->epochs <= 0)
     return nnc_set_error("batch and epochs must be positive");
   keepFreedMemory();
+  flushDenormals();
   Trainer t(train_step, eval_step, *cfg);
   return t.run();
 }
