@@ -621,12 +621,35 @@ struct NNLowerToLinalgPass
         op->erase();
       }
     }
-    // Divisions may use the reciprocal (arcp): a division by a value that
-    // does not change inside a loop (Adam's bias corrections, a softmax's
-    // sum, a mean's count) becomes one reciprocal and a multiplication per
-    // element, which costs ~10x less; results move by at most an ulp.
-    getOperation().walk([](arith::DivFOp op) {
-      op.setFastmath(op.getFastmath() | arith::FastMathFlags::arcp);
+    // A division by a value that is the same for every element of an op
+    // (Adam's bias corrections, a mean's count) becomes a multiplication by
+    // its reciprocal, which LLVM hoists out of the loop: one division per
+    // op instead of one per element (~10x cheaper in the loop). Spelled
+    // out here rather than left to fast-math flags, so that the numbers do
+    // not depend on how a loop is split between threads.
+    getOperation().walk([](linalg::GenericOp g) {
+      Block &body = g.getRegion().front();
+      auto invariant = [&](Value v) {
+        if (auto arg = dyn_cast<BlockArgument>(v))
+          return arg.getOwner() == &body &&
+                 arg.getArgNumber() < g.getNumDpsInputs() &&
+                 g.getMatchingIndexingMap(g.getDpsInputOperand(
+                                              arg.getArgNumber()))
+                         .getNumResults() == 0;
+        return !g->isAncestor(v.getParentRegion()->getParentOp());
+      };
+      body.walk([&](arith::DivFOp div) {
+        if (!invariant(div.getRhs()))
+          return;
+        OpBuilder ob(div);
+        Value one = arith::ConstantOp::create(
+            ob, div.getLoc(), ob.getFloatAttr(div.getType(), 1.0));
+        Value r = arith::DivFOp::create(ob, div.getLoc(), one, div.getRhs());
+        div.replaceAllUsesWith(
+            arith::MulFOp::create(ob, div.getLoc(), div.getLhs(), r)
+                .getResult());
+        div.erase();
+      });
     });
   }
 };

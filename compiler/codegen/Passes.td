@@ -58,6 +58,20 @@ def NNOuterParallelLoops : Pass<"nn-outer-parallel-loops"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def NNUpdateInPlace : Pass<"nn-update-in-place", "::mlir::ModuleOp"> {
+  let summary = "Write a train step's updates into the tensors they replace";
+  let description = [{
+    Each result tagged `nn.kind = "update"` whose `nn.name` is an
+    argument's is written into that argument with
+    `bufferization.materialize_in_destination`, and the element-wise loop
+    that computes it takes the argument as its destination, so that
+    one-shot bufferization stores the new parameters and optimizer state
+    in place.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 def NNCopyLoops : Pass<"nn-copy-loops"> {
   let summary = "Turn memref.copy between strided views into linalg.copy";
   let description = [{

@@ -46,9 +46,11 @@ const char *kToLinalg =
     "canonicalize, nn-lower-to-linalg, nn-math-approximation, canonicalize,"
     "cse, linalg-fuse-elementwise-ops, canonicalize, cse";
 const char *kBufferize =
+    "nn-update-in-place,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
+    "canonicalize," // erases the self-copies of in-place updates
     "buffer-deallocation-pipeline, convert-bufferization-to-memref,";
 const char *kToLLVM =
     "expand-strided-metadata,"

@@ -86,7 +86,10 @@ int takeResult(const nnc_model_arg &res, const int64_t *w, nnc_tensor &t) {
     stride *= t.dims[d];
   }
   if (contiguous) {
-    std::memmove(t.data, src, size_t(n * esz)); // may be t's own buffer
+    // A train step writes its updates in place: the result is then t's
+    // own buffer, and there is nothing to copy.
+    if (t.data != src)
+      std::memmove(t.data, src, size_t(n * esz));
   } else {
     for (int64_t i = 0; i < n; ++i) {
       int64_t rem = i, off = 0;

@@ -95,3 +95,22 @@ func.func @dropout(%x: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
   %1 = nn.dropout %x {rate = 0.25 : f64, seed = 9 : i64, training = true} : tensor<?x8xf32>
   return %0, %1 : tensor<?x8xf32>, tensor<?x8xf32>
 }
+
+// -----
+
+// A division by a value that is the same for every element becomes a
+// multiplication by its reciprocal (hoisted out of the loop by LLVM); a
+// division by a varying value stays a division.
+// CHECK-LABEL: func.func @div_by_scalar
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[X:.*]]: f32, %[[S:.*]]: f32, %{{.*}}: f32):
+// CHECK:   %[[R:.*]] = arith.divf %cst{{.*}}, %[[S]] : f32
+// CHECK:   arith.mulf %[[X]], %[[R]] : f32
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
+// CHECK:   arith.divf %[[A]], %[[B]] : f32
+func.func @div_by_scalar(%x: tensor<4x8xf32>, %s: tensor<f32>, %y: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %0 = nn.div %x, %s : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+  %1 = nn.div %x, %y : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %0, %1 : tensor<4x8xf32>, tensor<4x8xf32>
+}
