@@ -234,7 +234,7 @@ rows.append({"name": "peak RSS of MLP training (60k samples, incl. nnc's compile
 with tempfile.TemporaryDirectory() as d:
     wide = os.path.join(d, "mlp512.nn")
     open(wide, "w").write(open(os.path.join(examples, "mlp.nn")).read()
-                          .replace("dense(256)", "dense(512)"))
+                          .replace("hidden: int = 256", "hidden: int = 512"))
     mlp_path = os.path.join(examples, "mlp.nn")
     base, _ = nnc_train(mlp_path, 1, 20000, 4)
     big, _ = nnc_train(mlp_path, 1, 20000, 4, ["--batch", "128"])

@@ -74,6 +74,7 @@ extern "C" void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr,
              bs1,
              reinterpret_cast<float *>(cPtr) + cOff,
              ldc};
+  g.direct = m <= 2;
   if (parts > 1) {
     // Units of 32 columns or 12 rows: whole register tiles of every variant.
     int64_t colUnits = (n + 31) / 32, rowUnits = (m + 11) / 12;

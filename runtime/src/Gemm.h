@@ -33,6 +33,11 @@ struct GemmArgs {
   void (*packA)(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
                 float *out, int mr) = nullptr;
   const void *packCtx = nullptr;
+  /// A product of one or two rows (batch-1 inference): C's rows are
+  /// accumulated straight from A and B in k order, without packing B (whose
+  /// packing would cost as much as the product). Decided on the whole
+  /// product, before it is split into slices, so slices agree with it.
+  bool direct = false;
 };
 
 using GemmFn = void (*)(const GemmArgs &);

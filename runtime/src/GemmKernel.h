@@ -150,6 +150,23 @@ void microKernel(int64_t kc, const float *a, const float *b, float *c,
 void NNC_GEMM_NAME(const GemmArgs &g) {
   if (g.m <= 0 || g.n <= 0 || g.k <= 0)
     return;
+  if (g.direct && !g.packA) {
+    for (int64_t i = 0; i < g.m; ++i) {
+      float *c = g.c + i * g.ldc;
+      for (int64_t l = 0; l < g.k; ++l) {
+        float a = g.a[i * g.as0 + l * g.as1];
+        const float *b = g.b + l * g.bs0;
+        if (g.bs1 == 1) {
+          for (int64_t j = 0; j < g.n; ++j)
+            c[j] += a * b[j];
+        } else {
+          for (int64_t j = 0; j < g.n; ++j)
+            c[j] += a * b[j * g.bs1];
+        }
+      }
+    }
+    return;
+  }
   int64_t ncMax = std::min(NC, (g.n + NR - 1) / NR * NR);
   const int64_t KC = gemmKBlock(g.k);
   int64_t kcMax = std::min(KC, g.k);

@@ -65,10 +65,17 @@ void checkGemm(GemmFn fn, const Shape &s) {
 }
 
 const Shape kShapes[] = {
-    {1, 1, 1, false, false},      {7, 5, 3, false, false},
-    {64, 256, 784, false, false}, {64, 10, 256, false, true},
-    {784, 256, 64, true, false},  {13, 33, 300, true, true},
-    {200, 70, 513, false, false}, {25, 1100, 20, false, false}};
+    {1, 1, 1, false, false},
+    {7, 5, 3, false, false},
+    {64, 256, 784, false, false},
+    {64, 10, 256, false, true},
+    {784, 256, 64, true, false},
+    {13, 33, 300, true, true},
+    {200, 70, 513, false, false},
+    {25, 1100, 20, false, false},
+    // One or two rows: the direct path of nnc_sgemm (batch-1 inference).
+    {1, 256, 784, false, false},
+    {2, 300, 500, true, true}};
 
 TEST(Gemm, EveryVariantMatchesTheReference) {
   struct Variant {
@@ -102,7 +109,8 @@ TEST(Gemm, EntryPointUsesTheBestVariant) {
 TEST(Gemm, SlicesGiveTheSameBitsAsOneCall) {
   for (Shape s :
        {Shape{64, 256, 784, false, false}, Shape{784, 10, 64, true, false},
-        Shape{5, 3, 700, false, true}, Shape{100, 100, 300, false, false}}) {
+        Shape{5, 3, 700, false, true}, Shape{100, 100, 300, false, false},
+        Shape{2, 700, 30, false, false}}) {
     std::vector<float> a = randomVector(s.m * s.k, 4),
                        b = randomVector(s.k * s.n, 5);
     int64_t as0 = s.transA ? 1 : s.k, as1 = s.transA ? s.m : 1;
