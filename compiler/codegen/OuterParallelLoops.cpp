@@ -5,7 +5,9 @@
 // convert-scf-to-openmp. An scf.parallel nested in another loop (the
 // output columns inside a matrix product's reduction loop) would fork a
 // region per iteration of that loop; this pass turns such nested
-// scf.parallel ops into scf.for nests, keeping one parallel region per op.
+// scf.parallel ops into scf.for nests, keeping one parallel region per op,
+// and keeps only the first dimension of each outer scf.parallel parallel
+// (the others become inner scf.for loops that LLVM vectorises).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
@@ -39,17 +41,50 @@ void sequentialize(scf::ParallelOp op) {
   op.erase();
 }
 
+/// Keeps only `op`'s first dimension parallel: an OpenMP loop over all of
+/// an op's dimensions is collapsed into one, which recovers every index
+/// with a division and a remainder per element and defeats vectorisation.
+/// Split, the threads take blocks of the outer dimension and each runs the
+/// inner dimensions as ordinary, vectorisable loops.
+void keepOuterDimension(scf::ParallelOp op) {
+  if (op.getNumLoops() <= 1 || op.getNumResults() != 0)
+    return;
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  auto outer = scf::ParallelOp::create(b, l, ValueRange{op.getLowerBound()[0]},
+                                       ValueRange{op.getUpperBound()[0]},
+                                       ValueRange{op.getStep()[0]});
+  IRMapping map;
+  map.map(op.getInductionVars()[0], outer.getInductionVars()[0]);
+  b.setInsertionPoint(outer.getBody()->getTerminator());
+  for (unsigned d = 1; d < op.getNumLoops(); ++d) {
+    auto loop = scf::ForOp::create(b, l, op.getLowerBound()[d],
+                                   op.getUpperBound()[d], op.getStep()[d]);
+    map.map(op.getInductionVars()[d], loop.getInductionVar());
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+  }
+  for (Operation &inner : op.getBody()->without_terminator())
+    b.clone(inner, map);
+  op.erase();
+}
+
 struct NNOuterParallelLoopsPass
     : nnc::impl::NNOuterParallelLoopsBase<NNOuterParallelLoopsPass> {
   void runOnOperation() override {
-    SmallVector<scf::ParallelOp> nested;
+    SmallVector<scf::ParallelOp> nested, outer;
     getOperation()->walk([&](scf::ParallelOp op) {
-      if (op.getNumResults() == 0 && op->getParentOfType<LoopLikeOpInterface>())
+      if (op.getNumResults() != 0)
+        return;
+      if (op->getParentOfType<LoopLikeOpInterface>())
         nested.push_back(op);
+      else
+        outer.push_back(op);
     });
     // Innermost first, so that a nested op's parent is still intact.
     for (scf::ParallelOp op : llvm::reverse(nested))
       sequentialize(op);
+    for (scf::ParallelOp op : outer)
+      keepOuterDimension(op);
   }
 };
 } // namespace

@@ -53,7 +53,9 @@ def NNOuterParallelLoops : Pass<"nn-outer-parallel-loops"> {
     op an `scf.parallel`, including one nested inside the reduction loop of
     a matrix product. Only the outermost becomes an OpenMP region (one fork
     per op, `--threads N`); nested ones become `scf.for` nests here, so
-    they stay plain, vectorisable inner loops.
+    they stay plain, vectorisable inner loops. Of the outer ones only the
+    first dimension stays parallel: an OpenMP loop over several would be
+    collapsed, recovering each index with a division per element.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
