@@ -111,6 +111,23 @@ void packTaps(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
     }
   }
 }
+/// out[rows, f] += im2col[rows, k] * b[k, f] for slice `part` of `parts`
+/// of the rows, the im2col panels gathered by `pack` from `win`.
+void implicitGemm(Window win, int64_t rows, int64_t f, int64_t k,
+                  const float *b, float *out,
+                  void (*pack)(const void *, int64_t, int64_t, int64_t, int64_t,
+                               float *, int),
+                  int64_t part, int64_t parts) {
+  int64_t begin, end;
+  sliceRows(rows, part, parts, begin, end);
+  if (begin >= end || f <= 0 || k <= 0)
+    return;
+  win.first = begin;
+  GemmArgs g{end - begin, f, k, nullptr, 0, 0, b, f, 1, out + begin * f, f};
+  g.packA = pack;
+  g.packCtx = &win;
+  bestGemm()(g);
+}
 } // namespace
 
 extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
@@ -122,10 +139,6 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                                int64_t dw, int64_t part, int64_t parts) {
   (void)h;
   (void)w;
-  int64_t rows = n * oh * ow, begin, end;
-  sliceRows(rows, part, parts, begin, end);
-  if (begin >= end || f <= 0 || kh * kw * c <= 0)
-    return;
   Window win{reinterpret_cast<const float *>(xPtr) + xOff,
              xs0,
              xs1,
@@ -139,21 +152,11 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
              sw,
              dh,
              dw,
-             begin};
-  GemmArgs g{end - begin,
-             f,
-             kh * kw * c,
-             nullptr,
-             0,
-             0,
-             reinterpret_cast<const float *>(wPtr) + wOff,
-             f,
-             1,
-             reinterpret_cast<float *>(outPtr) + outOff + begin * f,
-             f};
-  g.packA = packPixels;
-  g.packCtx = &win;
-  bestGemm()(g);
+             0};
+  implicitGemm(win, n * oh * ow, f, kh * kw * c,
+               reinterpret_cast<const float *>(wPtr) + wOff,
+               reinterpret_cast<float *>(outPtr) + outOff, packPixels, part,
+               parts);
 }
 
 extern "C" void nnc_conv2d_filter_grad_f32(
@@ -162,10 +165,6 @@ extern "C" void nnc_conv2d_filter_grad_f32(
     int64_t ow, int64_t f, int64_t outPtr, int64_t outOff, int64_t kh,
     int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t part,
     int64_t parts) {
-  int64_t rows = kh * kw * c, begin, end;
-  sliceRows(rows, part, parts, begin, end);
-  if (begin >= end || f <= 0 || n * oh * ow <= 0)
-    return;
   Window win{reinterpret_cast<const float *>(xPtr) + xOff,
              xs0,
              xs1,
@@ -179,19 +178,9 @@ extern "C" void nnc_conv2d_filter_grad_f32(
              sw,
              dh,
              dw,
-             begin};
-  GemmArgs g{end - begin,
-             f,
-             n * oh * ow,
-             nullptr,
-             0,
-             0,
-             reinterpret_cast<const float *>(gPtr) + gOff,
-             f,
-             1,
-             reinterpret_cast<float *>(outPtr) + outOff + begin * f,
-             f};
-  g.packA = packTaps;
-  g.packCtx = &win;
-  bestGemm()(g);
+             0};
+  implicitGemm(win, kh * kw * c, f, n * oh * ow,
+               reinterpret_cast<const float *>(gPtr) + gOff,
+               reinterpret_cast<float *>(outPtr) + outOff, packTaps, part,
+               parts);
 }
