@@ -45,6 +45,7 @@ void sliceRows(int64_t rows, int64_t part, int64_t parts, int64_t &begin,
 void packPixels(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
                 float *out, int mr) {
   const Window &g = *static_cast<const Window *>(ctx);
+  const float *base[32];
   for (int64_t r0 = 0; r0 < mc; r0 += mr, out += kc * mr) {
     int64_t rows = std::min<int64_t>(mr, mc - r0);
     if (rows < mr)
@@ -52,23 +53,25 @@ void packPixels(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
     for (int64_t r = 0; r < rows; ++r) {
       int64_t pix = g.first + i0 + r0 + r;
       int64_t b = pix / (g.oh * g.ow), y = pix / g.ow % g.oh, xo = pix % g.ow;
-      const float *base =
-          g.x + b * g.xs0 + y * g.sh * g.xs1 + xo * g.sw * g.xs2;
-      int64_t ch = p0 % g.c, tap = p0 / g.c;
-      int64_t kx = tap % g.kw, ky = tap / g.kw;
-      for (int64_t l = 0; l < kc;) {
-        int64_t run = std::min(g.c - ch, kc - l);
-        const float *src =
-            base + ky * g.dh * g.xs1 + kx * g.dw * g.xs2 + ch * g.xs3;
-        float *dst = out + l * mr + r;
-        for (int64_t t = 0; t < run; ++t)
-          dst[t * mr] = src[t * g.xs3];
-        l += run;
+      base[r] = g.x + b * g.xs0 + y * g.sh * g.xs1 + xo * g.sw * g.xs2;
+    }
+    // Column by column: each column's offset is the same for every row,
+    // and a panel column (mr floats) is written contiguously.
+    int64_t ch = p0 % g.c, tap = p0 / g.c;
+    int64_t kx = tap % g.kw, ky = tap / g.kw;
+    int64_t tapOff = ky * g.dh * g.xs1 + kx * g.dw * g.xs2;
+    for (int64_t l = 0; l < kc; ++l) {
+      int64_t off = tapOff + ch * g.xs3;
+      float *dst = out + l * mr;
+      for (int64_t r = 0; r < rows; ++r)
+        dst[r] = base[r][off];
+      if (++ch == g.c) {
         ch = 0;
         if (++kx == g.kw) {
           kx = 0;
           ++ky;
         }
+        tapOff = ky * g.dh * g.xs1 + kx * g.dw * g.xs2;
       }
     }
   }
