@@ -223,8 +223,9 @@ for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
             "samples/s", three(rates), theirs, higher_is_better=True)
 
 # Peak memory of a whole MLP training run (nnc's includes the compiler).
+mlp_path = os.path.join(examples, "mlp.nn")
 wait_idle()
-_, nnc_rss = nnc_train(os.path.join(examples, "mlp.nn"), 1, 60000, 1)
+_, nnc_rss = nnc_train(mlp_path, 1, 60000, 1)
 _, torch_rss = torch_train("mlp", 1, 60000)
 rows.append({"name": "peak RSS of MLP training (60k samples, incl. nnc's compiler)", "unit": "MB",
              "nnc": round(nnc_rss, 1), "pytorch": round(torch_rss, 1),
@@ -233,9 +234,8 @@ rows.append({"name": "peak RSS of MLP training (60k samples, incl. nnc's compile
 # Linear cost: MLP step time as the batch or the hidden width doubles.
 with tempfile.TemporaryDirectory() as d:
     wide = os.path.join(d, "mlp512.nn")
-    open(wide, "w").write(open(os.path.join(examples, "mlp.nn")).read()
+    open(wide, "w").write(open(mlp_path).read()
                           .replace("hidden: int = 256", "hidden: int = 512"))
-    mlp_path = os.path.join(examples, "mlp.nn")
     base, _ = nnc_train(mlp_path, 1, 20000, 4)
     big, _ = nnc_train(mlp_path, 1, 20000, 4, ["--batch", "128"])
     wider, _ = nnc_train(wide, 1, 20000, 4)

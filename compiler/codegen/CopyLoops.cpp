@@ -22,17 +22,19 @@ namespace nnc {
 
 using namespace mlir;
 
-namespace {
-bool dense(Type t) {
-  auto m = cast<MemRefType>(t);
+bool nnc::isDenseRowMajor(MemRefType m) {
   return m.getLayout().isIdentity() ||
          (m.hasStaticShape() && m.areTrailingDimsContiguous(m.getRank()));
 }
 
+namespace {
 struct NNCopyLoopsPass : nnc::impl::NNCopyLoopsBase<NNCopyLoopsPass> {
   void runOnOperation() override {
     SmallVector<memref::CopyOp> copies;
     getOperation()->walk([&](memref::CopyOp op) {
+      auto dense = [](Type t) {
+        return nnc::isDenseRowMajor(cast<MemRefType>(t));
+      };
       if (!dense(op.getSource().getType()) || !dense(op.getTarget().getType()))
         copies.push_back(op);
     });

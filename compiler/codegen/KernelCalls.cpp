@@ -198,11 +198,8 @@ void emitGemm(OpBuilder &b, linalg::LinalgOp op, const Contraction &c,
   });
 }
 
-/// Whether `memref` is laid out densely in row-major order.
 bool denseRowMajor(Value memref) {
-  auto t = cast<MemRefType>(memref.getType());
-  return t.getLayout().isIdentity() ||
-         (t.hasStaticShape() && t.areTrailingDimsContiguous(t.getRank()));
+  return nnc::isDenseRowMajor(cast<MemRefType>(memref.getType()));
 }
 
 bool matchConv(linalg::Conv2DNhwcHwcfOp op) {

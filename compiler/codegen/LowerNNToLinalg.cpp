@@ -633,8 +633,8 @@ struct NNLowerToLinalgPass
         if (auto arg = dyn_cast<BlockArgument>(v))
           return arg.getOwner() == &body &&
                  arg.getArgNumber() < g.getNumDpsInputs() &&
-                 g.getMatchingIndexingMap(g.getDpsInputOperand(
-                                              arg.getArgNumber()))
+                 g.getMatchingIndexingMap(
+                      g.getDpsInputOperand(arg.getArgNumber()))
                          .getNumResults() == 0;
         return !g->isAncestor(v.getParentRegion()->getParentOp());
       };

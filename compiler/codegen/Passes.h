@@ -5,6 +5,7 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
+class MemRefType;
 namespace arith {
 class ArithDialect;
 }
@@ -27,6 +28,11 @@ namespace nnc {
 /// nn.conv2d_filter_grad (value: strides and dilations, 4 x i64), for
 /// nn-kernel-calls.
 constexpr const char kFilterGradAttr[] = "nn.conv2d_filter_grad";
+
+/// Whether a memref is laid out densely in row-major order (an identity
+/// layout, or a static shape whose strides say the same): what memcpy can
+/// copy and what the kernels need of filters and outputs.
+bool isDenseRowMajor(mlir::MemRefType type);
 
 #define GEN_PASS_DECL
 #include "codegen/Passes.h.inc"

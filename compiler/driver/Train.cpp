@@ -59,9 +59,7 @@ int nnc::runTraining(const Program &program, const TrainOptions &opts,
   cfg.num_schedules = int32_t(schedules.size());
   cfg.schedules = schedules.data();
 
-  CodegenOptions codegen = opts.codegen;
-  codegen.threads = opts.threads;
-  return withTrainJit(trainEntryOf(program), codegen, srcMgr, diags,
+  return withTrainJit(trainEntryOf(program), opts.codegen, srcMgr, diags,
                       [&](const nnc_model &step, const nnc_model &eval) {
                         int rc = nnc_train(&step, &eval, &cfg);
                         if (rc < 0) {

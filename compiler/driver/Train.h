@@ -21,10 +21,9 @@ struct TrainOptions {
   std::optional<int64_t> epochs, batch;
   std::optional<uint64_t> seed;
   std::string checkpoint, resume, metricsOut;
-  int progress = -1; ///< 1 live, 0 plain lines, -1 live on a terminal
-  int64_t limit = 0; ///< first N samples of each data set (0: all)
-  unsigned threads = 1;
-  CodegenOptions codegen;
+  int progress = -1;      ///< 1 live, 0 plain lines, -1 live on a terminal
+  int64_t limit = 0;      ///< first N samples of each data set (0: all)
+  CodegenOptions codegen; ///< --threads, --no-kernels
 };
 
 /// Trains `program`'s first train block; returns the process exit code

@@ -242,6 +242,16 @@ static cl::opt<std::string>
                      "e.g. x86-64-v3 for portable output)"),
             cl::value_desc("name"), cl::sub(buildCmd), cl::cat(nncCat));
 
+/// The code generation options of the command line: --cpu, --threads,
+/// --no-kernels (--cpu is "" where it is not an option: the host CPU).
+static CodegenOptions codegenOptions() {
+  CodegenOptions co;
+  co.cpu = cpuName;
+  co.threads = std::max(1u, unsigned(threadsOpt));
+  co.kernels = !noKernels;
+  return co;
+}
+
 static cl::opt<std::string>
     colorMode("color", cl::desc("Colour diagnostics: auto, always or never"),
               cl::init("auto"), cl::sub(checkCmd), cl::sub(summaryCmd),
@@ -333,10 +343,7 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
                 : emit == Emit::LLVMIR ? Stage::LLVMIR
                 : emit == Emit::Asm    ? Stage::Asm
                                        : Stage::Obj;
-  CodegenOptions opts;
-  opts.cpu = cpuName;
-  opts.threads = std::max(1u, unsigned(threadsOpt));
-  opts.kernels = !noKernels;
+  CodegenOptions opts = codegenOptions();
   std::string out = outputFile.empty() ? "-" : std::string(outputFile);
   std::error_code ec;
   llvm::raw_fd_ostream os(out, ec,
@@ -382,8 +389,7 @@ static int train(const Program &program, llvm::SourceMgr &sm,
     diags.error("--threads must be positive");
     return 1;
   }
-  to.threads = threadsOpt;
-  to.codegen.kernels = !noKernels;
+  to.codegen = codegenOptions();
   to.checkpoint = checkpointOpt;
   to.resume = resumeFile;
   to.metricsOut = metricsOut;
@@ -426,10 +432,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       diags.error("nnc build needs -o FILE for the executable (or --emit=...)");
       return 1;
     }
-    CodegenOptions co;
-    co.cpu = cpuName;
-    co.threads = std::max(1u, unsigned(threadsOpt));
-    co.kernels = !noKernels;
+    CodegenOptions co = codegenOptions();
     Entry entry = trainExecutable ? trainEntryOf(*program) : entryOf(*program);
     if (!entry.graph) {
       diags.error(noTrainMessage());
@@ -444,8 +447,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       return 1;
     }
     ForwardOptions fo;
-    fo.codegen.threads = std::max(1u, unsigned(threadsOpt));
-    fo.codegen.kernels = !noKernels;
+    fo.codegen = codegenOptions();
     fo.inputFile = gradientInputs;
     fo.outputFile = outputFile;
     fo.benchRuns = benchRuns;
@@ -454,9 +456,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   if (forward && forwardInputs.empty()) {
     Entry entry = entryOf(*program);
     if (entry.isProgram) {
-      CodegenOptions co;
-      co.threads = std::max(1u, unsigned(threadsOpt));
-      co.kernels = !noKernels;
+      CodegenOptions co = codegenOptions();
       return runProgram(entry, seedValue, co, sm, diags);
     }
     if (program->train)
@@ -477,8 +477,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
     Entry entry{program->graph.get(), program->model->name, false};
     ForwardOptions fo;
-    fo.codegen.threads = std::max(1u, unsigned(threadsOpt));
-    fo.codegen.kernels = !noKernels;
+    fo.codegen = codegenOptions();
     fo.inputFile = forwardInputs;
     fo.outputFile = outputFile;
     fo.benchRuns = benchRuns;

@@ -32,15 +32,6 @@ struct Window {
   int64_t first; ///< first GEMM row of this slice
 };
 
-/// [begin, end) of slice `part` of `parts` over `rows` rows, in units of
-/// 12 rows (a multiple of every GEMM variant's register tile).
-void sliceRows(int64_t rows, int64_t part, int64_t parts, int64_t &begin,
-               int64_t &end) {
-  int64_t units = (rows + 11) / 12;
-  begin = std::min(rows, units * part / parts * 12);
-  end = std::min(rows, units * (part + 1) / parts * 12);
-}
-
 /// Rows = output pixels (n, y, x), columns = taps (kh, kw, c).
 void packPixels(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
                 float *out, int mr) {
@@ -122,7 +113,7 @@ void implicitGemm(Window win, int64_t rows, int64_t f, int64_t k,
                                float *, int),
                   int64_t part, int64_t parts) {
   int64_t begin, end;
-  sliceRows(rows, part, parts, begin, end);
+  sliceUnits(rows, 12, part, parts, begin, end);
   if (begin >= end || f <= 0 || k <= 0)
     return;
   win.first = begin;

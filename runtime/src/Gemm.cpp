@@ -49,15 +49,6 @@ GemmFn bestGemm() {
 
 using namespace nnc_rt;
 
-namespace {
-/// [begin, end) of slice `part` when `units` units are split `parts` ways.
-void slice(int64_t units, int64_t part, int64_t parts, int64_t &begin,
-           int64_t &end) {
-  begin = units * part / parts;
-  end = units * (part + 1) / parts;
-}
-} // namespace
-
 extern "C" void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr,
                           int64_t aOff, int64_t as0, int64_t as1, int64_t bPtr,
                           int64_t bOff, int64_t bs0, int64_t bs1, int64_t cPtr,
@@ -76,23 +67,19 @@ extern "C" void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr,
              ldc};
   g.direct = m <= 2;
   if (parts > 1) {
-    // Units of 32 columns or 12 rows: whole register tiles of every variant.
+    // Columns when there are enough 32-wide panels, else rows.
     int64_t colUnits = (n + 31) / 32, rowUnits = (m + 11) / 12;
     int64_t begin, end;
     if (colUnits >= parts && (n >= m || rowUnits < parts)) {
-      slice(colUnits, part, parts, begin, end);
-      begin *= 32;
-      end = std::min(end * 32, n);
+      sliceUnits(n, 32, part, parts, begin, end);
       g.b += begin * bs1;
       g.c += begin;
-      g.n = std::max<int64_t>(end - begin, 0);
+      g.n = end - begin;
     } else {
-      slice(rowUnits, part, parts, begin, end);
-      begin *= 12;
-      end = std::min(end * 12, m);
+      sliceUnits(m, 12, part, parts, begin, end);
       g.a += begin * as0;
       g.c += begin * ldc;
-      g.m = std::max<int64_t>(end - begin, 0);
+      g.m = end - begin;
     }
   }
   bestGemm()(g);

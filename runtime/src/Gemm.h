@@ -9,6 +9,7 @@
 #ifndef NNC_RUNTIME_GEMM_H
 #define NNC_RUNTIME_GEMM_H
 
+#include <algorithm>
 #include <cstdint>
 
 namespace nnc_rt {
@@ -51,6 +52,17 @@ GemmFn bestGemm();
 const char *bestGemmName();
 /// Whether this CPU runs `name` ("avx512", "avx2", "sse2").
 bool cpuRuns(const char *name);
+
+/// [begin, end) of slice `part` of `parts` over `count` rows or columns,
+/// cut at multiples of `unit` (whole register tiles of every variant: 12
+/// rows, 32 columns), so that the slices of a call compute exactly what
+/// the whole call does.
+inline void sliceUnits(int64_t count, int64_t unit, int64_t part, int64_t parts,
+                       int64_t &begin, int64_t &end) {
+  int64_t units = (count + unit - 1) / unit;
+  begin = std::min(count, units * part / parts * unit);
+  end = std::min(count, units * (part + 1) / parts * unit);
+}
 
 /// Every C element sums its products over k in blocks of this many, in
 /// order, whatever the variant's other blocking: the row/column slices of
