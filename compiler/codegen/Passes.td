@@ -103,4 +103,31 @@ def NNKernelCalls : Pass<"nn-kernel-calls", "::mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def NNReturnArguments : Pass<"nn-return-arguments", "::mlir::func::FuncOp"> {
+  let summary = "Return an argument updated in place instead of a copy of it";
+  let description = [{
+    After ownership-based buffer deallocation, a function that returns one
+    of its arguments (a parameter a train step updated in place) returns a
+    fresh copy of it. The runtime never frees a result that is an argument,
+    so a trailing copy of an argument used only by the return is removed
+    and the argument returned.
+  }];
+}
+
+def NNPlanBuffers : Pass<"nn-plan-buffers", "::mlir::ModuleOp"> {
+  let summary = "Place a function's intermediate buffers in one planned workspace";
+  let description = [{
+    Every buffer allocated at a function's top level that does not escape
+    gets a fixed offset in one workspace, planned at compile time from the
+    buffers' lifetimes (buffers whose lifetimes do not meet share memory);
+    sizes and offsets are polynomials in the arguments' symbolic
+    dimensions, so the plan holds for every batch size. The function asks
+    the runtime for its workspace once per call (`nnc_workspace`, kept per
+    thread), and its allocations become `memref.view`s of it.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

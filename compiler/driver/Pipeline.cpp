@@ -51,7 +51,8 @@ const char *kBufferize =
     "allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize," // erases the self-copies of in-place updates
-    "buffer-deallocation-pipeline, convert-bufferization-to-memref,";
+    "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
+    "func.func(nn-return-arguments),";
 const char *kToLLVM =
     "expand-strided-metadata,"
     "lower-affine, convert-scf-to-cf,"
@@ -176,6 +177,11 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
   if (opts.kernels)
     pipeline +=
         "nn-kernel-calls{threads=" + std::to_string(opts.threads) + "},";
+  pipeline += "nn-plan-buffers,";
+  if (stopAt == Stage::Buffers) {
+    pipeline.pop_back(); // the trailing comma
+    return runPipeline(module, pipeline.c_str(), diags);
+  }
   pipeline += loopPipeline(opts.threads) + kToLLVM;
   return runPipeline(module, pipeline.c_str(), diags);
 }
@@ -381,7 +387,8 @@ int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
   }
   if (!lowerToLLVMDialect(*module, stage, diags, opts))
     return 1;
-  if (stage == Stage::Linalg || stage == Stage::LLVM) {
+  if (stage == Stage::Linalg || stage == Stage::Buffers ||
+      stage == Stage::LLVM) {
     module->print(os, flags);
     return 0;
   }

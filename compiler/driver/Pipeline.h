@@ -58,6 +58,7 @@ Entry trainEntryOf(const Program &program);
 enum class Stage {
   NN,     ///< the nn dialect from MLIRGen
   Linalg, ///< after lowering nn to linalg/tensor/arith/math
+  Buffers, ///< memrefs: after bufferization, kernel calls and the buffer plan
   LLVM,   ///< the LLVM dialect after bufferization and lowering
   LLVMIR, ///< LLVM IR, optimised
   Asm,    ///< target assembly

@@ -39,6 +39,7 @@ extern "C" void memrefCopy(int64_t, void *, void *);
 extern "C" void *_mlir_memref_to_llvm_alloc(size_t);
 extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t, size_t);
 extern "C" void _mlir_memref_to_llvm_free(void *);
+extern "C" void _mlir_ciface_nnc_workspace(void *, int64_t, int64_t);
 
 namespace {
 /// The in-memory nnc_model of a JIT-compiled function.
@@ -159,6 +160,7 @@ createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
     add("_mlir_memref_to_llvm_aligned_alloc",
         &_mlir_memref_to_llvm_aligned_alloc);
     add("_mlir_memref_to_llvm_free", &_mlir_memref_to_llvm_free);
+    add("_mlir_ciface_nnc_workspace", &_mlir_ciface_nnc_workspace);
     return map;
   });
   return std::move(*engine);

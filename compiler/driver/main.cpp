@@ -63,6 +63,7 @@ enum class Emit {
   Grad,
   Train,
   Linalg,
+  Buffers,
   LLVM,
   LLVMIR,
   Asm,
@@ -85,6 +86,9 @@ static cl::opt<Emit>
                                "update)"),
                     clEnumValN(Emit::Linalg, "linalg",
                                "after lowering to linalg on tensors"),
+                    clEnumValN(Emit::Buffers, "buffers",
+                               "memrefs after bufferization, kernel calls and "
+                               "the static buffer plan"),
                     clEnumValN(Emit::LLVM, "llvm", "the LLVM dialect"),
                     clEnumValN(Emit::LLVMIR, "llvm-ir", "optimised LLVM IR"),
                     clEnumValN(Emit::Asm, "asm", "target assembly"),
@@ -160,7 +164,9 @@ static cl::opt<bool> trainExecutable(
     "train",
     cl::desc("With -o: build an executable that trains the first train block "
              "(its command line: --epochs, --batch, --seed, --checkpoint, "
-             "--resume, --metrics-out, --limit, --no-progress)"),
+             "--resume, --metrics-out, --limit, --no-progress); with "
+             "--emit=linalg|buffers|llvm|...: print that stage of the train "
+             "and eval steps"),
     cl::sub(buildCmd), cl::cat(nncCat));
 static cl::opt<std::string> metricsOut(
     "metrics-out",
@@ -338,11 +344,12 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
                         DiagnosticEngine &diags) {
   Stage stage = emit == Emit::NN || emit == Emit::Grad || emit == Emit::Train
                     ? Stage::NN
-                : emit == Emit::Linalg ? Stage::Linalg
-                : emit == Emit::LLVM   ? Stage::LLVM
-                : emit == Emit::LLVMIR ? Stage::LLVMIR
-                : emit == Emit::Asm    ? Stage::Asm
-                                       : Stage::Obj;
+                : emit == Emit::Linalg  ? Stage::Linalg
+                : emit == Emit::Buffers ? Stage::Buffers
+                : emit == Emit::LLVM    ? Stage::LLVM
+                : emit == Emit::LLVMIR  ? Stage::LLVMIR
+                : emit == Emit::Asm     ? Stage::Asm
+                                        : Stage::Obj;
   CodegenOptions opts = codegenOptions();
   std::string out = outputFile.empty() ? "-" : std::string(outputFile);
   std::error_code ec;
@@ -353,11 +360,12 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
     diags.error("cannot write '" + out + "': " + ec.message());
     return 1;
   }
-  Entry entry = emit == Emit::Grad    ? lossEntryOf(program, wrtInputs)
-                : emit == Emit::Train ? trainEntryOf(program)
-                                      : entryOf(program);
+  Entry entry = emit == Emit::Grad ? lossEntryOf(program, wrtInputs)
+                : emit == Emit::Train || trainExecutable ? trainEntryOf(program)
+                                                         : entryOf(program);
   if (!entry.graph) {
-    diags.error(emit == Emit::Train ? noTrainMessage() : noLossMessage());
+    diags.error(emit == Emit::Train || trainExecutable ? noTrainMessage()
+                                                       : noLossMessage());
     llvm::sys::fs::remove(out);
     return 1;
   }

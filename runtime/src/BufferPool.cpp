@@ -22,6 +22,25 @@
 namespace {
 constexpr size_t kHeader = 64;
 
+/// The workspaces of compiled functions (nn-plan-buffers) used on this
+/// thread, by the function's key. One grows (never shrinks) to the
+/// largest size asked for, e.g. by the first step of a larger batch.
+struct Workspace {
+  int64_t key;
+  char *data;
+  int64_t bytes;
+};
+struct Workspaces {
+  std::vector<Workspace> list;
+  ~Workspaces() { release(); }
+  void release() {
+    for (Workspace &w : list)
+      std::free(w.data);
+    list.clear();
+  }
+};
+thread_local Workspaces workspaces;
+
 struct Pool {
   std::mutex mutex;
   std::unordered_map<size_t, std::vector<char *>> free; ///< by block size
@@ -84,6 +103,38 @@ void _mlir_memref_to_llvm_free(void *ptr) { give(ptr); }
 
 void nnc_buffer_free(void *ptr) { give(ptr); }
 
+/// The memref<?xi8> descriptor nnc_workspace returns.
+struct nnc_workspace_descriptor {
+  char *allocated, *aligned;
+  int64_t offset, size, stride;
+};
+
+// Called once per call of a compiled function whose buffers were planned
+// (through the C interface MLIR generates for `nnc_workspace`).
+void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
+                                int64_t bytes) {
+  Workspace *w = nullptr;
+  for (Workspace &c : workspaces.list)
+    if (c.key == key)
+      w = &c;
+  if (!w) {
+    workspaces.list.push_back({key, nullptr, 0});
+    w = &workspaces.list.back();
+  }
+  if (bytes > w->bytes) {
+    std::free(w->data);
+    size_t size = (size_t(bytes) + kHeader - 1) / kHeader * kHeader;
+    w->data = static_cast<char *>(std::aligned_alloc(64, size));
+    w->bytes = w->data ? bytes : 0;
+    Pool &p = pool();
+    std::lock_guard<std::mutex> lock(p.mutex);
+    ++p.stats.system_allocations;
+    p.stats.system_bytes += int64_t(size);
+    p.stats.workspace_bytes += int64_t(size);
+  }
+  *out = {w->data, w->data, 0, bytes, 1};
+}
+
 nnc_buffer_stats nnc_buffer_pool_stats(void) {
   Pool &p = pool();
   std::lock_guard<std::mutex> lock(p.mutex);
@@ -98,5 +149,6 @@ void nnc_buffer_pool_release(void) {
       std::free(block);
   p.free.clear();
   p.stats.pooled_bytes = 0;
+  workspaces.release();
 }
 }

@@ -718,10 +718,10 @@ int Trainer::run() {
   if (std::getenv("NNC_BUFFER_STATS")) {
     nnc_buffer_stats b = nnc_buffer_pool_stats();
     std::fprintf(stderr,
-                 "nnc: buffers: %lld taken from the system (%.1f MB), %lld "
-                 "reused\n",
+                 "nnc: buffers: %lld taken from the system (%.1f MB, of "
+                 "which workspaces %.1f MB), %lld reused\n",
                  (long long)b.system_allocations, b.system_bytes / 1048576.0,
-                 (long long)b.reused);
+                 b.workspace_bytes / 1048576.0, (long long)b.reused);
   }
   return 0;
 }

@@ -65,18 +65,24 @@ void nnc_tensor_free(nnc_tensor *t);
 void *nnc_alloc(size_t bytes);
 void nnc_free(void *p);
 
-/** Buffers of generated code (intermediates and results) come from a pool
- *  that keeps freed blocks for the next call of the same sizes. A result
- *  buffer a compiled function returns is released with nnc_buffer_free. */
+/** A compiled function keeps its intermediates in one workspace planned at
+ *  compile time, kept per calling thread between calls (and grown for a
+ *  larger batch). Buffers it cannot plan (results, buffers inside loops)
+ *  come from a pool that keeps freed blocks for the next call of the same
+ *  sizes. A result buffer a compiled function returns is released with
+ *  nnc_buffer_free. */
 void nnc_buffer_free(void *p);
 typedef struct nnc_buffer_stats {
   int64_t system_allocations; /**< blocks taken from the system allocator */
   int64_t system_bytes;
   int64_t reused;       /**< allocations served from freed blocks */
   int64_t pooled_bytes; /**< freed bytes kept for reuse now */
+  int64_t workspace_bytes; /**< taken for planned workspaces (included in
+                                system_bytes) */
 } nnc_buffer_stats;
 nnc_buffer_stats nnc_buffer_pool_stats(void);
-/** Returns the pool's freed blocks to the system. */
+/** Returns the pool's freed blocks and this thread's workspaces to the
+ *  system. */
 void nnc_buffer_pool_release(void);
 
 /*--- random numbers ------------------------------------------------------*/

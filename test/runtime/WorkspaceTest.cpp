@@ -1,0 +1,68 @@
+//===- WorkspaceTest.cpp - The planned workspaces of compiled functions ---===//
+//
+// nnc_workspace hands a compiled function the memory its buffer plan
+// places intermediates in: one block per function key and thread, kept
+// between calls and grown only when a call asks for more.
+//
+//===----------------------------------------------------------------------===//
+#include "nnc/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <thread>
+
+namespace {
+struct Descriptor {
+  char *allocated, *aligned;
+  int64_t offset, size, stride;
+};
+} // namespace
+
+extern "C" void _mlir_ciface_nnc_workspace(Descriptor *out, int64_t key,
+                                           int64_t bytes);
+
+namespace {
+Descriptor workspace(int64_t key, int64_t bytes) {
+  Descriptor d{};
+  _mlir_ciface_nnc_workspace(&d, key, bytes);
+  return d;
+}
+
+TEST(Workspace, KeptPerKeyAndGrownOnlyWhenLarger) {
+  static char keyA, keyB;
+  nnc_buffer_stats before = nnc_buffer_pool_stats();
+  Descriptor a = workspace(int64_t(&keyA), 1000);
+  ASSERT_NE(a.aligned, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.aligned) % 64, 0u);
+  EXPECT_EQ(a.size, 1000);
+  EXPECT_EQ(a.stride, 1);
+  std::memset(a.aligned, 1, 1000); // the whole block is usable
+  // A smaller or equal request reuses the block and takes nothing new.
+  EXPECT_EQ(workspace(int64_t(&keyA), 1000).aligned, a.aligned);
+  EXPECT_EQ(workspace(int64_t(&keyA), 10).aligned, a.aligned);
+  nnc_buffer_stats kept = nnc_buffer_pool_stats();
+  EXPECT_EQ(kept.system_allocations, before.system_allocations + 1);
+  EXPECT_GE(kept.workspace_bytes, before.workspace_bytes + 1000);
+  // Another function has its own workspace.
+  Descriptor b = workspace(int64_t(&keyB), 64);
+  EXPECT_NE(b.aligned, a.aligned);
+  // A larger request grows the block.
+  Descriptor grown = workspace(int64_t(&keyA), 1 << 20);
+  std::memset(grown.aligned, 2, 1 << 20);
+  EXPECT_EQ(grown.size, 1 << 20);
+  EXPECT_EQ(nnc_buffer_pool_stats().system_allocations,
+            before.system_allocations + 3);
+}
+
+TEST(Workspace, EachThreadHasItsOwn) {
+  static char key;
+  char *mine = workspace(int64_t(&key), 256).aligned;
+  char *theirs = nullptr;
+  std::thread t([&] { theirs = workspace(int64_t(&key), 256).aligned; });
+  t.join();
+  EXPECT_NE(theirs, nullptr);
+  EXPECT_NE(mine, theirs);
+}
+} // namespace
