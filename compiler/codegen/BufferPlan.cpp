@@ -135,6 +135,7 @@ private:
   std::optional<Buffer> candidate(memref::AllocOp alloc);
   void place(std::vector<Buffer> &buffers);
   Value materialize(OpBuilder &b, Location loc, const Poly &p);
+  void recordPlan(size_t planned, const Poly &total, const Poly &separate);
 
   func::FuncOp f;
   Block *entry;
@@ -296,6 +297,36 @@ void Planner::place(std::vector<Buffer> &buffers) {
   }
 }
 
+/// For --remarks: the plan's figures as an `nn.workspace` attribute on the
+/// function (sizes spelled with the arguments' names, e.g.
+/// "3136*image.0 + 64" for 3136 bytes per row of `image` plus 64).
+void Planner::recordPlan(size_t planned, const Poly &total,
+                         const Poly &separate) {
+  auto spell = [&](const Poly &p) {
+    std::string out;
+    for (auto &[monomial, coef] : p.terms) {
+      out += (out.empty() ? "" : " + ") + std::to_string(coef);
+      for (unsigned id : monomial) {
+        auto [arg, dim] = symbols[id];
+        auto name = f.getArgAttrOfType<StringAttr>(arg, "nn.name");
+        out += "*" + (name ? name.str() : "arg" + std::to_string(arg)) + "." +
+               std::to_string(dim);
+      }
+    }
+    return out.empty() ? std::string("0") : out;
+  };
+  unsigned left = 0;
+  f.walk([&](memref::AllocOp) { ++left; });
+  left -= unsigned(planned);
+  Builder b(f.getContext());
+  f->setAttr("nn.workspace",
+             b.getDictionaryAttr(
+                 {b.getNamedAttr("bytes", b.getStringAttr(spell(total))),
+                  b.getNamedAttr("separate", b.getStringAttr(spell(separate))),
+                  b.getNamedAttr("buffers", b.getI64IntegerAttr(planned)),
+                  b.getNamedAttr("unplanned", b.getI64IntegerAttr(left))}));
+}
+
 /// The polynomial's value, computed from the arguments' dimensions.
 Value Planner::materialize(OpBuilder &b, Location loc, const Poly &p) {
   Value sum;
@@ -317,9 +348,12 @@ bool Planner::run(ModuleOp module) {
   if (buffers.empty())
     return false;
   place(buffers);
-  Poly total;
-  for (const Buffer &buf : buffers)
+  Poly total, separate;
+  for (const Buffer &buf : buffers) {
     total = Poly::max(total, buf.offset + buf.bytes);
+    separate = separate + buf.bytes;
+  }
+  recordPlan(buffers.size(), total, separate);
 
   MLIRContext *ctx = f.getContext();
   Location loc = f.getLoc();

@@ -336,6 +336,24 @@ Value Lowering::lower(Operation *op) {
   return {};
 }
 
+/// The input of `v` if `v` is a transpose that swaps the last two
+/// dimensions (a matrix product reads it through swapped indices instead
+/// of materialising it: reverse mode makes one for most products).
+static Value transposedSource(Value v) {
+  // Operands are lowered first: the transpose is linalg's by now.
+  auto t = v.getDefiningOp<linalg::TransposeOp>();
+  if (!t)
+    return {};
+  ArrayRef<int64_t> perm = t.getPermutation();
+  int64_t r = int64_t(perm.size());
+  if (r < 2 || perm[r - 2] != r - 1 || perm[r - 1] != r - 2)
+    return {};
+  for (int64_t d = 0; d + 2 < r; ++d)
+    if (perm[d] != d)
+      return {};
+  return t.getInput();
+}
+
 Value Lowering::matmul(nn::MatmulOp op) {
   Location l = op.getLoc();
   auto a = cast<RankedTensorType>(op.getLhs().getType());
@@ -344,24 +362,28 @@ Value Lowering::matmul(nn::MatmulOp op) {
   Type et = rt.getElementType();
   Value zero = floatConst(b, l, et, 0.0);
   int64_t n = rt.getRank();
+  Value lhsT = transposedSource(op.getLhs());
+  Value rhsT = transposedSource(op.getRhs());
+  Value lhs = lhsT ? lhsT : op.getLhs();
+  Value rhs = rhsT ? rhsT : op.getRhs();
   Value init = emptyTensor(b, l, rt, [&](int64_t d) -> Value {
     if (d == n - 2)
-      return dimOf(b, l, op.getLhs(), a.getRank() - 2);
+      return dimOf(b, l, lhs, a.getRank() - (lhsT ? 1 : 2));
     if (d == n - 1)
-      return dimOf(b, l, op.getRhs(), bt.getRank() - 1);
+      return dimOf(b, l, rhs, bt.getRank() - (rhsT ? 2 : 1));
     return broadcastDim(b, l, {op.getLhs(), op.getRhs()}, n, d);
   });
   Value filled = linalg::FillOp::create(b, l, zero, init).getResult(0);
-  if (a.getRank() == 2 && bt.getRank() == 2)
+  if (a.getRank() == 2 && bt.getRank() == 2 && !lhsT && !rhsT)
     return linalg::MatmulOp::create(b, l, TypeRange{rt},
                                     ValueRange{op.getLhs(), op.getRhs()},
                                     ValueRange{filled})
         .getResult(0);
-  // A batched product with broadcast batch dimensions: a contraction over
-  // k = the last loop dimension.
+  // A batched product with broadcast batch dimensions, or one that reads
+  // a transposed operand: a contraction over k = the last loop dimension.
   MLIRContext *ctx = b.getContext();
   int64_t loops = n + 1, k = n;
-  auto mapFor = [&](RankedTensorType t, bool lhs) {
+  auto mapFor = [&](RankedTensorType t, bool isLhs) {
     SmallVector<AffineExpr> e;
     int64_t r = t.getRank();
     for (int64_t j = 0; j < r - 2; ++j) {
@@ -370,13 +392,12 @@ Value Lowering::matmul(nn::MatmulOp op) {
       e.push_back(stretched ? getAffineConstantExpr(0, ctx)
                             : getAffineDimExpr(i, ctx));
     }
-    if (lhs) {
-      e.push_back(getAffineDimExpr(n - 2, ctx));
-      e.push_back(getAffineDimExpr(k, ctx));
-    } else {
-      e.push_back(getAffineDimExpr(k, ctx));
-      e.push_back(getAffineDimExpr(n - 1, ctx));
-    }
+    AffineExpr row = getAffineDimExpr(isLhs ? n - 2 : k, ctx);
+    AffineExpr col = getAffineDimExpr(isLhs ? k : n - 1, ctx);
+    if (isLhs ? lhsT : rhsT)
+      std::swap(row, col);
+    e.push_back(row);
+    e.push_back(col);
     return AffineMap::get(loops, 0, e, ctx);
   };
   SmallVector<AffineExpr> outE;
@@ -387,8 +408,8 @@ Value Lowering::matmul(nn::MatmulOp op) {
   SmallVector<utils::IteratorType> iters(n, utils::IteratorType::parallel);
   iters.push_back(utils::IteratorType::reduction);
   return linalg::GenericOp::create(
-             b, l, TypeRange{rt}, ValueRange{op.getLhs(), op.getRhs()},
-             ValueRange{filled}, maps, iters,
+             b, l, TypeRange{rt}, ValueRange{lhs, rhs}, ValueRange{filled},
+             maps, iters,
              [&](OpBuilder &nb, Location nl, ValueRange args) {
                Value p = arith::MulFOp::create(nb, nl, args[0], args[1]);
                linalg::YieldOp::create(

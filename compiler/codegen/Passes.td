@@ -130,4 +130,17 @@ def NNPlanBuffers : Pass<"nn-plan-buffers", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def NNFuseElementwise : Pass<"nn-fuse-elementwise"> {
+  let summary = "Fuse element-wise loops over the same space even when their results are shared";
+  let description = [{
+    An element-wise `linalg.generic` is fused into an element-wise consumer
+    over the same iteration space (identity indexing maps) even when other
+    ops use its result too: the fused loop computes it once and also
+    yields it for those users. A parameter's optimizer update (gradient
+    term, moment updates, step) becomes one loop with one result per
+    updated tensor.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

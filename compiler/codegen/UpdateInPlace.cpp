@@ -64,10 +64,12 @@ struct NNUpdateInPlacePass
           // The update loop's destination becomes the argument itself
           // (it only had an uninitialised tensor.empty to write into).
           Value v = ret.getOperand(r);
+          // (a fused loop may compute several updates: one per result).
           if (auto producer = v.getDefiningOp<linalg::LinalgOp>();
-              producer && producer->getNumResults() == 1 &&
-              producer.getNumDpsInits() == 1) {
-            OpOperand *init = producer.getDpsInitOperand(0);
+              producer &&
+              producer.getNumDpsInits() == producer->getNumResults()) {
+            OpOperand *init =
+                producer.getDpsInitOperand(cast<OpResult>(v).getResultNumber());
             if (init->get().getDefiningOp<tensor::EmptyOp>())
               init->set(it->second);
           }

@@ -11,6 +11,7 @@
 #include "codegen/Passes.h"
 #include "dialect/NNDialect.h"
 #include "driver/Compile.h"
+#include "driver/Remarks.h"
 #include "driver/Signature.h"
 #include "mlirgen/MLIRGen.h"
 #include "sema/Sema.h"
@@ -44,7 +45,7 @@ namespace {
 // Pipelines for a PassManager anchored on builtin.module.
 const char *kToLinalg =
     "canonicalize, nn-lower-to-linalg, nn-math-approximation, canonicalize,"
-    "cse, linalg-fuse-elementwise-ops, canonicalize, cse";
+    "cse, linalg-fuse-elementwise-ops, nn-fuse-elementwise, canonicalize, cse";
 const char *kBufferize =
     "nn-update-in-place,"
     "one-shot-bufferize{bufferize-function-boundaries "
@@ -177,13 +178,17 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
   if (opts.kernels)
     pipeline +=
         "nn-kernel-calls{threads=" + std::to_string(opts.threads) + "},";
-  pipeline += "nn-plan-buffers,";
-  if (stopAt == Stage::Buffers) {
-    pipeline.pop_back(); // the trailing comma
-    return runPipeline(module, pipeline.c_str(), diags);
-  }
-  pipeline += loopPipeline(opts.threads) + kToLLVM;
-  return runPipeline(module, pipeline.c_str(), diags);
+  pipeline += "nn-plan-buffers";
+  if (!runPipeline(module, pipeline.c_str(), diags))
+    return false;
+  if (opts.remarks)
+    reportRemarks(module, diags);
+  // Only --remarks reads the plan's figures.
+  module->walk([](mlir::func::FuncOp f) { f->removeAttr("nn.workspace"); });
+  if (stopAt == Stage::Buffers)
+    return true;
+  return runPipeline(module, (loopPipeline(opts.threads) + kToLLVM).c_str(),
+                     diags);
 }
 
 Entry nnc::entryOf(const Program &program) {
@@ -197,28 +202,6 @@ Entry nnc::entryOf(const Program &program) {
     e.name = program.model->name;
   }
   return e;
-}
-
-/// The .nn source position of an MLIR location (FileLineColLoc, possibly
-/// inside a fused or named location); an invalid SMLoc if there is none.
-static llvm::SMLoc sourceLoc(const llvm::SourceMgr &srcMgr,
-                             mlir::Location loc) {
-  mlir::FileLineColLoc flc;
-  loc->walk([&](mlir::Location l) {
-    if (auto f = mlir::dyn_cast<mlir::FileLineColLoc>(l)) {
-      flc = f;
-      return mlir::WalkResult::interrupt();
-    }
-    return mlir::WalkResult::advance();
-  });
-  if (!flc)
-    return {};
-  for (unsigned id = 1; id <= srcMgr.getNumBuffers(); ++id)
-    if (srcMgr.getMemoryBuffer(id)->getBufferIdentifier() ==
-        flc.getFilename().getValue())
-      return const_cast<llvm::SourceMgr &>(srcMgr).FindLocForLineAndColumn(
-          id, flc.getLine(), flc.getColumn());
-  return {};
 }
 
 Entry nnc::lossEntryOf(const Program &program, bool wrtInputs) {

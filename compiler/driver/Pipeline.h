@@ -56,13 +56,13 @@ Entry trainEntryOf(const Program &program);
 
 /// Where `nnc build --emit=` stops after sema, in pipeline order.
 enum class Stage {
-  NN,     ///< the nn dialect from MLIRGen
-  Linalg, ///< after lowering nn to linalg/tensor/arith/math
+  NN,      ///< the nn dialect from MLIRGen
+  Linalg,  ///< after lowering nn to linalg/tensor/arith/math
   Buffers, ///< memrefs: after bufferization, kernel calls and the buffer plan
-  LLVM,   ///< the LLVM dialect after bufferization and lowering
-  LLVMIR, ///< LLVM IR, optimised
-  Asm,    ///< target assembly
-  Obj     ///< a relocatable object file
+  LLVM,    ///< the LLVM dialect after bufferization and lowering
+  LLVMIR,  ///< LLVM IR, optimised
+  Asm,     ///< target assembly
+  Obj      ///< a relocatable object file
 };
 
 struct CodegenOptions {
@@ -74,6 +74,9 @@ struct CodegenOptions {
   /// f32 products and convolutions call the runtime's GEMM kernels
   /// (nn-kernel-calls); false: plain loops, for comparing results.
   bool kernels = true;
+  /// Report per .nn line what was fused, what runs on kernels and how
+  /// buffers were planned (--remarks), to stderr.
+  bool remarks = false;
 };
 
 /// Generates the program's model and runs the pipeline up to `stage`,

@@ -160,6 +160,13 @@ static cl::opt<bool> noKernels(
              "instead of calls of the runtime's GEMM kernels (slower; for "
              "checking results)"),
     cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
+static cl::opt<bool> remarks(
+    "remarks",
+    cl::desc("Report, per .nn line, what code generation did: operations "
+             "fused into one loop (and with what), what was not fused and "
+             "why, what runs on the runtime's kernels, and each function's "
+             "buffer plan"),
+    cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
 static cl::opt<bool> trainExecutable(
     "train",
     cl::desc("With -o: build an executable that trains the first train block "
@@ -255,6 +262,7 @@ static CodegenOptions codegenOptions() {
   co.cpu = cpuName;
   co.threads = std::max(1u, unsigned(threadsOpt));
   co.kernels = !noKernels;
+  co.remarks = remarks;
   return co;
 }
 

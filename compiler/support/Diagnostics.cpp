@@ -71,6 +71,11 @@ void DiagnosticEngine::note(llvm::SMLoc loc, const llvm::Twine &msg) {
                       colors);
 }
 
+void DiagnosticEngine::remark(llvm::SMLoc loc, const llvm::Twine &msg) {
+  srcMgr.PrintMessage(llvm::errs(), loc, llvm::SourceMgr::DK_Remark, msg, {},
+                      {}, colors);
+}
+
 void DiagnosticEngine::error(const llvm::Twine &msg) {
   ++numErrors;
   if (quiet || numErrors > maxErrors)

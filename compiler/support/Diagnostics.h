@@ -26,6 +26,8 @@ public:
   void error(llvm::SMLoc loc, const llvm::Twine &msg, llvm::SMRange range = {});
   /// Attaches a note (e.g. "declared here") to the last error.
   void note(llvm::SMLoc loc, const llvm::Twine &msg);
+  /// A remark (--remarks: what the compiler did with this line).
+  void remark(llvm::SMLoc loc, const llvm::Twine &msg);
   /// An error with no source location (missing file, bad flag).
   void error(const llvm::Twine &msg);
 

@@ -114,3 +114,16 @@ func.func @div_by_scalar(%x: tensor<4x8xf32>, %s: tensor<f32>, %y: tensor<4x8xf3
   %1 = nn.div %x, %y : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
   return %0, %1 : tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// A product of a transposed operand (what reverse mode makes for the
+// weight gradient, x^T @ dy) reads it through swapped indices (the
+// transpose is left unused, for the canonicaliser to remove).
+// CHECK-LABEL: func.func @matmul_transposed_lhs
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<?x784xf32>, tensor<?x256xf32>) outs(%{{.*}} : tensor<784x256xf32>)
+func.func @matmul_transposed_lhs(%x: tensor<?x784xf32>, %dy: tensor<?x256xf32>) -> tensor<784x256xf32> {
+  %t = nn.transpose %x {perm = array<i64: 1, 0>} : tensor<?x784xf32> -> tensor<784x?xf32>
+  %0 = nn.matmul %t, %dy : (tensor<784x?xf32>, tensor<?x256xf32>) -> tensor<784x256xf32>
+  return %0 : tensor<784x256xf32>
+}

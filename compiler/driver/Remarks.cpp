@@ -1,0 +1,249 @@
+//===- Remarks.cpp - What code generation did with each .nn line ----------===//
+//
+// `--remarks` reads the program after bufferization, kernel calls and the
+// buffer plan, and reports against the .nn source (the user's files and
+// the standard library's) what became of its operations: which ran as
+// calls of the runtime's kernels, which were fused into one loop and with
+// what, which were not fused and why, and how each function's buffers
+// were planned. The facts come from the IR itself: fused loops carry the
+// locations of every operation they were made from.
+//
+//===----------------------------------------------------------------------===//
+#include "driver/Remarks.h"
+#include "support/Diagnostics.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Support/Path.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace mlir;
+
+llvm::SMLoc nnc::sourceLoc(const llvm::SourceMgr &srcMgr, Location loc) {
+  FileLineColLoc flc = firstPosition(loc);
+  if (!flc)
+    return {};
+  for (unsigned id = 1; id <= srcMgr.getNumBuffers(); ++id)
+    if (srcMgr.getMemoryBuffer(id)->getBufferIdentifier() ==
+        flc.getFilename().getValue())
+      return const_cast<llvm::SourceMgr &>(srcMgr).FindLocForLineAndColumn(
+          id, flc.getLine(), flc.getColumn());
+  return {};
+}
+
+FileLineColLoc nnc::firstPosition(Location loc) {
+  FileLineColLoc flc;
+  loc->walk([&](Location l) {
+    if (auto f = dyn_cast<FileLineColLoc>(l)) {
+      flc = f;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return flc;
+}
+
+namespace {
+/// Every source position in a (possibly fused) location; of a call site,
+/// the callee's position (the operation itself).
+void positions(Location loc, llvm::SetVector<Location> &out) {
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    for (Location l : fused.getLocations())
+      positions(l, out);
+    return;
+  }
+  if (auto call = dyn_cast<CallSiteLoc>(loc))
+    return positions(call.getCallee(), out);
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return positions(name.getChildLoc(), out);
+  if (isa<FileLineColLoc>(loc))
+    out.insert(loc);
+}
+
+std::string spell(Location loc) {
+  auto f = cast<FileLineColLoc>(loc);
+  llvm::StringRef file = f.getFilename().getValue();
+  return (llvm::sys::path::filename(file) + ":" + llvm::Twine(f.getLine()) +
+          ":" + llvm::Twine(f.getColumn()))
+      .str();
+}
+
+bool elementwise(linalg::LinalgOp op) {
+  return op.getNumLoops() == op.getNumParallelLoops() &&
+         llvm::all_of(op.getIndexingMapsArray(),
+                      [](AffineMap m) { return m.isProjectedPermutation(); });
+}
+
+/// The buffer an operand reads, through views (a planned buffer is a
+/// memref.view of the workspace: the buffer itself).
+Value rootOf(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<memref::ViewOp>(def))
+      break;
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else
+      break;
+  }
+  return v;
+}
+
+std::string kernelName(llvm::StringRef callee) {
+  if (callee == "nnc_sgemm")
+    return "matrix product";
+  if (callee == "nnc_conv2d_f32")
+    return "convolution";
+  if (callee == "nnc_conv2d_filter_grad_f32")
+    return "convolution filter gradient";
+  return "";
+}
+
+class Reporter {
+public:
+  explicit Reporter(nnc::DiagnosticEngine &diags) : diags(diags) {}
+  void function(func::FuncOp f);
+  void print();
+
+private:
+  void add(Location at, const std::string &msg) {
+    llvm::SetVector<Location> pos;
+    positions(at, pos);
+    Location first = pos.empty() ? at : pos.front();
+    remarks[first].insert(msg);
+  }
+
+  nnc::DiagnosticEngine &diags;
+  std::map<Location, std::set<std::string>, bool (*)(Location, Location)>
+      remarks{[](Location a, Location b) {
+        auto fa = nnc::firstPosition(a), fb = nnc::firstPosition(b);
+        if (!fa || !fb)
+          return a.getAsOpaquePointer() < b.getAsOpaquePointer();
+        return std::make_tuple(fa.getFilename().getValue(), fa.getLine(),
+                               fa.getColumn()) <
+               std::make_tuple(fb.getFilename().getValue(), fb.getLine(),
+                               fb.getColumn());
+      }};
+};
+
+void Reporter::function(func::FuncOp f) {
+  std::string name = f.getSymName().str();
+  if (auto ws = f->getAttrOfType<DictionaryAttr>("nn.workspace")) {
+    auto str = [&](llvm::StringRef k) {
+      return ws.getAs<StringAttr>(k).getValue().str();
+    };
+    auto num = [&](llvm::StringRef k) {
+      return std::to_string(ws.getAs<IntegerAttr>(k).getInt());
+    };
+    // At the train block or model (where the arguments come from).
+    Location at = f.getNumArguments() ? f.getArgument(0).getLoc() : f.getLoc();
+    add(at, name + ": " + num("buffers") +
+                " intermediate buffers planned into one workspace of " +
+                str("bytes") + " bytes (" + str("separate") +
+                " if each had its own); " + num("unplanned") +
+                " allocations left (results, buffers inside loops)");
+  }
+  // Which buffers a kernel call wrote: for "not fused into" remarks.
+  llvm::DenseMap<Value, Operation *> kernelWrote;
+  llvm::DenseMap<Value, std::vector<Operation *>> readers;
+  f.walk([&](Operation *op) {
+    if (auto call = dyn_cast<func::CallOp>(op)) {
+      std::string what = kernelName(call.getCallee());
+      if (what.empty())
+        return;
+      add(op->getLoc(), what + " runs on the runtime's kernel (" +
+                            call.getCallee().str() + ")");
+      // The output is the last buffer whose pointer the call takes.
+      Value out;
+      for (Value v : call.getOperands()) {
+        Value p = v;
+        while (Operation *def = p.getDefiningOp()) {
+          if (auto ext =
+                  dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(def)) {
+            out = rootOf(ext.getSource());
+            break;
+          }
+          if (def->getNumOperands() != 1)
+            break;
+          p = def->getOperand(0); // index casts
+        }
+      }
+      if (out)
+        kernelWrote[out] = op;
+      return;
+    }
+    if (auto l = dyn_cast<linalg::LinalgOp>(op))
+      for (OpOperand *in : l.getDpsInputOperands())
+        readers[rootOf(in->get())].push_back(op);
+  });
+  f.walk([&](linalg::LinalgOp op) {
+    llvm::SetVector<Location> pos;
+    positions(op->getLoc(), pos);
+    if (pos.size() > 1) {
+      std::string with;
+      for (Location p : llvm::drop_begin(pos))
+        with += (with.empty() ? "" : ", ") + spell(p);
+      add(op->getLoc(), "fused into one loop with the operations at " + with);
+    }
+    if (!elementwise(op))
+      return;
+    for (OpOperand *in : op.getDpsInputOperands()) {
+      auto it = kernelWrote.find(rootOf(in->get()));
+      if (it == kernelWrote.end())
+        continue;
+      llvm::SetVector<Location> kpos;
+      positions(it->second->getLoc(), kpos);
+      std::string at = kpos.empty() ? "" : " at " + spell(kpos.front());
+      add(op->getLoc(),
+          "not fused into the " +
+              kernelName(cast<func::CallOp>(it->second).getCallee()) + at +
+              ": the kernel has no epilogue, so this is a separate loop over "
+              "its output");
+      break;
+    }
+    for (OpOperand &out : op.getDpsInitsMutable()) {
+      Value buf = rootOf(out.get());
+      if (isa<BlockArgument>(buf))
+        continue; // a parameter or state updated in place
+      unsigned later = 0;
+      for (Operation *r : readers.lookup(buf))
+        later += op->isBeforeInBlock(r) || op->getBlock() != r->getBlock();
+      if (later > 1)
+        add(op->getLoc(), "not fused into what reads it: its result is read "
+                          "by several later loops (reverse mode reads it "
+                          "again), so it is kept in memory");
+    }
+  });
+}
+
+void Reporter::print() {
+  for (auto &[loc, msgs] : remarks) {
+    llvm::SMLoc at = nnc::sourceLoc(diags.getSourceMgr(), loc);
+    FileLineColLoc flc = nnc::firstPosition(loc);
+    for (const std::string &m : msgs) {
+      if (at.isValid())
+        diags.remark(at, m);
+      else if (flc)
+        llvm::errs() << flc.getFilename().getValue() << ":" << flc.getLine()
+                     << ":" << flc.getColumn() << ": remark: " << m << "\n";
+      else
+        llvm::errs() << "remark: " << m << "\n";
+    }
+  }
+}
+} // namespace
+
+void nnc::reportRemarks(ModuleOp module, nnc::DiagnosticEngine &diags) {
+  Reporter r(diags);
+  for (auto f : module.getOps<func::FuncOp>())
+    if (!f.isExternal())
+      r.function(f);
+  r.print();
+}
