@@ -145,9 +145,11 @@ void Reporter::function(func::FuncOp f) {
     // At the train block or model (where the arguments come from).
     Location at = f.getNumArguments() ? f.getArgument(0).getLoc() : f.getLoc();
     add(at, name + ": " + num("buffers") +
-                " intermediate buffers planned into one workspace of " +
-                str("bytes") + " bytes (" + str("separate") +
-                " if each had its own); " + num("unplanned") +
+                (ws.getAs<IntegerAttr>("buffers").getInt() == 1
+                     ? " intermediate buffer"
+                     : " intermediate buffers") +
+                " planned into one workspace of " + str("bytes") + " bytes (" +
+                str("separate") + " if each had its own); " + num("unplanned") +
                 " allocations left (results, buffers inside loops)");
   }
   // Which buffers a kernel call wrote: for "not fused into" remarks.
