@@ -1,5 +1,4 @@
-//===- BufferPlan.cpp - A function's intermediates in one planned workspace
-//===//
+//===- BufferPlan.cpp - Intermediates in one planned workspace -----------===//
 //
 // After bufferization a training step allocates every intermediate tensor
 // and frees it at the end. Here the buffers are planned once, at compile
@@ -126,8 +125,8 @@ public:
       position[&op] = k++;
   }
 
-  /// Plans and rewrites the function; false if nothing was planned.
-  bool run(ModuleOp module);
+  /// Plans and rewrites the function (if it has buffers to plan).
+  void run(ModuleOp module);
 
 private:
   std::optional<Poly> resolve(Value v);
@@ -339,14 +338,14 @@ Value Planner::materialize(OpBuilder &b, Location loc, const Poly &p) {
   return sum ? sum : arith::ConstantIndexOp::create(b, loc, 0);
 }
 
-bool Planner::run(ModuleOp module) {
+void Planner::run(ModuleOp module) {
   std::vector<Buffer> buffers;
   for (Operation &op : *entry)
     if (auto alloc = dyn_cast<memref::AllocOp>(op))
       if (std::optional<Buffer> buf = candidate(alloc))
         buffers.push_back(std::move(*buf));
   if (buffers.empty())
-    return false;
+    return;
   place(buffers);
   Poly total, separate;
   for (const Buffer &buf : buffers) {
@@ -394,7 +393,6 @@ bool Planner::run(ModuleOp module) {
     if (buf.dealloc)
       buf.dealloc.erase();
   }
-  return true;
 }
 
 struct NNPlanBuffersPass : nnc::impl::NNPlanBuffersBase<NNPlanBuffersPass> {

@@ -1,4 +1,4 @@
-//===- FuseElementwise.cpp - Fuse element-wise loops whose results are shared //
+//===- FuseElementwise.cpp - Fuse loops whose results are shared ---------===//
 //
 // linalg-fuse-elementwise-ops fuses an element-wise loop into its consumer
 // only when the consumer is its one user. A training step is full of

@@ -39,7 +39,6 @@ extern "C" void memrefCopy(int64_t, void *, void *);
 extern "C" void *_mlir_memref_to_llvm_alloc(size_t);
 extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t, size_t);
 extern "C" void _mlir_memref_to_llvm_free(void *);
-extern "C" void _mlir_ciface_nnc_workspace(void *, int64_t, int64_t);
 
 namespace {
 /// The in-memory nnc_model of a JIT-compiled function.

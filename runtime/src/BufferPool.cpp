@@ -11,6 +11,7 @@
 // 64-byte aligned and carry their size in a 64-byte header.
 //
 //===----------------------------------------------------------------------===//
+#include "nnc/kernels.h"
 #include "nnc/runtime.h"
 
 #include <cstdlib>
@@ -52,8 +53,13 @@ Pool &pool() {
   return *p;
 }
 
+/// Bytes rounded up to whole 64-byte units (blocks and workspaces).
+size_t roundUp(size_t bytes) {
+  return (bytes + kHeader - 1) / kHeader * kHeader;
+}
+
 void *take(size_t bytes) {
-  size_t size = (bytes + kHeader - 1) / kHeader * kHeader;
+  size_t size = roundUp(bytes);
   if (size == 0)
     size = kHeader;
   Pool &p = pool();
@@ -103,14 +109,6 @@ void _mlir_memref_to_llvm_free(void *ptr) { give(ptr); }
 
 void nnc_buffer_free(void *ptr) { give(ptr); }
 
-/// The memref<?xi8> descriptor nnc_workspace returns.
-struct nnc_workspace_descriptor {
-  char *allocated, *aligned;
-  int64_t offset, size, stride;
-};
-
-// Called once per call of a compiled function whose buffers were planned
-// (through the C interface MLIR generates for `nnc_workspace`).
 void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
                                 int64_t bytes) {
   Workspace *w = nullptr;
@@ -123,7 +121,7 @@ void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
   }
   if (bytes > w->bytes) {
     std::free(w->data);
-    size_t size = (size_t(bytes) + kHeader - 1) / kHeader * kHeader;
+    size_t size = roundUp(size_t(bytes));
     w->data = static_cast<char *>(std::aligned_alloc(64, size));
     w->bytes = w->data ? bytes : 0;
     Pool &p = pool();

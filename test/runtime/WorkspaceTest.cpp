@@ -5,6 +5,7 @@
 // between calls and grown only when a call asks for more.
 //
 //===----------------------------------------------------------------------===//
+#include "nnc/kernels.h"
 #include "nnc/runtime.h"
 
 #include <gtest/gtest.h>
@@ -14,18 +15,8 @@
 #include <thread>
 
 namespace {
-struct Descriptor {
-  char *allocated, *aligned;
-  int64_t offset, size, stride;
-};
-} // namespace
-
-extern "C" void _mlir_ciface_nnc_workspace(Descriptor *out, int64_t key,
-                                           int64_t bytes);
-
-namespace {
-Descriptor workspace(int64_t key, int64_t bytes) {
-  Descriptor d{};
+nnc_workspace_descriptor workspace(int64_t key, int64_t bytes) {
+  nnc_workspace_descriptor d{};
   _mlir_ciface_nnc_workspace(&d, key, bytes);
   return d;
 }
@@ -33,7 +24,7 @@ Descriptor workspace(int64_t key, int64_t bytes) {
 TEST(Workspace, KeptPerKeyAndGrownOnlyWhenLarger) {
   static char keyA, keyB;
   nnc_buffer_stats before = nnc_buffer_pool_stats();
-  Descriptor a = workspace(int64_t(&keyA), 1000);
+  nnc_workspace_descriptor a = workspace(int64_t(&keyA), 1000);
   ASSERT_NE(a.aligned, nullptr);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(a.aligned) % 64, 0u);
   EXPECT_EQ(a.size, 1000);
@@ -46,10 +37,10 @@ TEST(Workspace, KeptPerKeyAndGrownOnlyWhenLarger) {
   EXPECT_EQ(kept.system_allocations, before.system_allocations + 1);
   EXPECT_GE(kept.workspace_bytes, before.workspace_bytes + 1000);
   // Another function has its own workspace.
-  Descriptor b = workspace(int64_t(&keyB), 64);
+  nnc_workspace_descriptor b = workspace(int64_t(&keyB), 64);
   EXPECT_NE(b.aligned, a.aligned);
   // A larger request grows the block.
-  Descriptor grown = workspace(int64_t(&keyA), 1 << 20);
+  nnc_workspace_descriptor grown = workspace(int64_t(&keyA), 1 << 20);
   std::memset(grown.aligned, 2, 1 << 20);
   EXPECT_EQ(grown.size, 1 << 20);
   EXPECT_EQ(nnc_buffer_pool_stats().system_allocations,

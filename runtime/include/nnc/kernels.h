@@ -58,6 +58,21 @@ void nnc_conv2d_filter_grad_f32(int64_t xPtr, int64_t xOff, int64_t n,
                                 int64_t dh, int64_t dw, int64_t part,
                                 int64_t parts);
 
+/** The memref<?xi8> descriptor of a compiled function's workspace. */
+typedef struct nnc_workspace_descriptor {
+  char *allocated, *aligned;
+  int64_t offset, size, stride;
+} nnc_workspace_descriptor;
+
+/** The workspace of the compiled function identified by `key` (the address
+ *  of a global of its own) on the calling thread, at least `bytes` long and
+ *  64-byte aligned: kept between calls, grown only when a call asks for
+ *  more. Generated code calls it once per call of a function whose
+ *  buffers nn-plan-buffers placed (through MLIR's C interface for
+ *  `nnc_workspace`, hence the name). */
+void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
+                                int64_t bytes);
+
 /** The GEMM variant this CPU uses: "avx512", "avx2" or "sse2". */
 const char *nnc_gemm_isa(void);
 
