@@ -173,4 +173,68 @@ Value GradBuilder::transposeLast2(Value x) {
                              x, b.getDenseI64ArrayAttr(perm));
 }
 
+Value GradBuilder::zerosAlong(Value like, int64_t d, int64_t n) {
+  RankedTensorType t = ranked(like);
+  SmallVector<int64_t> shape(t.getShape());
+  shape[d] = n;
+  SmallVector<Value> sizes;
+  for (int64_t k = 0; k < t.getRank(); ++k)
+    if (t.isDynamicDim(k) && k != d)
+      sizes.push_back(tensor::DimOp::create(b, loc, like, k));
+  return FillOp::create(b, loc,
+                        RankedTensorType::get(shape, t.getElementType()), sizes,
+                        b.getF64FloatAttr(0));
+}
+
+Value GradBuilder::padAlong(Value x, int64_t d, int64_t before, int64_t after) {
+  if (before == 0 && after == 0)
+    return x;
+  SmallVector<Value> parts;
+  if (before > 0)
+    parts.push_back(zerosAlong(x, d, before));
+  parts.push_back(x);
+  if (after > 0)
+    parts.push_back(zerosAlong(x, d, after));
+  RankedTensorType t = ranked(x);
+  SmallVector<int64_t> shape(t.getShape());
+  shape[d] += before + after;
+  return ConcatOp::create(b, loc,
+                          RankedTensorType::get(shape, t.getElementType()),
+                          parts, b.getI64IntegerAttr(d));
+}
+
+Value GradBuilder::sliceAlong(Value x, int64_t d, int64_t start, int64_t size,
+                              int64_t stride) {
+  RankedTensorType t = ranked(x);
+  int64_t rank = t.getRank();
+  SmallVector<int64_t> starts(rank, 0), sizes, strides(rank, 1), shape;
+  for (int64_t k = 0; k < rank; ++k)
+    sizes.push_back(t.isDynamicDim(k) ? -1 : t.getDimSize(k));
+  starts[d] = start;
+  sizes[d] = size;
+  strides[d] = stride;
+  shape.assign(t.getShape().begin(), t.getShape().end());
+  shape[d] = size;
+  return SliceOp::create(
+      b, loc, RankedTensorType::get(shape, t.getElementType()), x,
+      b.getDenseI64ArrayAttr(starts), b.getDenseI64ArrayAttr(sizes),
+      b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr({}));
+}
+
+Value GradBuilder::spread(Value x, int64_t d, int64_t stride) {
+  if (stride == 1)
+    return x;
+  // [.., n, ..] -> [.., n, 1, ..] ++ zeros [.., n, stride - 1, ..] on the
+  // new axis -> [.., n * stride, ..].
+  RankedTensorType t = ranked(x);
+  Type et = t.getElementType();
+  SmallVector<int64_t> unit(t.getShape());
+  unit.insert(unit.begin() + d + 1, 1);
+  Value u = ReshapeOp::create(b, loc, RankedTensorType::get(unit, et), x);
+  Value wide = padAlong(u, d + 1, 0, stride - 1);
+  SmallVector<int64_t> shape(t.getShape());
+  shape[d] *= stride;
+  return ReshapeOp::create(b, loc, RankedTensorType::get(shape, et), wide);
+}
+
 } // namespace nnc::nn

@@ -56,6 +56,19 @@ public:
   mlir::Value count(mlir::Value x, llvm::ArrayRef<int64_t> axes);
   mlir::Value transposeLast2(mlir::Value x);
 
+  /// Zeros shaped like `like` but with `n` entries on dimension `d`.
+  mlir::Value zerosAlong(mlir::Value like, int64_t d, int64_t n);
+  /// `x` with `before` zeros ahead of it and `after` zeros behind it on
+  /// dimension `d` (a concatenation; nothing when both are 0).
+  mlir::Value padAlong(mlir::Value x, int64_t d, int64_t before, int64_t after);
+  /// The contiguous slice [start, start + size) of dimension `d`.
+  mlir::Value sliceAlong(mlir::Value x, int64_t d, int64_t start, int64_t size,
+                         int64_t stride = 1);
+  /// `x` (n entries on the static dimension `d`) spread to n * stride
+  /// entries: x[i] lands at i * stride, zeros between (the adjoint of a
+  /// strided slice; a dilated filter).
+  mlir::Value spread(mlir::Value x, int64_t d, int64_t stride);
+
   mlir::OpBuilder &b;
   mlir::Location loc;
 };

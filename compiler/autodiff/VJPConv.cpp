@@ -11,8 +11,9 @@
 // nn.pool2d_grad (each window's cotangent to the first position holding
 // its maximum, as PyTorch; lowered to gathers in codegen).
 //
-// Still to come: grouped and dilated convolutions and asymmetric padding;
-// they are reported.
+// Dilated filters are spread out with zeros (then the rule above applies),
+// grouped convolutions are differentiated group by group, and asymmetric
+// padding crops the transposed convolution's extra rows.
 //
 //===----------------------------------------------------------------------===//
 #include "autodiff/VJPBuilder.h"
@@ -67,36 +68,78 @@ bool staticImages(ArrayRef<Value> vs) {
 
 } // namespace
 
+/// Grouped convolution: each group is an ordinary convolution of its
+/// input channels with its filters, so its rule is that convolution's, and
+/// the cotangents are the groups' concatenated along the channels.
+static LogicalResult groupedVJP(Conv2DOp op, OpBuilder &b, Value g,
+                                SmallVectorImpl<Value> &out) {
+  GradBuilder gb(b, op.getLoc());
+  RankedTensorType wt = ranked(op.getFilter()), xt = ranked(op.getInput());
+  int64_t G = op.getGroups(), Cg = wt.getDimSize(2), Fg = wt.getDimSize(3) / G;
+  SmallVector<Value> dxs, dws;
+  for (int64_t k = 0; k < G; ++k) {
+    Value xg = gb.sliceAlong(op.getInput(), 3, k * Cg, Cg);
+    Value wg = gb.sliceAlong(op.getFilter(), 3, k * Fg, Fg);
+    Value gg = gb.sliceAlong(g, 3, k * Fg, Fg);
+    auto conv = Conv2DOp::create(b, op.getLoc(), gg.getType(), xg, wg,
+                                 op.getStrideAttr(), op.getPaddingAttr(),
+                                 op.getDilationAttr(), b.getI64IntegerAttr(1));
+    SmallVector<Value> parts;
+    LogicalResult r = conv.vjp(b, ValueRange{gg}, parts);
+    conv.erase();
+    if (failed(r))
+      return r;
+    dxs.push_back(parts[0]);
+    dws.push_back(parts[1]);
+  }
+  out[0] = ConcatOp::create(b, op.getLoc(), xt, dxs, b.getI64IntegerAttr(3));
+  out[1] = ConcatOp::create(b, op.getLoc(), wt, dws, b.getI64IntegerAttr(3));
+  return success();
+}
+
 LogicalResult Conv2DOp::vjp(OpBuilder &b, ValueRange grads,
                             SmallVectorImpl<Value> &out) {
   out.assign(2, Value());
   if (!grads[0])
     return success();
-  ArrayRef<int64_t> s = getStride(), p = getPadding(), dil = getDilation();
-  if (getGroups() != 1 || dil[0] != 1 || dil[1] != 1)
-    return emitError("cannot differentiate through a grouped or dilated "
-                     "convolution yet");
-  if (p[0] != p[1] || p[2] != p[3])
-    return emitError("cannot differentiate through a convolution with "
-                     "asymmetric padding yet");
-  RankedTensorType xt = ranked(getInput()), wt = ranked(getFilter());
-  RankedTensorType gt = ranked(grads[0]);
   if (!staticImages({getInput(), grads[0]}))
     return emitError("cannot differentiate through a convolution with "
                      "symbolic image sizes yet");
+  if (getGroups() != 1)
+    return groupedVJP(*this, b, grads[0], out);
+  ArrayRef<int64_t> s = getStride(), p = getPadding(), dil = getDilation();
+  RankedTensorType xt = ranked(getInput()), wt = ranked(getFilter());
+  RankedTensorType gt = ranked(grads[0]);
   GradBuilder gb(b, getLoc());
   Value g = grads[0];
-  int64_t kh = wt.getDimSize(0), kw = wt.getDimSize(1);
   Type et = xt.getElementType();
 
-  // dX = conv_transpose(g, W with its channels swapped), zero-padded.
-  Value wSwap = transpose(b, getLoc(), getFilter(), {0, 1, 3, 2});
+  // A dilated filter is the filter spread out with zeros between its taps.
+  Value w = getFilter();
+  for (int64_t d : {0, 1})
+    if (dil[d] != 1)
+      w = gb.sliceAlong(gb.spread(w, d, dil[d]), d, 0,
+                        (wt.getDimSize(d) - 1) * dil[d] + 1);
+  int64_t kh = ranked(w).getDimSize(0), kw = ranked(w).getDimSize(1);
+
+  // dX = conv_transpose(g, W with its channels swapped): rows and columns
+  // of the padded input; the transposed convolution crops the smaller pad
+  // of each side, the rest of the larger one is sliced off here, and rows
+  // the forward's stride skipped at the end come back as zeros.
+  Value wSwap = transpose(b, getLoc(), w, {0, 1, 3, 2});
+  int64_t q[2] = {std::min(p[0], p[1]), std::min(p[2], p[3])};
   SmallVector<int64_t> dxShape(xt.getShape());
-  dxShape[1] = (gt.getDimSize(1) - 1) * s[0] - 2 * p[0] + kh;
-  dxShape[2] = (gt.getDimSize(2) - 1) * s[1] - 2 * p[2] + kw;
+  dxShape[1] = (gt.getDimSize(1) - 1) * s[0] - 2 * q[0] + kh;
+  dxShape[2] = (gt.getDimSize(2) - 1) * s[1] - 2 * q[1] + kw;
   Value dx = ConvTranspose2DOp::create(
       b, getLoc(), RankedTensorType::get(dxShape, et), g, wSwap,
-      b.getDenseI64ArrayAttr(s), b.getDenseI64ArrayAttr({p[0], p[2]}));
+      b.getDenseI64ArrayAttr(s), b.getDenseI64ArrayAttr({q[0], q[1]}));
+  for (int64_t d : {1, 2}) {
+    int64_t off = p[2 * (d - 1)] - q[d - 1];
+    int64_t len = std::min(xt.getDimSize(d), dxShape[d] - off);
+    if (off > 0 || len < dxShape[d])
+      dx = gb.sliceAlong(dx, d, off, len);
+  }
   out[0] = padBottomRight(gb, dx, xt);
 
   // dW[kh, kw, c, f]: the input correlated with the cotangent.

@@ -97,11 +97,10 @@ LogicalResult SliceOp::vjp(OpBuilder &b, ValueRange grads,
   if (!grads[0])
     return success();
   RankedTensorType xt = ranked(getInput());
-  if (llvm::any_of(getStrides(), [](int64_t s) { return s != 1; }))
-    return emitError("cannot differentiate through a strided slice yet");
   GradBuilder gb(b, getLoc());
   Value g = grads[0];
-  ArrayRef<int64_t> starts = getStarts(), sizes = getSizes();
+  ArrayRef<int64_t> starts = getStarts(), sizes = getSizes(),
+                    strides = getStrides();
   // Put the squeezed unit dimensions back.
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < xt.getRank(); ++d)
@@ -109,39 +108,24 @@ LogicalResult SliceOp::vjp(OpBuilder &b, ValueRange grads,
   if (!getSqueeze().empty())
     g = ReshapeOp::create(b, getLoc(),
                           RankedTensorType::get(shape, xt.getElementType()), g);
-  // Zero blocks before and after the slice on every cut dimension.
+  // On every cut dimension: spread a strided slice back to its positions
+  // (zeros between), then zero blocks before and after it.
   for (int64_t d = 0; d < xt.getRank(); ++d) {
-    if (sizes[d] < 0 || (starts[d] == 0 && sizes[d] == xt.getDimSize(d)))
+    if (sizes[d] < 0 ||
+        (starts[d] == 0 && strides[d] == 1 && sizes[d] == xt.getDimSize(d)))
       continue;
     if (xt.isDynamicDim(d))
       return emitError("cannot differentiate through a slice of a symbolic "
                        "dimension yet");
-    SmallVector<Value> parts;
-    auto zeros = [&](int64_t n) {
-      RankedTensorType t = ranked(g);
-      SmallVector<int64_t> zs(t.getShape());
-      zs[d] = n;
-      SmallVector<Value> dyn;
-      for (int64_t k = 0; k < t.getRank(); ++k)
-        if (t.isDynamicDim(k))
-          dyn.push_back(tensor::DimOp::create(b, getLoc(), g, k));
-      return FillOp::create(b, getLoc(),
-                            RankedTensorType::get(zs, t.getElementType()), dyn,
-                            b.getF64FloatAttr(0))
-          .getResult();
-    };
-    int64_t after = xt.getDimSize(d) - starts[d] - sizes[d];
-    if (starts[d] > 0)
-      parts.push_back(zeros(starts[d]));
-    parts.push_back(g);
-    if (after > 0)
-      parts.push_back(zeros(after));
-    shape[d] = xt.getDimSize(d);
-    SmallVector<int64_t> cat(ranked(g).getShape());
-    cat[d] = xt.getDimSize(d);
-    g = ConcatOp::create(b, getLoc(),
-                         RankedTensorType::get(cat, xt.getElementType()), parts,
-                         b.getI64IntegerAttr(d));
+    int64_t room = xt.getDimSize(d) - starts[d];
+    int64_t len = sizes[d];
+    if (strides[d] > 1) {
+      g = gb.spread(g, d, strides[d]);
+      len = std::min(sizes[d] * strides[d], room);
+      if (len < sizes[d] * strides[d])
+        g = gb.sliceAlong(g, d, 0, len);
+    }
+    g = gb.padAlong(g, d, starts[d], room - len);
   }
   out[0] = g;
   return success();

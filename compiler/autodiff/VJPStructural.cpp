@@ -103,30 +103,49 @@ LogicalResult GatherOp::vjp(OpBuilder &b, ValueRange grads,
   RankedTensorType tt = ranked(getTable()), it = ranked(getIndex());
   if (!grads[0] || !isa<FloatType>(tt.getElementType()))
     return success();
-  if (tt.getRank() != 2 || it.getRank() < 1)
+  if (!tt.hasStaticShape())
     return emitError("cannot differentiate through a gather from a table "
-                     "that is not a matrix yet");
+                     "of symbolic size yet");
   // Scatter-add of the rows, written as one_hot(ids)^T @ g (batched over
-  // the leading index dimensions, then summed): exact, and
-  // O(ids x rows x width), fine for the embedding tables of the examples; a
-  // true scatter will replace it for large vocabularies.
+  // the leading index dimensions, then summed), on the table viewed as a
+  // matrix [rows, row size] and the cotangent as [ids..., row size]:
+  // exact, and O(ids x rows x width), fine for the embedding tables of the
+  // examples; a true scatter will replace it for large vocabularies.
   Type et = tt.getElementType();
   Location loc = getLoc();
-  SmallVector<int64_t> hotShape(it.getShape());
-  hotShape.push_back(tt.getDimSize(0));
-  Value hot =
-      OneHotOp::create(b, loc, RankedTensorType::get(hotShape, et), getIndex());
   GradBuilder gb(b, loc);
-  Value dt;
-  if (it.getRank() == 1) {
-    dt = MatmulOp::create(b, loc, tt, gb.transposeLast2(hot), grads[0]);
-  } else {
-    SmallVector<int64_t> shape(it.getShape().drop_back());
-    shape.append({tt.getDimSize(0), tt.getDimSize(1)});
-    Value per = MatmulOp::create(b, loc, RankedTensorType::get(shape, et),
-                                 gb.transposeLast2(hot), grads[0]);
-    dt = gb.unbroadcast(per, tt);
+  int64_t rows = tt.getDimSize(0), width = 1;
+  for (int64_t d = 1; d < tt.getRank(); ++d)
+    width *= tt.getDimSize(d);
+  auto mt = RankedTensorType::get({rows, width}, et);
+  Value ids = getIndex();
+  SmallVector<int64_t> idShape(it.getShape());
+  if (idShape.empty()) {
+    idShape.push_back(1);
+    ids = ReshapeOp::create(
+        b, loc, RankedTensorType::get(idShape, it.getElementType()), ids);
   }
+  SmallVector<int64_t> gShape(idShape);
+  gShape.push_back(width);
+  Value g = grads[0];
+  if (ranked(g).getShape() != ArrayRef<int64_t>(gShape))
+    g = ReshapeOp::create(b, loc, RankedTensorType::get(gShape, et), g);
+  SmallVector<int64_t> hotShape(idShape);
+  hotShape.push_back(rows);
+  Value hot =
+      OneHotOp::create(b, loc, RankedTensorType::get(hotShape, et), ids);
+  Value dt;
+  if (idShape.size() == 1) {
+    dt = MatmulOp::create(b, loc, mt, gb.transposeLast2(hot), g);
+  } else {
+    SmallVector<int64_t> shape(idShape.begin(), idShape.end() - 1);
+    shape.append({rows, width});
+    Value per = MatmulOp::create(b, loc, RankedTensorType::get(shape, et),
+                                 gb.transposeLast2(hot), g);
+    dt = gb.unbroadcast(per, mt);
+  }
+  if (mt != tt)
+    dt = ReshapeOp::create(b, loc, tt, dt);
   out[0] = dt;
   return success();
 }

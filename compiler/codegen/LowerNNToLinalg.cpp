@@ -483,9 +483,43 @@ Value Lowering::reshape(nn::ReshapeOp op) {
       }
       return tensor::ExpandShapeOp::create(b, l, out, op.getInput(), *g, sizes);
     }
-  op.emitError("lowering of this reshape (")
-      << in << " to " << out << ") is not implemented";
-  return {};
+  if (in.getRank() == 0 || out.getRank() == 0) {
+    op.emitError("lowering of this reshape (")
+        << in << " to " << out << ") is not implemented";
+    return {};
+  }
+  // Anything else (unit dimensions moved, factors regrouped): through one
+  // dimension. The verifier allows one dynamic result dimension: the
+  // element count divided by the static ones.
+  Value flat = op.getInput();
+  ReassociationIndices allIn, allOut;
+  for (int64_t d = 0; d < in.getRank(); ++d)
+    allIn.push_back(d);
+  for (int64_t d = 0; d < out.getRank(); ++d)
+    allOut.push_back(d);
+  if (in.getRank() > 1) {
+    int64_t n =
+        in.hasStaticShape() ? in.getNumElements() : ShapedType::kDynamic;
+    flat = tensor::CollapseShapeOp::create(
+        b, l, RankedTensorType::get({n}, in.getElementType()), flat,
+        SmallVector<ReassociationIndices>{allIn});
+  }
+  if (out.getRank() == 1)
+    return flat;
+  int64_t known = 1;
+  for (int64_t d = 0; d < out.getRank(); ++d)
+    if (!out.isDynamicDim(d))
+      known *= out.getDimSize(d);
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < out.getRank(); ++d)
+    if (out.isDynamicDim(d))
+      sizes.push_back(OpFoldResult(
+          arith::DivUIOp::create(b, l, dimOf(b, l, flat, 0),
+                                 arith::ConstantIndexOp::create(b, l, known))));
+    else
+      sizes.push_back(b.getIndexAttr(out.getDimSize(d)));
+  return tensor::ExpandShapeOp::create(
+      b, l, out, flat, SmallVector<ReassociationIndices>{allOut}, sizes);
 }
 
 Value Lowering::slice(nn::SliceOp op) {

@@ -11,10 +11,10 @@ func.func @no_rule(%x: tensor<6xf32>) -> tensor<f32> attributes {nn.wrt = array<
 
 // -----
 
-func.func @gather_3d(%t: tensor<5x3x2xf32>, %ids: tensor<4xi64>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
-  // expected-error @+1 {{cannot differentiate through a gather from a table that is not a matrix yet}}
-  %0 = nn.gather %t, %ids : (tensor<5x3x2xf32>, tensor<4xi64>) -> tensor<4x3x2xf32>
-  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<4x3x2xf32> -> tensor<f32>
+func.func @conv_symbolic_image(%x: tensor<2x?x8x1xf32>, %w: tensor<3x3x1x2xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 1>} {
+  // expected-error @+1 {{cannot differentiate through a convolution with symbolic image sizes yet}}
+  %0 = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 1 : i64} : (tensor<2x?x8x1xf32>, tensor<3x3x1x2xf32>) -> tensor<2x?x6x2xf32>
+  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<2x?x6x2xf32> -> tensor<f32>
   return %1 : tensor<f32>
 }
 

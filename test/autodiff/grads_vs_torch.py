@@ -108,6 +108,8 @@ case("log_softmax axis 1", {"x": rand(3, 7, 4, lo=-5, hi=5)},
 
 case("gather (embedding, repeated ids)", {"ids": torch.tensor([[0, 3, 3], [6, 1, 0]])},
      "gather(t, ids)", lambda i: i["t"][i["ids"]], {"t": rand(7, 5)})
+case("gather from a rank-3 table", {"ids": torch.tensor([[2, 0, 2], [5, 1, 2]])},
+     "gather(t, ids)", lambda i: i["t"][i["ids"]], {"t": rand(6, 2, 3)})
 m = rand(4, 7)
 case("where", {"a": m, "c": rand(4, 7)}, "where(a > c, a * 2.0, c)",
      lambda i: torch.where(i["a"] > i["c"], i["a"] * 2.0, i["c"]))
@@ -136,6 +138,30 @@ for (h, c, f, k, s, p) in ((8, 1, 4, 3, 1, 0), (9, 3, 5, 3, 2, 1), (7, 2, 3, 2, 
          lambda i, s=s, p=p: nhwc(F.conv2d(nchw(i["x"]), i["w"].permute(3, 2, 0, 1),
                                            stride=s, padding=p)),
          {"w": rand(k, k, c, f)})
+# Dilated, grouped (depthwise included) and "same" convolutions; "same"
+# with an even kernel or a stride pads one more at the bottom/right.
+for (h, c, f, k, s, d, g) in ((9, 2, 3, 3, 1, 2, 1), (11, 3, 4, 2, 2, 3, 1),
+                              (8, 4, 6, 3, 1, 1, 2), (7, 3, 3, 3, 2, 1, 3),
+                              (9, 4, 8, 3, 1, 2, 4)):
+    case(f"conv h={h} c={c} f={f} k={k} s={s} dilation={d} groups={g}",
+         {"x": rand(2, h, h, c)},
+         f"conv(x, w, stride: {s}, dilation: {d}, groups: {g})",
+         lambda i, s=s, d=d, g=g: nhwc(F.conv2d(
+             nchw(i["x"]), i["w"].permute(3, 2, 0, 1), stride=s, dilation=d,
+             groups=g)),
+         {"w": rand(k, k, c // g, f)})
+for (h, k, s, d) in ((8, 4, 1, 1), (9, 3, 2, 1), (8, 2, 1, 3), (10, 4, 3, 1)):
+    eff = d * (k - 1) + 1
+    out = (h + s - 1) // s
+    tot = max((out - 1) * s + eff - h, 0)
+    pads = (tot // 2, tot - tot // 2) * 2
+    case(f"conv same h={h} k={k} s={s} dilation={d} (pads {pads[:2]})",
+         {"x": rand(2, h, h, 2)},
+         f'conv(x, w, stride: {s}, padding: "same", dilation: {d})',
+         lambda i, s=s, d=d, pads=pads: nhwc(F.conv2d(
+             F.pad(nchw(i["x"]), pads), i["w"].permute(3, 2, 0, 1), stride=s,
+             dilation=d)),
+         {"w": rand(k, k, 2, 3)})
 for h in (8, 11):
     case(f"maxpool 2 [2,{h},{h},3]", {"x": rand(2, h, h, 3)}, "maxpool(x, 2)",
          lambda i: nhwc(F.max_pool2d(nchw(i["x"]), 2)))
@@ -159,6 +185,10 @@ case("avgpool 3 stride 2 padding 1 [2,9,9,2]", {"x": rand(2, 9, 9, 2)},
      lambda i: nhwc(F.avg_pool2d(nchw(i["x"]), 3, 2, padding=1)))
 
 case("slice", {"x": rand(3, 10, 8)}, "x[:, 2:9, 5]", lambda i: i["x"][:, 2:9, 5])
+case("strided slices", {"x": rand(3, 10, 8)}, "x[:, 1:9:3, ::2]",
+     lambda i: i["x"][:, 1:9:3, ::2])
+case("strided slice to the end", {"x": rand(3, 11, 4)}, "x[:, 2::4, 1]",
+     lambda i: i["x"][:, 2::4, 1])
 x = rand(3, 4, 33)
 case("layer_norm [3,4,33]", {"x": x}, "layer_norm(x, g, b)",
      lambda i: F.layer_norm(i["x"], (33,), i["g"], i["b"]),

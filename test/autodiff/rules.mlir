@@ -177,3 +177,86 @@ func.func @filter_grad(%x: tensor<2x6x6x3xf32>, %g: tensor<2x6x6x4xf32>) -> tens
   %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<3x3x3x4xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
+
+// -----
+
+// Dilation spreads the filter's taps with zeros (then the ordinary rule);
+// "same" padding with an even kernel is asymmetric (1 top, 2 bottom): the
+// transposed convolution crops the smaller pad, a slice the rest.
+// CHECK-LABEL: func.func @conv_dilated_same
+// CHECK: %[[R:.*]] = nn.reshape %arg1 : tensor<2x2x2x3xf32> to tensor<2x1x2x2x3xf32>
+// CHECK: %[[Z:.*]] = nn.fill {value = 0.000000e+00 : f64} : tensor<2x2x2x2x3xf32>
+// CHECK: nn.concat %[[R]], %[[Z]] {axis = 1 : i64}
+// CHECK: nn.slice %{{.*}} {sizes = array<i64: 4, 2, 2, 3>
+// CHECK: nn.slice %{{.*}} {sizes = array<i64: 4, 4, 2, 3>
+// CHECK: %[[DX:.*]] = nn.conv_transpose2d %{{.*}} {padding = array<i64: 1, 1>, stride = array<i64: 1, 1>} : (tensor<?x8x8x3xf32>, tensor<4x4x3x2xf32>) -> tensor<?x9x9x2xf32>
+// CHECK: nn.slice %[[DX]] {sizes = array<i64: -1, 8, 9, 2>
+// CHECK: return %{{.*}}, %{{.*}} : tensor<f32>, tensor<?x8x8x2xf32>
+func.func @conv_dilated_same(%x: tensor<?x8x8x2xf32>, %w: tensor<2x2x2x3xf32>) -> tensor<f32>
+    attributes {nn.wrt = array<i64: 0>} {
+  %0 = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 2, 1, 2>,
+                         dilation = array<i64: 3, 3>, groups = 1 : i64}
+       : (tensor<?x8x8x2xf32>, tensor<2x2x2x3xf32>) -> tensor<?x8x8x3xf32>
+  %1 = nn.square %0 : tensor<?x8x8x3xf32>
+  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x8x8x3xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// -----
+
+// A grouped convolution is differentiated group by group: each group's
+// channels, filters and cotangent are sliced out, the cotangents
+// concatenated back.
+// CHECK-LABEL: func.func @conv_grouped
+// CHECK-DAG: %[[X1:.*]] = nn.slice %arg0 {sizes = array<i64: -1, 6, 6, 2>, squeeze = array<i64>, starts = array<i64: 0, 0, 0, 2>
+// CHECK-DAG: %[[G1:.*]] = nn.slice %{{.*}} {sizes = array<i64: -1, 4, 4, 3>, squeeze = array<i64>, starts = array<i64: 0, 0, 0, 3>
+// CHECK-DAG: %[[DX1:.*]] = nn.conv_transpose2d %[[G1]]
+// CHECK-DAG: %[[DW1:.*]] = nn.conv2d_filter_grad %[[X1]], %[[G1]]
+// CHECK: %[[DX:.*]] = nn.concat %{{.*}}, %[[DX1]] {axis = 3 : i64} : (tensor<?x6x6x2xf32>, tensor<?x6x6x2xf32>) -> tensor<?x6x6x4xf32>
+// CHECK: %[[DW:.*]] = nn.concat %{{.*}}, %[[DW1]] {axis = 3 : i64} : (tensor<3x3x2x3xf32>, tensor<3x3x2x3xf32>) -> tensor<3x3x2x6xf32>
+// CHECK: return %{{.*}}, %[[DX]], %[[DW]]
+func.func @conv_grouped(%x: tensor<?x6x6x4xf32>, %w: tensor<3x3x2x6xf32>) -> tensor<f32>
+    attributes {nn.wrt = array<i64: 0, 1>} {
+  %0 = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
+                         dilation = array<i64: 1, 1>, groups = 2 : i64}
+       : (tensor<?x6x6x4xf32>, tensor<3x3x2x6xf32>) -> tensor<?x4x4x6xf32>
+  %1 = nn.square %0 : tensor<?x4x4x6xf32>
+  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x4x4x6xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// -----
+
+// A strided slice (x[:, 1:10:4]) spreads its cotangent back with zeros
+// between the taken columns, then pads before and after.
+// CHECK-LABEL: func.func @strided_slice
+// CHECK: %[[U:.*]] = nn.reshape %{{.*}} : tensor<?x3xf32> to tensor<?x3x1xf32>
+// CHECK: %[[W:.*]] = nn.concat %[[U]], %{{.*}} {axis = 2 : i64} : (tensor<?x3x1xf32>, tensor<?x3x3xf32>) -> tensor<?x3x4xf32>
+// CHECK: %[[F:.*]] = nn.reshape %[[W]] : tensor<?x3x4xf32> to tensor<?x12xf32>
+// CHECK: %[[S:.*]] = nn.slice %[[F]] {sizes = array<i64: -1, 9>
+// CHECK: %[[D:.*]] = nn.concat %{{.*}}, %[[S]] {axis = 1 : i64} : (tensor<?x1xf32>, tensor<?x9xf32>) -> tensor<?x10xf32>
+// CHECK: return %{{.*}}, %[[D]]
+func.func @strided_slice(%x: tensor<?x10xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
+  %0 = nn.slice %x {starts = array<i64: 0, 1>, sizes = array<i64: -1, 3>, strides = array<i64: 1, 4>, squeeze = array<i64>} : tensor<?x10xf32> -> tensor<?x3xf32>
+  %1 = nn.square %0 : tensor<?x3xf32>
+  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<?x3xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// -----
+
+// A gather from a rank-3 table: the table is a matrix [rows, 3 * 2] for
+// the scatter-add, reshaped back.
+// CHECK-LABEL: func.func @gather_3d
+// CHECK: %[[G:.*]] = nn.reshape %{{.*}} : tensor<4x3x2xf32> to tensor<4x6xf32>
+// CHECK: %[[H:.*]] = nn.one_hot %arg1 : tensor<4xi64> -> tensor<4x5xf32>
+// CHECK: %[[T:.*]] = nn.transpose %[[H]]
+// CHECK: %[[M:.*]] = nn.matmul %[[T]], %[[G]] : (tensor<5x4xf32>, tensor<4x6xf32>) -> tensor<5x6xf32>
+// CHECK: %[[D:.*]] = nn.reshape %[[M]] : tensor<5x6xf32> to tensor<5x3x2xf32>
+// CHECK: return %{{.*}}, %[[D]]
+func.func @gather_3d(%t: tensor<5x3x2xf32>, %ids: tensor<4xi64>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
+  %0 = nn.gather %t, %ids : (tensor<5x3x2xf32>, tensor<4xi64>) -> tensor<4x3x2xf32>
+  %1 = nn.square %0 : tensor<4x3x2xf32>
+  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<4x3x2xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}

@@ -127,3 +127,18 @@ func.func @matmul_transposed_lhs(%x: tensor<?x784xf32>, %dy: tensor<?x256xf32>) 
   %0 = nn.matmul %t, %dy : (tensor<784x?xf32>, tensor<?x256xf32>) -> tensor<784x256xf32>
   return %0 : tensor<784x256xf32>
 }
+
+// -----
+
+// A reshape that no one collapse or expansion does (a unit dimension moved
+// next to a dynamic one, as the cotangent of a strided slice needs): through
+// one dimension, the dynamic size the element count over the static ones.
+// CHECK-LABEL: func.func @reshape_regroup
+// CHECK: %[[F:.*]] = tensor.collapse_shape %arg0 {{\[}}[0, 1, 2, 3]] : tensor<?x3x4x1xf32> into tensor<?xf32>
+// CHECK: %[[N:.*]] = tensor.dim %[[F]], %{{.*}} : tensor<?xf32>
+// CHECK: %[[B:.*]] = arith.divui %[[N]], %{{.*}} : index
+// CHECK: tensor.expand_shape %[[F]] {{\[}}[0, 1, 2]] output_shape [%[[B]], 12, 1] : tensor<?xf32> into tensor<?x12x1xf32>
+func.func @reshape_regroup(%x: tensor<?x3x4x1xf32>) -> tensor<?x12x1xf32> {
+  %0 = nn.reshape %x : tensor<?x3x4x1xf32> to tensor<?x12x1xf32>
+  return %0 : tensor<?x12x1xf32>
+}
