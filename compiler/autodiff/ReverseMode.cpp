@@ -11,6 +11,7 @@
 // removed by the canonicaliser and CSE that run after this pass.
 //
 //===----------------------------------------------------------------------===//
+#include "autodiff/Differentiator.h"
 #include "autodiff/Passes.h"
 #include "autodiff/VJPBuilder.h"
 
@@ -30,35 +31,10 @@ namespace nnc {
 using namespace mlir;
 using namespace nnc::nn;
 
-namespace {
-
-bool isFloatTensor(Type t) {
+bool nnc::nn::isFloatTensor(Type t) {
   auto rt = dyn_cast<RankedTensorType>(t);
   return rt && isa<FloatType>(rt.getElementType());
 }
-
-/// The language's name of an op, for messages ("conv2d", not "nn.conv2d").
-StringRef userName(Operation *op) {
-  if (isa<scf::ForOp>(op))
-    return "a 'for' loop or 'scan' over a length known only at run time";
-  return op->getName().stripDialect();
-}
-
-class Differentiator {
-public:
-  Differentiator(func::FuncOp f, OpBuilder &b) : f(f), b(b) {}
-
-  LogicalResult run(ArrayRef<int64_t> wrt);
-
-private:
-  void accumulate(Value v, Value g, Location loc);
-  /// The transposes of the slices a scan reads and writes.
-  bool sliceVJP(Operation *op, ArrayRef<Value> resultGrads);
-
-  func::FuncOp f;
-  OpBuilder &b;
-  DenseMap<Value, Value> cotangent;
-};
 
 void Differentiator::accumulate(Value v, Value g, Location loc) {
   if (!g || !isFloatTensor(v.getType()))
@@ -72,36 +48,89 @@ void Differentiator::accumulate(Value v, Value g, Location loc) {
 
 bool Differentiator::sliceVJP(Operation *op, ArrayRef<Value> resultGrads) {
   GradBuilder gb(b, op->getLoc());
+  Location loc = op->getLoc();
   if (auto ex = dyn_cast<tensor::ExtractSliceOp>(op)) {
+    Value g = resultGrads[0];
+    auto acc = carried.find(ex.getSource());
+    if (acc != carried.end()) {
+      // A loop body reading a slice of an outer value: add into the slice
+      // of its carried cotangent.
+      if (g.getType() != ex.getType())
+        g = tensor::CastOp::create(b, loc, ex.getType(), g);
+      Value cur = tensor::ExtractSliceOp::create(
+          b, loc, ex.getType(), acc->second, ex.getMixedOffsets(),
+          ex.getMixedSizes(), ex.getMixedStrides());
+      Value sum = AddOp::create(b, loc, ex.getType(), cur, g);
+      acc->second = tensor::InsertSliceOp::create(
+          b, loc, sum, acc->second, ex.getMixedOffsets(), ex.getMixedSizes(),
+          ex.getMixedStrides());
+      return true;
+    }
     // d source = the cotangent placed back where the slice came from.
     Value zeros = gb.full(ex.getSource(), 0.0);
-    accumulate(ex.getSource(),
-               tensor::InsertSliceOp::create(
-                   b, op->getLoc(), resultGrads[0], zeros, ex.getMixedOffsets(),
-                   ex.getMixedSizes(), ex.getMixedStrides()),
-               op->getLoc());
+    accumulate(
+        ex.getSource(),
+        tensor::InsertSliceOp::create(b, loc, g, zeros, ex.getMixedOffsets(),
+                                      ex.getMixedSizes(), ex.getMixedStrides()),
+        loc);
     return true;
   }
   if (auto in = dyn_cast<tensor::InsertSliceOp>(op)) {
     // d source = the cotangent's slice; d dest = the cotangent with that
     // region zeroed.
     Value g = resultGrads[0];
-    accumulate(
-        in.getSource(),
-        tensor::ExtractSliceOp::create(
-            b, op->getLoc(), cast<RankedTensorType>(in.getSource().getType()),
-            g, in.getMixedOffsets(), in.getMixedSizes(), in.getMixedStrides()),
-        op->getLoc());
-    accumulate(in.getDest(),
-               tensor::InsertSliceOp::create(
-                   b, op->getLoc(), gb.full(in.getSource(), 0.0), g,
+    accumulate(in.getSource(),
+               tensor::ExtractSliceOp::create(
+                   b, loc, cast<RankedTensorType>(in.getSource().getType()), g,
                    in.getMixedOffsets(), in.getMixedSizes(),
                    in.getMixedStrides()),
-               op->getLoc());
+               loc);
+    accumulate(
+        in.getDest(),
+        tensor::InsertSliceOp::create(b, loc, gb.full(in.getSource(), 0.0), g,
+                                      in.getMixedOffsets(), in.getMixedSizes(),
+                                      in.getMixedStrides()),
+        loc);
     return true;
   }
   return false;
 }
+
+LogicalResult Differentiator::backprop(ArrayRef<Operation *> ops) {
+  for (Operation *op : llvm::reverse(ops)) {
+    SmallVector<Value> resultGrads;
+    bool reached = false;
+    for (Value r : op->getResults()) {
+      resultGrads.push_back(cotangent.lookup(r));
+      reached |= bool(resultGrads.back());
+    }
+    if (!reached)
+      continue;
+    if (auto c = dyn_cast<tensor::CastOp>(op)) {
+      accumulate(c.getSource(), resultGrads[0], op->getLoc());
+      continue;
+    }
+    if (sliceVJP(op, resultGrads) || isa<tensor::EmptyOp>(op))
+      continue; // an empty tensor (a scan's stacked output) has no inputs
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      if (failed(loopVJP(loop, resultGrads)))
+        return failure();
+      continue;
+    }
+    auto rule = dyn_cast<VJPOpInterface>(op);
+    if (!rule || op->getNumRegions() > 0)
+      return op->emitError("cannot differentiate through '")
+             << op->getName().stripDialect() << "' yet";
+    SmallVector<Value> operandGrads;
+    if (failed(rule.vjp(b, resultGrads, operandGrads)))
+      return failure();
+    for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
+      accumulate(operand, g, op->getLoc());
+  }
+  return success();
+}
+
+namespace {
 
 /// Unrolls every scf.for with constant bounds (innermost first) and folds
 /// the index arithmetic the copies leave.
@@ -125,7 +154,7 @@ LogicalResult unrollLoops(func::FuncOp f) {
   return applyPatternsGreedily(f, std::move(patterns));
 }
 
-LogicalResult Differentiator::run(ArrayRef<int64_t> wrt) {
+LogicalResult differentiate(func::FuncOp f, ArrayRef<int64_t> wrt) {
   if (failed(unrollLoops(f)))
     return failure();
   if (!llvm::hasSingleElement(f.getBody()))
@@ -141,46 +170,22 @@ LogicalResult Differentiator::run(ArrayRef<int64_t> wrt) {
       return f.emitError("nn.wrt names argument ")
              << i << ", but the function has " << f.getNumArguments();
 
-  b.setInsertionPoint(ret);
+  OpBuilder b(ret);
+  Differentiator d(b);
   Value loss = ret.getOperand(0);
-  cotangent[loss] = GradBuilder(b, ret.getLoc()).scalar(loss, 1.0);
-
+  d.accumulate(loss, GradBuilder(b, ret.getLoc()).scalar(loss, 1.0),
+               ret.getLoc());
   SmallVector<Operation *> forward;
   for (Operation &op : body.without_terminator())
     forward.push_back(&op);
-  for (Operation *op : llvm::reverse(forward)) {
-    SmallVector<Value> resultGrads;
-    bool reached = false;
-    for (Value r : op->getResults()) {
-      resultGrads.push_back(cotangent.lookup(r));
-      reached |= bool(resultGrads.back());
-    }
-    if (!reached)
-      continue;
-    if (auto c = dyn_cast<tensor::CastOp>(op)) {
-      accumulate(c.getSource(), resultGrads[0], op->getLoc());
-      continue;
-    }
-    if (sliceVJP(op, resultGrads) || isa<tensor::EmptyOp>(op))
-      continue; // an empty tensor (a scan's stacked output) has no inputs
-    auto rule = dyn_cast<VJPOpInterface>(op);
-    if (!rule || op->getNumRegions() > 0)
-      return op->emitError("cannot differentiate through ")
-             << (isa<scf::ForOp>(op) ? userName(op)
-                                     : ("'" + userName(op) + "'").str())
-             << " yet";
-    SmallVector<Value> operandGrads;
-    if (failed(rule.vjp(b, resultGrads, operandGrads)))
-      return failure();
-    for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
-      accumulate(operand, g, op->getLoc());
-  }
+  if (failed(d.backprop(forward)))
+    return failure();
 
   SmallVector<Value> results(ret.getOperands());
   GradBuilder gb(b, ret.getLoc());
   for (int64_t i : wrt) {
     Value arg = f.getArgument(i);
-    Value g = cotangent.lookup(arg);
+    Value g = d.lookup(arg);
     if (!g && !isFloatTensor(arg.getType()))
       return f.emitError("nn.wrt names argument ")
              << i << ", which is not a float tensor";
@@ -218,8 +223,7 @@ struct NNReverseModePass : nnc::impl::NNReverseModeBase<NNReverseModePass> {
         f.emitError("nn.wrt must be an array<i64: ...> of argument numbers");
         return signalPassFailure();
       }
-      OpBuilder b(f.getContext());
-      if (failed(Differentiator(f, b).run(wrt.asArrayRef())))
+      if (failed(differentiate(f, wrt.asArrayRef())))
         return signalPassFailure();
       f->removeAttr("nn.wrt");
     }

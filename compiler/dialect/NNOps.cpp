@@ -151,8 +151,18 @@ LogicalResult ReshapeOp::verify() {
     return emitOpError("element types differ");
   int dynIn, dynOut;
   int64_t nIn = staticElements(in, dynIn), nOut = staticElements(out, dynOut);
-  if (dynOut > 1)
-    return emitOpError("at most one result dimension can be dynamic");
+  // Several dynamic dimensions only where unit dimensions are inserted or
+  // dropped (the sizes then come from the input's).
+  auto withoutUnits = [](RankedTensorType t) {
+    SmallVector<int64_t> dims;
+    for (int64_t d : t.getShape())
+      if (d != 1)
+        dims.push_back(d);
+    return dims;
+  };
+  if (dynOut > 1 && withoutUnits(in) != withoutUnits(out))
+    return emitOpError("at most one result dimension can be dynamic, unless "
+                       "only unit dimensions are inserted or dropped");
   if (dynIn == 0 && dynOut == 0 && nIn != nOut)
     return emitOpError("element counts differ: ") << nIn << " vs " << nOut;
   if (dynIn == 0 && dynOut == 1 && nIn % nOut != 0)

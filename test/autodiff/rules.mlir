@@ -260,3 +260,46 @@ func.func @gather_3d(%t: tensor<5x3x2xf32>, %ids: tensor<4xi64>) -> tensor<f32> 
   %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<4x3x2xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
+
+// -----
+
+// A scan over a run-time length: the forward loop also writes the state
+// each iteration starts from into a tape; the backward loop runs the
+// iterations in reverse, reads the state back, recomputes the body and
+// carries the cotangents of the state, of the stacked output and of the
+// outer values the body reads (the sequence, slice by slice; w, summed).
+// CHECK-LABEL: func.func @scan
+// CHECK: %[[N:.*]] = arith.maxsi
+// CHECK: %[[TAPE:.*]] = tensor.empty(%[[N]], %{{.*}}) : tensor<?x?x4xf32>
+// CHECK: %[[FWD:.*]]:3 = scf.for %[[I:[a-z0-9]*]] = {{.*}} iter_args(%[[H:[a-z0-9]*]] = %{{.*}}, %{{[a-z0-9]*}} = %{{.*}}, %[[T:[a-z0-9]*]] = %[[TAPE]])
+// CHECK:   tensor.insert_slice %[[H]] into %[[T]][%[[I]], 0, 0] [1, %{{.*}}, 4]
+// CHECK: nn.reduce "mean", %[[FWD]]#1
+// CHECK: %[[BWD:.*]]:4 = scf.for %[[J:[a-z0-9]*]] = {{.*}} iter_args(%{{[a-z0-9]*}} = %{{.*}}, %{{[a-z0-9]*}} = %{{.*}}, %[[DX:[a-z0-9]*]] = %{{.*}}, %[[DW:[a-z0-9]*]] = %{{.*}})
+// CHECK:   %[[K:.*]] = arith.subi %{{.*}}, %[[J]] : index
+// CHECK:   %[[STATE:.*]] = tensor.extract_slice %[[FWD]]#2[%[[K]], 0, 0]
+// CHECK:   nn.mul %[[STATE]], %arg1
+// CHECK:   nn.tanh
+// CHECK:   %[[XS:.*]] = tensor.extract_slice %[[DX]][0, %[[K]], 0]
+// CHECK:   %[[XSUM:.*]] = nn.add %[[XS]], %{{.*}}
+// CHECK:   %[[DX2:.*]] = tensor.insert_slice %[[XSUM]] into %[[DX]][0, %[[K]], 0]
+// CHECK:   %[[DW2:.*]] = nn.add %[[DW]], %{{.*}} : (tensor<4xf32>, tensor<4xf32>)
+// CHECK:   scf.yield %{{.*}}, %{{.*}}, %[[DX2]], %[[DW2]]
+// CHECK: return %{{.*}}, %[[BWD]]#2, %[[BWD]]#3
+func.func @scan(%x: tensor<?x?x4xf32>, %w: tensor<4xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0, 1>} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %b = tensor.dim %x, %c0 : tensor<?x?x4xf32>
+  %t = tensor.dim %x, %c1 : tensor<?x?x4xf32>
+  %h0 = nn.fill %b {value = 0.000000e+00 : f64} : tensor<?x4xf32>
+  %s0 = tensor.empty(%b, %t) : tensor<?x?x4xf32>
+  %r:2 = scf.for %i = %c0 to %t step %c1 iter_args(%h = %h0, %s = %s0) -> (tensor<?x4xf32>, tensor<?x?x4xf32>) {
+    %xt = tensor.extract_slice %x[0, %i, 0] [%b, 1, 4] [1, 1, 1] : tensor<?x?x4xf32> to tensor<?x4xf32>
+    %m = nn.mul %h, %w : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+    %a = nn.tanh %m : tensor<?x4xf32>
+    %h2 = nn.add %a, %xt : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+    %s2 = tensor.insert_slice %h2 into %s[0, %i, 0] [%b, 1, 4] [1, 1, 1] : tensor<?x4xf32> into tensor<?x?x4xf32>
+    scf.yield %h2, %s2 : tensor<?x4xf32>, tensor<?x?x4xf32>
+  }
+  %l = nn.reduce "mean", %r#1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<?x?x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
