@@ -14,6 +14,8 @@
 #include "nnc/runtime.h"
 #include "support/Diagnostics.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -116,7 +118,9 @@ int nnc::runGradcheck(const Entry &entry, const GradcheckOptions &opts,
       std::string name = m.results[r].name;
       std::string of = name.substr(5); // "grad.<name>"
       int64_t arg = nnc_named_find(&in.t, of.c_str());
-      if (arg < 0)
+      if (arg < 0 ||
+          (!opts.only.empty() && std::string(m.args[arg].kind) == "param" &&
+           llvm::find(opts.only, of) == opts.only.end()))
         continue;
       nnc_tensor &p = in.t.tensors[arg];
       int64_t n = nnc_tensor_numel(&p);

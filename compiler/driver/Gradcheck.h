@@ -6,6 +6,8 @@
 #include "driver/Pipeline.h"
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace nnc {
 
@@ -16,6 +18,9 @@ struct GradcheckOptions {
   int64_t batch = 3;     ///< the size of every symbolic dimension
   unsigned samples = 12; ///< elements checked per tensor (all if fewer)
   uint64_t seed = 0;
+  /// Check only these gradients (all when empty); inputs with --wrt-inputs
+  /// are always checked.
+  std::vector<std::string> only;
   CodegenOptions codegen;
 };
 

@@ -222,6 +222,31 @@ Entry nnc::lossEntryOf(const Program &program, bool wrtInputs) {
   return e;
 }
 
+std::vector<ObjectiveEntry> nnc::objectiveEntriesOf(const Program &program,
+                                                    bool wrtInputs) {
+  std::vector<ObjectiveEntry> out;
+  const TrainPlan *plan = program.train.get();
+  if (!plan || program.lossGraph)
+    return out;
+  for (const TrainPlan::Objective &o : plan->objectives) {
+    const auto &[label, node] = plan->loss.outputs[o.output];
+    auto graph = std::make_shared<ModelGraph>(plan->loss);
+    graph->outputs = {{"loss", node}};
+    std::string name = label;
+    std::replace(name.begin(), name.end(), '.', '_');
+    ObjectiveEntry &oe = out.emplace_back();
+    oe.graph = graph;
+    oe.entry.graph = graph.get();
+    oe.entry.name =
+        (plan->modelName.empty() ? "step" : plan->modelName) + "_" + name;
+    oe.entry.gradients = true;
+    oe.entry.wrtInputs = wrtInputs;
+    oe.entry.training = true;
+    oe.params = o.params;
+  }
+  return out;
+}
+
 Entry nnc::trainEntryOf(const Program &program) {
   Entry e;
   if (program.train) {

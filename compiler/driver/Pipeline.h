@@ -10,6 +10,7 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,20 @@ Entry entryOf(const Program &program);
 /// a train block, a model whose one output is a float scalar. An entry
 /// without a graph if there is neither.
 Entry lossEntryOf(const Program &program, bool wrtInputs = false);
+
+/// A loss that a custom `step` block minimises (`opt.minimize(...)`), as a
+/// function of the data and every parameter, with its gradients.
+struct ObjectiveEntry {
+  /// The step's graph with this loss as its one output.
+  std::shared_ptr<const ModelGraph> graph;
+  Entry entry; ///< points at `graph`
+  /// The parameters its optimizer updates (the gradients that matter: the
+  /// others may be cut by stop_gradient on purpose, as a GAN's are).
+  std::vector<std::string> params;
+};
+/// One per `minimize` of the first custom `step` block (none without one).
+std::vector<ObjectiveEntry> objectiveEntriesOf(const Program &program,
+                                               bool wrtInputs = false);
 
 /// The file's first train block (an entry without a graph if none).
 Entry trainEntryOf(const Program &program);

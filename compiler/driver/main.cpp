@@ -429,15 +429,25 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   if (!program)
     return 1;
   if (gradcheck) {
-    Entry entry = lossEntryOf(*program, wrtInputs);
-    if (!entry.graph) {
-      diags.error(noLossMessage());
-      return 1;
-    }
     GradcheckOptions go;
     go.tolerance = tolerance;
     go.samples = std::max(1u, unsigned(gradcheckSamples));
-    return runGradcheck(entry, go, sm, diags);
+    Entry entry = lossEntryOf(*program, wrtInputs);
+    if (entry.graph)
+      return runGradcheck(entry, go, sm, diags);
+    // A custom `step`: every loss it minimises, one after the other.
+    std::vector<ObjectiveEntry> objectives =
+        objectiveEntriesOf(*program, wrtInputs);
+    if (objectives.empty()) {
+      diags.error(noLossMessage());
+      return 1;
+    }
+    int rc = 0;
+    for (const ObjectiveEntry &o : objectives) {
+      go.only = o.params;
+      rc = std::max(rc, runGradcheck(o.entry, go, sm, diags));
+    }
+    return rc;
   }
   if (executable) {
     if (!trainExecutable && !entryOf(*program).graph) {
