@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/InliningUtils.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_NNREVERSEMODE
@@ -210,20 +211,68 @@ LogicalResult differentiate(func::FuncOp f, ArrayRef<int64_t> wrt) {
   return success();
 }
 
+/// Inlines every call in `f` (a `grad(...)` inside the function, already
+/// differentiated), so that the walk sees straight-line ops.
+LogicalResult inlineCalls(func::FuncOp f, SymbolTable &symbols) {
+  SmallVector<func::CallOp> calls;
+  f.walk([&](func::CallOp c) { calls.push_back(c); });
+  InlinerInterface interface(f.getContext());
+  auto clone = [](OpBuilder &, Region *src, Block *inlineBlock,
+                  Block *postInsertBlock, IRMapping &mapper, bool cloneIt) {
+    Region *dest = inlineBlock->getParent();
+    if (cloneIt)
+      src->cloneInto(dest, postInsertBlock->getIterator(), mapper);
+    else
+      dest->getBlocks().splice(postInsertBlock->getIterator(),
+                               src->getBlocks());
+  };
+  for (func::CallOp c : calls) {
+    auto callee = symbols.lookup<func::FuncOp>(c.getCallee());
+    if (!callee || callee.isExternal())
+      continue;
+    if (failed(inlineCall(interface, clone, c, callee, &callee.getBody())))
+      return c.emitError("cannot inline this call to differentiate it");
+    c.erase();
+  }
+  return success();
+}
+
 struct NNReverseModePass : nnc::impl::NNReverseModeBase<NNReverseModePass> {
   void runOnOperation() override {
+    SymbolTable symbols(getOperation());
     SmallVector<func::FuncOp> marked;
     getOperation().walk([&](func::FuncOp f) {
       if (f->hasAttr("nn.wrt"))
         marked.push_back(f);
     });
-    for (func::FuncOp f : marked) {
+    // Callees first: a loss that reads a gradient (grad(...) inside a
+    // differentiated function, e.g. a second derivative) inlines the
+    // differentiated callee, then is differentiated itself.
+    auto pending = [&](func::FuncOp f) {
+      bool waits = false;
+      f.walk([&](func::CallOp c) {
+        auto g = symbols.lookup<func::FuncOp>(c.getCallee());
+        waits |= g && g->hasAttr("nn.wrt");
+      });
+      return waits;
+    };
+    while (!marked.empty()) {
+      auto ready =
+          llvm::find_if(marked, [&](func::FuncOp f) { return !pending(f); });
+      if (ready == marked.end()) {
+        marked.front().emitError("recursive gradients cannot be "
+                                 "differentiated");
+        return signalPassFailure();
+      }
+      func::FuncOp f = *ready;
+      marked.erase(ready);
       auto wrt = dyn_cast<DenseI64ArrayAttr>(f->getAttr("nn.wrt"));
       if (!wrt) {
         f.emitError("nn.wrt must be an array<i64: ...> of argument numbers");
         return signalPassFailure();
       }
-      if (failed(differentiate(f, wrt.asArrayRef())))
+      if (failed(inlineCalls(f, symbols)) ||
+          failed(differentiate(f, wrt.asArrayRef())))
         return signalPassFailure();
       f->removeAttr("nn.wrt");
     }

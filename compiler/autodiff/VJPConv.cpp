@@ -255,9 +255,37 @@ LogicalResult Pool2DOp::vjp(OpBuilder &b, ValueRange grads,
   return success();
 }
 
-LogicalResult Pool2DGradOp::vjp(OpBuilder &, ValueRange,
-                                SmallVectorImpl<Value> &) {
-  return emitError("second derivatives of pooling are not supported");
+LogicalResult Pool2DGradOp::vjp(OpBuilder &b, ValueRange grads,
+                                SmallVectorImpl<Value> &out) {
+  // Linear in the cotangent g: average pooling's transpose is average
+  // pooling, max pooling's reads the arg-max of each window. The input
+  // only picks the arg-max (piecewise constant): no cotangent.
+  out.assign(2, Value());
+  if (!grads[0])
+    return success();
+  Type gt = getGrad().getType();
+  if (getKind() == "avg")
+    out[1] =
+        Pool2DOp::create(b, getLoc(), gt, getKindAttr(), grads[0],
+                         getWindowAttr(), getStrideAttr(), getPaddingAttr());
+  else
+    out[1] = Pool2DTakeOp::create(b, getLoc(), gt, getInput(), grads[0],
+                                  getWindowAttr(), getStrideAttr(),
+                                  getPaddingAttr());
+  return success();
+}
+
+LogicalResult Pool2DTakeOp::vjp(OpBuilder &b, ValueRange grads,
+                                SmallVectorImpl<Value> &out) {
+  // Linear in the source: each window's cotangent goes back to its
+  // arg-max, which is max pooling's own rule.
+  out.assign(2, Value());
+  if (!grads[0])
+    return success();
+  out[1] = Pool2DGradOp::create(
+      b, getLoc(), getSource().getType(), b.getStringAttr("max"), getInput(),
+      grads[0], getWindowAttr(), getStrideAttr(), getPaddingAttr());
+  return success();
 }
 
 } // namespace nnc::nn

@@ -280,50 +280,8 @@ Value Lowering::poolGrad(nn::Pool2DGradOp op) {
   // that the loop bounds of (ky, kx) are known.
   Value windowShape = tensor::EmptyOp::create(b, l, win, et);
   Value idx;
-  if (isMax) {
-    Value xp = pad(l, op.getInput(), pd, -INFINITY);
-    auto it = RankedTensorType::get(gt.getShape(), i64);
-    Value best =
-        linalg::FillOp::create(b, l, floatConst(b, l, et, -INFINITY),
-                               emptyTensor(b, l, gt, sizesOf(op.getGrad())))
-            .getResult(0);
-    Value minusOne = arith::ConstantOp::create(b, l, b.getI64IntegerAttr(-1));
-    Value none =
-        linalg::FillOp::create(b, l, minusOne,
-                               emptyTensor(b, l, it, sizesOf(op.getGrad())))
-            .getResult(0);
-    // (n, oy, ox, c, ky, kx)
-    SmallVector<AffineMap> maps{
-        AffineMap::get(
-            6, 0, {e(0), e(1) * st[0] + e(4), e(2) * st[1] + e(5), e(3)}, ctx),
-        AffineMap::get(6, 0, {e(4), e(5)}, ctx),
-        AffineMap::get(6, 0, {e(0), e(1), e(2), e(3)}, ctx),
-        AffineMap::get(6, 0, {e(0), e(1), e(2), e(3)}, ctx)};
-    SmallVector<utils::IteratorType> iters{par, par, par, par, red, red};
-    int64_t kw = win[1];
-    idx = linalg::GenericOp::create(
-              b, l, TypeRange{gt, it}, ValueRange{xp, windowShape},
-              ValueRange{best, none}, maps, iters,
-              [&](OpBuilder &nb, Location nl, ValueRange a) {
-                Value ky = linalg::IndexOp::create(nb, nl, 4);
-                Value kx = linalg::IndexOp::create(nb, nl, 5);
-                Value pos = arith::AddIOp::create(
-                    nb, nl,
-                    arith::MulIOp::create(
-                        nb, nl, ky, arith::ConstantIndexOp::create(nb, nl, kw)),
-                    kx);
-                Value pos64 = arith::IndexCastOp::create(nb, nl, i64, pos);
-                // a: the input, the window (shape only), max, arg-max.
-                Value better = arith::CmpFOp::create(
-                    nb, nl, arith::CmpFPredicate::OGT, a[0], a[2]);
-                linalg::YieldOp::create(
-                    nb, nl,
-                    ValueRange{
-                        arith::SelectOp::create(nb, nl, better, a[0], a[2]),
-                        arith::SelectOp::create(nb, nl, better, pos64, a[3])});
-              })
-              .getResult(1);
-  }
+  if (isMax)
+    idx = poolArgmax(l, op.getInput(), op.getGrad(), win, st, pd);
   // Pad the cotangent (and the arg-max) by q windows on each side.
   int64_t q[2] = {(win[0] - 1 + st[0] - 1) / st[0],
                   (win[1] - 1 + st[1] - 1) / st[1]};
@@ -402,4 +360,103 @@ Value Lowering::poolGrad(nn::Pool2DGradOp op) {
             nb, nl, Value(arith::SelectOp::create(nb, nl, ok, sum, a.back())));
       });
   return r.getResult(0);
+}
+
+Value Lowering::poolArgmax(Location l, Value input, Value pooled,
+                           ArrayRef<int64_t> win, ArrayRef<int64_t> st,
+                           ArrayRef<int64_t> pd) {
+  auto gt = cast<RankedTensorType>(pooled.getType());
+  Type et = gt.getElementType();
+  MLIRContext *ctx = b.getContext();
+  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  Type i64 = b.getI64Type();
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
+  auto sizes = [&](int64_t d) { return dimOf(b, l, pooled, d); };
+  Value windowShape = tensor::EmptyOp::create(b, l, win, et);
+  Value xp = pad(l, input, pd, -INFINITY);
+  auto it = RankedTensorType::get(gt.getShape(), i64);
+  Value best = linalg::FillOp::create(b, l, floatConst(b, l, et, -INFINITY),
+                                      emptyTensor(b, l, gt, sizes))
+                   .getResult(0);
+  Value minusOne = arith::ConstantOp::create(b, l, b.getI64IntegerAttr(-1));
+  Value none =
+      linalg::FillOp::create(b, l, minusOne, emptyTensor(b, l, it, sizes))
+          .getResult(0);
+  // (n, oy, ox, c, ky, kx)
+  SmallVector<AffineMap> maps{
+      AffineMap::get(
+          6, 0, {e(0), e(1) * st[0] + e(4), e(2) * st[1] + e(5), e(3)}, ctx),
+      AffineMap::get(6, 0, {e(4), e(5)}, ctx),
+      AffineMap::get(6, 0, {e(0), e(1), e(2), e(3)}, ctx),
+      AffineMap::get(6, 0, {e(0), e(1), e(2), e(3)}, ctx)};
+  SmallVector<utils::IteratorType> iters{par, par, par, par, red, red};
+  int64_t kw = win[1];
+  return linalg::GenericOp::create(
+             b, l, TypeRange{gt, it}, ValueRange{xp, windowShape},
+             ValueRange{best, none}, maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               Value ky = linalg::IndexOp::create(nb, nl, 4);
+               Value kx = linalg::IndexOp::create(nb, nl, 5);
+               Value pos = arith::AddIOp::create(
+                   nb, nl,
+                   arith::MulIOp::create(
+                       nb, nl, ky, arith::ConstantIndexOp::create(nb, nl, kw)),
+                   kx);
+               Value pos64 = arith::IndexCastOp::create(nb, nl, i64, pos);
+               // a: the input, the window (shape only), max, arg-max.
+               Value better = arith::CmpFOp::create(
+                   nb, nl, arith::CmpFPredicate::OGT, a[0], a[2]);
+               linalg::YieldOp::create(
+                   nb, nl,
+                   ValueRange{
+                       arith::SelectOp::create(nb, nl, better, a[0], a[2]),
+                       arith::SelectOp::create(nb, nl, better, pos64, a[3])});
+             })
+      .getResult(1);
+}
+
+Value Lowering::poolTake(nn::Pool2DTakeOp op) {
+  // y[n, oy, ox, c] = source[n, oy*s + idx / KW - pt, ox*s + idx % KW - pl,
+  // c] with idx the window's arg-max: a gather from the padded source.
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  ArrayRef<int64_t> win = op.getWindow(), st = op.getStride(),
+                    pd = op.getPadding();
+  Value init = emptyTensor(
+      b, l, rt, [&](int64_t d) { return dimOf(b, l, op.getInput(), d); });
+  Value idx = poolArgmax(l, op.getInput(), init, win, st, pd);
+  Value src = pad(l, op.getSource(), pd, 0.0);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(4, ctx));
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  int64_t kw = win[1];
+  return linalg::GenericOp::create(
+             b, l, TypeRange{rt}, ValueRange{idx}, ValueRange{init}, maps,
+             iters,
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               auto c = [&](int64_t v) {
+                 return arith::ConstantIndexOp::create(nb, nl, v);
+               };
+               Value pos =
+                   arith::IndexCastOp::create(nb, nl, nb.getIndexType(), a[0]);
+               Value ky = arith::DivUIOp::create(nb, nl, pos, c(kw));
+               Value kx = arith::RemUIOp::create(nb, nl, pos, c(kw));
+               Value y = arith::AddIOp::create(
+                   nb, nl,
+                   arith::MulIOp::create(
+                       nb, nl, linalg::IndexOp::create(nb, nl, 1), c(st[0])),
+                   ky);
+               Value x = arith::AddIOp::create(
+                   nb, nl,
+                   arith::MulIOp::create(
+                       nb, nl, linalg::IndexOp::create(nb, nl, 2), c(st[1])),
+                   kx);
+               Value v = tensor::ExtractOp::create(
+                   nb, nl, src,
+                   ValueRange{linalg::IndexOp::create(nb, nl, 0), y, x,
+                              linalg::IndexOp::create(nb, nl, 3)});
+               linalg::YieldOp::create(nb, nl, v);
+             })
+      .getResult(0);
 }

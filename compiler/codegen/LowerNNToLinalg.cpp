@@ -281,6 +281,8 @@ Value Lowering::lower(Operation *op) {
     return pool(p);
   if (auto p = dyn_cast<nn::Pool2DGradOp>(op))
     return poolGrad(p);
+  if (auto p = dyn_cast<nn::Pool2DTakeOp>(op))
+    return poolTake(p);
   if (auto c = dyn_cast<nn::ConvTranspose2DOp>(op))
     return convTranspose(c);
   if (auto s = dyn_cast<nn::StopGradientOp>(op))

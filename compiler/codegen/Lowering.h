@@ -75,6 +75,12 @@ private:
   Value convFilterGrad(nn::Conv2DFilterGradOp op);
   Value pool(nn::Pool2DOp op);
   Value poolGrad(nn::Pool2DGradOp op);
+  Value poolTake(nn::Pool2DTakeOp op);
+  /// The first (row-major) window position of each max-pool window's
+  /// maximum, i64 shaped like `pooled` (the pooling's result).
+  Value poolArgmax(Location l, Value input, Value pooled,
+                   ArrayRef<int64_t> window, ArrayRef<int64_t> stride,
+                   ArrayRef<int64_t> padding);
   Value pad(Location l, Value x, ArrayRef<int64_t> padding, double value);
   Value castOp(nn::CastOp op);
   Value gather(nn::GatherOp op);

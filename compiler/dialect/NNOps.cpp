@@ -431,6 +431,17 @@ LogicalResult Pool2DGradOp::verify() {
   return success();
 }
 
+LogicalResult Pool2DTakeOp::verify() {
+  auto x = cast<RankedTensorType>(getInput().getType());
+  auto r = cast<RankedTensorType>(getType());
+  if (x.getRank() != 4 || r.getRank() != 4)
+    return emitOpError("input, source and result must be rank 4 (NHWC)");
+  if (getWindow().size() != 2 || getStride().size() != 2 ||
+      getPadding().size() != 4)
+    return emitOpError("window and stride need 2 entries, padding 4");
+  return success();
+}
+
 LogicalResult SelectOp::verify() {
   auto a = cast<RankedTensorType>(getLhs().getType());
   auto b = cast<RankedTensorType>(getRhs().getType());

@@ -379,6 +379,32 @@ def NN_Pool2DGradOp : NN_Op<"pool2d_grad", [Pure, VJP,
   let hasVerifier = 1;
 }
 
+def NN_Pool2DTakeOp : NN_Op<"pool2d_take", [Pure, VJP,
+                                           AllTypesMatch<["input", "source"]>]> {
+  let summary = "values of a tensor at the arg-max of each max-pool window";
+  let description = [{
+    For every window of max pooling `input` (same attributes as
+    `nn.pool2d`), the value of `source` at the first position (row-major)
+    holding the window's maximum. The adjoint of `nn.pool2d_grad "max"` in
+    its cotangent, so second derivatives through max pooling exist; its own
+    derivative in `source` routes back with `nn.pool2d_grad`.
+
+    ```mlir
+    %y = nn.pool2d_take %x, %u {window = array<i64: 2, 2>, stride = array<i64: 2, 2>,
+                                padding = array<i64: 0, 0, 0, 0>}
+         : (tensor<?x8x8x3xf32>, tensor<?x8x8x3xf32>) -> tensor<?x4x4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$source,
+                   DenseI64ArrayAttr:$window, DenseI64ArrayAttr:$stride,
+                   DenseI64ArrayAttr:$padding);
+  let results = (outs NN_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $source attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Selection, embeddings, normalisation, regularisation
 //===----------------------------------------------------------------------===//

@@ -20,11 +20,10 @@ func.func @conv_symbolic_image(%x: tensor<2x?x8x1xf32>, %w: tensor<3x3x1x2xf32>)
 
 // -----
 
-func.func @pool_second_derivative(%x: tensor<1x4x4x1xf32>, %g: tensor<1x2x2x1xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
-  // expected-error @+1 {{second derivatives of pooling are not supported}}
-  %0 = nn.pool2d_grad "max", %x, %g {window = array<i64: 3, 3>, stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<1x4x4x1xf32>, tensor<1x2x2x1xf32>) -> tensor<1x4x4x1xf32>
-  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<1x4x4x1xf32> -> tensor<f32>
-  return %1 : tensor<f32>
+func.func @recursive(%x: tensor<3xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
+  // expected-error @-1 {{recursive gradients cannot be differentiated}}
+  %0 = func.call @recursive(%x) : (tensor<3xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
 }
 
 // -----

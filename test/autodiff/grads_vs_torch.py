@@ -444,4 +444,31 @@ try:
 except Exception as e:
     results.append((f"grad expression: {e}", float("inf")))
 
+# Second derivatives through pooling: the loss reads an input gradient of
+# a pooled energy (nn.pool2d_grad), so its own gradient differentiates
+# pool2d_grad (max: nn.pool2d_take reads each window's arg-max; average:
+# average pooling), against torch.autograd.grad(create_graph=True).
+for pool, tfn in (("maxpool(x, 3, stride: 2)", lambda v: F.max_pool2d(v, 3, 2)),
+                  ('maxpool(x, 2)', lambda v: F.max_pool2d(v, 2)),
+                  ("avgpool(x, 3, stride: 2, padding: 1)",
+                   lambda v: F.avg_pool2d(v, 3, 2, padding=1))):
+    src = f"""model P {{
+  input x: f32[B, 7, 7, 2]
+  let g = grad(sum(square({pool}) * 0.5), x)
+  sum(square(g)) + sum(g * x)
+}}
+"""
+    xin = rand(2, 7, 7, 2)
+    try:
+        got = run_gradients(NNC, src, {"x": xin}, wrt_inputs=True)
+        xt = xin.clone().requires_grad_(True)
+        g, = torch.autograd.grad((tfn(nchw(xt)).square() * 0.5).sum(), xt,
+                                 create_graph=True)
+        loss = g.square().sum() + (g * xt).sum()
+        loss.backward()
+        results.append((f"second derivative through {pool}",
+                        rel_error(got["grad.x"], xt.grad), TOL))
+    except Exception as e:
+        results.append((f"second derivative through {pool}: {e}", float("inf")))
+
 report(results)

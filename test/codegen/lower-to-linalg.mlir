@@ -142,3 +142,18 @@ func.func @reshape_regroup(%x: tensor<?x3x4x1xf32>) -> tensor<?x12x1xf32> {
   %0 = nn.reshape %x : tensor<?x3x4x1xf32> to tensor<?x12x1xf32>
   return %0 : tensor<?x12x1xf32>
 }
+
+// -----
+
+// nn.pool2d_take: the windows' arg-max (as for the max-pool backward),
+// then a gather of the source at those positions.
+// CHECK-LABEL: func.func @pool_take
+// CHECK: %[[IDX:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK: linalg.generic {{.*}} ins(%[[IDX]]#1 : tensor<2x2x2x1xi64>) outs(%{{.*}} : tensor<2x2x2x1xf32>)
+// CHECK: arith.divui
+// CHECK: arith.remui
+// CHECK: tensor.extract %arg1
+func.func @pool_take(%x: tensor<2x4x4x1xf32>, %u: tensor<2x4x4x1xf32>) -> tensor<2x2x2x1xf32> {
+  %0 = nn.pool2d_take %x, %u {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<2x4x4x1xf32>, tensor<2x4x4x1xf32>) -> tensor<2x2x2x1xf32>
+  return %0 : tensor<2x2x2x1xf32>
+}
