@@ -68,6 +68,56 @@ bool staticImages(ArrayRef<Value> vs) {
 
 } // namespace
 
+/// `w` [KH, KW, C, F] reversed along its two spatial dimensions (gathers
+/// of the reversed rows; filters are small).
+static Value flipSpatial(OpBuilder &b, Location loc, Value w) {
+  for (int64_t d : {0, 1}) {
+    RankedTensorType t = ranked(w);
+    int64_t k = t.getDimSize(d);
+    if (k == 1)
+      continue;
+    SmallVector<int64_t> rows;
+    for (int64_t i = k - 1; i >= 0; --i)
+      rows.push_back(i);
+    auto it = RankedTensorType::get({k}, b.getI64Type());
+    Value ids = ConstantOp::create(
+        b, loc, it, DenseElementsAttr::get(it, ArrayRef<int64_t>(rows)));
+    SmallVector<int64_t> perm = {1, 0, 2, 3};
+    Value v = d == 0 ? w : transpose(b, loc, w, perm);
+    v = GatherOp::create(b, loc, v.getType(), v, ids);
+    w = d == 0 ? v : transpose(b, loc, v, perm);
+  }
+  return w;
+}
+
+/// A stride-1 convolution over images of run-time size (padding "same"):
+/// its input cotangent is the convolution of the cotangent with the
+/// flipped, channel-swapped filter, padded with the complement of the
+/// forward's padding, which gives back the input's size whatever it is.
+static LogicalResult symbolicVJP(Conv2DOp op, OpBuilder &b, Value g,
+                                 SmallVectorImpl<Value> &out) {
+  Location loc = op.getLoc();
+  ArrayRef<int64_t> p = op.getPadding(), dil = op.getDilation();
+  RankedTensorType wt = ranked(op.getFilter());
+  SmallVector<int64_t> pad;
+  for (int64_t d : {0, 1}) {
+    int64_t span = (wt.getDimSize(d) - 1) * dil[d];
+    pad.append({span - p[2 * d + 1], span - p[2 * d]});
+  }
+  if (llvm::any_of(pad, [](int64_t v) { return v < 0; }))
+    return op.emitError("cannot differentiate through a convolution with "
+                        "symbolic image sizes and this padding yet");
+  Value w =
+      transpose(b, loc, flipSpatial(b, loc, op.getFilter()), {0, 1, 3, 2});
+  out[0] = Conv2DOp::create(b, loc, op.getInput().getType(), g, w,
+                            op.getStrideAttr(), b.getDenseI64ArrayAttr(pad),
+                            op.getDilationAttr(), b.getI64IntegerAttr(1));
+  out[1] = Conv2DFilterGradOp::create(b, loc, wt, op.getInput(), g,
+                                      op.getStrideAttr(), op.getPaddingAttr(),
+                                      op.getDilationAttr());
+  return success();
+}
+
 /// Grouped convolution: each group is an ordinary convolution of its
 /// input channels with its filters, so its rule is that convolution's, and
 /// the cotangents are the groups' concatenated along the channels.
@@ -102,12 +152,15 @@ LogicalResult Conv2DOp::vjp(OpBuilder &b, ValueRange grads,
   out.assign(2, Value());
   if (!grads[0])
     return success();
-  if (!staticImages({getInput(), grads[0]}))
-    return emitError("cannot differentiate through a convolution with "
-                     "symbolic image sizes yet");
   if (getGroups() != 1)
     return groupedVJP(*this, b, grads[0], out);
   ArrayRef<int64_t> s = getStride(), p = getPadding(), dil = getDilation();
+  if (!staticImages({getInput(), grads[0]})) {
+    if (s[0] != 1 || s[1] != 1)
+      return emitError("cannot differentiate through a strided convolution "
+                       "with symbolic image sizes yet");
+    return symbolicVJP(*this, b, grads[0], out);
+  }
   RankedTensorType xt = ranked(getInput()), wt = ranked(getFilter());
   RankedTensorType gt = ranked(grads[0]);
   GradBuilder gb(b, getLoc());
@@ -227,11 +280,9 @@ LogicalResult Pool2DOp::vjp(OpBuilder &b, ValueRange grads,
   ArrayRef<int64_t> win = getWindow(), s = getStride(), p = getPadding();
   bool padded = llvm::any_of(p, [](int64_t v) { return v != 0; });
   RankedTensorType xt = ranked(getInput()), yt = ranked(getResult());
-  if (xt.isDynamicDim(1) || xt.isDynamicDim(2))
-    return emitError("cannot differentiate through pooling of symbolic image "
-                     "sizes yet");
-  if (win[0] != win[1] || s[0] != win[0] || s[1] != win[1] || padded ||
-      getKind() == "max") {
+  bool symbolic = xt.isDynamicDim(1) || xt.isDynamicDim(2);
+  if (symbolic || win[0] != win[1] || s[0] != win[0] || s[1] != win[1] ||
+      padded || getKind() == "max") {
     // The general rule (and max pooling's first-argmax routing, as
     // PyTorch): one gather per input position over the windows covering it.
     out[0] = Pool2DGradOp::create(b, getLoc(), xt, getKindAttr(), getInput(),

@@ -108,15 +108,32 @@ LogicalResult SliceOp::vjp(OpBuilder &b, ValueRange grads,
   if (!getSqueeze().empty())
     g = ReshapeOp::create(b, getLoc(),
                           RankedTensorType::get(shape, xt.getElementType()), g);
+  auto cut = [&](int64_t d) {
+    return sizes[d] >= 0 &&
+           !(starts[d] == 0 && strides[d] == 1 && sizes[d] == xt.getDimSize(d));
+  };
+  if (llvm::any_of(llvm::seq<int64_t>(0, xt.getRank()),
+                   [&](int64_t d) { return cut(d) && xt.isDynamicDim(d); })) {
+    // A cut of a symbolic dimension: the cotangent written into zeros of
+    // the input's (run-time) shape.
+    Location loc = getLoc();
+    SmallVector<OpFoldResult> offsets, extents, steps;
+    for (int64_t d = 0; d < xt.getRank(); ++d) {
+      offsets.push_back(b.getIndexAttr(starts[d]));
+      steps.push_back(b.getIndexAttr(strides[d]));
+      extents.push_back(sizes[d] >= 0 ? OpFoldResult(b.getIndexAttr(sizes[d]))
+                                      : OpFoldResult(tensor::DimOp::create(
+                                            b, loc, getInput(), d)));
+    }
+    out[0] = tensor::InsertSliceOp::create(b, loc, g, gb.full(getInput(), 0.0),
+                                           offsets, extents, steps);
+    return success();
+  }
   // On every cut dimension: spread a strided slice back to its positions
   // (zeros between), then zero blocks before and after it.
   for (int64_t d = 0; d < xt.getRank(); ++d) {
-    if (sizes[d] < 0 ||
-        (starts[d] == 0 && strides[d] == 1 && sizes[d] == xt.getDimSize(d)))
+    if (!cut(d))
       continue;
-    if (xt.isDynamicDim(d))
-      return emitError("cannot differentiate through a slice of a symbolic "
-                       "dimension yet");
     int64_t room = xt.getDimSize(d) - starts[d];
     int64_t len = sizes[d];
     if (strides[d] > 1) {

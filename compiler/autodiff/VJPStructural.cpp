@@ -8,6 +8,10 @@
 //===----------------------------------------------------------------------===//
 #include "autodiff/VJPBuilder.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -77,12 +81,31 @@ LogicalResult ConcatOp::vjp(OpBuilder &b, ValueRange grads,
   RankedTensorType rt = ranked(getResult());
   int64_t rank = rt.getRank();
   int64_t axis = getAxis() < 0 ? getAxis() + rank : getAxis();
+  if (llvm::any_of(getInputs(),
+                   [&](Value in) { return ranked(in).isDynamicDim(axis); })) {
+    // Along a symbolic axis: slices at offsets computed at run time.
+    Location loc = getLoc();
+    Value offset = arith::ConstantIndexOp::create(b, loc, 0);
+    for (auto [k, in] : llvm::enumerate(getInputs())) {
+      RankedTensorType it = ranked(in);
+      SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
+          strides(rank, b.getIndexAttr(1));
+      for (int64_t d = 0; d < rank; ++d)
+        sizes.push_back(it.isDynamicDim(d)
+                            ? OpFoldResult(tensor::DimOp::create(b, loc, in, d))
+                            : OpFoldResult(b.getIndexAttr(it.getDimSize(d))));
+      offsets[axis] = offset;
+      if (isa<FloatType>(it.getElementType()))
+        out[k] = tensor::ExtractSliceOp::create(b, loc, it, grads[0], offsets,
+                                                sizes, strides);
+      offset = arith::AddIOp::create(
+          b, loc, offset, getValueOrCreateConstantIndexOp(b, loc, sizes[axis]));
+    }
+    return success();
+  }
   int64_t offset = 0;
   for (auto [k, in] : llvm::enumerate(getInputs())) {
     RankedTensorType it = ranked(in);
-    if (it.isDynamicDim(axis))
-      return emitError("no derivative rule for a concatenation along a "
-                       "symbolic dimension");
     SmallVector<int64_t> starts(rank, 0), sizes, strides(rank, 1);
     for (int64_t d = 0; d < rank; ++d)
       sizes.push_back(it.isDynamicDim(d) ? -1 : it.getDimSize(d));

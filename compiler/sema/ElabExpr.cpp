@@ -653,14 +653,22 @@ Result Elaborator::evalGrad(const CallExpr *c, Env &env) {
     return false;
   };
   if (wrt->kind == Value::Tuple || wrt->kind == Value::List) {
-    unsupported(c->getLoc(), "code generation supports 'grad' with respect "
-                             "to one tensor so far");
-    for (const Value &w : wrt->elems)
+    // One gradient per tensor, each its own `grad` node: after inlining,
+    // CSE merges the forward and backward work they share.
+    Value out = *wrt;
+    for (Value &w : out.elems) {
       if (!check(w))
         return std::nullopt;
-  } else if (!check(*wrt)) {
-    return std::nullopt;
+      const NodePtr wn = w.node;
+      w.node = nullptr;
+      if (f->node && wn)
+        trace(w, "grad", {f->node, wn}, c->getLoc());
+      account(nullptr, 0, w);
+    }
+    return out;
   }
+  if (!check(*wrt))
+    return std::nullopt;
   // The gradient has the type of what it is taken with respect to; MLIRGen
   // differentiates f's graph with respect to w's node.
   Value out = *wrt;

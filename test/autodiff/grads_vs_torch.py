@@ -444,6 +444,62 @@ try:
 except Exception as e:
     results.append((f"grad expression: {e}", float("inf")))
 
+# Images whose size is known only at run time (H, W symbolic): stride-1
+# "same" convolutions (one dilated) and poolings, two image sizes.
+SYM = """model Field {
+  input x: f32[B, H, W, 2]
+  input w: f32[3, 3, 2, 3]
+  input v: f32[2, 2, 3, 2]
+  let y = conv(x, w, padding: "same")
+  let z = conv(y, v, padding: "same", dilation: 2)
+  let p = maxpool(z, 3, stride: 1, padding: "same")
+  mean(square(p)) + mean(avgpool(y, 3, stride: 1, padding: "same"))
+}
+"""
+sw, sv = rand(3, 3, 2, 3), rand(2, 2, 3, 2)
+for hw in ((5, 7), (8, 6)):
+    xin = rand(2, *hw, 2)
+    try:
+        got = run_gradients(NNC, SYM, {"x": xin, "w": sw, "v": sv}, wrt_inputs=True)
+        t = {k: v.clone().requires_grad_(True) for k, v in (("x", xin), ("w", sw), ("v", sv))}
+        y = F.conv2d(nchw(t["x"]), t["w"].permute(3, 2, 0, 1), padding="same")
+        z = F.conv2d(y, t["v"].permute(3, 2, 0, 1), padding="same", dilation=2)
+        p_ = F.max_pool2d(z, 3, 1, padding=1)
+        a_ = F.avg_pool2d(y, 3, 1, padding=1)
+        loss = p_.square().mean() + a_.mean()
+        loss.backward()
+        for k in ("x", "w", "v"):
+            results.append((f"symbolic image size {hw}: d/d{k}",
+                            rel_error(got["grad." + k], t[k].grad), TOL))
+    except Exception as e:
+        results.append((f"symbolic image size {hw}: {e}", float("inf")))
+
+# Concatenation and slices along a symbolic axis (T), and grad with
+# respect to a tuple of tensors.
+CAT = """model C {
+  input x: f32[B, T, 4]
+  input y: f32[B, T, 4]
+  let (gx, gy) = grad(sum(tanh(x * y)), (x, y))
+  mean(square(concat([x, y * 2.0], axis: 1))) + mean(x[:, 1:3, :]) +
+    sum(gx * gy)
+}
+"""
+for T in (3, 6):
+    xin, yin = rand(2, T, 4), rand(2, T, 4)
+    try:
+        got = run_gradients(NNC, CAT, {"x": xin, "y": yin}, wrt_inputs=True)
+        xt, yt = xin.clone().requires_grad_(True), yin.clone().requires_grad_(True)
+        gx, gy = torch.autograd.grad(torch.tanh(xt * yt).sum(), (xt, yt), create_graph=True)
+        loss = torch.cat([xt, yt * 2.0], 1).square().mean() + xt[:, 1:3, :].mean() + \
+            (gx * gy).sum()
+        loss.backward()
+        results.append((f"symbolic concat/slice, tuple grad (T = {T}): d/dx",
+                        rel_error(got["grad.x"], xt.grad), TOL))
+        results.append((f"symbolic concat/slice, tuple grad (T = {T}): d/dy",
+                        rel_error(got["grad.y"], yt.grad), TOL))
+    except Exception as e:
+        results.append((f"symbolic concat/slice, tuple grad (T = {T}): {e}", float("inf")))
+
 # Second derivatives through pooling: the loss reads an input gradient of
 # a pooled energy (nn.pool2d_grad), so its own gradient differentiates
 # pool2d_grad (max: nn.pool2d_take reads each window's arg-max; average:
