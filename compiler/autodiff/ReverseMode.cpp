@@ -133,7 +133,13 @@ LogicalResult Differentiator::backprop(ArrayRef<Operation *> ops) {
 
 namespace {
 
-/// Unrolls every scf.for with constant bounds (innermost first) and folds
+/// Loops with at most this many iterations are unrolled before
+/// differentiation (their values stored like straight-line code); longer
+/// ones, and those of run-time length, are differentiated as loops.
+constexpr int64_t kMaxUnrolledTrips = 16;
+
+/// Unrolls every scf.for with at most kMaxUnrolledTrips constant-bound
+/// iterations (innermost first) and folds
 /// the index arithmetic the copies leave.
 LogicalResult unrollLoops(func::FuncOp f) {
   SmallVector<scf::ForOp> loops;
@@ -142,8 +148,11 @@ LogicalResult unrollLoops(func::FuncOp f) {
     auto lo = getConstantIntValue(loop.getLowerBound());
     auto hi = getConstantIntValue(loop.getUpperBound());
     auto step = getConstantIntValue(loop.getStep());
-    if (!lo || !hi || !step)
-      continue; // reported when the differentiator meets it
+    // Long loops stay loops (LoopVJP.cpp: state taped, body recomputed):
+    // unrolling 64 LSTM steps costs a minute of compile time.
+    if (!lo || !hi || !step || *step <= 0 ||
+        (*hi - *lo + *step - 1) / *step > kMaxUnrolledTrips)
+      continue;
     if (failed(loopUnrollFull(loop)))
       return loop.emitError("cannot unroll this loop to differentiate it");
   }

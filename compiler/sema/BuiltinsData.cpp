@@ -164,11 +164,18 @@ Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
 Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto seq = stringArg(el, a, 0, "the text file") ? positive(el, a, 1, "seq")
                                                   : std::nullopt;
-  if (!seq || !intArg(el, a, 2, 128, "vocab"))
+  auto vocab = seq ? intArg(el, a, 2, 128, "vocab") : std::nullopt;
+  if (!vocab)
     return std::nullopt;
+  if (*vocab < 1 || *vocab > 256) {
+    el.error(a[2].loc, "vocab counts byte values: 1 to 256");
+    return std::nullopt;
+  }
   return dataset("text_chars",
                  {{"x", batchOf(DType::I64, {Dim::constant(*seq)})},
-                  {"y", batchOf(DType::I64, {Dim::constant(*seq)})}});
+                  {"y", batchOf(DType::I64, {Dim::constant(*seq)})}},
+                 "text_chars:" + pathOf(el, a[0]) + "|" + std::to_string(*seq) +
+                     "|" + std::to_string(*vocab));
 }
 
 Result ratingsOp(Elaborator &el, Args &a, llvm::SMLoc) {

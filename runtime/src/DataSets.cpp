@@ -7,11 +7,13 @@
 // and Data.cpp, and stb_image for folders of PNG/JPEG images.
 //
 //===----------------------------------------------------------------------===//
+#include "File.h"
 #include "Sources.h"
 
 #include <stb/stb_image.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -131,6 +133,56 @@ int loadImageFolder(const std::string &folder, int64_t h, int64_t w, int64_t c,
 }
 
 /// Keeps rows [from, to) of every field.
+/// A text file as next-character samples: x = characters [i*seq,
+/// (i+1)*seq), y = the same window one character later; bytes are the ids.
+int loadTextChars(const std::string &path, int64_t seq, int64_t vocab,
+                  DataTable &out) {
+  rt::File f = rt::openForReading(path.c_str());
+  if (!f)
+    return -1;
+  std::string text;
+  char buf[65536];
+  size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, f.get())) > 0)
+    text.append(buf, got);
+  if (std::ferror(f.get()))
+    return nnc_set_error("cannot read '%s': %s", path.c_str(),
+                         std::strerror(errno));
+  int64_t line = 1;
+  for (unsigned char ch : text) {
+    if (ch >= vocab)
+      return nnc_set_error("'%s' line %lld: byte 0x%02X is outside the "
+                           "vocabulary of %lld characters (use vocab: 256 "
+                           "for any byte)",
+                           path.c_str(), (long long)line, unsigned(ch),
+                           (long long)vocab);
+    line += ch == '\n';
+  }
+  int64_t n = (int64_t(text.size()) - 1) / seq;
+  if (n < 1)
+    return nnc_set_error("'%s' has %lld characters; sequences of %lld need "
+                         "at least %lld",
+                         path.c_str(), (long long)text.size(), (long long)seq,
+                         (long long)seq + 1);
+  nnc_tensor x{}, y{};
+  x.dtype = y.dtype = NNC_I64;
+  x.rank = y.rank = 2;
+  x.dims[0] = y.dims[0] = n;
+  x.dims[1] = y.dims[1] = seq;
+  if (nnc_tensor_alloc(&x) || nnc_tensor_alloc(&y)) {
+    nnc_tensor_free(&x);
+    return -1;
+  }
+  auto *xs = static_cast<int64_t *>(x.data),
+       *ys = static_cast<int64_t *>(y.data);
+  for (int64_t i = 0; i < n * seq; ++i) {
+    xs[i] = static_cast<unsigned char>(text[size_t(i)]);
+    ys[i] = static_cast<unsigned char>(text[size_t(i + 1)]);
+  }
+  addField(out, "x", x);
+  return addField(out, "y", y);
+}
+
 int keepRows(DataTable &t, int64_t from, int64_t to) {
   for (auto &f : t.fields) {
     nnc_tensor &old = f.second;
@@ -264,6 +316,12 @@ int nnc::loadDataTable(const std::string &desc, DataTable &out) {
       y = wide;
     }
     return addField(out, "label", y);
+  }
+  if (kind == "text_chars") {
+    if (!expect(3))
+      return -1;
+    return loadTextChars(parts[0], std::atoll(parts[1].c_str()),
+                         std::atoll(parts[2].c_str()), out);
   }
   if (kind == "image_folder") {
     if (!expect(4))

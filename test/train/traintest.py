@@ -194,6 +194,40 @@ def sigint(args):
     print(first + out + err, end="")
 
 
+def text(args):
+    """A small English-like text (deterministic) for the char-LSTM."""
+    import random
+    rng = random.Random(5)
+    words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to",
+             "it", "was", "warm"]
+    with open(args[0], "w") as f:
+        f.write(" ".join(rng.choice(words) for _ in range(2000)) + "\n")
+
+
+def triplets(args):
+    """triplets.npy for the triplet example: [N, 3, 28, 28] f32 (anchor and
+    positive: one of four faint random templates under strong noise;
+    negative: another template), hard enough that the loss starts above 0."""
+    import random
+    rng = random.Random(9)
+    n = int(args[1])
+    templates = [[rng.gauss(0, 0.3) for _ in range(784)] for _ in range(4)]
+
+    def image(c):
+        return [t + rng.gauss(0, 1.0) for t in templates[c]]
+    data = []
+    for i in range(n):
+        a = i % 4
+        neg = (a + 1 + rng.randrange(3)) % 4
+        data += image(a) + image(a) + image(neg)
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 3, 28, 28), }" % n
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(args[0], "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) +
+                header.encode() + struct.pack("<%df" % len(data), *data))
+
+
 if __name__ == "__main__":
     {"metrics": metrics, "same-curve": same_curve, "idx": idx, "blobs": blobs,
-     "checkpoint": checkpoint, "sigint": sigint, "moved": moved}[sys.argv[1]](sys.argv[2:])
+     "checkpoint": checkpoint, "sigint": sigint, "moved": moved, "text": text,
+     "triplets": triplets}[sys.argv[1]](sys.argv[2:])
