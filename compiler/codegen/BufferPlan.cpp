@@ -16,9 +16,12 @@
 // so one plan serves every batch size. Coefficients are rounded up to
 // 64 bytes, which keeps every buffer aligned to a cache line.
 //
-// Buffers that are returned, yielded out of a region, freed anywhere but at
-// the function's top level, allocated inside loops, or whose sizes are not
-// polynomials in the arguments' dimensions keep their own allocations.
+// An entry point's results (the loss, the metrics, a forward's output)
+// are planned too: the runtime copies them out before the next call and
+// never frees a workspace. Buffers returned by private functions, yielded
+// out of a region, freed anywhere but at the function's top level,
+// allocated inside loops, or whose sizes are not polynomials in the
+// arguments' dimensions keep their own allocations.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
@@ -235,8 +238,16 @@ std::optional<Buffer> Planner::candidate(memref::AllocOp alloc) {
         buf.dealloc = dealloc;
         continue;
       }
-      // Returned, yielded, or handed to a region as an operand: it
-      // outlives what this block can see.
+      // A result of an entry point, returned as allocated: the runtime
+      // copies results out right after the call (nnc_model_call), so it
+      // may live in the workspace until the function's next call.
+      if (isa<func::ReturnOp>(user) && v == alloc.getResult() &&
+          user->getBlock() == entry && f.isPublic()) {
+        buf.last = std::max(buf.last, position.lookup(user));
+        continue;
+      }
+      // Returned otherwise, yielded, or handed to a region as an operand:
+      // it outlives what this block can see.
       if (user->hasTrait<OpTrait::IsTerminator>() ||
           isa<RegionBranchOpInterface>(user))
         return std::nullopt;

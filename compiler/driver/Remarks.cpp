@@ -144,13 +144,17 @@ void Reporter::function(func::FuncOp f) {
     };
     // At the train block or model (where the arguments come from).
     Location at = f.getNumArguments() ? f.getArgument(0).getLoc() : f.getLoc();
+    int64_t left = ws.getAs<IntegerAttr>("unplanned").getInt();
     add(at, name + ": " + num("buffers") +
-                (ws.getAs<IntegerAttr>("buffers").getInt() == 1
-                     ? " intermediate buffer"
-                     : " intermediate buffers") +
-                " planned into one workspace of " + str("bytes") + " bytes (" +
-                str("separate") + " if each had its own); " + num("unplanned") +
-                " allocations left (results, buffers inside loops)");
+                (ws.getAs<IntegerAttr>("buffers").getInt() == 1 ? " buffer"
+                                                                : " buffers") +
+                " (intermediates and results) planned into one workspace of " +
+                str("bytes") + " bytes (" + str("separate") +
+                " if each had its own); " +
+                (left == 0 ? std::string("no allocation left")
+                           : num("unplanned") +
+                                 " allocations left (buffers inside loops, "
+                                 "sizes not known from the arguments)"));
   }
   // Which buffers a kernel call wrote: for "not fused into" remarks.
   llvm::DenseMap<Value, Operation *> kernelWrote;

@@ -107,7 +107,14 @@ void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t bytes) {
 }
 void _mlir_memref_to_llvm_free(void *ptr) { give(ptr); }
 
-void nnc_buffer_free(void *ptr) { give(ptr); }
+void nnc_buffer_free(void *ptr) {
+  // Results planned into a workspace (nn-plan-buffers) point at it: the
+  // workspace stays with its function.
+  for (const Workspace &w : workspaces.list)
+    if (w.data == ptr)
+      return;
+  give(ptr);
+}
 
 void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
                                 int64_t bytes) {

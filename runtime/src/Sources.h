@@ -9,7 +9,7 @@
 //   fashion_mnist:train            idx:IMAGES|LABELS
 //   csv:PATH|FEATURES|LABEL_COLUMN (column may be empty)
 //   npy:X|LABELS (labels may be empty)
-//   image_folder:PATH|H|W|C
+//   image_folder:PATH|H|W|C     text_chars:PATH|SEQ|VOCAB
 //   subset:N|INNER   split:FROM|TO|INNER   augment:FLIP|CROP|NOISE|INNER
 // A model argument's source appends ":<field>" (image, label, x).
 //

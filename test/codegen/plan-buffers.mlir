@@ -1,27 +1,31 @@
 // RUN: nnc-opt %s --nn-plan-buffers | FileCheck %s
 
 // Intermediates share one workspace, asked for once per call. %a and %b
-// are live together (both read by the last loop), so they get disjoint
+// are live together (both read by later copies), so they get disjoint
 // places; %c starts after both are dead and reuses offset 0. Sizes are
 // polynomials in the batch (%x's dimension 0): 16 floats = 64 bytes per
-// row for %a and %c, 8 floats = 32 bytes (rounded up to 64) for %b, so the
-// workspace is 128 bytes per row. The returned buffer keeps its own
-// allocation.
+// row for %a, %out and %c, 8 floats = 32 bytes (rounded up to 64) for %b.
+// The result %out of this entry point lives in the workspace too (the
+// runtime copies results out after the call), up to the return: 128
+// bytes per row above %a and %b, so the workspace is 192 bytes per row.
 // CHECK: memref.global "private" @__nnc_workspace_step : memref<1xi8> = uninitialized
 // CHECK: func.func private @nnc_workspace(index, index) -> memref<?xi8> attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @step(
 // CHECK: %[[B:.*]] = memref.dim %arg0, %c0
 // CHECK: %[[KEY:.*]] = memref.get_global @__nnc_workspace_step
 // CHECK: %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[KEY]]
-// CHECK: %[[C128:.*]] = arith.constant 128 : index
-// CHECK: %[[TOTAL:.*]] = arith.muli %[[C128]], %[[B]]
+// CHECK: %[[C192:.*]] = arith.constant 192 : index
+// CHECK: %[[TOTAL:.*]] = arith.muli %[[C192]], %[[B]]
 // CHECK: %[[WS:.*]] = call @nnc_workspace(%[[PTR]], %[[TOTAL]])
 // CHECK: memref.view %[[WS]][%c0{{(_[0-9]+)?}}][%{{.*}}] : memref<?xi8> to memref<?x16xf32>
 // CHECK: %[[C64:.*]] = arith.constant 64 : index
 // CHECK: %[[BOFF:.*]] = arith.muli %[[C64]], %[[B]]
 // CHECK: memref.view %[[WS]][%[[BOFF]]][%{{.*}}] : memref<?xi8> to memref<?x8xf32>
-// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}) : memref<?x16xf32>
+// CHECK: %[[C128:.*]] = arith.constant 128 : index
+// CHECK: %[[OOFF:.*]] = arith.muli %[[C128]], %[[B]]
+// CHECK: %[[OUT:.*]] = memref.view %[[WS]][%[[OOFF]]][%{{.*}}] : memref<?xi8> to memref<?x16xf32>
 // CHECK: memref.view %[[WS]][%c0{{(_[0-9]+)?}}][%{{.*}}] : memref<?xi8> to memref<?x16xf32>
+// CHECK-NOT: memref.alloc
 // CHECK-NOT: memref.dealloc
 // CHECK: return %[[OUT]]
 func.func @step(%x: memref<?x16xf32>) -> memref<?x16xf32> {
@@ -67,4 +71,15 @@ func.func @unplanned(%x: memref<4xf32>, %cond: i1) {
   }
   memref.copy %r, %x : memref<4xf32> to memref<4xf32>
   return
+}
+
+// A private function's result keeps its own allocation: its caller may
+// hold it across another call.
+// CHECK-LABEL: func.func private @helper(
+// CHECK: %[[R:.*]] = memref.alloc() : memref<4xf32>
+// CHECK: return %[[R]]
+func.func private @helper(%x: memref<4xf32>) -> memref<4xf32> {
+  %r = memref.alloc() : memref<4xf32>
+  memref.copy %x, %r : memref<4xf32> to memref<4xf32>
+  return %r : memref<4xf32>
 }

@@ -67,10 +67,12 @@ void nnc_free(void *p);
 
 /** A compiled function keeps its intermediates in one workspace planned at
  *  compile time, kept per calling thread between calls (and grown for a
- *  larger batch). Buffers it cannot plan (results, buffers inside loops)
- *  come from a pool that keeps freed blocks for the next call of the same
- *  sizes. A result buffer a compiled function returns is released with
- *  nnc_buffer_free. */
+ *  larger batch); an entry point's results live there too, valid until
+ *  its next call on the same thread (nnc_model_call copies them out at
+ *  once). Buffers it cannot plan (buffers inside loops, sizes not known
+ *  from the arguments) come from a pool that keeps freed blocks for the
+ *  next call of the same sizes. A result buffer a compiled function
+ *  returns is released with nnc_buffer_free (a no-op for a workspace). */
 void nnc_buffer_free(void *p);
 typedef struct nnc_buffer_stats {
   int64_t system_allocations; /**< blocks taken from the system allocator */
