@@ -122,7 +122,10 @@ struct Buffer {
 
 class Planner {
 public:
-  explicit Planner(func::FuncOp f) : f(f), entry(&f.getBody().front()) {
+  Planner(func::FuncOp f, ModuleOp module)
+      : f(f), entry(&f.getBody().front()),
+        entryPoint(f.isPublic() &&
+                   SymbolTable::symbolKnownUseEmpty(f, module)) {
     unsigned k = 0;
     for (Operation &op : *entry)
       position[&op] = k++;
@@ -141,6 +144,9 @@ private:
 
   func::FuncOp f;
   Block *entry;
+  /// Called by the runtime only (public, never called in the module): its
+  /// results may live in its workspace.
+  bool entryPoint;
   llvm::DenseMap<Operation *, unsigned> position;
   std::vector<std::pair<unsigned, int64_t>> symbols; ///< (argument, dim)
   std::map<std::pair<unsigned, int64_t>, Value> symbolValues;
@@ -242,7 +248,7 @@ std::optional<Buffer> Planner::candidate(memref::AllocOp alloc) {
       // copies results out right after the call (nnc_model_call), so it
       // may live in the workspace until the function's next call.
       if (isa<func::ReturnOp>(user) && v == alloc.getResult() &&
-          user->getBlock() == entry && f.isPublic()) {
+          user->getBlock() == entry && entryPoint) {
         buf.last = std::max(buf.last, position.lookup(user));
         continue;
       }
@@ -414,7 +420,7 @@ struct NNPlanBuffersPass : nnc::impl::NNPlanBuffersBase<NNPlanBuffersPass> {
       if (!f.isExternal())
         functions.push_back(f);
     for (func::FuncOp f : functions)
-      Planner(f).run(module);
+      Planner(f, module).run(module);
   }
 };
 } // namespace
