@@ -21,6 +21,10 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "mlir/IR/OwningOpRef.h"
 
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
@@ -167,6 +171,13 @@ createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
 
 } // namespace
 
+/// Returns the heap's free pages to the system (glibc keeps them).
+static void releaseFreedMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 /// JIT-compiles the entry and calls `use` with its in-memory nnc_model.
 int nnc::withJit(const Entry &entry, const CodegenOptions &codegen,
                  const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
@@ -197,8 +208,8 @@ int nnc::withTrainJit(
     const Entry &entry, const CodegenOptions &codegen,
     const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
     const std::function<int(const nnc_model &, const nnc_model &)> &use) {
-  GeneratedModule gen(entry, srcMgr, diags);
-  mlir::OwningOpRef<mlir::ModuleOp> &module = gen.module;
+  auto gen = std::make_unique<GeneratedModule>(entry, srcMgr, diags);
+  mlir::OwningOpRef<mlir::ModuleOp> &module = gen->module;
   if (!module)
     return 1;
   // Read the contracts before lowering turns the functions into LLVM's.
@@ -222,6 +233,10 @@ int nnc::withTrainJit(
     if (!jits[k].resolve(engine.get(),
                          "_mlir_ciface_" + entry.name + suffixes[k], diags))
       return 1;
+  // The steps are machine code now: the compiler's IR and the heap it used
+  // go back to the system before training loads its data.
+  gen.reset();
+  releaseFreedMemory();
   return use(jits[0].model, jits[1].model);
 }
 

@@ -264,7 +264,7 @@ int nnc::loadDataTable(const std::string &desc, DataTable &out) {
   };
   if (kind == "fashion_mnist") {
     nnc_dataset ds;
-    if (nnc_dataset_fashion_mnist(args.c_str(), &ds))
+    if (loadFashionMnist(args.c_str(), true, &ds))
       return -1;
     addField(out, "image", ds.images);
     return addField(out, "label", ds.labels);
@@ -272,7 +272,7 @@ int nnc::loadDataTable(const std::string &desc, DataTable &out) {
   if (kind == "idx") {
     nnc_dataset ds;
     if (!expect(2) ||
-        nnc_dataset_load_idx(parts[0].c_str(), parts[1].c_str(), &ds))
+        loadIdxPair(parts[0].c_str(), parts[1].c_str(), true, &ds))
       return -1;
     addField(out, "image", ds.images);
     return addField(out, "label", ds.labels);
@@ -370,4 +370,31 @@ void nnc::augmentBatch(const DataTable &t, nnc_tensor &batch, uint64_t seed,
     for (size_t k = 0; k < z.size(); ++k)
       px[k] += z[k];
   }
+}
+
+nnc_dtype nnc::modelDtype(const nnc_tensor &field) {
+  return field.dtype == NNC_U8 ? NNC_F32 : field.dtype;
+}
+
+void nnc::copyRows(const nnc_tensor &src, const int64_t *rows, int64_t n,
+                   nnc_tensor &dst) {
+  int64_t perRow = 1;
+  for (int32_t d = 1; d < src.rank; ++d)
+    perRow *= src.dims[d];
+  if (src.dtype == NNC_U8 && dst.dtype == NNC_F32) {
+    const auto *in = static_cast<const uint8_t *>(src.data);
+    auto *out = static_cast<float *>(dst.data);
+    for (int64_t i = 0; i < n; ++i) {
+      const uint8_t *row = in + rows[i] * perRow;
+      float *to = out + i * perRow;
+      for (int64_t k = 0; k < perRow; ++k)
+        to[k] = float(row[k]) * (1.0f / 255.0f);
+    }
+    return;
+  }
+  size_t row = size_t(perRow) * nnc_dtype_size(src.dtype);
+  for (int64_t i = 0; i < n; ++i)
+    std::memcpy(static_cast<char *>(dst.data) + size_t(i) * row,
+                static_cast<const char *>(src.data) + size_t(rows[i]) * row,
+                row);
 }

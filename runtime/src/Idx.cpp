@@ -6,6 +6,7 @@
 // names the file and says what was expected.
 //
 //===----------------------------------------------------------------------===//
+#include "Sources.h"
 #include "nnc/runtime.h"
 
 #include <zlib.h>
@@ -152,8 +153,8 @@ extern "C" int nnc_idx_load(const char *path, nnc_tensor *out) {
   return 0;
 }
 
-extern "C" int nnc_dataset_load_idx(const char *images, const char *labels,
-                                    nnc_dataset *out) {
+int nnc::loadIdxPair(const char *images, const char *labels, bool pixelBytes,
+                     nnc_dataset *out) {
   std::memset(out, 0, sizeof *out);
   nnc_tensor img, lab;
   if (nnc_idx_load(images, &img))
@@ -180,19 +181,30 @@ extern "C" int nnc_dataset_load_idx(const char *images, const char *labels,
                               images, (long long)img.dims[0], labels,
                               (long long)lab.dims[0]));
   out->count = img.dims[0];
+  if (pixelBytes) {
+    out->images = img;
+    img.data = nullptr;
+  }
   out->images.dtype = NNC_F32;
   out->images.rank = img.rank;
   std::memcpy(out->images.dims, img.dims, sizeof img.dims);
   out->labels.dtype = NNC_I64;
   out->labels.rank = 1;
   out->labels.dims[0] = lab.dims[0];
-  if (nnc_tensor_alloc(&out->images) || nnc_tensor_alloc(&out->labels))
+  if (pixelBytes)
+    out->images.dtype = NNC_U8;
+  if ((!pixelBytes && nnc_tensor_alloc(&out->images)) ||
+      nnc_tensor_alloc(&out->labels)) {
+    nnc_tensor_free(&out->images);
     return fail(-1);
-  int64_t n = nnc_tensor_numel(&img);
-  const uint8_t *src = static_cast<const uint8_t *>(img.data);
-  float *dst = static_cast<float *>(out->images.data);
-  for (int64_t i = 0; i < n; ++i)
-    dst[i] = src[i] * (1.0f / 255.0f);
+  }
+  if (!pixelBytes) {
+    int64_t n = nnc_tensor_numel(&img);
+    const uint8_t *src = static_cast<const uint8_t *>(img.data);
+    float *dst = static_cast<float *>(out->images.data);
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = src[i] * (1.0f / 255.0f);
+  }
   const uint8_t *ls = static_cast<const uint8_t *>(lab.data);
   int64_t *ld = static_cast<int64_t *>(out->labels.data);
   for (int64_t i = 0; i < out->count; ++i) {
@@ -210,7 +222,17 @@ static bool isFile(const std::string &p) {
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+extern "C" int nnc_dataset_load_idx(const char *images, const char *labels,
+                                    nnc_dataset *out) {
+  return nnc::loadIdxPair(images, labels, false, out);
+}
+
 extern "C" int nnc_dataset_fashion_mnist(const char *split, nnc_dataset *out) {
+  return nnc::loadFashionMnist(split, false, out);
+}
+
+int nnc::loadFashionMnist(const char *split, bool pixelBytes,
+                          nnc_dataset *out) {
   std::memset(out, 0, sizeof *out);
   std::string prefix;
   if (std::strcmp(split, "train") == 0)
@@ -243,7 +265,7 @@ extern "C" int nnc_dataset_fashion_mnist(const char *split, nnc_dataset *out) {
       std::string images = d + "/" + prefix + "-images-idx3-ubyte" + ext;
       std::string labels = d + "/" + prefix + "-labels-idx1-ubyte" + ext;
       if (isFile(images) && isFile(labels))
-        return nnc_dataset_load_idx(images.c_str(), labels.c_str(), out);
+        return loadIdxPair(images.c_str(), labels.c_str(), pixelBytes, out);
     }
     looked += (looked.empty() ? "" : ", ") + d;
   }

@@ -271,10 +271,13 @@ int loadData(const char *source,
     return -1;
   out = *t;
   out.data = nullptr;
+  out.dtype = nnc::modelDtype(*t);
   if (nnc_tensor_alloc(&out))
     return -1;
-  std::memcpy(out.data, t->data,
-              size_t(nnc_tensor_numel(t)) * nnc_dtype_size(t->dtype));
+  std::vector<int64_t> rows(size_t(t->dims[0]));
+  for (int64_t i = 0; i < t->dims[0]; ++i)
+    rows[size_t(i)] = i;
+  nnc::copyRows(*t, rows.data(), t->dims[0], out);
   return 0;
 }
 } // namespace

@@ -43,8 +43,23 @@ struct DataTable {
   const nnc_tensor *field(const std::string &name) const;
 };
 
-/// Loads the data set a descriptor names.
+/// Loads the data set a descriptor names. IDX images (Fashion-MNIST) stay
+/// bytes: a u8 field holds pixels, read as f32 in [0, 1] (x / 255) when a
+/// batch is gathered, which keeps a data set at a quarter of its f32 size.
 int loadDataTable(const std::string &descriptor, DataTable &out);
+
+/// The element type a model reads a field as (f32 for pixel bytes).
+nnc_dtype modelDtype(const nnc_tensor &field);
+/// Copies rows `rows[0..n)` of `src` into rows 0..n of `dst` (of
+/// modelDtype(src)), converting pixel bytes.
+void copyRows(const nnc_tensor &src, const int64_t *rows, int64_t n,
+              nnc_tensor &dst);
+
+/// nnc_dataset_load_idx and nnc_dataset_fashion_mnist, with the images
+/// kept as u8 bytes when `pixelBytes`.
+int loadIdxPair(const char *images, const char *labels, bool pixelBytes,
+                nnc_dataset *out);
+int loadFashionMnist(const char *split, bool pixelBytes, nnc_dataset *out);
 
 /// Applies the table's augmentation (random horizontal flip, shift within
 /// `crop` pixels of zero padding, Gaussian noise) to a batch of images

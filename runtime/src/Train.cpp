@@ -386,7 +386,7 @@ int Trainer::bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
         return -1;
       // The data must have the model's element type and per-sample shape.
       const nnc_tensor &f = *fields[a];
-      bool fits = f.dtype == arg.dtype && f.rank == arg.rank;
+      bool fits = nnc::modelDtype(f) == arg.dtype && f.rank == arg.rank;
       for (int32_t d = 1; fits && d < f.rank; ++d)
         fits = arg.dims[d] < 0 || arg.dims[d] == f.dims[d];
       if (!fits) {
@@ -409,6 +409,7 @@ int Trainer::bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
       if (!buf.data) {
         buf = *fields[a];
         buf.data = nullptr;
+        buf.dtype = nnc::modelDtype(*fields[a]);
         buf.dims[0] = cfg.batch;
         if (nnc_tensor_alloc(&buf))
           return -1;
@@ -436,14 +437,7 @@ void Trainer::gather(const std::vector<const nnc_tensor *> &fields,
   for (size_t a = 0; a < fields.size(); ++a) {
     if (!fields[a])
       continue;
-    const nnc_tensor &src = *fields[a];
-    size_t row = nnc_dtype_size(src.dtype);
-    for (int32_t d = 1; d < src.rank; ++d)
-      row *= size_t(src.dims[d]);
-    for (int64_t i = 0; i < n; ++i)
-      std::memcpy(static_cast<char *>(args[a]->data) + size_t(i) * row,
-                  static_cast<const char *>(src.data) + size_t(rows[i]) * row,
-                  row);
+    nnc::copyRows(*fields[a], rows, n, *args[a]);
     args[a]->dims[0] = n;
   }
 }
