@@ -57,3 +57,15 @@ TEST(Workspace, EachThreadHasItsOwn) {
   EXPECT_NE(mine, theirs);
 }
 } // namespace
+
+// A result planned into a workspace comes back to nnc_buffer_free from
+// nnc_model_call: the workspace stays with its function.
+TEST(Workspace, NotFreedAsAResultBuffer) {
+  static char key;
+  nnc_workspace_descriptor a = workspace(int64_t(&key), 256);
+  std::memset(a.aligned, 7, 256);
+  nnc_buffer_free(a.allocated);
+  nnc_workspace_descriptor b = workspace(int64_t(&key), 256);
+  EXPECT_EQ(b.aligned, a.aligned);
+  EXPECT_EQ(b.aligned[255], 7);
+}
