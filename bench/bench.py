@@ -185,7 +185,10 @@ def nnc_train(path, threads, samples, epochs, extra=()):
             sys.exit("nnc run %s failed: %s" % (path, p.stderr.read().decode()))
         rows_ = [json.loads(l) for l in open(metrics) if l.strip()]
     rates = [r["samples_per_sec"] for r in rows_ if not r.get("final")][1:]
-    return rates, usage.ru_maxrss / 1024
+    # nnc's own VmHWM: getrusage's maximum of a child includes this
+    # (large) Python process's memory at the fork.
+    final = [r for r in rows_ if r.get("final")]
+    return rates, final[0].get("peak_rss_mb", usage.ru_maxrss / 1024)
 
 
 def torch_train(model, threads, samples, extra=(), env=None):

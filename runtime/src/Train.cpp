@@ -30,6 +30,22 @@
 #include <unistd.h>
 
 namespace {
+/// VmHWM of /proc/self/status in MB (0 where there is none).
+double peakResidentMB() {
+  FILE *f = std::fopen("/proc/self/status", "r");
+  if (!f)
+    return 0;
+  char line[256];
+  double kb = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmHWM: %lf kB", &kb) == 1)
+      break;
+  std::fclose(f);
+  return kb / 1024.0;
+}
+} // namespace
+
+namespace {
 
 volatile std::sig_atomic_t interrupted = 0;
 void onInterrupt(int) { interrupted = 1; }
@@ -693,20 +709,25 @@ int Trainer::run() {
   double total = nnc_now() - runStart;
   bool isTest = cfg.validate_source &&
                 std::strstr(cfg.validate_source, ":test") != nullptr;
-  char json[256];
+  char json[320];
+  // The process's peak resident memory (Linux's VmHWM, which unlike
+  // getrusage's maximum is not inherited from a parent at fork).
+  char rss[48] = "";
+  if (double mb = peakResidentMB(); mb > 0)
+    std::snprintf(rss, sizeof rss, ", \"peak_rss_mb\": %.1f", mb);
   if (validated && isTest && hasAccuracy) {
     std::printf("test accuracy %.4f  (test loss %.4f, %lld samples)\n",
                 accuracyOf(lastVal), lastVal.meanLoss(),
                 (long long)lastVal.samples);
     std::snprintf(json, sizeof json,
                   "{\"final\": true, \"test_accuracy\": %.6g, \"test_loss\": "
-                  "%.6g, \"steps\": %lld, \"seconds\": %.6g}",
+                  "%.6g, \"steps\": %lld, \"seconds\": %.6g%s}",
                   accuracyOf(lastVal), lastVal.meanLoss(),
-                  (long long)globalStep, total);
+                  (long long)globalStep, total, rss);
   } else {
     std::snprintf(json, sizeof json,
-                  "{\"final\": true, \"steps\": %lld, \"seconds\": %.6g}",
-                  (long long)globalStep, total);
+                  "{\"final\": true, \"steps\": %lld, \"seconds\": %.6g%s}",
+                  (long long)globalStep, total, rss);
   }
   writeMetrics(json);
   if (std::getenv("NNC_BUFFER_STATS")) {

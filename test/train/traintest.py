@@ -64,6 +64,8 @@ def metrics(args):
         fail("the loss did not fall: %s" % [r["loss"] for r in per_epoch])
     if len(final) != 1 or final[0] is not rows[-1]:
         fail("expected one final object at the end")
+    if not final[0].get("peak_rss_mb", 0) > 0:
+        fail("the final object lacks the peak resident memory: %s" % final[0])
     if min_acc is not None and not final[0]["test_accuracy"] >= min_acc:
         fail("test accuracy %s < %s" % (final[0]["test_accuracy"], min_acc))
     print("ok: loss %s -> %s, test accuracy %s" % (
