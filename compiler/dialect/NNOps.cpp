@@ -394,6 +394,14 @@ LogicalResult ConvTranspose2DOp::verify() {
   return success();
 }
 
+/// The window, stride and padding attributes of the pooling ops.
+template <typename PoolOp> static LogicalResult verifyWindows(PoolOp op) {
+  if (op.getWindow().size() != 2 || op.getStride().size() != 2 ||
+      op.getPadding().size() != 4)
+    return op.emitOpError("window and stride need 2 entries, padding 4");
+  return success();
+}
+
 LogicalResult Pool2DOp::verify() {
   if (getKind() != "max" && getKind() != "avg")
     return emitOpError("kind must be max or avg");
@@ -401,9 +409,8 @@ LogicalResult Pool2DOp::verify() {
   auto y = cast<RankedTensorType>(getType());
   if (x.getRank() != 4 || y.getRank() != 4)
     return emitOpError("input and result must be rank 4 (NHWC)");
-  if (getWindow().size() != 2 || getStride().size() != 2 ||
-      getPadding().size() != 4)
-    return emitOpError("window and stride need 2 entries, padding 4");
+  if (failed(verifyWindows(*this)))
+    return failure();
   for (int i = 0; i < 2; ++i) {
     int64_t in = x.getDimSize(1 + i);
     if (ShapedType::isDynamic(in))
@@ -425,9 +432,8 @@ LogicalResult Pool2DGradOp::verify() {
   auto g = cast<RankedTensorType>(getGrad().getType());
   if (x.getRank() != 4 || g.getRank() != 4)
     return emitOpError("input and cotangent must be rank 4 (NHWC)");
-  if (getWindow().size() != 2 || getStride().size() != 2 ||
-      getPadding().size() != 4)
-    return emitOpError("window and stride need 2 entries, padding 4");
+  if (failed(verifyWindows(*this)))
+    return failure();
   return success();
 }
 
@@ -436,9 +442,8 @@ LogicalResult Pool2DTakeOp::verify() {
   auto r = cast<RankedTensorType>(getType());
   if (x.getRank() != 4 || r.getRank() != 4)
     return emitOpError("input, source and result must be rank 4 (NHWC)");
-  if (getWindow().size() != 2 || getStride().size() != 2 ||
-      getPadding().size() != 4)
-    return emitOpError("window and stride need 2 entries, padding 4");
+  if (failed(verifyWindows(*this)))
+    return failure();
   return success();
 }
 

@@ -81,6 +81,21 @@ def dense(v, tp, pre):
     return v @ tp[pre + ".w"] + tp[pre + ".b"]
 
 
+def lstm_sequence_loss(tp, x, y, hidden, vocab):
+    """embedding |> lstm(hidden) (gates i, f, g, o as PyTorch's) |> dense,
+    then the mean cross-entropy of every position (the char-LSTM's)."""
+    e = tp["embedding_1.table"][x]
+    h, c, outs = torch.zeros(x.shape[0], hidden), torch.zeros(x.shape[0], hidden), []
+    for t in range(x.shape[1]):
+        z = e[:, t] @ tp["lstm_1.cell.wx"] + h @ tp["lstm_1.cell.wh"] + tp["lstm_1.cell.b"]
+        i, f, g, o = z.split(hidden, dim=-1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        outs.append(h)
+    logits = dense(torch.stack(outs, 1), tp, "dense_1")
+    return -(F.one_hot(y, vocab) * torch.log_softmax(logits, -1)).sum(-1).mean()
+
+
 gen = torch.Generator().manual_seed(3)
 image = torch.rand(6, 28, 28, generator=gen)
 label = torch.randint(0, 10, (6,), generator=gen)
@@ -94,19 +109,7 @@ p = params_of(src, 11)
 tp = {k: v.clone().requires_grad_(True) for k, v in p.items()}
 x = torch.randint(0, 128, (3, 7), generator=gen)
 y = torch.randint(0, 128, (3, 7), generator=gen)
-e = tp["embedding_1.table"][x]
-h = torch.zeros(3, 24)
-c = torch.zeros(3, 24)
-outs = []
-for t in range(7):
-    z = e[:, t] @ tp["lstm_1.cell.wx"] + h @ tp["lstm_1.cell.wh"] + \
-        tp["lstm_1.cell.b"]
-    i, f, g, o = z.split(24, dim=-1)
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    h = torch.sigmoid(o) * torch.tanh(c)
-    outs.append(h)
-logits = dense(torch.stack(outs, 1), tp, "dense_1")
-loss = -(F.one_hot(y, 128) * torch.log_softmax(logits, -1)).sum(-1).mean()
+loss = lstm_sequence_loss(tp, x, y, 24, 128)
 loss.backward()
 compare("char-lstm example (seq 7, hidden 24)", run_gradients(NNC, src, {"x": x, "y": y, **p}),
         loss, tp)
@@ -127,16 +130,7 @@ for T in (4, 9):
     tp = {k: v.clone().requires_grad_(True) for k, v in p.items()}
     x = torch.randint(0, 11, (2, T), generator=gen)
     y = torch.randint(0, 11, (2, T), generator=gen)
-    e = tp["embedding_1.table"][x]
-    h, c, outs = torch.zeros(2, 6), torch.zeros(2, 6), []
-    for t in range(T):
-        z = e[:, t] @ tp["lstm_1.cell.wx"] + h @ tp["lstm_1.cell.wh"] + tp["lstm_1.cell.b"]
-        i, f, g, o = z.split(6, dim=-1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
-        outs.append(h)
-    logits = dense(torch.stack(outs, 1), tp, "dense_1")
-    loss = -(F.one_hot(y, 11) * torch.log_softmax(logits, -1)).sum(-1).mean()
+    loss = lstm_sequence_loss(tp, x, y, 6, 11)
     loss.backward()
     compare(f"lstm over a run-time length (T = {T})",
             run_gradients(NNC, seq_src, {"x": x, "y": y, **p}), loss, tp)
