@@ -63,13 +63,6 @@ struct InterruptGuard {
   ~InterruptGuard() { sigaction(SIGINT, &old, nullptr); }
 };
 
-double arg(const nnc_schedule *s, const char *name, double dflt) {
-  for (int32_t k = 0; k < s->num_args; ++k)
-    if (std::strcmp(s->arg_names[k], name) == 0)
-      return s->arg_values[k];
-  return dflt;
-}
-
 std::string shapeText(const nnc_tensor &t) {
   static const char *names[] = {"f32", "f64", "i32", "i64", "u8", "bool"};
   std::string s = std::string(names[t.dtype]) + "[";
@@ -743,45 +736,6 @@ int Trainer::run() {
 
 } // namespace
 
-extern "C" double nnc_schedule_value(const nnc_schedule *s, int64_t step,
-                                     int64_t epoch, int64_t total_steps) {
-  const double pi = 3.14159265358979323846;
-  double progress =
-      total_steps > 1 ? double(step) / double(total_steps - 1) : 1.0;
-  progress = std::min(std::max(progress, 0.0), 1.0);
-  std::string kind = s->kind;
-  double base = s->base;
-  if (kind == "step") {
-    double every = std::max(arg(s, "every", 1), 1.0);
-    return base *
-           std::pow(arg(s, "gamma", 0.1), std::floor(double(epoch) / every));
-  }
-  if (kind == "exponential") {
-    double start = arg(s, "start", base);
-    for (int32_t k = 0; k < s->num_args; ++k)
-      if (std::strcmp(s->arg_names[k], "end") == 0)
-        return start * std::pow(arg(s, "end", start) / start, progress);
-    return base * std::pow(arg(s, "gamma", 0.95), double(epoch));
-  }
-  if (kind == "cosine") {
-    double lo = arg(s, "min", 0);
-    return lo + (base - lo) * 0.5 * (1 + std::cos(pi * progress));
-  }
-  if (kind == "warmup") {
-    double steps = std::max(arg(s, "steps", 1), 1.0);
-    return base * std::min(1.0, double(step + 1) / steps);
-  }
-  if (kind == "linear") {
-    double start = arg(s, "start", base), end = arg(s, "end", 0);
-    return start + (end - start) * progress;
-  }
-  return base; // constant
-}
-
-/// A step frees its intermediates and allocates the same sizes again in the
-/// next step. glibc returns large blocks to the kernel (mmap/munmap, heap
-/// trimming), so every step would page-fault and zero all of them again;
-/// keeping freed memory in the heap makes later steps reuse it.
 /// Values below FLT_MIN (denormals) take microcode assists on x86, 10-100x
 /// slower per operation; late in training Adam's second moments and tiny
 /// gradients are full of them. Like TensorFlow (and PyTorch's
@@ -793,6 +747,10 @@ static void flushDenormals() {
 #endif
 }
 
+/// A step frees its intermediates and allocates the same sizes again in the
+/// next step. glibc returns large blocks to the kernel (mmap/munmap, heap
+/// trimming), so every step would page-fault and zero all of them again;
+/// keeping freed memory in the heap makes later steps reuse it.
 static void keepFreedMemory() {
 #ifdef __GLIBC__
   // 32 MB is the largest mmap threshold glibc accepts.

@@ -1,0 +1,59 @@
+//===- Schedule.cpp - Hyper-parameter schedules ---------------------------===//
+//
+// The value of a scheduled hyper-parameter (a learning rate, an annealed
+// temperature) at a training step: step, exponential, cosine, linear
+// warm-up and linear schedules, evaluated by the training loop before each
+// step and passed to the compiled step as an argument.
+//
+//===----------------------------------------------------------------------===//
+#include "nnc/runtime.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+namespace {
+/// The schedule's argument `name`, or `dflt` when it has none.
+double arg(const nnc_schedule *s, const char *name, double dflt) {
+  for (int32_t k = 0; k < s->num_args; ++k)
+    if (std::strcmp(s->arg_names[k], name) == 0)
+      return s->arg_values[k];
+  return dflt;
+}
+} // namespace
+
+extern "C" double nnc_schedule_value(const nnc_schedule *s, int64_t step,
+                                     int64_t epoch, int64_t total_steps) {
+  const double pi = 3.14159265358979323846;
+  double progress =
+      total_steps > 1 ? double(step) / double(total_steps - 1) : 1.0;
+  progress = std::min(std::max(progress, 0.0), 1.0);
+  std::string kind = s->kind;
+  double base = s->base;
+  if (kind == "step") {
+    double every = std::max(arg(s, "every", 1), 1.0);
+    return base *
+           std::pow(arg(s, "gamma", 0.1), std::floor(double(epoch) / every));
+  }
+  if (kind == "exponential") {
+    double start = arg(s, "start", base);
+    for (int32_t k = 0; k < s->num_args; ++k)
+      if (std::strcmp(s->arg_names[k], "end") == 0)
+        return start * std::pow(arg(s, "end", start) / start, progress);
+    return base * std::pow(arg(s, "gamma", 0.95), double(epoch));
+  }
+  if (kind == "cosine") {
+    double lo = arg(s, "min", 0);
+    return lo + (base - lo) * 0.5 * (1 + std::cos(pi * progress));
+  }
+  if (kind == "warmup") {
+    double steps = std::max(arg(s, "steps", 1), 1.0);
+    return base * std::min(1.0, double(step + 1) / steps);
+  }
+  if (kind == "linear") {
+    double start = arg(s, "start", base), end = arg(s, "end", 0);
+    return start + (end - start) * progress;
+  }
+  return base; // constant
+}
