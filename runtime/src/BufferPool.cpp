@@ -14,6 +14,7 @@
 #include "nnc/kernels.h"
 #include "nnc/runtime.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -130,7 +131,17 @@ void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
     std::free(w->data);
     size_t size = roundUp(size_t(bytes));
     w->data = static_cast<char *>(std::aligned_alloc(64, size));
-    w->bytes = w->data ? bytes : 0;
+    if (!w->data) {
+      // Generated code has no way to fail here: stop with a clear message
+      // rather than let the step write through a null workspace.
+      std::fprintf(stderr,
+                   "nnc: error: out of memory: a compiled function needs "
+                   "%lld bytes of working memory (a smaller --batch needs "
+                   "less)\n",
+                   (long long)bytes);
+      std::exit(1);
+    }
+    w->bytes = bytes;
     Pool &p = pool();
     std::lock_guard<std::mutex> lock(p.mutex);
     ++p.stats.system_allocations;

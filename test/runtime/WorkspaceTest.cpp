@@ -69,3 +69,13 @@ TEST(Workspace, NotFreedAsAResultBuffer) {
   EXPECT_EQ(b.aligned, a.aligned);
   EXPECT_EQ(b.aligned[255], 7);
 }
+
+// A workspace the system cannot provide stops the process with a clear
+// message instead of handing generated code a null pointer.
+TEST(WorkspaceDeathTest, OutOfMemoryIsReported) {
+  static char key;
+  EXPECT_EXIT(workspace(int64_t(&key), int64_t(1) << 62),
+              ::testing::ExitedWithCode(1),
+              "out of memory: a compiled function needs 4611686018427387904 "
+              "bytes of working memory");
+}
