@@ -47,28 +47,16 @@ bool needsTape(BlockArgument arg) {
   });
 }
 
-/// The sizes of `like`'s type, dynamic ones read from `like`.
-SmallVector<OpFoldResult> sizesOf(OpBuilder &b, Location loc, Value like) {
-  auto t = cast<RankedTensorType>(like.getType());
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t d = 0; d < t.getRank(); ++d)
-    sizes.push_back(t.isDynamicDim(d)
-                        ? OpFoldResult(tensor::DimOp::create(b, loc, like, d))
-                        : OpFoldResult(b.getIndexAttr(t.getDimSize(d))));
-  return sizes;
-}
-
-/// Row `k` of `tape` (a [N, ...] tensor), as a tensor of type `t`.
-Value tapeRow(OpBuilder &b, Location loc, Value tape, Value k,
-              RankedTensorType t) {
-  SmallVector<OpFoldResult> offsets{k}, sizes{b.getIndexAttr(1)},
-      strides(t.getRank() + 1, b.getIndexAttr(1));
-  SmallVector<OpFoldResult> rest = sizesOf(b, loc, tape);
-  sizes.append(rest.begin() + 1, rest.end());
-  offsets.append(t.getRank(), b.getIndexAttr(0));
-  return tensor::ExtractSliceOp::create(b, loc, t, tape, offsets, sizes,
-                                        strides);
-}
+/// The slice of row `k` of a tape [N, ...] whose rows have `rowSizes`.
+struct TapeRow {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  TapeRow(OpBuilder &b, Value k, ArrayRef<OpFoldResult> rowSizes)
+      : offsets{k}, sizes{b.getIndexAttr(1)},
+        strides(rowSizes.size() + 1, b.getIndexAttr(1)) {
+    offsets.append(rowSizes.size(), b.getIndexAttr(0));
+    sizes.append(rowSizes.begin(), rowSizes.end());
+  }
+};
 
 } // namespace
 
@@ -83,6 +71,7 @@ LogicalResult Differentiator::loopVJP(scf::ForOp loop,
   // The trip count: max(0, ceil((hi - lo) / step)).
   IRRewriter rw(loop.getContext());
   rw.setInsertionPoint(loop);
+  GradBuilder before(rw, loc);
   Value lo = loop.getLowerBound(), step = loop.getStep();
   Value zero = arith::ConstantIndexOp::create(rw, loc, 0);
   Value one = arith::ConstantIndexOp::create(rw, loc, 1);
@@ -97,16 +86,12 @@ LogicalResult Differentiator::loopVJP(scf::ForOp loop,
   for (auto [q, arg] : llvm::enumerate(loop.getRegionIterArgs())) {
     if (!needsTape(arg))
       continue;
-    auto t = cast<RankedTensorType>(arg.getType());
-    SmallVector<int64_t> shape{ShapedType::kDynamic};
-    shape.append(t.getShape().begin(), t.getShape().end());
-    SmallVector<Value> dyn{n};
-    for (int64_t d = 0; d < t.getRank(); ++d)
-      if (t.isDynamicDim(d))
-        dyn.push_back(tensor::DimOp::create(rw, loc, loop.getInitArgs()[q], d));
+    SmallVector<OpFoldResult> sizes{n};
+    sizes.append(before.mixedSizes(loop.getInitArgs()[q]));
     taped.push_back(q);
-    tapes.push_back(
-        tensor::EmptyOp::create(rw, loc, shape, t.getElementType(), dyn));
+    tapes.push_back(tensor::EmptyOp::create(
+        rw, loc, sizes,
+        cast<RankedTensorType>(arg.getType()).getElementType()));
   }
   // The same loop with the tapes carried too; each iteration writes the
   // state it started from into row (iv - lo) / step.
@@ -121,21 +106,16 @@ LogicalResult Differentiator::loopVJP(scf::ForOp loop,
                  fb->getArguments().take_front(numCarried + 1));
   auto fwdYield = cast<scf::YieldOp>(fb->getTerminator());
   rw.setInsertionPoint(fwdYield);
-  Operation *firstTapeOp = fwdYield; // the recomputation stops before it
-  Value row = arith::DivSIOp::create(
-      rw, loc, arith::SubIOp::create(rw, loc, fwd.getInductionVar(), lo), step);
-  firstTapeOp = row.getDefiningOp()->getOperand(0).getDefiningOp();
+  // The taping ops start here; the recomputation stops before them.
+  Value sinceLo = arith::SubIOp::create(rw, loc, fwd.getInductionVar(), lo);
+  Operation *firstTapeOp = sinceLo.getDefiningOp();
+  Value row = arith::DivSIOp::create(rw, loc, sinceLo, step);
   for (auto [t, q] : llvm::enumerate(taped)) {
     Value state = fwd.getRegionIterArgs()[q];
-    auto st = cast<RankedTensorType>(state.getType());
-    SmallVector<OpFoldResult> offsets{row}, sizes{rw.getIndexAttr(1)},
-        strides(st.getRank() + 1, rw.getIndexAttr(1));
-    offsets.append(st.getRank(), rw.getIndexAttr(0));
-    SmallVector<OpFoldResult> rest = sizesOf(rw, loc, state);
-    sizes.append(rest.begin(), rest.end());
+    TapeRow at(rw, row, before.mixedSizes(state));
     Value written = tensor::InsertSliceOp::create(
-        rw, loc, state, fwd.getRegionIterArgs()[numCarried + t], offsets, sizes,
-        strides);
+        rw, loc, state, fwd.getRegionIterArgs()[numCarried + t], at.offsets,
+        at.sizes, at.strides);
     fwdYield.getResultsMutable().append(written);
   }
   rw.replaceOp(loop, fwd.getResults().take_front(numCarried));
@@ -166,14 +146,13 @@ LogicalResult Differentiator::loopVJP(scf::ForOp loop,
 
   LogicalResult status = success();
   SmallVector<bool> outerTouched(outer.size(), false);
-  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
-  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
   auto back = scf::ForOp::create(
-      b, loc, c0, n, c1, inits,
+      b, loc, zero, n, one, inits,
       [&](OpBuilder &lb, Location l, Value j, ValueRange args) {
+        GradBuilder lgb(lb, l);
         // Iteration k = n - 1 - j, induction value lo + k * step.
-        Value k = arith::SubIOp::create(lb, l,
-                                        arith::SubIOp::create(lb, l, n, c1), j);
+        Value k = arith::SubIOp::create(
+            lb, l, arith::SubIOp::create(lb, l, n, one), j);
         Value iv = arith::AddIOp::create(lb, l, lo,
                                          arith::MulIOp::create(lb, l, k, step));
         IRMapping map;
@@ -184,17 +163,14 @@ LogicalResult Differentiator::loopVJP(scf::ForOp loop,
           auto t = cast<RankedTensorType>(arg.getType());
           auto at = llvm::find(taped, q);
           if (at != taped.end()) {
-            state[q] = tapeRow(
-                lb, l, fwd.getResult(numCarried + (at - taped.begin())), k, t);
+            Value tape = fwd.getResult(numCarried + (at - taped.begin()));
+            TapeRow r(lb, k, ArrayRef(lgb.mixedSizes(tape)).drop_front());
+            state[q] = tensor::ExtractSliceOp::create(lb, l, t, tape, r.offsets,
+                                                      r.sizes, r.strides);
           } else {
             // Only written into: any tensor of its type stands in.
-            SmallVector<Value> dyn;
-            for (int64_t d = 0; d < t.getRank(); ++d)
-              if (t.isDynamicDim(d))
-                dyn.push_back(
-                    tensor::DimOp::create(lb, l, fwd.getResult(q), d));
-            state[q] = tensor::EmptyOp::create(lb, l, t.getShape(),
-                                               t.getElementType(), dyn);
+            state[q] = tensor::EmptyOp::create(
+                lb, l, lgb.mixedSizes(fwd.getResult(q)), t.getElementType());
           }
           map.map(arg, state[q]);
         }

@@ -173,6 +173,16 @@ Value GradBuilder::transposeLast2(Value x) {
                              x, b.getDenseI64ArrayAttr(perm));
 }
 
+SmallVector<OpFoldResult> GradBuilder::mixedSizes(Value like) {
+  RankedTensorType t = ranked(like);
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    sizes.push_back(t.isDynamicDim(d)
+                        ? OpFoldResult(tensor::DimOp::create(b, loc, like, d))
+                        : OpFoldResult(b.getIndexAttr(t.getDimSize(d))));
+  return sizes;
+}
+
 Value GradBuilder::zerosAlong(Value like, int64_t d, int64_t n) {
   RankedTensorType t = ranked(like);
   SmallVector<int64_t> shape(t.getShape());

@@ -55,6 +55,9 @@ public:
   /// element type (computed at run time for dynamic sizes).
   mlir::Value count(mlir::Value x, llvm::ArrayRef<int64_t> axes);
   mlir::Value transposeLast2(mlir::Value x);
+  /// The sizes of `like`, dynamic ones read from it (for tensor.empty and
+  /// slices whose sizes are only known at run time).
+  llvm::SmallVector<mlir::OpFoldResult> mixedSizes(mlir::Value like);
 
   /// Zeros shaped like `like` but with `n` entries on dimension `d`.
   mlir::Value zerosAlong(mlir::Value like, int64_t d, int64_t n);

@@ -18,8 +18,6 @@
 //===----------------------------------------------------------------------===//
 #include "autodiff/VJPBuilder.h"
 
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-
 using namespace mlir;
 
 namespace nnc::nn {
@@ -38,25 +36,10 @@ Value transpose(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm) {
 /// Grows NHWC `x` with zero rows at the bottom and zero columns at the
 /// right until it has `like`'s spatial size.
 Value padBottomRight(GradBuilder &gb, Value x, RankedTensorType like) {
-  for (int64_t d : {1, 2}) {
-    RankedTensorType t = ranked(x);
-    int64_t extra = like.getDimSize(d) - t.getDimSize(d);
-    if (extra <= 0)
-      continue;
-    SmallVector<int64_t> shape(t.getShape());
-    shape[d] = extra;
-    SmallVector<Value> sizes;
-    for (int64_t k = 0; k < t.getRank(); ++k)
-      if (t.isDynamicDim(k))
-        sizes.push_back(tensor::DimOp::create(gb.b, gb.loc, x, k));
-    Value zeros = FillOp::create(
-        gb.b, gb.loc, RankedTensorType::get(shape, t.getElementType()), sizes,
-        gb.b.getF64FloatAttr(0));
-    shape[d] = like.getDimSize(d);
-    x = ConcatOp::create(gb.b, gb.loc,
-                         RankedTensorType::get(shape, t.getElementType()),
-                         ValueRange{x, zeros}, gb.b.getI64IntegerAttr(d));
-  }
+  for (int64_t d : {1, 2})
+    x = gb.padAlong(
+        x, d, 0,
+        std::max<int64_t>(like.getDimSize(d) - ranked(x).getDimSize(d), 0));
   return x;
 }
 

@@ -86,14 +86,11 @@ LogicalResult ConcatOp::vjp(OpBuilder &b, ValueRange grads,
     // Along a symbolic axis: slices at offsets computed at run time.
     Location loc = getLoc();
     Value offset = arith::ConstantIndexOp::create(b, loc, 0);
+    GradBuilder gb(b, loc);
     for (auto [k, in] : llvm::enumerate(getInputs())) {
       RankedTensorType it = ranked(in);
-      SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
-          strides(rank, b.getIndexAttr(1));
-      for (int64_t d = 0; d < rank; ++d)
-        sizes.push_back(it.isDynamicDim(d)
-                            ? OpFoldResult(tensor::DimOp::create(b, loc, in, d))
-                            : OpFoldResult(b.getIndexAttr(it.getDimSize(d))));
+      SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+          sizes = gb.mixedSizes(in), strides(rank, b.getIndexAttr(1));
       offsets[axis] = offset;
       if (isa<FloatType>(it.getElementType()))
         out[k] = tensor::ExtractSliceOp::create(b, loc, it, grads[0], offsets,

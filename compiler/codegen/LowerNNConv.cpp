@@ -263,7 +263,6 @@ Value Lowering::poolGrad(nn::Pool2DGradOp op) {
   // each side, so that out-of-range windows read 0 / -1.
   Location l = op.getLoc();
   auto xt = cast<RankedTensorType>(op.getInput().getType());
-  auto gt = cast<RankedTensorType>(op.getGrad().getType());
   Type et = xt.getElementType();
   bool isMax = op.getKind() == "max";
   ArrayRef<int64_t> win = op.getWindow(), st = op.getStride(),

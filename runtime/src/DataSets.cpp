@@ -372,6 +372,11 @@ void nnc::augmentBatch(const DataTable &t, nnc_tensor &batch, uint64_t seed,
   }
 }
 
+void nnc::pixelsToUnit(const uint8_t *in, float *out, int64_t n) {
+  for (int64_t k = 0; k < n; ++k)
+    out[k] = float(in[k]) * (1.0f / 255.0f);
+}
+
 nnc_dtype nnc::modelDtype(const nnc_tensor &field) {
   return field.dtype == NNC_U8 ? NNC_F32 : field.dtype;
 }
@@ -384,12 +389,8 @@ void nnc::copyRows(const nnc_tensor &src, const int64_t *rows, int64_t n,
   if (src.dtype == NNC_U8 && dst.dtype == NNC_F32) {
     const auto *in = static_cast<const uint8_t *>(src.data);
     auto *out = static_cast<float *>(dst.data);
-    for (int64_t i = 0; i < n; ++i) {
-      const uint8_t *row = in + rows[i] * perRow;
-      float *to = out + i * perRow;
-      for (int64_t k = 0; k < perRow; ++k)
-        to[k] = float(row[k]) * (1.0f / 255.0f);
-    }
+    for (int64_t i = 0; i < n; ++i)
+      pixelsToUnit(in + rows[i] * perRow, out + i * perRow, perRow);
     return;
   }
   size_t row = size_t(perRow) * nnc_dtype_size(src.dtype);

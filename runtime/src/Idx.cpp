@@ -198,13 +198,10 @@ int nnc::loadIdxPair(const char *images, const char *labels, bool pixelBytes,
     nnc_tensor_free(&out->images);
     return fail(-1);
   }
-  if (!pixelBytes) {
-    int64_t n = nnc_tensor_numel(&img);
-    const uint8_t *src = static_cast<const uint8_t *>(img.data);
-    float *dst = static_cast<float *>(out->images.data);
-    for (int64_t i = 0; i < n; ++i)
-      dst[i] = src[i] * (1.0f / 255.0f);
-  }
+  if (!pixelBytes)
+    pixelsToUnit(static_cast<const uint8_t *>(img.data),
+                 static_cast<float *>(out->images.data),
+                 nnc_tensor_numel(&img));
   const uint8_t *ls = static_cast<const uint8_t *>(lab.data);
   int64_t *ld = static_cast<int64_t *>(out->labels.data);
   for (int64_t i = 0; i < out->count; ++i) {

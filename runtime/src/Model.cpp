@@ -274,10 +274,12 @@ int loadData(const char *source,
   out.dtype = nnc::modelDtype(*t);
   if (nnc_tensor_alloc(&out))
     return -1;
-  std::vector<int64_t> rows(size_t(t->dims[0]));
-  for (int64_t i = 0; i < t->dims[0]; ++i)
-    rows[size_t(i)] = i;
-  nnc::copyRows(*t, rows.data(), t->dims[0], out);
+  if (t->dtype == NNC_U8) // pixel bytes
+    nnc::pixelsToUnit(static_cast<const uint8_t *>(t->data),
+                      static_cast<float *>(out.data), nnc_tensor_numel(t));
+  else
+    std::memcpy(out.data, t->data,
+                size_t(nnc_tensor_numel(t)) * nnc_dtype_size(t->dtype));
   return 0;
 }
 } // namespace

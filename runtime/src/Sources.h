@@ -19,6 +19,7 @@
 
 #include "nnc/runtime.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ struct DataTable {
 /// batch is gathered, which keeps a data set at a quarter of its f32 size.
 int loadDataTable(const std::string &descriptor, DataTable &out);
 
+/// Pixel bytes as f32 in [0, 1] (x / 255).
+void pixelsToUnit(const uint8_t *in, float *out, int64_t n);
 /// The element type a model reads a field as (f32 for pixel bytes).
 nnc_dtype modelDtype(const nnc_tensor &field);
 /// Copies rows `rows[0..n)` of `src` into rows 0..n of `dst` (of
