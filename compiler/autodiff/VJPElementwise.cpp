@@ -67,7 +67,9 @@ using Pair = std::pair<Value, Value>;
   }
 
 UNARY_RULE(ReluOp, {
-  return gb.select(gb.compare("gt", x, gb.scalar(x, 0)), g, gb.scalar(x, 0));
+  // From the result (y > 0 exactly where x > 0): then the input need not
+  // be kept, and a layer's bias and ReLU can fuse into its kernel.
+  return gb.select(gb.compare("gt", y, gb.scalar(y, 0)), g, gb.scalar(y, 0));
 })
 UNARY_RULE(SigmoidOp,
            { return gb.mul(g, gb.mul(y, gb.sub(gb.scalar(y, 1), y))); })

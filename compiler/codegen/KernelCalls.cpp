@@ -15,6 +15,7 @@
 // grouped convolutions) stays a linalg op and becomes loops.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/KernelEpilogue.h"
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -34,7 +35,7 @@ namespace nnc {
 using namespace mlir;
 
 namespace {
-constexpr unsigned kGemmArgs = 16, kConvArgs = 25, kFilterGradArgs = 23;
+constexpr unsigned kGemmArgs = 19, kConvArgs = 28, kFilterGradArgs = 24;
 
 /// A memref as the kernels see it: aligned pointer (i64), element offset,
 /// sizes and strides (index).
@@ -105,6 +106,48 @@ void forEachSlice(OpBuilder &b, Location l, unsigned threads,
   body(i64(b, l, par.getInductionVars()[0]), i64(b, l, cst(b, l, threads)));
 }
 
+/// The epilogue's arguments of a call: flags, then (except for the filter
+/// gradient) the bias's pointer and offset (0 and 0 without one).
+SmallVector<Value> epilogueArgs(OpBuilder &b, Location l,
+                                const nnc::KernelEpilogue &e, bool withBias) {
+  Value flags = i64(b, l, cst(b, l, e.flags()));
+  if (!withBias)
+    return {flags};
+  if (!e.bias) {
+    Value zero = i64(b, l, cst(b, l, 0));
+    return {flags, zero, zero};
+  }
+  View v = viewOf(b, l, e.bias);
+  return {flags, v.ptr, i64(b, l, v.offset)};
+}
+
+/// Emits the call replacing `op` with epilogue `e`: where the fused loop
+/// was (if any; nothing between touches memory), located at both.
+void emitCall(OpBuilder &b, Operation *op, const nnc::KernelEpilogue &e,
+              llvm::function_ref<void(OpBuilder &, Location)> build) {
+  OpBuilder::InsertionGuard g(b);
+  Location l = op->getLoc();
+  if (e.fused) {
+    b.setInsertionPoint(e.fused);
+    l = b.getFusedLoc({l, e.fused->getLoc()});
+  } else {
+    b.setInsertionPoint(op);
+  }
+  Block *block = b.getInsertionBlock();
+  auto before = b.getInsertionPoint();
+  bool atStart = before == block->begin();
+  Operation *prev = atStart ? nullptr : &*std::prev(before);
+  build(b, l);
+  if (e.what.empty())
+    return;
+  // Tag the calls just built (inside their parallel loop, if any).
+  auto from = prev ? std::next(Block::iterator(prev)) : block->begin();
+  for (Operation &o : llvm::make_range(from, b.getInsertionPoint()))
+    o.walk([&](func::CallOp call) {
+      call->setAttr(nnc::kEpilogueAttr, b.getStringAttr(e.what));
+    });
+}
+
 /// A contraction the GEMM can run: operand positions of the m, n, k and
 /// batch loops (-1 where an operand does not use a loop).
 struct Contraction {
@@ -151,12 +194,11 @@ Value strideOf(OpBuilder &b, Location l, const View &v, AffineMap map,
   return cst(b, l, 0);
 }
 
-void emitGemm(OpBuilder &b, linalg::LinalgOp op, const Contraction &c,
-              func::FuncOp fn, unsigned threads) {
-  Location l = op.getLoc();
+void emitGemm(OpBuilder &b, Location l, linalg::LinalgOp op,
+              const Contraction &c, func::FuncOp fn, unsigned threads,
+              const nnc::KernelEpilogue &e) {
   SmallVector<Value> operands{op.getDpsInputOperand(0)->get(),
-                              op.getDpsInputOperand(1)->get(),
-                              op.getDpsInitOperand(0)->get()};
+                              op.getDpsInputOperand(1)->get(), e.out};
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   SmallVector<View> views;
   for (Value v : operands)
@@ -169,6 +211,7 @@ void emitGemm(OpBuilder &b, linalg::LinalgOp op, const Contraction &c,
     llvm_unreachable("every loop indexes an operand");
   };
   Value m = sizeOf(c.m), n = sizeOf(c.n), k = sizeOf(c.k);
+  SmallVector<Value> epilogue = epilogueArgs(b, l, e, /*withBias=*/true);
   forEachSlice(b, l, threads, [&](Value part, Value parts) {
     OpBuilder::InsertionGuard g(b);
     // One call per batch element: loops over the batch dimensions that
@@ -193,7 +236,9 @@ void emitGemm(OpBuilder &b, linalg::LinalgOp op, const Contraction &c,
         i64(b, l, m),          i64(b, l, n), i64(b, l, k), views[0].ptr,
         i64(b, l, offsets[0]), s(0, c.m),    s(0, c.k),    views[1].ptr,
         i64(b, l, offsets[1]), s(1, c.k),    s(1, c.n),    views[2].ptr,
-        i64(b, l, offsets[2]), s(2, c.m),    part,         parts};
+        i64(b, l, offsets[2]), s(2, c.m)};
+    args.append(epilogue);
+    args.append({part, parts});
     func::CallOp::create(b, l, fn, args);
   });
 }
@@ -209,12 +254,12 @@ bool matchConv(linalg::Conv2DNhwcHwcfOp op) {
          denseRowMajor(op.getDpsInitOperand(0)->get());
 }
 
-void emitConv(OpBuilder &b, linalg::Conv2DNhwcHwcfOp op, func::FuncOp fn,
-              unsigned threads) {
-  Location l = op.getLoc();
+void emitConv(OpBuilder &b, Location l, linalg::Conv2DNhwcHwcfOp op,
+              func::FuncOp fn, unsigned threads, const nnc::KernelEpilogue &e) {
   View x = viewOf(b, l, op.getDpsInputOperand(0)->get());
   View w = viewOf(b, l, op.getDpsInputOperand(1)->get());
-  View out = viewOf(b, l, op.getDpsInitOperand(0)->get());
+  View out = viewOf(b, l, e.out);
+  SmallVector<Value> epilogue = epilogueArgs(b, l, e, /*withBias=*/true);
   auto attr = [&](DenseIntElementsAttr a, unsigned i) {
     return i64(b, l, cst(b, l, a.getValues<int64_t>()[i]));
   };
@@ -229,7 +274,9 @@ void emitConv(OpBuilder &b, linalg::Conv2DNhwcHwcfOp op, func::FuncOp fn,
                  i64(b, l, out.offset), i64(b, l, out.sizes[1]),
                  i64(b, l, out.sizes[2]), attr(op.getStrides(), 0),
                  attr(op.getStrides(), 1), attr(op.getDilations(), 0),
-                 attr(op.getDilations(), 1), part, parts});
+                 attr(op.getDilations(), 1)});
+    args.append(epilogue);
+    args.append({part, parts});
     func::CallOp::create(b, l, fn, args);
   });
 }
@@ -245,14 +292,15 @@ bool matchFilterGrad(linalg::GenericOp op) {
          denseRowMajor(op.getDpsInitOperand(0)->get());
 }
 
-void emitFilterGrad(OpBuilder &b, linalg::GenericOp op, func::FuncOp fn,
-                    unsigned threads) {
-  Location l = op.getLoc();
+void emitFilterGrad(OpBuilder &b, Location l, linalg::GenericOp op,
+                    func::FuncOp fn, unsigned threads,
+                    const nnc::KernelEpilogue &e) {
   ArrayRef<int64_t> sd =
       op->getAttrOfType<DenseI64ArrayAttr>(nnc::kFilterGradAttr).asArrayRef();
   View x = viewOf(b, l, op.getDpsInputOperand(0)->get());
   View g = viewOf(b, l, op.getDpsInputOperand(1)->get());
-  View out = viewOf(b, l, op.getDpsInitOperand(0)->get());
+  View out = viewOf(b, l, e.out);
+  SmallVector<Value> epilogue = epilogueArgs(b, l, e, /*withBias=*/false);
   forEachSlice(b, l, threads, [&](Value part, Value parts) {
     SmallVector<Value> args{x.ptr, i64(b, l, x.offset), i64(b, l, x.sizes[0]),
                             i64(b, l, x.sizes[3])};
@@ -264,6 +312,7 @@ void emitFilterGrad(OpBuilder &b, linalg::GenericOp op, func::FuncOp fn,
                  i64(b, l, out.sizes[1])});
     for (int64_t v : sd)
       args.push_back(i64(b, l, cst(b, l, v)));
+    args.append(epilogue);
     args.append({part, parts});
     func::CallOp::create(b, l, fn, args);
   });
@@ -276,26 +325,53 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
     SmallVector<Operation *> ops;
     module.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     unsigned t = std::max(1u, unsigned(threads));
+    llvm::DenseSet<Operation *> erased; // fills and loops calls replaced
     for (Operation *o : ops) {
+      if (erased.contains(o))
+        continue;
       OpBuilder b(o);
+      // Each kernel: its epilogue, the call in place of the op, then what
+      // the call replaced goes.
+      auto replace = [&](Value out, bool withBias, auto emit) {
+        nnc::KernelEpilogue e = nnc::planEpilogue(o, out, withBias);
+        emitCall(b, o, e, [&](OpBuilder &b, Location l) { emit(b, l, e); });
+        o->erase();
+        erased.insert(e.fill);
+        erased.insert(e.fused);
+        nnc::eraseReplaced(e, out);
+      };
       if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(o)) {
         if (!matchConv(conv))
           continue;
-        emitConv(b, conv, declare(module, "nnc_conv2d_f32", kConvArgs), t);
-        o->erase();
+        func::FuncOp fn = declare(module, "nnc_conv2d_f32", kConvArgs);
+        replace(conv.getDpsInitOperand(0)->get(), true,
+                [&](OpBuilder &b, Location l, const nnc::KernelEpilogue &e) {
+                  emitConv(b, l, conv, fn, t, e);
+                });
         continue;
       }
       if (auto g = dyn_cast<linalg::GenericOp>(o); g && matchFilterGrad(g)) {
-        emitFilterGrad(
-            b, g,
-            declare(module, "nnc_conv2d_filter_grad_f32", kFilterGradArgs), t);
-        o->erase();
+        func::FuncOp fn =
+            declare(module, "nnc_conv2d_filter_grad_f32", kFilterGradArgs);
+        replace(g.getDpsInitOperand(0)->get(), false,
+                [&](OpBuilder &b, Location l, const nnc::KernelEpilogue &e) {
+                  emitFilterGrad(b, l, g, fn, t, e);
+                });
         continue;
       }
       auto op = cast<linalg::LinalgOp>(o);
       if (std::optional<Contraction> c = matchContraction(op)) {
-        emitGemm(b, op, *c, declare(module, "nnc_sgemm", kGemmArgs), t);
-        o->erase();
+        func::FuncOp fn = declare(module, "nnc_sgemm", kGemmArgs);
+        // The bias runs along C's columns: only when they are its last
+        // dimension.
+        AffineMap cmap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+        bool nLast =
+            cmap.getResultPosition(getAffineDimExpr(c->n, op.getContext())) ==
+            cmap.getNumResults() - 1;
+        replace(op.getDpsInitOperand(0)->get(), nLast,
+                [&](OpBuilder &b, Location l, const nnc::KernelEpilogue &e) {
+                  emitGemm(b, l, op, *c, fn, t, e);
+                });
       }
     }
   }

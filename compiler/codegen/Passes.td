@@ -74,6 +74,22 @@ def NNUpdateInPlace : Pass<"nn-update-in-place", "::mlir::ModuleOp"> {
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def NNPrivateInits : Pass<"nn-private-inits", "::mlir::func::FuncOp"> {
+  let summary = "Give every destination its own fill";
+  let description = [{
+    CSE merges identical `linalg.fill`s of `tensor.empty`s, so one zero
+    tensor can be the destination of several ops (a convolution and its
+    transpose in the backward pass). One-shot bufferization then fills one
+    buffer and copies it for every op but one. On tensors, before
+    bufferization, each destination use gets its own fill (and empty
+    tensor) again: every op writes its own buffer, filled right before it,
+    with no copies, and the kernels can overwrite instead of zero-filling
+    (nn-kernel-calls).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def NNCopyLoops : Pass<"nn-copy-loops"> {
   let summary = "Turn memref.copy between strided views into linalg.copy";
   let description = [{

@@ -47,7 +47,7 @@ const char *kToLinalg =
     "canonicalize, nn-lower-to-linalg, nn-math-approximation, canonicalize,"
     "cse, linalg-fuse-elementwise-ops, nn-fuse-elementwise, canonicalize, cse";
 const char *kBufferize =
-    "nn-update-in-place,"
+    "nn-update-in-place, func.func(nn-private-inits),"
     "one-shot-bufferize{bufferize-function-boundaries "
     "allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"

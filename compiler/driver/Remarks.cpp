@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "driver/Remarks.h"
+#include "codegen/KernelEpilogue.h"
 #include "support/Diagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -164,16 +165,30 @@ void Reporter::function(func::FuncOp f) {
       std::string what = kernelName(call.getCallee());
       if (what.empty())
         return;
-      add(op->getLoc(), what + " runs on the runtime's kernel (" +
-                            call.getCallee().str() + ")");
-      // The output is the last buffer whose pointer the call takes.
-      Value out;
+      // A fused call is located at the kernel's op, then the loop it
+      // took over.
+      llvm::SetVector<Location> pos;
+      positions(op->getLoc(), pos);
+      add(pos.empty() ? op->getLoc() : pos.front(),
+          what + " runs on the runtime's kernel (" + call.getCallee().str() +
+              ")");
+      if (auto epi = op->getAttrOfType<StringAttr>(nnc::kEpilogueAttr)) {
+        std::string at = pos.empty() ? "" : " at " + spell(pos.front());
+        for (Location p : llvm::drop_begin(pos))
+          add(p, "fused into the " + what + at + " as its epilogue (" +
+                     epi.getValue().str() +
+                     ", applied to each tile of the output while it is in "
+                     "registers)");
+      }
+      // The output is the third buffer whose pointer the call takes (after
+      // the two operands; a bias comes after it).
+      SmallVector<Value> buffers;
       for (Value v : call.getOperands()) {
         Value p = v;
         while (Operation *def = p.getDefiningOp()) {
           if (auto ext =
                   dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(def)) {
-            out = rootOf(ext.getSource());
+            buffers.push_back(rootOf(ext.getSource()));
             break;
           }
           if (def->getNumOperands() != 1)
@@ -181,8 +196,8 @@ void Reporter::function(func::FuncOp f) {
           p = def->getOperand(0); // index casts
         }
       }
-      if (out)
-        kernelWrote[out] = op;
+      if (buffers.size() >= 3)
+        kernelWrote[buffers[2]] = op;
       return;
     }
     if (auto l = dyn_cast<linalg::LinalgOp>(op))
@@ -200,9 +215,12 @@ void Reporter::function(func::FuncOp f) {
     }
     if (!elementwise(op))
       return;
+    // nn-kernel-calls tagged the loops right after a kernel that it could
+    // not fold into the call, with the reason.
+    auto why = op->getAttrOfType<StringAttr>(nnc::kNotFusedAttr);
     for (OpOperand *in : op.getDpsInputOperands()) {
       auto it = kernelWrote.find(rootOf(in->get()));
-      if (it == kernelWrote.end())
+      if (!why || it == kernelWrote.end())
         continue;
       llvm::SetVector<Location> kpos;
       positions(it->second->getLoc(), kpos);
@@ -210,8 +228,8 @@ void Reporter::function(func::FuncOp f) {
       add(op->getLoc(),
           "not fused into the " +
               kernelName(cast<func::CallOp>(it->second).getCallee()) + at +
-              ": the kernel has no epilogue, so this is a separate loop over "
-              "its output");
+              " as its epilogue: " + why.getValue().str() +
+              ", so this is a separate loop over its output");
       break;
     }
     for (OpOperand &out : op.getDpsInitsMutable()) {

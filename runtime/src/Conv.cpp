@@ -6,7 +6,9 @@
 //  - nnc_conv2d_f32, an NHWC x HWCF convolution (the forward pass, and the
 //    input's gradient, a convolution of the padded cotangent): output
 //    pixels are the GEMM's rows, the filter seen as a [KH*KW*C, F] matrix
-//    its B operand;
+//    its B operand. With contiguous channels (the usual case) the GEMM's
+//    micro-kernel reads the input in place (a direct convolution, ConvArgs
+//    in Gemm.h); otherwise it runs on an implicit im2col matrix;
 //  - nnc_conv2d_filter_grad_f32, the filter's gradient: the filter taps
 //    (kh, kw, c) are the rows, the cotangent seen as a [pixels, F] matrix
 //    the B operand, and the sum runs over every output pixel.
@@ -105,21 +107,19 @@ void packTaps(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
     }
   }
 }
-/// out[rows, f] += im2col[rows, k] * b[k, f] for slice `part` of `parts`
-/// of the rows, the im2col panels gathered by `pack` from `win`.
+/// out[rows, f] (+)= im2col[rows, k] * b[k, f], then `ep`, for slice
+/// `part` of `parts` of the rows, the im2col panels gathered by `pack`
+/// from `win`.
 void implicitGemm(Window win, int64_t rows, int64_t f, int64_t k,
                   const float *b, float *out,
                   void (*pack)(const void *, int64_t, int64_t, int64_t, int64_t,
                                float *, int),
-                  int64_t part, int64_t parts) {
+                  const Epilogue &ep, int64_t part, int64_t parts) {
   int64_t begin, end;
   sliceUnits(rows, 12, part, parts, begin, end);
-  if (begin >= end || f <= 0 || k <= 0)
-    return;
   win.first = begin;
-  GemmArgs g{end - begin, f, k, nullptr, 0, 0, b, f, 1, out + begin * f, f};
-  g.packA = pack;
-  g.packCtx = &win;
+  GemmArgs g{end - begin,     f, k,    nullptr, 0,     0, b, f, 1,
+             out + begin * f, f, pack, &win,    false, ep};
   bestGemm()(g);
 }
 } // namespace
@@ -130,9 +130,37 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                                int64_t wOff, int64_t kh, int64_t kw, int64_t f,
                                int64_t outPtr, int64_t outOff, int64_t oh,
                                int64_t ow, int64_t sh, int64_t sw, int64_t dh,
-                               int64_t dw, int64_t part, int64_t parts) {
+                               int64_t dw, int64_t flags, int64_t biasPtr,
+                               int64_t biasOff, int64_t part, int64_t parts) {
   (void)h;
   (void)w;
+  Epilogue ep = epilogueOf(flags, biasPtr, biasOff);
+  if (xs3 == 1) {
+    // Channels contiguous (every NHWC tensor the compiler makes): the
+    // micro-kernel reads the input directly.
+    ConvArgs g{reinterpret_cast<const float *>(xPtr) + xOff,
+               xs0,
+               xs1,
+               xs2,
+               c,
+               kh,
+               kw,
+               oh,
+               ow,
+               sh,
+               sw,
+               dh,
+               dw,
+               reinterpret_cast<const float *>(wPtr) + wOff,
+               f,
+               reinterpret_cast<float *>(outPtr) + outOff,
+               0,
+               0,
+               ep};
+    sliceUnits(n * oh * ow, 12, part, parts, g.begin, g.end);
+    bestConv()(g);
+    return;
+  }
   Window win{reinterpret_cast<const float *>(xPtr) + xOff,
              xs0,
              xs1,
@@ -149,7 +177,7 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
              0};
   implicitGemm(win, n * oh * ow, f, kh * kw * c,
                reinterpret_cast<const float *>(wPtr) + wOff,
-               reinterpret_cast<float *>(outPtr) + outOff, packPixels, part,
+               reinterpret_cast<float *>(outPtr) + outOff, packPixels, ep, part,
                parts);
 }
 
@@ -157,8 +185,8 @@ extern "C" void nnc_conv2d_filter_grad_f32(
     int64_t xPtr, int64_t xOff, int64_t n, int64_t c, int64_t xs0, int64_t xs1,
     int64_t xs2, int64_t xs3, int64_t gPtr, int64_t gOff, int64_t oh,
     int64_t ow, int64_t f, int64_t outPtr, int64_t outOff, int64_t kh,
-    int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t part,
-    int64_t parts) {
+    int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t flags,
+    int64_t part, int64_t parts) {
   Window win{reinterpret_cast<const float *>(xPtr) + xOff,
              xs0,
              xs1,
@@ -175,6 +203,6 @@ extern "C" void nnc_conv2d_filter_grad_f32(
              0};
   implicitGemm(win, kh * kw * c, f, n * oh * ow,
                reinterpret_cast<const float *>(gPtr) + gOff,
-               reinterpret_cast<float *>(outPtr) + outOff, packTaps, part,
-               parts);
+               reinterpret_cast<float *>(outPtr) + outOff, packTaps,
+               epilogueOf(flags, 0, 0), part, parts);
 }

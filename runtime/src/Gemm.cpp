@@ -45,6 +45,36 @@ GemmFn bestGemm() {
 #endif
 }
 
+Epilogue epilogueOf(int64_t flags, int64_t biasPtr, int64_t biasOff) {
+  Epilogue e;
+  e.accumulate = flags & NNC_KERNEL_ACCUMULATE;
+  e.relu = flags & NNC_KERNEL_RELU;
+  if (biasPtr)
+    e.bias = reinterpret_cast<const float *>(biasPtr) + biasOff;
+  return e;
+}
+
+void applyEpilogue(float *c, int64_t ldc, int64_t m, int64_t n,
+                   const Epilogue &e) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float v =
+          (e.accumulate ? c[i * ldc + j] : 0.0f) + (e.bias ? e.bias[j] : 0.0f);
+      c[i * ldc + j] = e.relu && v < 0.0f ? 0.0f : v;
+    }
+}
+
+ConvFn bestConv() {
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+  static ConvFn fn = !std::strcmp(bestGemmName(), "avx512") ? convAvx512
+                     : !std::strcmp(bestGemmName(), "avx2") ? convAvx2
+                                                            : convSse2;
+  return fn;
+#else
+  return convSse2;
+#endif
+}
+
 } // namespace nnc_rt
 
 using namespace nnc_rt;
@@ -52,7 +82,8 @@ using namespace nnc_rt;
 extern "C" void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr,
                           int64_t aOff, int64_t as0, int64_t as1, int64_t bPtr,
                           int64_t bOff, int64_t bs0, int64_t bs1, int64_t cPtr,
-                          int64_t cOff, int64_t ldc, int64_t part,
+                          int64_t cOff, int64_t ldc, int64_t flags,
+                          int64_t biasPtr, int64_t biasOff, int64_t part,
                           int64_t parts) {
   GemmArgs g{m,
              n,
@@ -64,7 +95,12 @@ extern "C" void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr,
              bs0,
              bs1,
              reinterpret_cast<float *>(cPtr) + cOff,
-             ldc};
+             ldc,
+             nullptr,
+             nullptr,
+             false,
+             {}};
+  g.ep = epilogueOf(flags, biasPtr, biasOff);
   g.direct = m <= 2;
   if (parts > 1) {
     // Columns when there are enough 32-wide panels, else rows.
@@ -74,6 +110,8 @@ extern "C" void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr,
       sliceUnits(n, 32, part, parts, begin, end);
       g.b += begin * bs1;
       g.c += begin;
+      if (g.ep.bias)
+        g.ep.bias += begin;
       g.n = end - begin;
     } else {
       sliceUnits(m, 12, part, parts, begin, end);

@@ -14,7 +14,18 @@
 
 namespace nnc_rt {
 
-/// C[i, j] += sum_l A[i, l] * B[l, j]; element (i, l) of A is at
+/// What a kernel does with each finished element of C: add it to C's old
+/// value (or overwrite it, which saves the zero fill before a product),
+/// then add bias[j] and apply ReLU (max(v, 0), NaN kept), the elementwise
+/// loop that usually follows a layer's product, done while the tile is in
+/// registers.
+struct Epilogue {
+  bool accumulate = true;
+  const float *bias = nullptr; ///< indexed by C's column
+  bool relu = false;
+};
+
+/// C[i, j] (+)= sum_l A[i, l] * B[l, j], then `ep`; element (i, l) of A is at
 /// a[i * as0 + l * as1], (l, j) of B at b[l * bs0 + j * bs1], (i, j) of C at
 /// c[i * ldc + j].
 ///
@@ -39,16 +50,48 @@ struct GemmArgs {
   /// packing would cost as much as the product). Decided on the whole
   /// product, before it is split into slices, so slices agree with it.
   bool direct = false;
+  Epilogue ep;
 };
 
 using GemmFn = void (*)(const GemmArgs &);
 
+/// out[p, j] (+)= sum_{ky, kx, ch} x[window of pixel p at (ky, kx), ch] *
+/// w[(ky * kw + kx) * c + ch, j] for the output pixels p in [begin, end)
+/// (p = (n * oh + y) * ow + x), read straight from the NHWC input: element
+/// (n, y, x, ch) of x is at x[n * xs0 + y * xs1 + x * xs2 + ch] (channels
+/// contiguous). w is the [kh * kw * c, f] filter, out the [pixels, f]
+/// output, both dense; then `ep`.
+struct ConvArgs {
+  const float *x;
+  int64_t xs0, xs1, xs2;
+  int64_t c, kh, kw, oh, ow, sh, sw, dh, dw;
+  const float *w;
+  int64_t f;
+  float *out;
+  int64_t begin, end;
+  Epilogue ep;
+};
+
+using ConvFn = void (*)(const ConvArgs &);
+
 void gemmAvx512(const GemmArgs &g);
 void gemmAvx2(const GemmArgs &g);
 void gemmSse2(const GemmArgs &g);
+void convAvx512(const ConvArgs &g);
+void convAvx2(const ConvArgs &g);
+void convSse2(const ConvArgs &g);
 
 /// The best variant this CPU runs, and its name.
+/// The epilogue the kernels' C entry points describe with flags and a
+/// bias pointer (nnc/kernels.h).
+Epilogue epilogueOf(int64_t flags, int64_t biasPtr, int64_t biasOff);
+
+/// C[0:m, 0:n] after a product over no k: the epilogue of zero sums.
+void applyEpilogue(float *c, int64_t ldc, int64_t m, int64_t n,
+                   const Epilogue &e);
+
 GemmFn bestGemm();
+ConvFn bestConv();
 const char *bestGemmName();
 /// Whether this CPU runs `name` ("avx512", "avx2", "sse2").
 bool cpuRuns(const char *name);

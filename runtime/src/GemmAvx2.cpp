@@ -8,4 +8,5 @@
 #define NNC_GEMM_VL 8
 #define NNC_GEMM_MR 6
 #define NNC_GEMM_NAME gemmAvx2
+#define NNC_CONV_NAME convAvx2
 #include "GemmKernel.h"

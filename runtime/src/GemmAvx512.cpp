@@ -8,4 +8,5 @@
 #define NNC_GEMM_VL 16
 #define NNC_GEMM_MR 12
 #define NNC_GEMM_NAME gemmAvx512
+#define NNC_CONV_NAME convAvx512
 #include "GemmKernel.h"

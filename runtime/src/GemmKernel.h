@@ -11,6 +11,11 @@
 // reads any strides, so transposed operands need no copies; partial tiles
 // are zero-padded in the panels and written through a small buffer.
 //
+// NNC_CONV_NAME is the same micro-kernel reading A straight from a
+// convolution's NHWC input (a direct convolution): each row of the tile
+// is an output pixel, each k step one channel of one filter tap, so the
+// im2col matrix is neither stored nor gathered.
+//
 //===----------------------------------------------------------------------===//
 #include "Gemm.h"
 
@@ -109,9 +114,64 @@ void packA(int64_t mc, int64_t kc, const float *a, int64_t s0, int64_t s1,
   }
 }
 
+/// v, then the epilogue's bias (columns j0..) and ReLU (NaN kept).
+inline Vec finish(Vec v, const Epilogue &e, Vec bias) {
+  if (e.bias)
+    v += bias;
+  if (e.relu)
+    v = v < Vec{} ? Vec{} : v;
+  return v;
+}
+
+/// The epilogue of the k block [pc, pc + kc) of k, for columns from j:
+/// only the first block may overwrite, only the last adds bias and ReLU.
+inline Epilogue blockEpilogue(const Epilogue &e, int64_t pc, int64_t kc,
+                              int64_t k, int64_t j) {
+  bool last = pc + kc >= k;
+  return {pc == 0 ? e.accumulate : true, last && e.bias ? e.bias + j : nullptr,
+          last && e.relu};
+}
+
+/// C[0:mr, 0:nr] (+)= the register tile (acc0 | acc1 per row), then the
+/// epilogue (whose bias starts at the tile's first column).
+__attribute__((always_inline)) inline void
+addTile(const Vec *acc0, const Vec *acc1, float *c, int64_t ldc, int64_t mr,
+        int64_t nr, const Epilogue &e) {
+  if (mr == MR && nr == NR) {
+    Vec bias0{}, bias1{};
+    if (e.bias) {
+      bias0 = load(e.bias);
+      bias1 = load(e.bias + VL);
+    }
+#pragma unroll
+    for (int i = 0; i < MR; ++i) {
+      Vec v0 = acc0[i], v1 = acc1[i];
+      if (e.accumulate) {
+        v0 += load(c + i * ldc);
+        v1 += load(c + i * ldc + VL);
+      }
+      store(c + i * ldc, finish(v0, e, bias0));
+      store(c + i * ldc + VL, finish(v1, e, bias1));
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+  for (int i = 0; i < MR; ++i) {
+    store(tile + i * NR, acc0[i]);
+    store(tile + i * NR + VL, acc1[i]);
+  }
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nr; ++j) {
+      float v = tile[i * NR + j] + (e.accumulate ? c[i * ldc + j] : 0.0f);
+      if (e.bias)
+        v += e.bias[j];
+      c[i * ldc + j] = e.relu && v < 0.0f ? 0.0f : v;
+    }
+}
+
 /// C[0:mr, 0:nr] += the packed panels' product over kc.
 void microKernel(int64_t kc, const float *a, const float *b, float *c,
-                 int64_t ldc, int64_t mr, int64_t nr) {
+                 int64_t ldc, int64_t mr, int64_t nr, const Epilogue &e) {
   Vec acc0[MR], acc1[MR];
 #pragma unroll
   for (int i = 0; i < MR; ++i)
@@ -127,32 +187,80 @@ void microKernel(int64_t kc, const float *a, const float *b, float *c,
     a += MR;
     b += NR;
   }
-  if (mr == MR && nr == NR) {
-#pragma unroll
-    for (int i = 0; i < MR; ++i) {
-      store(c + i * ldc, load(c + i * ldc) + acc0[i]);
-      store(c + i * ldc + VL, load(c + i * ldc + VL) + acc1[i]);
-    }
-    return;
-  }
-  alignas(64) float tile[MR * NR];
-  for (int i = 0; i < MR; ++i) {
-    store(tile + i * NR, acc0[i]);
-    store(tile + i * NR + VL, acc1[i]);
-  }
-  for (int64_t i = 0; i < mr; ++i)
-    for (int64_t j = 0; j < nr; ++j)
-      c[i * ldc + j] += tile[i * NR + j];
+  addTile(acc0, acc1, c, ldc, mr, nr, e);
 }
 
+/// Direct convolution, C[0:mr, 0:nr] += the window products of the output
+/// pixels whose inputs start at rows[0:MR] (rows past mr repeat the last
+/// one) with the packed filter panel `b` (taps x channels rows of NR).
+void convMicroKernel(const ConvArgs &g, const float *const *rows,
+                     const float *b, float *c, int64_t mr, int64_t nr,
+                     const Epilogue &e) {
+  Vec acc0[MR], acc1[MR];
+#pragma unroll
+  for (int i = 0; i < MR; ++i)
+    acc0[i] = acc1[i] = Vec{};
+  for (int64_t ky = 0; ky < g.kh; ++ky)
+    for (int64_t kx = 0; kx < g.kw; ++kx) {
+      int64_t off = ky * g.dh * g.xs1 + kx * g.dw * g.xs2;
+      const float *p[MR];
+#pragma unroll
+      for (int i = 0; i < MR; ++i)
+        p[i] = rows[i] + off;
+      for (int64_t ch = 0; ch < g.c; ++ch) {
+        Vec b0 = load(b), b1 = load(b + VL);
+#pragma unroll
+        for (int i = 0; i < MR; ++i) {
+          Vec ai = splat(p[i][ch]);
+          acc0[i] += ai * b0;
+          acc1[i] += ai * b1;
+        }
+        b += NR;
+      }
+    }
+  addTile(acc0, acc1, c, g.f, mr, nr, e);
+}
 } // namespace
 
-void NNC_GEMM_NAME(const GemmArgs &g) {
-  if (g.m <= 0 || g.n <= 0 || g.k <= 0)
+void NNC_CONV_NAME(const ConvArgs &g) {
+  int64_t k = g.kh * g.kw * g.c;
+  if (g.begin >= g.end || g.f <= 0)
     return;
+  if (k <= 0) {
+    applyEpilogue(g.out + g.begin * g.f, g.f, g.end - g.begin, g.f, g.ep);
+    return;
+  }
+  // The whole filter, packed once per call: k x NR panels.
+  int64_t panels = (g.f + NR - 1) / NR;
+  float *bp = scratch(0, k * panels * NR);
+  packB(k, g.f, g.w, g.f, 1, bp);
+  const float *rows[MR];
+  for (int64_t p0 = g.begin; p0 < g.end; p0 += MR) {
+    int64_t mr = std::min<int64_t>(MR, g.end - p0);
+    for (int64_t i = 0; i < MR; ++i) {
+      int64_t pix = p0 + std::min<int64_t>(i, mr - 1);
+      int64_t n = pix / (g.oh * g.ow), y = pix / g.ow % g.oh, x = pix % g.ow;
+      rows[i] = g.x + n * g.xs0 + y * g.sh * g.xs1 + x * g.sw * g.xs2;
+    }
+    for (int64_t j = 0; j < panels; ++j)
+      convMicroKernel(g, rows, bp + j * k * NR, g.out + p0 * g.f + j * NR, mr,
+                      std::min<int64_t>(NR, g.f - j * NR),
+                      blockEpilogue(g.ep, 0, k, k, j * NR));
+  }
+}
+
+void NNC_GEMM_NAME(const GemmArgs &g) {
+  if (g.m <= 0 || g.n <= 0)
+    return;
+  if (g.k <= 0) {
+    applyEpilogue(g.c, g.ldc, g.m, g.n, g.ep);
+    return;
+  }
   if (g.direct && !g.packA) {
     for (int64_t i = 0; i < g.m; ++i) {
       float *c = g.c + i * g.ldc;
+      if (!g.ep.accumulate)
+        std::fill(c, c + g.n, 0.0f);
       for (int64_t l = 0; l < g.k; ++l) {
         float a = g.a[i * g.as0 + l * g.as1];
         const float *b = g.b + l * g.bs0;
@@ -164,6 +272,7 @@ void NNC_GEMM_NAME(const GemmArgs &g) {
             c[j] += a * b[j * g.bs1];
         }
       }
+      applyEpilogue(c, g.ldc, 1, g.n, {true, g.ep.bias, g.ep.relu});
     }
     return;
   }
@@ -189,7 +298,8 @@ void NNC_GEMM_NAME(const GemmArgs &g) {
             microKernel(kc, ap + ir * kc, bp + jr * kc,
                         g.c + (ic + ir) * g.ldc + jc + jr, g.ldc,
                         std::min<int64_t>(MR, mc - ir),
-                        std::min<int64_t>(NR, nc - jr));
+                        std::min<int64_t>(NR, nc - jr),
+                        blockEpilogue(g.ep, pc, kc, g.k, jc + jr));
       }
     }
   }

@@ -8,4 +8,5 @@
 #define NNC_GEMM_VL 4
 #define NNC_GEMM_MR 4
 #define NNC_GEMM_NAME gemmSse2
+#define NNC_CONV_NAME convSse2
 #include "GemmKernel.h"

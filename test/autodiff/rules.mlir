@@ -23,14 +23,16 @@ func.func @dense(%x: tensor<?x4xf32>, %w: tensor<4x3xf32> {nn.name = "w"},
 
 // -----
 
-// A value used twice gets the sum of both cotangents; relu masks with the
-// forward input; a mean over the symbolic batch divides by its run-time size.
+// A value used twice gets the sum of both cotangents; relu masks with its
+// forward result (so its input need not be kept); a mean over the symbolic
+// batch divides by its run-time size.
 // CHECK-LABEL: func.func @reuse
+// CHECK: %[[RELU:.*]] = nn.relu %arg0
 // CHECK: %[[DIM:.*]] = tensor.dim
 // CHECK: arith.index_cast %[[DIM]]
 // CHECK: arith.sitofp
 // CHECK: nn.div
-// CHECK: %[[MASK:.*]] = nn.compare "gt", %arg0
+// CHECK: %[[MASK:.*]] = nn.compare "gt", %[[RELU]]
 // CHECK: nn.select %[[MASK]]
 // CHECK: nn.add
 // CHECK: return

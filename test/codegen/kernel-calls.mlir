@@ -1,21 +1,23 @@
 // RUN: nnc-opt %s --nn-kernel-calls | FileCheck %s
 // RUN: nnc-opt %s --nn-kernel-calls=threads=2 | FileCheck %s --check-prefix=PAR
 
-// Sixteen i64 arguments (pointers travel as integers).
-// CHECK-DAG: func.func private @nnc_sgemm(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
+// Nineteen i64 arguments (pointers travel as integers).
+// CHECK-DAG: func.func private @nnc_sgemm(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)
 // CHECK-DAG: func.func private @nnc_conv2d_f32(
 // CHECK-DAG: func.func private @nnc_conv2d_filter_grad_f32(
 
 // A plain product: one call with A's strides (row, k), B's (k, col), C's row
-// stride, slice 0 of 1.
+// stride, accumulating into C (flags 1) with no bias (0, 0), slice 0 of 1.
 // CHECK-LABEL: func.func @matmul
 // CHECK-NOT: linalg.matmul
 // CHECK: %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %[[ASZ:[a-z0-9_]+]]:2, %{{[a-z0-9_]+}}:2 = memref.extract_strided_metadata %arg0
 // CHECK: %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %[[CSZ:[a-z0-9_]+]]:2, %{{[a-z0-9_]+}}:2 = memref.extract_strided_metadata %arg2
+// CHECK: %[[ACC:.*]] = arith.index_cast %c1{{.*}} : index to i64
+// CHECK: %[[NOBIAS:.*]] = arith.index_cast %c0{{.*}} : index to i64
 // CHECK: %[[M:.*]] = arith.index_cast %[[CSZ]]#0 : index to i64
 // CHECK: %[[N:.*]] = arith.index_cast %[[CSZ]]#1 : index to i64
 // CHECK: %[[K:.*]] = arith.index_cast %[[ASZ]]#1 : index to i64
-// CHECK: call @nnc_sgemm(%[[M]], %[[N]], %[[K]],
+// CHECK: call @nnc_sgemm(%[[M]], %[[N]], %[[K]], {{.*}}, %[[ACC]], %[[NOBIAS]], %[[NOBIAS]], %{{.*}}, %{{.*}})
 // PAR-LABEL: func.func @matmul
 // PAR: scf.parallel (%[[P:.*]]) = (%c0{{.*}}) to (%c2{{.*}}) step
 // PAR:   %[[PART:.*]] = arith.index_cast %[[P]] : index to i64
@@ -118,3 +120,148 @@ func.func @strided_out(%a: memref<8x8xf32>, %b: memref<8x8xf32>,
   return
 }
 
+
+// A zero fill right before a product: the kernel overwrites (flags 0) and
+// the fill goes.
+// CHECK-LABEL: func.func @filled
+// CHECK-NOT: linalg.fill
+// CHECK: %[[OVER:.*]] = arith.index_cast %c0{{.*}} : index to i64
+// CHECK: call @nnc_sgemm({{.*}}, %[[OVER]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+func.func @filled(%a: memref<?x784xf32>, %b: memref<784x256xf32>,
+                  %c: memref<?x256xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x256xf32>)
+  linalg.matmul ins(%a, %b : memref<?x784xf32>, memref<784x256xf32>)
+                outs(%c : memref<?x256xf32>)
+  return
+}
+
+// A layer: zero fill, product, then a loop adding the bias and applying
+// ReLU into a new buffer. The call writes that buffer (flags 2: overwrite,
+// ReLU) with the bias's pointer and offset; the product's own buffer, the
+// fill and the loop go.
+// CHECK-LABEL: func.func @layer
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: linalg.generic
+// CHECK: %[[Y:.*]] = memref.alloc
+// CHECK: %[[RELU:.*]] = arith.index_cast %c2{{.*}} : index to i64
+// CHECK: %{{[a-z0-9_]+}}, %[[BOFF:[a-z0-9_]+]], %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} = memref.extract_strided_metadata %arg2
+// CHECK: %[[BPTR:.*]] = memref.extract_aligned_pointer_as_index %arg2
+// CHECK: %[[BP:.*]] = arith.index_cast %[[BPTR]] : index to i64
+// CHECK: %[[BO:.*]] = arith.index_cast %[[BOFF]] : index to i64
+// CHECK: call @nnc_sgemm({{.*}}, %[[RELU]], %[[BP]], %[[BO]], %{{.*}}, %{{.*}}) {nn.epilogue = "bias add and ReLU"}
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[Y]]
+func.func @layer(%a: memref<64x784xf32>, %w: memref<784x256xf32>,
+                 %bias: memref<256xf32>) -> memref<64x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<64x256xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x256xf32>)
+  linalg.matmul ins(%a, %w : memref<64x784xf32>, memref<784x256xf32>)
+                outs(%c : memref<64x256xf32>)
+  %y = memref.alloc() : memref<64x256xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (j)>,
+                                   affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c, %bias : memref<64x256xf32>, memref<256xf32>)
+      outs(%y : memref<64x256xf32>) {
+  ^bb0(%v: f32, %b: f32, %o: f32):
+    %s = arith.addf %v, %b : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %c : memref<64x256xf32>
+  return %y : memref<64x256xf32>
+}
+
+// The same with a convolution, the loop writing in place over its output.
+// CHECK-LABEL: func.func @conv_layer
+// CHECK-NOT: linalg
+// CHECK: call @nnc_conv2d_f32({{.*}}) {nn.epilogue = "bias add and ReLU"}
+func.func @conv_layer(%x: memref<?x30x30x8xf32>, %w: memref<3x3x8x16xf32>,
+                      %bias: memref<16xf32>, %o: memref<?x28x28x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%o : memref<?x28x28x16xf32>)
+  linalg.conv_2d_nhwc_hwcf {strides = dense<1> : tensor<2xi64>,
+                            dilations = dense<1> : tensor<2xi64>}
+      ins(%x, %w : memref<?x30x30x8xf32>, memref<3x3x8x16xf32>)
+      outs(%o : memref<?x28x28x16xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, h, w, c) -> (n, h, w, c)>,
+                                   affine_map<(n, h, w, c) -> (c)>,
+                                   affine_map<(n, h, w, c) -> (n, h, w, c)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%o, %bias : memref<?x28x28x16xf32>, memref<16xf32>)
+      outs(%o : memref<?x28x28x16xf32>) {
+  ^bb0(%v: f32, %b: f32, %out: f32):
+    %s = arith.addf %b, %v : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// Not taken, with the reason kept for --remarks: a loop that computes more
+// than bias and ReLU; ReLU before the bias (the kernel adds first); the raw
+// product read again later.
+// CHECK-LABEL: func.func @not_epilogues
+// CHECK: call @nnc_sgemm
+// CHECK: linalg.generic {{.*}}nn.not_fused = "it computes more than a bias add and ReLU"
+// CHECK: call @nnc_sgemm
+// CHECK: linalg.generic {{.*}}nn.not_fused = "it computes more than a bias add and ReLU"
+// CHECK: call @nnc_sgemm
+// CHECK: linalg.generic {{.*}}nn.not_fused = "the output is read again later
+func.func @not_epilogues(%a: memref<64x784xf32>, %w: memref<784x256xf32>,
+                         %bias: memref<256xf32>, %y: memref<64x256xf32>)
+    -> memref<64x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<64x256xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x256xf32>)
+  linalg.matmul ins(%a, %w : memref<64x784xf32>, memref<784x256xf32>)
+                outs(%c : memref<64x256xf32>)
+  %y1 = memref.alloc() : memref<64x256xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (j)>,
+                                   affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c, %bias : memref<64x256xf32>, memref<256xf32>)
+      outs(%y1 : memref<64x256xf32>) {
+  ^bb0(%v: f32, %b: f32, %o: f32):
+    %s = arith.mulf %v, %b : f32
+    linalg.yield %s : f32
+  }
+  %c2 = memref.alloc() : memref<64x256xf32>
+  linalg.fill ins(%zero : f32) outs(%c2 : memref<64x256xf32>)
+  linalg.matmul ins(%a, %w : memref<64x784xf32>, memref<784x256xf32>)
+                outs(%c2 : memref<64x256xf32>)
+  %y2 = memref.alloc() : memref<64x256xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (j)>,
+                                   affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c2, %bias : memref<64x256xf32>, memref<256xf32>)
+      outs(%y2 : memref<64x256xf32>) {
+  ^bb0(%v: f32, %b: f32, %o: f32):
+    %r = arith.maximumf %v, %zero : f32
+    %s = arith.addf %r, %b : f32
+    linalg.yield %s : f32
+  }
+  %c3 = memref.alloc() : memref<64x256xf32>
+  linalg.fill ins(%zero : f32) outs(%c3 : memref<64x256xf32>)
+  linalg.matmul ins(%a, %w : memref<64x784xf32>, memref<784x256xf32>)
+                outs(%c3 : memref<64x256xf32>)
+  %y3 = memref.alloc() : memref<64x256xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (j)>,
+                                   affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c3, %bias : memref<64x256xf32>, memref<256xf32>)
+      outs(%y3 : memref<64x256xf32>) {
+  ^bb0(%v: f32, %b: f32, %o: f32):
+    %s = arith.addf %v, %b : f32
+    linalg.yield %s : f32
+  }
+  linalg.add ins(%c3, %y3 : memref<64x256xf32>, memref<64x256xf32>)
+             outs(%y : memref<64x256xf32>)
+  return %y1 : memref<64x256xf32>
+}

@@ -24,38 +24,49 @@
 extern "C" {
 #endif
 
-/** C[m, n] += sum_k A[m, k] * B[k, n] (f32) for the rows or columns of
- *  slice `part` of `parts`. Element (i, j) of X is at
+/** The epilogue of a kernel, what it does with each finished output
+ *  element v: with NNC_KERNEL_ACCUMULATE, add it to the output's old value
+ *  (else overwrite the output, which needs no zero fill first); then, where
+ *  a bias is given (a nonzero pointer), add bias[j] of its output column
+ *  or filter j; then with NNC_KERNEL_RELU, max(v, 0) (NaN stays NaN).
+ *  This is how a layer's bias and activation fuse into its product. */
+enum { NNC_KERNEL_ACCUMULATE = 1, NNC_KERNEL_RELU = 2 };
+
+/** C[m, n] (+)= sum_k A[m, k] * B[k, n] (f32), then the epilogue (`flags`,
+ *  bias at (float *)biasPtr + biasOff, contiguous), for the rows or
+ *  columns of slice `part` of `parts`. Element (i, j) of X is at
  *  (float *)xPtr + xOff + i * xs0 + j * xs1; C's columns are contiguous. */
 void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr, int64_t aOff,
                int64_t as0, int64_t as1, int64_t bPtr, int64_t bOff,
                int64_t bs0, int64_t bs1, int64_t cPtr, int64_t cOff,
-               int64_t ldc, int64_t part, int64_t parts);
+               int64_t ldc, int64_t flags, int64_t biasPtr, int64_t biasOff,
+               int64_t part, int64_t parts);
 
-/** out[n, oh, ow, f] += sum_{kh, kw, c} x[n, oh*sh + kh*dh, ow*sw + kw*dw, c]
- *                                     * w[kh, kw, c, f]
+/** out[n, oh, ow, f] (+)= sum_{kh, kw, c} x[n, oh*sh + kh*dh, ow*sw + kw*dw, c]
+ *                                       * w[kh, kw, c, f]
  *  (f32, NHWC input already padded, HWCF filter and NHWC output both
- *  contiguous) for the output pixels of slice `part` of `parts`. */
-void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
-                    int64_t w, int64_t c, int64_t xs0, int64_t xs1,
-                    int64_t xs2, int64_t xs3, int64_t wPtr, int64_t wOff,
-                    int64_t kh, int64_t kw, int64_t f, int64_t outPtr,
-                    int64_t outOff, int64_t oh, int64_t ow, int64_t sh,
-                    int64_t sw, int64_t dh, int64_t dw, int64_t part,
-                    int64_t parts);
+ *  contiguous), then the epilogue (bias indexed by f), for the output
+ *  pixels of slice `part` of `parts`. */
+void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h, int64_t w,
+                    int64_t c, int64_t xs0, int64_t xs1, int64_t xs2,
+                    int64_t xs3, int64_t wPtr, int64_t wOff, int64_t kh,
+                    int64_t kw, int64_t f, int64_t outPtr, int64_t outOff,
+                    int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t dh,
+                    int64_t dw, int64_t flags, int64_t biasPtr, int64_t biasOff,
+                    int64_t part, int64_t parts);
 
-/** dw[kh, kw, c, f] += sum_{n, y, x} x[n, y*sh + kh*dh, x*sw + kw*dw, c]
+/** dw[kh, kw, c, f] (+)= sum_{n, y, x} x[n, y*sh + kh*dh, x*sw + kw*dw, c]
  *                                   * g[n, y, x, f]
  *  (f32: the filter's gradient of that convolution, x padded, g and dw
- *  contiguous; x read through its strides) for the filter rows (kh, kw, c)
- *  of slice `part` of `parts`. */
+ *  contiguous; x read through its strides; `flags` NNC_KERNEL_ACCUMULATE
+ *  or 0) for the filter rows (kh, kw, c) of slice `part` of `parts`. */
 void nnc_conv2d_filter_grad_f32(int64_t xPtr, int64_t xOff, int64_t n,
                                 int64_t c, int64_t xs0, int64_t xs1,
                                 int64_t xs2, int64_t xs3, int64_t gPtr,
-                                int64_t gOff, int64_t oh, int64_t ow,
-                                int64_t f, int64_t dwPtr, int64_t dwOff,
-                                int64_t kh, int64_t kw, int64_t sh, int64_t sw,
-                                int64_t dh, int64_t dw, int64_t part,
+                                int64_t gOff, int64_t oh, int64_t ow, int64_t f,
+                                int64_t dwPtr, int64_t dwOff, int64_t kh,
+                                int64_t kw, int64_t sh, int64_t sw, int64_t dh,
+                                int64_t dw, int64_t flags, int64_t part,
                                 int64_t parts);
 
 /** The memref<?xi8> descriptor of a compiled function's workspace. */

@@ -1,0 +1,206 @@
+//===- KernelEpilogue.cpp - Fills and bias/ReLU loops into kernel calls ---===//
+//
+// A layer's product or convolution is followed by an element-wise loop
+// over its whole output: `x @ w + b |> relu` is a GEMM into a zero-filled
+// buffer, then a loop reading it back to add the bias and clamp. The
+// runtime's kernels can do both while each output tile is still in
+// registers (nnc/kernels.h), so this file finds, on buffers, the zero fill
+// just before such an op and the loop just after it, and tells
+// nn-kernel-calls what the call can take over. The loop is only taken
+// when it reads nothing but the output and a bias, computes nothing but
+// the bias add and ReLU, and nothing else reads the raw output (in
+// training, ReLU's derivative reads its result, not its input, so the
+// layers of a train step qualify).
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/KernelEpilogue.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+using namespace mlir;
+
+namespace {
+/// Ops that neither read nor write memory that could be `out` (pure ops,
+/// and allocations of other buffers).
+bool untouching(Operation *op) {
+  return isMemoryEffectFree(op) || isa<memref::AllocOp>(op);
+}
+
+bool isZero(Value v) { return matchPattern(v, m_AnyZeroFloat()); }
+
+/// The zero fill of `out` right before `op` (only untouching ops between).
+linalg::FillOp zeroFillBefore(Operation *op, Value out) {
+  for (Operation *p = op->getPrevNode(); p; p = p->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(p))
+      return fill.hasPureBufferSemantics() && fill.getOutputs()[0] == out &&
+                     isZero(fill.getInputs()[0])
+                 ? fill
+                 : linalg::FillOp();
+    if (!untouching(p))
+      return {};
+  }
+  return {};
+}
+
+/// The first op after `op` that may touch memory.
+Operation *nextTouching(Operation *op) {
+  for (Operation *n = op->getNextNode(); n; n = n->getNextNode())
+    if (!untouching(n))
+      return n;
+  return nullptr;
+}
+
+/// Whether `op` writes all of `buf` without reading it first.
+bool overwrites(Operation *op, Value buf) {
+  auto l = dyn_cast<linalg::LinalgOp>(op);
+  if (!l || l.getNumLoops() != l.getNumParallelLoops())
+    return false;
+  for (OpOperand *in : l.getDpsInputOperands())
+    if (in->get() == buf)
+      return false;
+  for (OpOperand &init : l.getDpsInitsMutable())
+    if (init.get() == buf)
+      return l.getMatchingIndexingMap(&init).isIdentity() &&
+             !l.payloadUsesValueFromOperand(&init);
+  return false;
+}
+
+/// Why `g` (reading `out`) cannot be the epilogue of the op writing
+/// `out`; empty when it can, with the bias and ReLU it applies.
+std::string whyNot(linalg::GenericOp g, Value out, Value &bias, bool &relu) {
+  auto outType = cast<MemRefType>(out.getType());
+  if (g.getNumDpsInits() != 1)
+    return "it writes several results";
+  if (!g.hasPureBufferSemantics() ||
+      g.getNumLoops() != g.getNumParallelLoops() ||
+      g.getNumLoops() != unsigned(outType.getRank()))
+    return "it is not an element-wise loop over the whole output";
+  Value y = g.getDpsInitOperand(0)->get();
+  if (y.getType() != out.getType() ||
+      (y != out && !y.getDefiningOp<memref::AllocOp>()) ||
+      !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity())
+    return "it does not write a new buffer of the output's shape";
+  // Inputs: the output itself, and at most a bias along its last dimension.
+  Block &body = g.getRegion().front();
+  Value cArg, biasArg;
+  unsigned last = outType.getRank() - 1;
+  for (OpOperand *in : g.getDpsInputOperands()) {
+    AffineMap map = g.getMatchingIndexingMap(in);
+    Value arg = body.getArgument(in->getOperandNumber());
+    auto t = dyn_cast<MemRefType>(in->get().getType());
+    if (in->get() == out && map.isIdentity() && !cArg) {
+      cArg = arg;
+    } else if (t && t.getRank() == 1 && t.getElementType().isF32() &&
+               t.getLayout().isIdentity() && map.getNumResults() == 1 &&
+               map.getResult(0) == getAffineDimExpr(last, g.getContext()) &&
+               !biasArg) {
+      biasArg = arg;
+      bias = in->get();
+    } else {
+      return "it reads more than the output and a bias";
+    }
+  }
+  if (!cArg)
+    return "it reads the output through a different index";
+  // Body: [t = c + bias] [t = max(t, 0)] yield t.
+  Value cur = cArg;
+  relu = false;
+  bool added = false;
+  for (Operation &op : body.without_terminator()) {
+    if (auto add = dyn_cast<arith::AddFOp>(op);
+        add && biasArg && !added && !relu) { // the kernel adds, then clamps
+      if (!((add.getLhs() == cur && add.getRhs() == biasArg) ||
+            (add.getRhs() == cur && add.getLhs() == biasArg)))
+        return "it computes more than a bias add and ReLU";
+      added = true;
+    } else if (auto max = dyn_cast<arith::MaximumFOp>(op); max && !relu) {
+      if (!((max.getLhs() == cur && isZero(max.getRhs())) ||
+            (max.getRhs() == cur && isZero(max.getLhs()))))
+        return "it computes more than a bias add and ReLU";
+      relu = true;
+    } else if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
+      continue;
+    } else {
+      return "it computes more than a bias add and ReLU";
+    }
+    cur = op.getResult(0);
+  }
+  if (biasArg && !added)
+    return "it computes more than a bias add and ReLU";
+  if (body.getTerminator()->getOperand(0) != cur || cur == cArg)
+    return "it computes more than a bias add and ReLU";
+  return "";
+}
+} // namespace
+
+nnc::KernelEpilogue nnc::planEpilogue(Operation *op, Value out, bool fusable) {
+  KernelEpilogue e;
+  e.out = out;
+  linalg::FillOp fill = zeroFillBefore(op, out);
+  if (fill) {
+    e.accumulate = false;
+    e.fill = fill;
+  }
+  auto g = dyn_cast_or_null<linalg::GenericOp>(nextTouching(op));
+  if (!g || !llvm::is_contained(g->getOperands(), out))
+    return e;
+  auto refuse = [&](const std::string &why) {
+    g->setAttr(kNotFusedAttr, StringAttr::get(g.getContext(), why));
+    return e;
+  };
+  if (!fusable)
+    return refuse("this kernel takes no bias or activation");
+  Value bias;
+  bool relu = false;
+  std::string why = whyNot(g, out, bias, relu);
+  if (!why.empty())
+    return refuse(why);
+  if (!fill)
+    return refuse("the output is not a fresh zero-filled buffer");
+  // Unless the loop writes its result over the output, the raw output
+  // must be a buffer of this function's, dead after the loop: what touches
+  // it next must overwrite it.
+  Value y = g.getDpsInitOperand(0)->get();
+  if (y != out && !out.getDefiningOp<memref::AllocOp>())
+    return refuse("the output is not a buffer of its own");
+  Operation *next = nullptr;
+  for (Operation *user : out.getUsers()) {
+    if (y == out || user == op || user == g || user == fill ||
+        isa<memref::DeallocOp>(user))
+      continue;
+    Operation *top = g->getBlock()->findAncestorOpInBlock(*user);
+    if (!top || !g->isBeforeInBlock(top))
+      return refuse("the output is used elsewhere");
+    if (!next || top->isBeforeInBlock(next))
+      next = top;
+  }
+  if (next && !overwrites(next, out))
+    return refuse("the output is read again later (reverse mode needs the "
+                  "value before the bias and activation)");
+  e.out = y;
+  e.bias = bias;
+  e.relu = relu;
+  e.fused = g;
+  e.what = bias && relu ? "bias add and ReLU" : bias ? "bias add" : "ReLU";
+  return e;
+}
+
+void nnc::eraseReplaced(const KernelEpilogue &e, Value opOut) {
+  if (e.fill)
+    e.fill->erase();
+  if (!e.fused)
+    return;
+  e.fused->erase();
+  // The op's own output buffer: now only allocated and freed.
+  if (llvm::all_of(opOut.getUsers(),
+                   [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
+    for (Operation *u : llvm::make_early_inc_range(opOut.getUsers()))
+      u->erase();
+    if (Operation *alloc = opOut.getDefiningOp())
+      alloc->erase();
+  }
+}

@@ -1,0 +1,55 @@
+//===- KernelEpilogue.h - What a kernel call takes over around it -*- C++ -*-=//
+//
+// Shared by nn-kernel-calls and its epilogue matcher (KernelEpilogue.cpp):
+// before a product or convolution runs on a runtime kernel, the zero fill
+// of its output and the element-wise loop that adds a bias and applies
+// ReLU to it can become part of the call (nnc/kernels.h, "epilogue").
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_CODEGEN_KERNELEPILOGUE_H
+#define NNC_CODEGEN_KERNELEPILOGUE_H
+
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/Value.h"
+
+#include <string>
+
+namespace nnc {
+
+/// Attribute on a fused kernel call: what its epilogue does, for --remarks.
+constexpr const char kEpilogueAttr[] = "nn.epilogue";
+/// Attribute on an element-wise loop left after a kernel: why it could
+/// not become the kernel's epilogue, for --remarks.
+constexpr const char kNotFusedAttr[] = "nn.not_fused";
+
+struct KernelEpilogue {
+  /// The buffer the call writes: the op's output, or the fused loop's.
+  mlir::Value out;
+  /// False when a zero fill wrote the output just before: the kernel
+  /// stores its sums instead of adding them (and the fill goes).
+  bool accumulate = true;
+  mlir::Value bias; ///< 1-D, indexed by the output's last dimension
+  bool relu = false;
+  mlir::Operation *fill = nullptr;  ///< the zero fill the call replaces
+  mlir::Operation *fused = nullptr; ///< the element-wise loop it replaces
+  std::string what;                 ///< "bias add and ReLU", for remarks
+
+  /// The NNC_KERNEL_* flags of the call.
+  int64_t flags() const { return (accumulate ? 1 : 0) | (relu ? 2 : 0); }
+};
+
+/// What a kernel call replacing `op` (a product or convolution on buffers
+/// writing `out`, whose last dimension has unit stride) can take over: the
+/// zero fill right before it, and, when `fusable`, the element-wise loop
+/// right after it that only adds a bias along that last dimension and/or
+/// applies ReLU, if nothing else reads `out`. A loop that reads `out` but
+/// cannot be fused is tagged with kNotFusedAttr.
+KernelEpilogue planEpilogue(mlir::Operation *op, mlir::Value out, bool fusable);
+
+/// After the call is emitted: erases what it replaced (the fill, the fused
+/// loop, and the op's own output buffer when nothing uses it any more).
+void eraseReplaced(const KernelEpilogue &e, mlir::Value opOut);
+
+} // namespace nnc
+
+#endif // NNC_CODEGEN_KERNELEPILOGUE_H
