@@ -1,14 +1,17 @@
 //===- KernelCalls.cpp - Products and convolutions as runtime kernels -----===//
 //
-// After bufferization, every f32 contraction with one m, one n and one k
-// dimension (linalg.matmul, batched and transposed products as generics)
+// After bufferization, every f32 contraction whose m, n and k loops each
+// index one dimension (or dimensions laid out as one: a reshaped operand)
+// (linalg.matmul, batched, transposed and reshaped products as generics)
 // becomes a call of the runtime's packed GEMM (nnc_sgemm, one call per
-// batch element), every f32 linalg.conv_2d_nhwc_hwcf a call of its
-// im2col convolution (nnc_conv2d_f32), and the generic made of
+// batch element), every f32 linalg.conv_2d_nhwc_hwcf a call of its direct
+// convolution (nnc_conv2d_f32), and the generic made of
 // nn.conv2d_filter_grad a call of nnc_conv2d_filter_grad_f32. Operands go as
 // aligned pointer, offset and strides read from the memref, so strided views
-// and transposed maps need no copies. With --threads N the call is made from an
-// `scf.parallel` over N slices (an OpenMP region after
+// and transposed maps need no copies. Each call takes over the zero fill
+// before it, the bias/ReLU loop after it and a convolution input's padding
+// where KernelEpilogue.cpp finds them. With --threads N the call is made
+// from an `scf.parallel` over N slices (an OpenMP region after
 // convert-scf-to-openmp); each slice writes its own rows or columns.
 //
 // Anything else (f64, a product whose output columns are not contiguous,
@@ -35,7 +38,7 @@ namespace nnc {
 using namespace mlir;
 
 namespace {
-constexpr unsigned kGemmArgs = 19, kConvArgs = 28, kFilterGradArgs = 24;
+constexpr unsigned kGemmArgs = 19, kConvArgs = 30, kFilterGradArgs = 24;
 
 /// A memref as the kernels see it: aligned pointer (i64), element offset,
 /// sizes and strides (index).
@@ -151,9 +154,62 @@ void emitCall(OpBuilder &b, Operation *op, const nnc::KernelEpilogue &e,
 /// A contraction the GEMM can run: operand positions of the m, n, k and
 /// batch loops (-1 where an operand does not use a loop).
 struct Contraction {
-  unsigned m, n, k;
+  unsigned m, n, k;                 ///< the innermost loop of each group
+  SmallVector<unsigned> mg, ng, kg; ///< each group's loops, outermost first
   SmallVector<unsigned> batch;
 };
+
+/// The loops of `group` outermost first, when they index consecutive
+/// dimensions of every operand that uses them, in the same order, laid
+/// out as one (static strides, each the next one's times its size): then
+/// the GEMM sees them as one loop (a product with a reshaped operand, such
+/// as the gradient of a dense layer over a flattened image).
+std::optional<SmallVector<unsigned>> collapsible(linalg::LinalgOp op,
+                                                 ArrayRef<unsigned> group) {
+  SmallVector<unsigned> order(group);
+  if (group.size() == 1)
+    return order;
+  bool ordered = false;
+  for (OpOperand &o : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&o);
+    SmallVector<std::optional<unsigned>> pos;
+    for (unsigned d : group)
+      pos.push_back(
+          map.getResultPosition(getAffineDimExpr(d, map.getContext())));
+    unsigned used = llvm::count_if(pos, [](auto p) { return p.has_value(); });
+    if (used == 0)
+      continue;
+    if (used != group.size())
+      return std::nullopt;
+    if (!ordered) {
+      llvm::sort(order, [&](unsigned a, unsigned b) {
+        return *map.getResultPosition(getAffineDimExpr(a, map.getContext())) <
+               *map.getResultPosition(getAffineDimExpr(b, map.getContext()));
+      });
+      ordered = true;
+    }
+    auto t = cast<MemRefType>(o.get().getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(t.getStridesAndOffset(strides, offset)))
+      return std::nullopt;
+    unsigned first =
+        *map.getResultPosition(getAffineDimExpr(order[0], map.getContext()));
+    for (unsigned j = 0; j < order.size(); ++j) {
+      if (map.getResultPosition(getAffineDimExpr(order[j], map.getContext())) !=
+          first + j)
+        return std::nullopt;
+      if (j + 1 < order.size() &&
+          (ShapedType::isDynamic(strides[first + j]) ||
+           ShapedType::isDynamic(strides[first + j + 1]) ||
+           t.isDynamicDim(first + j + 1) ||
+           strides[first + j] !=
+               strides[first + j + 1] * t.getDimSize(first + j + 1)))
+        return std::nullopt;
+    }
+  }
+  return order;
+}
 
 std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
@@ -164,13 +220,25 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
       return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
-      dims->k.size() != 1)
+  if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
     return std::nullopt;
   for (AffineMap map : op.getIndexingMapsArray())
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
       return std::nullopt;
-  Contraction c{dims->m[0], dims->n[0], dims->k[0],
+  auto mg =
+      collapsible(op, SmallVector<unsigned>(dims->m.begin(), dims->m.end()));
+  auto ng =
+      collapsible(op, SmallVector<unsigned>(dims->n.begin(), dims->n.end()));
+  auto kg =
+      collapsible(op, SmallVector<unsigned>(dims->k.begin(), dims->k.end()));
+  if (!mg || !ng || !kg)
+    return std::nullopt;
+  Contraction c{mg->back(),
+                ng->back(),
+                kg->back(),
+                *mg,
+                *ng,
+                *kg,
                 SmallVector<unsigned>(dims->batch.begin(), dims->batch.end())};
   // C's columns (the n loop) must be contiguous; every loop but k must
   // index C.
@@ -180,7 +248,7 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
   if (!nPos || !unitStride(op.getDpsInitOperand(0)->get(), *nPos))
     return std::nullopt;
   for (unsigned d = 0; d < op.getNumLoops(); ++d)
-    if (d != c.k &&
+    if (!llvm::is_contained(c.kg, d) &&
         !cmap.getResultPosition(getAffineDimExpr(d, op.getContext())))
       return std::nullopt;
   return c;
@@ -210,7 +278,13 @@ void emitGemm(OpBuilder &b, Location l, linalg::LinalgOp op,
         return views[i].sizes[*pos];
     llvm_unreachable("every loop indexes an operand");
   };
-  Value m = sizeOf(c.m), n = sizeOf(c.n), k = sizeOf(c.k);
+  auto groupSize = [&](ArrayRef<unsigned> group) {
+    Value size = sizeOf(group[0]);
+    for (unsigned d : group.drop_front())
+      size = arith::MulIOp::create(b, l, size, sizeOf(d));
+    return size;
+  };
+  Value m = groupSize(c.mg), n = groupSize(c.ng), k = groupSize(c.kg);
   SmallVector<Value> epilogue = epilogueArgs(b, l, e, /*withBias=*/true);
   forEachSlice(b, l, threads, [&](Value part, Value parts) {
     OpBuilder::InsertionGuard g(b);
@@ -255,8 +329,13 @@ bool matchConv(linalg::Conv2DNhwcHwcfOp op) {
 }
 
 void emitConv(OpBuilder &b, Location l, linalg::Conv2DNhwcHwcfOp op,
-              func::FuncOp fn, unsigned threads, const nnc::KernelEpilogue &e) {
-  View x = viewOf(b, l, op.getDpsInputOperand(0)->get());
+              func::FuncOp fn, unsigned threads, const nnc::KernelEpilogue &e,
+              const std::optional<nnc::PaddedInput> &padded) {
+  // A padded input is read in place, the padding implicit.
+  View x =
+      viewOf(b, l, padded ? padded->image : op.getDpsInputOperand(0)->get());
+  Value top = i64(b, l, cst(b, l, padded ? padded->top : 0));
+  Value left = i64(b, l, cst(b, l, padded ? padded->left : 0));
   View w = viewOf(b, l, op.getDpsInputOperand(1)->get());
   View out = viewOf(b, l, e.out);
   SmallVector<Value> epilogue = epilogueArgs(b, l, e, /*withBias=*/true);
@@ -274,7 +353,7 @@ void emitConv(OpBuilder &b, Location l, linalg::Conv2DNhwcHwcfOp op,
                  i64(b, l, out.offset), i64(b, l, out.sizes[1]),
                  i64(b, l, out.sizes[2]), attr(op.getStrides(), 0),
                  attr(op.getStrides(), 1), attr(op.getDilations(), 0),
-                 attr(op.getDilations(), 1)});
+                 attr(op.getDilations(), 1), top, left});
     args.append(epilogue);
     args.append({part, parts});
     func::CallOp::create(b, l, fn, args);
@@ -344,10 +423,16 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
         if (!matchConv(conv))
           continue;
         func::FuncOp fn = declare(module, "nnc_conv2d_f32", kConvArgs);
+        std::optional<nnc::PaddedInput> padded =
+            nnc::matchPaddedInput(conv, conv.getDpsInputOperand(0)->get());
         replace(conv.getDpsInitOperand(0)->get(), true,
                 [&](OpBuilder &b, Location l, const nnc::KernelEpilogue &e) {
-                  emitConv(b, l, conv, fn, t, e);
+                  emitConv(b, l, conv, fn, t, e, padded);
                 });
+        if (padded) {
+          erased.insert(padded->fill);
+          nnc::erasePadding(*padded);
+        }
         continue;
       }
       if (auto g = dyn_cast<linalg::GenericOp>(o); g && matchFilterGrad(g)) {

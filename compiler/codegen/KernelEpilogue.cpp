@@ -204,3 +204,79 @@ void nnc::eraseReplaced(const KernelEpilogue &e, Value opOut) {
       alloc->erase();
   }
 }
+
+std::optional<nnc::PaddedInput> nnc::matchPaddedInput(Operation *conv,
+                                                      Value x) {
+  if (!x.getDefiningOp<memref::AllocOp>())
+    return std::nullopt;
+  PaddedInput p;
+  p.buffer = x;
+  for (Operation *u : x.getUsers()) {
+    if (u == conv || isa<memref::DeallocOp>(u))
+      continue;
+    auto fill = dyn_cast<linalg::FillOp>(u);
+    if (fill && !p.fill && fill.hasPureBufferSemantics() &&
+        fill.getOutputs()[0] == x && isZero(fill.getInputs()[0])) {
+      p.fill = fill;
+      continue;
+    }
+    if (isa<memref::SubViewOp>(u) && !p.subview) {
+      p.subview = u;
+      continue;
+    }
+    return std::nullopt;
+  }
+  if (!p.fill || !p.subview || !p.subview->hasOneUse())
+    return std::nullopt;
+  // The image's place: offsets [0, top, left, 0], unit strides, all its
+  // channels.
+  auto sv = cast<memref::SubViewOp>(p.subview);
+  ArrayRef<int64_t> off = sv.getStaticOffsets(), size = sv.getStaticSizes();
+  auto xt = cast<MemRefType>(x.getType());
+  if (off.size() != 4 || off[0] != 0 || off[3] != 0 ||
+      ShapedType::isDynamic(off[1]) || ShapedType::isDynamic(off[2]) ||
+      !llvm::all_of(sv.getStaticStrides(), [](int64_t s) { return s == 1; }) ||
+      size[3] != xt.getDimSize(3))
+    return std::nullopt;
+  p.top = off[1];
+  p.left = off[2];
+  auto copy = dyn_cast<memref::CopyOp>(*p.subview->getUsers().begin());
+  if (!copy || copy.getTarget() != sv.getResult())
+    return std::nullopt;
+  p.copy = copy;
+  p.image = copy.getSource();
+  Block *block = conv->getBlock();
+  if (p.fill->getBlock() != block || copy->getBlock() != block ||
+      !p.fill->isBeforeInBlock(copy) || !copy->isBeforeInBlock(conv))
+    return std::nullopt;
+  // Contiguous channels (the kernel's implicit padding needs them).
+  auto it = cast<MemRefType>(p.image.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(it.getStridesAndOffset(strides, offset)) || strides[3] != 1)
+    return std::nullopt;
+  // Nothing between the copy and the convolution may write the image.
+  for (Operation *o = copy->getNextNode(); o != conv; o = o->getNextNode()) {
+    if (untouching(o))
+      continue;
+    auto effects = dyn_cast<MemoryEffectOpInterface>(o);
+    if (!effects)
+      return std::nullopt;
+    SmallVector<MemoryEffects::EffectInstance> list;
+    effects.getEffects(list);
+    for (auto &ef : list)
+      if (isa<MemoryEffects::Write>(ef.getEffect()) &&
+          (!ef.getValue() || ef.getValue() == p.image))
+        return std::nullopt;
+  }
+  return p;
+}
+
+void nnc::erasePadding(const PaddedInput &p) {
+  p.copy->erase();
+  p.subview->erase();
+  p.fill->erase();
+  for (Operation *u : llvm::make_early_inc_range(p.buffer.getUsers()))
+    u->erase(); // deallocations
+  p.buffer.getDefiningOp()->erase();
+}

@@ -1,9 +1,10 @@
 //===- KernelEpilogue.h - What a kernel call takes over around it -*- C++ -*-=//
 //
-// Shared by nn-kernel-calls and its epilogue matcher (KernelEpilogue.cpp):
-// before a product or convolution runs on a runtime kernel, the zero fill
-// of its output and the element-wise loop that adds a bias and applies
-// ReLU to it can become part of the call (nnc/kernels.h, "epilogue").
+// Shared by nn-kernel-calls and its matchers (KernelEpilogue.cpp): before
+// a product or convolution runs on a runtime kernel, the zero fill of its
+// output and the element-wise loop that adds a bias and applies ReLU to it
+// can become part of the call (nnc/kernels.h, "epilogue"), and so can the
+// zero padding of a convolution's input.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_CODEGEN_KERNELEPILOGUE_H
@@ -12,6 +13,7 @@
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 
+#include <optional>
 #include <string>
 
 namespace nnc {
@@ -49,6 +51,24 @@ KernelEpilogue planEpilogue(mlir::Operation *op, mlir::Value out, bool fusable);
 /// After the call is emitted: erases what it replaced (the fill, the fused
 /// loop, and the op's own output buffer when nothing uses it any more).
 void eraseReplaced(const KernelEpilogue &e, mlir::Value opOut);
+
+/// A convolution's input made by padding (tensor.pad, bufferized): a
+/// buffer filled with zeros and the image copied into its middle. The call
+/// can read the image in place with implicit zero padding instead; then
+/// the buffer, its fill and the copy go (erasePadding).
+struct PaddedInput {
+  mlir::Value image;
+  int64_t top = 0, left = 0;
+  mlir::Value buffer;
+  mlir::Operation *fill = nullptr, *subview = nullptr, *copy = nullptr;
+};
+
+/// The padding of `x`, the input of `conv`, when nothing else reads the
+/// padded buffer, the image has contiguous channels and is not written
+/// between the copy and `conv`.
+std::optional<PaddedInput> matchPaddedInput(mlir::Operation *conv,
+                                            mlir::Value x);
+void erasePadding(const PaddedInput &p);
 
 } // namespace nnc
 

@@ -254,7 +254,88 @@ Value Lowering::upsample(nn::UpsampleOp op) {
       .getResult(0);
 }
 
+Value Lowering::poolGradTiled(nn::Pool2DGradOp op) {
+  // dx[n, y, x, c] = g[n, y / s, x / s, c] if (y % s, x % s) is the first
+  // maximum of its window (max), or g / (KH*KW) (avg): each input element
+  // reads its own window, so no arg-max is stored, nothing is padded and
+  // the loop fuses with what follows (the ReLU before the pooling).
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  auto gt = cast<RankedTensorType>(op.getGrad().getType());
+  ArrayRef<int64_t> win = op.getWindow(), st = op.getStride(),
+                    pd = op.getPadding();
+  if (win != st || llvm::any_of(pd, [](int64_t p) { return p != 0; }) ||
+      win[0] * win[1] > 16)
+    return {};
+  for (int d = 1; d <= 2; ++d)
+    if (xt.isDynamicDim(d) || gt.isDynamicDim(d) ||
+        xt.getDimSize(d) != gt.getDimSize(d) * st[d - 1])
+      return {};
+  Location l = op.getLoc();
+  Type et = xt.getElementType();
+  MLIRContext *ctx = b.getContext();
+  bool isMax = op.getKind() == "max";
+  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // (n, y, x, c): the cotangent of the window, then (max) its elements.
+  SmallVector<Value> inputs{op.getGrad()};
+  SmallVector<AffineMap> maps{AffineMap::get(
+      4, 0, {e(0), e(1).floorDiv(st[0]), e(2).floorDiv(st[1]), e(3)}, ctx)};
+  if (isMax)
+    for (int64_t ky = 0; ky < win[0]; ++ky)
+      for (int64_t kx = 0; kx < win[1]; ++kx) {
+        inputs.push_back(op.getInput());
+        maps.push_back(AffineMap::get(4, 0,
+                                      {e(0), e(1).floorDiv(st[0]) * st[0] + ky,
+                                       e(2).floorDiv(st[1]) * st[1] + kx, e(3)},
+                                      ctx));
+      }
+  maps.push_back(AffineMap::getMultiDimIdentityMap(4, ctx));
+  Value out = emptyTensor(
+      b, l, xt, [&](int64_t d) { return dimOf(b, l, op.getInput(), d); });
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  int64_t kw = win[1];
+  double scale = isMax ? 1.0 : 1.0 / double(win[0] * win[1]);
+  return linalg::GenericOp::create(
+             b, l, TypeRange{xt}, inputs, ValueRange{out}, maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               Value g = arith::MulFOp::create(nb, nl, a[0],
+                                               floatConst(nb, nl, et, scale));
+               if (!isMax) {
+                 linalg::YieldOp::create(nb, nl, g);
+                 return;
+               }
+               auto c = [&](int64_t v) {
+                 return arith::ConstantIndexOp::create(nb, nl, v);
+               };
+               // The first maximum, as poolArgmax finds it (NaN never
+               // wins; a window of -inf and NaN has none).
+               Value best = floatConst(nb, nl, et, -INFINITY), at = c(-1);
+               for (int64_t k = 0; k < win[0] * win[1]; ++k) {
+                 Value v = a[1 + k];
+                 Value better = arith::CmpFOp::create(
+                     nb, nl, arith::CmpFPredicate::OGT, v, best);
+                 best = arith::SelectOp::create(nb, nl, better, v, best);
+                 at = arith::SelectOp::create(nb, nl, better, c(k), at);
+               }
+               auto rem = [&](unsigned d, int64_t s) {
+                 return arith::RemUIOp::create(
+                     nb, nl, linalg::IndexOp::create(nb, nl, d), c(s));
+               };
+               Value mine = arith::AddIOp::create(
+                   nb, nl, arith::MulIOp::create(nb, nl, rem(1, st[0]), c(kw)),
+                   rem(2, st[1]));
+               Value hit = arith::CmpIOp::create(
+                   nb, nl, arith::CmpIPredicate::eq, at, mine);
+               linalg::YieldOp::create(
+                   nb, nl,
+                   Value(arith::SelectOp::create(nb, nl, hit, g,
+                                                 floatConst(nb, nl, et, 0.0))));
+             })
+      .getResult(0);
+}
+
 Value Lowering::poolGrad(nn::Pool2DGradOp op) {
+  if (Value tiled = poolGradTiled(op))
+    return tiled;
   // max: idx[n, oy, ox, c] = the first (row-major) window position of the
   // maximum; then every input position gathers the cotangents of the
   // windows that cover it: dx[n, y, x, c] = sum over (ky, kx) with

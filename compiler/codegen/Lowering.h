@@ -76,6 +76,10 @@ private:
   Value pool(nn::Pool2DOp op);
   Value poolGrad(nn::Pool2DGradOp op);
   Value poolTake(nn::Pool2DTakeOp op);
+  /// pool2d_grad of windows that tile the input exactly (stride = window,
+  /// no padding, sizes multiples of it): one element-wise loop over the
+  /// input, or null when the pooling is not of that kind.
+  Value poolGradTiled(nn::Pool2DGradOp op);
   /// The first (row-major) window position of each max-pool window's
   /// maximum, i64 shaped like `pooled` (the pooling's result).
   Value poolArgmax(Location l, Value input, Value pooled,

@@ -103,12 +103,19 @@ def NNCopyLoops : Pass<"nn-copy-loops"> {
 def NNKernelCalls : Pass<"nn-kernel-calls", "::mlir::ModuleOp"> {
   let summary = "Run f32 matrix products and convolutions on the runtime's kernels";
   let description = [{
-    On buffers: every f32 contraction with one m, n and k dimension
-    (products, batched and transposed ones included) becomes calls of the
-    runtime's packed, register-blocked GEMM `nnc_sgemm`, and every f32
-    `linalg.conv_2d_nhwc_hwcf` a call of `nnc_conv2d_f32` (blocked im2col
-    and that GEMM). Operands are passed as pointer, offset and strides.
-    With `threads` > 1 each call runs from an `scf.parallel` over that many
+    On buffers: every f32 contraction whose m, n and k loops each index
+    one dimension, or dimensions laid out as one (products, batched,
+    transposed and reshaped ones included), becomes calls of the runtime's
+    packed, register-blocked GEMM `nnc_sgemm`, and every f32
+    `linalg.conv_2d_nhwc_hwcf` a call of `nnc_conv2d_f32` (a direct
+    convolution micro-kernel). Operands are passed as pointer, offset and
+    strides. Each call also takes over what surrounds its op
+    (KernelEpilogue.cpp): a zero fill of its output just before it (the
+    kernel overwrites), an element-wise loop just after it that only adds a
+    bias and/or applies ReLU (the kernel's epilogue; a loop it cannot take
+    is tagged `nn.not_fused` with the reason), and the zero padding of a
+    convolution's input (read in place with implicit padding). With
+    `threads` > 1 each call runs from an `scf.parallel` over that many
     slices of the output. Other ops are left for loop lowering.
   }];
   let options = [Option<"threads", "threads", "unsigned", "1",

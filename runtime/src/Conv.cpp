@@ -21,6 +21,8 @@
 #include "nnc/kernels.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 using namespace nnc_rt;
@@ -130,10 +132,9 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                                int64_t wOff, int64_t kh, int64_t kw, int64_t f,
                                int64_t outPtr, int64_t outOff, int64_t oh,
                                int64_t ow, int64_t sh, int64_t sw, int64_t dh,
-                               int64_t dw, int64_t flags, int64_t biasPtr,
-                               int64_t biasOff, int64_t part, int64_t parts) {
-  (void)h;
-  (void)w;
+                               int64_t dw, int64_t pt, int64_t pl,
+                               int64_t flags, int64_t biasPtr, int64_t biasOff,
+                               int64_t part, int64_t parts) {
   Epilogue ep = epilogueOf(flags, biasPtr, biasOff);
   if (xs3 == 1) {
     // Channels contiguous (every NHWC tensor the compiler makes): the
@@ -142,6 +143,10 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                xs0,
                xs1,
                xs2,
+               h,
+               w,
+               pt,
+               pl,
                c,
                kh,
                kw,
@@ -160,6 +165,12 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
     sliceUnits(n * oh * ow, 12, part, parts, g.begin, g.end);
     bestConv()(g);
     return;
+  }
+  if (pt || pl) {
+    // The compiler only folds padding into calls on contiguous channels.
+    std::fprintf(stderr, "nnc: internal error: nnc_conv2d_f32 with implicit "
+                         "padding needs contiguous channels\n");
+    std::abort();
   }
   Window win{reinterpret_cast<const float *>(xPtr) + xOff,
              xs0,

@@ -58,14 +58,18 @@ using GemmFn = void (*)(const GemmArgs &);
 /// out[p, j] (+)= sum_{ky, kx, ch} x[window of pixel p at (ky, kx), ch] *
 /// w[(ky * kw + kx) * c + ch, j] for the output pixels p in [begin, end)
 /// (p = (n * oh + y) * ow + x), read straight from the NHWC input: element
-/// (n, y, x, ch) of x is at x[n * xs0 + y * xs1 + x * xs2 + ch] (channels
-/// contiguous). w is the [kh * kw * c, f] filter, out the [pixels, f]
-/// output, both dense; then `ep`.
+/// (n, iy, ix, ch) of x is at x[n * xs0 + iy * xs1 + ix * xs2 + ch]
+/// (channels contiguous), the window of (y, x) at (ky, kx) is
+/// (y * sh + ky * dh - pt, x * sw + kx * dw - pl), and positions outside
+/// the h x w image read zeros (implicit padding). w is the
+/// [kh * kw * c, f] `filter`, out the [pixels, f] output, both dense; then
+/// `ep`.
 struct ConvArgs {
   const float *x;
   int64_t xs0, xs1, xs2;
+  int64_t h, w, pt, pl;
   int64_t c, kh, kw, oh, ow, sh, sw, dh, dw;
-  const float *w;
+  const float *filter;
   int64_t f;
   float *out;
   int64_t begin, end;

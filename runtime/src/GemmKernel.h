@@ -190,23 +190,33 @@ void microKernel(int64_t kc, const float *a, const float *b, float *c,
   addTile(acc0, acc1, c, ldc, mr, nr, e);
 }
 
-/// Direct convolution, C[0:mr, 0:nr] += the window products of the output
-/// pixels whose inputs start at rows[0:MR] (rows past mr repeat the last
-/// one) with the packed filter panel `b` (taps x channels rows of NR).
-void convMicroKernel(const ConvArgs &g, const float *const *rows,
+/// Direct convolution, C[0:mr, 0:nr] (+)= the window products of the
+/// output pixels whose image starts at images[0:MR], windows at (iy[i],
+/// ix[i]) (rows past mr repeat the last one), with the packed filter panel
+/// `b` (taps x channels rows of NR); taps outside the image read `zeros`.
+void convMicroKernel(const ConvArgs &g, const float *const *images,
+                     const int64_t *iy, const int64_t *ix, const float *zeros,
                      const float *b, float *c, int64_t mr, int64_t nr,
                      const Epilogue &e) {
   Vec acc0[MR], acc1[MR];
 #pragma unroll
   for (int i = 0; i < MR; ++i)
     acc0[i] = acc1[i] = Vec{};
+  // Whether every window of the tile lies inside the image (no checks).
+  bool inside = true;
+  for (int i = 0; i < MR; ++i)
+    inside &= iy[i] >= 0 && iy[i] + (g.kh - 1) * g.dh < g.h && ix[i] >= 0 &&
+              ix[i] + (g.kw - 1) * g.dw < g.w;
   for (int64_t ky = 0; ky < g.kh; ++ky)
     for (int64_t kx = 0; kx < g.kw; ++kx) {
-      int64_t off = ky * g.dh * g.xs1 + kx * g.dw * g.xs2;
       const float *p[MR];
 #pragma unroll
-      for (int i = 0; i < MR; ++i)
-        p[i] = rows[i] + off;
+      for (int i = 0; i < MR; ++i) {
+        int64_t y = iy[i] + ky * g.dh, x = ix[i] + kx * g.dw;
+        p[i] = inside || (y >= 0 && y < g.h && x >= 0 && x < g.w)
+                   ? images[i] + y * g.xs1 + x * g.xs2
+                   : zeros;
+      }
       for (int64_t ch = 0; ch < g.c; ++ch) {
         Vec b0 = load(b), b1 = load(b + VL);
 #pragma unroll
@@ -230,20 +240,27 @@ void NNC_CONV_NAME(const ConvArgs &g) {
     applyEpilogue(g.out + g.begin * g.f, g.f, g.end - g.begin, g.f, g.ep);
     return;
   }
-  // The whole filter, packed once per call: k x NR panels.
+  // The whole filter, packed once per call: k x NR panels; and a row of
+  // zeros for taps in the padding.
   int64_t panels = (g.f + NR - 1) / NR;
   float *bp = scratch(0, k * panels * NR);
-  packB(k, g.f, g.w, g.f, 1, bp);
-  const float *rows[MR];
+  packB(k, g.f, g.filter, g.f, 1, bp);
+  float *zeros = scratch(1, g.c);
+  std::fill(zeros, zeros + g.c, 0.0f);
+  const float *images[MR];
+  int64_t iy[MR], ix[MR];
   for (int64_t p0 = g.begin; p0 < g.end; p0 += MR) {
     int64_t mr = std::min<int64_t>(MR, g.end - p0);
     for (int64_t i = 0; i < MR; ++i) {
       int64_t pix = p0 + std::min<int64_t>(i, mr - 1);
       int64_t n = pix / (g.oh * g.ow), y = pix / g.ow % g.oh, x = pix % g.ow;
-      rows[i] = g.x + n * g.xs0 + y * g.sh * g.xs1 + x * g.sw * g.xs2;
+      images[i] = g.x + n * g.xs0;
+      iy[i] = y * g.sh - g.pt;
+      ix[i] = x * g.sw - g.pl;
     }
     for (int64_t j = 0; j < panels; ++j)
-      convMicroKernel(g, rows, bp + j * k * NR, g.out + p0 * g.f + j * NR, mr,
+      convMicroKernel(g, images, iy, ix, zeros, bp + j * k * NR,
+                      g.out + p0 * g.f + j * NR, mr,
                       std::min<int64_t>(NR, g.f - j * NR),
                       blockEpilogue(g.ep, 0, k, k, j * NR));
   }

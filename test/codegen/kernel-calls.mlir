@@ -265,3 +265,84 @@ func.func @not_epilogues(%a: memref<64x784xf32>, %w: memref<784x256xf32>,
              outs(%y : memref<64x256xf32>)
   return %y1 : memref<64x256xf32>
 }
+
+// A product over a reshaped operand (the input gradient of a dense layer
+// over a flattened 5x5x64 image): the three n loops are laid out as one,
+// so they are one GEMM dimension of 5*5*64 columns.
+// CHECK-LABEL: func.func @grouped
+// CHECK-NOT: linalg.generic
+// CHECK: %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %[[CS:[a-z0-9_]+]]:4, %{{[a-z0-9_]+}}:4 = memref.extract_strided_metadata %arg2
+// CHECK: %[[N1:.*]] = arith.muli %[[CS]]#1, %[[CS]]#2 : index
+// CHECK: %[[N:.*]] = arith.muli %[[N1]], %[[CS]]#3 : index
+// CHECK: %[[NN:.*]] = arith.index_cast %[[N]] : index to i64
+// CHECK: call @nnc_sgemm(%{{.*}}, %[[NN]],
+func.func @grouped(%g: memref<?x128xf32>, %w: memref<5x5x64x128xf32>,
+                   %dx: memref<?x5x5x64xf32>) {
+  linalg.generic {
+      indexing_maps = [affine_map<(n, a, b, c, j) -> (n, j)>,
+                       affine_map<(n, a, b, c, j) -> (a, b, c, j)>,
+                       affine_map<(n, a, b, c, j) -> (n, a, b, c)>],
+      iterator_types = ["parallel", "parallel", "parallel", "parallel",
+                        "reduction"]}
+      ins(%g, %w : memref<?x128xf32>, memref<5x5x64x128xf32>)
+      outs(%dx : memref<?x5x5x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// The same loops over a layout that is not one dimension (a strided view)
+// stay loops.
+// CHECK-LABEL: func.func @not_grouped
+// CHECK: linalg.generic
+func.func @not_grouped(%g: memref<?x128xf32>,
+                       %w: memref<5x5x64x128xf32, strided<[81920, 8192, 128, 1]>>,
+                       %dx: memref<?x5x5x64xf32>) {
+  linalg.generic {
+      indexing_maps = [affine_map<(n, a, b, c, j) -> (n, j)>,
+                       affine_map<(n, a, b, c, j) -> (a, b, c, j)>,
+                       affine_map<(n, a, b, c, j) -> (n, a, b, c)>],
+      iterator_types = ["parallel", "parallel", "parallel", "parallel",
+                        "reduction"]}
+      ins(%g, %w : memref<?x128xf32>, memref<5x5x64x128xf32, strided<[81920, 8192, 128, 1]>>)
+      outs(%dx : memref<?x5x5x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A convolution of a zero-padded input (tensor.pad, bufferized: a fill and
+// a copy into the middle): the call reads the image in place with 2 rows
+// and 1 column of implicit padding; the padded buffer, fill and copy go.
+// CHECK-LABEL: func.func @padded
+// CHECK-NOT: memref.copy
+// CHECK-NOT: memref.alloc
+// CHECK: %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %[[XS:[a-z0-9_]+]]:4, %{{[a-z0-9_]+}}:4 = memref.extract_strided_metadata %arg0
+// CHECK: %[[TOP:.*]] = arith.index_cast %c2{{.*}} : index to i64
+// CHECK: %[[LEFT:.*]] = arith.index_cast %c1{{.*}} : index to i64
+// CHECK: %[[H:.*]] = arith.index_cast %[[XS]]#1 : index to i64
+// CHECK: call @nnc_conv2d_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[H]], {{.*}}, %[[TOP]], %[[LEFT]],
+// CHECK-NOT: memref.dealloc
+func.func @padded(%x: memref<?x10x10x64xf32>, %w: memref<3x3x64x32xf32>,
+                  %o: memref<?x12x10x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x10x10x64xf32>
+  %p = memref.alloc(%n) : memref<?x14x12x64xf32>
+  linalg.fill ins(%zero : f32) outs(%p : memref<?x14x12x64xf32>)
+  %mid = memref.subview %p[0, 2, 1, 0] [%n, 10, 10, 64] [1, 1, 1, 1]
+      : memref<?x14x12x64xf32> to memref<?x10x10x64xf32, strided<[10752, 768, 64, 1], offset: 1600>>
+  memref.copy %x, %mid : memref<?x10x10x64xf32> to memref<?x10x10x64xf32, strided<[10752, 768, 64, 1], offset: 1600>>
+  linalg.conv_2d_nhwc_hwcf {strides = dense<1> : tensor<2xi64>,
+                            dilations = dense<1> : tensor<2xi64>}
+      ins(%p, %w : memref<?x14x12x64xf32>, memref<3x3x64x32xf32>)
+      outs(%o : memref<?x12x10x32xf32>)
+  memref.dealloc %p : memref<?x14x12x64xf32>
+  return
+}

@@ -280,11 +280,57 @@ TEST(Conv, MatchesADirectLoop) {
           nnc_conv2d_f32(ptr(in.x.data()), 0, k.n, k.h, k.w, k.c, in.xs0,
                          in.xs1, in.xs2, in.xs3, ptr(in.w.data()), 0, k.kh,
                          k.kw, k.f, ptr(got.data()), 0, k.oh(), k.ow(), k.sh,
-                         k.sw, k.dh, k.dw, NNC_KERNEL_ACCUMULATE, 0, 0, p,
+                         k.sw, k.dh, k.dw, 0, 0, NNC_KERNEL_ACCUMULATE, 0, 0, p,
                          parts);
         checkConvOutput(k, in, out, got, Epilogue{});
       }
     }
+}
+
+TEST(Conv, ImplicitPaddingReadsZerosOutsideTheImage) {
+  // "same" 3x3 and 5x5 (dilated, strided) windows over a 7x9 image: the
+  // taps outside it read zeros; the output may be larger than what the
+  // top-left padding alone gives (padding at the bottom and right too).
+  struct Case {
+    ConvCase k;
+    int64_t pt, pl, oh, ow;
+  };
+  for (const Case &t : {Case{{2, 7, 9, 32, 3, 3, 16, 1, 1, 1, 1}, 1, 1, 7, 9},
+                        Case{{1, 7, 9, 5, 5, 5, 40, 2, 1, 2, 1}, 4, 2, 6, 9},
+                        Case{{3, 7, 9, 1, 3, 3, 8, 1, 1, 1, 1}, 2, 0, 9, 7}}) {
+    const ConvCase &k = t.k;
+    ConvInput in(k);
+    std::vector<float> got(k.n * t.oh * t.ow * k.f, NAN);
+    for (int64_t p = 0; p < 2; ++p)
+      nnc_conv2d_f32(ptr(in.x.data()), 0, k.n, k.h, k.w, k.c, in.xs0, in.xs1,
+                     in.xs2, 1, ptr(in.w.data()), 0, k.kh, k.kw, k.f,
+                     ptr(got.data()), 0, t.oh, t.ow, k.sh, k.sw, k.dh, k.dw,
+                     t.pt, t.pl, 0, 0, 0, p, 2);
+    for (int64_t b = 0; b < k.n; ++b)
+      for (int64_t y = 0; y < t.oh; ++y)
+        for (int64_t xo = 0; xo < t.ow; ++xo)
+          for (int64_t f = 0; f < k.f; ++f) {
+            double sum = 0, mag = 0;
+            for (int64_t i = 0; i < k.kh; ++i)
+              for (int64_t j = 0; j < k.kw; ++j) {
+                int64_t iy = y * k.sh + i * k.dh - t.pt,
+                        ix = xo * k.sw + j * k.dw - t.pl;
+                if (iy < 0 || iy >= k.h || ix < 0 || ix >= k.w)
+                  continue;
+                for (int64_t ch = 0; ch < k.c; ++ch) {
+                  double p =
+                      double(
+                          in.x[b * in.xs0 + iy * in.xs1 + ix * in.xs2 + ch]) *
+                      in.w[((i * k.kw + j) * k.c + ch) * k.f + f];
+                  sum += p;
+                  mag += std::fabs(p);
+                }
+              }
+            ASSERT_NEAR(got[((b * t.oh + y) * t.ow + xo) * k.f + f], sum,
+                        1e-6 * mag + 1e-6)
+                << "at " << b << "," << y << "," << xo << "," << f;
+          }
+  }
 }
 
 TEST(Conv, EveryVariantWithBiasAndReLU) {
@@ -307,12 +353,17 @@ TEST(Conv, EveryVariantWithBiasAndReLU) {
       // Overwritten: what was there must not matter.
       std::vector<float> got(k.n * k.oh() * k.ow() * k.f, NAN);
       Epilogue ep{false, bias.data(), true};
-      ConvArgs g{in.x.data(), in.xs0,      in.xs1,
-                 in.xs2,      k.c,         k.kh,
-                 k.kw,        k.oh(),      k.ow(),
-                 k.sh,        k.sw,        k.dh,
-                 k.dw,        in.w.data(), k.f,
-                 got.data(),  0,           k.n * k.oh() * k.ow(),
+      ConvArgs g{in.x.data(), in.xs0,
+                 in.xs1,      in.xs2,
+                 k.h,         k.w,
+                 0,           0,
+                 k.c,         k.kh,
+                 k.kw,        k.oh(),
+                 k.ow(),      k.sh,
+                 k.sw,        k.dh,
+                 k.dw,        in.w.data(),
+                 k.f,         got.data(),
+                 0,           k.n * k.oh() * k.ow(),
                  ep};
       v.fn(g);
       checkConvOutput(k, in, got, got, ep);

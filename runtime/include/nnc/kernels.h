@@ -42,18 +42,21 @@ void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr, int64_t aOff,
                int64_t ldc, int64_t flags, int64_t biasPtr, int64_t biasOff,
                int64_t part, int64_t parts);
 
-/** out[n, oh, ow, f] (+)= sum_{kh, kw, c} x[n, oh*sh + kh*dh, ow*sw + kw*dw, c]
- *                                       * w[kh, kw, c, f]
- *  (f32, NHWC input already padded, HWCF filter and NHWC output both
- *  contiguous), then the epilogue (bias indexed by f), for the output
- *  pixels of slice `part` of `parts`. */
+/** out[n, oh, ow, f] (+)= sum_{kh, kw, c}
+ *      x[n, oh*sh + kh*dh - pt, ow*sw + kw*dw - pl, c] * w[kh, kw, c, f]
+ *  (f32; the h x w NHWC input read through its strides, zero outside it:
+ *  pt and pl rows and columns of implicit padding at the top and left,
+ *  which need xs3 == 1; HWCF filter and NHWC output both contiguous), then
+ *  the epilogue (bias indexed by f), for the output pixels of slice `part`
+ *  of `parts`. */
 void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h, int64_t w,
                     int64_t c, int64_t xs0, int64_t xs1, int64_t xs2,
                     int64_t xs3, int64_t wPtr, int64_t wOff, int64_t kh,
                     int64_t kw, int64_t f, int64_t outPtr, int64_t outOff,
                     int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t dh,
-                    int64_t dw, int64_t flags, int64_t biasPtr, int64_t biasOff,
-                    int64_t part, int64_t parts);
+                    int64_t dw, int64_t pt, int64_t pl, int64_t flags,
+                    int64_t biasPtr, int64_t biasOff, int64_t part,
+                    int64_t parts);
 
 /** dw[kh, kw, c, f] (+)= sum_{n, y, x} x[n, y*sh + kh*dh, x*sw + kw*dw, c]
  *                                   * g[n, y, x, f]
