@@ -157,3 +157,33 @@ func.func @pool_take(%x: tensor<2x4x4x1xf32>, %u: tensor<2x4x4x1xf32>) -> tensor
   %0 = nn.pool2d_take %x, %u {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<2x4x4x1xf32>, tensor<2x4x4x1xf32>) -> tensor<2x2x2x1xf32>
   return %0 : tensor<2x2x2x1xf32>
 }
+
+// -----
+
+// nn.pool2d_grad of windows that tile the input (stride = window, no
+// padding): one parallel loop over the input reading the window's
+// cotangent and its four elements, no stored arg-max.
+// CHECK-LABEL: func.func @pool_grad_tiled
+// CHECK-NOT: tensor.pad
+// CHECK: linalg.generic {indexing_maps = [#[[G:map[0-9]*]], #[[X00:map[0-9]*]], #[[X01:map[0-9]*]], #[[X10:map[0-9]*]], #[[X11:map[0-9]*]], #{{map[0-9]*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%arg1, %arg0, %arg0, %arg0, %arg0 :
+// CHECK: arith.cmpf ogt
+// CHECK: arith.remui
+// CHECK: arith.cmpi eq
+// CHECK: arith.select
+// CHECK-NOT: linalg.generic
+func.func @pool_grad_tiled(%x: tensor<?x4x6x3xf32>, %g: tensor<?x2x3x3xf32>) -> tensor<?x4x6x3xf32> {
+  %0 = nn.pool2d_grad "max", %x, %g {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<?x4x6x3xf32>, tensor<?x2x3x3xf32>) -> tensor<?x4x6x3xf32>
+  return %0 : tensor<?x4x6x3xf32>
+}
+
+// -----
+
+// Overlapping windows keep the general lowering: the arg-max, then a
+// gather over the padded cotangent.
+// CHECK-LABEL: func.func @pool_grad_overlapping
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK: tensor.pad
+func.func @pool_grad_overlapping(%x: tensor<?x5x5x3xf32>, %g: tensor<?x2x2x3xf32>) -> tensor<?x5x5x3xf32> {
+  %0 = nn.pool2d_grad "max", %x, %g {window = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<?x5x5x3xf32>, tensor<?x2x2x3xf32>) -> tensor<?x5x5x3xf32>
+  return %0 : tensor<?x5x5x3xf32>
+}
