@@ -129,7 +129,7 @@ for model, src, params, fn in (("MLP", mlp_src, mlp_p, torch_mlp), ("CNN", cnn_s
 gemm_src = "model G {\n  input a: f32[N, N]\n  input b: f32[N, N]\n  a @ b\n}\n"
 for n in (256, 512, 1024):
     a, b = torch.rand(n, n), torch.rand(n, n)
-    runs = max(5, RUNS // (n // 128))
+    runs = max(15, RUNS // (n // 128))
     gflops = lambda ms, n=n: 2 * n ** 3 / (ms * 1e-3) / 1e9
     add(f"fp32 GEMM {n}, 1 thread (vs OpenBLAS)", "GFLOP/s",
         nnc_times(gemm_src.replace("N, N", f"{n}, {n}"), {"a": a, "b": b}, runs),
@@ -151,7 +151,7 @@ def torch_gemm_2threads(n, runs):
 
 for n in (256, 512, 1024):
     a, b = torch.rand(n, n), torch.rand(n, n)
-    runs = max(5, RUNS // (n // 128))
+    runs = max(15, RUNS // (n // 128))
     gflops = lambda ms, n=n: 2 * n ** 3 / (ms * 1e-3) / 1e9
     add(f"fp32 GEMM {n}, 2 threads (vs OpenBLAS)", "GFLOP/s",
         nnc_times(gemm_src.replace("N, N", f"{n}, {n}"), {"a": a, "b": b}, runs, ["--threads", "2"]),

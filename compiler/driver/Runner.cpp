@@ -261,10 +261,9 @@ int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
     }
     if (opts.benchRuns) {
       // Median and 10th/90th percentiles of the forward time (the first
-      // run above warmed up).
+      // run above warmed up; the later ones write into its results).
       std::vector<double> ms;
       for (unsigned k = 0; k < opts.benchRuns; ++k) {
-        nnc_named_free(&out);
         double t0 = nnc_now();
         nnc_model_forward(&m, &in, &out);
         ms.push_back((nnc_now() - t0) * 1e3);

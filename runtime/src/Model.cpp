@@ -180,10 +180,18 @@ extern "C" int nnc_model_forward(const nnc_model *m,
   }
   if (!missing.empty())
     return nnc_set_error("no tensor for %s", missing.c_str());
+  // A result `out` already has (from an earlier call) is written into its
+  // buffer: repeated calls allocate nothing.
   std::vector<nnc_tensor> results(m->num_results, nnc_tensor{});
+  std::vector<int64_t> reused(m->num_results, -1);
+  for (int32_t r = 0; r < m->num_results; ++r)
+    if ((reused[r] = nnc_named_find(out, m->results[r].name)) >= 0)
+      results[r] = out->tensors[reused[r]];
   int rc = nnc_model_call(m, args.data(), results.data());
   for (int32_t r = 0; r < m->num_results; ++r) {
-    if (rc == 0)
+    if (reused[r] >= 0)
+      out->tensors[reused[r]] = results[r];
+    else if (rc == 0)
       nnc_named_append(out, m->results[r].name, results[r]);
     else
       nnc_tensor_free(&results[r]);

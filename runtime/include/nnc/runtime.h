@@ -227,7 +227,10 @@ int nnc_model_call(const nnc_model *m, nnc_tensor *const *args,
 
 /** Runs the model forward once: binds every argument by name from `in`,
  *  checks dtypes, static sizes and that each symbolic size (the batch B)
- *  has one value, calls the model and appends its results to `out`. */
+ *  has one value, calls the model and appends its results to `out`. A
+ *  result whose name `out` already holds (from an earlier call) is written
+ *  into that tensor instead, in its buffer when the sizes agree: calling
+ *  again with the same `out` allocates nothing. */
 int nnc_model_forward(const nnc_model *m, const nnc_named_tensors *in,
                       nnc_named_tensors *out);
 
