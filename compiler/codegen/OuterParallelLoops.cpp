@@ -12,7 +12,10 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -68,6 +71,57 @@ void keepOuterDimension(scf::ParallelOp op) {
   op.erase();
 }
 
+/// Below this many iterations a loop nest runs on the calling thread:
+/// starting and joining a parallel region costs more than the work of a
+/// row of logits or a bias vector.
+constexpr int64_t kMinParallelIterations = 16384;
+
+/// Runs `op` in parallel only when its iteration count reaches
+/// kMinParallelIterations (decided at compile time when the bounds are
+/// constants, else by an scf.if on the run-time count, with a sequential
+/// copy in the other branch). Returns the op that stays parallel, if any.
+scf::ParallelOp parallelWhenLarge(scf::ParallelOp op) {
+  // Slices of a kernel call (nn-kernel-calls): one per thread, each large.
+  if (op->walk([](func::CallOp) { return WalkResult::interrupt(); })
+          .wasInterrupted())
+    return op;
+  std::optional<int64_t> known = 1;
+  for (auto [lo, hi, step] :
+       llvm::zip(op.getLowerBound(), op.getUpperBound(), op.getStep())) {
+    auto l = getConstantIntValue(lo), h = getConstantIntValue(hi),
+         s = getConstantIntValue(step);
+    if (!known || !l || !h || !s || *s <= 0)
+      known = std::nullopt;
+    else
+      *known *= std::max<int64_t>(0, (*h - *l + *s - 1) / *s);
+  }
+  if (known) {
+    if (*known >= kMinParallelIterations)
+      return op;
+    sequentialize(op);
+    return {};
+  }
+  OpBuilder b(op);
+  Location l = op.getLoc();
+  Value count = arith::ConstantIndexOp::create(b, l, 1);
+  for (auto [lo, hi, step] :
+       llvm::zip(op.getLowerBound(), op.getUpperBound(), op.getStep())) {
+    Value trips = arith::CeilDivUIOp::create(
+        b, l, arith::SubIOp::create(b, l, hi, lo), step);
+    count = arith::MulIOp::create(b, l, count, trips);
+  }
+  Value large = arith::CmpIOp::create(
+      b, l, arith::CmpIPredicate::uge, count,
+      arith::ConstantIndexOp::create(b, l, kMinParallelIterations));
+  auto branch = scf::IfOp::create(b, l, large, /*withElseRegion=*/true);
+  Operation *small = op->clone();
+  b.setInsertionPoint(branch.elseBlock()->getTerminator());
+  b.insert(small);
+  op->moveBefore(branch.thenBlock()->getTerminator());
+  sequentialize(cast<scf::ParallelOp>(small));
+  return op;
+}
+
 struct NNOuterParallelLoopsPass
     : nnc::impl::NNOuterParallelLoopsBase<NNOuterParallelLoopsPass> {
   void runOnOperation() override {
@@ -84,7 +138,8 @@ struct NNOuterParallelLoopsPass
     for (scf::ParallelOp op : llvm::reverse(nested))
       sequentialize(op);
     for (scf::ParallelOp op : outer)
-      keepOuterDimension(op);
+      if (scf::ParallelOp big = parallelWhenLarge(op))
+        keepOuterDimension(big);
   }
 };
 } // namespace

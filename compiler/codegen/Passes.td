@@ -55,9 +55,14 @@ def NNOuterParallelLoops : Pass<"nn-outer-parallel-loops"> {
     per op, `--threads N`); nested ones become `scf.for` nests here, so
     they stay plain, vectorisable inner loops. Of the outer ones only the
     first dimension stays parallel: an OpenMP loop over several would be
-    collapsed, recovering each index with a division per element.
+    collapsed, recovering each index with a division per element. A nest
+    of fewer than 16384 iterations (known at compile time, else checked at
+    run time by an `scf.if` with a sequential copy) runs on the calling
+    thread: forking a region costs more than a row of logits. Slices of a
+    kernel call always run in parallel.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def NNUpdateInPlace : Pass<"nn-update-in-place", "::mlir::ModuleOp"> {
