@@ -2,7 +2,8 @@
 //
 // Reductions as linalg.generic with reduction iterators (arg-reductions
 // with a value and an index accumulator), stable softmax and logsumexp,
-// one-hot, and layer/batch normalisation from their moments.
+// one-hot, and layer/batch normalisation from their moments, with batch
+// norm's two-sum backward.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Lowering.h"
@@ -282,35 +283,168 @@ Value Lowering::oneHot(nn::OneHotOp op) {
       .getResult(0);
 }
 
-std::pair<Value, Value> Lowering::moments(Location l, Value x,
-                                          ArrayRef<int64_t> axes) {
-  auto t = cast<RankedTensorType>(x.getType());
-  Type et = t.getElementType();
+Value Lowering::countOf(Location l, Value x, ArrayRef<int64_t> axes) {
+  Type et = cast<RankedTensorType>(x.getType()).getElementType();
   Value count = arith::ConstantIndexOp::create(b, l, 1);
   for (int64_t a : axes)
     count = arith::MulIOp::create(b, l, count, dimOf(b, l, x, a));
-  Value countF = arith::UIToFPOp::create(
+  return arith::UIToFPOp::create(
       b, l, et, arith::IndexCastOp::create(b, l, b.getI64Type(), count));
-  auto add = [](OpBuilder &nb, Location nl, Value a, Value v) {
-    return Value(arith::AddFOp::create(nb, nl, a, v));
-  };
-  auto divide = [&](Value sum) {
-    auto st = cast<RankedTensorType>(sum.getType());
-    return elementwise(
-        b, l, st, {sum}, [&](OpBuilder &nb, Location nl, ValueRange a) {
-          return Value(arith::DivFOp::create(nb, nl, a[0], countF));
-        });
-  };
-  Value mean =
-      divide(reduceAlong(l, x, axes, true, floatConst(b, l, et, 0), add));
-  Value centered = elementwise(
-      b, l, t, {x, mean}, [](OpBuilder &nb, Location nl, ValueRange a) {
-        Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
-        return Value(arith::MulFOp::create(nb, nl, d, d));
+}
+
+SmallVector<Value> Lowering::sumsAlong(Location l, Value x,
+                                       ArrayRef<int64_t> axes,
+                                       ValueRange operands, unsigned sums,
+                                       const TermsFn &terms) {
+  auto in = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = in.getRank();
+  SmallVector<int64_t> shape, kept;
+  SmallVector<AffineExpr> keptE;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < rank; ++d) {
+    bool red = llvm::is_contained(axes, d);
+    iters.push_back(red ? utils::IteratorType::reduction
+                        : utils::IteratorType::parallel);
+    if (!red) {
+      shape.push_back(in.getDimSize(d));
+      kept.push_back(d);
+      keptE.push_back(getAffineDimExpr(d, ctx));
+    }
+  }
+  auto rt = RankedTensorType::get(shape, in.getElementType());
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx),
+            reduced = AffineMap::get(rank, 0, keptE, ctx);
+  Value zero = floatConst(b, l, in.getElementType(), 0.0);
+  SmallVector<Value> inits;
+  for (unsigned i = 0; i < sums; ++i)
+    inits.push_back(
+        linalg::FillOp::create(
+            b, l, zero,
+            emptyTensor(b, l, rt,
+                        [&](int64_t d) { return dimOf(b, l, x, kept[d]); }))
+            .getResult(0));
+  SmallVector<AffineMap> maps;
+  for (Value v : operands)
+    maps.push_back(cast<RankedTensorType>(v.getType()).getRank() == rank
+                       ? identity
+                       : reduced);
+  maps.append(sums, reduced);
+  auto g = linalg::GenericOp::create(
+      b, l, TypeRange(ValueRange(inits)), operands, inits, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        SmallVector<Value> add =
+            terms(nb, nl, args.take_front(operands.size()));
+        SmallVector<Value> acc;
+        for (unsigned i = 0; i < sums; ++i)
+          acc.push_back(
+              arith::AddFOp::create(nb, nl, args[operands.size() + i], add[i]));
+        linalg::YieldOp::create(nb, nl, acc);
       });
-  Value var = divide(
-      reduceAlong(l, centered, axes, true, floatConst(b, l, et, 0), add));
+  return SmallVector<Value>(g->getResults());
+}
+
+std::pair<Value, Value>
+Lowering::moments(Location l, Value x, ArrayRef<int64_t> axes, bool keepdims) {
+  auto t = cast<RankedTensorType>(x.getType());
+  Type et = t.getElementType();
+  // Two passes over x: its sum, then the sums of d = x - mean and of d^2
+  // (the corrected two-pass algorithm: var = (sum d^2 - (sum d)^2 / n) / n).
+  // One pass with a shift (the sums of x - x[0] and their squares) was
+  // measured: a channel whose first element lies far from the others'
+  // mean loses digits to cancellation, enough to move the gradients of a
+  // batch-normalised CNN by 1e-3.
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    if (!llvm::is_contained(axes, d))
+      shape.push_back(t.getDimSize(d));
+  auto rt = RankedTensorType::get(shape, et);
+  Value n = countOf(l, x, axes);
+  Value sum =
+      sumsAlong(l, x, axes, {x}, 1, [](OpBuilder &, Location, ValueRange a) {
+        return SmallVector<Value>{a[0]};
+      })[0];
+  Value mean = elementwise(
+      b, l, rt, {sum}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        return Value(arith::DivFOp::create(nb, nl, a[0], n));
+      });
+  SmallVector<Value> sums = sumsAlong(
+      l, x, axes, {x, mean}, 2, [](OpBuilder &nb, Location nl, ValueRange a) {
+        Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
+        return SmallVector<Value>{d, arith::MulFOp::create(nb, nl, d, d)};
+      });
+  Value var =
+      elementwise(b, l, rt, {sums[0], sums[1]},
+                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value c = arith::DivFOp::create(
+                        nb, nl, arith::MulFOp::create(nb, nl, a[0], a[0]), n);
+                    return Value(arith::DivFOp::create(
+                        nb, nl, arith::SubFOp::create(nb, nl, a[1], c), n));
+                  });
+  if (!keepdims)
+    return {mean, var};
+  SmallVector<int64_t> keptShape;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    keptShape.push_back(llvm::is_contained(axes, d) ? 1 : t.getDimSize(d));
+  auto kt = RankedTensorType::get(keptShape, et);
+  // Lowered by the caller's loop, like reduceAlong's.
+  return {nn::ReshapeOp::create(b, l, kt, mean),
+          nn::ReshapeOp::create(b, l, kt, var)};
+}
+
+/// The axes batch norm's statistics are taken over: all but the last.
+static SmallVector<int64_t> batchAxes(Value x) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  return llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
+}
+
+SmallVector<Value> Lowering::channelMoments(nn::ChannelMomentsOp op) {
+  auto [mean, var] =
+      moments(op.getLoc(), op.getInput(), batchAxes(op.getInput()), false);
   return {mean, var};
+}
+
+SmallVector<Value> Lowering::batchNormGrad(nn::BatchNormGradOp op) {
+  Location l = op.getLoc();
+  Value x = op.getInput(), g = op.getGrad();
+  auto ct = cast<RankedTensorType>(op.getGamma().getType());
+  double eps = op.getEps().convertToDouble();
+  Value rstd = elementwise(
+      b, l, ct, {op.getVar()}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        return Value(math::RsqrtOp::create(
+            nb, nl,
+            arith::AddFOp::create(nb, nl, a[0],
+                                  floatConst(nb, nl, a[0].getType(), eps))));
+      });
+  Value mean = op.getMean();
+  auto xhat = [](OpBuilder &nb, Location nl, Value x, Value m, Value r) {
+    return Value(
+        arith::MulFOp::create(nb, nl, arith::SubFOp::create(nb, nl, x, m), r));
+  };
+  // dbeta = sum(g), dgamma = sum(g x^): one loop.
+  SmallVector<Value> sums =
+      sumsAlong(l, x, batchAxes(x), {g, x, mean, rstd}, 2,
+                [&](OpBuilder &nb, Location nl, ValueRange a) {
+                  Value xh = xhat(nb, nl, a[1], a[2], a[3]);
+                  return SmallVector<Value>{
+                      a[0], arith::MulFOp::create(nb, nl, a[0], xh)};
+                });
+  Value n = countOf(l, x, batchAxes(x));
+  Value dx = elementwise(
+      b, l, cast<RankedTensorType>(x.getType()),
+      {g, x, mean, rstd, op.getGamma(), sums[0], sums[1]},
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value xh = xhat(nb, nl, a[1], a[2], a[3]);
+        Value shared = arith::DivFOp::create(
+            nb, nl,
+            arith::AddFOp::create(nb, nl, a[5],
+                                  arith::MulFOp::create(nb, nl, xh, a[6])),
+            n);
+        Value scale = arith::MulFOp::create(nb, nl, a[4], a[3]);
+        return Value(arith::MulFOp::create(
+            nb, nl, scale, arith::SubFOp::create(nb, nl, a[0], shared)));
+      });
+  return {dx, sums[1], sums[0]};
 }
 
 /// (x - mean) * rsqrt(var + eps) * gamma + beta, broadcasting.
@@ -338,7 +472,7 @@ Value Lowering::layerNorm(nn::LayerNormOp op) {
   SmallVector<int64_t> axes;
   for (int64_t d = t.getRank() - gr; d < t.getRank(); ++d)
     axes.push_back(d);
-  auto [mean, var] = moments(l, op.getInput(), axes);
+  auto [mean, var] = moments(l, op.getInput(), axes, true);
   return normalize(b, l, t, op.getInput(), mean, var, op.getGamma(),
                    op.getBeta(), op.getEps().convertToDouble());
 }
@@ -350,10 +484,8 @@ Value Lowering::batchNorm(nn::BatchNormOp op) {
   if (!op.getTraining())
     return normalize(b, l, t, op.getInput(), op.getMean(), op.getVar(),
                      op.getGamma(), op.getBeta(), eps);
-  SmallVector<int64_t> axes;
-  for (int64_t d = 0; d + 1 < t.getRank(); ++d)
-    axes.push_back(d);
-  auto [mean, var] = moments(l, op.getInput(), axes);
+  // Normally expanded before lowering (nn-expand-batch-norm).
+  auto [mean, var] = moments(l, op.getInput(), batchAxes(op.getInput()), false);
   return normalize(b, l, t, op.getInput(), mean, var, op.getGamma(),
                    op.getBeta(), eps);
 }

@@ -230,6 +230,16 @@ Value binaryBody(Operation *op, OpBuilder &b, Location l, Value x, Value y) {
 }
 } // namespace
 
+SmallVector<Value> Lowering::lowerAll(Operation *op) {
+  if (auto m = dyn_cast<nn::ChannelMomentsOp>(op))
+    return channelMoments(m);
+  if (auto g = dyn_cast<nn::BatchNormGradOp>(op))
+    return batchNormGrad(g);
+  if (Value v = lower(op))
+    return {v};
+  return {};
+}
+
 Value Lowering::lower(Operation *op) {
   Location l = op->getLoc();
   if (auto c = dyn_cast<nn::ConstantOp>(op))
@@ -671,10 +681,10 @@ struct NNLowerToLinalgPass
         break;
       for (Operation *op : work) {
         b.setInsertionPoint(op);
-        Value v = lowering.lower(op);
-        if (!v)
+        SmallVector<Value> v = lowering.lowerAll(op);
+        if (v.empty())
           return signalPassFailure();
-        op->getResult(0).replaceAllUsesWith(v);
+        op->replaceAllUsesWith(v);
         op->erase();
       }
     }

@@ -55,6 +55,8 @@ public:
   explicit Lowering(OpBuilder &b) : b(b) {}
   /// Returns the replacement value, or null after reporting an error.
   Value lower(Operation *op);
+  /// The replacement of each result (empty after reporting an error).
+  SmallVector<Value> lowerAll(Operation *op);
 
 private:
   Value matmul(nn::MatmulOp op);
@@ -101,8 +103,22 @@ private:
                         ValueRange inputs,
                         const std::function<Value(OpBuilder &, Location, Value,
                                                   ValueRange)> &body);
-  /// Mean and biased variance of x over `axes`, kept as size-1 dims.
-  std::pair<Value, Value> moments(Location l, Value x, ArrayRef<int64_t> axes);
+  /// Mean and biased variance of x over `axes` (kept as size-1 dims
+  /// when `keepdims`), in two passes over x.
+  std::pair<Value, Value> moments(Location l, Value x, ArrayRef<int64_t> axes,
+                                  bool keepdims);
+  /// The number of elements of x along `axes`, as a float scalar.
+  Value countOf(Location l, Value x, ArrayRef<int64_t> axes);
+  using TermsFn =
+      std::function<SmallVector<Value>(OpBuilder &, Location, ValueRange)>;
+  /// One loop over x's space summing `sums` terms over `axes`: `terms`
+  /// maps the elements of `operands` (shaped like x, or like the result:
+  /// x without `axes`) to the values added to each sum.
+  SmallVector<Value> sumsAlong(Location l, Value x, ArrayRef<int64_t> axes,
+                               ValueRange operands, unsigned sums,
+                               const TermsFn &terms);
+  SmallVector<Value> channelMoments(nn::ChannelMomentsOp op);
+  SmallVector<Value> batchNormGrad(nn::BatchNormGradOp op);
 
   OpBuilder &b;
 };

@@ -515,14 +515,45 @@ LogicalResult LayerNormOp::verify() {
   return success();
 }
 
+/// The `[C]` type of per-channel values of an `[N, ..., C]` tensor, or
+/// null when `x` is not at least rank 2.
+static RankedTensorType channelType(Value x) {
+  auto t = cast<RankedTensorType>(x.getType());
+  if (t.getRank() < 2)
+    return {};
+  return RankedTensorType::get({t.getShape().back()}, t.getElementType());
+}
+
 LogicalResult BatchNormOp::verify() {
-  auto x = cast<RankedTensorType>(getInput().getType());
-  if (x.getRank() < 2)
+  RankedTensorType c = channelType(getInput());
+  if (!c)
     return emitOpError("input must be [N, ..., C]");
-  auto c = RankedTensorType::get({x.getShape().back()}, x.getElementType());
   for (Value v : {getGamma(), getBeta(), getMean(), getVar()})
     if (v.getType() != c)
       return emitOpError("gamma, beta, mean and var must be ") << c;
+  return success();
+}
+
+LogicalResult ChannelMomentsOp::verify() {
+  RankedTensorType c = channelType(getInput());
+  if (!c)
+    return emitOpError("input must be [N, ..., C]");
+  if (getMean().getType() != c || getVar().getType() != c)
+    return emitOpError("mean and var must be ") << c;
+  return success();
+}
+
+LogicalResult BatchNormGradOp::verify() {
+  RankedTensorType c = channelType(getInput());
+  if (!c)
+    return emitOpError("input must be [N, ..., C]");
+  if (getGrad().getType() != getInput().getType() ||
+      getInputGrad().getType() != getInput().getType())
+    return emitOpError("the cotangents must have the input's type");
+  for (Value v :
+       {getGamma(), getMean(), getVar(), getGammaGrad(), getBetaGrad()})
+    if (v.getType() != c)
+      return emitOpError("gamma, mean, var and their cotangents must be ") << c;
   return success();
 }
 

@@ -525,6 +525,54 @@ def NN_BatchNormOp
   let hasVerifier = 1;
 }
 
+def NN_ChannelMomentsOp : NN_Op<"channel_moments", [Pure, VJP]> {
+  let summary = "per-channel mean and biased variance of a batch";
+  let description = [{
+    Batch norm's statistics: the mean and the biased variance of `x` over
+    every dimension but the last, each shaped `[C]`, in two passes over
+    `x` (the sum, then the corrected sums of `x - mean` and its square).
+    A training step's forward, backward and running-statistics update all
+    ask for the same op, so CSE leaves one.
+
+    ```mlir
+    %m, %v = nn.channel_moments %x : tensor<?x28x28x32xf32> -> tensor<32xf32>, tensor<32xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input);
+  let results = (outs NN_FloatTensor:$mean, NN_FloatTensor:$var);
+  let assemblyFormat =
+      "$input attr-dict `:` type($input) `->` type($mean) `,` type($var)";
+  let hasVerifier = 1;
+}
+
+def NN_BatchNormGradOp : NN_Op<"batch_norm_grad", [Pure, VJP]> {
+  let summary = "the cotangents of training-mode nn.batch_norm";
+  let description = [{
+    Given the result's cotangent `g`, the input `x`, the scale and the
+    batch's own statistics (`nn.channel_moments` of `x`): with
+    `x^ = (x - mean) rsqrt(var + eps)` and `n` elements per channel,
+    `dbeta = sum(g)`, `dgamma = sum(g x^)` over every dimension but the
+    last, and `dx = gamma rsqrt(var + eps) (g - (dbeta + x^ dgamma) / n)`.
+    Lowered to one loop taking both sums and one element-wise loop.
+
+    ```mlir
+    %dx, %dg, %db = nn.batch_norm_grad %g, %x, %gamma, %m, %v {eps = 1.0e-05 : f64}
+         : (tensor<?x4x4x8xf32>, tensor<?x4x4x8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+         -> (tensor<?x4x4x8xf32>, tensor<8xf32>, tensor<8xf32>)
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$grad, NN_FloatTensor:$input,
+                   NN_FloatTensor:$gamma, NN_FloatTensor:$mean,
+                   NN_FloatTensor:$var, F64Attr:$eps);
+  let results = (outs NN_FloatTensor:$input_grad, NN_FloatTensor:$gamma_grad,
+                 NN_FloatTensor:$beta_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $gamma `,` $mean `,` $var attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def NN_DropoutOp : NN_Op<"dropout", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "zero elements with probability `rate` in training";
   let description = [{

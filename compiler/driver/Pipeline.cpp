@@ -44,7 +44,8 @@ using namespace nnc;
 namespace {
 // Pipelines for a PassManager anchored on builtin.module.
 const char *kToLinalg =
-    "canonicalize, nn-lower-to-linalg, nn-math-approximation, canonicalize,"
+    "nn-expand-batch-norm, canonicalize, cse, nn-lower-to-linalg,"
+    "nn-math-approximation, canonicalize,"
     "cse, linalg-fuse-elementwise-ops, nn-fuse-elementwise, canonicalize, cse";
 const char *kBufferize =
     "nn-update-in-place, func.func(nn-private-inits),"

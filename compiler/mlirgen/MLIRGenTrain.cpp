@@ -37,18 +37,19 @@ void Generator::updateRunningStats(SmallVectorImpl<Value> &results,
     SmallVector<int64_t> axes;
     for (int64_t d = 0; d + 1 < xt.getRank(); ++d)
       axes.push_back(d);
+    // The same statistics as the forward's and the backward's (CSE
+    // leaves one nn.channel_moments), the variance made unbiased.
+    Type c = values[mean].getType();
+    auto moments = nn::ChannelMomentsOp::create(b, l, c, c, x);
     Value count = gb.count(x, axes);
-    Value batchMean = gb.div(gb.sumKeep(x, axes), count);
-    Value centred = gb.sub(x, batchMean);
-    Value batchVar = gb.div(gb.sumKeep(gb.mul(centred, centred), axes),
-                            gb.sub(count, gb.scalar(count, 1.0)));
-    for (auto [state, batch] :
-         {std::pair{mean, batchMean}, std::pair{var, batchVar}}) {
+    Value batchVar = gb.mul(
+        moments.getVar(), gb.div(count, gb.sub(count, gb.scalar(count, 1.0))));
+    for (auto [state, batch] : {std::pair{mean, Value(moments.getMean())},
+                                std::pair{var, batchVar}}) {
       Value running = values[state];
-      Value flat = nn::ReshapeOp::create(b, l, running.getType(), batch);
       results.push_back(
           gb.add(gb.mul(running, gb.scalar(running, 1 - momentum)),
-                 gb.mul(flat, gb.scalar(running, momentum))));
+                 gb.mul(batch, gb.scalar(running, momentum))));
       names.push_back(state->name);
     }
   }

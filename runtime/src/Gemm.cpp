@@ -34,15 +34,22 @@ const char *bestGemmName() {
   return name;
 }
 
-GemmFn bestGemm() {
 #if defined(__x86_64__) && defined(NNC_X86_KERNELS)
-  static GemmFn fn = !std::strcmp(bestGemmName(), "avx512") ? gemmAvx512
-                     : !std::strcmp(bestGemmName(), "avx2") ? gemmAvx2
-                                                            : gemmSse2;
-  return fn;
+/// The variant of a kernel for this machine's widest vector ISA.
+template <typename Fn> static Fn pickByIsa(Fn avx512, Fn avx2, Fn sse2) {
+  const char *isa = bestGemmName();
+  return !std::strcmp(isa, "avx512") ? avx512
+         : !std::strcmp(isa, "avx2") ? avx2
+                                     : sse2;
+}
+#define NNC_PICK(name) pickByIsa(name##Avx512, name##Avx2, name##Sse2)
 #else
-  return gemmSse2;
+#define NNC_PICK(name) name##Sse2 // only the portable variant is built
 #endif
+
+GemmFn bestGemm() {
+  static GemmFn fn = NNC_PICK(gemm);
+  return fn;
 }
 
 Epilogue epilogueOf(int64_t flags, int64_t biasPtr, int64_t biasOff) {
@@ -65,14 +72,8 @@ void applyEpilogue(float *c, int64_t ldc, int64_t m, int64_t n,
 }
 
 ConvFn bestConv() {
-#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
-  static ConvFn fn = !std::strcmp(bestGemmName(), "avx512") ? convAvx512
-                     : !std::strcmp(bestGemmName(), "avx2") ? convAvx2
-                                                            : convSse2;
+  static ConvFn fn = NNC_PICK(conv);
   return fn;
-#else
-  return convSse2;
-#endif
 }
 
 } // namespace nnc_rt

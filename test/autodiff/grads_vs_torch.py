@@ -288,6 +288,29 @@ for k, t in tp.items():
         continue
     results.append((f"batch norm (training): d loss/d {k}", rel_error(got["grad." + k], t.grad), TOL))
 
+# A second derivative through training batch norm: the loss reads the
+# input gradient of a squared output (nn.batch_norm_grad, on
+# nn.channel_moments), so its own gradient differentiates both ops.
+BN2 = BN.replace("conv2d(4, 3) |> batchnorm |> relu", "conv2d(4, 3) |> batchnorm |> tanh").replace(
+    "loss cross_entropy(output, label)",
+    "loss cross_entropy(output, label) + sum(square(grad(sum(square(output)), image)))")
+tp = {k: v.clone().requires_grad_(True) for k, v in bp.items()}
+xt = xb.clone().requires_grad_(True)
+h = F.conv2d(xt.unsqueeze(1), tp["conv2d_1.w"].permute(3, 2, 0, 1), tp["conv2d_1.b"])
+h = torch.tanh(F.batch_norm(h, None, None, tp["batchnorm_1.gamma"], tp["batchnorm_1.beta"],
+                            True, 0.1, 1e-5))
+out = nhwc(h).reshape(8, 2704) @ tp["dense_1.w"] + tp["dense_1.b"]
+gx, = torch.autograd.grad(out.square().sum(), xt, create_graph=True)
+loss = F.cross_entropy(out, lb) + gx.square().sum()
+loss.backward()
+got = run_gradients(NNC, BN2, {"image": xb, "label": lb, **bp, **state})
+results.append(("second derivative through batch norm (training): loss",
+                rel_error(got["loss"], loss.detach()), TOL))
+for k, t in tp.items():
+    if k != "conv2d_1.b":  # ~0, as above
+        results.append((f"second derivative through batch norm (training): d loss/d {k}",
+                        rel_error(got["grad." + k], t.grad), TOL))
+
 def worst_against_largest(got, tp):
     """The model's largest gradient norm, and the worst gradient error of
     any parameter relative to its own norm, floored at 1e-3 of that largest

@@ -305,3 +305,21 @@ func.func @scan(%x: tensor<?x?x4xf32>, %w: tensor<4xf32>) -> tensor<f32> attribu
   %l = nn.reduce "mean", %r#1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<?x?x4xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Training batch norm: the cotangents come from nn.batch_norm_grad on the
+// input's channel moments (the op the forward's expansion and the running
+// statistics also use); the running statistics get none.
+// CHECK-LABEL: func.func @batch_norm_training
+// CHECK-SAME: -> (tensor<f32>, tensor<?x4x3xf32>, tensor<3xf32>, tensor<3xf32>)
+// CHECK: %[[M:[^,]*]], %[[V:.*]] = nn.channel_moments %arg0 : tensor<?x4x3xf32> -> tensor<3xf32>, tensor<3xf32>
+// CHECK: %[[DX:[^,]*]], %[[DG:[^,]*]], %[[DB:.*]] = nn.batch_norm_grad %{{.*}}, %arg0, %arg1, %[[M]], %[[V]] {eps = 1.000000e-03 : f64}
+// CHECK: return %{{.*}}, %[[DX]], %[[DG]], %[[DB]]
+func.func @batch_norm_training(%x: tensor<?x4x3xf32>, %gamma: tensor<3xf32>, %beta: tensor<3xf32>, %rm: tensor<3xf32>, %rv: tensor<3xf32>) -> tensor<f32>
+    attributes {nn.wrt = array<i64: 0, 1, 2>} {
+  %0 = nn.batch_norm %x, %gamma, %beta, %rm, %rv {eps = 1.0e-03 : f64, training = true} : (tensor<?x4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<?x4x3xf32>
+  %1 = nn.square %0 : tensor<?x4x3xf32>
+  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<?x4x3xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}

@@ -187,3 +187,43 @@ func.func @pool_grad_overlapping(%x: tensor<?x5x5x3xf32>, %g: tensor<?x2x2x3xf32
   %0 = nn.pool2d_grad "max", %x, %g {window = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<?x5x5x3xf32>, tensor<?x2x2x3xf32>) -> tensor<?x5x5x3xf32>
   return %0 : tensor<?x5x5x3xf32>
 }
+
+// -----
+
+// Batch norm's statistics: one loop for the sum, then one loop for both
+// corrected sums of x - mean (its values and their squares).
+// CHECK-LABEL: func.func @channel_moments
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "parallel"]} ins(%{{.*}} : tensor<?x4x3xf32>) outs(%{{.*}} : tensor<3xf32>)
+// CHECK: %[[MEAN:.*]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<3xf32>)
+// CHECK: %[[SUMS:.*]]:2 = linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "parallel"]} ins(%{{.*}}, %[[MEAN]] : tensor<?x4x3xf32>, tensor<3xf32>) outs(%{{.*}}, %{{.*}} : tensor<3xf32>, tensor<3xf32>)
+// CHECK: %[[D:.*]] = arith.subf
+// CHECK: %[[D2:.*]] = arith.mulf %[[D]], %[[D]]
+// CHECK: linalg.yield
+// CHECK: %[[VAR:.*]] = linalg.generic {{.*}} ins(%[[SUMS]]#0, %[[SUMS]]#1 : tensor<3xf32>, tensor<3xf32>)
+// CHECK: return %[[MEAN]], %[[VAR]]
+func.func @channel_moments(%x: tensor<?x4x3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
+  %m, %v = nn.channel_moments %x : tensor<?x4x3xf32> -> tensor<3xf32>, tensor<3xf32>
+  return %m, %v : tensor<3xf32>, tensor<3xf32>
+}
+
+// -----
+
+// Batch norm's backward: both sums (dbeta, dgamma) in one loop, then the
+// input's cotangent element-wise; no other pass over the activations.
+// CHECK-LABEL: func.func @batch_norm_grad
+// CHECK: %[[RSTD:.*]] = linalg.generic
+// CHECK: math.rsqrt
+// CHECK: %[[SUMS:.*]]:2 = linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "parallel"]} ins(%[[DY:[^,]*]], %[[X:[^,]*]], %{{.*}}, %[[RSTD]] : {{.*}}) outs(%{{.*}}, %{{.*}} : tensor<3xf32>, tensor<3xf32>)
+// CHECK: ^bb0(%[[G:[^:]*]]: f32, {{.*}}, %[[ACCB:[^:]*]]: f32, %[[ACCG:[^:]*]]: f32)
+// CHECK: %[[XH:.*]] = arith.mulf
+// CHECK: %[[GXH:.*]] = arith.mulf %[[G]], %[[XH]]
+// CHECK: %[[B:.*]] = arith.addf %[[ACCB]], %[[G]]
+// CHECK: %[[GM:.*]] = arith.addf %[[ACCG]], %[[GXH]]
+// CHECK: linalg.yield %[[B]], %[[GM]]
+// CHECK: %[[DX:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[DY]], %[[X]], {{.*}}, %[[SUMS]]#0, %[[SUMS]]#1 :
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[DX]], %[[SUMS]]#1, %[[SUMS]]#0
+func.func @batch_norm_grad(%dy: tensor<?x4x3xf32>, %x: tensor<?x4x3xf32>, %g: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> (tensor<?x4x3xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %dx, %dg, %db = nn.batch_norm_grad %dy, %x, %g, %m, %v {eps = 1.0e-03 : f64} : (tensor<?x4x3xf32>, tensor<?x4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<?x4x3xf32>, tensor<3xf32>, tensor<3xf32>)
+  return %dx, %dg, %db : tensor<?x4x3xf32>, tensor<3xf32>, tensor<3xf32>
+}

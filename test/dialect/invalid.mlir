@@ -177,6 +177,30 @@ func.func @batch_norm_stats(%x: tensor<?x4x4x3xf32>, %g: tensor<3xf32>, %m: tens
 
 // -----
 
+func.func @channel_moments_rank(%x: tensor<5xf32>) -> tensor<5xf32> {
+  // expected-error @+1 {{input must be [N, ..., C]}}
+  %m, %v = nn.channel_moments %x : tensor<5xf32> -> tensor<5xf32>, tensor<5xf32>
+  return %m : tensor<5xf32>
+}
+
+// -----
+
+func.func @channel_moments_shape(%x: tensor<?x4x3xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{mean and var must be 'tensor<3xf32>'}}
+  %m, %v = nn.channel_moments %x : tensor<?x4x3xf32> -> tensor<4xf32>, tensor<3xf32>
+  return %m : tensor<4xf32>
+}
+
+// -----
+
+func.func @batch_norm_grad_types(%dy: tensor<?x4x4xf32>, %x: tensor<?x4x3xf32>, %g: tensor<3xf32>) -> tensor<?x4x3xf32> {
+  // expected-error @+1 {{the cotangents must have the input's type}}
+  %dx, %dg, %db = nn.batch_norm_grad %dy, %x, %g, %g, %g {eps = 1.0e-05 : f64} : (tensor<?x4x4xf32>, tensor<?x4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<?x4x3xf32>, tensor<3xf32>, tensor<3xf32>)
+  return %dx : tensor<?x4x3xf32>
+}
+
+// -----
+
 func.func @dropout_rate(%x: tensor<4xf32>) -> tensor<4xf32> {
   // expected-error @+1 {{rate must be in [0, 1)}}
   %0 = nn.dropout %x {rate = 1.0 : f64, seed = 0 : i64, training = true} : tensor<4xf32>

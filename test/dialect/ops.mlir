@@ -118,6 +118,18 @@ func.func @selection_norm(%m: tensor<?x10xi1>, %x: tensor<?x10xf32>, %c: tensor<
 
 // -----
 
+// Batch norm's statistics and its training-mode cotangents.
+// CHECK-LABEL: func.func @batch_norm_parts
+// CHECK: %[[M:[^,]*]], %[[V:.*]] = nn.channel_moments %{{.*}} : tensor<?x7x7x10xf32> -> tensor<10xf32>, tensor<10xf32>
+// CHECK: nn.batch_norm_grad %{{.*}}, %{{.*}}, %{{.*}}, %[[M]], %[[V]] {eps = 1.000000e-05 : f64} : (tensor<?x7x7x10xf32>, tensor<?x7x7x10xf32>, tensor<10xf32>, tensor<10xf32>, tensor<10xf32>) -> (tensor<?x7x7x10xf32>, tensor<10xf32>, tensor<10xf32>)
+func.func @batch_norm_parts(%img: tensor<?x7x7x10xf32>, %dy: tensor<?x7x7x10xf32>, %g: tensor<10xf32>) -> (tensor<?x7x7x10xf32>, tensor<10xf32>, tensor<10xf32>) {
+  %m, %v = nn.channel_moments %img : tensor<?x7x7x10xf32> -> tensor<10xf32>, tensor<10xf32>
+  %dx, %dg, %db = nn.batch_norm_grad %dy, %img, %g, %m, %v {eps = 1.0e-05 : f64} : (tensor<?x7x7x10xf32>, tensor<?x7x7x10xf32>, tensor<10xf32>, tensor<10xf32>, tensor<10xf32>) -> (tensor<?x7x7x10xf32>, tensor<10xf32>, tensor<10xf32>)
+  return %dx, %dg, %db : tensor<?x7x7x10xf32>, tensor<10xf32>, tensor<10xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @random_fill
 func.func @random_fill(%b: index, %p: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<3x8xf32>, tensor<?x1xf32>, tensor<?x8xf32>) {
   // CHECK: nn.random "normal" %{{.*}} {a = 0.000000e+00 : f64, b = 1.000000e+00 : f64, offset = 0 : i64, seed = 7 : i64} : tensor<?x8xf32>

@@ -557,3 +557,63 @@ TEST(Train, RejectsBadConfigurations) {
   EXPECT_EQ(nnc_train(&none, &none, &cfg), -1);
   EXPECT_NE(std::string(nnc_last_error()).find("positive"), std::string::npos);
 }
+
+extern "C" void *_mlir_memref_to_llvm_alloc(size_t bytes);
+
+namespace {
+/// A stand-in for a compiled forward function, y = 2 x for x: f32[B, 3]:
+/// like generated code, it returns a fresh pool buffer each call.
+void doubleInvoke(void *, void *results, void **args) {
+  const int64_t *x = static_cast<const int64_t *>(args[0]);
+  const float *src;
+  std::memcpy(&src, &x[1], sizeof src);
+  int64_t rows = x[3], cols = x[4];
+  auto *dst = static_cast<float *>(
+      _mlir_memref_to_llvm_alloc(size_t(rows * cols) * sizeof(float)));
+  for (int64_t i = 0; i < rows * cols; ++i)
+    dst[i] = 2 * src[x[2] + i];
+  int64_t *r = static_cast<int64_t *>(results);
+  std::memcpy(&r[0], &dst, sizeof dst);
+  std::memcpy(&r[1], &dst, sizeof dst);
+  r[2] = 0;
+  r[3] = rows;
+  r[4] = cols;
+  r[5] = cols;
+  r[6] = 1;
+}
+} // namespace
+
+TEST(Model, ForwardWritesIntoHeldResults) {
+  nnc_model_arg x{"x",     "input",        NNC_F32, 2,
+                  {-1, 3}, {"B", nullptr}, nullptr, nullptr};
+  nnc_model_arg y{"y",     "output",       NNC_F32, 2,
+                  {-1, 3}, {"B", nullptr}, nullptr, nullptr};
+  nnc_model m{"Double", 1, &x, 1, &y, doubleInvoke, nullptr};
+  nnc_tensor t{};
+  t.dtype = NNC_F32;
+  t.rank = 2;
+  t.dims[0] = 2;
+  t.dims[1] = 3;
+  ASSERT_EQ(nnc_tensor_alloc(&t), 0);
+  float *in = static_cast<float *>(t.data);
+  for (int i = 0; i < 6; ++i)
+    in[i] = float(i);
+  nnc_named_tensors inputs{}, outputs{};
+  ASSERT_EQ(nnc_named_append(&inputs, "x", t), 0);
+  ASSERT_EQ(nnc_model_forward(&m, &inputs, &outputs), 0) << nnc_last_error();
+  ASSERT_EQ(outputs.count, 1);
+  EXPECT_STREQ(outputs.names[0], "y");
+  void *held = outputs.tensors[0].data;
+  EXPECT_EQ(static_cast<float *>(held)[5], 10.0f);
+  // Again with new input values: the same result tensor and buffer, the
+  // new values, nothing appended.
+  for (int i = 0; i < 6; ++i)
+    in[i] = float(10 + i);
+  ASSERT_EQ(nnc_model_forward(&m, &inputs, &outputs), 0) << nnc_last_error();
+  ASSERT_EQ(outputs.count, 1);
+  EXPECT_EQ(outputs.tensors[0].data, held);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(static_cast<float *>(held)[i], 2.0f * float(10 + i));
+  nnc_named_free(&inputs);
+  nnc_named_free(&outputs);
+}

@@ -1,0 +1,77 @@
+//===- TrainMain.cpp - The command line of a built training executable ----===//
+//
+// `nnc build --train -o prog` links a main that hands its argv here:
+// --epochs, --batch, --limit, --seed, --checkpoint, --resume,
+// --metrics-out and --no-progress override the train block's settings
+// before nnc_train runs (Train.cpp). Errors print the usage and exit 2,
+// like the nnc driver's.
+//
+//===----------------------------------------------------------------------===//
+#include "nnc/runtime.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <string>
+
+extern "C" int nnc_train_main(const nnc_model *train_step,
+                              const nnc_model *eval_step, nnc_train_config *cfg,
+                              int argc, char **argv) {
+  auto usage = [&](const char *why) {
+    if (why)
+      std::fprintf(stderr, "%s: error: %s\n", argv[0], why);
+    std::fprintf(stderr,
+                 "usage: %s [--epochs E] [--batch B] [--seed S] "
+                 "[--checkpoint FILE] [--resume FILE] [--metrics-out FILE] "
+                 "[--limit N] [--no-progress]\n"
+                 "Trains model %s as its train block says (epochs %lld, "
+                 "batch %lld).\n",
+                 argv[0], train_step->name, (long long)cfg->epochs,
+                 (long long)cfg->batch);
+    return 2;
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--no-progress") {
+      cfg->progress = 0;
+      continue;
+    }
+    if (arg == "--help" || arg == "-h")
+      return usage(nullptr);
+    static const char *const valued[] = {
+        "--epochs",     "--batch",  "--limit",      "--seed",
+        "--checkpoint", "--resume", "--metrics-out"};
+    if (std::find_if(std::begin(valued), std::end(valued), [&](const char *v) {
+          return arg == v;
+        }) == std::end(valued))
+      return usage(("unknown option '" + arg + "'").c_str());
+    if (i + 1 >= argc)
+      return usage(("'" + arg + "' needs a value").c_str());
+    const char *value = argv[++i];
+    char *end = nullptr;
+    long long n = std::strtoll(value, &end, 10);
+    bool number = end && *end == '\0' && n > 0;
+    if (arg == "--epochs" || arg == "--batch" || arg == "--limit") {
+      if (!number)
+        return usage((arg + " takes a positive integer").c_str());
+      (arg == "--epochs"  ? cfg->epochs
+       : arg == "--batch" ? cfg->batch
+                          : cfg->limit) = n;
+    } else if (arg == "--seed") {
+      cfg->seed = std::strtoull(value, nullptr, 10);
+    } else if (arg == "--checkpoint") {
+      cfg->checkpoint = value;
+    } else if (arg == "--resume") {
+      cfg->resume = value;
+    } else {
+      cfg->metrics_out = value; // --metrics-out
+    }
+  }
+  int rc = nnc_train(train_step, eval_step, cfg);
+  if (rc < 0) {
+    std::fprintf(stderr, "%s: error: %s\n", argv[0], nnc_last_error());
+    return 1;
+  }
+  return rc;
+}
