@@ -11,10 +11,12 @@
 //    in Gemm.h); otherwise it runs on an implicit im2col matrix;
 //  - nnc_conv2d_filter_grad_f32, the filter's gradient: the filter taps
 //    (kh, kw, c) are the rows, the cotangent seen as a [pixels, F] matrix
-//    the B operand, and the sum runs over every output pixel.
+//    the B operand, and the sum runs over every output pixel; its
+//    micro-kernel (FilterGradArgs) reads the input in place too.
 //
-// The im2col matrix is never stored: the GEMM's packing callback gathers
-// each block of it from the (padded) input straight into packed panels.
+// The im2col matrix is never stored: on the forward's rare strided-channel
+// path, the GEMM's packing callback gathers each block of it from the
+// input straight into packed panels.
 //
 //===----------------------------------------------------------------------===//
 #include "Gemm.h"
@@ -72,61 +74,6 @@ void packPixels(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
   }
 }
 
-/// dst[0:n] = src[0:n], inlined for the tile heights (12, 6, 4 rows): a
-/// memcpy call per panel column costs more than the copy.
-inline void copyColumn(float *dst, const float *src, int64_t n) {
-  switch (n) {
-  case 12:
-    std::memcpy(dst, src, 12 * sizeof(float));
-    return;
-  case 6:
-    std::memcpy(dst, src, 6 * sizeof(float));
-    return;
-  case 4:
-    std::memcpy(dst, src, 4 * sizeof(float));
-    return;
-  default:
-    std::memcpy(dst, src, n * sizeof(float));
-  }
-}
-
-/// Rows = taps (kh, kw, c), columns = output pixels (n, y, x).
-void packTaps(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
-              float *out, int mr) {
-  const Window &g = *static_cast<const Window *>(ctx);
-  int64_t offsets[32];
-  for (int64_t r0 = 0; r0 < mc; r0 += mr, out += kc * mr) {
-    int64_t rows = std::min<int64_t>(mr, mc - r0);
-    if (rows < mr)
-      std::memset(out, 0, kc * mr * sizeof(float));
-    bool contiguous = true;
-    for (int64_t r = 0; r < rows; ++r) {
-      int64_t tap = g.first + i0 + r0 + r;
-      int64_t ch = tap % g.c, kx = tap / g.c % g.kw, ky = tap / (g.c * g.kw);
-      offsets[r] = ky * g.dh * g.xs1 + kx * g.dw * g.xs2 + ch * g.xs3;
-      contiguous &= offsets[r] == offsets[0] + r;
-    }
-    int64_t b = p0 / (g.oh * g.ow), y = p0 / g.ow % g.oh, xo = p0 % g.ow;
-    for (int64_t l = 0; l < kc; ++l) {
-      const float *base =
-          g.x + b * g.xs0 + y * g.sh * g.xs1 + xo * g.sw * g.xs2;
-      float *dst = out + l * mr;
-      if (contiguous) {
-        copyColumn(dst, base + offsets[0], rows);
-      } else {
-        for (int64_t r = 0; r < rows; ++r)
-          dst[r] = base[offsets[r]];
-      }
-      if (++xo == g.ow) {
-        xo = 0;
-        if (++y == g.oh) {
-          y = 0;
-          ++b;
-        }
-      }
-    }
-  }
-}
 /// out[rows, f] (+)= im2col[rows, k] * b[k, f], then `ep`, for slice
 /// `part` of `parts` of the rows, the im2col panels gathered by `pack`
 /// from `win`.
@@ -216,22 +163,26 @@ extern "C" void nnc_conv2d_filter_grad_f32(
     int64_t ow, int64_t f, int64_t outPtr, int64_t outOff, int64_t kh,
     int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t flags,
     int64_t part, int64_t parts) {
-  Window win{reinterpret_cast<const float *>(xPtr) + xOff,
-             xs0,
-             xs1,
-             xs2,
-             xs3,
-             c,
-             kw,
-             oh,
-             ow,
-             sh,
-             sw,
-             dh,
-             dw,
-             0};
-  implicitGemm(win, kh * kw * c, f, n * oh * ow,
-               reinterpret_cast<const float *>(gPtr) + gOff,
-               reinterpret_cast<float *>(outPtr) + outOff, packTaps,
-               epilogueOf(flags, 0, 0), part, parts);
+  FilterGradArgs g{reinterpret_cast<const float *>(xPtr) + xOff,
+                   xs0,
+                   xs1,
+                   xs2,
+                   xs3,
+                   n,
+                   c,
+                   kw,
+                   oh,
+                   ow,
+                   sh,
+                   sw,
+                   dh,
+                   dw,
+                   reinterpret_cast<const float *>(gPtr) + gOff,
+                   f,
+                   reinterpret_cast<float *>(outPtr) + outOff,
+                   0,
+                   0,
+                   epilogueOf(flags, 0, 0)};
+  sliceUnits(kh * kw * c, 12, part, parts, g.begin, g.end);
+  bestFilterGrad()(g);
 }

@@ -76,6 +76,11 @@ ConvFn bestConv() {
   return fn;
 }
 
+FilterGradFn bestFilterGrad() {
+  static FilterGradFn fn = NNC_PICK(filterGrad);
+  return fn;
+}
+
 } // namespace nnc_rt
 
 using namespace nnc_rt;

@@ -78,12 +78,36 @@ struct ConvArgs {
 
 using ConvFn = void (*)(const ConvArgs &);
 
+/// out[t, j] (+)= sum_p x[window of output pixel p at tap t] * grad[p, j]
+/// for the tap rows t in [begin, end) (t = (ky * kw + kx) * c + ch) and
+/// every output pixel p = (n * oh + y) * ow + x: a convolution's filter
+/// gradient, reading the NHWC input in place (element (n, iy, ix, ch) at
+/// x[n * xs0 + iy * xs1 + ix * xs2 + ch * xs3]; the window of (y, x) at
+/// (ky, kx) is (y * sh + ky * dh, x * sw + kx * dw), inside the image: the
+/// compiler pads the input first). grad is the dense [pixels, f]
+/// cotangent, out the dense [kh * kw * c, f] gradient; then `ep`.
+struct FilterGradArgs {
+  const float *x;
+  int64_t xs0, xs1, xs2, xs3;
+  int64_t n, c, kw, oh, ow, sh, sw, dh, dw;
+  const float *grad;
+  int64_t f;
+  float *out;
+  int64_t begin, end;
+  Epilogue ep;
+};
+
+using FilterGradFn = void (*)(const FilterGradArgs &);
+
 void gemmAvx512(const GemmArgs &g);
 void gemmAvx2(const GemmArgs &g);
 void gemmSse2(const GemmArgs &g);
 void convAvx512(const ConvArgs &g);
 void convAvx2(const ConvArgs &g);
 void convSse2(const ConvArgs &g);
+void filterGradAvx512(const FilterGradArgs &g);
+void filterGradAvx2(const FilterGradArgs &g);
+void filterGradSse2(const FilterGradArgs &g);
 
 /// The best variant this CPU runs, and its name.
 /// The epilogue the kernels' C entry points describe with flags and a
@@ -96,6 +120,7 @@ void applyEpilogue(float *c, int64_t ldc, int64_t m, int64_t n,
 
 GemmFn bestGemm();
 ConvFn bestConv();
+FilterGradFn bestFilterGrad();
 const char *bestGemmName();
 /// Whether this CPU runs `name` ("avx512", "avx2", "sse2").
 bool cpuRuns(const char *name);

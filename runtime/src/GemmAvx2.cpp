@@ -9,4 +9,5 @@
 #define NNC_GEMM_MR 6
 #define NNC_GEMM_NAME gemmAvx2
 #define NNC_CONV_NAME convAvx2
+#define NNC_FILTER_GRAD_NAME filterGradAvx2
 #include "GemmKernel.h"

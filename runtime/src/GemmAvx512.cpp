@@ -9,4 +9,5 @@
 #define NNC_GEMM_MR 12
 #define NNC_GEMM_NAME gemmAvx512
 #define NNC_CONV_NAME convAvx512
+#define NNC_FILTER_GRAD_NAME filterGradAvx512
 #include "GemmKernel.h"

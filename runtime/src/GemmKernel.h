@@ -14,7 +14,9 @@
 // NNC_CONV_NAME is the same micro-kernel reading A straight from a
 // convolution's NHWC input (a direct convolution): each row of the tile
 // is an output pixel, each k step one channel of one filter tap, so the
-// im2col matrix is neither stored nor gathered.
+// im2col matrix is neither stored nor gathered. NNC_FILTER_GRAD_NAME, the
+// filter gradient, likewise: each row of the tile is a filter tap, each k
+// step an output pixel whose window it reads in place.
 //
 //===----------------------------------------------------------------------===//
 #include "Gemm.h"
@@ -230,7 +232,88 @@ void convMicroKernel(const ConvArgs &g, const float *const *images,
     }
   addTile(acc0, acc1, c, g.f, mr, nr, e);
 }
+/// The filter gradient's micro-kernel: C[0:mr, 0:nr] (+)= the products
+/// over the output pixels [p0, p0 + kc) of the input at each tap row's
+/// offset from the pixel's window, with the packed cotangent panel `b`.
+/// Contiguous: the MR offsets are consecutive (one run of channels), read
+/// at constant displacements from one pointer.
+template <bool Contiguous>
+void filterGradMicroKernel(const FilterGradArgs &g, const int64_t *offsets,
+                           int64_t p0, int64_t kc, const float *b, float *c,
+                           int64_t mr, int64_t nr, const Epilogue &e) {
+  Vec acc0[MR], acc1[MR];
+#pragma unroll
+  for (int i = 0; i < MR; ++i)
+    acc0[i] = acc1[i] = Vec{};
+  int64_t n = p0 / (g.oh * g.ow), y = p0 / g.ow % g.oh, x = p0 % g.ow;
+  int64_t step = g.sw * g.xs2;
+  for (int64_t l = 0; l < kc;) {
+    // Along one output row: the window moves by a fixed step.
+    int64_t run = std::min(g.ow - x, kc - l);
+    const float *px = g.x + n * g.xs0 + y * g.sh * g.xs1 + x * step;
+    for (int64_t t = 0; t < run; ++t, px += step) {
+      Vec b0 = load(b), b1 = load(b + VL);
+      const float *pa = px + offsets[0];
+#pragma unroll
+      for (int i = 0; i < MR; ++i) {
+        Vec ai = splat(Contiguous ? pa[i] : px[offsets[i]]);
+        acc0[i] += ai * b0;
+        acc1[i] += ai * b1;
+      }
+      b += NR;
+    }
+    l += run;
+    x += run;
+    if (x == g.ow) {
+      x = 0;
+      if (++y == g.oh) {
+        y = 0;
+        ++n;
+      }
+    }
+  }
+  addTile(acc0, acc1, c, g.f, mr, nr, e);
+}
 } // namespace
+
+void NNC_FILTER_GRAD_NAME(const FilterGradArgs &g) {
+  int64_t pixels = g.n * g.oh * g.ow;
+  if (g.begin >= g.end || g.f <= 0)
+    return;
+  if (pixels <= 0) {
+    applyEpilogue(g.out + g.begin * g.f, g.f, g.end - g.begin, g.f, g.ep);
+    return;
+  }
+  // Blocks of pixels as the GEMM sums over k (gemmKBlock): the cotangent's
+  // rows of a block packed into NR-wide panels, every tap tile of the
+  // slice multiplied with them, the input read in place.
+  const int64_t KC = gemmKBlock(pixels);
+  int64_t panels = (g.f + NR - 1) / NR;
+  float *bp = scratch(0, std::min(KC, pixels) * panels * NR);
+  int64_t offsets[MR];
+  for (int64_t pc = 0; pc < pixels; pc += KC) {
+    int64_t kc = std::min(KC, pixels - pc);
+    packB(kc, g.f, g.grad + pc * g.f, g.f, 1, bp);
+    for (int64_t t0 = g.begin; t0 < g.end; t0 += MR) {
+      int64_t mr = std::min<int64_t>(MR, g.end - t0);
+      bool contiguous = mr == MR;
+      for (int64_t i = 0; i < MR; ++i) {
+        // Rows past mr repeat the last tap (computed, never stored).
+        int64_t t = t0 + std::min<int64_t>(i, mr - 1);
+        int64_t ch = t % g.c, kx = t / g.c % g.kw, ky = t / (g.c * g.kw);
+        offsets[i] = ky * g.dh * g.xs1 + kx * g.dw * g.xs2 + ch * g.xs3;
+        contiguous &= offsets[i] == offsets[0] + i;
+      }
+      for (int64_t j = 0; j < panels; ++j) {
+        auto kernel = contiguous ? filterGradMicroKernel<true>
+                                 : filterGradMicroKernel<false>;
+        kernel(g, offsets, pc, kc, bp + j * kc * NR, g.out + t0 * g.f + j * NR,
+               mr, std::min<int64_t>(NR, g.f - j * NR),
+               blockEpilogue(g.ep, pc, kc, pixels, j * NR));
+      }
+    }
+  }
+}
 
 void NNC_CONV_NAME(const ConvArgs &g) {
   int64_t k = g.kh * g.kw * g.c;

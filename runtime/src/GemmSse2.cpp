@@ -9,4 +9,5 @@
 #define NNC_GEMM_MR 4
 #define NNC_GEMM_NAME gemmSse2
 #define NNC_CONV_NAME convSse2
+#define NNC_FILTER_GRAD_NAME filterGradSse2
 #include "GemmKernel.h"

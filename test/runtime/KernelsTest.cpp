@@ -410,4 +410,73 @@ TEST(Conv, FilterGradientMatchesADirectLoop) {
   }
 }
 
+// Every variant's filter-gradient kernel on its own: full tiles of
+// consecutive channels (c = 24), tiles crossing taps, strided channels
+// (xs3 = 2), columns past a panel (f = 40) and several pixel blocks
+// (n * oh * ow > 384); overwriting (NaN before) and accumulating.
+TEST(Conv, FilterGradientEveryVariant) {
+  struct Variant {
+    const char *name;
+    FilterGradFn fn;
+  } variants[] = {{"sse2", filterGradSse2},
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+                  {"avx2", filterGradAvx2},
+                  {"avx512", filterGradAvx512}
+#endif
+  };
+  struct Case {
+    ConvCase k;
+    int64_t xs3;
+  } cases[] = {{{2, 12, 11, 24, 3, 3, 40, 1, 1, 1, 1}, 1},
+               {{3, 10, 9, 5, 2, 3, 7, 2, 1, 1, 2}, 2},
+               {{4, 16, 16, 1, 3, 3, 32, 1, 1, 1, 1}, 1}};
+  for (const Variant &v : variants) {
+    if (!cpuRuns(v.name))
+      continue;
+    for (const Case &cs : cases) {
+      const ConvCase &k = cs.k;
+      SCOPED_TRACE(std::string(v.name) + " c " + std::to_string(k.c));
+      ConvInput in(k, cs.xs3);
+      int64_t oh = k.oh(), ow = k.ow(), taps = k.kh * k.kw * k.c;
+      std::vector<float> g = randomVector(k.n * oh * ow * k.f, 12);
+      std::vector<float> base = randomVector(taps * k.f, 13);
+      for (bool accumulate : {false, true}) {
+        std::vector<float> dw =
+            accumulate ? base : std::vector<float>(base.size(), NAN);
+        FilterGradArgs a{in.x.data(), in.xs0,
+                         in.xs1,      in.xs2,
+                         in.xs3,      k.n,
+                         k.c,         k.kw,
+                         oh,          ow,
+                         k.sh,        k.sw,
+                         k.dh,        k.dw,
+                         g.data(),    k.f,
+                         dw.data(),   0,
+                         taps,        Epilogue{accumulate, nullptr, false}};
+        v.fn(a);
+        for (int64_t t = 0; t < taps; ++t)
+          for (int64_t f = 0; f < k.f; ++f) {
+            int64_t ch = t % k.c, kx = t / k.c % k.kw, ky = t / (k.c * k.kw);
+            double sum = accumulate ? base[t * k.f + f] : 0.0;
+            double mag = std::fabs(sum);
+            for (int64_t b = 0; b < k.n; ++b)
+              for (int64_t y = 0; y < oh; ++y)
+                for (int64_t xo = 0; xo < ow; ++xo) {
+                  double p =
+                      double(in.x[b * in.xs0 + (y * k.sh + ky * k.dh) * in.xs1 +
+                                  (xo * k.sw + kx * k.dw) * in.xs2 +
+                                  ch * in.xs3]) *
+                      g[((b * oh + y) * ow + xo) * k.f + f];
+                  sum += p;
+                  mag += std::fabs(p);
+                }
+            ASSERT_NEAR(dw[t * k.f + f], sum, 1e-6 * mag + 1e-6)
+                << "tap " << t << " column " << f << " accumulate "
+                << accumulate;
+          }
+      }
+    }
+  }
+}
+
 } // namespace
