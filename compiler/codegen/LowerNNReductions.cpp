@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Lowering.h"
+#include "codegen/Passes.h"
 
 #include <cmath>
 
@@ -373,6 +374,7 @@ Lowering::moments(Location l, Value x, ArrayRef<int64_t> axes, bool keepdims) {
         Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
         return SmallVector<Value>{d, arith::MulFOp::create(nb, nl, d, d)};
       });
+
   Value var =
       elementwise(b, l, rt, {sums[0], sums[1]},
                   [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -398,9 +400,23 @@ static SmallVector<int64_t> batchAxes(Value x) {
   return llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
 }
 
+/// Describes the loop that computes `v` for --remarks.
+static void note(Value v, llvm::StringRef what) {
+  Operation *loop = v.getDefiningOp();
+  loop->setAttr(nnc::kFusionNoteAttr,
+                StringAttr::get(loop->getContext(), what));
+}
+
 SmallVector<Value> Lowering::channelMoments(nn::ChannelMomentsOp op) {
   auto [mean, var] =
       moments(op.getLoc(), op.getInput(), batchAxes(op.getInput()), false);
+  // The loop of both corrected sums feeds the variance.
+  Operation *finish = var.getDefiningOp();
+  note(finish->getOperand(0), "batch-norm statistics taken once per step for "
+                              "the forward, the backward and the running "
+                              "statistics: two passes over the input (its "
+                              "sum, then both corrected sums of x - mean in "
+                              "one loop)");
   return {mean, var};
 }
 
@@ -429,6 +445,9 @@ SmallVector<Value> Lowering::batchNormGrad(nn::BatchNormGradOp op) {
                   return SmallVector<Value>{
                       a[0], arith::MulFOp::create(nb, nl, a[0], xh)};
                 });
+  note(sums[0], "batch-norm backward: the gradients of beta and gamma (both "
+                "sums) in one loop, the input's gradient in one more, on the "
+                "statistics the forward took");
   Value n = countOf(l, x, batchAxes(x));
   Value dx = elementwise(
       b, l, cast<RankedTensorType>(x.getType()),

@@ -29,6 +29,10 @@ namespace nnc {
 /// nn-kernel-calls.
 constexpr const char kFilterGradAttr[] = "nn.conv2d_filter_grad";
 
+/// A fusion that lowering itself made (a loop computing several results
+/// of one op), described for --remarks (value: a string).
+constexpr const char kFusionNoteAttr[] = "nn.fusion_note";
+
 /// Whether a memref is laid out densely in row-major order (an identity
 /// layout, or a static shape whose strides say the same): what memcpy can
 /// copy and what the kernels need of filters and outputs.

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "driver/Remarks.h"
 #include "codegen/KernelEpilogue.h"
+#include "codegen/Passes.h"
 #include "support/Diagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -205,6 +206,8 @@ void Reporter::function(func::FuncOp f) {
         readers[rootOf(in->get())].push_back(op);
   });
   f.walk([&](linalg::LinalgOp op) {
+    if (auto note = op->getAttrOfType<StringAttr>(nnc::kFusionNoteAttr))
+      add(op->getLoc(), note.getValue().str());
     llvm::SetVector<Location> pos;
     positions(op->getLoc(), pos);
     if (pos.size() > 1) {
