@@ -413,6 +413,8 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
       // the call replaced goes.
       auto replace = [&](Value out, bool withBias, auto emit) {
         nnc::KernelEpilogue e = nnc::planEpilogue(o, out, withBias);
+        if (e.residual && e.residual != e.out)
+          memref::CopyOp::create(b, o->getLoc(), e.residual, e.out);
         emitCall(b, o, e, [&](OpBuilder &b, Location l) { emit(b, l, e); });
         o->erase();
         erased.insert(e.fill);

@@ -7,10 +7,12 @@
 // registers (nnc/kernels.h), so this file finds, on buffers, the zero fill
 // just before such an op and the loop just after it, and tells
 // nn-kernel-calls what the call can take over. The loop is only taken
-// when it reads nothing but the output and a bias, computes nothing but
-// the bias add and ReLU, and nothing else reads the raw output (in
-// training, ReLU's derivative reads its result, not its input, so the
-// layers of a train step qualify).
+// when it reads nothing but the output, a bias and a residual (a tensor of
+// the output's shape, as in `x + f(x)`), computes nothing but their adds
+// and ReLU, and nothing else reads the raw output (in training, ReLU's
+// derivative reads its result, not its input, so the layers of a train
+// step qualify). A residual is copied into the output where the zero fill
+// was, and the kernel accumulates onto it.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/KernelEpilogue.h"
@@ -69,9 +71,20 @@ bool overwrites(Operation *op, Value buf) {
   return false;
 }
 
+/// Whether `v` is defined before `op` (an argument of an enclosing block,
+/// or the result of an op before it).
+bool definedBefore(Value v, Operation *op) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return arg.getOwner()->findAncestorOpInBlock(*op) != nullptr;
+  Operation *def = v.getDefiningOp();
+  Operation *top = def->getBlock()->findAncestorOpInBlock(*op);
+  return top && def != top && def->isBeforeInBlock(top);
+}
+
 /// Why `g` (reading `out`) cannot be the epilogue of the op writing
-/// `out`; empty when it can, with the bias and ReLU it applies.
-std::string whyNot(linalg::GenericOp g, Value out, Value &bias, bool &relu) {
+/// `out`; empty when it can, with the residual, bias and ReLU it applies.
+std::string whyNot(linalg::GenericOp g, Value out, Value &residual, Value &bias,
+                   bool &relu) {
   auto outType = cast<MemRefType>(out.getType());
   if (g.getNumDpsInits() != 1)
     return "it writes several results";
@@ -84,9 +97,10 @@ std::string whyNot(linalg::GenericOp g, Value out, Value &bias, bool &relu) {
       (y != out && !y.getDefiningOp<memref::AllocOp>()) ||
       !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity())
     return "it does not write a new buffer of the output's shape";
-  // Inputs: the output itself, and at most a bias along its last dimension.
+  // Inputs: the output itself, at most a bias along its last dimension,
+  // and at most a residual of the output's shape.
   Block &body = g.getRegion().front();
-  Value cArg, biasArg;
+  Value cArg, biasArg, resArg;
   unsigned last = outType.getRank() - 1;
   for (OpOperand *in : g.getDpsInputOperands()) {
     AffineMap map = g.getMatchingIndexingMap(in);
@@ -100,39 +114,49 @@ std::string whyNot(linalg::GenericOp g, Value out, Value &bias, bool &relu) {
                !biasArg) {
       biasArg = arg;
       bias = in->get();
+    } else if (t && t.getShape() == outType.getShape() &&
+               t.getElementType().isF32() && map.isIdentity() && !resArg &&
+               in->get() != out) {
+      resArg = arg;
+      residual = in->get();
     } else {
-      return "it reads more than the output and a bias";
+      return "it reads more than the output, a bias and a residual";
     }
   }
   if (!cArg)
     return "it reads the output through a different index";
-  // Body: [t = c + bias] [t = max(t, 0)] yield t.
+  // Body: the residual and bias adds (each at most once), then at most a
+  // ReLU: [t = t + r] [t = t + bias] [t = max(t, 0)] yield t.
+  const char *more = "it computes more than residual and bias adds and ReLU";
   Value cur = cArg;
   relu = false;
-  bool added = false;
+  bool addedBias = false, addedRes = false;
   for (Operation &op : body.without_terminator()) {
-    if (auto add = dyn_cast<arith::AddFOp>(op);
-        add && biasArg && !added && !relu) { // the kernel adds, then clamps
-      if (!((add.getLhs() == cur && add.getRhs() == biasArg) ||
-            (add.getRhs() == cur && add.getLhs() == biasArg)))
-        return "it computes more than a bias add and ReLU";
-      added = true;
+    auto add = dyn_cast<arith::AddFOp>(op);
+    auto adds = [&](Value v) {
+      return v && ((add.getLhs() == cur && add.getRhs() == v) ||
+                   (add.getRhs() == cur && add.getLhs() == v));
+    };
+    if (add && !relu && !addedBias && adds(biasArg)) {
+      addedBias = true; // the kernel adds, then clamps
+    } else if (add && !relu && !addedRes && adds(resArg)) {
+      addedRes = true;
     } else if (auto max = dyn_cast<arith::MaximumFOp>(op); max && !relu) {
       if (!((max.getLhs() == cur && isZero(max.getRhs())) ||
             (max.getRhs() == cur && isZero(max.getLhs()))))
-        return "it computes more than a bias add and ReLU";
+        return more;
       relu = true;
     } else if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
       continue;
     } else {
-      return "it computes more than a bias add and ReLU";
+      return more;
     }
     cur = op.getResult(0);
   }
-  if (biasArg && !added)
-    return "it computes more than a bias add and ReLU";
+  if ((biasArg && !addedBias) || (resArg && !addedRes))
+    return more;
   if (body.getTerminator()->getOperand(0) != cur || cur == cArg)
-    return "it computes more than a bias add and ReLU";
+    return more;
   return "";
 }
 } // namespace
@@ -154,9 +178,9 @@ nnc::KernelEpilogue nnc::planEpilogue(Operation *op, Value out, bool fusable) {
   };
   if (!fusable)
     return refuse("this kernel takes no bias or activation");
-  Value bias;
+  Value bias, residual;
   bool relu = false;
-  std::string why = whyNot(g, out, bias, relu);
+  std::string why = whyNot(g, out, residual, bias, relu);
   if (!why.empty())
     return refuse(why);
   if (!fill)
@@ -181,11 +205,37 @@ nnc::KernelEpilogue nnc::planEpilogue(Operation *op, Value out, bool fusable) {
   if (next && !overwrites(next, out))
     return refuse("the output is read again later (reverse mode needs the "
                   "value before the bias and activation)");
+  if (residual && residual != y) {
+    // The residual is copied into the loop's output before the call.
+    if (!definedBefore(residual, op))
+      return refuse("the residual is made after the kernel's operation");
+    if (!definedBefore(y, op)) {
+      auto alloc = y.getDefiningOp<memref::AllocOp>();
+      if (!alloc || alloc->getBlock() != op->getBlock() ||
+          !llvm::all_of(alloc->getOperands(),
+                        [&](Value v) { return definedBefore(v, op); }))
+        return refuse("its output buffer is made after the kernel's "
+                      "operation");
+      alloc->moveBefore(op);
+    }
+  }
   e.out = y;
   e.bias = bias;
+  e.residual = residual;
   e.relu = relu;
   e.fused = g;
-  e.what = bias && relu ? "bias add and ReLU" : bias ? "bias add" : "ReLU";
+  if (residual)
+    e.accumulate = true; // onto the residual
+  std::string what;
+  for (auto [on, name] :
+       {std::pair{bool(residual), "residual add"},
+        std::pair{bool(bias), "bias add"}, std::pair{relu, "ReLU"}})
+    if (on)
+      what += (what.empty() ? "" : ", ") + std::string(name);
+  size_t comma = what.rfind(", ");
+  e.what = comma == std::string::npos
+               ? what
+               : what.substr(0, comma) + " and " + what.substr(comma + 2);
   return e;
 }
 

@@ -31,6 +31,10 @@ struct KernelEpilogue {
   /// stores its sums instead of adding them (and the fill goes).
   bool accumulate = true;
   mlir::Value bias; ///< 1-D, indexed by the output's last dimension
+  /// A buffer of the output's shape added to it (a residual connection):
+  /// copied into `out` where the zero fill was, the call then accumulates
+  /// onto it (no copy when the loop wrote over it in place).
+  mlir::Value residual;
   bool relu = false;
   mlir::Operation *fill = nullptr;  ///< the zero fill the call replaces
   mlir::Operation *fused = nullptr; ///< the element-wise loop it replaces
@@ -44,7 +48,8 @@ struct KernelEpilogue {
 /// writing `out`, whose last dimension has unit stride) can take over: the
 /// zero fill right before it, and, when `fusable`, the element-wise loop
 /// right after it that only adds a bias along that last dimension and/or
-/// applies ReLU, if nothing else reads `out`. A loop that reads `out` but
+/// a residual of the output's shape, and/or applies ReLU, if nothing else
+/// reads `out`. A loop that reads `out` but
 /// cannot be fused is tagged with kNotFusedAttr.
 KernelEpilogue planEpilogue(mlir::Operation *op, mlir::Value out, bool fusable);
 

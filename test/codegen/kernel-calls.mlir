@@ -175,6 +175,68 @@ func.func @layer(%a: memref<64x784xf32>, %w: memref<784x256xf32>,
   return %y : memref<64x256xf32>
 }
 
+// A residual connection, relu(x @ w + b + x): the residual is copied into
+// the loop's output where the zero fill was (its buffer allocated before
+// the call), and the call accumulates onto it (flags 3), then adds the bias
+// and clamps.
+// CHECK-LABEL: func.func @residual
+// CHECK-NOT: linalg.fill
+// CHECK: %[[Y:.*]] = memref.alloc() : memref<64x256xf32>
+// CHECK: memref.copy %arg0, %[[Y]]
+// CHECK: %[[FLAGS:.*]] = arith.index_cast %c3{{.*}} : index to i64
+// CHECK: call @nnc_sgemm({{.*}}, %[[FLAGS]], %{{.*}}) {nn.epilogue = "residual add, bias add and ReLU"}
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[Y]]
+func.func @residual(%x: memref<64x256xf32>, %w: memref<256x256xf32>,
+                    %bias: memref<256xf32>) -> memref<64x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<64x256xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x256xf32>)
+  linalg.matmul ins(%x, %w : memref<64x256xf32>, memref<256x256xf32>)
+                outs(%c : memref<64x256xf32>)
+  %y = memref.alloc() : memref<64x256xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (j)>,
+                                   affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c, %x, %bias : memref<64x256xf32>, memref<64x256xf32>, memref<256xf32>)
+      outs(%y : memref<64x256xf32>) {
+  ^bb0(%v: f32, %r: f32, %b: f32, %o: f32):
+    %s = arith.addf %v, %r : f32
+    %t = arith.addf %s, %b : f32
+    %u = arith.maximumf %t, %zero : f32
+    linalg.yield %u : f32
+  }
+  memref.dealloc %c : memref<64x256xf32>
+  return %y : memref<64x256xf32>
+}
+
+// A residual multiplied in is not an epilogue the kernel has.
+// CHECK-LABEL: func.func @not_residual
+// CHECK: call @nnc_sgemm
+// CHECK: linalg.generic {{.*}}nn.not_fused = "it computes more than residual and bias adds and ReLU"
+func.func @not_residual(%x: memref<64x256xf32>, %w: memref<256x256xf32>) -> memref<64x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<64x256xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x256xf32>)
+  linalg.matmul ins(%x, %w : memref<64x256xf32>, memref<256x256xf32>)
+                outs(%c : memref<64x256xf32>)
+  %y = memref.alloc() : memref<64x256xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%c, %x : memref<64x256xf32>, memref<64x256xf32>)
+      outs(%y : memref<64x256xf32>) {
+  ^bb0(%v: f32, %r: f32, %o: f32):
+    %s = arith.mulf %v, %r : f32
+    linalg.yield %s : f32
+  }
+  memref.dealloc %c : memref<64x256xf32>
+  return %y : memref<64x256xf32>
+}
+
 // The same with a convolution, the loop writing in place over its output.
 // CHECK-LABEL: func.func @conv_layer
 // CHECK-NOT: linalg
@@ -206,9 +268,9 @@ func.func @conv_layer(%x: memref<?x30x30x8xf32>, %w: memref<3x3x8x16xf32>,
 // product read again later.
 // CHECK-LABEL: func.func @not_epilogues
 // CHECK: call @nnc_sgemm
-// CHECK: linalg.generic {{.*}}nn.not_fused = "it computes more than a bias add and ReLU"
+// CHECK: linalg.generic {{.*}}nn.not_fused = "it computes more than residual and bias adds and ReLU"
 // CHECK: call @nnc_sgemm
-// CHECK: linalg.generic {{.*}}nn.not_fused = "it computes more than a bias add and ReLU"
+// CHECK: linalg.generic {{.*}}nn.not_fused = "it computes more than residual and bias adds and ReLU"
 // CHECK: call @nnc_sgemm
 // CHECK: linalg.generic {{.*}}nn.not_fused = "the output is read again later
 func.func @not_epilogues(%a: memref<64x784xf32>, %w: memref<784x256xf32>,
