@@ -94,6 +94,30 @@ void packB(int64_t kc, int64_t nc, const float *b, int64_t s0, int64_t s1,
   }
 }
 
+typedef float Vec4 __attribute__((vector_size(4 * sizeof(float))));
+
+/// out[j * MR + i] = src[i * s0 + j] for i, j < 4: a 4x4 block of rows
+/// stored as columns (eight shuffles instead of sixteen scattered stores).
+inline void transpose4(const float *src, int64_t s0, float *out) {
+  Vec4 r0, r1, r2, r3;
+  std::memcpy(&r0, src, sizeof r0);
+  std::memcpy(&r1, src + s0, sizeof r1);
+  std::memcpy(&r2, src + 2 * s0, sizeof r2);
+  std::memcpy(&r3, src + 3 * s0, sizeof r3);
+  Vec4 t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5);
+  Vec4 t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+  Vec4 t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
+  Vec4 t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+  Vec4 c0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+  Vec4 c1 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+  Vec4 c2 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+  Vec4 c3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+  std::memcpy(out, &c0, sizeof c0);
+  std::memcpy(out + MR, &c1, sizeof c1);
+  std::memcpy(out + 2 * MR, &c2, sizeof c2);
+  std::memcpy(out + 3 * MR, &c3, sizeof c3);
+}
+
 /// A[0:mc, 0:kc] into ceil(mc / MR) panels of kc columns of MR floats.
 void packA(int64_t mc, int64_t kc, const float *a, int64_t s0, int64_t s1,
            float *out) {
@@ -103,7 +127,17 @@ void packA(int64_t mc, int64_t kc, const float *a, int64_t s0, int64_t s1,
     if (mr < MR)
       std::memset(out, 0, kc * MR * sizeof(float));
     // Walk the operand along its contiguous direction.
-    if (s1 == 1) {
+    if (s1 == 1 && mr == MR && MR % 4 == 0) {
+      // Rows along k: 4x4 blocks transposed in registers (the compiler's
+      // own vectorisation of the loop below scatters every element).
+      int64_t l = 0;
+      for (; l + 4 <= kc; l += 4)
+        for (int64_t i = 0; i < MR; i += 4)
+          transpose4(src + i * s0 + l, s0, out + l * MR + i);
+      for (; l < kc; ++l)
+        for (int64_t i = 0; i < MR; ++i)
+          out[l * MR + i] = src[i * s0 + l];
+    } else if (s1 == 1) {
       for (int64_t i = 0; i < mr; ++i)
         for (int64_t l = 0; l < kc; ++l)
           out[l * MR + i] = src[i * s0 + l];
