@@ -374,7 +374,6 @@ Lowering::moments(Location l, Value x, ArrayRef<int64_t> axes, bool keepdims) {
         Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
         return SmallVector<Value>{d, arith::MulFOp::create(nb, nl, d, d)};
       });
-
   Value var =
       elementwise(b, l, rt, {sums[0], sums[1]},
                   [&](OpBuilder &nb, Location nl, ValueRange a) {
