@@ -393,17 +393,39 @@ void NNC_GEMM_NAME(const GemmArgs &g) {
   if (g.direct && !g.packA) {
     for (int64_t i = 0; i < g.m; ++i) {
       float *c = g.c + i * g.ldc;
+      const float *a = g.a + i * g.as0;
+      // Blocks of columns summed in registers over all of k (B streamed
+      // once, C touched once); the same order of additions as below.
+      constexpr int64_t NB = 8, W = NB * VL;
+      int64_t j0 = 0;
+      if (g.bs1 == 1)
+        for (; j0 + W <= g.n; j0 += W) {
+          Vec acc[NB];
+#pragma unroll
+          for (int v = 0; v < NB; ++v)
+            acc[v] = g.ep.accumulate ? load(c + j0 + v * VL) : Vec{};
+          const float *b = g.b + j0;
+          for (int64_t l = 0; l < g.k; ++l, b += g.bs0) {
+            Vec av = splat(a[l * g.as1]);
+#pragma unroll
+            for (int v = 0; v < NB; ++v)
+              acc[v] += av * load(b + v * VL);
+          }
+#pragma unroll
+          for (int v = 0; v < NB; ++v)
+            store(c + j0 + v * VL, acc[v]);
+        }
       if (!g.ep.accumulate)
-        std::fill(c, c + g.n, 0.0f);
-      for (int64_t l = 0; l < g.k; ++l) {
-        float a = g.a[i * g.as0 + l * g.as1];
+        std::fill(c + j0, c + g.n, 0.0f);
+      for (int64_t l = 0; l < g.k && j0 < g.n; ++l) {
+        float al = a[l * g.as1];
         const float *b = g.b + l * g.bs0;
         if (g.bs1 == 1) {
-          for (int64_t j = 0; j < g.n; ++j)
-            c[j] += a * b[j];
+          for (int64_t j = j0; j < g.n; ++j)
+            c[j] += al * b[j];
         } else {
-          for (int64_t j = 0; j < g.n; ++j)
-            c[j] += a * b[j * g.bs1];
+          for (int64_t j = j0; j < g.n; ++j)
+            c[j] += al * b[j * g.bs1];
         }
       }
       applyEpilogue(c, g.ldc, 1, g.n, {true, g.ep.bias, g.ep.relu});

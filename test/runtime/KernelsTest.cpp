@@ -44,10 +44,12 @@ void checkGemm(GemmFn fn, const Shape &s) {
   std::vector<float> c = randomVector(s.m * s.n, 3), c0 = c;
   int64_t as0 = s.transA ? 1 : s.k, as1 = s.transA ? s.m : 1;
   int64_t bs0 = s.transB ? 1 : s.n, bs1 = s.transB ? s.k : 1;
-  if (fn)
-    fn(GemmArgs{s.m, s.n, s.k, a.data(), as0, as1, b.data(), bs0, bs1, c.data(),
-                s.n});
-  else
+  if (fn) {
+    GemmArgs g{s.m,      s.n, s.k, a.data(), as0, as1,
+               b.data(), bs0, bs1, c.data(), s.n};
+    g.direct = s.m <= 2; // as nnc_sgemm decides
+    fn(g);
+  } else
     nnc_sgemm(s.m, s.n, s.k, ptr(a.data()), 0, as0, as1, ptr(b.data()), 0, bs0,
               bs1, ptr(c.data()), 0, s.n, NNC_KERNEL_ACCUMULATE, 0, 0, 0, 1);
   for (int64_t i = 0; i < s.m; ++i)
@@ -73,8 +75,10 @@ const Shape kShapes[] = {
     {13, 33, 300, true, true},
     {200, 70, 513, false, false},
     {25, 1100, 20, false, false},
-    // One or two rows: the direct path of nnc_sgemm (batch-1 inference).
+    // One or two rows: the direct path of nnc_sgemm (batch-1 inference),
+    // its register blocks of columns and the columns after them.
     {1, 256, 784, false, false},
+    {1, 300, 70, false, false},
     {2, 300, 500, true, true}};
 
 TEST(Gemm, EveryVariantMatchesTheReference) {
@@ -137,7 +141,8 @@ TEST(Gemm, EpilogueOverwritesAddsBiasAndClamps) {
   // starts as NaN, which an overwriting product must never read.
   for (Shape s :
        {Shape{30, 70, 800, false, false}, Shape{100, 40, 50, true, false},
-        Shape{1, 300, 64, false, true}, Shape{5, 9, 0, false, false}}) {
+        Shape{1, 300, 64, false, true}, Shape{1, 300, 64, false, false},
+        Shape{5, 9, 0, false, false}}) {
     std::vector<float> a = randomVector(s.m * s.k, 14),
                        b = randomVector(s.k * s.n, 15),
                        bias = randomVector(s.n + 2, 16);
