@@ -96,11 +96,6 @@ LogicalResult BatchNormOp::vjp(OpBuilder &b, ValueRange grads,
   return success();
 }
 
-/// The axes batch norm's statistics are taken over: all but the last.
-static SmallVector<int64_t> batchAxes(Value x) {
-  return llvm::to_vector(llvm::seq<int64_t>(0, ranked(x).getRank() - 1));
-}
-
 // mean = sum(x) / n, var = sum((x - mean)^2) / n: the mean's cotangent
 // spreads evenly, the variance's as 2 (x - mean) / n (the mean's own
 // dependence on x cancels: sum(x - mean) = 0).
@@ -108,7 +103,7 @@ LogicalResult ChannelMomentsOp::vjp(OpBuilder &b, ValueRange grads,
                                     SmallVectorImpl<Value> &out) {
   out.assign(1, Value());
   GradBuilder gb(b, getLoc());
-  Value x = getInput(), n = gb.count(x, batchAxes(x));
+  Value x = getInput(), n = gb.count(x, ChannelMomentsOp::axesOf(x));
   if (grads[0])
     out[0] = gb.add(gb.full(x, 0.0), gb.div(grads[0], n));
   if (grads[1]) {
@@ -140,7 +135,7 @@ LogicalResult BatchNormGradOp::vjp(OpBuilder &b, ValueRange grads,
   auto minus = [&](Value p, Value q) {
     return p ? gb.sub(p, q) : gb.mul(q, gb.scalar(x, -1.0));
   };
-  Value n = gb.count(x, batchAxes(x));
+  Value n = gb.count(x, ChannelMomentsOp::axesOf(x));
   Value rstd = gb.unary<RsqrtOp>(
       gb.add(getVar(), gb.scalar(x, getEps().convertToDouble())));
   Value centred = gb.sub(x, getMean());

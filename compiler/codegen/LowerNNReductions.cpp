@@ -15,48 +15,88 @@ using namespace mlir;
 using namespace nnc::lowering;
 namespace nn = nnc::nn;
 
-Value Lowering::reduceAlong(
-    Location l, Value x, ArrayRef<int64_t> axes, bool keepdims, Value initValue,
-    const std::function<Value(OpBuilder &, Location, Value, Value)> &combine) {
+SmallVector<Value> Lowering::reduceLoop(Location l, Value x,
+                                        ArrayRef<int64_t> axes,
+                                        ValueRange operands,
+                                        ValueRange initValues,
+                                        const StepFn &step) {
   auto in = cast<RankedTensorType>(x.getType());
   MLIRContext *ctx = b.getContext();
-  SmallVector<int64_t> shape;
-  SmallVector<AffineExpr> outE;
+  int64_t rank = in.getRank();
+  SmallVector<int64_t> shape, kept;
+  SmallVector<AffineExpr> keptE;
   SmallVector<utils::IteratorType> iters;
-  for (int64_t d = 0; d < in.getRank(); ++d) {
+  for (int64_t d = 0; d < rank; ++d) {
     bool red = llvm::is_contained(axes, d);
     iters.push_back(red ? utils::IteratorType::reduction
                         : utils::IteratorType::parallel);
     if (!red) {
       shape.push_back(in.getDimSize(d));
-      outE.push_back(getAffineDimExpr(d, ctx));
+      kept.push_back(d);
+      keptE.push_back(getAffineDimExpr(d, ctx));
     }
   }
   auto rt = RankedTensorType::get(shape, in.getElementType());
-  SmallVector<int64_t> kept;
-  for (int64_t d = 0; d < in.getRank(); ++d)
-    if (!llvm::is_contained(axes, d))
-      kept.push_back(d);
-  Value init =
-      emptyTensor(b, l, rt, [&](int64_t d) { return dimOf(b, l, x, kept[d]); });
-  Value filled = linalg::FillOp::create(b, l, initValue, init).getResult(0);
-  SmallVector<AffineMap> maps{
-      AffineMap::getMultiDimIdentityMap(in.getRank(), ctx),
-      AffineMap::get(in.getRank(), 0, outE, ctx)};
-  Value r =
-      linalg::GenericOp::create(
-          b, l, TypeRange{rt}, ValueRange{x}, ValueRange{filled}, maps, iters,
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(nb, nl, combine(nb, nl, args[1], args[0]));
-          })
-          .getResult(0);
-  if (!keepdims)
-    return r;
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx),
+            reduced = AffineMap::get(rank, 0, keptE, ctx);
+  SmallVector<Value> inits;
+  for (Value v : initValues)
+    inits.push_back(
+        linalg::FillOp::create(
+            b, l, v,
+            emptyTensor(b, l, rt,
+                        [&](int64_t d) { return dimOf(b, l, x, kept[d]); }))
+            .getResult(0));
+  SmallVector<AffineMap> maps;
+  for (Value v : operands)
+    maps.push_back(cast<RankedTensorType>(v.getType()).getRank() == rank
+                       ? identity
+                       : reduced);
+  maps.append(inits.size(), reduced);
+  auto g = linalg::GenericOp::create(
+      b, l, TypeRange(ValueRange(inits)), operands, inits, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl,
+                                step(nb, nl, args.take_front(operands.size()),
+                                     args.drop_front(operands.size())));
+      });
+  return SmallVector<Value>(g->getResults());
+}
+
+SmallVector<Value> Lowering::sumsAlong(Location l, Value x,
+                                       ArrayRef<int64_t> axes,
+                                       ValueRange operands, unsigned sums,
+                                       const TermsFn &terms) {
+  Value zero = floatConst(
+      b, l, cast<RankedTensorType>(x.getType()).getElementType(), 0.0);
+  return reduceLoop(
+      l, x, axes, operands, SmallVector<Value>(sums, zero),
+      [&](OpBuilder &nb, Location nl, ValueRange elems, ValueRange accs) {
+        SmallVector<Value> add = terms(nb, nl, elems), next;
+        for (unsigned i = 0; i < sums; ++i)
+          next.push_back(arith::AddFOp::create(nb, nl, accs[i], add[i]));
+        return next;
+      });
+}
+
+Value Lowering::keepDims(Location l, Value r, Value x, ArrayRef<int64_t> axes) {
+  auto in = cast<RankedTensorType>(x.getType());
   SmallVector<int64_t> keptShape;
   for (int64_t d = 0; d < in.getRank(); ++d)
     keptShape.push_back(llvm::is_contained(axes, d) ? 1 : in.getDimSize(d));
   auto kt = RankedTensorType::get(keptShape, in.getElementType());
   return nn::ReshapeOp::create(b, l, kt, r); // lowered by the caller's loop
+}
+
+Value Lowering::reduceAlong(
+    Location l, Value x, ArrayRef<int64_t> axes, bool keepdims, Value initValue,
+    const std::function<Value(OpBuilder &, Location, Value, Value)> &combine) {
+  Value r = reduceLoop(
+      l, x, axes, {x}, {initValue},
+      [&](OpBuilder &nb, Location nl, ValueRange elems, ValueRange accs) {
+        return SmallVector<Value>{combine(nb, nl, accs[0], elems[0])};
+      })[0];
+  return keepdims ? keepDims(l, r, x, axes) : r;
 }
 
 Value Lowering::reduce(nn::ReduceOp op) {
@@ -293,78 +333,20 @@ Value Lowering::countOf(Location l, Value x, ArrayRef<int64_t> axes) {
       b, l, et, arith::IndexCastOp::create(b, l, b.getI64Type(), count));
 }
 
-SmallVector<Value> Lowering::sumsAlong(Location l, Value x,
-                                       ArrayRef<int64_t> axes,
-                                       ValueRange operands, unsigned sums,
-                                       const TermsFn &terms) {
-  auto in = cast<RankedTensorType>(x.getType());
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = in.getRank();
-  SmallVector<int64_t> shape, kept;
-  SmallVector<AffineExpr> keptE;
-  SmallVector<utils::IteratorType> iters;
-  for (int64_t d = 0; d < rank; ++d) {
-    bool red = llvm::is_contained(axes, d);
-    iters.push_back(red ? utils::IteratorType::reduction
-                        : utils::IteratorType::parallel);
-    if (!red) {
-      shape.push_back(in.getDimSize(d));
-      kept.push_back(d);
-      keptE.push_back(getAffineDimExpr(d, ctx));
-    }
-  }
-  auto rt = RankedTensorType::get(shape, in.getElementType());
-  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx),
-            reduced = AffineMap::get(rank, 0, keptE, ctx);
-  Value zero = floatConst(b, l, in.getElementType(), 0.0);
-  SmallVector<Value> inits;
-  for (unsigned i = 0; i < sums; ++i)
-    inits.push_back(
-        linalg::FillOp::create(
-            b, l, zero,
-            emptyTensor(b, l, rt,
-                        [&](int64_t d) { return dimOf(b, l, x, kept[d]); }))
-            .getResult(0));
-  SmallVector<AffineMap> maps;
-  for (Value v : operands)
-    maps.push_back(cast<RankedTensorType>(v.getType()).getRank() == rank
-                       ? identity
-                       : reduced);
-  maps.append(sums, reduced);
-  auto g = linalg::GenericOp::create(
-      b, l, TypeRange(ValueRange(inits)), operands, inits, maps, iters,
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        SmallVector<Value> add =
-            terms(nb, nl, args.take_front(operands.size()));
-        SmallVector<Value> acc;
-        for (unsigned i = 0; i < sums; ++i)
-          acc.push_back(
-              arith::AddFOp::create(nb, nl, args[operands.size() + i], add[i]));
-        linalg::YieldOp::create(nb, nl, acc);
-      });
-  return SmallVector<Value>(g->getResults());
-}
-
 std::pair<Value, Value>
 Lowering::moments(Location l, Value x, ArrayRef<int64_t> axes, bool keepdims) {
-  auto t = cast<RankedTensorType>(x.getType());
-  Type et = t.getElementType();
   // Two passes over x: its sum, then the sums of d = x - mean and of d^2
   // (the corrected two-pass algorithm: var = (sum d^2 - (sum d)^2 / n) / n).
   // One pass with a shift (the sums of x - x[0] and their squares) was
   // measured: a channel whose first element lies far from the others'
   // mean loses digits to cancellation, enough to move the gradients of a
   // batch-normalised CNN by 1e-3.
-  SmallVector<int64_t> shape;
-  for (int64_t d = 0; d < t.getRank(); ++d)
-    if (!llvm::is_contained(axes, d))
-      shape.push_back(t.getDimSize(d));
-  auto rt = RankedTensorType::get(shape, et);
   Value n = countOf(l, x, axes);
   Value sum =
       sumsAlong(l, x, axes, {x}, 1, [](OpBuilder &, Location, ValueRange a) {
         return SmallVector<Value>{a[0]};
       })[0];
+  auto rt = cast<RankedTensorType>(sum.getType());
   Value mean = elementwise(
       b, l, rt, {sum}, [&](OpBuilder &nb, Location nl, ValueRange a) {
         return Value(arith::DivFOp::create(nb, nl, a[0], n));
@@ -384,19 +366,7 @@ Lowering::moments(Location l, Value x, ArrayRef<int64_t> axes, bool keepdims) {
                   });
   if (!keepdims)
     return {mean, var};
-  SmallVector<int64_t> keptShape;
-  for (int64_t d = 0; d < t.getRank(); ++d)
-    keptShape.push_back(llvm::is_contained(axes, d) ? 1 : t.getDimSize(d));
-  auto kt = RankedTensorType::get(keptShape, et);
-  // Lowered by the caller's loop, like reduceAlong's.
-  return {nn::ReshapeOp::create(b, l, kt, mean),
-          nn::ReshapeOp::create(b, l, kt, var)};
-}
-
-/// The axes batch norm's statistics are taken over: all but the last.
-static SmallVector<int64_t> batchAxes(Value x) {
-  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-  return llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
+  return {keepDims(l, mean, x, axes), keepDims(l, var, x, axes)};
 }
 
 /// Describes the loop that computes `v` for --remarks.
@@ -408,7 +378,8 @@ static void note(Value v, llvm::StringRef what) {
 
 SmallVector<Value> Lowering::channelMoments(nn::ChannelMomentsOp op) {
   auto [mean, var] =
-      moments(op.getLoc(), op.getInput(), batchAxes(op.getInput()), false);
+      moments(op.getLoc(), op.getInput(),
+              nn::ChannelMomentsOp::axesOf(op.getInput()), false);
   // The loop of both corrected sums feeds the variance.
   Operation *finish = var.getDefiningOp();
   note(finish->getOperand(0), "batch-norm statistics taken once per step for "
@@ -422,6 +393,7 @@ SmallVector<Value> Lowering::channelMoments(nn::ChannelMomentsOp op) {
 SmallVector<Value> Lowering::batchNormGrad(nn::BatchNormGradOp op) {
   Location l = op.getLoc();
   Value x = op.getInput(), g = op.getGrad();
+  SmallVector<int64_t> axes = nn::ChannelMomentsOp::axesOf(x);
   auto ct = cast<RankedTensorType>(op.getGamma().getType());
   double eps = op.getEps().convertToDouble();
   Value rstd = elementwise(
@@ -438,7 +410,7 @@ SmallVector<Value> Lowering::batchNormGrad(nn::BatchNormGradOp op) {
   };
   // dbeta = sum(g), dgamma = sum(g x^): one loop.
   SmallVector<Value> sums =
-      sumsAlong(l, x, batchAxes(x), {g, x, mean, rstd}, 2,
+      sumsAlong(l, x, axes, {g, x, mean, rstd}, 2,
                 [&](OpBuilder &nb, Location nl, ValueRange a) {
                   Value xh = xhat(nb, nl, a[1], a[2], a[3]);
                   return SmallVector<Value>{
@@ -447,7 +419,7 @@ SmallVector<Value> Lowering::batchNormGrad(nn::BatchNormGradOp op) {
   note(sums[0], "batch-norm backward: the gradients of beta and gamma (both "
                 "sums) in one loop, the input's gradient in one more, on the "
                 "statistics the forward took");
-  Value n = countOf(l, x, batchAxes(x));
+  Value n = countOf(l, x, axes);
   Value dx = elementwise(
       b, l, cast<RankedTensorType>(x.getType()),
       {g, x, mean, rstd, op.getGamma(), sums[0], sums[1]},
@@ -503,7 +475,8 @@ Value Lowering::batchNorm(nn::BatchNormOp op) {
     return normalize(b, l, t, op.getInput(), op.getMean(), op.getVar(),
                      op.getGamma(), op.getBeta(), eps);
   // Normally expanded before lowering (nn-expand-batch-norm).
-  auto [mean, var] = moments(l, op.getInput(), batchAxes(op.getInput()), false);
+  auto [mean, var] = moments(
+      l, op.getInput(), nn::ChannelMomentsOp::axesOf(op.getInput()), false);
   return normalize(b, l, t, op.getInput(), mean, var, op.getGamma(),
                    op.getBeta(), eps);
 }

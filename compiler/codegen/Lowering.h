@@ -109,14 +109,24 @@ private:
                                   bool keepdims);
   /// The number of elements of x along `axes`, as a float scalar.
   Value countOf(Location l, Value x, ArrayRef<int64_t> axes);
+  using StepFn = std::function<SmallVector<Value>(OpBuilder &, Location,
+                                                  ValueRange, ValueRange)>;
+  /// One loop over x's space reducing `axes` into one accumulator per
+  /// initial value (x without `axes`, filled with it): `step` maps the
+  /// elements of `operands` (shaped like x, or like the accumulators) and
+  /// the accumulators to their next values.
+  SmallVector<Value> reduceLoop(Location l, Value x, ArrayRef<int64_t> axes,
+                                ValueRange operands, ValueRange initValues,
+                                const StepFn &step);
   using TermsFn =
       std::function<SmallVector<Value>(OpBuilder &, Location, ValueRange)>;
-  /// One loop over x's space summing `sums` terms over `axes`: `terms`
-  /// maps the elements of `operands` (shaped like x, or like the result:
-  /// x without `axes`) to the values added to each sum.
+  /// reduceLoop summing `sums` terms from zero: `terms` maps the elements
+  /// of `operands` to the values added to each sum.
   SmallVector<Value> sumsAlong(Location l, Value x, ArrayRef<int64_t> axes,
                                ValueRange operands, unsigned sums,
                                const TermsFn &terms);
+  /// `r` (x reduced over `axes`) with those axes back as size-1 dims.
+  Value keepDims(Location l, Value r, Value x, ArrayRef<int64_t> axes);
   SmallVector<Value> channelMoments(nn::ChannelMomentsOp op);
   SmallVector<Value> batchNormGrad(nn::BatchNormGradOp op);
 

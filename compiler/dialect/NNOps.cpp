@@ -534,6 +534,11 @@ LogicalResult BatchNormOp::verify() {
   return success();
 }
 
+llvm::SmallVector<int64_t> ChannelMomentsOp::axesOf(Value x) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  return llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
+}
+
 LogicalResult ChannelMomentsOp::verify() {
   RankedTensorType c = channelType(getInput());
   if (!c)

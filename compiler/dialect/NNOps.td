@@ -543,6 +543,11 @@ def NN_ChannelMomentsOp : NN_Op<"channel_moments", [Pure, VJP]> {
   let assemblyFormat =
       "$input attr-dict `:` type($input) `->` type($mean) `,` type($var)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The axes batch norm's statistics of `x` are taken over: every one
+    /// but the last.
+    static ::llvm::SmallVector<int64_t> axesOf(::mlir::Value x);
+  }];
 }
 
 def NN_BatchNormGradOp : NN_Op<"batch_norm_grad", [Pure, VJP]> {

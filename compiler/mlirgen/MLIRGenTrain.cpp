@@ -33,15 +33,11 @@ void Generator::updateRunningStats(SmallVectorImpl<Value> &results,
     double momentum = !m ? 0.1 : m->kind == Attr::Float ? m->f : double(m->i);
     Value x = values[n->inputs[0].get()];
     nn::GradBuilder gb(b, l);
-    auto xt = cast<RankedTensorType>(x.getType());
-    SmallVector<int64_t> axes;
-    for (int64_t d = 0; d + 1 < xt.getRank(); ++d)
-      axes.push_back(d);
     // The same statistics as the forward's and the backward's (CSE
     // leaves one nn.channel_moments), the variance made unbiased.
     Type c = values[mean].getType();
     auto moments = nn::ChannelMomentsOp::create(b, l, c, c, x);
-    Value count = gb.count(x, axes);
+    Value count = gb.count(x, nn::ChannelMomentsOp::axesOf(x));
     Value batchVar = gb.mul(
         moments.getVar(), gb.div(count, gb.sub(count, gb.scalar(count, 1.0))));
     for (auto [state, batch] : {std::pair{mean, Value(moments.getMean())},

@@ -338,13 +338,12 @@ void NNC_FILTER_GRAD_NAME(const FilterGradArgs &g) {
         offsets[i] = ky * g.dh * g.xs1 + kx * g.dw * g.xs2 + ch * g.xs3;
         contiguous &= offsets[i] == offsets[0] + i;
       }
-      for (int64_t j = 0; j < panels; ++j) {
-        auto kernel = contiguous ? filterGradMicroKernel<true>
-                                 : filterGradMicroKernel<false>;
+      auto kernel = contiguous ? filterGradMicroKernel<true>
+                               : filterGradMicroKernel<false>;
+      for (int64_t j = 0; j < panels; ++j)
         kernel(g, offsets, pc, kc, bp + j * kc * NR, g.out + t0 * g.f + j * NR,
                mr, std::min<int64_t>(NR, g.f - j * NR),
                blockEpilogue(g.ep, pc, kc, pixels, j * NR));
-      }
     }
   }
 }
