@@ -268,6 +268,7 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
   gen.wrtInputs = entry.wrtInputs;
   gen.training = entry.training;
   gen.f64 = entry.f64;
+  gen.seed = entry.seed;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       entry.train ? mlirGenTrain(ctx, *entry.train, srcMgr, diags)
                   : mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, gen);

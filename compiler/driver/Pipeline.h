@@ -40,6 +40,9 @@ struct Entry {
   bool wrtInputs = false; ///< gradients of the float inputs too, first
   bool training = false;  ///< dropout and batch norm in training mode
   bool f64 = false;       ///< compute in f64 what is declared f32
+  /// --seed: the seeds of random ops and dropout without `seed:` (train
+  /// steps take theirs at run time, through the step's stream).
+  uint64_t seed = 0;
   /// A train block: `<name>_train_step` and `<name>_eval_step` instead of
   /// a forward function (graph is then the plan's loss graph).
   const TrainPlan *train = nullptr;

@@ -24,6 +24,9 @@ struct TrainOptions {
   int progress = -1;      ///< 1 live, 0 plain lines, -1 live on a terminal
   int64_t limit = 0;      ///< first N samples of each data set (0: all)
   CodegenOptions codegen; ///< --threads, --no-kernels
+  /// `nnc init`: write the checkpoint of epoch 0 (initial parameters,
+  /// zero optimizer state) and train nothing.
+  bool initOnly = false;
 };
 
 /// Trains `program`'s first train block; returns the process exit code

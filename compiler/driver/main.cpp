@@ -48,11 +48,15 @@ static cl::SubCommand buildCmd("build", "Compile a .nn file (use --emit= to "
 static cl::SubCommand runCmd("run", "JIT-compile and run a .nn file's main "
                                     "block, or a model forward (--forward)");
 static cl::SubCommand replCmd("repl", "Interactive JIT REPL");
+static cl::SubCommand initCmd("init",
+                              "Write the first train block's initial "
+                              "parameters (and zero optimizer state) as a "
+                              "checkpoint that --resume accepts");
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(checkCmd), cl::sub(summaryCmd),
                                       cl::sub(buildCmd), cl::sub(runCmd),
-                                      cl::cat(nncCat));
+                                      cl::sub(initCmd), cl::cat(nncCat));
 
 enum class Emit {
   None,
@@ -119,12 +123,12 @@ static cl::list<std::string>
     includeDirs("I", cl::desc("Add a directory to the module search path"),
                 cl::value_desc("dir"), cl::Prefix, cl::sub(checkCmd),
                 cl::sub(summaryCmd), cl::sub(buildCmd), cl::sub(runCmd),
-                cl::cat(nncCat));
+                cl::sub(initCmd), cl::cat(nncCat));
 
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
                                        cl::sub(buildCmd), cl::sub(runCmd),
-                                       cl::cat(nncCat));
+                                       cl::sub(initCmd), cl::cat(nncCat));
 
 static cl::opt<unsigned>
     benchRuns("bench",
@@ -135,8 +139,10 @@ static cl::opt<unsigned>
 
 static cl::opt<uint64_t>
     seedValue("seed",
-              cl::desc("Seed of parameter initialisation and random ops"),
-              cl::init(0), cl::sub(runCmd), cl::cat(nncCat));
+              cl::desc("Seed of parameter initialisation, shuffling, dropout "
+                       "and random ops without a seed: of their own"),
+              cl::init(0), cl::sub(runCmd), cl::sub(buildCmd),
+              cl::sub(initCmd), cl::cat(nncCat));
 
 // Training (`nnc run FILE.nn` of a train block); unset = the file's value.
 static cl::opt<int64_t> epochsOpt("epochs",
@@ -414,18 +420,48 @@ static int train(const Program &program, llvm::SourceMgr &sm,
   return runTraining(program, to, sm, diags);
 }
 
-static int runCheck(const char *argv0, llvm::SourceMgr &sm,
-                    DiagnosticEngine &diags, bool summary, bool graph,
-                    bool forward = false, bool executable = false) {
+/// Parses and checks the input file with the command line's search paths.
+static std::unique_ptr<Program> checkInput(const char *argv0,
+                                           llvm::SourceMgr &sm,
+                                           DiagnosticEngine &diags) {
   SemaOptions opts;
   opts.searchPaths.assign(includeDirs.begin(), includeDirs.end());
-  auto defaults = defaultSearchPaths(argv0, (void *)&runCheck);
+  auto defaults = defaultSearchPaths(argv0, (void *)&checkInput);
   opts.searchPaths.insert(opts.searchPaths.end(), defaults.begin(),
                           defaults.end());
   opts.modelName = modelName;
   if (!parseDims(opts, diags))
+    return nullptr;
+  return checkFile(inputFile, opts, sm, diags);
+}
+
+/// `nnc init FILE.nn -o init.safetensors`: the checkpoint of epoch 0.
+static int runInit(const char *argv0, llvm::SourceMgr &sm,
+                   DiagnosticEngine &diags) {
+  auto program = checkInput(argv0, sm, diags);
+  if (!program)
     return 1;
-  auto program = checkFile(inputFile, opts, sm, diags);
+  if (!program->train) {
+    diags.error(noTrainMessage());
+    return 1;
+  }
+  if (outputFile.empty()) {
+    diags.error("nnc init needs -o FILE.safetensors for the checkpoint");
+    return 1;
+  }
+  TrainOptions to;
+  if (seedValue.getNumOccurrences())
+    to.seed = seedValue;
+  to.codegen = codegenOptions();
+  to.checkpoint = outputFile;
+  to.initOnly = true;
+  return runTraining(*program, to, sm, diags);
+}
+
+static int runCheck(const char *argv0, llvm::SourceMgr &sm,
+                    DiagnosticEngine &diags, bool summary, bool graph,
+                    bool forward = false, bool executable = false) {
+  auto program = checkInput(argv0, sm, diags);
   if (!program)
     return 1;
   if (gradcheck) {
@@ -460,6 +496,8 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
     CodegenOptions co = codegenOptions();
     Entry entry = trainExecutable ? trainEntryOf(*program) : entryOf(*program);
+    if (!trainExecutable)
+      entry.seed = seedValue;
     if (!entry.graph) {
       diags.error(noTrainMessage());
       return 1;
@@ -468,6 +506,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   }
   if (forward && !gradientInputs.empty()) {
     Entry entry = lossEntryOf(*program, wrtInputs);
+    entry.seed = seedValue;
     if (!entry.graph) {
       diags.error(noLossMessage());
       return 1;
@@ -481,6 +520,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   }
   if (forward && forwardInputs.empty()) {
     Entry entry = entryOf(*program);
+    entry.seed = seedValue;
     if (entry.isProgram) {
       CodegenOptions co = codegenOptions();
       return runProgram(entry, seedValue, co, sm, diags);
@@ -502,6 +542,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       return 1;
     }
     Entry entry{program->graph.get(), program->model->name, false};
+    entry.seed = seedValue;
     ForwardOptions fo;
     fo.codegen = codegenOptions();
     fo.inputFile = forwardInputs;
@@ -571,6 +612,8 @@ int main(int argc, char **argv) {
       "  nnc run FILE.nn [--seed N]   JIT-run the file's main block, or "
       "train its train block\n"
       "  nnc run FILE.nn --forward IN.safetensors [-o OUT.safetensors]\n"
+      "  nnc init FILE.nn [--seed N] -o init.safetensors   initial "
+      "parameters\n"
       "  nnc repl                   (not implemented yet)\n");
 
   llvm::SourceMgr sm;
@@ -586,7 +629,7 @@ int main(int argc, char **argv) {
   }
   if (replCmd)
     return notYet("'nnc repl'");
-  bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd;
+  bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd || initCmd;
   if (!needsFile) {
     cl::PrintHelpMessage();
     return 1;
@@ -607,5 +650,7 @@ int main(int argc, char **argv) {
     return runCheck(argv[0], sm, diags, true, false);
   if (runCmd)
     return runCheck(argv[0], sm, diags, false, false, true);
+  if (initCmd)
+    return runInit(argv[0], sm, diags);
   return runCheck(argv[0], sm, diags, false, false, false, true);
 }

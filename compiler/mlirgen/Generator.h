@@ -88,10 +88,21 @@ private:
   }
   /// The seed of a random op: `seed:` when written, else one derived from
   /// the op's position so that different ops draw different noise.
+  /// The run's `--seed` moves every derived seed (not a written one).
   int64_t seedOf(const Node &n) {
     const Attr *s = n.attr("seed");
-    return s && s->kind == Attr::Int ? s->i : 0x5EED0000 + int64_t(n.id);
+    if (s && s->kind == Attr::Int)
+      return s->i;
+    return int64_t(0x5EED0000 + uint64_t(n.id) +
+                   runSeed * 0x9E3779B97F4A7C15ull);
   }
+  /// The `--seed` of a forward function or program (0: none); train steps
+  /// get theirs at run time through the stream.
+  uint64_t runSeed = 0;
+  /// Inside a loop body: the stream of iteration `iv` (an index), mixed
+  /// from the enclosing one (nnc_loop_stream), so that every iteration
+  /// draws other numbers and a recomputation draws the same.
+  Value loopStream(Value iv, Location l);
   std::map<std::string, std::pair<Value, int64_t>> symbols;
   /// Padding [top, bottom, left, right] for "valid", "same" or an integer.
   SmallVector<int64_t> padding(const Node &n, int64_t inH, int64_t inW,

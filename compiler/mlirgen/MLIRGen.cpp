@@ -145,12 +145,14 @@ Value Generator::emitFor(const Node &n, ArrayRef<Value> in, Location l) {
   Value ub = arith::ConstantIndexOp::create(b, l, intAttr(n, "hi", 0));
   Value step = arith::ConstantIndexOp::create(b, l, 1);
   auto saved = values; // values made inside the body stay inside
+  Value outerStream = stream;
   auto forOp = scf::ForOp::create(
       b, l, lb, ub, step, in,
       [&](OpBuilder &nb, Location nl, Value iv, ValueRange iterArgs) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
         Value i64 = arith::IndexCastOp::create(b, nl, b.getI64Type(), iv);
+        stream = loopStream(iv, nl);
         values[n.bodyArgs[0].get()] = tensor::FromElementsOp::create(
             b, nl, RankedTensorType::get({}, b.getI64Type()), ValueRange{i64});
         for (size_t k = 0; k < iterArgs.size(); ++k)
@@ -165,8 +167,34 @@ Value Generator::emitFor(const Node &n, ArrayRef<Value> in, Location l) {
         scf::YieldOp::create(b, nl, results);
       });
   values = std::move(saved);
+  stream = outerStream;
   loopResults[&n] = SmallVector<Value>(forOp.getResults());
   return forOp.getNumResults() ? forOp.getResult(0) : Value();
+}
+
+Value Generator::loopStream(Value iv, Location l) {
+  // splitmix64's finaliser of outer ^ (iteration + 1) * golden ratio: the
+  // runtime's nnc_loop_stream, word for word.
+  Type i64 = b.getI64Type();
+  auto c = [&](uint64_t v) {
+    return arith::ConstantIntOp::create(b, l, i64, int64_t(v)).getResult();
+  };
+  Value outer = stream ? tensor::ExtractOp::create(b, l, stream, ValueRange{})
+                             .getResult()
+                       : c(0);
+  Value k = arith::IndexCastOp::create(b, l, i64, iv);
+  Value h = arith::XOrIOp::create(
+      b, l, outer,
+      arith::MulIOp::create(b, l, arith::AddIOp::create(b, l, k, c(1)),
+                            c(0x9E3779B97F4A7C15ull)));
+  auto mix = [&](Value x, uint64_t shift, uint64_t mul) -> Value {
+    Value y = arith::XOrIOp::create(b, l, x,
+                                    arith::ShRUIOp::create(b, l, x, c(shift)));
+    return mul ? Value(arith::MulIOp::create(b, l, y, c(mul))) : y;
+  };
+  h = mix(mix(mix(h, 30, 0xBF58476D1CE4E5B9ull), 27, 0x94D049BB133111EBull), 31,
+          0);
+  return tensor::FromElementsOp::create(b, l, streamType(), ValueRange{h});
 }
 
 Value Generator::emitScan(const Node &n, ArrayRef<Value> in, Location l) {
@@ -214,11 +242,13 @@ Value Generator::emitScan(const Node &n, ArrayRef<Value> in, Location l) {
         tensor::EmptyOp::create(b, l, t.getShape(), t.getElementType(), sizes));
   }
   auto saved = values;
+  Value outerStream = stream;
   auto forOp = scf::ForOp::create(
       b, l, zero, len, one, iters,
       [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        stream = loopStream(iv, nl);
         // The slice at step iv along the axis (rank-reducing).
         SmallVector<OpFoldResult> offs, sizes, strides;
         for (int64_t d = 0; d < seqT.getRank(); ++d) {
@@ -269,6 +299,7 @@ Value Generator::emitScan(const Node &n, ArrayRef<Value> in, Location l) {
         scf::YieldOp::create(b, nl, results);
       });
   values = std::move(saved);
+  stream = outerStream;
   loopResults[&n] = SmallVector<Value>(forOp.getResults());
   return forOp.getNumResults() ? forOp.getResult(0) : Value();
 }
@@ -478,7 +509,7 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
   if (op == "dropout")
     return nn::DropoutOp::create(
         b, l, rt, in[0], stream, b.getF64FloatAttr(floatAttr("rate", 0.5)),
-        b.getI64IntegerAttr(n.id), b.getBoolAttr(training));
+        b.getI64IntegerAttr(seedOf(n)), b.getBoolAttr(training));
   if (op == "upsample")
     return nn::UpsampleOp::create(b, l, rt, in[0],
                                   b.getI64IntegerAttr(intAttr(n, "factor", 2)));
@@ -670,6 +701,7 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
                                      const GenOptions &opts) {
   training = opts.training;
   f64 = opts.f64;
+  runSeed = opts.seed;
   if (!g.unsupported.empty()) {
     diags.error(g.unsupportedLoc, g.unsupported);
     return nullptr;

@@ -41,6 +41,9 @@ struct GenOptions {
   /// A last argument `stream` (i64 scalar, a train step's number) feeds
   /// dropout and random ops, so that every step draws fresh noise.
   bool stream = false;
+  /// The run's --seed: moves the seed of every random op and dropout that
+  /// has no `seed:` of its own (0 keeps the seeds derived from positions).
+  uint64_t seed = 0;
   /// Results after the outputs: the new running statistics of every batch
   /// norm in training mode (a train step's state update).
   bool updateState = false;

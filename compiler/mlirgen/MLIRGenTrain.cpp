@@ -12,6 +12,7 @@
 #include "dialect/NNDialect.h"
 #include "mlirgen/Generator.h"
 
+#include <map>
 #include <optional>
 
 using namespace mlir;
@@ -24,8 +25,17 @@ void Generator::updateRunningStats(SmallVectorImpl<Value> &results,
                                    SmallVectorImpl<std::string> &names,
                                    Location l) {
   // PyTorch's rule: running = (1 - momentum) running + momentum batch,
-  // with the unbiased batch variance.
-  for (const Node *n : batchNorms) {
+  // with the unbiased batch variance. A batch norm applied several times
+  // (a shared encoder, a discriminator on real then fake batches) updates
+  // its statistics once per application, in call order (the order the
+  // calls were traced in): each update starts from the previous one's
+  // result, and the state is returned once, with the last value.
+  std::vector<const Node *> calls(batchNorms.begin(), batchNorms.end());
+  llvm::stable_sort(calls, [](const Node *a, const Node *b) {
+    return a->id < b->id;
+  });
+  std::map<const Node *, size_t> resultOf; // state -> index in results
+  for (const Node *n : calls) {
     const Node *mean = n->inputs[3].get(), *var = n->inputs[4].get();
     if (mean->op != "state" || var->op != "state")
       continue;
@@ -42,10 +52,17 @@ void Generator::updateRunningStats(SmallVectorImpl<Value> &results,
         moments.getVar(), gb.div(count, gb.sub(count, gb.scalar(count, 1.0))));
     for (auto [state, batch] : {std::pair{mean, Value(moments.getMean())},
                                 std::pair{var, batchVar}}) {
-      Value running = values[state];
-      results.push_back(
-          gb.add(gb.mul(running, gb.scalar(running, 1 - momentum)),
-                 gb.mul(batch, gb.scalar(running, momentum))));
+      auto seen = resultOf.find(state);
+      Value running =
+          seen == resultOf.end() ? values[state] : results[seen->second];
+      Value next = gb.add(gb.mul(running, gb.scalar(running, 1 - momentum)),
+                          gb.mul(batch, gb.scalar(running, momentum)));
+      if (seen != resultOf.end()) {
+        results[seen->second] = next;
+        continue;
+      }
+      resultOf[state] = results.size();
+      results.push_back(next);
       names.push_back(state->name);
     }
   }

@@ -64,8 +64,8 @@ std::optional<int64_t> builtins::axisOf(Elaborator &el, const CallArg &a,
   return ax;
 }
 
-std::optional<std::vector<Dim>> builtins::shapeArg(Elaborator &el,
-                                                   const CallArg &a) {
+std::optional<std::vector<Dim>>
+builtins::shapeArg(Elaborator &el, const CallArg &a, bool allowInfer) {
   if (a.value.kind != Value::List && a.value.kind != Value::Tuple) {
     el.error(a.loc, "a shape is a list of dimensions such as [B, 10]; got " +
                         a.value.describe());
@@ -73,9 +73,17 @@ std::optional<std::vector<Dim>> builtins::shapeArg(Elaborator &el,
   }
   std::vector<Dim> dims;
   for (const Value &v : a.value.elems) {
-    if (v.kind == Value::Int && v.i >= -1)
+    if (v.kind == Value::Int && v.i == -1 && allowInfer)
+      dims.push_back(inferredDim());
+    else if (v.kind == Value::Int && v.i > 0)
       dims.push_back(Dim::constant(v.i));
-    else if (v.kind == Value::DimV)
+    else if (v.kind == Value::Int) {
+      el.error(a.loc, "a shape's sizes must be positive" +
+                          std::string(allowInfer ? " (or one -1, inferred)"
+                                                 : "") +
+                          "; got " + std::to_string(v.i));
+      return std::nullopt;
+    } else if (v.kind == Value::DimV)
       dims.push_back(v.dim);
     else {
       el.error(a.loc, "a shape may only contain integers and dimensions; "

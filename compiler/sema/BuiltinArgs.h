@@ -28,8 +28,14 @@ std::optional<double> floatArg(Elaborator &el, const Args &a, size_t k,
 /// An axis normalised to [0, rank).
 std::optional<int64_t> axisOf(Elaborator &el, const CallArg &a, int64_t v,
                               int64_t rank);
-/// A shape list such as [B, 10] (-1 allowed for reshape).
-std::optional<std::vector<Dim>> shapeArg(Elaborator &el, const CallArg &a);
+/// A shape list such as [B, 10]. With `allowInfer` (reshape) one entry may
+/// be -1, returned as the marker `inferredDim()`; otherwise every integer
+/// must be positive.
+std::optional<std::vector<Dim>> shapeArg(Elaborator &el, const CallArg &a,
+                                         bool allowInfer = false);
+/// The marker shapeArg gives a -1 entry (neither a constant nor a symbol).
+inline Dim inferredDim() { return Dim{-1, {}}; }
+inline bool isInferredDim(const Dim &d) { return !d.isConst() && d.sym.empty(); }
 /// Argument k is a string (else a located error).
 bool stringArg(Elaborator &el, const Args &a, size_t k, const char *what);
 /// A compile-time integer > 0.

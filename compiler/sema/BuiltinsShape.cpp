@@ -161,7 +161,7 @@ Result transposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
 
 Result reshapeOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto t = tensorArg(el, a[0], "reshape");
-  auto dims = t ? shapeArg(el, a[1]) : std::nullopt;
+  auto dims = t ? shapeArg(el, a[1], /*allowInfer=*/true) : std::nullopt;
   if (!dims)
     return std::nullopt;
   int64_t inC, outC;
@@ -170,7 +170,7 @@ Result reshapeOp(Elaborator &el, Args &a, llvm::SMLoc) {
   int infer = -1;
   std::vector<Dim> known;
   for (size_t k = 0; k < dims->size(); ++k) {
-    if ((*dims)[k].isConst() && (*dims)[k].value == -1) {
+    if (isInferredDim((*dims)[k])) {
       if (infer >= 0) {
         el.error(a[1].loc, "only one dimension of a reshape can be -1");
         return std::nullopt;
@@ -189,9 +189,13 @@ Result reshapeOp(Elaborator &el, Args &a, llvm::SMLoc) {
     bool covered =
         std::includes(inS.begin(), inS.end(), outS.begin(), outS.end());
     if (!covered || outC == 0 || inC % outC != 0) {
-      el.error(a[1].loc, "cannot reshape " + t->str() +
-                             " to that shape: the "
-                             "number of elements does not divide");
+      std::string want;
+      for (const Dim &d : *dims)
+        want += (want.empty() ? "" : ", ") +
+                (isInferredDim(d) ? std::string("-1") : d.str());
+      el.error(a[1].loc, "cannot reshape " + t->str() + " to [" + want +
+                             "]: its size is not a multiple of the other "
+                             "dimensions' product");
       return std::nullopt;
     }
     std::vector<Dim> parts{Dim::constant(inC / outC)};

@@ -21,10 +21,14 @@ inline void mulhilo(uint32_t a, uint32_t b, uint32_t &hi, uint32_t &lo) {
   lo = static_cast<uint32_t>(p);
 }
 
-/// Four words for counter `index` of the stream keyed by `seed`.
-inline void block(uint64_t seed, uint64_t index, uint32_t out[4]) {
+/// Four words for counter `index` of the stream keyed by `seed`; `stream`
+/// fills the counter's high words (nnc_step_stream, nnc_loop_stream).
+inline void block(uint64_t seed, uint64_t index, uint32_t out[4],
+                  uint64_t stream = 0) {
   uint32_t ctr[4] = {static_cast<uint32_t>(index),
-                     static_cast<uint32_t>(index >> 32), 0, 0};
+                     static_cast<uint32_t>(index >> 32),
+                     static_cast<uint32_t>(stream),
+                     static_cast<uint32_t>(stream >> 32)};
   uint32_t key[2] = {static_cast<uint32_t>(seed),
                      static_cast<uint32_t>(seed >> 32)};
   nnc_philox4x32_10(ctr, key, out);
@@ -38,10 +42,11 @@ inline float unitOpen(uint32_t x) {
 }
 
 template <typename F>
-void forEachWord(uint64_t seed, uint64_t offset, int64_t n, F f) {
+void forEachWord(uint64_t seed, uint64_t offset, int64_t n, F f,
+                 uint64_t stream = 0) {
   uint32_t w[4];
   for (int64_t i = 0; i < n; i += 4) {
-    block(seed, offset + static_cast<uint64_t>(i) / 4, w);
+    block(seed, offset + static_cast<uint64_t>(i) / 4, w, stream);
     for (int64_t k = 0; k < 4 && i + k < n; ++k)
       f(i + k, w[k]);
   }
@@ -77,6 +82,31 @@ extern "C" void nnc_rng_uniform_f32(uint64_t seed, uint64_t offset, float *out,
   float scale = high - low;
   forEachWord(seed, offset, n,
               [&](int64_t i, uint32_t w) { out[i] = low + scale * unit(w); });
+}
+
+extern "C" int64_t nnc_step_stream(uint64_t seed, int64_t step) {
+  // Steps count from 1 in the high words (0 is the stream outside
+  // training); the seed takes the upper 32 bits.
+  return static_cast<int64_t>((seed << 32) + static_cast<uint64_t>(step) + 1);
+}
+
+extern "C" int64_t nnc_loop_stream(int64_t outer, int64_t iteration) {
+  // splitmix64's finaliser (Steele et al.) of the enclosing stream and the
+  // iteration: generated code computes the same in every loop body.
+  uint64_t h = static_cast<uint64_t>(outer) ^
+               ((static_cast<uint64_t>(iteration) + 1) * 0x9E3779B97F4A7C15ull);
+  h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+  h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+  return static_cast<int64_t>(h ^ (h >> 31));
+}
+
+extern "C" void nnc_rng_uniform_stream_f32(uint64_t seed, int64_t stream,
+                                           float *out, int64_t n, float low,
+                                           float high) {
+  float scale = high - low;
+  forEachWord(
+      seed, 0, n, [&](int64_t i, uint32_t w) { out[i] = low + scale * unit(w); },
+      static_cast<uint64_t>(stream));
 }
 
 extern "C" void nnc_rng_normal_f32(uint64_t seed, uint64_t offset, float *out,

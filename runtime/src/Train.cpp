@@ -275,6 +275,8 @@ int Trainer::setUp() {
   }
   if (trainSet.empty())
     return nnc_set_error("the train step reads no data");
+  if (cfg.init_only)
+    return 0; // the initial parameters need no data
   if (loadSet(train, trainSet))
     return -1;
   if (cfg.validate_source && loadSet(valid, cfg.validate_source))
@@ -335,11 +337,20 @@ int Trainer::resume() {
   }
   auto counter = [&](const char *name, int64_t &out) {
     int64_t k = nnc_named_find(&ck, name);
-    if (k < 0 || ck.tensors[k].dtype != NNC_I64 || ck.tensors[k].rank != 0) {
+    if (k < 0) {
       problem(std::string("'") + name + "' (an i64 scalar) is missing");
       return;
     }
-    out = *static_cast<const int64_t *>(ck.tensors[k].data);
+    const nnc_tensor &t = ck.tensors[k];
+    if (t.dtype != NNC_I64 || t.rank != 0) {
+      problem(std::string("'") + name + "' is " + shapeText(t) +
+              ", expected an i64 scalar (i64[])");
+      return;
+    }
+    out = *static_cast<const int64_t *>(t.data);
+    if (out < 0)
+      problem(std::string("'") + name + "' is negative (" +
+              std::to_string(out) + ")");
   };
   counter("train.epoch", epoch0);
   counter("train.step", globalStep);
@@ -519,6 +530,13 @@ int Trainer::run() {
   live = cfg.progress > 0 || (cfg.progress < 0 && isatty(2));
   if (setUp() || (cfg.resume && resume()) || checkWritable())
     return -1;
+  if (cfg.init_only) { // `nnc init`: the checkpoint before any step
+    if (saveCheckpoint(0))
+      return -1;
+    std::printf("initial parameters of '%s' (seed %llu) written to %s\n",
+                step->name, (unsigned long long)cfg.seed, cfg.checkpoint);
+    return 0;
+  }
   std::vector<nnc_tensor *> args;
   std::vector<const nnc_tensor *> fields;
   if (bind(step, args, fields, train))
@@ -572,7 +590,8 @@ int Trainer::run() {
                             uint64_t(globalStep));
       *static_cast<float *>(stepT.data) = float(globalStep + 1);
       // Dropout masks and random ops draw from the step's own stream.
-      *static_cast<int64_t *>(streamT.data) = globalStep + 1;
+      *static_cast<int64_t *>(streamT.data) =
+          nnc_step_stream(cfg.seed, globalStep);
       for (int32_t s = 0; s < cfg.num_schedules; ++s) {
         auto it = hparams.find(cfg.schedules[s].target);
         if (it != hparams.end())
@@ -762,7 +781,9 @@ static void keepFreedMemory() {
 extern "C" int nnc_train(const nnc_model *train_step,
                          const nnc_model *eval_step,
                          const nnc_train_config *cfg) {
-  if (cfg->batch <= 0 || cfg->epochs <= 0)
+  if (cfg->init_only && !cfg->checkpoint)
+    return nnc_set_error("initialisation needs a checkpoint file to write");
+  if (!cfg->init_only && (cfg->batch <= 0 || cfg->epochs <= 0))
     return nnc_set_error("batch and epochs must be positive");
   keepFreedMemory();
   flushDenormals();

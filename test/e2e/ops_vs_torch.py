@@ -91,6 +91,12 @@ case("flatten", {"x": rand(2, 3, 4, 5)}, "flatten(x)",
      lambda i: i["x"].reshape(2, -1))
 case("reshape expand", {"x": rand(2, 12)}, "reshape(x, [B, 3, 4])",
      lambda i: i["x"].reshape(2, 3, 4))
+case("reshape [B, -1]", {"x": rand(2, 3, 4)}, "reshape(x, [B, -1])",
+     lambda i: i["x"].reshape(2, -1))
+case("reshape [-1, 4]", {"x": rand(2, 3, 4)}, "reshape(x, [-1, 4])",
+     lambda i: i["x"].reshape(-1, 4))
+case("reshape [B, 2, -1]", {"x": rand(2, 12)}, "reshape(x, [B, 2, -1])",
+     lambda i: i["x"].reshape(2, 2, -1))
 case("transpose", {"x": rand(2, 3, 5)}, "transpose(x, [0, 2, 1])",
      lambda i: i["x"].permute(0, 2, 1))
 case("transpose .T", {"x": rand(4, 7)}, "x.T @ x",

@@ -60,8 +60,34 @@ train M on fashion_mnist("train") {
 """
 
 
+# One batch-norm instance applied twice (a shared encoder, a GAN's
+# discriminator on real and fake batches): PyTorch updates the running
+# statistics once per call, in call order.
+SHARED_BN = """use std.layers, std.losses, std.optim
+model M {
+  input image: f32[B, 28, 28]
+  let h = image |> flatten |> dense(24)
+  let bn = batchnorm()
+  let a = bn(h)
+  let b = bn(h * 2.0)
+  relu(a) + relu(b) |> dense(10)
+}
+train M on fashion_mnist("train") {
+  batch 64
+  epochs 1
+  loss cross_entropy(output, label)
+  optimizer %s
+  %s
+}
+"""
+
+
 def torch_forward(p, x, bn, training=True):
     h = x.reshape(x.shape[0], -1) @ p["dense_1.w"] + p["dense_1.b"]
+    if bn == "shared":
+        a, b = [F.batch_norm(v, p["bn.mean"], p["bn.var"], p["bn.gamma"], p["bn.beta"],
+                             training=training, momentum=0.1, eps=1e-5) for v in (h, h * 2.0)]
+        return (torch.relu(a) + torch.relu(b)) @ p["dense_2.w"] + p["dense_2.b"]
     if bn:
         h = F.batch_norm(h, p["batchnorm_1.mean"], p["batchnorm_1.var"],
                          p["batchnorm_1.gamma"], p["batchnorm_1.beta"],
@@ -73,14 +99,15 @@ def case(nnc, name, optimizer, make_opt, extra="", bn=False, clip=None,
          lr_at=None):
     shapes = {"dense_1.w": [784, 24], "dense_1.b": [24],
               "dense_2.w": [24, 10], "dense_2.b": [10]}
+    bn_name = "bn" if bn == "shared" else "batchnorm_1"
     if bn:
-        shapes.update({"batchnorm_1.gamma": [24], "batchnorm_1.beta": [24]})
+        shapes.update({f"{bn_name}.gamma": [24], f"{bn_name}.beta": [24]})
     init = {k: torch.randn(s) * 0.1 for k, s in shapes.items()}
     params = {k: v.clone().requires_grad_(True) for k, v in init.items()}
     state = {}
     if bn:
-        state = {"batchnorm_1.mean": torch.zeros(24),
-                 "batchnorm_1.var": torch.ones(24)}
+        state = {f"{bn_name}.mean": torch.zeros(24),
+                 f"{bn_name}.var": torch.ones(24)}
     opt = make_opt(list(params.values()))
     for step, at in enumerate([0, 64]):
         if lr_at:
@@ -101,15 +128,16 @@ def case(nnc, name, optimizer, make_opt, extra="", bn=False, clip=None,
             if opt.state[p].get(torch_slot) is not None:
                 want[(k, slot)] = opt.state[p][torch_slot]
 
-    source = MLP % ("batchnorm |>" if bn else "", optimizer, extra)
+    source = (SHARED_BN % (optimizer, extra) if bn == "shared" else
+              MLP % ("batchnorm |>" if bn else "", optimizer, extra))
     with tempfile.TemporaryDirectory() as d:
         src = os.path.join(d, "case.nn")
         with open(src, "w") as f:
             f.write(source)
         ck = dict(init)
         if bn:
-            ck.update({"batchnorm_1.mean": torch.zeros(24),
-                       "batchnorm_1.var": torch.ones(24)})
+            ck.update({f"{bn_name}.mean": torch.zeros(24),
+                       f"{bn_name}.var": torch.ones(24)})
         opt_name = optimizer.split("(")[0]
         slots = {"sgd": [], "momentum": ["v"], "rmsprop": ["s"],
                  "adam": ["m", "v"], "adamw": ["m", "v"]}[opt_name]
@@ -170,6 +198,8 @@ def main():
     # 0, and Adam would turn both sides' rounding noise into +-lr steps.
     results += case(nnc, "batchnorm+momentum", "momentum(lr: 0.1)",
                     lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), bn=True)
+    results += case(nnc, "shared batchnorm", "momentum(lr: 0.1)",
+                    lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), bn="shared")
     nnctest.report(results)
 
 

@@ -104,6 +104,16 @@ void nnc_rng_normal_f32(uint64_t seed, uint64_t offset, float *out, int64_t n,
 void nnc_rng_gumbel_f32(uint64_t seed, uint64_t offset, float *out, int64_t n);
 void nnc_rng_bernoulli_f32(uint64_t seed, uint64_t offset, const float *p,
                            float *out, int64_t n);
+/* Generated code fills counter words 2-3 with a stream number: 0 outside
+ * training, nnc_step_stream(seed, step) in a train step, and inside a loop
+ * body nnc_loop_stream(enclosing stream, iteration) (iteration 0, 1, ...
+ * of a `for` or `scan`), so that every step, run seed and loop iteration
+ * draws other numbers. */
+int64_t nnc_step_stream(uint64_t seed, int64_t step);
+int64_t nnc_loop_stream(int64_t outer, int64_t iteration);
+/** Like nnc_rng_uniform_f32 with counter words 2-3 set to `stream`. */
+void nnc_rng_uniform_stream_f32(uint64_t seed, int64_t stream, float *out,
+                                int64_t n, float low, float high);
 /** A permutation of 0..n-1 (Fisher-Yates on the stream), for shuffling. */
 void nnc_rng_permutation(uint64_t seed, uint64_t offset, int64_t *out,
                          int64_t n);
@@ -296,6 +306,7 @@ typedef struct nnc_train_config {
   int64_t early_stop; /**< stop after N epochs without a better val_loss */
   int32_t num_schedules;
   const nnc_schedule *schedules;
+  int init_only; /**< write the initial checkpoint (epoch 0) and stop */
 } nnc_train_config;
 
 /** Trains with a compiled `<Model>_train_step` (arguments: data "input"s
