@@ -16,6 +16,9 @@
       top left or bottom right).
   traintest.py checkpoint FILE --epoch E
       the checkpoint holds train.epoch == E, train.step and the parameters.
+  traintest.py retype FILE NAME OUT
+      copies checkpoint FILE to OUT with tensor NAME stored as an f32
+      scalar instead of an i64 one (a corrupt counter).
   traintest.py moved A.safetensors B.safetensors
       prints "same" or "changed" per tensor of checkpoint A, by name.
   traintest.py sigint NNC FILE.nn CHECKPOINT [args...]
@@ -166,6 +169,27 @@ def checkpoint(args):
     print("ok: checkpoint at epoch %d with %d tensors" % (got, len(header)))
 
 
+def retype(args):
+    with open(args[0], "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out, blobs, off = {}, [], 0
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        blob = data[v["data_offsets"][0]:v["data_offsets"][1]]
+        if k == args[1]:
+            v = dict(v, dtype="F32", shape=[])
+            blob = struct.pack("<f", float(struct.unpack("<q", blob)[0]))
+        out[k] = dict(v, data_offsets=[off, off + len(blob)])
+        off += len(blob)
+        blobs.append(blob)
+    h = json.dumps(out).encode()
+    with open(args[2], "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
 def moved(args):
     def tensors(path):
         with open(path, "rb") as f:
@@ -232,4 +256,4 @@ def triplets(args):
 if __name__ == "__main__":
     {"metrics": metrics, "same-curve": same_curve, "idx": idx, "blobs": blobs,
      "checkpoint": checkpoint, "sigint": sigint, "moved": moved, "text": text,
-     "triplets": triplets}[sys.argv[1]](sys.argv[2:])
+     "triplets": triplets, "retype": retype}[sys.argv[1]](sys.argv[2:])
