@@ -22,6 +22,7 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <cstdlib>
 
 using namespace nnc;
@@ -80,7 +81,8 @@ const char *kGlueTypes =
     "  int64_t validate_every;\n"
     "  const char *checkpoint, *resume, *metrics_out;\n  int progress;\n"
     "  int64_t limit, log_every, early_stop;\n  int32_t num_schedules;\n"
-    "  const nnc_schedule *schedules;\n} nnc_train_config;\n"
+    "  const nnc_schedule *schedules;\n  int init_only;\n  double lr;\n"
+    "} nnc_train_config;\n"
     "int nnc_model_main(const nnc_model *, int, char **);\n"
     "int nnc_program_main(const nnc_model *, int, char **);\n"
     "int nnc_train_main(const nnc_model *, const nnc_model *, "
@@ -155,7 +157,12 @@ void writeTrainGlue(llvm::raw_ostream &os, const TrainPlan &plan,
      << plan.classes << ", " << cString(plan.validateSource) << ", "
      << plan.validateEvery << ", " << cString(plan.checkpoint)
      << ", 0, 0, -1, 0, " << plan.logEvery << ", " << plan.earlyStop << ", "
-     << plan.schedules.size() << ", schedules};\n"
+     << plan.schedules.size() << ", schedules, 0, ";
+  if (std::isnan(plan.lr))
+    os << "__builtin_nan(\"\")";
+  else
+    os << llvm::format("%.17g", plan.lr);
+  os << "};\n"
      << "  return nnc_train_main(&step, &eval, &cfg, argc, argv);\n}\n";
 }
 } // namespace

@@ -40,6 +40,7 @@ int nnc::runTraining(const Program &program, const TrainOptions &opts,
   cfg.early_stop = plan.earlyStop;
   cfg.classes = plan.classes;
   cfg.init_only = opts.initOnly;
+  cfg.lr = plan.lr;
   std::vector<nnc_schedule> schedules;
   std::vector<std::vector<const char *>> argNames;
   std::vector<std::vector<double>> argValues;

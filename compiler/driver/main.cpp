@@ -570,6 +570,18 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     printSummary(*program, so, llvm::outs());
     return 0;
   }
+  // What `check` accepts, `run` must run: a construct that code generation
+  // cannot compile yet (found while tracing) is an error here too.
+  bool unsupported = false;
+  for (const ModelGraph *g :
+       {program->graph.get(), program->mainGraph.get(),
+        program->train ? &program->train->loss : nullptr})
+    if (g && !g->unsupported.empty()) {
+      diags.error(g->unsupportedLoc, g->unsupported);
+      unsupported = true;
+    }
+  if (unsupported)
+    return 1;
   llvm::outs() << inputFile << ": ok";
   if (!program->modelNames.empty()) {
     llvm::outs() << " (" << program->modelNames.size() << " model"

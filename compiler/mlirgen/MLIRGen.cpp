@@ -615,6 +615,18 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
   }
   if (op == "maxpool" || op == "avgpool")
     return emitPool(n, in, l);
+  if (op == "arange") { // 0, 1, ..., n-1 (i64), n possibly symbolic
+    SmallVector<Value> sizes;
+    if (!dynamicSizes(n, rt, Value(), l, sizes))
+      return Value();
+    return tensor::GenerateOp::create(
+        b, l, rt, sizes, [&](OpBuilder &nb, Location nl, ValueRange idx) {
+          tensor::YieldOp::create(
+              nb, nl,
+              arith::IndexCastOp::create(nb, nl, rt.getElementType(), idx[0])
+                  .getResult());
+        });
+  }
   fail(n, "code generation does not support '" + op + "' yet");
   return Value();
 }

@@ -306,6 +306,9 @@ private:
   /// the traced update graph of the optimizer.
   bool planTraining(TrainPlan &plan, const std::vector<OptimizerGroup> &groups,
                     Env &env, llvm::SMLoc loc);
+  /// The plan's metric outputs (TrainPlan.cpp); false if the model's output
+  /// and the data's label do not fit them.
+  bool buildMetrics(TrainPlan &plan, Env &env, llvm::SMLoc loc);
 
   using Snapshot = std::map<std::string, std::string>;
   Snapshot snapshot(Env &env);

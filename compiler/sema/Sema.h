@@ -107,6 +107,9 @@ struct TrainPlan {
   int64_t classes = 0; ///< labels must be below (0: not a classifier)
   bool shuffle = false;
   uint64_t seed = 0;
+  /// The first optimizer's `lr` (NaN if it has none): shown in progress
+  /// lines and metrics unless a schedule sets it.
+  double lr = __builtin_nan("");
   double clipNorm = 0;
   std::string checkpoint;
   std::vector<std::string> metrics;

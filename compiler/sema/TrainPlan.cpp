@@ -60,68 +60,17 @@ bool Elaborator::planTraining(TrainPlan &plan,
   // A classifier's labels index its output's last dimension.
   if (Value *out = env.lookup("output"), *label = env.lookup("label");
       out && label && out->kind == Value::Tensor &&
-      label->kind == Value::Tensor && out->type.rank() == 2 &&
-      out->type.dims[1].isConst() && !isFloat(label->type.dtype))
-    plan.classes = out->type.dims[1].value;
+      label->kind == Value::Tensor && out->type.rank() >= 2 &&
+      out->type.rank() == label->type.rank() + 1 &&
+      out->type.dims.back().isConst() && !isFloat(label->type.dtype))
+    plan.classes = out->type.dims.back().value;
 
-  // Metrics as per-batch sums over samples ("metric.<name>"): accuracy
-  // counts the samples whose arg-max is the label, top_<k> those whose
-  // label's logit has fewer than k larger ones.
-  if (!plan.metrics.empty()) {
-    Value *out = env.lookup("output");
-    Value *label = env.lookup("label");
-    if (!out || !out->node || !label || !label->node || out->type.rank() != 2 ||
-        isFloat(label->type.dtype) || label->type.rank() != 1)
-      return giveUp(loc, "the 'accuracy' and 'top_k' metrics need a model "
-                         "output [B, classes] and an integer 'label' [B]");
-    const Dim &b = out->type.dims[0];
-    TensorType perSample{DType::I64, {b}}, scalar{DType::F32, {}};
-    NodePtr lab = label->node;
-    if (label->type.dtype != DType::I64)
-      lab = makeNode("cast", {lab}, perSample, loc, nextNodeId);
-    auto count = [&](NodePtr hits) { // bool [B] -> f32 sum
-      NodePtr f = makeNode("cast", {hits}, TensorType{DType::F32, {b}}, loc,
-                           nextNodeId);
-      return makeNode("sum", {f}, scalar, loc, nextNodeId);
-    };
-    for (const std::string &m : plan.metrics) {
-      NodePtr sum;
-      if (m == "accuracy") {
-        NodePtr am =
-            makeNode("argmax", {out->node}, perSample, loc, nextNodeId);
-        am->attrs.push_back({"axis", intAttr(1)});
-        sum = count(makeNode("eq", {am, lab}, TensorType{DType::Bool, {b}}, loc,
-                             nextNodeId));
-      } else {
-        int64_t k = std::stoll(m.substr(4));
-        NodePtr hot = makeNode("one_hot", {lab}, out->type, loc, nextNodeId);
-        NodePtr picked =
-            makeNode("mul", {hot, out->node}, out->type, loc, nextNodeId);
-        NodePtr mine = makeNode(
-            "sum", {picked}, TensorType{out->type.dtype, {b, Dim::constant(1)}},
-            loc, nextNodeId);
-        mine->attrs.push_back({"axis", intAttr(1)});
-        Attr keep;
-        keep.kind = Attr::Bool;
-        keep.i = 1;
-        mine->attrs.push_back({"keepdims", keep});
-        NodePtr above =
-            makeNode("gt", {out->node, mine},
-                     TensorType{DType::Bool, out->type.dims}, loc, nextNodeId);
-        NodePtr aboveF =
-            makeNode("cast", {above}, TensorType{DType::F32, out->type.dims},
-                     loc, nextNodeId);
-        NodePtr rank = makeNode("sum", {aboveF}, TensorType{DType::F32, {b}},
-                                loc, nextNodeId);
-        rank->attrs.push_back({"axis", intAttr(1)});
-        NodePtr kc = makeNode("const", {}, scalar, loc, nextNodeId);
-        kc->value = double(k);
-        sum = count(makeNode("lt", {rank, kc}, TensorType{DType::Bool, {b}},
-                             loc, nextNodeId));
-      }
-      plan.loss.outputs.push_back({"metric." + m, sum});
-    }
-  }
+  if (!plan.metrics.empty() && !buildMetrics(plan, env, loc))
+    return giveUp(loc, "the metrics compare the model's output with the "
+                       "data set's 'label': accuracy and top_k need an "
+                       "output [B, ..., classes] and integer labels "
+                       "[B, ...]; mse and mae a float label of the "
+                       "output's shape");
 
   // The update graph: inputs first (step, scheduled hyper-parameters,
   // then each parameter and its gradient).
@@ -139,6 +88,10 @@ bool Elaborator::planTraining(TrainPlan &plan,
   std::vector<std::map<std::string, Value>> hparams;
   for (const OptimizerGroup &g : groups)
     hparams.push_back(g.opt.hparams);
+  if (!hparams.empty())
+    if (auto it = hparams[0].find("lr");
+        it != hparams[0].end() && it->second.isNumber())
+      plan.lr = it->second.number();
   for (ScheduleInfo &s : plan.schedules) {
     if (s.model)
       continue; // already an input of the loss graph
@@ -267,5 +220,92 @@ bool Elaborator::planTraining(TrainPlan &plan,
     up.outputs.push_back(s);
   if (!up.unsupported.empty())
     return giveUp(up.unsupportedLoc, up.unsupported);
+  return true;
+}
+
+/// Appends "metric.<name>" outputs to the loss graph: per-batch sums over
+/// samples of each sample's value, itself a mean over the sample's
+/// positions (a sequence's tokens). accuracy: the arg-max is the label;
+/// top_<k>: the label's logit has fewer than k larger ones; mse / mae: the
+/// squared / absolute difference of output and label. False if the output
+/// and label do not fit the metric.
+bool Elaborator::buildMetrics(TrainPlan &plan, Env &env, llvm::SMLoc loc) {
+  Value *out = env.lookup("output"), *label = env.lookup("label");
+  if (!out || !out->node || !label || !label->node ||
+      out->kind != Value::Tensor || label->kind != Value::Tensor ||
+      out->type.rank() < 1)
+    return false;
+  const TensorType &ot = out->type, &lt = label->type;
+  const Dim &b = ot.dims[0];
+  TensorType scalar{DType::F32, {}};
+  auto node = [&](const char *op, std::vector<NodePtr> in, TensorType t) {
+    return makeNode(op, std::move(in), std::move(t), loc, nextNodeId);
+  };
+  // f32 per position [B, ...] -> the sum over samples of their means.
+  auto perSampleSum = [&](NodePtr v) {
+    if (v->type.rank() > 1) {
+      Attr axes;
+      axes.kind = Attr::IntList;
+      for (int64_t k = 1; k < int64_t(v->type.rank()); ++k)
+        axes.list.push_back(k);
+      v = node("mean", {v}, TensorType{DType::F32, {b}});
+      v->attrs.push_back({"axis", axes});
+    }
+    return node("sum", {v}, scalar);
+  };
+  std::vector<Dim> lead(ot.dims.begin(), ot.dims.end() - 1);
+  bool classes = !isFloat(lt.dtype) && ot.rank() >= 2 && lt.dims == lead;
+  bool values = isFloat(lt.dtype) && isFloat(ot.dtype) && lt.dims == ot.dims;
+  for (const std::string &m : plan.metrics) {
+    bool regression = m == "mse" || m == "mae";
+    if (regression ? !values : !classes)
+      return false;
+    NodePtr sum;
+    if (regression) {
+      NodePtr lab = label->node;
+      if (lt.dtype != ot.dtype)
+        lab = node("cast", {lab}, ot);
+      NodePtr d = node("sub", {out->node, lab}, ot);
+      d = node(m == "mse" ? "square" : "abs", {d}, ot);
+      if (ot.dtype != DType::F32)
+        d = node("cast", {d}, TensorType{DType::F32, ot.dims});
+      sum = perSampleSum(d);
+    } else {
+      TensorType ids{DType::I64, lead}, hitsT{DType::Bool, lead};
+      NodePtr lab = label->node;
+      if (lt.dtype != DType::I64)
+        lab = node("cast", {lab}, ids);
+      int64_t last = int64_t(ot.rank()) - 1;
+      NodePtr hits;
+      if (m == "accuracy") {
+        NodePtr am = node("argmax", {out->node}, ids);
+        am->attrs.push_back({"axis", intAttr(last)});
+        hits = node("eq", {am, lab}, hitsT);
+      } else {
+        int64_t k = std::stoll(m.substr(4));
+        NodePtr hot = node("one_hot", {lab}, ot);
+        NodePtr picked = node("mul", {hot, out->node}, ot);
+        std::vector<Dim> keptDims(lead);
+        keptDims.push_back(Dim::constant(1));
+        NodePtr mine = node("sum", {picked}, TensorType{ot.dtype, keptDims});
+        mine->attrs.push_back({"axis", intAttr(last)});
+        Attr keep;
+        keep.kind = Attr::Bool;
+        keep.i = 1;
+        mine->attrs.push_back({"keepdims", keep});
+        NodePtr above = node("gt", {out->node, mine},
+                             TensorType{DType::Bool, ot.dims});
+        NodePtr aboveF =
+            node("cast", {above}, TensorType{DType::F32, ot.dims});
+        NodePtr rank = node("sum", {aboveF}, TensorType{DType::F32, lead});
+        rank->attrs.push_back({"axis", intAttr(last)});
+        NodePtr kc = node("const", {}, scalar);
+        kc->value = double(k);
+        hits = node("lt", {rank, kc}, hitsT);
+      }
+      sum = perSampleSum(node("cast", {hits}, TensorType{DType::F32, lead}));
+    }
+    plan.loss.outputs.push_back({"metric." + m, sum});
+  }
   return true;
 }

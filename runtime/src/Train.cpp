@@ -182,6 +182,8 @@ private:
   }
   std::map<std::string, nnc_tensor> hparams;
   int64_t epoch0 = 0, globalStep = 0;
+  /// The learning rate of the latest step (NaN: none to show).
+  double lr = NAN;
   bool wroteCheckpoint = false;
   FILE *metrics = nullptr;
 };
@@ -514,6 +516,8 @@ void Trainer::progressLine(int64_t epoch, int64_t batch, int64_t batches,
   for (size_t k = 0; k < metricNames.size(); ++k)
     std::fprintf(stderr, "  %s %.4f", shortName(metricNames[k]).c_str(),
                  t.mean(k));
+  if (!std::isnan(lr))
+    std::fprintf(stderr, "  lr %.3g", lr);
   std::fprintf(stderr, "  %s samples/s\x1b[K",
                rate(double(t.samples) / std::max(seconds, 1e-9)).c_str());
   std::fflush(stderr);
@@ -592,11 +596,16 @@ int Trainer::run() {
       // Dropout masks and random ops draw from the step's own stream.
       *static_cast<int64_t *>(streamT.data) =
           nnc_step_stream(cfg.seed, globalStep);
+      lr = cfg.lr;
       for (int32_t s = 0; s < cfg.num_schedules; ++s) {
         auto it = hparams.find(cfg.schedules[s].target);
-        if (it != hparams.end())
-          *static_cast<float *>(it->second.data) = float(nnc_schedule_value(
-              &cfg.schedules[s], globalStep, epoch, totalSteps));
+        if (it == hparams.end())
+          continue;
+        float value = float(nnc_schedule_value(&cfg.schedules[s], globalStep,
+                                               epoch, totalSteps));
+        *static_cast<float *>(it->second.data) = value;
+        if (std::strcmp(cfg.schedules[s].target, "lr") == 0)
+          lr = value;
       }
       rc = nnc_model_call(step, args.data(), results.data());
       if (rc)
@@ -673,6 +682,8 @@ int Trainer::run() {
         std::printf("  val_%s %.4f", shortName(metricNames[k]).c_str(),
                     v.mean(k));
     }
+    if (!std::isnan(lr))
+      std::printf("  lr %.3g", lr);
     std::printf("  %s samples/s  %.1f s\n", rate(sps).c_str(), seconds);
     std::fflush(stdout);
     char json[2048];
@@ -697,6 +708,7 @@ int Trainer::run() {
       add("val_accuracy", 0, false);
     for (size_t k = 0; k < metricNames.size(); ++k)
       add(("val_" + metricNames[k]).c_str(), v.mean(k), doVal);
+    add("lr", lr, !std::isnan(lr));
     add("samples_per_sec", sps, true);
     add("seconds", seconds, true);
     std::snprintf(json + len, sizeof json - size_t(len), "}");

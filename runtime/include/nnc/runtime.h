@@ -307,6 +307,10 @@ typedef struct nnc_train_config {
   int32_t num_schedules;
   const nnc_schedule *schedules;
   int init_only; /**< write the initial checkpoint (epoch 0) and stop */
+  /** The learning rate shown in progress lines and metrics: a schedule of
+   *  `lr` if there is one, else this (the first optimizer's `lr`; NaN: the
+   *  optimizer has none, nothing shown). */
+  double lr;
 } nnc_train_config;
 
 /** Trains with a compiled `<Model>_train_step` (arguments: data "input"s
