@@ -62,15 +62,16 @@ bool Elaborator::planTraining(TrainPlan &plan,
       out && label && out->kind == Value::Tensor &&
       label->kind == Value::Tensor && out->type.rank() >= 2 &&
       out->type.rank() == label->type.rank() + 1 &&
-      out->type.dims.back().isConst() && !isFloat(label->type.dtype))
-    plan.classes = out->type.dims.back().value;
+      out->type.dims.back().isConst() && out->type.dims.back().value > 1 &&
+      !isFloat(label->type.dtype))
+    plan.classes = out->type.dims.back().value; // not a [B, 1] regression
 
   if (!plan.metrics.empty() && !buildMetrics(plan, env, loc))
     return giveUp(loc, "the metrics compare the model's output with the "
-                       "data set's 'label': accuracy and top_k need an "
+                       "data set's 'label' (or 'y'): accuracy and top_k need an "
                        "output [B, ..., classes] and integer labels "
-                       "[B, ...]; mse and mae a float label of the "
-                       "output's shape");
+                       "[B, ...]; mse and mae a float output of the label's "
+                       "shape (or [B, 1] for labels [B])");
 
   // The update graph: inputs first (step, scheduled hyper-parameters,
   // then each parameter and its gradient).
@@ -227,10 +228,14 @@ bool Elaborator::planTraining(TrainPlan &plan,
 /// samples of each sample's value, itself a mean over the sample's
 /// positions (a sequence's tokens). accuracy: the arg-max is the label;
 /// top_<k>: the label's logit has fewer than k larger ones; mse / mae: the
-/// squared / absolute difference of output and label. False if the output
-/// and label do not fit the metric.
+/// squared / absolute difference of output and label (as the output's
+/// type). False if the output and label do not fit the metric.
 bool Elaborator::buildMetrics(TrainPlan &plan, Env &env, llvm::SMLoc loc) {
+  // The target: the data set's `label`, else `y` (text_chars' next
+  // characters).
   Value *out = env.lookup("output"), *label = env.lookup("label");
+  if (!label)
+    label = env.lookup("y");
   if (!out || !out->node || !label || !label->node ||
       out->kind != Value::Tensor || label->kind != Value::Tensor ||
       out->type.rank() < 1)
@@ -255,7 +260,12 @@ bool Elaborator::buildMetrics(TrainPlan &plan, Env &env, llvm::SMLoc loc) {
   };
   std::vector<Dim> lead(ot.dims.begin(), ot.dims.end() - 1);
   bool classes = !isFloat(lt.dtype) && ot.rank() >= 2 && lt.dims == lead;
-  bool values = isFloat(lt.dtype) && isFloat(ot.dtype) && lt.dims == ot.dims;
+  // mse / mae: a label of the output's shape, or [B] for an output [B, 1]
+  // (a regression head), converted to the output's element type.
+  std::vector<Dim> labelOne(lt.dims);
+  labelOne.push_back(Dim::constant(1));
+  bool values = isFloat(ot.dtype) && lt.dtype != DType::Bool &&
+                (lt.dims == ot.dims || labelOne == ot.dims);
   for (const std::string &m : plan.metrics) {
     bool regression = m == "mse" || m == "mae";
     if (regression ? !values : !classes)
@@ -263,6 +273,8 @@ bool Elaborator::buildMetrics(TrainPlan &plan, Env &env, llvm::SMLoc loc) {
     NodePtr sum;
     if (regression) {
       NodePtr lab = label->node;
+      if (lt.dims != ot.dims)
+        lab = node("reshape", {lab}, TensorType{lt.dtype, ot.dims});
       if (lt.dtype != ot.dtype)
         lab = node("cast", {lab}, ot);
       NodePtr d = node("sub", {out->node, lab}, ot);
