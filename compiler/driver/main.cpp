@@ -390,9 +390,25 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
   return rc;
 }
 
+/// A data file the train block reads that does not exist, reported at
+/// the argument naming it (before anything is compiled).
+static bool missingTrainData(const Program &program, DiagnosticEngine &diags) {
+  const TrainPlan &plan = *program.train;
+  bool missing = false;
+  for (const auto &[path, loc] : program.missingData)
+    if (plan.trainSource.find(path) != std::string::npos ||
+        plan.validateSource.find(path) != std::string::npos) {
+      diags.error(loc, "data file '" + path + "' does not exist");
+      missing = true;
+    }
+  return missing;
+}
+
 /// `nnc run FILE.nn` of a train block.
 static int train(const Program &program, llvm::SourceMgr &sm,
                  DiagnosticEngine &diags) {
+  if (missingTrainData(program, diags))
+    return 1;
   TrainOptions to;
   if (epochsOpt.getNumOccurrences())
     to.epochs = epochsOpt;
@@ -582,6 +598,9 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
   if (unsupported)
     return 1;
+  for (const auto &[path, loc] : program->missingData)
+    diags.warning(loc, "data file '" + path +
+                           "' does not exist: 'nnc run' needs it here");
   llvm::outs() << inputFile << ": ok";
   if (!program->modelNames.empty()) {
     llvm::outs() << " (" << program->modelNames.size() << " model"

@@ -12,6 +12,7 @@
 #include "sema/BuiltinArgs.h"
 
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -38,7 +39,7 @@ TensorType batchOf(DType dt, std::vector<Dim> rest) {
 
 /// A path argument, relative paths taken from the folder of the .nn file
 /// the argument is written in.
-std::string pathOf(Elaborator &el, const CallArg &a) {
+std::string resolvedPath(Elaborator &el, const CallArg &a) {
   llvm::StringRef p = a.value.s;
   if (p.empty() || llvm::sys::path::is_absolute(p))
     return p.str();
@@ -50,6 +51,17 @@ std::string pathOf(Elaborator &el, const CallArg &a) {
       sm.getMemoryBuffer(buf)->getBufferIdentifier()));
   llvm::sys::path::append(full, p);
   return std::string(full);
+}
+
+/// resolvedPath, remembering a file that does not exist (Program::
+/// missingData) so that it is reported at this argument.
+std::string pathOf(Elaborator &el, const CallArg &a) {
+  std::string path = resolvedPath(el, a);
+  auto &missing = el.program.missingData;
+  if (!path.empty() && !llvm::sys::fs::exists(path) &&
+      llvm::none_of(missing, [&](const auto &m) { return m.second == a.loc; }))
+    missing.push_back({path, a.loc});
+  return path;
 }
 
 Result imageSet(Elaborator &el, Args &a, const char *name) {

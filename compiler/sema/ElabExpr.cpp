@@ -43,8 +43,59 @@ Result Elaborator::unknownName(const std::string &name, llvm::SMRange range,
            it->second->dotted() + "'";
   else if (!near.empty())
     hint = "; did you mean '" + near.str() + "'?";
+  reportedNames.insert(range.Start.getPointer());
   diags.error(range.Start, "unknown name '" + name + "'" + hint, range);
   return std::nullopt;
+}
+
+void Elaborator::reportUnknownNames(const Expr *e, Env &env) {
+  if (!e)
+    return;
+  auto walk = [&](const Expr *x) { reportUnknownNames(x, env); };
+  switch (e->getKind()) {
+  case Expr::EK_Name: {
+    auto *n = llvm::cast<NameExpr>(e);
+    if (!env.lookup(n->name) && !parseDType(n->name) &&
+        !lookupBuiltin(n->name) && !isInitializerName(n->name) &&
+        !reportedNames.count(e->getRange().Start.getPointer()))
+      unknownName(n->name, e->getRange(), env);
+    return;
+  }
+  case Expr::EK_Unary:
+    return walk(llvm::cast<UnaryExpr>(e)->operand.get());
+  case Expr::EK_Binary:
+    walk(llvm::cast<BinaryExpr>(e)->lhs.get());
+    return walk(llvm::cast<BinaryExpr>(e)->rhs.get());
+  case Expr::EK_Pipe:
+    walk(llvm::cast<PipeExpr>(e)->lhs.get());
+    return walk(llvm::cast<PipeExpr>(e)->stage.get());
+  case Expr::EK_Call:
+    walk(llvm::cast<CallExpr>(e)->callee.get());
+    for (const Arg &a : llvm::cast<CallExpr>(e)->args)
+      walk(a.value.get());
+    return;
+  case Expr::EK_Member:
+    return walk(llvm::cast<MemberExpr>(e)->base.get());
+  case Expr::EK_Index:
+    walk(llvm::cast<IndexExpr>(e)->base.get());
+    for (const IndexItem &i : llvm::cast<IndexExpr>(e)->items)
+      for (const Expr *p : {i.start.get(), i.stop.get(), i.stride.get()})
+        walk(p);
+    return;
+  case Expr::EK_List:
+    for (const ExprPtr &x : llvm::cast<ListExpr>(e)->elements)
+      walk(x.get());
+    return;
+  case Expr::EK_Tuple:
+    for (const ExprPtr &x : llvm::cast<TupleExpr>(e)->elements)
+      walk(x.get());
+    return;
+  case Expr::EK_Range:
+    walk(llvm::cast<RangeExpr>(e)->lo.get());
+    return walk(llvm::cast<RangeExpr>(e)->hi.get());
+  default:
+    return; // blocks bind names of their own (if, scan, repeat)
+  }
 }
 
 Result Elaborator::eval(const Expr *e, Env &env) {

@@ -91,6 +91,14 @@ bool Elaborator::runStatement(const Stmt *s, Env &env, Value &last) {
     last = produced ? *v : Value::none();
     return true;
   }
+  if (auto *l = llvm::dyn_cast<LetStmt>(s))
+    reportUnknownNames(l->value.get(), env);
+  else if (auto *a = llvm::dyn_cast<AssignStmt>(s))
+    reportUnknownNames(a->value.get(), env);
+  else if (auto *x = llvm::dyn_cast<ExprStmt>(s))
+    reportUnknownNames(x->expr.get(), env);
+  else if (auto *o = llvm::dyn_cast<OutputStmt>(s))
+    reportUnknownNames(o->value.get(), env);
   Value poison;
   poison.poison = true;
   if (auto *l = llvm::dyn_cast<LetStmt>(s))
@@ -408,6 +416,7 @@ Result Elaborator::applyInstance(const std::shared_ptr<InstanceRT> &inst,
     return std::nullopt;
   }
   DepthCounter depthGuard(callDepth);
+  CallFrame frame(diags, loc, decl.name.name);
   Env env(&globals);
   for (auto &kv : inst->hparams)
     env.vars[kv.first] = kv.second;

@@ -11,6 +11,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <set>
+
 using namespace nnc;
 
 std::string Value::describe() const {
@@ -298,6 +300,7 @@ Result Elaborator::instantiate(const CallableDecl &decl,
     if (it != parent->sites.end())
       return it->second; // the parent is being applied again
   }
+  CallFrame frame(diags, loc, decl.name.name);
   auto inst = std::make_shared<InstanceRT>();
   inst->decl = &decl;
   if (!bindHParams(decl, args, loc, inst->hparams))
@@ -355,6 +358,17 @@ static std::string renderPattern(const TypeExpr &t, Env &env) {
   return s + "]";
 }
 
+/// What a dimension name in a type means: null if unbound, or bound only
+/// to a layer, model, function or built-in (`N` in `f32[..., N]` is a
+/// symbol even where the program declares a model N).
+static Value *symbolLookup(Env &env, const std::string &name) {
+  Value *v = env.lookup(name);
+  if (v && (v->kind == Value::Callable || v->kind == Value::Builtin ||
+            v->kind == Value::Optimizer))
+    return nullptr;
+  return v;
+}
+
 std::optional<TensorType> Elaborator::resolveType(const TypeExpr &t, Env &env,
                                                   bool bindFresh) {
   if (t.isTuple()) {
@@ -377,7 +391,7 @@ std::optional<TensorType> Elaborator::resolveType(const TypeExpr &t, Env &env,
       return std::nullopt;
     }
     if (auto *n = llvm::dyn_cast<NameExpr>(d.expr.get())) {
-      if (!env.lookup(n->name)) {
+      if (!symbolLookup(env, n->name)) {
         if (!bindFresh) {
           error(d.range.Start,
                 "dimension '" + n->name +
@@ -405,12 +419,49 @@ std::optional<TensorType> Elaborator::resolveType(const TypeExpr &t, Env &env,
   return out;
 }
 
-static std::string rankHint(size_t want, size_t got) {
-  if (got > want)
-    return " (flatten first?)";
+/// The earliest product of a tensor with more than two axes by a matrix
+/// parameter (a dense layer applied to an image) that `n`'s value comes
+/// from, through values of more than `want` axes; null if none.
+static const Node *productOfUnflattened(const Node *n, size_t want) {
+  const Node *best = nullptr;
+  std::set<const Node *> seen;
+  std::vector<const Node *> todo{n};
+  while (!todo.empty() && seen.size() < 4096) {
+    const Node *v = todo.back();
+    todo.pop_back();
+    if (!v || !seen.insert(v).second || v->type.rank() <= want)
+      continue;
+    if (v->op == "matmul" && v->inputs.size() == 2 &&
+        v->inputs[0]->type.rank() > 2 && v->inputs[1]->type.rank() == 2 &&
+        v->inputs[1]->op == "param" && (!best || v->id < best->id))
+      best = v;
+    for (const NodePtr &i : v->inputs)
+      todo.push_back(i.get());
+  }
+  return best;
+}
+
+std::string Elaborator::rankHint(size_t want, const Value &actual) {
+  size_t got = actual.type.rank();
   if (got < want)
     return " (reshape to add a dimension first?)";
-  return "";
+  if (got == want)
+    return "";
+  // A dense layer on an un-flattened image keeps the image's axes; the
+  // flatten belongs before that layer, not here.
+  if (const Node *p = actual.node ? productOfUnflattened(actual.node.get(),
+                                                         want)
+                                  : nullptr) {
+    llvm::SMLoc at = p->site.isValid() ? p->site : p->loc;
+    auto lc = diags.getSourceMgr().getLineAndColumn(at);
+    pendingNote = {at, "this layer is applied to " +
+                           p->inputs[0]->type.str() +
+                           ", to each slice along the last axis; flatten "
+                           "before it (x |> flatten |> ...)"};
+    return " (the layer at line " + std::to_string(lc.first) +
+           " kept the input's extra axes: flatten before it)";
+  }
+  return " (flatten first?)";
 }
 
 bool Elaborator::matchType(const TypeExpr &t, const Value &actual, Env &env,
@@ -418,6 +469,9 @@ bool Elaborator::matchType(const TypeExpr &t, const Value &actual, Env &env,
   auto fail = [&](const std::string &hint) {
     error(loc, what + " expects " + renderPattern(t, env) + " but got " +
                    actual.describe() + hint);
+    if (pendingNote.first.isValid())
+      diags.note(pendingNote.first, pendingNote.second);
+    pendingNote = {};
     return false;
   };
   if (t.isTuple()) {
@@ -455,7 +509,7 @@ bool Elaborator::matchType(const TypeExpr &t, const Value &actual, Env &env,
   bool hasEll = ell != t.dims.size();
   size_t fixed = t.dims.size() - (hasEll ? 1 : 0);
   if (hasEll ? got.rank() < fixed : got.rank() != fixed)
-    return fail(rankHint(fixed, got.rank()));
+    return fail(rankHint(fixed, actual));
   for (size_t k = 0; k < t.dims.size(); ++k) {
     if (k == ell)
       continue;
@@ -463,7 +517,7 @@ bool Elaborator::matchType(const TypeExpr &t, const Value &actual, Env &env,
     const Dim &g = got.dims[gi];
     const Expr *de = t.dims[k].expr.get();
     if (auto *n = llvm::dyn_cast<NameExpr>(de)) {
-      Value *bound = env.lookup(n->name);
+      Value *bound = symbolLookup(env, n->name);
       if (!bound) {
         env.vars[n->name] = Value::ofDim(g); // first sight binds the symbol
         continue;

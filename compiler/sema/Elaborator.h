@@ -291,6 +291,14 @@ private:
                                                       Env &env);
   bool checkInitializer(const Expr *init, Env &env);
   Result unknownName(const std::string &name, llvm::SMRange range, Env &env);
+  /// After a statement failed: every other unknown name in `e` (a
+  /// statement stops at its first error; misspellings are independent).
+  void reportUnknownNames(const Expr *e, Env &env);
+  std::set<const char *> reportedNames; ///< unknown names already reported
+  /// The hint of a rank mismatch (`actual` has `want` axes too many or too
+  /// few); may leave a note for the error in `pendingNote`.
+  std::string rankHint(size_t want, const Value &actual);
+  std::pair<llvm::SMLoc, std::string> pendingNote;
   bool bindHParams(const CallableDecl &decl, std::vector<CallArg> &args,
                    llvm::SMLoc loc, std::map<std::string, Value> &out);
   /// Runs optimizer `decl`'s update rule in `body` (its hyper-parameters

@@ -42,6 +42,9 @@ struct Node {
   std::vector<std::pair<std::string, Attr>> attrs;
   TensorType type;
   llvm::SMLoc loc;
+  /// Where the user's code made this node: `loc`, or for a node traced
+  /// inside a library layer, the user's call of that layer.
+  llvm::SMLoc site;
   std::string name; ///< parameter path (`dense_1.w`) or input name
   double value = 0; ///< for "const" (a scalar of `type`)
   unsigned id = 0;  ///< creation order, for deterministic output

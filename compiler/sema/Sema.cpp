@@ -28,9 +28,14 @@ public:
       : sm(sm), diags(diags), searchPaths(paths) {}
 
   /// Loads `path`; `from` is the `use` that asked for it (null for main).
-  bool load(const std::string &path, const UseDecl *from);
+  /// A `library` module (found on a search path) gets its errors reported
+  /// where user code calls into it.
+  bool load(const std::string &path, const UseDecl *from,
+            bool library = false);
+  /// The file of `use`; `library` tells whether it came from a search path
+  /// rather than the importer's folder.
   std::string resolve(const UseDecl &use, llvm::StringRef importer,
-                      std::vector<std::string> &tried);
+                      std::vector<std::string> &tried, bool &library);
 
   std::vector<std::unique_ptr<Module>> modules; ///< dependencies first
   std::vector<std::string> stack;               ///< files being loaded
@@ -44,7 +49,7 @@ private:
 } // namespace
 
 std::string Loader::resolve(const UseDecl &use, llvm::StringRef importer,
-                            std::vector<std::string> &tried) {
+                            std::vector<std::string> &tried, bool &library) {
   llvm::SmallString<128> rel;
   for (size_t k = 0; k < use.path.size(); ++k)
     llvm::sys::path::append(rel, use.path[k].name);
@@ -52,17 +57,19 @@ std::string Loader::resolve(const UseDecl &use, llvm::StringRef importer,
   std::vector<std::string> roots;
   roots.push_back(llvm::sys::path::parent_path(importer).str());
   roots.insert(roots.end(), searchPaths.begin(), searchPaths.end());
-  for (const std::string &root : roots) {
-    llvm::SmallString<256> p(root.empty() ? "." : root);
+  for (size_t k = 0; k < roots.size(); ++k) {
+    llvm::SmallString<256> p(roots[k].empty() ? "." : roots[k]);
     llvm::sys::path::append(p, rel);
     tried.push_back(p.str().str());
+    library = k > 0;
     if (llvm::sys::fs::is_regular_file(p))
       return p.str().str();
   }
   return "";
 }
 
-bool Loader::load(const std::string &path, const UseDecl *from) {
+bool Loader::load(const std::string &path, const UseDecl *from,
+                  bool library) {
   llvm::SmallString<256> real;
   if (llvm::sys::fs::real_path(path, real))
     real = path;
@@ -99,12 +106,14 @@ bool Loader::load(const std::string &path, const UseDecl *from) {
   stack.push_back(key);
   llvm::StringRef text = (*buf)->getBuffer();
   unsigned id = sm.AddNewSourceBuffer(std::move(*buf), llvm::SMLoc());
-  (void)id;
+  if (library)
+    diags.markLibrary(id);
   std::unique_ptr<Module> m = parseBuffer(text, path, diags);
   bool ok = true;
   for (const UseDecl &u : m->uses) {
     std::vector<std::string> tried;
-    std::string file = resolve(u, path, tried);
+    bool fromLibrary = false;
+    std::string file = resolve(u, path, tried, fromLibrary);
     if (file.empty()) {
       diags.error(u.range.Start,
                   "cannot find module '" + u.dotted() + "' (looked for " +
@@ -117,7 +126,7 @@ bool Loader::load(const std::string &path, const UseDecl *from) {
       ok = false;
       continue;
     }
-    ok &= load(file, &u);
+    ok &= load(file, &u, library || fromLibrary);
   }
   stack.pop_back();
   done[key] = true;

@@ -130,6 +130,9 @@ struct Program {
   /// The first train block with a model, a loss and one optimizer, ready
   /// to compile (null when there is none).
   std::unique_ptr<TrainPlan> train;
+  /// Data files named by data sets that do not exist (resolved path and
+  /// the argument naming it): `check` warns, `run` stops there.
+  std::vector<std::pair<std::string, llvm::SMLoc>> missingData;
 };
 
 /// Prints a traced graph (`--emit=graph`), one node per line.

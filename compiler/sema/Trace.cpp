@@ -20,6 +20,7 @@ void Elaborator::trace(Value &out, const char *op, std::vector<NodePtr> inputs,
   n->attrs = std::move(attrs);
   n->type = out.type;
   n->loc = loc;
+  n->site = diags.userSite(loc);
   n->id = nextNodeId++;
   out.node = n;
 }

@@ -321,6 +321,8 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       const Expr *e = single();
       graph = lossGraph.get();
       Result v = e ? eval(e, env) : std::nullopt;
+      if (!v && e)
+        reportUnknownNames(e, env);
       if (v && v->node && lossGraph)
         lossGraph->outputs.push_back({"loss", v->node});
       graph = nullptr;

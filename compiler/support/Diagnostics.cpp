@@ -47,6 +47,51 @@ void DiagnosticEngine::error(llvm::SMLoc loc, const llvm::Twine &msg,
     --numErrors;
     return;
   }
+  int k = inLibrary(loc) ? userFrame() : -1;
+  if (k < 0) {
+    print(loc, msg, range);
+    return;
+  }
+  // Inside a library layer or loss: at the user's call, then down the
+  // chain to the library line itself.
+  print(frames[k].site, msg, {});
+  for (size_t j = size_t(k) + 1; j < frames.size(); ++j)
+    note(frames[j].site, "in '" + frames[j - 1].callee + "', which calls '" +
+                             frames[j].callee + "' here");
+  note(loc, "in '" + frames.back().callee + "', here");
+}
+
+bool DiagnosticEngine::inLibrary(llvm::SMLoc loc) const {
+  unsigned id = srcMgr.FindBufferContainingLoc(loc);
+  for (unsigned b : libraryBuffers)
+    if (b == id)
+      return true;
+  return false;
+}
+
+int DiagnosticEngine::userFrame() const {
+  for (int k = int(frames.size()) - 1; k >= 0; --k)
+    if (frames[k].site.isValid() && !inLibrary(frames[k].site))
+      return k;
+  return -1;
+}
+
+llvm::SMLoc DiagnosticEngine::userSite(llvm::SMLoc loc) const {
+  if (!loc.isValid() || !inLibrary(loc))
+    return loc;
+  int k = userFrame();
+  return k < 0 ? loc : frames[k].site;
+}
+
+void DiagnosticEngine::warning(llvm::SMLoc loc, const llvm::Twine &msg) {
+  if (quiet)
+    return;
+  srcMgr.PrintMessage(llvm::errs(), loc, llvm::SourceMgr::DK_Warning, msg, {},
+                      {}, colors);
+}
+
+void DiagnosticEngine::print(llvm::SMLoc loc, const llvm::Twine &msg,
+                             llvm::SMRange range) {
   if (lineLength(srcMgr, loc) > kMaxEchoedLine) {
     // Print location + message only; echoing a megabyte line helps nobody.
     auto lc = srcMgr.getLineAndColumn(loc);
