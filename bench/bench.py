@@ -216,7 +216,8 @@ def best_torch(model, threads, samples):
 
 examples = os.path.join(ROOT, "examples", "fashion_mnist")
 for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
-                               ("CNN", 1280 if args.quick else 3200, 3)):
+                               ("CNN", 1280 if args.quick else 3200, 3),
+                               ("DwSep", 1280 if args.quick else 3200, 3)):
     path = os.path.join(examples, model.lower() + ".nn")
     for threads in (1, 2):
         wait_idle()

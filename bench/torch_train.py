@@ -7,7 +7,7 @@ after a warm-up, including gathering each batch by index, the optimizer
 step and the loss bookkeeping. Prints one JSON object: samples/s per
 window, and the process's peak RSS.
 
-usage: torch_train.py mlp|cnn THREADS SAMPLES [--hidden H]"""
+usage: torch_train.py mlp|cnn|dwsep THREADS SAMPLES [--hidden H]"""
 import gzip
 import json
 import os
@@ -38,6 +38,17 @@ y = torch.from_numpy(labels.astype(np.int64))
 
 if model_name == "mlp":
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+elif model_name == "dwsep":
+    # examples/fashion_mnist/dwsep.nn: depthwise 3x3 (groups = channels)
+    # then pointwise 1x1, twice.
+    x = x.unsqueeze(1)
+
+    def separable(c, f):
+        return [nn.Conv2d(c, c, 3, padding=1, groups=c), nn.Conv2d(c, f, 1), nn.ReLU()]
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
+                          *separable(32, 64), nn.MaxPool2d(2),
+                          *separable(64, 128), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(128 * 7 * 7, 10))
 else:
     x = x.unsqueeze(1)
     model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(),

@@ -101,6 +101,82 @@ static LogicalResult symbolicVJP(Conv2DOp op, OpBuilder &b, Value g,
   return success();
 }
 
+/// A depthwise convolution (one input channel per group, any number of
+/// filters per group) over images of static size, as whole-tensor ops
+/// rather than one convolution per group (a depthwise layer has as many
+/// groups as channels). dX: the cotangent spread by the stride and padded,
+/// convolved in the same groups with the spatially flipped filter whose
+/// per-group input and output channels swap, cropped to the input. dW: per
+/// filter tap, the input window times the cotangent, summed over the batch
+/// and the pixels.
+static LogicalResult depthwiseVJP(Conv2DOp op, OpBuilder &b, Value g,
+                                  SmallVectorImpl<Value> &out) {
+  Location loc = op.getLoc();
+  GradBuilder gb(b, loc);
+  RankedTensorType wt = ranked(op.getFilter()), xt = ranked(op.getInput());
+  RankedTensorType gt = ranked(g);
+  Type et = xt.getElementType();
+  int64_t G = op.getGroups(), Cg = wt.getDimSize(2), Fg = wt.getDimSize(3) / G;
+  ArrayRef<int64_t> s = op.getStride(), p = op.getPadding(),
+                    dil = op.getDilation();
+  int64_t K[2] = {wt.getDimSize(0), wt.getDimSize(1)};
+  int64_t size[2] = {xt.getDimSize(1), xt.getDimSize(2)};
+  int64_t padded[2] = {size[0] + p[0] + p[1], size[1] + p[2] + p[3]};
+  int64_t outSize[2] = {gt.getDimSize(1), gt.getDimSize(2)};
+  auto typed = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, et);
+  };
+  auto reshape = [&](Value v, ArrayRef<int64_t> shape) -> Value {
+    return ReshapeOp::create(b, loc, typed(shape), v);
+  };
+  int64_t N = xt.getDimSize(0);
+
+  // dX over the padded input, then cropped to the input.
+  Value gs = g;
+  SmallVector<int64_t> pad;
+  for (int64_t d : {0, 1}) {
+    gs = gb.spread(gs, d + 1, s[d]);
+    int64_t len = outSize[d] * s[d];
+    if (len > padded[d]) { // trailing zeros past the padded input
+      gs = gb.sliceAlong(gs, d + 1, 0, padded[d]);
+      len = padded[d];
+    }
+    pad.append({(K[d] - 1) * dil[d], padded[d] - len});
+  }
+  Value w = reshape(flipSpatial(b, loc, op.getFilter()),
+                    {K[0], K[1], Cg, G, Fg});
+  w = reshape(transpose(b, loc, w, {0, 1, 4, 3, 2}), {K[0], K[1], Fg, G * Cg});
+  Value dx = Conv2DOp::create(
+      b, loc, typed({N, padded[0], padded[1], G * Cg}), gs, w,
+      b.getDenseI64ArrayAttr({1, 1}), b.getDenseI64ArrayAttr(pad),
+      op.getDilationAttr(), b.getI64IntegerAttr(G));
+  for (int64_t d : {0, 1})
+    if (padded[d] != size[d])
+      dx = gb.sliceAlong(dx, d + 1, p[2 * d], size[d]);
+  out[0] = dx;
+
+  // dW tap by tap: [1, 1, 1, G * Fg] each, joined along KW then KH.
+  Value xp = op.getInput();
+  for (int64_t d : {0, 1})
+    xp = gb.padAlong(xp, d + 1, p[2 * d], p[2 * d + 1]);
+  Value g5 = reshape(g, {N, outSize[0], outSize[1], G, Fg});
+  SmallVector<Value> rows;
+  for (int64_t i = 0; i < K[0]; ++i) {
+    SmallVector<Value> taps;
+    for (int64_t j = 0; j < K[1]; ++j) {
+      Value win = gb.sliceAlong(xp, 1, i * dil[0], outSize[0], s[0]);
+      win = gb.sliceAlong(win, 2, j * dil[1], outSize[1], s[1]);
+      win = reshape(win, {N, outSize[0], outSize[1], G, 1});
+      Value sum = gb.sumKeep(gb.mul(win, g5), {0, 1, 2});
+      taps.push_back(reshape(sum, {1, 1, 1, G * Fg}));
+    }
+    rows.push_back(ConcatOp::create(b, loc, typed({1, K[1], 1, G * Fg}), taps,
+                                    b.getI64IntegerAttr(1)));
+  }
+  out[1] = ConcatOp::create(b, loc, wt, rows, b.getI64IntegerAttr(0));
+  return success();
+}
+
 /// Grouped convolution: each group is an ordinary convolution of its
 /// input channels with its filters, so its rule is that convolution's, and
 /// the cotangents are the groups' concatenated along the channels.
@@ -135,6 +211,9 @@ LogicalResult Conv2DOp::vjp(OpBuilder &b, ValueRange grads,
   out.assign(2, Value());
   if (!grads[0])
     return success();
+  if (getGroups() != 1 && ranked(getFilter()).getDimSize(2) == 1 &&
+      staticImages({getInput(), grads[0]}))
+    return depthwiseVJP(*this, b, grads[0], out);
   if (getGroups() != 1)
     return groupedVJP(*this, b, grads[0], out);
   ArrayRef<int64_t> s = getStride(), p = getPadding(), dil = getDilation();

@@ -55,7 +55,7 @@ void Elaborator::reportUnknownNames(const Expr *e, Env &env) {
   switch (e->getKind()) {
   case Expr::EK_Name: {
     auto *n = llvm::cast<NameExpr>(e);
-    if (!env.lookup(n->name) && !parseDType(n->name) &&
+    if (!env.lookup(n->name) && !parseDType(n->name) && n->name != "grad" &&
         !lookupBuiltin(n->name) && !isInitializerName(n->name) &&
         !reportedNames.count(e->getRange().Start.getPointer()))
       unknownName(n->name, e->getRange(), env);
