@@ -90,8 +90,10 @@ Value Lowering::convFilterGrad(nn::Conv2DFilterGradOp op) {
 Value Lowering::groupedConv(nn::Conv2DOp op, Value x) {
   // out[n, oy, ox, g*Fg + f] += x[n, oy*s + ky*d, ox*s + kx*d, g*Cg + c]
   //                              * w[ky, kx, c, g*Fg + f]
-  // as one generic over (n, oy, ox, g, f, ky, kx, c), on the result viewed
-  // as [N, OH, OW, G, Fg].
+  // as one generic over (n, oy, ox, ky, kx, c, g, f), on the result viewed
+  // as [N, OH, OW, G, Fg]: the groups and their filters innermost, where
+  // the output and filter are contiguous (a depthwise layer's channel loop
+  // vectorises instead of being unrolled around scalar taps).
   Location l = op.getLoc();
   auto rt = cast<RankedTensorType>(op.getType());
   auto wt = cast<RankedTensorType>(op.getFilter().getType());
@@ -110,13 +112,14 @@ Value Lowering::groupedConv(nn::Conv2DOp op, Value x) {
                      .getResult(0);
   SmallVector<AffineMap> maps{
       AffineMap::get(8, 0,
-                     {e(0), e(1) * s0 + e(5) * d0, e(2) * s1 + e(6) * d1,
-                      e(3) * Cg + e(7)},
+                     {e(0), e(1) * s0 + e(3) * d0, e(2) * s1 + e(4) * d1,
+                      e(6) * Cg + e(5)},
                      ctx),
-      AffineMap::get(8, 0, {e(5), e(6), e(7), e(3) * Fg + e(4)}, ctx),
-      AffineMap::get(8, 0, {e(0), e(1), e(2), e(3), e(4)}, ctx)};
-  SmallVector<utils::IteratorType> iters(5, utils::IteratorType::parallel);
+      AffineMap::get(8, 0, {e(3), e(4), e(5), e(6) * Fg + e(7)}, ctx),
+      AffineMap::get(8, 0, {e(0), e(1), e(2), e(6), e(7)}, ctx)};
+  SmallVector<utils::IteratorType> iters(3, utils::IteratorType::parallel);
   iters.append(3, utils::IteratorType::reduction);
+  iters.append(2, utils::IteratorType::parallel);
   Value r = linalg::GenericOp::create(
                 b, l, TypeRange{gt}, ValueRange{x, op.getFilter()},
                 ValueRange{filled}, maps, iters,

@@ -150,6 +150,22 @@ for (h, c, f, k, s, d, g) in ((9, 2, 3, 3, 1, 2, 1), (11, 3, 4, 2, 2, 3, 1),
              nchw(i["x"]), i["w"].permute(3, 2, 0, 1), stride=s, dilation=d,
              groups=g)),
          {"w": rand(k, k, c // g, f)})
+# Depthwise (one input channel per group, whole-tensor rule) with padding:
+# "same" 3x3 (MobileNet), stride 2 with an integer pad, a channel
+# multiplier of 2, a 1x1 stride-2 kernel (the spread cotangent is cropped).
+for (h, c, f, k, s, p) in ((7, 4, 4, 3, 1, '"same"'), (9, 3, 3, 3, 2, "1"),
+                           (8, 3, 6, 3, 2, '"same"'), (7, 2, 2, 1, 2, "0")):
+    pads = None
+    if p == '"same"':
+        out = (h + s - 1) // s
+        tot = max((out - 1) * s + k - h, 0)
+        pads = (tot // 2, tot - tot // 2) * 2
+    case(f"depthwise h={h} c={c} f={f} k={k} s={s} padding={p}", {"x": rand(2, h, h, c)},
+         f"conv(x, w, stride: {s}, padding: {p}, groups: {c})",
+         lambda i, s=s, p=p, c=c, pads=pads: nhwc(F.conv2d(
+             F.pad(nchw(i["x"]), pads) if pads else nchw(i["x"]), i["w"].permute(3, 2, 0, 1),
+             stride=s, padding=0 if pads else int(p), groups=c)),
+         {"w": rand(k, k, 1, f)})
 for (h, k, s, d) in ((8, 4, 1, 1), (9, 3, 2, 1), (8, 2, 1, 3), (10, 4, 3, 1)):
     eff = d * (k - 1) + 1
     out = (h + s - 1) // s
