@@ -106,9 +106,8 @@ static LogicalResult symbolicVJP(Conv2DOp op, OpBuilder &b, Value g,
 /// rather than one convolution per group (a depthwise layer has as many
 /// groups as channels). dX: the cotangent spread by the stride and padded,
 /// convolved in the same groups with the spatially flipped filter whose
-/// per-group input and output channels swap, cropped to the input. dW: per
-/// filter tap, the input window times the cotangent, summed over the batch
-/// and the pixels.
+/// per-group input and output channels swap, cropped to the input. dW: the
+/// grouped filter cotangent.
 static LogicalResult depthwiseVJP(Conv2DOp op, OpBuilder &b, Value g,
                                   SmallVectorImpl<Value> &out) {
   Location loc = op.getLoc();
@@ -155,25 +154,10 @@ static LogicalResult depthwiseVJP(Conv2DOp op, OpBuilder &b, Value g,
       dx = gb.sliceAlong(dx, d + 1, p[2 * d], size[d]);
   out[0] = dx;
 
-  // dW tap by tap: [1, 1, 1, G * Fg] each, joined along KW then KH.
-  Value xp = op.getInput();
-  for (int64_t d : {0, 1})
-    xp = gb.padAlong(xp, d + 1, p[2 * d], p[2 * d + 1]);
-  Value g5 = reshape(g, {N, outSize[0], outSize[1], G, Fg});
-  SmallVector<Value> rows;
-  for (int64_t i = 0; i < K[0]; ++i) {
-    SmallVector<Value> taps;
-    for (int64_t j = 0; j < K[1]; ++j) {
-      Value win = gb.sliceAlong(xp, 1, i * dil[0], outSize[0], s[0]);
-      win = gb.sliceAlong(win, 2, j * dil[1], outSize[1], s[1]);
-      win = reshape(win, {N, outSize[0], outSize[1], G, 1});
-      Value sum = gb.sumKeep(gb.mul(win, g5), {0, 1, 2});
-      taps.push_back(reshape(sum, {1, 1, 1, G * Fg}));
-    }
-    rows.push_back(ConcatOp::create(b, loc, typed({1, K[1], 1, G * Fg}), taps,
-                                    b.getI64IntegerAttr(1)));
-  }
-  out[1] = ConcatOp::create(b, loc, wt, rows, b.getI64IntegerAttr(0));
+  // dW: the grouped filter cotangent (one loop nest, groups innermost).
+  out[1] = Conv2DFilterGradOp::create(
+      b, loc, wt, op.getInput(), g, op.getStrideAttr(), op.getPaddingAttr(),
+      op.getDilationAttr(), op.getGroupsAttr());
   return success();
 }
 
@@ -260,7 +244,8 @@ LogicalResult Conv2DOp::vjp(OpBuilder &b, ValueRange grads,
   // dW[kh, kw, c, f]: the input correlated with the cotangent.
   out[1] = Conv2DFilterGradOp::create(
       b, getLoc(), wt, getInput(), g, b.getDenseI64ArrayAttr(s),
-      b.getDenseI64ArrayAttr(p), b.getDenseI64ArrayAttr(dil));
+      b.getDenseI64ArrayAttr(p), b.getDenseI64ArrayAttr(dil),
+      b.getI64IntegerAttr(1));
   return success();
 }
 
@@ -274,7 +259,7 @@ LogicalResult Conv2DFilterGradOp::vjp(OpBuilder &b, ValueRange grads,
     return success();
   auto conv = Conv2DOp::create(b, getLoc(), getGrad().getType(), getInput(),
                                grads[0], getStrideAttr(), getPaddingAttr(),
-                               getDilationAttr(), b.getI64IntegerAttr(1));
+                               getDilationAttr(), getGroupsAttr());
   SmallVector<Value> convGrads;
   LogicalResult r = conv.vjp(b, ValueRange{getGrad()}, convGrads);
   if (succeeded(r)) {
@@ -313,7 +298,8 @@ LogicalResult ConvTranspose2DOp::vjp(OpBuilder &b, ValueRange grads,
       wt.getElementType());
   Value dw = Conv2DFilterGradOp::create(
       b, getLoc(), swapped, g, getInput(), b.getDenseI64ArrayAttr(s),
-      b.getDenseI64ArrayAttr(pad4), b.getDenseI64ArrayAttr({1, 1}));
+      b.getDenseI64ArrayAttr(pad4), b.getDenseI64ArrayAttr({1, 1}),
+      b.getI64IntegerAttr(1));
   out[1] = transpose(b, getLoc(), dw, {0, 1, 3, 2});
   return success();
 }

@@ -58,6 +58,8 @@ Value Lowering::convFilterGrad(nn::Conv2DFilterGradOp op) {
   Location l = op.getLoc();
   auto rt = cast<RankedTensorType>(op.getType());
   Value x = pad(l, op.getInput(), op.getPadding(), 0.0);
+  if (op.getGroups() != 1)
+    return groupedFilterGrad(op, x);
   int64_t s0 = op.getStride()[0], s1 = op.getStride()[1];
   int64_t d0 = op.getDilation()[0], d1 = op.getDilation()[1];
   MLIRContext *ctx = b.getContext();
@@ -85,6 +87,48 @@ Value Lowering::convFilterGrad(nn::Conv2DFilterGradOp op) {
   generic->setAttr(nnc::kFilterGradAttr,
                    b.getDenseI64ArrayAttr({s0, s1, d0, d1}));
   return generic.getResult(0);
+}
+
+Value Lowering::groupedFilterGrad(nn::Conv2DFilterGradOp op, Value x) {
+  // out[ky, kx, c, g*Fg + f] += x[n, oy*s + ky*d, ox*s + kx*d, g*Cg + c]
+  //                              * grad[n, oy, ox, g*Fg + f]
+  // as one generic over (ky, kx, c, n, oy, ox, g, f), on the result viewed
+  // as [KH, KW, Cg, G, Fg]: groups and filters innermost (contiguous).
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  int64_t G = op.getGroups(), Cg = rt.getDimSize(2), Fg = rt.getDimSize(3) / G;
+  int64_t s0 = op.getStride()[0], s1 = op.getStride()[1];
+  int64_t d0 = op.getDilation()[0], d1 = op.getDilation()[1];
+  MLIRContext *ctx = b.getContext();
+  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto gt = RankedTensorType::get(
+      {rt.getDimSize(0), rt.getDimSize(1), Cg, G, Fg}, rt.getElementType());
+  Value init =
+      linalg::FillOp::create(b, l, floatConst(b, l, rt.getElementType(), 0.0),
+                             Value(tensor::EmptyOp::create(
+                                 b, l, gt.getShape(), gt.getElementType())))
+          .getResult(0);
+  SmallVector<AffineMap> maps{
+      AffineMap::get(8, 0,
+                     {e(3), e(4) * s0 + e(0) * d0, e(5) * s1 + e(1) * d1,
+                      e(6) * Cg + e(2)},
+                     ctx),
+      AffineMap::get(8, 0, {e(3), e(4), e(5), e(6) * Fg + e(7)}, ctx),
+      AffineMap::get(8, 0, {e(0), e(1), e(2), e(6), e(7)}, ctx)};
+  SmallVector<utils::IteratorType> iters(3, utils::IteratorType::parallel);
+  iters.append(3, utils::IteratorType::reduction);
+  iters.append(2, utils::IteratorType::parallel);
+  Value r = linalg::GenericOp::create(
+                b, l, TypeRange{gt}, ValueRange{x, op.getGrad()},
+                ValueRange{init}, maps, iters,
+                [](OpBuilder &nb, Location nl, ValueRange a) {
+                  Value p = arith::MulFOp::create(nb, nl, a[0], a[1]);
+                  linalg::YieldOp::create(
+                      nb, nl, Value(arith::AddFOp::create(nb, nl, a[2], p)));
+                })
+                .getResult(0);
+  SmallVector<ReassociationIndices> grp{{0}, {1}, {2}, {3, 4}};
+  return tensor::CollapseShapeOp::create(b, l, rt, r, grp);
 }
 
 Value Lowering::groupedConv(nn::Conv2DOp op, Value x) {

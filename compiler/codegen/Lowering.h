@@ -66,6 +66,7 @@ private:
   Value reduce(nn::ReduceOp op);
   Value argReduce(nn::ReduceOp op);
   Value groupedConv(nn::Conv2DOp op, Value paddedInput);
+  Value groupedFilterGrad(nn::Conv2DFilterGradOp op, Value x);
   Value convTranspose(nn::ConvTranspose2DOp op);
   Value reduceAlong(
       Location l, Value x, ArrayRef<int64_t> axes, bool keepdims,

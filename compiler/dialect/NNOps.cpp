@@ -320,10 +320,15 @@ LogicalResult Conv2DFilterGradOp::verify() {
     return emitOpError("stride and dilation need 2 entries, padding 4");
   if (!w.hasStaticShape())
     return emitOpError("the filter shape must be static");
-  if (!dimsAgree(x.getDimSize(3), w.getDimSize(2)) ||
+  int64_t groups = getGroups();
+  if (groups < 1 || w.getDimSize(3) % groups != 0)
+    return emitOpError("groups must be positive and divide the filters");
+  if (!dimsAgree(x.getDimSize(3), ShapedType::isDynamic(x.getDimSize(3))
+                                      ? x.getDimSize(3)
+                                      : w.getDimSize(2) * groups) ||
       !dimsAgree(g.getDimSize(3), w.getDimSize(3)))
-    return emitOpError("result channels must match the input's and the "
-                       "cotangent's");
+    return emitOpError("result channels must match the input's (per group) "
+                       "and the cotangent's");
   for (int i = 0; i < 2; ++i) {
     int64_t in = x.getDimSize(1 + i), out = g.getDimSize(1 + i);
     if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))

@@ -293,12 +293,14 @@ def NN_Conv2DOp : NN_Op<"conv2d", [Pure, VJP]> {
 def NN_Conv2DFilterGradOp : NN_Op<"conv2d_filter_grad", [Pure, VJP]> {
   let summary = "the filter cotangent of nn.conv2d";
   let description = [{
-    Given the input of an ungrouped `nn.conv2d` and the cotangent of its
-    result, the cotangent of its filter:
+    Given the input of an `nn.conv2d` and the cotangent of its result, the
+    cotangent of its filter:
     `out[kh, kw, c, f] = sum_{n, y, x} in[n, y*s0 + kh*d0, x*s1 + kw*d1, c]
     * grad[n, y, x, f]` with `in` zero-padded by `padding` (`[top, bottom,
-    left, right]`). The result has the filter's shape; the input and the
-    cotangent keep their layouts (no transposes).
+    left, right]`); with `groups` G, filter f of group g (f / (F / G))
+    reads input channel g * (C / G) + c. The result has the filter's
+    shape; the input and the cotangent keep their layouts (no
+    transposes).
 
     ```mlir
     %dw = nn.conv2d_filter_grad %x, %g {stride = array<i64: 1, 1>,
@@ -308,7 +310,8 @@ def NN_Conv2DFilterGradOp : NN_Op<"conv2d_filter_grad", [Pure, VJP]> {
   }];
   let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$grad,
                    DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
-                   DenseI64ArrayAttr:$dilation);
+                   DenseI64ArrayAttr:$dilation,
+                   DefaultValuedAttr<I64Attr, "1">:$groups);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat =
       "$input `,` $grad attr-dict `:` functional-type(operands, results)";

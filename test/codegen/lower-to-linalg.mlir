@@ -52,14 +52,32 @@ func.func @conv_pool(%x: tensor<?x9x9x3xf32>, %w: tensor<3x3x3x8xf32>) -> tensor
 
 // -----
 
-// Grouped convolution: one contraction over (n, oy, ox, g, f, ky, kx, c).
+// Grouped convolution: one contraction over (n, oy, ox, ky, kx, c, g, f),
+// the groups and their filters innermost (contiguous channels).
+// CHECK-DAG: #[[GX:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1 + d3, d2 + d4, d6 * 2 + d5)>
+// CHECK-DAG: #[[GW:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d3, d4, d5, d6 * 4 + d7)>
 // CHECK-LABEL: func.func @grouped
-// CHECK: linalg.generic
-// CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: linalg.generic {indexing_maps = [#[[GX]], #[[GW]], #{{[a-z0-9]+}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]}
 // CHECK: tensor.collapse_shape {{.*}} {{\[}}[0], [1], [2], [3, 4]] : tensor<?x7x7x2x4xf32> into tensor<?x7x7x8xf32>
 func.func @grouped(%x: tensor<?x9x9x4xf32>, %w: tensor<3x3x2x8xf32>) -> tensor<?x7x7x8xf32> {
   %0 = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 2 : i64} : (tensor<?x9x9x4xf32>, tensor<3x3x2x8xf32>) -> tensor<?x7x7x8xf32>
   return %0 : tensor<?x7x7x8xf32>
+}
+
+// -----
+
+// A grouped filter cotangent: one contraction over (kh, kw, c, n, y, x, g,
+// f) on the result viewed as [KH, KW, C/G, G, F/G], not marked for the
+// kernels (which are ungrouped).
+// CHECK-DAG: #[[DX:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d3, d4 * 2 + d0, d5 * 2 + d1, d2 + d6)>
+// CHECK-DAG: #[[DG:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d3, d4, d5, d6 * 2 + d7)>
+// CHECK-LABEL: func.func @grouped_filter_grad
+// CHECK: linalg.generic {indexing_maps = [#[[DX]], #[[DG]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "parallel"]}
+// CHECK-NOT: nn.conv2d_filter_grad =
+// CHECK: tensor.collapse_shape {{.*}} {{\[}}[0], [1], [2], [3, 4]] : tensor<3x3x1x3x2xf32> into tensor<3x3x1x6xf32>
+func.func @grouped_filter_grad(%x: tensor<?x9x9x3xf32>, %g: tensor<?x5x5x6xf32>) -> tensor<3x3x1x6xf32> {
+  %0 = nn.conv2d_filter_grad %x, %g {stride = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>, groups = 3 : i64} : (tensor<?x9x9x3xf32>, tensor<?x5x5x6xf32>) -> tensor<3x3x1x6xf32>
+  return %0 : tensor<3x3x1x6xf32>
 }
 
 // -----

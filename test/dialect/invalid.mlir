@@ -294,3 +294,19 @@ func.func @stop_gradient_type(%a: tensor<4xf32>) -> tensor<5xf32> {
   %0 = "nn.stop_gradient"(%a) : (tensor<4xf32>) -> tensor<5xf32>
   return %0 : tensor<5xf32>
 }
+
+// -----
+
+func.func @filter_grad_groups(%x: tensor<?x9x9x4xf32>, %g: tensor<?x7x7x6xf32>) -> tensor<3x3x1x6xf32> {
+  // expected-error @+1 {{groups must be positive and divide the filters}}
+  %0 = nn.conv2d_filter_grad %x, %g {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 4 : i64} : (tensor<?x9x9x4xf32>, tensor<?x7x7x6xf32>) -> tensor<3x3x1x6xf32>
+  return %0 : tensor<3x3x1x6xf32>
+}
+
+// -----
+
+func.func @filter_grad_group_channels(%x: tensor<?x9x9x4xf32>, %g: tensor<?x7x7x6xf32>) -> tensor<3x3x1x6xf32> {
+  // expected-error @+1 {{result channels must match the input's (per group) and the cotangent's}}
+  %0 = nn.conv2d_filter_grad %x, %g {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 3 : i64} : (tensor<?x9x9x4xf32>, tensor<?x7x7x6xf32>) -> tensor<3x3x1x6xf32>
+  return %0 : tensor<3x3x1x6xf32>
+}
