@@ -184,8 +184,10 @@ static cl::opt<bool> trainExecutable(
 static cl::opt<std::string> metricsOut(
     "metrics-out",
     cl::desc("Write one JSON object per epoch (epoch, loss, accuracy, "
-             "val_loss, val_accuracy, samples_per_sec, seconds) and a final "
-             "one (final, test_accuracy) to this file"),
+             "val_loss, val_accuracy, each metric and val_<metric>, lr, "
+             "samples_per_sec, seconds) and a final one (final, "
+             "test_accuracy, test_loss, steps, seconds, peak_rss_mb) to this "
+             "file"),
     cl::value_desc("file.jsonl"), cl::sub(runCmd), cl::cat(nncCat));
 static cl::opt<std::string>
     resumeFile("resume",

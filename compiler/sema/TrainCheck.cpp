@@ -18,6 +18,21 @@ const char *const kClauses[] = {
     "batch",     "epochs",     "shuffle",  "seed",       "loss",
     "optimizer", "metrics",    "validate", "checkpoint", "schedule",
     "clip_norm", "early_stop", "log_every"};
+/// The named arguments each schedule reads (runtime/src/Schedule.cpp).
+std::vector<llvm::StringRef> scheduleArgs(llvm::StringRef kind) {
+  if (kind == "step")
+    return {"every", "gamma"};
+  if (kind == "exponential")
+    return {"gamma", "start", "end"};
+  if (kind == "cosine")
+    return {"min"};
+  if (kind == "warmup")
+    return {"steps"};
+  if (kind == "linear")
+    return {"start", "end"};
+  return {};
+}
+
 const char *const kMetrics[] = {"accuracy", "top_k", "mse", "mae"};
 /// Metrics that are not per-sample averages (ranking, set overlaps):
 /// named, but compiled training cannot compute them yet.
@@ -474,10 +489,21 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
             error(a.value->getLoc(), "schedule arguments are numbers");
             v.reset();
           }
+          std::vector<llvm::StringRef> known = scheduleArgs(sched.kind);
           if (v && !a.name)
             noPlan(a.value->getLoc(), "name the schedule's arguments, e.g. "
                                       "step(every: 2, gamma: 0.5)");
-          else if (v)
+          else if (v && !llvm::is_contained(known, a.name->name)) {
+            std::string list;
+            for (llvm::StringRef k : known)
+              list += (list.empty() ? "" : ", ") + k.str();
+            error(a.name->loc(),
+                  "'" + sched.kind + "' has no argument '" + a.name->name +
+                      "'" + didYouMean(closestMatch(a.name->name, known)) +
+                      (list.empty() ? " (it takes none)"
+                                    : " (it takes " + list + ")"));
+            v.reset();
+          } else if (v)
             sched.args.push_back({a.name->name, v->number()});
           ok &= v.has_value();
         }

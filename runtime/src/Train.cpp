@@ -334,7 +334,7 @@ int Trainer::resume() {
   for (int64_t k = 0; k < ck.count; ++k) {
     std::string name = ck.names[k];
     if (!persistent.count(name) && name != "train.epoch" &&
-        name != "train.step")
+        name != "train.step" && name != "train.seed")
       problem("'" + name + "' is not in this model");
   }
   auto counter = [&](const char *name, int64_t &out) {
@@ -356,6 +356,21 @@ int Trainer::resume() {
   };
   counter("train.epoch", epoch0);
   counter("train.step", globalStep);
+  // The seed of the run that wrote it (absent in older checkpoints): a
+  // different one continues with other shuffles, dropout masks and noise.
+  int64_t seedAt = nnc_named_find(&ck, "train.seed");
+  if (seedAt >= 0 && ck.tensors[seedAt].dtype == NNC_I64 &&
+      ck.tensors[seedAt].rank == 0) {
+    uint64_t theirs = uint64_t(*static_cast<const int64_t *>(ck.tensors[seedAt].data));
+    if (theirs != cfg.seed)
+      std::fprintf(stderr,
+                   "nnc: warning: '%s' was written by a run with seed %llu; "
+                   "this run uses seed %llu, so its shuffling, dropout and "
+                   "noise differ from that run's (--seed %llu continues it "
+                   "exactly)\n",
+                   cfg.resume, (unsigned long long)theirs,
+                   (unsigned long long)cfg.seed, (unsigned long long)theirs);
+  }
   nnc_named_free(&ck);
   if (!problems.empty())
     return nnc_set_error("checkpoint '%s' does not match model '%s': %s",
@@ -366,10 +381,11 @@ int Trainer::resume() {
 int Trainer::saveCheckpoint(int64_t epochsDone) {
   if (!cfg.checkpoint)
     return 0;
-  int64_t counters[2] = {epochsDone, globalStep};
+  int64_t counters[3] = {epochsDone, globalStep, int64_t(cfg.seed)};
   std::vector<std::string> names(persistentOrder);
   names.push_back("train.epoch");
   names.push_back("train.step");
+  names.push_back("train.seed");
   std::vector<char *> namePtrs;
   std::vector<nnc_tensor> tensors;
   for (const std::string &n : persistentOrder)
