@@ -89,38 +89,22 @@ Value Lowering::convFilterGrad(nn::Conv2DFilterGradOp op) {
   return generic.getResult(0);
 }
 
-Value Lowering::groupedFilterGrad(nn::Conv2DFilterGradOp op, Value x) {
-  // out[ky, kx, c, g*Fg + f] += x[n, oy*s + ky*d, ox*s + kx*d, g*Cg + c]
-  //                              * grad[n, oy, ox, g*Fg + f]
-  // as one generic over (ky, kx, c, n, oy, ox, g, f), on the result viewed
-  // as [KH, KW, Cg, G, Fg]: groups and filters innermost (contiguous).
-  Location l = op.getLoc();
-  auto rt = cast<RankedTensorType>(op.getType());
-  int64_t G = op.getGroups(), Cg = rt.getDimSize(2), Fg = rt.getDimSize(3) / G;
-  int64_t s0 = op.getStride()[0], s1 = op.getStride()[1];
-  int64_t d0 = op.getDilation()[0], d1 = op.getDilation()[1];
-  MLIRContext *ctx = b.getContext();
-  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  auto gt = RankedTensorType::get(
-      {rt.getDimSize(0), rt.getDimSize(1), Cg, G, Fg}, rt.getElementType());
-  Value init =
-      linalg::FillOp::create(b, l, floatConst(b, l, rt.getElementType(), 0.0),
-                             Value(tensor::EmptyOp::create(
-                                 b, l, gt.getShape(), gt.getElementType())))
-          .getResult(0);
-  SmallVector<AffineMap> maps{
-      AffineMap::get(8, 0,
-                     {e(3), e(4) * s0 + e(0) * d0, e(5) * s1 + e(1) * d1,
-                      e(6) * Cg + e(2)},
-                     ctx),
-      AffineMap::get(8, 0, {e(3), e(4), e(5), e(6) * Fg + e(7)}, ctx),
-      AffineMap::get(8, 0, {e(0), e(1), e(2), e(6), e(7)}, ctx)};
+/// The grouped contractions (convolution and filter cotangent): `out` (a
+/// zero-filled [.., .., .., G, Fg] view of `rt`) += in[0] * in[1] over 8
+/// loops (3 parallel, 3 reductions, then the group and filter loops
+/// innermost), collapsed back to `rt`.
+static Value groupedContraction(OpBuilder &b, Location l, RankedTensorType rt,
+                                Value out, ValueRange in,
+                                ArrayRef<AffineMap> maps) {
+  Value filled = linalg::FillOp::create(
+                     b, l, floatConst(b, l, rt.getElementType(), 0.0), out)
+                     .getResult(0);
   SmallVector<utils::IteratorType> iters(3, utils::IteratorType::parallel);
   iters.append(3, utils::IteratorType::reduction);
   iters.append(2, utils::IteratorType::parallel);
   Value r = linalg::GenericOp::create(
-                b, l, TypeRange{gt}, ValueRange{x, op.getGrad()},
-                ValueRange{init}, maps, iters,
+                b, l, TypeRange{out.getType()}, in, ValueRange{filled}, maps,
+                iters,
                 [](OpBuilder &nb, Location nl, ValueRange a) {
                   Value p = arith::MulFOp::create(nb, nl, a[0], a[1]);
                   linalg::YieldOp::create(
@@ -131,13 +115,36 @@ Value Lowering::groupedFilterGrad(nn::Conv2DFilterGradOp op, Value x) {
   return tensor::CollapseShapeOp::create(b, l, rt, r, grp);
 }
 
+Value Lowering::groupedFilterGrad(nn::Conv2DFilterGradOp op, Value x) {
+  // out[ky, kx, c, g*Fg + f] += x[n, oy*s + ky*d, ox*s + kx*d, g*Cg + c]
+  //                              * grad[n, oy, ox, g*Fg + f]
+  // over (ky, kx, c, n, oy, ox, g, f): groups and filters innermost.
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  int64_t G = op.getGroups(), Cg = rt.getDimSize(2), Fg = rt.getDimSize(3) / G;
+  int64_t s0 = op.getStride()[0], s1 = op.getStride()[1];
+  int64_t d0 = op.getDilation()[0], d1 = op.getDilation()[1];
+  MLIRContext *ctx = b.getContext();
+  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  Value out = tensor::EmptyOp::create(
+      b, l, ArrayRef<int64_t>{rt.getDimSize(0), rt.getDimSize(1), Cg, G, Fg},
+      rt.getElementType());
+  return groupedContraction(
+      b, l, rt, out, {x, op.getGrad()},
+      {AffineMap::get(8, 0,
+                      {e(3), e(4) * s0 + e(0) * d0, e(5) * s1 + e(1) * d1,
+                       e(6) * Cg + e(2)},
+                      ctx),
+       AffineMap::get(8, 0, {e(3), e(4), e(5), e(6) * Fg + e(7)}, ctx),
+       AffineMap::get(8, 0, {e(0), e(1), e(2), e(6), e(7)}, ctx)});
+}
+
 Value Lowering::groupedConv(nn::Conv2DOp op, Value x) {
   // out[n, oy, ox, g*Fg + f] += x[n, oy*s + ky*d, ox*s + kx*d, g*Cg + c]
   //                              * w[ky, kx, c, g*Fg + f]
-  // as one generic over (n, oy, ox, ky, kx, c, g, f), on the result viewed
-  // as [N, OH, OW, G, Fg]: the groups and their filters innermost, where
-  // the output and filter are contiguous (a depthwise layer's channel loop
-  // vectorises instead of being unrolled around scalar taps).
+  // over (n, oy, ox, ky, kx, c, g, f), on the result viewed as [N, OH, OW,
+  // G, Fg]: the groups and their filters innermost, where the output and
+  // filter are contiguous (a depthwise layer's channel loop vectorises).
   Location l = op.getLoc();
   auto rt = cast<RankedTensorType>(op.getType());
   auto wt = cast<RankedTensorType>(op.getFilter().getType());
@@ -146,35 +153,19 @@ Value Lowering::groupedConv(nn::Conv2DOp op, Value x) {
   int64_t d0 = op.getDilation()[0], d1 = op.getDilation()[1];
   MLIRContext *ctx = b.getContext();
   auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<int64_t> shape{rt.getDimSize(0), rt.getDimSize(1),
-                             rt.getDimSize(2), G, Fg};
-  auto gt = RankedTensorType::get(shape, rt.getElementType());
-  Value init = emptyTensor(
+  auto gt = RankedTensorType::get(
+      {rt.getDimSize(0), rt.getDimSize(1), rt.getDimSize(2), G, Fg},
+      rt.getElementType());
+  Value out = emptyTensor(
       b, l, gt, [&](int64_t) { return dimOf(b, l, op.getInput(), 0); });
-  Value filled = linalg::FillOp::create(
-                     b, l, floatConst(b, l, rt.getElementType(), 0.0), init)
-                     .getResult(0);
-  SmallVector<AffineMap> maps{
-      AffineMap::get(8, 0,
-                     {e(0), e(1) * s0 + e(3) * d0, e(2) * s1 + e(4) * d1,
-                      e(6) * Cg + e(5)},
-                     ctx),
-      AffineMap::get(8, 0, {e(3), e(4), e(5), e(6) * Fg + e(7)}, ctx),
-      AffineMap::get(8, 0, {e(0), e(1), e(2), e(6), e(7)}, ctx)};
-  SmallVector<utils::IteratorType> iters(3, utils::IteratorType::parallel);
-  iters.append(3, utils::IteratorType::reduction);
-  iters.append(2, utils::IteratorType::parallel);
-  Value r = linalg::GenericOp::create(
-                b, l, TypeRange{gt}, ValueRange{x, op.getFilter()},
-                ValueRange{filled}, maps, iters,
-                [](OpBuilder &nb, Location nl, ValueRange a) {
-                  Value p = arith::MulFOp::create(nb, nl, a[0], a[1]);
-                  linalg::YieldOp::create(
-                      nb, nl, Value(arith::AddFOp::create(nb, nl, a[2], p)));
-                })
-                .getResult(0);
-  SmallVector<ReassociationIndices> grp{{0}, {1}, {2}, {3, 4}};
-  return tensor::CollapseShapeOp::create(b, l, rt, r, grp);
+  return groupedContraction(
+      b, l, rt, out, {x, op.getFilter()},
+      {AffineMap::get(8, 0,
+                      {e(0), e(1) * s0 + e(3) * d0, e(2) * s1 + e(4) * d1,
+                       e(6) * Cg + e(5)},
+                      ctx),
+       AffineMap::get(8, 0, {e(3), e(4), e(5), e(6) * Fg + e(7)}, ctx),
+       AffineMap::get(8, 0, {e(0), e(1), e(2), e(6), e(7)}, ctx)});
 }
 
 Value Lowering::convTranspose(nn::ConvTranspose2DOp op) {
