@@ -576,6 +576,20 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
       axis += rt.getRank();
     return nn::ConcatOp::create(b, l, rt, in, b.getI64IntegerAttr(axis));
   }
+  if (op == "stack") { // each input with a unit axis, then joined on it
+    int64_t axis = intAttr(n, "axis", 0);
+    if (axis < 0)
+      axis += rt.getRank();
+    SmallVector<Value> parts;
+    for (Value v : in) {
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<int64_t> shape(t.getShape());
+      shape.insert(shape.begin() + axis, 1);
+      parts.push_back(nn::ReshapeOp::create(
+          b, l, RankedTensorType::get(shape, t.getElementType()), v));
+    }
+    return nn::ConcatOp::create(b, l, rt, parts, b.getI64IntegerAttr(axis));
+  }
   if (llvm::is_contained({"sum", "mean", "max", "min", "prod", "logsumexp",
                           "argmax", "argmin"},
                          op)) {

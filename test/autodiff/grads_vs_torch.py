@@ -88,6 +88,8 @@ case("transpose", {"x": rand(2, 3, 5)}, "transpose(x, [0, 2, 1])",
 case("x.T @ x", {"x": rand(4, 7)}, "x.T @ x", lambda i: i["x"].T @ i["x"])
 case("concat", {"x": rand(2, 3), "y": rand(2, 5)}, "concat([x, y, x], axis: 1)",
      lambda i: torch.cat([i["x"], i["y"], i["x"]], 1))
+case("stack", {"x": rand(2, 3), "y": rand(2, 3)}, "stack([x, y, x], axis: 1)",
+     lambda i: torch.stack([i["x"], i["y"], i["x"]], 1))
 
 r = rand(3, 7, 5)
 case("sum all", {"x": r}, "sum(x)", lambda i: i["x"].sum())

@@ -105,6 +105,10 @@ case("slice", {"x": rand(3, 10, 8)}, "x[:, 2:9:3, 5]",
      lambda i: i["x"][:, 2:9:3, 5])
 case("concat", {"x": rand(2, 3), "y": rand(2, 5)}, "concat([x, y, x], axis: 1)",
      lambda i: torch.cat([i["x"], i["y"], i["x"]], dim=1))
+case("stack axis 1", {"x": rand(2, 3), "y": rand(2, 3)}, "stack([x, y, x], axis: 1)",
+     lambda i: torch.stack([i["x"], i["y"], i["x"]], dim=1))
+case("stack axis -1", {"x": rand(2, 3), "y": rand(2, 3)}, "stack([x, y], axis: -1)",
+     lambda i: torch.stack([i["x"], i["y"]], dim=-1))
 
 # Reductions and softmax.
 r = rand(4, 7, 33)
