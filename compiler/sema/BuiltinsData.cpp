@@ -73,10 +73,7 @@ Result imageSet(Elaborator &el, Args &a, const char *name) {
                            "\"");
     return std::nullopt;
   }
-  // MNIST has no Debian package for the runtime to find; idx() loads it.
-  std::string source = std::string(name) == "fashion_mnist"
-                           ? std::string(name) + ":" + a[0].value.s
-                           : "";
+  std::string source = std::string(name) + ":" + a[0].value.s;
   return dataset(
       name,
       {{"image", batchOf(DType::F32, {Dim::constant(28), Dim::constant(28)})},
@@ -193,9 +190,11 @@ Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
 Result ratingsOp(Elaborator &el, Args &a, llvm::SMLoc) {
   if (!stringArg(el, a, 0, "the ratings file"))
     return std::nullopt;
-  return dataset("ratings", {{"user", batchOf(DType::I64, {})},
-                             {"item", batchOf(DType::I64, {})},
-                             {"rating", batchOf(DType::F32, {})}});
+  return dataset("ratings",
+                 {{"user", batchOf(DType::I64, {})},
+                  {"item", batchOf(DType::I64, {})},
+                  {"rating", batchOf(DType::F32, {})}},
+                 "ratings:" + pathOf(el, a[0]));
 }
 
 Result subsetOp(Elaborator &el, Args &a, llvm::SMLoc) {

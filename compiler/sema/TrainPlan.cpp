@@ -53,9 +53,9 @@ bool Elaborator::planTraining(TrainPlan &plan,
   if (plan.trainSource.empty() ||
       (plan.validateSource.empty() && plan.hasValidate))
     return giveUp(loc, "compiled training cannot load this kind of data set "
-                       "yet (it loads fashion_mnist, idx, csv, npy, "
-                       "image_folder and text_chars, and subset/split/augment "
-                       "of them)");
+                       "yet (it loads fashion_mnist, mnist, idx, csv, npy, "
+                       "image_folder, text_chars and ratings, and "
+                       "subset/split/augment of them)");
 
   // A classifier's labels index its output's last dimension.
   if (Value *out = env.lookup("output"), *label = env.lookup("label");

@@ -132,6 +132,45 @@ int loadImageFolder(const std::string &folder, int64_t h, int64_t w, int64_t c,
   return addField(out, "label", labels);
 }
 
+/// A ratings CSV (a header, then user, item, rating per row; ids are
+/// non-negative integers): user i64, item i64, rating f32.
+int loadRatings(const std::string &path, DataTable &out) {
+  nnc_tensor x{}, none{};
+  if (nnc_csv_load(path.c_str(), 3, nullptr, &x, &none))
+    return -1;
+  int64_t n = x.dims[0];
+  nnc_tensor user{}, item{}, rating{};
+  user.dtype = item.dtype = NNC_I64;
+  rating.dtype = NNC_F32;
+  for (nnc_tensor *t : {&user, &item, &rating}) {
+    t->rank = 1;
+    t->dims[0] = n;
+    if (nnc_tensor_alloc(t))
+      return -1;
+  }
+  const float *v = static_cast<const float *>(x.data);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int c = 0; c < 2; ++c) {
+      float id = v[3 * i + c];
+      if (!(id >= 0) || id != std::floor(id) || id > 16777216.0f) {
+        nnc_tensor_free(&x);
+        for (nnc_tensor *t : {&user, &item, &rating})
+          nnc_tensor_free(t);
+        return nnc_set_error("'%s' row %lld: the %s id %g is not a "
+                             "non-negative integer",
+                             path.c_str(), (long long)i + 2,
+                             c ? "item" : "user", double(id));
+      }
+      static_cast<int64_t *>(c ? item.data : user.data)[i] = int64_t(id);
+    }
+    static_cast<float *>(rating.data)[i] = v[3 * i + 2];
+  }
+  nnc_tensor_free(&x);
+  addField(out, "user", user);
+  addField(out, "item", item);
+  return addField(out, "rating", rating);
+}
+
 /// Keeps rows [from, to) of every field.
 /// A text file as next-character samples: x = characters [i*seq,
 /// (i+1)*seq), y = the same window one character later; bytes are the ids.
@@ -262,9 +301,10 @@ int nnc::loadDataTable(const std::string &desc, DataTable &out) {
     nnc_set_error("malformed data set '%s'", desc.c_str());
     return false;
   };
-  if (kind == "fashion_mnist") {
+  if (kind == "fashion_mnist" || kind == "mnist") {
     nnc_dataset ds;
-    if (loadFashionMnist(args.c_str(), true, &ds))
+    if ((kind == "mnist" ? loadMnist : loadFashionMnist)(args.c_str(), true,
+                                                         &ds))
       return -1;
     addField(out, "image", ds.images);
     return addField(out, "label", ds.labels);
@@ -277,6 +317,8 @@ int nnc::loadDataTable(const std::string &desc, DataTable &out) {
     addField(out, "image", ds.images);
     return addField(out, "label", ds.labels);
   }
+  if (kind == "ratings")
+    return loadRatings(args, out);
   if (kind == "csv") {
     nnc_tensor x{}, y{};
     if (!expect(3) ||

@@ -228,8 +228,12 @@ extern "C" int nnc_dataset_fashion_mnist(const char *split, nnc_dataset *out) {
   return nnc::loadFashionMnist(split, false, out);
 }
 
-int nnc::loadFashionMnist(const char *split, bool pixelBytes,
-                          nnc_dataset *out) {
+namespace {
+/// An MNIST-like data set (IDX image and label files `train-*` and
+/// `t10k-*`) in `folder` under each $NNC_DATA_PATH entry (or the entry
+/// itself) and /usr/share/datasets.
+int loadMnistLike(const char *title, const char *folder, const char *install,
+                  const char *split, bool pixelBytes, nnc_dataset *out) {
   std::memset(out, 0, sizeof *out);
   std::string prefix;
   if (std::strcmp(split, "train") == 0)
@@ -237,9 +241,8 @@ int nnc::loadFashionMnist(const char *split, bool pixelBytes,
   else if (std::strcmp(split, "test") == 0)
     prefix = "t10k";
   else
-    return nnc_set_error("Fashion-MNIST has splits \"train\" and \"test\", "
-                         "not \"%s\"",
-                         split);
+    return nnc_set_error("%s has splits \"train\" and \"test\", not \"%s\"",
+                         title, split);
   std::vector<std::string> dirs;
   if (const char *env = std::getenv("NNC_DATA_PATH")) {
     std::string s(env);
@@ -250,27 +253,43 @@ int nnc::loadFashionMnist(const char *split, bool pixelBytes,
         end = s.size();
       if (end > start) {
         dirs.push_back(s.substr(start, end - start));
-        dirs.push_back(s.substr(start, end - start) + "/fashion-mnist");
+        dirs.push_back(s.substr(start, end - start) + "/" + folder);
       }
       start = end + 1;
     }
   }
-  dirs.push_back("/usr/share/datasets/fashion-mnist");
+  dirs.push_back(std::string("/usr/share/datasets/") + folder);
   std::string looked;
   for (const std::string &d : dirs) {
     for (const char *ext : {".gz", ""}) {
       std::string images = d + "/" + prefix + "-images-idx3-ubyte" + ext;
       std::string labels = d + "/" + prefix + "-labels-idx1-ubyte" + ext;
       if (isFile(images) && isFile(labels))
-        return loadIdxPair(images.c_str(), labels.c_str(), pixelBytes, out);
+        return nnc::loadIdxPair(images.c_str(), labels.c_str(), pixelBytes,
+                                out);
     }
     looked += (looked.empty() ? "" : ", ") + d;
   }
   return nnc_set_error(
-      "Fashion-MNIST (%s) not found; looked in %s. Install it with "
-      "'apt-get install dataset-fashion-mnist', or set NNC_DATA_PATH to a "
-      "folder holding %s-images-idx3-ubyte.gz and %s-labels-idx1-ubyte.gz",
-      split, looked.c_str(), prefix.c_str(), prefix.c_str());
+      "%s (%s) not found; looked in %s. %s set NNC_DATA_PATH to a folder "
+      "holding %s-images-idx3-ubyte.gz and %s-labels-idx1-ubyte.gz (or a "
+      "folder '%s' with them)",
+      title, split, looked.c_str(), install, prefix.c_str(), prefix.c_str(),
+      folder);
+}
+} // namespace
+
+int nnc::loadFashionMnist(const char *split, bool pixelBytes,
+                          nnc_dataset *out) {
+  return loadMnistLike("Fashion-MNIST", "fashion-mnist",
+                       "Install it with 'apt-get install "
+                       "dataset-fashion-mnist', or",
+                       split, pixelBytes, out);
+}
+
+int nnc::loadMnist(const char *split, bool pixelBytes, nnc_dataset *out) {
+  return loadMnistLike("MNIST", "mnist", "No Debian package ships it:",
+                       split, pixelBytes, out);
 }
 
 extern "C" void nnc_dataset_free(nnc_dataset *ds) {

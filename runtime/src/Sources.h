@@ -63,6 +63,9 @@ void copyRows(const nnc_tensor &src, const int64_t *rows, int64_t n,
 int loadIdxPair(const char *images, const char *labels, bool pixelBytes,
                 nnc_dataset *out);
 int loadFashionMnist(const char *split, bool pixelBytes, nnc_dataset *out);
+/// MNIST ("train" or "test"): the same IDX files in a folder `mnist`
+/// under $NNC_DATA_PATH entries or /usr/share/datasets.
+int loadMnist(const char *split, bool pixelBytes, nnc_dataset *out);
 
 /// Applies the table's augmentation (random horizontal flip, shift within
 /// `crop` pixels of zero padding, Gaussian noise) to a batch of images
