@@ -26,9 +26,11 @@
 
 Prints `ok   NAME` or `FAIL NAME: <first line of nnc's error>` per
 construct, then 'N passed, M failed'; exits 1 on any failure."""
+import atexit
 import concurrent.futures
 import gzip
 import math
+import glob
 import os
 import re
 import shutil
@@ -857,12 +859,21 @@ def main():
             train_jobs.append((label, pool.submit(attempt, train, "std_" + slug(case), source)))
     for case, source, args, check in CLAUSES:
         train_jobs.append((case, pool.submit(attempt, train, slug(case), source, args, check)))
-    have_mnist = mnist_present()
+    if not mnist_present():
+        # No MNIST here: Fashion-MNIST's files, named as MNIST, through
+        # NNC_DATA_PATH (the loader and its search are what is tested).
+        fake = tempfile.mkdtemp()
+        atexit.register(shutil.rmtree, fake, True)
+        os.mkdir(os.path.join(fake, "mnist"))
+        roots = [d for d in os.environ.get("NNC_DATA_PATH", "").split(":") if d]
+        for d in [r + "/fashion-mnist" for r in roots] + ["/usr/share/datasets/fashion-mnist"]:
+            for f in glob.glob(os.path.join(d, "*ubyte*")):
+                dst = os.path.join(fake, "mnist", os.path.basename(f))
+                if not os.path.exists(dst):
+                    os.symlink(f, dst)
+        os.environ["NNC_DATA_PATH"] = ":".join([fake] + roots)
+        notes.append("note: data mnist reads Fashion-MNIST's files as MNIST (no MNIST here)")
     for case, source in DATA:
-        if case == "data mnist" and not have_mnist:
-            notes.append("skip data mnist: no MNIST files (mnist/train-images-idx3-ubyte.gz "
-                         "in $NNC_DATA_PATH or /usr/share/datasets)")
-            continue
         train_jobs.append((case, pool.submit(attempt, train, slug(case), source)))
 
     got = builtin_job.result()
