@@ -101,15 +101,15 @@ static LogicalResult symbolicVJP(Conv2DOp op, OpBuilder &b, Value g,
   return success();
 }
 
-/// A depthwise convolution (one input channel per group, any number of
-/// filters per group) over images of static size, as whole-tensor ops
-/// rather than one convolution per group (a depthwise layer has as many
-/// groups as channels). dX: the cotangent spread by the stride and padded,
+/// A grouped convolution (depthwise included) over images of static size,
+/// as whole-tensor ops rather than one convolution per group (a depthwise
+/// layer has as many groups as channels). dX: the cotangent spread by the
+/// stride and padded,
 /// convolved in the same groups with the spatially flipped filter whose
 /// per-group input and output channels swap, cropped to the input. dW: the
 /// grouped filter cotangent.
-static LogicalResult depthwiseVJP(Conv2DOp op, OpBuilder &b, Value g,
-                                  SmallVectorImpl<Value> &out) {
+static LogicalResult groupedStaticVJP(Conv2DOp op, OpBuilder &b, Value g,
+                                      SmallVectorImpl<Value> &out) {
   Location loc = op.getLoc();
   GradBuilder gb(b, loc);
   RankedTensorType wt = ranked(op.getFilter()), xt = ranked(op.getInput());
@@ -161,9 +161,10 @@ static LogicalResult depthwiseVJP(Conv2DOp op, OpBuilder &b, Value g,
   return success();
 }
 
-/// Grouped convolution: each group is an ordinary convolution of its
-/// input channels with its filters, so its rule is that convolution's, and
-/// the cotangents are the groups' concatenated along the channels.
+/// Grouped convolution over images of run-time size: each group is an
+/// ordinary convolution of its input channels with its filters, so its
+/// rule is that convolution's, and the cotangents are the groups'
+/// concatenated along the channels.
 static LogicalResult groupedVJP(Conv2DOp op, OpBuilder &b, Value g,
                                 SmallVectorImpl<Value> &out) {
   GradBuilder gb(b, op.getLoc());
@@ -195,9 +196,8 @@ LogicalResult Conv2DOp::vjp(OpBuilder &b, ValueRange grads,
   out.assign(2, Value());
   if (!grads[0])
     return success();
-  if (getGroups() != 1 && ranked(getFilter()).getDimSize(2) == 1 &&
-      staticImages({getInput(), grads[0]}))
-    return depthwiseVJP(*this, b, grads[0], out);
+  if (getGroups() != 1 && staticImages({getInput(), grads[0]}))
+    return groupedStaticVJP(*this, b, grads[0], out);
   if (getGroups() != 1)
     return groupedVJP(*this, b, grads[0], out);
   ArrayRef<int64_t> s = getStride(), p = getPadding(), dil = getDilation();

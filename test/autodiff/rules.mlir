@@ -206,16 +206,16 @@ func.func @conv_dilated_same(%x: tensor<?x8x8x2xf32>, %w: tensor<2x2x2x3xf32>) -
 
 // -----
 
-// A grouped convolution is differentiated group by group: each group's
-// channels, filters and cotangent are sliced out, the cotangents
-// concatenated back.
+// A grouped convolution over static images is differentiated as whole
+// tensors: dX is a convolution in the same groups of the cotangent with
+// the spatially flipped filter whose per-group channels swap (padded by
+// the filter's span), dW the grouped filter cotangent.
 // CHECK-LABEL: func.func @conv_grouped
-// CHECK-DAG: %[[X1:.*]] = nn.slice %arg0 {sizes = array<i64: -1, 6, 6, 2>, squeeze = array<i64>, starts = array<i64: 0, 0, 0, 2>
-// CHECK-DAG: %[[G1:.*]] = nn.slice %{{.*}} {sizes = array<i64: -1, 4, 4, 3>, squeeze = array<i64>, starts = array<i64: 0, 0, 0, 3>
-// CHECK-DAG: %[[DX1:.*]] = nn.conv_transpose2d %[[G1]]
-// CHECK-DAG: %[[DW1:.*]] = nn.conv2d_filter_grad %[[X1]], %[[G1]]
-// CHECK: %[[DX:.*]] = nn.concat %{{.*}}, %[[DX1]] {axis = 3 : i64} : (tensor<?x6x6x2xf32>, tensor<?x6x6x2xf32>) -> tensor<?x6x6x4xf32>
-// CHECK: %[[DW:.*]] = nn.concat %{{.*}}, %[[DW1]] {axis = 3 : i64} : (tensor<3x3x2x3xf32>, tensor<3x3x2x3xf32>) -> tensor<3x3x2x6xf32>
+// CHECK: %[[W5:.*]] = nn.reshape %{{.*}} : tensor<3x3x2x6xf32> to tensor<3x3x2x2x3xf32>
+// CHECK: %[[SW:.*]] = nn.transpose %[[W5]] {perm = array<i64: 0, 1, 4, 3, 2>} : tensor<3x3x2x2x3xf32> -> tensor<3x3x3x2x2xf32>
+// CHECK: %[[WS:.*]] = nn.reshape %[[SW]] : tensor<3x3x3x2x2xf32> to tensor<3x3x3x4xf32>
+// CHECK: %[[DX:.*]] = nn.conv2d %[[G:.*]], %[[WS]] {dilation = array<i64: 1, 1>, groups = 2 : i64, padding = array<i64: 2, 2, 2, 2>, stride = array<i64: 1, 1>} : (tensor<?x4x4x6xf32>, tensor<3x3x3x4xf32>) -> tensor<?x6x6x4xf32>
+// CHECK: %[[DW:.*]] = nn.conv2d_filter_grad %arg0, %[[G]] {dilation = array<i64: 1, 1>, groups = 2 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<?x6x6x4xf32>, tensor<?x4x4x6xf32>) -> tensor<3x3x2x6xf32>
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]
 func.func @conv_grouped(%x: tensor<?x6x6x4xf32>, %w: tensor<3x3x2x6xf32>) -> tensor<f32>
     attributes {nn.wrt = array<i64: 0, 1>} {
@@ -321,5 +321,26 @@ func.func @batch_norm_training(%x: tensor<?x4x3xf32>, %gamma: tensor<3xf32>, %be
   %0 = nn.batch_norm %x, %gamma, %beta, %rm, %rv {eps = 1.0e-03 : f64, training = true} : (tensor<?x4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<?x4x3xf32>
   %1 = nn.square %0 : tensor<?x4x3xf32>
   %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<?x4x3xf32> -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// -----
+
+// Over images of run-time size, a grouped convolution is differentiated
+// group by group: each group's channels, filters and cotangent sliced out,
+// the cotangents concatenated back.
+// CHECK-LABEL: func.func @conv_grouped_dynamic
+// CHECK-DAG: nn.slice %arg0 {sizes = array<i64: -1, -1, -1, 2>, squeeze = array<i64>, starts = array<i64: 0, 0, 0, 2>
+// CHECK-DAG: nn.conv2d_filter_grad {{.*}} : (tensor<?x?x?x2xf32>, tensor<?x?x?x3xf32>) -> tensor<3x3x2x3xf32>
+// CHECK: %[[DX:.*]] = nn.concat {{.*}} {axis = 3 : i64} : (tensor<?x?x?x2xf32>, tensor<?x?x?x2xf32>) -> tensor<?x?x?x4xf32>
+// CHECK: %[[DW:.*]] = nn.concat {{.*}} {axis = 3 : i64} : (tensor<3x3x2x3xf32>, tensor<3x3x2x3xf32>) -> tensor<3x3x2x6xf32>
+// CHECK: return %{{.*}}, %[[DX]], %[[DW]]
+func.func @conv_grouped_dynamic(%x: tensor<?x?x?x4xf32>, %w: tensor<3x3x2x6xf32>) -> tensor<f32>
+    attributes {nn.wrt = array<i64: 0, 1>} {
+  %0 = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>,
+                         dilation = array<i64: 1, 1>, groups = 2 : i64}
+       : (tensor<?x?x?x4xf32>, tensor<3x3x2x6xf32>) -> tensor<?x?x?x6xf32>
+  %1 = nn.square %0 : tensor<?x?x?x6xf32>
+  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x?x?x6xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
