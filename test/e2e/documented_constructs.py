@@ -50,6 +50,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 STDLIB = os.path.join(ROOT, "stdlib", "std")
 TRAINTEST = os.path.join(ROOT, "test", "train", "traintest.py")
+sys.path.insert(0, os.path.dirname(TRAINTEST))
+from traintest import npy  # noqa: E402  (the .npy writer the data tests use)
 WORK = tempfile.mkdtemp(prefix="nnc-constructs-")
 TIMEOUT = 300
 gen = torch.Generator().manual_seed(2024)
@@ -749,15 +751,6 @@ def run_main(tag, source, wants):
 
 # --------------------------------------------------------------------------
 # Data.
-
-def npy(path, descr, shape, data):
-    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
-        descr, "".join("%d," % d for d in shape))
-    header += " " * (63 - (len(header) + 10) % 64) + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
-        f.write(header.encode() + data)
-
 
 def make_data():
     py = sys.executable

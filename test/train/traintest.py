@@ -105,6 +105,16 @@ def idx(args):
             f.write(struct.pack(">II", 0x801, n) + labels)
 
 
+def npy(path, descr, shape, data):
+    """Writes a NumPy .npy file (version 1.0) of raw little-endian `data`."""
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        descr, "".join("%d," % d for d in shape))
+    header += " " * (63 - (len(header) + 10) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
+        f.write(header.encode() + data)
+
+
 def blobs(args):
     import random
     import zlib
@@ -121,13 +131,6 @@ def blobs(args):
         for r in rows:
             f.write(",".join("%.4f" % v for v in r[:4]) + ",%d\n" % r[4])
 
-    def npy(path, descr, shape, data):
-        header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
-            descr, "".join("%d," % d for d in shape))
-        header += " " * (63 - (len(header) + 10) % 64) + "\n"
-        with open(path, "wb") as f:
-            f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
-            f.write(header.encode() + data)
     npy(os.path.join(folder, "blobs_x.npy"), "<f4", (150, 4),
         b"".join(struct.pack("<4f", *r[:4]) for r in rows))
     npy(os.path.join(folder, "blobs_y.npy"), "<i8", (150,),
