@@ -15,6 +15,12 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # Tests must not see the developer's own module path.
 config.environment.pop("NNC_PATH", None)
+# One compile cache for the tests, in the build tree (never the user's):
+# the many tests that compile the same model compile it once. Entries of
+# an older nnc binary never match (the key holds its identity).
+config.environment["NNC_CACHE_DIR"] = os.path.join(config.nnc_obj_root, "nnc-cache")
+config.environment["NNC_CACHE_MAX_MB"] = "512"
+config.environment.pop("NNC_NO_CACHE", None)
 llvm_config.add_tool_substitutions(
     ["nnc", "nnc-opt", "llvm-nm"], [config.nnc_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))

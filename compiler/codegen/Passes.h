@@ -33,6 +33,11 @@ constexpr const char kFilterGradAttr[] = "nn.conv2d_filter_grad";
 /// of one op), described for --remarks (value: a string).
 constexpr const char kFusionNoteAttr[] = "nn.fusion_note";
 
+/// On an outlined kernel (func.func, then llvm.func): the positions of the
+/// LLVM arguments that nn-kernel-noalias declares `noalias` (value: dense
+/// i32 array).
+constexpr const char kNoAliasArgsAttr[] = "nn.noalias_args";
+
 /// Whether a memref is laid out densely in row-major order (an identity
 /// layout, or a static shape whose strides say the same): what memcpy can
 /// copy and what the kernels need of filters and outputs.

@@ -116,6 +116,28 @@ def NNCopyLoops : Pass<"nn-copy-loops"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def NNOutlineKernels : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Move every linalg op on buffers into a function of its own";
+  let description = [{
+    Each linalg op on buffers becomes a call of a private, never-inlined
+    function holding only that op (constants it uses are cloned into it);
+    ops identical up to their operands call the same function. LLVM then
+    compiles one small function per distinct kernel instead of one huge
+    step function, in time linear in the code and in parallel.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
+def NNKernelNoAlias : Pass<"nn-kernel-noalias", "::mlir::ModuleOp"> {
+  let summary = "Declare outlined kernels' disjoint buffer pointers noalias";
+  let description = [{
+    After conversion to the LLVM dialect: the arguments listed in an
+    outlined kernel's `nn.noalias_args` (the aligned pointers of buffers
+    no other argument of the kernel reaches) get `llvm.noalias`.
+  }];
+}
+
 def NNKernelCalls : Pass<"nn-kernel-calls", "::mlir::ModuleOp"> {
   let summary = "Run f32 matrix products and convolutions on the runtime's kernels";
   let description = [{

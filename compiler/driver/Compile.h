@@ -13,8 +13,11 @@
 #include "mlir/IR/MLIRContext.h"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace llvm {
+class LLVMContext;
 class Module;
 class TargetMachine;
 } // namespace llvm
@@ -57,6 +60,18 @@ bool lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
 /// A TargetMachine for the host (or opts.cpu).
 std::unique_ptr<llvm::TargetMachine> hostMachine(const CodegenOptions &opts,
                                                  DiagnosticEngine &diags);
+/// The LLVM IR of an LLVM-dialect module, with `tm`'s data layout and
+/// triple; null (reported) on failure.
+std::unique_ptr<llvm::Module> translate(mlir::ModuleOp module,
+                                        llvm::TargetMachine &tm,
+                                        llvm::LLVMContext &ctx,
+                                        DiagnosticEngine &diags);
+/// `module` (nn dialect, as generated) to object files: from the compile
+/// cache when opts.cache allows and it has them, else lowered, optimised
+/// and compiled (and stored). For the JIT (`jit`), the objects hold packed
+/// wrappers (kPackedPrefix) and may be several; otherwise one.
+bool compileModule(mlir::ModuleOp module, const CodegenOptions &opts, bool jit,
+                   std::vector<std::string> &objects, DiagnosticEngine &diags);
 /// The LLVM mid-level optimiser; GEMM_NOTES.md shows the generated register
 /// kernels need it (bare llc output is slow, and was even wrong).
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, unsigned level);

@@ -11,8 +11,11 @@
 #include "codegen/Passes.h"
 #include "dialect/NNDialect.h"
 #include "driver/Compile.h"
+#include "driver/CompileCache.h"
+#include "driver/ObjectCode.h"
 #include "driver/Remarks.h"
 #include "driver/Signature.h"
+#include "driver/Timing.h"
 #include "mlirgen/MLIRGen.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
@@ -21,6 +24,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
@@ -33,11 +37,14 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <thread>
 
 using namespace nnc;
 
@@ -62,16 +69,17 @@ const char *kToLLVM =
     "convert-math-to-llvm, convert-math-to-libm,"
     "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm,"
     "convert-cf-to-llvm, convert-ub-to-llvm, convert-openmp-to-llvm,"
-    "reconcile-unrealized-casts";
+    "reconcile-unrealized-casts, nn-kernel-noalias";
 
 /// Loops: sequential, or (threads > 1) each op's parallel loops as an
 /// OpenMP parallel region of `threads` threads (reductions stay in one
 /// thread, so results do not depend on the thread count).
 std::string loopPipeline(unsigned threads) {
   if (threads <= 1)
-    return "func.func(nn-copy-loops, nn-contiguous-loops, "
-           "convert-linalg-to-loops),";
-  return "func.func(nn-copy-loops, nn-contiguous-loops, "
+    return "func.func(nn-copy-loops), nn-outline-kernels,"
+           "func.func(nn-contiguous-loops, convert-linalg-to-loops),";
+  return "func.func(nn-copy-loops), nn-outline-kernels,"
+         "func.func(nn-contiguous-loops, "
          "convert-linalg-to-parallel-loops,"
          "nn-outer-parallel-loops),"
          "convert-scf-to-openmp{num-threads=" +
@@ -96,8 +104,10 @@ void nnc::registerEverything(mlir::DialectRegistry &registry) {
 
 namespace {
 bool runPipeline(mlir::ModuleOp module, const char *pipeline,
-                 DiagnosticEngine &diags) {
+                 DiagnosticEngine &diags, const char *stage) {
+  StageTimer timer(stage);
   mlir::PassManager pm(module->getName());
+  timePasses(pm);
   if (mlir::failed(mlir::parsePassPipeline(pipeline, pm))) {
     diags.error("internal error: bad pass pipeline");
     return false;
@@ -112,8 +122,31 @@ bool runPipeline(mlir::ModuleOp module, const char *pipeline,
 
 } // namespace
 
+/// LLVM's scheduler after register allocation (on for Zen CPUs) took over
+/// half of code generation, on the long straight-line code of a step's C
+/// interface, and no measurable run time on nnc's loops: off, unless the
+/// command line sets -post-RA-scheduler itself. (LLVM obeys the option
+/// only at a position > 0, as if it had been given on a command line.)
+static void defaultCodegenOptions() {
+  static bool done = [] {
+    for (llvm::cl::SubCommand *sub : {&llvm::cl::SubCommand::getTopLevel(),
+                                      &llvm::cl::SubCommand::getAll()}) {
+      auto &options = llvm::cl::getRegisteredOptions(*sub);
+      auto it = options.find("post-RA-scheduler");
+      if (it == options.end())
+        continue;
+      if (it->second->getNumOccurrences() == 0)
+        it->second->addOccurrence(1, "post-RA-scheduler", "false");
+      break;
+    }
+    return true;
+  }();
+  (void)done;
+}
+
 std::unique_ptr<llvm::TargetMachine>
 nnc::hostMachine(const CodegenOptions &opts, DiagnosticEngine &diags) {
+  defaultCodegenOptions();
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
@@ -146,7 +179,13 @@ void nnc::optimizeModule(llvm::Module &m, llvm::TargetMachine &tm,
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(&tm);
+  // No loop unrolling: it fully unrolled inner loops of 32-128 iterations
+  // before the vectoriser saw them (leaving scalar code), and multiplied
+  // the size of the code LLVM then compiles several times over. The
+  // vectoriser's interleaving still unrolls what it vectorises.
+  llvm::PipelineTuningOptions pto;
+  pto.LoopUnrolling = false;
+  llvm::PassBuilder pb(&tm, pto);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
@@ -165,7 +204,7 @@ void nnc::optimizeModule(llvm::Module &m, llvm::TargetMachine &tm,
 bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
                              DiagnosticEngine &diags,
                              const CodegenOptions &opts) {
-  if (!runPipeline(module, kToLinalg, diags))
+  if (!runPipeline(module, kToLinalg, diags, "lowering to linalg"))
     return false;
   if (stopAt == Stage::Linalg)
     return true;
@@ -180,7 +219,7 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
     pipeline +=
         "nn-kernel-calls{threads=" + std::to_string(opts.threads) + "},";
   pipeline += "nn-plan-buffers";
-  if (!runPipeline(module, pipeline.c_str(), diags))
+  if (!runPipeline(module, pipeline.c_str(), diags, "bufferization"))
     return false;
   if (opts.remarks)
     reportRemarks(module, diags);
@@ -189,7 +228,7 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
   if (stopAt == Stage::Buffers)
     return true;
   return runPipeline(module, (loopPipeline(opts.threads) + kToLLVM).c_str(),
-                     diags);
+                     diags, "loops and the LLVM dialect");
 }
 
 Entry nnc::entryOf(const Program &program) {
@@ -269,9 +308,13 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
   gen.training = entry.training;
   gen.f64 = entry.f64;
   gen.seed = entry.seed;
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      entry.train ? mlirGenTrain(ctx, *entry.train, srcMgr, diags)
-                  : mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, gen);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  {
+    StageTimer timer("MLIRGen");
+    module = entry.train ? mlirGenTrain(ctx, *entry.train, srcMgr, diags)
+                         : mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags,
+                                   gen);
+  }
   // `grad(...)` in a program leaves functions marked for the reverse-mode
   // pass too.
   bool marked = false;
@@ -281,7 +324,9 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
     return module;
   // The reverse-mode pass reports an op it cannot differentiate at the
   // op's .nn location; the canonicaliser and CSE remove dead gradients.
+  StageTimer timer("autodiff");
   mlir::PassManager pm(module.get()->getName());
+  timePasses(pm);
   bool reported = false;
   mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
     if (d.getSeverity() != mlir::DiagnosticSeverity::Error)
@@ -370,6 +415,92 @@ ModelSignature nnc::signatureOfFunction(mlir::func::FuncOp f,
   return sig;
 }
 
+/// Removes the argument and result attributes LLVM does not know (MLIRGen's
+/// contract, `nn.name` and the like, read before lowering): translation
+/// warns about each one, printing the whole function into the warning,
+/// which took a second on a large training step.
+static void dropContractAttributes(mlir::ModuleOp module) {
+  module->walk([](mlir::FunctionOpInterface f) {
+    auto strip = [](mlir::DictionaryAttr dict, auto remove) {
+      if (!dict)
+        return;
+      for (mlir::NamedAttribute a : dict)
+        if (!a.getName().getValue().starts_with("llvm."))
+          remove(a.getName());
+    };
+    for (unsigned k = 0; k < f.getNumArguments(); ++k)
+      strip(f.getArgAttrDict(k),
+            [&](mlir::StringAttr n) { f.removeArgAttr(k, n); });
+    for (unsigned k = 0; k < f.getNumResults(); ++k)
+      strip(f.getResultAttrDict(k),
+            [&](mlir::StringAttr n) { f.removeResultAttr(k, n); });
+  });
+}
+
+std::unique_ptr<llvm::Module>
+nnc::translate(mlir::ModuleOp module, llvm::TargetMachine &tm,
+               llvm::LLVMContext &ctx, DiagnosticEngine &diags) {
+  dropContractAttributes(module);
+  std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, ctx);
+  if (!ir) {
+    diags.error("internal error: translation to LLVM IR failed");
+    return nullptr;
+  }
+  ir->setDataLayout(tm.createDataLayout());
+  ir->setTargetTriple(tm.getTargetTriple());
+  return ir;
+}
+
+bool nnc::compileModule(mlir::ModuleOp module, const CodegenOptions &opts,
+                        bool jit, std::vector<std::string> &objects,
+                        DiagnosticEngine &diags) {
+  auto tm = hostMachine(opts, diags);
+  if (!tm)
+    return false;
+  // Everything that decides the code besides nnc itself (cache::key adds
+  // that): the module with its locations, the target and the options.
+  // --remarks are printed while lowering, so they bypass the cache.
+  std::string key;
+  if (opts.cache && !opts.remarks) {
+    StageTimer timer("compile cache lookup");
+    std::string text;
+    llvm::raw_string_ostream ts(text);
+    module->print(ts, mlir::OpPrintingFlags().enableDebugInfo(true, false));
+    std::string config = std::string(jit ? "jit" : "obj") + "|" +
+                         tm->getTargetCPU().str() + "|" +
+                         tm->getTargetFeatureString().str() + "|O" +
+                         std::to_string(opts.optLevel) + "|t" +
+                         std::to_string(opts.threads) + "|k" +
+                         std::to_string(opts.kernels);
+    key = cache::key({text, config});
+    if (cache::load(key, objects))
+      return true;
+  }
+  if (!lowerToLLVMDialect(module, Stage::LLVM, diags, opts))
+    return false;
+  llvm::LLVMContext ctx;
+  std::unique_ptr<llvm::Module> ir;
+  {
+    StageTimer timer("translation to LLVM IR");
+    ir = translate(module, *tm, ctx, diags);
+  }
+  if (!ir)
+    return false;
+  // The JIT takes several objects; an object file is one.
+  unsigned threads =
+      jit ? std::max(1u, std::min(8u, std::thread::hardware_concurrency()))
+          : 1;
+  objects.clear();
+  if (!compileToObjects(std::move(ir), *tm, opts, /*packed=*/jit, threads,
+                        objects, diags))
+    return false;
+  if (!key.empty()) {
+    StageTimer timer("compile cache store");
+    cache::store(key, objects);
+  }
+  return true;
+}
+
 int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
                    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
                    llvm::raw_ostream &os,
@@ -395,6 +526,13 @@ int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
     module->print(os, flags);
     return 0;
   }
+  if (stage == Stage::Obj) {
+    std::vector<std::string> objects;
+    if (!compileModule(*module, opts, /*jit=*/false, objects, diags))
+      return 1;
+    os << objects.front();
+    return 0;
+  }
   if (!lowerToLLVMDialect(*module, stage, diags, opts))
     return 1;
   if (stage == Stage::Linalg || stage == Stage::Buffers ||
@@ -402,18 +540,13 @@ int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
     module->print(os, flags);
     return 0;
   }
-  llvm::LLVMContext llvmCtx;
-  std::unique_ptr<llvm::Module> ir =
-      mlir::translateModuleToLLVMIR(*module, llvmCtx);
-  if (!ir) {
-    diags.error("internal error: translation to LLVM IR failed");
-    return 1;
-  }
   auto tm = hostMachine(opts, diags);
   if (!tm)
     return 1;
-  ir->setDataLayout(tm->createDataLayout());
-  ir->setTargetTriple(tm->getTargetTriple());
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> ir = translate(*module, *tm, llvmCtx, diags);
+  if (!ir)
+    return 1;
   optimizeModule(*ir, *tm, opts.optLevel);
   if (stage == Stage::LLVMIR) {
     ir->print(os, nullptr);
@@ -422,10 +555,9 @@ int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
   llvm::SmallString<0> buffer;
   llvm::raw_svector_ostream bos(buffer);
   llvm::legacy::PassManager pm;
-  auto kind = stage == Stage::Asm ? llvm::CodeGenFileType::AssemblyFile
-                                  : llvm::CodeGenFileType::ObjectFile;
-  if (tm->addPassesToEmitFile(pm, bos, nullptr, kind)) {
-    diags.error("the target cannot emit this kind of file");
+  if (tm->addPassesToEmitFile(pm, bos, nullptr,
+                              llvm::CodeGenFileType::AssemblyFile)) {
+    diags.error("the target cannot emit assembly");
     return 1;
   }
   pm.run(*ir);

@@ -95,6 +95,9 @@ struct CodegenOptions {
   /// Report per .nn line what was fused, what runs on kernels and how
   /// buffers were planned (--remarks), to stderr.
   bool remarks = false;
+  /// Compiled objects are taken from and stored in the compile cache
+  /// (false: --no-cache).
+  bool cache = true;
 };
 
 /// Generates the program's model and runs the pipeline up to `stage`,

@@ -1,6 +1,6 @@
 //===- Runner.cpp - Running compiled models in the JIT --------------------===//
 //
-// The same pipeline as `nnc build`, ending in mlir::ExecutionEngine. The
+// The same pipeline as `nnc build`, ending in this process (JitEngine). The
 // forward function is called through its C interface
 // (`_mlir_ciface_<Model>_forward`) with one strided-memref descriptor per
 // argument; tensors come from and go to the runtime's safetensors files.
@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "driver/Runner.h"
 #include "driver/Compile.h"
+#include "driver/JitEngine.h"
 #include "driver/Signature.h"
 #include "mlirgen/MLIRGen.h"
 #include "nnc/kernels.h"
@@ -18,8 +19,6 @@
 #include "support/Diagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"
 
 #ifdef __GLIBC__
@@ -27,9 +26,6 @@
 #endif
 #include "mlir/IR/OwningOpRef.h"
 
-#include "llvm/ExecutionEngine/Orc/Mangling.h"
-#include "llvm/Support/TargetSelect.h"
-#include "llvm/Target/TargetMachine.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -38,11 +34,6 @@
 
 using namespace nnc;
 
-extern "C" void memrefCopy(int64_t, void *, void *);
-// The buffer pool behind generated code's allocations (runtime).
-extern "C" void *_mlir_memref_to_llvm_alloc(size_t);
-extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t, size_t);
-extern "C" void _mlir_memref_to_llvm_free(void *);
 
 namespace {
 /// The in-memory nnc_model of a JIT-compiled function.
@@ -50,7 +41,6 @@ struct JitModel {
   std::vector<nnc_model_arg> args, results;
   std::vector<std::string> strings; ///< owns the names the tables point to
   std::string modelName;
-  mlir::ExecutionEngine *engine = nullptr;
   std::string function;
   nnc_model model{};
 
@@ -98,18 +88,11 @@ struct JitModel {
 
   /// Compiles the function now (the JIT is lazy), so that the first
   /// call is not slower than the others; false (reported) on failure.
-  bool resolve(mlir::ExecutionEngine *e, const std::string &name,
+  bool resolve(JitEngine *engine, const std::string &name,
                DiagnosticEngine &diags) {
-    engine = e;
     function = name;
-    auto fn = engine->lookupPacked(function);
-    if (!fn) {
-      llvm::consumeError(fn.takeError());
-      diags.error("internal error: no function '" + function + "' in the JIT");
-      return false;
-    }
-    packedFn = *fn;
-    return true;
+    packedFn = engine->lookupPacked(function, diags);
+    return packedFn != nullptr;
   }
   void (*packedFn)(void **) = nullptr;
 
@@ -124,49 +107,16 @@ struct JitModel {
 } // namespace
 
 namespace {
-/// Lowers `module` and hands it to an ExecutionEngine whose generated code
-/// can call the runtime linked into this binary; null (reported) on
-/// failure.
-std::unique_ptr<mlir::ExecutionEngine>
-createEngine(mlir::ModuleOp module, const CodegenOptions &codegen,
-             DiagnosticEngine &diags) {
-  if (!lowerToLLVMDialect(module, Stage::LLVM, diags, codegen))
+/// Compiles `module` (nn dialect) to object files for the JIT, or takes
+/// them from the compile cache, and links them into this process; null
+/// (reported) on failure.
+std::unique_ptr<JitEngine> createEngine(mlir::ModuleOp module,
+                                        const CodegenOptions &codegen,
+                                        DiagnosticEngine &diags) {
+  std::vector<std::string> objects;
+  if (!compileModule(module, codegen, /*jit=*/true, objects, diags))
     return nullptr;
-  auto tm = hostMachine(codegen, diags);
-  if (!tm)
-    return nullptr;
-  mlir::ExecutionEngineOptions eo;
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      mlir::makeOptimizingTransformer(codegen.optLevel, 0, tm.get());
-  eo.transformer = transformer;
-  eo.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  // perf's JIT dump files (~/.debug/jit) only when asked for: profiling
-  // generated code with `perf record -k 1` and `perf inject --jit`.
-  eo.enablePerfNotificationListener = std::getenv("NNC_PERF_JIT") != nullptr;
-  auto engine = mlir::ExecutionEngine::create(module, eo);
-  if (!engine) {
-    diags.error("JIT compilation failed: " +
-                llvm::toString(engine.takeError()));
-    return nullptr;
-  }
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap map;
-    auto add = [&](const char *name, auto *fn) {
-      map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
-                             llvm::JITSymbolFlags::Exported};
-    };
-    add("memrefCopy", &memrefCopy);
-    add("nnc_sgemm", &nnc_sgemm);
-    add("nnc_conv2d_f32", &nnc_conv2d_f32);
-    add("nnc_conv2d_filter_grad_f32", &nnc_conv2d_filter_grad_f32);
-    add("_mlir_memref_to_llvm_alloc", &_mlir_memref_to_llvm_alloc);
-    add("_mlir_memref_to_llvm_aligned_alloc",
-        &_mlir_memref_to_llvm_aligned_alloc);
-    add("_mlir_memref_to_llvm_free", &_mlir_memref_to_llvm_free);
-    add("_mlir_ciface_nnc_workspace", &_mlir_ciface_nnc_workspace);
-    return map;
-  });
-  return std::move(*engine);
+  return JitEngine::create(objects, diags);
 }
 
 } // namespace

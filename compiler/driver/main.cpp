@@ -8,10 +8,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ast/AST.h"
+#include "driver/CompileCache.h"
 #include "driver/Executable.h"
 #include "driver/Gradcheck.h"
 #include "driver/Pipeline.h"
 #include "driver/Runner.h"
+#include "driver/Timing.h"
 #include "driver/Train.h"
 #include "lexer/Lexer.h"
 #include "parser/Parser.h"
@@ -21,9 +23,11 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
@@ -48,6 +52,12 @@ static cl::SubCommand buildCmd("build", "Compile a .nn file (use --emit= to "
 static cl::SubCommand runCmd("run", "JIT-compile and run a .nn file's main "
                                     "block, or a model forward (--forward)");
 static cl::SubCommand replCmd("repl", "Interactive JIT REPL");
+static cl::SubCommand cacheCmd("cache",
+                               "The compile cache: 'nnc cache clear' removes "
+                               "every entry, 'nnc cache' shows where it is "
+                               "and its size");
+static cl::list<std::string> cacheArgs(cl::Positional, cl::desc("[clear]"),
+                                       cl::sub(cacheCmd), cl::cat(nncCat));
 static cl::SubCommand initCmd("init",
                               "Write the first train block's initial "
                               "parameters (and zero optimizer state) as a "
@@ -263,6 +273,24 @@ static cl::opt<std::string>
                      "e.g. x86-64-v3 for portable output)"),
             cl::value_desc("name"), cl::sub(buildCmd), cl::cat(nncCat));
 
+static cl::opt<unsigned> optLevelOpt(
+    "O",
+    cl::desc("LLVM optimisation level of generated code, 0-3 (default 3)"),
+    cl::Prefix, cl::init(3), cl::sub(runCmd), cl::sub(buildCmd),
+    cl::cat(nncCat));
+
+static cl::opt<bool> timing(
+    "timing",
+    cl::desc("Print the time of each compilation stage (front end, MLIRGen, "
+             "autodiff, each pass, LLVM, code generation) to stderr at exit"),
+    cl::sub(runCmd), cl::sub(buildCmd), cl::sub(initCmd), cl::cat(nncCat));
+
+static cl::opt<bool> noCache(
+    "no-cache",
+    cl::desc("Compile afresh: neither read nor write the compile cache "
+             "(see 'nnc cache'; also NNC_NO_CACHE=1)"),
+    cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
+
 /// The code generation options of the command line: --cpu, --threads,
 /// --no-kernels (--cpu is "" where it is not an option: the host CPU).
 static CodegenOptions codegenOptions() {
@@ -271,6 +299,9 @@ static CodegenOptions codegenOptions() {
   co.threads = std::max(1u, unsigned(threadsOpt));
   co.kernels = !noKernels;
   co.remarks = remarks;
+  co.optLevel = std::min(3u, unsigned(optLevelOpt));
+  const char *env = std::getenv("NNC_NO_CACHE");
+  co.cache = !noCache && !(env && *env && std::string(env) != "0");
   return co;
 }
 
@@ -450,6 +481,7 @@ static std::unique_ptr<Program> checkInput(const char *argv0,
   opts.modelName = modelName;
   if (!parseDims(opts, diags))
     return nullptr;
+  StageTimer timer("front end (parse, sema)");
   return checkFile(inputFile, opts, sm, diags);
 }
 
@@ -614,6 +646,34 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   return 0;
 }
 
+/// `nnc cache [clear]`.
+static int runCache(DiagnosticEngine &diags) {
+  if (cacheArgs.size() > 1 ||
+      (cacheArgs.size() == 1 && cacheArgs[0] != "clear")) {
+    diags.error("usage: nnc cache [clear]");
+    return 1;
+  }
+  if (cacheArgs.empty()) {
+    unsigned n;
+    uint64_t bytes;
+    cache::usage(n, bytes);
+    std::string dir = cache::directory();
+    llvm::outs() << (dir.empty() ? "(no cache directory)" : dir) << ": " << n
+                 << (n == 1 ? " entry, " : " entries, ")
+                 << llvm::format("%.1f", bytes / 1048576.0) << " MB\n";
+    return 0;
+  }
+  std::string error;
+  int removed = cache::clear(error);
+  if (removed < 0) {
+    diags.error(error);
+    return 1;
+  }
+  llvm::outs() << "removed " << removed << (removed == 1 ? " entry" : " entries")
+               << " from " << cache::directory() << "\n";
+  return 0;
+}
+
 static int notYet(llvm::StringRef what) {
   llvm::WithColor::error(llvm::errs(), "nnc")
       << what << " is not implemented yet in nnc " << NNC_VERSION
@@ -647,6 +707,8 @@ int main(int argc, char **argv) {
       "  nnc run FILE.nn --forward IN.safetensors [-o OUT.safetensors]\n"
       "  nnc init FILE.nn [--seed N] -o init.safetensors   initial "
       "parameters\n"
+      "  nnc cache [clear]          the compile cache: where, how large; "
+      "empty it\n"
       "  nnc repl                   (not implemented yet)\n");
 
   llvm::SourceMgr sm;
@@ -660,8 +722,12 @@ int main(int argc, char **argv) {
     listBuiltins(llvm::outs());
     return 0;
   }
+  if (timing)
+    enableTiming();
   if (replCmd)
     return notYet("'nnc repl'");
+  if (cacheCmd)
+    return runCache(diags);
   bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd || initCmd;
   if (!needsFile) {
     cl::PrintHelpMessage();

@@ -1,0 +1,159 @@
+//===- ObjectCode.cpp - LLVM IR to object files, in parallel --------------===//
+//
+// LLVM's code generation of a training step is most of its compile time.
+// The step's kernels are separate functions (nn-outline-kernels), so the
+// optimised module is split into partitions that are compiled to object
+// files at the same time, one thread each. Each partition travels to its
+// thread as bitcode and is read into the thread's own LLVMContext: LLVM
+// shares nothing between contexts, so the threads need no locks.
+//
+//===----------------------------------------------------------------------===//
+#include "driver/ObjectCode.h"
+#include "driver/Compile.h"
+#include "driver/Pipeline.h"
+#include "driver/Timing.h"
+#include "support/Diagnostics.h"
+
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
+
+#include <thread>
+
+using namespace nnc;
+
+namespace {
+/// `_mlir__mlir_ciface_<f>(void **args)` for every C interface function.
+void addPackedWrappers(llvm::Module &m) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *type =
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+  std::vector<llvm::Function *> interfaces;
+  for (llvm::Function &f : m)
+    if (!f.isDeclaration() && f.getName().starts_with("_mlir_ciface_"))
+      interfaces.push_back(&f);
+  for (llvm::Function *f : interfaces) {
+    auto *w = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                     kPackedPrefix + f->getName(), m);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", w));
+    std::vector<llvm::Value *> args;
+    for (llvm::Argument &a : f->args()) {
+      llvm::Value *slot = b.CreateConstGEP1_64(ptr, w->getArg(0), a.getArgNo());
+      args.push_back(b.CreateLoad(a.getType(), b.CreateLoad(ptr, slot)));
+    }
+    llvm::Value *result = b.CreateCall(f, args);
+    if (!f->getReturnType()->isVoidTy()) {
+      llvm::Value *slot = b.CreateConstGEP1_64(ptr, w->getArg(0), f->arg_size());
+      b.CreateStore(result, b.CreateLoad(ptr, slot));
+    }
+    b.CreateRetVoid();
+  }
+}
+
+/// A TargetMachine like `tm`, for another thread.
+std::unique_ptr<llvm::TargetMachine> copyOf(const llvm::TargetMachine &tm) {
+  return std::unique_ptr<llvm::TargetMachine>(tm.getTarget().createTargetMachine(
+      tm.getTargetTriple(), tm.getTargetCPU(), tm.getTargetFeatureString(),
+      tm.Options, tm.getRelocationModel(), tm.getCodeModel(),
+      tm.getOptLevel()));
+}
+
+/// Compiles one partition, given as bitcode, in a context of its own.
+bool compilePartition(const llvm::SmallString<0> &bitcode,
+                      const llvm::TargetMachine &like, std::string &object,
+                      std::string &error) {
+  llvm::LLVMContext ctx;
+  auto m = llvm::parseBitcodeFile(
+      llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(), bitcode.size()),
+                            "partition"),
+      ctx);
+  if (!m) {
+    error = llvm::toString(m.takeError());
+    return false;
+  }
+  auto tm = copyOf(like);
+  llvm::SmallString<0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  if (!tm || tm->addPassesToEmitFile(pm, os, nullptr,
+                                     llvm::CodeGenFileType::ObjectFile)) {
+    error = "the target cannot emit object files";
+    return false;
+  }
+  pm.run(**m);
+  object.assign(buffer.begin(), buffer.end());
+  return true;
+}
+} // namespace
+
+bool nnc::emitObject(llvm::Module &m, llvm::TargetMachine &tm,
+                     std::string &out, DiagnosticEngine &diags) {
+  llvm::SmallString<0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr,
+                             llvm::CodeGenFileType::ObjectFile)) {
+    diags.error("the target cannot emit object files");
+    return false;
+  }
+  pm.run(m);
+  out.assign(buffer.begin(), buffer.end());
+  return true;
+}
+
+bool nnc::compileToObjects(std::unique_ptr<llvm::Module> m,
+                           llvm::TargetMachine &tm, const CodegenOptions &opts,
+                           bool packed, unsigned threads,
+                           std::vector<std::string> &objects,
+                           DiagnosticEngine &diags) {
+  if (packed)
+    addPackedWrappers(*m);
+  {
+    StageTimer timer("LLVM optimisation");
+    optimizeModule(*m, tm, opts.optLevel);
+  }
+  StageTimer timer("code generation");
+  unsigned defined = 0;
+  for (llvm::Function &f : *m)
+    defined += !f.isDeclaration();
+  // Splitting pays only for modules of several kernels.
+  unsigned parts = std::max(1u, std::min(threads, defined / 8));
+  if (parts == 1) {
+    objects.emplace_back();
+    return emitObject(*m, tm, objects.back(), diags);
+  }
+  std::vector<llvm::SmallString<0>> bitcode;
+  llvm::SplitModule(
+      *m, parts,
+      [&](std::unique_ptr<llvm::Module> part) {
+        llvm::raw_svector_ostream os(bitcode.emplace_back());
+        llvm::WriteBitcodeToFile(*part, os);
+      },
+      /*PreserveLocals=*/false, /*RoundRobin=*/true);
+  objects.assign(bitcode.size(), {});
+  std::vector<std::string> errors(bitcode.size());
+  std::vector<char> ok(bitcode.size(), 0);
+  std::vector<std::thread> workers;
+  for (size_t k = 1; k < bitcode.size(); ++k)
+    workers.emplace_back([&, k] {
+      ok[k] = compilePartition(bitcode[k], tm, objects[k], errors[k]);
+    });
+  ok[0] = compilePartition(bitcode[0], tm, objects[0], errors[0]);
+  for (std::thread &t : workers)
+    t.join();
+  for (size_t k = 0; k < bitcode.size(); ++k)
+    if (!ok[k]) {
+      diags.error("internal error: code generation failed: " + errors[k]);
+      return false;
+    }
+  return true;
+}

@@ -1,0 +1,46 @@
+//===- ObjectCode.h - LLVM dialect to object files (internal) ---*- C++ -*-===//
+//
+// The last stages of the pipeline, shared by `nnc build` and the JIT:
+// translation to LLVM IR, LLVM's optimiser and code generation, split
+// over threads. Includes no MLIR header.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_DRIVER_OBJECTCODE_H
+#define NNC_DRIVER_OBJECTCODE_H
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace nnc {
+
+class DiagnosticEngine;
+struct CodegenOptions;
+
+/// How the functions of a JIT-compiled module are called: for every C
+/// interface `_mlir_ciface_<f>`, the code also holds `_mlir__mlir_ciface_<f>
+/// (void **args)`, which loads each argument through args[i].
+constexpr const char kPackedPrefix[] = "_mlir_";
+
+/// Optimises `m` (already given `tm`'s data layout and triple) and
+/// compiles it to object files: one, or up to `threads` when the module
+/// has enough functions to split (each compiled on its own thread, with
+/// its own LLVMContext and TargetMachine). With `packed`, the wrappers of
+/// kPackedPrefix are added first. False (reported) on failure.
+bool compileToObjects(std::unique_ptr<llvm::Module> m, llvm::TargetMachine &tm,
+                      const CodegenOptions &opts, bool packed,
+                      unsigned threads, std::vector<std::string> &objects,
+                      DiagnosticEngine &diags);
+
+/// Code generation of one module to an object file in `out`.
+bool emitObject(llvm::Module &m, llvm::TargetMachine &tm, std::string &out,
+                DiagnosticEngine &diags);
+
+} // namespace nnc
+
+#endif // NNC_DRIVER_OBJECTCODE_H
