@@ -162,14 +162,33 @@ for ex in sorted(os.listdir(os.path.join(ROOT, "examples"))):
         if not f.endswith(".nn"):
             continue
         path = os.path.join(ROOT, "examples", ex, f)
-        ts = []
-        for _ in range(3 if args.quick else 5):
-            t = time.perf_counter()
-            subprocess.run([NNC, "build", "--emit=obj", path, "-o", os.devnull], check=True,
-                           capture_output=True)
-            ts.append((time.perf_counter() - t) * 1e3)
-        rows.append({"name": f"compile time {ex}/{f} (nnc build --emit=obj)", "unit": "ms",
-                     "nnc": round(statistics.median(ts), 1), "pytorch": None, "ratio": None})
+
+        def compile_ms(extra, cache_dir):
+            ts = []
+            for _ in range(3 if args.quick else 5):
+                if cache_dir is None:
+                    env = dict(os.environ, NNC_NO_CACHE="1")
+                else:
+                    env = dict(os.environ, NNC_CACHE_DIR=cache_dir)
+                    env.pop("NNC_NO_CACHE", None)
+                t = time.perf_counter()
+                r = subprocess.run([NNC, "build", "--emit=obj", path, "-o", os.devnull, *extra],
+                                   capture_output=True, env=env)
+                ts.append((time.perf_counter() - t) * 1e3)
+                if r.returncode != 0:
+                    return None  # e.g. --train on a file without a train block
+            return round(statistics.median(ts), 1)
+
+        with tempfile.TemporaryDirectory() as cache_dir:
+            cases = [("forward", [], None), ("training, cold", ["--train"], None),
+                     ("training, cached", ["--train"], cache_dir)]
+            for label, extra, cache in cases:
+                ms = compile_ms(extra, cache)
+                if ms is None:
+                    continue
+                rows.append({"name": f"compile time {ex}/{f} ({label}: nnc build "
+                             f"{' '.join(extra + ['--emit=obj'])})", "unit": "ms",
+                             "nnc": ms, "pytorch": None, "ratio": None})
 
 # Training throughput: the examples' files (batch 64, Adam 1e-3) on the
 # first SAMPLES training images; nnc's samples/s of each epoch after the

@@ -21,6 +21,7 @@
 #include "support/Diagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -208,11 +209,23 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
     return false;
   if (stopAt == Stage::Linalg)
     return true;
-  // C-callable wrappers (`_mlir_ciface_<name>`) for every entry point.
-  module->walk([&](mlir::Operation *op) {
-    if (op->getName().getStringRef() == "func.func")
-      op->setAttr("llvm.emit_c_interface",
-                  mlir::UnitAttr::get(module->getContext()));
+  // C-callable wrappers (`_mlir_ciface_<name>`) for every entry point,
+  // the only way the runtime, the JIT and executables call them. Each
+  // entry point itself is internal and inlined into its wrapper: called
+  // with its memrefs expanded, a training step takes a thousand scalar
+  // arguments, whose passing was the largest block of straight-line code
+  // LLVM compiled.
+  mlir::MLIRContext *ctx = module->getContext();
+  ctx->getOrLoadDialect<mlir::LLVM::LLVMDialect>();
+  module->walk([&](mlir::func::FuncOp f) {
+    f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(ctx));
+    if (f.isPublic() && !f.isExternal()) {
+      f->setAttr("llvm.linkage", mlir::LLVM::LinkageAttr::get(
+                                     ctx, mlir::LLVM::Linkage::Internal));
+      f->setAttr("passthrough",
+                 mlir::ArrayAttr::get(
+                     ctx, {mlir::StringAttr::get(ctx, "alwaysinline")}));
+    }
   });
   std::string pipeline = kBufferize;
   if (opts.kernels)
