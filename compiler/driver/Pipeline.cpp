@@ -240,8 +240,16 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
   module->walk([](mlir::func::FuncOp f) { f->removeAttr("nn.workspace"); });
   if (stopAt == Stage::Buffers)
     return true;
-  return runPipeline(module, (loopPipeline(opts.threads) + kToLLVM).c_str(),
-                     diags, "loops and the LLVM dialect");
+  if (!runPipeline(module, (loopPipeline(opts.threads) + kToLLVM).c_str(),
+                   diags, "loops and the LLVM dialect"))
+    return false;
+  // The C interfaces copied their entry point's attributes: they are what
+  // the entry points are inlined into, not inlined themselves.
+  module->walk([](mlir::LLVM::LLVMFuncOp f) {
+    if (f.getName().starts_with("_mlir_ciface_"))
+      f->removeAttr("passthrough");
+  });
+  return true;
 }
 
 Entry nnc::entryOf(const Program &program) {
