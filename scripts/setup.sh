@@ -38,6 +38,10 @@ if [ "${NNC_SKIP_APT:-0}" != "1" ]; then
 fi
 
 CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
+# In CI a compiler warning fails the build.
+if [ "${CI:-}" = true ]; then
+  CMAKE_ARGS+=(-DNNC_WERROR=ON)
+fi
 if command -v clang++-22 >/dev/null; then
   CMAKE_ARGS+=(-DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22)
 fi

@@ -293,8 +293,9 @@ LogicalResult ReduceOp::verify() {
 
 LogicalResult SoftmaxOp::verify() {
   auto t = cast<RankedTensorType>(getType());
-  if (getAxis() < 0 || getAxis() >= t.getRank())
-    return emitOpError("axis ") << getAxis() << " is out of range";
+  auto axis = static_cast<int64_t>(getAxis());
+  if (axis < 0 || axis >= t.getRank())
+    return emitOpError("axis ") << axis << " is out of range";
   return success();
 }
 
@@ -589,7 +590,7 @@ LogicalResult UpsampleOp::verify() {
 
 LogicalResult FillOp::verify() {
   auto t = cast<RankedTensorType>(getType());
-  if (static_cast<int64_t>(getDynamicSizes().size()) != t.getNumDynamicDims())
+  if (getDynamicSizes().size() != static_cast<size_t>(t.getNumDynamicDims()))
     return emitOpError("needs one size operand per dynamic dimension");
   return success();
 }
@@ -598,7 +599,7 @@ LogicalResult RandomOp::verify() {
   if (getKind() != "uniform" && getKind() != "normal" && getKind() != "gumbel")
     return emitOpError("kind must be uniform, normal or gumbel");
   auto t = cast<RankedTensorType>(getType());
-  if (static_cast<int64_t>(getDynamicSizes().size()) != t.getNumDynamicDims())
+  if (getDynamicSizes().size() != static_cast<size_t>(t.getNumDynamicDims()))
     return emitOpError("needs one size operand per dynamic dimension");
   return success();
 }

@@ -31,7 +31,7 @@ void Generator::updateRunningStats(SmallVectorImpl<Value> &results,
   // calls were traced in): each update starts from the previous one's
   // result, and the state is returned once, with the last value.
   std::vector<const Node *> calls(batchNorms.begin(), batchNorms.end());
-  llvm::stable_sort(calls, [](const Node *a, const Node *b) {
+  llvm::sort(calls, [](const Node *a, const Node *b) { // ids are unique
     return a->id < b->id;
   });
   std::map<const Node *, size_t> resultOf; // state -> index in results

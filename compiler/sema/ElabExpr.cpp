@@ -305,7 +305,7 @@ Result Elaborator::applyStage(const Value &input, const Expr *stage, Env &env) {
     }
     return v;
   }
-  std::vector<CallArg> args{{"", input, stage->getLoc()}};
+  std::vector<CallArg> args{{"", input, stage->getLoc(), {}, {}}};
   if (auto *c = llvm::dyn_cast<CallExpr>(stage)) {
     Result callee = eval(c->callee.get(), env);
     if (!callee)

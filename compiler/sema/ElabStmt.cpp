@@ -459,7 +459,7 @@ Result Elaborator::applyInstance(const std::shared_ptr<InstanceRT> &inst,
         Result v = eval(in.defaultValue.get(), globals);
         if (!v)
           return std::nullopt;
-        dflt = {in.name.name, *v, in.defaultValue->getLoc(), {}};
+        dflt = {in.name.name, *v, in.defaultValue->getLoc(), {}, {}};
         bound[k] = &dflt;
       }
       if (!bound[k]) {

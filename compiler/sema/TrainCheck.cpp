@@ -209,7 +209,7 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
             graph = nullptr;
             v.node->name = h.name.name;
             lossGraph->inputs.push_back(v.node);
-            annealed.push_back({h.name.name, v, c.binding->loc()});
+            annealed.push_back({h.name.name, v, c.binding->loc(), {}, {}});
             double base = 0;
             if (h.defaultValue)
               if (Result d = eval(h.defaultValue.get(), globals);
@@ -251,7 +251,8 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
       }
       used[pick] = true;
       args.push_back(
-          {"", env.vars[ds->dataset->fields[pick].first], t.model->getLoc()});
+          {"", env.vars[ds->dataset->fields[pick].first], t.model->getLoc(),
+           {}, {}});
     }
     graph = lossGraph.get();
     Result out = apply(*m, args, t.model->getLoc(), t.model.get());
