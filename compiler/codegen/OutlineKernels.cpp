@@ -141,7 +141,9 @@ std::string bodyKey(func::FuncOp kernel) {
   llvm::raw_string_ostream os(key);
   os << kernel.getFunctionType() << kernel->getAttr(nnc::kNoAliasArgsAttr);
   for (Operation &op : kernel.getBody().front())
-    op.print(os, OpPrintingFlags().useLocalScope());
+    // Explicitly without locations: the default flags follow the command
+    // line (--mlir-print-debuginfo), which must not change what is shared.
+    op.print(os, OpPrintingFlags().useLocalScope().enableDebugInfo(false));
   return key;
 }
 

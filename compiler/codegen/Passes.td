@@ -129,6 +129,27 @@ def NNOutlineKernels : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
                            "::mlir::LLVM::LLVMDialect"];
 }
 
+def NNEntryPoints : Pass<"nn-entry-points", "::mlir::ModuleOp"> {
+  let summary = "C interfaces for every function, entry points inlined into theirs";
+  let description = [{
+    Every func.func gets `llvm.emit_c_interface`; each public function
+    with a body also gets LLVM's internal linkage and `alwaysinline`, so
+    that after conversion it is inlined into its `_mlir_ciface_` wrapper,
+    the one symbol callers use.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def NNLLVMInterfaces : Pass<"nn-llvm-interfaces", "::mlir::ModuleOp"> {
+  let summary = "Tidy LLVM functions for translation";
+  let description = [{
+    After conversion to the LLVM dialect: `_mlir_ciface_` wrappers lose
+    the `passthrough` they copied from their entry point; `nn.*` function
+    attributes and every non-`llvm.*` argument and result attribute (the
+    calling contract MLIRGen wrote) are removed.
+  }];
+}
+
 def NNKernelNoAlias : Pass<"nn-kernel-noalias", "::mlir::ModuleOp"> {
   let summary = "Declare outlined kernels' disjoint buffer pointers noalias";
   let description = [{

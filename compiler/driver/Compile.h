@@ -51,7 +51,8 @@ mlir::OwningOpRef<mlir::ModuleOp> generate(mlir::MLIRContext &ctx,
                                            const Entry &entry,
                                            const llvm::SourceMgr &srcMgr,
                                            DiagnosticEngine &diags);
-/// Every dialect, extension, pass and LLVM translation the pipeline uses.
+/// Every dialect, extension, pass (and named pipeline) and LLVM
+/// translation the pipeline uses.
 void registerEverything(mlir::DialectRegistry &registry);
 /// nn -> linalg (stop there when `stopAt` is Linalg) -> LLVM dialect.
 bool lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,

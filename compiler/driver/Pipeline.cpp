@@ -1,14 +1,13 @@
 //===- Pipeline.cpp - The stages after sema -------------------------------===//
 //
 // MLIRGen -> nn-lower-to-linalg -> one-shot bufferization -> loops ->
-// LLVM dialect -> LLVM IR -> target code. Passes are assembled from their
-// registered names (parsePassPipeline), which keeps this file free of the
-// conversion headers that cost tens of seconds each to compile.
+// LLVM dialect -> LLVM IR -> target code. The pass pipelines of each stage
+// are pipelines/Pipelines.cpp's, run by name (parsePassPipeline), which
+// keeps this file free of the conversion headers that cost tens of seconds
+// each to compile.
 //
 //===----------------------------------------------------------------------===//
 #include "driver/Pipeline.h"
-#include "autodiff/Passes.h"
-#include "codegen/Passes.h"
 #include "dialect/NNDialect.h"
 #include "driver/Compile.h"
 #include "driver/CompileCache.h"
@@ -16,21 +15,21 @@
 #include "driver/Remarks.h"
 #include "driver/Signature.h"
 #include "driver/Timing.h"
+#include "pipelines/Pipelines.h"
 #include "mlirgen/MLIRGen.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
@@ -49,54 +48,17 @@
 
 using namespace nnc;
 
-namespace {
-// Pipelines for a PassManager anchored on builtin.module.
-const char *kToLinalg =
-    "nn-expand-batch-norm, canonicalize, cse, nn-lower-to-linalg,"
-    "nn-math-approximation, canonicalize,"
-    "cse, linalg-fuse-elementwise-ops, nn-fuse-elementwise, canonicalize, cse";
-const char *kBufferize =
-    "nn-update-in-place, func.func(nn-private-inits),"
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "allow-return-allocs-from-loops "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "canonicalize," // erases the self-copies of in-place updates
-    "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
-    "func.func(nn-return-arguments),";
-const char *kToLLVM =
-    "expand-strided-metadata,"
-    "lower-affine, convert-scf-to-cf,"
-    "finalize-memref-to-llvm{use-generic-functions},"
-    "convert-math-to-llvm, convert-math-to-libm,"
-    "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm,"
-    "convert-cf-to-llvm, convert-ub-to-llvm, convert-openmp-to-llvm,"
-    "reconcile-unrealized-casts, nn-kernel-noalias";
-
-/// Loops: sequential, or (threads > 1) each op's parallel loops as an
-/// OpenMP parallel region of `threads` threads (reductions stay in one
-/// thread, so results do not depend on the thread count).
-std::string loopPipeline(unsigned threads) {
-  if (threads <= 1)
-    return "func.func(nn-copy-loops), nn-outline-kernels,"
-           "func.func(nn-contiguous-loops, convert-linalg-to-loops),";
-  return "func.func(nn-copy-loops), nn-outline-kernels,"
-         "func.func(nn-contiguous-loops, "
-         "convert-linalg-to-parallel-loops,"
-         "nn-outer-parallel-loops),"
-         "convert-scf-to-openmp{num-threads=" +
-         std::to_string(threads) + "}, canonicalize,";
+void nnc::registerMLIROptions() {
+  // --mlir-print-ir-after=PASS looks passes up while parsing.
+  registerPassesAndPipelines();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerAsmPrinterCLOptions();
 }
 
-} // namespace
-
 void nnc::registerEverything(mlir::DialectRegistry &registry) {
-  static bool passesRegistered = [] {
-    mlir::registerAllPasses();
-    registerNNCodegenPasses();
-    registerNNAutodiffPasses();
-    return true;
-  }();
-  (void)passesRegistered;
+  registerPassesAndPipelines();
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllToLLVMIRTranslations(registry);
@@ -104,12 +66,14 @@ void nnc::registerEverything(mlir::DialectRegistry &registry) {
 }
 
 namespace {
-bool runPipeline(mlir::ModuleOp module, const char *pipeline,
+bool runPipeline(mlir::ModuleOp module, const std::string &pipeline,
                  DiagnosticEngine &diags, const char *stage) {
   StageTimer timer(stage);
   mlir::PassManager pm(module->getName());
   timePasses(pm);
-  if (mlir::failed(mlir::parsePassPipeline(pipeline, pm))) {
+  // --mlir-print-ir-after=..., --mlir-timing and the like (hidden flags).
+  if (mlir::failed(mlir::applyPassManagerCLOptions(pm)) ||
+      mlir::failed(mlir::parsePassPipeline(pipeline, pm))) {
     diags.error("internal error: bad pass pipeline");
     return false;
   }
@@ -205,51 +169,19 @@ void nnc::optimizeModule(llvm::Module &m, llvm::TargetMachine &tm,
 bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
                              DiagnosticEngine &diags,
                              const CodegenOptions &opts) {
-  if (!runPipeline(module, kToLinalg, diags, "lowering to linalg"))
+  if (!runPipeline(module, toLinalgPipeline(), diags, "lowering to linalg"))
     return false;
   if (stopAt == Stage::Linalg)
     return true;
-  // C-callable wrappers (`_mlir_ciface_<name>`) for every entry point,
-  // the only way the runtime, the JIT and executables call them. Each
-  // entry point itself is internal and inlined into its wrapper: called
-  // with its memrefs expanded, a training step takes a thousand scalar
-  // arguments, whose passing was the largest block of straight-line code
-  // LLVM compiled.
-  mlir::MLIRContext *ctx = module->getContext();
-  ctx->getOrLoadDialect<mlir::LLVM::LLVMDialect>();
-  module->walk([&](mlir::func::FuncOp f) {
-    f->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(ctx));
-    if (f.isPublic() && !f.isExternal()) {
-      f->setAttr("llvm.linkage", mlir::LLVM::LinkageAttr::get(
-                                     ctx, mlir::LLVM::Linkage::Internal));
-      f->setAttr("passthrough",
-                 mlir::ArrayAttr::get(
-                     ctx, {mlir::StringAttr::get(ctx, "alwaysinline")}));
-    }
-  });
-  std::string pipeline = kBufferize;
-  if (opts.kernels)
-    pipeline +=
-        "nn-kernel-calls{threads=" + std::to_string(opts.threads) + "},";
-  pipeline += "nn-plan-buffers";
-  if (!runPipeline(module, pipeline.c_str(), diags, "bufferization"))
+  PipelineOptions po{opts.threads, opts.kernels};
+  if (!runPipeline(module, bufferizePipeline(po), diags, "bufferization"))
     return false;
   if (opts.remarks)
     reportRemarks(module, diags);
-  // Only --remarks reads the plan's figures.
-  module->walk([](mlir::func::FuncOp f) { f->removeAttr("nn.workspace"); });
   if (stopAt == Stage::Buffers)
     return true;
-  if (!runPipeline(module, (loopPipeline(opts.threads) + kToLLVM).c_str(),
-                   diags, "loops and the LLVM dialect"))
-    return false;
-  // The C interfaces copied their entry point's attributes: they are what
-  // the entry points are inlined into, not inlined themselves.
-  module->walk([](mlir::LLVM::LLVMFuncOp f) {
-    if (f.getName().starts_with("_mlir_ciface_"))
-      f->removeAttr("passthrough");
-  });
-  return true;
+  return runPipeline(module, toLLVMPipeline(po), diags,
+                     "loops and the LLVM dialect");
 }
 
 Entry nnc::entryOf(const Program &program) {
@@ -356,10 +288,8 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
     diags.error(sourceLoc(srcMgr, d.getLocation()), d.str());
     return mlir::success();
   });
-  // A train step calls its loss functions, `grad(...)` its functions:
-  // inline them once differentiated.
-  const char *passes = "nn-reverse-mode,inline,symbol-dce,canonicalize,cse";
-  if (mlir::failed(mlir::parsePassPipeline(passes, pm)) ||
+  if (mlir::failed(mlir::applyPassManagerCLOptions(pm)) ||
+      mlir::failed(mlir::parsePassPipeline(autodiffPipeline(), pm)) ||
       mlir::failed(pm.run(*module))) {
     if (!reported)
       diags.error("internal error: cannot compute the gradients of '" +
@@ -436,32 +366,9 @@ ModelSignature nnc::signatureOfFunction(mlir::func::FuncOp f,
   return sig;
 }
 
-/// Removes the argument and result attributes LLVM does not know (MLIRGen's
-/// contract, `nn.name` and the like, read before lowering): translation
-/// warns about each one, printing the whole function into the warning,
-/// which took a second on a large training step.
-static void dropContractAttributes(mlir::ModuleOp module) {
-  module->walk([](mlir::FunctionOpInterface f) {
-    auto strip = [](mlir::DictionaryAttr dict, auto remove) {
-      if (!dict)
-        return;
-      for (mlir::NamedAttribute a : dict)
-        if (!a.getName().getValue().starts_with("llvm."))
-          remove(a.getName());
-    };
-    for (unsigned k = 0; k < f.getNumArguments(); ++k)
-      strip(f.getArgAttrDict(k),
-            [&](mlir::StringAttr n) { f.removeArgAttr(k, n); });
-    for (unsigned k = 0; k < f.getNumResults(); ++k)
-      strip(f.getResultAttrDict(k),
-            [&](mlir::StringAttr n) { f.removeResultAttr(k, n); });
-  });
-}
-
 std::unique_ptr<llvm::Module>
 nnc::translate(mlir::ModuleOp module, llvm::TargetMachine &tm,
                llvm::LLVMContext &ctx, DiagnosticEngine &diags) {
-  dropContractAttributes(module);
   std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, ctx);
   if (!ir) {
     diags.error("internal error: translation to LLVM IR failed");

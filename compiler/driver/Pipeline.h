@@ -100,6 +100,11 @@ struct CodegenOptions {
   bool cache = true;
 };
 
+/// Registers MLIR's pass-manager, context and printer options (hidden
+/// flags of nnc: --mlir-print-ir-after=PASS, --mlir-timing, ...); call
+/// before parsing the command line.
+void registerMLIROptions();
+
 /// Generates the program's model and runs the pipeline up to `stage`,
 /// writing its textual (or, for Obj, binary) form to `os`. Returns the
 /// process exit code.

@@ -36,6 +36,14 @@ std::unique_ptr<Timers> &timers() {
 }
 } // namespace
 
+bool nnc::timingRequestedByMLIRFlags() {
+  mlir::DefaultTimingManager probe;
+  mlir::applyDefaultTimingManagerCLOptions(probe);
+  bool requested = probe.isEnabled();
+  probe.setEnabled(false); // no report of its own
+  return requested;
+}
+
 void nnc::enableTiming() {
   if (!timers())
     timers() = std::make_unique<Timers>();

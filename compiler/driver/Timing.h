@@ -17,6 +17,9 @@ namespace nnc {
 /// Starts timing (--timing); the report goes to stderr when nnc exits.
 void enableTiming();
 
+/// Whether MLIR's own flag asked for it (--mlir-timing, hidden).
+bool timingRequestedByMLIRFlags();
+
 /// Times its lifetime as a stage (nested in the enclosing StageTimer)
 /// while timing is on; does nothing otherwise.
 class StageTimer {

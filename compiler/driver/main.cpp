@@ -692,6 +692,7 @@ int main(int argc, char **argv) {
     os << "nnc " << NNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
   });
+  registerMLIROptions();
   cl::HideUnrelatedOptions(nncCat);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -722,7 +723,7 @@ int main(int argc, char **argv) {
     listBuiltins(llvm::outs());
     return 0;
   }
-  if (timing)
+  if (timing || timingRequestedByMLIRFlags())
     enableTiming();
   if (replCmd)
     return notYet("'nnc repl'");

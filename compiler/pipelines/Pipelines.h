@@ -1,0 +1,41 @@
+//===- Pipelines.h - The pass pipelines of nnc, by stage --------*- C++ -*-===//
+//
+// What `nnc build` runs at each stage, written once: the driver runs these
+// pipelines, and nnc-opt knows them by name (`--nnc-to-linalg`,
+// `--nnc-bufferize`, `--nnc-to-llvm`, `--nnc-autodiff`), so that
+// `nnc build --emit=nn | nnc-opt --nnc-to-linalg` prints what
+// `nnc build --emit=linalg` does. No MLIR header here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_PIPELINES_PIPELINES_H
+#define NNC_PIPELINES_PIPELINES_H
+
+#include <string>
+
+namespace nnc {
+
+/// The options code generation passes take.
+struct PipelineOptions {
+  unsigned threads = 1; ///< OpenMP threads of generated loops and kernels
+  bool kernels = true;  ///< f32 products and convolutions on the runtime's
+};
+
+/// Each stage as a textual pipeline on builtin.module (assembled by name,
+/// which keeps the driver free of the conversion passes' headers).
+/// nn -> nn after reverse mode: gradients, then inlining and clean-up.
+std::string autodiffPipeline();
+/// nn -> linalg, tensor, arith, math (fused).
+std::string toLinalgPipeline();
+/// linalg on tensors -> buffers: entry points, bufferization, kernel
+/// calls, the workspace plan.
+std::string bufferizePipeline(const PipelineOptions &opts);
+/// buffers -> the LLVM dialect: kernels outlined, loops, conversions.
+std::string toLLVMPipeline(const PipelineOptions &opts);
+
+/// Registers every pass nnc runs (upstream and its own) and the named
+/// pipelines above; idempotent.
+void registerPassesAndPipelines();
+
+} // namespace nnc
+
+#endif // NNC_PIPELINES_PIPELINES_H
