@@ -1,7 +1,11 @@
 //===- CompileCache.cpp - Compiled objects kept between runs --------------===//
 //
-// One file per entry, `<key>.nnco`: the magic line, the number of objects
-// (u32), then each object's size (u64) and bytes, little-endian. Keys are
+// One file per entry, `<key>.nnco`: the magic line, the key (64 hex
+// digits), the SHA-256 of everything after it (32 bytes), the number of
+// objects (u32), then each object's size (u64) and bytes, little-endian.
+// An entry is used only if its key is the one asked for and its digest
+// matches: a damaged, truncated or misplaced file is compiled afresh and
+// replaced, never run. Keys are
 // SHA-256 digests of everything that decides the code (the generated
 // module, the target, the options; see callers) and of nnc itself. The
 // least recently used entries (by modification time, which a hit renews)
@@ -31,7 +35,13 @@
 using namespace nnc;
 
 namespace {
-constexpr llvm::StringLiteral kMagic = "nnc-objects-1\n";
+constexpr llvm::StringLiteral kMagic = "nnc-objects-2\n";
+constexpr size_t kKeySize = 64, kDigestSize = 32;
+
+std::string digestOf(llvm::StringRef bytes) {
+  auto d = llvm::SHA256::hash(llvm::arrayRefFromStringRef(bytes));
+  return std::string(d.begin(), d.end());
+}
 constexpr llvm::StringLiteral kSuffix = ".nnco";
 
 /// Identifies the running nnc binary.
@@ -68,15 +78,21 @@ std::vector<Entry> entries(const std::string &dir) {
     if (!name.ends_with(kSuffix) && !name.contains(".nnco.tmp-"))
       continue;
     llvm::sys::fs::file_status st;
-    if (!llvm::sys::fs::status(it->path(), st))
+    if (!llvm::sys::fs::status(it->path(), st, /*follow=*/false) &&
+        st.type() == llvm::sys::fs::file_type::regular_file)
       out.push_back({it->path(), st.getSize(), st.getLastModificationTime()});
   }
   return out;
 }
 
 uint64_t bound() {
-  if (const char *mb = std::getenv("NNC_CACHE_MAX_MB"))
-    return uint64_t(std::strtoull(mb, nullptr, 10)) << 20;
+  // A bound that is not a positive number of MB is ignored.
+  if (const char *mb = std::getenv("NNC_CACHE_MAX_MB")) {
+    char *end = nullptr;
+    unsigned long long n = std::strtoull(mb, &end, 10);
+    if (end != mb && *end == '\0' && n > 0)
+      return uint64_t(n) << 20;
+  }
   return uint64_t(1024) << 20;
 }
 
@@ -134,7 +150,13 @@ bool cache::load(const std::string &key, std::vector<std::string> &objects) {
   if (!buf)
     return false;
   llvm::StringRef data = (*buf)->getBuffer();
-  if (!data.consume_front(kMagic) || data.size() < 4)
+  if (!data.consume_front(kMagic) || data.size() < kKeySize + kDigestSize ||
+      data.take_front(kKeySize) != key)
+    return false;
+  data = data.drop_front(kKeySize);
+  llvm::StringRef digest = data.take_front(kDigestSize);
+  data = data.drop_front(kDigestSize);
+  if (digestOf(data) != digest || data.size() < 4)
     return false;
   uint32_t count = llvm::support::endian::read32le(data.data());
   data = data.drop_front(4);
@@ -172,16 +194,17 @@ void cache::store(const std::string &key,
   if (llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%%%", fd, tmp))
     return;
   {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << kMagic;
+    std::string body;
     char word[8];
     llvm::support::endian::write32le(word, uint32_t(objects.size()));
-    os.write(word, 4);
+    body.append(word, 4);
     for (const std::string &o : objects) {
       llvm::support::endian::write64le(word, o.size());
-      os.write(word, 8);
-      os << o;
+      body.append(word, 8);
+      body += o;
     }
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << kMagic << key << digestOf(body) << body;
     os.close();
     if (os.has_error()) {
       os.clear_error();
@@ -202,9 +225,21 @@ int cache::clear(std::string &error) {
     error = "no cache directory (set NNC_CACHE_DIR, XDG_CACHE_HOME or HOME)";
     return -1;
   }
+  if (!llvm::sys::fs::exists(dir))
+    return 0;
+  if (!llvm::sys::fs::is_directory(dir)) {
+    error = "the cache directory '" + dir + "' is not a directory";
+    return -1;
+  }
   int removed = 0;
-  for (const Entry &e : entries(dir))
-    removed += !llvm::sys::fs::remove(e.path);
+  for (const Entry &e : entries(dir)) {
+    if (std::error_code ec = llvm::sys::fs::remove(e.path)) {
+      error = "cannot remove '" + e.path + "': " + ec.message() +
+              " (removed " + std::to_string(removed) + " entries)";
+      return -1;
+    }
+    ++removed;
+  }
   return removed;
 }
 

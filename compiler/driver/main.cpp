@@ -659,8 +659,15 @@ static int runCache(DiagnosticEngine &diags) {
     cache::usage(n, bytes);
     std::string dir = cache::directory();
     llvm::outs() << (dir.empty() ? "(no cache directory)" : dir) << ": " << n
-                 << (n == 1 ? " entry, " : " entries, ")
-                 << llvm::format("%.1f", bytes / 1048576.0) << " MB\n";
+                 << (n == 1 ? " entry, " : " entries, ");
+    if (bytes < (1u << 20))
+      llvm::outs() << llvm::format("%.1f KB", bytes / 1024.0);
+    else
+      llvm::outs() << llvm::format("%.1f MB", bytes / 1048576.0);
+    if (!dir.empty() && llvm::sys::fs::exists(dir) &&
+        !llvm::sys::fs::is_directory(dir))
+      llvm::outs() << " (not a directory: nothing is cached)";
+    llvm::outs() << "\n";
     return 0;
   }
   std::string error;
