@@ -27,7 +27,8 @@ struct NNKernelNoAliasPass
     : nnc::impl::NNKernelNoAliasBase<NNKernelNoAliasPass> {
   void runOnOperation() override {
     getOperation()->walk([](LLVM::LLVMFuncOp f) {
-      auto positions = f->getAttrOfType<DenseI32ArrayAttr>(nnc::kNoAliasArgsAttr);
+      auto positions =
+          f->getAttrOfType<DenseI32ArrayAttr>(nnc::kNoAliasArgsAttr);
       if (!positions)
         return;
       f->removeAttr(nnc::kNoAliasArgsAttr);

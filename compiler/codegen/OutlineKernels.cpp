@@ -19,10 +19,10 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Interfaces/DestinationStyleOpInterface.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -45,9 +45,9 @@ constexpr const char kKernelAttr[] = "nn.kernel";
 SmallVector<Value> kernelInputs(Operation *op,
                                 SmallVectorImpl<Operation *> &constants) {
   SmallVector<Value> inputs;
-  llvm::SetVector<Value> seen;
+  llvm::DenseSet<Value> seen;
   auto add = [&](Value v) {
-    if (!seen.insert(v))
+    if (!seen.insert(v).second)
       return;
     Operation *def = v.getDefiningOp();
     if (def && def->hasTrait<OpTrait::ConstantLike>())
@@ -155,9 +155,9 @@ struct NNOutlineKernelsPass
     for (auto f : module.getOps<func::FuncOp>())
       if (!f->hasAttr(kKernelAttr))
         f.walk([&](linalg::LinalgOp op) {
-        if (op.hasPureBufferSemantics())
-          ops.push_back(op);
-      });
+          if (op.hasPureBufferSemantics())
+            ops.push_back(op);
+        });
     SymbolTable symbols(module);
     llvm::StringMap<func::FuncOp> kernels;
     for (Operation *op : ops)
@@ -168,8 +168,8 @@ struct NNOutlineKernelsPass
                llvm::StringMap<func::FuncOp> &kernels) {
     SmallVector<Operation *> constants;
     SmallVector<Value> inputs = kernelInputs(op, constants);
-    auto type = FunctionType::get(op->getContext(),
-                                  ValueRange(inputs).getTypes(), {});
+    auto type =
+        FunctionType::get(op->getContext(), ValueRange(inputs).getTypes(), {});
     // Detached until it is known to be new.
     auto kernel = func::FuncOp::create(op->getLoc(), "nn_kernel", type);
     Block *entry = kernel.addEntryBlock();

@@ -234,8 +234,8 @@ int cache::clear(std::string &error) {
   int removed = 0;
   for (const Entry &e : entries(dir)) {
     if (std::error_code ec = llvm::sys::fs::remove(e.path)) {
-      error = "cannot remove '" + e.path + "': " + ec.message() +
-              " (removed " + std::to_string(removed) + " entries)";
+      error = "cannot remove '" + e.path + "': " + ec.message() + " (removed " +
+              std::to_string(removed) + " entries)";
       return -1;
     }
     ++removed;

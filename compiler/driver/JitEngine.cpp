@@ -81,8 +81,8 @@ JitEngine::create(const std::vector<std::string> &objects,
   if (!jit)
     return fail(jit.takeError());
   llvm::orc::JITDylib &main = (*jit)->getMainJITDylib();
-  if (llvm::Error e = main.define(
-          llvm::orc::absoluteSymbols(runtimeSymbols(**jit))))
+  if (llvm::Error e =
+          main.define(llvm::orc::absoluteSymbols(runtimeSymbols(**jit))))
     return fail(std::move(e));
   auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       (*jit)->getDataLayout().getGlobalPrefix());

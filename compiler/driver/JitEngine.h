@@ -22,8 +22,8 @@ class DiagnosticEngine;
 class JitEngine {
 public:
   /// Links `objects` into this process; null (reported) on failure.
-  static std::unique_ptr<JitEngine> create(const std::vector<std::string> &objects,
-                                           DiagnosticEngine &diags);
+  static std::unique_ptr<JitEngine>
+  create(const std::vector<std::string> &objects, DiagnosticEngine &diags);
   ~JitEngine();
 
   /// The packed form (see kPackedPrefix) of the C interface function

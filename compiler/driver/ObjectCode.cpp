@@ -5,9 +5,10 @@
 // optimised module is split into partitions (whole functions) that are
 // compiled to object files at the same time, one thread each. (Splitting
 // before optimising measured no faster: kernels made external lose the
-// argument specialisation whole-module optimisation gives them.) Each partition travels to its
-// thread as bitcode and is read into the thread's own LLVMContext: LLVM
-// shares nothing between contexts, so the threads need no locks.
+// argument specialisation whole-module optimisation gives them.) Each partition
+// travels to its thread as bitcode and is read into the thread's own
+// LLVMContext: LLVM shares nothing between contexts, so the threads need no
+// locks.
 //
 //===----------------------------------------------------------------------===//
 #include "driver/ObjectCode.h"
@@ -57,7 +58,8 @@ void addPackedWrappers(llvm::Module &m) {
     llvm::CallInst *result = b.CreateCall(f, args);
     result->setIsNoInline();
     if (!f->getReturnType()->isVoidTy()) {
-      llvm::Value *slot = b.CreateConstGEP1_64(ptr, w->getArg(0), f->arg_size());
+      llvm::Value *slot =
+          b.CreateConstGEP1_64(ptr, w->getArg(0), f->arg_size());
       b.CreateStore(result, b.CreateLoad(ptr, slot));
     }
     b.CreateRetVoid();
@@ -66,10 +68,11 @@ void addPackedWrappers(llvm::Module &m) {
 
 /// A TargetMachine like `tm`, for another thread.
 std::unique_ptr<llvm::TargetMachine> copyOf(const llvm::TargetMachine &tm) {
-  return std::unique_ptr<llvm::TargetMachine>(tm.getTarget().createTargetMachine(
-      tm.getTargetTriple(), tm.getTargetCPU(), tm.getTargetFeatureString(),
-      tm.Options, tm.getRelocationModel(), tm.getCodeModel(),
-      tm.getOptLevel()));
+  return std::unique_ptr<llvm::TargetMachine>(
+      tm.getTarget().createTargetMachine(
+          tm.getTargetTriple(), tm.getTargetCPU(), tm.getTargetFeatureString(),
+          tm.Options, tm.getRelocationModel(), tm.getCodeModel(),
+          tm.getOptLevel()));
 }
 
 /// Compiles one partition, given as bitcode, in a context of its own.
@@ -86,29 +89,22 @@ bool compilePartition(const llvm::SmallString<0> &bitcode,
     return false;
   }
   auto tm = copyOf(like);
-
-  llvm::SmallString<0> buffer;
-  llvm::raw_svector_ostream os(buffer);
-  llvm::legacy::PassManager pm;
-  if (!tm || tm->addPassesToEmitFile(pm, os, nullptr,
-                                     llvm::CodeGenFileType::ObjectFile)) {
-    error = "the target cannot emit object files";
+  if (!tm) {
+    error = "cannot create a code generator for another thread";
     return false;
   }
-  pm.run(**m);
-  object.assign(buffer.begin(), buffer.end());
-  return true;
+  return emitFile(**m, *tm, llvm::CodeGenFileType::ObjectFile, object, error);
 }
 } // namespace
 
-bool nnc::emitObject(llvm::Module &m, llvm::TargetMachine &tm,
-                     std::string &out, DiagnosticEngine &diags) {
+bool nnc::emitFile(llvm::Module &m, llvm::TargetMachine &tm,
+                   llvm::CodeGenFileType kind, std::string &out,
+                   std::string &error) {
   llvm::SmallString<0> buffer;
   llvm::raw_svector_ostream os(buffer);
   llvm::legacy::PassManager pm;
-  if (tm.addPassesToEmitFile(pm, os, nullptr,
-                             llvm::CodeGenFileType::ObjectFile)) {
-    diags.error("the target cannot emit object files");
+  if (tm.addPassesToEmitFile(pm, os, nullptr, kind)) {
+    error = "the target cannot emit this kind of file";
     return false;
   }
   pm.run(m);
@@ -136,8 +132,12 @@ bool nnc::compileToObjects(std::unique_ptr<llvm::Module> m,
   // their calling convention and arguments.
   unsigned parts = std::max(1u, std::min(threads, defined / 8));
   if (parts == 1) {
-    objects.emplace_back();
-    return emitObject(*m, tm, objects.back(), diags);
+    std::string error;
+    if (emitFile(*m, tm, llvm::CodeGenFileType::ObjectFile,
+                 objects.emplace_back(), error))
+      return true;
+    diags.error(error);
+    return false;
   }
   std::vector<llvm::SmallString<0>> bitcode;
   llvm::SplitModule(

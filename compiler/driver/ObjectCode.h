@@ -8,6 +8,8 @@
 #ifndef NNC_DRIVER_OBJECTCODE_H
 #define NNC_DRIVER_OBJECTCODE_H
 
+#include "llvm/Support/CodeGen.h"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,13 +35,14 @@ constexpr const char kPackedPrefix[] = "_mlir_";
 /// its own LLVMContext and TargetMachine). With `packed`, the wrappers of
 /// kPackedPrefix are added first. False (reported) on failure.
 bool compileToObjects(std::unique_ptr<llvm::Module> m, llvm::TargetMachine &tm,
-                      const CodegenOptions &opts, bool packed,
-                      unsigned threads, std::vector<std::string> &objects,
+                      const CodegenOptions &opts, bool packed, unsigned threads,
+                      std::vector<std::string> &objects,
                       DiagnosticEngine &diags);
 
-/// Code generation of one module to an object file in `out`.
-bool emitObject(llvm::Module &m, llvm::TargetMachine &tm, std::string &out,
-                DiagnosticEngine &diags);
+/// Code generation of one module (already optimised) to an object file or
+/// assembly in `out`; false with `error` on failure.
+bool emitFile(llvm::Module &m, llvm::TargetMachine &tm,
+              llvm::CodeGenFileType kind, std::string &out, std::string &error);
 
 } // namespace nnc
 

@@ -15,12 +15,13 @@
 #include "driver/Remarks.h"
 #include "driver/Signature.h"
 #include "driver/Timing.h"
-#include "pipelines/Pipelines.h"
 #include "mlirgen/MLIRGen.h"
+#include "pipelines/Pipelines.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -28,12 +29,10 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "mlir/IR/AsmState.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
-#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -264,9 +263,9 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
   mlir::OwningOpRef<mlir::ModuleOp> module;
   {
     StageTimer timer("MLIRGen");
-    module = entry.train ? mlirGenTrain(ctx, *entry.train, srcMgr, diags)
-                         : mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags,
-                                   gen);
+    module = entry.train
+                 ? mlirGenTrain(ctx, *entry.train, srcMgr, diags)
+                 : mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, gen);
   }
   // `grad(...)` in a program leaves functions marked for the reverse-mode
   // pass too.
@@ -366,9 +365,10 @@ ModelSignature nnc::signatureOfFunction(mlir::func::FuncOp f,
   return sig;
 }
 
-std::unique_ptr<llvm::Module>
-nnc::translate(mlir::ModuleOp module, llvm::TargetMachine &tm,
-               llvm::LLVMContext &ctx, DiagnosticEngine &diags) {
+std::unique_ptr<llvm::Module> nnc::translate(mlir::ModuleOp module,
+                                             llvm::TargetMachine &tm,
+                                             llvm::LLVMContext &ctx,
+                                             DiagnosticEngine &diags) {
   std::unique_ptr<llvm::Module> ir = mlir::translateModuleToLLVMIR(module, ctx);
   if (!ir) {
     diags.error("internal error: translation to LLVM IR failed");
@@ -394,12 +394,11 @@ bool nnc::compileModule(mlir::ModuleOp module, const CodegenOptions &opts,
     std::string text;
     llvm::raw_string_ostream ts(text);
     module->print(ts, mlir::OpPrintingFlags().enableDebugInfo(true, false));
-    std::string config = std::string(jit ? "jit" : "obj") + "|" +
-                         tm->getTargetCPU().str() + "|" +
-                         tm->getTargetFeatureString().str() + "|O" +
-                         std::to_string(opts.optLevel) + "|t" +
-                         std::to_string(opts.threads) + "|k" +
-                         std::to_string(opts.kernels);
+    std::string config =
+        std::string(jit ? "jit" : "obj") + "|" + tm->getTargetCPU().str() +
+        "|" + tm->getTargetFeatureString().str() + "|O" +
+        std::to_string(opts.optLevel) + "|t" + std::to_string(opts.threads) +
+        "|k" + std::to_string(opts.kernels);
     key = cache::key({text, config});
     if (cache::load(key, objects))
       return true;
@@ -416,8 +415,7 @@ bool nnc::compileModule(mlir::ModuleOp module, const CodegenOptions &opts,
     return false;
   // The JIT takes several objects; an object file is one.
   unsigned threads =
-      jit ? std::max(1u, std::min(8u, std::thread::hardware_concurrency()))
-          : 1;
+      jit ? std::max(1u, std::min(8u, std::thread::hardware_concurrency())) : 1;
   objects.clear();
   if (!compileToObjects(std::move(ir), *tm, opts, /*packed=*/jit, threads,
                         objects, diags))
@@ -480,15 +478,11 @@ int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
     ir->print(os, nullptr);
     return 0;
   }
-  llvm::SmallString<0> buffer;
-  llvm::raw_svector_ostream bos(buffer);
-  llvm::legacy::PassManager pm;
-  if (tm->addPassesToEmitFile(pm, bos, nullptr,
-                              llvm::CodeGenFileType::AssemblyFile)) {
-    diags.error("the target cannot emit assembly");
+  std::string text, error;
+  if (!emitFile(*ir, *tm, llvm::CodeGenFileType::AssemblyFile, text, error)) {
+    diags.error(error);
     return 1;
   }
-  pm.run(*ir);
-  os << buffer;
+  os << text;
   return 0;
 }

@@ -13,7 +13,6 @@
 #include "driver/JitEngine.h"
 #include "driver/Signature.h"
 #include "mlirgen/MLIRGen.h"
-#include "nnc/kernels.h"
 #include "nnc/runtime.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
@@ -26,14 +25,12 @@
 #endif
 #include "mlir/IR/OwningOpRef.h"
 
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 
 using namespace nnc;
-
 
 namespace {
 /// The in-memory nnc_model of a JIT-compiled function.

@@ -274,8 +274,7 @@ static cl::opt<std::string>
             cl::value_desc("name"), cl::sub(buildCmd), cl::cat(nncCat));
 
 static cl::opt<unsigned> optLevelOpt(
-    "O",
-    cl::desc("LLVM optimisation level of generated code, 0-3 (default 3)"),
+    "O", cl::desc("LLVM optimisation level of generated code, 0-3 (default 3)"),
     cl::Prefix, cl::init(3), cl::sub(runCmd), cl::sub(buildCmd),
     cl::cat(nncCat));
 
@@ -285,11 +284,11 @@ static cl::opt<bool> timing(
              "autodiff, each pass, LLVM, code generation) to stderr at exit"),
     cl::sub(runCmd), cl::sub(buildCmd), cl::sub(initCmd), cl::cat(nncCat));
 
-static cl::opt<bool> noCache(
-    "no-cache",
-    cl::desc("Compile afresh: neither read nor write the compile cache "
-             "(see 'nnc cache'; also NNC_NO_CACHE=1)"),
-    cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
+static cl::opt<bool>
+    noCache("no-cache",
+            cl::desc("Compile afresh: neither read nor write the compile cache "
+                     "(see 'nnc cache'; also NNC_NO_CACHE=1)"),
+            cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
 
 /// The code generation options of the command line: --cpu, --threads,
 /// --no-kernels (--cpu is "" where it is not an option: the host CPU).
@@ -676,8 +675,9 @@ static int runCache(DiagnosticEngine &diags) {
     diags.error(error);
     return 1;
   }
-  llvm::outs() << "removed " << removed << (removed == 1 ? " entry" : " entries")
-               << " from " << cache::directory() << "\n";
+  llvm::outs() << "removed " << removed
+               << (removed == 1 ? " entry" : " entries") << " from "
+               << cache::directory() << "\n";
   return 0;
 }
 
