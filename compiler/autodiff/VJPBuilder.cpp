@@ -74,11 +74,11 @@ Value GradBuilder::div(Value x, Value y) {
   return DivOp::create(b, loc, resultOf(x, y), x, y);
 }
 
-Value GradBuilder::compare(StringRef pred, Value x, Value y) {
+Value GradBuilder::compare(ComparePredicate pred, Value x, Value y) {
   RankedTensorType t = broadcastType(ranked(x), ranked(y));
   return CompareOp::create(b, loc,
                            RankedTensorType::get(t.getShape(), b.getI1Type()),
-                           b.getStringAttr(pred), x, y);
+                           pred, x, y);
 }
 
 Value GradBuilder::select(Value cond, Value x, Value y) {
@@ -98,8 +98,7 @@ static Value reduceSum(OpBuilder &b, Location loc, Value x,
   }
   return ReduceOp::create(b, loc,
                           RankedTensorType::get(shape, t.getElementType()),
-                          b.getStringAttr("sum"), x,
-                          b.getDenseI64ArrayAttr(axes), b.getBoolAttr(keep));
+                          ReduceKind::sum, x, axes, keep);
 }
 
 Value GradBuilder::sumKeep(Value x, ArrayRef<int64_t> axes) {

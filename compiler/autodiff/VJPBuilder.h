@@ -35,7 +35,7 @@ public:
   mlir::Value mul(mlir::Value x, mlir::Value y);
   mlir::Value div(mlir::Value x, mlir::Value y);
   /// `x <pred> y` as i1, broadcast.
-  mlir::Value compare(llvm::StringRef pred, mlir::Value x, mlir::Value y);
+  mlir::Value compare(ComparePredicate pred, mlir::Value x, mlir::Value y);
   /// `cond ? x : y`, broadcast (the float operands decide the type).
   mlir::Value select(mlir::Value cond, mlir::Value x, mlir::Value y);
   template <typename OpTy> mlir::Value unary(mlir::Value x) {

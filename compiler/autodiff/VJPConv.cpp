@@ -313,7 +313,7 @@ LogicalResult UpsampleOp::vjp(OpBuilder &b, ValueRange grads,
   GradBuilder gb(b, getLoc());
   int64_t k = getFactor();
   Value avg = Pool2DOp::create(
-      b, getLoc(), getInput().getType(), b.getStringAttr("avg"), grads[0],
+      b, getLoc(), getInput().getType(), PoolKind::avg, grads[0],
       b.getDenseI64ArrayAttr({k, k}), b.getDenseI64ArrayAttr({k, k}),
       b.getDenseI64ArrayAttr({0, 0, 0, 0}));
   out[0] = gb.mul(avg, gb.scalar(avg, double(k * k)));
@@ -330,7 +330,7 @@ LogicalResult Pool2DOp::vjp(OpBuilder &b, ValueRange grads,
   RankedTensorType xt = ranked(getInput()), yt = ranked(getResult());
   bool symbolic = xt.isDynamicDim(1) || xt.isDynamicDim(2);
   if (symbolic || win[0] != win[1] || s[0] != win[0] || s[1] != win[1] ||
-      padded || getKind() == "max") {
+      padded || getKind() == PoolKind::max) {
     // The general rule (and max pooling's first-argmax routing, as
     // PyTorch): one gather per input position over the windows covering it.
     out[0] = Pool2DGradOp::create(b, getLoc(), xt, getKindAttr(), getInput(),
@@ -363,7 +363,7 @@ LogicalResult Pool2DGradOp::vjp(OpBuilder &b, ValueRange grads,
   if (!grads[0])
     return success();
   Type gt = getGrad().getType();
-  if (getKind() == "avg")
+  if (getKind() == PoolKind::avg)
     out[1] =
         Pool2DOp::create(b, getLoc(), gt, getKindAttr(), grads[0],
                          getWindowAttr(), getStrideAttr(), getPaddingAttr());
@@ -382,7 +382,7 @@ LogicalResult Pool2DTakeOp::vjp(OpBuilder &b, ValueRange grads,
   if (!grads[0])
     return success();
   out[1] = Pool2DGradOp::create(
-      b, getLoc(), getSource().getType(), b.getStringAttr("max"), getInput(),
+      b, getLoc(), getSource().getType(), PoolKind::max, getInput(),
       grads[0], getWindowAttr(), getStrideAttr(), getPaddingAttr());
   return success();
 }

@@ -69,7 +69,7 @@ using Pair = std::pair<Value, Value>;
 UNARY_RULE(ReluOp, {
   // From the result (y > 0 exactly where x > 0): then the input need not
   // be kept, and a layer's bias and ReLU can fuse into its kernel.
-  return gb.select(gb.compare("gt", y, gb.scalar(y, 0)), g, gb.scalar(y, 0));
+  return gb.select(gb.compare(ComparePredicate::gt, y, gb.scalar(y, 0)), g, gb.scalar(y, 0));
 })
 UNARY_RULE(SigmoidOp,
            { return gb.mul(g, gb.mul(y, gb.sub(gb.scalar(y, 1), y))); })
@@ -109,7 +109,7 @@ UNARY_RULE(FloorOp, { return Value(); }) // zero almost everywhere
 UNARY_RULE(SignOp, { return Value(); })
 UNARY_RULE(Log1pOp, { return gb.div(g, gb.add(x, gb.scalar(x, 1))); })
 UNARY_RULE(EluOp, {
-  return gb.select(gb.compare("gt", x, gb.scalar(x, 0)), g,
+  return gb.select(gb.compare(ComparePredicate::gt, x, gb.scalar(x, 0)), g,
                    gb.mul(g, gb.add(y, gb.scalar(y, 1))));
 })
 #undef UNARY_RULE
@@ -119,7 +119,7 @@ LogicalResult LeakyReluOp::vjp(OpBuilder &b, ValueRange grads,
   double slope = getSlope().convertToDouble();
   return unaryRule(*this, b, grads, out,
                    [&](GradBuilder &gb, Value g, Value x, Value) -> Value {
-                     return gb.select(gb.compare("gt", x, gb.scalar(x, 0)), g,
+                     return gb.select(gb.compare(ComparePredicate::gt, x, gb.scalar(x, 0)), g,
                                       gb.mul(g, gb.scalar(x, slope)));
                    });
 }
@@ -131,8 +131,8 @@ LogicalResult ClipOp::vjp(OpBuilder &b, ValueRange grads,
       *this, b, grads, out,
       [&](GradBuilder &gb, Value g, Value x, Value) -> Value {
         Value zero = gb.scalar(x, 0);
-        Value in = gb.select(gb.compare("gt", x, gb.scalar(x, hi)), zero, g);
-        return gb.select(gb.compare("lt", x, gb.scalar(x, lo)), zero, in);
+        Value in = gb.select(gb.compare(ComparePredicate::gt, x, gb.scalar(x, hi)), zero, g);
+        return gb.select(gb.compare(ComparePredicate::lt, x, gb.scalar(x, lo)), zero, in);
       });
 }
 
@@ -154,11 +154,11 @@ BINARY_RULE(DivOp, {
   return {gb.div(g, z), gb.unary<NegOp>(gb.div(gb.mul(g, y), z))};
 })
 BINARY_RULE(MaximumOp, {
-  Value left = gb.compare("ge", x, z), zero = gb.scalar(y, 0);
+  Value left = gb.compare(ComparePredicate::ge, x, z), zero = gb.scalar(y, 0);
   return {gb.select(left, g, zero), gb.select(left, zero, g)};
 })
 BINARY_RULE(MinimumOp, {
-  Value left = gb.compare("le", x, z), zero = gb.scalar(y, 0);
+  Value left = gb.compare(ComparePredicate::le, x, z), zero = gb.scalar(y, 0);
   return {gb.select(left, g, zero), gb.select(left, zero, g)};
 })
 BINARY_RULE(PowOp, {

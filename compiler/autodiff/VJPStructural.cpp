@@ -173,32 +173,32 @@ LogicalResult GatherOp::vjp(OpBuilder &b, ValueRange grads,
 LogicalResult ReduceOp::vjp(OpBuilder &b, ValueRange grads,
                             SmallVectorImpl<Value> &out) {
   out.assign(1, Value());
-  StringRef kind = getKind();
-  if (!grads[0] || kind == "argmax" || kind == "argmin")
+  ReduceKind kind = getKind();
+  if (!grads[0] || kind == ReduceKind::argmax || kind == ReduceKind::argmin)
     return success();
   GradBuilder gb(b, getLoc());
   Value x = getInput();
   SmallVector<int64_t> axes = normaliseAxes(getAxes(), ranked(x).getRank());
   bool dropped = !getKeepdims();
   Value g = gb.expandTo(grads[0], x, axes, dropped);
-  if (kind == "sum") {
+  if (kind == ReduceKind::sum) {
     out[0] = g;
-  } else if (kind == "mean") {
+  } else if (kind == ReduceKind::mean) {
     out[0] = gb.div(g, gb.count(x, axes));
-  } else if (kind == "max" || kind == "min") {
+  } else if (kind == ReduceKind::max || kind == ReduceKind::min) {
     Value y = gb.expandTo(getResult(), x, axes, dropped);
-    Value eq = gb.compare("eq", x, y);
+    Value eq = gb.compare(ComparePredicate::eq, x, y);
     Value hit = CastOp::create(b, getLoc(), x.getType(), eq);
     out[0] = gb.div(gb.mul(g, hit), gb.sumKeep(hit, axes));
-  } else if (kind == "logsumexp") {
+  } else if (kind == ReduceKind::logsumexp) {
     Value y = gb.expandTo(getResult(), x, axes, dropped);
     out[0] = gb.mul(g, gb.unary<ExpOp>(gb.sub(x, y)));
-  } else if (kind == "prod") {
+  } else if (kind == ReduceKind::prod) {
     // y / x: exact where no factor is zero (PyTorch special-cases zeros).
     Value y = gb.expandTo(getResult(), x, axes, dropped);
     out[0] = gb.mul(g, gb.div(y, x));
   } else {
-    return emitError("no derivative rule for the reduction '") << kind << "'";
+    return emitError("no derivative rule for the reduction '") << stringifyReduceKind(kind) << "'";
   }
   return success();
 }

@@ -237,7 +237,7 @@ Value Lowering::pool(nn::Pool2DOp op) {
   Location l = op.getLoc();
   auto rt = cast<RankedTensorType>(op.getType());
   Type et = rt.getElementType();
-  bool isMax = op.getKind() == "max";
+  bool isMax = op.getKind() == nn::PoolKind::max;
   Value x = pad(l, op.getInput(), op.getPadding(), isMax ? -INFINITY : 0.0);
   Value init = emptyTensor(
       b, l, rt, [&](int64_t d) { return dimOf(b, l, op.getInput(), d); });
@@ -311,7 +311,7 @@ Value Lowering::poolGradTiled(nn::Pool2DGradOp op) {
   Location l = op.getLoc();
   Type et = xt.getElementType();
   MLIRContext *ctx = b.getContext();
-  bool isMax = op.getKind() == "max";
+  bool isMax = op.getKind() == nn::PoolKind::max;
   auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   // (n, y, x, c): the cotangent of the window, then (max) its elements.
   SmallVector<Value> inputs{op.getGrad()};
@@ -383,7 +383,7 @@ Value Lowering::poolGrad(nn::Pool2DGradOp op) {
   Location l = op.getLoc();
   auto xt = cast<RankedTensorType>(op.getInput().getType());
   Type et = xt.getElementType();
-  bool isMax = op.getKind() == "max";
+  bool isMax = op.getKind() == nn::PoolKind::max;
   ArrayRef<int64_t> win = op.getWindow(), st = op.getStride(),
                     pd = op.getPadding();
   MLIRContext *ctx = b.getContext();

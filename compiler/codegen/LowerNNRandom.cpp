@@ -60,19 +60,19 @@ Value Lowering::random(nn::RandomOp op) {
   uint64_t seed = op.getSeed(), offset = op.getOffset();
   Value high = streamNumber(op.getStream(), l);
   double a = op.getA().convertToDouble(), bb = op.getB().convertToDouble();
-  StringRef kind = op.getKind();
+  nn::RandomKind kind = op.getKind();
   return withLinearIndex(
       l, rt, init, {},
       [&](OpBuilder &nb, Location nl, Value i, ValueRange) -> Value {
         auto c = [&](double v) { return floatConst(nb, nl, ft, v); };
         nnc::StreamWords w = nnc::streamWords(nb, nl, i, seed, offset, high);
-        if (kind == "uniform")
+        if (kind == nn::RandomKind::uniform)
           return arith::AddFOp::create(
               nb, nl, c(a),
               arith::MulFOp::create(
                   nb, nl, c(bb - a),
                   nnc::unitInterval(nb, nl, w.word, ft, false)));
-        if (kind == "gumbel") {
+        if (kind == nn::RandomKind::gumbel) {
           Value u = arith::MulFOp::create(
               nb, nl, nnc::unitInterval(nb, nl, w.word, ft, true),
               c(0.99999994));

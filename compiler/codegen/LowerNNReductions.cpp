@@ -103,16 +103,16 @@ Value Lowering::reduce(nn::ReduceOp op) {
   Location l = op.getLoc();
   auto in = cast<RankedTensorType>(op.getInput().getType());
   Type et = in.getElementType();
-  StringRef kind = op.getKind();
+  nn::ReduceKind kind = op.getKind();
   if (!isa<FloatType>(et)) {
     op.emitError("lowering of reduction '")
-        << kind << "' on " << in << " is not implemented";
+        << nn::stringifyReduceKind(kind) << "' on " << in << " is not implemented";
     return {};
   }
-  if (kind == "argmax" || kind == "argmin")
+  if (kind == nn::ReduceKind::argmax || kind == nn::ReduceKind::argmin)
     return argReduce(op);
   auto ft = cast<FloatType>(et);
-  if (kind == "logsumexp") {
+  if (kind == nn::ReduceKind::logsumexp) {
     // log(sum(exp(x - max))) + max, stable for large inputs.
     auto maxOf = [](OpBuilder &nb, Location nl, Value a, Value v) {
       return Value(arith::MaximumFOp::create(nb, nl, a, v));
@@ -138,23 +138,23 @@ Value Lowering::reduce(nn::ReduceOp op) {
                              nb, nl, math::LogOp::create(nb, nl, a[0]), a[1]));
                        });
   }
-  double init = kind == "max"    ? -INFINITY
-                : kind == "min"  ? INFINITY
-                : kind == "prod" ? 1.0
+  double init = kind == nn::ReduceKind::max    ? -INFINITY
+                : kind == nn::ReduceKind::min  ? INFINITY
+                : kind == nn::ReduceKind::prod ? 1.0
                                  : 0.0;
   Value r =
       reduceAlong(l, op.getInput(), op.getAxes(), op.getKeepdims(),
                   floatConst(b, l, ft, init),
                   [&](OpBuilder &nb, Location nl, Value acc, Value x) -> Value {
-                    if (kind == "max")
+                    if (kind == nn::ReduceKind::max)
                       return arith::MaximumFOp::create(nb, nl, acc, x);
-                    if (kind == "min")
+                    if (kind == nn::ReduceKind::min)
                       return arith::MinimumFOp::create(nb, nl, acc, x);
-                    if (kind == "prod")
+                    if (kind == nn::ReduceKind::prod)
                       return arith::MulFOp::create(nb, nl, acc, x);
                     return arith::AddFOp::create(nb, nl, acc, x);
                   });
-  if (kind != "mean")
+  if (kind != nn::ReduceKind::mean)
     return r;
   // Divide by the number of reduced elements (dynamic ones read at run time).
   Value count = arith::ConstantIndexOp::create(b, l, 1);
@@ -175,13 +175,13 @@ Value Lowering::argReduce(nn::ReduceOp op) {
   Location l = op.getLoc();
   if (op.getAxes().size() != 1) {
     op.emitError("lowering of ")
-        << op.getKind() << " over several axes is not implemented";
+        << nn::stringifyReduceKind(op.getKind()) << " over several axes is not implemented";
     return {};
   }
   Value x = op.getInput();
   auto in = cast<RankedTensorType>(x.getType());
   int64_t axis = op.getAxes()[0];
-  bool isMax = op.getKind() == "argmax";
+  bool isMax = op.getKind() == nn::ReduceKind::argmax;
   MLIRContext *ctx = b.getContext();
   SmallVector<int64_t> shape;
   SmallVector<AffineExpr> outE;

@@ -12,10 +12,11 @@
 #include "codegen/Lowering.h"
 #include "codegen/Passes.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "dialect/NNScalar.h"
 
-#include "llvm/ADT/StringSwitch.h"
-#include "llvm/ADT/TypeSwitch.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Transforms/DialectConversion.h"
+
 
 #include <cmath>
 
@@ -103,249 +104,39 @@ Value elementwise(OpBuilder &b, Location l, RankedTensorType resultType,
 } // namespace lowering
 } // namespace nnc
 
-namespace {
-Value sigmoidOf(OpBuilder &b, Location l, Value x) {
-  Value one = floatConst(b, l, x.getType(), 1.0);
-  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
-  return arith::DivFOp::create(b, l, one, arith::AddFOp::create(b, l, one, e));
+Value Lowering::elementwiseOp(nn::ElementwiseOpInterface op) {
+  return elementwise(b, op->getLoc(),
+                     cast<RankedTensorType>(op->getResult(0).getType()),
+                     op->getOperands(),
+                     [&](OpBuilder &nb, Location nl, ValueRange a) {
+                       return op.scalar(nb, nl, a);
+                     });
 }
 
-/// The scalar computation of a unary nn op.
-Value unaryBody(Operation *op, OpBuilder &b, Location l, Value x) {
-  Type t = x.getType();
-  auto c = [&](double v) { return floatConst(b, l, t, v); };
-  return llvm::TypeSwitch<Operation *, Value>(op)
-      .Case(
-          [&](nn::ReluOp) { return arith::MaximumFOp::create(b, l, x, c(0)); })
-      .Case([&](nn::SigmoidOp) { return sigmoidOf(b, l, x); })
-      .Case([&](nn::TanhOp) { return math::TanhOp::create(b, l, x); })
-      .Case([&](nn::GeluOp) {
-        Value e = math::ErfOp::create(
-            b, l, arith::MulFOp::create(b, l, x, c(M_SQRT1_2)));
-        Value h = arith::MulFOp::create(b, l, x, c(0.5));
-        return arith::MulFOp::create(b, l, h,
-                                     arith::AddFOp::create(b, l, c(1), e));
-      })
-      .Case([&](nn::SoftplusOp) {
-        // max(x, 0) + log1p(exp(-|x|)): no overflow for large x.
-        Value ax = math::AbsFOp::create(b, l, x);
-        Value t1 = math::Log1pOp::create(
-            b, l, math::ExpOp::create(b, l, arith::NegFOp::create(b, l, ax)));
-        return arith::AddFOp::create(
-            b, l, arith::MaximumFOp::create(b, l, x, c(0)), t1);
-      })
-      .Case([&](nn::ExpOp) { return math::ExpOp::create(b, l, x); })
-      .Case([&](nn::ErfOp) { return math::ErfOp::create(b, l, x); })
-      .Case([&](nn::LogOp) { return math::LogOp::create(b, l, x); })
-      .Case([&](nn::SqrtOp) { return math::SqrtOp::create(b, l, x); })
-      .Case([&](nn::RsqrtOp) { return math::RsqrtOp::create(b, l, x); })
-      .Case([&](nn::AbsOp) { return math::AbsFOp::create(b, l, x); })
-      .Case([&](nn::NegOp) { return arith::NegFOp::create(b, l, x); })
-      .Case([&](nn::SinOp) { return math::SinOp::create(b, l, x); })
-      .Case([&](nn::CosOp) { return math::CosOp::create(b, l, x); })
-      .Case([&](nn::SiluOp) {
-        return arith::MulFOp::create(b, l, x, sigmoidOf(b, l, x));
-      })
-      .Case([&](nn::SquareOp) { return arith::MulFOp::create(b, l, x, x); })
-      .Case([&](nn::FloorOp) { return math::FloorOp::create(b, l, x); })
-      .Case([&](nn::SignOp) {
-        Value pos =
-            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
-        Value neg =
-            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, c(0));
-        return arith::SelectOp::create(
-            b, l, pos, c(1), arith::SelectOp::create(b, l, neg, c(-1), c(0)));
-      })
-      .Case([&](nn::Log1pOp) { return math::Log1pOp::create(b, l, x); })
-      .Case([&](nn::EluOp) {
-        Value pos =
-            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
-        return arith::SelectOp::create(b, l, pos, x,
-                                       math::ExpM1Op::create(b, l, x));
-      })
-      .Case([&](nn::LeakyReluOp lr) {
-        Value pos =
-            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
-        Value s =
-            arith::MulFOp::create(b, l, x, c(lr.getSlope().convertToDouble()));
-        return arith::SelectOp::create(b, l, pos, x, s);
-      })
-      .Default([](Operation *) { return Value(); });
+Value Lowering::constant(nn::ConstantOp op) {
+  return arith::ConstantOp::create(b, op.getLoc(),
+                                   cast<TypedAttr>(op.getValue()));
 }
 
-/// The scalar computation of a binary nn op.
-Value binaryBody(Operation *op, OpBuilder &b, Location l, Value x, Value y) {
-  bool isF = isa<FloatType>(x.getType());
-  return llvm::TypeSwitch<Operation *, Value>(op)
-      .Case([&](nn::AddOp) {
-        return isF ? Value(arith::AddFOp::create(b, l, x, y))
-                   : Value(arith::AddIOp::create(b, l, x, y));
-      })
-      .Case([&](nn::SubOp) {
-        return isF ? Value(arith::SubFOp::create(b, l, x, y))
-                   : Value(arith::SubIOp::create(b, l, x, y));
-      })
-      .Case([&](nn::MulOp) {
-        return isF ? Value(arith::MulFOp::create(b, l, x, y))
-                   : Value(arith::MulIOp::create(b, l, x, y));
-      })
-      .Case([&](nn::DivOp) {
-        return isF ? Value(arith::DivFOp::create(b, l, x, y))
-                   : Value(arith::DivSIOp::create(b, l, x, y));
-      })
-      .Case([&](nn::MaximumOp) {
-        return isF ? Value(arith::MaximumFOp::create(b, l, x, y))
-                   : Value(arith::MaxSIOp::create(b, l, x, y));
-      })
-      .Case([&](nn::MinimumOp) {
-        return isF ? Value(arith::MinimumFOp::create(b, l, x, y))
-                   : Value(arith::MinSIOp::create(b, l, x, y));
-      })
-      .Case([&](nn::PowOp) {
-        return isF ? Value(math::PowFOp::create(b, l, x, y))
-                   : Value(math::IPowIOp::create(b, l, x, y));
-      })
-      .Case([&](nn::CompareOp cmp) -> Value {
-        StringRef p = cmp.getPredicate();
-        if (isF) {
-          auto pred = llvm::StringSwitch<arith::CmpFPredicate>(p)
-                          .Case("eq", arith::CmpFPredicate::OEQ)
-                          .Case("ne", arith::CmpFPredicate::UNE)
-                          .Case("lt", arith::CmpFPredicate::OLT)
-                          .Case("le", arith::CmpFPredicate::OLE)
-                          .Case("gt", arith::CmpFPredicate::OGT)
-                          .Default(arith::CmpFPredicate::OGE);
-          return arith::CmpFOp::create(b, l, pred, x, y);
-        }
-        auto pred = llvm::StringSwitch<arith::CmpIPredicate>(p)
-                        .Case("eq", arith::CmpIPredicate::eq)
-                        .Case("ne", arith::CmpIPredicate::ne)
-                        .Case("lt", arith::CmpIPredicate::slt)
-                        .Case("le", arith::CmpIPredicate::sle)
-                        .Case("gt", arith::CmpIPredicate::sgt)
-                        .Default(arith::CmpIPredicate::sge);
-        return arith::CmpIOp::create(b, l, pred, x, y);
-      })
-      .Default([](Operation *) { return Value(); });
-}
-} // namespace
-
-SmallVector<Value> Lowering::lowerAll(Operation *op) {
-  if (auto m = dyn_cast<nn::ChannelMomentsOp>(op))
-    return channelMoments(m);
-  if (auto g = dyn_cast<nn::BatchNormGradOp>(op))
-    return batchNormGrad(g);
-  if (Value v = lower(op))
-    return {v};
-  return {};
+Value Lowering::transpose(nn::TransposeOp op) {
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  Value init = emptyTensor(b, l, rt, [&](int64_t d) {
+    return dimOf(b, l, op.getInput(), op.getPerm()[d]);
+  });
+  return linalg::TransposeOp::create(b, l, op.getInput(), init, op.getPerm())
+      .getResult()[0];
 }
 
-Value Lowering::lower(Operation *op) {
-  Location l = op->getLoc();
-  if (auto c = dyn_cast<nn::ConstantOp>(op))
-    return arith::ConstantOp::create(b, l, cast<TypedAttr>(c.getValue()));
-  if (op->getNumOperands() == 1 && op->hasTrait<OpTrait::OneResult>() &&
-      isa<nn::ReluOp, nn::SigmoidOp, nn::TanhOp, nn::GeluOp, nn::SoftplusOp,
-          nn::ExpOp, nn::LogOp, nn::SqrtOp, nn::RsqrtOp, nn::AbsOp, nn::NegOp,
-          nn::SinOp, nn::CosOp, nn::SiluOp, nn::SquareOp, nn::FloorOp,
-          nn::SignOp, nn::Log1pOp, nn::EluOp, nn::LeakyReluOp, nn::ErfOp>(op))
-    return elementwise(b, l, cast<RankedTensorType>(op->getResult(0).getType()),
-                       op->getOperands(),
-                       [&](OpBuilder &nb, Location nl, ValueRange a) {
-                         return unaryBody(op, nb, nl, a[0]);
-                       });
-  if (isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::MaximumOp,
-          nn::MinimumOp, nn::PowOp, nn::CompareOp>(op))
-    return elementwise(b, l, cast<RankedTensorType>(op->getResult(0).getType()),
-                       op->getOperands(),
-                       [&](OpBuilder &nb, Location nl, ValueRange a) {
-                         return binaryBody(op, nb, nl, a[0], a[1]);
-                       });
-  if (auto m = dyn_cast<nn::MatmulOp>(op))
-    return matmul(m);
-  if (auto r = dyn_cast<nn::ReshapeOp>(op))
-    return reshape(r);
-  if (auto t = dyn_cast<nn::TransposeOp>(op)) {
-    auto rt = cast<RankedTensorType>(t.getType());
-    Value init = emptyTensor(b, l, rt, [&](int64_t d) {
-      return dimOf(b, l, t.getInput(), t.getPerm()[d]);
-    });
-    return linalg::TransposeOp::create(b, l, t.getInput(), init, t.getPerm())
-        .getResult()[0];
-  }
-  if (auto s = dyn_cast<nn::SliceOp>(op))
-    return slice(s);
-  if (auto c = dyn_cast<nn::ConcatOp>(op))
-    return concat(c);
-  if (auto r = dyn_cast<nn::ReduceOp>(op))
-    return reduce(r);
-  if (auto s = dyn_cast<nn::SoftmaxOp>(op))
-    return softmax(s);
-  if (auto o = dyn_cast<nn::OneHotOp>(op))
-    return oneHot(o);
-  if (auto c = dyn_cast<nn::Conv2DOp>(op))
-    return conv(c);
-  if (auto c = dyn_cast<nn::Conv2DFilterGradOp>(op))
-    return convFilterGrad(c);
-  if (auto p = dyn_cast<nn::Pool2DOp>(op))
-    return pool(p);
-  if (auto p = dyn_cast<nn::Pool2DGradOp>(op))
-    return poolGrad(p);
-  if (auto p = dyn_cast<nn::Pool2DTakeOp>(op))
-    return poolTake(p);
-  if (auto c = dyn_cast<nn::ConvTranspose2DOp>(op))
-    return convTranspose(c);
-  if (auto s = dyn_cast<nn::StopGradientOp>(op))
-    return s.getInput();
-  if (auto s = dyn_cast<nn::SelectOp>(op))
-    return elementwise(
-        b, l, cast<RankedTensorType>(s.getType()), op->getOperands(),
-        [](OpBuilder &nb, Location nl, ValueRange a) {
-          return Value(arith::SelectOp::create(nb, nl, a[0], a[1], a[2]));
-        });
-  if (auto c = dyn_cast<nn::CastOp>(op))
-    return castOp(c);
-  if (auto c = dyn_cast<nn::ClipOp>(op)) {
-    double lo = c.getLow().convertToDouble(),
-           hi = c.getHigh().convertToDouble();
-    return elementwise(
-        b, l, cast<RankedTensorType>(c.getType()), {c.getInput()},
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Type t = a[0].getType();
-          Value v = arith::MinimumFOp::create(nb, nl, a[0],
-                                              floatConst(nb, nl, t, hi));
-          return Value(
-              arith::MaximumFOp::create(nb, nl, v, floatConst(nb, nl, t, lo)));
-        });
-  }
-  if (auto g = dyn_cast<nn::GatherOp>(op))
-    return gather(g);
-  if (auto n = dyn_cast<nn::LayerNormOp>(op))
-    return layerNorm(n);
-  if (auto n = dyn_cast<nn::BatchNormOp>(op))
-    return batchNorm(n);
-  if (auto d = dyn_cast<nn::DropoutOp>(op))
-    return d.getTraining() ? dropout(d) : d.getInput(); // eval: identity
-  if (auto u = dyn_cast<nn::UpsampleOp>(op))
-    return upsample(u);
-  if (auto r = dyn_cast<nn::RandomOp>(op))
-    return random(r);
-  if (auto f = dyn_cast<nn::FillOp>(op)) {
-    auto rt = cast<RankedTensorType>(f.getType());
-    Type et = rt.getElementType();
-    double v = f.getValue().convertToDouble();
-    Value init =
-        tensor::EmptyOp::create(b, l, rt.getShape(), et, f.getDynamicSizes());
-    Value c = isa<FloatType>(et)
-                  ? floatConst(b, l, et, v)
-                  : Value(arith::ConstantOp::create(
-                        b, l, et, b.getIntegerAttr(et, int64_t(v))));
-    return linalg::FillOp::create(b, l, c, init).getResult(0);
-  }
-  if (auto r = dyn_cast<nn::BernoulliOp>(op))
-    return bernoulli(r);
-  op->emitError("lowering of '") << op->getName() << "' is not implemented";
-  return {};
+Value Lowering::fill(nn::FillOp op) {
+  Location l = op.getLoc();
+  auto rt = cast<RankedTensorType>(op.getType());
+  Value init = tensor::EmptyOp::create(b, l, rt.getShape(),
+                                       rt.getElementType(),
+                                       op.getDynamicSizes());
+  Value c = nn::scalarConst(b, l, rt.getElementType(),
+                            op.getValue().convertToDouble());
+  return linalg::FillOp::create(b, l, c, init).getResult(0);
 }
 
 /// The input of `v` if `v` is a transpose that swaps the last two
@@ -581,44 +372,6 @@ Value Lowering::concat(nn::ConcatOp op) {
   return acc;
 }
 
-Value Lowering::castOp(nn::CastOp op) {
-  auto rt = cast<RankedTensorType>(op.getType());
-  Type from = cast<RankedTensorType>(op.getInput().getType()).getElementType();
-  Type to = rt.getElementType();
-  return elementwise(
-      b, op.getLoc(), rt, {op.getInput()},
-      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        Value x = a[0];
-        bool fF = isa<FloatType>(from), tF = isa<FloatType>(to);
-        if (from == to)
-          return x;
-        if (to.isInteger(1)) {
-          if (fF)
-            return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE, x,
-                                         floatConst(nb, nl, from, 0.0));
-          Value zero = arith::ConstantOp::create(nb, nl, from,
-                                                 nb.getIntegerAttr(from, 0));
-          return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, x,
-                                       zero);
-        }
-        if (fF && tF)
-          return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
-                     ? Value(arith::ExtFOp::create(nb, nl, to, x))
-                     : Value(arith::TruncFOp::create(nb, nl, to, x));
-        if (!fF && tF)
-          return from.isInteger(1)
-                     ? Value(arith::UIToFPOp::create(nb, nl, to, x))
-                     : Value(arith::SIToFPOp::create(nb, nl, to, x));
-        if (fF && !tF)
-          return arith::FPToSIOp::create(nb, nl, to, x);
-        if (from.isInteger(1))
-          return arith::ExtUIOp::create(nb, nl, to, x);
-        return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
-                   ? Value(arith::ExtSIOp::create(nb, nl, to, x))
-                   : Value(arith::TruncIOp::create(nb, nl, to, x));
-      });
-}
-
 Value Lowering::gather(nn::GatherOp op) {
   Location l = op.getLoc();
   auto rt = cast<RankedTensorType>(op.getType());
@@ -665,59 +418,107 @@ Value Lowering::gather(nn::GatherOp op) {
 }
 
 namespace {
+
+/// The rule of each op that is not element-wise (those share
+/// Lowering::elementwiseOp). An nn op without a rule here does not compile:
+/// the pattern list below holds every op of the dialect.
+Value rule(Lowering &lw, nn::ConstantOp op) { return lw.constant(op); }
+Value rule(Lowering &lw, nn::MatmulOp op) { return lw.matmul(op); }
+Value rule(Lowering &lw, nn::ReshapeOp op) { return lw.reshape(op); }
+Value rule(Lowering &lw, nn::TransposeOp op) { return lw.transpose(op); }
+Value rule(Lowering &lw, nn::SliceOp op) { return lw.slice(op); }
+Value rule(Lowering &lw, nn::ConcatOp op) { return lw.concat(op); }
+Value rule(Lowering &lw, nn::ReduceOp op) { return lw.reduce(op); }
+Value rule(Lowering &lw, nn::SoftmaxOp op) { return lw.softmax(op); }
+Value rule(Lowering &lw, nn::OneHotOp op) { return lw.oneHot(op); }
+Value rule(Lowering &lw, nn::Conv2DOp op) { return lw.conv(op); }
+Value rule(Lowering &lw, nn::Conv2DFilterGradOp op) {
+  return lw.convFilterGrad(op);
+}
+Value rule(Lowering &lw, nn::ConvTranspose2DOp op) {
+  return lw.convTranspose(op);
+}
+Value rule(Lowering &lw, nn::Pool2DOp op) { return lw.pool(op); }
+Value rule(Lowering &lw, nn::Pool2DGradOp op) { return lw.poolGrad(op); }
+Value rule(Lowering &lw, nn::Pool2DTakeOp op) { return lw.poolTake(op); }
+Value rule(Lowering &, nn::StopGradientOp op) { return op.getInput(); }
+Value rule(Lowering &lw, nn::GatherOp op) { return lw.gather(op); }
+Value rule(Lowering &lw, nn::LayerNormOp op) { return lw.layerNorm(op); }
+Value rule(Lowering &lw, nn::BatchNormOp op) { return lw.batchNorm(op); }
+SmallVector<Value> rule(Lowering &lw, nn::ChannelMomentsOp op) {
+  return lw.channelMoments(op);
+}
+SmallVector<Value> rule(Lowering &lw, nn::BatchNormGradOp op) {
+  return lw.batchNormGrad(op);
+}
+Value rule(Lowering &lw, nn::DropoutOp op) {
+  return op.getTraining() ? lw.dropout(op) : op.getInput(); // eval: identity
+}
+Value rule(Lowering &lw, nn::UpsampleOp op) { return lw.upsample(op); }
+Value rule(Lowering &lw, nn::RandomOp op) { return lw.random(op); }
+Value rule(Lowering &lw, nn::FillOp op) { return lw.fill(op); }
+Value rule(Lowering &lw, nn::BernoulliOp op) { return lw.bernoulli(op); }
+
+SmallVector<Value> asResults(Value v) { return {v}; }
+SmallVector<Value> asResults(SmallVector<Value> v) { return v; }
+
+/// Lowers one nn op by its rule. The rule reads the op's operands, so they
+/// are first switched to their converted values (a product recognises a
+/// transpose that is already linalg's, as when ops were replaced one by
+/// one). A rule that fails has reported why.
+template <typename OpTy>
+struct LowerNNOp : OpConversionPattern<OpTy> {
+  LowerNNOp(MLIRContext *ctx, bool &ruleFailed)
+      : OpConversionPattern<OpTy>(ctx), ruleFailed(ruleFailed) {}
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rw) const override {
+    rw.modifyOpInPlace(op, [&] { op->setOperands(adaptor.getOperands()); });
+    Lowering lw(rw);
+    SmallVector<Value> v;
+    if constexpr (OpTy::template hasTrait<
+                      nn::ElementwiseOpInterface::Trait>())
+      v = {lw.elementwiseOp(op)};
+    else
+      v = asResults(rule(lw, op));
+    if (v.empty() || llvm::is_contained(v, Value())) {
+      ruleFailed = true;
+      return failure();
+    }
+    rw.replaceOp(op, v);
+    return success();
+  }
+  bool &ruleFailed;
+};
+
+template <typename... Ops>
+void addLoweringPatterns(RewritePatternSet &patterns, bool &ruleFailed) {
+  patterns.add<LowerNNOp<Ops>...>(patterns.getContext(), ruleFailed);
+}
+
+/// Every nn op is illegal after this pass; one conversion pattern per op.
 struct NNLowerToLinalgPass
     : nnc::impl::NNLowerToLinalgBase<NNLowerToLinalgPass> {
   void runOnOperation() override {
-    OpBuilder b(&getContext());
-    Lowering lowering(b);
-    // Ops created while lowering (a keepdims reshape) are lowered too.
-    while (true) {
-      SmallVector<Operation *> work;
-      getOperation().walk([&](Operation *op) {
-        if (isa<nn::NNDialect>(op->getDialect()))
-          work.push_back(op);
-      });
-      if (work.empty())
-        break;
-      for (Operation *op : work) {
-        b.setInsertionPoint(op);
-        SmallVector<Value> v = lowering.lowerAll(op);
-        if (v.empty())
-          return signalPassFailure();
-        op->replaceAllUsesWith(v);
-        op->erase();
-      }
-    }
-    // A division by a value that is the same for every element of an op
-    // (Adam's bias corrections, a mean's count) becomes a multiplication by
-    // its reciprocal, which LLVM hoists out of the loop: one division per
-    // op instead of one per element (~10x cheaper in the loop). Spelled
-    // out here rather than left to fast-math flags, so that the numbers do
-    // not depend on how a loop is split between threads.
-    getOperation().walk([](linalg::GenericOp g) {
-      Block &body = g.getRegion().front();
-      auto invariant = [&](Value v) {
-        if (auto arg = dyn_cast<BlockArgument>(v))
-          return arg.getOwner() == &body &&
-                 arg.getArgNumber() < g.getNumDpsInputs() &&
-                 g.getMatchingIndexingMap(
-                      g.getDpsInputOperand(arg.getArgNumber()))
-                         .getNumResults() == 0;
-        return !g->isAncestor(v.getParentRegion()->getParentOp());
-      };
-      body.walk([&](arith::DivFOp div) {
-        if (!invariant(div.getRhs()))
-          return;
-        OpBuilder ob(div);
-        Value one = arith::ConstantOp::create(
-            ob, div.getLoc(), ob.getFloatAttr(div.getType(), 1.0));
-        Value r = arith::DivFOp::create(ob, div.getLoc(), one, div.getRhs());
-        div.replaceAllUsesWith(
-            arith::MulFOp::create(ob, div.getLoc(), div.getLhs(), r)
-                .getResult());
-        div.erase();
-      });
+    MLIRContext *ctx = &getContext();
+    bool ruleFailed = false;
+    RewritePatternSet patterns(ctx);
+    addLoweringPatterns<
+#define GET_OP_LIST
+#include "dialect/NNOps.cpp.inc"
+        >(patterns, ruleFailed);
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<nn::NNDialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    // A rule that fails has said why; the driver's "failed to legalize"
+    // would only repeat it in MLIR's words.
+    ScopedDiagnosticHandler quiet(ctx, [&](Diagnostic &d) {
+      return success(ruleFailed && d.getSeverity() == DiagnosticSeverity::Error &&
+                     StringRef(d.str()).starts_with("failed to legalize"));
     });
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
   }
 };
 

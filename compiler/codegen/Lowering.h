@@ -49,16 +49,19 @@ Value broadcastDim(OpBuilder &b, Location l, ValueRange operands, int64_t rank,
 Value elementwise(OpBuilder &b, Location l, RankedTensorType resultType,
                   ValueRange operands, const BodyFn &body);
 
-/// Lowers one nn op at a time; see the files listed above.
+/// The lowering rules of the nn ops, one method per op (or family), each
+/// returning the replacement of the op's result(s), or null after
+/// reporting an error. The conversion patterns in LowerNNToLinalg.cpp call
+/// them.
 class Lowering {
 public:
   explicit Lowering(OpBuilder &b) : b(b) {}
-  /// Returns the replacement value, or null after reporting an error.
-  Value lower(Operation *op);
-  /// The replacement of each result (empty after reporting an error).
-  SmallVector<Value> lowerAll(Operation *op);
-
-private:
+  /// Every op of NN_ElementwiseOpInterface: a parallel generic of its
+  /// scalar body.
+  Value elementwiseOp(nn::ElementwiseOpInterface op);
+  Value constant(nn::ConstantOp op);
+  Value transpose(nn::TransposeOp op);
+  Value fill(nn::FillOp op);
   Value matmul(nn::MatmulOp op);
   Value reshape(nn::ReshapeOp op);
   Value slice(nn::SliceOp op);
@@ -89,7 +92,6 @@ private:
                    ArrayRef<int64_t> window, ArrayRef<int64_t> stride,
                    ArrayRef<int64_t> padding);
   Value pad(Location l, Value x, ArrayRef<int64_t> padding, double value);
-  Value castOp(nn::CastOp op);
   Value gather(nn::GatherOp op);
   Value layerNorm(nn::LayerNormOp op);
   Value batchNorm(nn::BatchNormOp op);
@@ -131,6 +133,7 @@ private:
   SmallVector<Value> channelMoments(nn::ChannelMomentsOp op);
   SmallVector<Value> batchNormGrad(nn::BatchNormGradOp op);
 
+private:
   OpBuilder &b;
 };
 

@@ -22,6 +22,16 @@ def NNLowerToLinalg : Pass<"nn-lower-to-linalg", "::mlir::ModuleOp"> {
                            "::mlir::math::MathDialect"];
 }
 
+def InvariantReciprocals : Pass<"invariant-reciprocals"> {
+  let summary = "Divide by a loop-invariant divisor's reciprocal";
+  let description = [{
+    In a `linalg.generic`, `x / d` where `d` is the same for every element
+    (an input indexed by no loop, or a value defined outside the op)
+    becomes `x * (1 / d)`; LLVM hoists the reciprocal out of the loop.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def NNExpandBatchNorm : Pass<"nn-expand-batch-norm", "::mlir::ModuleOp"> {
   let summary = "Take training batch norm's statistics from nn.channel_moments";
   let description = [{

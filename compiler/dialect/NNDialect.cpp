@@ -14,6 +14,7 @@ using namespace mlir;
 using namespace nnc::nn;
 
 #include "dialect/NNDialect.cpp.inc"
+#include "dialect/NNEnums.cpp.inc"
 #include "dialect/NNInterfaces.cpp.inc"
 
 namespace {

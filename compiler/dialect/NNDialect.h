@@ -15,6 +15,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "dialect/NNDialect.h.inc"
+#include "dialect/NNEnums.h.inc"
 #include "dialect/NNInterfaces.h.inc"
 
 #define GET_OP_CLASSES

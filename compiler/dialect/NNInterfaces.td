@@ -31,4 +31,22 @@ def NN_VJPOpInterface : OpInterface<"VJPOpInterface"> {
   ];
 }
 
+def NN_ElementwiseOpInterface : OpInterface<"ElementwiseOpInterface"> {
+  let cppNamespace = "::nnc::nn";
+  let description = [{
+    An op that applies one scalar computation to the elements of its
+    operands (broadcast like NumPy). Its body is written once, in its ODS
+    definition; lowering to linalg is one generic rule for every such op:
+    a parallel `linalg.generic` whose body is `scalar`.
+  }];
+  let methods = [
+    InterfaceMethod<
+      "Emits the computation of one result element from one element of "
+      "each operand (`args`, in operand order).",
+      "::mlir::Value", "scalar",
+      (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$l,
+           "::mlir::ValueRange":$args)>
+  ];
+}
+
 #endif // NNC_DIALECT_NNINTERFACES_TD

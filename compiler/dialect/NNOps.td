@@ -22,8 +22,28 @@ def NN_FloatTensor : RankedTensorOf<[F32, F64]>;
 // Element-wise
 //===----------------------------------------------------------------------===//
 
-class NN_UnaryOp<string mnemonic, string math, list<Trait> extra = [VJP]>
-    : NN_Op<mnemonic, !listconcat([Pure, AllTypesMatch<["input", "result"]>],
+// An element-wise op's scalar computation (NN_ElementwiseOpInterface):
+// `body` sees the builder `b`, the location `l`, the operands' elements
+// `args` and `c(v)`, a constant of the result's element type.
+class NN_ScalarBody<code body> {
+  code extraClassDefinition = [{
+    ::mlir::Value $cppClass::scalar(::mlir::OpBuilder &b, ::mlir::Location l,
+                                    ::mlir::ValueRange args) {
+      ::mlir::Type et = ::mlir::getElementTypeOrSelf(getType());
+      auto c = [&](double v) { return ::nnc::nn::scalarConst(b, l, et, v); };
+      (void)c;
+      }] # body # [{
+    }
+  }];
+}
+
+defvar EW = DeclareOpInterfaceMethods<NN_ElementwiseOpInterface>;
+
+// `body` computes from `x`, the operand's element.
+class NN_UnaryOp<string mnemonic, string math, code body,
+                 list<Trait> extra = [VJP]>
+    : NN_Op<mnemonic, !listconcat([Pure, EW,
+                                   AllTypesMatch<["input", "result"]>],
                                   extra)> {
   let summary = "element-wise " # math;
   let description = "Applies " # math # [{ to each element; the result has
@@ -36,32 +56,72 @@ class NN_UnaryOp<string mnemonic, string math, list<Trait> extra = [VJP]>
   let arguments = (ins NN_FloatTensor:$input);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let builtins = [mnemonic];
+  let extraClassDefinition =
+      NN_ScalarBody<"::mlir::Value x = args[0];\n" # body>.extraClassDefinition;
 }
 
-def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)">;
-def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
-def NN_TanhOp : NN_UnaryOp<"tanh", "tanh(x)">;
-def NN_GeluOp : NN_UnaryOp<"gelu", "x * Phi(x) (erf form)">;
+def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)",
+    [{ return arith::MaximumFOp::create(b, l, x, c(0)); }]>;
+def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))",
+    [{ return scalarSigmoid(b, l, x); }]>;
+def NN_TanhOp : NN_UnaryOp<"tanh", "tanh(x)",
+    [{ return math::TanhOp::create(b, l, x); }]>;
+def NN_GeluOp : NN_UnaryOp<"gelu", "x * Phi(x) (erf form)", [{
+    Value e = math::ErfOp::create(b, l, arith::MulFOp::create(b, l, x, c(M_SQRT1_2)));
+    Value h = arith::MulFOp::create(b, l, x, c(0.5));
+    return arith::MulFOp::create(b, l, h, arith::AddFOp::create(b, l, c(1), e));
+  }]>;
 // Not a language builtin: the derivative of gelu needs it.
-def NN_ErfOp : NN_UnaryOp<"erf", "the error function">;
-def NN_SoftplusOp : NN_UnaryOp<"softplus", "log(1 + exp(x))">;
-def NN_ExpOp : NN_UnaryOp<"exp", "e^x">;
-def NN_LogOp : NN_UnaryOp<"log", "the natural logarithm">;
-def NN_SqrtOp : NN_UnaryOp<"sqrt", "the square root">;
-def NN_RsqrtOp : NN_UnaryOp<"rsqrt", "1 / sqrt(x)">;
-def NN_AbsOp : NN_UnaryOp<"abs", "|x|">;
-def NN_NegOp : NN_UnaryOp<"neg", "-x">;
-def NN_SinOp : NN_UnaryOp<"sin", "sin(x)">;
-def NN_CosOp : NN_UnaryOp<"cos", "cos(x)">;
-def NN_SiluOp : NN_UnaryOp<"silu", "x * sigmoid(x)">;
-def NN_SquareOp : NN_UnaryOp<"square", "x * x">;
-def NN_FloorOp : NN_UnaryOp<"floor", "floor(x)">;
-def NN_SignOp : NN_UnaryOp<"sign", "sign(x)">;
-def NN_Log1pOp : NN_UnaryOp<"log1p", "log(1 + x)">;
-def NN_EluOp : NN_UnaryOp<"elu", "x if x > 0 else exp(x) - 1">;
+def NN_ErfOp : NN_UnaryOp<"erf", "the error function",
+    [{ return math::ErfOp::create(b, l, x); }]> {
+  let builtins = [];
+}
+def NN_SoftplusOp : NN_UnaryOp<"softplus", "log(1 + exp(x))", [{
+    // max(x, 0) + log1p(exp(-|x|)): no overflow for large x.
+    Value ax = math::AbsFOp::create(b, l, x);
+    Value t = math::Log1pOp::create(
+        b, l, math::ExpOp::create(b, l, arith::NegFOp::create(b, l, ax)));
+    return arith::AddFOp::create(b, l, arith::MaximumFOp::create(b, l, x, c(0)), t);
+  }]>;
+def NN_ExpOp : NN_UnaryOp<"exp", "e^x",
+    [{ return math::ExpOp::create(b, l, x); }]>;
+def NN_LogOp : NN_UnaryOp<"log", "the natural logarithm",
+    [{ return math::LogOp::create(b, l, x); }]>;
+def NN_SqrtOp : NN_UnaryOp<"sqrt", "the square root",
+    [{ return math::SqrtOp::create(b, l, x); }]>;
+def NN_RsqrtOp : NN_UnaryOp<"rsqrt", "1 / sqrt(x)",
+    [{ return math::RsqrtOp::create(b, l, x); }]>;
+def NN_AbsOp : NN_UnaryOp<"abs", "|x|",
+    [{ return math::AbsFOp::create(b, l, x); }]>;
+def NN_NegOp : NN_UnaryOp<"neg", "-x",
+    [{ return arith::NegFOp::create(b, l, x); }]>;
+def NN_SinOp : NN_UnaryOp<"sin", "sin(x)",
+    [{ return math::SinOp::create(b, l, x); }]>;
+def NN_CosOp : NN_UnaryOp<"cos", "cos(x)",
+    [{ return math::CosOp::create(b, l, x); }]>;
+def NN_SiluOp : NN_UnaryOp<"silu", "x * sigmoid(x)",
+    [{ return arith::MulFOp::create(b, l, x, scalarSigmoid(b, l, x)); }]>;
+def NN_SquareOp : NN_UnaryOp<"square", "x * x",
+    [{ return arith::MulFOp::create(b, l, x, x); }]>;
+def NN_FloorOp : NN_UnaryOp<"floor", "floor(x)",
+    [{ return math::FloorOp::create(b, l, x); }]>;
+def NN_SignOp : NN_UnaryOp<"sign", "sign(x)", [{
+    Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
+    Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, c(0));
+    return arith::SelectOp::create(
+        b, l, pos, c(1), arith::SelectOp::create(b, l, neg, c(-1), c(0)));
+  }]>;
+def NN_Log1pOp : NN_UnaryOp<"log1p", "log(1 + x)",
+    [{ return math::Log1pOp::create(b, l, x); }]>;
+def NN_EluOp : NN_UnaryOp<"elu", "x if x > 0 else exp(x) - 1", [{
+    Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
+    return arith::SelectOp::create(b, l, pos, x, math::ExpM1Op::create(b, l, x));
+  }]>;
 
 def NN_LeakyReluOp
-    : NN_Op<"leaky_relu", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
+    : NN_Op<"leaky_relu", [Pure, VJP, EW,
+                           AllTypesMatch<["input", "result"]>]> {
   let summary = "element-wise max(x, slope * x)";
   let description = [{
     ```mlir
@@ -71,10 +131,19 @@ def NN_LeakyReluOp
   let arguments = (ins NN_FloatTensor:$input, F64Attr:$slope);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+  let builtins = ["leaky_relu"];
+  let extraClassDefinition = NN_ScalarBody<[{
+    Value x = args[0];
+    Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, c(0));
+    Value s = arith::MulFOp::create(b, l, x, c(getSlope().convertToDouble()));
+    return arith::SelectOp::create(b, l, pos, x, s);
+  }]>.extraClassDefinition;
 }
 
-class NN_BinaryOp<string mnemonic, string math, list<Trait> traits = []>
-    : NN_Op<mnemonic, !listconcat([Pure, VJP], traits)> {
+// `floatOp` and `intOp` are the arith/math ops of the scalar computation.
+class NN_BinaryOp<string mnemonic, string math, string floatOp, string intOp,
+                  list<Trait> traits = []>
+    : NN_Op<mnemonic, !listconcat([Pure, VJP, EW], traits)> {
   let summary = "element-wise " # math # " with broadcasting";
   let description = "Computes " # math # [{ element by element. The shapes
     broadcast like NumPy (aligned on the right; a static 1 stretches); the
@@ -89,30 +158,45 @@ class NN_BinaryOp<string mnemonic, string math, list<Trait> traits = []>
   let assemblyFormat =
       "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let builtins = [mnemonic];
+  let builder = "emitBinary";
+  let extraClassDefinition = NN_ScalarBody<
+      "if (isa<FloatType>(args[0].getType()))\n"
+      "  return " # floatOp # "::create(b, l, args[0], args[1]);\n"
+      "return " # intOp # "::create(b, l, args[0], args[1]);">.extraClassDefinition;
 }
 
-def NN_AddOp : NN_BinaryOp<"add", "a + b", [Commutative]>;
-def NN_SubOp : NN_BinaryOp<"sub", "a - b">;
-def NN_MulOp : NN_BinaryOp<"mul", "a * b", [Commutative]>;
-def NN_DivOp : NN_BinaryOp<"div", "a / b">;
-def NN_MaximumOp : NN_BinaryOp<"maximum", "max(a, b)", [Commutative]>;
-def NN_MinimumOp : NN_BinaryOp<"minimum", "min(a, b)", [Commutative]>;
-def NN_PowOp : NN_BinaryOp<"pow", "a ** b">;
+def NN_AddOp : NN_BinaryOp<"add", "a + b", "arith::AddFOp", "arith::AddIOp",
+                           [Commutative]>;
+def NN_SubOp : NN_BinaryOp<"sub", "a - b", "arith::SubFOp", "arith::SubIOp">;
+def NN_MulOp : NN_BinaryOp<"mul", "a * b", "arith::MulFOp", "arith::MulIOp",
+                           [Commutative]>;
+def NN_DivOp : NN_BinaryOp<"div", "a / b", "arith::DivFOp", "arith::DivSIOp">;
+def NN_MaximumOp : NN_BinaryOp<"maximum", "max(a, b)", "arith::MaximumFOp",
+                               "arith::MaxSIOp", [Commutative]>;
+def NN_MinimumOp : NN_BinaryOp<"minimum", "min(a, b)", "arith::MinimumFOp",
+                               "arith::MinSIOp", [Commutative]>;
+def NN_PowOp : NN_BinaryOp<"pow", "a ** b", "math::PowFOp", "math::IPowIOp">;
 
-def NN_CompareOp : NN_Op<"compare", [Pure, VJP]> {
+def NN_CompareOp : NN_Op<"compare", [Pure, VJP, EW]> {
   let summary = "element-wise comparison with broadcasting, giving i1";
   let description = [{
     `predicate` is one of `eq`, `ne`, `lt`, `le`, `gt`, `ge`.
 
     ```mlir
-    %m = nn.compare "lt", %a, %b : (tensor<?x10xf32>, tensor<f32>) -> tensor<?x10xi1>
+    %m = nn.compare lt, %a, %b : (tensor<?x10xf32>, tensor<f32>) -> tensor<?x10xi1>
     ```
   }];
-  let arguments = (ins StrAttr:$predicate, NN_Tensor:$lhs, NN_Tensor:$rhs);
+  let arguments = (ins NN_ComparePredicate:$predicate, NN_Tensor:$lhs, NN_Tensor:$rhs);
   let results = (outs TensorOf<[I1]>:$result);
   let assemblyFormat =
       "$predicate `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let builtins = ["eq", "ne", "lt", "le", "gt", "ge"];
+  let builder = "emitCompare";
+  let extraClassDefinition = NN_ScalarBody<[{
+    return scalarCompare(b, l, getPredicate(), args[0], args[1]);
+  }]>.extraClassDefinition;
 }
 
 def NN_ConstantOp
@@ -228,10 +312,10 @@ def NN_ReduceOp : NN_Op<"reduce", [Pure, VJP]> {
   let summary = "reduce over axes: sum, mean, max, min, prod, logsumexp, argmax, argmin";
   let description = [{
     ```mlir
-    %s = nn.reduce "sum", %x {axes = array<i64: 1>, keepdims = false} : tensor<?x10xf32> -> tensor<?xf32>
+    %s = nn.reduce sum, %x {axes = array<i64: 1>, keepdims = false} : tensor<?x10xf32> -> tensor<?xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$kind, NN_Tensor:$input,
+  let arguments = (ins NN_ReduceKind:$kind, NN_Tensor:$input,
                    DenseI64ArrayAttr:$axes, BoolAttr:$keepdims);
   let results = (outs NN_Tensor:$result);
   let assemblyFormat =
@@ -342,12 +426,12 @@ def NN_Pool2DOp : NN_Op<"pool2d", [Pure, VJP]> {
   let summary = "max or average pooling over windows, NHWC";
   let description = [{
     ```mlir
-    %p = nn.pool2d "max", %x {window = array<i64: 2, 2>, stride = array<i64: 2, 2>,
+    %p = nn.pool2d max, %x {window = array<i64: 2, 2>, stride = array<i64: 2, 2>,
                             padding = array<i64: 0, 0, 0, 0>}
          : tensor<?x24x24x32xf32> -> tensor<?x12x12x32xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$kind, NN_FloatTensor:$input,
+  let arguments = (ins NN_PoolKind:$kind, NN_FloatTensor:$input,
                    DenseI64ArrayAttr:$window, DenseI64ArrayAttr:$stride,
                    DenseI64ArrayAttr:$padding);
   let results = (outs NN_FloatTensor:$result);
@@ -367,12 +451,12 @@ def NN_Pool2DGradOp : NN_Op<"pool2d_grad", [Pure, VJP,
     included, like the forward). Windows may overlap and be padded.
 
     ```mlir
-    %dx = nn.pool2d_grad "max", %x, %g {window = array<i64: 3, 3>, stride = array<i64: 1, 1>,
+    %dx = nn.pool2d_grad max, %x, %g {window = array<i64: 3, 3>, stride = array<i64: 1, 1>,
                                        padding = array<i64: 1, 1, 1, 1>}
           : (tensor<?x14x14x8xf32>, tensor<?x14x14x8xf32>) -> tensor<?x14x14x8xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$kind, NN_FloatTensor:$input,
+  let arguments = (ins NN_PoolKind:$kind, NN_FloatTensor:$input,
                    NN_FloatTensor:$grad, DenseI64ArrayAttr:$window,
                    DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding);
   let results = (outs NN_FloatTensor:$result);
@@ -388,7 +472,7 @@ def NN_Pool2DTakeOp : NN_Op<"pool2d_take", [Pure, VJP,
   let description = [{
     For every window of max pooling `input` (same attributes as
     `nn.pool2d`), the value of `source` at the first position (row-major)
-    holding the window's maximum. The adjoint of `nn.pool2d_grad "max"` in
+    holding the window's maximum. The adjoint of `nn.pool2d_grad max` in
     its cotangent, so second derivatives through max pooling exist; its own
     derivative in `source` routes back with `nn.pool2d_grad`.
 
@@ -412,7 +496,7 @@ def NN_Pool2DTakeOp : NN_Op<"pool2d_take", [Pure, VJP,
 // Selection, embeddings, normalisation, regularisation
 //===----------------------------------------------------------------------===//
 
-def NN_SelectOp : NN_Op<"select", [Pure, VJP]> {
+def NN_SelectOp : NN_Op<"select", [Pure, VJP, EW]> {
   let summary = "element-wise `cond ? a : b` with broadcasting (`where`)";
   let description = [{
     ```mlir
@@ -424,9 +508,13 @@ def NN_SelectOp : NN_Op<"select", [Pure, VJP]> {
   let assemblyFormat =
       "$cond `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let builtins = ["where"];
+  let extraClassDefinition = NN_ScalarBody<[{
+    return arith::SelectOp::create(b, l, args[0], args[1], args[2]);
+  }]>.extraClassDefinition;
 }
 
-def NN_CastOp : NN_Op<"cast", [Pure, VJP]> {
+def NN_CastOp : NN_Op<"cast", [Pure, VJP, EW]> {
   let summary = "convert the element type (floats truncate toward zero to ints)";
   let description = [{
     ```mlir
@@ -438,9 +526,14 @@ def NN_CastOp : NN_Op<"cast", [Pure, VJP]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+  let builtins = ["cast"];
+  let extraClassDefinition = NN_ScalarBody<[{
+    return scalarCast(b, l, args[0], et);
+  }]>.extraClassDefinition;
 }
 
-def NN_ClipOp : NN_Op<"clip", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
+def NN_ClipOp : NN_Op<"clip", [Pure, VJP, EW,
+                               AllTypesMatch<["input", "result"]>]> {
   let summary = "clamp to [low, high]";
   let description = [{
     ```mlir
@@ -451,6 +544,12 @@ def NN_ClipOp : NN_Op<"clip", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
+  let builtins = ["clip"];
+  let extraClassDefinition = NN_ScalarBody<[{
+    Value v = arith::MinimumFOp::create(b, l, args[0],
+                                        c(getHigh().convertToDouble()));
+    return arith::MaximumFOp::create(b, l, v, c(getLow().convertToDouble()));
+  }]>.extraClassDefinition;
 }
 
 def NN_StopGradientOp
@@ -634,10 +733,10 @@ def NN_RandomOp : NN_Op<"random", [Pure, VJP, AttrSizedOperandSegments]> {
     step; 0 is the runtime's stream).
 
     ```mlir
-    %eps = nn.random "normal" %b {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x16xf32>
+    %eps = nn.random normal %b {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x16xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$kind, Variadic<Index>:$dynamic_sizes,
+  let arguments = (ins NN_RandomKind:$kind, Variadic<Index>:$dynamic_sizes,
                    Optional<0DTensorOf<[I64]>>:$stream,
                    I64Attr:$seed, I64Attr:$offset, F64Attr:$a, F64Attr:$b);
   let results = (outs NN_FloatTensor:$result);

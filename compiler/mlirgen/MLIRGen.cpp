@@ -128,7 +128,7 @@ Value Generator::emitPool(const Node &n, ArrayRef<Value> in, Location l) {
   auto pad = padding(n, x.getDimSize(1), x.getDimSize(2), k, k, s, 1);
   return nn::Pool2DOp::create(
       b, l, tensorType(n.type),
-      b.getStringAttr(n.op == "maxpool" ? "max" : "avg"), in[0],
+      n.op == "maxpool" ? nn::PoolKind::max : nn::PoolKind::avg, in[0],
       b.getDenseI64ArrayAttr({k, k}), b.getDenseI64ArrayAttr({s, s}),
       b.getDenseI64ArrayAttr(pad));
 }
@@ -429,7 +429,8 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
   if (op == "pow")
     return binary(nn::PowOp());
   if (llvm::is_contained({"eq", "ne", "lt", "le", "gt", "ge"}, op))
-    return nn::CompareOp::create(b, l, rt, b.getStringAttr(op), in[0], in[1]);
+    return nn::CompareOp::create(b, l, rt, *nn::symbolizeComparePredicate(op), in[0],
+                                 in[1]);
   if (op == "matmul") {
     if (cast<RankedTensorType>(in[0].getType()).getRank() < 2 ||
         cast<RankedTensorType>(in[1].getType()).getRank() < 2)
@@ -524,7 +525,7 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
         kind == "uniform" ? floatAttr("low", 0.0) : floatAttr("mean", 0.0);
     double hi =
         kind == "uniform" ? floatAttr("high", 1.0) : floatAttr("std", 1.0);
-    return nn::RandomOp::create(b, l, rt, b.getStringAttr(kind), sizes, stream,
+    return nn::RandomOp::create(b, l, rt, nn::RandomKindAttr::get(&ctx, *nn::symbolizeRandomKind(kind)), sizes, stream,
                                 b.getI64IntegerAttr(seedOf(n)),
                                 b.getI64IntegerAttr(0), b.getF64FloatAttr(a),
                                 b.getF64FloatAttr(hi));
@@ -544,7 +545,7 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
                                    b.getI64IntegerAttr(seedOf(n)),
                                    b.getI64IntegerAttr(0));
   if (op == "global_avgpool")
-    return nn::ReduceOp::create(b, l, rt, b.getStringAttr("mean"), in[0],
+    return nn::ReduceOp::create(b, l, rt, nn::ReduceKindAttr::get(&ctx, nn::ReduceKind::mean), in[0],
                                 b.getDenseI64ArrayAttr({1, 2}),
                                 b.getBoolAttr(false));
   if (op == "flatten" || op == "reshape")
@@ -606,7 +607,7 @@ Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
         axes.push_back(k);
     }
     const Attr *keep = n.attr("keepdims");
-    return nn::ReduceOp::create(b, l, rt, b.getStringAttr(op), in[0],
+    return nn::ReduceOp::create(b, l, rt, nn::ReduceKindAttr::get(&ctx, *nn::symbolizeReduceKind(op)), in[0],
                                 b.getDenseI64ArrayAttr(axes),
                                 b.getBoolAttr(keep && keep->i));
   }

@@ -26,7 +26,7 @@ std::string nnc::autodiffPipeline() {
 
 std::string nnc::toLinalgPipeline() {
   return "nn-expand-batch-norm, canonicalize, cse, nn-lower-to-linalg,"
-         "nn-math-approximation, canonicalize,"
+         "invariant-reciprocals, nn-math-approximation, canonicalize,"
          "cse, linalg-fuse-elementwise-ops, nn-fuse-elementwise, canonicalize,"
          "cse";
 }

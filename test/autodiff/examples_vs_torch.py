@@ -48,9 +48,9 @@ def params_of(source, seed):
 
 
 def noise(source, kind, shape):
-    """The noise of the loss's single `nn.random "<kind>"` op, from the
+    """The noise of the loss's single `nn.random <kind>` op, from the
     runtime's stream with the seed and offset the compiler chose."""
-    ops = re.findall(rf'nn\.random "{kind}".*offset = (\d+) : i64, seed = (\d+) : i64',
+    ops = re.findall(rf'nn\.random {kind}.*offset = (\d+) : i64, seed = (\d+) : i64',
                      emit_grad(source))
     assert len(ops) == 1, f"expected one {kind} draw, found {len(ops)}"
     offset, seed = int(ops[0][0]), int(ops[0][1])

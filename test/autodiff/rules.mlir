@@ -8,7 +8,7 @@
 // CHECK-LABEL: func.func @dense
 // CHECK-SAME: -> (tensor<f32>, tensor<4x3xf32> {nn.name = "grad.w"}, tensor<3xf32> {nn.name = "grad.b"})
 // CHECK-NOT: nn.transpose %arg1
-// CHECK: %[[SUMB:.*]] = nn.reduce "sum", %[[G:.*]] {axes = array<i64: 0>, keepdims = false} : tensor<?x3xf32> -> tensor<3xf32>
+// CHECK: %[[SUMB:.*]] = nn.reduce sum, %[[G:.*]] {axes = array<i64: 0>, keepdims = false} : tensor<?x3xf32> -> tensor<3xf32>
 // CHECK: %[[XT:.*]] = nn.transpose %arg0 {perm = array<i64: 1, 0>} : tensor<?x4xf32> -> tensor<4x?xf32>
 // CHECK: %[[DW:.*]] = nn.matmul %[[XT]], %[[G]] : (tensor<4x?xf32>, tensor<?x3xf32>) -> tensor<4x3xf32>
 // CHECK: return %{{.*}}, %[[DW]], %[[SUMB]]
@@ -17,7 +17,7 @@ func.func @dense(%x: tensor<?x4xf32>, %w: tensor<4x3xf32> {nn.name = "w"},
     attributes {nn.wrt = array<i64: 1, 2>} {
   %0 = nn.matmul %x, %w : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
   %1 = nn.add %0, %b : (tensor<?x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<?x3xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<?x3xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -32,14 +32,14 @@ func.func @dense(%x: tensor<?x4xf32>, %w: tensor<4x3xf32> {nn.name = "w"},
 // CHECK: arith.index_cast %[[DIM]]
 // CHECK: arith.sitofp
 // CHECK: nn.div
-// CHECK: %[[MASK:.*]] = nn.compare "gt", %[[RELU]]
+// CHECK: %[[MASK:.*]] = nn.compare gt, %[[RELU]]
 // CHECK: nn.select %[[MASK]]
 // CHECK: nn.add
 // CHECK: return
 func.func @reuse(%x: tensor<?x5xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
   %0 = nn.relu %x : tensor<?x5xf32>
   %1 = nn.mul %0, %x : (tensor<?x5xf32>, tensor<?x5xf32>) -> tensor<?x5xf32>
-  %2 = nn.reduce "mean", %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<?x5xf32> -> tensor<f32>
+  %2 = nn.reduce mean, %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<?x5xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -49,14 +49,14 @@ func.func @reuse(%x: tensor<?x5xf32>) -> tensor<f32> attributes {nn.wrt = array<
 // CHECK-LABEL: func.func @log_softmax
 // CHECK: %[[Y:.*]] = nn.softmax %arg0 {axis = 1 : i64, log = true}
 // CHECK: %[[P:.*]] = nn.exp %[[Y]]
-// CHECK: %[[S:.*]] = nn.reduce "sum", %{{.*}} {axes = array<i64: 1>, keepdims = true} : tensor<2x7xf32> -> tensor<2x1xf32>
+// CHECK: %[[S:.*]] = nn.reduce sum, %{{.*}} {axes = array<i64: 1>, keepdims = true} : tensor<2x7xf32> -> tensor<2x1xf32>
 // CHECK: %[[PS:.*]] = nn.mul %[[P]], %[[S]]
 // CHECK: nn.sub %{{.*}}, %[[PS]]
 func.func @log_softmax(%x: tensor<2x7xf32>, %t: tensor<2x7xf32>) -> tensor<f32>
     attributes {nn.wrt = array<i64: 0>} {
   %0 = nn.softmax %x {axis = 1 : i64, log = true} : tensor<2x7xf32>
   %1 = nn.mul %0, %t : (tensor<2x7xf32>, tensor<2x7xf32>) -> tensor<2x7xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<2x7xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<2x7xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -69,7 +69,7 @@ func.func @log_softmax(%x: tensor<2x7xf32>, %t: tensor<2x7xf32>) -> tensor<f32>
 // CHECK: return %{{.*}}, %[[Z]]
 func.func @stopped(%x: tensor<3xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
   %0 = nn.stop_gradient %x : tensor<3xf32>
-  %1 = nn.reduce "sum", %0 {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
+  %1 = nn.reduce sum, %0 {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
   return %1 : tensor<f32>
 }
 
@@ -82,7 +82,7 @@ func.func @stopped(%x: tensor<3xf32>) -> tensor<f32> attributes {nn.wrt = array<
 func.func @dropout(%x: tensor<4x8xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
   %0 = nn.dropout %x {rate = 2.5e-01 : f64, seed = 11 : i64, training = true} : tensor<4x8xf32>
   %1 = nn.square %0 : tensor<4x8xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<4x8xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<4x8xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -104,7 +104,7 @@ func.func @conv(%x: tensor<?x8x8x2xf32>, %w: tensor<3x3x2x4xf32>) -> tensor<f32>
                          dilation = array<i64: 1, 1>, groups = 1 : i64}
        : (tensor<?x8x8x2xf32>, tensor<3x3x2x4xf32>) -> tensor<?x3x3x4xf32>
   %1 = nn.square %0 : tensor<?x3x3x4xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x3x3x4xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x3x3x4xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -115,14 +115,14 @@ func.func @conv(%x: tensor<?x8x8x2xf32>, %w: tensor<3x3x2x4xf32>) -> tensor<f32>
 // CHECK-LABEL: func.func @aux
 // CHECK-SAME: -> (tensor<f32>, tensor<3xf32> {nn.name = "correct"}, tensor<3xf32> {nn.name = "grad.x"})
 // CHECK: %[[SQ:.*]] = nn.mul %arg0, %arg0
-// CHECK: %[[L:.*]] = nn.reduce "sum", %[[SQ]]
+// CHECK: %[[L:.*]] = nn.reduce sum, %[[SQ]]
 // CHECK: %[[D:.*]] = nn.mul %{{.*}}, %arg0
 // CHECK: %[[G:.*]] = nn.add %[[D]], %[[D]]
 // CHECK: return %[[L]], %[[SQ]], %[[G]]
 func.func @aux(%x: tensor<3xf32> {nn.name = "x"}) -> (tensor<f32>, tensor<3xf32> {nn.name = "correct"})
     attributes {nn.wrt = array<i64: 0>} {
   %0 = nn.mul %x, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
-  %1 = nn.reduce "sum", %0 {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
+  %1 = nn.reduce sum, %0 {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
   return %1, %0 : tensor<f32>, tensor<3xf32>
 }
 
@@ -131,12 +131,12 @@ func.func @aux(%x: tensor<3xf32> {nn.name = "x"}) -> (tensor<f32>, tensor<3xf32>
 // Max pooling (and any pooling with overlapping or padded windows) sends
 // its cotangent back through nn.pool2d_grad with the forward's windows.
 // CHECK-LABEL: func.func @maxpool_same
-// CHECK: %[[P:.*]] = nn.pool2d "max", %arg0
-// CHECK: %[[G:.*]] = nn.pool2d_grad "max", %arg0, %{{.*}} {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>, window = array<i64: 3, 3>} : (tensor<2x5x5x3xf32>, tensor<2x5x5x3xf32>) -> tensor<2x5x5x3xf32>
+// CHECK: %[[P:.*]] = nn.pool2d max, %arg0
+// CHECK: %[[G:.*]] = nn.pool2d_grad max, %arg0, %{{.*}} {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>, window = array<i64: 3, 3>} : (tensor<2x5x5x3xf32>, tensor<2x5x5x3xf32>) -> tensor<2x5x5x3xf32>
 // CHECK: return %{{.*}}, %[[G]]
 func.func @maxpool_same(%x: tensor<2x5x5x3xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
-  %0 = nn.pool2d "max", %x {window = array<i64: 3, 3>, stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : tensor<2x5x5x3xf32> -> tensor<2x5x5x3xf32>
-  %1 = nn.reduce "sum", %0 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<2x5x5x3xf32> -> tensor<f32>
+  %0 = nn.pool2d max, %x {window = array<i64: 3, 3>, stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : tensor<2x5x5x3xf32> -> tensor<2x5x5x3xf32>
+  %1 = nn.reduce sum, %0 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<2x5x5x3xf32> -> tensor<f32>
   return %1 : tensor<f32>
 }
 
@@ -156,7 +156,7 @@ func.func @loop(%x: tensor<3xf32>, %w: tensor<3xf32> {nn.name = "w"}) -> tensor<
     %m = nn.mul %acc, %w : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
     scf.yield %m : tensor<3xf32>
   }
-  %1 = nn.reduce "sum", %0 {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
+  %1 = nn.reduce sum, %0 {axes = array<i64: 0>, keepdims = false} : tensor<3xf32> -> tensor<f32>
   return %1 : tensor<f32>
 }
 
@@ -176,7 +176,7 @@ func.func @filter_grad(%x: tensor<2x6x6x3xf32>, %g: tensor<2x6x6x4xf32>) -> tens
     attributes {nn.wrt = array<i64: 0, 1>} {
   %0 = nn.conv2d_filter_grad %x, %g {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>} : (tensor<2x6x6x3xf32>, tensor<2x6x6x4xf32>) -> tensor<3x3x3x4xf32>
   %1 = nn.square %0 : tensor<3x3x3x4xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<3x3x3x4xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<3x3x3x4xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -200,7 +200,7 @@ func.func @conv_dilated_same(%x: tensor<?x8x8x2xf32>, %w: tensor<2x2x2x3xf32>) -
                          dilation = array<i64: 3, 3>, groups = 1 : i64}
        : (tensor<?x8x8x2xf32>, tensor<2x2x2x3xf32>) -> tensor<?x8x8x3xf32>
   %1 = nn.square %0 : tensor<?x8x8x3xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x8x8x3xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x8x8x3xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -223,7 +223,7 @@ func.func @conv_grouped(%x: tensor<?x6x6x4xf32>, %w: tensor<3x3x2x6xf32>) -> ten
                          dilation = array<i64: 1, 1>, groups = 2 : i64}
        : (tensor<?x6x6x4xf32>, tensor<3x3x2x6xf32>) -> tensor<?x4x4x6xf32>
   %1 = nn.square %0 : tensor<?x4x4x6xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x4x4x6xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x4x4x6xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -241,7 +241,7 @@ func.func @conv_grouped(%x: tensor<?x6x6x4xf32>, %w: tensor<3x3x2x6xf32>) -> ten
 func.func @strided_slice(%x: tensor<?x10xf32>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
   %0 = nn.slice %x {starts = array<i64: 0, 1>, sizes = array<i64: -1, 3>, strides = array<i64: 1, 4>, squeeze = array<i64>} : tensor<?x10xf32> -> tensor<?x3xf32>
   %1 = nn.square %0 : tensor<?x3xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<?x3xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1>, keepdims = false} : tensor<?x3xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -259,7 +259,7 @@ func.func @strided_slice(%x: tensor<?x10xf32>) -> tensor<f32> attributes {nn.wrt
 func.func @gather_3d(%t: tensor<5x3x2xf32>, %ids: tensor<4xi64>) -> tensor<f32> attributes {nn.wrt = array<i64: 0>} {
   %0 = nn.gather %t, %ids : (tensor<5x3x2xf32>, tensor<4xi64>) -> tensor<4x3x2xf32>
   %1 = nn.square %0 : tensor<4x3x2xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<4x3x2xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<4x3x2xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -275,7 +275,7 @@ func.func @gather_3d(%t: tensor<5x3x2xf32>, %ids: tensor<4xi64>) -> tensor<f32> 
 // CHECK: %[[TAPE:.*]] = tensor.empty(%[[N]], %{{.*}}) : tensor<?x?x4xf32>
 // CHECK: %[[FWD:.*]]:3 = scf.for %[[I:[a-z0-9]*]] = {{.*}} iter_args(%[[H:[a-z0-9]*]] = %{{.*}}, %{{[a-z0-9]*}} = %{{.*}}, %[[T:[a-z0-9]*]] = %[[TAPE]])
 // CHECK:   tensor.insert_slice %[[H]] into %[[T]][%[[I]], 0, 0] [1, %{{.*}}, 4]
-// CHECK: nn.reduce "mean", %[[FWD]]#1
+// CHECK: nn.reduce mean, %[[FWD]]#1
 // CHECK: %[[BWD:.*]]:4 = scf.for %[[J:[a-z0-9]*]] = {{.*}} iter_args(%{{[a-z0-9]*}} = %{{.*}}, %{{[a-z0-9]*}} = %{{.*}}, %[[DX:[a-z0-9]*]] = %{{.*}}, %[[DW:[a-z0-9]*]] = %{{.*}})
 // CHECK:   %[[K:.*]] = arith.subi %{{.*}}, %[[J]] : index
 // CHECK:   %[[STATE:.*]] = tensor.extract_slice %[[FWD]]#2[%[[K]], 0, 0]
@@ -302,7 +302,7 @@ func.func @scan(%x: tensor<?x?x4xf32>, %w: tensor<4xf32>) -> tensor<f32> attribu
     %s2 = tensor.insert_slice %h2 into %s[0, %i, 0] [%b, 1, 4] [1, 1, 1] : tensor<?x4xf32> into tensor<?x?x4xf32>
     scf.yield %h2, %s2 : tensor<?x4xf32>, tensor<?x?x4xf32>
   }
-  %l = nn.reduce "mean", %r#1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<?x?x4xf32> -> tensor<f32>
+  %l = nn.reduce mean, %r#1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<?x?x4xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
 
@@ -320,7 +320,7 @@ func.func @batch_norm_training(%x: tensor<?x4x3xf32>, %gamma: tensor<3xf32>, %be
     attributes {nn.wrt = array<i64: 0, 1, 2>} {
   %0 = nn.batch_norm %x, %gamma, %beta, %rm, %rv {eps = 1.0e-03 : f64, training = true} : (tensor<?x4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<?x4x3xf32>
   %1 = nn.square %0 : tensor<?x4x3xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<?x4x3xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1, 2>, keepdims = false} : tensor<?x4x3xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }
 
@@ -341,6 +341,6 @@ func.func @conv_grouped_dynamic(%x: tensor<?x?x?x4xf32>, %w: tensor<3x3x2x6xf32>
                          dilation = array<i64: 1, 1>, groups = 2 : i64}
        : (tensor<?x?x?x4xf32>, tensor<3x3x2x6xf32>) -> tensor<?x?x?x6xf32>
   %1 = nn.square %0 : tensor<?x?x?x6xf32>
-  %2 = nn.reduce "sum", %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x?x?x6xf32> -> tensor<f32>
+  %2 = nn.reduce sum, %1 {axes = array<i64: 0, 1, 2, 3>, keepdims = false} : tensor<?x?x?x6xf32> -> tensor<f32>
   return %2 : tensor<f32>
 }

@@ -45,7 +45,7 @@ func.func @flatten(%x: tensor<?x28x28xf32>) -> tensor<?x784xf32> {
 // CHECK: linalg.pooling_nhwc_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
 func.func @conv_pool(%x: tensor<?x9x9x3xf32>, %w: tensor<3x3x3x8xf32>) -> tensor<?x2x2x8xf32> {
   %0 = nn.conv2d %x, %w {stride = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>, groups = 1 : i64} : (tensor<?x9x9x3xf32>, tensor<3x3x3x8xf32>) -> tensor<?x5x5x8xf32>
-  %1 = nn.pool2d "max", %0 {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<?x5x5x8xf32> -> tensor<?x2x2x8xf32>
+  %1 = nn.pool2d max, %0 {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<?x5x5x8xf32> -> tensor<?x2x2x8xf32>
   return %1 : tensor<?x2x2x8xf32>
 }
 
@@ -116,25 +116,6 @@ func.func @dropout(%x: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
 
 // -----
 
-// A division by a value that is the same for every element becomes a
-// multiplication by its reciprocal (hoisted out of the loop by LLVM); a
-// division by a varying value stays a division.
-// CHECK-LABEL: func.func @div_by_scalar
-// CHECK: linalg.generic
-// CHECK: ^bb0(%[[X:.*]]: f32, %[[S:.*]]: f32, %{{.*}}: f32):
-// CHECK:   %[[R:.*]] = arith.divf %cst{{.*}}, %[[S]] : f32
-// CHECK:   arith.mulf %[[X]], %[[R]] : f32
-// CHECK: linalg.generic
-// CHECK: ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
-// CHECK:   arith.divf %[[A]], %[[B]] : f32
-func.func @div_by_scalar(%x: tensor<4x8xf32>, %s: tensor<f32>, %y: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
-  %0 = nn.div %x, %s : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
-  %1 = nn.div %x, %y : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
-  return %0, %1 : tensor<4x8xf32>, tensor<4x8xf32>
-}
-
-// -----
-
 // A product of a transposed operand (what reverse mode makes for the
 // weight gradient, x^T @ dy) reads it through swapped indices (the
 // transpose is left unused, for the canonicaliser to remove).
@@ -190,7 +171,7 @@ func.func @pool_take(%x: tensor<2x4x4x1xf32>, %u: tensor<2x4x4x1xf32>) -> tensor
 // CHECK: arith.select
 // CHECK-NOT: linalg.generic
 func.func @pool_grad_tiled(%x: tensor<?x4x6x3xf32>, %g: tensor<?x2x3x3xf32>) -> tensor<?x4x6x3xf32> {
-  %0 = nn.pool2d_grad "max", %x, %g {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<?x4x6x3xf32>, tensor<?x2x3x3xf32>) -> tensor<?x4x6x3xf32>
+  %0 = nn.pool2d_grad max, %x, %g {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<?x4x6x3xf32>, tensor<?x2x3x3xf32>) -> tensor<?x4x6x3xf32>
   return %0 : tensor<?x4x6x3xf32>
 }
 
@@ -202,7 +183,7 @@ func.func @pool_grad_tiled(%x: tensor<?x4x6x3xf32>, %g: tensor<?x2x3x3xf32>) -> 
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
 // CHECK: tensor.pad
 func.func @pool_grad_overlapping(%x: tensor<?x5x5x3xf32>, %g: tensor<?x2x2x3xf32>) -> tensor<?x5x5x3xf32> {
-  %0 = nn.pool2d_grad "max", %x, %g {window = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<?x5x5x3xf32>, tensor<?x2x2x3xf32>) -> tensor<?x5x5x3xf32>
+  %0 = nn.pool2d_grad max, %x, %g {window = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<?x5x5x3xf32>, tensor<?x2x2x3xf32>) -> tensor<?x5x5x3xf32>
   return %0 : tensor<?x5x5x3xf32>
 }
 

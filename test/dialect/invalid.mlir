@@ -82,8 +82,8 @@ func.func @concat_axis(%a: tensor<2x3xf32>) -> tensor<2x6xf32> {
 // -----
 
 func.func @reduce_kind(%a: tensor<2x3xf32>) -> tensor<2xf32> {
-  // expected-error @+1 {{unknown reduction 'median'}}
-  %0 = nn.reduce "median", %a {axes = array<i64: 1>, keepdims = false} : tensor<2x3xf32> -> tensor<2xf32>
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'kind' [sum, mean, max, min, prod, logsumexp, argmax, argmin]}}
+  %0 = nn.reduce median, %a {axes = array<i64: 1>, keepdims = false} : tensor<2x3xf32> -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
 
@@ -91,7 +91,7 @@ func.func @reduce_kind(%a: tensor<2x3xf32>) -> tensor<2xf32> {
 
 func.func @argmax_type(%a: tensor<2x3xf32>) -> tensor<2xf32> {
   // expected-error @+1 {{argmax/argmin give i64}}
-  %0 = nn.reduce "argmax", %a {axes = array<i64: 1>, keepdims = false} : tensor<2x3xf32> -> tensor<2xf32>
+  %0 = nn.reduce argmax, %a {axes = array<i64: 1>, keepdims = false} : tensor<2x3xf32> -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
 
@@ -122,16 +122,16 @@ func.func @conv_size(%x: tensor<?x28x28x1xf32>, %w: tensor<3x3x1x32xf32>) -> ten
 // -----
 
 func.func @pool_kind(%x: tensor<?x4x4x1xf32>) -> tensor<?x2x2x1xf32> {
-  // expected-error @+1 {{kind must be max or avg}}
-  %0 = nn.pool2d "min", %x {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<?x4x4x1xf32> -> tensor<?x2x2x1xf32>
+  // expected-error @+1 {{enum values for attribute 'kind' [max, avg]}}
+  %0 = nn.pool2d min, %x {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<?x4x4x1xf32> -> tensor<?x2x2x1xf32>
   return %0 : tensor<?x2x2x1xf32>
 }
 
 // -----
 
 func.func @compare_pred(%a: tensor<4xf32>) -> tensor<4xi1> {
-  // expected-error @+1 {{unknown predicate 'almost'}}
-  %0 = nn.compare "almost", %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+  // expected-error @+1 {{enum values for attribute 'predicate' [eq, ne, lt, le, gt, ge]}}
+  %0 = nn.compare almost, %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
   return %0 : tensor<4xi1>
 }
 
@@ -218,8 +218,8 @@ func.func @upsample_size(%x: tensor<?x7x7x1xf32>) -> tensor<?x15x14x1xf32> {
 // -----
 
 func.func @random_kind(%b: index) -> tensor<?x8xf32> {
-  // expected-error @+1 {{kind must be uniform, normal or gumbel}}
-  %0 = nn.random "poisson" %b {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x8xf32>
+  // expected-error @+1 {{enum values for attribute 'kind' [uniform, normal, gumbel]}}
+  %0 = nn.random poisson %b {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
 
@@ -227,7 +227,7 @@ func.func @random_kind(%b: index) -> tensor<?x8xf32> {
 
 func.func @random_sizes() -> tensor<?x8xf32> {
   // expected-error @+1 {{needs one size operand per dynamic dimension}}
-  %0 = nn.random "normal" {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x8xf32>
+  %0 = nn.random normal {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
 

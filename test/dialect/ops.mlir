@@ -44,8 +44,8 @@ func.func @elementwise(%x: tensor<?x256xf32>, %b: tensor<256xf32>) -> tensor<?x2
 func.func @compare_constant(%x: tensor<?x10xf32>) -> tensor<?x10xi1> {
   // CHECK: nn.constant dense<5.000000e-01> : tensor<f32>
   %c = nn.constant dense<0.5> : tensor<f32>
-  // CHECK: nn.compare "lt", %{{.*}}, %{{.*}} : (tensor<?x10xf32>, tensor<f32>) -> tensor<?x10xi1>
-  %m = nn.compare "lt", %x, %c : (tensor<?x10xf32>, tensor<f32>) -> tensor<?x10xi1>
+  // CHECK: nn.compare lt, %{{.*}}, %{{.*}} : (tensor<?x10xf32>, tensor<f32>) -> tensor<?x10xi1>
+  %m = nn.compare lt, %x, %c : (tensor<?x10xf32>, tensor<f32>) -> tensor<?x10xi1>
   return %m : tensor<?x10xi1>
 }
 
@@ -70,13 +70,13 @@ func.func @slice_concat_reduce(%x: tensor<?x10xf32>, %l: tensor<?xi64>) -> (tens
   %s = nn.slice %x {starts = array<i64: 0, 3>, sizes = array<i64: -1, 1>, strides = array<i64: 1, 1>, squeeze = array<i64: 1>} : tensor<?x10xf32> -> tensor<?xf32>
   // CHECK: nn.concat %{{.*}}, %{{.*}} {axis = 1 : i64} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<?x20xf32>
   %c = nn.concat %x, %x {axis = 1 : i64} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<?x20xf32>
-  // CHECK: nn.reduce "sum", %{{.*}} {axes = array<i64: 1>, keepdims = false} : tensor<?x10xf32> -> tensor<?xf32>
-  %r = nn.reduce "sum", %x {axes = array<i64: 1>, keepdims = false} : tensor<?x10xf32> -> tensor<?xf32>
+  // CHECK: nn.reduce sum, %{{.*}} {axes = array<i64: 1>, keepdims = false} : tensor<?x10xf32> -> tensor<?xf32>
+  %r = nn.reduce sum, %x {axes = array<i64: 1>, keepdims = false} : tensor<?x10xf32> -> tensor<?xf32>
   // CHECK: nn.softmax %{{.*}} {axis = 1 : i64, log = true} : tensor<?x10xf32>
   %p = nn.softmax %x {axis = 1 : i64, log = true} : tensor<?x10xf32>
   // CHECK: nn.one_hot %{{.*}} : tensor<?xi64> -> tensor<?x10xf32>
   %o = nn.one_hot %l : tensor<?xi64> -> tensor<?x10xf32>
-  %a = nn.reduce "argmax", %x {axes = array<i64: 1>, keepdims = false} : tensor<?x10xf32> -> tensor<?xi64>
+  %a = nn.reduce argmax, %x {axes = array<i64: 1>, keepdims = false} : tensor<?x10xf32> -> tensor<?xi64>
   return %s, %c, %r, %p, %o, %a : tensor<?xf32>, tensor<?x20xf32>, tensor<?xf32>, tensor<?x10xf32>, tensor<?x10xf32>, tensor<?xi64>
 }
 
@@ -86,8 +86,8 @@ func.func @slice_concat_reduce(%x: tensor<?x10xf32>, %l: tensor<?xi64>) -> (tens
 func.func @conv_pool(%x: tensor<?x28x28x1xf32>, %w: tensor<3x3x1x32xf32>) -> tensor<?x13x13x32xf32> {
   // CHECK: nn.conv2d %{{.*}}, %{{.*}} {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<?x28x28x1xf32>, tensor<3x3x1x32xf32>) -> tensor<?x26x26x32xf32>
   %y = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 1 : i64} : (tensor<?x28x28x1xf32>, tensor<3x3x1x32xf32>) -> tensor<?x26x26x32xf32>
-  // CHECK: nn.pool2d "max", %{{.*}} {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>, window = array<i64: 2, 2>} : tensor<?x26x26x32xf32> -> tensor<?x13x13x32xf32>
-  %p = nn.pool2d "max", %y {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<?x26x26x32xf32> -> tensor<?x13x13x32xf32>
+  // CHECK: nn.pool2d max, %{{.*}} {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>, window = array<i64: 2, 2>} : tensor<?x26x26x32xf32> -> tensor<?x13x13x32xf32>
+  %p = nn.pool2d max, %y {window = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : tensor<?x26x26x32xf32> -> tensor<?x13x13x32xf32>
   return %p : tensor<?x13x13x32xf32>
 }
 
@@ -132,10 +132,10 @@ func.func @batch_norm_parts(%img: tensor<?x7x7x10xf32>, %dy: tensor<?x7x7x10xf32
 
 // CHECK-LABEL: func.func @random_fill
 func.func @random_fill(%b: index, %p: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<3x8xf32>, tensor<?x1xf32>, tensor<?x8xf32>) {
-  // CHECK: nn.random "normal" %{{.*}} {a = 0.000000e+00 : f64, b = 1.000000e+00 : f64, offset = 0 : i64, seed = 7 : i64} : tensor<?x8xf32>
-  %0 = nn.random "normal" %b {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x8xf32>
-  // CHECK: nn.random "uniform" {{{.*}}} : tensor<3x8xf32>
-  %1 = nn.random "uniform" {seed = 1 : i64, offset = 0 : i64, a = -1.0 : f64, b = 1.0 : f64} : tensor<3x8xf32>
+  // CHECK: nn.random normal %{{.*}} {a = 0.000000e+00 : f64, b = 1.000000e+00 : f64, offset = 0 : i64, seed = 7 : i64} : tensor<?x8xf32>
+  %0 = nn.random normal %b {seed = 7 : i64, offset = 0 : i64, a = 0.0 : f64, b = 1.0 : f64} : tensor<?x8xf32>
+  // CHECK: nn.random uniform {{{.*}}} : tensor<3x8xf32>
+  %1 = nn.random uniform {seed = 1 : i64, offset = 0 : i64, a = -1.0 : f64, b = 1.0 : f64} : tensor<3x8xf32>
   // CHECK: nn.fill %{{.*}} {value = 1.000000e+00 : f64} : tensor<?x1xf32>
   %2 = nn.fill %b {value = 1.0 : f64} : tensor<?x1xf32>
   // CHECK: nn.bernoulli %{{.*}} {offset = 0 : i64, seed = 3 : i64} : tensor<?x8xf32>
