@@ -6,7 +6,7 @@ from lit.llvm import llvm_config
 
 config.name = "nnc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".nn", ".mlir", ".test"]
+config.suffixes = [".nn", ".mlir", ".test", ".td"]
 config.excludes = ["Inputs", "CMakeLists.txt", "unit", "runtime", "fuzz", "lit.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.nnc_obj_root, "test")
@@ -22,7 +22,7 @@ config.environment["NNC_CACHE_DIR"] = os.path.join(config.nnc_obj_root, "nnc-cac
 config.environment["NNC_CACHE_MAX_MB"] = "512"
 config.environment.pop("NNC_NO_CACHE", None)
 llvm_config.add_tool_substitutions(
-    ["nnc", "nnc-opt", "llvm-nm"], [config.nnc_tools_dir, config.llvm_tools_dir])
+    ["nnc", "nnc-opt", "nnc-tblgen", "llvm-nm"], [config.nnc_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))
 config.substitutions.append(("%stdlib", os.path.join(config.nnc_src_root, "stdlib")))
 config.substitutions.append(("%python", config.python_executable))
@@ -40,3 +40,15 @@ except Exception:
 config.substitutions.append(("%torch-python", torch_python))
 
 config.substitutions.append(("%nnc-runtime-lib", os.path.join(config.nnc_obj_root, "lib", "libnnc_runtime.so")))
+
+# Tests that take more than about 10 s (the PyTorch cross-checks over every
+# op and example, gradient checks, example training) say `REQUIRES: long`.
+# They run by default; the quick run (`lit --param quick=1` or NNC_QUICK=1
+# in the environment, e.g. `NNC_QUICK=1 ctest --test-dir build`) skips them.
+def _truthy(v):
+    return str(v).strip().lower() not in ("", "0", "false", "no", "off")
+
+if _truthy(lit_config.params.get("quick", "")) or _truthy(os.environ.get("NNC_QUICK", "")):
+    lit_config.note("quick run: tests marked 'REQUIRES: long' are skipped")
+else:
+    config.available_features.add("long")

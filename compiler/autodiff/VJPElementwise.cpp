@@ -168,6 +168,10 @@ BINARY_RULE(PowOp, {
   Value dz = isFloat(z) ? gb.mul(g, gb.mul(y, gb.unary<LogOp>(x))) : Value();
   return {gb.mul(g, gb.mul(z, pw)), dz};
 })
+BINARY_RULE(RemOp, {
+  // y = x - trunc(x / z) * z: dy/dx = 1, dy/dz = -trunc(x / z) = (y - x) / z.
+  return {g, gb.div(gb.mul(g, gb.sub(y, x)), z)};
+})
 #undef BINARY_RULE
 
 /// Ops through which no gradient flows: integer or boolean results, values
@@ -180,6 +184,8 @@ BINARY_RULE(PowOp, {
     return success();                                                          \
   }
 NO_GRADIENT(CompareOp)
+NO_GRADIENT(AndOp)
+NO_GRADIENT(OrOp)
 NO_GRADIENT(ConstantOp)
 NO_GRADIENT(OneHotOp)
 NO_GRADIENT(StopGradientOp)

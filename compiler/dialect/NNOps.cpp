@@ -91,7 +91,17 @@ NN_BINARY_VERIFIER(DivOp)
 NN_BINARY_VERIFIER(MaximumOp)
 NN_BINARY_VERIFIER(MinimumOp)
 NN_BINARY_VERIFIER(PowOp)
+NN_BINARY_VERIFIER(RemOp)
 #undef NN_BINARY_VERIFIER
+
+/// `&&` and `||` combine bool tensors.
+template <typename OpTy> LogicalResult verifyLogical(OpTy op) {
+  if (!cast<RankedTensorType>(op.getType()).getElementType().isInteger(1))
+    return op.emitOpError("operands and result must be bool (i1) tensors");
+  return verifyBinary(op);
+}
+LogicalResult AndOp::verify() { return verifyLogical(*this); }
+LogicalResult OrOp::verify() { return verifyLogical(*this); }
 
 LogicalResult CompareOp::verify() {
   auto a = cast<RankedTensorType>(getLhs().getType());

@@ -123,6 +123,7 @@ def NN_LeakyReluOp
     : NN_Op<"leaky_relu", [Pure, VJP, EW,
                            AllTypesMatch<["input", "result"]>]> {
   let summary = "element-wise max(x, slope * x)";
+  let builder = "emitLeakyRelu";
   let description = [{
     ```mlir
     %y = nn.leaky_relu %x {slope = 2.000000e-01 : f64} : tensor<?x256xf32>
@@ -177,6 +178,19 @@ def NN_MaximumOp : NN_BinaryOp<"maximum", "max(a, b)", "arith::MaximumFOp",
 def NN_MinimumOp : NN_BinaryOp<"minimum", "min(a, b)", "arith::MinimumFOp",
                                "arith::MinSIOp", [Commutative]>;
 def NN_PowOp : NN_BinaryOp<"pow", "a ** b", "math::PowFOp", "math::IPowIOp">;
+def NN_RemOp : NN_BinaryOp<"rem", "the remainder of a / b, with the sign of a (C's fmod; `%`)",
+                           "arith::RemFOp", "arith::RemSIOp"> {
+  let builtins = ["mod"];
+}
+// Logical operators of bool tensors (`&&`, `||`).
+def NN_AndOp : NN_BinaryOp<"and", "a && b", "arith::AndIOp", "arith::AndIOp",
+                           [Commutative]> {
+  let builtins = ["and"];
+}
+def NN_OrOp : NN_BinaryOp<"or", "a || b", "arith::OrIOp", "arith::OrIOp",
+                          [Commutative]> {
+  let builtins = ["or"];
+}
 
 def NN_CompareOp : NN_Op<"compare", [Pure, VJP, EW]> {
   let summary = "element-wise comparison with broadcasting, giving i1";
@@ -220,6 +234,8 @@ def NN_ConstantOp
 
 def NN_MatmulOp : NN_Op<"matmul", [Pure, VJP]> {
   let summary = "matrix product with batch broadcasting";
+  let builtins = ["matmul"];
+  let builder = "emitMatmul";
   let description = [{
     `[..., M, K] x [..., K, N] -> [..., M, N]`; leading (batch) dimensions
     broadcast. The inner dimensions must agree.
@@ -237,6 +253,7 @@ def NN_MatmulOp : NN_Op<"matmul", [Pure, VJP]> {
 
 def NN_ReshapeOp : NN_Op<"reshape", [Pure, VJP]> {
   let summary = "same elements, new shape";
+  let builtins = ["reshape", "flatten", "squeeze", "unsqueeze"];
   let description = [{
     The result type gives the new shape; a dynamic result dimension takes
     the remaining elements (at most one may be dynamic). `flatten` lowers
@@ -255,6 +272,8 @@ def NN_ReshapeOp : NN_Op<"reshape", [Pure, VJP]> {
 
 def NN_TransposeOp : NN_Op<"transpose", [Pure, VJP]> {
   let summary = "permute dimensions";
+  let builtins = ["transpose"];
+  let builder = "emitTranspose";
   let description = [{
     Result dimension `i` is operand dimension `perm[i]`.
 
@@ -271,6 +290,8 @@ def NN_TransposeOp : NN_Op<"transpose", [Pure, VJP]> {
 
 def NN_SliceOp : NN_Op<"slice", [Pure, VJP]> {
   let summary = "strided slice, optionally dropping unit dimensions";
+  let builtins = ["slice"];
+  let builder = "emitSlice";
   let description = [{
     For each operand dimension: `starts[i]`, `sizes[i]` (-1: the whole,
     dynamic dimension) and `strides[i]`; the dimensions listed in `squeeze`
@@ -292,6 +313,8 @@ def NN_SliceOp : NN_Op<"slice", [Pure, VJP]> {
 
 def NN_ConcatOp : NN_Op<"concat", [Pure, VJP]> {
   let summary = "join tensors along an axis";
+  let builtins = ["concat", "stack"];
+  let builder = "emitConcat";
   let description = [{
     ```mlir
     %c = nn.concat %a, %b {axis = 1 : i64} : (tensor<?x3xf32>, tensor<?x5xf32>) -> tensor<?x8xf32>
@@ -310,6 +333,8 @@ def NN_ConcatOp : NN_Op<"concat", [Pure, VJP]> {
 
 def NN_ReduceOp : NN_Op<"reduce", [Pure, VJP]> {
   let summary = "reduce over axes: sum, mean, max, min, prod, logsumexp, argmax, argmin";
+  let builtins = ["sum", "mean", "max", "min", "prod", "logsumexp", "argmax", "argmin", "global_avgpool"];
+  let builder = "emitReduce";
   let description = [{
     ```mlir
     %s = nn.reduce sum, %x {axes = array<i64: 1>, keepdims = false} : tensor<?x10xf32> -> tensor<?xf32>
@@ -326,6 +351,8 @@ def NN_ReduceOp : NN_Op<"reduce", [Pure, VJP]> {
 def NN_SoftmaxOp
     : NN_Op<"softmax", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "softmax (or log-softmax) along an axis, numerically stable";
+  let builtins = ["softmax", "log_softmax"];
+  let builder = "emitSoftmax";
   let description = [{
     ```mlir
     %p = nn.softmax %x {axis = 1 : i64, log = true} : tensor<?x10xf32>
@@ -339,6 +366,7 @@ def NN_SoftmaxOp
 
 def NN_OneHotOp : NN_Op<"one_hot", [Pure, VJP]> {
   let summary = "integer labels to one-hot vectors";
+  let builtins = ["one_hot"];
   let description = [{
     ```mlir
     %o = nn.one_hot %labels : tensor<?xi64> -> tensor<?x10xf32>
@@ -356,6 +384,8 @@ def NN_OneHotOp : NN_Op<"one_hot", [Pure, VJP]> {
 
 def NN_Conv2DOp : NN_Op<"conv2d", [Pure, VJP]> {
   let summary = "2-D convolution, NHWC input, HWCF weights";
+  let builtins = ["conv"];
+  let builder = "emitConv";
   let description = [{
     `padding` is `[top, bottom, left, right]`.
 
@@ -404,6 +434,8 @@ def NN_Conv2DFilterGradOp : NN_Op<"conv2d_filter_grad", [Pure, VJP]> {
 
 def NN_ConvTranspose2DOp : NN_Op<"conv_transpose2d", [Pure, VJP]> {
   let summary = "transposed 2-D convolution (learned upsampling), NHWC, HWCF";
+  let builtins = ["conv_transpose"];
+  let builder = "emitConvTranspose";
   let description = [{
     The gradient of a strided convolution with respect to its input:
     `out = (in - 1) * stride - 2 * padding + kernel` per spatial dimension.
@@ -424,6 +456,8 @@ def NN_ConvTranspose2DOp : NN_Op<"conv_transpose2d", [Pure, VJP]> {
 
 def NN_Pool2DOp : NN_Op<"pool2d", [Pure, VJP]> {
   let summary = "max or average pooling over windows, NHWC";
+  let builtins = ["maxpool", "avgpool"];
+  let builder = "emitPool";
   let description = [{
     ```mlir
     %p = nn.pool2d max, %x {window = array<i64: 2, 2>, stride = array<i64: 2, 2>,
@@ -535,6 +569,7 @@ def NN_CastOp : NN_Op<"cast", [Pure, VJP, EW]> {
 def NN_ClipOp : NN_Op<"clip", [Pure, VJP, EW,
                                AllTypesMatch<["input", "result"]>]> {
   let summary = "clamp to [low, high]";
+  let builder = "emitClip";
   let description = [{
     ```mlir
     %c = nn.clip %x {low = 0.0 : f64, high = 1.0 : f64} : tensor<?x784xf32>
@@ -555,6 +590,7 @@ def NN_ClipOp : NN_Op<"clip", [Pure, VJP, EW,
 def NN_StopGradientOp
     : NN_Op<"stop_gradient", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "identity in the forward pass; no gradient flows through";
+  let builtins = ["stop_gradient"];
   let description = [{
     ```mlir
     %f = nn.stop_gradient %fake : tensor<?x784xf32>
@@ -567,6 +603,7 @@ def NN_StopGradientOp
 
 def NN_GatherOp : NN_Op<"gather", [Pure, VJP]> {
   let summary = "rows of a table by integer index (embedding lookup)";
+  let builtins = ["gather"];
   let description = [{
     `table[V, D...]`, `index[I...]` -> `[I..., D...]`. An index outside
     `[0, V)` reads row 0 (the runtime checks data before it gets here).
@@ -585,6 +622,8 @@ def NN_GatherOp : NN_Op<"gather", [Pure, VJP]> {
 def NN_LayerNormOp
     : NN_Op<"layer_norm", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "normalise over the trailing dimensions of the scale";
+  let builtins = ["layer_norm"];
+  let builder = "emitLayerNorm";
   let description = [{
     `(x - mean) / sqrt(var + eps) * gamma + beta`, the statistics taken
     over the last `rank(gamma)` dimensions (biased variance, like PyTorch).
@@ -605,6 +644,8 @@ def NN_LayerNormOp
 def NN_BatchNormOp
     : NN_Op<"batch_norm", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "batch normalisation over all dimensions but the last";
+  let builtins = ["batch_norm"];
+  let builder = "emitBatchNorm";
   let description = [{
     In evaluation (`training = false`) it uses the running statistics
     `mean`/`var`; in training the batch's own (biased) statistics. The
@@ -682,6 +723,8 @@ def NN_BatchNormGradOp : NN_Op<"batch_norm_grad", [Pure, VJP]> {
 
 def NN_DropoutOp : NN_Op<"dropout", [Pure, VJP, AllTypesMatch<["input", "result"]>]> {
   let summary = "zero elements with probability `rate` in training";
+  let builtins = ["dropout"];
+  let builder = "emitDropout";
   let description = [{
     Identity in evaluation. In training, element i is kept (and scaled by
     1 / (1 - rate)) when the Philox stream `seed` gives u_i >= rate, so the
@@ -705,6 +748,8 @@ def NN_DropoutOp : NN_Op<"dropout", [Pure, VJP, AllTypesMatch<["input", "result"
 
 def NN_UpsampleOp : NN_Op<"upsample", [Pure, VJP]> {
   let summary = "nearest-neighbour upsampling of NHWC images";
+  let builtins = ["upsample"];
+  let builder = "emitUpsample";
   let description = [{
     ```mlir
     %u = nn.upsample %x {factor = 2 : i64} : tensor<?x7x7x8xf32> -> tensor<?x14x14x8xf32>
@@ -722,6 +767,8 @@ def NN_UpsampleOp : NN_Op<"upsample", [Pure, VJP]> {
 
 def NN_RandomOp : NN_Op<"random", [Pure, VJP, AttrSizedOperandSegments]> {
   let summary = "counter-based random tensor (Philox4x32-10)";
+  let builtins = ["normal", "uniform", "gumbel", "normal_like", "uniform_like", "gumbel_like"];
+  let builder = "emitRandom";
   let description = [{
     Element i (row-major) is drawn from the Philox block at counter
     `offset + i / 4` with key `seed`, word `i % 4` — the stream of the
@@ -749,6 +796,8 @@ def NN_RandomOp : NN_Op<"random", [Pure, VJP, AttrSizedOperandSegments]> {
 
 def NN_FillOp : NN_Op<"fill", [Pure, VJP]> {
   let summary = "a tensor of one value (zeros, ones, full)";
+  let builtins = ["zeros", "ones", "full", "zeros_like", "ones_like"];
+  let builder = "emitFill";
   let description = [{
     ```mlir
     %o = nn.fill %b {value = 1.0 : f64} : tensor<?x1xf32>
@@ -762,6 +811,8 @@ def NN_FillOp : NN_Op<"fill", [Pure, VJP]> {
 
 def NN_BernoulliOp : NN_Op<"bernoulli", [Pure, VJP, AllTypesMatch<["p", "result"]>]> {
   let summary = "1 with probability p, else 0 (Philox stream as nn.random)";
+  let builtins = ["bernoulli"];
+  let builder = "emitBernoulli";
   let description = [{
     ```mlir
     %m = nn.bernoulli %p {seed = 3 : i64, offset = 0 : i64} : tensor<?x256xf32>

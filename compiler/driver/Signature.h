@@ -54,11 +54,11 @@ inline ModelSignature signatureOf(const ModelGraph &g, const std::string &model,
   s.model = model;
   for (auto &n : g.inputs) {
     const Attr *src = n->attr("source");
-    s.args.push_back({n->name, n->op == "data" ? "data" : "input", n->type, "",
+    s.args.push_back({n->name, n->op == OpKind::Data ? "data" : "input", n->type, "",
                       src ? src->s : ""});
   }
   for (auto &n : g.params)
-    s.args.push_back({n->name, n->op, n->type, initSpec(*n), ""});
+    s.args.push_back({n->name, opKindName(n->op), n->type, initSpec(*n), ""});
   for (auto &o : g.outputs)
     s.results.push_back({o.first, "output", o.second->type, "", ""});
   if (gradients && wrtInputs)
@@ -67,7 +67,7 @@ inline ModelSignature signatureOf(const ModelGraph &g, const std::string &model,
         s.results.push_back({"grad." + n->name, "gradient", n->type, "", ""});
   if (gradients)
     for (auto &n : g.params)
-      if (n->op == "param") // running statistics are state, not trained
+      if (n->op == OpKind::Param) // running statistics are state, not trained
         s.results.push_back({"grad." + n->name, "gradient", n->type, "", ""});
   return s;
 }

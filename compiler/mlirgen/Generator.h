@@ -53,8 +53,29 @@ private:
   RankedTensorType tensorType(const nnc::TensorType &t);
   Value emit(const Node &n);
   Value emitOp(const Node &n, ArrayRef<Value> in);
+  // The builders ODS names for nn ops (NN_Op's `builder`), one per op
+  // family, and the structural nodes' (MLIRGenOps.cpp).
+  Value emitBinary(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitCompare(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitMatmul(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitLeakyRelu(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitClip(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitLayerNorm(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitBatchNorm(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitDropout(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitUpsample(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitRandom(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitFill(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitBernoulli(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitReduce(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitSoftmax(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitTranspose(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitSlice(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitConcat(const Node &n, ArrayRef<Value> in, Location l);
   Value emitConv(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitConvTranspose(const Node &n, ArrayRef<Value> in, Location l);
   Value emitPool(const Node &n, ArrayRef<Value> in, Location l);
+  Value emitArange(const Node &n, ArrayRef<Value> in, Location l);
   Value emitFor(const Node &n, ArrayRef<Value> in, Location l);
   Value emitScan(const Node &n, ArrayRef<Value> in, Location l);
   /// `grad(f, w)`: a private function of w (and of the values f reads
@@ -68,6 +89,7 @@ private:
   std::map<const Node *, SmallVector<Value>> loopResults;
   bool fail(const Node &n, const llvm::Twine &why);
   int64_t intAttr(const Node &n, llvm::StringRef key, int64_t dflt);
+  double floatAttr(const Node &n, llvm::StringRef key, double dflt);
   /// The run-time size of symbolic dimension `sym` (e.g. the batch B),
   /// read from the first input that has it.
   Value symbolSize(const Node &n, const std::string &sym, Location l);

@@ -110,28 +110,6 @@ SmallVector<int64_t> Generator::padding(const Node &n, int64_t inH, int64_t inW,
   return {0, 0, 0, 0};
 }
 
-Value Generator::emitConv(const Node &n, ArrayRef<Value> in, Location l) {
-  auto x = cast<RankedTensorType>(in[0].getType());
-  auto w = cast<RankedTensorType>(in[1].getType());
-  int64_t s = intAttr(n, "stride", 1), d = intAttr(n, "dilation", 1);
-  auto pad = padding(n, x.getDimSize(1), x.getDimSize(2), w.getDimSize(0),
-                     w.getDimSize(1), s, d);
-  return nn::Conv2DOp::create(
-      b, l, tensorType(n.type), in[0], in[1], b.getDenseI64ArrayAttr({s, s}),
-      b.getDenseI64ArrayAttr(pad), b.getDenseI64ArrayAttr({d, d}),
-      b.getI64IntegerAttr(intAttr(n, "groups", 1)));
-}
-
-Value Generator::emitPool(const Node &n, ArrayRef<Value> in, Location l) {
-  auto x = cast<RankedTensorType>(in[0].getType());
-  int64_t k = intAttr(n, "size", 2), s = intAttr(n, "stride", k);
-  auto pad = padding(n, x.getDimSize(1), x.getDimSize(2), k, k, s, 1);
-  return nn::Pool2DOp::create(
-      b, l, tensorType(n.type),
-      n.op == "maxpool" ? nn::PoolKind::max : nn::PoolKind::avg, in[0],
-      b.getDenseI64ArrayAttr({k, k}), b.getDenseI64ArrayAttr({s, s}),
-      b.getDenseI64ArrayAttr(pad));
-}
 
 Value Generator::coerce(Value v, Type et, Location l) {
   auto t = cast<RankedTensorType>(v.getType());
@@ -381,271 +359,6 @@ Value Generator::emitGrad(const Node &n, Location l) {
   return call.getResult(1);
 }
 
-Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
-  Location l = loc(n.loc);
-  RankedTensorType rt = tensorType(n.type);
-  llvm::StringRef op = n.op;
-  if (op == "grad")
-    return emitGrad(n, l);
-  if (op == "for")
-    return emitFor(n, in, l);
-  if (op == "scan")
-    return emitScan(n, in, l);
-  if (op == "loop_result")
-    return loopResults[n.inputs[0].get()][intAttr(n, "index", 0)];
-  SmallVector<Value> coerced(in.begin(), in.end());
-  if (n.inputs.size() == 2 &&
-      llvm::is_contained({"add", "sub", "mul", "div", "maximum", "minimum",
-                          "pow", "eq", "ne", "lt", "le", "gt", "ge"},
-                         op)) {
-    // A loop counter (i64) meeting a float operand becomes a float.
-    Type t0 = cast<RankedTensorType>(in[0].getType()).getElementType();
-    Type t1 = cast<RankedTensorType>(in[1].getType()).getElementType();
-    Type et = isa<FloatType>(t0) ? t0 : t1;
-    coerced[0] = coerce(in[0], et, l);
-    coerced[1] = coerce(in[1], et, l);
-    in = coerced;
-  }
-  auto binary = [&](auto tag) -> Value {
-    using OpTy = decltype(tag);
-    return OpTy::create(b, l, rt, in[0], in[1]);
-  };
-  auto unary = [&](auto tag) -> Value {
-    using OpTy = decltype(tag);
-    return OpTy::create(b, l, rt, in[0]);
-  };
-  if (op == "add")
-    return binary(nn::AddOp());
-  if (op == "sub")
-    return binary(nn::SubOp());
-  if (op == "mul")
-    return binary(nn::MulOp());
-  if (op == "div")
-    return binary(nn::DivOp());
-  if (op == "maximum")
-    return binary(nn::MaximumOp());
-  if (op == "minimum")
-    return binary(nn::MinimumOp());
-  if (op == "pow")
-    return binary(nn::PowOp());
-  if (llvm::is_contained({"eq", "ne", "lt", "le", "gt", "ge"}, op))
-    return nn::CompareOp::create(b, l, rt, *nn::symbolizeComparePredicate(op), in[0],
-                                 in[1]);
-  if (op == "matmul") {
-    if (cast<RankedTensorType>(in[0].getType()).getRank() < 2 ||
-        cast<RankedTensorType>(in[1].getType()).getRank() < 2)
-      return fail(n, "code generation does not support '@' with a vector "
-                     "operand yet; reshape it to a matrix"),
-             Value();
-    return binary(nn::MatmulOp());
-  }
-  if (op == "relu")
-    return unary(nn::ReluOp());
-  if (op == "sigmoid")
-    return unary(nn::SigmoidOp());
-  if (op == "tanh")
-    return unary(nn::TanhOp());
-  if (op == "gelu")
-    return unary(nn::GeluOp());
-  if (op == "softplus")
-    return unary(nn::SoftplusOp());
-  if (op == "exp")
-    return unary(nn::ExpOp());
-  if (op == "log")
-    return unary(nn::LogOp());
-  if (op == "sqrt")
-    return unary(nn::SqrtOp());
-  if (op == "rsqrt")
-    return unary(nn::RsqrtOp());
-  if (op == "abs")
-    return unary(nn::AbsOp());
-  if (op == "neg")
-    return unary(nn::NegOp());
-  if (op == "sin")
-    return unary(nn::SinOp());
-  if (op == "cos")
-    return unary(nn::CosOp());
-  if (op == "silu")
-    return unary(nn::SiluOp());
-  if (op == "square")
-    return unary(nn::SquareOp());
-  if (op == "floor")
-    return unary(nn::FloorOp());
-  if (op == "sign")
-    return unary(nn::SignOp());
-  if (op == "log1p")
-    return unary(nn::Log1pOp());
-  if (op == "elu")
-    return unary(nn::EluOp());
-  if (op == "leaky_relu") {
-    const Attr *s = n.attr("slope");
-    double slope = s ? (s->kind == Attr::Float ? s->f : double(s->i)) : 0.01;
-    return nn::LeakyReluOp::create(b, l, rt, in[0], b.getF64FloatAttr(slope));
-  }
-  auto floatAttr = [&](llvm::StringRef key, double dflt) {
-    const Attr *a = n.attr(key);
-    return !a ? dflt : a->kind == Attr::Float ? a->f : double(a->i);
-  };
-  if (op == "stop_gradient")
-    return nn::StopGradientOp::create(b, l, rt, in[0]);
-  if (op == "where")
-    return nn::SelectOp::create(b, l, rt, in[0], in[1], in[2]);
-  if (op == "cast")
-    return nn::CastOp::create(b, l, rt, in[0]);
-  if (op == "clip")
-    return nn::ClipOp::create(b, l, rt, in[0],
-                              b.getF64FloatAttr(floatAttr("low", 0)),
-                              b.getF64FloatAttr(floatAttr("high", 0)));
-  if (op == "gather")
-    return nn::GatherOp::create(b, l, rt, in[0], in[1]);
-  if (op == "layer_norm")
-    return nn::LayerNormOp::create(b, l, rt, in[0], in[1], in[2],
-                                   b.getF64FloatAttr(floatAttr("eps", 1e-5)));
-  if (op == "batch_norm" && training)
-    batchNorms.push_back(&n);
-  if (op == "batch_norm")
-    return nn::BatchNormOp::create(b, l, rt, in[0], in[1], in[2], in[3], in[4],
-                                   b.getF64FloatAttr(floatAttr("eps", 1e-5)),
-                                   b.getBoolAttr(training));
-  if (op == "dropout")
-    return nn::DropoutOp::create(
-        b, l, rt, in[0], stream, b.getF64FloatAttr(floatAttr("rate", 0.5)),
-        b.getI64IntegerAttr(seedOf(n)), b.getBoolAttr(training));
-  if (op == "upsample")
-    return nn::UpsampleOp::create(b, l, rt, in[0],
-                                  b.getI64IntegerAttr(intAttr(n, "factor", 2)));
-  if (op == "normal" || op == "uniform" || op == "gumbel" ||
-      op == "normal_like" || op == "uniform_like" || op == "gumbel_like") {
-    llvm::StringRef kind = op.take_front(
-        op.find('_') == llvm::StringRef::npos ? op.size() : op.find('_'));
-    SmallVector<Value> sizes;
-    if (!dynamicSizes(n, rt, op.ends_with("_like") ? in[0] : Value(), l, sizes))
-      return Value();
-    double a =
-        kind == "uniform" ? floatAttr("low", 0.0) : floatAttr("mean", 0.0);
-    double hi =
-        kind == "uniform" ? floatAttr("high", 1.0) : floatAttr("std", 1.0);
-    return nn::RandomOp::create(b, l, rt, nn::RandomKindAttr::get(&ctx, *nn::symbolizeRandomKind(kind)), sizes, stream,
-                                b.getI64IntegerAttr(seedOf(n)),
-                                b.getI64IntegerAttr(0), b.getF64FloatAttr(a),
-                                b.getF64FloatAttr(hi));
-  }
-  if (llvm::is_contained({"zeros", "ones", "full", "zeros_like", "ones_like"},
-                         op)) {
-    SmallVector<Value> sizes;
-    if (!dynamicSizes(n, rt, op.ends_with("_like") ? in[0] : Value(), l, sizes))
-      return Value();
-    double v = op.starts_with("ones") ? 1.0
-               : op == "full"         ? floatAttr("value", 0.0)
-                                      : 0.0;
-    return nn::FillOp::create(b, l, rt, sizes, b.getF64FloatAttr(v));
-  }
-  if (op == "bernoulli")
-    return nn::BernoulliOp::create(b, l, rt, in[0], stream,
-                                   b.getI64IntegerAttr(seedOf(n)),
-                                   b.getI64IntegerAttr(0));
-  if (op == "global_avgpool")
-    return nn::ReduceOp::create(b, l, rt, nn::ReduceKindAttr::get(&ctx, nn::ReduceKind::mean), in[0],
-                                b.getDenseI64ArrayAttr({1, 2}),
-                                b.getBoolAttr(false));
-  if (op == "flatten" || op == "reshape")
-    return nn::ReshapeOp::create(b, l, rt, in[0]);
-  if (op == "unsqueeze" || op == "squeeze")
-    return nn::ReshapeOp::create(b, l, rt, in[0]);
-  if (op == "transpose") {
-    SmallVector<int64_t> perm;
-    if (const Attr *p = n.attr("perm"))
-      perm.assign(p->list.begin(), p->list.end());
-    if (perm.empty()) {
-      for (int64_t k = 0; k < rt.getRank(); ++k)
-        perm.push_back(k);
-      std::swap(perm[rt.getRank() - 1], perm[rt.getRank() - 2]);
-    }
-    return nn::TransposeOp::create(b, l, rt, in[0],
-                                   b.getDenseI64ArrayAttr(perm));
-  }
-  if (op == "slice") {
-    auto list = [&](const char *key) {
-      return b.getDenseI64ArrayAttr(n.attr(key)->list);
-    };
-    return nn::SliceOp::create(b, l, rt, in[0], list("starts"), list("sizes"),
-                               list("strides"), list("squeeze"));
-  }
-  if (op == "concat") {
-    int64_t axis = intAttr(n, "axis", -1);
-    if (axis < 0)
-      axis += rt.getRank();
-    return nn::ConcatOp::create(b, l, rt, in, b.getI64IntegerAttr(axis));
-  }
-  if (op == "stack") { // each input with a unit axis, then joined on it
-    int64_t axis = intAttr(n, "axis", 0);
-    if (axis < 0)
-      axis += rt.getRank();
-    SmallVector<Value> parts;
-    for (Value v : in) {
-      auto t = cast<RankedTensorType>(v.getType());
-      SmallVector<int64_t> shape(t.getShape());
-      shape.insert(shape.begin() + axis, 1);
-      parts.push_back(nn::ReshapeOp::create(
-          b, l, RankedTensorType::get(shape, t.getElementType()), v));
-    }
-    return nn::ConcatOp::create(b, l, rt, parts, b.getI64IntegerAttr(axis));
-  }
-  if (llvm::is_contained({"sum", "mean", "max", "min", "prod", "logsumexp",
-                          "argmax", "argmin"},
-                         op)) {
-    auto inT = cast<RankedTensorType>(in[0].getType());
-    SmallVector<int64_t> axes;
-    if (const Attr *a = n.attr("axis")) {
-      std::vector<int64_t> raw =
-          a->kind == Attr::Int ? std::vector<int64_t>{a->i} : a->list;
-      for (int64_t x : raw)
-        axes.push_back(x < 0 ? x + inT.getRank() : x);
-      llvm::sort(axes);
-    } else {
-      for (int64_t k = 0; k < inT.getRank(); ++k)
-        axes.push_back(k);
-    }
-    const Attr *keep = n.attr("keepdims");
-    return nn::ReduceOp::create(b, l, rt, nn::ReduceKindAttr::get(&ctx, *nn::symbolizeReduceKind(op)), in[0],
-                                b.getDenseI64ArrayAttr(axes),
-                                b.getBoolAttr(keep && keep->i));
-  }
-  if (op == "softmax" || op == "log_softmax") {
-    int64_t axis = intAttr(n, "axis", -1);
-    if (axis < 0)
-      axis += rt.getRank();
-    return nn::SoftmaxOp::create(b, l, rt, in[0], b.getI64IntegerAttr(axis),
-                                 b.getBoolAttr(op == "log_softmax"));
-  }
-  if (op == "one_hot")
-    return nn::OneHotOp::create(b, l, rt, in[0]);
-  if (op == "conv")
-    return emitConv(n, in, l);
-  if (op == "conv_transpose") {
-    int64_t st = intAttr(n, "stride", 1), p = intAttr(n, "padding", 0);
-    return nn::ConvTranspose2DOp::create(b, l, rt, in[0], in[1],
-                                         b.getDenseI64ArrayAttr({st, st}),
-                                         b.getDenseI64ArrayAttr({p, p}));
-  }
-  if (op == "maxpool" || op == "avgpool")
-    return emitPool(n, in, l);
-  if (op == "arange") { // 0, 1, ..., n-1 (i64), n possibly symbolic
-    SmallVector<Value> sizes;
-    if (!dynamicSizes(n, rt, Value(), l, sizes))
-      return Value();
-    return tensor::GenerateOp::create(
-        b, l, rt, sizes, [&](OpBuilder &nb, Location nl, ValueRange idx) {
-          tensor::YieldOp::create(
-              nb, nl,
-              arith::IndexCastOp::create(nb, nl, rt.getElementType(), idx[0])
-                  .getResult());
-        });
-  }
-  fail(n, "code generation does not support '" + op + "' yet");
-  return Value();
-}
-
 Value Generator::emit(const Node &root) {
   // Iterative post-order: graphs of real models are deep chains.
   std::vector<std::pair<const Node *, bool>> stack{{&root, false}};
@@ -661,11 +374,12 @@ Value Generator::emit(const Node &root) {
           stack.push_back({in.get(), false});
       continue;
     }
-    if (n->op == "input" || n->op == "param" || n->op == "state") {
+    if (n->op == OpKind::Input || n->op == OpKind::Param ||
+        n->op == OpKind::State) {
       fail(*n, "internal: argument '" + n->name + "' was not declared");
       break;
     }
-    if (n->op == "const") {
+    if (n->op == OpKind::Const) {
       RankedTensorType t = tensorType(n->type);
       Attribute v =
           isFloat(n->type.dtype)
@@ -706,7 +420,7 @@ void Generator::tagArgument(func::FuncOp func, unsigned k, const Node &n,
   Value arg = func.getArgument(k);
   values[&n] = arg;
   for (auto [d, dim] : llvm::enumerate(n.type.dims))
-    if (!dim.isConst() && n.op == "input")
+    if (!dim.isConst() && n.op == OpKind::Input)
       symbols.emplace(dim.sym, std::make_pair(arg, int64_t(d)));
   arg.setLoc(loc(n.loc));
   SmallVector<NamedAttribute> attrs{
@@ -753,7 +467,7 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
   func.addEntryBlock();
   current = func;
   for (auto [k, n] : llvm::enumerate(args))
-    tagArgument(func, k, *n, n->op);
+    tagArgument(func, k, *n, opKindName(n->op));
   if (opts.stream)
     stream = tagStream(func, args.size());
   for (auto [k, o] : llvm::enumerate(g.outputs))
@@ -788,7 +502,7 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
     SmallVector<int64_t> wrt;
     for (size_t k = 0; k < args.size(); ++k)
       if (k >= g.inputs.size()
-              ? args[k]->op == "param" && // not "state"
+              ? args[k]->op == OpKind::Param && // not "state"
                     (opts.wrtOnly.empty() ||
                      llvm::is_contained(opts.wrtOnly, args[k]->name))
               : opts.wrtInputs && isFloat(args[k]->type.dtype))

@@ -37,7 +37,7 @@ void Generator::updateRunningStats(SmallVectorImpl<Value> &results,
   std::map<const Node *, size_t> resultOf; // state -> index in results
   for (const Node *n : calls) {
     const Node *mean = n->inputs[3].get(), *var = n->inputs[4].get();
-    if (mean->op != "state" || var->op != "state")
+    if (mean->op != OpKind::State || var->op != OpKind::State)
       continue;
     const Attr *m = n->attr("momentum");
     double momentum = !m ? 0.1 : m->kind == Attr::Float ? m->f : double(m->i);
@@ -89,9 +89,9 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
     lossParams[n->name] = n.get();
   std::vector<std::pair<const Node *, llvm::StringRef>> args;
   for (auto &n : lg.inputs)
-    args.push_back({n.get(), n->op}); // "input", or an annealed "hparam"
+    args.push_back({n.get(), opKindName(n->op)}); // input, or an annealed hparam
   for (auto &n : lg.params)
-    args.push_back({n.get(), n->op});
+    args.push_back({n.get(), opKindName(n->op)});
   for (auto &n : ug.inputs)
     if (!lossParams.count(n->name) &&
         !llvm::StringRef(n->name).starts_with("grad."))
@@ -164,7 +164,7 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
     unsigned base = callTypes.size();
     SmallVector<std::string> names;
     for (auto &n : lg.params)
-      if (n->op == "param" &&
+      if (n->op == OpKind::Param &&
           llvm::is_contained(plan.objectives[k].params, n->name)) {
         names.push_back("grad." + n->name);
         callTypes.push_back(tensorType(n->type));

@@ -28,12 +28,8 @@ Result done(Elaborator &el, const char *op, TensorType t, int64_t flopsPerElt) {
 
 //===--- element-wise ----------------------------------------------------===//
 
-template <int Id> Result unaryMath(Elaborator &el, Args &a, llvm::SMLoc) {
-  static const char *names[] = {"relu", "sigmoid", "tanh", "gelu",   "softplus",
-                                "exp",  "log",     "sqrt", "rsqrt",  "abs",
-                                "sin",  "cos",     "silu", "square", "floor",
-                                "sign", "log1p",   "elu"};
-  const char *name = names[Id];
+template <OpKind K> Result unaryMath(Elaborator &el, Args &a, llvm::SMLoc) {
+  const char *name = opKindName(K);
   if (a[0].value.isNumber()) {
     double x = a[0].value.number();
     double r = llvm::StringSwitch<double>(name)
@@ -67,15 +63,14 @@ Result leakyRelu(Elaborator &el, Args &a, llvm::SMLoc) {
   return done(el, "leaky_relu", *t, 1);
 }
 
-template <int Id> Result binaryMath(Elaborator &el, Args &a, llvm::SMLoc loc) {
-  static const char *names[] = {"maximum", "minimum", "pow"};
+template <OpKind K> Result binaryMath(Elaborator &el, Args &a, llvm::SMLoc loc) {
   if (a[0].value.isNumber() && a[1].value.isNumber()) {
     double x = a[0].value.number(), y = a[1].value.number();
-    return Value::ofFloat(Id == 0   ? std::max(x, y)
-                          : Id == 1 ? std::min(x, y)
-                                    : std::pow(x, y));
+    return Value::ofFloat(K == OpKind::Maximum   ? std::max(x, y)
+                          : K == OpKind::Minimum ? std::min(x, y)
+                                                 : std::pow(x, y));
   }
-  return tensorBinary(el, names[Id], BinOp::Add, a[0].value, a[1].value, loc);
+  return tensorBinary(el, K, BinOp::Add, a[0].value, a[1].value, loc);
 }
 
 Result whereOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
@@ -87,7 +82,7 @@ Result whereOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
              "the condition of 'where' must be a bool tensor; got " + c->str());
     return std::nullopt;
   }
-  Result v = tensorBinary(el, "where", BinOp::Add, a[1].value, a[2].value, loc);
+  Result v = tensorBinary(el, OpKind::Where, BinOp::Add, a[1].value, a[2].value, loc);
   if (!v)
     return std::nullopt;
   auto s = broadcastShapes(c->dims, v->type.dims);
@@ -138,10 +133,8 @@ Result castOp(Elaborator &el, Args &a, llvm::SMLoc) {
 
 //===--- reductions and normalisation ------------------------------------===//
 
-template <int Id> Result reduceOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  static const char *names[] = {"sum",       "mean", "max",    "min",
-                                "logsumexp", "prod", "argmax", "argmin"};
-  const char *name = names[Id];
+template <OpKind K> Result reduceOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  const char *name = opKindName(K);
   auto t = tensorArg(el, a[0], name);
   if (!t)
     return std::nullopt;
@@ -167,7 +160,7 @@ template <int Id> Result reduceOp(Elaborator &el, Args &a, llvm::SMLoc) {
       axes.insert(k);
   }
   TensorType out{t->dtype, {}};
-  if (Id >= 6)
+  if (K == OpKind::Argmax || K == OpKind::Argmin)
     out.dtype = DType::I64;
   for (unsigned k = 0; k < t->rank(); ++k) {
     if (!axes.count(k))
@@ -260,76 +253,78 @@ Result dropoutOp(Elaborator &el, Args &a, llvm::SMLoc) {
 // BuiltinsShape.cpp; both files contribute to the table below.
 namespace nnc {
 namespace builtins {
-#define BUILTIN(FN, NAME, DOC, ISOP, ...)                                      \
+#define BUILTIN(FN, NAME, DOC, ...)                                            \
   Result FN(Elaborator &, std::vector<CallArg> &, llvm::SMLoc);
+#define BUILTIN_OP(FN, KIND, DOC, ...) BUILTIN(FN, , DOC)
 #include "sema/BuiltinsShape.def"
 } // namespace builtins
 } // namespace nnc
 
 static const BuiltinDef kBuiltins[] = {
-    {"relu", {"x"}, unaryMath<0>, "max(x, 0)"},
-    {"sigmoid", {"x"}, unaryMath<1>, "1 / (1 + exp(-x))"},
-    {"tanh", {"x"}, unaryMath<2>, "hyperbolic tangent"},
-    {"gelu", {"x"}, unaryMath<3>, "Gaussian error linear unit (erf form)"},
-    {"softplus", {"x"}, unaryMath<4>, "log(1 + exp(x))"},
-    {"exp", {"x"}, unaryMath<5>, "e^x"},
-    {"log", {"x"}, unaryMath<6>, "natural logarithm"},
-    {"sqrt", {"x"}, unaryMath<7>, "square root"},
-    {"rsqrt", {"x"}, unaryMath<8>, "1 / sqrt(x)"},
-    {"abs", {"x"}, unaryMath<9>, "absolute value"},
-    {"sin", {"x"}, unaryMath<10>, "sine"},
-    {"cos", {"x"}, unaryMath<11>, "cosine"},
-    {"silu", {"x"}, unaryMath<12>, "x * sigmoid(x)"},
-    {"square", {"x"}, unaryMath<13>, "x * x"},
-    {"floor", {"x"}, unaryMath<14>, "round down"},
-    {"sign", {"x"}, unaryMath<15>, "-1, 0 or 1"},
-    {"log1p", {"x"}, unaryMath<16>, "log(1 + x)"},
-    {"elu", {"x"}, unaryMath<17>, "exponential linear unit"},
-    {"leaky_relu", {"x", "slope?"}, leakyRelu, "max(x, slope * x)"},
-    {"maximum", {"a", "b"}, binaryMath<0>, "element-wise maximum"},
-    {"minimum", {"a", "b"}, binaryMath<1>, "element-wise minimum"},
-    {"pow", {"a", "b"}, binaryMath<2>, "a ** b"},
-    {"where", {"cond", "a", "b"}, whereOp, "select a where cond else b"},
-    {"clip", {"x", "low", "high"}, clipOp, "clamp to [low, high]"},
-    {"stop_gradient", {"x"}, stopGradient, "identity; no gradient flows"},
-    {"cast", {"x", "dtype"}, castOp, "convert the element type"},
-    {"sum", {"x", "axis?", "keepdims?"}, reduceOp<0>, "sum over axes"},
-    {"mean", {"x", "axis?", "keepdims?"}, reduceOp<1>, "mean over axes"},
-    {"max", {"x", "axis?", "keepdims?"}, reduceOp<2>, "maximum over axes"},
-    {"min", {"x", "axis?", "keepdims?"}, reduceOp<3>, "minimum over axes"},
-    {"logsumexp",
+    {OpKind::Relu, {"x"}, unaryMath<OpKind::Relu>, "max(x, 0)"},
+    {OpKind::Sigmoid, {"x"}, unaryMath<OpKind::Sigmoid>, "1 / (1 + exp(-x))"},
+    {OpKind::Tanh, {"x"}, unaryMath<OpKind::Tanh>, "hyperbolic tangent"},
+    {OpKind::Gelu, {"x"}, unaryMath<OpKind::Gelu>, "Gaussian error linear unit (erf form)"},
+    {OpKind::Softplus, {"x"}, unaryMath<OpKind::Softplus>, "log(1 + exp(x))"},
+    {OpKind::Exp, {"x"}, unaryMath<OpKind::Exp>, "e^x"},
+    {OpKind::Log, {"x"}, unaryMath<OpKind::Log>, "natural logarithm"},
+    {OpKind::Sqrt, {"x"}, unaryMath<OpKind::Sqrt>, "square root"},
+    {OpKind::Rsqrt, {"x"}, unaryMath<OpKind::Rsqrt>, "1 / sqrt(x)"},
+    {OpKind::Abs, {"x"}, unaryMath<OpKind::Abs>, "absolute value"},
+    {OpKind::Sin, {"x"}, unaryMath<OpKind::Sin>, "sine"},
+    {OpKind::Cos, {"x"}, unaryMath<OpKind::Cos>, "cosine"},
+    {OpKind::Silu, {"x"}, unaryMath<OpKind::Silu>, "x * sigmoid(x)"},
+    {OpKind::Square, {"x"}, unaryMath<OpKind::Square>, "x * x"},
+    {OpKind::Floor, {"x"}, unaryMath<OpKind::Floor>, "round down"},
+    {OpKind::Sign, {"x"}, unaryMath<OpKind::Sign>, "-1, 0 or 1"},
+    {OpKind::Log1p, {"x"}, unaryMath<OpKind::Log1p>, "log(1 + x)"},
+    {OpKind::Elu, {"x"}, unaryMath<OpKind::Elu>, "exponential linear unit"},
+    {OpKind::LeakyRelu, {"x", "slope?"}, leakyRelu, "max(x, slope * x)"},
+    {OpKind::Maximum, {"a", "b"}, binaryMath<OpKind::Maximum>, "element-wise maximum"},
+    {OpKind::Minimum, {"a", "b"}, binaryMath<OpKind::Minimum>, "element-wise minimum"},
+    {OpKind::Pow, {"a", "b"}, binaryMath<OpKind::Pow>, "a ** b"},
+    {OpKind::Where, {"cond", "a", "b"}, whereOp, "select a where cond else b"},
+    {OpKind::Clip, {"x", "low", "high"}, clipOp, "clamp to [low, high]"},
+    {OpKind::StopGradient, {"x"}, stopGradient, "identity; no gradient flows"},
+    {OpKind::Cast, {"x", "dtype"}, castOp, "convert the element type"},
+    {OpKind::Sum, {"x", "axis?", "keepdims?"}, reduceOp<OpKind::Sum>, "sum over axes"},
+    {OpKind::Mean, {"x", "axis?", "keepdims?"}, reduceOp<OpKind::Mean>, "mean over axes"},
+    {OpKind::Max, {"x", "axis?", "keepdims?"}, reduceOp<OpKind::Max>, "maximum over axes"},
+    {OpKind::Min, {"x", "axis?", "keepdims?"}, reduceOp<OpKind::Min>, "minimum over axes"},
+    {OpKind::Logsumexp,
      {"x", "axis?", "keepdims?"},
-     reduceOp<4>,
+     reduceOp<OpKind::Logsumexp>,
      "stable log(sum(exp(x)))"},
-    {"prod", {"x", "axis?", "keepdims?"}, reduceOp<5>, "product over axes"},
-    {"argmax",
+    {OpKind::Prod, {"x", "axis?", "keepdims?"}, reduceOp<OpKind::Prod>, "product over axes"},
+    {OpKind::Argmax,
      {"x", "axis?", "keepdims?"},
-     reduceOp<6>,
+     reduceOp<OpKind::Argmax>,
      "index of the maximum (i64)"},
-    {"argmin",
+    {OpKind::Argmin,
      {"x", "axis?", "keepdims?"},
-     reduceOp<7>,
+     reduceOp<OpKind::Argmin>,
      "index of the minimum (i64)"},
-    {"softmax",
+    {OpKind::Softmax,
      {"x", "axis?"},
      softmaxOp<false>,
      "softmax along axis (default -1)"},
-    {"log_softmax", {"x", "axis?"}, softmaxOp<true>, "stable log of softmax"},
-    {"batch_norm",
+    {OpKind::LogSoftmax, {"x", "axis?"}, softmaxOp<true>, "stable log of softmax"},
+    {OpKind::BatchNorm,
      {"x", "gamma", "beta", "mean", "var", "momentum?", "eps?"},
      batchNorm,
      "batch normalisation over all but the last axis (batch statistics in "
      "training, running statistics in eval)"},
-    {"layer_norm",
+    {OpKind::LayerNorm,
      {"x", "gamma", "beta", "eps?"},
      layerNorm,
      "normalise over the trailing axes"},
-    {"dropout",
+    {OpKind::Dropout,
      {"x", "rate"},
      dropoutOp,
      "zero elements with probability rate in training"},
-#define BUILTIN(FN, NAME, DOC, ISOP, ...)                                      \
-  {NAME, {__VA_ARGS__}, builtins::FN, DOC, ISOP},
+#define BUILTIN(FN, NAME, DOC, ...) {NAME, {__VA_ARGS__}, builtins::FN, DOC},
+#define BUILTIN_OP(FN, KIND, DOC, ...)                                         \
+  {OpKind::KIND, {__VA_ARGS__}, builtins::FN, DOC},
 #include "sema/BuiltinsShape.def"
 };
 

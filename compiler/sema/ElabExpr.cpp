@@ -133,8 +133,15 @@ Result Elaborator::eval(const Expr *e, Env &env) {
     if (u->op == '!') {
       if (v->kind == Value::Bool)
         return Value::ofBool(!v->b);
-      if (v->kind == Value::Tensor && v->type.dtype == DType::Bool)
-        return v;
+      if (v->kind == Value::Tensor && v->type.dtype == DType::Bool) {
+        // !m is m == false.
+        Value out = Value::ofTensor(v->type);
+        account("eq", numElements(v->type, dimValues()), out);
+        trace(out, OpKind::Eq,
+              {v->node, nodeOf(Value::ofBool(false), DType::Bool, e->getLoc())},
+              e->getLoc());
+        return out;
+      }
       error(e->getLoc(), "'!' needs a bool; got " + v->describe());
       return std::nullopt;
     }
@@ -145,7 +152,7 @@ Result Elaborator::eval(const Expr *e, Env &env) {
     if (v->kind == Value::Tensor && v->type.dtype != DType::Bool) {
       Value out = Value::ofTensor(v->type);
       account("neg", numElements(v->type, dimValues()), out);
-      trace(out, "neg", {v->node}, e->getLoc());
+      trace(out, OpKind::Neg, {v->node}, e->getLoc());
       return out;
     }
     error(e->getLoc(),
@@ -383,7 +390,7 @@ Result Elaborator::evalMember(const MemberExpr *m, Env &env) {
             Attr src;
             src.kind = Attr::String;
             src.s = ds.source + ":" + name;
-            trace(v, "data", {}, m->getLoc(), {{"source", src}});
+            trace(v, OpKind::Data, {}, m->getLoc(), {{"source", src}});
             v.node->name = src.s; // unique across data sets
             graph->inputs.push_back(v.node);
             ds.fieldNodes[name] = v.node;
@@ -408,7 +415,7 @@ Result Elaborator::evalMember(const MemberExpr *m, Env &env) {
     for (unsigned k = 0; k < v.type.rank(); ++k)
       perm.list.push_back(k);
     std::swap(perm.list[v.type.rank() - 1], perm.list[v.type.rank() - 2]);
-    trace(v, "transpose", {base->node}, m->member.loc(), {{"perm", perm}});
+    trace(v, OpKind::Transpose, {base->node}, m->member.loc(), {{"perm", perm}});
     return v;
   }
   error(m->member.loc(), base->describe() + " has no member '" + name + "'");
@@ -530,7 +537,7 @@ Result Elaborator::evalIndex(const IndexExpr *ix, Env &env) {
     keepWhole(t.dims[d]);
   Value v = Value::ofTensor(out);
   account("slice", 0, v);
-  trace(v, "slice", {base->node}, ix->getLoc(),
+  trace(v, OpKind::Slice, {base->node}, ix->getLoc(),
         {{"starts", starts},
          {"sizes", sizes},
          {"strides", strides},
@@ -580,7 +587,7 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
       } else {
         inits.push_back(nodeOf(*v, v->type.dtype, c.init->getLoc()));
         Value p = Value::ofTensor(v->type);
-        trace(p, "loop_carried", {}, c.name.loc());
+        trace(p, OpKind::LoopCarried, {}, c.name.loc());
         holders.push_back(p.node);
         v = p;
       }
@@ -606,7 +613,7 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
   body.vars[s->var.name] = Value::ofTensor(slice);
   NodePtr sliceHolder;
   if (graph) {
-    trace(body.vars[s->var.name], "scan_slice", {}, s->var.loc());
+    trace(body.vars[s->var.name], OpKind::ScanSlice, {}, s->var.loc());
     sliceHolder = body.vars[s->var.name].node;
   }
   std::optional<Value> yielded;
@@ -653,7 +660,7 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
     inputs.insert(inputs.end(), inits.begin(), inits.end());
     Attr ax;
     ax.i = axis;
-    trace(loop, "scan", inputs, s->getLoc(), {{"axis", ax}});
+    trace(loop, OpKind::Scan, inputs, s->getLoc(), {{"axis", ax}});
     loop.node->bodyArgs.push_back(sliceHolder);
     loop.node->bodyArgs.insert(loop.node->bodyArgs.end(), holders.begin(),
                                holders.end());
@@ -664,7 +671,7 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
     for (size_t k = 0; k < stacked.size(); ++k) {
       Attr idx;
       idx.i = holders.size() + k;
-      trace(stacked[k], "loop_result", {loop.node}, s->getLoc(),
+      trace(stacked[k], OpKind::LoopResult, {loop.node}, s->getLoc(),
             {{"index", idx}});
     }
   }
@@ -713,7 +720,7 @@ Result Elaborator::evalGrad(const CallExpr *c, Env &env) {
       const NodePtr wn = w.node;
       w.node = nullptr;
       if (f->node && wn)
-        trace(w, "grad", {f->node, wn}, c->getLoc());
+        trace(w, OpKind::Grad, {f->node, wn}, c->getLoc());
       account(nullptr, 0, w);
     }
     return out;
@@ -725,7 +732,7 @@ Result Elaborator::evalGrad(const CallExpr *c, Env &env) {
   Value out = *wrt;
   out.node = nullptr;
   if (wrt->kind == Value::Tensor && f->node && wrt->node)
-    trace(out, "grad", {f->node, wrt->node}, c->getLoc());
+    trace(out, OpKind::Grad, {f->node, wrt->node}, c->getLoc());
   account(nullptr, 0, out);
   return out;
 }

@@ -161,13 +161,14 @@ Result Elaborator::binaryOp(BinOp op, const Value &l, const Value &r,
   if (l.kind == Value::String && r.kind == Value::String && op == BinOp::Add)
     return Value::ofString(l.s + r.s);
 
-  static const char *names[] = {"add",    "sub", "mul", "div", "mod",
-                                "matmul", "pow", "eq",  "ne",  "lt",
-                                "le",     "gt",  "ge",  "and", "or"};
-  return tensorBinary(*this, names[static_cast<int>(op)], op, l, r, loc);
+  static const OpKind kinds[] = {
+      OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div, OpKind::Mod,
+      OpKind::Matmul, OpKind::Pow, OpKind::Eq, OpKind::Ne, OpKind::Lt,
+      OpKind::Le, OpKind::Gt, OpKind::Ge, OpKind::And, OpKind::Or};
+  return tensorBinary(*this, kinds[static_cast<int>(op)], op, l, r, loc);
 }
 
-Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
+Result nnc::tensorBinary(Elaborator &el, OpKind kind, BinOp op,
                          const Value &l, const Value &r, llvm::SMLoc loc) {
   // Compile-time numbers and dimensions act as scalars of the other
   // operand's dtype.
@@ -196,7 +197,7 @@ Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
   if (op == BinOp::MatMul) {
     Result m = matmulType(el, *lt, *rt, loc);
     if (m)
-      el.trace(*m, "matmul",
+      el.trace(*m, OpKind::Matmul,
                {el.nodeOf(l, lt->dtype, loc), el.nodeOf(r, rt->dtype, loc)},
                loc);
     return m;
@@ -241,7 +242,7 @@ Result nnc::tensorBinary(Elaborator &el, const char *name, BinOp op,
   }
   TensorType out{compare ? DType::Bool : dt, *shape};
   Value v = Value::ofTensor(out);
-  el.account(name, numElements(out, el.dimValues()), v);
-  el.trace(v, name, {el.nodeOf(l, dt, loc), el.nodeOf(r, dt, loc)}, loc);
+  el.account(opKindName(kind), numElements(out, el.dimValues()), v);
+  el.trace(v, kind, {el.nodeOf(l, dt, loc), el.nodeOf(r, dt, loc)}, loc);
   return v;
 }

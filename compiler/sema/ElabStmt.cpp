@@ -42,7 +42,7 @@ void Elaborator::traceLoop(const ForStmt *f, int64_t lo, int64_t hi,
   Attr loA, hiA;
   loA.i = lo;
   hiA.i = hi;
-  trace(loop, "for", inits, f->getLoc(), {{"lo", loA}, {"hi", hiA}});
+  trace(loop, OpKind::For, inits, f->getLoc(), {{"lo", loA}, {"hi", hiA}});
   NodePtr node = loop.node;
   node->bodyArgs.push_back(index);
   for (size_t k = 0; k < carried.size(); ++k) {
@@ -54,7 +54,7 @@ void Elaborator::traceLoop(const ForStmt *f, int64_t lo, int64_t hi,
     Value result = Value::ofTensor(slot->type);
     Attr idx;
     idx.i = k;
-    trace(result, "loop_result", {node}, f->getLoc(), {{"index", idx}});
+    trace(result, OpKind::LoopResult, {node}, f->getLoc(), {{"index", idx}});
     *slot = result;
   }
 }
@@ -243,12 +243,12 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
         carried.push_back(name);
         initial.push_back(*slot);
         Value p = Value::ofTensor(slot->type);
-        trace(p, "loop_carried", {}, f->getLoc());
+        trace(p, OpKind::LoopCarried, {}, f->getLoc());
         holders.push_back(p.node);
         *slot = p;
       }
       Value &idx = body.vars[f->var.name];
-      trace(idx, "loop_index", {}, f->var.loc());
+      trace(idx, OpKind::LoopIndex, {}, f->var.loc());
       loopIndex = idx.node;
     }
     // At the top of the summarised model a loop is one summary row.
@@ -365,7 +365,7 @@ Result Elaborator::runModelBody(InstanceRT &inst, Env &env,
           return std::nullopt;
         }
         v = Value::ofTensor(*t);
-        trace(v, "input", {}, in->name.loc());
+        trace(v, OpKind::Input, {}, in->name.loc());
         if (v.node) {
           v.node->name = in->name.name;
           graph->inputs.push_back(v.node);
@@ -571,8 +571,8 @@ Result Elaborator::apply(const Value &callee, std::vector<CallArg> &args,
     // Built-ins written in terms of an operator (matmul, maximum) already
     // traced themselves; the others get one node here.
     bool traced = r && r->node && r->node->id >= firstNode &&
-                  r->node->op == b.name && llvm::StringRef(b.name) != "where";
-    if (r && graph && b.isOp && !traced)
+                  r->node->op == b.kind && b.kind != OpKind::Where;
+    if (r && graph && b.isOp() && !traced)
       traceBuiltin(b, slots, *r, loc);
     return r;
   }

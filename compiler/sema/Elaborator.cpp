@@ -431,9 +431,9 @@ static const Node *productOfUnflattened(const Node *n, size_t want) {
     todo.pop_back();
     if (!v || !seen.insert(v).second || v->type.rank() <= want)
       continue;
-    if (v->op == "matmul" && v->inputs.size() == 2 &&
+    if (v->op == OpKind::Matmul && v->inputs.size() == 2 &&
         v->inputs[0]->type.rank() > 2 && v->inputs[1]->type.rank() == 2 &&
-        v->inputs[1]->op == "param" && (!best || v->id < best->id))
+        v->inputs[1]->op == OpKind::Param && (!best || v->id < best->id))
       best = v;
     for (const NodePtr &i : v->inputs)
       todo.push_back(i.get());
@@ -678,7 +678,7 @@ bool Elaborator::declareVar(const VarDeclStmt *v, Env &env) {
         init = n->name;
     inst->info->params.push_back({v->name.name, type, isParam, init});
     Value pv = Value::ofTensor(type);
-    trace(pv, isParam ? "param" : "state", {}, v->name.loc(),
+    trace(pv, isParam ? OpKind::Param : OpKind::State, {}, v->name.loc(),
           initAttrs(v->init.get(), env));
     if (pv.node) {
       // The path of the parameter below the model: `dense_1.w`.

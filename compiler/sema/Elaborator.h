@@ -176,13 +176,23 @@ class Elaborator;
 using BuiltinFn = Result (*)(Elaborator &, std::vector<CallArg> &, llvm::SMLoc);
 
 /// A built-in function: name, parameter names (for named arguments and
-/// defaults) and its shape rule.
+/// defaults) and its shape rule. An op (a row of the summary, a node of
+/// the graph) is named by its OpKind, so it exists only if an nn op
+/// implements it; data sets and `print` are not ops.
 struct BuiltinDef {
+  BuiltinDef(OpKind kind, std::vector<const char *> params, BuiltinFn fn,
+             const char *summary)
+      : name(opKindName(kind)), params(std::move(params)), fn(fn),
+        summary(summary), kind(kind) {}
+  BuiltinDef(const char *name, std::vector<const char *> params, BuiltinFn fn,
+             const char *summary)
+      : name(name), params(std::move(params)), fn(fn), summary(summary) {}
   const char *name;
   std::vector<const char *> params; ///< trailing '?' = optional
   BuiltinFn fn;
-  const char *summary; ///< one line for docs and hints
-  bool isOp = true;    ///< counts as a row / FLOPs (false for data sets)
+  const char *summary;         ///< one line for docs and hints
+  std::optional<OpKind> kind;  ///< the node it traces; none: not an op
+  bool isOp() const { return kind.has_value(); }
 };
 
 const BuiltinDef *lookupBuiltin(llvm::StringRef name);
@@ -192,7 +202,7 @@ void initializerNames(std::vector<llvm::StringRef> &out);
 
 /// Element-wise op `name` on two tensors (or a tensor and a number) with
 /// broadcasting; `op` selects the dtype rule (comparisons give bool).
-Result tensorBinary(Elaborator &el, const char *name, BinOp op, const Value &l,
+Result tensorBinary(Elaborator &el, OpKind kind, BinOp op, const Value &l,
                     const Value &r, llvm::SMLoc loc);
 
 class Elaborator {
@@ -228,7 +238,7 @@ public:
   // Graph tracing (Graph.h); all no-ops while `graph` is null.
   ModelGraph *graph = nullptr;
   /// Creates a node producing `out` (sets out.node).
-  void trace(Value &out, const char *op, std::vector<NodePtr> inputs,
+  void trace(Value &out, OpKind op, std::vector<NodePtr> inputs,
              llvm::SMLoc loc,
              std::vector<std::pair<std::string, Attr>> attrs = {});
   /// The node of a tensor operand; a compile-time number becomes a

@@ -11,6 +11,7 @@
 #ifndef NNC_SEMA_GRAPH_H
 #define NNC_SEMA_GRAPH_H
 
+#include "sema/OpKind.h"
 #include "sema/Types.h"
 
 #include "llvm/Support/SMLoc.h"
@@ -34,10 +35,9 @@ struct Node;
 using NodePtr = std::shared_ptr<Node>;
 
 struct Node {
-  /// "input", "param", "state", "const" or the op's name: a built-in
-  /// (`relu`, `conv`, `sum`, ...), a binary operator (`add`, `matmul`,
-  /// `lt`, ...), `neg`, `slice` or `transpose`.
-  std::string op;
+  /// What the node computes: graph structure (input, param, const, for,
+  /// ...) or a built-in or operator of an nn op (OpKind.h).
+  OpKind op = OpKind::Const;
   std::vector<NodePtr> inputs;
   std::vector<std::pair<std::string, Attr>> attrs;
   TensorType type;

@@ -73,10 +73,10 @@ void nnc::dumpGraph(const ModelGraph &g, const llvm::SourceMgr &sm,
     const Node *n = kv.second;
     unsigned id = number.size();
     number[n] = id;
-    os << "%" << id << " = " << n->op;
+    os << "%" << id << " = " << opKindName(n->op);
     if (!n->name.empty())
       os << " \"" << n->name << "\"";
-    if (n->op == "const") {
+    if (n->op == OpKind::Const) {
       char buf[32];
       snprintf(buf, sizeof buf, "%g", n->value);
       os << " " << buf;

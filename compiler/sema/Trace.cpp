@@ -9,7 +9,7 @@
 
 using namespace nnc;
 
-void Elaborator::trace(Value &out, const char *op, std::vector<NodePtr> inputs,
+void Elaborator::trace(Value &out, OpKind op, std::vector<NodePtr> inputs,
                        llvm::SMLoc loc,
                        std::vector<std::pair<std::string, Attr>> attrs) {
   if (!graph || out.kind != Value::Tensor)
@@ -32,7 +32,7 @@ NodePtr Elaborator::nodeOf(const Value &v, DType dtype, llvm::SMLoc loc) {
     return v.node;
   if (v.isNumber() || v.kind == Value::Bool) {
     auto n = std::make_shared<Node>();
-    n->op = "const";
+    n->op = OpKind::Const;
     n->type = TensorType{dtype, {}};
     n->value = v.kind == Value::Bool ? double(v.b) : v.number();
     n->loc = loc;
@@ -123,7 +123,7 @@ void Elaborator::traceBuiltin(const BuiltinDef &b,
   for (const NodePtr &n : inputs)
     if (!n)
       return;
-  trace(out, b.name, std::move(inputs), loc, std::move(attrs));
+  trace(out, *b.kind, std::move(inputs), loc, std::move(attrs));
 }
 
 void Elaborator::tracePrint(const std::vector<CallArg> &args, llvm::SMLoc loc) {

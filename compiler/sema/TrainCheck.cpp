@@ -171,7 +171,7 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
     env.vars[f.first] = Value::ofTensor(f.second);
     if (lossGraph) {
       graph = lossGraph.get();
-      trace(env.vars[f.first], "input", {}, t.dataset->getLoc());
+      trace(env.vars[f.first], OpKind::Input, {}, t.dataset->getLoc());
       env.vars[f.first].node->name = f.first;
       Attr src;
       src.kind = Attr::String;
@@ -205,7 +205,7 @@ bool Elaborator::checkTrain(const TrainDecl &t) {
               h.type->name.name == "float") {
             Value v = Value::ofTensor(TensorType{DType::F32, {}});
             graph = lossGraph.get();
-            trace(v, "hparam", {}, c.binding->loc());
+            trace(v, OpKind::Hparam, {}, c.binding->loc());
             graph = nullptr;
             v.node->name = h.name.name;
             lossGraph->inputs.push_back(v.node);

@@ -15,7 +15,7 @@
 using namespace nnc;
 
 namespace {
-NodePtr makeNode(const char *op, std::vector<NodePtr> inputs, TensorType type,
+NodePtr makeNode(OpKind op, std::vector<NodePtr> inputs, TensorType type,
                  llvm::SMLoc loc, unsigned &nextId) {
   auto n = std::make_shared<Node>();
   n->op = op;
@@ -78,7 +78,7 @@ bool Elaborator::planTraining(TrainPlan &plan,
   ModelGraph &up = plan.update;
   TensorType scalar{DType::F32, {}};
   auto input = [&](const std::string &name, const TensorType &type) {
-    NodePtr n = makeNode("input", {}, type, loc, nextNodeId);
+    NodePtr n = makeNode(OpKind::Input, {}, type, loc, nextNodeId);
     n->name = name;
     up.inputs.push_back(n);
     return n;
@@ -118,7 +118,7 @@ bool Elaborator::planTraining(TrainPlan &plan,
   std::vector<NodePtr> params, grads;
   std::vector<size_t> groupOf;
   for (const NodePtr &p : plan.loss.params) {
-    if (p->op != "param")
+    if (p->op != OpKind::Param)
       continue;
     std::vector<size_t> owners;
     for (size_t k = 0; k < groups.size(); ++k)
@@ -154,24 +154,24 @@ bool Elaborator::planTraining(TrainPlan &plan,
   if (plan.clipNorm > 0) {
     NodePtr total;
     for (const NodePtr &g : grads) {
-      NodePtr sq = makeNode("square", {g}, g->type, loc, nextNodeId);
-      NodePtr s = makeNode("sum", {sq}, scalar, loc, nextNodeId);
-      total = total ? makeNode("add", {total, s}, scalar, loc, nextNodeId) : s;
+      NodePtr sq = makeNode(OpKind::Square, {g}, g->type, loc, nextNodeId);
+      NodePtr s = makeNode(OpKind::Sum, {sq}, scalar, loc, nextNodeId);
+      total = total ? makeNode(OpKind::Add, {total, s}, scalar, loc, nextNodeId) : s;
     }
     auto constant = [&](double v) {
-      NodePtr c = makeNode("const", {}, scalar, loc, nextNodeId);
+      NodePtr c = makeNode(OpKind::Const, {}, scalar, loc, nextNodeId);
       c->value = v;
       return c;
     };
-    NodePtr norm = makeNode("sqrt", {total}, scalar, loc, nextNodeId);
+    NodePtr norm = makeNode(OpKind::Sqrt, {total}, scalar, loc, nextNodeId);
     NodePtr denom =
-        makeNode("add", {norm, constant(1e-6)}, scalar, loc, nextNodeId);
-    NodePtr ratio = makeNode("div", {constant(plan.clipNorm), denom}, scalar,
+        makeNode(OpKind::Add, {norm, constant(1e-6)}, scalar, loc, nextNodeId);
+    NodePtr ratio = makeNode(OpKind::Div, {constant(plan.clipNorm), denom}, scalar,
                              loc, nextNodeId);
     NodePtr scale =
-        makeNode("minimum", {ratio, constant(1.0)}, scalar, loc, nextNodeId);
+        makeNode(OpKind::Minimum, {ratio, constant(1.0)}, scalar, loc, nextNodeId);
     for (NodePtr &g : used)
-      g = makeNode("mul", {g, scale}, g->type, loc, nextNodeId);
+      g = makeNode(OpKind::Mul, {g, scale}, g->type, loc, nextNodeId);
   }
 
   // The update rule once per parameter, with its state named after it.
@@ -243,7 +243,7 @@ bool Elaborator::buildMetrics(TrainPlan &plan, Env &env, llvm::SMLoc loc) {
   const TensorType &ot = out->type, &lt = label->type;
   const Dim &b = ot.dims[0];
   TensorType scalar{DType::F32, {}};
-  auto node = [&](const char *op, std::vector<NodePtr> in, TensorType t) {
+  auto node = [&](OpKind op, std::vector<NodePtr> in, TensorType t) {
     return makeNode(op, std::move(in), std::move(t), loc, nextNodeId);
   };
   // f32 per position [B, ...] -> the sum over samples of their means.
@@ -253,10 +253,10 @@ bool Elaborator::buildMetrics(TrainPlan &plan, Env &env, llvm::SMLoc loc) {
       axes.kind = Attr::IntList;
       for (int64_t k = 1; k < int64_t(v->type.rank()); ++k)
         axes.list.push_back(k);
-      v = node("mean", {v}, TensorType{DType::F32, {b}});
+      v = node(OpKind::Mean, {v}, TensorType{DType::F32, {b}});
       v->attrs.push_back({"axis", axes});
     }
-    return node("sum", {v}, scalar);
+    return node(OpKind::Sum, {v}, scalar);
   };
   std::vector<Dim> lead(ot.dims.begin(), ot.dims.end() - 1);
   bool classes = !isFloat(lt.dtype) && ot.rank() >= 2 && lt.dims == lead;
@@ -274,48 +274,48 @@ bool Elaborator::buildMetrics(TrainPlan &plan, Env &env, llvm::SMLoc loc) {
     if (regression) {
       NodePtr lab = label->node;
       if (lt.dims != ot.dims)
-        lab = node("reshape", {lab}, TensorType{lt.dtype, ot.dims});
+        lab = node(OpKind::Reshape, {lab}, TensorType{lt.dtype, ot.dims});
       if (lt.dtype != ot.dtype)
-        lab = node("cast", {lab}, ot);
-      NodePtr d = node("sub", {out->node, lab}, ot);
-      d = node(m == "mse" ? "square" : "abs", {d}, ot);
+        lab = node(OpKind::Cast, {lab}, ot);
+      NodePtr d = node(OpKind::Sub, {out->node, lab}, ot);
+      d = node(m == "mse" ? OpKind::Square : OpKind::Abs, {d}, ot);
       if (ot.dtype != DType::F32)
-        d = node("cast", {d}, TensorType{DType::F32, ot.dims});
+        d = node(OpKind::Cast, {d}, TensorType{DType::F32, ot.dims});
       sum = perSampleSum(d);
     } else {
       TensorType ids{DType::I64, lead}, hitsT{DType::Bool, lead};
       NodePtr lab = label->node;
       if (lt.dtype != DType::I64)
-        lab = node("cast", {lab}, ids);
+        lab = node(OpKind::Cast, {lab}, ids);
       int64_t last = int64_t(ot.rank()) - 1;
       NodePtr hits;
       if (m == "accuracy") {
-        NodePtr am = node("argmax", {out->node}, ids);
+        NodePtr am = node(OpKind::Argmax, {out->node}, ids);
         am->attrs.push_back({"axis", intAttr(last)});
-        hits = node("eq", {am, lab}, hitsT);
+        hits = node(OpKind::Eq, {am, lab}, hitsT);
       } else {
         int64_t k = std::stoll(m.substr(4));
-        NodePtr hot = node("one_hot", {lab}, ot);
-        NodePtr picked = node("mul", {hot, out->node}, ot);
+        NodePtr hot = node(OpKind::OneHot, {lab}, ot);
+        NodePtr picked = node(OpKind::Mul, {hot, out->node}, ot);
         std::vector<Dim> keptDims(lead);
         keptDims.push_back(Dim::constant(1));
-        NodePtr mine = node("sum", {picked}, TensorType{ot.dtype, keptDims});
+        NodePtr mine = node(OpKind::Sum, {picked}, TensorType{ot.dtype, keptDims});
         mine->attrs.push_back({"axis", intAttr(last)});
         Attr keep;
         keep.kind = Attr::Bool;
         keep.i = 1;
         mine->attrs.push_back({"keepdims", keep});
-        NodePtr above = node("gt", {out->node, mine},
+        NodePtr above = node(OpKind::Gt, {out->node, mine},
                              TensorType{DType::Bool, ot.dims});
         NodePtr aboveF =
-            node("cast", {above}, TensorType{DType::F32, ot.dims});
-        NodePtr rank = node("sum", {aboveF}, TensorType{DType::F32, lead});
+            node(OpKind::Cast, {above}, TensorType{DType::F32, ot.dims});
+        NodePtr rank = node(OpKind::Sum, {aboveF}, TensorType{DType::F32, lead});
         rank->attrs.push_back({"axis", intAttr(last)});
-        NodePtr kc = node("const", {}, scalar);
+        NodePtr kc = node(OpKind::Const, {}, scalar);
         kc->value = double(k);
-        hits = node("lt", {rank, kc}, hitsT);
+        hits = node(OpKind::Lt, {rank, kc}, hitsT);
       }
-      sum = perSampleSum(node("cast", {hits}, TensorType{DType::F32, lead}));
+      sum = perSampleSum(node(OpKind::Cast, {hits}, TensorType{DType::F32, lead}));
     }
     plan.loss.outputs.push_back({"metric." + m, sum});
   }

@@ -67,6 +67,8 @@ for sym in "+-*/":
 col = rand(5, 1, lo=0.5, hi=2.0)
 case("broadcast column [5,7]x[5,1]", {"a": a, "c": col}, "a * c + a / c",
      lambda i: i["a"] * i["c"] + i["a"] / i["c"])
+case("a % b broadcast [5,7]x[7]", {"a": a * 3}, "a % b",
+     lambda i: torch.fmod(i["a"], i["b"]), {"b": b})
 case("maximum/minimum", {"a": a, "c": col}, "maximum(a, c) + minimum(a, 0.25)",
      lambda i: torch.maximum(i["a"], i["c"]) + torch.clamp(i["a"], max=0.25))
 case("pow", {"a": rand(3, 7, lo=0.5, hi=2)}, "pow(a, 1.7) + a ** 2.0",

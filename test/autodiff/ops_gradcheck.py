@@ -33,6 +33,7 @@ CASES += [
     ("div", XY, "x / (y * y + 0.5)"),
     ("maximum minimum", XY, "maximum(x, y) + minimum(x, 0.25)"),
     ("pow", XY, "pow(x * x + 0.5, 1.7) + y ** 2.0"),
+    ("remainder", XY, "(x * 3.0) % (y * y + 0.5)"),
     ("broadcast [B,5] x [5] and [B,1]",
      X + "\n  input b: f32[5]\n  input c: f32[B, 1]", "x * b + c / (b * b + 1.0)"),
     ("matmul", X + "\n  input w: f32[5, 4]", "x @ w"),

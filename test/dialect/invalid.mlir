@@ -310,3 +310,11 @@ func.func @filter_grad_group_channels(%x: tensor<?x9x9x4xf32>, %g: tensor<?x7x7x
   %0 = nn.conv2d_filter_grad %x, %g {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 3 : i64} : (tensor<?x9x9x4xf32>, tensor<?x7x7x6xf32>) -> tensor<3x3x1x6xf32>
   return %0 : tensor<3x3x1x6xf32>
 }
+
+// -----
+
+func.func @and_float(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{operands and result must be bool (i1) tensors}}
+  %0 = nn.and %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -151,3 +151,16 @@ func.func @conv_transpose(%x: tensor<?x7x7x16xf32>, %w: tensor<3x3x16x8xf32>) ->
   %0 = nn.conv_transpose2d %x, %w {stride = array<i64: 2, 2>, padding = array<i64: 0, 0>} : (tensor<?x7x7x16xf32>, tensor<3x3x16x8xf32>) -> tensor<?x15x15x8xf32>
   return %0 : tensor<?x15x15x8xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @remainder_logical
+// CHECK: nn.rem %{{.*}}, %{{.*}} : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+// CHECK: nn.and %{{.*}}, %{{.*}} : (tensor<?x4xi1>, tensor<?x4xi1>) -> tensor<?x4xi1>
+// CHECK: nn.or %{{.*}}, %{{.*}} : (tensor<?x4xi1>, tensor<4xi1>) -> tensor<?x4xi1>
+func.func @remainder_logical(%x: tensor<?x4xf32>, %y: tensor<4xf32>, %m: tensor<?x4xi1>, %n: tensor<4xi1>) -> (tensor<?x4xf32>, tensor<?x4xi1>) {
+  %0 = nn.rem %x, %y : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  %1 = nn.and %m, %m : (tensor<?x4xi1>, tensor<?x4xi1>) -> tensor<?x4xi1>
+  %2 = nn.or %1, %n : (tensor<?x4xi1>, tensor<4xi1>) -> tensor<?x4xi1>
+  return %0, %2 : tensor<?x4xf32>, tensor<?x4xi1>
+}

@@ -74,6 +74,13 @@ case("maximum/minimum", {"a": a, "c": col}, "maximum(a, c) + minimum(a, 0.25)",
      lambda i: torch.maximum(i["a"], i["c"]) + torch.clamp(i["a"], max=0.25))
 case("pow", {"a": rand(3, 7, lo=0.5, hi=2)}, "pow(a, 1.7) + a ** 2.0",
      lambda i: torch.pow(i["a"], 1.7) + i["a"] ** 2.0)
+# `%` is C's fmod (the sign of the dividend), as compile-time `%` is.
+case("a % b [5,7]x[7]", {"a": a * 3}, "a % b + a % 0.75",
+     lambda i: torch.fmod(i["a"], i["b"]) + torch.fmod(i["a"], 0.75), {"b": b})
+case("&& || ! on bool tensors", {"a": a, "c": col},
+     "cast((a > c) && !(a > 1.0), f32) + 2.0 * cast((a < -1.0) || (a > c), f32)",
+     lambda i: ((i["a"] > i["c"]) & ~(i["a"] > 1.0)).float()
+     + 2.0 * ((i["a"] < -1.0) | (i["a"] > i["c"])).float())
 
 # Matrix products.
 for m, k, n in ((1, 1, 1), (7, 33, 5), (33, 257, 7), (2, 784, 256)):
