@@ -11,6 +11,7 @@
 // removed by the canonicaliser and CSE that run after this pass.
 //
 //===----------------------------------------------------------------------===//
+#include "dialect/NNAttrNames.h"
 #include "autodiff/Differentiator.h"
 #include "autodiff/Passes.h"
 #include "autodiff/VJPBuilder.h"
@@ -208,9 +209,9 @@ LogicalResult differentiate(func::FuncOp f, ArrayRef<int64_t> wrt) {
                                                  : b.getDictionaryAttr({}));
   for (int64_t i : wrt) {
     SmallVector<NamedAttribute> attrs;
-    if (auto name = f.getArgAttrOfType<StringAttr>(i, "nn.name"))
+    if (auto name = f.getArgAttrOfType<StringAttr>(i, nnc::attr::kName))
       attrs.push_back(b.getNamedAttr(
-          "nn.name", b.getStringAttr("grad." + name.getValue())));
+          nnc::attr::kName, b.getStringAttr("grad." + name.getValue())));
     resultAttrs.push_back(b.getDictionaryAttr(attrs));
   }
   ret->setOperands(results);
@@ -251,7 +252,7 @@ struct NNReverseModePass : nnc::impl::NNReverseModeBase<NNReverseModePass> {
     SymbolTable symbols(getOperation());
     SmallVector<func::FuncOp> marked;
     getOperation().walk([&](func::FuncOp f) {
-      if (f->hasAttr("nn.wrt"))
+      if (f->hasAttr(nnc::attr::kWrt))
         marked.push_back(f);
     });
     // Callees first: a loss that reads a gradient (grad(...) inside a
@@ -261,7 +262,7 @@ struct NNReverseModePass : nnc::impl::NNReverseModeBase<NNReverseModePass> {
       bool waits = false;
       f.walk([&](func::CallOp c) {
         auto g = symbols.lookup<func::FuncOp>(c.getCallee());
-        waits |= g && g->hasAttr("nn.wrt");
+        waits |= g && g->hasAttr(nnc::attr::kWrt);
       });
       return waits;
     };
@@ -275,7 +276,7 @@ struct NNReverseModePass : nnc::impl::NNReverseModeBase<NNReverseModePass> {
       }
       func::FuncOp f = *ready;
       marked.erase(ready);
-      auto wrt = dyn_cast<DenseI64ArrayAttr>(f->getAttr("nn.wrt"));
+      auto wrt = dyn_cast<DenseI64ArrayAttr>(f->getAttr(nnc::attr::kWrt));
       if (!wrt) {
         f.emitError("nn.wrt must be an array<i64: ...> of argument numbers");
         return signalPassFailure();
@@ -283,7 +284,7 @@ struct NNReverseModePass : nnc::impl::NNReverseModeBase<NNReverseModePass> {
       if (failed(inlineCalls(f, symbols)) ||
           failed(differentiate(f, wrt.asArrayRef())))
         return signalPassFailure();
-      f->removeAttr("nn.wrt");
+      f->removeAttr(nnc::attr::kWrt);
     }
   }
 };

@@ -24,6 +24,7 @@
 // arguments' dimensions keep their own allocations.
 //
 //===----------------------------------------------------------------------===//
+#include "dialect/NNAttrNames.h"
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -324,7 +325,7 @@ void Planner::recordPlan(size_t planned, const Poly &total,
       out += (out.empty() ? "" : " + ") + std::to_string(coef);
       for (unsigned id : monomial) {
         auto [arg, dim] = symbols[id];
-        auto name = f.getArgAttrOfType<StringAttr>(arg, "nn.name");
+        auto name = f.getArgAttrOfType<StringAttr>(arg, nnc::attr::kName);
         out += "*" + (name ? name.str() : "arg" + std::to_string(arg)) + "." +
                std::to_string(dim);
       }
@@ -335,7 +336,7 @@ void Planner::recordPlan(size_t planned, const Poly &total,
   f.walk([&](memref::AllocOp) { ++left; });
   left -= unsigned(planned);
   Builder b(f.getContext());
-  f->setAttr("nn.workspace",
+  f->setAttr(nnc::attr::kWorkspace,
              b.getDictionaryAttr(
                  {b.getNamedAttr("bytes", b.getStringAttr(spell(total))),
                   b.getNamedAttr("separate", b.getStringAttr(spell(separate))),

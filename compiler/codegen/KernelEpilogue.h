@@ -16,13 +16,12 @@
 #include <optional>
 #include <string>
 
+#include "dialect/NNAttrNames.h"
+
 namespace nnc {
 
-/// Attribute on a fused kernel call: what its epilogue does, for --remarks.
-constexpr const char kEpilogueAttr[] = "nn.epilogue";
-/// Attribute on an element-wise loop left after a kernel: why it could
-/// not become the kernel's epilogue, for --remarks.
-constexpr const char kNotFusedAttr[] = "nn.not_fused";
+constexpr const char *kEpilogueAttr = attr::kEpilogue;
+constexpr const char *kNotFusedAttr = attr::kNotFused;
 
 struct KernelEpilogue {
   /// The buffer the call writes: the op's output, or the fused loop's.

@@ -37,7 +37,7 @@ using namespace mlir;
 
 namespace {
 /// Marks an outlined kernel (which is not outlined again).
-constexpr const char kKernelAttr[] = "nn.kernel";
+constexpr const char *kKernelAttr = nnc::attr::kKernel;
 
 /// The values `op` reads that it must receive as arguments: its operands
 /// and what its regions use from above, constants excepted (they are

@@ -23,20 +23,13 @@ class VectorDialect;
 }
 } // namespace mlir
 
+#include "dialect/NNAttrNames.h"
+
 namespace nnc {
-/// Marks the linalg.generic that nn-lower-to-linalg makes of
-/// nn.conv2d_filter_grad (value: strides and dilations, 4 x i64), for
-/// nn-kernel-calls.
-constexpr const char kFilterGradAttr[] = "nn.conv2d_filter_grad";
-
-/// A fusion that lowering itself made (a loop computing several results
-/// of one op), described for --remarks (value: a string).
-constexpr const char kFusionNoteAttr[] = "nn.fusion_note";
-
-/// On an outlined kernel (func.func, then llvm.func): the positions of the
-/// LLVM arguments that nn-kernel-noalias declares `noalias` (value: dense
-/// i32 array).
-constexpr const char kNoAliasArgsAttr[] = "nn.noalias_args";
+// The nn.* attributes the passes share (see dialect/NNAttrNames.h).
+constexpr const char *kFilterGradAttr = attr::kFilterGrad;
+constexpr const char *kFusionNoteAttr = attr::kFusionNote;
+constexpr const char *kNoAliasArgsAttr = attr::kNoAliasArgs;
 
 /// Whether a memref is laid out densely in row-major order (an identity
 /// layout, or a static shape whose strides say the same): what memcpy can

@@ -15,6 +15,7 @@
 // argument's and leaves it in place.
 //
 //===----------------------------------------------------------------------===//
+#include "dialect/NNAttrNames.h"
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -48,16 +49,16 @@ struct NNUpdateInPlacePass
       std::map<std::string, BlockArgument> byName;
       for (BlockArgument a : f.getArguments())
         if (StringRef name =
-                stringAttr(f.getArgAttrDict(a.getArgNumber()), "nn.name");
+                stringAttr(f.getArgAttrDict(a.getArgNumber()), nnc::attr::kName);
             !name.empty())
           byName[name.str()] = a;
       f.walk([&](func::ReturnOp ret) {
         OpBuilder b(ret);
         for (unsigned r = 0; r < ret.getNumOperands(); ++r) {
           DictionaryAttr attrs = f.getResultAttrDict(r);
-          if (stringAttr(attrs, "nn.kind") != "update")
+          if (stringAttr(attrs, nnc::attr::kKind) != "update")
             continue;
-          auto it = byName.find(stringAttr(attrs, "nn.name").str());
+          auto it = byName.find(stringAttr(attrs, nnc::attr::kName).str());
           if (it == byName.end() ||
               it->second.getType() != ret.getOperand(r).getType())
             continue;

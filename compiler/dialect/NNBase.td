@@ -23,6 +23,11 @@ def NN_Dialect : Dialect {
     like NumPy.
   }];
   let hasConstantMaterializer = 0;
+  // The `nn.*` attributes of functions, their arguments and results (see
+  // NNDialect.cpp) are checked like the ops' own.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
 }
 
 // `builtins` are the `.nn` built-in functions and operators the op

@@ -46,7 +46,7 @@ void writeArgs(llvm::raw_ostream &os, const char *table,
                const std::vector<ArgSignature> &args) {
   os << "static const nnc_model_arg " << table << "[] = {\n";
   for (const ArgSignature &a : args) {
-    os << "  {" << quoted(a.name) << ", " << quoted(a.kind) << ", "
+    os << "  {" << quoted(a.name) << ", " << int(a.kind) << ", "
        << runtimeDType(a.type.dtype) << ", " << a.type.rank() << ", {";
     for (unsigned d = 0; d < a.type.rank(); ++d)
       os << (d ? ", " : "")
@@ -65,7 +65,7 @@ void writeArgs(llvm::raw_ostream &os, const char *table,
 /// the glue is compiled without include paths).
 const char *kGlueTypes =
     "#include <stdint.h>\n"
-    "typedef struct {\n  const char *name, *kind;\n  int dtype;\n"
+    "typedef struct {\n  const char *name;\n  int kind, dtype;\n"
     "  int32_t rank;\n  int64_t dims[8];\n  const char *syms[8];\n"
     "  const char *init, *source;\n} nnc_model_arg;\n"
     "typedef struct {\n  const char *name;\n  int32_t num_args;\n"

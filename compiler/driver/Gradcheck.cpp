@@ -56,7 +56,7 @@ bool makeInputs(const nnc_model &m, const GradcheckOptions &opts, Tensors &in,
     }
     int64_t n = nnc_tensor_numel(&t);
     double scale = 1.0;
-    if (std::string(a.kind) == "param" && a.rank >= 2)
+    if (a.kind == NNC_ARG_PARAM && a.rank >= 2)
       scale = 1.0 / std::sqrt(double(n / a.dims[a.rank - 1]));
     for (int64_t i = 0; i < n; ++i) {
       switch (t.dtype) {
@@ -73,7 +73,7 @@ bool makeInputs(const nnc_model &m, const GradcheckOptions &opts, Tensors &in,
         break; // booleans stay false
       }
     }
-    if (std::string(a.kind) == "state" && a.name &&
+    if (a.kind == NNC_ARG_STATE && a.name &&
         std::string(a.name).find("var") != std::string::npos)
       for (int64_t i = 0; i < n && t.dtype == NNC_F64; ++i)
         static_cast<double *>(t.data)[i] = 1.0 + std::abs(uni(rng)) * 0.5;
@@ -119,7 +119,7 @@ int nnc::runGradcheck(const Entry &entry, const GradcheckOptions &opts,
       std::string of = name.substr(5); // "grad.<name>"
       int64_t arg = nnc_named_find(&in.t, of.c_str());
       if (arg < 0 ||
-          (!opts.only.empty() && std::string(m.args[arg].kind) == "param" &&
+          (!opts.only.empty() && m.args[arg].kind == NNC_ARG_PARAM &&
            llvm::find(opts.only, of) == opts.only.end()))
         continue;
       nnc_tensor &p = in.t.tensors[arg];

@@ -7,6 +7,7 @@
 // each to compile.
 //
 //===----------------------------------------------------------------------===//
+#include "dialect/NNAttrNames.h"
 #include "driver/Pipeline.h"
 #include "dialect/NNDialect.h"
 #include "driver/Compile.h"
@@ -271,7 +272,7 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
   // pass too.
   bool marked = false;
   if (module)
-    module->walk([&](mlir::Operation *op) { marked |= op->hasAttr("nn.wrt"); });
+    module->walk([&](mlir::Operation *op) { marked |= op->hasAttr(nnc::attr::kWrt); });
   if (!module || !marked)
     return module;
   // The reverse-mode pass reports an op it cannot differentiate at the
@@ -321,10 +322,12 @@ ModelSignature nnc::signatureOfFunction(mlir::func::FuncOp f,
       auto v = attrs ? attrs.getAs<mlir::StringAttr>(key) : nullptr;
       return v ? v.getValue().str() : std::string();
     };
-    a.name = str("nn.name");
-    a.kind = str("nn.kind");
-    a.source = str("nn.source");
-    if (std::string init = str("nn.init"); !init.empty()) {
+    a.name = str(nnc::attr::kName);
+    // Results without a kind are a forward function's outputs.
+    int kind = nnc_arg_kind_parse(str(nnc::attr::kKind).c_str());
+    a.kind = kind < 0 ? NNC_ARG_OUTPUT : nnc_arg_kind(kind);
+    a.source = str(nnc::attr::kSource);
+    if (std::string init = str(nnc::attr::kInit); !init.empty()) {
       std::string args;
       for (mlir::NamedAttribute na : attrs)
         if (auto fa = mlir::dyn_cast<mlir::FloatAttr>(na.getValue())) {

@@ -9,6 +9,7 @@
 // locations of every operation they were made from.
 //
 //===----------------------------------------------------------------------===//
+#include "dialect/NNAttrNames.h"
 #include "driver/Remarks.h"
 #include "codegen/KernelEpilogue.h"
 #include "codegen/Passes.h"
@@ -137,7 +138,7 @@ private:
 
 void Reporter::function(func::FuncOp f) {
   std::string name = f.getSymName().str();
-  if (auto ws = f->getAttrOfType<DictionaryAttr>("nn.workspace")) {
+  if (auto ws = f->getAttrOfType<DictionaryAttr>(nnc::attr::kWorkspace)) {
     auto str = [&](llvm::StringRef k) {
       return ws.getAs<StringAttr>(k).getValue().str();
     };

@@ -47,8 +47,7 @@ struct JitModel {
       nnc_model_arg m{};
       strings.push_back(a.name);
       m.name = strings.back().c_str();
-      strings.push_back(a.kind);
-      m.kind = strings.back().c_str();
+      m.kind = a.kind;
       m.dtype = static_cast<nnc_dtype>(runtimeDType(a.type.dtype));
       m.rank = a.type.rank();
       if (!a.init.empty()) {

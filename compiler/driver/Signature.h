@@ -9,6 +9,7 @@
 #ifndef NNC_DRIVER_SIGNATURE_H
 #define NNC_DRIVER_SIGNATURE_H
 
+#include "nnc/runtime.h"
 #include "sema/Graph.h"
 
 #include <cstdio>
@@ -18,7 +19,8 @@
 namespace nnc {
 
 struct ArgSignature {
-  std::string name, kind;
+  std::string name;
+  nnc_arg_kind kind = NNC_ARG_INPUT;
   TensorType type;
   std::string init;   ///< parameters: "normal(std=0.02)"; "" = none
   std::string source; ///< data: "fashion_mnist:test:image"
@@ -54,21 +56,23 @@ inline ModelSignature signatureOf(const ModelGraph &g, const std::string &model,
   s.model = model;
   for (auto &n : g.inputs) {
     const Attr *src = n->attr("source");
-    s.args.push_back({n->name, n->op == OpKind::Data ? "data" : "input", n->type, "",
+    s.args.push_back({n->name, n->op == OpKind::Data ? NNC_ARG_DATA : NNC_ARG_INPUT, n->type, "",
                       src ? src->s : ""});
   }
   for (auto &n : g.params)
-    s.args.push_back({n->name, opKindName(n->op), n->type, initSpec(*n), ""});
+    s.args.push_back({n->name,
+                      n->op == OpKind::Param ? NNC_ARG_PARAM : NNC_ARG_STATE,
+                      n->type, initSpec(*n), ""});
   for (auto &o : g.outputs)
-    s.results.push_back({o.first, "output", o.second->type, "", ""});
+    s.results.push_back({o.first, NNC_ARG_OUTPUT, o.second->type, "", ""});
   if (gradients && wrtInputs)
     for (auto &n : g.inputs)
       if (isFloat(n->type.dtype))
-        s.results.push_back({"grad." + n->name, "gradient", n->type, "", ""});
+        s.results.push_back({"grad." + n->name, NNC_ARG_GRADIENT, n->type, "", ""});
   if (gradients)
     for (auto &n : g.params)
       if (n->op == OpKind::Param) // running statistics are state, not trained
-        s.results.push_back({"grad." + n->name, "gradient", n->type, "", ""});
+        s.results.push_back({"grad." + n->name, NNC_ARG_GRADIENT, n->type, "", ""});
   return s;
 }
 

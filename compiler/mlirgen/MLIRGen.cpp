@@ -8,6 +8,7 @@
 // Symbolic dimensions become dynamic (`?`), everything else is static.
 //
 //===----------------------------------------------------------------------===//
+#include "dialect/NNAttrNames.h"
 #include "dialect/NNDialect.h"
 #include "mlirgen/Generator.h"
 
@@ -329,7 +330,7 @@ Value Generator::emitGrad(const Node &n, Location l) {
   auto fn = func::FuncOp::create(
       mb, l, name, mb.getFunctionType(argTypes, {tensorType(f->type)}));
   fn.setPrivate();
-  fn->setAttr("nn.wrt", mb.getDenseI64ArrayAttr({0}));
+  fn->setAttr(nnc::attr::kWrt, mb.getDenseI64ArrayAttr({0}));
   fn.addEntryBlock();
   Generator inner(ctx, sm, diags);
   inner.current = fn;
@@ -409,8 +410,8 @@ Type Generator::streamType() {
 Value Generator::tagStream(func::FuncOp func, unsigned k) {
   func.setArgAttrs(k,
                    b.getDictionaryAttr(
-                       {b.getNamedAttr("nn.name", b.getStringAttr("stream")),
-                        b.getNamedAttr("nn.kind", b.getStringAttr("stream"))}));
+                       {b.getNamedAttr(nnc::attr::kName, b.getStringAttr("stream")),
+                        b.getNamedAttr(nnc::attr::kKind, b.getStringAttr("stream"))}));
   return func.getArgument(k);
 }
 
@@ -424,8 +425,8 @@ void Generator::tagArgument(func::FuncOp func, unsigned k, const Node &n,
       symbols.emplace(dim.sym, std::make_pair(arg, int64_t(d)));
   arg.setLoc(loc(n.loc));
   SmallVector<NamedAttribute> attrs{
-      b.getNamedAttr("nn.name", b.getStringAttr(n.name)),
-      b.getNamedAttr("nn.kind", b.getStringAttr(kind))};
+      b.getNamedAttr(nnc::attr::kName, b.getStringAttr(n.name)),
+      b.getNamedAttr(nnc::attr::kKind, b.getStringAttr(kind))};
   for (auto &a : n.attrs) {
     if (a.second.kind == Attr::String)
       attrs.push_back(
@@ -471,7 +472,7 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
   if (opts.stream)
     stream = tagStream(func, args.size());
   for (auto [k, o] : llvm::enumerate(g.outputs))
-    func.setResultAttr(k, "nn.name", b.getStringAttr(o.first));
+    func.setResultAttr(k, nnc::attr::kName, b.getStringAttr(o.first));
   b.setInsertionPointToStart(&func.front());
   SmallVector<Value> results;
   for (auto &o : g.outputs) {
@@ -490,11 +491,11 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
     SmallVector<DictionaryAttr> attrs;
     for (auto &o : g.outputs)
       attrs.push_back(b.getDictionaryAttr(
-          {b.getNamedAttr("nn.name", b.getStringAttr(o.first))}));
+          {b.getNamedAttr(nnc::attr::kName, b.getStringAttr(o.first))}));
     for (const std::string &name : names)
       attrs.push_back(b.getDictionaryAttr(
-          {b.getNamedAttr("nn.name", b.getStringAttr(name)),
-           b.getNamedAttr("nn.kind", b.getStringAttr("update"))}));
+          {b.getNamedAttr(nnc::attr::kName, b.getStringAttr(name)),
+           b.getNamedAttr(nnc::attr::kKind, b.getStringAttr("update"))}));
     func.setAllResultAttrs(attrs);
   }
   func::ReturnOp::create(b, funcLoc, results);
@@ -507,7 +508,7 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
                      llvm::is_contained(opts.wrtOnly, args[k]->name))
               : opts.wrtInputs && isFloat(args[k]->type.dtype))
         wrt.push_back(int64_t(k));
-    func->setAttr("nn.wrt", b.getDenseI64ArrayAttr(wrt));
+    func->setAttr(nnc::attr::kWrt, b.getDenseI64ArrayAttr(wrt));
   }
   return func;
 }
@@ -517,7 +518,7 @@ OwningOpRef<ModuleOp> Generator::finish(OwningOpRef<ModuleOp> module,
   // Calls of `grad(...)` functions expect the gradient the reverse-mode
   // pass appends; the pass manager verifies the module after that pass.
   bool marked = false;
-  module->walk([&](func::FuncOp f) { marked |= f->hasAttr("nn.wrt"); });
+  module->walk([&](func::FuncOp f) { marked |= f->hasAttr(nnc::attr::kWrt); });
   if (!marked && failed(verify(*module))) {
     diags.error("internal error: MLIRGen produced invalid IR for model '" +
                 name + "'");

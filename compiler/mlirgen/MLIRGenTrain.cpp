@@ -8,6 +8,7 @@
 // every new parameter and optimizer state. See docs/training.md.
 //
 //===----------------------------------------------------------------------===//
+#include "dialect/NNAttrNames.h"
 #include "autodiff/VJPBuilder.h"
 #include "dialect/NNDialect.h"
 #include "mlirgen/Generator.h"
@@ -138,8 +139,8 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
   Value streamValue = tagStream(func, streamArg);
   auto named = [&](llvm::StringRef name, llvm::StringRef kind) {
     return b.getDictionaryAttr(
-        {b.getNamedAttr("nn.name", b.getStringAttr(name)),
-         b.getNamedAttr("nn.kind", b.getStringAttr(kind))});
+        {b.getNamedAttr(nnc::attr::kName, b.getStringAttr(name)),
+         b.getNamedAttr(nnc::attr::kKind, b.getStringAttr(kind))});
   };
   unsigned r = 0;
   for (auto &o : lg.outputs)

@@ -20,6 +20,23 @@
 #include <string>
 #include <vector>
 
+static const char *const kArgKindNames[] = {
+    "input", "data",   "param",  "state",  "opt_state",
+    "step",  "stream", "hparam", "output", "update", "gradient"};
+
+const char *nnc_arg_kind_name(nnc_arg_kind kind) {
+  unsigned k = unsigned(kind);
+  return k < sizeof kArgKindNames / sizeof *kArgKindNames ? kArgKindNames[k]
+                                                          : "?";
+}
+
+int nnc_arg_kind_parse(const char *name) {
+  for (unsigned k = 0; k < sizeof kArgKindNames / sizeof *kArgKindNames; ++k)
+    if (name && std::strcmp(name, kArgKindNames[k]) == 0)
+      return int(k);
+  return -1;
+}
+
 namespace {
 const char *dtypeText(nnc_dtype t) {
   static const char *names[] = {"f32", "f64", "i32", "i64", "u8", "bool"};
@@ -221,7 +238,8 @@ extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
                  "IN.safetensors (named by input name and parameter path):\n",
                  argv[0], m->name);
     for (int32_t a = 0; a < m->num_args; ++a)
-      std::fprintf(stderr, "  %-6s %-24s %s\n", m->args[a].kind,
+      std::fprintf(stderr, "  %-6s %-24s %s\n",
+                   nnc_arg_kind_name(m->args[a].kind),
                    m->args[a].name,
                    describe(m->args[a].dtype, m->args[a].rank, m->args[a].dims,
                             m->args[a].syms)

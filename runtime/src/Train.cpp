@@ -219,15 +219,16 @@ int Trainer::setUp() {
   std::string trainSet;
   for (int32_t a = 0; a < step->num_args; ++a) {
     const nnc_model_arg &arg = step->args[a];
-    std::string kind = arg.kind;
-    if (kind == "input") {
+    nnc_arg_kind kind = arg.kind;
+    if (kind == NNC_ARG_INPUT) {
       std::string src = arg.source ? arg.source : "";
       size_t colon = src.rfind(':');
       if (colon == std::string::npos)
         return nnc_set_error("the train step's input '%s' has no data source",
                              arg.name);
       trainSet = src.substr(0, colon);
-    } else if (kind == "param" || kind == "state" || kind == "opt_state") {
+    } else if (kind == NNC_ARG_PARAM || kind == NNC_ARG_STATE ||
+               kind == NNC_ARG_OPT_STATE) {
       nnc_tensor t{};
       t.dtype = arg.dtype;
       t.rank = arg.rank;
@@ -240,7 +241,7 @@ int Trainer::setUp() {
       if (arg.init && nnc_init_tensor(&persistent[arg.name], arg.init,
                                       cfg.seed ^ nnc::hashName(arg.name)))
         return -1;
-    } else if (kind == "hparam") {
+    } else if (kind == NNC_ARG_HPARAM) {
       bool known = false;
       for (int32_t s = 0; s < cfg.num_schedules; ++s)
         known |= std::strcmp(cfg.schedules[s].target, arg.name) == 0;
@@ -416,8 +417,9 @@ int Trainer::bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
   fields.assign(m->num_args, nullptr);
   for (int32_t a = 0; a < m->num_args; ++a) {
     const nnc_model_arg &arg = m->args[a];
-    std::string kind = arg.kind, name = arg.name;
-    if (kind == "input") {
+    nnc_arg_kind kind = arg.kind;
+    std::string name = arg.name;
+    if (kind == NNC_ARG_INPUT) {
       std::string src = arg.source ? arg.source : "";
       fields[a] = set.table.field(src.substr(src.rfind(':') + 1));
       if (!fields[a])
@@ -455,15 +457,15 @@ int Trainer::bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
       args[a] = &buf;
     } else if (persistent.count(name)) {
       args[a] = &persistent[name];
-    } else if (kind == "step") {
+    } else if (kind == NNC_ARG_STEP) {
       args[a] = &stepT;
-    } else if (kind == "stream") {
+    } else if (kind == NNC_ARG_STREAM) {
       args[a] = &streamT;
     } else if (hparams.count(name)) {
       args[a] = &hparams[name];
     } else {
       return nnc_set_error("cannot bind argument '%s' (%s) of '%s'", arg.name,
-                           arg.kind, m->name);
+                           nnc_arg_kind_name(arg.kind), m->name);
     }
   }
   return 0;
@@ -485,8 +487,8 @@ void Trainer::bindResults(const nnc_model *m, std::vector<nnc_tensor> &results,
   results.assign(m->num_results, nnc_tensor{});
   metricIndex.assign(metricNames.size(), -1);
   for (int32_t r = 0; r < m->num_results; ++r) {
-    std::string kind = m->results[r].kind, name = m->results[r].name;
-    if (kind == "update" && persistent.count(name))
+    std::string name = m->results[r].name;
+    if (m->results[r].kind == NNC_ARG_UPDATE && persistent.count(name))
       results[r] = persistent[name];
     else if (name == "loss")
       results[r] = lossT;

@@ -335,6 +335,39 @@ func.func @pow(%a: tensor<4xf32>, %b: tensor<f32>) -> tensor<4xf32> {
 
 // -----
 
+// rem (`%`): the remainder with the sign of the dividend (C's fmod;
+// truncated division for integers).
+// CHECK-LABEL: func.func @rem(
+// CHECK: ^bb0(%[[A:[^:]*]]: f32, %[[B:[^:]*]]: f32, %{{[^:]*}}: f32):
+// CHECK-NEXT: %[[R:.*]] = arith.remf %[[A]], %[[B]] : f32
+// CHECK-NEXT: linalg.yield %[[R]] : f32
+// CHECK: ^bb0(%[[I:[^:]*]]: i64, %[[J:[^:]*]]: i64, %{{[^:]*}}: i64):
+// CHECK-NEXT: %[[K:.*]] = arith.remsi %[[I]], %[[J]] : i64
+// CHECK-NEXT: linalg.yield %[[K]] : i64
+func.func @rem(%a: tensor<4xf32>, %b: tensor<f32>, %i: tensor<4xi64>, %j: tensor<4xi64>) -> (tensor<4xf32>, tensor<4xi64>) {
+  %0 = nn.rem %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  %1 = nn.rem %i, %j : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
+  return %0, %1 : tensor<4xf32>, tensor<4xi64>
+}
+
+// -----
+
+// and, or (`&&`, `||`) on bool tensors: the bitwise ops on i1.
+// CHECK-LABEL: func.func @logical(
+// CHECK: ^bb0(%[[P:[^:]*]]: i1, %[[Q:[^:]*]]: i1, %{{[^:]*}}: i1):
+// CHECK-NEXT: %[[A:.*]] = arith.andi %[[P]], %[[Q]] : i1
+// CHECK-NEXT: linalg.yield %[[A]] : i1
+// CHECK: ^bb0(%[[P2:[^:]*]]: i1, %[[Q2:[^:]*]]: i1, %{{[^:]*}}: i1):
+// CHECK-NEXT: %[[O:.*]] = arith.ori %[[P2]], %[[Q2]] : i1
+// CHECK-NEXT: linalg.yield %[[O]] : i1
+func.func @logical(%p: tensor<4xi1>, %q: tensor<4xi1>) -> (tensor<4xi1>, tensor<4xi1>) {
+  %0 = nn.and %p, %q : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  %1 = nn.or %p, %q : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
+  return %0, %1 : tensor<4xi1>, tensor<4xi1>
+}
+
+// -----
+
 // Integer operands: the integer arith ops (signed division, min and max).
 // CHECK-LABEL: func.func @integer_binary(
 // CHECK: arith.addi %{{.*}}, %{{.*}} : i64

@@ -318,3 +318,40 @@ func.func @and_float(%a: tensor<4xf32>) -> tensor<4xf32> {
   %0 = nn.and %a, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// The calling contract's attributes are checked: a misspelt kind,
+// a mistyped mark, an unknown attribute.
+// expected-error @+1 {{unknown 'nn.kind' "parameter" of argument 0}}
+func.func @arg_kind(%w: tensor<4xf32> {nn.name = "w", nn.kind = "parameter"}) -> tensor<4xf32> {
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'nn.name' of result 0 must be a string}}
+func.func @result_name(%w: tensor<4xf32>) -> (tensor<4xf32> {nn.name = 3 : i64}) {
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'nn.std' of argument 0 must be a float (an initializer argument)}}
+func.func @init_arg(%w: tensor<4xf32> {nn.init = "normal", nn.std = "big"}) -> tensor<4xf32> {
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'nn.wrt' must be an array of argument positions on a function}}
+func.func @wrt(%w: tensor<4xf32>) -> tensor<4xf32> attributes {nn.wrt = 0 : i64} {
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{unknown attribute 'nn.wrtt' of the nn dialect}}
+func.func @unknown(%w: tensor<4xf32>) -> tensor<4xf32> attributes {nn.wrtt = array<i64: 0>} {
+  return %w : tensor<4xf32>
+}

@@ -584,9 +584,9 @@ void doubleInvoke(void *, void *results, void **args) {
 } // namespace
 
 TEST(Model, ForwardWritesIntoHeldResults) {
-  nnc_model_arg x{"x",     "input",        NNC_F32, 2,
+  nnc_model_arg x{"x",     NNC_ARG_INPUT,       NNC_F32, 2,
                   {-1, 3}, {"B", nullptr}, nullptr, nullptr};
-  nnc_model_arg y{"y",     "output",       NNC_F32, 2,
+  nnc_model_arg y{"y",     NNC_ARG_OUTPUT,      NNC_F32, 2,
                   {-1, 3}, {"B", nullptr}, nullptr, nullptr};
   nnc_model m{"Double", 1, &x, 1, &y, doubleInvoke, nullptr};
   nnc_tensor t{};
@@ -616,4 +616,12 @@ TEST(Model, ForwardWritesIntoHeldResults) {
     EXPECT_EQ(static_cast<float *>(held)[i], 2.0f * float(10 + i));
   nnc_named_free(&inputs);
   nnc_named_free(&outputs);
+}
+
+TEST(ModelArgs, KindNamesRoundTrip) {
+  for (int k = NNC_ARG_INPUT; k <= NNC_ARG_GRADIENT; ++k)
+    EXPECT_EQ(nnc_arg_kind_parse(nnc_arg_kind_name(nnc_arg_kind(k))), k);
+  EXPECT_STREQ(nnc_arg_kind_name(NNC_ARG_OPT_STATE), "opt_state");
+  EXPECT_EQ(nnc_arg_kind_parse("parameter"), -1);
+  EXPECT_EQ(nnc_arg_kind_parse(nullptr), -1);
 }

@@ -201,10 +201,34 @@ void nnc_named_free(nnc_named_tensors *t);
 
 /*--- compiled models ------------------------------------------------------*/
 
+/** What an argument or result of a compiled function is (the compiler's
+ *  `nn.kind` attribute). */
+typedef enum nnc_arg_kind {
+  NNC_ARG_INPUT = 0, /**< a model input (data the caller or a data set feeds) */
+  NNC_ARG_DATA,      /**< a `main` block's data, loaded from its `source` */
+  NNC_ARG_PARAM,     /**< a trainable parameter */
+  NNC_ARG_STATE,     /**< state training updates (batch-norm statistics) */
+  NNC_ARG_OPT_STATE, /**< optimizer state (moments) */
+  NNC_ARG_STEP,      /**< the train step's counter (i64 scalar) */
+  NNC_ARG_STREAM,    /**< the train step's random stream (i64 scalar) */
+  NNC_ARG_HPARAM,    /**< a scheduled hyper-parameter (f32 scalar) */
+  NNC_ARG_OUTPUT,    /**< a result: an output, the loss or a metric sum */
+  NNC_ARG_UPDATE,    /**< a result: the new value of a param, state or
+                          optimizer state of the same name */
+  NNC_ARG_GRADIENT   /**< a result: `grad.<name>`, the loss's gradient in
+                          an input or parameter (`--gradients`) */
+} nnc_arg_kind;
+
+/** The kind's name: "input", "data", "param", "state", "opt_state",
+ *  "step", "stream", "hparam", "output", "update" or "gradient". */
+const char *nnc_arg_kind_name(nnc_arg_kind kind);
+/** The kind called `name`, or -1. */
+int nnc_arg_kind_parse(const char *name);
+
 /** One argument or result of a compiled model function. */
 typedef struct nnc_model_arg {
-  const char *name; /**< input name or parameter path (`dense_1.w`) */
-  const char *kind; /**< "input", "param", "state" or "output" */
+  const char *name;  /**< input name or parameter path (`dense_1.w`) */
+  nnc_arg_kind kind;
   nnc_dtype dtype;
   int32_t rank;
   int64_t dims[NNC_MAX_RANK];     /**< -1 where the size is symbolic */
