@@ -6,7 +6,7 @@
 // runtime's kernels can do both while each output tile is still in
 // registers (nnc/kernels.h), so this file finds, on buffers, the zero fill
 // just before such an op and the loop just after it, and tells
-// nn-kernel-calls what the call can take over. The loop is only taken
+// nnc-kernel-calls what the call can take over. The loop is only taken
 // when it reads nothing but the output, a bias and a residual (a tensor of
 // the output's shape, as in `x + f(x)`), computes nothing but their adds
 // and ReLU, and nothing else reads the raw output (in training, ReLU's

@@ -1,6 +1,6 @@
 //===- KernelEpilogue.h - What a kernel call takes over around it -*- C++ -*-=//
 //
-// Shared by nn-kernel-calls and its matchers (KernelEpilogue.cpp): before
+// Shared by nnc-kernel-calls and its matchers (KernelEpilogue.cpp): before
 // a product or convolution runs on a runtime kernel, the zero fill of its
 // output and the element-wise loop that adds a bias and applies ReLU to it
 // can become part of the call (nnc/kernels.h, "epilogue"), and so can the

@@ -1,6 +1,6 @@
 //===- KernelNoAlias.cpp - noalias on outlined kernels' buffer pointers ---===//
 //
-// nn-outline-kernels works out which buffers of a kernel no other argument
+// nnc-outline-kernels works out which buffers of a kernel no other argument
 // reaches (see noAliasArgs there), but convert-func-to-llvm drops argument
 // attributes of memrefs, which become several LLVM arguments each. Once the
 // kernels are LLVM functions this pass declares those aligned pointers

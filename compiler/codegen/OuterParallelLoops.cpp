@@ -81,7 +81,7 @@ constexpr int64_t kMinParallelIterations = 16384;
 /// constants, else by an scf.if on the run-time count, with a sequential
 /// copy in the other branch). Returns the op that stays parallel, if any.
 scf::ParallelOp parallelWhenLarge(scf::ParallelOp op) {
-  // Slices of a kernel call (nn-kernel-calls): one per thread, each large.
+  // Slices of a kernel call (nnc-kernel-calls): one per thread, each large.
   if (op->walk([](func::CallOp) { return WalkResult::interrupt(); })
           .wasInterrupted())
     return op;

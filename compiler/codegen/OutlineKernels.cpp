@@ -181,7 +181,7 @@ struct NNOutlineKernelsPass
       b.clone(*c, map);
     b.clone(*op, map);
     func::ReturnOp::create(b, op->getLoc());
-    // The aligned pointers that may be `noalias` (nn-kernel-noalias
+    // The aligned pointers that may be `noalias` (nnc-kernel-noalias
     // declares them once the kernel is an LLVM function).
     SmallVector<int32_t> starts = llvmArgStarts(type), noalias;
     for (auto [k, may] : llvm::enumerate(noAliasArgs(op, inputs)))

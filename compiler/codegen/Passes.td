@@ -4,25 +4,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-def NNLowerToLinalg : Pass<"nn-lower-to-linalg", "::mlir::ModuleOp"> {
-  let summary = "Lower the nn dialect to linalg, tensor, arith and math";
-  let description = [{
-    Every nn op becomes linalg on tensors: element-wise ops and
-    broadcasting become `linalg.generic` with broadcasting indexing maps,
-    2-D products `linalg.matmul` (other products a contraction
-    `linalg.generic`), convolutions `linalg.conv_2d_nhwc_hwcf` after a
-    `tensor.pad`, pooling `linalg.pooling_nhwc_*`, shapes
-    `tensor.collapse_shape` / `expand_shape` / `extract_slice`.
-    Transcendental functions use the math dialect, which later lowers to
-    vectorisable polynomial approximations.
-  }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect",
-                           "::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect",
-                           "::mlir::math::MathDialect"];
-}
-
-def InvariantReciprocals : Pass<"invariant-reciprocals"> {
+def InvariantReciprocals : Pass<"nnc-invariant-reciprocals"> {
   let summary = "Divide by a loop-invariant divisor's reciprocal";
   let description = [{
     In a `linalg.generic`, `x / d` where `d` is the same for every element
@@ -32,18 +14,7 @@ def InvariantReciprocals : Pass<"invariant-reciprocals"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
-def NNExpandBatchNorm : Pass<"nn-expand-batch-norm", "::mlir::ModuleOp"> {
-  let summary = "Take training batch norm's statistics from nn.channel_moments";
-  let description = [{
-    Each training-mode `nn.batch_norm` becomes `nn.channel_moments` of its
-    input and the evaluation-mode op normalising with them. The backward
-    (`nn.batch_norm_grad`) and the running-statistics update use the same
-    op, so the CSE after this pass leaves one: a train step takes each
-    batch norm's statistics once.
-  }];
-}
-
-def NNMathApproximation : Pass<"nn-math-approximation", "::mlir::ModuleOp"> {
+def NNMathApproximation : Pass<"nnc-math-approximation", "::mlir::ModuleOp"> {
   let summary = "Replace transcendental functions by polynomial approximations";
   let description = [{
     exp, log, log1p, expm1, tanh, erf, sin, cos, ... become arithmetic
@@ -55,7 +26,7 @@ def NNMathApproximation : Pass<"nn-math-approximation", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
-def NNContiguousLoops : Pass<"nn-contiguous-loops"> {
+def NNContiguousLoops : Pass<"nnc-contiguous-loops"> {
   let summary = "Order each linalg op's loops so the innermost walks memory contiguously";
   let description = [{
     Generalizes named linalg ops and interchanges loops so that the loop
@@ -67,7 +38,7 @@ def NNContiguousLoops : Pass<"nn-contiguous-loops"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
-def NNOuterParallelLoops : Pass<"nn-outer-parallel-loops"> {
+def NNOuterParallelLoops : Pass<"nnc-outer-parallel-loops"> {
   let summary = "Keep only the outermost scf.parallel of each loop nest";
   let description = [{
     convert-linalg-to-parallel-loops makes every parallel dimension of an
@@ -86,7 +57,7 @@ def NNOuterParallelLoops : Pass<"nn-outer-parallel-loops"> {
                            "::mlir::arith::ArithDialect"];
 }
 
-def NNUpdateInPlace : Pass<"nn-update-in-place", "::mlir::ModuleOp"> {
+def NNUpdateInPlace : Pass<"nnc-update-in-place", "::mlir::ModuleOp"> {
   let summary = "Write a train step's updates into the tensors they replace";
   let description = [{
     Each result tagged `nn.kind = "update"` whose `nn.name` is an
@@ -100,7 +71,7 @@ def NNUpdateInPlace : Pass<"nn-update-in-place", "::mlir::ModuleOp"> {
                            "::mlir::linalg::LinalgDialect"];
 }
 
-def NNPrivateInits : Pass<"nn-private-inits", "::mlir::func::FuncOp"> {
+def NNPrivateInits : Pass<"nnc-private-inits", "::mlir::func::FuncOp"> {
   let summary = "Give every destination its own fill";
   let description = [{
     CSE merges identical `linalg.fill`s of `tensor.empty`s, so one zero
@@ -110,13 +81,13 @@ def NNPrivateInits : Pass<"nn-private-inits", "::mlir::func::FuncOp"> {
     bufferization, each destination use gets its own fill (and empty
     tensor) again: every op writes its own buffer, filled right before it,
     with no copies, and the kernels can overwrite instead of zero-filling
-    (nn-kernel-calls).
+    (nnc-kernel-calls).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 
-def NNCopyLoops : Pass<"nn-copy-loops"> {
+def NNCopyLoops : Pass<"nnc-copy-loops"> {
   let summary = "Turn memref.copy between strided views into linalg.copy";
   let description = [{
     Copies between dense buffers stay memref.copy (memcpy); copies that
@@ -126,7 +97,7 @@ def NNCopyLoops : Pass<"nn-copy-loops"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
-def NNOutlineKernels : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
+def NNOutlineKernels : Pass<"nnc-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Move every linalg op on buffers into a function of its own";
   let description = [{
     Each linalg op on buffers becomes a call of a private, never-inlined
@@ -139,7 +110,7 @@ def NNOutlineKernels : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
                            "::mlir::LLVM::LLVMDialect"];
 }
 
-def NNEntryPoints : Pass<"nn-entry-points", "::mlir::ModuleOp"> {
+def NNEntryPoints : Pass<"nnc-entry-points", "::mlir::ModuleOp"> {
   let summary = "C interfaces for every function, entry points inlined into theirs";
   let description = [{
     Every func.func gets `llvm.emit_c_interface`; each public function
@@ -150,7 +121,7 @@ def NNEntryPoints : Pass<"nn-entry-points", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
-def NNLLVMInterfaces : Pass<"nn-llvm-interfaces", "::mlir::ModuleOp"> {
+def NNLLVMInterfaces : Pass<"nnc-llvm-interfaces", "::mlir::ModuleOp"> {
   let summary = "Tidy LLVM functions for translation";
   let description = [{
     After conversion to the LLVM dialect: `_mlir_ciface_` wrappers lose
@@ -160,7 +131,7 @@ def NNLLVMInterfaces : Pass<"nn-llvm-interfaces", "::mlir::ModuleOp"> {
   }];
 }
 
-def NNKernelNoAlias : Pass<"nn-kernel-noalias", "::mlir::ModuleOp"> {
+def NNKernelNoAlias : Pass<"nnc-kernel-noalias", "::mlir::ModuleOp"> {
   let summary = "Declare outlined kernels' disjoint buffer pointers noalias";
   let description = [{
     After conversion to the LLVM dialect: the arguments listed in an
@@ -169,7 +140,7 @@ def NNKernelNoAlias : Pass<"nn-kernel-noalias", "::mlir::ModuleOp"> {
   }];
 }
 
-def NNKernelCalls : Pass<"nn-kernel-calls", "::mlir::ModuleOp"> {
+def NNKernelCalls : Pass<"nnc-kernel-calls", "::mlir::ModuleOp"> {
   let summary = "Run f32 matrix products and convolutions on the runtime's kernels";
   let description = [{
     On buffers: every f32 contraction whose m, n and k loops each index
@@ -195,7 +166,7 @@ def NNKernelCalls : Pass<"nn-kernel-calls", "::mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
-def NNReturnArguments : Pass<"nn-return-arguments", "::mlir::func::FuncOp"> {
+def NNReturnArguments : Pass<"nnc-return-arguments", "::mlir::func::FuncOp"> {
   let summary = "Return an argument updated in place instead of a copy of it";
   let description = [{
     After ownership-based buffer deallocation, a function that returns one
@@ -206,7 +177,7 @@ def NNReturnArguments : Pass<"nn-return-arguments", "::mlir::func::FuncOp"> {
   }];
 }
 
-def NNPlanBuffers : Pass<"nn-plan-buffers", "::mlir::ModuleOp"> {
+def NNPlanBuffers : Pass<"nnc-plan-buffers", "::mlir::ModuleOp"> {
   let summary = "Place a function's intermediate buffers in one planned workspace";
   let description = [{
     Every buffer allocated at a function's top level that does not escape
@@ -222,7 +193,7 @@ def NNPlanBuffers : Pass<"nn-plan-buffers", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
-def NNFuseElementwise : Pass<"nn-fuse-elementwise"> {
+def NNFuseElementwise : Pass<"nnc-fuse-elementwise"> {
   let summary = "Fuse element-wise loops over the same space even when their results are shared";
   let description = [{
     An element-wise `linalg.generic` is fused into an element-wise consumer

@@ -8,7 +8,7 @@
 // last, a whole extra pass over the activations per op. This pass, on
 // tensors right before bufferization, clones the fill (and its empty
 // tensor) for every destination use, right before the op: each op fills
-// its own buffer, nothing is copied, and nn-kernel-calls sees a fill right
+// its own buffer, nothing is copied, and nnc-kernel-calls sees a fill right
 // before each product it can fold into the kernel.
 //
 //===----------------------------------------------------------------------===//

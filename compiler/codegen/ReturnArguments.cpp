@@ -1,7 +1,7 @@
 //===- ReturnArguments.cpp - Return an argument, not a copy of it ---------===//
 //
 // A train step updates its parameters and optimizer state in place
-// (nn-update-in-place) and returns them. Ownership-based buffer deallocation
+// (nnc-update-in-place) and returns them. Ownership-based buffer deallocation
 // must hand the caller buffers it owns, so it returns a fresh copy of each
 // such argument: per step, a copy of the whole model and its optimizer
 // state, which the runtime then copies back. The runtime never frees a

@@ -33,14 +33,14 @@ constexpr const char kWrt[] = "nn.wrt";
 /// On an outlined kernel (unit).
 constexpr const char kKernel[] = "nn.kernel";
 /// On an outlined kernel: the positions of the LLVM arguments that
-/// nn-kernel-noalias declares `noalias` (dense i32 array).
+/// nnc-kernel-noalias declares `noalias` (dense i32 array).
 constexpr const char kNoAliasArgs[] = "nn.noalias_args";
 /// The buffer plan's workspace of a function (dictionary), for --remarks.
 constexpr const char kWorkspace[] = "nn.workspace";
 
 // Ops, for the passes that follow and for --remarks.
 /// The linalg.generic lowering makes of nn.conv2d_filter_grad (strides
-/// and dilations, dense i64 array of 4), for nn-kernel-calls.
+/// and dilations, dense i64 array of 4), for nnc-kernel-calls.
 constexpr const char kFilterGrad[] = "nn.conv2d_filter_grad";
 /// A fusion lowering itself made (a string).
 constexpr const char kFusionNote[] = "nn.fusion_note";

@@ -1,7 +1,7 @@
 //===- ObjectCode.cpp - LLVM IR to object files, in parallel --------------===//
 //
 // LLVM's code generation is much of a training step's compile time. The
-// step's kernels are separate functions (nn-outline-kernels), so the
+// step's kernels are separate functions (nnc-outline-kernels), so the
 // optimised module is split into partitions (whole functions) that are
 // compiled to object files at the same time, one thread each. (Splitting
 // before optimising measured no faster: kernels made external lose the

@@ -13,7 +13,7 @@
 #include "driver/Compile.h"
 #include "driver/CompileCache.h"
 #include "driver/ObjectCode.h"
-#include "driver/Remarks.h"
+#include "codegen/Remarks.h"
 #include "driver/Signature.h"
 #include "driver/Timing.h"
 #include "mlirgen/MLIRGen.h"

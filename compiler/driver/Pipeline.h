@@ -90,7 +90,7 @@ struct CodegenOptions {
   /// run on this many threads.
   unsigned threads = 1;
   /// f32 products and convolutions call the runtime's GEMM kernels
-  /// (nn-kernel-calls); false: plain loops, for comparing results.
+  /// (nnc-kernel-calls); false: plain loops, for comparing results.
   bool kernels = true;
   /// Report per .nn line what was fused, what runs on kernels and how
   /// buffers were planned (--remarks), to stderr.

@@ -7,6 +7,8 @@
 #include "pipelines/Pipelines.h"
 #include "autodiff/Passes.h"
 #include "codegen/Passes.h"
+#include "conversion/Passes.h"
+#include "transforms/Passes.h"
 
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
@@ -26,35 +28,35 @@ std::string nnc::autodiffPipeline() {
 
 std::string nnc::toLinalgPipeline() {
   return "nn-expand-batch-norm, canonicalize, cse, nn-lower-to-linalg,"
-         "invariant-reciprocals, nn-math-approximation, canonicalize,"
-         "cse, linalg-fuse-elementwise-ops, nn-fuse-elementwise, canonicalize,"
+         "nnc-invariant-reciprocals, nnc-math-approximation, canonicalize,"
+         "cse, linalg-fuse-elementwise-ops, nnc-fuse-elementwise, canonicalize,"
          "cse";
 }
 
 std::string nnc::bufferizePipeline(const PipelineOptions &opts) {
   std::string p =
-      "nn-entry-points, nn-update-in-place, func.func(nn-private-inits),"
+      "nnc-entry-points, nnc-update-in-place, func.func(nnc-private-inits),"
       "one-shot-bufferize{bufferize-function-boundaries "
       "allow-return-allocs-from-loops "
       "function-boundary-type-conversion=identity-layout-map},"
       "canonicalize," // erases the self-copies of in-place updates
       "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
-      "func.func(nn-return-arguments),";
+      "func.func(nnc-return-arguments),";
   if (opts.kernels)
-    p += "nn-kernel-calls{threads=" + std::to_string(opts.threads) + "},";
-  return p + "nn-plan-buffers";
+    p += "nnc-kernel-calls{threads=" + std::to_string(opts.threads) + "},";
+  return p + "nnc-plan-buffers";
 }
 
 std::string nnc::toLLVMPipeline(const PipelineOptions &opts) {
   // Loops: sequential, or (threads > 1) each op's parallel loops as an
   // OpenMP parallel region of `threads` threads (reductions stay in one
   // thread, so results do not depend on the thread count).
-  std::string p = "func.func(nn-copy-loops), nn-outline-kernels,";
+  std::string p = "func.func(nnc-copy-loops), nnc-outline-kernels,";
   if (opts.threads <= 1)
-    p += "func.func(nn-contiguous-loops, convert-linalg-to-loops),";
+    p += "func.func(nnc-contiguous-loops, convert-linalg-to-loops),";
   else
-    p += "func.func(nn-contiguous-loops, convert-linalg-to-parallel-loops,"
-         "nn-outer-parallel-loops),"
+    p += "func.func(nnc-contiguous-loops, convert-linalg-to-parallel-loops,"
+         "nnc-outer-parallel-loops),"
          "convert-scf-to-openmp{num-threads=" +
          std::to_string(opts.threads) + "}, canonicalize,";
   return p + "expand-strided-metadata,"
@@ -64,8 +66,8 @@ std::string nnc::toLLVMPipeline(const PipelineOptions &opts) {
              "convert-arith-to-llvm, convert-index-to-llvm, "
              "convert-func-to-llvm,"
              "convert-cf-to-llvm, convert-ub-to-llvm, convert-openmp-to-llvm,"
-             "reconcile-unrealized-casts, nn-kernel-noalias, "
-             "nn-llvm-interfaces";
+             "reconcile-unrealized-casts, nnc-kernel-noalias, "
+             "nnc-llvm-interfaces";
 }
 
 namespace {
@@ -89,6 +91,8 @@ void add(mlir::OpPassManager &pm, const std::string &pipeline) {
 void nnc::registerPassesAndPipelines() {
   static bool done = [] {
     mlir::registerAllPasses();
+    registerNNTransformsPasses();
+    registerNNConversionPasses();
     registerNNCodegenPasses();
     registerNNAutodiffPasses();
     mlir::PassPipelineRegistration<>(

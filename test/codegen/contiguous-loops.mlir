@@ -1,6 +1,6 @@
-// nn-contiguous-loops: the loop indexing the output's last dimension
+// nnc-contiguous-loops: the loop indexing the output's last dimension
 // becomes innermost (a matrix product runs m, k, n).
-// RUN: nnc-opt %s --nn-contiguous-loops | FileCheck %s
+// RUN: nnc-opt %s --nnc-contiguous-loops | FileCheck %s
 
 // CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>

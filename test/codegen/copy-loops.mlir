@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s --nn-copy-loops | FileCheck %s
+// RUN: nnc-opt %s --nnc-copy-loops | FileCheck %s
 
 // A copy into the interior of a padded image (a strided view) becomes a
 // linalg.copy; a copy between dense buffers stays memref.copy (memcpy).

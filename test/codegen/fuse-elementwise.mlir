@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s --nn-fuse-elementwise --canonicalize | FileCheck %s
+// RUN: nnc-opt %s --nnc-fuse-elementwise --canonicalize | FileCheck %s
 
 // An optimizer update: the gradient term feeds both moments, and the new
 // moments are returned as well as read by the step. All of it becomes one

@@ -1,8 +1,8 @@
-// invariant-reciprocals: in a linalg.generic, a division by a value that
+// nnc-invariant-reciprocals: in a linalg.generic, a division by a value that
 // is the same for every element (a scalar input, or a value defined
 // outside the op) becomes a multiplication by its reciprocal, hoisted out
 // of the loop by LLVM; a division by a varying value stays a division.
-// RUN: nnc-opt %s --split-input-file --nn-lower-to-linalg --invariant-reciprocals | FileCheck %s
+// RUN: nnc-opt %s --split-input-file --nn-lower-to-linalg --nnc-invariant-reciprocals | FileCheck %s
 
 // CHECK-LABEL: func.func @div_by_scalar
 // CHECK: linalg.generic

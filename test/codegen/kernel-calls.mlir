@@ -1,5 +1,5 @@
-// RUN: nnc-opt %s --nn-kernel-calls | FileCheck %s
-// RUN: nnc-opt %s --nn-kernel-calls=threads=2 | FileCheck %s --check-prefix=PAR
+// RUN: nnc-opt %s --nnc-kernel-calls | FileCheck %s
+// RUN: nnc-opt %s --nnc-kernel-calls=threads=2 | FileCheck %s --check-prefix=PAR
 
 // Nineteen i64 arguments (pointers travel as integers).
 // CHECK-DAG: func.func private @nnc_sgemm(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)

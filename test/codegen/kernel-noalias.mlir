@@ -1,7 +1,7 @@
-// nn-kernel-noalias: the LLVM arguments an outlined kernel lists in
+// nnc-kernel-noalias: the LLVM arguments an outlined kernel lists in
 // nn.noalias_args become `noalias`; the list itself is removed; positions
 // that are not pointers are ignored.
-// RUN: nnc-opt %s --nn-kernel-noalias | FileCheck %s
+// RUN: nnc-opt %s --nnc-kernel-noalias | FileCheck %s
 
 // CHECK-LABEL: llvm.func internal @nn_kernel(%arg0: !llvm.ptr, %arg1: !llvm.ptr {llvm.noalias}, %arg2: i64, %arg3: !llvm.ptr, %arg4: !llvm.ptr {llvm.noalias}, %arg5: i64)
 // CHECK-NOT: nn.noalias_args

@@ -24,7 +24,7 @@ func.func @sum(%x: tensor<?x3x4xf32>) -> tensor<3xf32> {
 // -----
 
 // mean over a dynamic axis: the sum, kept as [1, 3], divided by the
-// run-time count (invariant-reciprocals, a later pass, turns that into a
+// run-time count (nnc-invariant-reciprocals, a later pass, turns that into a
 // multiplication).
 // CHECK-LABEL: func.func @mean_keepdims(
 // CHECK: %[[S:.*]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]} ins(%arg0 : tensor<?x3xf32>) outs(%{{.*}} : tensor<3xf32>)

@@ -84,7 +84,7 @@ func.func @grouped_filter_grad(%x: tensor<?x9x9x3xf32>, %g: tensor<?x5x5x6xf32>)
 
 // The filter cotangent: the padded input and the cotangent in their own
 // layouts, one contraction over (kh, kw, c, f, n, y, x), marked for
-// nn-kernel-calls.
+// nnc-kernel-calls.
 // CHECK-DAG: #[[FX:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5 * 2 + d0, d6 * 2 + d1, d2)>
 // CHECK-DAG: #[[FG:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d3)>
 // CHECK-LABEL: func.func @filter_grad

@@ -1,10 +1,10 @@
-// nn-math-approximation: MLIR's polynomial approximations of the f32
+// nnc-math-approximation: MLIR's polynomial approximations of the f32
 // transcendental functions (exp, expm1, log, log1p, tanh, erf, sin, cos)
 // replace the math ops by arithmetic, bit manipulation and math.fma,
 // inside linalg bodies too. What LLVM lowers to instructions or intrinsics
 // (sqrt, rsqrt, floor, absf) stays, and so do math.powf and f64 functions
 // (not approximated: they remain libm calls).
-// RUN: nnc-opt %s --split-input-file --nn-math-approximation | FileCheck %s
+// RUN: nnc-opt %s --split-input-file --nnc-math-approximation | FileCheck %s
 
 // exp(x) = 2^k * p(r), k = floor(x * log2(e) + 1/2) after clamping x to
 // [-87.8, 88.8], r = x - k ln 2 (in two parts), 2^k built from the

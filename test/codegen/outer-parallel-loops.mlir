@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s --pass-pipeline='builtin.module(func.func(nn-outer-parallel-loops))' | FileCheck %s
+// RUN: nnc-opt %s --pass-pipeline='builtin.module(func.func(nnc-outer-parallel-loops))' | FileCheck %s
 
 // A large nest: only its first dimension stays parallel, the other becomes
 // an inner loop.

@@ -1,7 +1,7 @@
-// nn-outline-kernels: every linalg op on buffers becomes a call of a
+// nnc-outline-kernels: every linalg op on buffers becomes a call of a
 // private, never-inlined kernel; identical ops share one kernel; constants
 // are cloned in; buffers no other argument reaches are listed for noalias.
-// RUN: nnc-opt %s --nn-outline-kernels | FileCheck %s
+// RUN: nnc-opt %s --nnc-outline-kernels | FileCheck %s
 
 // Two identical ops on different buffers call one kernel; the fill's
 // constant is cloned into its kernel, not passed.
@@ -68,6 +68,6 @@ func.func @loop(%x: memref<8xf32>, %y: memref<8xf32>) -> memref<8xf32> {
 // CHECK: func.func private @[[LOOPK]]({{.*}}) attributes {llvm.linkage = #llvm.linkage<internal>, nn.kernel, passthrough = ["noinline"]}
 
 // A second run leaves the kernels alone.
-// RUN: nnc-opt %s --nn-outline-kernels --nn-outline-kernels | FileCheck %s --check-prefix=TWICE
+// RUN: nnc-opt %s --nnc-outline-kernels --nnc-outline-kernels | FileCheck %s --check-prefix=TWICE
 // TWICE-COUNT-5: func.func private @nn_kernel
 // TWICE-NOT: func.func private @nn_kernel

@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s --nn-plan-buffers | FileCheck %s
+// RUN: nnc-opt %s --nnc-plan-buffers | FileCheck %s
 
 // Intermediates share one workspace, asked for once per call. %a and %b
 // are live together (both read by later copies), so they get disjoint

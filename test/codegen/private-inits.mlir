@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s --pass-pipeline='builtin.module(func.func(nn-private-inits))' | FileCheck %s
+// RUN: nnc-opt %s --pass-pipeline='builtin.module(func.func(nnc-private-inits))' | FileCheck %s
 
 // One zero tensor (merged by CSE) as the destination of two products and
 // an input of an addition: each destination gets its own empty tensor and

@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s --pass-pipeline="builtin.module(func.func(nn-return-arguments))" | FileCheck %s
+// RUN: nnc-opt %s --pass-pipeline="builtin.module(func.func(nnc-return-arguments))" | FileCheck %s
 
 // A parameter updated in place is returned as itself, not as the copy
 // ownership-based deallocation made of it; a copy that is written after

@@ -1,5 +1,5 @@
-// RUN: nnc-opt %s --nn-update-in-place | FileCheck %s
-// RUN: nnc-opt %s --nn-update-in-place --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --canonicalize | FileCheck %s --check-prefix=BUF
+// RUN: nnc-opt %s --nnc-update-in-place | FileCheck %s
+// RUN: nnc-opt %s --nnc-update-in-place --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --canonicalize | FileCheck %s --check-prefix=BUF
 
 // An update result named like an argument is written into it: the update
 // loop takes the argument as its destination, and after bufferization

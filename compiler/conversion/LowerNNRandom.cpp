@@ -5,8 +5,8 @@
 // and Bernoulli.
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/Lowering.h"
-#include "codegen/Philox.h"
+#include "conversion/Lowering.h"
+#include "conversion/Philox.h"
 
 #include <cmath>
 

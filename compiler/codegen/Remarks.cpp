@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/NNAttrNames.h"
-#include "driver/Remarks.h"
+#include "codegen/Remarks.h"
 #include "codegen/KernelEpilogue.h"
 #include "codegen/Passes.h"
 #include "support/Diagnostics.h"
@@ -219,7 +219,7 @@ void Reporter::function(func::FuncOp f) {
     }
     if (!elementwise(op))
       return;
-    // nn-kernel-calls tagged the loops right after a kernel that it could
+    // nnc-kernel-calls tagged the loops right after a kernel that it could
     // not fold into the call, with the reason.
     auto why = op->getAttrOfType<StringAttr>(nnc::kNotFusedAttr);
     for (OpOperand *in : op.getDpsInputOperands()) {

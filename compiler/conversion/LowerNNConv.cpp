@@ -6,8 +6,9 @@
 // nearest-neighbour upsampling with floordiv indexing maps.
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/Lowering.h"
-#include "codegen/Passes.h"
+#include "conversion/Lowering.h"
+#include "conversion/Passes.h"
+#include "dialect/NNAttrNames.h"
 
 #include <cmath>
 
@@ -54,7 +55,7 @@ Value Lowering::conv(nn::Conv2DOp op) {
 Value Lowering::convFilterGrad(nn::Conv2DFilterGradOp op) {
   // out[kh, kw, c, f] += x[n, y*s0 + kh*d0, x*s1 + kw*d1, c] * g[n, y, x, f]
   // as one generic over (kh, kw, c, f, n, y, x), marked so that
-  // nn-kernel-calls recognises it (kFilterGradAttr: strides, dilations).
+  // nnc-kernel-calls recognises it (kFilterGradAttr: strides, dilations).
   Location l = op.getLoc();
   auto rt = cast<RankedTensorType>(op.getType());
   Value x = pad(l, op.getInput(), op.getPadding(), 0.0);
@@ -84,7 +85,7 @@ Value Lowering::convFilterGrad(nn::Conv2DFilterGradOp op) {
         linalg::YieldOp::create(nb, nl,
                                 Value(arith::AddFOp::create(nb, nl, a[2], p)));
       });
-  generic->setAttr(nnc::kFilterGradAttr,
+  generic->setAttr(nnc::attr::kFilterGrad,
                    b.getDenseI64ArrayAttr({s0, s1, d0, d1}));
   return generic.getResult(0);
 }

@@ -4,11 +4,11 @@
 // The helpers and the Lowering class that the nn-lower-to-linalg pass is
 // split across (LowerNNToLinalg.cpp: dispatch, element-wise, products and
 // shapes; LowerNNReductions.cpp; LowerNNConv.cpp; LowerNNRandom.cpp).
-// Internal to compiler/codegen.
+// Internal to compiler/conversion.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NNC_CODEGEN_LOWERING_H
-#define NNC_CODEGEN_LOWERING_H
+#ifndef NNC_CONVERSION_LOWERING_H
+#define NNC_CONVERSION_LOWERING_H
 
 #include "dialect/NNDialect.h"
 
@@ -140,4 +140,4 @@ private:
 } // namespace lowering
 } // namespace nnc
 
-#endif // NNC_CODEGEN_LOWERING_H
+#endif // NNC_CONVERSION_LOWERING_H

@@ -6,8 +6,9 @@
 // norm's two-sum backward.
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/Lowering.h"
-#include "codegen/Passes.h"
+#include "conversion/Lowering.h"
+#include "conversion/Passes.h"
+#include "dialect/NNAttrNames.h"
 
 #include <cmath>
 
@@ -372,7 +373,7 @@ Lowering::moments(Location l, Value x, ArrayRef<int64_t> axes, bool keepdims) {
 /// Describes the loop that computes `v` for --remarks.
 static void note(Value v, llvm::StringRef what) {
   Operation *loop = v.getDefiningOp();
-  loop->setAttr(nnc::kFusionNoteAttr,
+  loop->setAttr(nnc::attr::kFusionNote,
                 StringAttr::get(loop->getContext(), what));
 }
 

@@ -9,8 +9,9 @@
 // shape ops; see Lowering.h for the rest.
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/Lowering.h"
-#include "codegen/Passes.h"
+#include "conversion/Lowering.h"
+#include "conversion/Passes.h"
+#include "dialect/NNAttrNames.h"
 
 #include "dialect/NNScalar.h"
 
@@ -22,7 +23,7 @@
 
 namespace nnc {
 #define GEN_PASS_DEF_NNLOWERTOLINALG
-#include "codegen/Passes.h.inc"
+#include "conversion/Passes.h.inc"
 } // namespace nnc
 
 using namespace mlir;

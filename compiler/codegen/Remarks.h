@@ -1,6 +1,6 @@
 //===- Remarks.h - `--remarks`: what code generation did per .nn line -----===//
-#ifndef NNC_DRIVER_REMARKS_H
-#define NNC_DRIVER_REMARKS_H
+#ifndef NNC_CODEGEN_REMARKS_H
+#define NNC_CODEGEN_REMARKS_H
 
 #include "llvm/Support/SMLoc.h"
 #include "llvm/Support/SourceMgr.h"
@@ -24,9 +24,9 @@ llvm::SMLoc sourceLoc(const llvm::SourceMgr &srcMgr, mlir::Location loc);
 
 /// Reports, per .nn position, kernel calls, fused loops, what was not
 /// fused and why, and each function's buffer plan (the module after
-/// nn-plan-buffers).
+/// nnc-plan-buffers).
 void reportRemarks(mlir::ModuleOp module, DiagnosticEngine &diags);
 
 } // namespace nnc
 
-#endif // NNC_DRIVER_REMARKS_H
+#endif // NNC_CODEGEN_REMARKS_H

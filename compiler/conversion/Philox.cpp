@@ -5,7 +5,7 @@
 // rounds. The key is a compile-time constant, so its schedule folds.
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/Philox.h"
+#include "conversion/Philox.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 

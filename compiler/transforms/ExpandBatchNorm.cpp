@@ -13,14 +13,14 @@
 // and six reductions of the backward).
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/Passes.h"
+#include "transforms/Passes.h"
 #include "dialect/NNDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_NNEXPANDBATCHNORM
-#include "codegen/Passes.h.inc"
+#include "transforms/Passes.h.inc"
 } // namespace nnc
 
 using namespace mlir;

@@ -5,8 +5,8 @@
 // call, no state, vectorisable.
 //
 //===----------------------------------------------------------------------===//
-#ifndef NNC_CODEGEN_PHILOX_H
-#define NNC_CODEGEN_PHILOX_H
+#ifndef NNC_CONVERSION_PHILOX_H
+#define NNC_CONVERSION_PHILOX_H
 
 #include "mlir/IR/Builders.h"
 
@@ -41,4 +41,4 @@ mlir::Value unitInterval(mlir::OpBuilder &b, mlir::Location l, mlir::Value w,
 
 } // namespace nnc
 
-#endif // NNC_CODEGEN_PHILOX_H
+#endif // NNC_CONVERSION_PHILOX_H
