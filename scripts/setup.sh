@@ -6,6 +6,7 @@
 #   scripts/setup.sh            install + build (Release, build/)
 #   NNC_SKIP_APT=1 scripts/setup.sh   build only
 #   NNC_BUILD_DIR=dir scripts/setup.sh  build elsewhere
+#   NNC_BUILD_TYPE=Debug scripts/setup.sh  a Debug build (assertions on)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,7 +38,7 @@ if [ "${NNC_SKIP_APT:-0}" != "1" ]; then
   fi
 fi
 
-CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
+CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE="${NNC_BUILD_TYPE:-Release}")
 # In CI a compiler warning fails the build.
 if [ "${CI:-}" = true ]; then
   CMAKE_ARGS+=(-DNNC_WERROR=ON)

@@ -106,6 +106,7 @@ Value elementwise(OpBuilder &b, Location l, RankedTensorType resultType,
 } // namespace nnc
 
 Value Lowering::elementwiseOp(nn::ElementwiseOpInterface op) {
+  assert(op->getNumResults() == 1 && "element-wise ops have one result");
   return elementwise(b, op->getLoc(),
                      cast<RankedTensorType>(op->getResult(0).getType()),
                      op->getOperands(),
@@ -486,6 +487,7 @@ struct LowerNNOp : OpConversionPattern<OpTy> {
       ruleFailed = true;
       return failure();
     }
+    assert(v.size() == op->getNumResults() && "one value per result");
     rw.replaceOp(op, v);
     return success();
   }

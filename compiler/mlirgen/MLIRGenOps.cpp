@@ -19,6 +19,7 @@ using namespace nnc;
 namespace nnc::mlirgen {
 
 Value Generator::emitOp(const Node &n, ArrayRef<Value> in) {
+  assert(in.size() == n.inputs.size() && "one value per input node");
   Location l = loc(n.loc);
   RankedTensorType rt = tensorType(n.type);
   switch (n.op) {
@@ -58,6 +59,7 @@ double Generator::floatAttr(const Node &n, llvm::StringRef key, double dflt) {
 }
 
 Value Generator::emitBinary(const Node &n, ArrayRef<Value> in, Location l) {
+  assert(in.size() == 2 && "a binary operator has two operands");
   // A loop counter (i64) meeting a float operand becomes a float.
   Type t0 = cast<RankedTensorType>(in[0].getType()).getElementType();
   Type t1 = cast<RankedTensorType>(in[1].getType()).getElementType();
@@ -92,6 +94,7 @@ Value Generator::emitBinary(const Node &n, ArrayRef<Value> in, Location l) {
 }
 
 Value Generator::emitCompare(const Node &n, ArrayRef<Value> in, Location l) {
+  assert(in.size() == 2 && "a comparison has two operands");
   Type t0 = cast<RankedTensorType>(in[0].getType()).getElementType();
   Type t1 = cast<RankedTensorType>(in[1].getType()).getElementType();
   Type et = isa<FloatType>(t0) ? t0 : t1;
@@ -237,6 +240,8 @@ Value Generator::emitTranspose(const Node &n, ArrayRef<Value> in, Location l) {
 }
 
 Value Generator::emitSlice(const Node &n, ArrayRef<Value> in, Location l) {
+  assert(n.attr("starts") && n.attr("sizes") && n.attr("strides") &&
+         n.attr("squeeze") && "sema records every slice attribute");
   auto list = [&](const char *key) {
     return b.getDenseI64ArrayAttr(n.attr(key)->list);
   };

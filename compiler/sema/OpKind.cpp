@@ -3,6 +3,8 @@
 
 #include "llvm/ADT/STLExtras.h"
 
+#include <cassert>
+
 using namespace nnc;
 
 static const char *const kNames[] = {
@@ -19,7 +21,10 @@ constexpr unsigned kNumKinds = unsigned(OpKind::Arange) + 1
     ;
 static_assert(std::size(kNames) == kNumKinds, "one name per OpKind");
 
-const char *nnc::opKindName(OpKind k) { return kNames[unsigned(k)]; }
+const char *nnc::opKindName(OpKind k) {
+  assert(unsigned(k) < kNumKinds && "not an OpKind");
+  return kNames[unsigned(k)];
+}
 
 std::optional<OpKind> nnc::opKindOf(llvm::StringRef name) {
   for (unsigned k = unsigned(OpKind::Arange) + 1; k < std::size(kNames); ++k)

@@ -110,6 +110,8 @@ bool emitMLIRGen(raw_ostream &os, const RecordKeeper &records) {
       os << formatv("return {0}(n, in, l);\n", b.builder);
       continue;
     }
+    os << formatv("assert(in.size() == {0} && \"{1} takes {0} operands\");\n  ",
+                  b.operands, name);
     os << formatv("return nn::{0}::create(b, l, rt", b.opClass);
     for (unsigned k = 0; k < b.operands; ++k)
       os << ", in[" << k << "]";

@@ -26,8 +26,10 @@ class NN_Op {
 // GEN:      case OpKind::LeakyScale:
 // GEN-NEXT:   return emitLeakyScale(n, in, l);
 // GEN:      case OpKind::Plus:
+// GEN-NEXT:   assert(in.size() == 2 && "plus takes 2 operands");
 // GEN-NEXT:   return nn::AddOp::create(b, l, rt, in[0], in[1]);
 // GEN:      case OpKind::Twice:
+// GEN-NEXT:   assert(in.size() == 2 && "twice takes 2 operands");
 // GEN-NEXT:   return nn::AddOp::create(b, l, rt, in[0], in[1]);
 def NN_AddOp : NN_Op {
   let builtins = ["plus", "twice"];
