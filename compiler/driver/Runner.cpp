@@ -235,6 +235,24 @@ int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
   });
 }
 
+int nnc::runPredict(const Entry &entry, const PredictOptions &opts,
+                    const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
+  return withJit(entry, opts.codegen, srcMgr, diags, [&](const nnc_model &m) {
+    nnc_predict_config cfg{};
+    cfg.data = opts.data.c_str();
+    cfg.checkpoint = opts.checkpoint.c_str();
+    cfg.output = opts.output.empty() ? nullptr : opts.output.c_str();
+    cfg.batch = opts.batch;
+    cfg.top_k = opts.topK;
+    cfg.progress = opts.progress;
+    if (nnc_predict(&m, &cfg)) {
+      diags.error(nnc_last_error());
+      return 1;
+    }
+    return 0;
+  });
+}
+
 int nnc::runProgram(const Entry &entry, uint64_t seed,
                     const CodegenOptions &codegen,
                     const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {

@@ -39,6 +39,21 @@ int withTrainJit(
     const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
     const std::function<int(const ::nnc_model &, const ::nnc_model &)> &use);
 
+struct PredictOptions {
+  std::string data;       ///< the runtime's data-set descriptor
+  std::string checkpoint; ///< safetensors with the parameters and state
+  std::string output;     ///< .csv or .npy ("" = none)
+  int64_t batch = 256;
+  int32_t topK = 3;
+  bool progress = true;
+  CodegenOptions codegen;
+};
+
+/// `nnc predict`: JIT-compiles the model's forward function and runs it
+/// over the data set with the checkpoint's parameters (nnc_predict).
+int runPredict(const Entry &entry, const PredictOptions &opts,
+               const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags);
+
 /// JIT-compiles and runs a file's `main` block (nnc_program_run): data
 /// loaded by the runtime, parameters initialised from `seed`.
 int runProgram(const Entry &entry, uint64_t seed, const CodegenOptions &codegen,

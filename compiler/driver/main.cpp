@@ -52,6 +52,9 @@ static cl::SubCommand buildCmd("build", "Compile a .nn file (use --emit= to "
 static cl::SubCommand runCmd("run", "JIT-compile and run a .nn file's main "
                                     "block, or a model forward (--forward)");
 static cl::SubCommand replCmd("repl", "Interactive JIT REPL");
+static cl::SubCommand predictCmd(
+    "predict", "Run a trained model over a data set: predictions to CSV or "
+               "NPY, accuracy and confusion matrix when it has labels");
 static cl::SubCommand cacheCmd("cache",
                                "The compile cache: 'nnc cache clear' removes "
                                "every entry, 'nnc cache' shows where it is "
@@ -66,7 +69,8 @@ static cl::SubCommand initCmd("init",
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(checkCmd), cl::sub(summaryCmd),
                                       cl::sub(buildCmd), cl::sub(runCmd),
-                                      cl::sub(initCmd), cl::cat(nncCat));
+                                      cl::sub(initCmd), cl::sub(predictCmd),
+                                      cl::cat(nncCat));
 
 enum class Emit {
   None,
@@ -115,7 +119,8 @@ static cl::opt<std::string>
               cl::desc("Model to elaborate (default: the train block's model, "
                        "else the first model)"),
               cl::value_desc("name"), cl::sub(checkCmd), cl::sub(summaryCmd),
-              cl::sub(buildCmd), cl::sub(runCmd), cl::cat(nncCat));
+              cl::sub(buildCmd), cl::sub(runCmd), cl::sub(predictCmd),
+              cl::cat(nncCat));
 
 static cl::list<std::string>
     dimValues("dim",
@@ -133,12 +138,24 @@ static cl::list<std::string>
     includeDirs("I", cl::desc("Add a directory to the module search path"),
                 cl::value_desc("dir"), cl::Prefix, cl::sub(checkCmd),
                 cl::sub(summaryCmd), cl::sub(buildCmd), cl::sub(runCmd),
-                cl::sub(initCmd), cl::cat(nncCat));
+                cl::sub(initCmd), cl::sub(predictCmd), cl::cat(nncCat));
 
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
                                        cl::sub(buildCmd), cl::sub(runCmd),
-                                       cl::sub(initCmd), cl::cat(nncCat));
+                                       cl::sub(initCmd), cl::sub(predictCmd),
+                                       cl::cat(nncCat));
+static cl::opt<std::string> dataOpt(
+    "data",
+    cl::desc("The data set to predict: an expression of the file's scope, "
+             "e.g. 'fashion_mnist(\"test\")', 'npy(\"x.npy\", [28, 28])' or "
+             "the name of a data set the file defines"),
+    cl::value_desc("expr"), cl::sub(predictCmd), cl::cat(nncCat));
+static cl::opt<int32_t> topKOpt("top-k",
+                                cl::desc("Classes (with probabilities) per "
+                                         "CSV row (default 3)"),
+                                cl::value_desc("K"), cl::init(3),
+                                cl::sub(predictCmd), cl::cat(nncCat));
 
 static cl::opt<unsigned>
     benchRuns("bench",
@@ -161,15 +178,17 @@ static cl::opt<int64_t> epochsOpt("epochs",
                                   cl::value_desc("E"), cl::sub(runCmd),
                                   cl::cat(nncCat));
 static cl::opt<int64_t> batchOpt("batch",
-                                 cl::desc("Batch size (overrides the file)"),
+                                 cl::desc("Batch size (overrides the file; "
+                                          "predict: default 256)"),
                                  cl::value_desc("B"), cl::sub(runCmd),
+                                 cl::sub(predictCmd),
                                  cl::cat(nncCat));
 static cl::opt<unsigned> threadsOpt(
     "threads",
     cl::desc("Threads of generated code: each op's outer parallel loop runs "
              "on N threads with OpenMP (default 1)"),
     cl::value_desc("N"), cl::init(1), cl::sub(runCmd), cl::sub(buildCmd),
-    cl::cat(nncCat));
+    cl::sub(predictCmd), cl::cat(nncCat));
 static cl::opt<bool> noKernels(
     "no-kernels",
     cl::desc("Lower f32 matrix products and convolutions to plain loops "
@@ -208,13 +227,15 @@ static cl::opt<std::string>
 static cl::opt<std::string> checkpointOpt(
     "checkpoint",
     cl::desc("Checkpoint file, written atomically after every epoch and on "
-             "Ctrl-C (overrides the file's 'checkpoint')"),
-    cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::cat(nncCat));
+             "Ctrl-C (overrides the file's 'checkpoint'); predict: the "
+             "trained parameters"),
+    cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::sub(predictCmd),
+    cl::cat(nncCat));
 static cl::opt<bool>
     noProgress("no-progress",
                cl::desc("No live progress line, only one line per epoch "
                         "(the default when stderr is not a terminal)"),
-               cl::sub(runCmd), cl::cat(nncCat));
+               cl::sub(runCmd), cl::sub(predictCmd), cl::cat(nncCat));
 static cl::opt<int64_t>
     limitOpt("limit",
              cl::desc("Use only the first N samples of each data set "
@@ -478,10 +499,38 @@ static std::unique_ptr<Program> checkInput(const char *argv0,
   opts.searchPaths.insert(opts.searchPaths.end(), defaults.begin(),
                           defaults.end());
   opts.modelName = modelName;
+  opts.dataExpr = dataOpt;
   if (!parseDims(opts, diags))
     return nullptr;
   StageTimer timer("front end (parse, sema)");
   return checkFile(inputFile, opts, sm, diags);
+}
+
+/// `nnc predict FILE.nn --checkpoint C --data EXPR [-o out.csv]`.
+static int runPredictCmd(const char *argv0, llvm::SourceMgr &sm,
+                         DiagnosticEngine &diags) {
+  if (checkpointOpt.empty() || dataOpt.empty()) {
+    diags.error("nnc predict needs --checkpoint FILE.safetensors and --data "
+                "EXPR (e.g. --data 'fashion_mnist(\"test\")')");
+    return 1;
+  }
+  auto program = checkInput(argv0, sm, diags);
+  if (!program)
+    return 1;
+  if (!program->graph) {
+    diags.error("'" + inputFile + "' declares no model to predict with");
+    return 1;
+  }
+  Entry entry{program->graph.get(), program->model->name, false};
+  PredictOptions po;
+  po.codegen = codegenOptions();
+  po.data = program->dataSource;
+  po.checkpoint = checkpointOpt;
+  po.output = outputFile;
+  po.batch = batchOpt > 0 ? batchOpt : 256;
+  po.topK = std::max<int32_t>(1, topKOpt);
+  po.progress = !noProgress;
+  return runPredict(entry, po, sm, diags);
 }
 
 /// `nnc init FILE.nn -o init.safetensors`: the checkpoint of epoch 0.
@@ -715,6 +764,8 @@ int main(int argc, char **argv) {
       "  nnc run FILE.nn --forward IN.safetensors [-o OUT.safetensors]\n"
       "  nnc init FILE.nn [--seed N] -o init.safetensors   initial "
       "parameters\n"
+      "  nnc predict FILE.nn --checkpoint C --data EXPR [-o out.csv|.npy]  "
+      "predictions, accuracy\n"
       "  nnc cache [clear]          the compile cache: where, how large; "
       "empty it\n"
       "  nnc repl                   (not implemented yet)\n");
@@ -736,7 +787,8 @@ int main(int argc, char **argv) {
     return notYet("'nnc repl'");
   if (cacheCmd)
     return runCache(diags);
-  bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd || initCmd;
+  bool needsFile =
+      checkCmd || summaryCmd || buildCmd || runCmd || initCmd || predictCmd;
   if (!needsFile) {
     cl::PrintHelpMessage();
     return 1;
@@ -759,5 +811,7 @@ int main(int argc, char **argv) {
     return runCheck(argv[0], sm, diags, false, false, true);
   if (initCmd)
     return runInit(argv[0], sm, diags);
+  if (predictCmd)
+    return runPredictCmd(argv[0], sm, diags);
   return runCheck(argv[0], sm, diags, false, false, false, true);
 }

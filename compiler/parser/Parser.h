@@ -27,6 +27,9 @@ public:
   /// Parses the whole buffer. Always returns a module; check the
   /// DiagnosticEngine for errors.
   std::unique_ptr<Module> parseModule();
+  /// Parses the whole buffer as one expression (a command line's
+  /// `--data fashion_mnist("test")`); null after a reported error.
+  ExprPtr parseWholeExpr();
 
   /// Deepest nesting of expressions and blocks accepted.
   static constexpr unsigned kMaxDepth = 256;

@@ -69,6 +69,15 @@ llvm::StringRef nnc::binOpSpelling(BinOp op) {
 
 ExprPtr Parser::parseExpr() { return parseBinary(1); }
 
+ExprPtr Parser::parseWholeExpr() {
+  ExprPtr e = parseExpr();
+  if (e && !peek().is(TokenKind::Eof)) {
+    errorAtToken("expected the end of the expression");
+    return nullptr;
+  }
+  return e;
+}
+
 ExprPtr Parser::parseBinary(unsigned minPrec) {
   DepthGuard guard(*this);
   if (!guard.ok)

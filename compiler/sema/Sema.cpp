@@ -191,6 +191,37 @@ collectStdHints(const std::vector<std::string> &paths,
   }
 }
 
+/// Evaluates a command line's data-set expression in the file's scope
+/// (built-in data sets, and the file's own `let`s).
+static bool evalDataExpr(const std::string &text, Elaborator &el,
+                         llvm::SourceMgr &srcMgr, DiagnosticEngine &diags,
+                         Program &program) {
+  auto buf = llvm::MemoryBuffer::getMemBufferCopy(text, "--data");
+  llvm::StringRef view = buf->getBuffer();
+  srcMgr.AddNewSourceBuffer(std::move(buf), llvm::SMLoc());
+  Parser parser(view, "--data", diags);
+  ExprPtr e = parser.parseWholeExpr();
+  if (!e || diags.hadError())
+    return false;
+  Result v = el.eval(e.get(), el.globals);
+  if (!v)
+    return false;
+  if (v->kind != Value::Dataset || !v->dataset) {
+    diags.error(e->getLoc(), "--data must be a data set, e.g. "
+                             "fashion_mnist(\"test\") or npy(\"x.npy\", "
+                             "[28, 28]); got " +
+                                 v->describe());
+    return false;
+  }
+  if (v->dataset->source.empty()) {
+    diags.error(e->getLoc(), "this data set cannot be loaded by the runtime");
+    return false;
+  }
+  program.dataSource = v->dataset->source;
+  program.dataFields = v->dataset->fields;
+  return true;
+}
+
 std::unique_ptr<Program> nnc::checkFile(llvm::StringRef path,
                                         const SemaOptions &opts,
                                         llvm::SourceMgr &srcMgr,
@@ -270,6 +301,9 @@ std::unique_ptr<Program> nnc::checkFile(llvm::StringRef path,
   if (mainModule.mainBlock)
     el.checkMain(*mainModule.mainBlock);
   if (diags.hadError())
+    return nullptr;
+  if (!opts.dataExpr.empty() && !evalDataExpr(opts.dataExpr, el, srcMgr,
+                                              diags, *program))
     return nullptr;
   return program;
 }

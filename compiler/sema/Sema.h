@@ -133,6 +133,10 @@ struct Program {
   /// Data files named by data sets that do not exist (resolved path and
   /// the argument naming it): `check` warns, `run` stops there.
   std::vector<std::pair<std::string, llvm::SMLoc>> missingData;
+  /// SemaOptions::dataExpr evaluated: the runtime's descriptor of the data
+  /// set ("fashion_mnist:test") and its fields with their per-batch types.
+  std::string dataSource;
+  std::vector<std::pair<std::string, TensorType>> dataFields;
 };
 
 /// Prints a traced graph (`--emit=graph`), one node per line.
@@ -143,6 +147,9 @@ struct SemaOptions {
   std::vector<std::string> searchPaths; ///< stdlib roots, NNC_PATH entries
   std::string modelName;                ///< model to elaborate ("" = auto)
   DimValues dimValues;                  ///< `--dim T=64`; batch dims = 1
+  /// A data-set expression to evaluate in the file's scope
+  /// (`nnc predict --data 'fashion_mnist("test")'`); "" = none.
+  std::string dataExpr;
 };
 
 /// Loads `path` (and its `use`s), checks it and returns the program. On

@@ -24,7 +24,7 @@
 namespace {
 constexpr size_t kHeader = 64;
 
-/// The workspaces of compiled functions (nn-plan-buffers) used on this
+/// The workspaces of compiled functions (nnc-plan-buffers) used on this
 /// thread, by the function's key. One grows (never shrinks) to the
 /// largest size asked for, e.g. by the first step of a larger batch.
 struct Workspace {
@@ -109,7 +109,7 @@ void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t bytes) {
 void _mlir_memref_to_llvm_free(void *ptr) { give(ptr); }
 
 void nnc_buffer_free(void *ptr) {
-  // Results planned into a workspace (nn-plan-buffers) point at it: the
+  // Results planned into a workspace (nnc-plan-buffers) point at it: the
   // workspace stays with its function.
   for (const Workspace &w : workspaces.list)
     if (w.data == ptr)

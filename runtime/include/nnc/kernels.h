@@ -82,7 +82,7 @@ typedef struct nnc_workspace_descriptor {
  *  of a global of its own) on the calling thread, at least `bytes` long and
  *  64-byte aligned: kept between calls, grown only when a call asks for
  *  more. Generated code calls it once per call of a function whose
- *  buffers nn-plan-buffers placed (through MLIR's C interface for
+ *  buffers nnc-plan-buffers placed (through MLIR's C interface for
  *  `nnc_workspace`, hence the name). */
 void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
                                 int64_t bytes);

@@ -291,6 +291,30 @@ int nnc_program_main(const nnc_model *m, int argc, char **argv);
 /** Prints any tensor (floats with 4 decimals, integers as integers). */
 void nnc_print_tensor(const nnc_tensor *t);
 
+/*--- prediction ----------------------------------------------------------*/
+
+/** What `nnc predict` (or an app) asks of nnc_predict. */
+typedef struct nnc_predict_config {
+  const char *data;       /**< data-set descriptor ("fashion_mnist:test") */
+  const char *checkpoint; /**< safetensors: parameters and state by path */
+  const char *output;     /**< .csv or .npy file, or NULL */
+  int64_t batch;          /**< samples per call (0: 256) */
+  int32_t top_k;          /**< classes per CSV row (0: 3) */
+  int progress;           /**< a progress line on stderr */
+} nnc_predict_config;
+
+/** Runs the forward function `m` over every sample of a data set, in
+ *  order, with the parameters of a checkpoint (names and shapes checked).
+ *  Each model input reads the data field of its name (a model with one
+ *  input reads the one field that is not `label`). The first output is the
+ *  prediction: when it is [B, C] floats the model is a classifier, whose
+ *  class probabilities are the softmax of the output (or the output
+ *  itself when every row already sums to 1); a CSV gets one row per
+ *  sample (index, label when the data has one, predicted class, then the
+ *  top-k classes with their probabilities), an NPY the raw outputs. With
+ *  labels, prints the accuracy and the confusion matrix on stdout. */
+int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg);
+
 /*--- training ------------------------------------------------------------*/
 
 /** `schedule lr = cosine()`: the value of hyper-parameter `target` at each
