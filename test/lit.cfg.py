@@ -22,7 +22,7 @@ config.environment["NNC_CACHE_DIR"] = os.path.join(config.nnc_obj_root, "nnc-cac
 config.environment["NNC_CACHE_MAX_MB"] = "512"
 config.environment.pop("NNC_NO_CACHE", None)
 llvm_config.add_tool_substitutions(
-    ["nnc", "nnc-opt", "nnc-tblgen", "llvm-nm"], [config.nnc_tools_dir, config.llvm_tools_dir])
+    ["nnc", "nnc-opt", "nnc-tblgen", "llvm-nm", "llvm-readelf"], [config.nnc_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))
 config.substitutions.append(("%stdlib", os.path.join(config.nnc_src_root, "stdlib")))
 config.substitutions.append(("%python", config.python_executable))

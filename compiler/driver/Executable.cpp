@@ -242,9 +242,20 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
     else
       writeGlue(os, signatureOf(*entry.graph, entry.name), entry.isProgram);
   }
-  llvm::SmallVector<llvm::StringRef> cmd{
-      *clang, "-O2",   "-w",       glue.str(), obj.str(), runtimeLib.str(),
-      "-lz",  "-lstb", "-lstdc++", "-lm",      "-o",      output};
+  // zlib and the C++ runtime go in statically: an executable needs only
+  // libc and libm (and libomp with --threads), see docs/cli.md.
+  llvm::SmallVector<llvm::StringRef> cmd{*clang,
+                                         "-O2",
+                                         "-w",
+                                         glue.str(),
+                                         obj.str(),
+                                         runtimeLib.str(),
+                                         "-l:libz.a",
+                                         "-l:libstdc++.a",
+                                         "-static-libgcc",
+                                         "-lm",
+                                         "-o",
+                                         output};
   // --threads N: the generated code calls libomp (LLVM's, next to clang).
   if (opts.threads > 1)
     cmd.append(

@@ -4,13 +4,13 @@
 // (DataSets.h): a loader and its arguments, possibly wrapped in subset,
 // split and augment. This file turns a descriptor into a table of named
 // fields that share their first dimension, using the loaders of Idx.cpp
-// and Data.cpp, and stb_image for folders of PNG/JPEG images.
+// and Data.cpp, and Images.cpp for folders of PNG/JPEG images.
 //
 //===----------------------------------------------------------------------===//
+#include "Images.h"
 #include "File.h"
 #include "Sources.h"
 
-#include <stb/stb_image.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -109,15 +109,16 @@ int loadImageFolder(const std::string &folder, int64_t h, int64_t w, int64_t c,
   }
   float *px = static_cast<float *>(images.data);
   for (size_t i = 0; i < files.size(); ++i) {
-    int iw, ih, ic;
-    unsigned char *data =
-        stbi_load(files[i].first.c_str(), &iw, &ih, &ic, int(c));
-    if (!data) {
+    nnc::Picture pic;
+    std::string why;
+    if (!nnc::readPicture(files[i].first, int(c), pic, why)) {
       nnc_tensor_free(&images);
       nnc_tensor_free(&labels);
       return nnc_set_error("cannot decode image '%s': %s",
-                           files[i].first.c_str(), stbi_failure_reason());
+                           files[i].first.c_str(), why.c_str());
     }
+    int64_t iw = pic.width, ih = pic.height;
+    const uint8_t *data = pic.pixels.data();
     for (int64_t y = 0; y < h; ++y)
       for (int64_t x = 0; x < w; ++x) {
         int64_t sy = y * ih / h, sx = x * iw / w;
@@ -125,7 +126,6 @@ int loadImageFolder(const std::string &folder, int64_t h, int64_t w, int64_t c,
           px[((int64_t(i) * h + y) * w + x) * c + k] =
               data[(sy * iw + sx) * c + k] / 255.0f;
       }
-    stbi_image_free(data);
     static_cast<int64_t *>(labels.data)[i] = files[i].second;
   }
   addField(out, "image", images);
