@@ -17,13 +17,14 @@ namespace nnc::attr {
 /// Input name, parameter path (`dense_1.w`) or result name.
 constexpr const char kName[] = "nn.name";
 /// What the argument or result is: input, data, param, state, opt_state,
-/// step, stream, hparam, output, update or gradient (the runtime's
+/// step, stream, hparam, output, update, gradient or image (the runtime's
 /// nnc_arg_kind).
 constexpr const char kKind[] = "nn.kind";
 /// A parameter's initializer (`normal`); its arguments are float
 /// attributes `nn.<argument>` beside it.
 constexpr const char kInit[] = "nn.init";
-/// A data argument's source (`fashion_mnist:test:image`).
+/// A data argument's source (`fashion_mnist:test:image`); an image
+/// result's save_image options.
 constexpr const char kSource[] = "nn.source";
 
 // Functions.

@@ -56,7 +56,7 @@ namespace {
 /// runtime's nnc_arg_kind has one value per name.
 constexpr llvm::StringLiteral kArgKinds[] = {
     "input", "data",   "param",  "state",  "opt_state",
-    "step",  "stream", "hparam", "output", "update", "gradient"};
+    "step",  "stream", "hparam", "output", "update", "gradient", "image"};
 
 LogicalResult verifyArgOrResultAttr(Operation *op, NamedAttribute named,
                                     StringRef where) {

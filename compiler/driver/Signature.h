@@ -63,8 +63,14 @@ inline ModelSignature signatureOf(const ModelGraph &g, const std::string &model,
     s.args.push_back({n->name,
                       n->op == OpKind::Param ? NNC_ARG_PARAM : NNC_ARG_STATE,
                       n->type, initSpec(*n), ""});
-  for (auto &o : g.outputs)
-    s.results.push_back({o.first, NNC_ARG_OUTPUT, o.second->type, "", ""});
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    auto image = g.imageOutputs.find(k);
+    bool isImage = image != g.imageOutputs.end();
+    s.results.push_back({g.outputs[k].first,
+                         isImage ? NNC_ARG_IMAGE : NNC_ARG_OUTPUT,
+                         g.outputs[k].second->type, "",
+                         isImage ? image->second : ""});
+  }
   if (gradients && wrtInputs)
     for (auto &n : g.inputs)
       if (isFloat(n->type.dtype))

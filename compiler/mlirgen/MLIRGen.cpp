@@ -471,8 +471,14 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
     tagArgument(func, k, *n, opKindName(n->op));
   if (opts.stream)
     stream = tagStream(func, args.size());
-  for (auto [k, o] : llvm::enumerate(g.outputs))
+  for (auto [k, o] : llvm::enumerate(g.outputs)) {
     func.setResultAttr(k, nnc::attr::kName, b.getStringAttr(o.first));
+    auto image = g.imageOutputs.find(k);
+    if (image == g.imageOutputs.end())
+      continue;
+    func.setResultAttr(k, nnc::attr::kKind, b.getStringAttr("image"));
+    func.setResultAttr(k, nnc::attr::kSource, b.getStringAttr(image->second));
+  }
   b.setInsertionPointToStart(&func.front());
   SmallVector<Value> results;
   for (auto &o : g.outputs) {

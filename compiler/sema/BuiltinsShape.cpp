@@ -552,6 +552,53 @@ Result arangeOp(Elaborator &el, Args &a, llvm::SMLoc) {
   return produce(el, "arange", TensorType{DType::I64, {n}}, 0);
 }
 
+Result saveImageOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
+  auto t = tensorArg(el, a[0], "save_image", /*floatOnly=*/true);
+  if (!t || !stringArg(el, a, 1, "the file of save_image"))
+    return std::nullopt;
+  if (t->rank() < 2 || t->rank() > 4) {
+    el.error(a[0].loc, "save_image takes [H, W], [H, W, C] or a batch [N, H, "
+                       "W(, C)]; got " +
+                           t->str());
+    return std::nullopt;
+  }
+  if (t->rank() == 4 && !(t->dims[3].isConst() &&
+                          (t->dims[3].value == 1 || t->dims[3].value == 3 ||
+                           t->dims[3].value == 4))) {
+    el.error(a[0].loc, "save_image of [N, H, W, C] needs C = 1, 3 or 4; got " +
+                           t->str());
+    return std::nullopt;
+  }
+  if (!llvm::StringRef(a[1].value.s).ends_with(".png")) {
+    el.error(a[1].loc, "save_image writes PNG files: the file must end in "
+                       ".png; got \"" +
+                           a[1].value.s + "\"");
+    return std::nullopt;
+  }
+  bool normalize = false;
+  if (present(a, 2)) {
+    if (a[2].value.kind != Value::Bool) {
+      el.error(a[2].loc, "normalize must be true or false; got " +
+                             a[2].value.describe());
+      return std::nullopt;
+    }
+    normalize = a[2].value.b;
+  }
+  auto columns = intArg(el, a, 3, 0, "columns");
+  if (!columns)
+    return std::nullopt;
+  if (*columns < 0) {
+    el.error(a[3].loc, "columns must be 0 (a square grid) or more; got " +
+                           std::to_string(*columns));
+    return std::nullopt;
+  }
+  el.traceImage(a[0], a[1].value.s,
+                "normalize=" + std::to_string(normalize) +
+                    ",columns=" + std::to_string(*columns),
+                loc);
+  return Value::none();
+}
+
 Result printOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
   el.tracePrint(a, loc);
   return Value::none();

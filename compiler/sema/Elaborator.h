@@ -247,6 +247,9 @@ public:
   /// Marks the graph as not compilable yet (first reason wins).
   void unsupported(llvm::SMLoc loc, const llvm::Twine &why);
   static std::optional<Attr> toAttr(const Value &v);
+  /// save_image(x, path): in a `main` block, an output written as a PNG.
+  void traceImage(const CallArg &x, const std::string &path,
+                  const std::string &options, llvm::SMLoc loc);
   void traceBuiltin(const BuiltinDef &b, const std::vector<CallArg> &slots,
                     Value &out, llvm::SMLoc loc);
   /// `print(...)` in a traced main block: its tensor becomes a result of

@@ -16,6 +16,7 @@
 
 #include "llvm/Support/SMLoc.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +69,10 @@ struct ModelGraph {
   std::vector<NodePtr> inputs; ///< in declaration order
   std::vector<NodePtr> params; ///< trainable and state, creation order
   std::vector<std::pair<std::string, NodePtr>> outputs;
+  /// Outputs of a `main` block that save_image writes as PNG files: the
+  /// output's index -> its options ("normalize=0,columns=0"); the output's
+  /// name is the file.
+  std::map<size_t, std::string> imageOutputs;
   /// Why the graph cannot be compiled yet ("" if it can), with a location.
   std::string unsupported;
   llvm::SMLoc unsupportedLoc;

@@ -126,6 +126,21 @@ void Elaborator::traceBuiltin(const BuiltinDef &b,
   trace(out, *b.kind, std::move(inputs), loc, std::move(attrs));
 }
 
+void Elaborator::traceImage(const CallArg &x, const std::string &path,
+                            const std::string &options, llvm::SMLoc loc) {
+  if (!graph)
+    return;
+  if (graph != program.mainGraph.get()) {
+    error(loc, "save_image writes files: call it in a main block");
+    return;
+  }
+  NodePtr n = nodeOf(x.value, x.value.type.dtype, loc);
+  if (!n)
+    return;
+  graph->imageOutputs[graph->outputs.size()] = options;
+  graph->outputs.push_back({path, n});
+}
+
 void Elaborator::tracePrint(const std::vector<CallArg> &args, llvm::SMLoc loc) {
   if (!graph)
     return;

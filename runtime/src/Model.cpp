@@ -8,6 +8,7 @@
 // which this code frees after copying them out (honouring their strides).
 //
 //===----------------------------------------------------------------------===//
+#include "Images.h"
 #include "Sources.h"
 #include "nnc/runtime.h"
 
@@ -22,7 +23,7 @@
 
 static const char *const kArgKindNames[] = {
     "input", "data",   "param",  "state",  "opt_state",
-    "step",  "stream", "hparam", "output", "update", "gradient"};
+    "step",  "stream", "hparam", "output", "update", "gradient", "image"};
 
 const char *nnc_arg_kind_name(nnc_arg_kind kind) {
   unsigned k = unsigned(kind);
@@ -334,6 +335,10 @@ extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
   if (rc == 0)
     rc = nnc_model_forward(m, &in, &out);
   for (int64_t k = 0; rc == 0 && k < out.count; ++k) {
+    if (k < m->num_results && m->results[k].kind == NNC_ARG_IMAGE) {
+      rc = nnc::saveImage(out.tensors[k], out.names[k], m->results[k].source);
+      continue;
+    }
     std::printf("%s%s", out.names[k], out.names[k][0] ? " " : "");
     nnc_print_tensor(&out.tensors[k]);
   }

@@ -215,12 +215,15 @@ typedef enum nnc_arg_kind {
   NNC_ARG_OUTPUT,    /**< a result: an output, the loss or a metric sum */
   NNC_ARG_UPDATE,    /**< a result: the new value of a param, state or
                           optimizer state of the same name */
-  NNC_ARG_GRADIENT   /**< a result: `grad.<name>`, the loss's gradient in
+  NNC_ARG_GRADIENT,  /**< a result: `grad.<name>`, the loss's gradient in
                           an input or parameter (`--gradients`) */
+  NNC_ARG_IMAGE      /**< a result of a `main` block that save_image
+                          writes to the PNG file `name` (options in
+                          `source`) */
 } nnc_arg_kind;
 
 /** The kind's name: "input", "data", "param", "state", "opt_state",
- *  "step", "stream", "hparam", "output", "update" or "gradient". */
+ *  "step", "stream", "hparam", "output", "update", "gradient" or "image". */
 const char *nnc_arg_kind_name(nnc_arg_kind kind);
 /** The kind called `name`, or -1. */
 int nnc_arg_kind_parse(const char *name);
@@ -234,7 +237,8 @@ typedef struct nnc_model_arg {
   int64_t dims[NNC_MAX_RANK];     /**< -1 where the size is symbolic */
   const char *syms[NNC_MAX_RANK]; /**< the symbol of each -1 (e.g. "B") */
   const char *init;   /**< parameters: initializer, e.g. "normal(std=0.02)" */
-  const char *source; /**< data: e.g. "fashion_mnist:test:image" */
+  const char *source; /**< data: e.g. "fashion_mnist:test:image"; image
+                           results: "normalize=0,columns=0" */
 } nnc_model_arg;
 
 /** Calls the compiled function: `results` points at the result
