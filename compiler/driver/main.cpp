@@ -12,6 +12,7 @@
 #include "driver/Executable.h"
 #include "driver/Gradcheck.h"
 #include "driver/Pipeline.h"
+#include "driver/Plot.h"
 #include "driver/Runner.h"
 #include "driver/Timing.h"
 #include "driver/Train.h"
@@ -29,6 +30,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
@@ -52,6 +54,9 @@ static cl::SubCommand buildCmd("build", "Compile a .nn file (use --emit= to "
 static cl::SubCommand runCmd("run", "JIT-compile and run a .nn file's main "
                                     "block, or a model forward (--forward)");
 static cl::SubCommand replCmd("repl", "Interactive JIT REPL");
+static cl::SubCommand plotCmd(
+    "plot", "Draw the training curves of a --metrics-out file as a PNG "
+            "(nnc plot metrics.jsonl -o curves.png)");
 static cl::SubCommand predictCmd(
     "predict", "Run a trained model over a data set: predictions to CSV or "
                "NPY, accuracy and confusion matrix when it has labels");
@@ -70,7 +75,7 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(checkCmd), cl::sub(summaryCmd),
                                       cl::sub(buildCmd), cl::sub(runCmd),
                                       cl::sub(initCmd), cl::sub(predictCmd),
-                                      cl::cat(nncCat));
+                                      cl::sub(plotCmd), cl::cat(nncCat));
 
 enum class Emit {
   None,
@@ -144,7 +149,7 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
                                        cl::sub(buildCmd), cl::sub(runCmd),
                                        cl::sub(initCmd), cl::sub(predictCmd),
-                                       cl::cat(nncCat));
+                                       cl::sub(plotCmd), cl::cat(nncCat));
 static cl::opt<std::string> dataOpt(
     "data",
     cl::desc("The data set to predict: an expression of the file's scope, "
@@ -766,6 +771,7 @@ int main(int argc, char **argv) {
       "parameters\n"
       "  nnc predict FILE.nn --checkpoint C --data EXPR [-o out.csv|.npy]  "
       "predictions, accuracy\n"
+      "  nnc plot metrics.jsonl [-o curves.png]   training curves as a PNG\n"
       "  nnc cache [clear]          the compile cache: where, how large; "
       "empty it\n"
       "  nnc repl                   (not implemented yet)\n");
@@ -787,8 +793,8 @@ int main(int argc, char **argv) {
     return notYet("'nnc repl'");
   if (cacheCmd)
     return runCache(diags);
-  bool needsFile =
-      checkCmd || summaryCmd || buildCmd || runCmd || initCmd || predictCmd;
+  bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd || initCmd ||
+                   predictCmd || plotCmd;
   if (!needsFile) {
     cl::PrintHelpMessage();
     return 1;
@@ -813,5 +819,12 @@ int main(int argc, char **argv) {
     return runInit(argv[0], sm, diags);
   if (predictCmd)
     return runPredictCmd(argv[0], sm, diags);
+  if (plotCmd) {
+    llvm::SmallString<256> png(inputFile);
+    llvm::sys::path::replace_extension(png, ".png");
+    return plotMetrics(inputFile, outputFile.empty() ? png.str().str()
+                                                     : outputFile.getValue(),
+                       diags);
+  }
   return runCheck(argv[0], sm, diags, false, false, false, true);
 }

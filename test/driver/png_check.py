@@ -42,9 +42,18 @@ def decode(path):
     return w, h, ch, rows
 
 
-for path in sys.argv[1:]:
+# --colors R,G,B ...: also count the pixels of each colour (RGB files).
+args, colors = sys.argv[1:], []
+if "--colors" in args:
+    i = args.index("--colors")
+    colors = [tuple(int(v) for v in c.split(",")) for c in args[i + 1:]]
+    args = args[:i]
+for path in args:
     w, h, ch, rows = decode(path)
     print(f"{path.split('/')[-1]}: {w}x{h} channels {ch}")
     if w * h * ch <= 64:
         for r in rows:
             print("  " + " ".join(str(v) for v in r))
+    for c in colors:
+        n = sum(1 for r in rows for x in range(w) if tuple(r[x * ch:x * ch + 3]) == c)
+        print(f"  colour {c[0]},{c[1]},{c[2]}: {'present' if n > 50 else 'absent'}")
