@@ -321,6 +321,9 @@ public:
   bool destructure = false;
   std::optional<TypeExpr> type;
   ExprPtr value;
+  /// `let m = Mlp() from "mlp.safetensors"`: the checkpoint the instance's
+  /// parameters and state are read from (a string expression), or null.
+  ExprPtr checkpoint;
   static bool classof(const Stmt *s) { return s->getKind() == SK_Let; }
 };
 

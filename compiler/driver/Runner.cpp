@@ -200,6 +200,20 @@ int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
     diags.error(nnc_last_error());
     return 1;
   }
+  if (!opts.checkpoint.empty()) {
+    nnc_named_tensors ckpt{};
+    if (nnc_safetensors_load(opts.checkpoint.c_str(), &ckpt)) {
+      diags.error(nnc_last_error());
+      return 1;
+    }
+    // The input file's tensors win; the checkpoint gives the rest.
+    for (int64_t k = 0; k < ckpt.count; ++k)
+      if (nnc_named_find(&in, ckpt.names[k]) < 0) {
+        nnc_named_append(&in, ckpt.names[k], ckpt.tensors[k]);
+        ckpt.tensors[k] = nnc_tensor{};
+      }
+    nnc_named_free(&ckpt);
+  }
   return withJit(entry, opts.codegen, srcMgr, diags, [&](const nnc_model &m) {
     if (nnc_model_forward(&m, &in, &out)) {
       diags.error("'" + opts.inputFile + "': " + nnc_last_error());

@@ -14,6 +14,9 @@ namespace nnc {
 
 struct ForwardOptions {
   std::string inputFile;  ///< safetensors with inputs and parameters
+  /// A checkpoint whose tensors bind the arguments the input file does
+  /// not have (`nnc run --forward IN --checkpoint C`): "" = none.
+  std::string checkpoint;
   std::string outputFile; ///< safetensors for the outputs ("" = print)
   unsigned benchRuns = 0; ///< > 0: time this many runs, print statistics
   CodegenOptions codegen;

@@ -232,8 +232,8 @@ static cl::opt<std::string>
 static cl::opt<std::string> checkpointOpt(
     "checkpoint",
     cl::desc("Checkpoint file, written atomically after every epoch and on "
-             "Ctrl-C (overrides the file's 'checkpoint'); predict: the "
-             "trained parameters"),
+             "Ctrl-C (overrides the file's 'checkpoint'); with --forward and "
+             "predict: the trained parameters to run with"),
     cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::sub(predictCmd),
     cl::cat(nncCat));
 static cl::opt<bool>
@@ -649,6 +649,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     ForwardOptions fo;
     fo.codegen = codegenOptions();
     fo.inputFile = forwardInputs;
+    fo.checkpoint = checkpointOpt;
     fo.outputFile = outputFile;
     fo.benchRuns = benchRuns;
     return runForward(entry, fo, sm, diags);
@@ -686,7 +687,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   if (unsupported)
     return 1;
   for (const auto &[path, loc] : program->missingData)
-    diags.warning(loc, "data file '" + path +
+    diags.warning(loc, "file '" + path +
                            "' does not exist: 'nnc run' needs it here");
   llvm::outs() << inputFile << ": ok";
   if (!program->modelNames.empty()) {

@@ -590,6 +590,13 @@ StmtPtr Parser::parseLet() {
   let->value = parseExpr();
   if (!let->value)
     return nullptr;
+  // `from` is a word only here: `let m = Mlp() from "m.safetensors"`.
+  if (tok.is(TokenKind::Ident) && tok.text == "from" && !tok.atLineStart) {
+    advance();
+    let->checkpoint = parseExpr();
+    if (!let->checkpoint)
+      return nullptr;
+  }
   auto *raw = let.release();
   StmtPtr s(new LetStmt(rangeFrom(start)));
   auto *out = llvm::cast<LetStmt>(s.get());
@@ -597,6 +604,7 @@ StmtPtr Parser::parseLet() {
   out->destructure = raw->destructure;
   out->type = std::move(raw->type);
   out->value = std::move(raw->value);
+  out->checkpoint = std::move(raw->checkpoint);
   delete raw;
   endStatement();
   return s;

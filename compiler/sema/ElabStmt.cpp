@@ -158,6 +158,8 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
     if (v->kind == Value::Instance && !v->inst->applied &&
         llvm::isa<CallExpr>(l->value.get()))
       v->inst->info->name = l->names[0].name;
+    if (l->checkpoint && !bindCheckpoint(*l, *v, env))
+      return std::nullopt;
     env.vars[l->names[0].name] = *v;
     return Value::none();
   }

@@ -678,8 +678,11 @@ bool Elaborator::declareVar(const VarDeclStmt *v, Env &env) {
         init = n->name;
     inst->info->params.push_back({v->name.name, type, isParam, init});
     Value pv = Value::ofTensor(type);
+    auto attrs = initAttrs(v->init.get(), env);
+    if (graph && !checkpointInit(v->name.name, type, attrs))
+      return false;
     trace(pv, isParam ? OpKind::Param : OpKind::State, {}, v->name.loc(),
-          initAttrs(v->init.get(), env));
+          std::move(attrs));
     if (pv.node) {
       // The path of the parameter below the model: `dense_1.w`.
       std::string path;

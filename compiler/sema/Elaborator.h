@@ -11,6 +11,7 @@
 #define NNC_SEMA_ELABORATOR_H
 
 #include "ast/AST.h"
+#include "sema/Checkpoint.h"
 #include "sema/Graph.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
@@ -157,6 +158,13 @@ struct InstanceRT {
   /// applying this instance again reuses them: shared weights all the way
   /// down.
   std::map<std::pair<const Expr *, std::vector<int64_t>>, Value> sites;
+  /// `let m = Mlp() from "m.safetensors"`: where the parameters and state
+  /// of this instance (and the instances below it) come from, the tensors
+  /// that file holds (empty when it does not exist yet), and the `from`.
+  std::string checkpoint;
+  std::map<std::string, CheckpointEntry> checkpointTensors;
+  llvm::SMLoc checkpointLoc;
+  bool checkpointReported = false; ///< one error per `from`
 };
 
 /// One argument after evaluation.
@@ -250,6 +258,13 @@ public:
   /// save_image(x, path): in a `main` block, an output written as a PNG.
   void traceImage(const CallArg &x, const std::string &path,
                   const std::string &options, llvm::SMLoc loc);
+  /// `let NAME = Model() from PATH` (main blocks): marks the instance's
+  /// parameters to be read from the checkpoint.
+  bool bindCheckpoint(const LetStmt &let, Value &instance, Env &env);
+  /// A parameter or state being created: from the nearest instance with a
+  /// checkpoint, its initializer reads that file (checked here).
+  bool checkpointInit(const std::string &name, const TensorType &type,
+                      std::vector<std::pair<std::string, Attr>> &attrs);
   void traceBuiltin(const BuiltinDef &b, const std::vector<CallArg> &slots,
                     Value &out, llvm::SMLoc loc);
   /// `print(...)` in a traced main block: its tensor becomes a result of

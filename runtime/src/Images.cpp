@@ -1,7 +1,7 @@
 //===- Images.cpp - stb_image and stb_image_write, private to the runtime -===//
 //
 // Debian's single-header stb libraries are compiled here with static
-// linkage (STB_IMAGE_STATIC, STBIW_STATIC): the runtime exports none of
+// linkage (STB_IMAGE_STATIC, STB_IMAGE_WRITE_STATIC): the runtime exports none of
 // their symbols and links no libstb, so an executable or an app that has
 // its own stb does not clash with it.
 //
@@ -13,7 +13,7 @@
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb/stb_image.h>
 
-#define STBIW_STATIC
+#define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
 

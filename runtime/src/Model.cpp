@@ -309,11 +309,45 @@ int loadData(const char *source,
                 size_t(nnc_tensor_numel(t)) * nnc_dtype_size(t->dtype));
   return 0;
 }
+
+/// A parameter of `let m = Model() from "file"`: init spec
+/// "checkpoint:NAME@FILE", the tensor NAME of that safetensors file
+/// (files loaded once), checked against the argument.
+int fromCheckpoint(const nnc_model_arg &arg, const std::string &spec,
+                   std::map<std::string, nnc_named_tensors> &files,
+                   nnc_tensor &t) {
+  size_t at = spec.find('@');
+  std::string name = spec.substr(11, at - 11), file = spec.substr(at + 1);
+  auto it = files.find(file);
+  if (it == files.end()) {
+    nnc_named_tensors loaded{};
+    if (nnc_safetensors_load(file.c_str(), &loaded))
+      return -1;
+    it = files.emplace(file, loaded).first;
+  }
+  int64_t k = nnc_named_find(&it->second, name.c_str());
+  if (k < 0)
+    return nnc_set_error("checkpoint '%s' has no tensor '%s' (for '%s')",
+                         file.c_str(), name.c_str(), arg.name);
+  const nnc_tensor &src = it->second.tensors[k];
+  bool ok = src.dtype == arg.dtype && src.rank == arg.rank;
+  for (int32_t d = 0; ok && d < arg.rank; ++d)
+    ok = src.dims[d] == arg.dims[d];
+  if (!ok)
+    return nnc_set_error(
+        "tensor '%s' of checkpoint '%s' is %s but '%s' is %s", name.c_str(),
+        file.c_str(), describe(src.dtype, src.rank, src.dims, nullptr).c_str(),
+        arg.name, describe(arg.dtype, arg.rank, arg.dims, arg.syms).c_str());
+  std::memcpy(t.data, src.data,
+              size_t(nnc_tensor_numel(&t)) * nnc_dtype_size(t.dtype));
+  return 0;
+}
 } // namespace
 
 extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
   nnc_named_tensors in{}, out{};
   std::map<std::string, std::unique_ptr<nnc::DataTable>> cache;
+  std::map<std::string, nnc_named_tensors> checkpoints;
   int rc = 0;
   for (int32_t a = 0; a < m->num_args && rc == 0; ++a) {
     const nnc_model_arg &arg = m->args[a];
@@ -326,7 +360,9 @@ extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
       for (int32_t d = 0; d < arg.rank; ++d)
         t.dims[d] = arg.dims[d];
       rc = nnc_tensor_alloc(&t);
-      if (rc == 0 && arg.init)
+      if (rc == 0 && arg.init && std::strncmp(arg.init, "checkpoint:", 11) == 0)
+        rc = fromCheckpoint(arg, arg.init, checkpoints, t);
+      else if (rc == 0 && arg.init)
         rc = nnc_init_tensor(&t, arg.init, seed ^ nnc::hashName(arg.name));
     }
     if (rc == 0)
@@ -344,6 +380,8 @@ extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
   }
   nnc_named_free(&in);
   nnc_named_free(&out);
+  for (auto &[file, tensors] : checkpoints)
+    nnc_named_free(&tensors);
   return rc;
 }
 
