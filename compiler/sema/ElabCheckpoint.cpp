@@ -6,13 +6,13 @@
 // their initializers. Names, dtypes and shapes are checked here against
 // the file's header, with the error at the `from`; a file that does not
 // exist yet (trained later) is a warning of `nnc check` and an error of
-// `nnc run`, like a missing data file.
+// `nnc run`, like a missing data file. The file is relative to the working
+// directory, like the checkpoints `nnc run` writes.
 //
 //===----------------------------------------------------------------------===//
 #include "sema/Elaborator.h"
 
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
 
 using namespace nnc;
 
@@ -39,16 +39,9 @@ bool Elaborator::bindCheckpoint(const LetStmt &let, Value &instance,
                   path->describe());
     return false;
   }
-  // Relative to the folder of the .nn file, as data files are.
+  // Relative to the working directory, where `nnc run` writes the
+  // checkpoints of train blocks.
   std::string file = path->s;
-  llvm::SourceMgr &sm = diags.getSourceMgr();
-  if (unsigned buf = sm.FindBufferContainingLoc(at);
-      buf && !llvm::sys::path::is_absolute(file)) {
-    llvm::SmallString<256> full(llvm::sys::path::parent_path(
-        sm.getMemoryBuffer(buf)->getBufferIdentifier()));
-    llvm::sys::path::append(full, file);
-    file = std::string(full);
-  }
   InstanceRT &inst = *instance.inst;
   inst.checkpoint = file;
   inst.checkpointLoc = at;
