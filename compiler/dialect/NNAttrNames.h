@@ -17,7 +17,7 @@ namespace nnc::attr {
 /// Input name, parameter path (`dense_1.w`) or result name.
 constexpr const char kName[] = "nn.name";
 /// What the argument or result is: input, data, param, state, opt_state,
-/// step, stream, hparam, output, update, gradient or image (the runtime's
+/// step, stream, hparam, output, update, gradient, image or text (the runtime's
 /// nnc_arg_kind).
 constexpr const char kKind[] = "nn.kind";
 /// A parameter's initializer (`normal`); its arguments are float

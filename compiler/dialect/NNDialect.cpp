@@ -56,7 +56,8 @@ namespace {
 /// runtime's nnc_arg_kind has one value per name.
 constexpr llvm::StringLiteral kArgKinds[] = {
     "input", "data",   "param",  "state",  "opt_state",
-    "step",  "stream", "hparam", "output", "update", "gradient", "image"};
+    "step",  "stream", "hparam", "output", "update", "gradient", "image",
+    "text"};
 
 LogicalResult verifyArgOrResultAttr(Operation *op, NamedAttribute named,
                                     StringRef where) {

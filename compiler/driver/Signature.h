@@ -64,12 +64,15 @@ inline ModelSignature signatureOf(const ModelGraph &g, const std::string &model,
                       n->op == OpKind::Param ? NNC_ARG_PARAM : NNC_ARG_STATE,
                       n->type, initSpec(*n), ""});
   for (size_t k = 0; k < g.outputs.size(); ++k) {
-    auto image = g.imageOutputs.find(k);
-    bool isImage = image != g.imageOutputs.end();
-    s.results.push_back({g.outputs[k].first,
-                         isImage ? NNC_ARG_IMAGE : NNC_ARG_OUTPUT,
-                         g.outputs[k].second->type, "",
-                         isImage ? image->second : ""});
+    auto special = g.outputKinds.find(k);
+    nnc_arg_kind kind = NNC_ARG_OUTPUT;
+    std::string options;
+    if (special != g.outputKinds.end()) {
+      kind = nnc_arg_kind(nnc_arg_kind_parse(special->second.first.c_str()));
+      options = special->second.second;
+    }
+    s.results.push_back(
+        {g.outputs[k].first, kind, g.outputs[k].second->type, "", options});
   }
   if (gradients && wrtInputs)
     for (auto &n : g.inputs)

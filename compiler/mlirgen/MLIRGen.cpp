@@ -421,7 +421,7 @@ void Generator::tagArgument(func::FuncOp func, unsigned k, const Node &n,
   Value arg = func.getArgument(k);
   values[&n] = arg;
   for (auto [d, dim] : llvm::enumerate(n.type.dims))
-    if (!dim.isConst() && n.op == OpKind::Input)
+    if (!dim.isConst() && (n.op == OpKind::Input || n.op == OpKind::Data))
       symbols.emplace(dim.sym, std::make_pair(arg, int64_t(d)));
   arg.setLoc(loc(n.loc));
   SmallVector<NamedAttribute> attrs{
@@ -473,11 +473,14 @@ func::FuncOp Generator::emitFunction(ModuleOp module, const ModelGraph &g,
     stream = tagStream(func, args.size());
   for (auto [k, o] : llvm::enumerate(g.outputs)) {
     func.setResultAttr(k, nnc::attr::kName, b.getStringAttr(o.first));
-    auto image = g.imageOutputs.find(k);
-    if (image == g.imageOutputs.end())
+    auto special = g.outputKinds.find(k);
+    if (special == g.outputKinds.end())
       continue;
-    func.setResultAttr(k, nnc::attr::kKind, b.getStringAttr("image"));
-    func.setResultAttr(k, nnc::attr::kSource, b.getStringAttr(image->second));
+    func.setResultAttr(k, nnc::attr::kKind,
+                       b.getStringAttr(special->second.first));
+    if (!special->second.second.empty())
+      func.setResultAttr(k, nnc::attr::kSource,
+                         b.getStringAttr(special->second.second));
   }
   b.setInsertionPointToStart(&func.front());
   SmallVector<Value> results;

@@ -599,6 +599,19 @@ Result saveImageOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
   return Value::none();
 }
 
+Result printTextOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
+  auto t = tensorArg(el, a[0], "print_text");
+  if (!t)
+    return std::nullopt;
+  if (t->dtype != DType::I64 && t->dtype != DType::I32) {
+    el.error(a[0].loc, "print_text prints byte ids (i64 or i32); got " +
+                           t->str());
+    return std::nullopt;
+  }
+  el.traceText(a[0], loc);
+  return Value::none();
+}
+
 Result printOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
   el.tracePrint(a, loc);
   return Value::none();

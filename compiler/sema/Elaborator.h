@@ -258,6 +258,8 @@ public:
   /// save_image(x, path): in a `main` block, an output written as a PNG.
   void traceImage(const CallArg &x, const std::string &path,
                   const std::string &options, llvm::SMLoc loc);
+  /// print_text(ids): in a `main` block, byte ids printed as characters.
+  void traceText(const CallArg &ids, llvm::SMLoc loc);
   /// `let NAME = Model() from PATH` (main blocks): marks the instance's
   /// parameters to be read from the checkpoint.
   bool bindCheckpoint(const LetStmt &let, Value &instance, Env &env);

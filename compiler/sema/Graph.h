@@ -69,10 +69,11 @@ struct ModelGraph {
   std::vector<NodePtr> inputs; ///< in declaration order
   std::vector<NodePtr> params; ///< trainable and state, creation order
   std::vector<std::pair<std::string, NodePtr>> outputs;
-  /// Outputs of a `main` block that save_image writes as PNG files: the
-  /// output's index -> its options ("normalize=0,columns=0"); the output's
-  /// name is the file.
-  std::map<size_t, std::string> imageOutputs;
+  /// Outputs of a `main` block that are not printed as tensors: the
+  /// output's index -> its kind and options. "image" (save_image: the
+  /// output's name is the PNG file, options "normalize=0,columns=0") or
+  /// "text" (print_text: byte ids printed as characters).
+  std::map<size_t, std::pair<std::string, std::string>> outputKinds;
   /// Why the graph cannot be compiled yet ("" if it can), with a location.
   std::string unsupported;
   llvm::SMLoc unsupportedLoc;

@@ -137,8 +137,24 @@ void Elaborator::traceImage(const CallArg &x, const std::string &path,
   NodePtr n = nodeOf(x.value, x.value.type.dtype, loc);
   if (!n)
     return;
-  graph->imageOutputs[graph->outputs.size()] = options;
+  graph->outputKinds[graph->outputs.size()] = {"image", options};
   graph->outputs.push_back({path, n});
+}
+
+void Elaborator::traceText(const CallArg &ids, llvm::SMLoc loc) {
+  if (!graph)
+    return;
+  if (graph != program.mainGraph.get()) {
+    error(loc, "print_text prints: call it in a main block");
+    return;
+  }
+  NodePtr n = nodeOf(ids.value, ids.value.type.dtype, loc);
+  if (!n)
+    return;
+  // Named uniquely: results are bound by name.
+  size_t k = graph->outputs.size();
+  graph->outputKinds[k] = {"text", ""};
+  graph->outputs.push_back({"print_text." + std::to_string(k), n});
 }
 
 void Elaborator::tracePrint(const std::vector<CallArg> &args, llvm::SMLoc loc) {

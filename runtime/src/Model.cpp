@@ -23,7 +23,8 @@
 
 static const char *const kArgKindNames[] = {
     "input", "data",   "param",  "state",  "opt_state",
-    "step",  "stream", "hparam", "output", "update", "gradient", "image"};
+    "step",  "stream", "hparam", "output", "update", "gradient", "image",
+    "text"};
 
 const char *nnc_arg_kind_name(nnc_arg_kind kind) {
   unsigned k = unsigned(kind);
@@ -310,6 +311,22 @@ int loadData(const char *source,
   return 0;
 }
 
+/// print_text: byte ids as characters, one line per row (of the last
+/// dimension); ids outside 0..255 print as '?'.
+void printText(const nnc_tensor &t) {
+  int64_t n = nnc_tensor_numel(&t), row = t.rank ? t.dims[t.rank - 1] : 1;
+  std::string line;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t id = t.dtype == NNC_I64 ? static_cast<const int64_t *>(t.data)[i]
+                                    : static_cast<const int32_t *>(t.data)[i];
+    line += id >= 0 && id < 256 ? char(id) : '?';
+    if ((i + 1) % row == 0) {
+      std::printf("%s\n", line.c_str());
+      line.clear();
+    }
+  }
+}
+
 /// A parameter of `let m = Model() from "file"`: init spec
 /// "checkpoint:NAME@FILE", the tensor NAME of that safetensors file
 /// (files loaded once), checked against the argument.
@@ -373,6 +390,10 @@ extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
   for (int64_t k = 0; rc == 0 && k < out.count; ++k) {
     if (k < m->num_results && m->results[k].kind == NNC_ARG_IMAGE) {
       rc = nnc::saveImage(out.tensors[k], out.names[k], m->results[k].source);
+      continue;
+    }
+    if (k < m->num_results && m->results[k].kind == NNC_ARG_TEXT) {
+      printText(out.tensors[k]);
       continue;
     }
     std::printf("%s%s", out.names[k], out.names[k][0] ? " " : "");

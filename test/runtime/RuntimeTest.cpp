@@ -619,7 +619,7 @@ TEST(Model, ForwardWritesIntoHeldResults) {
 }
 
 TEST(ModelArgs, KindNamesRoundTrip) {
-  for (int k = NNC_ARG_INPUT; k <= NNC_ARG_IMAGE; ++k)
+  for (int k = NNC_ARG_INPUT; k <= NNC_ARG_TEXT; ++k)
     EXPECT_EQ(nnc_arg_kind_parse(nnc_arg_kind_name(nnc_arg_kind(k))), k);
   EXPECT_STREQ(nnc_arg_kind_name(NNC_ARG_OPT_STATE), "opt_state");
   EXPECT_EQ(nnc_arg_kind_parse("parameter"), -1);

@@ -217,13 +217,15 @@ typedef enum nnc_arg_kind {
                           optimizer state of the same name */
   NNC_ARG_GRADIENT,  /**< a result: `grad.<name>`, the loss's gradient in
                           an input or parameter (`--gradients`) */
-  NNC_ARG_IMAGE      /**< a result of a `main` block that save_image
+  NNC_ARG_IMAGE,     /**< a result of a `main` block that save_image
                           writes to the PNG file `name` (options in
                           `source`) */
+  NNC_ARG_TEXT       /**< a result of a `main` block that print_text
+                          prints: byte ids as characters */
 } nnc_arg_kind;
 
 /** The kind's name: "input", "data", "param", "state", "opt_state",
- *  "step", "stream", "hparam", "output", "update", "gradient" or "image". */
+ *  "step", "stream", "hparam", "output", "update", "gradient", "image" or "text". */
 const char *nnc_arg_kind_name(nnc_arg_kind kind);
 /** The kind called `name`, or -1. */
 int nnc_arg_kind_parse(const char *name);
