@@ -7,7 +7,9 @@
 // the file's header, with the error at the `from`; a file that does not
 // exist yet (trained later) is a warning of `nnc check` and an error of
 // `nnc run`, like a missing data file. The file is relative to the working
-// directory, like the checkpoints `nnc run` writes.
+// directory, like the checkpoints `nnc run` writes. A tensor is found by
+// its path below the instance (`dense_1.w`) or below the instance's name
+// (`gen.dense_1.w`, as a custom step's checkpoint of several models has it).
 //
 //===----------------------------------------------------------------------===//
 #include "sema/Elaborator.h"
@@ -78,6 +80,12 @@ bool Elaborator::checkpointInit(
   InstanceRT &inst = *ctx[owner];
   if (inst.checkpointReported)
     return false;
+  // A checkpoint of a custom train step holds several models, each under
+  // its name there (`gen.dense_1.w`): an instance named alike finds its own.
+  std::string alt = inst.info->name + "." + path;
+  if (!inst.checkpointTensors.count(path) &&
+      inst.checkpointTensors.count(alt))
+    path = alt;
   if (!inst.checkpointTensors.empty() ||
       llvm::sys::fs::exists(inst.checkpoint)) {
     auto it = inst.checkpointTensors.find(path);
