@@ -170,6 +170,25 @@ Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
           std::to_string(*w) + "|" + std::to_string(*c));
 }
 
+Result imageOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto h = stringArg(el, a, 0, "the image file") ? positive(el, a, 1, "height")
+                                                 : std::nullopt;
+  auto w = h ? positive(el, a, 2, "width") : std::nullopt;
+  auto c = w ? intArg(el, a, 3, 3, "channels") : std::nullopt;
+  if (!c)
+    return std::nullopt;
+  if (*c != 1 && *c != 3 && *c != 4) {
+    el.error(a[3].loc, "channels is 1 (grey), 3 (RGB) or 4 (RGBA)");
+    return std::nullopt;
+  }
+  return dataset("image",
+                 {{"image", batchOf(DType::F32, {Dim::constant(*h),
+                                                 Dim::constant(*w),
+                                                 Dim::constant(*c)})}},
+                 "image:" + pathOf(el, a[0]) + "|" + std::to_string(*h) + "|" +
+                     std::to_string(*w) + "|" + std::to_string(*c));
+}
+
 Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto seq = stringArg(el, a, 0, "the text file") ? positive(el, a, 1, "seq")
                                                   : std::nullopt;

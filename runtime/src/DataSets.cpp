@@ -74,6 +74,10 @@ std::vector<std::string> listDir(const std::string &p) {
   return names;
 }
 
+int loadImageFiles(const std::vector<std::pair<std::string, int64_t>> &files,
+                   int64_t h, int64_t w, int64_t c, bool withLabels,
+                   DataTable &out);
+
 /// `folder/<class>/<image>`: classes in alphabetical order are labels 0..;
 /// images are decoded by stb_image, converted to `c` channels, resized to
 /// h x w (nearest neighbour) and scaled to [0, 1].
@@ -95,6 +99,15 @@ int loadImageFolder(const std::string &folder, int64_t h, int64_t w, int64_t c,
     return nnc_set_error("image folder '%s' has no images: expected one "
                          "sub-folder per class holding PNG or JPEG files",
                          folder.c_str());
+  return loadImageFiles(files, h, w, c, /*withLabels=*/true, out);
+}
+
+/// Decodes `files` (path, label) into the `image` field, resized to h x w
+/// (nearest neighbour) with `c` channels in [0, 1], and their labels into
+/// `label` when `withLabels`.
+int loadImageFiles(const std::vector<std::pair<std::string, int64_t>> &files,
+                   int64_t h, int64_t w, int64_t c, bool withLabels,
+                   DataTable &out) {
   nnc_tensor images{}, labels{};
   images.dtype = NNC_F32;
   images.rank = 4;
@@ -127,6 +140,10 @@ int loadImageFolder(const std::string &folder, int64_t h, int64_t w, int64_t c,
               data[(sy * iw + sx) * c + k] / 255.0f;
       }
     static_cast<int64_t *>(labels.data)[i] = files[i].second;
+  }
+  if (!withLabels) {
+    nnc_tensor_free(&labels);
+    return addField(out, "image", images);
   }
   addField(out, "image", images);
   return addField(out, "label", labels);
@@ -364,6 +381,13 @@ int nnc::loadDataTable(const std::string &desc, DataTable &out) {
       return -1;
     return loadTextChars(parts[0], std::atoll(parts[1].c_str()),
                          std::atoll(parts[2].c_str()), out);
+  }
+  if (kind == "image") { // one PNG/JPEG file: a data set of one sample
+    if (!expect(4))
+      return -1;
+    return loadImageFiles({{parts[0], 0}}, std::atoll(parts[1].c_str()),
+                          std::atoll(parts[2].c_str()),
+                          std::atoll(parts[3].c_str()), false, out);
   }
   if (kind == "image_folder") {
     if (!expect(4))

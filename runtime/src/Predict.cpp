@@ -258,10 +258,20 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
     const nnc_tensor *field = fieldFor(table, arg.name, numInputs == 1);
     if (!field)
       return -1;
+    // The model's shape where it is static: a picture's [H, W, 1] feeds a
+    // model of [H, W] (same elements per sample).
     nnc_tensor t{};
     t.dtype = nnc::modelDtype(*field);
-    t.rank = field->rank;
-    std::copy(field->dims, field->dims + field->rank, t.dims);
+    int64_t perField = 1, perArg = 1;
+    for (int32_t d = 1; d < field->rank; ++d)
+      perField *= field->dims[d];
+    for (int32_t d = 1; d < arg.rank; ++d)
+      perArg *= arg.dims[d] < 0 ? field->dims[std::min(d, field->rank - 1)]
+                                : arg.dims[d];
+    bool asModel = perArg == perField && arg.rank >= 1;
+    t.rank = asModel ? arg.rank : field->rank;
+    for (int32_t d = 1; d < t.rank; ++d)
+      t.dims[d] = asModel && arg.dims[d] >= 0 ? arg.dims[d] : field->dims[d];
     t.dims[0] = std::min(batch, std::max<int64_t>(table.count, 1));
     if (nnc_tensor_alloc(&t) || nnc_named_append(&s.in, arg.name, t))
       return -1;
