@@ -381,6 +381,17 @@ Result Elaborator::evalMember(const MemberExpr *m, Env &env) {
         Value v = Value::ofTensor(f.second);
         if (graph) {
           DatasetRT &ds = *base->dataset;
+          // In a main block each data set has its own number of samples:
+          // its own batch symbol (B, B2, ...), shared by its fields.
+          if (graph == program.mainGraph.get() && !v.type.dims.empty() &&
+              !v.type.dims[0].isConst() && !ds.source.empty()) {
+            std::string sym =
+                mainBatchSymbols.size() ? "B" + std::to_string(
+                                                    mainBatchSymbols.size() + 1)
+                                        : "B";
+            v.type.dims[0] =
+                Dim::symbol(mainBatchSymbols.emplace(ds.source, sym).first->second);
+          }
           if (ds.source.empty()) {
             unsupported(m->getLoc(), "code generation cannot load data set '" +
                                          ds.name + "' yet");

@@ -132,59 +132,153 @@ Result Elaborator::evalBlock(const Block &b, Env &env, bool wantValue) {
   return last;
 }
 
+Result Elaborator::evalLet(const LetStmt *l, Env &env) {
+  Result v = eval(l->value.get(), env);
+  if (!v)
+    return std::nullopt;
+  if (l->destructure) {
+    if ((v->kind != Value::Tuple && v->kind != Value::List) ||
+        v->elems.size() != l->names.size()) {
+      error(l->value->getLoc(),
+            llvm::formatv("cannot unpack {0} into {1} names", v->describe(),
+                          l->names.size()));
+      return std::nullopt;
+    }
+    for (size_t k = 0; k < l->names.size(); ++k)
+      env.vars[l->names[k].name] = v->elems[k];
+    return Value::none();
+  }
+  if (l->type && !matchType(*l->type, *v, env, l->value->getLoc(),
+                            "'let " + l->names[0].name + "'"))
+    return std::nullopt;
+  // `let enc = Encoder()` names the instance after the variable.
+  if (v->kind == Value::Instance && !v->inst->applied &&
+      llvm::isa<CallExpr>(l->value.get()))
+    v->inst->info->name = l->names[0].name;
+  if (l->checkpoint && !bindCheckpoint(*l, *v, env))
+    return std::nullopt;
+  env.vars[l->names[0].name] = *v;
+  return Value::none();
+}
+
+Result Elaborator::evalAssign(const AssignStmt *a, Env &env) {
+  Value *slot = env.lookup(a->name.name);
+  if (!slot || env.vars.count(a->name.name) == 0) {
+    // Only variables of enclosing blocks in this body can be updated.
+    bool inBody = false;
+    for (Env *e = &env; e && e != &globals; e = e->parent)
+      inBody |= e->vars.count(a->name.name) != 0;
+    if (!inBody) {
+      error(a->name.loc(), "cannot assign to '" + a->name.name +
+                               "': no variable of that name here (declare "
+                               "it with 'let " +
+                               a->name.name + " = ...')");
+      return std::nullopt;
+    }
+  }
+  Result v = eval(a->value.get(), env);
+  if (!v)
+    return std::nullopt;
+  *env.lookup(a->name.name) = *v;
+  return Value::none();
+}
+
+Result Elaborator::evalFor(const ForStmt *f, Env &env) {
+  auto *r = llvm::cast<RangeExpr>(f->range.get());
+  auto lo = evalInt(r->lo.get(), env, "the start of a loop range");
+  auto hi = evalInt(r->hi.get(), env, "the end of a loop range");
+  if (!lo || !hi)
+    return std::nullopt;
+  if (*hi <= *lo) {
+    error(r->getLoc(),
+          llvm::formatv("the loop range {0}..{1} is empty", *lo, *hi));
+    return std::nullopt;
+  }
+  Snapshot before = snapshot(env);
+  Env body(&env);
+  body.vars[f->var.name] = Value::ofTensor(TensorType{DType::I64, {}});
+  // For the graph, the body sees placeholders for the index and for
+  // every variable it updates; the loop's results replace them after.
+  std::vector<std::string> carried;
+  std::vector<Value> initial;
+  std::vector<NodePtr> holders;
+  NodePtr loopIndex;
+  if (graph) {
+    std::set<std::string> assigned;
+    collectAssigned(f->body, assigned);
+    for (const std::string &name : assigned) {
+      Value *slot = env.lookup(name);
+      bool outer = false;
+      for (Env *e = &env; e && e != &globals; e = e->parent)
+        outer |= e->vars.count(name) != 0;
+      if (!slot || !outer || slot->kind != Value::Tensor)
+        continue;
+      carried.push_back(name);
+      initial.push_back(*slot);
+      Value p = Value::ofTensor(slot->type);
+      trace(p, OpKind::LoopCarried, {}, f->getLoc());
+      holders.push_back(p.node);
+      *slot = p;
+    }
+    Value &idx = body.vars[f->var.name];
+    trace(idx, OpKind::LoopIndex, {}, f->var.loc());
+    loopIndex = idx.node;
+  }
+  // At the top of the summarised model a loop is one summary row.
+  InstanceRT loop;
+  std::optional<ScopedInstance> loopScope;
+  if (ctx.back()->info == modelRoot) {
+    InstanceRT *root = ctx.back();
+    auto row = std::make_unique<InstanceInfo>();
+    row->name = "for_" + std::to_string(++root->childCounters["for"]);
+    row->kind = "for x" + std::to_string(*hi - *lo);
+    row->isBuiltin = true;
+    row->calls = 1;
+    loop.decl = root->decl;
+    loop.info = row.get();
+    root->info->children.push_back(std::move(row));
+    loopScope.emplace(*this, &loop);
+  }
+  scale.push_back(scale.back() * (*hi - *lo));
+  Result v = evalBlock(f->body, body, false);
+  scale.pop_back();
+  loopScope.reset();
+  if (!v || !checkCarried(before, env, f->getLoc(), "'for' loop"))
+    return std::nullopt;
+  if (graph)
+    traceLoop(f, *lo, *hi, loopIndex, carried, initial, holders, env);
+  return Value::none();
+}
+
+Result Elaborator::evalRepeat(const RepeatStmt *r, Env &env) {
+  auto n = evalInt(r->count.get(), env, "the repeat count");
+  if (!n)
+    return std::nullopt;
+  if (*n < 1 || *n > 10000) {
+    error(r->count->getLoc(), llvm::formatv("repeat count must be between "
+                                            "1 and 10000, got {0}",
+                                            *n));
+    return std::nullopt;
+  }
+  for (int64_t k = 0; k < *n; ++k) {
+    Env body(&env);
+    if (r->var)
+      body.vars[r->var->name] = Value::ofInt(k);
+    unrollPath.push_back(k);
+    bool ok = evalBlock(r->body, body, false).has_value();
+    unrollPath.pop_back();
+    if (!ok)
+      return std::nullopt;
+  }
+  return Value::none();
+}
+
 Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
   switch (s->getKind()) {
-  case Stmt::SK_Let: {
-    auto *l = llvm::cast<LetStmt>(s);
-    Result v = eval(l->value.get(), env);
-    if (!v)
-      return std::nullopt;
-    if (l->destructure) {
-      if ((v->kind != Value::Tuple && v->kind != Value::List) ||
-          v->elems.size() != l->names.size()) {
-        error(l->value->getLoc(),
-              llvm::formatv("cannot unpack {0} into {1} names", v->describe(),
-                            l->names.size()));
-        return std::nullopt;
-      }
-      for (size_t k = 0; k < l->names.size(); ++k)
-        env.vars[l->names[k].name] = v->elems[k];
-      return Value::none();
-    }
-    if (l->type && !matchType(*l->type, *v, env, l->value->getLoc(),
-                              "'let " + l->names[0].name + "'"))
-      return std::nullopt;
-    // `let enc = Encoder()` names the instance after the variable.
-    if (v->kind == Value::Instance && !v->inst->applied &&
-        llvm::isa<CallExpr>(l->value.get()))
-      v->inst->info->name = l->names[0].name;
-    if (l->checkpoint && !bindCheckpoint(*l, *v, env))
-      return std::nullopt;
-    env.vars[l->names[0].name] = *v;
-    return Value::none();
-  }
-  case Stmt::SK_Assign: {
-    auto *a = llvm::cast<AssignStmt>(s);
-    Value *slot = env.lookup(a->name.name);
-    if (!slot || env.vars.count(a->name.name) == 0) {
-      // Only variables of enclosing blocks in this body can be updated.
-      bool inBody = false;
-      for (Env *e = &env; e && e != &globals; e = e->parent)
-        inBody |= e->vars.count(a->name.name) != 0;
-      if (!inBody) {
-        error(a->name.loc(), "cannot assign to '" + a->name.name +
-                                 "': no variable of that name here (declare "
-                                 "it with 'let " +
-                                 a->name.name + " = ...')");
-        return std::nullopt;
-      }
-    }
-    Result v = eval(a->value.get(), env);
-    if (!v)
-      return std::nullopt;
-    *env.lookup(a->name.name) = *v;
-    return Value::none();
-  }
+  case Stmt::SK_Let:
+    return evalLet(llvm::cast<LetStmt>(s), env);
+  case Stmt::SK_Assign:
+    return evalAssign(llvm::cast<AssignStmt>(s), env);
   case Stmt::SK_Expr: {
     Result v = eval(llvm::cast<ExprStmt>(s)->expr.get(), env);
     produced = true;
@@ -211,96 +305,10 @@ Result Elaborator::evalStmt(const Stmt *s, Env &env, bool &produced) {
     if (!declareVar(llvm::cast<VarDeclStmt>(s), env))
       return std::nullopt;
     return Value::none();
-  case Stmt::SK_For: {
-    auto *f = llvm::cast<ForStmt>(s);
-    auto *r = llvm::cast<RangeExpr>(f->range.get());
-    auto lo = evalInt(r->lo.get(), env, "the start of a loop range");
-    auto hi = evalInt(r->hi.get(), env, "the end of a loop range");
-    if (!lo || !hi)
-      return std::nullopt;
-    if (*hi <= *lo) {
-      error(r->getLoc(),
-            llvm::formatv("the loop range {0}..{1} is empty", *lo, *hi));
-      return std::nullopt;
-    }
-    Snapshot before = snapshot(env);
-    Env body(&env);
-    body.vars[f->var.name] = Value::ofTensor(TensorType{DType::I64, {}});
-    // For the graph, the body sees placeholders for the index and for
-    // every variable it updates; the loop's results replace them after.
-    std::vector<std::string> carried;
-    std::vector<Value> initial;
-    std::vector<NodePtr> holders;
-    NodePtr loopIndex;
-    if (graph) {
-      std::set<std::string> assigned;
-      collectAssigned(f->body, assigned);
-      for (const std::string &name : assigned) {
-        Value *slot = env.lookup(name);
-        bool outer = false;
-        for (Env *e = &env; e && e != &globals; e = e->parent)
-          outer |= e->vars.count(name) != 0;
-        if (!slot || !outer || slot->kind != Value::Tensor)
-          continue;
-        carried.push_back(name);
-        initial.push_back(*slot);
-        Value p = Value::ofTensor(slot->type);
-        trace(p, OpKind::LoopCarried, {}, f->getLoc());
-        holders.push_back(p.node);
-        *slot = p;
-      }
-      Value &idx = body.vars[f->var.name];
-      trace(idx, OpKind::LoopIndex, {}, f->var.loc());
-      loopIndex = idx.node;
-    }
-    // At the top of the summarised model a loop is one summary row.
-    InstanceRT loop;
-    std::optional<ScopedInstance> loopScope;
-    if (ctx.back()->info == modelRoot) {
-      InstanceRT *root = ctx.back();
-      auto row = std::make_unique<InstanceInfo>();
-      row->name = "for_" + std::to_string(++root->childCounters["for"]);
-      row->kind = "for x" + std::to_string(*hi - *lo);
-      row->isBuiltin = true;
-      row->calls = 1;
-      loop.decl = root->decl;
-      loop.info = row.get();
-      root->info->children.push_back(std::move(row));
-      loopScope.emplace(*this, &loop);
-    }
-    scale.push_back(scale.back() * (*hi - *lo));
-    Result v = evalBlock(f->body, body, false);
-    scale.pop_back();
-    loopScope.reset();
-    if (!v || !checkCarried(before, env, f->getLoc(), "'for' loop"))
-      return std::nullopt;
-    if (graph)
-      traceLoop(f, *lo, *hi, loopIndex, carried, initial, holders, env);
-    return Value::none();
-  }
-  case Stmt::SK_Repeat: {
-    auto *r = llvm::cast<RepeatStmt>(s);
-    auto n = evalInt(r->count.get(), env, "the repeat count");
-    if (!n)
-      return std::nullopt;
-    if (*n < 1 || *n > 10000) {
-      error(r->count->getLoc(), llvm::formatv("repeat count must be between "
-                                              "1 and 10000, got {0}",
-                                              *n));
-      return std::nullopt;
-    }
-    for (int64_t k = 0; k < *n; ++k) {
-      Env body(&env);
-      if (r->var)
-        body.vars[r->var->name] = Value::ofInt(k);
-      unrollPath.push_back(k);
-      bool ok = evalBlock(r->body, body, false).has_value();
-      unrollPath.pop_back();
-      if (!ok)
-        return std::nullopt;
-    }
-    return Value::none();
-  }
+  case Stmt::SK_For:
+    return evalFor(llvm::cast<ForStmt>(s), env);
+  case Stmt::SK_Repeat:
+    return evalRepeat(llvm::cast<RepeatStmt>(s), env);
   case Stmt::SK_If: {
     produced = true;
     return eval(llvm::cast<IfStmt>(s)->ifExpr.get(), env);

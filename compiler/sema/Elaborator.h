@@ -243,6 +243,8 @@ public:
   /// Records `flops` and the produced value in the current instance.
   void account(const char *op, int64_t flops, const Value &out);
 
+  /// A main block's data sets (by source) -> their batch symbol.
+  std::map<std::string, std::string> mainBatchSymbols;
   // Graph tracing (Graph.h); all no-ops while `graph` is null.
   ModelGraph *graph = nullptr;
   /// Creates a node producing `out` (sets out.node).
@@ -297,6 +299,11 @@ public:
   }
 
 private:
+  // One statement kind each (ElabStmt.cpp).
+  Result evalLet(const LetStmt *l, Env &env);
+  Result evalAssign(const AssignStmt *a, Env &env);
+  Result evalFor(const ForStmt *f, Env &env);
+  Result evalRepeat(const RepeatStmt *r, Env &env);
   Result evalStmt(const Stmt *s, Env &env, bool &produced);
   /// Runs one statement of a body; after an error, poisons what the
   /// statement defines and returns false (the caller goes on).
