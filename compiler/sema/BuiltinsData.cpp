@@ -150,9 +150,13 @@ Result npyOp(Elaborator &el, Args &a, llvm::SMLoc) {
                      (present(a, 2) ? pathOf(el, a[2]) : ""));
 }
 
-Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto h = stringArg(el, a, 0, "the folder") ? positive(el, a, 1, "height")
-                                             : std::nullopt;
+/// The path, height, width and channels (default 3) of an image data set;
+/// "image:PATH|H|W|C" (kind `kind`) with its image field type, or nullopt
+/// after an error.
+std::optional<std::pair<std::string, TensorType>>
+imageArgs(Elaborator &el, Args &a, const char *kind, const char *what) {
+  auto h = stringArg(el, a, 0, what) ? positive(el, a, 1, "height")
+                                     : std::nullopt;
   auto w = h ? positive(el, a, 2, "width") : std::nullopt;
   auto c = w ? intArg(el, a, 3, 3, "channels") : std::nullopt;
   if (!c)
@@ -161,32 +165,28 @@ Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
     el.error(a[3].loc, "channels is 1 (grey), 3 (RGB) or 4 (RGBA)");
     return std::nullopt;
   }
-  return dataset(
-      "image_folder",
-      {{"image", batchOf(DType::F32, {Dim::constant(*h), Dim::constant(*w),
-                                      Dim::constant(*c)})},
-       {"label", batchOf(DType::I64, {})}},
-      "image_folder:" + pathOf(el, a[0]) + "|" + std::to_string(*h) + "|" +
-          std::to_string(*w) + "|" + std::to_string(*c));
+  return std::make_pair(
+      std::string(kind) + ":" + pathOf(el, a[0]) + "|" + std::to_string(*h) +
+          "|" + std::to_string(*w) + "|" + std::to_string(*c),
+      batchOf(DType::F32,
+              {Dim::constant(*h), Dim::constant(*w), Dim::constant(*c)}));
 }
 
+Result imageFolderOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  auto img = imageArgs(el, a, "image_folder", "the folder");
+  if (!img)
+    return std::nullopt;
+  return dataset("image_folder",
+                 {{"image", img->second}, {"label", batchOf(DType::I64, {})}},
+                 img->first);
+}
+
+/// One PNG/JPEG file: a data set of one sample, no label.
 Result imageOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto h = stringArg(el, a, 0, "the image file") ? positive(el, a, 1, "height")
-                                                 : std::nullopt;
-  auto w = h ? positive(el, a, 2, "width") : std::nullopt;
-  auto c = w ? intArg(el, a, 3, 3, "channels") : std::nullopt;
-  if (!c)
+  auto img = imageArgs(el, a, "image", "the image file");
+  if (!img)
     return std::nullopt;
-  if (*c != 1 && *c != 3 && *c != 4) {
-    el.error(a[3].loc, "channels is 1 (grey), 3 (RGB) or 4 (RGBA)");
-    return std::nullopt;
-  }
-  return dataset("image",
-                 {{"image", batchOf(DType::F32, {Dim::constant(*h),
-                                                 Dim::constant(*w),
-                                                 Dim::constant(*c)})}},
-                 "image:" + pathOf(el, a[0]) + "|" + std::to_string(*h) + "|" +
-                     std::to_string(*w) + "|" + std::to_string(*c));
+  return dataset("image", {{"image", img->second}}, img->first);
 }
 
 Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
