@@ -154,7 +154,7 @@ static cl::opt<std::string> dataOpt(
     "data",
     cl::desc("The data set to predict: an expression of the file's scope, "
              "e.g. 'fashion_mnist(\"test\")', 'npy(\"x.npy\", [28, 28])' or "
-             "the name of a data set the file defines"),
+             "'image(\"shirt.png\", 28, 28, 1)'"),
     cl::value_desc("expr"), cl::sub(predictCmd), cl::cat(nncCat));
 static cl::opt<int32_t> topKOpt("top-k",
                                 cl::desc("Classes (with probabilities) per "

@@ -135,7 +135,8 @@ Result castOp(Elaborator &el, Args &a, llvm::SMLoc) {
 
 template <OpKind K> Result reduceOp(Elaborator &el, Args &a, llvm::SMLoc) {
   const char *name = opKindName(K);
-  auto t = tensorArg(el, a[0], name);
+  // Code generation reduces float tensors (integers: cast to f32 first).
+  auto t = tensorArg(el, a[0], name, /*floatOnly=*/true);
   if (!t)
     return std::nullopt;
   int64_t inElems = numElements(*t, el.dimValues());
