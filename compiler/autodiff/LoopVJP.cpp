@@ -58,30 +58,38 @@ struct TapeRow {
   }
 };
 
-} // namespace
+/// A loop's reverse mode in pieces: the forward loop with its tapes, and
+/// the body of the backward loop, which reads the tapes.
+struct LoopReverser {
+  Location loc;
+  Value lo, step, n, one; ///< bounds; n: the trip count
+  unsigned numCarried = 0;
+  scf::ForOp fwd;                   ///< the forward loop, tapes carried last
+  SmallVector<unsigned> taped;      ///< the carried values with a tape
+  Operation *firstTapeOp = nullptr; ///< the recomputation stops here
+  llvm::SetVector<Value> outer;     ///< the outer float values the body reads
+  SmallVector<unsigned> floats;     ///< the float carried values
+  SmallVector<bool> outerTouched;   ///< an outer value got a cotangent
+  LogicalResult status = success();
 
-LogicalResult Differentiator::loopVJP(scf::ForOp loop,
-                                      ArrayRef<Value> resultGrads) {
-  Location loc = loop.getLoc();
-  for (BlockArgument arg : loop.getRegionIterArgs())
-    if (!isa<RankedTensorType>(arg.getType()))
-      return loop.emitError("cannot differentiate a loop that carries a "
-                            "non-tensor value yet");
+  explicit LoopReverser(Location loc) : loc(loc) {}
+  /// Replaces `loop` by the same loop carrying the tapes too.
+  void tape(IRRewriter &rw, scf::ForOp loop);
+  /// Collects `outer`.
+  void collectOuter();
+  /// The state iteration `k` started from (its tape rows), mapped from
+  /// the forward loop's carried arguments in `map`.
+  SmallVector<Value> readState(OpBuilder &lb, Location l, Value k,
+                               IRMapping &map);
+  /// Iteration `j` of the backward loop (iteration n - 1 - j of the
+  /// forward one); `args`: the carried cotangents.
+  void backwardIteration(OpBuilder &lb, Location l, Value j, ValueRange args);
+};
 
-  // The trip count: max(0, ceil((hi - lo) / step)).
-  IRRewriter rw(loop.getContext());
-  rw.setInsertionPoint(loop);
+void LoopReverser::tape(IRRewriter &rw, scf::ForOp loop) {
   GradBuilder before(rw, loc);
-  Value lo = loop.getLowerBound(), step = loop.getStep();
-  Value zero = arith::ConstantIndexOp::create(rw, loc, 0);
-  Value one = arith::ConstantIndexOp::create(rw, loc, 1);
-  Value n = arith::CeilDivSIOp::create(
-      rw, loc, arith::SubIOp::create(rw, loc, loop.getUpperBound(), lo), step);
-  n = arith::MaxSIOp::create(rw, loc, n, zero);
-
   // Forward: tape the carried values the backward needs.
-  unsigned numCarried = loop.getNumRegionIterArgs();
-  SmallVector<unsigned> taped;
+  numCarried = loop.getNumRegionIterArgs();
   SmallVector<Value> tapes;
   for (auto [q, arg] : llvm::enumerate(loop.getRegionIterArgs())) {
     if (!needsTape(arg))
@@ -97,8 +105,7 @@ LogicalResult Differentiator::loopVJP(scf::ForOp loop,
   // state it started from into row (iv - lo) / step.
   SmallVector<Value> fwdInits(loop.getInitArgs());
   fwdInits.append(tapes);
-  auto fwd =
-      scf::ForOp::create(rw, loc, lo, loop.getUpperBound(), step, fwdInits);
+  fwd = scf::ForOp::create(rw, loc, lo, loop.getUpperBound(), step, fwdInits);
   Block *fb = fwd.getBody();
   if (!fb->empty() && isa<scf::YieldOp>(fb->back()))
     rw.eraseOp(&fb->back());
@@ -108,7 +115,7 @@ LogicalResult Differentiator::loopVJP(scf::ForOp loop,
   rw.setInsertionPoint(fwdYield);
   // The taping ops start here; the recomputation stops before them.
   Value sinceLo = arith::SubIOp::create(rw, loc, fwd.getInductionVar(), lo);
-  Operation *firstTapeOp = sinceLo.getDefiningOp();
+  firstTapeOp = sinceLo.getDefiningOp();
   Value row = arith::DivSIOp::create(rw, loc, sinceLo, step);
   for (auto [t, q] : llvm::enumerate(taped)) {
     Value state = fwd.getRegionIterArgs()[q];
@@ -119,101 +126,138 @@ LogicalResult Differentiator::loopVJP(scf::ForOp loop,
     fwdYield.getResultsMutable().append(written);
   }
   rw.replaceOp(loop, fwd.getResults().take_front(numCarried));
+}
 
-  // The outer float values the body reads.
-  llvm::SetVector<Value> outer;
+void LoopReverser::collectOuter() {
   fwd.getBody()->walk([&](Operation *op) {
     for (Value v : op->getOperands())
       if (isFloatTensor(v.getType()) &&
           !fwd.getRegion().isAncestor(v.getParentRegion()))
         outer.insert(v);
   });
+}
+
+SmallVector<Value> LoopReverser::readState(OpBuilder &lb, Location l, Value k,
+                                           IRMapping &map) {
+  GradBuilder lgb(lb, l);
+  SmallVector<Value> state(numCarried);
+  for (unsigned q = 0; q < numCarried; ++q) {
+    BlockArgument arg = fwd.getRegionIterArgs()[q];
+    auto t = cast<RankedTensorType>(arg.getType());
+    auto at = llvm::find(taped, q);
+    if (at != taped.end()) {
+      Value tape = fwd.getResult(numCarried + (at - taped.begin()));
+      TapeRow r(lb, k, ArrayRef(lgb.mixedSizes(tape)).drop_front());
+      state[q] = tensor::ExtractSliceOp::create(lb, l, t, tape, r.offsets,
+                                                r.sizes, r.strides);
+    } else {
+      // Only written into: any tensor of its type stands in.
+      state[q] = tensor::EmptyOp::create(
+          lb, l, lgb.mixedSizes(fwd.getResult(q)), t.getElementType());
+    }
+    map.map(arg, state[q]);
+  }
+  return state;
+}
+
+void LoopReverser::backwardIteration(OpBuilder &lb, Location l, Value j,
+                                     ValueRange args) {
+  // Iteration k = n - 1 - j, induction value lo + k * step.
+  Value k =
+      arith::SubIOp::create(lb, l, arith::SubIOp::create(lb, l, n, one), j);
+  Value iv =
+      arith::AddIOp::create(lb, l, lo, arith::MulIOp::create(lb, l, k, step));
+  IRMapping map;
+  map.map(fwd.getInductionVar(), iv);
+  SmallVector<Value> state = readState(lb, l, k, map);
+  // Recompute the body from the recorded state.
+  SmallVector<Operation *> body;
+  for (Operation &op : fwd.getBody()->without_terminator()) {
+    if (&op == firstTapeOp)
+      break;
+    body.push_back(lb.clone(op, map));
+  }
+  // The body's backward, seeded with the carried cotangents.
+  OpBuilder inner = lb;
+  Differentiator sub(inner);
+  for (auto [o, v] : llvm::enumerate(outer))
+    sub.carried[v] = args[floats.size() + o];
+  auto yield = cast<scf::YieldOp>(fwd.getBody()->getTerminator());
+  for (auto [f, q] : llvm::enumerate(floats))
+    sub.accumulate(map.lookupOrDefault(yield.getOperand(q)), args[f], l);
+  if (failed(sub.backprop(body))) {
+    status = failure();
+  }
+  GradBuilder ib(inner, l);
+  SmallVector<Value> next;
+  for (unsigned q : floats) {
+    Value g = sub.lookup(state[q]);
+    next.push_back(g ? g : ib.full(state[q], 0.0));
+  }
+  for (auto [o, v] : llvm::enumerate(outer)) {
+    Value acc = sub.carried[v];
+    if (Value g = sub.lookup(v))
+      acc = AddOp::create(inner, l, v.getType(), acc, g);
+    outerTouched[o] = acc != args[floats.size() + o];
+    next.push_back(acc);
+  }
+  scf::YieldOp::create(inner, l, next);
+}
+
+} // namespace
+
+LogicalResult Differentiator::loopVJP(scf::ForOp loop,
+                                      ArrayRef<Value> resultGrads) {
+  Location loc = loop.getLoc();
+  for (BlockArgument arg : loop.getRegionIterArgs())
+    if (!isa<RankedTensorType>(arg.getType()))
+      return loop.emitError("cannot differentiate a loop that carries a "
+                            "non-tensor value yet");
+
+  // The trip count: max(0, ceil((hi - lo) / step)).
+  IRRewriter rw(loop.getContext());
+  rw.setInsertionPoint(loop);
+  LoopReverser r(loc);
+  r.lo = loop.getLowerBound();
+  r.step = loop.getStep();
+  Value zero = arith::ConstantIndexOp::create(rw, loc, 0);
+  r.one = arith::ConstantIndexOp::create(rw, loc, 1);
+  Value n = arith::CeilDivSIOp::create(
+      rw, loc, arith::SubIOp::create(rw, loc, loop.getUpperBound(), r.lo),
+      r.step);
+  r.n = arith::MaxSIOp::create(rw, loc, n, zero);
+  r.tape(rw, loop);
+  // The outer float values the body reads.
+  r.collectOuter();
 
   // Backward: carried cotangents (float carried values), then one per
   // outer value.
-  SmallVector<unsigned> floats;
+  scf::ForOp fwd = r.fwd;
   SmallVector<Value> inits;
   GradBuilder gb(b, loc);
-  for (unsigned q = 0; q < numCarried; ++q) {
+  for (unsigned q = 0; q < r.numCarried; ++q) {
     if (!isFloatTensor(fwd.getResult(q).getType()))
       continue;
-    floats.push_back(q);
+    r.floats.push_back(q);
     inits.push_back(resultGrads[q] ? resultGrads[q]
                                    : gb.full(fwd.getResult(q), 0.0));
   }
-  for (Value v : outer)
+  for (Value v : r.outer)
     inits.push_back(gb.full(v, 0.0));
 
-  LogicalResult status = success();
-  SmallVector<bool> outerTouched(outer.size(), false);
+  r.outerTouched.assign(r.outer.size(), false);
   auto back = scf::ForOp::create(
-      b, loc, zero, n, one, inits,
+      b, loc, zero, r.n, r.one, inits,
       [&](OpBuilder &lb, Location l, Value j, ValueRange args) {
-        GradBuilder lgb(lb, l);
-        // Iteration k = n - 1 - j, induction value lo + k * step.
-        Value k = arith::SubIOp::create(
-            lb, l, arith::SubIOp::create(lb, l, n, one), j);
-        Value iv = arith::AddIOp::create(lb, l, lo,
-                                         arith::MulIOp::create(lb, l, k, step));
-        IRMapping map;
-        map.map(fwd.getInductionVar(), iv);
-        SmallVector<Value> state(numCarried);
-        for (unsigned q = 0; q < numCarried; ++q) {
-          BlockArgument arg = fwd.getRegionIterArgs()[q];
-          auto t = cast<RankedTensorType>(arg.getType());
-          auto at = llvm::find(taped, q);
-          if (at != taped.end()) {
-            Value tape = fwd.getResult(numCarried + (at - taped.begin()));
-            TapeRow r(lb, k, ArrayRef(lgb.mixedSizes(tape)).drop_front());
-            state[q] = tensor::ExtractSliceOp::create(lb, l, t, tape, r.offsets,
-                                                      r.sizes, r.strides);
-          } else {
-            // Only written into: any tensor of its type stands in.
-            state[q] = tensor::EmptyOp::create(
-                lb, l, lgb.mixedSizes(fwd.getResult(q)), t.getElementType());
-          }
-          map.map(arg, state[q]);
-        }
-        // Recompute the body from the recorded state.
-        SmallVector<Operation *> body;
-        for (Operation &op : fwd.getBody()->without_terminator()) {
-          if (&op == firstTapeOp)
-            break;
-          body.push_back(lb.clone(op, map));
-        }
-        // The body's backward, seeded with the carried cotangents.
-        OpBuilder inner = lb;
-        Differentiator sub(inner);
-        for (auto [o, v] : llvm::enumerate(outer))
-          sub.carried[v] = args[floats.size() + o];
-        auto yield = cast<scf::YieldOp>(fwd.getBody()->getTerminator());
-        for (auto [f, q] : llvm::enumerate(floats))
-          sub.accumulate(map.lookupOrDefault(yield.getOperand(q)), args[f], l);
-        if (failed(sub.backprop(body))) {
-          status = failure();
-        }
-        GradBuilder ib(inner, l);
-        SmallVector<Value> next;
-        for (unsigned q : floats) {
-          Value g = sub.lookup(state[q]);
-          next.push_back(g ? g : ib.full(state[q], 0.0));
-        }
-        for (auto [o, v] : llvm::enumerate(outer)) {
-          Value acc = sub.carried[v];
-          if (Value g = sub.lookup(v))
-            acc = AddOp::create(inner, l, v.getType(), acc, g);
-          outerTouched[o] = acc != args[floats.size() + o];
-          next.push_back(acc);
-        }
-        scf::YieldOp::create(inner, l, next);
+        r.backwardIteration(lb, l, j, args);
       });
-  if (failed(status))
+  if (failed(r.status))
     return failure();
-  for (auto [f, q] : llvm::enumerate(floats))
+  for (auto [f, q] : llvm::enumerate(r.floats))
     accumulate(fwd.getInitArgs()[q], back.getResult(f), loc);
-  for (auto [o, v] : llvm::enumerate(outer))
-    if (outerTouched[o])
-      accumulate(v, back.getResult(floats.size() + o), loc);
+  for (auto [o, v] : llvm::enumerate(r.outer))
+    if (r.outerTouched[o])
+      accumulate(v, back.getResult(r.floats.size() + o), loc);
   return success();
 }
 

@@ -377,6 +377,8 @@ private:
   std::vector<const CallableDecl *> mainModels;
   unsigned callDepth = 0;
   friend struct ScopedInstance;
+  friend class TrainChecker; ///< the clauses of a train block (TrainCheck.cpp)
+  friend class TrainPlanner; ///< the parts of planTraining (TrainPlan.cpp)
 };
 
 /// Pushes an instance on the elaborator's stack for a scope.
@@ -386,6 +388,19 @@ struct ScopedInstance {
     e.ctx.push_back(inst);
   }
   ~ScopedInstance() { e.ctx.pop_back(); }
+};
+
+/// Traces into `g` (null: traces nothing) for a scope, then restores the
+/// elaborator's previous graph.
+struct ScopedGraph {
+  Elaborator &e;
+  ModelGraph *saved;
+  ScopedGraph(Elaborator &e, ModelGraph *g) : e(e), saved(e.graph) {
+    e.graph = g;
+  }
+  ~ScopedGraph() { e.graph = saved; }
+  ScopedGraph(const ScopedGraph &) = delete;
+  ScopedGraph &operator=(const ScopedGraph &) = delete;
 };
 
 } // namespace nnc

@@ -41,15 +41,84 @@ Attr stringAttr(std::string s) {
 }
 } // namespace
 
+namespace nnc {
+/// Completes a plan in parts: the data and metrics, then the update graph
+/// (its inputs: the step, scheduled hyper-parameters, then each parameter
+/// and its gradient; gradient clipping; the update rule once per
+/// parameter). Each part ends Ok (go on), GaveUp (checking succeeded, only
+/// compiling it is not possible: the reason is in the plan's loss graph)
+/// or Failed (an error was reported).
+class TrainPlanner {
+public:
+  enum Outcome { Ok, GaveUp, Failed };
+  TrainPlanner(Elaborator &el, TrainPlan &plan,
+               const std::vector<OptimizerGroup> &groups, llvm::SMLoc loc)
+      : el(el), plan(plan), groups(groups), loc(loc), up(plan.update) {}
+  /// Data sources, the classes of a classifier, and the metrics.
+  Outcome checkData(Env &env);
+  /// The step and the scheduled hyper-parameters.
+  Outcome scheduleInputs();
+  /// Each trained parameter and its gradient; the objectives.
+  Outcome parameterInputs();
+  /// Gradient clipping by the global norm.
+  void clipGradients();
+  /// The update rule once per parameter, with its state named after it;
+  /// then the state's outputs.
+  Outcome updateRules();
+
+private:
+  /// The update rule of parameter k: its new value is an output, its state
+  /// (renamed) goes to `stateOutputs`.
+  using Outputs = std::vector<std::pair<std::string, NodePtr>>;
+  Outcome updateRule(size_t k, Outputs &stateOutputs);
+  Outcome giveUp(llvm::SMLoc at, const std::string &why) {
+    plan.loss.unsupported = why;
+    plan.loss.unsupportedLoc = at;
+    return GaveUp;
+  }
+  NodePtr node(OpKind op, std::vector<NodePtr> inputs, TensorType type) {
+    return makeNode(op, std::move(inputs), std::move(type), loc, el.nextNodeId);
+  }
+  NodePtr input(const std::string &name, const TensorType &type) {
+    NodePtr n = node(OpKind::Input, {}, type);
+    n->name = name;
+    up.inputs.push_back(n);
+    return n;
+  }
+
+  Elaborator &el;
+  TrainPlan &plan;
+  const std::vector<OptimizerGroup> &groups;
+  llvm::SMLoc loc;
+  ModelGraph &up;
+  TensorType scalar{DType::F32, {}};
+  Value step;
+  /// Each group's hyper-parameters; scheduled ones are inputs.
+  std::vector<std::map<std::string, Value>> hparams;
+  /// The trained parameters' inputs, their gradients (`used`: clipped)
+  /// and their groups.
+  std::vector<NodePtr> params, grads, used;
+  std::vector<size_t> groupOf;
+};
+} // namespace nnc
+
 bool Elaborator::planTraining(TrainPlan &plan,
                               const std::vector<OptimizerGroup> &groups,
                               Env &env, llvm::SMLoc loc) {
-  auto giveUp = [&](llvm::SMLoc at, const std::string &why) {
-    plan.loss.unsupported = why;
-    plan.loss.unsupportedLoc = at;
-    return true; // checking succeeded; only compiling it is not possible
-  };
+  TrainPlanner p(*this, plan, groups, loc);
+  TrainPlanner::Outcome o = p.checkData(env);
+  if (o == TrainPlanner::Ok)
+    o = p.scheduleInputs();
+  if (o == TrainPlanner::Ok)
+    o = p.parameterInputs();
+  if (o == TrainPlanner::Ok) {
+    p.clipGradients();
+    o = p.updateRules();
+  }
+  return o != TrainPlanner::Failed;
+}
 
+TrainPlanner::Outcome TrainPlanner::checkData(Env &env) {
   if (plan.trainSource.empty() ||
       (plan.validateSource.empty() && plan.hasValidate))
     return giveUp(loc, "compiled training cannot load this kind of data set "
@@ -66,27 +135,19 @@ bool Elaborator::planTraining(TrainPlan &plan,
       !isFloat(label->type.dtype))
     plan.classes = out->type.dims.back().value; // not a [B, 1] regression
 
-  if (!plan.metrics.empty() && !buildMetrics(plan, env, loc))
+  if (!plan.metrics.empty() && !el.buildMetrics(plan, env, loc))
     return giveUp(loc, "the metrics compare the model's output with the "
                        "data set's 'label' (or 'y'): accuracy and top_k need an "
                        "output [B, ..., classes] and integer labels "
                        "[B, ...]; mse and mae a float output of the label's "
                        "shape (or [B, 1] for labels [B])");
+  return Ok;
+}
 
-  // The update graph: inputs first (step, scheduled hyper-parameters,
-  // then each parameter and its gradient).
-  ModelGraph &up = plan.update;
-  TensorType scalar{DType::F32, {}};
-  auto input = [&](const std::string &name, const TensorType &type) {
-    NodePtr n = makeNode(OpKind::Input, {}, type, loc, nextNodeId);
-    n->name = name;
-    up.inputs.push_back(n);
-    return n;
-  };
-  Value step = Value::ofTensor(scalar);
+TrainPlanner::Outcome TrainPlanner::scheduleInputs() {
+  step = Value::ofTensor(scalar);
   step.node = input("step", scalar);
   // A schedule sets its hyper-parameter in every optimizer that has it.
-  std::vector<std::map<std::string, Value>> hparams;
   for (const OptimizerGroup &g : groups)
     hparams.push_back(g.opt.hparams);
   if (!hparams.empty())
@@ -113,10 +174,12 @@ bool Elaborator::planTraining(TrainPlan &plan,
                              "a float hyper-parameter of model '" +
                              plan.modelName + "'");
   }
+  return Ok;
+}
+
+TrainPlanner::Outcome TrainPlanner::parameterInputs() {
   // Each trainable parameter belongs to the one group whose path prefix
   // it has.
-  std::vector<NodePtr> params, grads;
-  std::vector<size_t> groupOf;
   for (const NodePtr &p : plan.loss.params) {
     if (p->op != OpKind::Param)
       continue;
@@ -148,80 +211,83 @@ bool Elaborator::planTraining(TrainPlan &plan,
         obj.params.push_back(params[i]->name);
     plan.objectives.push_back(obj);
   }
+  return Ok;
+}
 
-  // Gradient clipping by the global norm: g *= min(1, c / (|g| + 1e-6)).
-  std::vector<NodePtr> used = grads;
-  if (plan.clipNorm > 0) {
-    NodePtr total;
-    for (const NodePtr &g : grads) {
-      NodePtr sq = makeNode(OpKind::Square, {g}, g->type, loc, nextNodeId);
-      NodePtr s = makeNode(OpKind::Sum, {sq}, scalar, loc, nextNodeId);
-      total = total ? makeNode(OpKind::Add, {total, s}, scalar, loc, nextNodeId) : s;
-    }
-    auto constant = [&](double v) {
-      NodePtr c = makeNode(OpKind::Const, {}, scalar, loc, nextNodeId);
-      c->value = v;
-      return c;
-    };
-    NodePtr norm = makeNode(OpKind::Sqrt, {total}, scalar, loc, nextNodeId);
-    NodePtr denom =
-        makeNode(OpKind::Add, {norm, constant(1e-6)}, scalar, loc, nextNodeId);
-    NodePtr ratio = makeNode(OpKind::Div, {constant(plan.clipNorm), denom}, scalar,
-                             loc, nextNodeId);
-    NodePtr scale =
-        makeNode(OpKind::Minimum, {ratio, constant(1.0)}, scalar, loc, nextNodeId);
-    for (NodePtr &g : used)
-      g = makeNode(OpKind::Mul, {g, scale}, g->type, loc, nextNodeId);
+void TrainPlanner::clipGradients() {
+  // g *= min(1, c / (|g| + 1e-6)).
+  used = grads;
+  if (plan.clipNorm <= 0)
+    return;
+  NodePtr total;
+  for (const NodePtr &g : grads) {
+    NodePtr sq = node(OpKind::Square, {g}, g->type);
+    NodePtr s = node(OpKind::Sum, {sq}, scalar);
+    total = total ? node(OpKind::Add, {total, s}, scalar) : s;
   }
+  auto constant = [&](double v) {
+    NodePtr c = node(OpKind::Const, {}, scalar);
+    c->value = v;
+    return c;
+  };
+  NodePtr norm = node(OpKind::Sqrt, {total}, scalar);
+  NodePtr denom = node(OpKind::Add, {norm, constant(1e-6)}, scalar);
+  NodePtr ratio = node(OpKind::Div, {constant(plan.clipNorm), denom}, scalar);
+  NodePtr scale = node(OpKind::Minimum, {ratio, constant(1.0)}, scalar);
+  for (NodePtr &g : used)
+    g = node(OpKind::Mul, {g, scale}, g->type);
+}
 
-  // The update rule once per parameter, with its state named after it.
-  std::vector<std::pair<std::string, NodePtr>> stateOutputs;
-  graph = &up;
-  for (size_t k = 0; k < params.size(); ++k) {
-    const CallableDecl &decl = *groups[groupOf[k]].opt.decl;
-    Env body(&globals);
-    for (auto &kv : hparams[groupOf[k]])
-      body.vars[kv.first] = kv.second;
-    Value p = Value::ofTensor(params[k]->type), g = p;
-    p.node = params[k];
-    g.node = used[k];
-    size_t firstState = up.params.size();
-    Result out = runUpdateRule(decl, body, p, g, step);
-    if (!out || !out->node) {
-      graph = nullptr;
-      return out ? giveUp(loc, "the update rule of '" + decl.name.name +
-                                   "' cannot be compiled")
-                 : false;
-    }
-    up.outputs.push_back({params[k]->name, out->node});
-    for (size_t s = firstState; s < up.params.size(); ++s) {
-      NodePtr st = up.params[s];
-      std::string slot = st->name.substr(st->name.rfind('.') + 1);
-      Value *final = body.lookup(slot);
-      // Optimizer state starts as zeros_like(p) / ones_like(p).
-      if (const Attr *init = st->attr("init")) {
-        std::string kind =
-            llvm::StringRef(init->s).starts_with("ones") ? "ones" : "zeros";
-        if (init->s != "zeros_like" && init->s != "ones_like" &&
-            init->s != "zeros" && init->s != "ones") {
-          graph = nullptr;
-          return giveUp(st->loc, "optimizer state starts as zeros_like(p) "
-                                 "or ones_like(p) in compiled training");
-        }
-        st->attrs.clear();
-        st->attrs.push_back({"init", stringAttr(kind)});
-      }
-      st->name = params[k]->name + "." + decl.name.name + "." + slot;
-      stateOutputs.push_back(
-          {st->name, final && final->node ? final->node : st});
-    }
+TrainPlanner::Outcome TrainPlanner::updateRules() {
+  Outputs stateOutputs;
+  {
+    ScopedGraph traced(el, &up);
+    for (size_t k = 0; k < params.size(); ++k)
+      if (Outcome o = updateRule(k, stateOutputs); o != Ok)
+        return o;
   }
-  graph = nullptr;
   for (auto &s : stateOutputs)
     up.outputs.push_back(s);
   if (!up.unsupported.empty())
     return giveUp(up.unsupportedLoc, up.unsupported);
-  return true;
+  return Ok;
+}
+
+TrainPlanner::Outcome TrainPlanner::updateRule(size_t k,
+                                               Outputs &stateOutputs) {
+  const CallableDecl &decl = *groups[groupOf[k]].opt.decl;
+  Env body(&el.globals);
+  for (auto &kv : hparams[groupOf[k]])
+    body.vars[kv.first] = kv.second;
+  Value p = Value::ofTensor(params[k]->type), g = p;
+  p.node = params[k];
+  g.node = used[k];
+  size_t firstState = up.params.size();
+  Result out = el.runUpdateRule(decl, body, p, g, step);
+  if (!out || !out->node)
+    return out ? giveUp(loc, "the update rule of '" + decl.name.name +
+                                 "' cannot be compiled")
+               : Failed;
+  up.outputs.push_back({params[k]->name, out->node});
+  for (size_t s = firstState; s < up.params.size(); ++s) {
+    NodePtr st = up.params[s];
+    std::string slot = st->name.substr(st->name.rfind('.') + 1);
+    Value *final = body.lookup(slot);
+    // Optimizer state starts as zeros_like(p) / ones_like(p).
+    if (const Attr *init = st->attr("init")) {
+      std::string kind =
+          llvm::StringRef(init->s).starts_with("ones") ? "ones" : "zeros";
+      if (init->s != "zeros_like" && init->s != "ones_like" &&
+          init->s != "zeros" && init->s != "ones")
+        return giveUp(st->loc, "optimizer state starts as zeros_like(p) "
+                               "or ones_like(p) in compiled training");
+      st->attrs.clear();
+      st->attrs.push_back({"init", stringAttr(kind)});
+    }
+    st->name = params[k]->name + "." + decl.name.name + "." + slot;
+    stateOutputs.push_back({st->name, final && final->node ? final->node : st});
+  }
+  return Ok;
 }
 
 /// Appends "metric.<name>" outputs to the loss graph: per-batch sums over

@@ -1,0 +1,157 @@
+//===- Trainer.h - The state of a training run ------------------*- C++ -*-===//
+//
+// Shared by the training loop (Train.cpp) and what it keeps between steps
+// (TrainState.cpp): the data sets, the tensors that persist across steps
+// (parameters, batch-norm statistics, optimizer state), the bindings of
+// the compiled train and eval steps, and the sums of a pass.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_RUNTIME_TRAINER_H
+#define NNC_RUNTIME_TRAINER_H
+
+#include "Sources.h"
+#include "nnc/runtime.h"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nnc_rt {
+
+/// One data set (its fields) and how much of it a run uses.
+struct DataSet {
+  nnc::DataTable table;
+  int64_t count = 0;
+  bool loaded = false;
+};
+
+/// Sums of one pass over a data set: the loss and each metric ("metric.X"
+/// results are per-batch sums over samples).
+struct Totals {
+  double loss = 0;
+  std::vector<double> metrics;
+  int64_t samples = 0;
+  explicit Totals(size_t numMetrics) : metrics(numMetrics, 0.0) {}
+  double meanLoss() const { return samples ? loss / double(samples) : 0; }
+  double mean(size_t k) const {
+    return samples ? metrics[k] / double(samples) : 0;
+  }
+  /// Adds a batch of n samples from the results of a step; `perBatch[k]`:
+  /// metric k is a batch mean (the loss of one of several optimizers),
+  /// else a sum over the batch.
+  void add(const std::vector<nnc_tensor> &results,
+           const std::vector<int> &metricIndex,
+           const std::vector<bool> &perBatch, int64_t n) {
+    loss += double(*static_cast<float *>(results[0].data)) * double(n);
+    for (size_t k = 0; k < metrics.size(); ++k)
+      if (metricIndex[k] >= 0)
+        metrics[k] += *static_cast<float *>(results[metricIndex[k]].data) *
+                      (perBatch[k] ? double(n) : 1.0);
+    samples += n;
+  }
+};
+
+class Trainer {
+public:
+  Trainer(const nnc_model *step, const nnc_model *eval,
+          const nnc_train_config &cfg)
+      : step(step), eval(eval), cfg(cfg) {}
+  ~Trainer();
+  int run();
+
+private:
+  // What persists between steps (TrainState.cpp).
+  int setUp();
+  int loadSet(DataSet &set, const std::string &name);
+  int resume();
+  int checkWritable();
+  int saveCheckpoint(int64_t epochsDone);
+  /// Binds the model's arguments: data fields to `batchInputs` (gathered
+  /// from `set`), persistent tensors, the step and hyper-parameters.
+  int bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
+           std::vector<const nnc_tensor *> &fields, const DataSet &set);
+  /// Binds `m`'s results: the loss and metrics to their buffers, updates
+  /// to the persistent tensors they replace. metricIndex[k]: the result
+  /// of metric k (-1 if m lacks it).
+  void bindResults(const nnc_model *m, std::vector<nnc_tensor> &results,
+                   std::vector<int> &metricIndex);
+
+  // The loop (Train.cpp). Each returns 0, or what run returns.
+  /// The batches of one epoch; -1 after an error, 130 when interrupted.
+  int trainEpoch(int64_t epoch, double epochStart, Totals &t);
+  /// The step number, random stream and scheduled hyper-parameters of the
+  /// next step.
+  void setStepInputs(int64_t epoch);
+  /// Stops at a NaN or infinite loss (-1).
+  int lossNotFinite(float loss, int64_t epoch, int64_t batch);
+  /// Stops after SIGINT, saving a checkpoint where there is one (130).
+  int stopInterrupted(int64_t epoch);
+  /// Validation, the epoch's line and metrics, the checkpoint; `stop`:
+  /// early stopping ends the run.
+  int endEpoch(int64_t epoch, double epochStart, const Totals &t, bool &stop);
+  /// The epoch's line and its metrics (`v`: the validation, if doVal).
+  void printEpoch(int64_t epoch, const Totals &t, const Totals &v, bool doVal,
+                  double sps, double seconds);
+  void writeEpochMetrics(int64_t epoch, const Totals &t, const Totals &v,
+                         bool doVal, double sps, double seconds);
+  /// The test accuracy (after validating on a test set) and the run's
+  /// final metrics.
+  void finalReport(double seconds);
+  bool hasAccuracy() const;
+  /// The mean accuracy of `t` (-1 without the metric).
+  double accuracyOf(const Totals &t) const;
+  void gather(const std::vector<const nnc_tensor *> &fields,
+              const std::vector<nnc_tensor *> &args, const int64_t *rows,
+              int64_t n);
+  int evaluate(Totals &t);
+  void progressLine(int64_t epoch, int64_t batch, int64_t batches,
+                    const Totals &t, double seconds);
+  void writeMetrics(const char *json);
+
+  const nnc_model *step, *eval;
+  const nnc_train_config &cfg;
+  bool live = false;
+  DataSet train, valid;
+  /// Parameters, state and optimizer state by name, in argument order.
+  std::map<std::string, nnc_tensor> persistent;
+  std::vector<std::string> persistentOrder;
+  std::map<std::string, nnc_tensor> batchInputs; ///< reused buffers
+  nnc_tensor stepT{}, streamT{}, lossT{};
+  /// The metrics the train step computes ("accuracy", "top_3"), with one
+  /// scalar buffer each.
+  std::vector<std::string> metricNames;
+  std::vector<bool> metricPerBatch;
+  std::vector<nnc_tensor> metricT;
+  /// The result name of metric k ("metric.accuracy", "loss.d_opt").
+  std::string resultName(size_t k) const {
+    const std::string &m = metricNames[k];
+    return metricPerBatch[k] ? "loss." + m.substr(0, m.size() - 5)
+                             : "metric." + m;
+  }
+  std::map<std::string, nnc_tensor> hparams;
+  int64_t epoch0 = 0, globalStep = 0;
+  /// The learning rate of the latest step (NaN: none to show).
+  double lr = NAN;
+  bool wroteCheckpoint = false;
+  FILE *metrics = nullptr;
+
+  /// The train step's arguments (data fields gathered per batch) and
+  /// results; the batches and their number per epoch and in all.
+  std::vector<nnc_tensor *> stepArgs;
+  std::vector<const nnc_tensor *> stepFields;
+  std::vector<nnc_tensor> stepResults;
+  std::vector<int> stepMetricIndex;
+  nnc_batcher batcher{};
+  int64_t batches = 0, totalSteps = 0;
+  /// Validation: the best loss so far, the epochs since, the latest sums.
+  double bestVal = INFINITY;
+  int64_t sinceBest = 0;
+  Totals lastVal{0};
+  bool validated = false;
+};
+
+} // namespace nnc_rt
+
+#endif // NNC_RUNTIME_TRAINER_H
