@@ -262,6 +262,9 @@ public:
                   const std::string &options, llvm::SMLoc loc);
   /// print_text(ids): in a `main` block, byte ids printed as characters.
   void traceText(const CallArg &ids, llvm::SMLoc loc);
+  void traceSpecialOutput(const CallArg &x, std::string name, const char *kind,
+                          std::string options, const char *misplaced,
+                          llvm::SMLoc loc);
   /// `let NAME = Model() from PATH` (main blocks): marks the instance's
   /// parameters to be read from the checkpoint.
   bool bindCheckpoint(const LetStmt &let, Value &instance, Env &env);

@@ -126,35 +126,35 @@ void Elaborator::traceBuiltin(const BuiltinDef &b,
   trace(out, *b.kind, std::move(inputs), loc, std::move(attrs));
 }
 
-void Elaborator::traceImage(const CallArg &x, const std::string &path,
-                            const std::string &options, llvm::SMLoc loc) {
+/// A `main` block's output that the runtime does not print as a tensor
+/// (Graph.h's outputKinds); `misplaced` is the error elsewhere.
+void Elaborator::traceSpecialOutput(const CallArg &x, std::string name,
+                                    const char *kind, std::string options,
+                                    const char *misplaced, llvm::SMLoc loc) {
   if (!graph)
     return;
   if (graph != program.mainGraph.get()) {
-    error(loc, "save_image writes files: call it in a main block");
+    error(loc, misplaced);
     return;
   }
   NodePtr n = nodeOf(x.value, x.value.type.dtype, loc);
   if (!n)
     return;
-  graph->outputKinds[graph->outputs.size()] = {"image", options};
-  graph->outputs.push_back({path, n});
+  graph->outputKinds[graph->outputs.size()] = {kind, std::move(options)};
+  graph->outputs.push_back({std::move(name), n});
+}
+
+void Elaborator::traceImage(const CallArg &x, const std::string &path,
+                            const std::string &options, llvm::SMLoc loc) {
+  traceSpecialOutput(x, path, "image", options,
+                     "save_image writes files: call it in a main block", loc);
 }
 
 void Elaborator::traceText(const CallArg &ids, llvm::SMLoc loc) {
-  if (!graph)
-    return;
-  if (graph != program.mainGraph.get()) {
-    error(loc, "print_text prints: call it in a main block");
-    return;
-  }
-  NodePtr n = nodeOf(ids.value, ids.value.type.dtype, loc);
-  if (!n)
-    return;
   // Named uniquely: results are bound by name.
-  size_t k = graph->outputs.size();
-  graph->outputKinds[k] = {"text", ""};
-  graph->outputs.push_back({"print_text." + std::to_string(k), n});
+  traceSpecialOutput(
+      ids, "print_text." + std::to_string(graph ? graph->outputs.size() : 0),
+      "text", "", "print_text prints: call it in a main block", loc);
 }
 
 void Elaborator::tracePrint(const std::vector<CallArg> &args, llvm::SMLoc loc) {

@@ -109,7 +109,8 @@ int writeNpy(const char *path, const std::vector<float> &values,
 /// Predictions so far: what the CSV, the NPY and the summary need.
 struct Collected {
   std::vector<float> raw; ///< every output value, row after row
-  std::vector<int64_t> rowShape;
+  std::vector<int64_t> rowShape; ///< one sample's output shape
+  int64_t samples = 0, perRow = 0; ///< rows so far; values per row
   std::vector<int64_t> predicted, labels;
   std::vector<std::vector<std::pair<int64_t, double>>> top;
   int64_t classes = 0;
@@ -121,8 +122,10 @@ int collect(const nnc_tensor &out, const nnc_tensor *label,
   if (out.dtype != NNC_F32 && out.dtype != NNC_F64)
     return nnc_set_error("the model's first output is not a float tensor");
   int64_t n = int64_t(rows.size()), per = nnc_tensor_numel(&out) / n;
-  if (c.rowShape.empty())
+  if (!c.samples)
     c.rowShape.assign(out.dims + 1, out.dims + out.rank);
+  c.samples += n;
+  c.perRow = per;
   std::vector<float> values(size_t(n * per));
   for (int64_t i = 0; i < n * per; ++i)
     values[i] = out.dtype == NNC_F32 ? static_cast<const float *>(out.data)[i]
@@ -161,9 +164,8 @@ int writeCsv(const char *path, const Collected &c, int32_t topK) {
   if (!f)
     return nnc_set_error("cannot write '%s': %s", path, std::strerror(errno));
   bool labelled = !c.labels.empty();
-  int64_t rows = c.rowShape.empty() ? 0 : int64_t(c.labels.size());
+  int64_t rows = c.samples, per = c.perRow;
   if (c.classes) {
-    rows = int64_t(c.predicted.size());
     std::fprintf(f.get(), "index%s,predicted", labelled ? ",label" : "");
     for (int32_t j = 1; j <= std::min<int64_t>(topK, c.classes); ++j)
       std::fprintf(f.get(), ",top%d,p%d", j, j);
@@ -178,10 +180,6 @@ int writeCsv(const char *path, const Collected &c, int32_t topK) {
       std::fprintf(f.get(), "\n");
     }
   } else {
-    int64_t per = 1;
-    for (int64_t d : c.rowShape)
-      per *= d;
-    rows = per ? int64_t(c.raw.size()) / per : 0;
     std::fprintf(f.get(), "index");
     for (int64_t j = 0; j < per; ++j)
       std::fprintf(f.get(), ",out%lld", (long long)j);
@@ -303,14 +301,8 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
   if (live)
     std::fprintf(stderr, "\n");
   if (cfg->output) {
-    std::vector<int64_t> shape{int64_t(c.raw.size())};
-    if (!c.rowShape.empty()) {
-      int64_t per = 1;
-      for (int64_t d : c.rowShape)
-        per *= d;
-      shape = {per ? int64_t(c.raw.size()) / per : 0};
-      shape.insert(shape.end(), c.rowShape.begin(), c.rowShape.end());
-    }
+    std::vector<int64_t> shape{c.samples};
+    shape.insert(shape.end(), c.rowShape.begin(), c.rowShape.end());
     int rc = endsWith(cfg->output, ".npy") ? writeNpy(cfg->output, c.raw, shape)
                                            : writeCsv(cfg->output, c, topK);
     if (rc)
