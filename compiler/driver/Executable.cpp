@@ -82,6 +82,7 @@ const char *kGlueTypes =
     "  const char *checkpoint, *resume, *metrics_out;\n  int progress;\n"
     "  int64_t limit, log_every, early_stop;\n  int32_t num_schedules;\n"
     "  const nnc_schedule *schedules;\n  int init_only;\n  double lr;\n"
+    "  void *state;\n  int64_t max_steps;\n"
     "} nnc_train_config;\n"
     "int nnc_model_main(const nnc_model *, int, char **);\n"
     "int nnc_program_main(const nnc_model *, int, char **);\n"

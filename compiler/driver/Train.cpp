@@ -41,6 +41,8 @@ int nnc::runTraining(const Program &program, const TrainOptions &opts,
   cfg.classes = plan.classes;
   cfg.init_only = opts.initOnly;
   cfg.lr = plan.lr;
+  cfg.state = opts.state;
+  cfg.max_steps = opts.maxSteps;
   std::vector<nnc_schedule> schedules;
   std::vector<std::vector<const char *>> argNames;
   std::vector<std::vector<double>> argValues;

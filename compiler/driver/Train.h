@@ -14,6 +14,8 @@
 #include <optional>
 #include <string>
 
+struct nnc_named_tensors; // runtime/include/nnc/runtime.h
+
 namespace nnc {
 
 /// Command-line overrides of a train block (unset = the file's value).
@@ -27,6 +29,10 @@ struct TrainOptions {
   /// `nnc init`: write the checkpoint of epoch 0 (initial parameters,
   /// zero optimizer state) and train nothing.
   bool initOnly = false;
+  /// The REPL: parameters, optimizer state and counts to start from and
+  /// to write back (nnc_train_config::state); null for none.
+  nnc_named_tensors *state = nullptr;
+  int64_t maxSteps = 0; ///< stop after this many steps (0: no limit)
 };
 
 /// Trains `program`'s first train block; returns the process exit code

@@ -18,6 +18,7 @@
 #include "driver/Train.h"
 #include "lexer/Lexer.h"
 #include "parser/Parser.h"
+#include "repl/Repl.h"
 #include "sema/Sema.h"
 #include "summary/Summary.h"
 #include "support/Diagnostics.h"
@@ -53,7 +54,9 @@ static cl::SubCommand buildCmd("build", "Compile a .nn file (use --emit= to "
                                         "dump a pipeline stage)");
 static cl::SubCommand runCmd("run", "JIT-compile and run a .nn file's main "
                                     "block, or a model forward (--forward)");
-static cl::SubCommand replCmd("repl", "Interactive JIT REPL");
+static cl::SubCommand replCmd(
+    "repl", "Interactive JIT REPL: define layers and models, evaluate "
+            "expressions, train, look at the IR (nnc repl [FILE.nn])");
 static cl::SubCommand plotCmd(
     "plot", "Draw the training curves of a --metrics-out file as a PNG "
             "(nnc plot metrics.jsonl -o curves.png)");
@@ -75,7 +78,8 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(checkCmd), cl::sub(summaryCmd),
                                       cl::sub(buildCmd), cl::sub(runCmd),
                                       cl::sub(initCmd), cl::sub(predictCmd),
-                                      cl::sub(plotCmd), cl::cat(nncCat));
+                                      cl::sub(plotCmd), cl::sub(replCmd),
+                                      cl::cat(nncCat));
 
 enum class Emit {
   None,
@@ -143,7 +147,7 @@ static cl::list<std::string>
     includeDirs("I", cl::desc("Add a directory to the module search path"),
                 cl::value_desc("dir"), cl::Prefix, cl::sub(checkCmd),
                 cl::sub(summaryCmd), cl::sub(buildCmd), cl::sub(runCmd),
-                cl::sub(initCmd), cl::sub(predictCmd), cl::cat(nncCat));
+                cl::sub(initCmd), cl::sub(predictCmd), cl::sub(replCmd), cl::cat(nncCat));
 
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
@@ -174,7 +178,7 @@ static cl::opt<uint64_t>
               cl::desc("Seed of parameter initialisation, shuffling, dropout "
                        "and random ops without a seed: of their own"),
               cl::init(0), cl::sub(runCmd), cl::sub(buildCmd),
-              cl::sub(initCmd), cl::cat(nncCat));
+              cl::sub(initCmd), cl::sub(replCmd), cl::cat(nncCat));
 
 // Training (`nnc run FILE.nn` of a train block); unset = the file's value.
 static cl::opt<int64_t> epochsOpt("epochs",
@@ -193,20 +197,20 @@ static cl::opt<unsigned> threadsOpt(
     cl::desc("Threads of generated code: each op's outer parallel loop runs "
              "on N threads with OpenMP (default 1)"),
     cl::value_desc("N"), cl::init(1), cl::sub(runCmd), cl::sub(buildCmd),
-    cl::sub(predictCmd), cl::cat(nncCat));
+    cl::sub(predictCmd), cl::sub(replCmd), cl::cat(nncCat));
 static cl::opt<bool> noKernels(
     "no-kernels",
     cl::desc("Lower f32 matrix products and convolutions to plain loops "
              "instead of calls of the runtime's GEMM kernels (slower; for "
              "checking results)"),
-    cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
+    cl::sub(runCmd), cl::sub(buildCmd), cl::sub(replCmd), cl::cat(nncCat));
 static cl::opt<bool> remarks(
     "remarks",
     cl::desc("Report, per .nn line, what code generation did: operations "
              "fused into one loop (and with what), what was not fused and "
              "why, what runs on the runtime's kernels, and each function's "
              "buffer plan"),
-    cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
+    cl::sub(runCmd), cl::sub(buildCmd), cl::sub(replCmd), cl::cat(nncCat));
 static cl::opt<bool> trainExecutable(
     "train",
     cl::desc("With -o: build an executable that trains the first train block "
@@ -302,7 +306,7 @@ static cl::opt<std::string>
 static cl::opt<unsigned> optLevelOpt(
     "O", cl::desc("LLVM optimisation level of generated code, 0-3 (default 3)"),
     cl::Prefix, cl::init(3), cl::sub(runCmd), cl::sub(buildCmd),
-    cl::cat(nncCat));
+    cl::sub(replCmd), cl::cat(nncCat));
 
 static cl::opt<bool> timing(
     "timing",
@@ -314,7 +318,7 @@ static cl::opt<bool>
     noCache("no-cache",
             cl::desc("Compile afresh: neither read nor write the compile cache "
                      "(see 'nnc cache'; also NNC_NO_CACHE=1)"),
-            cl::sub(runCmd), cl::sub(buildCmd), cl::cat(nncCat));
+            cl::sub(runCmd), cl::sub(buildCmd), cl::sub(replCmd), cl::cat(nncCat));
 
 /// The code generation options of the command line: --cpu, --threads,
 /// --no-kernels (--cpu is "" where it is not an option: the host CPU).
@@ -333,7 +337,7 @@ static CodegenOptions codegenOptions() {
 static cl::opt<std::string>
     colorMode("color", cl::desc("Colour diagnostics: auto, always or never"),
               cl::init("auto"), cl::sub(checkCmd), cl::sub(summaryCmd),
-              cl::sub(buildCmd), cl::sub(runCmd), cl::cat(nncCat));
+              cl::sub(buildCmd), cl::sub(runCmd), cl::sub(replCmd), cl::cat(nncCat));
 
 static cl::opt<bool>
     printBuiltins("print-builtins",
@@ -775,7 +779,8 @@ int main(int argc, char **argv) {
       "  nnc plot metrics.jsonl [-o curves.png]   training curves as a PNG\n"
       "  nnc cache [clear]          the compile cache: where, how large; "
       "empty it\n"
-      "  nnc repl                   (not implemented yet)\n");
+      "  nnc repl [FILE.nn]         interactive: define, evaluate, train, "
+      "look at the IR\n");
 
   llvm::SourceMgr sm;
   DiagnosticEngine diags(sm);
@@ -790,8 +795,17 @@ int main(int argc, char **argv) {
   }
   if (timing || timingRequestedByMLIRFlags())
     enableTiming();
-  if (replCmd)
-    return notYet("'nnc repl'");
+  if (replCmd) {
+    ReplOptions ro;
+    ro.searchPaths.assign(includeDirs.begin(), includeDirs.end());
+    auto defaults = defaultSearchPaths(argv[0], (void *)&checkInput);
+    ro.searchPaths.insert(ro.searchPaths.end(), defaults.begin(),
+                          defaults.end());
+    ro.codegen = codegenOptions();
+    ro.seed = seedValue;
+    ro.colors = colors;
+    return runRepl(ro, inputFile);
+  }
   if (cacheCmd)
     return runCache(diags);
   bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd || initCmd ||

@@ -369,6 +369,28 @@ bool Parser::parseBraced(llvm::StringRef what,
   return expectClosing(TokenKind::RBrace, open);
 }
 
+Block Parser::parseStatements() {
+  Block out;
+  while (!tok.is(TokenKind::Eof) && !diags.tooMany()) {
+    if (consumeIf(TokenKind::Semi))
+      continue;
+    unsigned before = diags.errorCount();
+    const char *at = tok.text.data();
+    if (tok.is(TokenKind::RBrace)) {
+      errorAtToken("unexpected '}' (no block is open)");
+      advance();
+      continue;
+    }
+    if (StmtPtr s = parseStatement())
+      out.push_back(std::move(s));
+    if (diags.errorCount() != before && !atStatementEnd())
+      syncStatement();
+    if (tok.text.data() == at) // always make progress
+      advance();
+  }
+  return out;
+}
+
 bool Parser::parseBlock(Block &out, llvm::StringRef what) {
   DepthGuard guard(*this);
   if (!guard.ok)

@@ -30,6 +30,10 @@ public:
   /// Parses the whole buffer as one expression (a command line's
   /// `--data fashion_mnist("test")`); null after a reported error.
   ExprPtr parseWholeExpr();
+  /// Parses the whole buffer as the statements of a block without its
+  /// braces (what `nnc repl` reads at its prompt). Check the
+  /// DiagnosticEngine for errors.
+  Block parseStatements();
 
   /// Deepest nesting of expressions and blocks accepted.
   static constexpr unsigned kMaxDepth = 256;

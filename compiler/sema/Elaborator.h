@@ -231,6 +231,11 @@ public:
   bool checkTrain(const TrainDecl &train);
   /// Checks the `main` block.
   bool checkMain(const Block &block);
+  /// Checks what was typed at `nnc repl`'s prompt (ElabRepl.cpp): the
+  /// session's tensors, the replayed `preamble`, then `input`; fills
+  /// Program::repl and, unless req.typeOnly, Program::mainGraph.
+  bool checkRepl(const Block &preamble, const Block &input,
+                 const ReplRequest &req, llvm::SMLoc inputLoc);
   /// Checks a layer/fn/optimizer declaration on its own: signature types
   /// and defaults (bodies are checked when called).
   bool checkDecl(const CallableDecl &decl);
@@ -382,6 +387,17 @@ private:
   friend struct ScopedInstance;
   friend class TrainChecker; ///< the clauses of a train block (TrainCheck.cpp)
   friend class TrainPlanner; ///< the parts of planTraining (TrainPlan.cpp)
+};
+
+/// The root instance of something that is not a model (a train block's
+/// setup, a `main` block): its instances hang below it.
+struct ScratchRoot {
+  InstanceInfo info;
+  InstanceRT rt;
+  explicit ScratchRoot(const char *name) {
+    info.name = info.kind = name;
+    rt.info = &info;
+  }
 };
 
 /// Pushes an instance on the elaborator's stack for a scope.

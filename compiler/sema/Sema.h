@@ -116,6 +116,37 @@ struct TrainPlan {
   std::vector<ScheduleInfo> schedules;
 };
 
+/// What sema found in the statements typed at `nnc repl`'s prompt
+/// (ReplRequest): how each new name is kept and which results of the
+/// traced program hold what.
+struct ReplResult {
+  /// A name the input's top-level `let`s bound.
+  struct Binding {
+    std::string name;
+    /// Tensor: a value the session keeps (the program's output `output`);
+    /// Constant: a compile-time value; Other: an instance, a data set or a
+    /// tuple, kept by replaying the `let` (`text`) before later inputs.
+    enum Kind { Tensor, Constant, Other } kind = Other;
+    std::string text;     ///< the `let` statement's source
+    std::string describe; ///< `f32[2, 3]`, `int 3`, `instance of Mlp`
+    TensorType type;      ///< Tensor
+    int output = -1;      ///< Tensor: index of its result
+    std::string model;    ///< an instance: its layer or model
+  };
+  std::vector<Binding> bindings;
+  /// Session tensors the input assigned, with the result holding each.
+  std::vector<std::pair<std::string, int>> assigned;
+  /// The input's final expression: a tensor result (valueOutput >= 0),
+  /// else a compile-time value or other thing, described in valueText.
+  int valueOutput = -1;
+  bool valueIsTensor = false;
+  TensorType valueType;
+  bool hasValue = false;
+  std::string valueText;
+  /// Every name in scope after the input (tab completion).
+  std::vector<std::string> names;
+};
+
 /// The elaborated program.
 struct Program {
   std::unique_ptr<InstanceInfo> model; ///< the model `summary` describes
@@ -137,6 +168,8 @@ struct Program {
   /// set ("fashion_mnist:test") and its fields with their per-batch types.
   std::string dataSource;
   std::vector<std::pair<std::string, TensorType>> dataFields;
+  /// checkSession with a ReplRequest: what the input's statements bound.
+  ReplResult repl;
 };
 
 /// Prints a traced graph (`--emit=graph`), one node per line.
@@ -152,12 +185,49 @@ struct SemaOptions {
   std::string dataExpr;
 };
 
+/// One source of a REPL session: a file (`:load`; the text as read then)
+/// or a definition typed at the prompt (`<repl 3>`).
+struct SessionSource {
+  std::string name; ///< a path, or `<repl N>` (whose `use`s resolve in .)
+  std::string text;
+};
+
+/// What `nnc repl` asks sema about one input besides the definitions.
+struct ReplRequest {
+  /// Tensors the session holds, bound (as inputs of the traced program)
+  /// before anything else.
+  std::vector<std::pair<std::string, TensorType>> tensors;
+  std::string preamble;  ///< statements replayed first (`let m = Mlp()`)
+  std::string input;     ///< the statements typed ("" = none)
+  std::string inputName; ///< its buffer name, `<repl N>`
+  bool typeOnly = false; ///< trace nothing: `:type` wants the type only
+  /// Elaborate the models and check the train blocks of the last source
+  /// (a definition just typed), so their errors show now.
+  bool checkDefinitions = false;
+  /// The train block to plan (Program::train): the newest one training
+  /// this model; "" = none.
+  std::string trainModel;
+};
+
 /// Loads `path` (and its `use`s), checks it and returns the program. On
 /// user errors the diagnostics are printed and nullptr returned.
 std::unique_ptr<Program> checkFile(llvm::StringRef path,
                                    const SemaOptions &opts,
                                    llvm::SourceMgr &srcMgr,
                                    DiagnosticEngine &diags);
+
+/// Checks the sources of a REPL session together: a later definition of a
+/// name replaces an earlier one. With `repl`, also the statements typed
+/// (Program::mainGraph, Program::repl); with opts.modelName, that model
+/// (Program::model, Program::graph). Null after reported errors.
+std::unique_ptr<Program> checkSession(const std::vector<SessionSource> &sources,
+                                      const ReplRequest *repl,
+                                      const SemaOptions &opts,
+                                      llvm::SourceMgr &srcMgr,
+                                      DiagnosticEngine &diags);
+
+/// The names of the built-in functions (tab completion).
+std::vector<std::string> builtinFunctionNames();
 
 /// Prints `name(params)  doc` for every built-in, then the initializers.
 void listBuiltins(llvm::raw_ostream &os);

@@ -85,16 +85,6 @@ std::vector<llvm::StringRef> scheduleArgs(llvm::StringRef kind) {
 std::string didYouMean(llvm::StringRef near) {
   return near.empty() ? std::string() : "; did you mean '" + near.str() + "'?";
 }
-
-/// A scratch root instance for elaborations whose tree is not kept.
-struct ScratchRoot {
-  InstanceInfo info;
-  InstanceRT rt;
-  ScratchRoot(const char *name) {
-    info.name = info.kind = name;
-    rt.info = &info;
-  }
-};
 } // namespace
 
 namespace nnc {

@@ -361,16 +361,21 @@ int fromCheckpoint(const nnc_model_arg &arg, const std::string &spec,
 }
 } // namespace
 
-extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
-  nnc_named_tensors in{}, out{};
+extern "C" int nnc_program_eval(const nnc_model *m, uint64_t seed,
+                                nnc_named_tensors *env,
+                                nnc_named_tensors *out) {
   std::map<std::string, std::unique_ptr<nnc::DataTable>> cache;
   std::map<std::string, nnc_named_tensors> checkpoints;
   int rc = 0;
   for (int32_t a = 0; a < m->num_args && rc == 0; ++a) {
     const nnc_model_arg &arg = m->args[a];
+    if (nnc_named_find(env, arg.name) >= 0)
+      continue;
     nnc_tensor t{};
     if (arg.source) {
       rc = loadData(arg.source, cache, t);
+    } else if (arg.kind == NNC_ARG_INPUT) {
+      rc = nnc_set_error("no value for input '%s'", arg.name);
     } else {
       t.dtype = arg.dtype;
       t.rank = arg.rank;
@@ -383,26 +388,39 @@ extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
         rc = nnc_init_tensor(&t, arg.init, seed ^ nnc::hashName(arg.name));
     }
     if (rc == 0)
-      nnc_named_append(&in, arg.name, t);
+      rc = nnc_named_append(env, arg.name, t);
+    else
+      nnc_tensor_free(&t);
   }
   if (rc == 0)
-    rc = nnc_model_forward(m, &in, &out);
-  for (int64_t k = 0; rc == 0 && k < out.count; ++k) {
-    if (k < m->num_results && m->results[k].kind == NNC_ARG_IMAGE) {
-      rc = nnc::saveImage(out.tensors[k], out.names[k], m->results[k].source);
-      continue;
-    }
-    if (k < m->num_results && m->results[k].kind == NNC_ARG_TEXT) {
-      printText(out.tensors[k]);
-      continue;
-    }
-    std::printf("%s%s", out.names[k], out.names[k][0] ? " " : "");
-    nnc_print_tensor(&out.tensors[k]);
-  }
-  nnc_named_free(&in);
-  nnc_named_free(&out);
+    rc = nnc_model_forward(m, env, out);
   for (auto &[file, tensors] : checkpoints)
     nnc_named_free(&tensors);
+  return rc;
+}
+
+extern "C" int nnc_program_show(const nnc_model *m, int64_t result,
+                                const char *name, const nnc_tensor *t) {
+  nnc_arg_kind kind =
+      result < m->num_results ? m->results[result].kind : NNC_ARG_OUTPUT;
+  if (kind == NNC_ARG_IMAGE)
+    return nnc::saveImage(*t, name, m->results[result].source);
+  if (kind == NNC_ARG_TEXT) {
+    printText(*t);
+    return 0;
+  }
+  std::printf("%s%s", name, name[0] ? " " : "");
+  nnc_print_tensor(t);
+  return 0;
+}
+
+extern "C" int nnc_program_run(const nnc_model *m, uint64_t seed) {
+  nnc_named_tensors env{}, out{};
+  int rc = nnc_program_eval(m, seed, &env, &out);
+  for (int64_t k = 0; rc == 0 && k < out.count; ++k)
+    rc = nnc_program_show(m, k, out.names[k], &out.tensors[k]);
+  nnc_named_free(&env);
+  nnc_named_free(&out);
   return rc;
 }
 

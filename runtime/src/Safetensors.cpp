@@ -98,6 +98,18 @@ extern "C" int nnc_named_append(nnc_named_tensors *t, const char *name,
   return 0;
 }
 
+extern "C" void nnc_named_remove(nnc_named_tensors *t, int64_t k) {
+  if (!t || k < 0 || k >= t->count)
+    return;
+  std::free(t->names[k]);
+  nnc_tensor_free(&t->tensors[k]);
+  for (int64_t j = k + 1; j < t->count; ++j) {
+    t->names[j - 1] = t->names[j];
+    t->tensors[j - 1] = t->tensors[j];
+  }
+  --t->count;
+}
+
 extern "C" void nnc_named_free(nnc_named_tensors *t) {
   if (!t)
     return;

@@ -137,9 +137,21 @@ void Trainer::writeMetrics(const char *json) {
 }
 
 int Trainer::run() {
-  live = cfg.progress > 0 || (cfg.progress < 0 && isatty(2));
-  if (setUp() || (cfg.resume && resume()) || checkWritable())
+  int rc = runLoop();
+  if (cfg.state && ready && toState())
     return -1;
+  return rc;
+}
+
+int Trainer::runLoop() {
+  live = cfg.progress > 0 || (cfg.progress < 0 && isatty(2));
+  if (setUp())
+    return -1;
+  ready = true;
+  if ((cfg.resume && resume()) || (cfg.state && fromState()) ||
+      checkWritable())
+    return -1;
+  epochsDone = epoch0;
   if (cfg.init_only) { // `nnc init`: the checkpoint before any step
     if (saveCheckpoint(0))
       return -1;
@@ -161,6 +173,8 @@ int Trainer::run() {
     return -1;
   batcher.epoch = epoch0 - 1; // each epoch's order depends on (seed, epoch)
   batches = (train.count + cfg.batch - 1) / cfg.batch;
+  if (cfg.max_steps > 0) // as many epochs as the steps need
+    cfg.epochs = epoch0 + (cfg.max_steps + batches - 1) / batches;
   totalSteps = batches * cfg.epochs;
   InterruptGuard guard;
   double runStart = nnc_now();
@@ -173,9 +187,10 @@ int Trainer::run() {
     if (int rc = trainEpoch(epoch, epochStart, t))
       return rc;
     bool stop = false;
+    epochsDone = epoch + 1;
     if (endEpoch(epoch, epochStart, t, stop))
       return -1;
-    if (stop)
+    if (stop || stepLimitReached)
       break;
   }
   nnc_batcher_free(&batcher);
@@ -213,6 +228,10 @@ int Trainer::trainEpoch(int64_t epoch, double epochStart, Totals &t) {
     }
     if (interrupted)
       return stopInterrupted(epoch);
+    if (cfg.max_steps > 0 && ++stepsThisRun >= cfg.max_steps) {
+      stepLimitReached = true;
+      break;
+    }
   }
   return 0;
 }
@@ -253,11 +272,12 @@ int Trainer::stopInterrupted(int64_t epoch) {
   if (live)
     std::fprintf(stderr, "\r\x1b[K");
   nnc_batcher_free(&batcher);
+  epochsDone = epoch;
   if (!cfg.checkpoint) {
-    std::fprintf(stderr,
-                 "interrupted at step %lld; no checkpoint file "
-                 "is set, nothing saved\n",
-                 (long long)globalStep);
+    std::fprintf(stderr, "interrupted at step %lld; %s\n",
+                 (long long)globalStep,
+                 cfg.state ? "the weights reached are kept"
+                           : "no checkpoint file is set, nothing saved");
     return 130;
   }
   if (saveCheckpoint(epoch))

@@ -225,6 +225,74 @@ int Trainer::resume() {
   return 0;
 }
 
+int Trainer::fromState() {
+  const nnc_named_tensors &st = *cfg.state;
+  for (const std::string &name : persistentOrder) {
+    int64_t k = nnc_named_find(&st, name.c_str());
+    if (k < 0)
+      continue; // not trained before: its initializer's value
+    nnc_tensor &mine = persistent[name];
+    const nnc_tensor &theirs = st.tensors[k];
+    if (!sameShape(mine, theirs))
+      return nnc_set_error("'%s' is %s, but the model '%s' has %s",
+                           name.c_str(), shapeText(theirs).c_str(),
+                           step->name, shapeText(mine).c_str());
+    std::memcpy(mine.data, theirs.data,
+                size_t(nnc_tensor_numel(&mine)) * nnc_dtype_size(mine.dtype));
+  }
+  for (auto [name, out] : {std::pair<const char *, int64_t *>{"train.epoch",
+                                                              &epoch0},
+                           {"train.step", &globalStep}}) {
+    int64_t k = nnc_named_find(&st, name);
+    if (k >= 0 && st.tensors[k].dtype == NNC_I64 && st.tensors[k].rank == 0)
+      *out = std::max<int64_t>(0, *static_cast<int64_t *>(st.tensors[k].data));
+  }
+  cfg.epochs += epoch0;
+  return 0;
+}
+
+/// Sets entry `name` of `st` to a copy of `t` (replacing one of another
+/// shape).
+static int storeTensor(nnc_named_tensors &st, const std::string &name,
+                       const nnc_tensor &t) {
+  int64_t k = nnc_named_find(&st, name.c_str());
+  if (k >= 0 && !sameShape(st.tensors[k], t)) {
+    nnc_named_remove(&st, k);
+    k = -1;
+  }
+  size_t bytes = size_t(nnc_tensor_numel(&t)) * nnc_dtype_size(t.dtype);
+  if (k >= 0) {
+    std::memcpy(st.tensors[k].data, t.data, bytes);
+    return 0;
+  }
+  nnc_tensor copy = t;
+  copy.data = nullptr;
+  if (nnc_tensor_alloc(&copy))
+    return -1;
+  std::memcpy(copy.data, t.data, bytes);
+  if (nnc_named_append(&st, name.c_str(), copy)) {
+    nnc_tensor_free(&copy);
+    return -1;
+  }
+  return 0;
+}
+
+int Trainer::toState() {
+  for (const std::string &name : persistentOrder)
+    if (storeTensor(*cfg.state, name, persistent[name]))
+      return -1;
+  int64_t counts[2] = {epochsDone, globalStep};
+  const char *names[2] = {"train.epoch", "train.step"};
+  for (int k = 0; k < 2; ++k) {
+    nnc_tensor t{};
+    t.dtype = NNC_I64;
+    t.data = &counts[k];
+    if (storeTensor(*cfg.state, names[k], t))
+      return -1;
+  }
+  return 0;
+}
+
 int Trainer::saveCheckpoint(int64_t epochsDone) {
   if (!cfg.checkpoint)
     return 0;

@@ -66,6 +66,11 @@ private:
   int setUp();
   int loadSet(DataSet &set, const std::string &name);
   int resume();
+  /// cfg.state: start from its tensors and counts / write them back.
+  int fromState();
+  int toState();
+  /// The run itself; run() adds writing the state back.
+  int runLoop();
   int checkWritable();
   int saveCheckpoint(int64_t epochsDone);
   /// Binds the model's arguments: data fields to `batchInputs` (gathered
@@ -111,8 +116,12 @@ private:
   void writeMetrics(const char *json);
 
   const nnc_model *step, *eval;
-  const nnc_train_config &cfg;
+  /// A copy: with in-memory state, `epochs` counts on from its epoch.
+  nnc_train_config cfg;
   bool live = false;
+  bool ready = false; ///< the persistent tensors exist (setUp succeeded)
+  int64_t epochsDone = 0, stepsThisRun = 0;
+  bool stepLimitReached = false;
   DataSet train, valid;
   /// Parameters, state and optimizer state by name, in argument order.
   std::map<std::string, nnc_tensor> persistent;

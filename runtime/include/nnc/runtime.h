@@ -197,6 +197,8 @@ int nnc_safetensors_save(const char *path, const nnc_named_tensors *tensors);
 int64_t nnc_named_find(const nnc_named_tensors *t, const char *name);
 /** Appends a copy of the name; takes ownership of the tensor's data. */
 int nnc_named_append(nnc_named_tensors *t, const char *name, nnc_tensor tensor);
+/** Removes (and frees) entry k. */
+void nnc_named_remove(nnc_named_tensors *t, int64_t k);
 void nnc_named_free(nnc_named_tensors *t);
 
 /*--- compiled models ------------------------------------------------------*/
@@ -292,6 +294,18 @@ int nnc_init_tensor(nnc_tensor *t, const char *spec, uint64_t seed);
  *  source, initialises each parameter (seeded by `seed` and its name),
  *  calls the program and prints the printed tensors in order. */
 int nnc_program_run(const nnc_model *m, uint64_t seed);
+/** Runs a compiled `main` block with the tensors of `env` (the REPL's
+ *  session): each argument is taken from `env` by name; one that `env`
+ *  lacks is loaded from its source or initialised like nnc_program_run
+ *  does and appended to `env`, so that a later call finds it. The results
+ *  are appended to `out` (or written into its tensors of the same names).
+ *  An input (`NNC_ARG_INPUT`) must be in `env`. */
+int nnc_program_eval(const nnc_model *m, uint64_t seed, nnc_named_tensors *env,
+                     nnc_named_tensors *out);
+/** Prints a result of a `main` block (nnc_program_run's printing): a PNG
+ *  for save_image, characters for print_text, else `name tensor(...)`. */
+int nnc_program_show(const nnc_model *m, int64_t result, const char *name,
+                     const nnc_tensor *t);
 /** The command line of a program executable: `prog [--seed N]`. */
 int nnc_program_main(const nnc_model *m, int argc, char **argv);
 /** Prints any tensor (floats with 4 decimals, integers as integers). */
@@ -365,6 +379,16 @@ typedef struct nnc_train_config {
    *  `lr` if there is one, else this (the first optimizer's `lr`; NaN: the
    *  optimizer has none, nothing shown). */
   double lr;
+  /** In-memory state (the REPL, an app), or NULL. Parameters, state and
+   *  optimizer state that it holds by name (dtype and shape checked) start
+   *  from its values instead of their initializers, and its `train.epoch`
+   *  and `train.step` (i64 scalars) continue the counts: the run trains
+   *  `epochs` more epochs. When the run ends (finished, interrupted or
+   *  stopped by an error in a step) the values reached are written back,
+   *  entries added where missing. */
+  nnc_named_tensors *state;
+  /** Stop after this many steps, ending the epoch there (0: no limit). */
+  int64_t max_steps;
 } nnc_train_config;
 
 /** Trains with a compiled `<Model>_train_step` (arguments: data "input"s
