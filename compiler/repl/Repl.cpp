@@ -148,6 +148,10 @@ static int runInteractive(Session &session) {
 }
 
 int nnc::runRepl(const ReplOptions &opts, const std::string &file) {
+  // Results (stdout), diagnostics and training progress (stderr) appear in
+  // the order they happen, also when both go to one pipe.
+  llvm::outs().SetUnbuffered();
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   Session session(opts);
   bool interactive = isatty(0);
   if (!file.empty() && !session.load(file) && !interactive)

@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "repl/Session.h"
 #include "driver/Runner.h"
-#include "lexer/Lexer.h"
+#include "parser/Parser.h"
 #include "support/Diagnostics.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -141,6 +141,15 @@ bool Session::define(const std::string &text) {
     isFile.pop_back();
     return false;
   }
+  // What the input defined, read back from its text.
+  llvm::SourceMgr quietSm;
+  DiagnosticEngine quiet(quietSm);
+  quiet.setQuiet(true);
+  static const char *kinds[] = {"layer", "model", "fn", "optimizer"};
+  std::unique_ptr<Module> parsed = parseBuffer(text, "<repl>", quiet);
+  for (const auto &c : parsed->callables)
+    llvm::outs() << "defined " << kinds[c->kind] << " " << c->name.name
+                 << "\n";
   for (const TrainInfo &t : program->trains) {
     llvm::outs() << "train block for " << t.modelName
                  << " (`:train` runs it)\n";
