@@ -625,3 +625,50 @@ TEST(ModelArgs, KindNamesRoundTrip) {
   EXPECT_EQ(nnc_arg_kind_parse("parameter"), -1);
   EXPECT_EQ(nnc_arg_kind_parse(nullptr), -1);
 }
+
+TEST(Named, RemoveKeepsOrder) {
+  nnc_named_tensors t{};
+  for (const char *name : {"a", "b", "c"}) {
+    nnc_tensor x = f32Tensor({2});
+    ASSERT_EQ(nnc_named_append(&t, name, x), 0);
+  }
+  nnc_named_remove(&t, 1);
+  ASSERT_EQ(t.count, 2);
+  EXPECT_STREQ(t.names[0], "a");
+  EXPECT_STREQ(t.names[1], "c");
+  nnc_named_remove(&t, 5); // out of range: nothing
+  EXPECT_EQ(t.count, 2);
+  nnc_named_free(&t);
+}
+
+TEST(Model, ProgramEvalKeepsWhatItCreates) {
+  // The REPL's use: a parameter missing from the session's values is
+  // initialised once and kept there; a later call uses the kept value.
+  nnc_model_arg args[2] = {
+      {"x", NNC_ARG_INPUT, NNC_F32, 2, {-1, 3}, {"B", nullptr}, nullptr,
+       nullptr},
+      {"m.w", NNC_ARG_PARAM, NNC_F32, 1, {4}, {nullptr}, "constant(value=5)",
+       nullptr}};
+  nnc_model_arg y{"y",     NNC_ARG_OUTPUT,      NNC_F32, 2,
+                  {-1, 3}, {"B", nullptr}, nullptr, nullptr};
+  nnc_model m{"Double", 2, args, 1, &y, doubleInvoke, nullptr};
+  nnc_named_tensors env{}, out{};
+  EXPECT_EQ(nnc_program_eval(&m, 0, &env, &out), -1);
+  EXPECT_NE(std::string(nnc_last_error()).find("no value for input 'x'"),
+            std::string::npos);
+  nnc_tensor x = f32Tensor({1, 3});
+  static_cast<float *>(x.data)[2] = 4.0f;
+  ASSERT_EQ(nnc_named_append(&env, "x", x), 0);
+  ASSERT_EQ(nnc_program_eval(&m, 0, &env, &out), 0) << nnc_last_error();
+  ASSERT_EQ(env.count, 2);
+  int64_t w = nnc_named_find(&env, "m.w");
+  ASSERT_GE(w, 0);
+  EXPECT_EQ(static_cast<float *>(env.tensors[w].data)[3], 5.0f);
+  EXPECT_EQ(static_cast<float *>(out.tensors[0].data)[2], 8.0f);
+  static_cast<float *>(env.tensors[w].data)[3] = 7.0f;
+  ASSERT_EQ(nnc_program_eval(&m, 0, &env, &out), 0) << nnc_last_error();
+  EXPECT_EQ(env.count, 2);
+  EXPECT_EQ(static_cast<float *>(env.tensors[w].data)[3], 7.0f);
+  nnc_named_free(&env);
+  nnc_named_free(&out);
+}
