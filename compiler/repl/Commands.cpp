@@ -7,8 +7,8 @@
 // `:load-weights` are in Weights.cpp.
 //
 //===----------------------------------------------------------------------===//
-#include "repl/Session.h"
 #include "driver/Runner.h"
+#include "repl/Session.h"
 #include "summary/Summary.h"
 #include "support/Diagnostics.h"
 
@@ -167,7 +167,7 @@ bool Session::cmdType(llvm::StringRef expr) {
     return false;
   const ReplResult &r = program->repl;
   llvm::outs() << (r.valueIsTensor ? r.valueType.str()
-                   : r.hasValue    ? r.valueText
+                   : r.hasValue    ? r.typeText
                                    : std::string("no value"))
                << "\n";
   return true;
@@ -177,8 +177,10 @@ bool Session::cmdSummary(llvm::StringRef name) {
   std::string model = modelOf(name);
   if (name.empty() || model.empty()) {
     replError(":summary needs a model or an instance of one" +
-              (name.empty() ? std::string() : "; '" + name.str() + "' is "
-                                                  "neither"));
+              (name.empty() ? std::string()
+                            : "; '" + name.str() +
+                                  "' is "
+                                  "neither"));
     return false;
   }
   llvm::SourceMgr sm;
@@ -278,8 +280,8 @@ bool Session::cmdTime(llvm::StringRef expr) {
     int status = 0;
     // The first run allocates its results (and initialises parameters);
     // the timed runs after it write into them.
-    for (int k = 0; status == 0 && (k < 6 || (k < 1000 && t2 + 0.5 > nnc_now()));
-         ++k) {
+    for (int k = 0;
+         status == 0 && (k < 6 || (k < 1000 && t2 + 0.5 > nnc_now())); ++k) {
       double s = nnc_now();
       status = nnc_program_eval(&m, opts.seed, &values, &out);
       if (k > 0)

@@ -35,9 +35,9 @@ void onInterrupt(int) { interruptedAtPrompt = 1; }
 /// SIGINT sets a flag instead of ending the process while the REPL runs
 /// (no SA_RESTART, so that a read at the prompt returns).
 struct PromptInterrupts {
-  struct sigaction old {};
+  struct sigaction old{};
   PromptInterrupts() {
-    struct sigaction sa {};
+    struct sigaction sa{};
     sa.sa_handler = onInterrupt;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);

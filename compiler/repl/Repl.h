@@ -1,4 +1,5 @@
-//===- Repl.h - `nnc repl` ----------------------------------------*- C++ -*-===//
+//===- Repl.h - `nnc repl` ----------------------------------------*- C++
+//-*-===//
 //
 // The interactive loop: line editing with history and tab completion on a
 // terminal (llvm::LineEditor over libedit), prompts and inputs echoed when

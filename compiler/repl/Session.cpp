@@ -70,9 +70,8 @@ Session::~Session() {
 static bool isDefinition(llvm::StringRef text) {
   llvm::StringRef word = text.ltrim().take_while(
       [](char c) { return llvm::isAlnum(c) || c == '_'; });
-  return word == "use" || word == "layer" || word == "model" ||
-         word == "fn" || word == "optimizer" || word == "train" ||
-         word == "main";
+  return word == "use" || word == "layer" || word == "model" || word == "fn" ||
+         word == "optimizer" || word == "train" || word == "main";
 }
 
 bool Session::eval(const std::string &input) {
@@ -148,8 +147,7 @@ bool Session::define(const std::string &text) {
   static const char *kinds[] = {"layer", "model", "fn", "optimizer"};
   std::unique_ptr<Module> parsed = parseBuffer(text, "<repl>", quiet);
   for (const auto &c : parsed->callables)
-    llvm::outs() << "defined " << kinds[c->kind] << " " << c->name.name
-                 << "\n";
+    llvm::outs() << "defined " << kinds[c->kind] << " " << c->name.name << "\n";
   for (const TrainInfo &t : program->trains) {
     llvm::outs() << "train block for " << t.modelName
                  << " (`:train` runs it)\n";
@@ -208,7 +206,7 @@ bool Session::runStatements(const std::string &text) {
   return true;
 }
 
-void Session::forget(const std::string &name) {
+void Session::forget(const std::string &name, bool keepValue) {
   llvm::erase_if(tensors,
                  [&](const SessionTensor &t) { return t.name == name; });
   llvm::erase_if(replayed, [&](const Replayed &r) { return r.name == name; });
@@ -216,7 +214,7 @@ void Session::forget(const std::string &name) {
   std::string below = name + ".";
   for (int64_t k = values.count - 1; k >= 0; --k) {
     llvm::StringRef n = values.names[k];
-    if (n == name || n.starts_with(below))
+    if ((n == name && !keepValue) || n.starts_with(below))
       nnc_named_remove(&values, k);
   }
   auto it = trainState.find(name);
@@ -229,17 +227,10 @@ void Session::forget(const std::string &name) {
 void Session::keepBindings(const ReplResult &r) {
   for (const ReplResult::Binding &b : r.bindings) {
     // A tensor's value is in `values` already (execute stored it).
-    if (b.kind != ReplResult::Binding::Tensor)
-      forget(b.name);
+    forget(b.name, /*keepValue=*/b.kind == ReplResult::Binding::Tensor);
     switch (b.kind) {
     case ReplResult::Binding::Tensor: {
       int64_t k = nnc_named_find(&values, b.name.c_str());
-      llvm::erase_if(replayed,
-                     [&](const Replayed &x) { return x.name == b.name; });
-      llvm::erase_if(constants,
-                     [&](const auto &c) { return c.first == b.name; });
-      llvm::erase_if(tensors,
-                     [&](const SessionTensor &t) { return t.name == b.name; });
       if (k >= 0) {
         tensors.push_back({b.name, typeOf(values.tensors[k])});
         llvm::outs() << b.name << ": " << tensorTypeText(values.tensors[k])
@@ -344,19 +335,21 @@ bool Session::execute(const Program &program, llvm::SourceMgr &sm,
 }
 
 size_t nnc::completionWordStart(llvm::StringRef before) {
+  // A command being typed (`:load-w`) is the whole line so far.
+  if (before.starts_with(":") && !before.contains(' '))
+    return 0;
   size_t start = before.size();
-  while (start > 0 && (llvm::isAlnum(before[start - 1]) ||
-                       before[start - 1] == '_' || before[start - 1] == ':' ||
-                       before[start - 1] == '-'))
+  while (start > 0 &&
+         (llvm::isAlnum(before[start - 1]) || before[start - 1] == '_'))
     --start;
   return start;
 }
 
 std::vector<std::string> Session::complete(llvm::StringRef prefix) const {
   static const char *commands[] = {
-      ":help",  ":load",  ":reload",       ":type",    ":summary",
-      ":emit",  ":remarks", ":train",      ":save",    ":load-weights",
-      ":time",  ":threads", ":vars",       ":quit"};
+      ":help", ":load",    ":reload", ":type", ":summary",
+      ":emit", ":remarks", ":train",  ":save", ":load-weights",
+      ":time", ":threads", ":vars",   ":quit"};
   llvm::StringRef word = prefix.substr(completionWordStart(prefix));
   std::set<std::string> out;
   if (word.starts_with(":")) {

@@ -72,9 +72,9 @@ private:
   bool runStatements(const std::string &text);
   /// Stores what a checked input bound, after its program ran.
   void keepBindings(const ReplResult &r);
-  /// Forgets `name`: its tensor, replayed `let`, constant and the values
-  /// below it (`m.*`).
-  void forget(const std::string &name);
+  /// Forgets `name`: its tensor (unless keepValue), replayed `let`,
+  /// constant and the values below it (`m.*`).
+  void forget(const std::string &name, bool keepValue = false);
   /// The sources sema checks: the constants, then files and definitions.
   std::vector<SessionSource> allSources() const;
   /// The request of an input: the session's tensors and replayed `let`s.
@@ -83,7 +83,9 @@ private:
   std::unique_ptr<Program> check(const ReplRequest *req, llvm::SourceMgr &sm,
                                  DiagnosticEngine &diags,
                                  const std::string &modelName = "");
-  std::string nextInputName() { return "<repl " + std::to_string(++inputs) + ">"; }
+  std::string nextInputName() {
+    return "<repl " + std::to_string(++inputs) + ">";
+  }
   /// Runs a checked input's program, prints what it shows, stores what it
   /// binds; false (reported) on failure.
   bool execute(const Program &program, llvm::SourceMgr &sm,

@@ -10,8 +10,8 @@
 // `nnc predict --checkpoint` and `let m = Mlp() from "..."` read.
 //
 //===----------------------------------------------------------------------===//
-#include "repl/Session.h"
 #include "driver/Train.h"
+#include "repl/Session.h"
 #include "support/Diagnostics.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -149,8 +149,8 @@ bool Session::cmdTrain(llvm::StringRef args) {
   if (!program)
     return false;
   if (!program->train || program->train->modelName != model) {
-    diags.error("no train block trains '" + model +
-                "': define `train " + model + " on DATA { ... }`");
+    diags.error("no train block trains '" + model + "': define `train " +
+                model + " on DATA { ... }`");
     return false;
   }
   if (!program->train->loss.unsupported.empty()) {
@@ -211,7 +211,8 @@ bool Session::cmdSave(llvm::StringRef args) {
       tensors.push_back(values.tensors[k]);
     }
   if (names.empty()) {
-    weightsError("'" + instance + "' has no weights yet: apply it once, or "
+    weightsError("'" + instance +
+                 "' has no weights yet: apply it once, or "
                  "`:train` it");
     return false;
   }
@@ -294,8 +295,7 @@ bool Session::cmdLoadWeights(llvm::StringRef args) {
     return false;
   }
   for (size_t k = 0; k < want.size(); ++k)
-    copyInto(values, instance + "." + want[k].first,
-             loaded.tensors[found[k]]);
+    copyInto(values, instance + "." + want[k].first, loaded.tensors[found[k]]);
   nnc_named_free(&loaded);
   // Optimizer state belongs to the old weights.
   auto it = trainState.find(instance);

@@ -36,8 +36,8 @@ static std::string replDescribe(const Value &v) {
   case Value::Instance: {
     static const char *kinds[] = {"layer", "model", "fn", "optimizer"};
     const CallableDecl *d = v.inst->decl;
-    return std::string("instance of ") + (d ? kinds[d->kind] : "layer") +
-           " " + (d ? d->name.name : v.inst->info->kind);
+    return std::string("instance of ") + (d ? kinds[d->kind] : "layer") + " " +
+           (d ? d->name.name : v.inst->info->kind);
   }
   case Value::Callable: {
     // The declaration's header: `layer dense(units: int)(x: ...) -> ...`.
@@ -118,6 +118,7 @@ bool Elaborator::checkRepl(const Block &preamble, const Block &input,
     } else if (!v->isNone()) {
       out.hasValue = true;
       out.valueText = replDescribe(*v);
+      out.typeText = v->kind == Value::Callable ? out.valueText : v->describe();
     }
   }
   if (!ok || diags.hadError())

@@ -15,7 +15,6 @@
 
 using namespace nnc;
 
-
 std::string Loader::resolve(const UseDecl &use, llvm::StringRef importer,
                             std::vector<std::string> &tried, bool &library) {
   llvm::SmallString<128> rel;
@@ -36,8 +35,7 @@ std::string Loader::resolve(const UseDecl &use, llvm::StringRef importer,
   return "";
 }
 
-bool Loader::load(const std::string &path, const UseDecl *from,
-                  bool library) {
+bool Loader::load(const std::string &path, const UseDecl *from, bool library) {
   llvm::SmallString<256> real;
   if (llvm::sys::fs::real_path(path, real))
     real = path;

@@ -32,8 +32,7 @@ public:
   /// Loads `path`; `from` is the `use` that asked for it (null for main).
   /// A `library` module (found on a search path) gets its errors reported
   /// where user code calls into it.
-  bool load(const std::string &path, const UseDecl *from,
-            bool library = false);
+  bool load(const std::string &path, const UseDecl *from, bool library = false);
   /// Loads `text` as a module named `name` (a REPL input, a file the
   /// session read earlier); its `use`s resolve next to `name`.
   bool loadText(const std::string &name, llvm::StringRef text);
@@ -53,7 +52,6 @@ private:
   const std::vector<std::string> &searchPaths;
   std::map<std::string, bool> done;
 };
-
 
 /// Names the stdlib declares in modules a program did not `use`, for the
 /// "add 'use std.layers'" hint (the parsed modules are kept alive here).

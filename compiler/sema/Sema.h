@@ -143,6 +143,8 @@ struct ReplResult {
   TensorType valueType;
   bool hasValue = false;
   std::string valueText;
+  /// What `:type` shows for a value that is not a tensor (`int 5`).
+  std::string typeText;
   /// Every name in scope after the input (tab completion).
   std::vector<std::string> names;
 };

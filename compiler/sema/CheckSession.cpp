@@ -1,4 +1,4 @@
-//===- Session.cpp - Checking the sources of a REPL session ---------------===//
+//===- CheckSession.cpp - Checking the sources of a REPL session ----------===//
 //
 // A REPL session is a list of sources (files loaded, definitions typed)
 // checked together with every input. A later definition of a name replaces
@@ -144,10 +144,10 @@ nnc::checkSession(const std::vector<SessionSource> &sources,
   }
   if (repl && (!repl->input.empty() || !repl->preamble.empty())) {
     llvm::SMLoc preLoc, inLoc;
-    Block pre = parseReplBuffer(repl->preamble, "<session>", srcMgr, diags,
-                                preLoc);
-    Block in = parseReplBuffer(repl->input, repl->inputName, srcMgr, diags,
-                               inLoc);
+    Block pre =
+        parseReplBuffer(repl->preamble, "<session>", srcMgr, diags, preLoc);
+    Block in =
+        parseReplBuffer(repl->input, repl->inputName, srcMgr, diags, inLoc);
     program->repl.names.clear();
     if (diags.hadError() || !el.checkRepl(pre, in, *repl, inLoc) ||
         diags.hadError())
