@@ -18,6 +18,8 @@ PACKAGES=(
   libmlir-22-dev mlir-22-tools libomp-22-dev libclang-rt-22-dev
   # libraries the compiler and runtime use
   libfmt-dev libgtest-dev zlib1g-dev libedit-dev libstb-dev nlohmann-json3-dev
+  # apps linking a library of `nnc build --lib` (tests: pkg-config)
+  pkgconf
   # tests: lit needs python3; the example data
   python3 python3-torch dataset-fashion-mnist
   # benchmarks: PyTorch uses OpenBLAS through the BLAS alternatives

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "driver/Executable.h"
+#include "driver/Glue.h"
 #include "driver/Signature.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
@@ -31,8 +32,7 @@ using namespace nnc;
 #define NNC_CLANG "clang-22"
 #endif
 
-namespace {
-std::string quoted(const std::string &s) {
+std::string nnc::quoted(const std::string &s) {
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\')
@@ -42,8 +42,8 @@ std::string quoted(const std::string &s) {
   return out + "\"";
 }
 
-void writeArgs(llvm::raw_ostream &os, const char *table,
-               const std::vector<ArgSignature> &args) {
+static void writeArgs(llvm::raw_ostream &os, const char *table,
+                      const std::vector<ArgSignature> &args) {
   os << "static const nnc_model_arg " << table << "[] = {\n";
   for (const ArgSignature &a : args) {
     os << "  {" << quoted(a.name) << ", " << int(a.kind) << ", "
@@ -63,7 +63,7 @@ void writeArgs(llvm::raw_ostream &os, const char *table,
 
 /// The runtime's types the glue needs (kept in step with nnc/runtime.h;
 /// the glue is compiled without include paths).
-const char *kGlueTypes =
+const char *const nnc::kGlueTypes =
     "#include <stdint.h>\n"
     "typedef struct {\n  const char *name;\n  int kind, dtype;\n"
     "  int32_t rank;\n  int64_t dims[8];\n  const char *syms[8];\n"
@@ -91,8 +91,8 @@ const char *kGlueTypes =
 
 /// One compiled function as an nnc_model named `var`: its tables and a
 /// fixed-arity call of `_mlir_ciface_<function>`.
-void writeModel(llvm::raw_ostream &os, const ModelSignature &sig,
-                const std::string &function, const std::string &var) {
+void nnc::writeModel(llvm::raw_ostream &os, const ModelSignature &sig,
+                     const std::string &function, const std::string &var) {
   std::string fn = "_mlir_ciface_" + function;
   os << "void " << fn << "(void *";
   for (size_t k = 0; k < sig.args.size(); ++k)
@@ -110,6 +110,7 @@ void writeModel(llvm::raw_ostream &os, const ModelSignature &sig,
      << ", " << var << "_results, " << var << "_invoke, 0};\n";
 }
 
+namespace {
 /// The C glue of a model or main block: its table and main.
 void writeGlue(llvm::raw_ostream &os, const ModelSignature &sig,
                bool isProgram) {
@@ -168,30 +169,56 @@ void writeTrainGlue(llvm::raw_ostream &os, const TrainPlan &plan,
 }
 } // namespace
 
+bool nnc::findClang(std::string &clang, DiagnosticEngine &diags) {
+  // The clang found when nnc was configured; $NNC_CLANG overrides it.
+  const char *env = std::getenv("NNC_CLANG");
+  std::string wanted = env && *env ? env : NNC_CLANG;
+  auto found = llvm::sys::findProgramByName(wanted);
+  if (!found || !llvm::sys::fs::can_execute(*found)) {
+    diags.error("nnc links executables and libraries with " + wanted +
+                ", which was not found; install clang-22 (scripts/setup.sh "
+                "does) or set NNC_CLANG");
+    return false;
+  }
+  clang = *found;
+  return true;
+}
+
+bool nnc::findRuntimeLibrary(const char *argv0, std::string &path,
+                             DiagnosticEngine &diags) {
+  std::string exe =
+      llvm::sys::fs::getMainExecutable(argv0, (void *)&buildExecutable);
+  llvm::SmallString<256> lib(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
+  llvm::sys::path::append(lib, "lib", "libnnc_runtime.a");
+  if (!llvm::sys::fs::exists(lib)) {
+    diags.error("the nnc runtime library is missing (looked for " +
+                lib.str().str() + ")");
+    return false;
+  }
+  path = lib.str().str();
+  return true;
+}
+
+bool nnc::runTool(const std::string &tool, llvm::ArrayRef<llvm::StringRef> cmd,
+                  const std::string &what, DiagnosticEngine &diags) {
+  std::string err;
+  int rc = llvm::sys::ExecuteAndWait(tool, cmd, std::nullopt, {}, 0, 0, &err);
+  if (rc != 0) {
+    diags.error(what + " with " + tool + " failed" +
+                (err.empty() ? "" : ": " + err));
+    return false;
+  }
+  return true;
+}
+
 int nnc::buildExecutable(const Entry &entry, const std::string &output,
                          const CodegenOptions &opts, const char *argv0,
                          const llvm::SourceMgr &srcMgr,
                          DiagnosticEngine &diags) {
-  // The clang found when nnc was configured; $NNC_CLANG overrides it.
-  const char *env = std::getenv("NNC_CLANG");
-  std::string wanted = env && *env ? env : NNC_CLANG;
-  auto clang = llvm::sys::findProgramByName(wanted);
-  if (!clang || !llvm::sys::fs::can_execute(*clang)) {
-    diags.error("'nnc build -o' links executables with " + wanted +
-                ", which was not found; install clang-22 (scripts/setup.sh "
-                "does) or set NNC_CLANG");
+  std::string clang, runtimeLib;
+  if (!findClang(clang, diags) || !findRuntimeLibrary(argv0, runtimeLib, diags))
     return 1;
-  }
-  std::string exe =
-      llvm::sys::fs::getMainExecutable(argv0, (void *)&buildExecutable);
-  llvm::SmallString<256> runtimeLib(
-      llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
-  llvm::sys::path::append(runtimeLib, "lib", "libnnc_runtime.a");
-  if (!llvm::sys::fs::exists(runtimeLib)) {
-    diags.error("the nnc runtime library is missing (looked for " +
-                runtimeLib.str().str() + ")");
-    return 1;
-  }
   {
     // Fail on an unwritable output before compiling anything.
     std::error_code ec;
@@ -245,12 +272,12 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
   }
   // zlib and the C++ runtime go in statically: an executable needs only
   // libc and libm (and libomp with --threads), see docs/cli.md.
-  llvm::SmallVector<llvm::StringRef> cmd{*clang,
+  llvm::SmallVector<llvm::StringRef> cmd{clang,
                                          "-O2",
                                          "-w",
                                          glue.str(),
                                          obj.str(),
-                                         runtimeLib.str(),
+                                         runtimeLib,
                                          "-l:libz.a",
                                          "-l:libstdc++.a",
                                          "-static-libgcc",
@@ -262,16 +289,12 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
     cmd.append(
         {"-L/usr/lib/llvm-22/lib", "-lomp", "-Wl,-rpath,/usr/lib/llvm-22/lib"});
 #ifdef NNC_LLD
+  const char *env = std::getenv("NNC_CLANG");
   if (!env || !*env)
     cmd.push_back("-fuse-ld=lld"); // lld-22, found next to clang-22
 #endif
-  std::string err;
-  int rc = llvm::sys::ExecuteAndWait(*clang, cmd, std::nullopt, {}, 0, 0, &err);
-  if (rc != 0) {
-    diags.error("linking '" + output + "' with " + *clang + " failed" +
-                (err.empty() ? "" : ": " + err));
+  if (!runTool(clang, cmd, "linking '" + output + "'", diags))
     return 1;
-  }
   outputGuard.keep = true;
   return 0;
 }

@@ -11,6 +11,7 @@
 #include "driver/CompileCache.h"
 #include "driver/Executable.h"
 #include "driver/Gradcheck.h"
+#include "driver/Library.h"
 #include "driver/Pipeline.h"
 #include "driver/Plot.h"
 #include "driver/Runner.h"
@@ -219,6 +220,17 @@ static cl::opt<bool> trainExecutable(
              "--emit=linalg|buffers|llvm|...: print that stage of the train "
              "and eval steps"),
     cl::sub(buildCmd), cl::cat(nncCat));
+static cl::opt<bool> libraryOpt(
+    "lib",
+    cl::desc("With -o libNAME.a: a static library of the model's forward "
+             "function with a C header (NAME.h) and a pkg-config file "
+             "(NAME.pc) next to it; see docs/embedding.md"),
+    cl::sub(buildCmd), cl::cat(nncCat));
+static cl::opt<std::string>
+    headerOpt("header",
+              cl::desc("With --lib: where the C header goes (default: "
+                       "NAME.h next to the library)"),
+              cl::value_desc("file.h"), cl::sub(buildCmd), cl::cat(nncCat));
 static cl::opt<std::string> metricsOut(
     "metrics-out",
     cl::desc("Write one JSON object per epoch (epoch, loss, accuracy, "
@@ -602,6 +614,15 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       return 1;
     }
     CodegenOptions co = codegenOptions();
+    if (libraryOpt) {
+      if (!program->graph) {
+        diags.error("'" + inputFile + "' declares no model for a library");
+        return 1;
+      }
+      return buildLibrary(Entry{program->graph.get(), program->model->name},
+                          LibraryOptions{outputFile, headerOpt}, co, argv0, sm,
+                          diags);
+    }
     Entry entry = trainExecutable ? trainEntryOf(*program) : entryOf(*program);
     if (!trainExecutable)
       entry.seed = seedValue;

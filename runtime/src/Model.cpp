@@ -361,42 +361,58 @@ int fromCheckpoint(const nnc_model_arg &arg, const std::string &spec,
 }
 } // namespace
 
-extern "C" int nnc_program_eval(const nnc_model *m, uint64_t seed,
-                                nnc_named_tensors *env,
-                                nnc_named_tensors *out) {
-  std::map<std::string, std::unique_ptr<nnc::DataTable>> cache;
+extern "C" int nnc_model_init_params(const nnc_model *m, uint64_t seed,
+                                     nnc_named_tensors *values) {
   std::map<std::string, nnc_named_tensors> checkpoints;
   int rc = 0;
   for (int32_t a = 0; a < m->num_args && rc == 0; ++a) {
     const nnc_model_arg &arg = m->args[a];
-    if (nnc_named_find(env, arg.name) >= 0)
+    if ((arg.kind != NNC_ARG_PARAM && arg.kind != NNC_ARG_STATE) ||
+        nnc_named_find(values, arg.name) >= 0)
       continue;
     nnc_tensor t{};
-    if (arg.source) {
-      rc = loadData(arg.source, cache, t);
-    } else if (arg.kind == NNC_ARG_INPUT) {
-      rc = nnc_set_error("no value for input '%s'", arg.name);
-    } else {
-      t.dtype = arg.dtype;
-      t.rank = arg.rank;
-      for (int32_t d = 0; d < arg.rank; ++d)
-        t.dims[d] = arg.dims[d];
-      rc = nnc_tensor_alloc(&t);
-      if (rc == 0 && arg.init && std::strncmp(arg.init, "checkpoint:", 11) == 0)
-        rc = fromCheckpoint(arg, arg.init, checkpoints, t);
-      else if (rc == 0 && arg.init)
-        rc = nnc_init_tensor(&t, arg.init, seed ^ nnc::hashName(arg.name));
-    }
+    t.dtype = arg.dtype;
+    t.rank = arg.rank;
+    for (int32_t d = 0; d < arg.rank; ++d)
+      t.dims[d] = arg.dims[d];
+    rc = nnc_tensor_alloc(&t);
+    if (rc == 0 && arg.init && std::strncmp(arg.init, "checkpoint:", 11) == 0)
+      rc = fromCheckpoint(arg, arg.init, checkpoints, t);
+    else if (rc == 0 && arg.init)
+      rc = nnc_init_tensor(&t, arg.init, seed ^ nnc::hashName(arg.name));
     if (rc == 0)
-      rc = nnc_named_append(env, arg.name, t);
+      rc = nnc_named_append(values, arg.name, t);
     else
       nnc_tensor_free(&t);
   }
-  if (rc == 0)
-    rc = nnc_model_forward(m, env, out);
   for (auto &[file, tensors] : checkpoints)
     nnc_named_free(&tensors);
   return rc;
+}
+
+extern "C" int nnc_program_eval(const nnc_model *m, uint64_t seed,
+                                nnc_named_tensors *env,
+                                nnc_named_tensors *out) {
+  std::map<std::string, std::unique_ptr<nnc::DataTable>> cache;
+  for (int32_t a = 0; a < m->num_args; ++a) {
+    const nnc_model_arg &arg = m->args[a];
+    if (nnc_named_find(env, arg.name) >= 0)
+      continue;
+    if (arg.source) {
+      nnc_tensor t{};
+      if (loadData(arg.source, cache, t))
+        return -1;
+      if (nnc_named_append(env, arg.name, t)) {
+        nnc_tensor_free(&t);
+        return -1;
+      }
+    } else if (arg.kind == NNC_ARG_INPUT) {
+      return nnc_set_error("no value for input '%s'", arg.name);
+    }
+  }
+  if (nnc_model_init_params(m, seed, env))
+    return -1;
+  return nnc_model_forward(m, env, out);
 }
 
 extern "C" int nnc_program_show(const nnc_model *m, int64_t result,

@@ -302,6 +302,12 @@ int nnc_program_run(const nnc_model *m, uint64_t seed);
  *  An input (`NNC_ARG_INPUT`) must be in `env`. */
 int nnc_program_eval(const nnc_model *m, uint64_t seed, nnc_named_tensors *env,
                      nnc_named_tensors *out);
+/** Appends to `values` each parameter and state argument of `m` that it
+ *  does not hold yet, initialised as nnc_program_run does: by its
+ *  initializer, seeded by `seed` and its name, or from its `from`
+ *  checkpoint. */
+int nnc_model_init_params(const nnc_model *m, uint64_t seed,
+                          nnc_named_tensors *values);
 /** Prints a result of a `main` block (nnc_program_run's printing): a PNG
  *  for save_image, characters for print_text, else `name tensor(...)`. */
 int nnc_program_show(const nnc_model *m, int64_t result, const char *name,
@@ -310,6 +316,32 @@ int nnc_program_show(const nnc_model *m, int64_t result, const char *name,
 int nnc_program_main(const nnc_model *m, int argc, char **argv);
 /** Prints any tensor (floats with 4 decimals, integers as integers). */
 void nnc_print_tensor(const nnc_tensor *t);
+
+/*--- instances (libraries built with `nnc build --lib`) --------------------*/
+
+/** A compiled forward function with its own parameters: what the header
+ *  of `nnc build --lib` wraps. */
+typedef struct nnc_instance nnc_instance;
+
+/** A new instance of `m` (kept by pointer: it must outlive the instance)
+ *  with parameters from their initializers (seeded by `seed`); NULL with
+ *  the error set on failure. */
+nnc_instance *nnc_instance_create(const nnc_model *m, uint64_t seed);
+void nnc_instance_destroy(nnc_instance *inst);
+/** Runs the model on `batch` samples: inputs[k] points at input k's
+ *  elements (row-major, the batch first where its size is symbolic),
+ *  outputs[r] at room for result r's. Checks nothing it cannot: the
+ *  buffers must have the sizes the header documents. */
+int nnc_instance_forward(nnc_instance *inst, int64_t batch,
+                         const void *const *inputs, void *const *outputs);
+/** Reads the parameters and state from a safetensors checkpoint (names
+ *  as training writes them; dtypes and shapes checked; other tensors such
+ *  as optimizer state ignored). Nothing changes on an error. */
+int nnc_instance_load(nnc_instance *inst, const char *path);
+/** Writes the parameters and state (atomically). */
+int nnc_instance_save(const nnc_instance *inst, const char *path);
+/** The instance's parameters and state by name (owned by the instance). */
+const nnc_named_tensors *nnc_instance_params(const nnc_instance *inst);
 
 /*--- prediction ----------------------------------------------------------*/
 

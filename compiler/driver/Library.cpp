@@ -1,0 +1,311 @@
+//===- Library.cpp - `nnc build --lib`: a model as a C library ------------===//
+//
+// A static library an application links to run a model: the model's
+// object code, C glue with its argument tables and one typed function per
+// operation, and the runtime (libnnc_runtime.a), merged into one archive
+// with llvm-ar; a plain C header named after the library documents the
+// functions and the shapes; a pkg-config file says what to link. The glue
+// calls the runtime's nnc_instance_* functions, which own the parameters
+// and never end the process on an error.
+//
+//===----------------------------------------------------------------------===//
+#include "driver/Library.h"
+#include "driver/Glue.h"
+#include "driver/Signature.h"
+#include "sema/Sema.h"
+#include "support/Diagnostics.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace nnc;
+
+#ifndef NNC_VERSION
+#define NNC_VERSION "0.0.0"
+#endif
+
+namespace {
+/// `libmlp.a` -> `mlp`, made a C identifier.
+std::string prefixOf(llvm::StringRef output) {
+  llvm::StringRef stem = llvm::sys::path::stem(output);
+  stem.consume_front("lib");
+  std::string p;
+  for (char c : stem)
+    p += llvm::isAlnum(c) ? llvm::toLower(c) : '_';
+  if (p.empty() || llvm::isDigit(p[0]))
+    p = "m_" + p;
+  return p;
+}
+
+std::string cName(const std::string &name) {
+  std::string s;
+  for (char c : name)
+    s += llvm::isAlnum(c) ? c : '_';
+  return s;
+}
+
+const char *cType(DType t) {
+  switch (t) {
+  case DType::F32:
+    return "float";
+  case DType::F64:
+    return "double";
+  case DType::I32:
+    return "int32_t";
+  case DType::I64:
+    return "int64_t";
+  case DType::Bool:
+    return "uint8_t";
+  }
+  return "float";
+}
+
+/// Elements per sample (the product of the constant sizes).
+int64_t perSample(const TensorType &t) {
+  int64_t n = 1;
+  for (const Dim &d : t.dims)
+    if (d.isConst())
+      n *= d.value;
+  return n;
+}
+
+/// Every symbolic size must be the first dimension, and one symbol: the
+/// batch the caller passes. Reports and returns false otherwise.
+bool checkBatchOnly(const ModelSignature &sig, DiagnosticEngine &diags) {
+  std::string batch;
+  for (const auto *list : {&sig.args, &sig.results})
+    for (const ArgSignature &a : *list)
+      for (unsigned d = 0; d < a.type.rank(); ++d) {
+        const Dim &dim = a.type.dims[d];
+        if (dim.isConst())
+          continue;
+        if (d == 0 && (batch.empty() || batch == dim.sym)) {
+          batch = dim.sym;
+          continue;
+        }
+        diags.error("'" + a.name + "' is " + a.type.str() +
+                    ": a library takes one run-time size, the batch (the "
+                    "first dimension); give the other sizes as constants");
+        return false;
+      }
+  return true;
+}
+
+std::string shapeComment(const ArgSignature &a) {
+  return a.name + ": " + a.type.str();
+}
+
+void writeHeader(llvm::raw_ostream &os, const std::string &p,
+                 const ModelSignature &sig, int64_t params) {
+  std::string up = llvm::StringRef(p).upper();
+  os << "/* " << p << ".h: model " << sig.model
+     << " compiled by nnc " NNC_VERSION " (nnc build --lib).\n"
+     << " *\n"
+     << " * Link: the library lib" << p
+     << ".a, then -lz -lstdc++ -lm -lpthread\n"
+     << " * (pkg-config --libs " << p << "). Every function returns 0 on "
+     << "success, or -1\n * with the reason in " << p
+     << "_error(); none ends the process. Separate\n"
+     << " * instances may be used on separate threads. */\n"
+     << "#ifndef NNC_MODEL_" << up << "_H\n#define NNC_MODEL_" << up
+     << "_H\n\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n"
+     << "#endif\n\n/* An instance of the model with its own parameters. */\n"
+     << "typedef struct " << p << " " << p << ";\n\n";
+  for (const auto &[list, what] :
+       {std::pair{&sig.args, "Input"}, std::pair{&sig.results, "Output"}})
+    for (const ArgSignature &a : *list) {
+      if (what == std::string("Input") && a.kind != NNC_ARG_INPUT)
+        continue;
+      bool batched = a.type.rank() && !a.type.dims[0].isConst();
+      os << "/* " << what << " " << shapeComment(a) << ": "
+         << (batched ? "batch * " : "") << up << "_"
+         << llvm::StringRef(cName(a.name)).upper() << "_SIZE "
+         << cType(a.type.dtype) << "s. */\n#define " << up << "_"
+         << llvm::StringRef(cName(a.name)).upper() << "_SIZE "
+         << perSample(a.type) << "\n";
+    }
+  os << "/* Parameters and state: elements in all. */\n#define " << up
+     << "_PARAMETERS " << params << "\n\n"
+     << "/* A new instance, its parameters from their initializers (seeded "
+        "by\n   `seed`, as nnc run --seed does). */\n"
+     << "int " << p << "_create(" << p << " **model, uint64_t seed);\n"
+     << "void " << p << "_destroy(" << p << " *model);\n"
+     << "/* Runs the model on `batch` samples. */\n"
+     << "int " << p << "_forward(" << p << " *model, int64_t batch";
+  for (const ArgSignature &a : sig.args)
+    if (a.kind == NNC_ARG_INPUT)
+      os << ", const " << cType(a.type.dtype) << " *" << cName(a.name);
+  for (const ArgSignature &r : sig.results)
+    os << ", " << cType(r.type.dtype) << " *" << cName(r.name);
+  os << ");\n/* Parameters and state from a safetensors checkpoint (what "
+        "nnc run\n   writes; names, dtypes and shapes checked). */\n"
+     << "int " << p << "_load(" << p << " *model, const char *path);\n"
+     << "int " << p << "_save(const " << p << " *model, const char *path);\n"
+     << "/* Why the last call on this thread failed. */\n"
+     << "const char *" << p << "_error(void);\n\n"
+     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+}
+
+void writeLibraryGlue(llvm::raw_ostream &os, const std::string &p,
+                      const ModelSignature &sig, const std::string &fn) {
+  os << "/* Generated by nnc: library " << p << " of model " << sig.model
+     << ". */\n"
+     << kGlueTypes;
+  writeModel(os, sig, fn, "model");
+  os << "typedef struct nnc_instance nnc_instance;\n"
+     << "nnc_instance *nnc_instance_create(const nnc_model *, uint64_t);\n"
+     << "void nnc_instance_destroy(nnc_instance *);\n"
+     << "int nnc_instance_forward(nnc_instance *, int64_t, const void *const "
+        "*, void *const *);\n"
+     << "int nnc_instance_load(nnc_instance *, const char *);\n"
+     << "int nnc_instance_save(const nnc_instance *, const char *);\n"
+     << "const char *nnc_last_error(void);\n"
+     << "typedef struct " << p << " " << p << ";\n"
+     << "int " << p << "_create(" << p << " **m, uint64_t seed) {\n"
+     << "  *m = (" << p << " *)nnc_instance_create(&model, seed);\n"
+     << "  return *m ? 0 : -1;\n}\n"
+     << "void " << p << "_destroy(" << p
+     << " *m) { nnc_instance_destroy((nnc_instance *)m); }\n"
+     << "int " << p << "_forward(" << p << " *m, int64_t batch";
+  std::vector<std::string> ins, outs;
+  for (const ArgSignature &a : sig.args)
+    if (a.kind == NNC_ARG_INPUT) {
+      os << ", const void *" << cName(a.name);
+      ins.push_back(cName(a.name));
+    }
+  for (const ArgSignature &r : sig.results) {
+    os << ", void *" << cName(r.name);
+    outs.push_back(cName(r.name));
+  }
+  os << ") {\n  const void *in[] = {" << llvm::join(ins, ", ")
+     << (ins.empty() ? "0" : "") << "};\n  void *out[] = {"
+     << llvm::join(outs, ", ") << "};\n"
+     << "  return nnc_instance_forward((nnc_instance *)m, batch, in, out);\n}\n"
+     << "int " << p << "_load(" << p << " *m, const char *path) {\n"
+     << "  return nnc_instance_load((nnc_instance *)m, path);\n}\n"
+     << "int " << p << "_save(const " << p << " *m, const char *path) {\n"
+     << "  return nnc_instance_save((const nnc_instance *)m, path);\n}\n"
+     << "const char *" << p << "_error(void) { return nnc_last_error(); }\n";
+}
+
+void writePkgConfig(llvm::raw_ostream &os, const std::string &p,
+                    const std::string &model) {
+  os << "prefix=${pcfiledir}\n\nName: " << p << "\nDescription: model " << model
+     << " compiled by nnc\nVersion: " NNC_VERSION "\n"
+     << "Cflags: -I${prefix}\nLibs: ${prefix}/lib" << p
+     << ".a -lz -lstdc++ -lm -lpthread\n";
+}
+
+bool writeFile(const std::string &path, DiagnosticEngine &diags,
+               const std::function<void(llvm::raw_ostream &)> &write) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    diags.error("cannot write '" + path + "': " + ec.message());
+    return false;
+  }
+  write(os);
+  return true;
+}
+
+/// The archiver that merges archives (llvm-ar, next to clang-22).
+bool findArchiver(std::string &ar, DiagnosticEngine &diags) {
+  for (const char *name : {"llvm-ar-22", "llvm-ar"}) {
+    auto found = llvm::sys::findProgramByName(name, {"/usr/lib/llvm-22/bin"});
+    if (found) {
+      ar = *found;
+      return true;
+    }
+  }
+  diags.error("nnc build --lib needs llvm-ar (llvm-22, which "
+              "scripts/setup.sh installs)");
+  return false;
+}
+} // namespace
+
+int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
+                      const CodegenOptions &opts, const char *argv0,
+                      const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
+  if (!llvm::StringRef(lo.output).ends_with(".a")) {
+    diags.error("--lib writes a static library: -o libNAME.a");
+    return 1;
+  }
+  ModelSignature sig = signatureOf(*entry.graph, entry.name);
+  if (!checkBatchOnly(sig, diags))
+    return 1;
+  std::string clang, runtimeLib, ar;
+  if (!findClang(clang, diags) ||
+      !findRuntimeLibrary(argv0, runtimeLib, diags) || !findArchiver(ar, diags))
+    return 1;
+  std::string p = prefixOf(lo.output);
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(lo.output));
+  auto besideOutput = [&](const std::string &name) {
+    llvm::SmallString<256> f(dir);
+    llvm::sys::path::append(f, name);
+    return f.str().str();
+  };
+  std::string header = lo.header.empty() ? besideOutput(p + ".h") : lo.header;
+  llvm::SmallString<128> obj, glue, glueObj, script;
+  for (auto [path, ext] : {std::pair{&obj, "o"}, std::pair{&glue, "c"},
+                           std::pair{&glueObj, "o"}, std::pair{&script, "mri"}})
+    if (llvm::sys::fs::createTemporaryFile("nnc-lib", ext, *path)) {
+      diags.error("cannot create temporary files");
+      return 1;
+    }
+  struct Cleanup {
+    std::vector<llvm::SmallString<128> *> files;
+    ~Cleanup() {
+      for (auto *f : files)
+        llvm::sys::fs::remove(*f);
+    }
+  } cleanup{{&obj, &glue, &glueObj, &script}};
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(obj, ec, llvm::sys::fs::OF_None);
+    if (ec || emitStage(entry, Stage::Obj, opts, srcMgr, diags, os))
+      return 1;
+  }
+  int64_t params = 0;
+  for (const ArgSignature &a : sig.args)
+    if (a.kind == NNC_ARG_PARAM || a.kind == NNC_ARG_STATE)
+      params += perSample(a.type);
+  std::string archiveTmp = lo.output + ".tmp";
+  if (!writeFile(glue.str().str(), diags,
+                 [&](llvm::raw_ostream &os) {
+                   writeLibraryGlue(os, p, sig, entry.name + "_forward");
+                 }) ||
+      !writeFile(script.str().str(), diags, [&](llvm::raw_ostream &os) {
+        os << "CREATE " << archiveTmp << "\nADDMOD " << obj << "\nADDMOD "
+           << glueObj << "\nADDLIB " << runtimeLib << "\nSAVE\nEND\n";
+      }))
+    return 1;
+  if (!runTool(
+          clang,
+          {clang, "-c", "-O2", "-fPIC", "-w", glue.str(), "-o", glueObj.str()},
+          "compiling the library's glue", diags))
+    return 1;
+  llvm::sys::fs::remove(archiveTmp);
+  std::optional<llvm::StringRef> redirects[] = {script.str(), std::nullopt,
+                                                std::nullopt};
+  std::string err;
+  if (llvm::sys::ExecuteAndWait(ar, {ar, "-M"}, std::nullopt, redirects, 0, 0,
+                                &err) != 0 ||
+      llvm::sys::fs::rename(archiveTmp, lo.output)) {
+    llvm::sys::fs::remove(archiveTmp);
+    diags.error("writing '" + lo.output + "' with " + ar + " failed" +
+                (err.empty() ? "" : ": " + err));
+    return 1;
+  }
+  if (!writeFile(
+          header, diags,
+          [&](llvm::raw_ostream &os) { writeHeader(os, p, sig, params); }) ||
+      !writeFile(besideOutput(p + ".pc"), diags, [&](llvm::raw_ostream &os) {
+        writePkgConfig(os, p, sig.model);
+      }))
+    return 1;
+  return 0;
+}

@@ -1,0 +1,25 @@
+//===- Library.h - `nnc build --lib` ----------------------------*- C++ -*-===//
+#ifndef NNC_DRIVER_LIBRARY_H
+#define NNC_DRIVER_LIBRARY_H
+
+#include "driver/Pipeline.h"
+
+#include <string>
+
+namespace nnc {
+
+struct LibraryOptions {
+  std::string output; ///< libNAME.a
+  std::string header; ///< "" = NAME.h next to the library
+};
+
+/// Compiles the model's forward function into a static library with a C
+/// header and a pkg-config file (see Library.cpp). Returns the process
+/// exit code.
+int buildLibrary(const Entry &entry, const LibraryOptions &lo,
+                 const CodegenOptions &opts, const char *argv0,
+                 const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags);
+
+} // namespace nnc
+
+#endif // NNC_DRIVER_LIBRARY_H
