@@ -234,6 +234,16 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
     diags.error("--lib writes a static library: -o libNAME.a");
     return 1;
   }
+  {
+    // Fail on an unwritable output before compiling anything.
+    std::error_code ec;
+    llvm::raw_fd_ostream probe(lo.output, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      diags.error("cannot write '" + lo.output + "': " + ec.message());
+      return 1;
+    }
+  }
+  llvm::sys::fs::remove(lo.output);
   ModelSignature sig = signatureOf(*entry.graph, entry.name);
   if (!checkBatchOnly(sig, diags))
     return 1;
