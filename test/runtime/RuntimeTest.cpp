@@ -672,3 +672,42 @@ TEST(Model, ProgramEvalKeepsWhatItCreates) {
   nnc_named_free(&env);
   nnc_named_free(&out);
 }
+
+TEST(Instance, ForwardLoadSaveAndErrors) {
+  nnc_model_arg args[2] = {
+      {"x", NNC_ARG_INPUT, NNC_F32, 2, {-1, 3}, {"B", nullptr}, nullptr,
+       nullptr},
+      {"w", NNC_ARG_PARAM, NNC_F32, 1, {4}, {nullptr}, "ones", nullptr}};
+  nnc_model_arg y{"y",     NNC_ARG_OUTPUT,      NNC_F32, 2,
+                  {-1, 3}, {"B", nullptr}, nullptr, nullptr};
+  nnc_model m{"Double", 2, args, 1, &y, doubleInvoke, nullptr};
+  nnc_instance *inst = nnc_instance_create(&m, 0);
+  ASSERT_NE(inst, nullptr) << nnc_last_error();
+  float x[6] = {1, 2, 3, 4, 5, 6}, out[6] = {};
+  const void *in[] = {x};
+  void *outs[] = {out};
+  ASSERT_EQ(nnc_instance_forward(inst, 2, in, outs), 0) << nnc_last_error();
+  EXPECT_EQ(out[5], 12.0f);
+  EXPECT_EQ(nnc_instance_forward(inst, 0, in, outs), -1);
+  EXPECT_NE(std::string(nnc_last_error()).find("batch"), std::string::npos);
+  // Save, change, load back.
+  std::string path = ::testing::TempDir() + "instance.safetensors";
+  ASSERT_EQ(nnc_instance_save(inst, path.c_str()), 0) << nnc_last_error();
+  const nnc_named_tensors *p = nnc_instance_params(inst);
+  ASSERT_EQ(p->count, 1);
+  static_cast<float *>(p->tensors[0].data)[0] = 9.0f;
+  ASSERT_EQ(nnc_instance_load(inst, path.c_str()), 0) << nnc_last_error();
+  EXPECT_EQ(static_cast<float *>(p->tensors[0].data)[0], 1.0f);
+  // A missing file and a mismatched one are errors that change nothing.
+  EXPECT_EQ(nnc_instance_load(inst, (path + ".missing").c_str()), -1);
+  nnc_named_tensors other{};
+  ASSERT_EQ(nnc_named_append(&other, "w", f32Tensor({5})), 0);
+  std::string bad = ::testing::TempDir() + "instance-bad.safetensors";
+  ASSERT_EQ(nnc_safetensors_save(bad.c_str(), &other), 0);
+  nnc_named_free(&other);
+  EXPECT_EQ(nnc_instance_load(inst, bad.c_str()), -1);
+  EXPECT_NE(std::string(nnc_last_error()).find("'w' has another dtype or shape"),
+            std::string::npos);
+  EXPECT_EQ(static_cast<float *>(p->tensors[0].data)[0], 1.0f);
+  nnc_instance_destroy(inst);
+}
