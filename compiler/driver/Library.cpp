@@ -18,9 +18,12 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
 
 using namespace nnc;
 
@@ -99,8 +102,63 @@ std::string shapeComment(const ArgSignature &a) {
   return a.name + ": " + a.type.str();
 }
 
+/// What the header and glue need of a train block.
+struct Training {
+  const TrainPlan *plan;
+  ModelSignature step, eval;
+};
+
+/// `const float *image, const int64_t *label` of a step's data inputs.
+std::string dataParams(const ModelSignature &step, bool typed) {
+  std::string s;
+  for (const ArgSignature &a : step.args)
+    if (a.kind == NNC_ARG_INPUT)
+      s += std::string(", const ") + (typed ? cType(a.type.dtype) : "void") +
+           " *" + cName(a.name);
+  return s;
+}
+
+std::vector<std::string> metricNames(const ModelSignature &eval) {
+  std::vector<std::string> out;
+  for (const ArgSignature &r : eval.results)
+    if (llvm::StringRef(r.name).starts_with("metric."))
+      out.push_back(r.name.substr(7));
+  return out;
+}
+
+void writeTrainingHeader(llvm::raw_ostream &os, const std::string &p,
+                         const Training &t) {
+  std::string up = llvm::StringRef(p).upper();
+  std::vector<std::string> metrics = metricNames(t.eval);
+  os << "\n/* Training with the train block (optimizer " << t.plan->optimizer
+     << ", batch " << t.plan->batch << "): the instance holds the optimizer "
+     << "state.\n   The data: one buffer per field the block reads, batch "
+        "rows each. */\n#define "
+     << up << "_BATCH " << t.plan->batch << "\n";
+  if (!std::isnan(t.plan->lr))
+    os << "#define " << up << "_LEARNING_RATE "
+       << llvm::format("%g", t.plan->lr) << "\n";
+  os << "/* One optimizer step; the batch's mean loss in *loss (may be NULL). "
+        "*/\nint "
+     << p << "_train_step(" << p << " *model, int64_t batch"
+     << dataParams(t.step, true) << ", double *loss);\n"
+     << "/* Evaluation mode (no dropout, running statistics): the mean loss "
+        "and\n   the sums over the batch of the metrics ("
+     << (metrics.empty() ? std::string("none") : llvm::join(metrics, ", "))
+     << "). */\n#define " << up << "_NUM_METRICS " << metrics.size() << "\n"
+     << "int " << p << "_eval_step(" << p << " *model, int64_t batch"
+     << dataParams(t.eval, true) << ", double *loss, double *metric_sums);\n"
+     << "/* The learning rate of the next steps (the block's value at first)."
+        " */\nint "
+     << p << "_set_learning_rate(" << p << " *model, double lr);\n"
+     << "/* Epochs done, saved as `train.epoch` (nnc run --resume goes on "
+        "after\n   them). */\nvoid "
+     << p << "_set_epoch(" << p << " *model, int64_t epochs);\n\n";
+}
+
 void writeHeader(llvm::raw_ostream &os, const std::string &p,
-                 const ModelSignature &sig, int64_t params) {
+                 const ModelSignature &sig, int64_t params,
+                 const Training *train) {
   std::string up = llvm::StringRef(p).upper();
   os << "/* " << p << ".h: model " << sig.model
      << " compiled by nnc " NNC_VERSION " (nnc build --lib).\n"
@@ -141,7 +199,10 @@ void writeHeader(llvm::raw_ostream &os, const std::string &p,
       os << ", const " << cType(a.type.dtype) << " *" << cName(a.name);
   for (const ArgSignature &r : sig.results)
     os << ", " << cType(r.type.dtype) << " *" << cName(r.name);
-  os << ");\n/* Parameters and state from a safetensors checkpoint (what "
+  os << ");\n";
+  if (train)
+    writeTrainingHeader(os, p, *train);
+  os << "/* Parameters and state from a safetensors checkpoint (what "
         "nnc run\n   writes; names, dtypes and shapes checked). */\n"
      << "int " << p << "_load(" << p << " *model, const char *path);\n"
      << "int " << p << "_save(const " << p << " *model, const char *path);\n"
@@ -150,14 +211,64 @@ void writeHeader(llvm::raw_ostream &os, const std::string &p,
      << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
 }
 
+/// The glue of the training functions.
+std::string trainingGlue(const std::string &p, const Training &t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  std::vector<std::string> data;
+  for (const ArgSignature &a : t.step.args)
+    if (a.kind == NNC_ARG_INPUT)
+      data.push_back(cName(a.name));
+  std::string in = "  const void *in[] = {" + llvm::join(data, ", ") + "};\n";
+  os << "int " << p << "_train_step(" << p << " *m, int64_t batch"
+     << dataParams(t.step, false) << ", double *loss) {\n"
+     << in
+     << "  return nnc_instance_train_step((nnc_instance *)m, batch, in, "
+        "loss);\n}\n"
+     << "int " << p << "_eval_step(" << p << " *m, int64_t batch"
+     << dataParams(t.eval, false) << ", double *loss, double *metrics) {\n"
+     << in
+     << "  return nnc_instance_eval_step((nnc_instance *)m, batch, in, loss, "
+        "metrics);\n}\n"
+     << "int " << p << "_set_learning_rate(" << p << " *m, double lr) {\n"
+     << "  return nnc_instance_set_hparam((nnc_instance *)m, \"lr\", lr);\n}\n"
+     << "void " << p << "_set_epoch(" << p << " *m, int64_t e) {\n"
+     << "  nnc_instance_set_epoch((nnc_instance *)m, e);\n}\n";
+  return s;
+}
+
 void writeLibraryGlue(llvm::raw_ostream &os, const std::string &p,
-                      const ModelSignature &sig, const std::string &fn) {
+                      const ModelSignature &sig, const std::string &fn,
+                      const Training *train) {
   os << "/* Generated by nnc: library " << p << " of model " << sig.model
      << ". */\n"
-     << kGlueTypes;
+     << kGlueTypes << "typedef struct nnc_instance nnc_instance;\n";
   writeModel(os, sig, fn, "model");
-  os << "typedef struct nnc_instance nnc_instance;\n"
-     << "nnc_instance *nnc_instance_create(const nnc_model *, uint64_t);\n"
+  if (train) {
+    const TrainPlan &plan = *train->plan;
+    writeModel(os, train->step, plan.modelName + "_train_step", "step");
+    writeModel(os, train->eval, plan.modelName + "_eval_step", "eval");
+    os << "static const char *const hparam_names[] = {";
+    for (const ScheduleInfo &sc : plan.schedules)
+      if (!sc.model)
+        os << quoted(sc.target) << ", ";
+    os << "0};\nstatic const double hparam_values[] = {";
+    for (const ScheduleInfo &sc : plan.schedules)
+      if (!sc.model)
+        os << llvm::format("%.17g", sc.base) << ", ";
+    os << "0};\n"
+       << "int nnc_instance_train_step(nnc_instance *, int64_t, const void "
+          "*const *, double *);\n"
+       << "int nnc_instance_eval_step(nnc_instance *, int64_t, const void "
+          "*const *, double *, double *);\n"
+       << "int nnc_instance_set_hparam(nnc_instance *, const char *, "
+          "double);\n"
+       << "void nnc_instance_set_epoch(nnc_instance *, int64_t);\n"
+       << "nnc_instance *nnc_instance_create_training(const nnc_model *, "
+          "const nnc_model *, const nnc_model *, int32_t, const char *const "
+          "*, const double *, uint64_t);\n";
+  }
+  os << "nnc_instance *nnc_instance_create(const nnc_model *, uint64_t);\n"
      << "void nnc_instance_destroy(nnc_instance *);\n"
      << "int nnc_instance_forward(nnc_instance *, int64_t, const void *const "
         "*, void *const *);\n"
@@ -166,7 +277,11 @@ void writeLibraryGlue(llvm::raw_ostream &os, const std::string &p,
      << "const char *nnc_last_error(void);\n"
      << "typedef struct " << p << " " << p << ";\n"
      << "int " << p << "_create(" << p << " **m, uint64_t seed) {\n"
-     << "  *m = (" << p << " *)nnc_instance_create(&model, seed);\n"
+     << (train ? "  *m = (" + p +
+                     " *)nnc_instance_create_training(&model, &step, &eval, "
+                     "sizeof hparam_values / sizeof *hparam_values - 1, "
+                     "hparam_names, hparam_values, seed);\n"
+               : "  *m = (" + p + " *)nnc_instance_create(&model, seed);\n")
      << "  return *m ? 0 : -1;\n}\n"
      << "void " << p << "_destroy(" << p
      << " *m) { nnc_instance_destroy((nnc_instance *)m); }\n"
@@ -185,6 +300,7 @@ void writeLibraryGlue(llvm::raw_ostream &os, const std::string &p,
      << (ins.empty() ? "0" : "") << "};\n  void *out[] = {"
      << llvm::join(outs, ", ") << "};\n"
      << "  return nnc_instance_forward((nnc_instance *)m, batch, in, out);\n}\n"
+     << (train ? trainingGlue(p, *train) : std::string())
      << "int " << p << "_load(" << p << " *m, const char *path) {\n"
      << "  return nnc_instance_load((nnc_instance *)m, path);\n}\n"
      << "int " << p << "_save(const " << p << " *m, const char *path) {\n"
@@ -259,7 +375,7 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
     return f.str().str();
   };
   std::string header = lo.header.empty() ? besideOutput(p + ".h") : lo.header;
-  llvm::SmallString<128> obj, glue, glueObj, script;
+  llvm::SmallString<128> obj, glue, glueObj, script, trainObj;
   for (auto [path, ext] : {std::pair{&obj, "o"}, std::pair{&glue, "c"},
                            std::pair{&glueObj, "o"}, std::pair{&script, "mri"}})
     if (llvm::sys::fs::createTemporaryFile("nnc-lib", ext, *path)) {
@@ -279,6 +395,22 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
     if (ec || emitStage(entry, Stage::Obj, opts, srcMgr, diags, os))
       return 1;
   }
+  // The train block's steps, when the library trains too.
+  std::optional<Training> training;
+  if (lo.train) {
+    if (llvm::sys::fs::createTemporaryFile("nnc-lib", "o", trainObj)) {
+      diags.error("cannot create temporary files");
+      return 1;
+    }
+    cleanup.files.push_back(&trainObj);
+    std::vector<ModelSignature> sigs;
+    std::error_code ec;
+    llvm::raw_fd_ostream os(trainObj, ec, llvm::sys::fs::OF_None);
+    if (ec || emitStage(*lo.train, Stage::Obj, opts, srcMgr, diags, os, &sigs))
+      return 1;
+    training = Training{lo.train->train, sigs[0], sigs[1]};
+  }
+  const Training *train = training ? &*training : nullptr;
   int64_t params = 0;
   for (const ArgSignature &a : sig.args)
     if (a.kind == NNC_ARG_PARAM || a.kind == NNC_ARG_STATE)
@@ -286,11 +418,15 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
   std::string archiveTmp = lo.output + ".tmp";
   if (!writeFile(glue.str().str(), diags,
                  [&](llvm::raw_ostream &os) {
-                   writeLibraryGlue(os, p, sig, entry.name + "_forward");
+                   writeLibraryGlue(os, p, sig, entry.name + "_forward",
+                                    train);
                  }) ||
       !writeFile(script.str().str(), diags, [&](llvm::raw_ostream &os) {
         os << "CREATE " << archiveTmp << "\nADDMOD " << obj << "\nADDMOD "
-           << glueObj << "\nADDLIB " << runtimeLib << "\nSAVE\nEND\n";
+           << glueObj << "\n";
+        if (train)
+          os << "ADDMOD " << trainObj << "\n";
+        os << "ADDLIB " << runtimeLib << "\nSAVE\nEND\n";
       }))
     return 1;
   if (!runTool(
@@ -312,7 +448,7 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
   }
   if (!writeFile(
           header, diags,
-          [&](llvm::raw_ostream &os) { writeHeader(os, p, sig, params); }) ||
+          [&](llvm::raw_ostream &os) { writeHeader(os, p, sig, params, train); }) ||
       !writeFile(besideOutput(p + ".pc"), diags, [&](llvm::raw_ostream &os) {
         writePkgConfig(os, p, sig.model);
       }))

@@ -11,10 +11,14 @@ namespace nnc {
 struct LibraryOptions {
   std::string output; ///< libNAME.a
   std::string header; ///< "" = NAME.h next to the library
+  /// The train block's entry (trainEntryOf) when the library trains too;
+  /// null for inference only.
+  const Entry *train = nullptr;
 };
 
-/// Compiles the model's forward function into a static library with a C
-/// header and a pkg-config file (see Library.cpp). Returns the process
+/// Compiles the model's forward function (and, with lo.train, its train and
+/// eval steps) into a static library with a C header and a pkg-config file
+/// (see Library.cpp). Returns the process
 /// exit code.
 int buildLibrary(const Entry &entry, const LibraryOptions &lo,
                  const CodegenOptions &opts, const char *argv0,

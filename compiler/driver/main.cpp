@@ -521,6 +521,7 @@ static std::unique_ptr<Program> checkInput(const char *argv0,
                           defaults.end());
   opts.modelName = modelName;
   opts.dataExpr = dataOpt;
+  opts.lrInput = libraryOpt;
   if (!parseDims(opts, diags))
     return nullptr;
   StageTimer timer("front end (parse, sema)");
@@ -619,9 +620,15 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
         diags.error("'" + inputFile + "' declares no model for a library");
         return 1;
       }
+      // The library trains too when the first train block trains this
+      // model.
+      Entry train = trainEntryOf(*program);
+      bool trains = train.graph && program->train &&
+                    program->train->modelName == program->model->name;
       return buildLibrary(Entry{program->graph.get(), program->model->name},
-                          LibraryOptions{outputFile, headerOpt}, co, argv0, sm,
-                          diags);
+                          LibraryOptions{outputFile, headerOpt,
+                                         trains ? &train : nullptr},
+                          co, argv0, sm, diags);
     }
     Entry entry = trainExecutable ? trainEntryOf(*program) : entryOf(*program);
     if (!trainExecutable)

@@ -185,6 +185,10 @@ struct SemaOptions {
   /// A data-set expression to evaluate in the file's scope
   /// (`nnc predict --data 'fashion_mnist("test")'`); "" = none.
   std::string dataExpr;
+  /// Train blocks take the first optimizer's `lr` as a run-time input (a
+  /// constant schedule unless the block schedules it), so that a library
+  /// can set it per step (`nnc build --lib`).
+  bool lrInput = false;
 };
 
 /// One source of a REPL session: a file (`:load`; the text as read then)

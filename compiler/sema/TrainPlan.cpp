@@ -12,6 +12,8 @@
 //===----------------------------------------------------------------------===//
 #include "sema/Elaborator.h"
 
+#include <cmath>
+
 using namespace nnc;
 
 namespace {
@@ -154,6 +156,14 @@ TrainPlanner::Outcome TrainPlanner::scheduleInputs() {
     if (auto it = hparams[0].find("lr");
         it != hparams[0].end() && it->second.isNumber())
       plan.lr = it->second.number();
+  bool lrScheduled = llvm::any_of(
+      plan.schedules, [](const ScheduleInfo &s) { return s.target == "lr"; });
+  if (el.opts.lrInput && !lrScheduled && !std::isnan(plan.lr)) {
+    ScheduleInfo lr;
+    lr.target = "lr";
+    lr.kind = "constant";
+    plan.schedules.push_back(lr);
+  }
   for (ScheduleInfo &s : plan.schedules) {
     if (s.model)
       continue; // already an input of the loss graph

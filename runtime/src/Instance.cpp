@@ -1,26 +1,148 @@
 //===- Instance.cpp - A compiled model with its own parameters ------------===//
 //
 // What a library built by `nnc build --lib` is made of: the generated
-// header's typed functions (`mlp_forward(m, batch, image, output)`) call
-// these with the model's table. An instance owns its parameters and the
-// buffers of its results, so repeated calls allocate nothing; separate
-// instances share nothing and may run on separate threads. Errors are
-// returned (the message in nnc_last_error), never fatal.
+// header's typed functions (`mlp_forward(m, batch, image, output)`,
+// `mlp_train_step(...)`) call these with the model's tables. An instance
+// owns its parameters, optimizer state and the buffers of its results, so
+// repeated calls allocate nothing; separate instances share nothing and
+// may run on separate threads. Errors are returned (the message in
+// nnc_last_error), never fatal, and the caller's floating-point mode is
+// left as it was.
 //
 //===----------------------------------------------------------------------===//
 #include "nnc/runtime.h"
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <new>
+#include <set>
 #include <string>
 #include <vector>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
 struct nnc_instance {
-  const nnc_model *model = nullptr;
+  const nnc_model *model = nullptr, *train = nullptr, *eval = nullptr;
+  /// Parameters, state and optimizer state by name.
   nnc_named_tensors params{};
   nnc_named_tensors results{};
+  std::set<std::string> optState;
+  /// Scalars: scheduled hyper-parameters, the step and stream inputs, and
+  /// the steps' loss and metric results (by result name).
+  std::map<std::string, nnc_tensor> hparams, scalars;
+  nnc_tensor stepT{}, streamT{};
+  int64_t steps = 0, epochs = 0;
+  uint64_t seed = 0;
+  ~nnc_instance() {
+    nnc_named_free(&params);
+    nnc_named_free(&results);
+    for (auto *m : {&hparams, &scalars})
+      for (auto &kv : *m)
+        nnc_tensor_free(&kv.second);
+    nnc_tensor_free(&stepT);
+    nnc_tensor_free(&streamT);
+  }
 };
+
+namespace {
+/// A tensor of `arg`'s shape with `batch` for its symbolic sizes, over
+/// `data` (not owned).
+nnc_tensor view(const nnc_model_arg &arg, int64_t batch, void *data) {
+  nnc_tensor t{};
+  t.data = data;
+  t.dtype = arg.dtype;
+  t.rank = arg.rank;
+  for (int32_t d = 0; d < arg.rank; ++d)
+    t.dims[d] = arg.dims[d] < 0 ? batch : arg.dims[d];
+  return t;
+}
+
+nnc_tensor scalar(nnc_dtype dtype) {
+  nnc_tensor t{};
+  t.dtype = dtype;
+  nnc_tensor_alloc(&t);
+  return t;
+}
+
+/// Flushes denormals to zero for a step, as `nnc run` trains, and restores
+/// the caller's mode after it.
+struct TrainingFloatMode {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned saved = _mm_getcsr();
+  TrainingFloatMode() { _mm_setcsr(saved | 0x8040); }
+  ~TrainingFloatMode() { _mm_setcsr(saved); }
+#endif
+};
+
+nnc_tensor *findParam(nnc_instance &inst, const char *name) {
+  int64_t k = nnc_named_find(&inst.params, name);
+  return k < 0 ? nullptr : &inst.params.tensors[k];
+}
+
+/// Calls a train or eval step: data from `inputs`, the instance's tensors,
+/// updates written over what they replace. Returns -1 (reported) on
+/// failure.
+int callStep(nnc_instance &inst, const nnc_model &m, int64_t batch,
+             const void *const *inputs, double *loss, double *metrics) {
+  if (batch <= 0)
+    return nnc_set_error("%s: the batch size must be positive, not %lld",
+                         m.name, (long long)batch);
+  std::vector<nnc_tensor> views(size_t(m.num_args));
+  std::vector<nnc_tensor *> args(size_t(m.num_args));
+  int32_t k = 0;
+  for (int32_t a = 0; a < m.num_args; ++a) {
+    const nnc_model_arg &arg = m.args[a];
+    nnc_tensor *t = nullptr;
+    if (arg.kind == NNC_ARG_INPUT) {
+      views[a] = view(arg, batch, const_cast<void *>(inputs[k++]));
+      t = &views[a];
+    } else if (arg.kind == NNC_ARG_STEP) {
+      t = &inst.stepT;
+    } else if (arg.kind == NNC_ARG_STREAM) {
+      t = &inst.streamT;
+    } else if (arg.kind == NNC_ARG_HPARAM) {
+      auto it = inst.hparams.find(arg.name);
+      t = it == inst.hparams.end() ? nullptr : &it->second;
+    } else {
+      t = findParam(inst, arg.name);
+    }
+    if (!t)
+      return nnc_set_error("%s: no value for '%s'", m.name, arg.name);
+    args[a] = t;
+  }
+  *static_cast<float *>(inst.stepT.data) = float(inst.steps + 1);
+  *static_cast<int64_t *>(inst.streamT.data) =
+      nnc_step_stream(inst.seed, inst.steps);
+  std::vector<nnc_tensor> results(size_t(m.num_results));
+  for (int32_t r = 0; r < m.num_results; ++r) {
+    const nnc_model_arg &res = m.results[r];
+    nnc_tensor *p = res.kind == NNC_ARG_UPDATE ? findParam(inst, res.name)
+                                               : nullptr;
+    results[r] = p ? *p : inst.scalars[res.name];
+  }
+  {
+    TrainingFloatMode mode;
+    if (nnc_model_call(&m, args.data(), results.data()))
+      return -1;
+  }
+  size_t metric = 0;
+  for (int32_t r = 0; r < m.num_results; ++r) {
+    const nnc_model_arg &res = m.results[r];
+    if (res.kind == NNC_ARG_UPDATE && findParam(inst, res.name))
+      continue;
+    inst.scalars[res.name] = results[r]; // allocated by the first call
+    double v = double(*static_cast<const float *>(results[r].data));
+    if (std::strcmp(res.name, "loss") == 0 && loss)
+      *loss = v;
+    else if (std::strncmp(res.name, "metric.", 7) == 0 && metrics)
+      metrics[metric++] = v;
+  }
+  return 0;
+}
+} // namespace
 
 extern "C" nnc_instance *nnc_instance_create(const nnc_model *m,
                                              uint64_t seed) {
@@ -30,32 +152,42 @@ extern "C" nnc_instance *nnc_instance_create(const nnc_model *m,
     return nullptr;
   }
   inst->model = m;
+  inst->seed = seed;
   if (nnc_model_init_params(m, seed, &inst->params)) {
-    nnc_instance_destroy(inst);
+    delete inst;
     return nullptr;
   }
   return inst;
 }
 
-extern "C" void nnc_instance_destroy(nnc_instance *inst) {
+extern "C" nnc_instance *nnc_instance_create_training(
+    const nnc_model *forward, const nnc_model *train_step,
+    const nnc_model *eval_step, int32_t num_hparams,
+    const char *const *hparam_names, const double *hparam_values,
+    uint64_t seed) {
+  nnc_instance *inst = nnc_instance_create(forward, seed);
   if (!inst)
-    return;
-  nnc_named_free(&inst->params);
-  nnc_named_free(&inst->results);
-  delete inst;
+    return nullptr;
+  inst->train = train_step;
+  inst->eval = eval_step;
+  inst->stepT = scalar(NNC_F32);
+  inst->streamT = scalar(NNC_I64);
+  for (int32_t k = 0; k < num_hparams; ++k) {
+    nnc_tensor t = scalar(NNC_F32);
+    *static_cast<float *>(t.data) = float(hparam_values[k]);
+    inst->hparams[hparam_names[k]] = t;
+  }
+  for (int32_t a = 0; a < train_step->num_args; ++a)
+    if (train_step->args[a].kind == NNC_ARG_OPT_STATE)
+      inst->optState.insert(train_step->args[a].name);
+  if (nnc_model_init_params(train_step, seed, &inst->params)) {
+    delete inst;
+    return nullptr;
+  }
+  return inst;
 }
 
-/// A tensor of `arg`'s shape with `batch` for its symbolic sizes, over
-/// `data` (not owned).
-static nnc_tensor view(const nnc_model_arg &arg, int64_t batch, void *data) {
-  nnc_tensor t{};
-  t.data = data;
-  t.dtype = arg.dtype;
-  t.rank = arg.rank;
-  for (int32_t d = 0; d < arg.rank; ++d)
-    t.dims[d] = arg.dims[d] < 0 ? batch : arg.dims[d];
-  return t;
-}
+extern "C" void nnc_instance_destroy(nnc_instance *inst) { delete inst; }
 
 extern "C" int nnc_instance_forward(nnc_instance *inst, int64_t batch,
                                     const void *const *inputs,
@@ -90,6 +222,53 @@ extern "C" int nnc_instance_forward(nnc_instance *inst, int64_t batch,
   return 0;
 }
 
+extern "C" int nnc_instance_train_step(nnc_instance *inst, int64_t batch,
+                                       const void *const *inputs,
+                                       double *loss) {
+  if (!inst->train)
+    return nnc_set_error("'%s' was built without its train block",
+                         inst->model->name);
+  if (callStep(*inst, *inst->train, batch, inputs, loss, nullptr))
+    return -1;
+  ++inst->steps;
+  return 0;
+}
+
+extern "C" int nnc_instance_eval_step(nnc_instance *inst, int64_t batch,
+                                      const void *const *inputs, double *loss,
+                                      double *metric_sums) {
+  if (!inst->eval)
+    return nnc_set_error("'%s' was built without its train block",
+                         inst->model->name);
+  return callStep(*inst, *inst->eval, batch, inputs, loss, metric_sums);
+}
+
+extern "C" int nnc_instance_set_hparam(nnc_instance *inst, const char *name,
+                                       double value) {
+  auto it = inst->hparams.find(name);
+  if (it == inst->hparams.end())
+    return nnc_set_error("'%s' has no hyper-parameter '%s' to set",
+                         inst->model->name, name);
+  *static_cast<float *>(it->second.data) = float(value);
+  return 0;
+}
+
+extern "C" void nnc_instance_set_epoch(nnc_instance *inst, int64_t epochs) {
+  inst->epochs = epochs;
+}
+
+extern "C" int64_t nnc_instance_steps(const nnc_instance *inst) {
+  return inst->steps;
+}
+
+/// Does `file`'s tensor k have `mine`'s dtype and shape?
+static bool sameShape(const nnc_tensor &a, const nnc_tensor &b) {
+  bool fits = a.dtype == b.dtype && a.rank == b.rank;
+  for (int32_t d = 0; fits && d < a.rank; ++d)
+    fits = a.dims[d] == b.dims[d];
+  return fits;
+}
+
 extern "C" int nnc_instance_load(nnc_instance *inst, const char *path) {
   nnc_named_tensors file{};
   if (nnc_safetensors_load(path, &file))
@@ -97,17 +276,15 @@ extern "C" int nnc_instance_load(nnc_instance *inst, const char *path) {
   std::string problems;
   std::vector<int64_t> found;
   for (int64_t p = 0; p < inst->params.count; ++p) {
-    const nnc_tensor &mine = inst->params.tensors[p];
-    int64_t k = nnc_named_find(&file, inst->params.names[p]);
+    const char *name = inst->params.names[p];
+    int64_t k = nnc_named_find(&file, name);
     found.push_back(k);
-    bool fits = k >= 0 && file.tensors[k].dtype == mine.dtype &&
-                file.tensors[k].rank == mine.rank;
-    for (int32_t d = 0; fits && d < mine.rank; ++d)
-      fits = file.tensors[k].dims[d] == mine.dims[d];
-    if (!fits)
-      problems += std::string(problems.empty() ? "" : ", ") + "'" +
-                  inst->params.names[p] + "'" +
-                  (k < 0 ? " is missing" : " has another dtype or shape");
+    bool optional = inst->optState.count(name) != 0;
+    if ((k < 0 && optional) ||
+        (k >= 0 && sameShape(file.tensors[k], inst->params.tensors[p])))
+      continue;
+    problems += std::string(problems.empty() ? "" : ", ") + "'" + name + "'" +
+                (k < 0 ? " is missing" : " has another dtype or shape");
   }
   if (!problems.empty()) {
     nnc_named_free(&file);
@@ -116,15 +293,44 @@ extern "C" int nnc_instance_load(nnc_instance *inst, const char *path) {
   }
   for (int64_t p = 0; p < inst->params.count; ++p) {
     nnc_tensor &mine = inst->params.tensors[p];
-    std::memcpy(mine.data, file.tensors[found[size_t(p)]].data,
-                size_t(nnc_tensor_numel(&mine)) * nnc_dtype_size(mine.dtype));
+    size_t bytes = size_t(nnc_tensor_numel(&mine)) * nnc_dtype_size(mine.dtype);
+    int64_t k = found[size_t(p)];
+    if (k >= 0)
+      std::memcpy(mine.data, file.tensors[k].data, bytes);
+    else
+      std::memset(mine.data, 0, bytes);
+  }
+  for (auto [name, out] : {std::pair<const char *, int64_t *>{"train.step",
+                                                              &inst->steps},
+                           {"train.epoch", &inst->epochs}}) {
+    int64_t k = nnc_named_find(&file, name);
+    bool counter = k >= 0 && file.tensors[k].dtype == NNC_I64 &&
+                   file.tensors[k].rank == 0;
+    *out = counter ? *static_cast<const int64_t *>(file.tensors[k].data) : 0;
   }
   nnc_named_free(&file);
   return 0;
 }
 
 extern "C" int nnc_instance_save(const nnc_instance *inst, const char *path) {
-  return nnc_safetensors_save(path, &inst->params);
+  if (!inst->train)
+    return nnc_safetensors_save(path, &inst->params);
+  // A training checkpoint: what `nnc run --resume` reads.
+  std::vector<char *> names(inst->params.names,
+                            inst->params.names + inst->params.count);
+  std::vector<nnc_tensor> tensors(inst->params.tensors,
+                                  inst->params.tensors + inst->params.count);
+  int64_t counts[3] = {inst->epochs, inst->steps, int64_t(inst->seed)};
+  const char *counters[3] = {"train.epoch", "train.step", "train.seed"};
+  for (int k = 0; k < 3; ++k) {
+    nnc_tensor t{};
+    t.dtype = NNC_I64;
+    t.data = &counts[k];
+    names.push_back(const_cast<char *>(counters[k]));
+    tensors.push_back(t);
+  }
+  nnc_named_tensors all{int64_t(names.size()), names.data(), tensors.data()};
+  return nnc_safetensors_save(path, &all);
 }
 
 extern "C" const nnc_named_tensors *

@@ -367,7 +367,8 @@ extern "C" int nnc_model_init_params(const nnc_model *m, uint64_t seed,
   int rc = 0;
   for (int32_t a = 0; a < m->num_args && rc == 0; ++a) {
     const nnc_model_arg &arg = m->args[a];
-    if ((arg.kind != NNC_ARG_PARAM && arg.kind != NNC_ARG_STATE) ||
+    if ((arg.kind != NNC_ARG_PARAM && arg.kind != NNC_ARG_STATE &&
+         arg.kind != NNC_ARG_OPT_STATE) ||
         nnc_named_find(values, arg.name) >= 0)
       continue;
     nnc_tensor t{};

@@ -302,8 +302,8 @@ int nnc_program_run(const nnc_model *m, uint64_t seed);
  *  An input (`NNC_ARG_INPUT`) must be in `env`. */
 int nnc_program_eval(const nnc_model *m, uint64_t seed, nnc_named_tensors *env,
                      nnc_named_tensors *out);
-/** Appends to `values` each parameter and state argument of `m` that it
- *  does not hold yet, initialised as nnc_program_run does: by its
+/** Appends to `values` each parameter, state and optimizer state argument
+ *  of `m` that it does not hold yet (optimizer state zero), initialised as nnc_program_run does: by its
  *  initializer, seeded by `seed` and its name, or from its `from`
  *  checkpoint. */
 int nnc_model_init_params(const nnc_model *m, uint64_t seed,
@@ -335,11 +335,44 @@ void nnc_instance_destroy(nnc_instance *inst);
 int nnc_instance_forward(nnc_instance *inst, int64_t batch,
                          const void *const *inputs, void *const *outputs);
 /** Reads the parameters and state from a safetensors checkpoint (names
- *  as training writes them; dtypes and shapes checked; other tensors such
- *  as optimizer state ignored). Nothing changes on an error. */
+ *  as training writes them; dtypes and shapes checked). Optimizer state
+ *  and `train.step` are read where the file has them (else zero); other
+ *  tensors are ignored. Nothing changes on an error. */
 int nnc_instance_load(nnc_instance *inst, const char *path);
-/** Writes the parameters and state (atomically). */
+/** Writes the parameters and state (atomically); of a training instance
+ *  also the optimizer state, `train.epoch`, `train.step` and
+ *  `train.seed`: a checkpoint `nnc run --resume` accepts. */
 int nnc_instance_save(const nnc_instance *inst, const char *path);
+/** An instance that can also train: `train_step` and `eval_step` are the
+ *  train block's compiled steps (`<Model>_train_step`, `_eval_step`),
+ *  whose optimizer state the instance holds. Each scheduled
+ *  hyper-parameter (`lr`) starts at hparam_values[k] for
+ *  hparam_names[k]. */
+nnc_instance *nnc_instance_create_training(
+    const nnc_model *forward, const nnc_model *train_step,
+    const nnc_model *eval_step, int32_t num_hparams,
+    const char *const *hparam_names, const double *hparam_values,
+    uint64_t seed);
+/** One optimizer step on `batch` samples: inputs[k] points at the train
+ *  step's data input k (the data set's fields the block reads, in the
+ *  step's order). The batch's mean loss goes to `loss` (may be NULL).
+ *  Training numerics as in `nnc run` (denormals flushed during the step;
+ *  the caller's floating-point mode is restored). */
+int nnc_instance_train_step(nnc_instance *inst, int64_t batch,
+                            const void *const *inputs, double *loss);
+/** The loss (mean) and metric sums (`metric.<name>` results, in order:
+ *  samples counted correct, ...) of `batch` samples in evaluation mode. */
+int nnc_instance_eval_step(nnc_instance *inst, int64_t batch,
+                           const void *const *inputs, double *loss,
+                           double *metric_sums);
+/** Sets a scheduled hyper-parameter (`lr`) for the next steps. */
+int nnc_instance_set_hparam(nnc_instance *inst, const char *name,
+                            double value);
+/** The epochs done, written as `train.epoch` by nnc_instance_save (so
+ *  that `nnc run --resume` continues after them). */
+void nnc_instance_set_epoch(nnc_instance *inst, int64_t epochs);
+/** Optimizer steps taken (from a checkpoint's `train.step` on load). */
+int64_t nnc_instance_steps(const nnc_instance *inst);
 /** The instance's parameters and state by name (owned by the instance). */
 const nnc_named_tensors *nnc_instance_params(const nnc_instance *inst);
 
