@@ -4,7 +4,8 @@
 // object code, C glue with its argument tables and one typed function per
 // operation, and the runtime (libnnc_runtime.a), merged into one archive
 // with llvm-ar; a plain C header named after the library documents the
-// functions and the shapes; a pkg-config file says what to link. The glue
+// functions and the shapes; a pkg-config file and a CMake package config
+// say what to link. The glue
 // calls the runtime's nnc_instance_* functions, which own the parameters
 // and never end the process on an error.
 //
@@ -316,6 +317,22 @@ void writePkgConfig(llvm::raw_ostream &os, const std::string &p,
      << ".a -lz -lstdc++ -lm -lpthread\n";
 }
 
+/// NAMEConfig.cmake: `find_package(NAME)` gives the imported target
+/// NAME::NAME with the header's folder and what the archive needs.
+void writeCMakeConfig(llvm::raw_ostream &os, const std::string &p,
+                      const std::string &model) {
+  os << "# " << p << "Config.cmake: model " << model
+     << " compiled by nnc " NNC_VERSION " (nnc build --lib).\n"
+     << "# find_package(" << p << ") gives the target " << p << "::" << p
+     << ".\nif(NOT TARGET " << p << "::" << p << ")\n"
+     << "  add_library(" << p << "::" << p << " STATIC IMPORTED)\n"
+     << "  set_target_properties(" << p << "::" << p << " PROPERTIES\n"
+     << "    IMPORTED_LOCATION \"${CMAKE_CURRENT_LIST_DIR}/lib" << p
+     << ".a\"\n"
+     << "    INTERFACE_INCLUDE_DIRECTORIES \"${CMAKE_CURRENT_LIST_DIR}\"\n"
+     << "    INTERFACE_LINK_LIBRARIES \"z;stdc++;m;pthread\")\nendif()\n";
+}
+
 bool writeFile(const std::string &path, DiagnosticEngine &diags,
                const std::function<void(llvm::raw_ostream &)> &write) {
   std::error_code ec;
@@ -449,9 +466,14 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
   if (!writeFile(
           header, diags,
           [&](llvm::raw_ostream &os) { writeHeader(os, p, sig, params, train); }) ||
-      !writeFile(besideOutput(p + ".pc"), diags, [&](llvm::raw_ostream &os) {
-        writePkgConfig(os, p, sig.model);
-      }))
+      !writeFile(besideOutput(p + ".pc"), diags,
+                 [&](llvm::raw_ostream &os) {
+                   writePkgConfig(os, p, sig.model);
+                 }) ||
+      !writeFile(besideOutput(p + "Config.cmake"), diags,
+                 [&](llvm::raw_ostream &os) {
+                   writeCMakeConfig(os, p, sig.model);
+                 }))
     return 1;
   return 0;
 }
