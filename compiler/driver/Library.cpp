@@ -25,6 +25,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstdlib>
 
 using namespace nnc;
 
@@ -159,13 +160,15 @@ void writeTrainingHeader(llvm::raw_ostream &os, const std::string &p,
 
 void writeHeader(llvm::raw_ostream &os, const std::string &p,
                  const ModelSignature &sig, int64_t params,
-                 const Training *train) {
+                 const Training *train, bool shared) {
   std::string up = llvm::StringRef(p).upper();
   os << "/* " << p << ".h: model " << sig.model
      << " compiled by nnc " NNC_VERSION " (nnc build --lib).\n"
      << " *\n"
-     << " * Link: the library lib" << p
-     << ".a, then -lz -lstdc++ -lm -lpthread\n"
+     << (shared ? " * Link: the shared library lib" + p +
+                      ".so (it needs only libc and libm)\n"
+                : " * Link: the library lib" + p +
+                      ".a, then -lz -lstdc++ -lm -lpthread\n")
      << " * (pkg-config --libs " << p << "). Every function returns 0 on "
      << "success, or -1\n * with the reason in " << p
      << "_error(); none ends the process. Separate\n"
@@ -301,8 +304,8 @@ void writeLibraryGlue(llvm::raw_ostream &os, const std::string &p,
      << (ins.empty() ? "0" : "") << "};\n  void *out[] = {"
      << llvm::join(outs, ", ") << "};\n"
      << "  return nnc_instance_forward((nnc_instance *)m, batch, in, out);\n}\n"
-     << (train ? trainingGlue(p, *train) : std::string())
-     << "int " << p << "_load(" << p << " *m, const char *path) {\n"
+     << (train ? trainingGlue(p, *train) : std::string()) << "int " << p
+     << "_load(" << p << " *m, const char *path) {\n"
      << "  return nnc_instance_load((nnc_instance *)m, path);\n}\n"
      << "int " << p << "_save(const " << p << " *m, const char *path) {\n"
      << "  return nnc_instance_save((const nnc_instance *)m, path);\n}\n"
@@ -310,27 +313,34 @@ void writeLibraryGlue(llvm::raw_ostream &os, const std::string &p,
 }
 
 void writePkgConfig(llvm::raw_ostream &os, const std::string &p,
-                    const std::string &model) {
+                    const std::string &model, bool shared) {
   os << "prefix=${pcfiledir}\n\nName: " << p << "\nDescription: model " << model
      << " compiled by nnc\nVersion: " NNC_VERSION "\n"
-     << "Cflags: -I${prefix}\nLibs: ${prefix}/lib" << p
-     << ".a -lz -lstdc++ -lm -lpthread\n";
+     << "Cflags: -I${prefix}\nLibs: ";
+  if (shared)
+    os << "-L${prefix} -Wl,-rpath,${prefix} -l" << p << "\n";
+  else
+    os << "${prefix}/lib" << p << ".a -lz -lstdc++ -lm -lpthread\n";
 }
 
 /// NAMEConfig.cmake: `find_package(NAME)` gives the imported target
 /// NAME::NAME with the header's folder and what the archive needs.
 void writeCMakeConfig(llvm::raw_ostream &os, const std::string &p,
-                      const std::string &model) {
+                      const std::string &model, bool shared) {
   os << "# " << p << "Config.cmake: model " << model
      << " compiled by nnc " NNC_VERSION " (nnc build --lib).\n"
      << "# find_package(" << p << ") gives the target " << p << "::" << p
      << ".\nif(NOT TARGET " << p << "::" << p << ")\n"
-     << "  add_library(" << p << "::" << p << " STATIC IMPORTED)\n"
+     << "  add_library(" << p << "::" << p << (shared ? " SHARED" : " STATIC")
+     << " IMPORTED)\n"
      << "  set_target_properties(" << p << "::" << p << " PROPERTIES\n"
      << "    IMPORTED_LOCATION \"${CMAKE_CURRENT_LIST_DIR}/lib" << p
-     << ".a\"\n"
-     << "    INTERFACE_INCLUDE_DIRECTORIES \"${CMAKE_CURRENT_LIST_DIR}\"\n"
-     << "    INTERFACE_LINK_LIBRARIES \"z;stdc++;m;pthread\")\nendif()\n";
+     << (shared ? ".so" : ".a") << "\"\n"
+     << (shared ? "    IMPORTED_SONAME lib" + p + ".so\n" : "")
+     << "    INTERFACE_INCLUDE_DIRECTORIES \"${CMAKE_CURRENT_LIST_DIR}\"";
+  if (!shared)
+    os << "\n    INTERFACE_LINK_LIBRARIES \"z;stdc++;m;pthread\"";
+  os << ")\nendif()\n";
 }
 
 bool writeFile(const std::string &path, DiagnosticEngine &diags,
@@ -358,13 +368,86 @@ bool findArchiver(std::string &ar, DiagnosticEngine &diags) {
               "scripts/setup.sh installs)");
   return false;
 }
+/// Merges the objects and the runtime archive into one static library
+/// (llvm-ar's MRI script), written to a temporary name and renamed.
+bool archiveStatic(const std::string &ar,
+                   const std::vector<std::string> &objects,
+                   const std::string &runtimeLib, const std::string &output,
+                   DiagnosticEngine &diags) {
+  llvm::SmallString<128> script;
+  if (llvm::sys::fs::createTemporaryFile("nnc-lib", "mri", script)) {
+    diags.error("cannot create temporary files");
+    return false;
+  }
+  std::string tmp = output + ".tmp";
+  llvm::sys::fs::remove(tmp);
+  bool ok = writeFile(script.str().str(), diags, [&](llvm::raw_ostream &os) {
+    os << "CREATE " << tmp << "\n";
+    for (const std::string &o : objects)
+      os << "ADDMOD " << o << "\n";
+    os << "ADDLIB " << runtimeLib << "\nSAVE\nEND\n";
+  });
+  std::optional<llvm::StringRef> redirects[] = {script.str(), std::nullopt,
+                                                std::nullopt};
+  std::string err;
+  ok = ok &&
+       llvm::sys::ExecuteAndWait(ar, {ar, "-M"}, std::nullopt, redirects, 0, 0,
+                                 &err) == 0 &&
+       !llvm::sys::fs::rename(tmp, output);
+  llvm::sys::fs::remove(script);
+  if (!ok) {
+    llvm::sys::fs::remove(tmp);
+    diags.error("writing '" + output + "' with " + ar + " failed" +
+                (err.empty() ? "" : ": " + err));
+  }
+  return ok;
+}
+
+/// Links a shared library that exports only the `p_*` API and needs only
+/// libc and libm (zlib and the C++ runtime linked in; --no-undefined).
+bool linkShared(const std::string &clang,
+                const std::vector<std::string> &objects,
+                const std::string &runtimeLib, const std::string &p,
+                const std::string &output, unsigned threads,
+                DiagnosticEngine &diags) {
+  llvm::SmallString<128> versions;
+  if (llvm::sys::fs::createTemporaryFile("nnc-lib", "map", versions) ||
+      !writeFile(versions.str().str(), diags, [&](llvm::raw_ostream &os) {
+        os << "{ global: " << p << "_*; local: *; };\n";
+      })) {
+    diags.error("cannot create temporary files");
+    return false;
+  }
+  std::string versionFlag = "-Wl,--version-script=" + versions.str().str();
+  std::string soname = "-Wl,-soname," + llvm::sys::path::filename(output).str();
+  llvm::SmallVector<llvm::StringRef> cmd{clang, "-shared"};
+  for (const std::string &o : objects)
+    cmd.push_back(o);
+  cmd.append({runtimeLib, "-l:libz.a", "-l:libstdc++.a", "-static-libgcc",
+              "-lm", "-Wl,--no-undefined", "-Wl,--gc-sections", versionFlag,
+              soname, "-o", output});
+  if (threads > 1)
+    cmd.append(
+        {"-L/usr/lib/llvm-22/lib", "-lomp", "-Wl,-rpath,/usr/lib/llvm-22/lib"});
+#ifdef NNC_LLD
+  const char *env = std::getenv("NNC_CLANG");
+  if (!env || !*env)
+    cmd.push_back("-fuse-ld=lld");
+#endif
+  bool ok = runTool(clang, cmd, "linking '" + output + "'", diags);
+  llvm::sys::fs::remove(versions);
+  if (!ok)
+    llvm::sys::fs::remove(output);
+  return ok;
+}
 } // namespace
 
 int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
                       const CodegenOptions &opts, const char *argv0,
                       const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
-  if (!llvm::StringRef(lo.output).ends_with(".a")) {
-    diags.error("--lib writes a static library: -o libNAME.a");
+  if (!llvm::StringRef(lo.output).ends_with(lo.shared ? ".so" : ".a")) {
+    diags.error(lo.shared ? "--shared writes a shared library: -o libNAME.so"
+                          : "--lib writes a static library: -o libNAME.a");
     return 1;
   }
   {
@@ -392,9 +475,9 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
     return f.str().str();
   };
   std::string header = lo.header.empty() ? besideOutput(p + ".h") : lo.header;
-  llvm::SmallString<128> obj, glue, glueObj, script, trainObj;
-  for (auto [path, ext] : {std::pair{&obj, "o"}, std::pair{&glue, "c"},
-                           std::pair{&glueObj, "o"}, std::pair{&script, "mri"}})
+  llvm::SmallString<128> obj, glue, glueObj, trainObj;
+  for (auto [path, ext] :
+       {std::pair{&obj, "o"}, std::pair{&glue, "c"}, std::pair{&glueObj, "o"}})
     if (llvm::sys::fs::createTemporaryFile("nnc-lib", ext, *path)) {
       diags.error("cannot create temporary files");
       return 1;
@@ -405,7 +488,7 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
       for (auto *f : files)
         llvm::sys::fs::remove(*f);
     }
-  } cleanup{{&obj, &glue, &glueObj, &script}};
+  } cleanup{{&obj, &glue, &glueObj}};
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(obj, ec, llvm::sys::fs::OF_None);
@@ -432,47 +515,33 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
   for (const ArgSignature &a : sig.args)
     if (a.kind == NNC_ARG_PARAM || a.kind == NNC_ARG_STATE)
       params += perSample(a.type);
-  std::string archiveTmp = lo.output + ".tmp";
   if (!writeFile(glue.str().str(), diags,
                  [&](llvm::raw_ostream &os) {
-                   writeLibraryGlue(os, p, sig, entry.name + "_forward",
-                                    train);
+                   writeLibraryGlue(os, p, sig, entry.name + "_forward", train);
                  }) ||
-      !writeFile(script.str().str(), diags, [&](llvm::raw_ostream &os) {
-        os << "CREATE " << archiveTmp << "\nADDMOD " << obj << "\nADDMOD "
-           << glueObj << "\n";
-        if (train)
-          os << "ADDMOD " << trainObj << "\n";
-        os << "ADDLIB " << runtimeLib << "\nSAVE\nEND\n";
-      }))
-    return 1;
-  if (!runTool(
+      !runTool(
           clang,
           {clang, "-c", "-O2", "-fPIC", "-w", glue.str(), "-o", glueObj.str()},
           "compiling the library's glue", diags))
     return 1;
-  llvm::sys::fs::remove(archiveTmp);
-  std::optional<llvm::StringRef> redirects[] = {script.str(), std::nullopt,
-                                                std::nullopt};
-  std::string err;
-  if (llvm::sys::ExecuteAndWait(ar, {ar, "-M"}, std::nullopt, redirects, 0, 0,
-                                &err) != 0 ||
-      llvm::sys::fs::rename(archiveTmp, lo.output)) {
-    llvm::sys::fs::remove(archiveTmp);
-    diags.error("writing '" + lo.output + "' with " + ar + " failed" +
-                (err.empty() ? "" : ": " + err));
+  std::vector<std::string> objects{obj.str().str(), glueObj.str().str()};
+  if (train)
+    objects.push_back(trainObj.str().str());
+  if (!(lo.shared ? linkShared(clang, objects, runtimeLib, p, lo.output,
+                               opts.threads, diags)
+                  : archiveStatic(ar, objects, runtimeLib, lo.output, diags)))
     return 1;
-  }
-  if (!writeFile(
-          header, diags,
-          [&](llvm::raw_ostream &os) { writeHeader(os, p, sig, params, train); }) ||
+  if (!writeFile(header, diags,
+                 [&](llvm::raw_ostream &os) {
+                   writeHeader(os, p, sig, params, train, lo.shared);
+                 }) ||
       !writeFile(besideOutput(p + ".pc"), diags,
                  [&](llvm::raw_ostream &os) {
-                   writePkgConfig(os, p, sig.model);
+                   writePkgConfig(os, p, sig.model, lo.shared);
                  }) ||
       !writeFile(besideOutput(p + "Config.cmake"), diags,
                  [&](llvm::raw_ostream &os) {
-                   writeCMakeConfig(os, p, sig.model);
+                   writeCMakeConfig(os, p, sig.model, lo.shared);
                  }))
     return 1;
   return 0;

@@ -9,8 +9,9 @@
 namespace nnc {
 
 struct LibraryOptions {
-  std::string output; ///< libNAME.a
-  std::string header; ///< "" = NAME.h next to the library
+  std::string output;  ///< libNAME.a
+  std::string header;  ///< "" = NAME.h next to the library
+  bool shared = false; ///< libNAME.so instead of libNAME.a
   /// The train block's entry (trainEntryOf) when the library trains too;
   /// null for inference only.
   const Entry *train = nullptr;

@@ -226,6 +226,11 @@ static cl::opt<bool> libraryOpt(
              "function with a C header (NAME.h) and a pkg-config file "
              "(NAME.pc) next to it; see docs/embedding.md"),
     cl::sub(buildCmd), cl::cat(nncCat));
+static cl::opt<bool> sharedOpt(
+    "shared",
+    cl::desc("With --lib: a shared library (-o libNAME.so) that exports only "
+             "the header's functions and needs only libc and libm"),
+    cl::sub(buildCmd), cl::cat(nncCat));
 static cl::opt<std::string>
     headerOpt("header",
               cl::desc("With --lib: where the C header goes (default: "
@@ -521,7 +526,7 @@ static std::unique_ptr<Program> checkInput(const char *argv0,
                           defaults.end());
   opts.modelName = modelName;
   opts.dataExpr = dataOpt;
-  opts.lrInput = libraryOpt;
+  opts.lrInput = libraryOpt || sharedOpt;
   if (!parseDims(opts, diags))
     return nullptr;
   StageTimer timer("front end (parse, sema)");
@@ -615,7 +620,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       return 1;
     }
     CodegenOptions co = codegenOptions();
-    if (libraryOpt) {
+    if (libraryOpt || sharedOpt) {
       if (!program->graph) {
         diags.error("'" + inputFile + "' declares no model for a library");
         return 1;
@@ -626,7 +631,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       bool trains = train.graph && program->train &&
                     program->train->modelName == program->model->name;
       return buildLibrary(Entry{program->graph.get(), program->model->name},
-                          LibraryOptions{outputFile, headerOpt,
+                          LibraryOptions{outputFile, headerOpt, sharedOpt,
                                          trains ? &train : nullptr},
                           co, argv0, sm, diags);
     }
