@@ -426,11 +426,15 @@ void Trainer::finalReport(double total) {
 /// gradients are full of them. Like TensorFlow (and PyTorch's
 /// set_flush_denormal), training flushes them to zero (FTZ and DAZ in
 /// MXCSR; libomp's workers inherit the master's MXCSR at each fork).
-static void flushDenormals() {
+/// The caller's mode is restored when training ends (nnc_train changes no
+/// process-wide state for good, besides glibc's heap thresholds below).
+struct FlushDenormals {
 #if defined(__x86_64__) || defined(__i386__)
-  _mm_setcsr(_mm_getcsr() | 0x8040);
+  unsigned saved = _mm_getcsr();
+  FlushDenormals() { _mm_setcsr(saved | 0x8040); }
+  ~FlushDenormals() { _mm_setcsr(saved); }
 #endif
-}
+};
 
 /// A step frees its intermediates and allocates the same sizes again in the
 /// next step. glibc returns large blocks to the kernel (mmap/munmap, heap
@@ -452,7 +456,7 @@ extern "C" int nnc_train(const nnc_model *train_step,
   if (!cfg->init_only && (cfg->batch <= 0 || cfg->epochs <= 0))
     return nnc_set_error("batch and epochs must be positive");
   keepFreedMemory();
-  flushDenormals();
+  FlushDenormals mode;
   nnc_rt::Trainer t(train_step, eval_step, *cfg);
   return t.run();
 }
