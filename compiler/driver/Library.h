@@ -12,6 +12,8 @@ struct LibraryOptions {
   std::string output;  ///< libNAME.a
   std::string header;  ///< "" = NAME.h next to the library
   bool shared = false; ///< libNAME.so instead of libNAME.a
+  /// A safetensors file compiled in: `create` starts from it ("" = none).
+  std::string weights;
   /// The train block's entry (trainEntryOf) when the library trains too;
   /// null for inference only.
   const Entry *train = nullptr;

@@ -231,6 +231,12 @@ static cl::opt<bool> sharedOpt(
     cl::desc("With --lib: a shared library (-o libNAME.so) that exports only "
              "the header's functions and needs only libc and libm"),
     cl::sub(buildCmd), cl::cat(nncCat));
+static cl::opt<std::string> weightsOpt(
+    "weights",
+    cl::desc("With --lib: compile these trained weights (safetensors, e.g. "
+             "the train block's checkpoint) into the library; its create "
+             "function starts from them"),
+    cl::value_desc("file.safetensors"), cl::sub(buildCmd), cl::cat(nncCat));
 static cl::opt<std::string>
     headerOpt("header",
               cl::desc("With --lib: where the C header goes (default: "
@@ -632,6 +638,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
                     program->train->modelName == program->model->name;
       return buildLibrary(Entry{program->graph.get(), program->model->name},
                           LibraryOptions{outputFile, headerOpt, sharedOpt,
+                                         weightsOpt,
                                          trains ? &train : nullptr},
                           co, argv0, sm, diags);
     }

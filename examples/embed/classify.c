@@ -10,11 +10,13 @@
  *
  * It reads the IDX files (gzip) with zlib, scales the pixels to [0, 1] as
  * nnc's data loader does, runs the model in batches of 256 and prints the
- * accuracy. */
+ * accuracy. WEIGHTS "-" uses the weights compiled into the library
+ * (`nnc build --lib --weights mlp.safetensors`). */
 #include "mlp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zlib.h>
 
 /* Reads an IDX file's header (big-endian magic, then one size per axis)
@@ -53,7 +55,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   mlp *model = NULL;
-  if (mlp_create(&model, 0) != 0 || mlp_load(model, argv[1]) != 0) {
+  if (mlp_create(&model, 0) != 0 ||
+      (strcmp(argv[1], "-") != 0 && mlp_load(model, argv[1]) != 0)) {
     fprintf(stderr, "classify: %s\n", mlp_error());
     mlp_destroy(model);
     return 1;

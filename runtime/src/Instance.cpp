@@ -119,8 +119,8 @@ int callStep(nnc_instance &inst, const nnc_model &m, int64_t batch,
   std::vector<nnc_tensor> results(size_t(m.num_results));
   for (int32_t r = 0; r < m.num_results; ++r) {
     const nnc_model_arg &res = m.results[r];
-    nnc_tensor *p = res.kind == NNC_ARG_UPDATE ? findParam(inst, res.name)
-                                               : nullptr;
+    nnc_tensor *p =
+        res.kind == NNC_ARG_UPDATE ? findParam(inst, res.name) : nullptr;
     results[r] = p ? *p : inst.scalars[res.name];
   }
   {
@@ -160,11 +160,12 @@ extern "C" nnc_instance *nnc_instance_create(const nnc_model *m,
   return inst;
 }
 
-extern "C" nnc_instance *nnc_instance_create_training(
-    const nnc_model *forward, const nnc_model *train_step,
-    const nnc_model *eval_step, int32_t num_hparams,
-    const char *const *hparam_names, const double *hparam_values,
-    uint64_t seed) {
+extern "C" nnc_instance *
+nnc_instance_create_training(const nnc_model *forward,
+                             const nnc_model *train_step,
+                             const nnc_model *eval_step, int32_t num_hparams,
+                             const char *const *hparam_names,
+                             const double *hparam_values, uint64_t seed) {
   nnc_instance *inst = nnc_instance_create(forward, seed);
   if (!inst)
     return nullptr;
@@ -269,10 +270,10 @@ static bool sameShape(const nnc_tensor &a, const nnc_tensor &b) {
   return fits;
 }
 
-extern "C" int nnc_instance_load(nnc_instance *inst, const char *path) {
-  nnc_named_tensors file{};
-  if (nnc_safetensors_load(path, &file))
-    return -1;
+/// Takes the instance's tensors from `file` (freed here); errors call it
+/// `path`.
+static int loadFrom(nnc_instance *inst, nnc_named_tensors &file,
+                    const char *path) {
   std::string problems;
   std::vector<int64_t> found;
   for (int64_t p = 0; p < inst->params.count; ++p) {
@@ -300,16 +301,31 @@ extern "C" int nnc_instance_load(nnc_instance *inst, const char *path) {
     else
       std::memset(mine.data, 0, bytes);
   }
-  for (auto [name, out] : {std::pair<const char *, int64_t *>{"train.step",
-                                                              &inst->steps},
-                           {"train.epoch", &inst->epochs}}) {
+  for (auto [name, out] :
+       {std::pair<const char *, int64_t *>{"train.step", &inst->steps},
+        {"train.epoch", &inst->epochs}}) {
     int64_t k = nnc_named_find(&file, name);
-    bool counter = k >= 0 && file.tensors[k].dtype == NNC_I64 &&
-                   file.tensors[k].rank == 0;
+    bool counter =
+        k >= 0 && file.tensors[k].dtype == NNC_I64 && file.tensors[k].rank == 0;
     *out = counter ? *static_cast<const int64_t *>(file.tensors[k].data) : 0;
   }
   nnc_named_free(&file);
   return 0;
+}
+
+extern "C" int nnc_instance_load(nnc_instance *inst, const char *path) {
+  nnc_named_tensors file{};
+  if (nnc_safetensors_load(path, &file))
+    return -1;
+  return loadFrom(inst, file, path);
+}
+
+extern "C" int nnc_instance_load_memory(nnc_instance *inst, const void *data,
+                                        size_t size, const char *name) {
+  nnc_named_tensors file{};
+  if (nnc_safetensors_parse(data, size, name, &file))
+    return -1;
+  return loadFrom(inst, file, name);
 }
 
 extern "C" int nnc_instance_save(const nnc_instance *inst, const char *path) {

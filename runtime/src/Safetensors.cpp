@@ -124,30 +124,45 @@ extern "C" void nnc_named_free(nnc_named_tensors *t) {
   t->count = 0;
 }
 
-extern "C" int nnc_safetensors_load(const char *path, nnc_named_tensors *out) {
+namespace {
+/// Where a safetensors file is read from: an open file or bytes in memory.
+struct Source {
+  FILE *file = nullptr;
+  const unsigned char *bytes = nullptr;
+  uint64_t size = 0;
+  /// Reads n bytes at `offset`; false if they are not there.
+  bool read(uint64_t offset, void *dst, uint64_t n) const {
+    if (offset > size || n > size - offset)
+      return false;
+    if (bytes) {
+      std::memcpy(dst, bytes + offset, n);
+      return true;
+    }
+    return std::fseek(file, static_cast<long>(offset), SEEK_SET) == 0 &&
+           std::fread(dst, 1, n, file) == n;
+  }
+};
+
+/// Parses a safetensors file from `src`; errors name it `path`.
+int parseSafetensors(const char *path, const Source &src,
+                     nnc_named_tensors *out) {
   std::memset(out, 0, sizeof *out);
-  nnc::rt::File file = nnc::rt::openForReading(path);
-  if (!file)
-    return -1;
-  FILE *f = file.get();
   unsigned char lenBytes[8];
-  if (std::fread(lenBytes, 1, 8, f) != 8)
+  if (!src.read(0, lenBytes, 8))
     return nnc_set_error("'%s' is not a safetensors file: it is shorter than "
                          "the 8-byte header length",
                          path);
   uint64_t headerLen = 0;
   for (int i = 7; i >= 0; --i)
     headerLen = (headerLen << 8) | lenBytes[i];
-  struct stat st;
-  fstat(fileno(f), &st);
-  uint64_t fileSize = static_cast<uint64_t>(st.st_size);
+  uint64_t fileSize = src.size;
   if (headerLen > fileSize - 8 || headerLen > (100u << 20))
     return nnc_set_error("'%s' is not a safetensors file: its header length "
                          "%llu does not fit the file (%llu bytes)",
                          path, (unsigned long long)headerLen,
                          (unsigned long long)fileSize);
   std::string header(headerLen, '\0');
-  if (std::fread(&header[0], 1, headerLen, f) != headerLen)
+  if (!src.read(8, &header[0], headerLen))
     return nnc_set_error("'%s' is truncated in its header", path);
   nlohmann::json j = nlohmann::json::parse(header, nullptr, false);
   if (j.is_discarded() || !j.is_object())
@@ -190,8 +205,7 @@ extern "C" int nnc_safetensors_load(const char *path, nnc_named_tensors *out) {
       nnc_named_free(out);
       return -1;
     }
-    std::fseek(f, static_cast<long>(dataStart + begin), SEEK_SET);
-    if (std::fread(t.data, 1, want, f) != want) {
+    if (!src.read(dataStart + begin, t.data, want)) {
       nnc_tensor_free(&t);
       nnc_named_free(out);
       return nnc_set_error("'%s' is truncated in tensor '%s'", path,
@@ -200,6 +214,28 @@ extern "C" int nnc_safetensors_load(const char *path, nnc_named_tensors *out) {
     nnc_named_append(out, it.key().c_str(), t);
   }
   return 0;
+}
+} // namespace
+
+extern "C" int nnc_safetensors_load(const char *path, nnc_named_tensors *out) {
+  std::memset(out, 0, sizeof *out);
+  nnc::rt::File file = nnc::rt::openForReading(path);
+  if (!file)
+    return -1;
+  struct stat st;
+  fstat(fileno(file.get()), &st);
+  Source src;
+  src.file = file.get();
+  src.size = static_cast<uint64_t>(st.st_size);
+  return parseSafetensors(path, src, out);
+}
+
+extern "C" int nnc_safetensors_parse(const void *data, size_t size,
+                                     const char *name, nnc_named_tensors *out) {
+  Source src;
+  src.bytes = static_cast<const unsigned char *>(data);
+  src.size = size;
+  return parseSafetensors(name, src, out);
 }
 
 extern "C" int nnc_safetensors_save(const char *path,

@@ -189,6 +189,10 @@ typedef struct nnc_named_tensors {
 
 /** Reads a safetensors file (F32, F64, I32, I64, U8, BOOL tensors). */
 int nnc_safetensors_load(const char *path, nnc_named_tensors *out);
+/** Reads a safetensors file from memory (`size` bytes at `data`); errors
+ *  call it `name`. */
+int nnc_safetensors_parse(const void *data, size_t size, const char *name,
+                          nnc_named_tensors *out);
 /** Writes a safetensors file atomically: a temporary file in the same
  *  folder, fsync, then rename, so an existing file is never half
  *  overwritten. */
@@ -339,6 +343,10 @@ int nnc_instance_forward(nnc_instance *inst, int64_t batch,
  *  and `train.step` are read where the file has them (else zero); other
  *  tensors are ignored. Nothing changes on an error. */
 int nnc_instance_load(nnc_instance *inst, const char *path);
+/** nnc_instance_load from a safetensors file in memory (weights compiled
+ *  into a library); errors call it `name`. */
+int nnc_instance_load_memory(nnc_instance *inst, const void *data,
+                             size_t size, const char *name);
 /** Writes the parameters and state (atomically); of a training instance
  *  also the optimizer state, `train.epoch`, `train.step` and
  *  `train.seed`: a checkpoint `nnc run --resume` accepts. */
