@@ -2,12 +2,12 @@
 //
 // A static library an application links to run a model: the model's
 // object code, C glue with its argument tables and one typed function per
-// operation, and the runtime (libnnc_runtime.a), merged into one archive
-// with llvm-ar; a plain C header named after the library documents the
-// functions and the shapes; a pkg-config file and a CMake package config
-// say what to link. The glue
-// calls the runtime's nnc_instance_* functions, which own the parameters
-// and never end the process on an error.
+// operation, and the runtime (libnnc_runtime.a), linked into one object
+// whose only global symbols are the API's, in an archive; a plain C header
+// named after the library documents the functions and the shapes; a pkg-config
+// file and a CMake package config say what to link. The glue calls the
+// runtime's nnc_instance_* functions, which own the parameters and never end
+// the process on an error.
 //
 //===----------------------------------------------------------------------===//
 #include "driver/Library.h"
@@ -426,51 +426,62 @@ bool writeFile(const std::string &path, DiagnosticEngine &diags,
   return true;
 }
 
-/// The archiver that merges archives (llvm-ar, next to clang-22).
-bool findArchiver(std::string &ar, DiagnosticEngine &diags) {
-  for (const char *name : {"llvm-ar-22", "llvm-ar"}) {
-    auto found = llvm::sys::findProgramByName(name, {"/usr/lib/llvm-22/bin"});
+/// An LLVM tool next to clang-22 (`llvm-ar`, `ld.lld`, `llvm-objcopy`).
+bool findLLVMTool(const char *name, std::string &path,
+                  DiagnosticEngine &diags) {
+  for (std::string n : {std::string(name) + "-22", std::string(name)}) {
+    auto found = llvm::sys::findProgramByName(n, {"/usr/lib/llvm-22/bin"});
     if (found) {
-      ar = *found;
+      path = *found;
       return true;
     }
   }
-  diags.error("nnc build --lib needs llvm-ar (llvm-22, which "
-              "scripts/setup.sh installs)");
+  diags.error(std::string("nnc build --lib needs ") + name +
+              " (llvm-22 and lld-22, which scripts/setup.sh installs)");
   return false;
 }
-/// Merges the objects and the runtime archive into one static library
-/// (llvm-ar's MRI script), written to a temporary name and renamed.
-bool archiveStatic(const std::string &ar,
-                   const std::vector<std::string> &objects,
-                   const std::string &runtimeLib, const std::string &output,
-                   DiagnosticEngine &diags) {
-  llvm::SmallString<128> script;
-  if (llvm::sys::fs::createTemporaryFile("nnc-lib", "mri", script)) {
-    diags.error("cannot create temporary files");
+
+/// One static library: the objects and the runtime members they use are
+/// linked into one relocatable object (ld.lld -r) whose only global
+/// symbols are the API's (`p_*`, llvm-objcopy), so that nothing of the
+/// runtime, the C++ library or the compiled functions can clash with the
+/// app's symbols or another model's library; then archived.
+bool archiveStatic(const std::vector<std::string> &objects,
+                   const std::string &runtimeLib, const std::string &p,
+                   const std::string &output, DiagnosticEngine &diags) {
+  std::string lld, objcopy, ar;
+  if (!findLLVMTool("ld.lld", lld, diags) ||
+      !findLLVMTool("llvm-objcopy", objcopy, diags) ||
+      !findLLVMTool("llvm-ar", ar, diags))
     return false;
-  }
+  llvm::SmallString<128> linked, hidden, keep;
+  for (auto [path, ext] : {std::pair{&linked, "o"}, std::pair{&hidden, "o"},
+                           std::pair{&keep, "txt"}})
+    if (llvm::sys::fs::createTemporaryFile("nnc-lib", ext, *path)) {
+      diags.error("cannot create temporary files");
+      return false;
+    }
   std::string tmp = output + ".tmp";
   llvm::sys::fs::remove(tmp);
-  bool ok = writeFile(script.str().str(), diags, [&](llvm::raw_ostream &os) {
-    os << "CREATE " << tmp << "\n";
-    for (const std::string &o : objects)
-      os << "ADDMOD " << o << "\n";
-    os << "ADDLIB " << runtimeLib << "\nSAVE\nEND\n";
-  });
-  std::optional<llvm::StringRef> redirects[] = {script.str(), std::nullopt,
-                                                std::nullopt};
-  std::string err;
-  ok = ok &&
-       llvm::sys::ExecuteAndWait(ar, {ar, "-M"}, std::nullopt, redirects, 0, 0,
-                                 &err) == 0 &&
-       !llvm::sys::fs::rename(tmp, output);
-  llvm::sys::fs::remove(script);
-  if (!ok) {
-    llvm::sys::fs::remove(tmp);
-    diags.error("writing '" + output + "' with " + ar + " failed" +
-                (err.empty() ? "" : ": " + err));
+  llvm::SmallVector<llvm::StringRef> link{lld, "-r", "-o", linked};
+  for (const std::string &o : objects)
+    link.push_back(o);
+  link.push_back(runtimeLib);
+  std::string keepFlag = "--keep-global-symbols=" + keep.str().str();
+  bool ok =
+      writeFile(keep.str().str(), diags,
+                [&](llvm::raw_ostream &os) { os << p << "_*\n"; }) &&
+      runTool(lld, link, "linking the library's object", diags) &&
+      runTool(objcopy, {objcopy, "--wildcard", keepFlag, linked, hidden},
+              "hiding the library's internal symbols", diags) &&
+      runTool(ar, {ar, "rcs", tmp, hidden}, "writing '" + output + "'", diags);
+  if (ok && llvm::sys::fs::rename(tmp, output)) {
+    diags.error("cannot write '" + output + "'");
+    ok = false;
   }
+  for (auto *f : {&linked, &hidden, &keep})
+    llvm::sys::fs::remove(*f);
+  llvm::sys::fs::remove(tmp);
   return ok;
 }
 
@@ -537,9 +548,8 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
   std::string weightsPath;
   if (!lo.weights.empty() && !checkWeights(lo.weights, sig, weightsPath, diags))
     return 1;
-  std::string clang, runtimeLib, ar;
-  if (!findClang(clang, diags) ||
-      !findRuntimeLibrary(argv0, runtimeLib, diags) || !findArchiver(ar, diags))
+  std::string clang, runtimeLib;
+  if (!findClang(clang, diags) || !findRuntimeLibrary(argv0, runtimeLib, diags))
     return 1;
   std::string p = prefixOf(lo.output);
   llvm::SmallString<256> dir(llvm::sys::path::parent_path(lo.output));
@@ -604,7 +614,7 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
     objects.push_back(trainObj.str().str());
   if (!(lo.shared ? linkShared(clang, objects, runtimeLib, p, lo.output,
                                opts.threads, diags)
-                  : archiveStatic(ar, objects, runtimeLib, lo.output, diags)))
+                  : archiveStatic(objects, runtimeLib, p, lo.output, diags)))
     return 1;
   if (!writeFile(header, diags,
                  [&](llvm::raw_ostream &os) {
