@@ -121,6 +121,21 @@ std::unique_ptr<Program> Session::check(const ReplRequest *req,
   return program;
 }
 
+std::unique_ptr<Program> Session::addSource(SessionSource source, bool file,
+                                            llvm::SourceMgr &sm,
+                                            DiagnosticEngine &diags) {
+  sources.push_back(std::move(source));
+  isFile.push_back(file);
+  ReplRequest req;
+  req.checkDefinitions = true;
+  auto program = check(&req, sm, diags);
+  if (!program) {
+    sources.pop_back();
+    isFile.pop_back();
+  }
+  return program;
+}
+
 bool Session::define(const std::string &text) {
   if (llvm::StringRef(text).ltrim().starts_with("main")) {
     llvm::SourceMgr sm;
@@ -128,18 +143,11 @@ bool Session::define(const std::string &text) {
         "type a main block's statements at the prompt directly");
     return false;
   }
-  sources.push_back({nextInputName(), text});
-  isFile.push_back(false);
   llvm::SourceMgr sm;
   DiagnosticEngine diags(sm);
-  ReplRequest req;
-  req.checkDefinitions = true;
-  auto program = check(&req, sm, diags);
-  if (!program) {
-    sources.pop_back();
-    isFile.pop_back();
+  auto program = addSource({nextInputName(), text}, false, sm, diags);
+  if (!program)
     return false;
-  }
   // What the input defined, read back from its text.
   llvm::SourceMgr quietSm;
   DiagnosticEngine quiet(quietSm);
@@ -164,16 +172,9 @@ bool Session::load(const std::string &path) {
     diags.error("cannot read '" + path + "': " + buf.getError().message());
     return false;
   }
-  sources.push_back({path, (*buf)->getBuffer().str()});
-  isFile.push_back(true);
-  ReplRequest req;
-  req.checkDefinitions = true;
-  auto program = check(&req, sm, diags);
-  if (!program) {
-    sources.pop_back();
-    isFile.pop_back();
+  auto program = addSource({path, (*buf)->getBuffer().str()}, true, sm, diags);
+  if (!program)
     return false;
-  }
   llvm::outs() << "loaded " << path;
   if (!program->modelNames.empty())
     llvm::outs() << " (models: " << llvm::join(program->modelNames, ", ")

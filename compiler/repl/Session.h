@@ -69,6 +69,11 @@ private:
 
   // Inputs (Session.cpp).
   bool define(const std::string &text);
+  /// Adds a source and checks the session with it (its definitions
+  /// elaborated); removes it again after errors (null).
+  std::unique_ptr<Program> addSource(SessionSource source, bool file,
+                                     llvm::SourceMgr &sm,
+                                     DiagnosticEngine &diags);
   bool runStatements(const std::string &text);
   /// Stores what a checked input bound, after its program ran.
   void keepBindings(const ReplResult &r);

@@ -118,16 +118,9 @@ nnc::checkSession(const std::vector<SessionSource> &sources,
   program->dimValues = opts.dimValues;
   program->dimValues.values.emplace("B", 1);
   Elaborator el(diags, opts, *program);
-  for (const auto &m : loader.modules)
-    el.addModule(*m, true);
   StdHints hints;
-  hints.apply(opts.searchPaths, el);
-  for (const auto &m : loader.modules)
-    el.evalConsts(*m);
-  for (const auto &m : loader.modules)
-    for (const auto &c : m->callables)
-      el.checkDecl(*c);
-  if (diags.hadError())
+  if (!declareModules(el, loader.modules, nullptr, opts.searchPaths, hints,
+                      diags))
     return nullptr;
   for (const auto &m : loader.modules)
     for (const auto &c : m->callables)

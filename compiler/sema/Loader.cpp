@@ -145,3 +145,19 @@ void StdHints::apply(const std::vector<std::string> &paths, Elaborator &el) {
     if (!el.globals.lookup(kv.first))
       el.setStdHint(kv.first, kv.second);
 }
+
+bool nnc::declareModules(Elaborator &el,
+                         const std::vector<std::unique_ptr<Module>> &modules,
+                         const Module *main,
+                         const std::vector<std::string> &paths,
+                         StdHints &hints, DiagnosticEngine &diags) {
+  for (const auto &m : modules)
+    el.addModule(*m, !main || m.get() == main);
+  hints.apply(paths, el);
+  for (const auto &m : modules)
+    el.evalConsts(*m);
+  for (const auto &m : modules)
+    for (const auto &c : m->callables)
+      el.checkDecl(*c);
+  return !diags.hadError();
+}

@@ -66,6 +66,14 @@ private:
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> bufs;
 };
 
+/// Registers the declarations of `modules` with `el` (`main`'s as the main
+/// file's; null: every module's), the stdlib hints (kept in `hints`), the
+/// constants, and checks each declaration. False after errors.
+bool declareModules(Elaborator &el,
+                    const std::vector<std::unique_ptr<Module>> &modules,
+                    const Module *main, const std::vector<std::string> &paths,
+                    StdHints &hints, DiagnosticEngine &diags);
+
 } // namespace nnc
 
 #endif // NNC_SEMA_LOADER_H

@@ -84,16 +84,9 @@ std::unique_ptr<Program> nnc::checkFile(llvm::StringRef path,
   program->dimValues.values.emplace("B", 1); // per-sample figures
   Elaborator el(diags, opts, *program);
   const Module &mainModule = *loader.modules.back();
-  for (const auto &m : loader.modules)
-    el.addModule(*m, m.get() == &mainModule);
   StdHints hints;
-  hints.apply(opts.searchPaths, el);
-  for (const auto &m : loader.modules)
-    el.evalConsts(*m);
-  for (const auto &m : loader.modules)
-    for (const auto &c : m->callables)
-      el.checkDecl(*c);
-  if (diags.hadError())
+  if (!declareModules(el, loader.modules, &mainModule, opts.searchPaths, hints,
+                      diags))
     return nullptr;
 
   // Every model of the main file is elaborated, in source order; `summary`
