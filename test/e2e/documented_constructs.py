@@ -540,6 +540,9 @@ STD = {
     "preference": [("preference", blobs(loss="preference(output[:, 0], output[:, 1])"))],
     "sharpen": [("sharpen", blobs(loss="mse(sharpen(softmax(output), 0.5), %s)" % ONE_HOT))],
     "mixup": [("mixup", blobs(loss="cross_entropy(mixup(output, output * 0.5, 0.7), label)"))],
+    # A metric, not a loss: no gradient flows through it.
+    "accuracy": [("accuracy", blobs(
+        loss="cross_entropy(output, label) + 0.0 * stop_gradient(accuracy(output, label))"))],
     "gumbel_softmax": [("gumbel_softmax", blobs(
         loss="mse(gumbel_softmax(output, 0.5), %s)" % ONE_HOT))],
     # std.optim
