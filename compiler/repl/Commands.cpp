@@ -35,6 +35,10 @@ bool Session::command(llvm::StringRef line) {
   if (name == "help" || name == "h" || name == "?")
     return cmdHelp();
   if (name == "quit" || name == "q" || name == "exit") {
+    if (!rest.empty()) {
+      replError(":quit takes nothing after it");
+      return false;
+    }
     quit = true;
     return true;
   }
@@ -147,6 +151,10 @@ bool Session::cmdType(llvm::StringRef expr) {
   if (expr.empty()) {
     replError(":type needs an expression: :type m(x)");
     return false;
+  }
+  if (const nnc_tensor *t = keptValue(expr)) {
+    llvm::outs() << tensorTypeText(*t) << "\n";
+    return true;
   }
   llvm::SourceMgr sm;
   DiagnosticEngine diags(sm);

@@ -136,6 +136,13 @@ static int runInteractive(Session &session) {
       joiner.clear();
       continue;
     }
+    if (!line && joiner.continuing()) {
+      // Ctrl-D inside an open bracket: the unfinished input is dropped.
+      std::fputs("\n(unfinished input dropped; Ctrl-D again leaves)\n",
+                 stdout);
+      joiner.clear();
+      continue;
+    }
     if (!line) {
       std::fputs("\n", stdout);
       break;

@@ -82,7 +82,23 @@ bool Session::eval(const std::string &input) {
     return command(text);
   if (isDefinition(text))
     return define(input);
+  if (const nnc_tensor *t = keptValue(text)) {
+    std::printf("%s\n", tensorTypeText(*t).c_str());
+    nnc_print_tensor(t);
+    return true;
+  }
   return runStatements(input);
+}
+
+const nnc_tensor *Session::keptValue(llvm::StringRef path) const {
+  // Only a dotted path: `m.dense_1.w`, a parameter an instance holds.
+  if (!path.contains('.') ||
+      !llvm::all_of(path, [](char c) {
+        return llvm::isAlnum(c) || c == '_' || c == '.';
+      }))
+    return nullptr;
+  int64_t k = nnc_named_find(&values, path.str().c_str());
+  return k < 0 ? nullptr : &values.tensors[k];
 }
 
 std::vector<SessionSource> Session::allSources() const {

@@ -75,6 +75,9 @@ private:
                                      llvm::SourceMgr &sm,
                                      DiagnosticEngine &diags);
   bool runStatements(const std::string &text);
+  /// The value the session holds under a dotted path (`m.dense_1.w`: a
+  /// parameter of an instance that was applied or trained), or null.
+  const nnc_tensor *keptValue(llvm::StringRef path) const;
   /// Stores what a checked input bound, after its program ran.
   void keepBindings(const ReplResult &r);
   /// Forgets `name`: its tensor (unless keepValue), replayed `let`,

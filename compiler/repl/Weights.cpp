@@ -186,10 +186,7 @@ bool Session::cmdTrain(llvm::StringRef args) {
                                           : std::string(state.names[k]),
              state.tensors[k]);
   nnc_named_free(&state);
-  if (rc == 130)
-    llvm::outs() << "training stopped; '" << instance
-                 << "' keeps the weights reached\n";
-  return rc == 0 || rc == 130;
+  return rc == 0 || rc == 130; // 130: Ctrl-C, the weights reached kept
 }
 
 bool Session::cmdSave(llvm::StringRef args) {

@@ -118,7 +118,9 @@ bool Elaborator::checkRepl(const Block &preamble, const Block &input,
     } else if (!v->isNone()) {
       out.hasValue = true;
       out.valueText = replDescribe(*v);
-      out.typeText = v->kind == Value::Callable ? out.valueText : v->describe();
+      bool described = v->kind == Value::Callable ||
+                       v->kind == Value::Instance || v->kind == Value::Dataset;
+      out.typeText = described ? out.valueText : v->describe();
     }
   }
   if (!ok || diags.hadError())

@@ -160,6 +160,13 @@ void Elaborator::traceText(const CallArg &ids, llvm::SMLoc loc) {
 void Elaborator::tracePrint(const std::vector<CallArg> &args, llvm::SMLoc loc) {
   if (!graph)
     return;
+  if (scale.size() > 1) {
+    // A result of the program is one tensor: a loop body runs many times.
+    error(loc, "print inside a 'for' loop or 'scan' is not supported; print "
+               "after the loop (a variable the loop updates holds the last "
+               "iteration's value)");
+    return;
+  }
   std::vector<std::string> parts;
   const CallArg *tensor = nullptr;
   for (const CallArg &a : args) {

@@ -54,6 +54,11 @@ template <typename T> void asInt(std::string &s, const void *p, int64_t i) {
   s += std::to_string(static_cast<long long>(static_cast<const T *>(p)[i]));
 }
 
+/// Booleans as PyTorch shows them.
+void asBool(std::string &s, const void *p, int64_t i) {
+  s += static_cast<const uint8_t *>(p)[i] ? "True" : "False";
+}
+
 std::string format(const void *data, int32_t rank, const int64_t *dims,
                    ElementFn element) {
   int64_t n = 1;
@@ -70,7 +75,8 @@ extern "C" void nnc_print_tensor(const nnc_tensor *t) {
                  : t->dtype == NNC_F64 ? asFloat<double>
                  : t->dtype == NNC_I32 ? asInt<int32_t>
                  : t->dtype == NNC_I64 ? asInt<int64_t>
-                                       : asInt<uint8_t>;
+                 : t->dtype == NNC_BOOL ? asBool
+                                        : asInt<uint8_t>;
   std::printf("%s\n", format(t->data, t->rank, t->dims, fn).c_str());
   std::fflush(stdout);
 }

@@ -187,7 +187,9 @@ int Trainer::runLoop() {
     if (int rc = trainEpoch(epoch, epochStart, t))
       return rc;
     bool stop = false;
-    epochsDone = epoch + 1;
+    // An epoch cut short by `max_steps` is not done: the next run of the
+    // same state starts it again.
+    epochsDone = stepLimitReached ? epoch : epoch + 1;
     if (endEpoch(epoch, epochStart, t, stop))
       return -1;
     if (stop || stepLimitReached)
