@@ -228,6 +228,58 @@ bool endsWith(const char *s, const char *suffix) {
 
 } // namespace
 
+/// `f32[784, 10]`.
+static std::string typeText(const nnc_tensor &t) {
+  static const char *names[] = {"f32", "f64", "i32", "i64", "u8", "bool"};
+  std::string s = unsigned(t.dtype) < 6 ? names[t.dtype] : "?";
+  s += "[";
+  for (int32_t d = 0; d < t.rank; ++d)
+    s += (d ? ", " : "") + std::to_string(t.dims[d]);
+  return s + "]";
+}
+
+/// Every parameter and state of the model in the checkpoint, with its
+/// dtype and shape; the error names the file, each misfit and what the
+/// file holds.
+static int checkCheckpoint(const nnc_model &m, const char *path,
+                           const nnc_named_tensors &ck) {
+  std::string problems;
+  for (int32_t a = 0; a < m.num_args; ++a) {
+    const nnc_model_arg &arg = m.args[a];
+    if (arg.kind != NNC_ARG_PARAM && arg.kind != NNC_ARG_STATE)
+      continue;
+    int64_t k = nnc_named_find(&ck, arg.name);
+    bool fits = k >= 0 && ck.tensors[k].dtype == arg.dtype &&
+                ck.tensors[k].rank == arg.rank;
+    for (int32_t d = 0; fits && d < arg.rank; ++d)
+      fits = arg.dims[d] < 0 || ck.tensors[k].dims[d] == arg.dims[d];
+    if (fits)
+      continue;
+    problems += std::string(problems.empty() ? "'" : ", '") + arg.name;
+    if (k < 0) {
+      problems += "' is missing";
+      continue;
+    }
+    nnc_tensor want{};
+    want.dtype = arg.dtype;
+    want.rank = arg.rank;
+    for (int32_t d = 0; d < arg.rank; ++d)
+      want.dims[d] = arg.dims[d];
+    problems += "' is " + typeText(ck.tensors[k]) + ", the model has " +
+                typeText(want);
+  }
+  if (problems.empty())
+    return 0;
+  std::string holds;
+  for (int64_t k = 0; k < ck.count && k < 8; ++k)
+    holds += std::string(k ? ", " : "") + ck.names[k];
+  if (ck.count > 8)
+    holds += ", ...";
+  return nnc_set_error("checkpoint '%s' does not fit model '%s': %s (it "
+                       "holds %s)",
+                       path, m.name, problems.c_str(), holds.c_str());
+}
+
 extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
   if (!cfg->data || !cfg->checkpoint)
     return nnc_set_error("nnc_predict needs a data set and a checkpoint");
@@ -242,6 +294,8 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
     return -1;
   Scratch s;
   if (nnc_safetensors_load(cfg->checkpoint, &s.in))
+    return -1;
+  if (checkCheckpoint(*m, cfg->checkpoint, s.in))
     return -1;
   // One batch buffer per model input, appended to the checkpoint's tensors
   // so that nnc_model_forward binds everything by name.
