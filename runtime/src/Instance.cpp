@@ -10,6 +10,7 @@
 // left as it was.
 //
 //===----------------------------------------------------------------------===//
+#include "FloatMode.h"
 #include "nnc/runtime.h"
 
 #include <cstdlib>
@@ -20,9 +21,6 @@
 #include <string>
 #include <vector>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
-#endif
 
 struct nnc_instance {
   const nnc_model *model = nullptr, *train = nullptr, *eval = nullptr;
@@ -67,15 +65,6 @@ nnc_tensor scalar(nnc_dtype dtype) {
   return t;
 }
 
-/// Flushes denormals to zero for a step, as `nnc run` trains, and restores
-/// the caller's mode after it.
-struct TrainingFloatMode {
-#if defined(__x86_64__) || defined(__i386__)
-  unsigned saved = _mm_getcsr();
-  TrainingFloatMode() { _mm_setcsr(saved | 0x8040); }
-  ~TrainingFloatMode() { _mm_setcsr(saved); }
-#endif
-};
 
 nnc_tensor *findParam(nnc_instance &inst, const char *name) {
   int64_t k = nnc_named_find(&inst.params, name);
@@ -124,7 +113,7 @@ int callStep(nnc_instance &inst, const nnc_model &m, int64_t batch,
     results[r] = p ? *p : inst.scalars[res.name];
   }
   {
-    TrainingFloatMode mode;
+    nnc::FlushDenormals mode; // as `nnc run` trains
     if (nnc_model_call(&m, args.data(), results.data()))
       return -1;
   }

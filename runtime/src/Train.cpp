@@ -10,6 +10,7 @@
 // steps, and checkpoints, are in TrainState.cpp.
 //
 //===----------------------------------------------------------------------===//
+#include "FloatMode.h"
 #include "Trainer.h"
 
 #include <algorithm>
@@ -22,9 +23,6 @@
 #include <vector>
 
 #include <malloc.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
-#endif
 #include <unistd.h>
 
 namespace {
@@ -423,20 +421,6 @@ void Trainer::finalReport(double total) {
 
 } // namespace nnc_rt
 
-/// Values below FLT_MIN (denormals) take microcode assists on x86, 10-100x
-/// slower per operation; late in training Adam's second moments and tiny
-/// gradients are full of them. Like TensorFlow (and PyTorch's
-/// set_flush_denormal), training flushes them to zero (FTZ and DAZ in
-/// MXCSR; libomp's workers inherit the master's MXCSR at each fork).
-/// The caller's mode is restored when training ends (nnc_train changes no
-/// process-wide state for good, besides glibc's heap thresholds below).
-struct FlushDenormals {
-#if defined(__x86_64__) || defined(__i386__)
-  unsigned saved = _mm_getcsr();
-  FlushDenormals() { _mm_setcsr(saved | 0x8040); }
-  ~FlushDenormals() { _mm_setcsr(saved); }
-#endif
-};
 
 /// A step frees its intermediates and allocates the same sizes again in the
 /// next step. glibc returns large blocks to the kernel (mmap/munmap, heap
@@ -458,7 +442,7 @@ extern "C" int nnc_train(const nnc_model *train_step,
   if (!cfg->init_only && (cfg->batch <= 0 || cfg->epochs <= 0))
     return nnc_set_error("batch and epochs must be positive");
   keepFreedMemory();
-  FlushDenormals mode;
+  nnc::FlushDenormals mode;
   nnc_rt::Trainer t(train_step, eval_step, *cfg);
   return t.run();
 }
