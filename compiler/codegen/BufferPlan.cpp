@@ -24,8 +24,8 @@
 // arguments' dimensions keep their own allocations.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/NNAttrNames.h"
 #include "codegen/Passes.h"
+#include "dialect/NNAttrNames.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -142,6 +142,7 @@ private:
   void place(std::vector<Buffer> &buffers);
   Value materialize(OpBuilder &b, Location loc, const Poly &p);
   void recordPlan(size_t planned, const Poly &total, const Poly &separate);
+  void emitSizeFunction(ModuleOp module, const Poly &total);
 
   func::FuncOp f;
   Block *entry;
@@ -356,14 +357,42 @@ Value Planner::materialize(OpBuilder &b, Location loc, const Poly &p) {
   return sum ? sum : arith::ConstantIndexOp::create(b, loc, 0);
 }
 
+/// For an entry point, `__nnc_workspace_bytes_<name>`: its workspace's
+/// size from the sizes of its arguments' dynamic dimensions, one index
+/// argument each in argument order (a library's header reports it).
+void Planner::emitSizeFunction(ModuleOp module, const Poly &total) {
+  if (!entryPoint)
+    return;
+  OpBuilder b = OpBuilder::atBlockEnd(&module.getBodyRegion().front());
+  Location loc = f.getLoc();
+  SmallVector<std::pair<unsigned, int64_t>> dims;
+  for (auto [k, type] : llvm::enumerate(f.getArgumentTypes()))
+    if (auto shaped = dyn_cast<MemRefType>(type))
+      for (int64_t d = 0; d < shaped.getRank(); ++d)
+        if (shaped.isDynamicDim(d))
+          dims.push_back({unsigned(k), d});
+  SmallVector<Type> argTypes(dims.size(), b.getIndexType());
+  auto fn = func::FuncOp::create(
+      b, loc, ("__nnc_workspace_bytes_" + f.getSymName()).str(),
+      b.getFunctionType(argTypes, {b.getIndexType()}));
+  Block *body = fn.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  for (auto [k, dim] : llvm::enumerate(dims))
+    symbolValues[dim] = body->getArgument(unsigned(k));
+  func::ReturnOp::create(b, loc, materialize(b, loc, total));
+  symbolValues.clear();
+}
+
 void Planner::run(ModuleOp module) {
   std::vector<Buffer> buffers;
   for (Operation &op : *entry)
     if (auto alloc = dyn_cast<memref::AllocOp>(op))
       if (std::optional<Buffer> buf = candidate(alloc))
         buffers.push_back(std::move(*buf));
-  if (buffers.empty())
+  if (buffers.empty()) {
+    emitSizeFunction(module, Poly());
     return;
+  }
   place(buffers);
   Poly total, separate;
   for (const Buffer &buf : buffers) {
@@ -371,6 +400,7 @@ void Planner::run(ModuleOp module) {
     separate = separate + buf.bytes;
   }
   recordPlan(buffers.size(), total, separate);
+  emitSizeFunction(module, total);
 
   MLIRContext *ctx = f.getContext();
   Location loc = f.getLoc();

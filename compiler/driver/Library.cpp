@@ -47,6 +47,28 @@ std::string prefixOf(llvm::StringRef output) {
   return p;
 }
 
+/// A prefix the header cannot use: it names the handle's type, so it must
+/// not be a C keyword or a name the C library or the glue already uses.
+bool reservedPrefix(const std::string &p) {
+  static const char *const kReserved[] = {
+      "auto",     "break",    "case",     "char",    "const",   "continue",
+      "default",  "do",       "double",   "else",    "enum",    "extern",
+      "float",    "for",      "goto",     "if",      "inline",  "int",
+      "long",     "register", "restrict", "return",  "short",   "signed",
+      "sizeof",   "static",   "struct",   "switch",  "typedef", "union",
+      "unsigned", "void",     "volatile", "while",   "bool",    "main",
+      "free",     "malloc",   "calloc",   "realloc", "exit",    "abort",
+      "printf",   "FILE",     "errno",    "size_t",  "time",    "signal",
+      "int8_t",   "int16_t",  "int32_t",  "int64_t", "uint8_t", "uint16_t",
+      "uint32_t", "uint64_t", "class",    "new",     "delete",  "this",
+      "template", "namespace"};
+  for (const char *r : kReserved)
+    if (p == r)
+      return true;
+  return p == "nnc" || llvm::StringRef(p).starts_with("nnc_") ||
+         llvm::StringRef(p).starts_with("_");
+}
+
 std::string cName(const std::string &name) {
   std::string s;
   for (char c : name)
@@ -159,17 +181,48 @@ void writeTrainingHeader(llvm::raw_ostream &os, const std::string &p,
      << p << "_set_epoch(" << p << " *model, int64_t epochs);\n\n";
 }
 
+/// What an application links besides a static library (or object).
+std::string staticLibs(unsigned threads) {
+  return std::string("-lz -lstdc++ -lm -lpthread") +
+         (threads > 1
+              ? " -L/usr/lib/llvm-22/lib -Wl,-rpath,/usr/lib/llvm-22/lib "
+                "-lomp"
+              : "");
+}
+
+/// Threads and working memory, in the header.
+void writeResourcesHeader(llvm::raw_ostream &os, const std::string &p,
+                          unsigned threads, bool train) {
+  std::string up = llvm::StringRef(p).upper();
+  os << "/* Calls run on up to " << up << "_MAX_THREADS threads (nnc build "
+     << "--threads N);\n   set_threads takes 1 to that many for this "
+     << "instance's calls (default: all). */\n#define " << up << "_MAX_THREADS "
+     << std::max(1u, threads) << "\nint " << p << "_set_threads(" << p
+     << " *model, int threads);\n"
+     << "/* The largest batch a call takes. */\n#define " << up
+     << "_MAX_BATCH 2147483647\n"
+     << "/* Bytes of working memory forward needs for `batch` samples: taken "
+        "at the\n   first call on each thread, kept for the next ones and "
+        "grown for a larger\n   batch; -1 if the batch is out of range. */\n"
+     << "int64_t " << p << "_workspace_bytes(int64_t batch);\n";
+  if (train)
+    os << "/* The same for train_step and eval_step (the larger). */\n"
+       << "int64_t " << p << "_train_workspace_bytes(int64_t batch);\n";
+  os << "\n";
+}
+
 void writeHeader(llvm::raw_ostream &os, const std::string &p,
-                 const ModelSignature &sig, int64_t params,
-                 const Training *train, bool shared, bool weights) {
+                 const std::string &file, const ModelSignature &sig,
+                 int64_t params, const Training *train, bool shared,
+                 bool weights, unsigned threads) {
   std::string up = llvm::StringRef(p).upper();
   os << "/* " << p << ".h: model " << sig.model
      << " compiled by nnc " NNC_VERSION " (nnc build --lib).\n"
      << " *\n"
-     << (shared ? " * Link: the shared library lib" + p +
-                      ".so (it needs only libc and libm)\n"
-                : " * Link: the library lib" + p +
-                      ".a, then -lz -lstdc++ -lm -lpthread\n")
+     << (shared ? " * Link: the shared library " + file +
+                      " (it needs only libc and libm" +
+                      (threads > 1 ? " and libomp" : "") + ")\n"
+                : " * Link: " + file + ", then " + staticLibs(threads) + "\n")
      << " * (pkg-config --libs " << p << "). Every function returns 0 on "
      << "success, or -1\n * with the reason in " << p
      << "_error(); none ends the process. Separate\n"
@@ -210,6 +263,7 @@ void writeHeader(llvm::raw_ostream &os, const std::string &p,
   for (const ArgSignature &r : sig.results)
     os << ", " << cType(r.type.dtype) << " *" << cName(r.name);
   os << ");\n";
+  writeResourcesHeader(os, p, threads, train != nullptr);
   if (train)
     writeTrainingHeader(os, p, *train);
   os << "/* Parameters and state from a safetensors checkpoint (what "
@@ -219,6 +273,29 @@ void writeHeader(llvm::raw_ostream &os, const std::string &p,
      << "/* Why the last call on this thread failed. */\n"
      << "const char *" << p << "_error(void);\n\n"
      << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+}
+
+/// Dynamic dimensions of a function's arguments: the arity of its
+/// `__nnc_workspace_bytes_<function>` (nnc-plan-buffers).
+size_t dynamicDims(const ModelSignature &sig) {
+  size_t n = 0;
+  for (const ArgSignature &a : sig.args)
+    for (const Dim &d : a.type.dims)
+      n += !d.isConst();
+  return n;
+}
+
+/// `__nnc_workspace_bytes_<function>(batch, batch, ...)` and its declaration.
+std::pair<std::string, std::string> workspaceCall(const ModelSignature &sig,
+                                                  const std::string &fn) {
+  std::string name = "__nnc_workspace_bytes_" + fn;
+  size_t n = dynamicDims(sig);
+  std::string decl = "int64_t " + name + "(", call = name + "(";
+  for (size_t k = 0; k < n; ++k) {
+    decl += k ? ", int64_t" : "int64_t";
+    call += k ? ", batch" : "batch";
+  }
+  return {decl + (n ? ");\n" : "void);\n"), call + ")"};
 }
 
 /// The glue of the training functions.
@@ -244,6 +321,15 @@ std::string trainingGlue(const std::string &p, const Training &t) {
      << "  return nnc_instance_set_hparam((nnc_instance *)m, \"lr\", lr);\n}\n"
      << "void " << p << "_set_epoch(" << p << " *m, int64_t e) {\n"
      << "  nnc_instance_set_epoch((nnc_instance *)m, e);\n}\n";
+  auto [stepDecl, stepCall] =
+      workspaceCall(t.step, t.plan->modelName + "_train_step");
+  auto [evalDecl, evalCall] =
+      workspaceCall(t.eval, t.plan->modelName + "_eval_step");
+  os << stepDecl << evalDecl << "int64_t " << p
+     << "_train_workspace_bytes(int64_t batch) {\n"
+     << "  int64_t s, e;\n  if (batch < 1 || batch > 2147483647) return -1;\n"
+     << "  s = " << stepCall << ";\n  e = " << evalCall
+     << ";\n  return s > e ? s : e;\n}\n";
   return s;
 }
 
@@ -276,20 +362,22 @@ std::string weightsLoad(const std::string &p) {
 
 void writeLibraryGlue(llvm::raw_ostream &os, const std::string &p,
                       const ModelSignature &sig, const std::string &fn,
-                      const Training *train, const std::string &weights) {
+                      const Training *train, const std::string &weights,
+                      unsigned threads) {
   os << "/* Generated by nnc: library " << p << " of model " << sig.model
      << ". */\n"
      << kGlueTypes << "typedef struct nnc_instance nnc_instance;\n";
-  writeModel(os, sig, fn, "model");
+  writeModel(os, sig, fn, "nnc_glue_model");
   if (train) {
     const TrainPlan &plan = *train->plan;
-    writeModel(os, train->step, plan.modelName + "_train_step", "step");
-    writeModel(os, train->eval, plan.modelName + "_eval_step", "eval");
-    os << "static const char *const hparam_names[] = {";
+    writeModel(os, train->step, plan.modelName + "_train_step",
+               "nnc_glue_step");
+    writeModel(os, train->eval, plan.modelName + "_eval_step", "nnc_glue_eval");
+    os << "static const char *const nnc_glue_hparam_names[] = {";
     for (const ScheduleInfo &sc : plan.schedules)
       if (!sc.model)
         os << quoted(sc.target) << ", ";
-    os << "0};\nstatic const double hparam_values[] = {";
+    os << "0};\nstatic const double nnc_glue_hparam_values[] = {";
     for (const ScheduleInfo &sc : plan.schedules)
       if (!sc.model)
         os << llvm::format("%.17g", sc.base) << ", ";
@@ -308,20 +396,36 @@ void writeLibraryGlue(llvm::raw_ostream &os, const std::string &p,
   os << (weights.empty() ? std::string() : weightsEmbed(p, weights))
      << "nnc_instance *nnc_instance_create(const nnc_model *, uint64_t);\n"
      << "void nnc_instance_destroy(nnc_instance *);\n"
+     << "int nnc_instance_set_threads(nnc_instance *, int, int);\n"
      << "int nnc_instance_forward(nnc_instance *, int64_t, const void *const "
         "*, void *const *);\n"
      << "int nnc_instance_load(nnc_instance *, const char *);\n"
      << "int nnc_instance_save(const nnc_instance *, const char *);\n"
      << "const char *nnc_last_error(void);\n"
      << "typedef struct " << p << " " << p << ";\n"
+     << "int nnc_set_error(const char *, ...);\n"
      << "int " << p << "_create(" << p << " **m, uint64_t seed) {\n"
+     << "  if (!m)\n    return nnc_set_error(\"" << p
+     << "_create: the place for the model is NULL\");\n"
      << (train ? "  *m = (" + p +
-                     " *)nnc_instance_create_training(&model, &step, &eval, "
-                     "sizeof hparam_values / sizeof *hparam_values - 1, "
-                     "hparam_names, hparam_values, seed);\n"
-               : "  *m = (" + p + " *)nnc_instance_create(&model, seed);\n")
-     << (weights.empty() ? std::string() : weightsLoad(p))
+                     " *)nnc_instance_create_training(&nnc_glue_model, "
+                     "&nnc_glue_step, &nnc_glue_eval, sizeof "
+                     "nnc_glue_hparam_values / sizeof "
+                     "*nnc_glue_hparam_values - 1, nnc_glue_hparam_names, "
+                     "nnc_glue_hparam_values, seed);\n"
+               : "  *m = (" + p +
+                     " *)nnc_instance_create(&nnc_glue_model, seed);\n")
+     << (weights.empty() ? std::string() : weightsLoad(p)) << "  if (*m && "
+     << threads << " > 1)\n    nnc_instance_set_threads("
+     << "(nnc_instance *)*m, " << threads << ", " << threads << ");\n"
      << "  return *m ? 0 : -1;\n}\n"
+     << "int " << p << "_set_threads(" << p << " *m, int threads) {\n"
+     << "  return nnc_instance_set_threads((nnc_instance *)m, threads, "
+     << threads << ");\n}\n"
+     << workspaceCall(sig, fn).first << "int64_t " << p
+     << "_workspace_bytes(int64_t batch) {\n"
+     << "  if (batch < 1 || batch > 2147483647) return -1;\n  return "
+     << workspaceCall(sig, fn).second << ";\n}\n"
      << "void " << p << "_destroy(" << p
      << " *m) { nnc_instance_destroy((nnc_instance *)m); }\n"
      << "int " << p << "_forward(" << p << " *m, int64_t batch";
@@ -347,15 +451,17 @@ void writeLibraryGlue(llvm::raw_ostream &os, const std::string &p,
      << "const char *" << p << "_error(void) { return nnc_last_error(); }\n";
 }
 
+/// `file` is the library's file name (libmlp.a, libmlp.so or mlp.o).
 void writePkgConfig(llvm::raw_ostream &os, const std::string &p,
-                    const std::string &model, bool shared) {
+                    const std::string &file, const std::string &model,
+                    bool shared, unsigned threads) {
   os << "prefix=${pcfiledir}\n\nName: " << p << "\nDescription: model " << model
      << " compiled by nnc\nVersion: " NNC_VERSION "\n"
-     << "Cflags: -I${prefix}\nLibs: ";
+     << "Cflags: -I${prefix}\nLibs: ${prefix}/" << file;
   if (shared)
-    os << "-L${prefix} -Wl,-rpath,${prefix} -l" << p << "\n";
+    os << " -Wl,-rpath,${prefix}\n";
   else
-    os << "${prefix}/lib" << p << ".a -lz -lstdc++ -lm -lpthread\n";
+    os << " " << staticLibs(threads) << "\n";
 }
 
 /// `--weights FILE`: every parameter and state of the model in the file
@@ -378,9 +484,21 @@ bool checkWeights(const std::string &file, const ModelSignature &sig,
                 unsigned(w.tensors[k].rank) == a.type.rank();
     for (unsigned d = 0; fits && d < a.type.rank(); ++d)
       fits = w.tensors[k].dims[d] == a.type.dims[d].value;
-    if (!fits)
-      problems += (problems.empty() ? "'" : ", '") + a.name +
-                  (k < 0 ? "' is missing" : "' has another dtype or shape");
+    if (fits)
+      continue;
+    problems += (problems.empty() ? "'" : ", '") + a.name;
+    if (k < 0) {
+      problems += "' is missing";
+      continue;
+    }
+    static const char *const dtypes[] = {"f32", "f64", "i32",
+                                         "i64", "u8",  "bool"};
+    const nnc_tensor &t = w.tensors[k];
+    problems += std::string("' is ") +
+                (unsigned(t.dtype) < 6 ? dtypes[t.dtype] : "?") + "[";
+    for (int32_t d = 0; d < t.rank; ++d)
+      problems += (d ? ", " : "") + std::to_string(t.dims[d]);
+    problems += "], the model has " + a.type.str();
   }
   nnc_named_free(&w);
   if (!problems.empty()) {
@@ -397,7 +515,8 @@ bool checkWeights(const std::string &file, const ModelSignature &sig,
 /// NAMEConfig.cmake: `find_package(NAME)` gives the imported target
 /// NAME::NAME with the header's folder and what the archive needs.
 void writeCMakeConfig(llvm::raw_ostream &os, const std::string &p,
-                      const std::string &model, bool shared) {
+                      const std::string &file, const std::string &model,
+                      bool shared, unsigned threads) {
   os << "# " << p << "Config.cmake: model " << model
      << " compiled by nnc " NNC_VERSION " (nnc build --lib).\n"
      << "# find_package(" << p << ") gives the target " << p << "::" << p
@@ -405,12 +524,12 @@ void writeCMakeConfig(llvm::raw_ostream &os, const std::string &p,
      << "  add_library(" << p << "::" << p << (shared ? " SHARED" : " STATIC")
      << " IMPORTED)\n"
      << "  set_target_properties(" << p << "::" << p << " PROPERTIES\n"
-     << "    IMPORTED_LOCATION \"${CMAKE_CURRENT_LIST_DIR}/lib" << p
-     << (shared ? ".so" : ".a") << "\"\n"
-     << (shared ? "    IMPORTED_SONAME lib" + p + ".so\n" : "")
+     << "    IMPORTED_LOCATION \"${CMAKE_CURRENT_LIST_DIR}/" << file << "\"\n"
+     << (shared ? "    IMPORTED_SONAME " + file + "\n" : "")
      << "    INTERFACE_INCLUDE_DIRECTORIES \"${CMAKE_CURRENT_LIST_DIR}\"";
   if (!shared)
-    os << "\n    INTERFACE_LINK_LIBRARIES \"z;stdc++;m;pthread\"";
+    os << "\n    INTERFACE_LINK_LIBRARIES \"z;stdc++;m;pthread"
+       << (threads > 1 ? ";/usr/lib/llvm-22/lib/libomp.so" : "") << "\"";
   os << ")\nendif()\n";
 }
 
@@ -445,10 +564,12 @@ bool findLLVMTool(const char *name, std::string &path,
 /// linked into one relocatable object (ld.lld -r) whose only global
 /// symbols are the API's (`p_*`, llvm-objcopy), so that nothing of the
 /// runtime, the C++ library or the compiled functions can clash with the
-/// app's symbols or another model's library; then archived.
-bool archiveStatic(const std::vector<std::string> &objects,
-                   const std::string &runtimeLib, const std::string &p,
-                   const std::string &output, DiagnosticEngine &diags) {
+/// app's symbols or another model's library; then archived (or, with
+/// !archive, the object is the output: --emit=obj).
+bool linkStatic(const std::vector<std::string> &objects,
+                const std::string &runtimeLib, const std::string &p,
+                const std::string &output, bool archive,
+                DiagnosticEngine &diags) {
   std::string lld, objcopy, ar;
   if (!findLLVMTool("ld.lld", lld, diags) ||
       !findLLVMTool("llvm-objcopy", objcopy, diags) ||
@@ -468,13 +589,15 @@ bool archiveStatic(const std::vector<std::string> &objects,
     link.push_back(o);
   link.push_back(runtimeLib);
   std::string keepFlag = "--keep-global-symbols=" + keep.str().str();
-  bool ok =
-      writeFile(keep.str().str(), diags,
-                [&](llvm::raw_ostream &os) { os << p << "_*\n"; }) &&
-      runTool(lld, link, "linking the library's object", diags) &&
-      runTool(objcopy, {objcopy, "--wildcard", keepFlag, linked, hidden},
-              "hiding the library's internal symbols", diags) &&
-      runTool(ar, {ar, "rcs", tmp, hidden}, "writing '" + output + "'", diags);
+  bool ok = writeFile(keep.str().str(), diags,
+                      [&](llvm::raw_ostream &os) { os << p << "_*\n"; }) &&
+            runTool(lld, link, "linking the library's object", diags) &&
+            runTool(objcopy,
+                    {objcopy, "--wildcard", keepFlag, linked,
+                     archive ? llvm::StringRef(hidden) : llvm::StringRef(tmp)},
+                    "hiding the library's internal symbols", diags) &&
+            (!archive || runTool(ar, {ar, "rcs", tmp, hidden},
+                                 "writing '" + output + "'", diags));
   if (ok && llvm::sys::fs::rename(tmp, output)) {
     diags.error("cannot write '" + output + "'");
     ok = false;
@@ -505,9 +628,10 @@ bool linkShared(const std::string &clang,
   llvm::SmallVector<llvm::StringRef> cmd{clang, "-shared"};
   for (const std::string &o : objects)
     cmd.push_back(o);
+  std::string tmp = output + ".tmp";
   cmd.append({runtimeLib, "-l:libz.a", "-l:libstdc++.a", "-static-libgcc",
               "-lm", "-Wl,--no-undefined", "-Wl,--gc-sections", versionFlag,
-              soname, "-o", output});
+              soname, "-o", tmp});
   if (threads > 1)
     cmd.append(
         {"-L/usr/lib/llvm-22/lib", "-lomp", "-Wl,-rpath,/usr/lib/llvm-22/lib"});
@@ -518,30 +642,113 @@ bool linkShared(const std::string &clang,
 #endif
   bool ok = runTool(clang, cmd, "linking '" + output + "'", diags);
   llvm::sys::fs::remove(versions);
-  if (!ok)
-    llvm::sys::fs::remove(output);
+  if (ok && llvm::sys::fs::rename(tmp, output)) {
+    diags.error("cannot write '" + output + "'");
+    ok = false;
+  }
+  llvm::sys::fs::remove(tmp);
   return ok;
 }
 } // namespace
 
-int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
-                      const CodegenOptions &opts, const char *argv0,
-                      const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
-  if (!llvm::StringRef(lo.output).ends_with(lo.shared ? ".so" : ".a")) {
-    diags.error(lo.shared ? "--shared writes a shared library: -o libNAME.so"
-                          : "--lib writes a static library: -o libNAME.a");
-    return 1;
+namespace {
+/// Can `path` be written (a new file in an existing folder, or a regular
+/// file)? Reported otherwise, before anything is compiled.
+bool checkWritable(const std::string &path, const char *what,
+                   DiagnosticEngine &diags) {
+  namespace fs = llvm::sys::fs;
+  if (fs::is_directory(path)) {
+    diags.error("'" + path + "' is a folder: " + what);
+    return false;
   }
-  {
-    // Fail on an unwritable output before compiling anything.
-    std::error_code ec;
-    llvm::raw_fd_ostream probe(lo.output, ec, llvm::sys::fs::OF_None);
-    if (ec) {
-      diags.error("cannot write '" + lo.output + "': " + ec.message());
-      return 1;
+  if (fs::exists(path)) {
+    if (!fs::is_regular_file(path) || fs::access(path, fs::AccessMode::Write)) {
+      diags.error("cannot write '" + path + "': not a writable file");
+      return false;
     }
+    return true;
   }
-  llvm::sys::fs::remove(lo.output);
+  std::string dir = llvm::sys::path::parent_path(path).str();
+  if (dir.empty())
+    dir = ".";
+  if (!fs::is_directory(dir)) {
+    diags.error("cannot write '" + path + "': the folder '" + dir +
+                "' does not exist");
+    return false;
+  }
+  if (fs::access(dir, fs::AccessMode::Write)) {
+    diags.error("cannot write '" + path + "': the folder '" + dir +
+                "' is not writable");
+    return false;
+  }
+  return true;
+}
+
+/// What -o names: libNAME.a, libNAME.so (--shared) or NAME.o (--emit=obj);
+/// false (reported) otherwise or when NAME cannot be the header's prefix.
+bool checkOutputName(const LibraryOptions &lo, std::string &p,
+                     DiagnosticEngine &diags) {
+  llvm::StringRef out(lo.output);
+  bool ok = lo.shared ? out.ends_with(".so")
+                      : out.ends_with(".a") || out.ends_with(".o");
+  if (!ok) {
+    diags.error(lo.shared ? "--shared writes a shared library: -o libNAME.so"
+                          : "--lib writes a static library (-o libNAME.a) or, "
+                            "with --emit=obj, one object (-o NAME.o)");
+    return false;
+  }
+  p = prefixOf(lo.output);
+  if (reservedPrefix(p)) {
+    diags.error("the library's name '" + p +
+                "' would clash with C or the runtime (its functions are " + p +
+                "_create, " + p +
+                "_forward, ...): choose another, e.g. -o libmy_" + p +
+                (lo.shared ? ".so" : ".a"));
+    return false;
+  }
+  return checkWritable(lo.output, "-o names the library's file", diags);
+}
+
+/// The model's object code (and the train block's, into `trainObj`).
+bool compileModel(const Entry &entry, const LibraryOptions &lo,
+                  const CodegenOptions &opts, const llvm::SourceMgr &srcMgr,
+                  const std::string &obj, const std::string &trainObj,
+                  std::vector<ModelSignature> &trainSigs,
+                  DiagnosticEngine &diags) {
+  for (auto [e, path] :
+       {std::pair{&entry, &obj}, std::pair{lo.train, &trainObj}}) {
+    if (!e)
+      continue;
+    std::error_code ec;
+    llvm::raw_fd_ostream os(*path, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      diags.error("cannot write '" + *path + "': " + ec.message());
+      return false;
+    }
+    if (emitStage(*e, Stage::Obj, opts, srcMgr, diags, os,
+                  e == lo.train ? &trainSigs : nullptr))
+      return false;
+  }
+  return true;
+}
+} // namespace
+
+int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
+                      const CodegenOptions &codegen, const char *argv0,
+                      const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
+  std::string p;
+  if (!checkOutputName(lo, p, diags))
+    return 1;
+  std::string file = llvm::sys::path::filename(lo.output).str();
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(lo.output));
+  auto besideOutput = [&](const std::string &name) {
+    llvm::SmallString<256> f(dir);
+    llvm::sys::path::append(f, name);
+    return f.str().str();
+  };
+  std::string header = lo.header.empty() ? besideOutput(p + ".h") : lo.header;
+  if (!checkWritable(header, "--header names the header's file", diags))
+    return 1;
   ModelSignature sig = signatureOf(*entry.graph, entry.name);
   if (!checkBatchOnly(sig, diags))
     return 1;
@@ -551,17 +758,12 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
   std::string clang, runtimeLib;
   if (!findClang(clang, diags) || !findRuntimeLibrary(argv0, runtimeLib, diags))
     return 1;
-  std::string p = prefixOf(lo.output);
-  llvm::SmallString<256> dir(llvm::sys::path::parent_path(lo.output));
-  auto besideOutput = [&](const std::string &name) {
-    llvm::SmallString<256> f(dir);
-    llvm::sys::path::append(f, name);
-    return f.str().str();
-  };
-  std::string header = lo.header.empty() ? besideOutput(p + ".h") : lo.header;
+  // Parallel regions take the instance's thread count (set_threads).
+  CodegenOptions opts = codegen;
+  opts.threadsAtRunTime = opts.threads > 1;
   llvm::SmallString<128> obj, glue, glueObj, trainObj;
-  for (auto [path, ext] :
-       {std::pair{&obj, "o"}, std::pair{&glue, "c"}, std::pair{&glueObj, "o"}})
+  for (auto [path, ext] : {std::pair{&obj, "o"}, std::pair{&glue, "c"},
+                           std::pair{&glueObj, "o"}, std::pair{&trainObj, "o"}})
     if (llvm::sys::fs::createTemporaryFile("nnc-lib", ext, *path)) {
       diags.error("cannot create temporary files");
       return 1;
@@ -572,28 +774,14 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
       for (auto *f : files)
         llvm::sys::fs::remove(*f);
     }
-  } cleanup{{&obj, &glue, &glueObj}};
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(obj, ec, llvm::sys::fs::OF_None);
-    if (ec || emitStage(entry, Stage::Obj, opts, srcMgr, diags, os))
-      return 1;
-  }
-  // The train block's steps, when the library trains too.
+  } cleanup{{&obj, &glue, &glueObj, &trainObj}};
+  std::vector<ModelSignature> sigs;
+  if (!compileModel(entry, lo, opts, srcMgr, obj.str().str(),
+                    trainObj.str().str(), sigs, diags))
+    return 1;
   std::optional<Training> training;
-  if (lo.train) {
-    if (llvm::sys::fs::createTemporaryFile("nnc-lib", "o", trainObj)) {
-      diags.error("cannot create temporary files");
-      return 1;
-    }
-    cleanup.files.push_back(&trainObj);
-    std::vector<ModelSignature> sigs;
-    std::error_code ec;
-    llvm::raw_fd_ostream os(trainObj, ec, llvm::sys::fs::OF_None);
-    if (ec || emitStage(*lo.train, Stage::Obj, opts, srcMgr, diags, os, &sigs))
-      return 1;
+  if (lo.train)
     training = Training{lo.train->train, sigs[0], sigs[1]};
-  }
   const Training *train = training ? &*training : nullptr;
   int64_t params = 0;
   for (const ArgSignature &a : sig.args)
@@ -602,7 +790,7 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
   if (!writeFile(glue.str().str(), diags,
                  [&](llvm::raw_ostream &os) {
                    writeLibraryGlue(os, p, sig, entry.name + "_forward", train,
-                                    weightsPath);
+                                    weightsPath, opts.threads);
                  }) ||
       !runTool(
           clang,
@@ -612,23 +800,28 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
   std::vector<std::string> objects{obj.str().str(), glueObj.str().str()};
   if (train)
     objects.push_back(trainObj.str().str());
-  if (!(lo.shared ? linkShared(clang, objects, runtimeLib, p, lo.output,
-                               opts.threads, diags)
-                  : archiveStatic(objects, runtimeLib, p, lo.output, diags)))
+  bool archive = llvm::StringRef(lo.output).ends_with(".a");
+  if (!(lo.shared
+            ? linkShared(clang, objects, runtimeLib, p, lo.output, opts.threads,
+                         diags)
+            : linkStatic(objects, runtimeLib, p, lo.output, archive, diags)))
     return 1;
-  if (!writeFile(header, diags,
-                 [&](llvm::raw_ostream &os) {
-                   writeHeader(os, p, sig, params, train, lo.shared,
-                               !lo.weights.empty());
-                 }) ||
-      !writeFile(besideOutput(p + ".pc"), diags,
-                 [&](llvm::raw_ostream &os) {
-                   writePkgConfig(os, p, sig.model, lo.shared);
-                 }) ||
-      !writeFile(besideOutput(p + "Config.cmake"), diags,
-                 [&](llvm::raw_ostream &os) {
-                   writeCMakeConfig(os, p, sig.model, lo.shared);
-                 }))
-    return 1;
-  return 0;
+  bool ok =
+      writeFile(header, diags,
+                [&](llvm::raw_ostream &os) {
+                  writeHeader(os, p, file, sig, params, train, lo.shared,
+                              !lo.weights.empty(), opts.threads);
+                }) &&
+      writeFile(besideOutput(p + ".pc"), diags,
+                [&](llvm::raw_ostream &os) {
+                  writePkgConfig(os, p, file, sig.model, lo.shared,
+                                 opts.threads);
+                }) &&
+      writeFile(
+          besideOutput(p + "Config.cmake"), diags, [&](llvm::raw_ostream &os) {
+            writeCMakeConfig(os, p, file, sig.model, lo.shared, opts.threads);
+          });
+  if (!ok)
+    llvm::sys::fs::remove(lo.output); // no library without its header
+  return ok ? 0 : 1;
 }

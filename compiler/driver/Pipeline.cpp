@@ -7,13 +7,13 @@
 // each to compile.
 //
 //===----------------------------------------------------------------------===//
-#include "dialect/NNAttrNames.h"
 #include "driver/Pipeline.h"
+#include "codegen/Remarks.h"
+#include "dialect/NNAttrNames.h"
 #include "dialect/NNDialect.h"
 #include "driver/Compile.h"
 #include "driver/CompileCache.h"
 #include "driver/ObjectCode.h"
-#include "codegen/Remarks.h"
 #include "driver/Signature.h"
 #include "driver/Timing.h"
 #include "mlirgen/MLIRGen.h"
@@ -173,7 +173,7 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
     return false;
   if (stopAt == Stage::Linalg)
     return true;
-  PipelineOptions po{opts.threads, opts.kernels};
+  PipelineOptions po{opts.threads, opts.threadsAtRunTime, opts.kernels};
   if (!runPipeline(module, bufferizePipeline(po), diags, "bufferization"))
     return false;
   if (opts.remarks)
@@ -272,7 +272,8 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
   // pass too.
   bool marked = false;
   if (module)
-    module->walk([&](mlir::Operation *op) { marked |= op->hasAttr(nnc::attr::kWrt); });
+    module->walk(
+        [&](mlir::Operation *op) { marked |= op->hasAttr(nnc::attr::kWrt); });
   if (!module || !marked)
     return module;
   // The reverse-mode pass reports an op it cannot differentiate at the
@@ -401,7 +402,8 @@ bool nnc::compileModule(mlir::ModuleOp module, const CodegenOptions &opts,
         std::string(jit ? "jit" : "obj") + "|" + tm->getTargetCPU().str() +
         "|" + tm->getTargetFeatureString().str() + "|O" +
         std::to_string(opts.optLevel) + "|t" + std::to_string(opts.threads) +
-        "|k" + std::to_string(opts.kernels);
+        (opts.threadsAtRunTime ? "r" : "") + "|k" +
+        std::to_string(opts.kernels);
     key = cache::key({text, config});
     if (cache::load(key, objects))
       return true;

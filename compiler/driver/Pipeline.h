@@ -89,6 +89,11 @@ struct CodegenOptions {
   /// > 1: the outer parallel loop of every op is an OpenMP loop (libomp),
   /// run on this many threads.
   unsigned threads = 1;
+  /// With threads > 1: parallel regions take their thread count from
+  /// OpenMP's setting of the calling thread (omp_set_num_threads, which a
+  /// library's set_threads makes), `threads` at most, instead of always
+  /// `threads`.
+  bool threadsAtRunTime = false;
   /// f32 products and convolutions call the runtime's GEMM kernels
   /// (nnc-kernel-calls); false: plain loops, for comparing results.
   bool kernels = true;

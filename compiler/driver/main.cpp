@@ -32,8 +32,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
@@ -55,14 +55,15 @@ static cl::SubCommand buildCmd("build", "Compile a .nn file (use --emit= to "
                                         "dump a pipeline stage)");
 static cl::SubCommand runCmd("run", "JIT-compile and run a .nn file's main "
                                     "block, or a model forward (--forward)");
-static cl::SubCommand replCmd(
-    "repl", "Interactive JIT REPL: define layers and models, evaluate "
-            "expressions, train, look at the IR (nnc repl [FILE.nn])");
-static cl::SubCommand plotCmd(
-    "plot", "Draw the training curves of a --metrics-out file as a PNG "
-            "(nnc plot metrics.jsonl -o curves.png)");
-static cl::SubCommand predictCmd(
-    "predict", "Run a trained model over a data set: predictions to CSV or "
+static cl::SubCommand
+    replCmd("repl", "Interactive JIT REPL: define layers and models, evaluate "
+                    "expressions, train, look at the IR (nnc repl [FILE.nn])");
+static cl::SubCommand
+    plotCmd("plot", "Draw the training curves of a --metrics-out file as a PNG "
+                    "(nnc plot metrics.jsonl -o curves.png)");
+static cl::SubCommand
+    predictCmd("predict",
+               "Run a trained model over a data set: predictions to CSV or "
                "NPY, accuracy and confusion matrix when it has labels");
 static cl::SubCommand cacheCmd("cache",
                                "The compile cache: 'nnc cache clear' removes "
@@ -148,7 +149,8 @@ static cl::list<std::string>
     includeDirs("I", cl::desc("Add a directory to the module search path"),
                 cl::value_desc("dir"), cl::Prefix, cl::sub(checkCmd),
                 cl::sub(summaryCmd), cl::sub(buildCmd), cl::sub(runCmd),
-                cl::sub(initCmd), cl::sub(predictCmd), cl::sub(replCmd), cl::cat(nncCat));
+                cl::sub(initCmd), cl::sub(predictCmd), cl::sub(replCmd),
+                cl::cat(nncCat));
 
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
@@ -178,8 +180,8 @@ static cl::opt<uint64_t>
     seedValue("seed",
               cl::desc("Seed of parameter initialisation, shuffling, dropout "
                        "and random ops without a seed: of their own"),
-              cl::init(0), cl::sub(runCmd), cl::sub(buildCmd),
-              cl::sub(initCmd), cl::sub(replCmd), cl::cat(nncCat));
+              cl::init(0), cl::sub(runCmd), cl::sub(buildCmd), cl::sub(initCmd),
+              cl::sub(replCmd), cl::cat(nncCat));
 
 // Training (`nnc run FILE.nn` of a train block); unset = the file's value.
 static cl::opt<int64_t> epochsOpt("epochs",
@@ -191,8 +193,7 @@ static cl::opt<int64_t> batchOpt("batch",
                                  cl::desc("Batch size (overrides the file; "
                                           "predict: default 256)"),
                                  cl::value_desc("B"), cl::sub(runCmd),
-                                 cl::sub(predictCmd),
-                                 cl::cat(nncCat));
+                                 cl::sub(predictCmd), cl::cat(nncCat));
 static cl::opt<unsigned> threadsOpt(
     "threads",
     cl::desc("Threads of generated code: each op's outer parallel loop runs "
@@ -341,7 +342,8 @@ static cl::opt<bool>
     noCache("no-cache",
             cl::desc("Compile afresh: neither read nor write the compile cache "
                      "(see 'nnc cache'; also NNC_NO_CACHE=1)"),
-            cl::sub(runCmd), cl::sub(buildCmd), cl::sub(replCmd), cl::cat(nncCat));
+            cl::sub(runCmd), cl::sub(buildCmd), cl::sub(replCmd),
+            cl::cat(nncCat));
 
 /// The code generation options of the command line: --cpu, --threads,
 /// --no-kernels (--cpu is "" where it is not an option: the host CPU).
@@ -360,7 +362,8 @@ static CodegenOptions codegenOptions() {
 static cl::opt<std::string>
     colorMode("color", cl::desc("Colour diagnostics: auto, always or never"),
               cl::init("auto"), cl::sub(checkCmd), cl::sub(summaryCmd),
-              cl::sub(buildCmd), cl::sub(runCmd), cl::sub(replCmd), cl::cat(nncCat));
+              cl::sub(buildCmd), cl::sub(runCmd), cl::sub(replCmd),
+              cl::cat(nncCat));
 
 static cl::opt<bool>
     printBuiltins("print-builtins",
@@ -522,9 +525,8 @@ static int train(const Program &program, llvm::SourceMgr &sm,
 }
 
 /// Parses and checks the input file with the command line's search paths.
-static std::unique_ptr<Program> checkInput(const char *argv0,
-                                           llvm::SourceMgr &sm,
-                                           DiagnosticEngine &diags) {
+static std::unique_ptr<Program>
+checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   SemaOptions opts;
   opts.searchPaths.assign(includeDirs.begin(), includeDirs.end());
   auto defaults = defaultSearchPaths(argv0, (void *)&checkInput);
@@ -589,6 +591,31 @@ static int runInit(const char *argv0, llvm::SourceMgr &sm,
   return runTraining(*program, to, sm, diags);
 }
 
+/// The library's flags go together: --weights, --header and --shared only
+/// with --lib, which makes an archive, a shared library or (--emit=obj)
+/// one object; false (reported) otherwise.
+static bool checkLibraryFlags(DiagnosticEngine &diags) {
+  bool lib = libraryOpt || sharedOpt;
+  for (auto [set, flag] : {std::pair{!weightsOpt.empty(), "--weights"},
+                           std::pair{!headerOpt.empty(), "--header"}})
+    if (set && !lib) {
+      diags.error(std::string(flag) +
+                  " belongs to a library: add --lib (see nnc build --help)");
+      return false;
+    }
+  if (lib && emit != Emit::None && emit != Emit::Obj) {
+    diags.error("--lib makes a library (-o libNAME.a, --shared -o "
+                "libNAME.so, or --emit=obj -o NAME.o): drop --emit or use "
+                "--emit=obj");
+    return false;
+  }
+  if (lib && emit == Emit::Obj && sharedOpt) {
+    diags.error("--shared makes a shared library: drop --emit=obj");
+    return false;
+  }
+  return true;
+}
+
 static int runCheck(const char *argv0, llvm::SourceMgr &sm,
                     DiagnosticEngine &diags, bool summary, bool graph,
                     bool forward = false, bool executable = false) {
@@ -622,7 +649,12 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       return 1;
     }
     if (outputFile.empty()) {
-      diags.error("nnc build needs -o FILE for the executable (or --emit=...)");
+      diags.error(libraryOpt || sharedOpt
+                      ? std::string("nnc build --lib needs -o libNAME.a (or "
+                                    "--shared -o libNAME.so, or --emit=obj "
+                                    "-o NAME.o)")
+                      : "nnc build needs -o FILE for the executable (or "
+                        "--emit=...)");
       return 1;
     }
     CodegenOptions co = codegenOptions();
@@ -638,8 +670,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
                     program->train->modelName == program->model->name;
       return buildLibrary(Entry{program->graph.get(), program->model->name},
                           LibraryOptions{outputFile, headerOpt, sharedOpt,
-                                         weightsOpt,
-                                         trains ? &train : nullptr},
+                                         weightsOpt, trains ? &train : nullptr},
                           co, argv0, sm, diags);
     }
     Entry entry = trainExecutable ? trainEntryOf(*program) : entryOf(*program);
@@ -721,9 +752,8 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   // What `check` accepts, `run` must run: a construct that code generation
   // cannot compile yet (found while tracing) is an error here too.
   bool unsupported = false;
-  for (const ModelGraph *g :
-       {program->graph.get(), program->mainGraph.get(),
-        program->train ? &program->train->loss : nullptr})
+  for (const ModelGraph *g : {program->graph.get(), program->mainGraph.get(),
+                              program->train ? &program->train->loss : nullptr})
     if (g && !g->unsupported.empty()) {
       diags.error(g->unsupportedLoc, g->unsupported);
       unsupported = true;
@@ -858,6 +888,10 @@ int main(int argc, char **argv) {
     diags.error("no input file; usage: nnc <command> FILE.nn (see nnc --help)");
     return 1;
   }
+  if (buildCmd && !checkLibraryFlags(diags))
+    return 1;
+  if (buildCmd && (libraryOpt || sharedOpt))
+    return runCheck(argv[0], sm, diags, false, false, false, true);
   if (emit == Emit::Tokens)
     return dumpTokens(sm, diags);
   if (emit == Emit::Ast)
@@ -877,9 +911,9 @@ int main(int argc, char **argv) {
   if (plotCmd) {
     llvm::SmallString<256> png(inputFile);
     llvm::sys::path::replace_extension(png, ".png");
-    return plotMetrics(inputFile, outputFile.empty() ? png.str().str()
-                                                     : outputFile.getValue(),
-                       diags);
+    return plotMetrics(
+        inputFile, outputFile.empty() ? png.str().str() : outputFile.getValue(),
+        diags);
   }
   return runCheck(argv[0], sm, diags, false, false, false, true);
 }

@@ -58,7 +58,8 @@ std::string nnc::toLLVMPipeline(const PipelineOptions &opts) {
     p += "func.func(nnc-contiguous-loops, convert-linalg-to-parallel-loops,"
          "nnc-outer-parallel-loops),"
          "convert-scf-to-openmp{num-threads=" +
-         std::to_string(opts.threads) + "}, canonicalize,";
+         std::to_string(opts.threadsAtRunTime ? 0 : opts.threads) +
+         "}, canonicalize,";
   return p + "expand-strided-metadata,"
              "lower-affine, convert-scf-to-cf,"
              "finalize-memref-to-llvm{use-generic-functions},"

@@ -17,6 +17,8 @@ namespace nnc {
 /// The options code generation passes take.
 struct PipelineOptions {
   unsigned threads = 1; ///< OpenMP threads of generated loops and kernels
+  /// Parallel regions without a thread count: OpenMP's setting at run time.
+  bool threadsAtRunTime = false;
   bool kernels = true;  ///< f32 products and convolutions on the runtime's
 };
 

@@ -11,6 +11,7 @@
 // 64-byte aligned and carry their size in a 64-byte header.
 //
 //===----------------------------------------------------------------------===//
+#include "AllocFailure.h"
 #include "nnc/kernels.h"
 #include "nnc/runtime.h"
 
@@ -78,8 +79,14 @@ void *take(size_t bytes) {
     p.stats.system_bytes += size;
   }
   char *block = static_cast<char *>(std::aligned_alloc(64, size + kHeader));
-  if (!block)
-    return nullptr;
+  if (!block) {
+    {
+      std::lock_guard<std::mutex> lock(p.mutex);
+      --p.stats.system_allocations;
+      p.stats.system_bytes -= size;
+    }
+    nnc::allocationFailed("a buffer of a compiled function", bytes);
+  }
   std::memcpy(block, &size, sizeof size);
   return block + kHeader;
 }
@@ -129,18 +136,13 @@ void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
   }
   if (bytes > w->bytes) {
     std::free(w->data);
+    w->data = nullptr;
+    w->bytes = 0;
     size_t size = roundUp(size_t(bytes));
     w->data = static_cast<char *>(std::aligned_alloc(64, size));
-    if (!w->data) {
-      // Generated code has no way to fail here: stop with a clear message
-      // rather than let the step write through a null workspace.
-      std::fprintf(stderr,
-                   "nnc: error: out of memory: a compiled function needs "
-                   "%lld bytes of working memory (a smaller --batch needs "
-                   "less)\n",
-                   (long long)bytes);
-      std::exit(1);
-    }
+    if (!w->data)
+      nnc::allocationFailed("the working memory of a compiled function",
+                            size_t(bytes));
     w->bytes = bytes;
     Pool &p = pool();
     std::lock_guard<std::mutex> lock(p.mutex);

@@ -19,6 +19,7 @@
 // step an output pixel whose window it reads in place.
 //
 //===----------------------------------------------------------------------===//
+#include "AllocFailure.h"
 #include "Gemm.h"
 
 #include <algorithm>
@@ -65,8 +66,9 @@ float *scratch(int which, int64_t floats) {
     std::free(buf.p);
     int64_t bytes = (floats * int64_t(sizeof(float)) + 63) / 64 * 64;
     buf.p = static_cast<float *>(std::aligned_alloc(64, bytes));
+    buf.size = 0;
     if (!buf.p)
-      std::abort();
+      nnc::allocationFailed("a kernel's packing buffer", size_t(bytes));
     buf.size = floats;
   }
   return buf.p;

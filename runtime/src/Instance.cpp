@@ -10,9 +10,11 @@
 // left as it was.
 //
 //===----------------------------------------------------------------------===//
+#include "Checkpoint.h"
 #include "FloatMode.h"
 #include "nnc/runtime.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -20,7 +22,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
 
 struct nnc_instance {
   const nnc_model *model = nullptr, *train = nullptr, *eval = nullptr;
@@ -34,6 +35,8 @@ struct nnc_instance {
   nnc_tensor stepT{}, streamT{};
   int64_t steps = 0, epochs = 0;
   uint64_t seed = 0;
+  /// OpenMP threads of its calls (0: OpenMP's own setting).
+  int threads = 0;
   ~nnc_instance() {
     nnc_named_free(&params);
     nnc_named_free(&results);
@@ -45,7 +48,30 @@ struct nnc_instance {
   }
 };
 
+// Present when the program links an OpenMP runtime (a library built with
+// --threads N).
+extern "C" void omp_set_num_threads(int) __attribute__((weak));
+extern "C" int omp_get_max_threads(void) __attribute__((weak));
+
 namespace {
+/// The instance's thread count for the parallel regions of one call on
+/// this thread (OpenMP's setting is per thread); the caller's is restored.
+struct ThreadCount {
+  int saved = 0;
+  explicit ThreadCount(int threads) {
+    if (threads > 0 && omp_set_num_threads && omp_get_max_threads) {
+      saved = omp_get_max_threads();
+      omp_set_num_threads(threads);
+    }
+  }
+  ~ThreadCount() {
+    if (saved > 0)
+      omp_set_num_threads(saved);
+  }
+  ThreadCount(const ThreadCount &) = delete;
+  ThreadCount &operator=(const ThreadCount &) = delete;
+};
+
 /// A tensor of `arg`'s shape with `batch` for its symbolic sizes, over
 /// `data` (not owned).
 nnc_tensor view(const nnc_model_arg &arg, int64_t batch, void *data) {
@@ -65,10 +91,31 @@ nnc_tensor scalar(nnc_dtype dtype) {
   return t;
 }
 
-
 nnc_tensor *findParam(nnc_instance &inst, const char *name) {
   int64_t k = nnc_named_find(&inst.params, name);
   return k < 0 ? nullptr : &inst.params.tensors[k];
+}
+
+/// The largest batch a call takes: element and byte counts of every
+/// buffer stay far from overflowing.
+constexpr int64_t kMaxBatch = (int64_t(1) << 31) - 1;
+
+/// Checks a call's batch size and buffers (`outputs` may be NULL: none).
+int checkCall(const nnc_model &m, int64_t batch, const void *const *inputs,
+              void *const *outputs) {
+  if (batch <= 0 || batch > kMaxBatch)
+    return nnc_set_error("%s: the batch size must be 1 to %lld, not %lld",
+                         m.name, (long long)kMaxBatch, (long long)batch);
+  int32_t k = 0;
+  for (int32_t a = 0; a < m.num_args; ++a)
+    if (m.args[a].kind == NNC_ARG_INPUT && !inputs[k++])
+      return nnc_set_error("%s: the input '%s' is NULL", m.name,
+                           m.args[a].name);
+  for (int32_t r = 0; outputs && r < m.num_results; ++r)
+    if (!outputs[r])
+      return nnc_set_error("%s: the output '%s' is NULL", m.name,
+                           m.results[r].name);
+  return 0;
 }
 
 /// Calls a train or eval step: data from `inputs`, the instance's tensors,
@@ -76,9 +123,8 @@ nnc_tensor *findParam(nnc_instance &inst, const char *name) {
 /// failure.
 int callStep(nnc_instance &inst, const nnc_model &m, int64_t batch,
              const void *const *inputs, double *loss, double *metrics) {
-  if (batch <= 0)
-    return nnc_set_error("%s: the batch size must be positive, not %lld",
-                         m.name, (long long)batch);
+  if (checkCall(m, batch, inputs, nullptr))
+    return -1;
   std::vector<nnc_tensor> views(size_t(m.num_args));
   std::vector<nnc_tensor *> args(size_t(m.num_args));
   int32_t k = 0;
@@ -114,6 +160,7 @@ int callStep(nnc_instance &inst, const nnc_model &m, int64_t batch,
   }
   {
     nnc::FlushDenormals mode; // as `nnc run` trains
+    ThreadCount threads(inst.threads);
     if (nnc_model_call(&m, args.data(), results.data()))
       return -1;
   }
@@ -182,10 +229,11 @@ extern "C" void nnc_instance_destroy(nnc_instance *inst) { delete inst; }
 extern "C" int nnc_instance_forward(nnc_instance *inst, int64_t batch,
                                     const void *const *inputs,
                                     void *const *outputs) {
+  if (!inst)
+    return nnc_set_error("forward: the model is NULL (create it first)");
   const nnc_model &m = *inst->model;
-  if (batch <= 0)
-    return nnc_set_error("%s: the batch size must be positive, not %lld",
-                         m.name, (long long)batch);
+  if (checkCall(m, batch, inputs, outputs))
+    return -1;
   // The arguments: the caller's inputs (viewed, not copied), then the
   // instance's parameters.
   std::vector<char *> names;
@@ -202,8 +250,11 @@ extern "C" int nnc_instance_forward(nnc_instance *inst, int64_t batch,
     tensors.push_back(inst->params.tensors[p]);
   }
   nnc_named_tensors in{int64_t(names.size()), names.data(), tensors.data()};
-  if (nnc_model_forward(&m, &in, &inst->results))
-    return -1;
+  {
+    ThreadCount threads(inst->threads);
+    if (nnc_model_forward(&m, &in, &inst->results))
+      return -1;
+  }
   for (int32_t r = 0; r < m.num_results; ++r) {
     const nnc_tensor &t = inst->results.tensors[r];
     std::memcpy(outputs[r], t.data,
@@ -215,6 +266,8 @@ extern "C" int nnc_instance_forward(nnc_instance *inst, int64_t batch,
 extern "C" int nnc_instance_train_step(nnc_instance *inst, int64_t batch,
                                        const void *const *inputs,
                                        double *loss) {
+  if (!inst)
+    return nnc_set_error("train_step: the model is NULL (create it first)");
   if (!inst->train)
     return nnc_set_error("'%s' was built without its train block",
                          inst->model->name);
@@ -227,6 +280,8 @@ extern "C" int nnc_instance_train_step(nnc_instance *inst, int64_t batch,
 extern "C" int nnc_instance_eval_step(nnc_instance *inst, int64_t batch,
                                       const void *const *inputs, double *loss,
                                       double *metric_sums) {
+  if (!inst)
+    return nnc_set_error("eval_step: the model is NULL (create it first)");
   if (!inst->eval)
     return nnc_set_error("'%s' was built without its train block",
                          inst->model->name);
@@ -235,6 +290,12 @@ extern "C" int nnc_instance_eval_step(nnc_instance *inst, int64_t batch,
 
 extern "C" int nnc_instance_set_hparam(nnc_instance *inst, const char *name,
                                        double value) {
+  if (!inst)
+    return nnc_set_error("set_%s: the model is NULL (create it first)", name);
+  if (!std::isfinite(value) || (value < 0 && std::strcmp(name, "lr") == 0))
+    return nnc_set_error(
+        "'%s': %s must be a finite%s number, not %g", inst->model->name, name,
+        std::strcmp(name, "lr") == 0 ? " non-negative" : "", value);
   auto it = inst->hparams.find(name);
   if (it == inst->hparams.end())
     return nnc_set_error("'%s' has no hyper-parameter '%s' to set",
@@ -244,7 +305,21 @@ extern "C" int nnc_instance_set_hparam(nnc_instance *inst, const char *name,
 }
 
 extern "C" void nnc_instance_set_epoch(nnc_instance *inst, int64_t epochs) {
-  inst->epochs = epochs;
+  if (inst && epochs >= 0)
+    inst->epochs = epochs;
+}
+
+extern "C" int nnc_instance_set_threads(nnc_instance *inst, int threads,
+                                        int most) {
+  if (!inst)
+    return nnc_set_error("set_threads: the model is NULL (create it first)");
+  if (threads < 1 || threads > most)
+    return nnc_set_error(
+        "'%s': %d threads: the library was built for 1 to %d (nnc build "
+        "--threads N sets the most)",
+        inst->model->name, threads, most);
+  inst->threads = most > 1 ? threads : 0;
+  return 0;
 }
 
 extern "C" int64_t nnc_instance_steps(const nnc_instance *inst) {
@@ -273,13 +348,15 @@ static int loadFrom(nnc_instance *inst, nnc_named_tensors &file,
     if ((k < 0 && optional) ||
         (k >= 0 && sameShape(file.tensors[k], inst->params.tensors[p])))
       continue;
-    problems += std::string(problems.empty() ? "" : ", ") + "'" + name + "'" +
-                (k < 0 ? " is missing" : " has another dtype or shape");
+    problems += (problems.empty() ? "" : ", ") +
+                nnc::misfitText(name, k < 0 ? nullptr : &file.tensors[k],
+                                inst->params.tensors[p]);
   }
   if (!problems.empty()) {
+    std::string holds = nnc::holdsText(file);
     nnc_named_free(&file);
-    return nnc_set_error("checkpoint '%s' does not fit model '%s': %s", path,
-                         inst->model->name, problems.c_str());
+    return nnc_set_error("checkpoint '%s' does not fit model '%s': %s %s", path,
+                         inst->model->name, problems.c_str(), holds.c_str());
   }
   for (int64_t p = 0; p < inst->params.count; ++p) {
     nnc_tensor &mine = inst->params.tensors[p];
@@ -303,6 +380,8 @@ static int loadFrom(nnc_instance *inst, nnc_named_tensors &file,
 }
 
 extern "C" int nnc_instance_load(nnc_instance *inst, const char *path) {
+  if (!inst || !path)
+    return nnc_set_error("load: the %s is NULL", inst ? "path" : "model");
   nnc_named_tensors file{};
   if (nnc_safetensors_load(path, &file))
     return -1;
@@ -318,6 +397,8 @@ extern "C" int nnc_instance_load_memory(nnc_instance *inst, const void *data,
 }
 
 extern "C" int nnc_instance_save(const nnc_instance *inst, const char *path) {
+  if (!inst || !path)
+    return nnc_set_error("save: the %s is NULL", inst ? "path" : "model");
   if (!inst->train)
     return nnc_safetensors_save(path, &inst->params);
   // A training checkpoint: what `nnc run --resume` reads.

@@ -8,6 +8,7 @@
 // which this code frees after copying them out (honouring their strides).
 //
 //===----------------------------------------------------------------------===//
+#include "AllocFailure.h"
 #include "Images.h"
 #include "Sources.h"
 #include "nnc/runtime.h"
@@ -22,9 +23,8 @@
 #include <vector>
 
 static const char *const kArgKindNames[] = {
-    "input", "data",   "param",  "state",  "opt_state",
-    "step",  "stream", "hparam", "output", "update", "gradient", "image",
-    "text"};
+    "input",  "data",   "param",  "state",    "opt_state", "step", "stream",
+    "hparam", "output", "update", "gradient", "image",     "text"};
 
 const char *nnc_arg_kind_name(nnc_arg_kind kind) {
   unsigned k = unsigned(kind);
@@ -136,7 +136,8 @@ extern "C" int nnc_model_call(const nnc_model *m, nnc_tensor *const *args,
   for (int32_t r = 0; r < m->num_results; ++r)
     words += descriptorWords(m->results[r].rank);
   std::vector<int64_t> out(words, 0);
-  m->invoke(m->ctx, out.data(), argPtrs.data());
+  if (nnc::callGuarded(m->invoke, m->ctx, out.data(), argPtrs.data()))
+    return -1;
   int rc = 0;
   size_t at = 0;
   // Result buffers belong to the caller: free each once (after all are
@@ -241,8 +242,7 @@ extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
                  argv[0], m->name);
     for (int32_t a = 0; a < m->num_args; ++a)
       std::fprintf(stderr, "  %-6s %-24s %s\n",
-                   nnc_arg_kind_name(m->args[a].kind),
-                   m->args[a].name,
+                   nnc_arg_kind_name(m->args[a].kind), m->args[a].name,
                    describe(m->args[a].dtype, m->args[a].rank, m->args[a].dims,
                             m->args[a].syms)
                        .c_str());

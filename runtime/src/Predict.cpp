@@ -7,6 +7,7 @@
 // matrix are printed.
 //
 //===----------------------------------------------------------------------===//
+#include "Checkpoint.h"
 #include "Sources.h"
 #include "nnc/runtime.h"
 
@@ -88,8 +89,8 @@ int writeNpy(const char *path, const std::vector<float> &values,
     dims += std::to_string(d) + ", ";
   if (shape.size() > 1)
     dims.resize(dims.size() - 2);
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
-                       dims + "), }";
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
@@ -108,8 +109,8 @@ int writeNpy(const char *path, const std::vector<float> &values,
 
 /// Predictions so far: what the CSV, the NPY and the summary need.
 struct Collected {
-  std::vector<float> raw; ///< every output value, row after row
-  std::vector<int64_t> rowShape; ///< one sample's output shape
+  std::vector<float> raw;          ///< every output value, row after row
+  std::vector<int64_t> rowShape;   ///< one sample's output shape
   int64_t samples = 0, perRow = 0; ///< rows so far; values per row
   std::vector<int64_t> predicted, labels;
   std::vector<std::vector<std::pair<int64_t, double>>> top;
@@ -128,9 +129,9 @@ int collect(const nnc_tensor &out, const nnc_tensor *label,
   c.perRow = per;
   std::vector<float> values(size_t(n * per));
   for (int64_t i = 0; i < n * per; ++i)
-    values[i] = out.dtype == NNC_F32 ? static_cast<const float *>(out.data)[i]
-                                     : float(static_cast<const double *>(
-                                           out.data)[i]);
+    values[i] = out.dtype == NNC_F32
+                    ? static_cast<const float *>(out.data)[i]
+                    : float(static_cast<const double *>(out.data)[i]);
   c.raw.insert(c.raw.end(), values.begin(), values.end());
   if (out.rank == 2) {
     c.classes = per;
@@ -228,14 +229,30 @@ bool endsWith(const char *s, const char *suffix) {
 
 } // namespace
 
-/// `f32[784, 10]`.
-static std::string typeText(const nnc_tensor &t) {
+std::string nnc::typeText(const nnc_tensor &t) {
   static const char *names[] = {"f32", "f64", "i32", "i64", "u8", "bool"};
   std::string s = unsigned(t.dtype) < 6 ? names[t.dtype] : "?";
   s += "[";
   for (int32_t d = 0; d < t.rank; ++d)
     s += (d ? ", " : "") + std::to_string(t.dims[d]);
   return s + "]";
+}
+
+std::string nnc::misfitText(const char *name, const nnc_tensor *file,
+                            const nnc_tensor &model) {
+  if (!file)
+    return std::string("'") + name + "' is missing";
+  return std::string("'") + name + "' is " + typeText(*file) +
+         ", the model has " + typeText(model);
+}
+
+std::string nnc::holdsText(const nnc_named_tensors &file) {
+  std::string holds;
+  for (int64_t k = 0; k < file.count && k < 8; ++k)
+    holds += std::string(k ? ", " : "") + file.names[k];
+  if (file.count > 8)
+    holds += ", ...";
+  return "(it holds " + (holds.empty() ? std::string("nothing") : holds) + ")";
 }
 
 /// Every parameter and state of the model in the checkpoint, with its
@@ -255,29 +272,19 @@ static int checkCheckpoint(const nnc_model &m, const char *path,
       fits = arg.dims[d] < 0 || ck.tensors[k].dims[d] == arg.dims[d];
     if (fits)
       continue;
-    problems += std::string(problems.empty() ? "'" : ", '") + arg.name;
-    if (k < 0) {
-      problems += "' is missing";
-      continue;
-    }
     nnc_tensor want{};
     want.dtype = arg.dtype;
     want.rank = arg.rank;
     for (int32_t d = 0; d < arg.rank; ++d)
       want.dims[d] = arg.dims[d];
-    problems += "' is " + typeText(ck.tensors[k]) + ", the model has " +
-                typeText(want);
+    problems +=
+        (problems.empty() ? "" : ", ") +
+        nnc::misfitText(arg.name, k < 0 ? nullptr : &ck.tensors[k], want);
   }
   if (problems.empty())
     return 0;
-  std::string holds;
-  for (int64_t k = 0; k < ck.count && k < 8; ++k)
-    holds += std::string(k ? ", " : "") + ck.names[k];
-  if (ck.count > 8)
-    holds += ", ...";
-  return nnc_set_error("checkpoint '%s' does not fit model '%s': %s (it "
-                       "holds %s)",
-                       path, m.name, problems.c_str(), holds.c_str());
+  return nnc_set_error("checkpoint '%s' does not fit model '%s': %s %s", path,
+                       m.name, problems.c_str(), nnc::holdsText(ck).c_str());
 }
 
 extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
@@ -331,8 +338,8 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
   }
   const nnc_tensor *label = nullptr;
   for (const auto &f : table.fields)
-    if (f.first == "label" && (f.second.dtype == NNC_I64 ||
-                               f.second.dtype == NNC_I32))
+    if (f.first == "label" &&
+        (f.second.dtype == NNC_I64 || f.second.dtype == NNC_I32))
       label = &f.second;
   Collected c;
   bool live = cfg->progress && isatty(2);

@@ -379,6 +379,9 @@ int nnc_instance_set_hparam(nnc_instance *inst, const char *name,
 /** The epochs done, written as `train.epoch` by nnc_instance_save (so
  *  that `nnc run --resume` continues after them). */
 void nnc_instance_set_epoch(nnc_instance *inst, int64_t epochs);
+/** The OpenMP threads of the instance's calls, 1 to `most` (the --threads
+ *  the code was built with; 1: the code has no parallel regions). */
+int nnc_instance_set_threads(nnc_instance *inst, int threads, int most);
 /** Optimizer steps taken (from a checkpoint's `train.step` on load). */
 int64_t nnc_instance_steps(const nnc_instance *inst);
 /** The instance's parameters and state by name (owned by the instance). */

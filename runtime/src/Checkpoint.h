@@ -1,0 +1,30 @@
+//===- Checkpoint.h - How a checkpoint misfits a model ----------*- C++ -*-===//
+//
+// `nnc predict`, `nnc run --resume` and a library's load name each tensor
+// of a checkpoint that does not fit the model the same way: its dtype and
+// shape in the file and in the model, and what the file holds.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_RUNTIME_CHECKPOINT_H
+#define NNC_RUNTIME_CHECKPOINT_H
+
+#include "nnc/runtime.h"
+
+#include <string>
+
+namespace nnc {
+
+/// `f32[784, 10]`.
+std::string typeText(const nnc_tensor &t);
+
+/// "'w' is missing" (file null) or "'w' is f32[2, 3], the model has
+/// f32[3, 3]".
+std::string misfitText(const char *name, const nnc_tensor *file,
+                       const nnc_tensor &model);
+
+/// "(it holds a, b, c, ...)": the first names in the file.
+std::string holdsText(const nnc_named_tensors &file);
+
+} // namespace nnc
+
+#endif
