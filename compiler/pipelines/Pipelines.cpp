@@ -80,7 +80,12 @@ struct CodegenPipelineOptions
   Option<bool> kernels{*this, "kernels",
                        llvm::cl::desc("Call the runtime's GEMM kernels"),
                        llvm::cl::init(true)};
-  PipelineOptions get() const { return {threads, kernels}; }
+  Option<bool> threadsAtRunTime{
+      *this, "threads-at-run-time",
+      llvm::cl::desc("Parallel regions take OpenMP's thread count at run "
+                     "time (a library's set_threads)"),
+      llvm::cl::init(false)};
+  PipelineOptions get() const { return {threads, threadsAtRunTime, kernels}; }
 };
 
 void add(mlir::OpPassManager &pm, const std::string &pipeline) {

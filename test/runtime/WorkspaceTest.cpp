@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <thread>
 
 namespace {
@@ -76,6 +77,32 @@ TEST(WorkspaceDeathTest, OutOfMemoryIsReported) {
   static char key;
   EXPECT_EXIT(workspace(int64_t(&key), int64_t(1) << 62),
               ::testing::ExitedWithCode(1),
-              "out of memory: a compiled function needs 4611686018427387904 "
-              "bytes of working memory");
+              "out of memory: the working memory of a compiled function of "
+              "4611686018427387904 bytes could not be allocated");
+}
+
+namespace {
+/// A compiled function that asks for `hugeWorkspace` bytes of working
+/// memory, then writes a result.
+int64_t hugeWorkspace = 0;
+void askForWorkspace(void *, void *, void **) {
+  static char key;
+  nnc_workspace_descriptor d = workspace(int64_t(&key), hugeWorkspace);
+  static_cast<char *>(d.aligned)[0] = 1;
+}
+} // namespace
+
+TEST(Workspace, FailedAllocationInACallIsAnError) {
+  // Under nnc_model_call a workspace the system cannot provide is an
+  // error the caller gets back; the process and later calls go on.
+  nnc_model m{"Huge", 0, nullptr, 0, nullptr, askForWorkspace, nullptr};
+  hugeWorkspace = int64_t(1) << 62;
+  EXPECT_EQ(nnc_model_call(&m, nullptr, nullptr), -1);
+  EXPECT_NE(std::string(nnc_last_error())
+                .find("out of memory: the working memory of a compiled "
+                      "function of 4611686018427387904 bytes"),
+            std::string::npos)
+      << nnc_last_error();
+  hugeWorkspace = 4096;
+  EXPECT_EQ(nnc_model_call(&m, nullptr, nullptr), 0) << nnc_last_error();
 }
