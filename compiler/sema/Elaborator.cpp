@@ -453,7 +453,7 @@ std::string Elaborator::rankHint(size_t want, const Value &actual) {
                                                          want)
                                   : nullptr) {
     llvm::SMLoc at = p->site.isValid() ? p->site : p->loc;
-    auto lc = diags.getSourceMgr().getLineAndColumn(at);
+    auto lc = diags.lineAndColumn(at);
     pendingNote = {at, "this layer is applied to " +
                            p->inputs[0]->type.str() +
                            ", to each slice along the last axis; flatten "
