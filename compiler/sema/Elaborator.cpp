@@ -293,6 +293,15 @@ bool Elaborator::bindHParams(const CallableDecl &decl,
 Result Elaborator::instantiate(const CallableDecl &decl,
                                std::vector<CallArg> &args, llvm::SMLoc loc,
                                const std::string &name, const Expr *site) {
+  if (ctx.empty()) {
+    // Top-level `let`s and hyper-parameter defaults are compile-time
+    // constants, evaluated before any model runs.
+    error(loc, "'" + decl.name.name +
+                   "' cannot be instantiated here: a top-level 'let' (or a "
+                   "default value) is a compile-time constant; instantiate "
+                   "it in a model, layer, train or main block");
+    return std::nullopt;
+  }
   InstanceRT *parent = ctx.back();
   std::pair<const Expr *, std::vector<int64_t>> key{site, unrollPath};
   if (site) {
