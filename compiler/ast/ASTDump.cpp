@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ast/AST.h"
+#include "support/LineColumn.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Format.h"
@@ -27,7 +28,8 @@ std::string UseDecl::dotted() const {
 namespace {
 class Dumper {
 public:
-  Dumper(const llvm::SourceMgr &sm, llvm::raw_ostream &os) : sm(sm), os(os) {}
+  Dumper(const llvm::SourceMgr &sm, llvm::raw_ostream &os)
+      : lines(sm), os(os) {}
 
   void module(const Module &m);
 
@@ -61,7 +63,7 @@ private:
   void train(const TrainDecl &t);
   void args(const std::vector<Arg> &args);
 
-  const llvm::SourceMgr &sm;
+  LineColumnTable lines;
   llvm::raw_ostream &os;
   unsigned indent = 0;
   struct Nest {
@@ -77,7 +79,7 @@ Dumper::Line::~Line() {
     return;
   d.os.indent(d.indent) << llvm::StringRef(text).rtrim();
   if (loc.isValid()) {
-    auto lc = d.sm.getLineAndColumn(loc);
+    auto lc = d.lines.get(loc);
     d.os << " <" << lc.first << ":" << lc.second << ">";
   }
   d.os << "\n";

@@ -390,8 +390,9 @@ static int dumpTokens(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   if (!text)
     return 1;
   Lexer lexer(*text, diags);
+  LineColumnTable lines(sm);
   for (Token t = lexer.next();; t = lexer.next()) {
-    auto lc = sm.getLineAndColumn(t.loc());
+    auto lc = lines.get(t.loc());
     llvm::outs() << lc.first << ":" << lc.second << " "
                  << tokenKindName(t.kind);
     if (t.is(TokenKind::Ident) || t.is(TokenKind::Int) ||

@@ -13,6 +13,7 @@
 #include "sema/Graph.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
+#include "support/LineColumn.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -134,6 +135,7 @@ private:
   MLIRContext &ctx;
   OpBuilder b;
   const llvm::SourceMgr &sm;
+  nnc::LineColumnTable lines{sm};
   nnc::DiagnosticEngine &diags;
   std::map<const Node *, Value> values;
   bool hadError = false;

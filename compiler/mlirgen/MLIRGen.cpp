@@ -38,7 +38,7 @@ Location Generator::loc(llvm::SMLoc l) {
   unsigned buf = sm.FindBufferContainingLoc(l);
   if (!buf)
     return b.getUnknownLoc();
-  auto lc = sm.getLineAndColumn(l, buf);
+  auto lc = lines.get(l, buf);
   return FileLineColLoc::get(
       b.getStringAttr(sm.getMemoryBuffer(buf)->getBufferIdentifier()), lc.first,
       lc.second);

@@ -110,14 +110,3 @@ bool builtins::stringArg(Elaborator &el, const Args &a, size_t k,
                          a[k].value.describe());
   return false;
 }
-
-std::optional<int64_t> builtins::positive(Elaborator &el, const Args &a,
-                                          size_t k, const char *what) {
-  auto v = intArg(el, a, k, 0, what);
-  if (v && *v <= 0) {
-    el.error(a[k].loc,
-             llvm::formatv("{0} must be positive; got {1}", what, *v));
-    return std::nullopt;
-  }
-  return v;
-}

@@ -19,7 +19,8 @@ bool present(const Args &a, size_t k);
 /// The tensor type of an argument (optionally requiring a float dtype).
 std::optional<TensorType> tensorArg(Elaborator &el, const CallArg &a,
                                     const char *fn, bool floatOnly = false);
-/// A compile-time integer (or `dflt` when the argument is absent).
+/// A compile-time integer (or `dflt` when the argument is absent). Its
+/// range was checked before the shape rule ran (BuiltinAttrs.cpp).
 std::optional<int64_t> intArg(Elaborator &el, const Args &a, size_t k,
                               int64_t dflt, const char *what);
 /// A compile-time number (or `dflt` when the argument is absent).
@@ -38,9 +39,6 @@ inline Dim inferredDim() { return Dim{-1, {}}; }
 inline bool isInferredDim(const Dim &d) { return !d.isConst() && d.sym.empty(); }
 /// Argument k is a string (else a located error).
 bool stringArg(Elaborator &el, const Args &a, size_t k, const char *what);
-/// A compile-time integer > 0.
-std::optional<int64_t> positive(Elaborator &el, const Args &a, size_t k,
-                                const char *what);
 /// A tensor result with its FLOPs recorded.
 Result produce(Elaborator &el, const char *op, TensorType t, int64_t flops);
 

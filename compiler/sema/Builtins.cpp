@@ -23,7 +23,7 @@ using namespace nnc::builtins;
 /// A result computing `flopsPerElt` per element.
 Result done(Elaborator &el, const char *op, TensorType t, int64_t flopsPerElt) {
   int64_t n = numElements(t, el.dimValues());
-  return produce(el, op, std::move(t), flopsPerElt * n);
+  return produce(el, op, std::move(t), saturatingMul(flopsPerElt, n));
 }
 
 //===--- element-wise ----------------------------------------------------===//

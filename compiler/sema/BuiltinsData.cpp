@@ -110,9 +110,9 @@ Result mnistOp(Elaborator &el, Args &a, llvm::SMLoc) {
 Result idxOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto h = stringArg(el, a, 0, "the image file") &&
                    stringArg(el, a, 1, "the label file")
-               ? positive(el, a, 2, "height")
+               ? intArg(el, a, 2, 1, "height")
                : std::nullopt;
-  auto w = h ? positive(el, a, 3, "width") : std::nullopt;
+  auto w = h ? intArg(el, a, 3, 1, "width") : std::nullopt;
   if (!w)
     return std::nullopt;
   return dataset(
@@ -123,7 +123,7 @@ Result idxOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result csvOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto f = stringArg(el, a, 0, "the CSV path") ? positive(el, a, 1, "features")
+  auto f = stringArg(el, a, 0, "the CSV path") ? intArg(el, a, 1, 1, "features")
                                                : std::nullopt;
   if (!f || (present(a, 2) && !stringArg(el, a, 2, "the label column")))
     return std::nullopt;
@@ -155,16 +155,12 @@ Result npyOp(Elaborator &el, Args &a, llvm::SMLoc) {
 /// after an error.
 std::optional<std::pair<std::string, TensorType>>
 imageArgs(Elaborator &el, Args &a, const char *kind, const char *what) {
-  auto h = stringArg(el, a, 0, what) ? positive(el, a, 1, "height")
-                                     : std::nullopt;
-  auto w = h ? positive(el, a, 2, "width") : std::nullopt;
+  auto h =
+      stringArg(el, a, 0, what) ? intArg(el, a, 1, 1, "height") : std::nullopt;
+  auto w = h ? intArg(el, a, 2, 1, "width") : std::nullopt;
   auto c = w ? intArg(el, a, 3, 3, "channels") : std::nullopt;
   if (!c)
     return std::nullopt;
-  if (*c != 1 && *c != 3 && *c != 4) {
-    el.error(a[3].loc, "channels is 1 (grey), 3 (RGB) or 4 (RGBA)");
-    return std::nullopt;
-  }
   return std::make_pair(
       std::string(kind) + ":" + pathOf(el, a[0]) + "|" + std::to_string(*h) +
           "|" + std::to_string(*w) + "|" + std::to_string(*c),
@@ -190,15 +186,11 @@ Result imageOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result textCharsOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto seq = stringArg(el, a, 0, "the text file") ? positive(el, a, 1, "seq")
+  auto seq = stringArg(el, a, 0, "the text file") ? intArg(el, a, 1, 1, "seq")
                                                   : std::nullopt;
   auto vocab = seq ? intArg(el, a, 2, 128, "vocab") : std::nullopt;
   if (!vocab)
     return std::nullopt;
-  if (*vocab < 1 || *vocab > 256) {
-    el.error(a[2].loc, "vocab counts byte values: 1 to 256");
-    return std::nullopt;
-  }
   return dataset("text_chars",
                  {{"x", batchOf(DType::I64, {Dim::constant(*seq)})},
                   {"y", batchOf(DType::I64, {Dim::constant(*seq)})}},
@@ -217,7 +209,7 @@ Result ratingsOp(Elaborator &el, Args &a, llvm::SMLoc) {
 }
 
 Result subsetOp(Elaborator &el, Args &a, llvm::SMLoc) {
-  auto n = positive(el, a, 1, "the sample count");
+  auto n = intArg(el, a, 1, 1, "the sample count");
   if (!n)
     return std::nullopt;
   return derived(el, a[0], "subset", "subset:" + std::to_string(*n) + "|");
@@ -249,8 +241,8 @@ Result augmentOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto noise = crop ? floatArg(el, a, 3, 0.0, "noise") : std::nullopt;
   if (!noise)
     return std::nullopt;
-  if (*crop < 0 || *noise < 0) {
-    el.error(a[*crop < 0 ? 2 : 3].loc, "crop and noise must not be negative");
+  if (*noise < 0) {
+    el.error(a[3].loc, "noise must not be negative");
     return std::nullopt;
   }
   return derived(el, a[0], "augment",

@@ -8,6 +8,7 @@
 #include "sema/BuiltinArgs.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 
@@ -74,16 +75,23 @@ std::optional<Dim> spatial(Elaborator &el, const CallArg &at, const Dim &in,
                          "with stride 1, or a fixed size)");
     return std::nullopt;
   }
-  int64_t span = in.value + 2 * p - dil * (k - 1) - 1;
-  int64_t out = span < 0 ? 0 : span / s + 1;
-  if (out <= 0) {
-    el.error(at.loc, llvm::formatv("a window of {0} does not fit an input "
-                                   "of size {1} (padding {2}): the output "
-                                   "would be empty",
-                                   k, in.value, p));
+  // The attributes are in range (BuiltinAttrs.cpp) but a kernel's size
+  // comes from its weights: the dilated window may overflow.
+  int64_t window, padded;
+  bool overflow = llvm::MulOverflow(dil, k - 1, window) ||
+                  llvm::AddOverflow(window, int64_t(1), window) ||
+                  llvm::AddOverflow(in.value, 2 * p, padded);
+  if (overflow || window > padded) {
+    el.error(at.loc,
+             llvm::formatv("a window of {0}{3} does not fit an input "
+                           "of size {1} (padding {2}): the output "
+                           "would be empty",
+                           k, in.value, p,
+                           dil == 1 ? std::string()
+                                    : " with dilation " + std::to_string(dil)));
     return std::nullopt;
   }
-  return Dim::constant(out);
+  return Dim::constant((padded - window) / s + 1);
 }
 
 bool requireImage(Elaborator &el, const CallArg &a, const TensorType &t,
@@ -216,7 +224,13 @@ Result flattenOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto start = intArg(el, a, 1, 1, "start");
   if (!t || !start)
     return std::nullopt;
-  if (*start < 0 || *start >= int64_t(std::max<unsigned>(t->rank(), 1))) {
+  if (present(a, 1) && *start >= int64_t(t->rank())) {
+    el.error(a[1].loc, llvm::formatv("start of 'flatten' must be below the "
+                                     "rank of {0}; got {1}",
+                                     t->str(), *start));
+    return std::nullopt;
+  }
+  if (*start >= int64_t(std::max<unsigned>(t->rank(), 1))) {
     el.error(a[0].loc,
              "flatten needs a tensor of rank 2 or more; got " + t->str());
     return std::nullopt;
@@ -399,9 +413,10 @@ Result conv2dOp(Elaborator &el, Args &a, llvm::SMLoc) {
     return std::nullopt;
   TensorType out{x->dtype, {x->dims[0], *ho, *wo, w->dims[3]}};
   const DimValues &dv = el.dimValues();
-  int64_t macs = numElements(out, dv) * w->dims[0].value * w->dims[1].value *
-                 dv.get(w->dims[2]);
-  return produce(el, "conv", out, 2 * macs);
+  int64_t macs =
+      saturatingMul(saturatingMul(numElements(out, dv), w->dims[0].value),
+                    saturatingMul(w->dims[1].value, dv.get(w->dims[2])));
+  return produce(el, "conv", out, saturatingMul(2, macs));
 }
 
 Result convTransposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
@@ -419,21 +434,34 @@ Result convTransposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
                            x->str() + " and " + w->str());
     return std::nullopt;
   }
-  auto grow = [&](const Dim &in, int64_t k) {
-    return Dim::constant((in.value - 1) * *s - 2 * *p + k);
-  };
-  TensorType out{x->dtype,
-                 {x->dims[0], grow(x->dims[1], w->dims[0].value),
-                  grow(x->dims[2], w->dims[1].value), w->dims[3]}};
+  // The transposed convolution crops `padding` from a full output: at
+  // most kernel - 1 on each side (code generation pads by k - 1 - p).
+  std::vector<Dim> dims{x->dims[0]};
+  for (int d = 0; d < 2; ++d) {
+    int64_t in = x->dims[1 + d].value, k = w->dims[d].value, full;
+    if (*p > k - 1) {
+      el.error(a[3].loc, llvm::formatv("padding of 'conv_transpose' must be "
+                                       "less than the kernel size {0}; got "
+                                       "{1}",
+                                       k, *p));
+      return std::nullopt;
+    }
+    if (llvm::MulOverflow(in - 1, *s, full) || llvm::AddOverflow(full, k, full))
+      full = INT64_MAX; // too large: the size check of the result says so
+    dims.push_back(Dim::constant(full - 2 * *p));
+  }
+  dims.push_back(w->dims[3]);
+  TensorType out{x->dtype, dims};
   const DimValues &dv = el.dimValues();
-  int64_t macs = numElements(*x, dv) * w->dims[0].value * w->dims[1].value *
-                 dv.get(w->dims[3]);
-  return produce(el, "conv_transpose", out, 2 * macs);
+  int64_t macs =
+      saturatingMul(saturatingMul(numElements(*x, dv), w->dims[0].value),
+                    saturatingMul(w->dims[1].value, dv.get(w->dims[3])));
+  return produce(el, "conv_transpose", out, saturatingMul(2, macs));
 }
 
 Result upsampleOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto x = tensorArg(el, a[0], "upsample");
-  auto f = x ? positive(el, a, 1, "the upsampling factor") : std::nullopt;
+  auto f = x ? intArg(el, a, 1, 1, "the upsampling factor") : std::nullopt;
   if (!f || !requireImage(el, a[0], *x, "upsample"))
     return std::nullopt;
   TensorType out = *x;
@@ -444,19 +472,28 @@ Result upsampleOp(Elaborator &el, Args &a, llvm::SMLoc) {
 
 static Result poolOp(Elaborator &el, Args &a, const char *name) {
   auto x = tensorArg(el, a[0], name);
-  auto k = x ? positive(el, a, 1, "the pool size") : std::nullopt;
+  auto k = x ? intArg(el, a, 1, 1, "the pool size") : std::nullopt;
   if (!k || !requireImage(el, a[0], *x, name))
     return std::nullopt;
   auto s = intArg(el, a, 2, *k, "stride");
   if (!s)
     return std::nullopt;
   Value pad = present(a, 3) ? a[3].value : Value::ofString("valid");
+  // As in PyTorch: a window is never entirely padding.
+  if (pad.kind == Value::Int && pad.i > *k / 2) {
+    el.error(a[3].loc, llvm::formatv("padding of '{0}' must be at most half "
+                                     "the window ({1}); got {2}",
+                                     name, *k / 2, pad.i));
+    return std::nullopt;
+  }
   auto ho = spatial(el, a[0], x->dims[1], *k, *s, pad, 1);
   auto wo = ho ? spatial(el, a[0], x->dims[2], *k, *s, pad, 1) : std::nullopt;
   if (!wo)
     return std::nullopt;
   TensorType out{x->dtype, {x->dims[0], *ho, *wo, x->dims[3]}};
-  return produce(el, name, out, numElements(out, el.dimValues()) * *k * *k);
+  return produce(
+      el, name, out,
+      saturatingMul(numElements(out, el.dimValues()), saturatingMul(*k, *k)));
 }
 
 Result maxpoolOp(Elaborator &el, Args &a, llvm::SMLoc) {
@@ -587,11 +624,6 @@ Result saveImageOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
   auto columns = intArg(el, a, 3, 0, "columns");
   if (!columns)
     return std::nullopt;
-  if (*columns < 0) {
-    el.error(a[3].loc, "columns must be 0 (a square grid) or more; got " +
-                           std::to_string(*columns));
-    return std::nullopt;
-  }
   el.traceImage(a[0], a[1].value.s,
                 "normalize=" + std::to_string(normalize) +
                     ",columns=" + std::to_string(*columns),

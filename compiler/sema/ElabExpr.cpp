@@ -630,7 +630,7 @@ Result Elaborator::evalScan(const ScanExpr *s, Env &env) {
   std::optional<Value> yielded;
   auto *saved = yieldSlot;
   yieldSlot = &yielded;
-  scale.push_back(scale.back() * dimValues().get(len));
+  scale.push_back(saturatingMul(scale.back(), dimValues().get(len)));
   Result r = evalBlock(s->body, body, false);
   scale.pop_back();
   yieldSlot = saved;

@@ -10,6 +10,7 @@
 #include "sema/Elaborator.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -19,28 +20,51 @@ static Result foldNumbers(Elaborator &el, BinOp op, const Value &l,
                           const Value &r, llvm::SMLoc loc) {
   bool ints = l.kind == Value::Int && r.kind == Value::Int;
   double a = l.number(), b = r.number();
+  // Integer arithmetic is checked: a wrapped size is worse than an error.
+  int64_t res = 0;
+  auto checked = [&](bool overflow) -> Result {
+    if (!overflow)
+      return Value::ofInt(res);
+    el.error(loc, "integer overflow in a compile-time expression: " +
+                      l.describe() + " " + binOpSpelling(op) + " " +
+                      r.describe() + " does not fit in 64 bits");
+    return std::nullopt;
+  };
   switch (op) {
   case BinOp::Add:
-    return ints ? Value::ofInt(l.i + r.i) : Value::ofFloat(a + b);
+    return ints ? checked(llvm::AddOverflow(l.i, r.i, res))
+                : Value::ofFloat(a + b);
   case BinOp::Sub:
-    return ints ? Value::ofInt(l.i - r.i) : Value::ofFloat(a - b);
+    return ints ? checked(llvm::SubOverflow(l.i, r.i, res))
+                : Value::ofFloat(a - b);
   case BinOp::Mul:
-    return ints ? Value::ofInt(l.i * r.i) : Value::ofFloat(a * b);
+    return ints ? checked(llvm::MulOverflow(l.i, r.i, res))
+                : Value::ofFloat(a * b);
   case BinOp::Div:
   case BinOp::Mod:
     if (b == 0) {
       el.error(loc, "division by zero in a compile-time expression");
       return std::nullopt;
     }
+    if (ints && l.i == INT64_MIN && r.i == -1)
+      return op == BinOp::Mod ? Value::ofInt(0) : checked(true);
     if (ints)
       return Value::ofInt(op == BinOp::Div ? l.i / r.i : l.i % r.i);
     return Value::ofFloat(op == BinOp::Div ? a / b : std::fmod(a, b));
   case BinOp::Pow:
     if (ints && r.i >= 0) {
-      int64_t p = 1;
-      for (int64_t k = 0; k < r.i; ++k)
-        p *= l.i;
-      return Value::ofInt(p);
+      // By squaring: 64 steps at most, each checked.
+      int64_t base = l.i, e = r.i;
+      res = 1;
+      bool overflow = false;
+      while (e > 0 && !overflow && res != 0) {
+        if (e & 1)
+          overflow = llvm::MulOverflow(res, base, res);
+        e >>= 1;
+        if (e > 0 && !overflow)
+          overflow = llvm::MulOverflow(base, base, base);
+      }
+      return checked(overflow);
     }
     return Value::ofFloat(std::pow(a, b));
   case BinOp::Eq:
@@ -128,8 +152,10 @@ static Result matmulType(Elaborator &el, const TensorType &a,
   if (!vecB)
     out.dims.push_back(bd.back());
   Value v = Value::ofTensor(out);
+  if (!el.checkSize(v, loc))
+    return std::nullopt;
   const DimValues &dv = el.dimValues();
-  el.account("matmul", 2 * numElements(out, dv) * dv.get(k1), v);
+  el.account("matmul", saturatingMul(2 * numElements(out, dv), dv.get(k1)), v);
   return v;
 }
 
@@ -242,6 +268,8 @@ Result nnc::tensorBinary(Elaborator &el, OpKind kind, BinOp op,
   }
   TensorType out{compare ? DType::Bool : dt, *shape};
   Value v = Value::ofTensor(out);
+  if (!el.checkSize(v, loc))
+    return std::nullopt;
   el.account(opKindName(kind), numElements(out, el.dimValues()), v);
   el.trace(v, kind, {el.nodeOf(l, dt, loc), el.nodeOf(r, dt, loc)}, loc);
   return v;

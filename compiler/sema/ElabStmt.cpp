@@ -9,6 +9,7 @@
 #include "sema/Elaborator.h"
 
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <set>
 
@@ -194,6 +195,13 @@ Result Elaborator::evalFor(const ForStmt *f, Env &env) {
           llvm::formatv("the loop range {0}..{1} is empty", *lo, *hi));
     return std::nullopt;
   }
+  int64_t trips;
+  if (llvm::SubOverflow(*hi, *lo, trips)) {
+    error(r->getLoc(), llvm::formatv("the loop range {0}..{1} has more than "
+                                     "2^63 iterations",
+                                     *lo, *hi));
+    return std::nullopt;
+  }
   Snapshot before = snapshot(env);
   Env body(&env);
   body.vars[f->var.name] = Value::ofTensor(TensorType{DType::I64, {}});
@@ -231,7 +239,7 @@ Result Elaborator::evalFor(const ForStmt *f, Env &env) {
     InstanceRT *root = ctx.back();
     auto row = std::make_unique<InstanceInfo>();
     row->name = "for_" + std::to_string(++root->childCounters["for"]);
-    row->kind = "for x" + std::to_string(*hi - *lo);
+    row->kind = "for x" + std::to_string(trips);
     row->isBuiltin = true;
     row->calls = 1;
     loop.decl = root->decl;
@@ -239,7 +247,7 @@ Result Elaborator::evalFor(const ForStmt *f, Env &env) {
     root->info->children.push_back(std::move(row));
     loopScope.emplace(*this, &loop);
   }
-  scale.push_back(scale.back() * (*hi - *lo));
+  scale.push_back(saturatingMul(scale.back(), trips));
   Result v = evalBlock(f->body, body, false);
   scale.pop_back();
   loopScope.reset();
@@ -576,8 +584,12 @@ Result Elaborator::apply(const Value &callee, std::vector<CallArg> &args,
       if (slots[k].loc == llvm::SMLoc())
         slots[k].loc = loc;
     }
+    if (!checkBuiltinAttrs(*this, b, slots))
+      return std::nullopt;
     unsigned firstNode = nextNodeId;
     Result r = b.fn(*this, slots, loc);
+    if (r && !checkSize(*r, loc))
+      return std::nullopt;
     // Built-ins written in terms of an operator (matmul, maximum) already
     // traced themselves; the others get one node here.
     bool traced = r && r->node && r->node->id >= firstNode &&

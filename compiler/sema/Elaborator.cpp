@@ -10,6 +10,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 
 #include <set>
 
@@ -80,18 +81,19 @@ int64_t InstanceInfo::paramCount(bool trainable) const {
   DimValues one;
   for (const ParamInfo &p : params)
     if (p.trainable == trainable)
-      n += numElements(p.type, one);
+      n = saturatingAdd(n, numElements(p.type, one));
   for (const auto &c : children)
-    n += c->paramCount(trainable);
+    n = saturatingAdd(n, c->paramCount(trainable));
   return n;
 }
 
 void Elaborator::account(const char *op, int64_t flops, const Value &out) {
   int64_t bytes = 0;
   if (out.kind == Value::Tensor)
-    bytes = numElements(out.type, dimValues()) * dtypeBytes(out.type.dtype);
-  flops *= scale.back();
-  bytes *= scale.back();
+    bytes = saturatingMul(numElements(out.type, dimValues()),
+                          dtypeBytes(out.type.dtype));
+  flops = saturatingMul(flops, scale.back());
+  bytes = saturatingMul(bytes, scale.back());
   // At the top level of the summarised model each op is its own row.
   if (op && !ctx.empty() && ctx.back()->info == modelRoot) {
     InstanceRT *root = ctx.back();
@@ -108,8 +110,36 @@ void Elaborator::account(const char *op, int64_t flops, const Value &out) {
     root->info->children.push_back(std::move(row));
   }
   for (InstanceRT *inst : ctx) {
-    inst->info->flops += flops;
-    inst->info->activationBytes += bytes;
+    inst->info->flops = saturatingAdd(inst->info->flops, flops);
+    inst->info->activationBytes =
+        saturatingAdd(inst->info->activationBytes, bytes);
+  }
+}
+
+bool Elaborator::checkSize(const Value &v, llvm::SMLoc loc) {
+  auto fits = [&](const TensorType &t) {
+    std::optional<int64_t> bytes = staticBytes(t);
+    if (bytes && *bytes <= kMaxTensorBytes)
+      return true;
+    error(loc, t.str() + " is too large: " +
+                   (bytes ? std::to_string(*bytes) + " bytes"
+                          : std::string("its size in bytes overflows 64 "
+                                        "bits")) +
+                   " (a tensor may take at most 2^48 bytes, 256 TiB)");
+    return false;
+  };
+  switch (v.kind) {
+  case Value::Tensor:
+    return fits(v.type);
+  case Value::Tuple:
+  case Value::List:
+    return llvm::all_of(v.elems,
+                        [&](const Value &e) { return checkSize(e, loc); });
+  case Value::Dataset:
+    return llvm::all_of(v.dataset->fields,
+                        [&](const auto &f) { return fits(f.second); });
+  default:
+    return true;
   }
 }
 
@@ -118,7 +148,11 @@ void Elaborator::account(const char *op, int64_t flops, const Value &out) {
 //===----------------------------------------------------------------------===//
 
 void Elaborator::addModule(const Module &m, bool isMain) {
+  bool isStd =
+      llvm::sys::path::filename(llvm::sys::path::parent_path(m.path)) == "std";
   for (const auto &c : m.callables) {
+    if (isStd && diags.inLibrary(c->name.loc()))
+      stdDecls.insert(c.get());
     Value *prev = globals.lookup(c->name.name);
     if (prev && prev->kind == Value::Callable) {
       diags.error(c->name.loc(), "'" + c->name.name + "' is already defined");
@@ -267,6 +301,9 @@ bool Elaborator::bindHParams(const CallableDecl &decl,
                        decl.name.name + "' must be " + h->type->name.name +
                        ", got " + a.value.describe());
       ok = false;
+    } else if (stdDecls.count(&decl) &&
+               !checkStdHParam(*this, decl.name.name, h->name.name, a)) {
+      ok = false;
     }
     out[h->name.name] = v;
   }
@@ -293,6 +330,15 @@ bool Elaborator::bindHParams(const CallableDecl &decl,
 Result Elaborator::instantiate(const CallableDecl &decl,
                                std::vector<CallArg> &args, llvm::SMLoc loc,
                                const std::string &name, const Expr *site) {
+  if (ctx.empty()) {
+    // Top-level `let`s and hyper-parameter defaults are compile-time
+    // constants, evaluated before any model runs.
+    error(loc, "'" + decl.name.name +
+                   "' cannot be instantiated here: a top-level 'let' (or a "
+                   "default value) is a compile-time constant; instantiate "
+                   "it in a model, layer, train or main block");
+    return std::nullopt;
+  }
   InstanceRT *parent = ctx.back();
   std::pair<const Expr *, std::vector<int64_t>> key{site, unrollPath};
   if (site) {
@@ -405,17 +451,27 @@ std::optional<TensorType> Elaborator::resolveType(const TypeExpr &t, Env &env,
     Result v = eval(d.expr.get(), env);
     if (!v)
       return std::nullopt;
-    if (v->kind == Value::Int && v->i >= 0)
+    if (v->kind == Value::Int && v->i >= 1) {
       out.dims.push_back(Dim::constant(v->i));
-    else if (v->kind == Value::DimV)
+    } else if (v->kind == Value::DimV) {
       out.dims.push_back(v->dim);
-    else {
-      error(d.range.Start, "a dimension must be a non-negative integer or a "
+    } else if (v->kind == Value::Int) {
+      // A hyper-parameter of 0 or less (dense(0)) used as a size.
+      auto *n = llvm::dyn_cast<NameExpr>(d.expr.get());
+      error(d.range.Start,
+            (n ? "'" + n->name + "', a dimension of " : "a dimension of ") +
+                renderPattern(t, env) + ", must be >= 1; got " +
+                std::to_string(v->i));
+      return std::nullopt;
+    } else {
+      error(d.range.Start, "a dimension must be a positive integer or a "
                            "symbol; got " +
                                v->describe());
       return std::nullopt;
     }
   }
+  if (!checkSize(Value::ofTensor(out), t.range.Start))
+    return std::nullopt;
   return out;
 }
 
@@ -453,7 +509,7 @@ std::string Elaborator::rankHint(size_t want, const Value &actual) {
                                                          want)
                                   : nullptr) {
     llvm::SMLoc at = p->site.isValid() ? p->site : p->loc;
-    auto lc = diags.getSourceMgr().getLineAndColumn(at);
+    auto lc = diags.lineAndColumn(at);
     pendingNote = {at, "this layer is applied to " +
                            p->inputs[0]->type.str() +
                            ", to each slice along the last axis; flatten "

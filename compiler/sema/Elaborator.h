@@ -204,6 +204,18 @@ struct BuiltinDef {
 };
 
 const BuiltinDef *lookupBuiltin(llvm::StringRef name);
+/// Checks the integer attributes of a call of `b` (its arguments by
+/// parameter) against the table of valid values (BuiltinAttrs.cpp):
+/// strides, windows, paddings, axes, counts. False after a located error.
+bool checkBuiltinAttrs(Elaborator &el, const BuiltinDef &b,
+                       const std::vector<CallArg> &slots);
+/// Checks argument `a` of integer hyper-parameter `param` of std's layer or
+/// function `fn` against the same kind of table (dense's units >= 1).
+bool checkStdHParam(Elaborator &el, llvm::StringRef fn, llvm::StringRef param,
+                    const CallArg &a);
+/// Whether every row of the built-ins' table names a built-in's parameter (else
+/// says which do not on `os`); for the unit tests.
+bool builtinAttrRulesValid(llvm::raw_ostream &os);
 void builtinNames(std::vector<llvm::StringRef> &out);
 bool isInitializerName(llvm::StringRef name);
 void initializerNames(std::vector<llvm::StringRef> &out);
@@ -247,6 +259,9 @@ public:
   void error(llvm::SMLoc loc, const llvm::Twine &msg) { diags.error(loc, msg); }
   /// Records `flops` and the produced value in the current instance.
   void account(const char *op, int64_t flops, const Value &out);
+  /// Whether every tensor of `v` (a tuple's, a list's, a data set's fields)
+  /// takes at most kMaxTensorBytes; else a located error at `loc`.
+  bool checkSize(const Value &v, llvm::SMLoc loc);
 
   /// A main block's data sets (by source) -> their batch symbol.
   std::map<std::string, std::string> mainBatchSymbols;
@@ -340,6 +355,9 @@ private:
   /// statement stops at its first error; misspellings are independent).
   void reportUnknownNames(const Expr *e, Env &env);
   std::set<const char *> reportedNames; ///< unknown names already reported
+  /// The layers and functions of the standard library (std/*.nn), whose
+  /// integer hyper-parameters have valid ranges (checkStdHParam).
+  std::set<const CallableDecl *> stdDecls;
   /// The hint of a rank mismatch (`actual` has `want` axes too many or too
   /// few); may leave a note for the error in `pendingNote`.
   std::string rankHint(size_t want, const Value &actual);

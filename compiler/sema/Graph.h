@@ -56,6 +56,31 @@ struct Node {
   /// final value.
   std::vector<NodePtr> bodyArgs, bodyResults;
 
+  Node() = default;
+  Node(const Node &) = default;
+  Node &operator=(const Node &) = default;
+  /// Releases the nodes only this one holds without a recursion per node:
+  /// a program of 100,000 statements is a chain of inputs that deep.
+  ~Node() {
+    std::vector<NodePtr> todo;
+    auto take = [&](std::vector<NodePtr> &v) {
+      for (NodePtr &n : v)
+        if (n && n.use_count() == 1)
+          todo.push_back(std::move(n));
+      v.clear();
+    };
+    take(inputs);
+    take(bodyArgs);
+    take(bodyResults);
+    while (!todo.empty()) {
+      NodePtr n = std::move(todo.back());
+      todo.pop_back();
+      take(n->inputs);
+      take(n->bodyArgs);
+      take(n->bodyResults);
+    }
+  }
+
   const Attr *attr(llvm::StringRef key) const {
     for (const auto &a : attrs)
       if (a.first == key)

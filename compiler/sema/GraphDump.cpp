@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "sema/Sema.h"
+#include "support/LineColumn.h"
 
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -43,6 +44,7 @@ static void printAttr(const Attr &a, llvm::raw_ostream &os) {
 
 void nnc::dumpGraph(const ModelGraph &g, const llvm::SourceMgr &sm,
                     llvm::raw_ostream &os) {
+  LineColumnTable lines(sm);
   // Collect every node reachable from the outputs and the declared
   // inputs/params, then print in creation order.
   std::map<unsigned, const Node *> nodes;
@@ -107,7 +109,7 @@ void nnc::dumpGraph(const ModelGraph &g, const llvm::SourceMgr &sm,
     os << " : " << n->type.str();
     if (n->loc.isValid()) {
       unsigned buf = sm.FindBufferContainingLoc(n->loc);
-      auto lc = sm.getLineAndColumn(n->loc, buf);
+      auto lc = lines.get(n->loc, buf);
       os << " <"
          << llvm::sys::path::filename(
                 sm.getMemoryBuffer(buf)->getBufferIdentifier())

@@ -10,6 +10,7 @@
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 
@@ -55,12 +56,22 @@ unsigned nnc::dtypeBytes(DType t) {
 
 std::string Dim::str() const { return isConst() ? std::to_string(value) : sym; }
 
+int64_t nnc::saturatingMul(int64_t a, int64_t b) {
+  int64_t r;
+  return llvm::MulOverflow(a, b, r) ? INT64_MAX : r;
+}
+
+int64_t nnc::saturatingAdd(int64_t a, int64_t b) {
+  int64_t r;
+  return llvm::AddOverflow(a, b, r) ? INT64_MAX : r;
+}
+
 Dim nnc::dimProduct(const std::vector<Dim> &dims) {
   int64_t c = 1;
   std::string syms;
   for (const Dim &d : dims) {
     if (d.isConst()) {
-      c *= d.value;
+      c = saturatingMul(c, d.value);
     } else {
       if (!syms.empty())
         syms += "*";
@@ -97,12 +108,12 @@ int64_t DimValues::get(const Dim &d) const {
   for (llvm::StringRef p : parts) {
     int64_t c;
     if (!p.getAsInteger(10, c)) {
-      v *= c;
+      v = saturatingMul(v, c);
       continue;
     }
     auto it = values.find(p.str());
     if (it != values.end()) {
-      v *= it->second;
+      v = saturatingMul(v, it->second);
     } else if (std::find(assumed.begin(), assumed.end(), p.str()) ==
                assumed.end()) {
       assumed.push_back(p.str());
@@ -114,7 +125,27 @@ int64_t DimValues::get(const Dim &d) const {
 int64_t nnc::numElements(const TensorType &t, const DimValues &dv) {
   int64_t n = 1;
   for (const Dim &d : t.dims)
-    n *= dv.get(d);
+    n = saturatingMul(n, dv.get(d));
+  return n;
+}
+
+std::optional<int64_t> nnc::staticBytes(const TensorType &t) {
+  int64_t n = dtypeBytes(t.dtype);
+  for (const Dim &d : t.dims) {
+    int64_t c = d.isConst() ? d.value : 1;
+    if (!d.isConst()) {
+      // A product symbol `H*W*4` keeps its constant factor.
+      llvm::SmallVector<llvm::StringRef, 4> parts;
+      llvm::StringRef(d.sym).split(parts, '*');
+      for (llvm::StringRef p : parts) {
+        int64_t k;
+        if (!p.getAsInteger(10, k) && llvm::MulOverflow(c, k, c))
+          return std::nullopt;
+      }
+    }
+    if (llvm::MulOverflow(n, c, n))
+      return std::nullopt;
+  }
   return n;
 }
 

@@ -42,7 +42,18 @@ struct Dim {
 };
 
 /// Product of dims: constant if all are, else a symbolic product `H*W*4`.
+/// A constant product past INT64_MAX is INT64_MAX (the size check of the
+/// tensor holding it reports it).
 Dim dimProduct(const std::vector<Dim> &dims);
+
+/// a * b and a + b of non-negative counts, INT64_MAX when they overflow:
+/// element, FLOP and byte counts that only feed figures (summaries).
+int64_t saturatingMul(int64_t a, int64_t b);
+int64_t saturatingAdd(int64_t a, int64_t b);
+
+/// The most bytes one tensor may take (256 TiB): more is a mistake (a
+/// hyper-parameter off by orders of magnitude), not a model.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 48;
 
 struct TensorType {
   DType dtype = DType::F32;
@@ -66,7 +77,11 @@ struct DimValues {
   mutable std::vector<std::string> assumed;
 };
 
+/// Elements of `t` with symbols taken from `dv` (saturating).
 int64_t numElements(const TensorType &t, const DimValues &dv);
+/// Bytes of `t` counting only its constant dimensions (symbols as 1);
+/// nullopt when the count overflows 64 bits.
+std::optional<int64_t> staticBytes(const TensorType &t);
 
 /// NumPy broadcasting of two shapes; nullopt (and the offending axis in
 /// `badAxis`, counted from the right) if they do not broadcast.

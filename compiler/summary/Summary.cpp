@@ -2,7 +2,9 @@
 //
 // Counts come straight from the instance tree sema built. Per-sample
 // figures use B = 1 for the batch dimension; other symbolic dimensions use
-// `--dim NAME=VALUE` or 1, and the footer says which were assumed.
+// `--dim NAME=VALUE` or 1, and the footer says which were assumed. Sema's
+// counts saturate at INT64_MAX rather than wrap; so do the products here,
+// and a saturated count prints as such.
 //
 //===----------------------------------------------------------------------===//
 #include "summary/Summary.h"
@@ -13,6 +15,8 @@
 using namespace nnc;
 
 std::string nnc::withCommas(int64_t v) {
+  if (v == INT64_MAX)
+    return "over 9.2e18";
   std::string digits = std::to_string(v < 0 ? -v : v), out;
   for (size_t k = 0; k < digits.size(); ++k) {
     if (k && (digits.size() - k) % 3 == 0)
@@ -23,6 +27,8 @@ std::string nnc::withCommas(int64_t v) {
 }
 
 std::string nnc::humanBytes(int64_t bytes) {
+  if (bytes == INT64_MAX)
+    return "over 8 EB";
   const char *units[] = {"B", "KB", "MB", "GB", "TB"};
   double v = double(bytes);
   int u = 0;
@@ -68,8 +74,9 @@ void collect(const InstanceInfo &n, unsigned level, unsigned maxDepth,
     if (c->calls > 1)
       label += " x" + std::to_string(c->calls);
     int64_t fixed = c->paramCount(false);
-    rows.push_back({label, shapeString(c->outputs), c->paramCount(true) + fixed,
-                    fixed, c->flops, c->activationBytes});
+    rows.push_back({label, shapeString(c->outputs),
+                    saturatingAdd(c->paramCount(true), fixed), fixed, c->flops,
+                    c->activationBytes});
     if (level + 1 < maxDepth)
       collect(*c, level + 1, maxDepth, rows);
   }
@@ -114,13 +121,13 @@ void nnc::printSummary(const Program &program, const SummaryOptions &opts,
   }
   os << std::string(total, '=') << "\n";
   int64_t trainable = m.paramCount(true), fixed = m.paramCount(false);
-  int64_t all = trainable + fixed;
-  os << "Total params: " << withCommas(all) << " (" << humanBytes(all * 4)
-     << ")\n";
+  int64_t all = saturatingAdd(trainable, fixed);
+  os << "Total params: " << withCommas(all) << " ("
+     << humanBytes(saturatingMul(all, 4)) << ")\n";
   os << "Trainable params: " << withCommas(trainable) << " ("
-     << humanBytes(trainable * 4) << ")\n";
+     << humanBytes(saturatingMul(trainable, 4)) << ")\n";
   os << "Non-trainable params: " << withCommas(fixed) << " ("
-     << humanBytes(fixed * 4) << ")\n";
+     << humanBytes(saturatingMul(fixed, 4)) << ")\n";
   os << "Output: " << shapeString(m.outputs) << "\n";
   os << "Forward FLOPs per sample: " << withCommas(m.flops) << "\n";
   os << "Activation bytes per sample: " << withCommas(m.activationBytes) << " ("
@@ -128,14 +135,17 @@ void nnc::printSummary(const Program &program, const SummaryOptions &opts,
   for (const TrainInfo &t : program.trains) {
     if (t.modelName != m.name || t.optimizer.empty())
       continue;
-    int64_t bytes = int64_t(t.optimizerStateSlots) * trainable * 4;
+    int64_t bytes = saturatingMul(int64_t(t.optimizerStateSlots),
+                                  saturatingMul(trainable, 4));
     os << "Optimizer state (" << t.optimizer << ", " << t.optimizerStateSlots
        << " slot" << (t.optimizerStateSlots == 1 ? "" : "s")
        << " per parameter): " << withCommas(bytes) << " bytes ("
        << humanBytes(bytes) << ")\n";
     os << "Training memory per step (params + grads + optimizer state): "
-       << humanBytes((2 + int64_t(t.optimizerStateSlots)) * trainable * 4 +
-                     fixed * 4)
+       << humanBytes(
+              saturatingAdd(saturatingMul(2 + int64_t(t.optimizerStateSlots),
+                                          saturatingMul(trainable, 4)),
+                            saturatingMul(fixed, 4)))
        << "\n";
     break;
   }

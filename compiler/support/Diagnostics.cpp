@@ -94,7 +94,7 @@ void DiagnosticEngine::print(llvm::SMLoc loc, const llvm::Twine &msg,
                              llvm::SMRange range) {
   if (lineLength(srcMgr, loc) > kMaxEchoedLine) {
     // Print location + message only; echoing a megabyte line helps nobody.
-    auto lc = srcMgr.getLineAndColumn(loc);
+    auto lc = lines.get(loc);
     unsigned id = srcMgr.FindBufferContainingLoc(loc);
     llvm::errs() << srcMgr.getMemoryBuffer(id)->getBufferIdentifier() << ":"
                  << lc.first << ":" << lc.second << ": error: " << msg << "\n";

@@ -10,6 +10,7 @@
 #ifndef NNC_SUPPORT_DIAGNOSTICS_H
 #define NNC_SUPPORT_DIAGNOSTICS_H
 
+#include "support/LineColumn.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/SMLoc.h"
@@ -60,6 +61,10 @@ public:
   /// Count errors without printing them (tests, speculative parses).
   void setQuiet(bool q) { quiet = q; }
   llvm::SourceMgr &getSourceMgr() { return srcMgr; }
+  /// Line and column of `loc` (see LineColumnTable: not a scan of the line).
+  std::pair<unsigned, unsigned> lineAndColumn(llvm::SMLoc loc) {
+    return lines.get(loc);
+  }
 
 private:
   void print(llvm::SMLoc loc, const llvm::Twine &msg, llvm::SMRange range);
@@ -72,6 +77,7 @@ private:
   std::vector<Frame> frames;
   std::vector<unsigned> libraryBuffers;
   llvm::SourceMgr &srcMgr;
+  LineColumnTable lines{srcMgr};
   unsigned numErrors = 0;
   unsigned maxErrors = 20;
   bool colors = false;

@@ -3,6 +3,8 @@
 
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 using namespace nnc;
@@ -28,4 +30,20 @@ TEST(Diagnostics, CountsAndCapsErrors) {
     d.error(loc, "boom");
   EXPECT_EQ(d.errorCount(), 5u);
   EXPECT_TRUE(d.tooMany());
+}
+
+TEST(Diagnostics, LineColumnTableAgreesWithSourceMgr) {
+  llvm::SourceMgr sm;
+  const char *text = "ab\n\ncde; fg\r\nh\n  i";
+  sm.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, "t.nn"),
+                        llvm::SMLoc());
+  LineColumnTable lines(sm);
+  const char *start = sm.getMemoryBuffer(1)->getBufferStart();
+  for (size_t k = 0; k < strlen(text); ++k) {
+    if (text[k] == '\r' || (k && text[k - 1] == '\r'))
+      continue; // SourceMgr restarts columns after a lone '\r'
+    auto loc = llvm::SMLoc::getFromPointer(start + k);
+    EXPECT_EQ(lines.get(loc), sm.getLineAndColumn(loc)) << "offset " << k;
+  }
+  EXPECT_EQ(lines.get(llvm::SMLoc()), std::make_pair(0u, 0u));
 }

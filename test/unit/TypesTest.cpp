@@ -62,3 +62,16 @@ TEST(Types, DTypeNamesAndSizes) {
   EXPECT_EQ(dtypeBytes(DType::F64), 8u);
   EXPECT_EQ(dtypeBytes(DType::Bool), 1u);
 }
+
+TEST(Types, CountsSaturateInsteadOfWrapping) {
+  EXPECT_EQ(saturatingMul(int64_t(1) << 40, int64_t(1) << 40), INT64_MAX);
+  EXPECT_EQ(saturatingAdd(INT64_MAX - 1, 5), INT64_MAX);
+  EXPECT_EQ(saturatingMul(6, 7), 42);
+  TensorType big{DType::F32, dims({"B", "4294967296", "4294967296"})};
+  EXPECT_EQ(numElements(big, DimValues{}), INT64_MAX);
+  EXPECT_FALSE(staticBytes(big));
+  EXPECT_EQ(dimProduct(dims({"4294967296", "4294967296"})).value, INT64_MAX);
+  // Symbols count as 1, a product symbol's constant factor counts.
+  TensorType t{DType::F64, dims({"B", "T*4", "10"})};
+  EXPECT_EQ(staticBytes(t), std::optional<int64_t>(8 * 4 * 10));
+}
