@@ -7,8 +7,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "File.h"
+#include "Numbers.h"
 #include "nnc/runtime.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -34,6 +36,16 @@ extern "C" int nnc_npy_load(const char *path, nnc_tensor *out) {
     return nnc_set_error("'%s' is truncated in its header", path);
   headerLen = len[0] | (len[1] << 8) | (uint32_t(len[2]) << 16) |
               (uint32_t(len[3]) << 24);
+  // Every length and size read from the file is checked against the
+  // file's size before anything is allocated.
+  long start = std::ftell(f);
+  std::fseek(f, 0, SEEK_END);
+  long size = std::ftell(f);
+  std::fseek(f, start, SEEK_SET);
+  if (start < 0 || size < start || headerLen > uint64_t(size - start))
+    return nnc_set_error("'%s': its header says %u bytes, the file has %ld "
+                         "after the magic",
+                         path, headerLen, size < start ? 0L : size - start);
   std::string header(headerLen, '\0');
   if (std::fread(&header[0], 1, headerLen, f) != headerLen)
     return nnc_set_error("'%s' is truncated in its header", path);
@@ -71,21 +83,48 @@ extern "C" int nnc_npy_load(const char *path, nnc_tensor *out) {
                          "(numpy.ascontiguousarray)",
                          path);
   out->rank = 0;
-  for (const char *p = shape.c_str(); *p;) {
-    if (*p >= '0' && *p <= '9') {
-      if (out->rank == NNC_MAX_RANK)
-        return nnc_set_error("'%s' has more than %d dimensions", path,
-                             NNC_MAX_RANK);
-      char *end;
-      out->dims[out->rank++] = std::strtoll(p, &end, 10);
-      p = end;
-    } else {
-      ++p;
-    }
+  shape.erase(0, shape.find_first_not_of(' '));
+  // "(2, 3)", "(5,)", "()": non-negative integers between commas.
+  size_t open = shape.find('('), close = shape.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open)
+    return nnc_set_error("'%s': its header has no shape tuple", path);
+  std::string inner = shape.substr(open + 1, close - open - 1);
+  uint64_t elements = 1;
+  for (size_t at = 0; at <= inner.size();) {
+    size_t comma = std::min(inner.find(',', at), inner.size());
+    std::string dim = inner.substr(at, comma - at);
+    dim.erase(0, dim.find_first_not_of(' '));
+    dim.erase(dim.find_last_not_of(' ') + 1);
+    at = comma + 1;
+    if (dim.empty() && comma == inner.size())
+      break; // "(5,)" or "()"
+    int64_t d = 0;
+    if (!nnc::rt::parseInt(dim, d, /*allowSign=*/false))
+      return nnc_set_error("'%s': shape %s: '%s' is not a size", path,
+                           shape.c_str(), dim.c_str());
+    if (out->rank == NNC_MAX_RANK)
+      return nnc_set_error("'%s' has more than %d dimensions", path,
+                           NNC_MAX_RANK);
+    out->dims[out->rank++] = d;
+    if (__builtin_mul_overflow(elements, uint64_t(d), &elements))
+      elements = UINT64_MAX;
   }
+  uint64_t bytes64 = 0;
+  long dataAt = std::ftell(f);
+  uint64_t have = dataAt >= 0 && size > dataAt ? uint64_t(size - dataAt) : 0;
+  bool huge = elements == UINT64_MAX ||
+              __builtin_mul_overflow(
+                  elements, uint64_t(nnc_dtype_size(out->dtype)), &bytes64);
+  if (huge || bytes64 > have)
+    return nnc_set_error(
+        "'%s' is truncated: its shape %s needs %s bytes of data, the file "
+        "has %llu",
+        path, shape.c_str(),
+        huge ? "more than 2^64" : std::to_string(bytes64).c_str(),
+        (unsigned long long)have);
   if (nnc_tensor_alloc(out))
     return -1;
-  size_t bytes = size_t(nnc_tensor_numel(out)) * nnc_dtype_size(out->dtype);
+  size_t bytes = size_t(bytes64);
   size_t got = std::fread(out->data, 1, bytes, f);
   if (got != bytes) {
     nnc_tensor_free(out);
@@ -154,10 +193,9 @@ extern "C" int nnc_csv_load(const char *path, int64_t features,
                            path, (long long)lineNo, cells.size(),
                            header.size());
     for (size_t k = 0; k < cells.size(); ++k) {
-      char *end;
       const char *s = cells[k].c_str();
-      double v = std::strtod(s, &end);
-      if (end == s || *end)
+      double v = 0;
+      if (!nnc::rt::parseDouble(cells[k], v))
         return nnc_set_error("'%s' line %lld, column '%s': '%s' is not a "
                              "number",
                              path, (long long)lineNo, header[k].c_str(), s);

@@ -7,9 +7,11 @@
 // like the nnc driver's.
 //
 //===----------------------------------------------------------------------===//
+#include "Numbers.h"
 #include "nnc/runtime.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
@@ -49,17 +51,23 @@ extern "C" int nnc_train_main(const nnc_model *train_step,
     if (i + 1 >= argc)
       return usage(("'" + arg + "' needs a value").c_str());
     const char *value = argv[++i];
-    char *end = nullptr;
-    long long n = std::strtoll(value, &end, 10);
-    bool number = end && *end == '\0' && n > 0;
+    int64_t n = 0;
+    bool number = nnc::rt::parseInt(value, n, /*allowSign=*/false) && n > 0;
     if (arg == "--epochs" || arg == "--batch" || arg == "--limit") {
       if (!number)
-        return usage((arg + " takes a positive integer").c_str());
+        return usage((arg + " takes a positive integer up to " +
+                      std::to_string(INT64_MAX) + ", not '" + value + "'")
+                         .c_str());
       (arg == "--epochs"  ? cfg->epochs
        : arg == "--batch" ? cfg->batch
                           : cfg->limit) = n;
     } else if (arg == "--seed") {
-      cfg->seed = std::strtoull(value, nullptr, 10);
+      uint64_t seed = 0;
+      if (!nnc::rt::parseUInt(value, seed))
+        return usage((std::string("--seed takes an integer from 0 to ") +
+                      std::to_string(UINT64_MAX) + ", not '" + value + "'")
+                         .c_str());
+      cfg->seed = seed;
     } else if (arg == "--checkpoint") {
       cfg->checkpoint = value;
     } else if (arg == "--resume") {

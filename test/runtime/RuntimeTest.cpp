@@ -434,7 +434,8 @@ TEST(Data, NpyFiles) {
   EXPECT_EQ(nnc_npy_load(p.c_str(), &t), -1);
   EXPECT_EQ(std::string(nnc_last_error()),
             "'" + p +
-                "' is truncated: its data needs 24 bytes, the file has 8");
+                "' is truncated: its shape (2, 3) needs 24 bytes of data, the "
+                "file has 8");
   std::string txt = dir.file("x.txt");
   f = std::fopen(txt.c_str(), "w");
   std::fputs("hello", f);
@@ -470,6 +471,14 @@ TEST(Data, CsvFiles) {
   EXPECT_EQ(nnc_csv_load(p.c_str(), 2, "class", &x, &y), -1);
   EXPECT_EQ(std::string(nnc_last_error()),
             "'" + p + "' line 2, column 'b': 'oops' is not a number");
+  // A NUL inside a cell ends no number early: "5\0000" is not 5.
+  f = std::fopen(p.c_str(), "wb");
+  std::fwrite("a,b,class\n1.5,5\0" "000,0\n", 1, 22, f);
+  std::fclose(f);
+  EXPECT_EQ(nnc_csv_load(p.c_str(), 2, "class", &x, &y), -1);
+  EXPECT_NE(std::string(nnc_last_error()).find("line 2, column 'b'"),
+            std::string::npos)
+      << nnc_last_error();
 }
 
 TEST(Data, BatchesCoverEveryEpochOnceAndShuffleBySeed) {
