@@ -14,6 +14,7 @@
 #include "Trainer.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -130,8 +131,16 @@ void Trainer::progressLine(int64_t epoch, int64_t batch, int64_t batches,
 void Trainer::writeMetrics(const char *json) {
   if (!metrics)
     return;
-  std::fprintf(metrics, "%s\n", json);
-  std::fflush(metrics);
+  std::string line = std::string(json) + "\n";
+  ssize_t wrote = ::write(fileno(metrics), line.data(), line.size());
+  if (wrote == ssize_t(line.size()) || metricsFailed)
+    return;
+  metricsFailed = true;
+  std::fprintf(stderr,
+               "nnc: warning: cannot write metrics to '%s': %s (training "
+               "goes on; the file lacks this and later records)\n",
+               cfg.metrics_out,
+               wrote < 0 ? std::strerror(errno) : "the disk is full");
 }
 
 int Trainer::run() {
@@ -146,8 +155,7 @@ int Trainer::runLoop() {
   if (setUp())
     return -1;
   ready = true;
-  if ((cfg.resume && resume()) || (cfg.state && fromState()) ||
-      checkWritable())
+  if ((cfg.resume && resume()) || (cfg.state && fromState()) || checkWritable())
     return -1;
   epochsDone = epoch0;
   if (cfg.init_only) { // `nnc init`: the checkpoint before any step
@@ -339,22 +347,25 @@ void Trainer::printEpoch(int64_t epoch, const Totals &t, const Totals &v,
   if (!std::isnan(lr))
     std::printf("  lr %.3g", lr);
   std::printf("  %s samples/s  %.1f s\n", rate(sps).c_str(), seconds);
+  if (doVal && !std::isfinite(v.meanLoss()))
+    std::printf("  (val_loss is not a number: the validation data holds NaN "
+                "or inf, or the model's outputs overflow there; the metrics "
+                "file records null)\n");
   std::fflush(stdout);
 }
 
 void Trainer::writeEpochMetrics(int64_t epoch, const Totals &t, const Totals &v,
                                 bool doVal, double sps, double seconds) {
-  char json[2048];
-  int len = std::snprintf(json, sizeof json, "{\"epoch\": %lld, \"loss\": %.6g",
-                          (long long)epoch + 1, t.meanLoss());
+  // Any number of metrics (no fixed buffer); a value that is not a
+  // finite number (a NaN loss) is JSON's null, never `nan`.
+  std::string json = "{\"epoch\": " + std::to_string(epoch + 1);
   auto add = [&](const char *key, double value, bool present) {
-    if (present)
-      len += std::snprintf(json + len, sizeof json - size_t(len),
-                           ", \"%s\": %.6g", key, value);
-    else
-      len += std::snprintf(json + len, sizeof json - size_t(len),
-                           ", \"%s\": null", key);
+    char num[32] = "null";
+    if (present && std::isfinite(value))
+      std::snprintf(num, sizeof num, "%.6g", value);
+    json += std::string(", \"") + key + "\": " + num;
   };
+  add("loss", t.meanLoss(), true);
   // accuracy and val_accuracy always appear (null without the metric).
   bool accuracy = hasAccuracy();
   if (!accuracy)
@@ -369,8 +380,8 @@ void Trainer::writeEpochMetrics(int64_t epoch, const Totals &t, const Totals &v,
   add("lr", lr, !std::isnan(lr));
   add("samples_per_sec", sps, true);
   add("seconds", seconds, true);
-  std::snprintf(json + len, sizeof json - size_t(len), "}");
-  writeMetrics(json);
+  json += "}";
+  writeMetrics(json.c_str());
 }
 
 bool Trainer::hasAccuracy() const {
@@ -420,7 +431,6 @@ void Trainer::finalReport(double total) {
 }
 
 } // namespace nnc_rt
-
 
 /// A step frees its intermediates and allocates the same sizes again in the
 /// next step. glibc returns large blocks to the kernel (mmap/munmap, heap

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unistd.h>
 
 namespace nnc_rt {
 namespace {
@@ -130,8 +131,11 @@ int Trainer::setUp() {
   if (cfg.validate_source && loadSet(valid, cfg.validate_source))
     return -1;
   if (cfg.metrics_out) {
-    metrics = std::fopen(cfg.metrics_out, cfg.resume ? "a" : "w");
-    if (!metrics)
+    // Opened for appending (a new run empties it first), so that each
+    // record, written whole in one write(), lands as one line even when
+    // another run writes the same file.
+    metrics = std::fopen(cfg.metrics_out, "a");
+    if (!metrics || (!cfg.resume && ftruncate(fileno(metrics), 0)))
       return nnc_set_error("cannot write metrics to '%s': %s", cfg.metrics_out,
                            std::strerror(errno));
   }
@@ -235,14 +239,14 @@ int Trainer::fromState() {
     const nnc_tensor &theirs = st.tensors[k];
     if (!sameShape(mine, theirs))
       return nnc_set_error("'%s' is %s, but the model '%s' has %s",
-                           name.c_str(), shapeText(theirs).c_str(),
-                           step->name, shapeText(mine).c_str());
+                           name.c_str(), shapeText(theirs).c_str(), step->name,
+                           shapeText(mine).c_str());
     std::memcpy(mine.data, theirs.data,
                 size_t(nnc_tensor_numel(&mine)) * nnc_dtype_size(mine.dtype));
   }
-  for (auto [name, out] : {std::pair<const char *, int64_t *>{"train.epoch",
-                                                              &epoch0},
-                           {"train.step", &globalStep}}) {
+  for (auto [name, out] :
+       {std::pair<const char *, int64_t *>{"train.epoch", &epoch0},
+        {"train.step", &globalStep}}) {
     int64_t k = nnc_named_find(&st, name);
     if (k >= 0 && st.tensors[k].dtype == NNC_I64 && st.tensors[k].rank == 0)
       *out = std::max<int64_t>(0, *static_cast<int64_t *>(st.tensors[k].data));

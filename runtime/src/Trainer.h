@@ -145,6 +145,8 @@ private:
   double lr = NAN;
   bool wroteCheckpoint = false;
   FILE *metrics = nullptr;
+  /// A failed metrics write was reported (once).
+  bool metricsFailed = false;
 
   /// The train step's arguments (data fields gathered per batch) and
   /// results; the batches and their number per epoch and in all.
