@@ -25,6 +25,12 @@ std::string misfitText(const char *name, const nnc_tensor *file,
 /// "(it holds a, b, c, ...)": the first names in the file.
 std::string holdsText(const nnc_named_tensors &file);
 
+/// Where a checkpoint written to `path` goes: `path`, or the file a
+/// symbolic link at `path` points to (followed, never replaced). -1 (the
+/// error set) if that is something other than a regular file or a new
+/// path: a folder, a device, a FIFO, a dangling link.
+int checkpointTarget(const char *path, std::string &target);
+
 } // namespace nnc
 
 #endif

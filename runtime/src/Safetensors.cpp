@@ -7,6 +7,7 @@
 // or a full disk never leaves a half-written checkpoint behind.
 //
 //===----------------------------------------------------------------------===//
+#include "Checkpoint.h"
 #include "File.h"
 #include "nnc/runtime.h"
 
@@ -238,6 +239,45 @@ extern "C" int nnc_safetensors_parse(const void *data, size_t size,
   return parseSafetensors(name, src, out);
 }
 
+int nnc::checkpointTarget(const char *path, std::string &target) {
+  target = path;
+  struct stat st;
+  if (::lstat(path, &st) != 0)
+    return 0; // a new file
+  if (S_ISLNK(st.st_mode)) {
+    if (char *real = ::realpath(path, nullptr)) {
+      target = real;
+      std::free(real);
+      if (::stat(target.c_str(), &st) != 0)
+        return 0;
+    } else {
+      // A link to a file not written yet: the file it names.
+      char link[4096];
+      ssize_t n = ::readlink(path, link, sizeof link - 1);
+      if (n <= 0)
+        return nnc_set_error("cannot write '%s': %s", path,
+                             std::strerror(errno));
+      link[n] = '\0';
+      std::string dir(path);
+      size_t slash = dir.rfind('/');
+      target = link[0] == '/' || slash == std::string::npos
+                   ? std::string(link)
+                   : dir.substr(0, slash + 1) + link;
+      return 0;
+    }
+  }
+  if (!S_ISREG(st.st_mode))
+    return nnc_set_error("cannot write '%s': it is %s, not a file; give a "
+                         "file's path (a new one, or a checkpoint to replace)",
+                         path,
+                         S_ISDIR(st.st_mode)    ? "a folder"
+                         : S_ISFIFO(st.st_mode) ? "a FIFO"
+                         : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
+                             ? "a device"
+                             : "a special file");
+  return 0;
+}
+
 extern "C" int nnc_safetensors_save(const char *path,
                                     const nnc_named_tensors *tensors) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
@@ -255,7 +295,9 @@ extern "C" int nnc_safetensors_save(const char *path,
   std::string text = header.dump();
   while ((8 + text.size()) % 8)
     text.push_back(' '); // keep the data 8-byte aligned
-  std::string target(path);
+  std::string target;
+  if (nnc::checkpointTarget(path, target))
+    return -1;
   std::string tmp = target + ".tmp." + std::to_string(getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0)
@@ -279,7 +321,7 @@ extern "C" int nnc_safetensors_save(const char *path,
   if (::close(fd) != 0 && ok)
     ok =
         nnc_set_error("cannot write '%s': %s", path, std::strerror(errno)) == 0;
-  if (ok && std::rename(tmp.c_str(), path) != 0)
+  if (ok && std::rename(tmp.c_str(), target.c_str()) != 0)
     ok = nnc_set_error("cannot replace '%s': %s", path, std::strerror(errno)) ==
          0;
   if (!ok) {

@@ -7,6 +7,7 @@
 // the binding of a compiled step's arguments and results to all of these.
 //
 //===----------------------------------------------------------------------===//
+#include "Checkpoint.h"
 #include "Trainer.h"
 
 #include <cerrno>
@@ -145,9 +146,13 @@ int Trainer::setUp() {
 int Trainer::checkWritable() {
   if (!cfg.checkpoint)
     return 0;
-  // Fail before training, not after an epoch: can a file be created next
-  // to the checkpoint (where its temporary file will go)?
-  std::string probe = std::string(cfg.checkpoint) + ".nnc-probe";
+  // Fail before training, not after an epoch: is it a file (or a new
+  // path), and can a file be created next to it (where its temporary file
+  // will go)?
+  std::string target;
+  if (nnc::checkpointTarget(cfg.checkpoint, target))
+    return -1;
+  std::string probe = target + ".nnc-probe";
   FILE *f = std::fopen(probe.c_str(), "wb");
   if (!f)
     return nnc_set_error("cannot write checkpoint '%s': %s", cfg.checkpoint,
