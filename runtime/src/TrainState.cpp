@@ -16,14 +16,6 @@
 
 namespace nnc_rt {
 namespace {
-std::string shapeText(const nnc_tensor &t) {
-  static const char *names[] = {"f32", "f64", "i32", "i64", "u8", "bool"};
-  std::string s = std::string(names[t.dtype]) + "[";
-  for (int32_t d = 0; d < t.rank; ++d)
-    s += (d ? ", " : "") + std::to_string(t.dims[d]);
-  return s + "]";
-}
-
 bool sameShape(const nnc_tensor &a, const nnc_tensor &b) {
   if (a.dtype != b.dtype || a.rank != b.rank)
     return false;
@@ -179,8 +171,8 @@ int Trainer::resume() {
     }
     const nnc_tensor &theirs = ck.tensors[k];
     if (!sameShape(mine, theirs)) {
-      problem("'" + name + "' is " + shapeText(theirs) + ", the model has " +
-              shapeText(mine));
+      problem("'" + name + "' is " + nnc::typeText(theirs) + ", the model has " +
+              nnc::typeText(mine));
       continue;
     }
     std::memcpy(mine.data, theirs.data,
@@ -200,7 +192,7 @@ int Trainer::resume() {
     }
     const nnc_tensor &t = ck.tensors[k];
     if (t.dtype != NNC_I64 || t.rank != 0) {
-      problem(std::string("'") + name + "' is " + shapeText(t) +
+      problem(std::string("'") + name + "' is " + nnc::typeText(t) +
               ", expected an i64 scalar (i64[])");
       return;
     }
@@ -244,8 +236,8 @@ int Trainer::fromState() {
     const nnc_tensor &theirs = st.tensors[k];
     if (!sameShape(mine, theirs))
       return nnc_set_error("'%s' is %s, but the model '%s' has %s",
-                           name.c_str(), shapeText(theirs).c_str(), step->name,
-                           shapeText(mine).c_str());
+                           name.c_str(), nnc::typeText(theirs).c_str(), step->name,
+                           nnc::typeText(mine).c_str());
     std::memcpy(mine.data, theirs.data,
                 size_t(nnc_tensor_numel(&mine)) * nnc_dtype_size(mine.dtype));
   }
@@ -365,8 +357,8 @@ int Trainer::bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
         return nnc_set_error("data set '%s' has %s samples in '%s', but the "
                              "model's input '%s' takes %s samples",
                              set.table.descriptor.c_str(),
-                             shapeText(have).c_str(), name.c_str(),
-                             name.c_str(), shapeText(want).c_str());
+                             nnc::typeText(have).c_str(), name.c_str(),
+                             name.c_str(), nnc::typeText(want).c_str());
       }
       nnc_tensor &buf = batchInputs[name];
       if (!buf.data) {
