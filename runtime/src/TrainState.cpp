@@ -171,8 +171,8 @@ int Trainer::resume() {
     }
     const nnc_tensor &theirs = ck.tensors[k];
     if (!sameShape(mine, theirs)) {
-      problem("'" + name + "' is " + nnc::typeText(theirs) + ", the model has " +
-              nnc::typeText(mine));
+      problem("'" + name + "' is " + nnc::typeText(theirs) +
+              ", the model has " + nnc::typeText(mine));
       continue;
     }
     std::memcpy(mine.data, theirs.data,
@@ -236,8 +236,8 @@ int Trainer::fromState() {
     const nnc_tensor &theirs = st.tensors[k];
     if (!sameShape(mine, theirs))
       return nnc_set_error("'%s' is %s, but the model '%s' has %s",
-                           name.c_str(), nnc::typeText(theirs).c_str(), step->name,
-                           nnc::typeText(mine).c_str());
+                           name.c_str(), nnc::typeText(theirs).c_str(),
+                           step->name, nnc::typeText(mine).c_str());
     std::memcpy(mine.data, theirs.data,
                 size_t(nnc_tensor_numel(&mine)) * nnc_dtype_size(mine.dtype));
   }
