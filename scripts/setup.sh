@@ -7,6 +7,9 @@
 #   NNC_SKIP_APT=1 scripts/setup.sh   build only
 #   NNC_BUILD_DIR=dir scripts/setup.sh  build elsewhere
 #   NNC_BUILD_TYPE=Debug scripts/setup.sh  a Debug build (assertions on)
+#   NNC_SANITIZE=1 scripts/setup.sh   ASan+UBSan over everything, generated
+#                                     code included (docs/testing.md)
+#   NNC_FUZZERS=1 scripts/setup.sh    also the libFuzzer targets (test/fuzz)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +47,12 @@ CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE="${NNC_BUILD_TYPE:-Release}")
 # In CI a compiler warning fails the build.
 if [ "${CI:-}" = true ]; then
   CMAKE_ARGS+=(-DNNC_WERROR=ON)
+fi
+if [ "${NNC_SANITIZE:-0}" = 1 ]; then
+  CMAKE_ARGS+=(-DNNC_SANITIZE=ON)
+fi
+if [ "${NNC_FUZZERS:-0}" = 1 ]; then
+  CMAKE_ARGS+=(-DNNC_BUILD_FUZZERS=ON)
 fi
 if command -v clang++-22 >/dev/null; then
   CMAKE_ARGS+=(-DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22)

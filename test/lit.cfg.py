@@ -39,6 +39,17 @@ except Exception:
     lit_config.note("python3-torch not found: the PyTorch cross-checks are skipped")
 config.substitutions.append(("%torch-python", torch_python))
 
+# The sanitizer build (docs/testing.md): tests that cannot run there say
+# `UNSUPPORTED: sanitize`; the fuzz targets' corpus replay needs `fuzzers`.
+if config.nnc_sanitize.upper() in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("sanitize")
+if config.nnc_fuzzers.upper() in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("fuzzers")
+    llvm_config.add_tool_substitutions(
+        ["nnc-%s-fuzzer" % t for t in ("npy", "csv", "idx", "safetensors",
+                                       "train-args", "parser", "sema")],
+        [config.nnc_tools_dir])
+
 config.substitutions.append(("%nnc-runtime-lib", os.path.join(config.nnc_obj_root, "lib", "libnnc_runtime.so")))
 
 # Tests that take more than about 10 s (the PyTorch cross-checks over every

@@ -288,6 +288,8 @@ int nnc::buildExecutable(const Entry &entry, const std::string &output,
   if (opts.threads > 1)
     cmd.append(
         {"-L/usr/lib/llvm-22/lib", "-lomp", "-Wl,-rpath,/usr/lib/llvm-22/lib"});
+  if (*kSanitizerLinkFlag)
+    cmd.push_back(kSanitizerLinkFlag);
 #ifdef NNC_LLD
   const char *env = std::getenv("NNC_CLANG");
   if (!env || !*env)

@@ -42,6 +42,16 @@ bool findRuntimeLibrary(const char *argv0, std::string &path,
 bool runTool(const std::string &tool, llvm::ArrayRef<llvm::StringRef> cmd,
              const std::string &what, DiagnosticEngine &diags);
 
+/// In a sanitizer build (NNC_SANITIZE) the runtime archive and generated
+/// code are instrumented, so whatever links them needs the sanitizer
+/// runtimes: the flag nnc adds to its link commands and to the flags it
+/// tells applications to use. Empty in a normal build.
+#ifdef NNC_SANITIZE
+inline const char *const kSanitizerLinkFlag = "-fsanitize=address,undefined";
+#else
+inline const char *const kSanitizerLinkFlag = "";
+#endif
+
 } // namespace nnc
 
 #endif // NNC_DRIVER_GLUE_H

@@ -187,7 +187,8 @@ std::string staticLibs(unsigned threads) {
          (threads > 1
               ? " -L/usr/lib/llvm-22/lib -Wl,-rpath,/usr/lib/llvm-22/lib "
                 "-lomp"
-              : "");
+              : "") +
+         (*kSanitizerLinkFlag ? std::string(" ") + kSanitizerLinkFlag : "");
 }
 
 /// Threads and working memory, in the header.
@@ -459,7 +460,9 @@ void writePkgConfig(llvm::raw_ostream &os, const std::string &p,
      << " compiled by nnc\nVersion: " NNC_VERSION "\n"
      << "Cflags: -I${prefix}\nLibs: ${prefix}/" << file;
   if (shared)
-    os << " -Wl,-rpath,${prefix}\n";
+    os << " -Wl,-rpath,${prefix}"
+       << (*kSanitizerLinkFlag ? std::string(" ") + kSanitizerLinkFlag : "")
+       << "\n";
   else
     os << " " << staticLibs(threads) << "\n";
 }
@@ -630,8 +633,13 @@ bool linkShared(const std::string &clang,
     cmd.push_back(o);
   std::string tmp = output + ".tmp";
   cmd.append({runtimeLib, "-l:libz.a", "-l:libstdc++.a", "-static-libgcc",
-              "-lm", "-Wl,--no-undefined", "-Wl,--gc-sections", versionFlag,
-              soname, "-o", tmp});
+              "-lm", "-Wl,--gc-sections", versionFlag, soname, "-o", tmp});
+  // A sanitized library leaves the sanitizer runtime to the application
+  // that loads it (which is linked with kSanitizerLinkFlag).
+  if (*kSanitizerLinkFlag)
+    cmd.push_back(kSanitizerLinkFlag);
+  else
+    cmd.push_back("-Wl,--no-undefined");
   if (threads > 1)
     cmd.append(
         {"-L/usr/lib/llvm-22/lib", "-lomp", "-Wl,-rpath,/usr/lib/llvm-22/lib"});

@@ -37,6 +37,9 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#ifdef NNC_SANITIZE
+#include "llvm/Transforms/Instrumentation/AddressSanitizer.h"
+#endif
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -163,6 +166,17 @@ void nnc::optimizeModule(llvm::Module &m, llvm::TargetMachine &tm,
   llvm::ModulePassManager mpm = level == 0
                                     ? pb.buildO0DefaultPipeline(ol)
                                     : pb.buildPerModuleDefaultPipeline(ol);
+#ifdef NNC_SANITIZE
+  // The sanitizer build checks generated code's memory accesses too, after
+  // optimisation as clang does. Its globals are left alone (no section-GC
+  // metadata or ODR indicators, which the JIT's linker does not know).
+  for (llvm::Function &f : m)
+    if (!f.isDeclaration())
+      f.addFnAttr(llvm::Attribute::SanitizeAddress);
+  mpm.addPass(llvm::AddressSanitizerPass(llvm::AddressSanitizerOptions(),
+                                         /*UseGlobalGC=*/false,
+                                         /*UseOdrIndicator=*/false));
+#endif
   mpm.run(m, mam);
 }
 

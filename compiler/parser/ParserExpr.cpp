@@ -13,6 +13,8 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include <cmath>
+
 using namespace nnc;
 
 namespace {
@@ -305,6 +307,13 @@ ExprPtr Parser::parsePrimary() {
     std::string digits = t.text.str();
     llvm::erase(digits, '_');
     double v = std::strtod(digits.c_str(), nullptr);
+    if (!std::isfinite(v)) {
+      diags.error(t.loc(),
+                  "float literal '" + t.text +
+                      "' is too large (the limit is about 1.8e308)",
+                  r);
+      return nullptr;
+    }
     return std::make_unique<FloatExpr>(v, r);
   }
   case TokenKind::String: {

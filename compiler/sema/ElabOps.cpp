@@ -30,16 +30,26 @@ static Result foldNumbers(Elaborator &el, BinOp op, const Value &l,
                       r.describe() + " does not fit in 64 bits");
     return std::nullopt;
   };
+  // A float result must be a number: inf or NaN here would reach the
+  // program as a learning rate or a constant nobody meant.
+  auto real = [&](double x) -> Result {
+    if (std::isfinite(x))
+      return Value::ofFloat(x);
+    el.error(loc, "the compile-time expression " + l.describe() + " " +
+                      binOpSpelling(op) + " " + r.describe() + " is " +
+                      (std::isnan(x) ? "not a number" : "infinite"));
+    return std::nullopt;
+  };
   switch (op) {
   case BinOp::Add:
     return ints ? checked(llvm::AddOverflow(l.i, r.i, res))
-                : Value::ofFloat(a + b);
+                : real(a + b);
   case BinOp::Sub:
     return ints ? checked(llvm::SubOverflow(l.i, r.i, res))
-                : Value::ofFloat(a - b);
+                : real(a - b);
   case BinOp::Mul:
     return ints ? checked(llvm::MulOverflow(l.i, r.i, res))
-                : Value::ofFloat(a * b);
+                : real(a * b);
   case BinOp::Div:
   case BinOp::Mod:
     if (b == 0) {
@@ -50,7 +60,7 @@ static Result foldNumbers(Elaborator &el, BinOp op, const Value &l,
       return op == BinOp::Mod ? Value::ofInt(0) : checked(true);
     if (ints)
       return Value::ofInt(op == BinOp::Div ? l.i / r.i : l.i % r.i);
-    return Value::ofFloat(op == BinOp::Div ? a / b : std::fmod(a, b));
+    return real(op == BinOp::Div ? a / b : std::fmod(a, b));
   case BinOp::Pow:
     if (ints && r.i >= 0) {
       // By squaring: 64 steps at most, each checked.
@@ -66,7 +76,7 @@ static Result foldNumbers(Elaborator &el, BinOp op, const Value &l,
       }
       return checked(overflow);
     }
-    return Value::ofFloat(std::pow(a, b));
+    return real(std::pow(a, b));
   case BinOp::Eq:
     return Value::ofBool(a == b);
   case BinOp::Ne:

@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "sema/Elaborator.h"
 
+#include <cfloat>
+
 using namespace nnc;
 
 Result Elaborator::runUpdateRule(const CallableDecl &decl, Env &body,
@@ -52,10 +54,15 @@ Result Elaborator::checkOptimizerCall(const Expr *e, Env &env,
   std::map<std::string, Value> hparams;
   if (!bindHParams(decl, args, e->getLoc(), hparams))
     return std::nullopt;
+  // The step reads hyper-parameters as f32: each must be a non-negative
+  // number that f32 holds (a NaN or inf learning rate trains nothing).
   for (auto &kv : hparams)
-    if (kv.second.isNumber() && kv.second.number() < 0) {
-      error(e->getLoc(), "optimizer hyper-parameter '" + kv.first +
-                             "' must not be negative");
+    if (kv.second.isNumber() &&
+        !(kv.second.number() >= 0 && kv.second.number() <= FLT_MAX)) {
+      error(e->getLoc(), "optimizer hyper-parameter '" + kv.first + "' is " +
+                             kv.second.describe() +
+                             "; it must be a non-negative number up to "
+                             "3.4e38 (the f32 range)");
       return std::nullopt;
     }
   if (decl.inputs.size() != 3) {

@@ -48,3 +48,13 @@ void nnc::allocationFailed(const char *what, size_t bytes) {
                what, bytes, hint);
   std::exit(1);
 }
+
+#ifdef NNC_SANITIZE
+// The sanitizer build (docs/testing.md): an allocation that cannot be had
+// returns null, as it does without ASan, so that the errors above are
+// what the tests see (ASan would otherwise abort on any request beyond
+// its 1 TiB limit). Every program that links the runtime gets this.
+extern "C" const char *__asan_default_options() {
+  return "allocator_may_return_null=1";
+}
+#endif

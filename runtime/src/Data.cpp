@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cfloat>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,15 +51,22 @@ extern "C" int nnc_npy_load(const char *path, nnc_tensor *out) {
   std::string header(headerLen, '\0');
   if (std::fread(&header[0], 1, headerLen, f) != headerLen)
     return nnc_set_error("'%s' is truncated in its header", path);
+  // The value after `key:`, up to the next ',' or '}' (a tuple up to its
+  // ')'); "" when the header has no such key or value.
   auto field = [&](const char *key) -> std::string {
     size_t at = header.find(key);
-    if (at == std::string::npos)
+    if (at == std::string::npos ||
+        (at = header.find(':', at)) == std::string::npos)
       return "";
-    at = header.find(':', at);
-    size_t end = header.find_first_of(",}", at);
-    if (header[header.find_first_not_of(' ', at + 1)] == '(')
-      end = header.find(')', at) + 1;
-    return header.substr(at + 1, end - at - 1);
+    size_t value = header.find_first_not_of(' ', at + 1);
+    if (value == std::string::npos)
+      return "";
+    size_t end = header[value] == '('
+                     ? header.find(')', value)
+                     : header.find_first_of(",}", value);
+    if (end == std::string::npos)
+      return "";
+    return header.substr(at + 1, end + (header[value] == '(') - at - 1);
   };
   std::string descr = field("'descr'"), order = field("'fortran_order'"),
               shape = field("'shape'");
@@ -200,24 +209,32 @@ extern "C" int nnc_csv_load(const char *path, int64_t features,
                              "number",
                              path, (long long)lineNo, header[k].c_str(), s);
       if (int64_t(k) == labelAt) {
-        if (v != double(int64_t(v)))
+        // In range before the cast (casting 1e30 to int64_t is undefined).
+        if (!(v >= -9.2e18 && v <= 9.2e18) || v != double(int64_t(v)))
           return nnc_set_error("'%s' line %lld: label '%s' is not an integer "
                                "class",
                                path, (long long)lineNo, s);
         ys.push_back(int64_t(v));
       } else {
+        if (!(std::fabs(v) <= double(FLT_MAX)))
+          return nnc_set_error("'%s' line %lld, column '%s': '%s' is not a "
+                               "finite f32 number",
+                               path, (long long)lineNo, header[k].c_str(), s);
         xs.push_back(float(v));
       }
     }
   }
   int64_t n = features ? int64_t(xs.size()) / features : int64_t(ys.size());
+  if (n == 0)
+    return nnc_set_error("'%s' has a header row but no data rows", path);
   x->dtype = NNC_F32;
   x->rank = 2;
   x->dims[0] = n;
   x->dims[1] = features;
   if (nnc_tensor_alloc(x))
     return -1;
-  std::memcpy(x->data, xs.data(), xs.size() * sizeof(float));
+  if (!xs.empty())
+    std::memcpy(x->data, xs.data(), xs.size() * sizeof(float));
   if (labelAt >= 0) {
     labels->dtype = NNC_I64;
     labels->rank = 1;

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cfloat>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -54,6 +55,63 @@ int addField(DataTable &t, const char *name, nnc_tensor tensor) {
   if (t.fields.empty())
     t.count = tensor.dims[0];
   t.fields.push_back({name, tensor});
+  return 0;
+}
+
+/// Features of an npy(...) data set as f32, the type sema gives them: f8,
+/// i4, i8 and b1 arrays are converted (an f8 value beyond f32's range is
+/// an error, not an inf).
+int npyFeaturesToF32(const std::string &path, nnc_tensor &x) {
+  if (x.dtype == NNC_F32 || x.dtype == NNC_U8)
+    return 0; // u8 stays pixel bytes, scaled when a batch is gathered
+  nnc_tensor f = x;
+  f.dtype = NNC_F32;
+  f.data = nullptr;
+  if (nnc_tensor_alloc(&f))
+    return -1;
+  int64_t n = nnc_tensor_numel(&x);
+  auto *out = static_cast<float *>(f.data);
+  for (int64_t i = 0; i < n; ++i) {
+    double v = x.dtype == NNC_F64 ? static_cast<const double *>(x.data)[i]
+               : x.dtype == NNC_I32
+                   ? double(static_cast<const int32_t *>(x.data)[i])
+               : x.dtype == NNC_I64
+                   ? double(static_cast<const int64_t *>(x.data)[i])
+                   : double(static_cast<const uint8_t *>(x.data)[i] != 0);
+    if (std::isfinite(v) && std::fabs(v) > double(FLT_MAX)) {
+      nnc_tensor_free(&f);
+      return nnc_set_error("'%s': element %lld is %g, beyond the range of "
+                           "f32 (the type of an npy data set's features)",
+                           path.c_str(), (long long)i, v);
+    }
+    out[i] = float(v);
+  }
+  nnc_tensor_free(&x);
+  x = f;
+  return 0;
+}
+
+/// Data holding NaN or inf is refused before training: it would surface
+/// as a NaN loss some steps later, blamed on the learning rate.
+int checkFinite(const DataTable &t) {
+  for (const auto &[name, f] : t.fields) {
+    if (f.dtype != NNC_F32 && f.dtype != NNC_F64)
+      continue;
+    int64_t n = nnc_tensor_numel(&f);
+    int64_t perSample = f.rank && f.dims[0] ? n / f.dims[0] : 1;
+    for (int64_t i = 0; i < n; ++i) {
+      double v = f.dtype == NNC_F32 ? static_cast<const float *>(f.data)[i]
+                                    : static_cast<const double *>(f.data)[i];
+      if (!std::isfinite(v))
+        return nnc_set_error(
+            "data set '%s': sample %lld of field '%s' holds %s (element "
+            "%lld of the sample); training needs finite numbers, so clean "
+            "or drop that sample",
+            t.descriptor.c_str(), (long long)(i / perSample), name.c_str(),
+            std::isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf",
+            (long long)(i % perSample));
+    }
+  }
   return 0;
 }
 
@@ -277,7 +335,18 @@ const nnc_tensor *DataTable::field(const std::string &name) const {
   return nullptr;
 }
 
+namespace {
+int loadTable(const std::string &desc, DataTable &out);
+} // namespace
+
 int nnc::loadDataTable(const std::string &desc, DataTable &out) {
+  if (loadTable(desc, out))
+    return -1;
+  return checkFinite(out);
+}
+
+namespace {
+int loadTable(const std::string &desc, DataTable &out) {
   out.descriptor = desc;
   size_t colon = desc.find(':');
   if (colon == std::string::npos)
@@ -289,7 +358,7 @@ int nnc::loadDataTable(const std::string &desc, DataTable &out) {
     size_t n = kind == "subset" ? 1 : kind == "split" ? 2 : 3;
     if (!takeParts(args, n, parts, inner))
       return nnc_set_error("malformed data set '%s'", desc.c_str());
-    if (loadDataTable(inner, out))
+    if (loadTable(inner, out))
       return -1;
     out.descriptor = desc;
     if (kind == "augment") {
@@ -349,28 +418,35 @@ int nnc::loadDataTable(const std::string &desc, DataTable &out) {
     nnc_tensor x{}, y{};
     if (!expect(2) || nnc_npy_load(parts[0].c_str(), &x))
       return -1;
+    if (npyFeaturesToF32(parts[0], x)) {
+      nnc_tensor_free(&x);
+      return -1;
+    }
     addField(out, "x", x);
     if (parts[1].empty())
       return 0;
     if (nnc_npy_load(parts[1].c_str(), &y))
       return -1;
     if (y.rank != 1 || y.dims[0] != x.dims[0] ||
-        (y.dtype != NNC_I64 && y.dtype != NNC_I32)) {
+        (y.dtype != NNC_I64 && y.dtype != NNC_I32 && y.dtype != NNC_U8)) {
       nnc_tensor_free(&y);
-      return nnc_set_error("labels '%s' must be integers [%lld], one per "
-                           "sample of '%s'",
+      return nnc_set_error("labels '%s' must be integers (<i8, <i4 or |u1) "
+                           "[%lld], one per sample of '%s'",
                            parts[1].c_str(), (long long)x.dims[0],
                            parts[0].c_str());
     }
-    if (y.dtype == NNC_I32) { // widen to the model's i64 labels
+    if (y.dtype != NNC_I64) { // widen to the model's i64 labels
       nnc_tensor wide = y;
       wide.dtype = NNC_I64;
       wide.data = nullptr;
-      if (nnc_tensor_alloc(&wide))
+      if (nnc_tensor_alloc(&wide)) {
+        nnc_tensor_free(&y);
         return -1;
+      }
       for (int64_t i = 0; i < y.dims[0]; ++i)
         static_cast<int64_t *>(wide.data)[i] =
-            static_cast<int32_t *>(y.data)[i];
+            y.dtype == NNC_I32 ? static_cast<int32_t *>(y.data)[i]
+                               : static_cast<uint8_t *>(y.data)[i];
       nnc_tensor_free(&y);
       y = wide;
     }
@@ -399,6 +475,7 @@ int nnc::loadDataTable(const std::string &desc, DataTable &out) {
   return nnc_set_error("data set '%s' cannot be loaded by this runtime",
                        desc.c_str());
 }
+} // namespace
 
 void nnc::augmentBatch(const DataTable &t, nnc_tensor &batch, uint64_t seed,
                        uint64_t step) {

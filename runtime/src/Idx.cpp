@@ -11,7 +11,9 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -19,9 +21,10 @@
 #include <vector>
 
 namespace {
-/// Reads exactly n bytes; reports truncation with what was expected.
+/// Reads exactly n bytes; reports truncation with what was expected (a
+/// part of `total` bytes, of which `before` were read earlier).
 bool readAll(gzFile f, void *buf, size_t n, const char *path,
-             const char *what) {
+             const char *what, size_t before = 0, size_t total = 0) {
   size_t done = 0;
   while (done < n) {
     unsigned chunk =
@@ -36,7 +39,7 @@ bool readAll(gzFile f, void *buf, size_t n, const char *path,
     if (got == 0) {
       nnc_set_error("'%s' is truncated: %s needs %zu bytes, the file has "
                     "only %zu",
-                    path, what, n, done);
+                    path, what, total ? total : n, before + done);
       return false;
     }
     done += static_cast<size_t>(got);
@@ -116,13 +119,43 @@ extern "C" int nnc_idx_load(const char *path, nnc_tensor *out) {
   for (int k = 0; k < rank; ++k)
     out->dims[k] = bigEndian(&dims[4 * k]);
   int64_t n = nnc_tensor_numel(out);
+  uint64_t need = 0;
+  if (n == INT64_MAX ||
+      __builtin_mul_overflow(uint64_t(n), elemSize, &need) ||
+      need > (uint64_t(1) << 48))
+    return nnc_set_error("'%s': its IDX shape needs more than 2^48 bytes; "
+                         "the file is corrupt",
+                         path);
+  // Read before allocating the tensor, in doubling chunks: memory grows
+  // with what the file holds, not with what its (untrusted) header claims.
+  std::vector<unsigned char> raw;
+  while (raw.size() < need) {
+    size_t at = raw.size();
+    size_t chunk = size_t(std::min<uint64_t>(
+        need - at, std::max<uint64_t>(at, uint64_t(1) << 16)));
+    raw.resize(at + chunk);
+    if (!readAll(f.f, raw.data() + at, chunk, path, "the IDX data", at,
+                 size_t(need)))
+      return -1;
+  }
+  // The shape accounts for the whole file; reading on to its end also
+  // makes zlib check a compressed file's length and checksum.
+  // (zlib reports a stream cut short only through gzerror.)
+  char extra;
+  int more = gzread(f.f, &extra, 1), err = Z_OK;
+  const char *msg = gzerror(f.f, &err);
+  if (more < 0 || err != Z_OK)
+    return nnc_set_error("'%s' is corrupt after its data: %s", path,
+                         err == Z_BUF_ERROR ? "the compressed stream is cut "
+                                              "short"
+                         : msg              ? msg
+                                            : "read error");
+  if (more > 0)
+    return nnc_set_error("'%s' holds more data than its IDX shape needs "
+                         "(%llu bytes): the header or the file is wrong",
+                         path, (unsigned long long)need);
   if (nnc_tensor_alloc(out))
     return -1;
-  std::vector<unsigned char> raw(static_cast<size_t>(n) * elemSize);
-  if (!readAll(f.f, raw.data(), raw.size(), path, "the IDX data")) {
-    nnc_tensor_free(out);
-    return -1;
-  }
   const unsigned char *p = raw.data();
   for (int64_t i = 0; i < n; ++i, p += elemSize) {
     switch (header[2]) {
@@ -260,14 +293,28 @@ int loadMnistLike(const char *title, const char *folder, const char *install,
   }
   dirs.push_back(std::string("/usr/share/datasets/") + folder);
   std::string looked;
+  // The first folder with either file is the data set's: one without the
+  // other is an error, not a reason to fall back to another copy.
+  auto find = [](const std::string &stem) {
+    for (const char *ext : {".gz", ""})
+      if (isFile(stem + ext))
+        return stem + ext;
+    return std::string();
+  };
   for (const std::string &d : dirs) {
-    for (const char *ext : {".gz", ""}) {
-      std::string images = d + "/" + prefix + "-images-idx3-ubyte" + ext;
-      std::string labels = d + "/" + prefix + "-labels-idx1-ubyte" + ext;
-      if (isFile(images) && isFile(labels))
-        return nnc::loadIdxPair(images.c_str(), labels.c_str(), pixelBytes,
-                                out);
-    }
+    std::string images = find(d + "/" + prefix + "-images-idx3-ubyte");
+    std::string labels = find(d + "/" + prefix + "-labels-idx1-ubyte");
+    if (!images.empty() && !labels.empty())
+      return nnc::loadIdxPair(images.c_str(), labels.c_str(), pixelBytes,
+                              out);
+    if (!images.empty() || !labels.empty())
+      return nnc_set_error(
+          "%s (%s): '%s' has %s but no %s-%s-idx%d-ubyte[.gz]; add it, or "
+          "take the folder out of NNC_DATA_PATH",
+          title, split, d.c_str(),
+          (images.empty() ? labels : images).substr(d.size() + 1).c_str(),
+          prefix.c_str(), images.empty() ? "images" : "labels",
+          images.empty() ? 3 : 1);
     looked += (looked.empty() ? "" : ", ") + d;
   }
   return nnc_set_error(

@@ -4,8 +4,10 @@
 // hands out is 64-byte aligned (a cache line, one AVX-512 register).
 //
 //===----------------------------------------------------------------------===//
+#include "Checkpoint.h"
 #include "nnc/runtime.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -36,9 +38,11 @@ extern "C" size_t nnc_dtype_size(nnc_dtype dtype) {
 }
 
 extern "C" int64_t nnc_tensor_numel(const nnc_tensor *t) {
+  // Saturates: a shape read from a file may multiply past 2^63.
   int64_t n = 1;
-  for (int32_t k = 0; k < t->rank; ++k)
-    n *= t->dims[k];
+  for (int32_t k = 0; k < t->rank && k < NNC_MAX_RANK; ++k)
+    if (__builtin_mul_overflow(n, t->dims[k], &n))
+      return INT64_MAX;
   return n;
 }
 
@@ -49,9 +53,16 @@ extern "C" int nnc_tensor_alloc(nnc_tensor *t) {
   for (int32_t k = 0; k < t->rank; ++k)
     if (t->dims[k] < 0)
       return nnc_set_error("tensor dimension %d is negative", k);
-  size_t bytes =
-      static_cast<size_t>(nnc_tensor_numel(t)) * nnc_dtype_size(t->dtype);
-  t->data = nnc_alloc(bytes);
+  // The same limit as the compiler's (2^48 bytes, 256 TiB): a larger
+  // shape is a corrupt file or a mistake, not a request to try.
+  int64_t n = nnc_tensor_numel(t);
+  uint64_t bytes = 0;
+  if (n == INT64_MAX ||
+      __builtin_mul_overflow(uint64_t(n), nnc_dtype_size(t->dtype), &bytes) ||
+      bytes > (uint64_t(1) << 48))
+    return nnc_set_error("a tensor %s would take more than 2^48 bytes",
+                         nnc::typeText(*t).c_str());
+  t->data = nnc_alloc(size_t(bytes));
   if (!t->data)
     return -1;
   std::memset(t->data, 0, bytes);

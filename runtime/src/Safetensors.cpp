@@ -182,6 +182,16 @@ int parseSafetensors(const char *path, const Source &src,
               e["data_offsets"].size() == 2 &&
               parseDtype(e["dtype"].get<std::string>(), t.dtype) &&
               e["shape"].size() <= NNC_MAX_RANK;
+    // Sizes and offsets are non-negative integers (a string or a float
+    // would make the JSON library throw through this C interface).
+    auto natural = [](const nlohmann::json &v) {
+      return v.is_number_unsigned() ||
+             (v.is_number_integer() && v.get<int64_t>() >= 0);
+    };
+    for (size_t d = 0; ok && d < e["shape"].size(); ++d)
+      ok = natural(e["shape"][d]) &&
+           e["shape"][d].get<uint64_t>() <= uint64_t(INT64_MAX);
+    ok = ok && natural(e["data_offsets"][0]) && natural(e["data_offsets"][1]);
     if (!ok) {
       nnc_named_free(out);
       return nnc_set_error("'%s': tensor '%s' has a malformed entry "
@@ -193,9 +203,11 @@ int parseSafetensors(const char *path, const Source &src,
       t.dims[d] = e["shape"][d].get<int64_t>();
     uint64_t begin = e["data_offsets"][0].get<uint64_t>();
     uint64_t end = e["data_offsets"][1].get<uint64_t>();
-    uint64_t want =
-        static_cast<uint64_t>(nnc_tensor_numel(&t)) * nnc_dtype_size(t.dtype);
-    if (end < begin || end - begin != want || end > dataLen) {
+    int64_t n = nnc_tensor_numel(&t);
+    uint64_t want = 0;
+    bool huge = n == INT64_MAX || __builtin_mul_overflow(
+                                      uint64_t(n), nnc_dtype_size(t.dtype), &want);
+    if (huge || end < begin || end - begin != want || end > dataLen) {
       nnc_named_free(out);
       return nnc_set_error("'%s': tensor '%s' needs %llu bytes at offsets "
                            "[%llu, %llu), which the file does not hold",

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Numbers.h"
+#include "TrainArgs.h"
 #include "nnc/runtime.h"
 
 #include <algorithm>
@@ -17,12 +18,69 @@
 #include <iterator>
 #include <string>
 
+nnc::rt::TrainArgs nnc::rt::parseTrainArgs(int argc, char **argv,
+                                           nnc_train_config &cfg,
+                                           std::string &why) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--no-progress") {
+      cfg.progress = 0;
+      continue;
+    }
+    if (arg == "--help" || arg == "-h")
+      return TrainArgs::Help;
+    static const char *const valued[] = {
+        "--epochs",     "--batch",  "--limit",      "--seed",
+        "--checkpoint", "--resume", "--metrics-out"};
+    if (std::find_if(std::begin(valued), std::end(valued), [&](const char *v) {
+          return arg == v;
+        }) == std::end(valued)) {
+      why = "unknown option '" + arg + "'";
+      return TrainArgs::Invalid;
+    }
+    if (i + 1 >= argc) {
+      why = "'" + arg + "' needs a value";
+      return TrainArgs::Invalid;
+    }
+    const char *value = argv[++i];
+    int64_t n = 0;
+    bool number = nnc::rt::parseInt(value, n, /*allowSign=*/false) && n > 0;
+    if (arg == "--epochs" || arg == "--batch" || arg == "--limit") {
+      if (!number) {
+        why = arg + " takes a positive integer up to " +
+              std::to_string(INT64_MAX) + ", not '" + value + "'";
+        return TrainArgs::Invalid;
+      }
+      (arg == "--epochs"  ? cfg.epochs
+       : arg == "--batch" ? cfg.batch
+                          : cfg.limit) = n;
+    } else if (arg == "--seed") {
+      uint64_t seed = 0;
+      if (!nnc::rt::parseUInt(value, seed)) {
+        why = std::string("--seed takes an integer from 0 to ") +
+              std::to_string(UINT64_MAX) + ", not '" + value + "'";
+        return TrainArgs::Invalid;
+      }
+      cfg.seed = seed;
+    } else if (arg == "--checkpoint") {
+      cfg.checkpoint = value;
+    } else if (arg == "--resume") {
+      cfg.resume = value;
+    } else {
+      cfg.metrics_out = value; // --metrics-out
+    }
+  }
+  return TrainArgs::Train;
+}
+
 extern "C" int nnc_train_main(const nnc_model *train_step,
                               const nnc_model *eval_step, nnc_train_config *cfg,
                               int argc, char **argv) {
-  auto usage = [&](const char *why) {
-    if (why)
-      std::fprintf(stderr, "%s: error: %s\n", argv[0], why);
+  std::string why;
+  nnc::rt::TrainArgs parsed = nnc::rt::parseTrainArgs(argc, argv, *cfg, why);
+  if (parsed != nnc::rt::TrainArgs::Train) {
+    if (parsed == nnc::rt::TrainArgs::Invalid)
+      std::fprintf(stderr, "%s: error: %s\n", argv[0], why.c_str());
     std::fprintf(stderr,
                  "usage: %s [--epochs E] [--batch B] [--seed S] "
                  "[--checkpoint FILE] [--resume FILE] [--metrics-out FILE] "
@@ -32,49 +90,6 @@ extern "C" int nnc_train_main(const nnc_model *train_step,
                  argv[0], train_step->name, (long long)cfg->epochs,
                  (long long)cfg->batch);
     return 2;
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--no-progress") {
-      cfg->progress = 0;
-      continue;
-    }
-    if (arg == "--help" || arg == "-h")
-      return usage(nullptr);
-    static const char *const valued[] = {
-        "--epochs",     "--batch",  "--limit",      "--seed",
-        "--checkpoint", "--resume", "--metrics-out"};
-    if (std::find_if(std::begin(valued), std::end(valued), [&](const char *v) {
-          return arg == v;
-        }) == std::end(valued))
-      return usage(("unknown option '" + arg + "'").c_str());
-    if (i + 1 >= argc)
-      return usage(("'" + arg + "' needs a value").c_str());
-    const char *value = argv[++i];
-    int64_t n = 0;
-    bool number = nnc::rt::parseInt(value, n, /*allowSign=*/false) && n > 0;
-    if (arg == "--epochs" || arg == "--batch" || arg == "--limit") {
-      if (!number)
-        return usage((arg + " takes a positive integer up to " +
-                      std::to_string(INT64_MAX) + ", not '" + value + "'")
-                         .c_str());
-      (arg == "--epochs"  ? cfg->epochs
-       : arg == "--batch" ? cfg->batch
-                          : cfg->limit) = n;
-    } else if (arg == "--seed") {
-      uint64_t seed = 0;
-      if (!nnc::rt::parseUInt(value, seed))
-        return usage((std::string("--seed takes an integer from 0 to ") +
-                      std::to_string(UINT64_MAX) + ", not '" + value + "'")
-                         .c_str());
-      cfg->seed = seed;
-    } else if (arg == "--checkpoint") {
-      cfg->checkpoint = value;
-    } else if (arg == "--resume") {
-      cfg->resume = value;
-    } else {
-      cfg->metrics_out = value; // --metrics-out
-    }
   }
   int rc = nnc_train(train_step, eval_step, cfg);
   if (rc < 0) {

@@ -255,6 +255,22 @@ TEST(Dataset, FashionMnistNotFoundSaysHowToGetIt) {
   unsetenv("NNC_DATA_PATH");
 }
 
+TEST(Dataset, PartialDataPathFolderIsAnError) {
+  // A folder with the images but not the labels is the user's copy, half
+  // there: an error naming what is missing, not the system copy instead.
+  TempDir dir;
+  setenv("NNC_DATA_PATH", dir.path.c_str(), 1);
+  writeIdx(dir.file("t10k-images-idx3-ubyte.gz"), {2, 1, 1}, {0, 255}, true);
+  nnc_dataset ds;
+  EXPECT_EQ(nnc_dataset_fashion_mnist("test", &ds), -1);
+  EXPECT_EQ(std::string(nnc_last_error()),
+            "Fashion-MNIST (test): '" + dir.path +
+                "' has t10k-images-idx3-ubyte.gz but no "
+                "t10k-labels-idx1-ubyte[.gz]; add it, or take the folder out "
+                "of NNC_DATA_PATH");
+  unsetenv("NNC_DATA_PATH");
+}
+
 TEST(Print, FormatsLikePyTorch) {
   float v[] = {1.0f, -2.5f, 0.125f, 4.0f, 5.0f, 6.0f};
   int64_t dims[] = {2, 3};

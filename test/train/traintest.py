@@ -233,6 +233,36 @@ def text(args):
         f.write(" ".join(rng.choice(words) for _ in range(2000)) + "\n")
 
 
+def npy_types(args):
+    """blobs_x as every NPY element type the npy(...) data set converts
+    (<f8 holding blobs_x.npy's f32 values exactly, <i4, |b1), labels as
+    |u1, and hostile variants: a NaN in sample 5, an f8 value beyond f32's
+    range, a CSV with an inf cell. Needs `blobs` run in the folder first."""
+    folder = args[0]
+    with open(os.path.join(folder, "blobs_x.npy"), "rb") as f:
+        raw = f.read()
+    xs = list(struct.unpack("<600f", raw[-2400:]))
+    with open(os.path.join(folder, "blobs_y.npy"), "rb") as f:
+        ys = list(struct.unpack("<150q", f.read()[-1200:]))
+    out = lambda name: os.path.join(folder, name)
+    npy(out("x_f8.npy"), "<f8", (150, 4), struct.pack("<600d", *xs))
+    npy(out("x_i4.npy"), "<i4", (150, 4),
+        struct.pack("<600i", *[round(v) for v in xs]))
+    npy(out("x_b1.npy"), "|b1", (150, 4), bytes(int(v > 1) for v in xs))
+    npy(out("y_u1.npy"), "|u1", (150,), bytes(ys))
+    nan = list(xs)
+    nan[5 * 4 + 2] = float("nan")
+    npy(out("x_nan.npy"), "<f4", (150, 4), struct.pack("<600f", *nan))
+    huge = [float(v) for v in xs]
+    huge[7] = 1e300
+    npy(out("x_huge.npy"), "<f8", (150, 4), struct.pack("<600d", *huge))
+    with open(out("blobs.csv")) as f:
+        lines = f.read().split("\n")
+    lines[3] = "inf" + lines[3][lines[3].index(","):]
+    with open(out("blobs_inf.csv"), "w") as f:
+        f.write("\n".join(lines))
+
+
 def triplets(args):
     """triplets.npy for the triplet example: [N, 3, 28, 28] f32 (anchor and
     positive: one of four faint random templates under strong noise;
@@ -259,4 +289,4 @@ def triplets(args):
 if __name__ == "__main__":
     {"metrics": metrics, "same-curve": same_curve, "idx": idx, "blobs": blobs,
      "checkpoint": checkpoint, "sigint": sigint, "moved": moved, "text": text,
-     "triplets": triplets, "retype": retype}[sys.argv[1]](sys.argv[2:])
+     "triplets": triplets, "retype": retype, "npy-types": npy_types}[sys.argv[1]](sys.argv[2:])

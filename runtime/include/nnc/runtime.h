@@ -53,7 +53,7 @@ typedef struct nnc_tensor {
 
 /** Bytes per element of a dtype. */
 size_t nnc_dtype_size(nnc_dtype dtype);
-/** Number of elements of a tensor. */
+/** Number of elements of a tensor (INT64_MAX if the product overflows). */
 int64_t nnc_tensor_numel(const nnc_tensor *t);
 /** Allocates data for `t` from its dtype, rank and dims (zeroed). */
 int nnc_tensor_alloc(nnc_tensor *t);
