@@ -201,7 +201,11 @@ std::optional<Poly> Planner::resolveDim(Value memref, int64_t d) {
   }
   if (auto collapse = dyn_cast_or_null<memref::CollapseShapeOp>(def)) {
     Poly size = Poly::constant(1);
-    for (int64_t s : collapse.getReassociationIndices()[d]) {
+    // Kept: a range-for over an element of the temporary would read it
+    // after it is destroyed (found by ASan).
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    for (int64_t s : groups[d]) {
       std::optional<Poly> part = resolveDim(collapse.getSrc(), s);
       if (!part)
         return std::nullopt;

@@ -533,6 +533,8 @@ void writeCMakeConfig(llvm::raw_ostream &os, const std::string &p,
   if (!shared)
     os << "\n    INTERFACE_LINK_LIBRARIES \"z;stdc++;m;pthread"
        << (threads > 1 ? ";/usr/lib/llvm-22/lib/libomp.so" : "") << "\"";
+  if (*kSanitizerLinkFlag)
+    os << "\n    INTERFACE_LINK_OPTIONS \"" << kSanitizerLinkFlag << "\"";
   os << ")\nendif()\n";
 }
 

@@ -348,9 +348,8 @@ void Trainer::printEpoch(int64_t epoch, const Totals &t, const Totals &v,
     std::printf("  lr %.3g", lr);
   std::printf("  %s samples/s  %.1f s\n", rate(sps).c_str(), seconds);
   if (doVal && !std::isfinite(v.meanLoss()))
-    std::printf("  (val_loss is not a number: the validation data holds NaN "
-                "or inf, or the model's outputs overflow there; the metrics "
-                "file records null)\n");
+    std::printf("  (val_loss is not a number: the model's outputs overflow "
+                "on the validation data; the metrics file records null)\n");
   std::fflush(stdout);
 }
 

@@ -1,5 +1,5 @@
-"""Helper of metrics-json.test: writes its CSV files (a NaN in the
-validation set), or parses a metrics file strictly and prints it."""
+"""Helper of metrics-json.test: writes its CSV files (one validation
+value, 1e30, is finite but its square overflows f32), or parses a metrics file strictly and prints it."""
 import json
 import random
 import sys
@@ -14,7 +14,7 @@ def write(folder):
     with open(folder + "/val.csv", "w") as f:
         f.write("a,b,y\n")
         for i in range(16):
-            a = "nan" if i == 3 else rng.random() + i % 2
+            a = "1e30" if i == 3 else rng.random() + i % 2
             f.write(f"{a},{rng.random()},{i % 2}\n")
 
 
