@@ -41,8 +41,15 @@ config.substitutions.append(("%torch-python", torch_python))
 
 # The sanitizer build (docs/testing.md): tests that cannot run there say
 # `UNSUPPORTED: sanitize`; the fuzz targets' corpus replay needs `fuzzers`.
-if config.nnc_sanitize.upper() in ("ON", "1", "TRUE", "YES"):
+# A C app linked against a library the sanitized nnc built must be linked
+# with the sanitizer runtimes too (%nnc-lib-link); apps that test running
+# out of memory need ASan to return NULL, as malloc would, not abort.
+sanitized = config.nnc_sanitize.upper() in ("ON", "1", "TRUE", "YES")
+if sanitized:
     config.available_features.add("sanitize")
+    config.environment["ASAN_OPTIONS"] = "allocator_may_return_null=1"
+config.substitutions.append(
+    ("%nnc-lib-link", "-fsanitize=address,undefined" if sanitized else ""))
 if config.nnc_fuzzers.upper() in ("ON", "1", "TRUE", "YES"):
     config.available_features.add("fuzzers")
     llvm_config.add_tool_substitutions(

@@ -56,7 +56,13 @@ llvm::Expected<std::unique_ptr<llvm::orc::ObjectLayer>>
 objectLayer(llvm::orc::ExecutionSession &es) {
   auto layer = std::make_unique<llvm::orc::RTDyldObjectLinkingLayer>(
       es, [](const llvm::MemoryBuffer &) {
-        return std::make_unique<llvm::SectionMemoryManager>();
+        // One reservation for all of an object's sections: the x86-64
+        // stubs reach their GOT with 32-bit offsets, which separate mmaps
+        // for code and data can put beyond 2 GB of each other (it happened
+        // under ASan, whose reservations fill the address space; the
+        // offset was truncated and a call jumped into unmapped memory).
+        return std::make_unique<llvm::SectionMemoryManager>(
+            /*MM=*/nullptr, /*ReserveAlloc=*/true);
       });
   if (std::getenv("NNC_PERF_JIT"))
     if (llvm::JITEventListener *perf =
