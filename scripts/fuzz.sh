@@ -32,8 +32,12 @@ for t in "${TARGETS[@]}"; do
   seeds=("$ROOT/test/fuzz/corpus/$t")
   [ -d "${seeds[0]}" ] || seeds=()
   if [ "$t" = parser ] || [ "$t" = sema ]; then
-    find "$ROOT/examples" "$ROOT/stdlib" "$ROOT/test/parser" "$ROOT/test/sema" \
-      "$ROOT/test/robustness" -name '*.nn' -exec cp -t "$work" {} +
+    # Named by their path: test/parser and test/sema share file names.
+    while IFS= read -r -d '' f; do
+      rel="${f#"$ROOT"/}"
+      cp "$f" "$work/${rel//\//_}"
+    done < <(find "$ROOT/examples" "$ROOT/stdlib" "$ROOT/test/parser" \
+               "$ROOT/test/sema" "$ROOT/test/robustness" -name '*.nn' -print0)
   fi
   log="$SCRATCH/$t.log"
   # -rss_limit_mb: a reader must not allocate far beyond its input; the

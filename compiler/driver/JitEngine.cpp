@@ -8,6 +8,12 @@
 // With NNC_PERF_JIT set, perf's JIT dump files are written (profile with
 // `perf record -k 1` and `perf inject --jit`).
 //
+// All the objects of one engine are placed in one address range (JitArena):
+// the parts of a split module call each other, and the x86-64 stubs reach
+// their GOT, with 32-bit PC-relative offsets, which memory mapped anywhere
+// may not reach (under ASan, whose reservations fill the address space, a
+// truncated offset sent a call into unmapped memory).
+//
 //===----------------------------------------------------------------------===//
 #include "driver/JitEngine.h"
 #include "driver/ObjectCode.h"
@@ -20,9 +26,14 @@
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/RTDyldObjectLinkingLayer.h"
 #include "llvm/ExecutionEngine/SectionMemoryManager.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <mutex>
+#include <sys/mman.h>
 
 using namespace nnc;
 
@@ -33,6 +44,95 @@ extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t, size_t);
 extern "C" void _mlir_memref_to_llvm_free(void *);
 
 namespace {
+/// One reserved range of address space (nothing committed until used) from
+/// which every section of an engine's objects is carved, page by page, so
+/// that any two of them are less than 2 GB apart. Exhausting it is an
+/// allocation failure, which RuntimeDyld reports; never a far placement.
+class JitArena final : public llvm::SectionMemoryManager::MemoryMapper {
+public:
+  explicit JitArena(size_t bytes) : size(bytes) {
+    void *p = mmap(nullptr, size, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    base = p == MAP_FAILED ? nullptr : static_cast<char *>(p);
+  }
+  ~JitArena() override {
+    if (base)
+      munmap(base, size);
+  }
+  bool valid() const { return base != nullptr; }
+
+  llvm::sys::MemoryBlock
+  allocateMappedMemory(llvm::SectionMemoryManager::AllocationPurpose,
+                       size_t bytes, const llvm::sys::MemoryBlock *,
+                       unsigned flags, std::error_code &ec) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    size_t rounded =
+        llvm::alignTo(bytes, llvm::sys::Process::getPageSizeEstimate());
+    if (rounded > size - used) {
+      ec = std::make_error_code(std::errc::not_enough_memory);
+      return {};
+    }
+    char *p = base + used;
+    if (mprotect(p, rounded, protection(flags))) {
+      ec = std::error_code(errno, std::generic_category());
+      return {};
+    }
+    used += rounded;
+    return llvm::sys::MemoryBlock(p, rounded);
+  }
+
+  std::error_code protectMappedMemory(const llvm::sys::MemoryBlock &block,
+                                      unsigned flags) override {
+    // The block may be part of a page (SectionMemoryManager splits its
+    // allocations); the protection is the pages'.
+    uintptr_t page = llvm::sys::Process::getPageSizeEstimate();
+    uintptr_t start = reinterpret_cast<uintptr_t>(block.base());
+    uintptr_t end = llvm::alignTo(start + block.allocatedSize(), page);
+    start = llvm::alignDown(start, page);
+    if (start != end && mprotect(reinterpret_cast<void *>(start), end - start,
+                                 protection(flags)))
+      return std::error_code(errno, std::generic_category());
+    if (flags & llvm::sys::Memory::MF_EXEC)
+      llvm::sys::Memory::InvalidateInstructionCache(block.base(),
+                                                    block.allocatedSize());
+    return {};
+  }
+
+  std::error_code releaseMappedMemory(llvm::sys::MemoryBlock &block) override {
+    // The range is not reused: its pages go back to the system.
+    if (block.base() &&
+        (mprotect(block.base(), block.allocatedSize(), PROT_NONE) ||
+         madvise(block.base(), block.allocatedSize(), MADV_DONTNEED)))
+      return std::error_code(errno, std::generic_category());
+    block = llvm::sys::MemoryBlock();
+    return {};
+  }
+
+private:
+  static int protection(unsigned flags) {
+    return (flags & llvm::sys::Memory::MF_READ ? PROT_READ : 0) |
+           (flags & llvm::sys::Memory::MF_WRITE ? PROT_WRITE : 0) |
+           (flags & llvm::sys::Memory::MF_EXEC ? PROT_EXEC : 0);
+  }
+
+  char *base = nullptr;
+  size_t size;
+  size_t used = 0;
+  std::mutex mutex;
+};
+
+/// Holds the arena for a memory manager; a base class declared before
+/// SectionMemoryManager, so the arena outlives the manager's destructor.
+struct ArenaHolder {
+  std::shared_ptr<JitArena> arena;
+};
+
+/// An object's sections, in its engine's arena.
+struct ArenaMemoryManager : ArenaHolder, llvm::SectionMemoryManager {
+  explicit ArenaMemoryManager(std::shared_ptr<JitArena> a)
+      : ArenaHolder{std::move(a)}, llvm::SectionMemoryManager(arena.get()) {}
+};
+
 /// The runtime functions generated code calls.
 llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
   llvm::orc::SymbolMap map;
@@ -53,16 +153,11 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
 }
 
 llvm::Expected<std::unique_ptr<llvm::orc::ObjectLayer>>
-objectLayer(llvm::orc::ExecutionSession &es) {
+objectLayer(llvm::orc::ExecutionSession &es,
+            const std::shared_ptr<JitArena> &arena) {
   auto layer = std::make_unique<llvm::orc::RTDyldObjectLinkingLayer>(
-      es, [](const llvm::MemoryBuffer &) {
-        // One reservation for all of an object's sections: the x86-64
-        // stubs reach their GOT with 32-bit offsets, which separate mmaps
-        // for code and data can put beyond 2 GB of each other (it happened
-        // under ASan, whose reservations fill the address space; the
-        // offset was truncated and a call jumped into unmapped memory).
-        return std::make_unique<llvm::SectionMemoryManager>(
-            /*MM=*/nullptr, /*ReserveAlloc=*/true);
+      es, [arena](const llvm::MemoryBuffer &) {
+        return std::make_unique<ArenaMemoryManager>(arena);
       });
   if (std::getenv("NNC_PERF_JIT"))
     if (llvm::JITEventListener *perf =
@@ -81,8 +176,22 @@ JitEngine::create(const std::vector<std::string> &objects,
     diags.error("JIT compilation failed: " + llvm::toString(std::move(e)));
     return nullptr;
   };
+  // Loaded sections take less room than their object files (which also
+  // hold relocations and symbols) plus stubs, GOT and page padding.
+  size_t bytes = size_t(64) << 20;
+  for (const std::string &object : objects)
+    bytes += 2 * object.size();
+  auto arena = std::make_shared<JitArena>(bytes);
+  if (!arena->valid()) {
+    diags.error("JIT compilation failed: cannot reserve " +
+                std::to_string(bytes >> 20) + " MB of address space");
+    return nullptr;
+  }
   auto jit = llvm::orc::LLJITBuilder()
-                 .setObjectLinkingLayerCreator(objectLayer)
+                 .setObjectLinkingLayerCreator(
+                     [arena](llvm::orc::ExecutionSession &es) {
+                       return objectLayer(es, arena);
+                     })
                  .create();
   if (!jit)
     return fail(jit.takeError());
