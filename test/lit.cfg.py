@@ -39,18 +39,21 @@ except Exception:
     lit_config.note("python3-torch not found: the PyTorch cross-checks are skipped")
 config.substitutions.append(("%torch-python", torch_python))
 
+def _truthy(value):
+    return str(value).strip().lower() not in ("", "0", "false", "no", "off")
+
 # The sanitizer build (docs/testing.md): tests that cannot run there say
 # `UNSUPPORTED: sanitize`; the fuzz targets' corpus replay needs `fuzzers`.
 # A C app linked against a library the sanitized nnc built must be linked
 # with the sanitizer runtimes too (%nnc-lib-link); apps that test running
 # out of memory need ASan to return NULL, as malloc would, not abort.
-sanitized = config.nnc_sanitize.upper() in ("ON", "1", "TRUE", "YES")
+sanitized = _truthy(config.nnc_sanitize)
 if sanitized:
     config.available_features.add("sanitize")
     config.environment["ASAN_OPTIONS"] = "allocator_may_return_null=1"
 config.substitutions.append(
     ("%nnc-lib-link", "-fsanitize=address,undefined" if sanitized else ""))
-if config.nnc_fuzzers.upper() in ("ON", "1", "TRUE", "YES"):
+if _truthy(config.nnc_fuzzers):
     config.available_features.add("fuzzers")
     llvm_config.add_tool_substitutions(
         ["nnc-%s-fuzzer" % t for t in ("npy", "csv", "idx", "safetensors",
@@ -66,9 +69,6 @@ config.substitutions.append(("%nnc-runtime-lib", os.path.join(config.nnc_obj_roo
 # them out. Left out, not reported unsupported: lit would record a time of
 # ~0 s for an unsupported test, and the next full run, which starts the
 # tests it knows to be longest first, would start them last.
-def _truthy(value):
-    return str(value).strip().lower() not in ("", "0", "false", "no", "off")
-
 if not (_truthy(lit_config.params.get("quick", "")) or
         _truthy(os.environ.get("NNC_QUICK", ""))):
     config.available_features.add("long")

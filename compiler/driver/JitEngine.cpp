@@ -182,11 +182,10 @@ JitEngine::create(const std::vector<std::string> &objects,
   for (const std::string &object : objects)
     bytes += 2 * object.size();
   auto arena = std::make_shared<JitArena>(bytes);
-  if (!arena->valid()) {
-    diags.error("JIT compilation failed: cannot reserve " +
-                std::to_string(bytes >> 20) + " MB of address space");
-    return nullptr;
-  }
+  if (!arena->valid())
+    return fail(llvm::createStringError("cannot reserve " +
+                                        std::to_string(bytes >> 20) +
+                                        " MB of address space"));
   auto jit = llvm::orc::LLJITBuilder()
                  .setObjectLinkingLayerCreator(
                      [arena](llvm::orc::ExecutionSession &es) {
