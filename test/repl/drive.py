@@ -27,6 +27,8 @@ import sys
 import time
 
 TIMEOUT = float(os.environ.get("NNC_REPL_TEST_TIMEOUT", "120"))
+# The prompt, possibly followed by terminal control sequences, ends the output.
+PROMPT_AT_END = re.compile(rb"(nn|\.\.)> (\x1b\[[0-9;]*[A-Za-z])*$")
 
 
 class Repl:
@@ -87,8 +89,19 @@ class Repl:
             os.kill(self.pid, signal.SIGINT)
             time.sleep(0.15)
 
+    def wait_prompt(self):
+        # Ctrl-D typed while the REPL is still busy reaches the terminal in
+        # canonical mode, and the switch to libedit's raw mode turns that
+        # pending end-of-file into a NUL byte: a person waits for the prompt.
+        end = time.time() + TIMEOUT
+        while not PROMPT_AT_END.search(self.out):
+            if time.time() > end:
+                fail("timed out waiting for a prompt", self)
+            self.pump(0.2)
+
     def finish(self, expected=0):
         if self.use_pty:
+            self.wait_prompt()
             self.send(b"\x04")
         else:
             self.proc.stdin.close()
