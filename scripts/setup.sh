@@ -19,6 +19,8 @@ PACKAGES=(
   # toolchain and LLVM/MLIR 22
   cmake ninja-build ccache clang-22 lld-22 llvm-22-dev llvm-22-tools
   libmlir-22-dev mlir-22-tools libomp-22-dev libclang-rt-22-dev
+  # linking LLVM statically (cmake/StaticLLVM.cmake): libLLVMSupport.a needs zstd
+  libzstd-dev
   # libraries the compiler and runtime use
   libfmt-dev libgtest-dev zlib1g-dev libedit-dev libstb-dev nlohmann-json3-dev
   # apps linking a library of `nnc build --lib` (tests: pkg-config)
