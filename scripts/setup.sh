@@ -23,6 +23,8 @@ PACKAGES=(
   libzstd-dev
   # libraries the compiler and runtime use
   libfmt-dev libgtest-dev zlib1g-dev libedit-dev libstb-dev nlohmann-json3-dev
+  # ONNX export: libonnx (protobuf classes, checker, shape inference)
+  libonnx-dev libprotobuf-dev
   # apps linking a library of `nnc build --lib` (tests: pkg-config)
   pkgconf
   # tests: lit needs python3; the example data

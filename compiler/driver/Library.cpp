@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "driver/Library.h"
 #include "driver/Glue.h"
+#include "driver/ModelWeights.h"
 #include "driver/Signature.h"
 #include "nnc/runtime.h"
 #include "sema/Sema.h"
@@ -472,43 +473,10 @@ void writePkgConfig(llvm::raw_ostream &os, const std::string &p,
 /// `absolute` receives the path the assembler reads.
 bool checkWeights(const std::string &file, const ModelSignature &sig,
                   std::string &absolute, DiagnosticEngine &diags) {
-  nnc_named_tensors w{};
-  if (nnc_safetensors_load(file.c_str(), &w)) {
-    diags.error(nnc_last_error());
+  nnc_named_tensors w;
+  if (!loadModelWeights(file, sig, w, diags))
     return false;
-  }
-  std::string problems;
-  for (const ArgSignature &a : sig.args) {
-    if (a.kind != NNC_ARG_PARAM && a.kind != NNC_ARG_STATE)
-      continue;
-    int64_t k = nnc_named_find(&w, a.name.c_str());
-    bool fits = k >= 0 &&
-                int(w.tensors[k].dtype) == runtimeDType(a.type.dtype) &&
-                unsigned(w.tensors[k].rank) == a.type.rank();
-    for (unsigned d = 0; fits && d < a.type.rank(); ++d)
-      fits = w.tensors[k].dims[d] == a.type.dims[d].value;
-    if (fits)
-      continue;
-    problems += (problems.empty() ? "'" : ", '") + a.name;
-    if (k < 0) {
-      problems += "' is missing";
-      continue;
-    }
-    static const char *const dtypes[] = {"f32", "f64", "i32",
-                                         "i64", "u8",  "bool"};
-    const nnc_tensor &t = w.tensors[k];
-    problems += std::string("' is ") +
-                (unsigned(t.dtype) < 6 ? dtypes[t.dtype] : "?") + "[";
-    for (int32_t d = 0; d < t.rank; ++d)
-      problems += (d ? ", " : "") + std::to_string(t.dims[d]);
-    problems += "], the model has " + a.type.str();
-  }
   nnc_named_free(&w);
-  if (!problems.empty()) {
-    diags.error("'" + file + "' does not fit model '" + sig.model +
-                "': " + problems);
-    return false;
-  }
   llvm::SmallString<256> abs(file);
   llvm::sys::fs::make_absolute(abs);
   absolute = abs.str().str();

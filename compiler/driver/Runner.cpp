@@ -11,6 +11,7 @@
 #include "driver/Runner.h"
 #include "driver/Compile.h"
 #include "driver/JitEngine.h"
+#include "driver/ModelWeights.h"
 #include "driver/Signature.h"
 #include "mlirgen/MLIRGen.h"
 #include "nnc/runtime.h"
@@ -206,12 +207,20 @@ int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
       diags.error(nnc_last_error());
       return 1;
     }
-    // The input file's tensors win; the checkpoint gives the rest.
-    for (int64_t k = 0; k < ckpt.count; ++k)
-      if (nnc_named_find(&in, ckpt.names[k]) < 0) {
-        nnc_named_append(&in, ckpt.names[k], ckpt.tensors[k]);
+    // The input file's tensors win; the checkpoint gives the rest, from
+    // below the model's instance name where it holds several (`gen.`).
+    std::string prefix =
+        instancePrefix(ckpt, signatureOf(*entry.graph, entry.name));
+    for (int64_t k = 0; k < ckpt.count; ++k) {
+      llvm::StringRef name(ckpt.names[k]);
+      if (!name.consume_front(prefix))
+        continue;
+      std::string local = name.str();
+      if (nnc_named_find(&in, local.c_str()) < 0) {
+        nnc_named_append(&in, local.c_str(), ckpt.tensors[k]);
         ckpt.tensors[k] = nnc_tensor{};
       }
+    }
     nnc_named_free(&ckpt);
   }
   return withJit(entry, opts.codegen, srcMgr, diags, [&](const nnc_model &m) {

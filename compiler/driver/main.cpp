@@ -18,6 +18,7 @@
 #include "driver/Timing.h"
 #include "driver/Train.h"
 #include "lexer/Lexer.h"
+#include "onnx/OnnxExport.h"
 #include "parser/Parser.h"
 #include "repl/Repl.h"
 #include "sema/Sema.h"
@@ -71,6 +72,10 @@ static cl::SubCommand cacheCmd("cache",
                                "and its size");
 static cl::list<std::string> cacheArgs(cl::Positional, cl::desc("[clear]"),
                                        cl::sub(cacheCmd), cl::cat(nncCat));
+static cl::SubCommand
+    exportCmd("export", "Write a trained model's inference graph with a "
+                        "checkpoint's weights as an ONNX file (nnc export "
+                        "FILE.nn --checkpoint C.safetensors -o model.onnx)");
 static cl::SubCommand initCmd("init",
                               "Write the first train block's initial "
                               "parameters (and zero optimizer state) as a "
@@ -81,7 +86,7 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(buildCmd), cl::sub(runCmd),
                                       cl::sub(initCmd), cl::sub(predictCmd),
                                       cl::sub(plotCmd), cl::sub(replCmd),
-                                      cl::cat(nncCat));
+                                      cl::sub(exportCmd), cl::cat(nncCat));
 
 enum class Emit {
   None,
@@ -131,7 +136,13 @@ static cl::opt<std::string>
                        "else the first model)"),
               cl::value_desc("name"), cl::sub(checkCmd), cl::sub(summaryCmd),
               cl::sub(buildCmd), cl::sub(runCmd), cl::sub(predictCmd),
-              cl::cat(nncCat));
+              cl::sub(exportCmd), cl::cat(nncCat));
+static cl::opt<std::string> instanceOpt(
+    "instance",
+    cl::desc("export: the instance whose weights to take from a checkpoint "
+             "that holds several (gen for gen.dense_1.w; default: the one "
+             "that fits)"),
+    cl::value_desc("name"), cl::sub(exportCmd), cl::cat(nncCat));
 
 static cl::list<std::string>
     dimValues("dim",
@@ -150,13 +161,14 @@ static cl::list<std::string>
                 cl::value_desc("dir"), cl::Prefix, cl::sub(checkCmd),
                 cl::sub(summaryCmd), cl::sub(buildCmd), cl::sub(runCmd),
                 cl::sub(initCmd), cl::sub(predictCmd), cl::sub(replCmd),
-                cl::cat(nncCat));
+                cl::sub(exportCmd), cl::cat(nncCat));
 
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
                                        cl::sub(buildCmd), cl::sub(runCmd),
                                        cl::sub(initCmd), cl::sub(predictCmd),
-                                       cl::sub(plotCmd), cl::cat(nncCat));
+                                       cl::sub(plotCmd), cl::sub(exportCmd),
+                                       cl::cat(nncCat));
 static cl::opt<std::string> dataOpt(
     "data",
     cl::desc("The data set to predict: an expression of the file's scope, "
@@ -261,9 +273,14 @@ static cl::opt<std::string> checkpointOpt(
     "checkpoint",
     cl::desc("Checkpoint file, written atomically after every epoch and on "
              "Ctrl-C (overrides the file's 'checkpoint'); with --forward and "
-             "predict: the trained parameters to run with"),
+             "predict and export: the trained parameters to run with"),
     cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::sub(predictCmd),
-    cl::cat(nncCat));
+    cl::sub(exportCmd), cl::cat(nncCat));
+static cl::opt<int> opsetOpt("opset",
+                             cl::desc("The ONNX opset nnc export writes "
+                                      "(13 to 17; default 17)"),
+                             cl::init(17), cl::sub(exportCmd),
+                             cl::cat(nncCat));
 static cl::opt<bool>
     noProgress("no-progress",
                cl::desc("No live progress line, only one line per epoch "
@@ -569,6 +586,41 @@ static int runPredictCmd(const char *argv0, llvm::SourceMgr &sm,
   return runPredict(entry, po, sm, diags);
 }
 
+/// `nnc export FILE.nn --checkpoint C -o model.onnx [--opset N]`.
+static int runExportCmd(const char *argv0, llvm::SourceMgr &sm,
+                        DiagnosticEngine &diags) {
+  if (checkpointOpt.empty()) {
+    diags.error("nnc export needs --checkpoint FILE.safetensors: the trained "
+                "weights (nnc run writes them after every epoch; nnc init "
+                "writes the initial ones)");
+    return 1;
+  }
+  auto program = checkInput(argv0, sm, diags);
+  if (!program)
+    return 1;
+  if (!program->graph) {
+    diags.error("'" + inputFile + "' declares no model to export");
+    return 1;
+  }
+  Entry entry{program->graph.get(), program->model->name, false};
+  OnnxExportOptions eo;
+  eo.checkpoint = checkpointOpt;
+  eo.opset = opsetOpt;
+  eo.instance = instanceOpt;
+  if (outputFile.empty()) {
+    llvm::SmallString<256> out(llvm::sys::path::filename(inputFile));
+    llvm::sys::path::replace_extension(out, ".onnx");
+    eo.output = out.str().str();
+  } else {
+    eo.output = outputFile;
+  }
+  int rc = exportOnnx(entry, eo, sm, diags);
+  if (rc == 0)
+    llvm::errs() << "wrote " << eo.output << " (model " << entry.name
+                 << ", ONNX opset " << eo.opset << ")\n";
+  return rc;
+}
+
 /// `nnc init FILE.nn -o init.safetensors`: the checkpoint of epoch 0.
 static int runInit(const char *argv0, llvm::SourceMgr &sm,
                    DiagnosticEngine &diags) {
@@ -857,6 +909,8 @@ int main(int argc, char **argv) {
       "  nnc predict FILE.nn --checkpoint C --data EXPR [-o out.csv|.npy]  "
       "predictions, accuracy\n"
       "  nnc plot metrics.jsonl [-o curves.png]   training curves as a PNG\n"
+      "  nnc export FILE.nn --checkpoint C -o model.onnx [--opset N]   the "
+      "trained model as ONNX\n"
       "  nnc cache [clear]          the compile cache: where, how large; "
       "empty it\n"
       "  nnc repl [FILE.nn]         interactive: define, evaluate, train, "
@@ -889,7 +943,7 @@ int main(int argc, char **argv) {
   if (cacheCmd)
     return runCache(diags);
   bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd || initCmd ||
-                   predictCmd || plotCmd;
+                   predictCmd || plotCmd || exportCmd;
   if (!needsFile) {
     cl::PrintHelpMessage();
     return 1;
@@ -918,6 +972,8 @@ int main(int argc, char **argv) {
     return runInit(argv[0], sm, diags);
   if (predictCmd)
     return runPredictCmd(argv[0], sm, diags);
+  if (exportCmd)
+    return runExportCmd(argv[0], sm, diags);
   if (plotCmd) {
     llvm::SmallString<256> png(inputFile);
     llvm::sys::path::replace_extension(png, ".png");
