@@ -27,8 +27,9 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev
   # apps linking a library of `nnc build --lib` (tests: pkg-config)
   pkgconf
-  # tests: lit needs python3; the example data
-  python3 python3-torch dataset-fashion-mnist
+  # tests: lit needs python3; the example data; the ONNX tests check files
+  # with python3-onnx and run them in ONNX Runtime (npm, on Node.js)
+  python3 python3-torch dataset-fashion-mnist python3-onnx nodejs
   # benchmarks: PyTorch uses OpenBLAS through the BLAS alternatives
   libopenblas-dev
 )
@@ -44,6 +45,16 @@ if [ "${NNC_SKIP_APT:-0}" != "1" ]; then
     echo "setup: installing ${missing[*]}"
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  # Debian's nodejs comes without npm (NodeSource's includes it).
+  if ! command -v npm >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends npm
+  fi
+  # ONNX Runtime (CPU) for the ONNX tests, at the version the lock file
+  # pins. --ignore-scripts: the package's install script would download GPU
+  # binaries; the CPU library is in the package.
+  if [ ! -f "$ROOT/tools/onnxruntime/node_modules/onnxruntime-node/package.json" ]; then
+    (cd "$ROOT/tools/onnxruntime" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   fi
 fi
 

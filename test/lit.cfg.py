@@ -29,6 +29,7 @@ config.substitutions.append(("%python", config.python_executable))
 
 # PyTorch cross-checks run with Debian's python3 (python3-torch), never the
 # first python3 on PATH.
+import shutil
 import subprocess
 torch_python = "/usr/bin/python3"
 try:
@@ -38,6 +39,24 @@ try:
 except Exception:
     lit_config.note("python3-torch not found: the PyTorch cross-checks are skipped")
 config.substitutions.append(("%torch-python", torch_python))
+
+# The ONNX tests: python3-onnx (with numpy) under Debian's python3, and ONNX
+# Runtime from npm (scripts/setup.sh installs it in tools/onnxruntime).
+ort_modules = os.path.join(config.nnc_src_root, "tools", "onnxruntime",
+                           "node_modules")
+try:
+    subprocess.run([torch_python, "-c", "import onnx, numpy"], check=True,
+                   capture_output=True, timeout=120)
+    config.available_features.add("onnx")
+    if shutil.which("node") and os.path.exists(
+            os.path.join(ort_modules, "onnxruntime-node", "package.json")):
+        config.available_features.add("onnxruntime")
+    else:
+        lit_config.note("ONNX Runtime not installed (scripts/setup.sh): the "
+                        "ONNX Runtime comparisons are skipped")
+except Exception:
+    lit_config.note("python3-onnx not found: the ONNX tests are skipped")
+config.environment["NNC_ORT_MODULES"] = ort_modules
 
 def _truthy(value):
     return str(value).strip().lower() not in ("", "0", "false", "no", "off")

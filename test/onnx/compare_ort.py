@@ -3,12 +3,14 @@
 max |ort - nnc| <= tol * max(1, |nnc|). Exits 1 with the differences if not.
 
 Usage: compare_ort.py NNC MODEL.nn CHECKPOINT WORKDIR [--batch N] [--tol T]
+CHECKPOINT "random": random parameters for every parameter and state.
 ONNX Runtime: tools/onnxruntime/node_modules (NNC_ORT_MODULES overrides).
 Runs under /usr/bin/python3 (numpy, onnx).
 """
 import argparse
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -56,6 +58,27 @@ def read_safetensors(path):
     return out
 
 
+def random_checkpoint(nnc, model, which, path):
+    """Random parameters and state for every argument `nnc build --emit=nn`
+    shows with nn.kind "param" or "state" (variances positive)."""
+    ir = subprocess.run([nnc, "build", model, "--emit=nn", *which],
+                        check=True, capture_output=True, text=True).stdout
+    rng = np.random.default_rng(2)
+    tensors = {}
+    for shape, dtype, attrs in re.findall(
+            r"tensor<((?:[0-9]+x)*)(f32|f64)> \{([^}]*)\}", ir):
+        kind = re.search(r'nn.kind = "(\w+)"', attrs)
+        name = re.search(r'nn.name = "([^"]+)"', attrs)
+        if not kind or kind.group(1) not in ("param", "state"):
+            continue
+        dims = [int(d) for d in shape.split("x") if d]
+        t = rng.uniform(-0.5, 0.5, dims)
+        if name.group(1).endswith("var"):
+            t = np.abs(t) + 0.5
+        tensors[name.group(1)] = t.astype(np.float32 if dtype == "f32" else np.float64)
+    write_safetensors(path, tensors)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("nnc")
@@ -67,12 +90,19 @@ def main():
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--model", dest="model_name",
                    help="nnc's --model NAME (files with several models)")
+    p.add_argument("--no-run", action="store_true",
+                   help="only export (and check) the model")
     p.add_argument("--perturb", action="store_true",
                    help="run with a copy of the checkpoint whose tensors are "
                         "moved by random amounts (biases and running "
                         "statistics no longer 0 and 1)")
     a = p.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
+    if a.checkpoint == "random":
+        a.checkpoint = os.path.join(a.workdir, "random.safetensors")
+        random_checkpoint(a.nnc, a.model,
+                          ["--model", a.model_name] if a.model_name else [],
+                          a.checkpoint)
     if a.perturb:
         rng = np.random.default_rng(1)
         ck = read_safetensors(a.checkpoint)
@@ -91,6 +121,8 @@ def main():
                    check=True)
     m = onnx.load(onnx_path)
     onnx.checker.check_model(m, full_check=True)
+    if a.no_run:
+        return 0
 
     rng = np.random.default_rng(0)
     inputs = {}
