@@ -19,6 +19,7 @@
 #include "driver/Train.h"
 #include "lexer/Lexer.h"
 #include "onnx/OnnxExport.h"
+#include "onnx/OnnxImport.h"
 #include "parser/Parser.h"
 #include "repl/Repl.h"
 #include "sema/Sema.h"
@@ -76,6 +77,21 @@ static cl::SubCommand
     exportCmd("export", "Write a trained model's inference graph with a "
                         "checkpoint's weights as an ONNX file (nnc export "
                         "FILE.nn --checkpoint C.safetensors -o model.onnx)");
+static cl::SubCommand
+    importCmd("import", "Write an ONNX model as a .nn model and its "
+                        "initializers as a safetensors file (nnc import "
+                        "model.onnx -o model.nn)");
+static cl::opt<std::string>
+    importWeights("weights",
+                  cl::desc("import: where the initializers go (default: the "
+                           "output's name with .safetensors)"),
+                  cl::value_desc("file.safetensors"), cl::sub(importCmd),
+                  cl::cat(nncCat));
+static cl::opt<std::string>
+    importName("name",
+               cl::desc("import: the model's name (default: from the "
+                        "output file's name)"),
+               cl::value_desc("Name"), cl::sub(importCmd), cl::cat(nncCat));
 static cl::SubCommand initCmd("init",
                               "Write the first train block's initial "
                               "parameters (and zero optimizer state) as a "
@@ -86,7 +102,8 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(buildCmd), cl::sub(runCmd),
                                       cl::sub(initCmd), cl::sub(predictCmd),
                                       cl::sub(plotCmd), cl::sub(replCmd),
-                                      cl::sub(exportCmd), cl::cat(nncCat));
+                                      cl::sub(exportCmd), cl::sub(importCmd),
+                                      cl::cat(nncCat));
 
 enum class Emit {
   None,
@@ -168,7 +185,7 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::sub(buildCmd), cl::sub(runCmd),
                                        cl::sub(initCmd), cl::sub(predictCmd),
                                        cl::sub(plotCmd), cl::sub(exportCmd),
-                                       cl::cat(nncCat));
+                                       cl::sub(importCmd), cl::cat(nncCat));
 static cl::opt<std::string> dataOpt(
     "data",
     cl::desc("The data set to predict: an expression of the file's scope, "
@@ -621,6 +638,26 @@ static int runExportCmd(const char *argv0, llvm::SourceMgr &sm,
   return rc;
 }
 
+/// `nnc import model.onnx [-o model.nn]`: the source and its weights,
+/// then the source checked as `nnc check` would.
+static int runImportCmd(const char *argv0, llvm::SourceMgr &sm,
+                        DiagnosticEngine &diags) {
+  OnnxImportOptions io;
+  io.input = inputFile;
+  io.output = outputFile;
+  io.weights = importWeights;
+  io.model = importName;
+  if (io.output.empty()) {
+    llvm::SmallString<256> out(llvm::sys::path::filename(inputFile));
+    llvm::sys::path::replace_extension(out, ".nn");
+    io.output = out.str().str();
+  }
+  if (int rc = importOnnx(io, diags))
+    return rc;
+  inputFile = io.output;
+  return checkInput(argv0, sm, diags) ? 0 : 1;
+}
+
 /// `nnc init FILE.nn -o init.safetensors`: the checkpoint of epoch 0.
 static int runInit(const char *argv0, llvm::SourceMgr &sm,
                    DiagnosticEngine &diags) {
@@ -911,6 +948,8 @@ int main(int argc, char **argv) {
       "  nnc plot metrics.jsonl [-o curves.png]   training curves as a PNG\n"
       "  nnc export FILE.nn --checkpoint C -o model.onnx [--opset N]   the "
       "trained model as ONNX\n"
+      "  nnc import model.onnx [-o model.nn]   an ONNX model as .nn source "
+      "and weights\n"
       "  nnc cache [clear]          the compile cache: where, how large; "
       "empty it\n"
       "  nnc repl [FILE.nn]         interactive: define, evaluate, train, "
@@ -943,7 +982,7 @@ int main(int argc, char **argv) {
   if (cacheCmd)
     return runCache(diags);
   bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd || initCmd ||
-                   predictCmd || plotCmd || exportCmd;
+                   predictCmd || plotCmd || exportCmd || importCmd;
   if (!needsFile) {
     cl::PrintHelpMessage();
     return 1;
@@ -974,6 +1013,8 @@ int main(int argc, char **argv) {
     return runPredictCmd(argv[0], sm, diags);
   if (exportCmd)
     return runExportCmd(argv[0], sm, diags);
+  if (importCmd)
+    return runImportCmd(argv[0], sm, diags);
   if (plotCmd) {
     llvm::SmallString<256> png(inputFile);
     llvm::sys::path::replace_extension(png, ".png");

@@ -1,0 +1,690 @@
+//===- OnnxImport.cpp - `nnc import`: an ONNX model as .nn source ---------===//
+//
+// The ONNX graph is read with libonnx's protobuf classes, its shapes are
+// completed by ONNX's shape inference, and each node becomes one `let` of
+// a .nn model in the graph's order. Initializers become parameters (batch
+// norm's running statistics become `state`) and go to a safetensors file
+// under the same names; small integer constants (shapes, axes) are folded
+// into the source. ONNX images are NCHW and nnc's convolutions NHWC: a
+// convolution or pooling is written between two transposes and its filter
+// is stored as [KH, KW, C, F], so every other value keeps ONNX's layout and
+// the source reads like the graph.
+//
+//===----------------------------------------------------------------------===//
+#include "onnx/OnnxImport.h"
+#include "nnc/runtime.h"
+#include "support/Diagnostics.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <vector>
+
+using namespace nnc;
+
+namespace {
+
+/// A value's element type and dims (-1: unknown; a symbol's name in sym).
+struct Shape {
+  int elem = 0;
+  std::vector<int64_t> dims;
+  std::vector<std::string> sym;
+  bool known = false;
+};
+
+/// A float32 (or int64) initializer or Constant, decoded.
+struct Const {
+  int type = 0;
+  std::vector<int64_t> dims;
+  std::vector<float> f;
+  std::vector<int64_t> i;
+};
+
+class Importer {
+public:
+  Importer(onnx::ModelProto &m, DiagnosticEngine &diags)
+      : m(m), g(*m.mutable_graph()), diags(diags) {
+    // Keywords and the built-ins the source calls are never value names.
+    for (const char *w :
+         {"use",        "model",   "layer",       "fn",         "optimizer",
+          "input",      "output",  "param",       "state",      "let",
+          "train",      "main",    "on",          "in",         "for",
+          "scan",       "repeat",  "if",          "else",       "true",
+          "false",      "relu",    "sigmoid",     "tanh",       "exp",
+          "log",        "sqrt",    "abs",         "floor",      "sign",
+          "sin",        "cos",     "softplus",    "leaky_relu", "elu",
+          "pow",        "maximum", "minimum",     "transpose",  "conv",
+          "maxpool",    "avgpool", "mean",        "sum",        "max",
+          "min",        "softmax", "log_softmax", "reshape",    "concat",
+          "batch_norm", "clip",    "f32",         "i64",        "zeros"})
+      taken.insert(w);
+  }
+  bool run(const std::string &modelName, std::string &source,
+           nnc_named_tensors &weights);
+
+private:
+  onnx::ModelProto &m;
+  onnx::GraphProto &g;
+  DiagnosticEngine &diags;
+  int64_t opset = 1;
+  std::map<std::string, Shape> shapes;
+  std::map<std::string, Const> consts;
+  std::map<std::string, std::string> expr;    ///< ONNX value -> .nn expression
+  std::map<std::string, std::string> paramOf; ///< initializer -> param name
+  llvm::StringSet<> taken;
+  /// The symbolic sizes of the graph's inputs (shape inference names the
+  /// sizes it cannot tell `unk__N`: those are unknown to the source).
+  llvm::StringSet<> inputSymbols;
+  std::string decls, body;
+  std::vector<std::pair<std::string, Const>> params; ///< in declaration order
+  std::map<std::string, bool> isState;
+  bool failed = false;
+
+  bool fail(const onnx::NodeProto &n, const std::string &why) {
+    if (!failed)
+      diags.error("node '" + n.name() + "' (" + n.op_type() + ", opset " +
+                  std::to_string(opset) + "): " + why);
+    failed = true;
+    return false;
+  }
+  std::string ident(const std::string &raw, const char *prefix);
+  bool decode(const onnx::TensorProto &t, Const &c);
+  std::string value(const onnx::NodeProto &n, int k);
+  std::string param(const std::string &name, Const c, bool state = false);
+  bool node(const onnx::NodeProto &n);
+  bool convLike(const onnx::NodeProto &n, std::string &out);
+  int rank(const std::string &v) {
+    auto it = shapes.find(v);
+    return it != shapes.end() && it->second.known ? int(it->second.dims.size())
+                                                  : -1;
+  }
+  std::string typeOf(const Shape &s);
+  /// A symbolic size's name: the same for every use of the ONNX name.
+  std::string symbol(const std::string &raw) {
+    std::string s;
+    for (char c : raw)
+      s += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
+      s = "N" + s;
+    taken.insert(s);
+    return s;
+  }
+};
+
+const onnx::AttributeProto *attr(const onnx::NodeProto &n, const char *name) {
+  for (const auto &a : n.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+int64_t intAttr(const onnx::NodeProto &n, const char *name, int64_t dflt) {
+  const auto *a = attr(n, name);
+  return a ? a->i() : dflt;
+}
+float floatAttr(const onnx::NodeProto &n, const char *name, float dflt) {
+  const auto *a = attr(n, name);
+  return a ? a->f() : dflt;
+}
+std::vector<int64_t> intsAttr(const onnx::NodeProto &n, const char *name) {
+  const auto *a = attr(n, name);
+  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end())
+           : std::vector<int64_t>{};
+}
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  std::string s = buf;
+  if (s.find_first_of(".eEn") == std::string::npos)
+    s += ".0";
+  return s;
+}
+std::string list(const std::vector<int64_t> &v) {
+  std::string s = "[";
+  for (size_t k = 0; k < v.size(); ++k)
+    s += (k ? ", " : "") + std::to_string(v[k]);
+  return s + "]";
+}
+
+/// A .nn identifier for an ONNX name: letters, digits and `_`, not a
+/// keyword, a built-in or a name already given.
+std::string Importer::ident(const std::string &raw, const char *prefix) {
+  std::string s = prefix;
+  for (char c : raw)
+    s += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  std::string out = s;
+  for (int k = 2; !taken.insert(out).second; ++k)
+    out = s + "_" + std::to_string(k);
+  return out;
+}
+
+bool Importer::decode(const onnx::TensorProto &t, Const &c) {
+  c.type = t.data_type();
+  c.dims.assign(t.dims().begin(), t.dims().end());
+  int64_t n = 1;
+  for (int64_t d : c.dims)
+    n *= d;
+  const std::string &raw = t.raw_data();
+  switch (t.data_type()) {
+  case onnx::TensorProto::FLOAT:
+    if (!raw.empty()) {
+      if (raw.size() != size_t(n) * 4)
+        return false;
+      c.f.resize(n);
+      std::memcpy(c.f.data(), raw.data(), raw.size());
+    } else {
+      c.f.assign(t.float_data().begin(), t.float_data().end());
+    }
+    return int64_t(c.f.size()) == n;
+  case onnx::TensorProto::INT64:
+    if (!raw.empty()) {
+      if (raw.size() != size_t(n) * 8)
+        return false;
+      c.i.resize(n);
+      std::memcpy(c.i.data(), raw.data(), raw.size());
+    } else {
+      c.i.assign(t.int64_data().begin(), t.int64_data().end());
+    }
+    return int64_t(c.i.size()) == n;
+  default:
+    return false;
+  }
+}
+
+std::string Importer::typeOf(const Shape &s) {
+  std::string t = s.elem == onnx::TensorProto::INT64 ? "i64[" : "f32[";
+  for (size_t k = 0; k < s.dims.size(); ++k)
+    t += (k ? ", " : "") +
+         (s.dims[k] >= 0 ? std::to_string(s.dims[k]) : s.sym[k]);
+  return t + "]";
+}
+
+/// A parameter (or state) holding `c`, declared once per name.
+std::string Importer::param(const std::string &name, Const c, bool state) {
+  std::string id = ident(name, "");
+  if (!id.empty() && std::isdigit(static_cast<unsigned char>(id[0])))
+    id = ident(name, "p");
+  std::string t = "f32[";
+  for (size_t k = 0; k < c.dims.size(); ++k)
+    t += (k ? ", " : "") + std::to_string(c.dims[k]);
+  decls += std::string("  ") + (state ? "state " : "param ") + id + ": " + t +
+           "] = zeros()\n";
+  params.push_back({id, std::move(c)});
+  return id;
+}
+
+/// The expression of input `k` of `n`: a value computed before, a graph
+/// input, or an initializer (declared as a parameter on first use).
+std::string Importer::value(const onnx::NodeProto &n, int k) {
+  const std::string &v = n.input(k);
+  if (auto it = expr.find(v); it != expr.end())
+    return it->second;
+  if (auto it = consts.find(v); it != consts.end()) {
+    const Const &c = it->second;
+    if (c.type == onnx::TensorProto::FLOAT && c.dims.empty())
+      return num(c.f[0]);
+    if (c.type == onnx::TensorProto::FLOAT) {
+      bool state = false;
+      if (n.op_type() == "BatchNormalization" && k >= 3)
+        state = true;
+      std::string p = param(v, c, state);
+      expr[v] = p;
+      return p;
+    }
+  }
+  fail(n, "input '" + v +
+              "' is not supported: only float tensors are "
+              "(and integer constants where a shape or axes are expected)");
+  return "0.0";
+}
+
+/// Conv, pooling: NCHW in ONNX, NHWC in nnc.
+bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
+  const std::string &op = n.op_type();
+  if (rank(n.input(0)) != 4)
+    return fail(n, "images other than 2-D (rank 4) are not supported");
+  auto pads = intsAttr(n, "pads"), strides = intsAttr(n, "strides"),
+       dil = intsAttr(n, "dilations"), kernel = intsAttr(n, "kernel_shape");
+  std::string autoPad = attr(n, "auto_pad") ? attr(n, "auto_pad")->s() : "";
+  if (!autoPad.empty() && autoPad != "NOTSET" && autoPad != "VALID")
+    return fail(n, "auto_pad " + autoPad + " is not supported");
+  int64_t p = pads.empty() ? 0 : pads[0];
+  if (llvm::any_of(pads, [&](int64_t x) { return x != p; }))
+    return fail(n, "asymmetric or non-square padding is not supported");
+  int64_t s = strides.empty() ? 1 : strides[0];
+  if (llvm::any_of(strides, [&](int64_t x) { return x != s; }))
+    return fail(n, "different strides per axis are not supported");
+  int64_t d = dil.empty() ? 1 : dil[0];
+  if (llvm::any_of(dil, [&](int64_t x) { return x != d; }))
+    return fail(n, "different dilations per axis are not supported");
+  std::string x = "transpose(" + value(n, 0) + ", [0, 2, 3, 1])", y;
+  if (op == "Conv") {
+    auto it = consts.find(n.input(1));
+    if (it == consts.end() || it->second.dims.size() != 4)
+      return fail(
+          n, "a filter that is not an initializer of rank 4 is not supported");
+    // [F, C, KH, KW] -> [KH, KW, C, F]
+    const Const &w = it->second;
+    Const hwio;
+    hwio.type = w.type;
+    int64_t f = w.dims[0], c = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+    hwio.dims = {kh, kw, c, f};
+    hwio.f.resize(w.f.size());
+    for (int64_t o = 0; o < f; ++o)
+      for (int64_t i = 0; i < c; ++i)
+        for (int64_t yy = 0; yy < kh; ++yy)
+          for (int64_t xx = 0; xx < kw; ++xx)
+            hwio.f[((yy * kw + xx) * c + i) * f + o] =
+                w.f[((o * c + i) * kh + yy) * kw + xx];
+    std::string wp = param(n.input(1), std::move(hwio));
+    y = "conv(" + x + ", " + wp + ", stride: " + std::to_string(s) +
+        ", padding: " + std::to_string(p) + ", dilation: " + std::to_string(d) +
+        ", groups: " + std::to_string(intAttr(n, "group", 1)) + ")";
+    if (n.input_size() > 2 && !n.input(2).empty())
+      y += " + " + value(n, 2);
+  } else {
+    if (kernel.size() != 2 || kernel[0] != kernel[1])
+      return fail(n, "windows other than square 2-D ones are not supported");
+    if (op == "MaxPool" && d != 1)
+      return fail(n, "dilated pooling is not supported");
+    if (op == "AveragePool" && p != 0 && !intAttr(n, "count_include_pad", 0))
+      return fail(n, "padded average pooling that leaves the padding out "
+                     "(count_include_pad 0) is not supported");
+    if (intAttr(n, "ceil_mode", 0))
+      return fail(n, "ceil_mode is not supported");
+    y = std::string(op == "MaxPool" ? "maxpool(" : "avgpool(") + x + ", " +
+        std::to_string(kernel[0]) + ", stride: " + std::to_string(s) +
+        ", padding: " + std::to_string(p) + ")";
+  }
+  out = "transpose(" + y + ", [0, 3, 1, 2])";
+  return true;
+}
+
+bool Importer::node(const onnx::NodeProto &n) {
+  const std::string &op = n.op_type();
+  static const llvm::StringMap<const char *> unary = {
+      {"Relu", "relu"}, {"Sigmoid", "sigmoid"}, {"Tanh", "tanh"},
+      {"Exp", "exp"},   {"Log", "log"},         {"Sqrt", "sqrt"},
+      {"Abs", "abs"},   {"Floor", "floor"},     {"Sign", "sign"},
+      {"Sin", "sin"},   {"Cos", "cos"},         {"Softplus", "softplus"},
+  };
+  static const llvm::StringMap<const char *> binary = {
+      {"Add", "+"}, {"Sub", "-"}, {"Mul", "*"}, {"Div", "/"}, {"MatMul", "@"}};
+  std::string e;
+  if (op == "Constant") {
+    const auto *a = attr(n, "value");
+    Const c;
+    if (!a || !decode(a->t(), c))
+      return fail(
+          n, "constants other than float and int64 tensors are not supported");
+    consts[n.output(0)] = c;
+    return true;
+  }
+  if (auto it = unary.find(op); it != unary.end()) {
+    e = std::string(it->second) + "(" + value(n, 0) + ")";
+  } else if (auto it = binary.find(op); it != binary.end()) {
+    e = "(" + value(n, 0) + " " + it->second + " " + value(n, 1) + ")";
+  } else if (op == "Neg") {
+    e = "(-" + value(n, 0) + ")";
+  } else if (op == "Identity" || op == "Dropout") {
+    e = value(n, 0);
+  } else if (op == "LeakyRelu") {
+    e = "leaky_relu(" + value(n, 0) + ", " + num(floatAttr(n, "alpha", 0.01f)) +
+        ")";
+  } else if (op == "Elu" && floatAttr(n, "alpha", 1.0f) == 1.0f) {
+    e = "elu(" + value(n, 0) + ")";
+  } else if (op == "Elu" || op == "Selu") {
+    // alpha (e^x - 1) below 0; Selu scales both sides by gamma.
+    bool selu = op == "Selu";
+    std::string x = value(n, 0);
+    std::string a = num(floatAttr(n, "alpha", selu ? 1.67326319f : 1.0f));
+    e = "where(" + x + " > 0.0, " + x + ", " + a + " * (exp(" + x + ") - 1.0))";
+    if (selu)
+      e = "(" + num(floatAttr(n, "gamma", 1.05070102f)) + " * " + e + ")";
+  } else if (op == "PRelu") {
+    std::string x = value(n, 0), slope = value(n, 1);
+    // Before opset 7 a slope of one value per channel applies to axis 1.
+    auto st = consts.find(n.input(1));
+    int r = rank(n.input(0));
+    if (opset < 7 && st != consts.end() && st->second.dims.size() == 1 &&
+        r > 2) {
+      std::vector<int64_t> dims(size_t(r - 1), 1);
+      dims[0] = st->second.dims[0];
+      slope = "reshape(" + slope + ", " + list(dims) + ")";
+    }
+    e = "where(" + x + " > 0.0, " + x + ", " + slope + " * " + x + ")";
+  } else if (op == "Pow") {
+    e = "pow(" + value(n, 0) + ", " + value(n, 1) + ")";
+  } else if (op == "Max" || op == "Min" || op == "Sum") {
+    e = value(n, 0);
+    for (int k = 1; k < n.input_size(); ++k)
+      e = op == "Sum" ? "(" + e + " + " + value(n, k) + ")"
+                      : std::string(op == "Max" ? "maximum(" : "minimum(") + e +
+                            ", " + value(n, k) + ")";
+  } else if (op == "Gemm") {
+    std::string a = value(n, 0), b = value(n, 1);
+    if (intAttr(n, "transA", 0))
+      a = "transpose(" + a + ", [1, 0])";
+    if (intAttr(n, "transB", 0))
+      b = "transpose(" + b + ", [1, 0])";
+    e = "(" + a + " @ " + b + ")";
+    if (float alpha = floatAttr(n, "alpha", 1.0f); alpha != 1.0f)
+      e = "(" + num(alpha) + " * " + e + ")";
+    if (n.input_size() > 2 && !n.input(2).empty()) {
+      std::string c = value(n, 2);
+      if (float beta = floatAttr(n, "beta", 1.0f); beta != 1.0f)
+        c = "(" + num(beta) + " * " + c + ")";
+      e = "(" + e + " + " + c + ")";
+    }
+  } else if (op == "Conv" || op == "MaxPool" || op == "AveragePool") {
+    if (n.output_size() > 1 && !n.output(1).empty())
+      return fail(n, "the indices output of MaxPool is not supported");
+    if (!convLike(n, e))
+      return false;
+  } else if (op == "GlobalAveragePool") {
+    e = "mean(" + value(n, 0) + ", axis: [2, 3], keepdims: true)";
+  } else if (op == "Softmax" || op == "LogSoftmax") {
+    int r = rank(n.input(0));
+    int64_t axis = intAttr(n, "axis", opset < 13 ? 1 : -1);
+    if (axis < 0)
+      axis += r;
+    if (opset < 13 && axis != r - 1)
+      return fail(n, "softmax before opset 13 over axes " +
+                         std::to_string(axis) + ".. is not supported");
+    e = std::string(op == "Softmax" ? "softmax(" : "log_softmax(") +
+        value(n, 0) + ", axis: " + std::to_string(axis) + ")";
+  } else if (op == "Transpose") {
+    std::vector<int64_t> perm = intsAttr(n, "perm");
+    if (perm.empty())
+      for (int k = rank(n.input(0)) - 1; k >= 0; --k)
+        perm.push_back(k);
+    e = "transpose(" + value(n, 0) + ", " + list(perm) + ")";
+  } else if (op == "Flatten" || op == "Reshape" || op == "Squeeze" ||
+             op == "Unsqueeze") {
+    // To the shape inference found, with the input's symbols.
+    auto it = shapes.find(n.output(0));
+    if (it == shapes.end() || !it->second.known)
+      return fail(n, "a result whose shape ONNX's shape inference cannot tell "
+                     "is not supported");
+    const Shape &s = it->second;
+    std::string dims;
+    int unknown = 0;
+    for (size_t k = 0; k < s.dims.size(); ++k) {
+      std::string d = s.dims[k] >= 0 ? std::to_string(s.dims[k]) : s.sym[k];
+      if (!d.empty() && s.dims[k] < 0 && !inputSymbols.count(d))
+        d.clear();
+      if (d.empty()) {
+        d = "-1";
+        ++unknown;
+      }
+      dims += (k ? ", " : "") + d;
+    }
+    if (unknown > 1)
+      return fail(
+          n, "a result with more than one unknown dimension is not supported");
+    e = "reshape(" + value(n, 0) + ", [" + dims + "])";
+  } else if (op == "Concat") {
+    e = "concat([";
+    for (int k = 0; k < n.input_size(); ++k)
+      e += (k ? ", " : "") + value(n, k);
+    int64_t axis = intAttr(n, "axis", 0);
+    if (axis < 0)
+      axis += rank(n.input(0));
+    e += "], axis: " + std::to_string(axis) + ")";
+  } else if (op == "BatchNormalization") {
+    if (n.output_size() > 1)
+      return fail(n, "training-mode batch normalization is not supported");
+    int r = rank(n.input(0));
+    std::string args = ", " + value(n, 1) + ", " + value(n, 2) + ", " +
+                       value(n, 3) + ", " + value(n, 4) +
+                       ", eps: " + num(floatAttr(n, "epsilon", 1e-5f)) + ")";
+    if (r == 2) {
+      e = "batch_norm(" + value(n, 0) + args;
+    } else if (r == 3) {
+      e = "transpose(batch_norm(transpose(" + value(n, 0) + ", [0, 2, 1])" +
+          args + ", [0, 2, 1])";
+    } else if (r == 4) {
+      e = "transpose(batch_norm(transpose(" + value(n, 0) + ", [0, 2, 3, 1])" +
+          args + ", [0, 3, 1, 2])";
+    } else {
+      return fail(n, "batch normalization of rank " + std::to_string(r) +
+                         " is not supported");
+    }
+  } else if (op == "Clip") {
+    std::string lo, hi;
+    if (opset < 11) {
+      lo = num(floatAttr(n, "min", -3.4e38f));
+      hi = num(floatAttr(n, "max", 3.4e38f));
+    } else {
+      lo = n.input_size() > 1 && !n.input(1).empty() ? value(n, 1) : "-3.4e38";
+      hi = n.input_size() > 2 && !n.input(2).empty() ? value(n, 2) : "3.4e38";
+    }
+    e = "clip(" + value(n, 0) + ", " + lo + ", " + hi + ")";
+  } else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" ||
+             op == "ReduceMin") {
+    std::vector<int64_t> axes = intsAttr(n, "axes");
+    if (op == "ReduceSum" && opset >= 13 && n.input_size() > 1) {
+      auto it = consts.find(n.input(1));
+      if (it == consts.end())
+        return fail(n, "axes that are not constants are not supported");
+      axes = it->second.i;
+    }
+    int r = rank(n.input(0));
+    if (axes.empty())
+      for (int k = 0; k < r; ++k)
+        axes.push_back(k);
+    for (int64_t &a : axes)
+      if (a < 0)
+        a += r;
+    static const llvm::StringMap<const char *> fns = {{"ReduceMean", "mean"},
+                                                      {"ReduceSum", "sum"},
+                                                      {"ReduceMax", "max"},
+                                                      {"ReduceMin", "min"}};
+    e = std::string(fns.lookup(op)) + "(" + value(n, 0) +
+        ", axis: " + list(axes) +
+        ", keepdims: " + (intAttr(n, "keepdims", 1) ? "true" : "false") + ")";
+  } else {
+    return fail(n, "nnc cannot express this op yet");
+  }
+  if (failed)
+    return false;
+  std::string v = ident(n.output(0), "v_");
+  body += "  let " + v + " = " + e + "\n";
+  expr[n.output(0)] = v;
+  return true;
+}
+
+bool Importer::run(const std::string &modelName, std::string &source,
+                   nnc_named_tensors &weights) {
+  for (const auto &o : m.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = o.version();
+  try {
+    onnx::shape_inference::InferShapes(m);
+  } catch (const std::exception &e) {
+    diags.error(std::string("ONNX's shape inference failed: ") + e.what());
+    return false;
+  }
+  auto record = [&](const onnx::ValueInfoProto &vi) {
+    Shape s;
+    s.elem = vi.type().tensor_type().elem_type();
+    s.known = vi.type().tensor_type().has_shape();
+    for (const auto &d : vi.type().tensor_type().shape().dim()) {
+      s.dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+      s.sym.push_back(d.has_dim_param() ? symbol(d.dim_param()) : "");
+    }
+    shapes[vi.name()] = s;
+  };
+  for (const auto &vi : g.value_info())
+    record(vi);
+  for (const auto &vi : g.input())
+    record(vi);
+  for (const auto &vi : g.output())
+    record(vi);
+  for (const auto &t : g.initializer()) {
+    Const c;
+    if (!decode(t, c)) {
+      diags.error("initializer '" + t.name() +
+                  "': tensors other than float and int64 are not supported");
+      return false;
+    }
+    consts[t.name()] = c;
+  }
+  std::string inputs;
+  for (const auto &vi : g.input()) {
+    if (consts.count(vi.name()))
+      continue; // an initializer listed as an input (older files)
+    const Shape &s = shapes[vi.name()];
+    if (s.elem != onnx::TensorProto::FLOAT &&
+        s.elem != onnx::TensorProto::INT64) {
+      diags.error("input '" + vi.name() +
+                  "': inputs other than float and int64 are "
+                  "not supported");
+      return false;
+    }
+    for (const std::string &sym : s.sym)
+      if (!sym.empty())
+        inputSymbols.insert(sym);
+    for (size_t k = 0; k < s.dims.size(); ++k)
+      if (s.dims[k] < 0 && s.sym[k].empty()) {
+        diags.error("input '" + vi.name() + "': dimension " +
+                    std::to_string(k) + " has neither a size nor a name");
+        return false;
+      }
+    std::string id = ident(vi.name(), "");
+    if (!id.empty() && std::isdigit(static_cast<unsigned char>(id[0])))
+      id = ident(vi.name(), "x");
+    inputs += "  input " + id + ": " + typeOf(s) + "\n";
+    expr[vi.name()] = id;
+  }
+  for (const auto &n : g.node())
+    if (!node(n))
+      return false;
+  // One output is the model's result (named `output`, as nnc names a
+  // model's last expression); several keep their names.
+  std::string outputs;
+  for (const auto &vi : g.output()) {
+    auto it = expr.find(vi.name());
+    if (it == expr.end()) {
+      diags.error("output '" + vi.name() + "' is not computed by the graph");
+      return false;
+    }
+    if (g.output_size() == 1) {
+      outputs += "  # ONNX output '" + vi.name() + "'\n  " + it->second + "\n";
+      break;
+    }
+    std::string id = ident(vi.name(), "");
+    if (!id.empty() && std::isdigit(static_cast<unsigned char>(id[0])))
+      id = ident(vi.name(), "y");
+    outputs += "  output " + id + " = " + it->second + "\n";
+  }
+  std::string producer = m.producer_name();
+  if (!m.producer_version().empty())
+    producer += " " + m.producer_version();
+  source = "# Imported from ONNX by nnc import (opset " +
+           std::to_string(opset) +
+           (producer.empty() ? "" : ", made by " + producer) +
+           "). The parameters'\n# values are in the safetensors file written "
+           "beside this one.\n\nmodel " +
+           modelName + " {\n" + inputs + decls + body + outputs + "}\n";
+  weights.count = int64_t(params.size());
+  weights.names =
+      static_cast<char **>(std::calloc(params.size() + 1, sizeof(char *)));
+  weights.tensors = static_cast<nnc_tensor *>(
+      std::calloc(params.size() + 1, sizeof(nnc_tensor)));
+  for (size_t k = 0; k < params.size(); ++k) {
+    weights.names[k] = strdup(params[k].first.c_str());
+    nnc_tensor &t = weights.tensors[k];
+    t.dtype = NNC_F32;
+    t.rank = int32_t(params[k].second.dims.size());
+    for (int32_t d = 0; d < t.rank; ++d)
+      t.dims[d] = params[k].second.dims[d];
+    if (nnc_tensor_alloc(&t))
+      return false;
+    std::memcpy(t.data, params[k].second.f.data(),
+                params[k].second.f.size() * sizeof(float));
+  }
+  return true;
+}
+
+/// "lenet_5" -> "Lenet5".
+std::string modelNameFrom(llvm::StringRef stem) {
+  std::string name;
+  bool up = true;
+  for (char c : stem) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) {
+      up = true;
+      continue;
+    }
+    name += up ? char(std::toupper(static_cast<unsigned char>(c))) : c;
+    up = false;
+  }
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    name = "Model" + name;
+  return name;
+}
+
+} // namespace
+
+int nnc::importOnnx(OnnxImportOptions opts, DiagnosticEngine &diags) {
+  std::ifstream in(opts.input, std::ios::binary);
+  if (!in) {
+    diags.error("cannot open '" + opts.input + "': " + std::strerror(errno));
+    return 1;
+  }
+  onnx::ModelProto model;
+  if (!model.ParseFromIstream(&in)) {
+    diags.error("'" + opts.input +
+                "' is not an ONNX model (its protobuf "
+                "does not parse)");
+    return 1;
+  }
+  if (opts.output.empty()) {
+    llvm::SmallString<256> out(llvm::sys::path::filename(opts.input));
+    llvm::sys::path::replace_extension(out, ".nn");
+    opts.output = out.str().str();
+  }
+  if (opts.weights.empty()) {
+    llvm::SmallString<256> w(opts.output);
+    llvm::sys::path::replace_extension(w, ".safetensors");
+    opts.weights = w.str().str();
+  }
+  if (opts.model.empty())
+    opts.model = modelNameFrom(llvm::sys::path::stem(opts.output));
+  std::string source;
+  nnc_named_tensors weights{};
+  bool ok = Importer(model, diags).run(opts.model, source, weights);
+  if (ok && nnc_safetensors_save(opts.weights.c_str(), &weights)) {
+    diags.error(nnc_last_error());
+    ok = false;
+  }
+  nnc_named_free(&weights);
+  if (!ok)
+    return 1;
+  std::error_code ec;
+  llvm::raw_fd_ostream os(opts.output, ec);
+  if (!ec) {
+    os << source;
+    os.close();
+    if (os.has_error())
+      ec = os.error();
+  }
+  if (ec) {
+    diags.error("cannot write '" + opts.output + "': " + ec.message());
+    return 1;
+  }
+  llvm::errs() << "wrote " << opts.output << " (model " << opts.model
+               << ") and " << opts.weights << "\n";
+  return 0;
+}
