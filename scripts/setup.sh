@@ -30,6 +30,8 @@ PACKAGES=(
   # tests: lit needs python3; the example data; the ONNX tests check files
   # with python3-onnx and run them in ONNX Runtime (npm, on Node.js)
   python3 python3-torch dataset-fashion-mnist python3-onnx nodejs
+  # ONNX's backend test data: nnc import's conformance run
+  libonnx-testdata
   # benchmarks: PyTorch uses OpenBLAS through the BLAS alternatives
   libopenblas-dev
 )

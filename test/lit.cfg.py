@@ -57,6 +57,11 @@ try:
 except Exception:
     lit_config.note("python3-onnx not found: the ONNX tests are skipped")
 config.environment["NNC_ORT_MODULES"] = ort_modules
+# ONNX's backend test data (Debian's libonnx-testdata) for the conformance run.
+if os.path.isdir("/usr/share/libonnx-testdata/data"):
+    config.available_features.add("onnx-testdata")
+config.substitutions.append(("%nnc-bindir", os.path.join(config.nnc_obj_root, "bin")))
+config.substitutions.append(("%scripts", os.path.join(config.nnc_src_root, "scripts")))
 
 def _truthy(value):
     return str(value).strip().lower() not in ("", "0", "false", "no", "off")

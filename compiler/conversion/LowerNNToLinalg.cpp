@@ -231,6 +231,12 @@ namespace {
 std::optional<SmallVector<ReassociationIndices>>
 groups(ArrayRef<int64_t> big, ArrayRef<int64_t> small) {
   SmallVector<ReassociationIndices> out;
+  // A scalar and a tensor of ones ([] <-> [1, 1, 1]): no groups at all.
+  if (small.empty()) {
+    if (llvm::all_of(big, [](int64_t d) { return d == 1; }))
+      return out;
+    return std::nullopt;
+  }
   size_t i = 0;
   for (size_t j = 0; j < small.size(); ++j) {
     ReassociationIndices g;

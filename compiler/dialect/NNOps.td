@@ -72,11 +72,8 @@ def NN_GeluOp : NN_UnaryOp<"gelu", "x * Phi(x) (erf form)", [{
     Value h = arith::MulFOp::create(b, l, x, c(0.5));
     return arith::MulFOp::create(b, l, h, arith::AddFOp::create(b, l, c(1), e));
   }]>;
-// Not a language builtin: the derivative of gelu needs it.
 def NN_ErfOp : NN_UnaryOp<"erf", "the error function",
-    [{ return math::ErfOp::create(b, l, x); }]> {
-  let builtins = [];
-}
+    [{ return math::ErfOp::create(b, l, x); }]>;
 def NN_SoftplusOp : NN_UnaryOp<"softplus", "log(1 + exp(x))", [{
     // max(x, 0) + log1p(exp(-|x|)): no overflow for large x.
     Value ax = math::AbsFOp::create(b, l, x);

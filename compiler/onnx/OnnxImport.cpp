@@ -51,6 +51,12 @@ struct Const {
   std::vector<int64_t> i;
 };
 
+/// Input `k` of `n`, or "" when the node has fewer (a malformed file).
+const std::string &inp(const onnx::NodeProto &n, int k) {
+  static const std::string none;
+  return k >= 0 && k < n.input_size() ? n.input(k) : none;
+}
+
 class Importer {
 public:
   Importer(onnx::ModelProto &m, DiagnosticEngine &diags)
@@ -104,6 +110,16 @@ private:
   std::string param(const std::string &name, Const c, bool state = false);
   bool node(const onnx::NodeProto &n);
   bool convLike(const onnx::NodeProto &n, std::string &out);
+  bool moreOps(const onnx::NodeProto &n, std::string &e);
+  /// An int64 constant input (shape, axes, starts), or fails.
+  bool intInput(const onnx::NodeProto &n, int k, std::vector<int64_t> &out) {
+    auto it = k < n.input_size() ? consts.find(inp(n, k)) : consts.end();
+    if (it == consts.end() || it->second.type != onnx::TensorProto::INT64)
+      return fail(n, "input " + std::to_string(k) +
+                         " that is not an int64 constant is not supported");
+    out = it->second.i;
+    return true;
+  }
   int rank(const std::string &v) {
     auto it = shapes.find(v);
     return it != shapes.end() && it->second.known ? int(it->second.dims.size())
@@ -227,7 +243,11 @@ std::string Importer::param(const std::string &name, Const c, bool state) {
 /// The expression of input `k` of `n`: a value computed before, a graph
 /// input, or an initializer (declared as a parameter on first use).
 std::string Importer::value(const onnx::NodeProto &n, int k) {
-  const std::string &v = n.input(k);
+  if (k >= n.input_size() || n.input(k).empty()) {
+    fail(n, "input " + std::to_string(k) + " is missing");
+    return "0.0";
+  }
+  const std::string &v = inp(n, k);
   if (auto it = expr.find(v); it != expr.end())
     return it->second;
   if (auto it = consts.find(v); it != consts.end()) {
@@ -252,7 +272,7 @@ std::string Importer::value(const onnx::NodeProto &n, int k) {
 /// Conv, pooling: NCHW in ONNX, NHWC in nnc.
 bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
   const std::string &op = n.op_type();
-  if (rank(n.input(0)) != 4)
+  if (rank(inp(n, 0)) != 4)
     return fail(n, "images other than 2-D (rank 4) are not supported");
   auto pads = intsAttr(n, "pads"), strides = intsAttr(n, "strides"),
        dil = intsAttr(n, "dilations"), kernel = intsAttr(n, "kernel_shape");
@@ -270,7 +290,7 @@ bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
     return fail(n, "different dilations per axis are not supported");
   std::string x = "transpose(" + value(n, 0) + ", [0, 2, 3, 1])", y;
   if (op == "Conv") {
-    auto it = consts.find(n.input(1));
+    auto it = consts.find(inp(n, 1));
     if (it == consts.end() || it->second.dims.size() != 4)
       return fail(
           n, "a filter that is not an initializer of rank 4 is not supported");
@@ -287,11 +307,11 @@ bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
           for (int64_t xx = 0; xx < kw; ++xx)
             hwio.f[((yy * kw + xx) * c + i) * f + o] =
                 w.f[((o * c + i) * kh + yy) * kw + xx];
-    std::string wp = param(n.input(1), std::move(hwio));
+    std::string wp = param(inp(n, 1), std::move(hwio));
     y = "conv(" + x + ", " + wp + ", stride: " + std::to_string(s) +
         ", padding: " + std::to_string(p) + ", dilation: " + std::to_string(d) +
         ", groups: " + std::to_string(intAttr(n, "group", 1)) + ")";
-    if (n.input_size() > 2 && !n.input(2).empty())
+    if (n.input_size() > 2 && !inp(n, 2).empty())
       y += " + " + value(n, 2);
   } else {
     if (kernel.size() != 2 || kernel[0] != kernel[1])
@@ -301,6 +321,8 @@ bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
     if (op == "AveragePool" && p != 0 && !intAttr(n, "count_include_pad", 0))
       return fail(n, "padded average pooling that leaves the padding out "
                      "(count_include_pad 0) is not supported");
+    if (2 * p > kernel[0])
+      return fail(n, "padding over half the window is not supported");
     if (intAttr(n, "ceil_mode", 0))
       return fail(n, "ceil_mode is not supported");
     y = std::string(op == "MaxPool" ? "maxpool(" : "avgpool(") + x + ", " +
@@ -313,14 +335,27 @@ bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
 
 bool Importer::node(const onnx::NodeProto &n) {
   const std::string &op = n.op_type();
+  if (n.output_size() < 1 || n.output(0).empty())
+    return fail(n, "a node without an output is not supported");
+  for (const std::string &v : n.output())
+    if (auto it = shapes.find(v);
+        it != shapes.end() && llvm::is_contained(it->second.dims, 0))
+      return fail(n, "empty tensors (a dimension of size 0) are not "
+                     "supported");
   static const llvm::StringMap<const char *> unary = {
       {"Relu", "relu"}, {"Sigmoid", "sigmoid"}, {"Tanh", "tanh"},
       {"Exp", "exp"},   {"Log", "log"},         {"Sqrt", "sqrt"},
       {"Abs", "abs"},   {"Floor", "floor"},     {"Sign", "sign"},
       {"Sin", "sin"},   {"Cos", "cos"},         {"Softplus", "softplus"},
+      {"Erf", "erf"},
   };
   static const llvm::StringMap<const char *> binary = {
-      {"Add", "+"}, {"Sub", "-"}, {"Mul", "*"}, {"Div", "/"}, {"MatMul", "@"}};
+      {"Add", "+"},          {"Sub", "-"},
+      {"Mul", "*"},          {"Div", "/"},
+      {"MatMul", "@"},       {"Greater", ">"},
+      {"Less", "<"},         {"GreaterOrEqual", ">="},
+      {"LessOrEqual", "<="}, {"Equal", "=="},
+      {"And", "&&"},         {"Or", "||"}};
   std::string e;
   if (op == "Constant") {
     const auto *a = attr(n, "value");
@@ -338,6 +373,8 @@ bool Importer::node(const onnx::NodeProto &n) {
   } else if (op == "Neg") {
     e = "(-" + value(n, 0) + ")";
   } else if (op == "Identity" || op == "Dropout") {
+    if (n.output_size() > 1 && !n.output(1).empty())
+      return fail(n, "the mask output of Dropout is not supported");
     e = value(n, 0);
   } else if (op == "LeakyRelu") {
     e = "leaky_relu(" + value(n, 0) + ", " + num(floatAttr(n, "alpha", 0.01f)) +
@@ -355,8 +392,8 @@ bool Importer::node(const onnx::NodeProto &n) {
   } else if (op == "PRelu") {
     std::string x = value(n, 0), slope = value(n, 1);
     // Before opset 7 a slope of one value per channel applies to axis 1.
-    auto st = consts.find(n.input(1));
-    int r = rank(n.input(0));
+    auto st = consts.find(inp(n, 1));
+    int r = rank(inp(n, 0));
     if (opset < 7 && st != consts.end() && st->second.dims.size() == 1 &&
         r > 2) {
       std::vector<int64_t> dims(size_t(r - 1), 1);
@@ -364,6 +401,10 @@ bool Importer::node(const onnx::NodeProto &n) {
       slope = "reshape(" + slope + ", " + list(dims) + ")";
     }
     e = "where(" + x + " > 0.0, " + x + ", " + slope + " * " + x + ")";
+  } else if (op == "Pow" && shapes[inp(n, 0)].elem != shapes[inp(n, 1)].elem &&
+             !consts.count(inp(n, 1))) {
+    return fail(n, "a base and an exponent of different types are not "
+                   "supported");
   } else if (op == "Pow") {
     e = "pow(" + value(n, 0) + ", " + value(n, 1) + ")";
   } else if (op == "Max" || op == "Min" || op == "Sum") {
@@ -381,7 +422,7 @@ bool Importer::node(const onnx::NodeProto &n) {
     e = "(" + a + " @ " + b + ")";
     if (float alpha = floatAttr(n, "alpha", 1.0f); alpha != 1.0f)
       e = "(" + num(alpha) + " * " + e + ")";
-    if (n.input_size() > 2 && !n.input(2).empty()) {
+    if (n.input_size() > 2 && !inp(n, 2).empty()) {
       std::string c = value(n, 2);
       if (float beta = floatAttr(n, "beta", 1.0f); beta != 1.0f)
         c = "(" + num(beta) + " * " + c + ")";
@@ -395,7 +436,7 @@ bool Importer::node(const onnx::NodeProto &n) {
   } else if (op == "GlobalAveragePool") {
     e = "mean(" + value(n, 0) + ", axis: [2, 3], keepdims: true)";
   } else if (op == "Softmax" || op == "LogSoftmax") {
-    int r = rank(n.input(0));
+    int r = rank(inp(n, 0));
     int64_t axis = intAttr(n, "axis", opset < 13 ? 1 : -1);
     if (axis < 0)
       axis += r;
@@ -407,7 +448,7 @@ bool Importer::node(const onnx::NodeProto &n) {
   } else if (op == "Transpose") {
     std::vector<int64_t> perm = intsAttr(n, "perm");
     if (perm.empty())
-      for (int k = rank(n.input(0)) - 1; k >= 0; --k)
+      for (int k = rank(inp(n, 0)) - 1; k >= 0; --k)
         perm.push_back(k);
     e = "transpose(" + value(n, 0) + ", " + list(perm) + ")";
   } else if (op == "Flatten" || op == "Reshape" || op == "Squeeze" ||
@@ -440,12 +481,12 @@ bool Importer::node(const onnx::NodeProto &n) {
       e += (k ? ", " : "") + value(n, k);
     int64_t axis = intAttr(n, "axis", 0);
     if (axis < 0)
-      axis += rank(n.input(0));
+      axis += rank(inp(n, 0));
     e += "], axis: " + std::to_string(axis) + ")";
   } else if (op == "BatchNormalization") {
     if (n.output_size() > 1)
       return fail(n, "training-mode batch normalization is not supported");
-    int r = rank(n.input(0));
+    int r = rank(inp(n, 0));
     std::string args = ", " + value(n, 1) + ", " + value(n, 2) + ", " +
                        value(n, 3) + ", " + value(n, 4) +
                        ", eps: " + num(floatAttr(n, "epsilon", 1e-5f)) + ")";
@@ -467,20 +508,21 @@ bool Importer::node(const onnx::NodeProto &n) {
       lo = num(floatAttr(n, "min", -3.4e38f));
       hi = num(floatAttr(n, "max", 3.4e38f));
     } else {
-      lo = n.input_size() > 1 && !n.input(1).empty() ? value(n, 1) : "-3.4e38";
-      hi = n.input_size() > 2 && !n.input(2).empty() ? value(n, 2) : "3.4e38";
+      lo = n.input_size() > 1 && !inp(n, 1).empty() ? value(n, 1) : "-3.4e38";
+      hi = n.input_size() > 2 && !inp(n, 2).empty() ? value(n, 2) : "3.4e38";
     }
-    e = "clip(" + value(n, 0) + ", " + lo + ", " + hi + ")";
+    // Bounds that are tensors (graph inputs) clamp element-wise.
+    e = "minimum(maximum(" + value(n, 0) + ", " + lo + "), " + hi + ")";
   } else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" ||
              op == "ReduceMin") {
     std::vector<int64_t> axes = intsAttr(n, "axes");
     if (op == "ReduceSum" && opset >= 13 && n.input_size() > 1) {
-      auto it = consts.find(n.input(1));
+      auto it = consts.find(inp(n, 1));
       if (it == consts.end())
         return fail(n, "axes that are not constants are not supported");
       axes = it->second.i;
     }
-    int r = rank(n.input(0));
+    int r = rank(inp(n, 0));
     if (axes.empty())
       for (int k = 0; k < r; ++k)
         axes.push_back(k);
@@ -494,8 +536,8 @@ bool Importer::node(const onnx::NodeProto &n) {
     e = std::string(fns.lookup(op)) + "(" + value(n, 0) +
         ", axis: " + list(axes) +
         ", keepdims: " + (intAttr(n, "keepdims", 1) ? "true" : "false") + ")";
-  } else {
-    return fail(n, "nnc cannot express this op yet");
+  } else if (!moreOps(n, e)) {
+    return false;
   }
   if (failed)
     return false;
@@ -503,6 +545,86 @@ bool Importer::node(const onnx::NodeProto &n) {
   body += "  let " + v + " = " + e + "\n";
   expr[n.output(0)] = v;
   return true;
+}
+
+/// The ops beyond the element-wise, linear and convolutional core.
+bool Importer::moreOps(const onnx::NodeProto &n, std::string &e) {
+  const std::string &op = n.op_type();
+  int r = rank(inp(n, 0));
+  auto axisOf = [&](int64_t a) { return a < 0 ? a + r : a; };
+  auto keep = [&]() {
+    return std::string(intAttr(n, "keepdims", 1) ? "true" : "false");
+  };
+  if (op == "Reciprocal") {
+    e = "(1.0 / " + value(n, 0) + ")";
+  } else if (op == "Not") {
+    e = "(!" + value(n, 0) + ")";
+  } else if (op == "Where") {
+    e = "where(" + value(n, 0) + ", " + value(n, 1) + ", " + value(n, 2) + ")";
+  } else if (op == "Mod" && intAttr(n, "fmod", 0)) {
+    e = "(" + value(n, 0) + " % " + value(n, 1) + ")";
+  } else if (op == "LayerNormalization") {
+    auto it = consts.find(inp(n, 1));
+    if (it == consts.end() ||
+        axisOf(intAttr(n, "axis", -1)) != r - int(it->second.dims.size()))
+      return fail(n, "a scale that does not cover the normalised axes is "
+                     "not supported");
+    if (n.input_size() < 3 || inp(n, 2).empty())
+      return fail(n, "layer normalisation without a bias is not supported");
+    e = "layer_norm(" + value(n, 0) + ", " + value(n, 1) + ", " + value(n, 2) +
+        ", eps: " + num(floatAttr(n, "epsilon", 1e-5f)) + ")";
+  } else if (op == "ArgMax" || op == "ArgMin") {
+    if (intAttr(n, "select_last_index", 0))
+      return fail(n, "select_last_index is not supported");
+    e = std::string(op == "ArgMax" ? "argmax(" : "argmin(") + value(n, 0) +
+        ", axis: " + std::to_string(axisOf(intAttr(n, "axis", 0))) +
+        ", keepdims: " + keep() + ")";
+  } else if (op == "Slice" && opset >= 10) {
+    std::vector<int64_t> starts, ends, axes, steps;
+    if (!intInput(n, 1, starts) || !intInput(n, 2, ends))
+      return false;
+    if (n.input_size() > 3 && !inp(n, 3).empty() && !intInput(n, 3, axes))
+      return false;
+    if (n.input_size() > 4 && !inp(n, 4).empty() && !intInput(n, 4, steps))
+      return false;
+    auto sh = shapes.find(inp(n, 0));
+    if (r < 0 || sh == shapes.end())
+      return fail(n, "a slice of a tensor of unknown rank is not supported");
+    std::vector<std::string> idx(size_t(r), ":");
+    for (size_t k = 0; k < starts.size(); ++k) {
+      int64_t a = axisOf(axes.empty() ? int64_t(k) : axes[k]);
+      int64_t step = steps.empty() ? 1 : steps[k];
+      int64_t size = sh->second.dims[size_t(a)];
+      if (step < 1 || size < 0)
+        return fail(n, "negative steps or slices of a dynamic dimension are "
+                       "not supported");
+      auto clampTo = [&](int64_t v) {
+        if (v < 0)
+          v += size;
+        return std::max<int64_t>(0, std::min(v, size));
+      };
+      int64_t b = clampTo(starts[k]), en = clampTo(ends[k]);
+      idx[size_t(a)] = std::to_string(b) + ":" +
+                       std::to_string(std::max(b, en)) +
+                       (step != 1 ? ":" + std::to_string(step) : "");
+    }
+    e = value(n, 0) + "[";
+    for (int k = 0; k < r; ++k)
+      e += (k ? ", " : "") + idx[size_t(k)];
+    e += "]";
+  } else if (op == "ReduceProd" || op == "ReduceLogSumExp") {
+    std::vector<int64_t> axes = intsAttr(n, "axes");
+    for (int64_t &a : axes)
+      a = axisOf(a);
+    if (axes.empty())
+      for (int k = 0; k < r; ++k)
+        axes.push_back(k);
+    e = std::string(op == "ReduceProd" ? "prod(" : "logsumexp(") + value(n, 0) +
+        ", axis: " + list(axes) + ", keepdims: " + keep() + ")";
+  } else {
+    return fail(n, "nnc cannot express this op yet");
+  }
+  return !failed;
 }
 
 bool Importer::run(const std::string &modelName, std::string &source,
@@ -576,6 +698,9 @@ bool Importer::run(const std::string &modelName, std::string &source,
   std::string outputs;
   for (const auto &vi : g.output()) {
     auto it = expr.find(vi.name());
+    if (it == expr.end() && consts.count(vi.name()) &&
+        consts[vi.name()].type == onnx::TensorProto::FLOAT)
+      it = expr.emplace(vi.name(), param(vi.name(), consts[vi.name()])).first;
     if (it == expr.end()) {
       diags.error("output '" + vi.name() + "' is not computed by the graph");
       return false;

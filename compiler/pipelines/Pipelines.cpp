@@ -60,7 +60,8 @@ std::string nnc::toLLVMPipeline(const PipelineOptions &opts) {
          "convert-scf-to-openmp{num-threads=" +
          std::to_string(opts.threadsAtRunTime ? 0 : opts.threads) +
          "}, canonicalize,";
-  return p + "expand-strided-metadata,"
+  // Integer powers (math.ipowi) become calls of generated functions.
+  return p + "expand-strided-metadata, convert-math-to-funcs{convert-ctlz=0},"
              "lower-affine, convert-scf-to-cf,"
              "finalize-memref-to-llvm{use-generic-functions},"
              "convert-math-to-llvm, convert-math-to-libm,"

@@ -40,6 +40,7 @@ template <OpKind K> Result unaryMath(Elaborator &el, Args &a, llvm::SMLoc) {
                    .Case("sin", std::sin(x))
                    .Case("cos", std::cos(x))
                    .Case("tanh", std::tanh(x))
+                   .Case("erf", std::erf(x))
                    .Case("square", x * x)
                    .Case("floor", std::floor(x))
                    .Case("log1p", std::log1p(x))
@@ -267,6 +268,7 @@ static const BuiltinDef kBuiltins[] = {
     {OpKind::Tanh, {"x"}, unaryMath<OpKind::Tanh>, "hyperbolic tangent"},
     {OpKind::Gelu, {"x"}, unaryMath<OpKind::Gelu>, "Gaussian error linear unit (erf form)"},
     {OpKind::Softplus, {"x"}, unaryMath<OpKind::Softplus>, "log(1 + exp(x))"},
+    {OpKind::Erf, {"x"}, unaryMath<OpKind::Erf>, "the error function"},
     {OpKind::Exp, {"x"}, unaryMath<OpKind::Exp>, "e^x"},
     {OpKind::Log, {"x"}, unaryMath<OpKind::Log>, "natural logarithm"},
     {OpKind::Sqrt, {"x"}, unaryMath<OpKind::Sqrt>, "square root"},

@@ -144,3 +144,20 @@ func.func @matmul_transposed_rhs(%x: tensor<?x3xf32>, %w: tensor<5x3xf32>) -> te
   %0 = nn.matmul %x, %t : (tensor<?x3xf32>, tensor<3x5xf32>) -> tensor<?x5xf32>
   return %0 : tensor<?x5xf32>
 }
+
+// -----
+
+// A scalar and a tensor of ones reshape into each other with no groups
+// (a reduction over every axis with keepdims; ONNX's conformance tests).
+// CHECK-LABEL: func.func @scalar_to_ones(
+// CHECK: tensor.expand_shape %arg0 [] output_shape [1, 1, 1] : tensor<f32> into tensor<1x1x1xf32>
+// CHECK-LABEL: func.func @ones_to_scalar(
+// CHECK: tensor.collapse_shape %arg0 [] : tensor<1x1xf32> into tensor<f32>
+func.func @scalar_to_ones(%x: tensor<f32>) -> tensor<1x1x1xf32> {
+  %0 = nn.reshape %x : tensor<f32> to tensor<1x1x1xf32>
+  return %0 : tensor<1x1x1xf32>
+}
+func.func @ones_to_scalar(%x: tensor<1x1xf32>) -> tensor<f32> {
+  %0 = nn.reshape %x : tensor<1x1xf32> to tensor<f32>
+  return %0 : tensor<f32>
+}

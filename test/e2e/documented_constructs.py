@@ -131,6 +131,7 @@ BUILTINS = {
     "abs": [("abs(x)", X, F)],
     "sin": [("sin(x)", X, F)],
     "cos": [("cos(x)", X, F)],
+    "erf": [("erf(x)", X, F), ("x * erf(0.5)", X, F)],
     "silu": [("silu(x)", X, F)],
     "square": [("square(x)", X, F)],
     "floor": [("floor(x)", X, F)],
