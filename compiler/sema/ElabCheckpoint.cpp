@@ -1,9 +1,10 @@
 //===- ElabCheckpoint.cpp - Model instances from a checkpoint -------------===//
 //
-// `let m = Mlp() from "mlp.safetensors"` in a main block: the instance's
-// parameters and running statistics are read from the file (by their path
-// below the instance, `dense_1.w`, as training writes them) instead of
-// their initializers. Names, dtypes and shapes are checked here against
+// `let m = Mlp() from "mlp.safetensors"` in a main block, or in a model
+// (whose training then starts from the file: fine-tuning, an imported
+// model's weights): the instance's parameters and running statistics are
+// read from the file (by their path below the instance, `dense_1.w`, as
+// training writes them) instead of their initializers. Names, dtypes and shapes are checked here against
 // the file's header, with the error at the `from`; a file that does not
 // exist yet (trained later) is a warning of `nnc check` and an error of
 // `nnc run`, like a missing data file. The file is relative to the working
@@ -21,11 +22,6 @@ using namespace nnc;
 bool Elaborator::bindCheckpoint(const LetStmt &let, Value &instance,
                                 Env &env) {
   llvm::SMLoc at = let.checkpoint->getLoc();
-  if (graph != program.mainGraph.get()) {
-    error(at, "'from' loads a checkpoint into a model instance in a main "
-              "block");
-    return false;
-  }
   if (instance.kind != Value::Instance || instance.inst->applied ||
       !instance.inst->decl) {
     error(at, "'from' needs a new model instance, e.g. 'let m = Mlp() from "

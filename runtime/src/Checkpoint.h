@@ -10,6 +10,7 @@
 
 #include "nnc/runtime.h"
 
+#include <map>
 #include <string>
 
 namespace nnc {
@@ -30,6 +31,24 @@ std::string holdsText(const nnc_named_tensors &file);
 /// error set) if that is something other than a regular file or a new
 /// path: a folder, a device, a FIFO, a dangling link.
 int checkpointTarget(const char *path, std::string &target);
+
+/// The safetensors files `checkpoint:` initializers read, each once.
+struct InitFiles {
+  std::map<std::string, nnc_named_tensors> files;
+  InitFiles() = default;
+  InitFiles(const InitFiles &) = delete;
+  InitFiles &operator=(const InitFiles &) = delete;
+  ~InitFiles();
+};
+
+/// Fills `t` (allocated with `arg`'s dtype and shape) as `arg.init` says:
+/// an initializer (`he_uniform`, `zeros`, ...) drawn from `seed` and the
+/// argument's name, or "checkpoint:NAME@FILE", the tensor NAME of a
+/// safetensors file (a parameter of `let m = Model() from "FILE"`, in a
+/// main block or a model that is trained), checked against `arg`. Nothing
+/// without an init. -1 with the error set.
+int initArgument(const nnc_model_arg &arg, uint64_t seed, InitFiles &files,
+                 nnc_tensor &t);
 
 } // namespace nnc
 

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "AllocFailure.h"
+#include "Checkpoint.h"
 #include "Images.h"
 #include "Sources.h"
 #include "nnc/runtime.h"
@@ -327,12 +328,14 @@ void printText(const nnc_tensor &t) {
   }
 }
 
+} // namespace
+
 /// A parameter of `let m = Model() from "file"`: init spec
 /// "checkpoint:NAME@FILE", the tensor NAME of that safetensors file
 /// (files loaded once), checked against the argument.
-int fromCheckpoint(const nnc_model_arg &arg, const std::string &spec,
-                   std::map<std::string, nnc_named_tensors> &files,
-                   nnc_tensor &t) {
+static int fromCheckpoint(const nnc_model_arg &arg, const std::string &spec,
+                          std::map<std::string, nnc_named_tensors> &files,
+                          nnc_tensor &t) {
   size_t at = spec.find('@');
   std::string name = spec.substr(11, at - 11), file = spec.substr(at + 1);
   auto it = files.find(file);
@@ -359,11 +362,23 @@ int fromCheckpoint(const nnc_model_arg &arg, const std::string &spec,
               size_t(nnc_tensor_numel(&t)) * nnc_dtype_size(t.dtype));
   return 0;
 }
-} // namespace
+nnc::InitFiles::~InitFiles() {
+  for (auto &[file, tensors] : files)
+    nnc_named_free(&tensors);
+}
+
+int nnc::initArgument(const nnc_model_arg &arg, uint64_t seed,
+                      InitFiles &files, nnc_tensor &t) {
+  if (!arg.init)
+    return 0;
+  if (std::strncmp(arg.init, "checkpoint:", 11) == 0)
+    return fromCheckpoint(arg, arg.init, files.files, t);
+  return nnc_init_tensor(&t, arg.init, seed ^ nnc::hashName(arg.name));
+}
 
 extern "C" int nnc_model_init_params(const nnc_model *m, uint64_t seed,
                                      nnc_named_tensors *values) {
-  std::map<std::string, nnc_named_tensors> checkpoints;
+  nnc::InitFiles files;
   int rc = 0;
   for (int32_t a = 0; a < m->num_args && rc == 0; ++a) {
     const nnc_model_arg &arg = m->args[a];
@@ -377,17 +392,13 @@ extern "C" int nnc_model_init_params(const nnc_model *m, uint64_t seed,
     for (int32_t d = 0; d < arg.rank; ++d)
       t.dims[d] = arg.dims[d];
     rc = nnc_tensor_alloc(&t);
-    if (rc == 0 && arg.init && std::strncmp(arg.init, "checkpoint:", 11) == 0)
-      rc = fromCheckpoint(arg, arg.init, checkpoints, t);
-    else if (rc == 0 && arg.init)
-      rc = nnc_init_tensor(&t, arg.init, seed ^ nnc::hashName(arg.name));
+    if (rc == 0)
+      rc = nnc::initArgument(arg, seed, files, t);
     if (rc == 0)
       rc = nnc_named_append(values, arg.name, t);
     else
       nnc_tensor_free(&t);
   }
-  for (auto &[file, tensors] : checkpoints)
-    nnc_named_free(&tensors);
   return rc;
 }
 

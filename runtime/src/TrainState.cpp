@@ -56,6 +56,7 @@ int Trainer::loadSet(DataSet &set, const std::string &name) {
 int Trainer::setUp() {
   // The training data set is where the step's inputs come from.
   std::string trainSet;
+  nnc::InitFiles initFiles;
   for (int32_t a = 0; a < step->num_args; ++a) {
     const nnc_model_arg &arg = step->args[a];
     nnc_arg_kind kind = arg.kind;
@@ -77,8 +78,7 @@ int Trainer::setUp() {
         return -1;
       persistent[arg.name] = t;
       persistentOrder.push_back(arg.name);
-      if (arg.init && nnc_init_tensor(&persistent[arg.name], arg.init,
-                                      cfg.seed ^ nnc::hashName(arg.name)))
+      if (nnc::initArgument(arg, cfg.seed, initFiles, persistent[arg.name]))
         return -1;
     } else if (kind == NNC_ARG_HPARAM) {
       bool known = false;
