@@ -658,6 +658,46 @@ static int runImportCmd(const char *argv0, llvm::SourceMgr &sm,
   return checkInput(argv0, sm, diags) ? 0 : 1;
 }
 
+/// The file named on the command line where it is not `inputFile` (an
+/// ONNX file stands for its import).
+static std::string shownFile;
+
+/// An ONNX file given where a .nn file goes (`nnc check model.onnx`,
+/// `nnc run model.onnx --forward in.safetensors`): it stands for its
+/// import, made in a temporary folder (removed at exit), and its weights
+/// are the default --checkpoint.
+struct OnnxStandIn {
+  llvm::SmallString<128> dir;
+  bool make(DiagnosticEngine &diags) {
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("nnc-onnx", dir)) {
+      diags.error("cannot make a temporary folder: " + ec.message());
+      return false;
+    }
+    OnnxImportOptions io;
+    io.input = inputFile;
+    llvm::SmallString<128> src(dir);
+    llvm::StringRef stem = llvm::sys::path::stem(inputFile.getValue());
+    llvm::sys::path::append(src, stem + ".nn");
+    io.output = src.str().str();
+    io.quiet = true;
+    if (importOnnx(io, diags))
+      return false;
+    shownFile = inputFile;
+    inputFile = io.output;
+    if (checkpointOpt.empty()) {
+      llvm::SmallString<128> w(src);
+      llvm::sys::path::replace_extension(w, ".safetensors");
+      checkpointOpt = w.str().str();
+    }
+    return true;
+  }
+  ~OnnxStandIn() {
+    if (!dir.empty())
+      llvm::sys::fs::remove_directories(dir);
+  }
+};
+
 /// `nnc init FILE.nn -o init.safetensors`: the checkpoint of epoch 0.
 static int runInit(const char *argv0, llvm::SourceMgr &sm,
                    DiagnosticEngine &diags) {
@@ -853,7 +893,8 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
   for (const auto &[path, loc] : program->missingData)
     diags.warning(loc, "file '" + path +
                            "' does not exist: 'nnc run' needs it here");
-  llvm::outs() << inputFile << ": ok";
+  llvm::outs() << (shownFile.empty() ? inputFile.getValue() : shownFile)
+               << ": ok";
   if (!program->modelNames.empty()) {
     llvm::outs() << " (" << program->modelNames.size() << " model"
                  << (program->modelNames.size() == 1 ? "" : "s") << ", "
@@ -991,6 +1032,10 @@ int main(int argc, char **argv) {
     diags.error("no input file; usage: nnc <command> FILE.nn (see nnc --help)");
     return 1;
   }
+  OnnxStandIn onnxStandIn;
+  if (!importCmd && llvm::StringRef(inputFile).ends_with(".onnx") &&
+      !onnxStandIn.make(diags))
+    return 1;
   if (buildCmd && !checkLibraryFlags(diags))
     return 1;
   if (buildCmd && (libraryOpt || sharedOpt))

@@ -809,7 +809,8 @@ int nnc::importOnnx(OnnxImportOptions opts, DiagnosticEngine &diags) {
     diags.error("cannot write '" + opts.output + "': " + ec.message());
     return 1;
   }
-  llvm::errs() << "wrote " << opts.output << " (model " << opts.model
+  if (!opts.quiet)
+    llvm::errs() << "wrote " << opts.output << " (model " << opts.model
                << ") and " << opts.weights << "\n";
   return 0;
 }

@@ -20,6 +20,7 @@ struct OnnxImportOptions {
   std::string output;  ///< model.nn ("" = the input's name with .nn)
   std::string weights; ///< "" = the output's name with .safetensors
   std::string model;   ///< the model's name ("" = from the output's name)
+  bool quiet = false;  ///< no "wrote ..." line
 };
 
 /// Writes the .nn file and its weights; returns the process exit code,
