@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 
@@ -20,42 +19,13 @@ import onnx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32,
-          "I64": np.int64, "BOOL": np.bool_, "U8": np.uint8}
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from nnc_safetensors import read_safetensors, write_safetensors  # noqa: E402,F401
 ONNX_DTYPES = {1: np.float32, 11: np.float64, 6: np.int32, 7: np.int64,
                9: np.bool_}
-ST_NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
 ORT_NAMES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64",
              np.dtype(np.int32): "int32", np.dtype(np.int64): "int64",
              np.dtype(np.bool_): "bool"}
-
-
-def write_safetensors(path, tensors):
-    header, offset, blobs = {}, 0, []
-    for name, a in tensors.items():
-        b = np.ascontiguousarray(a).tobytes()
-        header[name] = {"dtype": ST_NAMES[a.dtype], "shape": list(a.shape),
-                        "data_offsets": [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    out = {}
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = meta["data_offsets"]
-        out[name] = np.frombuffer(data[8 + n + a:8 + n + b],
-                                  DTYPES[meta["dtype"]]).reshape(meta["shape"])
-    return out
 
 
 def random_checkpoint(nnc, model, which, path):
