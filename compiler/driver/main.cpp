@@ -296,8 +296,7 @@ static cl::opt<std::string> checkpointOpt(
 static cl::opt<int> opsetOpt("opset",
                              cl::desc("The ONNX opset nnc export writes "
                                       "(13 to 17; default 17)"),
-                             cl::init(17), cl::sub(exportCmd),
-                             cl::cat(nncCat));
+                             cl::init(17), cl::sub(exportCmd), cl::cat(nncCat));
 static cl::opt<bool>
     noProgress("no-progress",
                cl::desc("No live progress line, only one line per epoch "

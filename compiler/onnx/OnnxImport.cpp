@@ -111,6 +111,7 @@ private:
   bool node(const onnx::NodeProto &n);
   bool convLike(const onnx::NodeProto &n, std::string &out);
   bool moreOps(const onnx::NodeProto &n, std::string &e);
+  bool convTranspose(const onnx::NodeProto &n, std::string &e);
   /// An int64 constant input (shape, axes, starts), or fails.
   bool intInput(const onnx::NodeProto &n, int k, std::vector<int64_t> &out) {
     auto it = k < n.input_size() ? consts.find(inp(n, k)) : consts.end();
@@ -541,9 +542,56 @@ bool Importer::node(const onnx::NodeProto &n) {
   }
   if (failed)
     return false;
+  for (int k = 1; k < n.output_size(); ++k)
+    if (!n.output(k).empty())
+      return fail(n, "outputs beyond the first (" + n.output(k) +
+                         ") are not supported");
   std::string v = ident(n.output(0), "v_");
   body += "  let " + v + " = " + e + "\n";
   expr[n.output(0)] = v;
+  return true;
+}
+
+/// ConvTranspose (2-D, one group, the same padding everywhere): nnc's
+/// conv_transpose with the filter [C_in, C_out, KH, KW] stored as
+/// [KH, KW, C_in, C_out].
+bool Importer::convTranspose(const onnx::NodeProto &n, std::string &e) {
+  auto pads = intsAttr(n, "pads"), strides = intsAttr(n, "strides");
+  auto it = consts.find(inp(n, 1));
+  if (rank(inp(n, 0)) != 4 || it == consts.end() || it->second.dims.size() != 4)
+    return fail(n, "transposed convolutions other than 2-D ones with an "
+                   "initializer as the filter are not supported");
+  auto nonzero = [](const std::vector<int64_t> &v) {
+    return llvm::any_of(v, [](int64_t x) { return x != 0; });
+  };
+  if (intAttr(n, "group", 1) != 1 || nonzero(intsAttr(n, "output_padding")) ||
+      !intsAttr(n, "output_shape").empty() ||
+      llvm::any_of(intsAttr(n, "dilations"), [](int64_t d) { return d != 1; }))
+    return fail(n, "groups, dilations, output_padding and output_shape are "
+                   "not supported");
+  int64_t p = pads.empty() ? 0 : pads[0], s = strides.empty() ? 1 : strides[0];
+  if (llvm::any_of(pads, [&](int64_t x) { return x != p; }) ||
+      llvm::any_of(strides, [&](int64_t x) { return x != s; }))
+    return fail(n, "different paddings or strides per side are not supported");
+  const Const &w = it->second;
+  Const hwio;
+  hwio.type = w.type;
+  int64_t c = w.dims[0], f = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+  hwio.dims = {kh, kw, c, f};
+  hwio.f.resize(w.f.size());
+  for (int64_t i = 0; i < c; ++i)
+    for (int64_t o = 0; o < f; ++o)
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t x = 0; x < kw; ++x)
+          hwio.f[((y * kw + x) * c + i) * f + o] =
+              w.f[((i * f + o) * kh + y) * kw + x];
+  std::string wp = param(inp(n, 1), std::move(hwio));
+  e = "conv_transpose(transpose(" + value(n, 0) + ", [0, 2, 3, 1]), " + wp +
+      ", stride: " + std::to_string(s) + ", padding: " + std::to_string(p) +
+      ")";
+  if (n.input_size() > 2 && !n.input(2).empty())
+    e += " + " + value(n, 2);
+  e = "transpose(" + e + ", [0, 3, 1, 2])";
   return true;
 }
 
@@ -564,9 +612,9 @@ bool Importer::moreOps(const onnx::NodeProto &n, std::string &e) {
   } else if (op == "Mod" && intAttr(n, "fmod", 0)) {
     e = "(" + value(n, 0) + " % " + value(n, 1) + ")";
   } else if (op == "LayerNormalization") {
-    auto it = consts.find(inp(n, 1));
-    if (it == consts.end() ||
-        axisOf(intAttr(n, "axis", -1)) != r - int(it->second.dims.size()))
+    int scaleRank = consts.count(inp(n, 1)) ? int(consts[inp(n, 1)].dims.size())
+                                            : rank(inp(n, 1));
+    if (scaleRank < 0 || axisOf(intAttr(n, "axis", -1)) != r - scaleRank)
       return fail(n, "a scale that does not cover the normalised axes is "
                      "not supported");
     if (n.input_size() < 3 || inp(n, 2).empty())
@@ -612,6 +660,20 @@ bool Importer::moreOps(const onnx::NodeProto &n, std::string &e) {
     for (int k = 0; k < r; ++k)
       e += (k ? ", " : "") + idx[size_t(k)];
     e += "]";
+  } else if (op == "Cast") {
+    int64_t to = intAttr(n, "to", 0);
+    if (to != onnx::TensorProto::FLOAT && to != onnx::TensorProto::INT64)
+      return fail(n, "casts to types other than float and int64 are not "
+                     "supported");
+    e = "cast(" + value(n, 0) + ", " +
+        (to == onnx::TensorProto::FLOAT ? "f32" : "i64") + ")";
+  } else if (op == "ConvTranspose") {
+    if (!convTranspose(n, e))
+      return false;
+  } else if (op == "Gather" && intAttr(n, "axis", 0) == 0 &&
+             consts.count(inp(n, 0)) &&
+             shapes[inp(n, 1)].elem == onnx::TensorProto::INT64) {
+    e = "gather(" + value(n, 0) + ", " + expr[inp(n, 1)] + ")";
   } else if (op == "ReduceProd" || op == "ReduceLogSumExp") {
     std::vector<int64_t> axes = intsAttr(n, "axes");
     for (int64_t &a : axes)
@@ -811,6 +873,6 @@ int nnc::importOnnx(OnnxImportOptions opts, DiagnosticEngine &diags) {
   }
   if (!opts.quiet)
     llvm::errs() << "wrote " << opts.output << " (model " << opts.model
-               << ") and " << opts.weights << "\n";
+                 << ") and " << opts.weights << "\n";
   return 0;
 }
