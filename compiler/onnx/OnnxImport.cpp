@@ -51,6 +51,26 @@ struct Const {
   std::vector<int64_t> i;
 };
 
+/// An ONNX filter as nnc's [KH, KW, C, F]: Conv's is [F, C, KH, KW]
+/// (`outFirst`), ConvTranspose's [C, F, KH, KW].
+Const toKKCF(const Const &w, bool outFirst) {
+  int64_t a = w.dims[0], b = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+  int64_t c = outFirst ? b : a, f = outFirst ? a : b;
+  Const out;
+  out.type = w.type;
+  out.dims = {kh, kw, c, f};
+  out.f.resize(w.f.size());
+  for (int64_t i = 0; i < a; ++i)
+    for (int64_t j = 0; j < b; ++j)
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t x = 0; x < kw; ++x) {
+          int64_t ci = outFirst ? j : i, fo = outFirst ? i : j;
+          out.f[((y * kw + x) * c + ci) * f + fo] =
+              w.f[((i * b + j) * kh + y) * kw + x];
+        }
+  return out;
+}
+
 /// Input `k` of `n`, or "" when the node has fewer (a malformed file).
 const std::string &inp(const onnx::NodeProto &n, int k) {
   static const std::string none;
@@ -295,20 +315,7 @@ bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
     if (it == consts.end() || it->second.dims.size() != 4)
       return fail(
           n, "a filter that is not an initializer of rank 4 is not supported");
-    // [F, C, KH, KW] -> [KH, KW, C, F]
-    const Const &w = it->second;
-    Const hwio;
-    hwio.type = w.type;
-    int64_t f = w.dims[0], c = w.dims[1], kh = w.dims[2], kw = w.dims[3];
-    hwio.dims = {kh, kw, c, f};
-    hwio.f.resize(w.f.size());
-    for (int64_t o = 0; o < f; ++o)
-      for (int64_t i = 0; i < c; ++i)
-        for (int64_t yy = 0; yy < kh; ++yy)
-          for (int64_t xx = 0; xx < kw; ++xx)
-            hwio.f[((yy * kw + xx) * c + i) * f + o] =
-                w.f[((o * c + i) * kh + yy) * kw + xx];
-    std::string wp = param(inp(n, 1), std::move(hwio));
+    std::string wp = param(inp(n, 1), toKKCF(it->second, /*outFirst=*/true));
     y = "conv(" + x + ", " + wp + ", stride: " + std::to_string(s) +
         ", padding: " + std::to_string(p) + ", dilation: " + std::to_string(d) +
         ", groups: " + std::to_string(intAttr(n, "group", 1)) + ")";
@@ -573,19 +580,7 @@ bool Importer::convTranspose(const onnx::NodeProto &n, std::string &e) {
   if (llvm::any_of(pads, [&](int64_t x) { return x != p; }) ||
       llvm::any_of(strides, [&](int64_t x) { return x != s; }))
     return fail(n, "different paddings or strides per side are not supported");
-  const Const &w = it->second;
-  Const hwio;
-  hwio.type = w.type;
-  int64_t c = w.dims[0], f = w.dims[1], kh = w.dims[2], kw = w.dims[3];
-  hwio.dims = {kh, kw, c, f};
-  hwio.f.resize(w.f.size());
-  for (int64_t i = 0; i < c; ++i)
-    for (int64_t o = 0; o < f; ++o)
-      for (int64_t y = 0; y < kh; ++y)
-        for (int64_t x = 0; x < kw; ++x)
-          hwio.f[((y * kw + x) * c + i) * f + o] =
-              w.f[((i * f + o) * kh + y) * kw + x];
-  std::string wp = param(inp(n, 1), std::move(hwio));
+  std::string wp = param(inp(n, 1), toKKCF(it->second, /*outFirst=*/false));
   e = "conv_transpose(transpose(" + value(n, 0) + ", [0, 2, 3, 1]), " + wp +
       ", stride: " + std::to_string(s) + ", padding: " + std::to_string(p) +
       ")";
