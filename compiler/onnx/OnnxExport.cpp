@@ -18,7 +18,11 @@
 #include "onnx/OnnxExporter.h"
 #include "support/Diagnostics.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -145,6 +149,12 @@ std::string Exporter::get(Value v, Layout l) {
   if (!want.empty())
     return want;
   const std::string &have = l == Layout::NHWC ? n.nchw : n.nhwc;
+  if (have.empty()) { // made by an op that wrote nothing (reported there)
+    Operation *at = v.getDefiningOp() ? v.getDefiningOp()
+                                      : v.getParentBlock()->getParentOp();
+    fail(at, "nnc export cannot write this value");
+    return "";
+  }
   std::string out = fresh(l == Layout::NHWC ? "nhwc" : "nchw");
   attr(node("Transpose", {have}, out), "perm",
        l == Layout::NHWC ? llvm::ArrayRef(kToNHWC) : llvm::ArrayRef(kToNCHW));
@@ -156,22 +166,20 @@ std::string Exporter::get(Value v, Layout l) {
 bool Exporter::emit(Operation *op) {
   if (isa<func::ReturnOp>(op))
     return true;
-  // Index arithmetic (the sizes of a random or filled tensor) becomes no
-  // node by itself; an op that uses it says what it cannot write.
-  if (llvm::all_of(op->getResultTypes(), [](Type t) { return t.isIndex(); }) &&
-      op->getNumResults() > 0)
+  // Integer scalars (sizes, counters) become nodes where they are used
+  // (intScalar); a tensor made empty to be filled by a loop, in the loop.
+  if (op->getNumResults() > 0 &&
+      llvm::all_of(op->getResultTypes(),
+                   [](Type t) { return t.isIntOrIndex(); }))
     return true;
-  llvm::StringRef dialect = op->getName().getDialectNamespace();
-  if (dialect == "scf")
-    return fail(op, "nnc export cannot write loops (`for`, `scan`) yet: "
-                    "they would need ONNX's Loop or Scan");
+  if (isa<tensor::EmptyOp>(op))
+    return true;
+  if (isa<scf::ForOp>(op))
+    return emitFor(op);
+  if (isa<tensor::FromElementsOp>(op))
+    return emitFromElements(op);
   if (isa<nn::RandomOp, nn::BernoulliOp>(op))
-    return fail(op, "nnc export writes deterministic inference graphs: this "
-                    "samples random numbers");
-  if (isa<nn::FillOp>(op) &&
-      !cast<RankedTensorType>(op->getResult(0).getType()).hasStaticShape())
-    return fail(op, "nnc export cannot write a filled tensor of a dynamic "
-                    "shape yet");
+    return emitRandom(op);
   if (op->getNumResults() != 1)
     return fail(op, "nnc export cannot write '" +
                         op->getName().getStringRef().str() + "'");
@@ -319,6 +327,9 @@ int nnc::exportOnnx(const Entry &entry, const OnnxExportOptions &opts,
   std::string prefix = opts.instance.empty() ? "" : opts.instance + ".";
   if (!loadModelWeights(opts.checkpoint, sig, weights, diags, &prefix))
     return 1;
+  // Dead code (the counters MLIRGen makes for noise nobody draws) goes.
+  IRRewriter rewriter(f.getContext());
+  (void)runRegionDCE(rewriter, f.getBody());
   onnx::ModelProto model;
   model.set_ir_version(onnx::IR_VERSION);
   model.set_producer_name("nnc");

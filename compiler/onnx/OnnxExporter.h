@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <onnx/onnx_pb.h>
@@ -50,19 +51,22 @@ class Exporter {
 public:
   Exporter(onnx::GraphProto &g, const nnc_named_tensors &w, std::string prefix,
            int opset, const llvm::SourceMgr &sm, DiagnosticEngine &diags)
-      : g(g), weights(w), prefix(std::move(prefix)), opset(opset), sm(sm),
-        diags(diags) {}
+      : g(g), cur(&g), weights(w), prefix(std::move(prefix)), opset(opset),
+        sm(sm), diags(diags) {}
 
   bool run(func::FuncOp f, const ModelSignature &sig);
 
 private:
-  onnx::GraphProto &g;
+  onnx::GraphProto &g; ///< the model's graph: initializers go here
+  onnx::GraphProto *cur; ///< where nodes go: g, or a loop's body
   const nnc_named_tensors &weights;
   std::string prefix; ///< of the weights' names in the checkpoint ("gen.")
   int opset;
   const llvm::SourceMgr &sm;
   DiagnosticEngine &diags;
   llvm::DenseMap<Value, Names> names;
+  /// Integer scalars (sizes, loop counters) as int64 ONNX scalars.
+  llvm::DenseMap<Value, std::string> ints;
   /// Block arguments that are parameters or state: their checkpoint names.
   llvm::DenseMap<Value, std::string> params;
   /// Initializers made from a parameter in a given form ("name|form").
@@ -88,7 +92,7 @@ private:
   onnx::NodeProto &node(llvm::StringRef op,
                         std::initializer_list<std::string> ins,
                         const std::string &out) {
-    onnx::NodeProto &n = *g.add_node();
+    onnx::NodeProto &n = *cur->add_node();
     n.set_op_type(op.str());
     n.set_name(out);
     for (const std::string &i : ins)
@@ -172,6 +176,15 @@ private:
   bool emitNorm(Operation *op);
   bool emitConstant(nn::ConstantOp op);
   bool emitFill(nn::FillOp op);
+  /// ConstantOfShape: `v` as `et` in the shape named `shape`.
+  std::string filled(const std::string &shape, double v, Type et);
+  // OnnxLoops.cpp: sizes, loops and random numbers.
+  std::string intScalar(Value v);
+  std::string shapeOf(RankedTensorType t, ValueRange dynamicSizes);
+  bool emitFor(Operation *op);
+  bool emitBody(Operation *loop, onnx::GraphProto &body);
+  bool emitRandom(Operation *op);
+  bool emitFromElements(Operation *op);
 };
 
 } // namespace onnx_export

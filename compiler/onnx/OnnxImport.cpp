@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "onnx/OnnxImport.h"
+#include "onnx/OnnxImporter.h"
 #include "nnc/runtime.h"
 #include "support/Diagnostics.h"
 
@@ -33,24 +34,9 @@
 
 using namespace nnc;
 
+using namespace nnc::onnx_import;
+
 namespace {
-
-/// A value's element type and dims (-1: unknown; a symbol's name in sym).
-struct Shape {
-  int elem = 0;
-  std::vector<int64_t> dims;
-  std::vector<std::string> sym;
-  bool known = false;
-};
-
-/// A float32 (or int64) initializer or Constant, decoded.
-struct Const {
-  int type = 0;
-  std::vector<int64_t> dims;
-  std::vector<float> f;
-  std::vector<int64_t> i;
-};
-
 /// An ONNX filter as nnc's [KH, KW, C, F]: Conv's is [F, C, KH, KW]
 /// (`outFirst`), ConvTranspose's [C, F, KH, KW].
 Const toKKCF(const Const &w, bool outFirst) {
@@ -71,128 +57,27 @@ Const toKKCF(const Const &w, bool outFirst) {
   return out;
 }
 
-/// Input `k` of `n`, or "" when the node has fewer (a malformed file).
-const std::string &inp(const onnx::NodeProto &n, int k) {
-  static const std::string none;
-  return k >= 0 && k < n.input_size() ? n.input(k) : none;
+/// "lenet_5" -> "Lenet5".
+std::string modelNameFrom(llvm::StringRef stem) {
+  std::string name;
+  bool up = true;
+  for (char c : stem) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) {
+      up = true;
+      continue;
+    }
+    name += up ? char(std::toupper(static_cast<unsigned char>(c))) : c;
+    up = false;
+  }
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    name = "Model" + name;
+  return name;
 }
 
-class Importer {
-public:
-  Importer(onnx::ModelProto &m, DiagnosticEngine &diags)
-      : m(m), g(*m.mutable_graph()), diags(diags) {
-    // Keywords and the built-ins the source calls are never value names.
-    for (const char *w :
-         {"use",        "model",   "layer",       "fn",         "optimizer",
-          "input",      "output",  "param",       "state",      "let",
-          "train",      "main",    "on",          "in",         "for",
-          "scan",       "repeat",  "if",          "else",       "true",
-          "false",      "relu",    "sigmoid",     "tanh",       "exp",
-          "log",        "sqrt",    "abs",         "floor",      "sign",
-          "sin",        "cos",     "softplus",    "leaky_relu", "elu",
-          "pow",        "maximum", "minimum",     "transpose",  "conv",
-          "maxpool",    "avgpool", "mean",        "sum",        "max",
-          "min",        "softmax", "log_softmax", "reshape",    "concat",
-          "batch_norm", "clip",    "f32",         "i64",        "zeros"})
-      taken.insert(w);
-  }
-  bool run(const std::string &modelName, std::string &source,
-           nnc_named_tensors &weights);
+} // namespace
 
-private:
-  onnx::ModelProto &m;
-  onnx::GraphProto &g;
-  DiagnosticEngine &diags;
-  int64_t opset = 1;
-  std::map<std::string, Shape> shapes;
-  std::map<std::string, Const> consts;
-  std::map<std::string, std::string> expr;    ///< ONNX value -> .nn expression
-  std::map<std::string, std::string> paramOf; ///< initializer -> param name
-  llvm::StringSet<> taken;
-  /// The symbolic sizes of the graph's inputs (shape inference names the
-  /// sizes it cannot tell `unk__N`: those are unknown to the source).
-  llvm::StringSet<> inputSymbols;
-  std::string decls, body;
-  std::vector<std::pair<std::string, Const>> params; ///< in declaration order
-  std::map<std::string, bool> isState;
-  bool failed = false;
-
-  bool fail(const onnx::NodeProto &n, const std::string &why) {
-    if (!failed)
-      diags.error("node '" + n.name() + "' (" + n.op_type() + ", opset " +
-                  std::to_string(opset) + "): " + why);
-    failed = true;
-    return false;
-  }
-  std::string ident(const std::string &raw, const char *prefix);
-  bool decode(const onnx::TensorProto &t, Const &c);
-  std::string value(const onnx::NodeProto &n, int k);
-  std::string param(const std::string &name, Const c, bool state = false);
-  bool node(const onnx::NodeProto &n);
-  bool convLike(const onnx::NodeProto &n, std::string &out);
-  bool moreOps(const onnx::NodeProto &n, std::string &e);
-  bool convTranspose(const onnx::NodeProto &n, std::string &e);
-  /// An int64 constant input (shape, axes, starts), or fails.
-  bool intInput(const onnx::NodeProto &n, int k, std::vector<int64_t> &out) {
-    auto it = k < n.input_size() ? consts.find(inp(n, k)) : consts.end();
-    if (it == consts.end() || it->second.type != onnx::TensorProto::INT64)
-      return fail(n, "input " + std::to_string(k) +
-                         " that is not an int64 constant is not supported");
-    out = it->second.i;
-    return true;
-  }
-  int rank(const std::string &v) {
-    auto it = shapes.find(v);
-    return it != shapes.end() && it->second.known ? int(it->second.dims.size())
-                                                  : -1;
-  }
-  std::string typeOf(const Shape &s);
-  /// A symbolic size's name: the same for every use of the ONNX name.
-  std::string symbol(const std::string &raw) {
-    std::string s;
-    for (char c : raw)
-      s += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-    if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
-      s = "N" + s;
-    taken.insert(s);
-    return s;
-  }
-};
-
-const onnx::AttributeProto *attr(const onnx::NodeProto &n, const char *name) {
-  for (const auto &a : n.attribute())
-    if (a.name() == name)
-      return &a;
-  return nullptr;
-}
-int64_t intAttr(const onnx::NodeProto &n, const char *name, int64_t dflt) {
-  const auto *a = attr(n, name);
-  return a ? a->i() : dflt;
-}
-float floatAttr(const onnx::NodeProto &n, const char *name, float dflt) {
-  const auto *a = attr(n, name);
-  return a ? a->f() : dflt;
-}
-std::vector<int64_t> intsAttr(const onnx::NodeProto &n, const char *name) {
-  const auto *a = attr(n, name);
-  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end())
-           : std::vector<int64_t>{};
-}
-
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  std::string s = buf;
-  if (s.find_first_of(".eEn") == std::string::npos)
-    s += ".0";
-  return s;
-}
-std::string list(const std::vector<int64_t> &v) {
-  std::string s = "[";
-  for (size_t k = 0; k < v.size(); ++k)
-    s += (k ? ", " : "") + std::to_string(v[k]);
-  return s + "]";
-}
+namespace nnc {
+namespace onnx_import {
 
 /// A .nn identifier for an ONNX name: letters, digits and `_`, not a
 /// keyword, a built-in or a name already given.
@@ -232,6 +117,15 @@ bool Importer::decode(const onnx::TensorProto &t, Const &c) {
       std::memcpy(c.i.data(), raw.data(), raw.size());
     } else {
       c.i.assign(t.int64_data().begin(), t.int64_data().end());
+    }
+    return int64_t(c.i.size()) == n;
+  case onnx::TensorProto::BOOL: // (a Loop's condition)
+    if (!raw.empty()) {
+      if (raw.size() != size_t(n))
+        return false;
+      c.i.assign(raw.begin(), raw.end());
+    } else {
+      c.i.assign(t.int32_data().begin(), t.int32_data().end());
     }
     return int64_t(c.i.size()) == n;
   default:
@@ -343,6 +237,8 @@ bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
 
 bool Importer::node(const onnx::NodeProto &n) {
   const std::string &op = n.op_type();
+  if (int r = flow(n); r >= 0)
+    return r == 1;
   if (n.output_size() < 1 || n.output(0).empty())
     return fail(n, "a node without an output is not supported");
   for (const std::string &v : n.output())
@@ -554,7 +450,7 @@ bool Importer::node(const onnx::NodeProto &n) {
       return fail(n, "outputs beyond the first (" + n.output(k) +
                          ") are not supported");
   std::string v = ident(n.output(0), "v_");
-  body += "  let " + v + " = " + e + "\n";
+  body += indent + "let " + v + " = " + e + "\n";
   expr[n.output(0)] = v;
   return true;
 }
@@ -690,21 +586,14 @@ bool Importer::run(const std::string &modelName, std::string &source,
     if (o.domain().empty() || o.domain() == "ai.onnx")
       opset = o.version();
   try {
-    onnx::shape_inference::InferShapes(m);
+    // (Data propagation: a ConstantOfShape of Shape(x) gets x's sizes.)
+    onnx::shape_inference::InferShapes(
+        m, onnx::OpSchemaRegistry::Instance(),
+        onnx::ShapeInferenceOptions(false, 0, /*data_prop=*/true));
   } catch (const std::exception &e) {
     diags.error(std::string("ONNX's shape inference failed: ") + e.what());
     return false;
   }
-  auto record = [&](const onnx::ValueInfoProto &vi) {
-    Shape s;
-    s.elem = vi.type().tensor_type().elem_type();
-    s.known = vi.type().tensor_type().has_shape();
-    for (const auto &d : vi.type().tensor_type().shape().dim()) {
-      s.dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
-      s.sym.push_back(d.has_dim_param() ? symbol(d.dim_param()) : "");
-    }
-    shapes[vi.name()] = s;
-  };
   for (const auto &vi : g.value_info())
     record(vi);
   for (const auto &vi : g.input())
@@ -747,6 +636,7 @@ bool Importer::run(const std::string &modelName, std::string &source,
     inputs += "  input " + id + ": " + typeOf(s) + "\n";
     expr[vi.name()] = id;
   }
+  findReaders(g);
   for (const auto &n : g.node())
     if (!node(n))
       return false;
@@ -800,24 +690,9 @@ bool Importer::run(const std::string &modelName, std::string &source,
   return true;
 }
 
-/// "lenet_5" -> "Lenet5".
-std::string modelNameFrom(llvm::StringRef stem) {
-  std::string name;
-  bool up = true;
-  for (char c : stem) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) {
-      up = true;
-      continue;
-    }
-    name += up ? char(std::toupper(static_cast<unsigned char>(c))) : c;
-    up = false;
-  }
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
-    name = "Model" + name;
-  return name;
-}
+} // namespace onnx_import
+} // namespace nnc
 
-} // namespace
 
 int nnc::importOnnx(OnnxImportOptions opts, DiagnosticEngine &diags) {
   std::ifstream in(opts.input, std::ios::binary);

@@ -71,7 +71,7 @@ bool Exporter::emitElementwise(Operation *op) {
         bt.getRank() == 1 &&
         bt.getDimSize(0) ==
             cast<RankedTensorType>(conv.getType()).getDimSize(3)) {
-      g.mutable_node(it->second)->add_input(get(bias));
+      cur->mutable_node(it->second)->add_input(get(bias));
       biasless.erase(it);
       set(result, get(conv, Layout::NCHW), Layout::NCHW);
       return true;
@@ -110,7 +110,7 @@ bool Exporter::emitElementwise(Operation *op) {
   auto unary = [&](const char *o, const std::string &in,
                    const std::string &res) { node(o, {in}, res); };
   if (auto it = simpleOps().find(kind); it != simpleOps().end()) {
-    onnx::NodeProto &n = *g.add_node();
+    onnx::NodeProto &n = *cur->add_node();
     n.set_op_type(it->second);
     n.set_name(out);
     for (const std::string &i : ins)
@@ -188,7 +188,7 @@ bool Exporter::emitConv(nn::Conv2DOp op) {
   attr(n, "dilations", op.getDilation());
   attr(n, "group", int64_t(op.getGroups()));
   set(op.getResult(), out, Layout::NCHW);
-  biasless[op.getResult()] = g.node_size() - 1;
+  biasless[op.getResult()] = cur->node_size() - 1;
   return true;
 }
 
@@ -386,11 +386,18 @@ bool Exporter::emitConstant(nn::ConstantOp op) {
   return true;
 }
 
-/// A tensor of one value and a static shape: ConstantOfShape.
+/// A tensor of one value: ConstantOfShape of its (possibly dynamic) shape.
 bool Exporter::emitFill(nn::FillOp op) {
   auto rt = cast<RankedTensorType>(op.getType());
-  Type et = rt.getElementType();
-  double v = op.getValue().convertToDouble();
+  std::string shape = shapeOf(rt, op.getDynamicSizes());
+  if (shape.empty())
+    return false;
+  set(op.getResult(),
+      filled(shape, op.getValue().convertToDouble(), rt.getElementType()));
+  return true;
+}
+
+std::string Exporter::filled(const std::string &shape, double v, Type et) {
   onnx::TensorProto value;
   value.set_data_type(onnxType(et));
   value.add_dims(1);
@@ -410,14 +417,12 @@ bool Exporter::emitFill(nn::FillOp op) {
     value.set_raw_data(&i, 8);
   }
   std::string out = fresh("fill");
-  onnx::NodeProto &n =
-      node("ConstantOfShape", {constI64("shape", rt.getShape())}, out);
+  onnx::NodeProto &n = node("ConstantOfShape", {shape}, out);
   auto *a = n.add_attribute();
   a->set_name("value");
   a->set_type(onnx::AttributeProto::TENSOR);
   *a->mutable_t() = value;
-  set(op.getResult(), out);
-  return true;
+  return out;
 }
 
 /// Products, shapes, softmax, gathers, upsampling; the rest of the nn ops
@@ -433,10 +438,26 @@ bool Exporter::emitShapeOp(Operation *op) {
       })
       .Case([&](nn::ReshapeOp m) {
         auto rt = cast<RankedTensorType>(m.getType());
+        auto it = cast<RankedTensorType>(m.getInput().getType());
         std::vector<int64_t> shape(rt.getShape());
-        for (int64_t &d : shape)
-          if (ShapedType::isDynamic(d))
-            d = -1;
+        // One dynamic size in the same place on both sides, the rest the
+        // same number of elements: ONNX's 0 (copy the input's size) keeps
+        // its name through shape inference ([B, 28, 28] -> [B, 784]).
+        auto staticCount = [](RankedTensorType t) {
+          int64_t n = 1;
+          for (int64_t d : t.getShape())
+            n *= ShapedType::isDynamic(d) ? 1 : d;
+          return n;
+        };
+        bool copy = rt.getNumDynamicDims() == 1 &&
+                    it.getNumDynamicDims() == 1 &&
+                    staticCount(rt) == staticCount(it);
+        for (size_t d = 0; d < shape.size(); ++d)
+          if (ShapedType::isDynamic(shape[d]))
+            shape[d] = copy && int64_t(d) < it.getRank() &&
+                               it.isDynamicDim(int64_t(d))
+                           ? 0
+                           : -1;
         std::string out = fresh("reshape");
         node("Reshape", {get(m.getInput()), constI64("shape", shape)}, out);
         set(r, out);
@@ -453,7 +474,7 @@ bool Exporter::emitShapeOp(Operation *op) {
         for (Value v : c.getInputs())
           ins.push_back(get(v));
         std::string out = fresh("concat");
-        onnx::NodeProto &n = *g.add_node();
+        onnx::NodeProto &n = *cur->add_node();
         n.set_op_type("Concat");
         n.set_name(out);
         for (const std::string &i : ins)

@@ -37,10 +37,13 @@ def main():
     import re
     rng = np.random.default_rng(0)
     inputs = {}
-    for shape, name in re.findall(
-            r'tensor<((?:[0-9?]+x)*)f32> \{nn.kind = "input", nn.name = "(\w+)"\}', ir):
+    for shape, elem, name in re.findall(
+            r'tensor<((?:[0-9?]+x)*)(f32|i64)> \{nn.kind = "input", '
+            r'nn.name = "(\w+)"\}', ir):
         dims = [3 if d == "?" else int(d) for d in shape.split("x") if d]
-        inputs[name] = rng.uniform(0, 1, dims).astype(np.float32)
+        # Integers (token ids) small enough for any embedding table.
+        inputs[name] = (rng.uniform(0, 1, dims).astype(np.float32)
+                        if elem == "f32" else rng.integers(0, 8, dims))
     in_st = os.path.join(a.workdir, "in.safetensors")
     write_safetensors(in_st, inputs)
     outs = []

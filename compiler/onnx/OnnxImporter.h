@@ -1,0 +1,200 @@
+//===- OnnxImporter.h - The ONNX-to-.nn importer (internal) -----*- C++ -*-===//
+//
+// Shared by OnnxImport.cpp (the graph walk, op by op) and OnnxImportFlow.cpp
+// (sizes computed in the graph, random numbers, Loop and Scan). Includes
+// libonnx's protobuf headers: only compiler/onnx includes it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_ONNX_ONNXIMPORTER_H
+#define NNC_ONNX_ONNXIMPORTER_H
+
+#include "nnc/runtime.h"
+#include "support/Diagnostics.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nnc {
+namespace onnx_import {
+
+/// A value's element type and dims (-1: unknown; a symbol's name in sym).
+struct Shape {
+  int elem = 0;
+  std::vector<int64_t> dims;
+  std::vector<std::string> sym;
+  bool known = false;
+};
+
+/// A float32 (or int64) initializer or Constant, decoded.
+struct Const {
+  int type = 0;
+  std::vector<int64_t> dims;
+  std::vector<float> f;
+  std::vector<int64_t> i;
+};
+
+
+/// Input `k` of `n`, or "" when the node has fewer (a malformed file).
+inline const std::string &inp(const onnx::NodeProto &n, int k) {
+  static const std::string none;
+  return k >= 0 && k < n.input_size() ? n.input(k) : none;
+}
+
+class Importer {
+public:
+  Importer(onnx::ModelProto &m, DiagnosticEngine &diags)
+      : m(m), g(*m.mutable_graph()), diags(diags) {
+    // Keywords and the built-ins the source calls are never value names.
+    for (const char *w :
+         {"use",        "model",   "layer",       "fn",         "optimizer",
+          "input",      "output",  "param",       "state",      "let",
+          "train",      "main",    "on",          "in",         "for",
+          "scan",       "repeat",  "if",          "else",       "true",
+          "false",      "relu",    "sigmoid",     "tanh",       "exp",
+          "log",        "sqrt",    "abs",         "floor",      "sign",
+          "sin",        "cos",     "softplus",    "leaky_relu", "elu",
+          "pow",        "maximum", "minimum",     "transpose",  "conv",
+          "maxpool",    "avgpool", "mean",        "sum",        "max",
+          "min",        "softmax", "log_softmax", "reshape",    "concat",
+          "batch_norm", "clip",    "f32",         "i64",        "zeros"})
+      taken.insert(w);
+  }
+  bool run(const std::string &modelName, std::string &source,
+           nnc_named_tensors &weights);
+
+private:
+  onnx::ModelProto &m;
+  onnx::GraphProto &g;
+  DiagnosticEngine &diags;
+  int64_t opset = 1;
+  std::map<std::string, Shape> shapes;
+  std::map<std::string, Const> consts;
+  std::map<std::string, std::string> expr;    ///< ONNX value -> .nn expression
+  std::map<std::string, std::string> paramOf; ///< initializer -> param name
+  llvm::StringSet<> taken;
+  /// The symbolic sizes of the graph's inputs (shape inference names the
+  /// sizes it cannot tell `unk__N`: those are unknown to the source).
+  llvm::StringSet<> inputSymbols;
+  std::string decls, body;
+  std::vector<std::pair<std::string, Const>> params; ///< in declaration order
+  std::map<std::string, bool> isState;
+  bool failed = false;
+  /// Where the next statement goes (deeper inside a loop's body).
+  std::string indent = "  ";
+  /// int64 values computed from shapes (Shape, Gather of a shape, ...) as
+  /// the nnc sizes they hold ("B", "4"; "?" unknown): only what makes a
+  /// tensor of a shape reads them.
+  std::map<std::string, std::vector<std::string>> sizeOf;
+  /// Every value's readers, in every graph (a loop's body reads outer
+  /// values by name).
+  std::map<std::string, std::vector<const onnx::NodeProto *>> readers;
+  llvm::StringSet<> graphOutputs;
+  /// Nodes already written as part of another (a Gumbel draw's logs).
+  std::vector<const onnx::NodeProto *> done;
+
+  bool fail(const onnx::NodeProto &n, const std::string &why) {
+    if (!failed)
+      diags.error("node '" + n.name() + "' (" + n.op_type() + ", opset " +
+                  std::to_string(opset) + "): " + why);
+    failed = true;
+    return false;
+  }
+  std::string ident(const std::string &raw, const char *prefix);
+  bool decode(const onnx::TensorProto &t, Const &c);
+  std::string value(const onnx::NodeProto &n, int k);
+  std::string param(const std::string &name, Const c, bool state = false);
+  bool node(const onnx::NodeProto &n);
+  bool convLike(const onnx::NodeProto &n, std::string &out);
+  bool moreOps(const onnx::NodeProto &n, std::string &e);
+  bool convTranspose(const onnx::NodeProto &n, std::string &e);
+  // OnnxImportFlow.cpp
+  void record(const onnx::ValueInfoProto &vi);
+  void findReaders(const onnx::GraphProto &graph);
+  /// Sizes, random numbers, Loop and Scan: 1 written, 0 failed, -1 not one
+  /// of these.
+  int flow(const onnx::NodeProto &n);
+  bool sizes(const onnx::NodeProto &n);
+  bool constantOfShape(const onnx::NodeProto &n);
+  bool random(const onnx::NodeProto &n);
+  bool loop(const onnx::NodeProto &n);
+  bool scan(const onnx::NodeProto &n);
+  bool graphBody(const onnx::NodeProto &n, const onnx::GraphProto &b);
+  /// `let`s for carried values the body hands on unchanged (a swap), then
+  /// one assignment per carried value.
+  void assignCarried(const std::vector<std::string> &vars,
+                     const std::vector<std::string> &values);
+  /// An int64 constant input (shape, axes, starts), or fails.
+  bool intInput(const onnx::NodeProto &n, int k, std::vector<int64_t> &out) {
+    auto it = k < n.input_size() ? consts.find(inp(n, k)) : consts.end();
+    if (it == consts.end() || it->second.type != onnx::TensorProto::INT64)
+      return fail(n, "input " + std::to_string(k) +
+                         " that is not an int64 constant is not supported");
+    out = it->second.i;
+    return true;
+  }
+  int rank(const std::string &v) {
+    auto it = shapes.find(v);
+    return it != shapes.end() && it->second.known ? int(it->second.dims.size())
+                                                  : -1;
+  }
+  std::string typeOf(const Shape &s);
+  /// A symbolic size's name: the same for every use of the ONNX name.
+  std::string symbol(const std::string &raw) {
+    std::string s;
+    for (char c : raw)
+      s += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
+      s = "N" + s;
+    taken.insert(s);
+    return s;
+  }
+};
+
+inline const onnx::AttributeProto *attr(const onnx::NodeProto &n, const char *name) {
+  for (const auto &a : n.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+inline int64_t intAttr(const onnx::NodeProto &n, const char *name, int64_t dflt) {
+  const auto *a = attr(n, name);
+  return a ? a->i() : dflt;
+}
+inline float floatAttr(const onnx::NodeProto &n, const char *name, float dflt) {
+  const auto *a = attr(n, name);
+  return a ? a->f() : dflt;
+}
+inline std::vector<int64_t> intsAttr(const onnx::NodeProto &n, const char *name) {
+  const auto *a = attr(n, name);
+  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end())
+           : std::vector<int64_t>{};
+}
+
+inline std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  std::string s = buf;
+  if (s.find_first_of(".eEn") == std::string::npos)
+    s += ".0";
+  return s;
+}
+inline std::string list(const std::vector<int64_t> &v) {
+  std::string s = "[";
+  for (size_t k = 0; k < v.size(); ++k)
+    s += (k ? ", " : "") + std::to_string(v[k]);
+  return s + "]";
+}
+
+} // namespace onnx_import
+} // namespace nnc
+
+#endif // NNC_ONNX_ONNXIMPORTER_H
