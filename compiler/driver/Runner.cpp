@@ -210,7 +210,18 @@ int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
     // The input file's tensors win; the checkpoint gives the rest, from
     // below the model's instance name where it holds several (`gen.`).
     std::string prefix =
-        instancePrefix(ckpt, signatureOf(*entry.graph, entry.name));
+        opts.instance.empty()
+            ? instancePrefix(ckpt, signatureOf(*entry.graph, entry.name))
+            : opts.instance + ".";
+    bool any = opts.instance.empty();
+    for (int64_t k = 0; k < ckpt.count && !any; ++k)
+      any = llvm::StringRef(ckpt.names[k]).starts_with(prefix);
+    if (!any) {
+      nnc_named_free(&ckpt);
+      diags.error("'" + opts.checkpoint + "' holds no instance '" +
+                  opts.instance + "'");
+      return 1;
+    }
     for (int64_t k = 0; k < ckpt.count; ++k) {
       llvm::StringRef name(ckpt.names[k]);
       if (!name.consume_front(prefix))

@@ -17,6 +17,9 @@ struct ForwardOptions {
   /// A checkpoint whose tensors bind the arguments the input file does
   /// not have (`nnc run --forward IN --checkpoint C`): "" = none.
   std::string checkpoint;
+  /// The instance whose weights to take from a checkpoint that holds
+  /// several ("gen"); "" = the one that fits.
+  std::string instance;
   std::string outputFile; ///< safetensors for the outputs ("" = print)
   unsigned benchRuns = 0; ///< > 0: time this many runs, print statistics
   CodegenOptions codegen;

@@ -156,10 +156,11 @@ static cl::opt<std::string>
               cl::sub(exportCmd), cl::cat(nncCat));
 static cl::opt<std::string> instanceOpt(
     "instance",
-    cl::desc("export: the instance whose weights to take from a checkpoint "
-             "that holds several (gen for gen.dense_1.w; default: the one "
-             "that fits)"),
-    cl::value_desc("name"), cl::sub(exportCmd), cl::cat(nncCat));
+    cl::desc("export, run --forward: the instance whose weights to take "
+             "from a checkpoint that holds several (gen for gen.dense_1.w; "
+             "default: the one that fits)"),
+    cl::value_desc("name"), cl::sub(exportCmd), cl::sub(runCmd),
+    cl::cat(nncCat));
 
 static cl::list<std::string>
     dimValues("dim",
@@ -854,6 +855,7 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     fo.codegen = codegenOptions();
     fo.inputFile = forwardInputs;
     fo.checkpoint = checkpointOpt;
+    fo.instance = instanceOpt;
     fo.outputFile = outputFile;
     fo.benchRuns = benchRuns;
     return runForward(entry, fo, sm, diags);

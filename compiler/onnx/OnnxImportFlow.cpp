@@ -249,13 +249,19 @@ bool Importer::random(const onnx::NodeProto &n) {
 }
 
 /// The nodes of a loop's body, one level deeper.
-bool Importer::graphBody(const onnx::NodeProto &n, const onnx::GraphProto &b) {
+bool Importer::graphBody(const onnx::NodeProto &n, const onnx::GraphProto &b,
+                         const std::vector<Shape> &given) {
   for (const auto &vi : b.value_info())
     record(vi);
   for (const auto &vi : b.input())
     record(vi);
   for (const auto &vi : b.output())
     record(vi);
+  // A body's inputs have the sizes of what the loop hands in (a file may
+  // leave them open: [?, 4] for the outer [B, 4]).
+  for (size_t k = 0; k < given.size() && int(k) < b.input_size(); ++k)
+    if (given[k].known)
+      shapes[b.input(int(k)).name()] = given[k];
   for (const auto &t : b.initializer()) {
     Const c;
     if (!decode(t, c))
@@ -330,7 +336,10 @@ bool Importer::loop(const onnx::NodeProto &n) {
   for (const auto &bn : b->node())
     if (bn.output_size() == 1 && bn.output(0) == condOut)
       done.push_back(&bn);
-  if (!graphBody(n, *b))
+  std::vector<Shape> given(2);
+  for (int k = 0; k < carried; ++k)
+    given.push_back(shapes[inp(n, 2 + k)]);
+  if (!graphBody(n, *b, given))
     return false;
   for (int k = 0; k < carried; ++k)
     values.push_back(expr[b->output(1 + k).name()]);
@@ -392,7 +401,16 @@ bool Importer::scan(const onnx::NodeProto &n) {
   body += indent + "let " + (stacked > 1 ? "(" + lhs + ")" : lhs) + " = scan " +
           xt + " in " + seq + " axis " + std::to_string(axis) +
           (carried ? " carry (" + carry + ")" : "") + " {\n";
-  if (!graphBody(n, *b))
+  std::vector<Shape> given;
+  for (int k = 0; k < carried; ++k)
+    given.push_back(shapes[inp(n, k)]);
+  Shape slice = shapes[inp(n, carried)];
+  if (slice.known && axis < int64_t(slice.dims.size())) {
+    slice.dims.erase(slice.dims.begin() + axis);
+    slice.sym.erase(slice.sym.begin() + axis);
+  }
+  given.push_back(slice);
+  if (!graphBody(n, *b, given))
     return false;
   for (int k = 0; k < carried; ++k)
     values.push_back(expr[b->output(k).name()]);

@@ -127,7 +127,9 @@ private:
   bool random(const onnx::NodeProto &n);
   bool loop(const onnx::NodeProto &n);
   bool scan(const onnx::NodeProto &n);
-  bool graphBody(const onnx::NodeProto &n, const onnx::GraphProto &b);
+  /// `given`: the shapes of the body's inputs as the loop hands them in.
+  bool graphBody(const onnx::NodeProto &n, const onnx::GraphProto &b,
+                 const std::vector<Shape> &given);
   /// `let`s for carried values the body hands on unchanged (a swap), then
   /// one assignment per carried value.
   void assignCarried(const std::vector<std::string> &vars,

@@ -243,6 +243,11 @@ std::string Exporter::shapeOf(RankedTensorType t, ValueRange dynamicSizes) {
 bool Exporter::emitFromElements(Operation *op) {
   auto fe = cast<tensor::FromElementsOp>(op);
   RankedTensorType rt = fe.getType();
+  // A random draw's stream (the loop iteration's): ONNX draws afresh.
+  if (llvm::all_of(op->getUsers(), [](Operation *u) {
+        return isa<nn::RandomOp, nn::BernoulliOp>(u);
+      }))
+    return true;
   if (fe.getElements().size() != 1 || !rt.getElementType().isInteger(64))
     return fail(op, "nnc export cannot write this tensor of scalars");
   std::string s = intScalar(fe.getElements()[0]);
@@ -262,8 +267,9 @@ bool Exporter::emitRandom(Operation *op) {
   auto rt = cast<RankedTensorType>(op->getResult(0).getType());
   int64_t dtype = onnxType(rt.getElementType());
   auto seeded = [&](onnx::NodeProto &n, const char *kind, int64_t seed) {
-    // ONNX's seed is a float; the exact one is kept for `nnc import`.
-    attr(n, "seed", float(seed));
+    // ONNX's seed is a float: its low 24 bits (exact in a float, and
+    // apart for neighbouring seeds); the whole one is kept for `nnc import`.
+    attr(n, "seed", float(seed & 0xFFFFFF));
     attr(n, "dtype", dtype);
     n.set_doc_string("nnc: " + std::string(kind) + " seed " +
                      std::to_string(seed));
@@ -281,7 +287,11 @@ bool Exporter::emitRandom(Operation *op) {
     return true;
   }
   auto r = cast<nn::RandomOp>(op);
-  if (r.getStream() || r.getOffset() != 0)
+  // In a loop's body the stream makes each iteration draw other numbers,
+  // as a random node in an ONNX loop body does (and `nnc import` puts the
+  // draw back in a loop, where nnc mixes in the iteration again).
+  if ((r.getStream() && !op->getParentOfType<scf::ForOp>()) ||
+      r.getOffset() != 0)
     return fail(op, "nnc export writes inference graphs: this draws fresh "
                     "noise at each training step");
   std::string shape = shapeOf(rt, r.getDynamicSizes());

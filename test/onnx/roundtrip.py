@@ -4,6 +4,7 @@ random inputs (`nnc run --forward`) and prints the largest difference of
 each output; exits 1 if any exceeds --tol (default 1e-6).
 
 Usage: roundtrip.py NNC MODEL.nn CHECKPOINT WORKDIR [--model NAME]
+                    [--instance NAME]
 """
 import argparse
 import os
@@ -23,14 +24,16 @@ def main():
     p.add_argument("checkpoint")
     p.add_argument("workdir")
     p.add_argument("--model", dest="model_name")
+    p.add_argument("--instance")
     p.add_argument("--tol", type=float, default=1e-6)
     a = p.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     which = ["--model", a.model_name] if a.model_name else []
+    inst = ["--instance", a.instance] if a.instance else []
     onnx_path = os.path.join(a.workdir, "exported.onnx")
     back = os.path.join(a.workdir, "imported.nn")
     subprocess.run([a.nnc, "export", a.model, "--checkpoint", a.checkpoint,
-                    "-o", onnx_path, *which], check=True)
+                    "-o", onnx_path, *which, *inst], check=True)
     subprocess.run([a.nnc, "import", onnx_path, "-o", back], check=True)
     ir = subprocess.run([a.nnc, "build", a.model, "--emit=nn", *which],
                         check=True, capture_output=True, text=True).stdout
@@ -47,11 +50,12 @@ def main():
     in_st = os.path.join(a.workdir, "in.safetensors")
     write_safetensors(in_st, inputs)
     outs = []
-    for src, ck, extra in ((a.model, a.checkpoint, which),
+    for src, ck, extra in ((a.model, a.checkpoint, which + inst),
                            (back, os.path.join(a.workdir, "imported.safetensors"), [])):
         out = os.path.join(a.workdir, f"out{len(outs)}.safetensors")
         subprocess.run([a.nnc, "run", src, "--forward", in_st, "--checkpoint", ck,
-                        "-o", out, *extra], check=True, stdout=subprocess.DEVNULL)
+                        "-o", out, *extra],
+                       check=True, stdout=subprocess.DEVNULL)
         outs.append(read_safetensors(out))
     ok = True
     for (name, x), (name2, y) in zip(sorted(outs[0].items()), sorted(outs[1].items())):
