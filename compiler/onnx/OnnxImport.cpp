@@ -648,6 +648,12 @@ bool Importer::run(const std::string &modelName, std::string &source,
     if (it == expr.end() && consts.count(vi.name()) &&
         consts[vi.name()].type == onnx::TensorProto::FLOAT)
       it = expr.emplace(vi.name(), param(vi.name(), consts[vi.name()])).first;
+    if (it == expr.end() && sizeOf.count(vi.name())) {
+      diags.error("output '" + vi.name() +
+                  "' is a tensor's shape: shapes as outputs are not "
+                  "supported");
+      return false;
+    }
     if (it == expr.end()) {
       diags.error("output '" + vi.name() + "' is not computed by the graph");
       return false;

@@ -82,9 +82,14 @@ int Importer::flow(const onnx::NodeProto &n) {
   if (op == "RandomNormalLike" || op == "RandomUniformLike" ||
       op == "RandomNormal" || op == "RandomUniform")
     return random(n);
+  // Arithmetic on sizes; a shape read as the shape of something else
+  // (Reshape's second input) is the other path's (which takes the shape
+  // inference found).
   bool readsSize = llvm::any_of(
       n.input(), [&](const std::string &i) { return sizeOf.count(i) > 0; });
-  if (op == "Shape" || op == "ConstantOfShape" || readsSize)
+  bool dataIsSize = n.input_size() > 0 && sizeOf.count(n.input(0));
+  if (op == "Shape" || op == "ConstantOfShape" || dataIsSize ||
+      (readsSize && op == "Concat"))
     return sizes(n);
   return -1;
 }
@@ -354,6 +359,9 @@ bool Importer::loop(const onnx::NodeProto &n) {
 bool Importer::scan(const onnx::NodeProto &n) {
   const onnx::GraphProto *b = bodyOf(n);
   int64_t inputs = intAttr(n, "num_scan_inputs", 0);
+  if (opset < 9)
+    return fail(n, "Scan of opset 8 (batched, with sequence lengths) is not "
+                   "supported");
   if (!b || inputs < 1 || b->input_size() != n.input_size())
     return fail(n, "a Scan without a well-formed body");
   if (inputs != 1)
@@ -380,8 +388,8 @@ bool Importer::scan(const onnx::NodeProto &n) {
   for (int k = 0; k < carried; ++k)
     if (!n.output(k).empty() &&
         (readers.count(n.output(k)) || graphOutputs.count(n.output(k))))
-      return fail(n, "a Scan's final state is used: nnc's scan gives only "
-                     "the stacked values");
+      return fail(n, "using a Scan's final state is not supported (nnc's "
+                     "scan gives the stacked values)");
   std::string seq = value(n, carried);
   std::vector<std::string> vars, values, outs;
   std::string carry;
