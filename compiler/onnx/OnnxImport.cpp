@@ -518,39 +518,6 @@ bool Importer::moreOps(const onnx::NodeProto &n, std::string &e) {
     e = std::string(op == "ArgMax" ? "argmax(" : "argmin(") + value(n, 0) +
         ", axis: " + std::to_string(axisOf(intAttr(n, "axis", 0))) +
         ", keepdims: " + keep() + ")";
-  } else if (op == "Slice" && opset >= 10) {
-    std::vector<int64_t> starts, ends, axes, steps;
-    if (!intInput(n, 1, starts) || !intInput(n, 2, ends))
-      return false;
-    if (n.input_size() > 3 && !inp(n, 3).empty() && !intInput(n, 3, axes))
-      return false;
-    if (n.input_size() > 4 && !inp(n, 4).empty() && !intInput(n, 4, steps))
-      return false;
-    auto sh = shapes.find(inp(n, 0));
-    if (r < 0 || sh == shapes.end())
-      return fail(n, "a slice of a tensor of unknown rank is not supported");
-    std::vector<std::string> idx(size_t(r), ":");
-    for (size_t k = 0; k < starts.size(); ++k) {
-      int64_t a = axisOf(axes.empty() ? int64_t(k) : axes[k]);
-      int64_t step = steps.empty() ? 1 : steps[k];
-      int64_t size = sh->second.dims[size_t(a)];
-      if (step < 1 || size < 0)
-        return fail(n, "negative steps or slices of a dynamic dimension are "
-                       "not supported");
-      auto clampTo = [&](int64_t v) {
-        if (v < 0)
-          v += size;
-        return std::max<int64_t>(0, std::min(v, size));
-      };
-      int64_t b = clampTo(starts[k]), en = clampTo(ends[k]);
-      idx[size_t(a)] = std::to_string(b) + ":" +
-                       std::to_string(std::max(b, en)) +
-                       (step != 1 ? ":" + std::to_string(step) : "");
-    }
-    e = value(n, 0) + "[";
-    for (int k = 0; k < r; ++k)
-      e += (k ? ", " : "") + idx[size_t(k)];
-    e += "]";
   } else if (op == "Cast") {
     int64_t to = intAttr(n, "to", 0);
     if (to != onnx::TensorProto::FLOAT && to != onnx::TensorProto::INT64)
@@ -574,8 +541,8 @@ bool Importer::moreOps(const onnx::NodeProto &n, std::string &e) {
         axes.push_back(k);
     e = std::string(op == "ReduceProd" ? "prod(" : "logsumexp(") + value(n, 0) +
         ", axis: " + list(axes) + ", keepdims: " + keep() + ")";
-  } else {
-    return fail(n, "nnc cannot express this op yet");
+  } else if (!shapeOps(n, e)) {
+    return false;
   }
   return !failed;
 }

@@ -79,6 +79,8 @@ int Importer::flow(const onnx::NodeProto &n) {
     return loop(n);
   if (op == "Scan")
     return scan(n);
+  if (op == "Split")
+    return split(n) ? 1 : 0;
   if (op == "RandomNormalLike" || op == "RandomUniformLike" ||
       op == "RandomNormal" || op == "RandomUniform")
     return random(n);

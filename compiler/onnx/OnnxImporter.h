@@ -116,6 +116,21 @@ private:
   bool convLike(const onnx::NodeProto &n, std::string &out);
   bool moreOps(const onnx::NodeProto &n, std::string &e);
   bool convTranspose(const onnx::NodeProto &n, std::string &e);
+  // OnnxImportShapes.cpp
+  /// Size `axis` of `v` (-1: unknown).
+  int64_t dimOf(const std::string &v, int64_t axis);
+  /// `x[:, from:to]` with the range on `axis` of `rank`.
+  std::string sliceExpr(const std::string &x, int rank, int64_t axis,
+                        int64_t from, int64_t to, int64_t step = 1);
+  /// A `let` of `e` for a step of node `n`; its name.
+  std::string let(const onnx::NodeProto &n, const std::string &e);
+  bool shapeOps(const onnx::NodeProto &n, std::string &e);
+  bool slice(const onnx::NodeProto &n, std::string &e);
+  bool split(const onnx::NodeProto &n);
+  bool pad(const onnx::NodeProto &n, std::string &e);
+  bool tile(const onnx::NodeProto &n, std::string &e);
+  bool expand(const onnx::NodeProto &n, std::string &e);
+  bool instanceNorm(const onnx::NodeProto &n, std::string &e);
   // OnnxImportFlow.cpp
   void record(const onnx::ValueInfoProto &vi);
   void findReaders(const onnx::GraphProto &graph);
