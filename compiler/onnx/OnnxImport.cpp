@@ -37,26 +37,6 @@ using namespace nnc;
 using namespace nnc::onnx_import;
 
 namespace {
-/// An ONNX filter as nnc's [KH, KW, C, F]: Conv's is [F, C, KH, KW]
-/// (`outFirst`), ConvTranspose's [C, F, KH, KW].
-Const toKKCF(const Const &w, bool outFirst) {
-  int64_t a = w.dims[0], b = w.dims[1], kh = w.dims[2], kw = w.dims[3];
-  int64_t c = outFirst ? b : a, f = outFirst ? a : b;
-  Const out;
-  out.type = w.type;
-  out.dims = {kh, kw, c, f};
-  out.f.resize(w.f.size());
-  for (int64_t i = 0; i < a; ++i)
-    for (int64_t j = 0; j < b; ++j)
-      for (int64_t y = 0; y < kh; ++y)
-        for (int64_t x = 0; x < kw; ++x) {
-          int64_t ci = outFirst ? j : i, fo = outFirst ? i : j;
-          out.f[((y * kw + x) * c + ci) * f + fo] =
-              w.f[((i * b + j) * kh + y) * kw + x];
-        }
-  return out;
-}
-
 /// "lenet_5" -> "Lenet5".
 std::string modelNameFrom(llvm::StringRef stem) {
   std::string name;
@@ -78,6 +58,26 @@ std::string modelNameFrom(llvm::StringRef stem) {
 
 namespace nnc {
 namespace onnx_import {
+
+/// An ONNX filter as nnc's [KH, KW, C, F]: Conv's is [F, C, KH, KW]
+/// (`outFirst`), ConvTranspose's [C, F, KH, KW].
+Const toKKCF(const Const &w, bool outFirst) {
+  int64_t a = w.dims[0], b = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+  int64_t c = outFirst ? b : a, f = outFirst ? a : b;
+  Const out;
+  out.type = w.type;
+  out.dims = {kh, kw, c, f};
+  out.f.resize(w.f.size());
+  for (int64_t i = 0; i < a; ++i)
+    for (int64_t j = 0; j < b; ++j)
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t x = 0; x < kw; ++x) {
+          int64_t ci = outFirst ? j : i, fo = outFirst ? i : j;
+          out.f[((y * kw + x) * c + ci) * f + fo] =
+              w.f[((i * b + j) * kh + y) * kw + x];
+        }
+  return out;
+}
 
 /// A .nn identifier for an ONNX name: letters, digits and `_`, not a
 /// keyword, a built-in or a name already given.
@@ -182,57 +182,6 @@ std::string Importer::value(const onnx::NodeProto &n, int k) {
               "' is not supported: only float tensors are "
               "(and integer constants where a shape or axes are expected)");
   return "0.0";
-}
-
-/// Conv, pooling: NCHW in ONNX, NHWC in nnc.
-bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
-  const std::string &op = n.op_type();
-  if (rank(inp(n, 0)) != 4)
-    return fail(n, "images other than 2-D (rank 4) are not supported");
-  auto pads = intsAttr(n, "pads"), strides = intsAttr(n, "strides"),
-       dil = intsAttr(n, "dilations"), kernel = intsAttr(n, "kernel_shape");
-  std::string autoPad = attr(n, "auto_pad") ? attr(n, "auto_pad")->s() : "";
-  if (!autoPad.empty() && autoPad != "NOTSET" && autoPad != "VALID")
-    return fail(n, "auto_pad " + autoPad + " is not supported");
-  int64_t p = pads.empty() ? 0 : pads[0];
-  if (llvm::any_of(pads, [&](int64_t x) { return x != p; }))
-    return fail(n, "asymmetric or non-square padding is not supported");
-  int64_t s = strides.empty() ? 1 : strides[0];
-  if (llvm::any_of(strides, [&](int64_t x) { return x != s; }))
-    return fail(n, "different strides per axis are not supported");
-  int64_t d = dil.empty() ? 1 : dil[0];
-  if (llvm::any_of(dil, [&](int64_t x) { return x != d; }))
-    return fail(n, "different dilations per axis are not supported");
-  std::string x = "transpose(" + value(n, 0) + ", [0, 2, 3, 1])", y;
-  if (op == "Conv") {
-    auto it = consts.find(inp(n, 1));
-    if (it == consts.end() || it->second.dims.size() != 4)
-      return fail(
-          n, "a filter that is not an initializer of rank 4 is not supported");
-    std::string wp = param(inp(n, 1), toKKCF(it->second, /*outFirst=*/true));
-    y = "conv(" + x + ", " + wp + ", stride: " + std::to_string(s) +
-        ", padding: " + std::to_string(p) + ", dilation: " + std::to_string(d) +
-        ", groups: " + std::to_string(intAttr(n, "group", 1)) + ")";
-    if (n.input_size() > 2 && !inp(n, 2).empty())
-      y += " + " + value(n, 2);
-  } else {
-    if (kernel.size() != 2 || kernel[0] != kernel[1])
-      return fail(n, "windows other than square 2-D ones are not supported");
-    if (op == "MaxPool" && d != 1)
-      return fail(n, "dilated pooling is not supported");
-    if (op == "AveragePool" && p != 0 && !intAttr(n, "count_include_pad", 0))
-      return fail(n, "padded average pooling that leaves the padding out "
-                     "(count_include_pad 0) is not supported");
-    if (2 * p > kernel[0])
-      return fail(n, "padding over half the window is not supported");
-    if (intAttr(n, "ceil_mode", 0))
-      return fail(n, "ceil_mode is not supported");
-    y = std::string(op == "MaxPool" ? "maxpool(" : "avgpool(") + x + ", " +
-        std::to_string(kernel[0]) + ", stride: " + std::to_string(s) +
-        ", padding: " + std::to_string(p) + ")";
-  }
-  out = "transpose(" + y + ", [0, 3, 1, 2])";
-  return true;
 }
 
 bool Importer::node(const onnx::NodeProto &n) {
@@ -452,37 +401,6 @@ bool Importer::node(const onnx::NodeProto &n) {
   std::string v = ident(n.output(0), "v_");
   body += indent + "let " + v + " = " + e + "\n";
   expr[n.output(0)] = v;
-  return true;
-}
-
-/// ConvTranspose (2-D, one group, the same padding everywhere): nnc's
-/// conv_transpose with the filter [C_in, C_out, KH, KW] stored as
-/// [KH, KW, C_in, C_out].
-bool Importer::convTranspose(const onnx::NodeProto &n, std::string &e) {
-  auto pads = intsAttr(n, "pads"), strides = intsAttr(n, "strides");
-  auto it = consts.find(inp(n, 1));
-  if (rank(inp(n, 0)) != 4 || it == consts.end() || it->second.dims.size() != 4)
-    return fail(n, "transposed convolutions other than 2-D ones with an "
-                   "initializer as the filter are not supported");
-  auto nonzero = [](const std::vector<int64_t> &v) {
-    return llvm::any_of(v, [](int64_t x) { return x != 0; });
-  };
-  if (intAttr(n, "group", 1) != 1 || nonzero(intsAttr(n, "output_padding")) ||
-      !intsAttr(n, "output_shape").empty() ||
-      llvm::any_of(intsAttr(n, "dilations"), [](int64_t d) { return d != 1; }))
-    return fail(n, "groups, dilations, output_padding and output_shape are "
-                   "not supported");
-  int64_t p = pads.empty() ? 0 : pads[0], s = strides.empty() ? 1 : strides[0];
-  if (llvm::any_of(pads, [&](int64_t x) { return x != p; }) ||
-      llvm::any_of(strides, [&](int64_t x) { return x != s; }))
-    return fail(n, "different paddings or strides per side are not supported");
-  std::string wp = param(inp(n, 1), toKKCF(it->second, /*outFirst=*/false));
-  e = "conv_transpose(transpose(" + value(n, 0) + ", [0, 2, 3, 1]), " + wp +
-      ", stride: " + std::to_string(s) + ", padding: " + std::to_string(p) +
-      ")";
-  if (n.input_size() > 2 && !n.input(2).empty())
-    e += " + " + value(n, 2);
-  e = "transpose(" + e + ", [0, 3, 1, 2])";
   return true;
 }
 

@@ -49,6 +49,16 @@ inline const std::string &inp(const onnx::NodeProto &n, int k) {
   return k >= 0 && k < n.input_size() ? n.input(k) : none;
 }
 
+/// An ONNX filter as nnc's [KH, KW, C, F]: Conv's is [F, C, KH, KW]
+/// (`outFirst`), ConvTranspose's [C, F, KH, KW].
+Const toKKCF(const Const &w, bool outFirst);
+
+/// A convolution's or pooling's window in its 2-D form.
+struct Window {
+  int64_t kh = 1, kw = 1, stride = 1, dil = 1;
+  int64_t top = 0, bottom = 0, left = 0, right = 0;
+};
+
 class Importer {
 public:
   Importer(onnx::ModelProto &m, DiagnosticEngine &diags)
@@ -113,7 +123,15 @@ private:
   std::string value(const onnx::NodeProto &n, int k);
   std::string param(const std::string &name, Const c, bool state = false);
   bool node(const onnx::NodeProto &n);
+  // OnnxImportConv.cpp
   bool convLike(const onnx::NodeProto &n, std::string &out);
+  std::string dimText(const std::string &v, size_t k);
+  bool imageNHWC(const onnx::NodeProto &n, bool oneD, bool swap, int64_t rows,
+                 std::string &x);
+  bool padNHWC(const onnx::NodeProto &n, bool row, bool swap, Window &w,
+               std::string &x);
+  bool filterKKCF(const onnx::NodeProto &n, bool outFirst, std::string &w);
+  std::vector<int64_t> filterDims(const onnx::NodeProto &n);
   bool moreOps(const onnx::NodeProto &n, std::string &e);
   bool convTranspose(const onnx::NodeProto &n, std::string &e);
   // OnnxImportShapes.cpp

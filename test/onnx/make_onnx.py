@@ -1,6 +1,6 @@
 """Writes small ONNX models for the import tests (python3-onnx):
   make_onnx.py gemm OUT.onnx          Gemm(transB) + Sigmoid, batch 'batch'
-  make_onnx.py unsupported OUT.onnx   a Tile node
+  make_onnx.py unsupported OUT.onnx   a Hardmax node
 """
 import sys
 
@@ -20,11 +20,10 @@ def main():
             nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])], [w, b])
     else:
-        reps = numpy_helper.from_array(np.array([1, 2], np.int64), "reps")
         g = helper.make_graph(
-            [helper.make_node("Tile", ["x", "reps"], ["y"], name="tile_1")], "u",
+            [helper.make_node("Hardmax", ["x"], ["y"], name="hardmax_1")], "u",
             [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 6])], [reps])
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     onnx.checker.check_model(m)
     onnx.save(m, out)
