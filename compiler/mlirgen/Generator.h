@@ -22,6 +22,7 @@
 
 #include "llvm/Support/SourceMgr.h"
 
+#include <array>
 #include <map>
 
 namespace nnc::mlirgen {
@@ -127,10 +128,15 @@ private:
   /// draws other numbers and a recomputation draws the same.
   Value loopStream(Value iv, Location l);
   std::map<std::string, std::pair<Value, int64_t>> symbols;
-  /// Padding [top, bottom, left, right] for "valid", "same" or an integer.
+  /// Padding [top, bottom, left, right] for "valid", "same", an integer,
+  /// [height, width] or the four.
   SmallVector<int64_t> padding(const Node &n, int64_t inH, int64_t inW,
-                               int64_t kh, int64_t kw, int64_t stride,
-                               int64_t dil);
+                               int64_t kh, int64_t kw,
+                               std::array<int64_t, 2> stride,
+                               std::array<int64_t, 2> dil);
+  /// A per-axis attribute: an integer for both axes or [height, width].
+  std::array<int64_t, 2> pairAttr(const Node &n, llvm::StringRef key,
+                                  std::array<int64_t, 2> dflt);
 
   MLIRContext &ctx;
   OpBuilder b;

@@ -90,22 +90,38 @@ Value Generator::symbolSize(const Node &n, const std::string &sym, Location l) {
   return tensor::DimOp::create(b, l, it->second.first, it->second.second);
 }
 
+std::array<int64_t, 2> Generator::pairAttr(const Node &n, llvm::StringRef key,
+                                           std::array<int64_t, 2> dflt) {
+  const Attr *a = n.attr(key);
+  if (a && a->kind == Attr::Int)
+    return {a->i, a->i};
+  if (a && a->kind == Attr::IntList && a->list.size() == 2)
+    return {a->list[0], a->list[1]};
+  return dflt;
+}
+
 SmallVector<int64_t> Generator::padding(const Node &n, int64_t inH, int64_t inW,
-                                        int64_t kh, int64_t kw, int64_t stride,
-                                        int64_t dil) {
+                                        int64_t kh, int64_t kw,
+                                        std::array<int64_t, 2> stride,
+                                        std::array<int64_t, 2> dil) {
   const Attr *p = n.attr("padding");
   if (p && p->kind == Attr::Int)
     return {p->i, p->i, p->i, p->i};
+  if (p && p->kind == Attr::IntList && p->list.size() == 2)
+    return {p->list[0], p->list[0], p->list[1], p->list[1]};
+  if (p && p->kind == Attr::IntList && p->list.size() == 4)
+    return {p->list[0], p->list[1], p->list[2], p->list[3]};
   if (p && p->kind == Attr::String && p->s == "same") {
     // TensorFlow's convention: the odd pixel goes at the bottom/right.
-    auto total = [&](int64_t in, int64_t k) -> int64_t {
-      int64_t eff = dil * (k - 1) + 1;
+    auto total = [&](int64_t in, int64_t k, int64_t s, int64_t d) -> int64_t {
+      int64_t eff = d * (k - 1) + 1;
       if (ShapedType::isDynamic(in))
         return eff - 1; // stride 1 (sema allows only that)
-      int64_t out = (in + stride - 1) / stride;
-      return std::max<int64_t>((out - 1) * stride + eff - in, 0);
+      int64_t out = (in + s - 1) / s;
+      return std::max<int64_t>((out - 1) * s + eff - in, 0);
     };
-    int64_t th = total(inH, kh), tw = total(inW, kw);
+    int64_t th = total(inH, kh, stride[0], dil[0]),
+            tw = total(inW, kw, stride[1], dil[1]);
     return {th / 2, th - th / 2, tw / 2, tw - tw / 2};
   }
   return {0, 0, 0, 0};

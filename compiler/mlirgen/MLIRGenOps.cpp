@@ -275,33 +275,33 @@ Value Generator::emitConcat(const Node &n, ArrayRef<Value> in, Location l) {
 Value Generator::emitConv(const Node &n, ArrayRef<Value> in, Location l) {
   auto x = cast<RankedTensorType>(in[0].getType());
   auto w = cast<RankedTensorType>(in[1].getType());
-  int64_t s = intAttr(n, "stride", 1), d = intAttr(n, "dilation", 1);
+  auto s = pairAttr(n, "stride", {1, 1}), d = pairAttr(n, "dilation", {1, 1});
   auto pad = padding(n, x.getDimSize(1), x.getDimSize(2), w.getDimSize(0),
                      w.getDimSize(1), s, d);
   return nn::Conv2DOp::create(
-      b, l, tensorType(n.type), in[0], in[1], b.getDenseI64ArrayAttr({s, s}),
-      b.getDenseI64ArrayAttr(pad), b.getDenseI64ArrayAttr({d, d}),
+      b, l, tensorType(n.type), in[0], in[1], b.getDenseI64ArrayAttr(s),
+      b.getDenseI64ArrayAttr(pad), b.getDenseI64ArrayAttr(d),
       b.getI64IntegerAttr(intAttr(n, "groups", 1)));
 }
 
 Value Generator::emitConvTranspose(const Node &n, ArrayRef<Value> in,
                                    Location l) {
-  int64_t st = intAttr(n, "stride", 1), p = intAttr(n, "padding", 0);
+  auto st = pairAttr(n, "stride", {1, 1}), p = pairAttr(n, "padding", {0, 0});
   return nn::ConvTranspose2DOp::create(b, l, tensorType(n.type), in[0], in[1],
-                                       b.getDenseI64ArrayAttr({st, st}),
-                                       b.getDenseI64ArrayAttr({p, p}));
+                                       b.getDenseI64ArrayAttr(st),
+                                       b.getDenseI64ArrayAttr(p));
 }
 
 Value Generator::emitPool(const Node &n, ArrayRef<Value> in, Location l) {
   auto x = cast<RankedTensorType>(in[0].getType());
-  int64_t k = intAttr(n, "size", 2), s = intAttr(n, "stride", k);
-  auto pad = padding(n, x.getDimSize(1), x.getDimSize(2), k, k, s, 1);
+  auto k = pairAttr(n, "size", {2, 2}), s = pairAttr(n, "stride", k);
+  auto pad = padding(n, x.getDimSize(1), x.getDimSize(2), k[0], k[1], s, {1, 1});
   nn::PoolKind kind =
       n.op == OpKind::Maxpool ? nn::PoolKind::max : nn::PoolKind::avg;
   return nn::Pool2DOp::create(b, l, tensorType(n.type),
                               nn::PoolKindAttr::get(&ctx, kind), in[0],
-                              b.getDenseI64ArrayAttr({k, k}),
-                              b.getDenseI64ArrayAttr({s, s}),
+                              b.getDenseI64ArrayAttr(k),
+                              b.getDenseI64ArrayAttr(s),
                               b.getDenseI64ArrayAttr(pad));
 }
 

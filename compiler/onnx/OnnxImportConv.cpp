@@ -1,14 +1,12 @@
 //===- OnnxImportConv.cpp - Conv and pooling from ONNX --------------------===//
 //
-// ONNX's Conv, MaxPool and AveragePool work on NCHW images (and on 1-D
-// [N, C, L] ones); nnc's `conv`, `maxpool` and `avgpool` on NHWC images
-// with one stride, one dilation and one padding for both axes. A 2-D op is
-// written between two transposes; a 1-D one on an image one pixel high
-// ([N, 1, L, C], a 1 x k filter), a 1-D pooling window on k copies of that
-// row (the k x k window then sees each column k times: the same maximum
-// and mean). Padding that differs between sides is written out: a
-// concatenation of zeros (or, for a maximum, the lowest float) before a
-// convolution or pooling without padding.
+// ONNX's Conv, ConvTranspose, MaxPool and AveragePool work on NCHW images
+// (and on 1-D [N, C, L] ones); nnc's `conv`, `conv_transpose`, `maxpool`
+// and `avgpool` on NHWC images, with strides, dilations, windows and
+// paddings per axis. A 2-D op is written between two transposes; a 1-D one
+// on an image one pixel high ([N, 1, L, C]: a 1 x k filter or window).
+// Pooling padding over half a window (which nnc, as PyTorch, refuses) is
+// written out: a concatenation of zeros (for a maximum, the lowest float).
 //
 //===----------------------------------------------------------------------===//
 #include "onnx/OnnxImporter.h"
@@ -31,30 +29,32 @@ std::string Importer::dimText(const std::string &v, size_t k) {
   return inputSymbols.count(s.sym[k]) ? s.sym[k] : "";
 }
 
-bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
-  const std::string &op = n.op_type();
-  bool conv = op == "Conv", maxPool = op == "MaxPool";
+namespace {
+std::string pairText(int64_t h, int64_t w) {
+  return h == w ? std::to_string(h)
+                : "[" + std::to_string(h) + ", " + std::to_string(w) + "]";
+}
+std::string padText(const Window &w) {
+  if (w.top == w.bottom && w.left == w.right)
+    return pairText(w.top, w.left);
+  return "[" + std::to_string(w.top) + ", " + std::to_string(w.bottom) + ", " +
+         std::to_string(w.left) + ", " + std::to_string(w.right) + "]";
+}
+} // namespace
+
+/// ONNX's kernel, strides, dilations and pads as nnc's 2-D window (a 1-D
+/// op's height is 1, unpadded); auto_pad SAME_* computed from the input.
+bool Importer::windowOf(const onnx::NodeProto &n, std::vector<int64_t> kernel,
+                        Window &w) {
   int r = rank(inp(n, 0));
-  if (r != 3 && r != 4)
-    return fail(n, "images other than 1-D and 2-D (rank 3 and 4) are not "
-                   "supported");
-  bool oneD = r == 3;
   size_t sp = size_t(r - 2);
   auto ints = [&](const char *name, int64_t dflt, size_t count) {
     std::vector<int64_t> v = intsAttr(n, name);
     return v.empty() ? std::vector<int64_t>(count, dflt) : v;
   };
-  std::vector<int64_t> kernel = intsAttr(n, "kernel_shape"),
-                       strides = ints("strides", 1, sp),
+  std::vector<int64_t> strides = ints("strides", 1, sp),
                        dil = ints("dilations", 1, sp),
                        pads = ints("pads", 0, 2 * sp);
-  if (conv) {
-    std::vector<int64_t> fd = filterDims(n);
-    if (fd.size() != size_t(r))
-      return fail(n, "a filter of unknown size or not of the image's rank "
-                     "is not supported");
-    kernel.assign(fd.begin() + 2, fd.end());
-  }
   if (kernel.size() != sp || strides.size() != sp || dil.size() != sp ||
       pads.size() != 2 * sp)
     return fail(n, "attributes that do not match the image's rank");
@@ -72,52 +72,43 @@ bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
       pads[k] = autoPad == "SAME_UPPER" ? small : big;
       pads[k + sp] = autoPad == "SAME_UPPER" ? big : small;
     }
-  } else if (!autoPad.empty() && autoPad != "NOTSET" && autoPad != "VALID") {
-    return fail(n, "auto_pad " + autoPad + " is not supported");
   } else if (autoPad == "VALID") {
     pads.assign(2 * sp, 0);
+  } else if (!autoPad.empty() && autoPad != "NOTSET") {
+    return fail(n, "auto_pad " + autoPad + " is not supported");
   }
-  // An axis of size 1 under a window of 1, unpadded, takes any stride and
-  // dilation; a pooling window 1 x k on such an image pools a row (a
-  // column is turned into one).
-  bool trivial[2] = {false, false}, row = oneD, swap = false;
-  for (size_t a = 0; !oneD && a < 2; ++a)
-    if (dimOf(inp(n, 0), int64_t(2 + a)) == 1 && kernel[a] == 1 &&
-        pads[a] == 0 && pads[a + 2] == 0) {
-      trivial[a] = true;
-      strides[a] = strides[1 - a];
-      dil[a] = dil[1 - a];
-    }
-  if (!conv && !oneD && kernel[0] != kernel[1] && (trivial[0] || trivial[1])) {
-    row = true;
-    swap = !trivial[0];
-    size_t a = swap ? 1 : 0; // the axis of size 1 goes
-    kernel.erase(kernel.begin() + a);
-    strides.erase(strides.begin() + a);
-    dil.erase(dil.begin() + a);
-    pads = {pads[1 - a], pads[3 - a]};
+  if (sp == 1) {
+    kernel.insert(kernel.begin(), 1);
+    strides.insert(strides.begin(), 1);
+    dil.insert(dil.begin(), 1);
+    pads = {0, pads[0], 0, pads[1]};
+  }
+  w = {kernel[0], kernel[1], strides[0], strides[1], dil[0],
+       dil[1],    pads[0],   pads[2],    pads[1],    pads[3]};
+  return true;
+}
+
+bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
+  const std::string &op = n.op_type();
+  bool conv = op == "Conv", maxPool = op == "MaxPool";
+  int r = rank(inp(n, 0));
+  if (r != 3 && r != 4)
+    return fail(n, "images other than 1-D and 2-D (rank 3 and 4) are not "
+                   "supported");
+  bool oneD = r == 3;
+  std::vector<int64_t> kernel = intsAttr(n, "kernel_shape");
+  if (conv) {
+    std::vector<int64_t> fd = filterDims(n);
+    if (fd.size() != size_t(r))
+      return fail(n, "a filter of unknown size or not of the image's rank "
+                     "is not supported");
+    kernel.assign(fd.begin() + 2, fd.end());
   }
   Window w;
-  if (row) { // any stride and dilation fit its height of 1
-    w.kw = kernel[0];
-    w.kh = conv ? 1 : kernel[0];
-    w.stride = strides[0];
-    w.dil = dil[0];
-    w.left = pads[0];
-    w.right = pads[1];
-  } else {
-    if (strides[0] != strides[1])
-      return fail(n, "different strides per axis are not supported");
-    if (dil[0] != dil[1])
-      return fail(n, "different dilations per axis are not supported");
-    w = {kernel[0], kernel[1], strides[0], dil[0],
-         pads[0],   pads[2],   pads[1],    pads[3]};
-  }
+  if (!windowOf(n, kernel, w))
+    return false;
   if (!conv) {
-    if (w.kh != w.kw)
-      return fail(n, "pooling windows other than square ones are not "
-                     "supported");
-    if (w.dil != 1)
+    if (w.dh != 1 || w.dw != 1)
       return fail(n, "dilated pooling is not supported");
     if (intAttr(n, "ceil_mode", 0))
       return fail(n, "ceil_mode is not supported");
@@ -127,28 +118,47 @@ bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
                      "(count_include_pad 0) is not supported");
   }
   std::string x;
-  if (!imageNHWC(n, oneD, swap, row && !conv ? w.kh : 1, x) ||
-      !padNHWC(n, row, swap, w, x))
+  if (!imageNHWC(n, oneD, x) || (!conv && !padPooled(n, oneD, w, x)))
     return false;
-  int64_t p = w.top; // the same on every side now
   std::string y;
   if (conv) {
     std::string wp;
     if (!filterKKCF(n, /*outFirst=*/true, wp))
       return false;
-    y = "conv(" + x + ", " + wp + ", stride: " + std::to_string(w.stride) +
-        ", padding: " + std::to_string(p) +
-        ", dilation: " + std::to_string(w.dil) +
+    y = "conv(" + x + ", " + wp + ", stride: " + pairText(w.sh, w.sw) +
+        ", padding: " + padText(w) + ", dilation: " + pairText(w.dh, w.dw) +
         ", groups: " + std::to_string(intAttr(n, "group", 1)) + ")";
     if (n.input_size() > 2 && !inp(n, 2).empty())
       y += " + " + value(n, 2);
   } else {
     y = std::string(maxPool ? "maxpool(" : "avgpool(") + x + ", " +
-        std::to_string(w.kw) + ", stride: " + std::to_string(w.stride) +
-        ", padding: " + std::to_string(p) + ")";
+        pairText(w.kh, w.kw) + ", stride: " + pairText(w.sh, w.sw) +
+        ", padding: " + padText(w) + ")";
   }
+  return imageBack(n, oneD, y, out);
+}
+
+/// The op's input as an NHWC image: a 1-D [N, C, L] one as [N, 1, L, C].
+bool Importer::imageNHWC(const onnx::NodeProto &n, bool oneD, std::string &x) {
+  x = value(n, 0);
   if (!oneD) {
-    out = "transpose(" + y + (swap ? ", [0, 3, 2, 1])" : ", [0, 3, 1, 2])");
+    x = "transpose(" + x + ", [0, 2, 3, 1])";
+    return !failed;
+  }
+  std::string nb = dimText(inp(n, 0), 0), c = dimText(inp(n, 0), 1),
+              l = dimText(inp(n, 0), 2);
+  if (nb.empty() || c.empty() || l.empty())
+    return fail(n, "a 1-D image of unknown size is not supported");
+  x = let(n, "reshape(transpose(" + x + ", [0, 2, 1]), [" + nb + ", 1, " + l +
+                 ", " + c + "])");
+  return !failed;
+}
+
+/// An NHWC result `y` back in ONNX's layout, as the node's result.
+bool Importer::imageBack(const onnx::NodeProto &n, bool oneD,
+                         const std::string &y, std::string &out) {
+  if (!oneD) {
+    out = "transpose(" + y + ", [0, 3, 1, 2])";
     return !failed;
   }
   std::string nb = dimText(n.output(0), 0), f = dimText(n.output(0), 1),
@@ -161,49 +171,16 @@ bool Importer::convLike(const onnx::NodeProto &n, std::string &out) {
   return !failed;
 }
 
-/// The op's input as an NHWC image: a 1-D [N, C, L] one as [N, rows, L, C]
-/// (`rows` copies of its one row).
-bool Importer::imageNHWC(const onnx::NodeProto &n, bool oneD, bool swap,
-                         int64_t rows, std::string &x) {
-  x = value(n, 0);
-  if (!oneD) { // (`swap`: a column [N, C, H, 1] as a row [N, 1, H, C])
-    x = "transpose(" + x + (swap ? ", [0, 3, 2, 1])" : ", [0, 2, 3, 1])");
-    if (rows > 1) { // a row pooled: `rows` copies of it
-      x = let(n, x);
-      std::string copies;
-      for (int64_t k = 0; k < rows; ++k)
-        copies += (k ? ", " : "") + x;
-      x = let(n, "concat([" + copies + "], axis: 1)");
-    }
-    return !failed;
-  }
-  std::string nb = dimText(inp(n, 0), 0), c = dimText(inp(n, 0), 1),
-              l = dimText(inp(n, 0), 2);
-  if (nb.empty() || c.empty() || l.empty())
-    return fail(n, "a 1-D image of unknown size is not supported");
-  x = let(n, "reshape(transpose(" + x + ", [0, 2, 1]), [" + nb + ", 1, " + l +
-                 ", " + c + "])");
-  if (rows > 1) {
-    std::string copies;
-    for (int64_t k = 0; k < rows; ++k)
-      copies += (k ? ", " : "") + x;
-    x = let(n, "concat([" + copies + "], axis: 1)");
-  }
-  return !failed;
-}
-
-/// Writes out padding that nnc's ops cannot take (different per side, or
-/// over half a pooling window); leaves `w` padded the same on every side.
-bool Importer::padNHWC(const onnx::NodeProto &n, bool row, bool swap,
-                       Window &w, std::string &x) {
-  bool conv = n.op_type() == "Conv";
-  bool same = w.top == w.bottom && w.top == w.left && w.top == w.right;
-  if (same && (conv || 2 * w.top <= w.kw))
+/// Pooling padding over half the window, written out (nnc's pooling, as
+/// PyTorch's, pads at most half a window); leaves `w` unpadded then.
+bool Importer::padPooled(const onnx::NodeProto &n, bool oneD, Window &w,
+                         std::string &x) {
+  if (2 * std::max(w.top, w.bottom) <= w.kh &&
+      2 * std::max(w.left, w.right) <= w.kw)
     return true;
   std::string nb = dimText(inp(n, 0), 0), c = dimText(inp(n, 0), 1);
-  bool oneD = rank(inp(n, 0)) == 3;
-  int64_t h = row ? (conv ? 1 : w.kh) : dimOf(inp(n, 0), 2),
-          wd = dimOf(inp(n, 0), oneD || swap ? 2 : 3);
+  int64_t h = oneD ? 1 : dimOf(inp(n, 0), 2),
+          wd = dimOf(inp(n, 0), oneD ? 2 : 3);
   if (nb.empty() || c.empty() || h < 0 || wd < 0)
     return fail(n, "padding an image of unknown size is not supported");
   // A maximum ignores the lowest float; an average counts the zeros.
@@ -267,7 +244,7 @@ bool Importer::filterKKCF(const onnx::NodeProto &n, bool outFirst,
   return !failed;
 }
 
-/// ConvTranspose (one group, one stride, no dilation): nnc's
+/// ConvTranspose (one group, no dilation): nnc's
 /// conv_transpose without padding gives the whole output, (in - 1) *
 /// stride + k per axis; the pads (or output_shape) cut it to ONNX's, and
 /// output_padding past its end adds zeros before the bias.
@@ -293,8 +270,6 @@ bool Importer::convTranspose(const onnx::NodeProto &n, std::string &e) {
   if (intAttr(n, "group", 1) != 1 ||
       llvm::any_of(ints("dilations", 1, sp), [](int64_t d) { return d != 1; }))
     return fail(n, "groups and dilations are not supported");
-  if (!oneD && strides[0] != strides[1])
-    return fail(n, "different strides per axis are not supported");
   std::string autoPad = attr(n, "auto_pad") ? attr(n, "auto_pad")->s() : "";
   std::vector<int64_t> in, full;
   for (size_t k = 0; k < sp; ++k) {
@@ -321,7 +296,8 @@ bool Importer::convTranspose(const onnx::NodeProto &n, std::string &e) {
                  std::to_string(in[0]) + ", " + dimText(inp(n, 0), 1) + "])"
            : "transpose(" + x + ", [0, 2, 3, 1])";
   std::string y = let(n, "conv_transpose(" + x + ", " + w + ", stride: " +
-                             std::to_string(strides[0]) + ", padding: 0)");
+                             pairText(oneD ? 1 : strides[0], strides[sp - 1]) +
+                             ", padding: 0)");
   std::string f = std::to_string(fd[1]);
   std::vector<int64_t> now = {oneD ? 1 : full[0], full[sp - 1]};
   for (size_t k = 0; k < sp; ++k) {

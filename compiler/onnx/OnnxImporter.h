@@ -55,7 +55,7 @@ Const toKKCF(const Const &w, bool outFirst);
 
 /// A convolution's or pooling's window in its 2-D form.
 struct Window {
-  int64_t kh = 1, kw = 1, stride = 1, dil = 1;
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
   int64_t top = 0, bottom = 0, left = 0, right = 0;
 };
 
@@ -126,10 +126,13 @@ private:
   // OnnxImportConv.cpp
   bool convLike(const onnx::NodeProto &n, std::string &out);
   std::string dimText(const std::string &v, size_t k);
-  bool imageNHWC(const onnx::NodeProto &n, bool oneD, bool swap, int64_t rows,
+  bool windowOf(const onnx::NodeProto &n, std::vector<int64_t> kernel,
+                Window &w);
+  bool imageNHWC(const onnx::NodeProto &n, bool oneD, std::string &x);
+  bool imageBack(const onnx::NodeProto &n, bool oneD, const std::string &y,
+                 std::string &out);
+  bool padPooled(const onnx::NodeProto &n, bool oneD, Window &w,
                  std::string &x);
-  bool padNHWC(const onnx::NodeProto &n, bool row, bool swap, Window &w,
-               std::string &x);
   bool filterKKCF(const onnx::NodeProto &n, bool outFirst, std::string &w);
   std::vector<int64_t> filterDims(const onnx::NodeProto &n);
   bool moreOps(const onnx::NodeProto &n, std::string &e);

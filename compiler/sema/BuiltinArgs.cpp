@@ -39,6 +39,50 @@ std::optional<int64_t> builtins::intArg(Elaborator &el, const Args &a, size_t k,
   return a[k].value.i;
 }
 
+std::optional<std::array<int64_t, 2>>
+builtins::pairArg(Elaborator &el, const Args &a, size_t k,
+                  std::array<int64_t, 2> dflt, const char *what) {
+  if (!present(a, k))
+    return dflt;
+  const Value &v = a[k].value;
+  if (v.kind == Value::Int)
+    return std::array<int64_t, 2>{v.i, v.i};
+  if (v.kind == Value::List && v.elems.size() == 2 &&
+      v.elems[0].kind == Value::Int && v.elems[1].kind == Value::Int)
+    return std::array<int64_t, 2>{v.elems[0].i, v.elems[1].i};
+  el.error(a[k].loc, llvm::Twine(what) +
+                         " must be an integer or a list of two, [height, "
+                         "width]; got " +
+                         v.describe());
+  return std::nullopt;
+}
+
+std::optional<builtins::Pads> builtins::padsArg(Elaborator &el, const Args &a,
+                                                size_t k) {
+  Pads out;
+  if (!present(a, k))
+    return out;
+  const Value &v = a[k].value;
+  bool ints = v.kind == Value::List &&
+              llvm::all_of(v.elems,
+                           [](const Value &e) { return e.kind == Value::Int; });
+  if (v.kind == Value::String && (v.s == "valid" || v.s == "same")) {
+    out.same = v.s == "same";
+  } else if (v.kind == Value::Int) {
+    out.p = {v.i, v.i, v.i, v.i};
+  } else if (ints && v.elems.size() == 2) {
+    out.p = {v.elems[0].i, v.elems[0].i, v.elems[1].i, v.elems[1].i};
+  } else if (ints && v.elems.size() == 4) {
+    out.p = {v.elems[0].i, v.elems[1].i, v.elems[2].i, v.elems[3].i};
+  } else {
+    el.error(a[k].loc, "padding must be \"valid\", \"same\", an integer, "
+                       "[height, width] or [top, bottom, left, right]; got " +
+                           v.describe());
+    return std::nullopt;
+  }
+  return out;
+}
+
 std::optional<double> builtins::floatArg(Elaborator &el, const Args &a,
                                          size_t k, double dflt,
                                          const char *what) {

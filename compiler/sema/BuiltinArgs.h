@@ -9,6 +9,8 @@
 
 #include "sema/Elaborator.h"
 
+#include <array>
+
 namespace nnc {
 namespace builtins {
 
@@ -23,6 +25,19 @@ std::optional<TensorType> tensorArg(Elaborator &el, const CallArg &a,
 /// range was checked before the shape rule ran (BuiltinAttrs.cpp).
 std::optional<int64_t> intArg(Elaborator &el, const Args &a, size_t k,
                               int64_t dflt, const char *what);
+/// A size per image axis: an integer for both, or a list [height, width]
+/// (or `dflt` when the argument is absent).
+std::optional<std::array<int64_t, 2>>
+pairArg(Elaborator &el, const Args &a, size_t k, std::array<int64_t, 2> dflt,
+        const char *what);
+/// An image op's padding: "valid" (the default), "same" (`same`), or
+/// pixels [top, bottom, left, right] from an integer, [height, width] or
+/// the four.
+struct Pads {
+  bool same = false;
+  std::array<int64_t, 4> p{};
+};
+std::optional<Pads> padsArg(Elaborator &el, const Args &a, size_t k);
 /// A compile-time number (or `dflt` when the argument is absent).
 std::optional<double> floatArg(Elaborator &el, const Args &a, size_t k,
                                double dflt, const char *what);

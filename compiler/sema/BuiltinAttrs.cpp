@@ -77,19 +77,20 @@ const std::vector<IntAttrRule> &rules() {
       axis("softmax", "axis", "x"),
       axis("log_softmax", "axis", "x"),
       // Convolution and pooling.
-      {"conv", "stride", 1, kMaxSpatial},
-      {"conv", "padding", 0, kMaxSpatial, PadName},
-      {"conv", "dilation", 1, kMaxSpatial},
+      // (Per axis as lists: [height, width]; paddings also [t, b, l, r].)
+      {"conv", "stride", 1, kMaxSpatial, IntList},
+      {"conv", "padding", 0, kMaxSpatial, PadName | IntList},
+      {"conv", "dilation", 1, kMaxSpatial, IntList},
       {"conv", "groups", 1, kMaxSpatial},
-      {"conv_transpose", "stride", 1, kMaxSpatial},
-      {"conv_transpose", "padding", 0, kMaxSpatial},
+      {"conv_transpose", "stride", 1, kMaxSpatial, IntList},
+      {"conv_transpose", "padding", 0, kMaxSpatial, IntList},
       {"upsample", "factor", 1, kMaxSpatial},
-      {"maxpool", "size", 1, kMaxSpatial},
-      {"maxpool", "stride", 1, kMaxSpatial},
-      {"maxpool", "padding", 0, kMaxSpatial, PadName},
-      {"avgpool", "size", 1, kMaxSpatial},
-      {"avgpool", "stride", 1, kMaxSpatial},
-      {"avgpool", "padding", 0, kMaxSpatial, PadName},
+      {"maxpool", "size", 1, kMaxSpatial, IntList},
+      {"maxpool", "stride", 1, kMaxSpatial, IntList},
+      {"maxpool", "padding", 0, kMaxSpatial, PadName | IntList},
+      {"avgpool", "size", 1, kMaxSpatial, IntList},
+      {"avgpool", "stride", 1, kMaxSpatial, IntList},
+      {"avgpool", "padding", 0, kMaxSpatial, PadName | IntList},
       // Random numbers.
       {"normal", "seed", 0, kMaxCount},
       {"uniform", "seed", 0, kMaxCount},
@@ -233,7 +234,9 @@ bool checkRule(Elaborator &el, const IntAttrRule &r, int64_t rank,
   if (r.also & Dimension)
     kinds = "an integer or a dimension";
   if (r.also & IntList)
-    kinds = "an integer or a list of integers";
+    kinds = r.also & PadName ? "\"valid\", \"same\", an integer or a list "
+                               "of integers"
+                             : "an integer or a list of integers";
   el.error(a.loc, llvm::formatv("{0} of '{1}' must be {2}; got {3}", r.param,
                                 r.fn, kinds, v.describe()));
   return false;

@@ -44,29 +44,17 @@ void factor(const std::vector<Dim> &dims, int64_t &c,
   std::sort(syms.begin(), syms.end());
 }
 
+/// The output size of one image axis: input `in`, window `k`, stride `s`,
+/// padding `before` and `after` (unless `same`), dilation `dil`.
 std::optional<Dim> spatial(Elaborator &el, const CallArg &at, const Dim &in,
-                           int64_t k, int64_t s, const Value &pad,
-                           int64_t dil) {
-  int64_t p = 0;
-  if (pad.kind == Value::String) {
-    if (pad.s == "same") {
-      if (!in.isConst())
-        return s == 1
-                   ? std::optional<Dim>(in)
-                   : Dim::symbol("(" + in.sym + "/" + std::to_string(s) + ")");
-      return Dim::constant((in.value + s - 1) / s);
-    }
-    if (pad.s != "valid") {
-      el.error(at.loc, "padding must be \"valid\", \"same\" or an integer; "
-                       "got \"" +
-                           pad.s + "\"");
-      return std::nullopt;
-    }
-  } else if (pad.kind == Value::Int) {
-    p = pad.i;
-  } else if (!pad.isNone()) {
-    el.error(at.loc, "padding must be \"valid\", \"same\" or an integer");
-    return std::nullopt;
+                           int64_t k, int64_t s, bool same, int64_t before,
+                           int64_t after, int64_t dil) {
+  if (same) {
+    if (!in.isConst())
+      return s == 1
+                 ? std::optional<Dim>(in)
+                 : Dim::symbol("(" + in.sym + "/" + std::to_string(s) + ")");
+    return Dim::constant((in.value + s - 1) / s);
   }
   if (!in.isConst()) {
     el.error(at.loc, "the spatial size " + in.sym +
@@ -80,13 +68,18 @@ std::optional<Dim> spatial(Elaborator &el, const CallArg &at, const Dim &in,
   int64_t window, padded;
   bool overflow = llvm::MulOverflow(dil, k - 1, window) ||
                   llvm::AddOverflow(window, int64_t(1), window) ||
-                  llvm::AddOverflow(in.value, 2 * p, padded);
+                  llvm::AddOverflow(in.value, before, padded) ||
+                  llvm::AddOverflow(padded, after, padded);
   if (overflow || window > padded) {
+    std::string pads = before == after
+                           ? std::to_string(before)
+                           : std::to_string(before) + " and " +
+                                 std::to_string(after);
     el.error(at.loc,
              llvm::formatv("a window of {0}{3} does not fit an input "
                            "of size {1} (padding {2}): the output "
                            "would be empty",
-                           k, in.value, p,
+                           k, in.value, pads,
                            dil == 1 ? std::string()
                                     : " with dilation " + std::to_string(dil)));
     return std::nullopt;
@@ -385,9 +378,11 @@ Result conv2dOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto w = x ? tensorArg(el, a[1], "conv") : std::nullopt;
   if (!w || !requireImage(el, a[0], *x, "conv"))
     return std::nullopt;
-  auto s = intArg(el, a, 2, 1, "stride"), dil = intArg(el, a, 4, 1, "dilation"),
-       g = intArg(el, a, 5, 1, "groups");
-  if (!s || !dil || !g)
+  auto s = pairArg(el, a, 2, {1, 1}, "stride");
+  auto dil = pairArg(el, a, 4, {1, 1}, "dilation");
+  auto g = intArg(el, a, 5, 1, "groups");
+  auto pad = padsArg(el, a, 3);
+  if (!s || !dil || !g || !pad)
     return std::nullopt;
   if (w->rank() != 4 || !w->dims[0].isConst() || !w->dims[1].isConst()) {
     el.error(a[1].loc, "conv weights must be [KH, KW, C/groups, F] with a "
@@ -405,9 +400,11 @@ Result conv2dOp(Elaborator &el, Args &a, llvm::SMLoc) {
                            " input channels of " + x->str());
     return std::nullopt;
   }
-  Value pad = present(a, 3) ? a[3].value : Value::ofString("valid");
-  auto ho = spatial(el, a[0], x->dims[1], w->dims[0].value, *s, pad, *dil);
-  auto wo = ho ? spatial(el, a[0], x->dims[2], w->dims[1].value, *s, pad, *dil)
+  const auto &p = pad->p;
+  auto ho = spatial(el, a[0], x->dims[1], w->dims[0].value, (*s)[0], pad->same,
+                    p[0], p[1], (*dil)[0]);
+  auto wo = ho ? spatial(el, a[0], x->dims[2], w->dims[1].value, (*s)[1],
+                         pad->same, p[2], p[3], (*dil)[1])
                : std::nullopt;
   if (!wo)
     return std::nullopt;
@@ -424,7 +421,8 @@ Result convTransposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
   auto w = x ? tensorArg(el, a[1], "conv_transpose") : std::nullopt;
   if (!w || !requireImage(el, a[0], *x, "conv_transpose"))
     return std::nullopt;
-  auto s = intArg(el, a, 2, 1, "stride"), p = intArg(el, a, 3, 0, "padding");
+  auto s = pairArg(el, a, 2, {1, 1}, "stride");
+  auto p = pairArg(el, a, 3, {0, 0}, "padding");
   if (!s || !p)
     return std::nullopt;
   if (w->rank() != 4 || w->dims[2] != x->dims[3] || !w->dims[0].isConst() ||
@@ -439,16 +437,18 @@ Result convTransposeOp(Elaborator &el, Args &a, llvm::SMLoc) {
   std::vector<Dim> dims{x->dims[0]};
   for (int d = 0; d < 2; ++d) {
     int64_t in = x->dims[1 + d].value, k = w->dims[d].value, full;
-    if (*p > k - 1) {
+    int64_t pd = (*p)[size_t(d)];
+    if (pd > k - 1) {
       el.error(a[3].loc, llvm::formatv("padding of 'conv_transpose' must be "
                                        "less than the kernel size {0}; got "
                                        "{1}",
-                                       k, *p));
+                                       k, pd));
       return std::nullopt;
     }
-    if (llvm::MulOverflow(in - 1, *s, full) || llvm::AddOverflow(full, k, full))
+    if (llvm::MulOverflow(in - 1, (*s)[size_t(d)], full) ||
+        llvm::AddOverflow(full, k, full))
       full = INT64_MAX; // too large: the size check of the result says so
-    dims.push_back(Dim::constant(full - 2 * *p));
+    dims.push_back(Dim::constant(full - 2 * pd));
   }
   dims.push_back(w->dims[3]);
   TensorType out{x->dtype, dims};
@@ -472,28 +472,35 @@ Result upsampleOp(Elaborator &el, Args &a, llvm::SMLoc) {
 
 static Result poolOp(Elaborator &el, Args &a, const char *name) {
   auto x = tensorArg(el, a[0], name);
-  auto k = x ? intArg(el, a, 1, 1, "the pool size") : std::nullopt;
+  auto k = x ? pairArg(el, a, 1, {1, 1}, "the pool size") : std::nullopt;
   if (!k || !requireImage(el, a[0], *x, name))
     return std::nullopt;
-  auto s = intArg(el, a, 2, *k, "stride");
-  if (!s)
+  auto s = pairArg(el, a, 2, *k, "stride");
+  auto pad = padsArg(el, a, 3);
+  if (!s || !pad)
     return std::nullopt;
-  Value pad = present(a, 3) ? a[3].value : Value::ofString("valid");
   // As in PyTorch: a window is never entirely padding.
-  if (pad.kind == Value::Int && pad.i > *k / 2) {
-    el.error(a[3].loc, llvm::formatv("padding of '{0}' must be at most half "
-                                     "the window ({1}); got {2}",
-                                     name, *k / 2, pad.i));
-    return std::nullopt;
+  for (int side = 0; side < 4; ++side) {
+    int64_t half = (*k)[size_t(side / 2)] / 2;
+    if (pad->p[size_t(side)] > half) {
+      el.error(a[3].loc, llvm::formatv("padding of '{0}' must be at most "
+                                       "half the window ({1}); got {2}",
+                                       name, half, pad->p[size_t(side)]));
+      return std::nullopt;
+    }
   }
-  auto ho = spatial(el, a[0], x->dims[1], *k, *s, pad, 1);
-  auto wo = ho ? spatial(el, a[0], x->dims[2], *k, *s, pad, 1) : std::nullopt;
+  const auto &p = pad->p;
+  auto ho = spatial(el, a[0], x->dims[1], (*k)[0], (*s)[0], pad->same, p[0],
+                    p[1], 1);
+  auto wo = ho ? spatial(el, a[0], x->dims[2], (*k)[1], (*s)[1], pad->same,
+                         p[2], p[3], 1)
+               : std::nullopt;
   if (!wo)
     return std::nullopt;
   TensorType out{x->dtype, {x->dims[0], *ho, *wo, x->dims[3]}};
-  return produce(
-      el, name, out,
-      saturatingMul(numElements(out, el.dimValues()), saturatingMul(*k, *k)));
+  return produce(el, name, out,
+                 saturatingMul(numElements(out, el.dimValues()),
+                               saturatingMul((*k)[0], (*k)[1])));
 }
 
 Result maxpoolOp(Elaborator &el, Args &a, llvm::SMLoc) {

@@ -182,6 +182,25 @@ for (h, k, s, d) in ((8, 4, 1, 1), (9, 3, 2, 1), (8, 2, 1, 3), (10, 4, 3, 1)):
              F.pad(nchw(i["x"]), pads), i["w"].permute(3, 2, 0, 1), stride=s,
              dilation=d)),
          {"w": rand(k, k, 2, 3)})
+# Per-axis strides, dilations, paddings and windows.
+case("conv stride [2, 1] dilation [1, 2] padding [1, 0, 2, 1]",
+     {"x": rand(2, 9, 11, 3)},
+     "conv(x, w, stride: [2, 1], padding: [1, 0, 2, 1], dilation: [1, 2])",
+     lambda i: nhwc(F.conv2d(F.pad(nchw(i["x"]), (2, 1, 1, 0)),
+                             i["w"].permute(3, 2, 0, 1), stride=(2, 1),
+                             dilation=(1, 2))),
+     {"w": rand(3, 2, 3, 4)})
+case("conv_transpose stride [3, 2] padding [1, 0]", {"x": rand(2, 5, 4, 3)},
+     "conv_transpose(x, w, stride: [3, 2], padding: [1, 0])",
+     lambda i: nhwc(F.conv_transpose2d(nchw(i["x"]), i["w"].permute(2, 3, 0, 1),
+                                       stride=(3, 2), padding=(1, 0))),
+     {"w": rand(3, 2, 3, 5)})
+case("maxpool [2, 3] stride [1, 2] [2,9,9,3]", {"x": rand(2, 9, 9, 3)},
+     "maxpool(x, [2, 3], stride: [1, 2])",
+     lambda i: nhwc(F.max_pool2d(nchw(i["x"]), (2, 3), (1, 2))))
+case("avgpool [3, 2] padding [1, 0] [2,9,8,2]", {"x": rand(2, 9, 8, 2)},
+     "avgpool(x, [3, 2], padding: [1, 0])",
+     lambda i: nhwc(F.avg_pool2d(nchw(i["x"]), (3, 2), (3, 2), (1, 0))))
 for h in (8, 11):
     case(f"maxpool 2 [2,{h},{h},3]", {"x": rand(2, h, h, 3)}, "maxpool(x, 2)",
          lambda i: nhwc(F.max_pool2d(nchw(i["x"]), 2)))

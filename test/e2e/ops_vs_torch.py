@@ -180,6 +180,25 @@ case("depthwise conv g=3", {"x": rand(2, 7, 7, 3)}, "conv(x, w, groups: 3)",
                         groups=3).permute(0, 2, 3, 1),
      {"w": rand(3, 3, 1, 3)})
 
+# Per-axis strides, dilations and paddings ([height, width], and
+# [top, bottom, left, right], which PyTorch takes through F.pad).
+case("conv stride [2, 1] dilation [1, 2] padding [1, 0, 2, 1]",
+     {"x": rand(2, 9, 11, 3)},
+     "conv(x, w, stride: [2, 1], padding: [1, 0, 2, 1], dilation: [1, 2])",
+     lambda i: F.conv2d(F.pad(i["x"].permute(0, 3, 1, 2), (2, 1, 1, 0)),
+                        i["w"].permute(3, 2, 0, 1), stride=(2, 1),
+                        dilation=(1, 2)).permute(0, 2, 3, 1),
+     {"w": rand(3, 2, 3, 4)})
+case("conv 1 x 5 stride [1, 3] padding [0, 2]", {"x": rand(2, 1, 16, 4)},
+     "conv(x, w, stride: [1, 3], padding: [0, 2])",
+     lambda i: conv_ref(i["x"], i["w"], (1, 3), (0, 2)), {"w": rand(1, 5, 4, 6)})
+case("conv_transpose stride [3, 2] padding [1, 0]", {"x": rand(2, 5, 4, 3)},
+     "conv_transpose(x, w, stride: [3, 2], padding: [1, 0])",
+     lambda i: F.conv_transpose2d(i["x"].permute(0, 3, 1, 2),
+                                  i["w"].permute(2, 3, 0, 1), stride=(3, 2),
+                                  padding=(1, 0)).permute(0, 2, 3, 1),
+     {"w": rand(3, 2, 3, 5)})
+
 
 def pool_ref(fn, x, k, s, p=0):
     return fn(x.permute(0, 3, 1, 2), k, s, p).permute(0, 2, 3, 1)
@@ -191,6 +210,12 @@ case("maxpool 3 stride 2 pad 1", {"x": x}, "maxpool(x, 3, stride: 2, padding: 1)
      lambda i: pool_ref(F.max_pool2d, i["x"], 3, 2, 1))
 case("avgpool 3 stride 1", {"x": x}, "avgpool(x, 3, stride: 1)",
      lambda i: pool_ref(F.avg_pool2d, i["x"], 3, 1))
+case("maxpool [2, 3] stride [1, 2]", {"x": x}, "maxpool(x, [2, 3], stride: [1, 2])",
+     lambda i: pool_ref(F.max_pool2d, i["x"], (2, 3), (1, 2)))
+case("avgpool [3, 2] padding [1, 0]", {"x": x}, "avgpool(x, [3, 2], padding: [1, 0])",
+     lambda i: pool_ref(F.avg_pool2d, i["x"], (3, 2), (3, 2), (1, 0)))
+case("maxpool 1 x 3 on a row", {"x": rand(2, 1, 12, 3)}, "maxpool(x, [1, 3], stride: [1, 2], padding: [0, 1])",
+     lambda i: pool_ref(F.max_pool2d, i["x"], (1, 3), (1, 2), (0, 1)))
 
 # Selection, casts, clipping, embeddings, normalisation (evaluation mode).
 m = rand(4, 7)
