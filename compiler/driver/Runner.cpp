@@ -236,7 +236,16 @@ int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
   }
   return withJit(entry, opts.codegen, srcMgr, diags, [&](const nnc_model &m) {
     if (nnc_model_forward(&m, &in, &out)) {
-      diags.error("'" + opts.inputFile + "': " + nnc_last_error());
+      std::string msg = nnc_last_error();
+      bool params = false;
+      for (int32_t a = 0; a < m.num_args; ++a)
+        params |= m.args[a].kind == NNC_ARG_PARAM;
+      if (opts.checkpoint.empty() && params &&
+          llvm::StringRef(msg).starts_with("no tensor for"))
+        msg += " (the parameters come from the input file or from "
+               "--checkpoint FILE.safetensors, the file that `nnc run`, "
+               "`nnc init` or `nnc import` wrote)";
+      diags.error("'" + opts.inputFile + "': " + msg);
       return 1;
     }
     if (opts.benchRuns) {
@@ -271,10 +280,18 @@ int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
 
 int nnc::runPredict(const Entry &entry, const PredictOptions &opts,
                     const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
+  // The checkpoint of several models: the instance given, else the one
+  // that fits (nnc_predict checks the tensors and says what the file holds).
+  std::string prefix = opts.instance.empty() ? "" : opts.instance + ".";
+  nnc_named_tensors w{};
+  if (prefix.empty() && !nnc_safetensors_load(opts.checkpoint.c_str(), &w))
+    prefix = instancePrefix(w, signatureOf(*entry.graph, entry.name));
+  nnc_named_free(&w);
   return withJit(entry, opts.codegen, srcMgr, diags, [&](const nnc_model &m) {
     nnc_predict_config cfg{};
     cfg.data = opts.data.c_str();
     cfg.checkpoint = opts.checkpoint.c_str();
+    cfg.prefix = prefix.c_str();
     cfg.output = opts.output.empty() ? nullptr : opts.output.c_str();
     cfg.batch = opts.batch;
     cfg.top_k = opts.topK;

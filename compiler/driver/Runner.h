@@ -52,6 +52,9 @@ struct PredictOptions {
   int64_t batch = 256;
   int32_t topK = 3;
   bool progress = true;
+  /// The instance whose weights to take from a checkpoint of several
+  /// models ("" = the one that fits).
+  std::string instance;
   CodegenOptions codegen;
 };
 

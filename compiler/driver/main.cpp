@@ -156,11 +156,11 @@ static cl::opt<std::string>
               cl::sub(exportCmd), cl::cat(nncCat));
 static cl::opt<std::string> instanceOpt(
     "instance",
-    cl::desc("export, run --forward: the instance whose weights to take "
-             "from a checkpoint that holds several (gen for gen.dense_1.w; "
-             "default: the one that fits)"),
+    cl::desc("export, predict, run --forward: the instance whose weights to "
+             "take from a checkpoint that holds several (gen for "
+             "gen.dense_1.w; default: the one that fits)"),
     cl::value_desc("name"), cl::sub(exportCmd), cl::sub(runCmd),
-    cl::cat(nncCat));
+    cl::sub(predictCmd), cl::cat(nncCat));
 
 static cl::list<std::string>
     dimValues("dim",
@@ -600,6 +600,7 @@ static int runPredictCmd(const char *argv0, llvm::SourceMgr &sm,
   po.batch = batchOpt > 0 ? batchOpt : 256;
   po.topK = std::max<int32_t>(1, topKOpt);
   po.progress = !noProgress;
+  po.instance = instanceOpt;
   return runPredict(entry, po, sm, diags);
 }
 

@@ -302,6 +302,16 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
   Scratch s;
   if (nnc_safetensors_load(cfg->checkpoint, &s.in))
     return -1;
+  if (cfg->prefix && *cfg->prefix) { // one instance's tensors, renamed
+    size_t n = std::strlen(cfg->prefix);
+    for (int64_t k = 0; k < s.in.count; ++k) {
+      char *name = s.in.names[k];
+      if (std::strncmp(name, cfg->prefix, n) == 0)
+        std::memmove(name, name + n, std::strlen(name + n) + 1);
+      else
+        name[0] = '\0'; // (another instance's: found by no argument)
+    }
+  }
   if (checkCheckpoint(*m, cfg->checkpoint, s.in))
     return -1;
   // One batch buffer per model input, appended to the checkpoint's tensors

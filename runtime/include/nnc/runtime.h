@@ -397,6 +397,9 @@ typedef struct nnc_predict_config {
   int64_t batch;          /**< samples per call (0: 256) */
   int32_t top_k;          /**< classes per CSV row (0: 3) */
   int progress;           /**< a progress line on stderr */
+  /** The checkpoint's tensors of this instance ("gen." takes gen.dense_1.w
+   *  as dense_1.w), for a checkpoint of several models; NULL: as named. */
+  const char *prefix;
 } nnc_predict_config;
 
 /** Runs the forward function `m` over every sample of a data set, in
