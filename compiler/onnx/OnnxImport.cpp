@@ -119,6 +119,16 @@ bool Importer::decode(const onnx::TensorProto &t, Const &c) {
       c.i.assign(t.int64_data().begin(), t.int64_data().end());
     }
     return int64_t(c.i.size()) == n;
+  case onnx::TensorProto::DOUBLE: // (scalars only: literals)
+    if (!raw.empty()) {
+      if (raw.size() != size_t(n) * 8)
+        return false;
+      c.d.resize(n);
+      std::memcpy(c.d.data(), raw.data(), raw.size());
+    } else {
+      c.d.assign(t.double_data().begin(), t.double_data().end());
+    }
+    return int64_t(c.d.size()) == n && n == 1;
   case onnx::TensorProto::BOOL: // (a Loop's condition)
     if (!raw.empty()) {
       if (raw.size() != size_t(n))
@@ -134,7 +144,9 @@ bool Importer::decode(const onnx::TensorProto &t, Const &c) {
 }
 
 std::string Importer::typeOf(const Shape &s) {
-  std::string t = s.elem == onnx::TensorProto::INT64 ? "i64[" : "f32[";
+  std::string t = s.elem == onnx::TensorProto::INT64    ? "i64["
+                  : s.elem == onnx::TensorProto::DOUBLE ? "f64["
+                                                        : "f32[";
   for (size_t k = 0; k < s.dims.size(); ++k)
     t += (k ? ", " : "") +
          (s.dims[k] >= 0 ? std::to_string(s.dims[k]) : s.sym[k]);
@@ -169,6 +181,12 @@ std::string Importer::value(const onnx::NodeProto &n, int k) {
     const Const &c = it->second;
     if (c.type == onnx::TensorProto::FLOAT && c.dims.empty())
       return num(c.f[0]);
+    if (c.type == onnx::TensorProto::DOUBLE && c.d.size() == 1) {
+      char buf[64]; // every digit of a double
+      std::snprintf(buf, sizeof buf, "%.17g", c.d[0]);
+      std::string s = buf;
+      return s.find_first_of(".eEn") == std::string::npos ? s + ".0" : s;
+    }
     if (c.type == onnx::TensorProto::FLOAT) {
       bool state = false;
       if (n.op_type() == "BatchNormalization" && k >= 3)
@@ -222,6 +240,13 @@ bool Importer::node(const onnx::NodeProto &n) {
   if (auto it = unary.find(op); it != unary.end()) {
     e = std::string(it->second) + "(" + value(n, 0) + ")";
   } else if (auto it = binary.find(op); it != binary.end()) {
+    // Before opset 7, `broadcast` with an `axis` aligned B's first axis
+    // there; NumPy's rule (nnc's) aligns the last axes.
+    if (opset < 7 && intAttr(n, "broadcast", 0) && attr(n, "axis") &&
+        intAttr(n, "axis", 0) != rank(inp(n, 0)) - rank(inp(n, 1)))
+      return fail(n, "broadcasting along axis " +
+                         std::to_string(intAttr(n, "axis", 0)) +
+                         " (opset 6's axis attribute) is not supported");
     e = "(" + value(n, 0) + " " + it->second + " " + value(n, 1) + ")";
   } else if (op == "Neg") {
     e = "(-" + value(n, 0) + ")";
@@ -304,6 +329,10 @@ bool Importer::node(const onnx::NodeProto &n) {
       for (int k = rank(inp(n, 0)) - 1; k >= 0; --k)
         perm.push_back(k);
     e = "transpose(" + value(n, 0) + ", " + list(perm) + ")";
+  } else if (op == "Reshape" && !consts.count(inp(n, 1)) &&
+             !sizeOf.count(inp(n, 1))) {
+    return fail(n, "a shape that is data (not a constant or computed from "
+                   "shapes) is not supported");
   } else if (op == "Flatten" || op == "Reshape" || op == "Squeeze" ||
              op == "Unsqueeze") {
     // To the shape inference found, with the input's symbols.
@@ -345,12 +374,15 @@ bool Importer::node(const onnx::NodeProto &n) {
                        ", eps: " + num(floatAttr(n, "epsilon", 1e-5f)) + ")";
     if (r == 2) {
       e = "batch_norm(" + value(n, 0) + args;
-    } else if (r == 3) {
-      e = "transpose(batch_norm(transpose(" + value(n, 0) + ", [0, 2, 1])" +
-          args + ", [0, 2, 1])";
-    } else if (r == 4) {
-      e = "transpose(batch_norm(transpose(" + value(n, 0) + ", [0, 2, 3, 1])" +
-          args + ", [0, 3, 1, 2])";
+    } else if (r >= 3) { // channels last, and back
+      std::vector<int64_t> last{0}, first{0, r - 1};
+      for (int64_t k = 2; k < r; ++k)
+        last.push_back(k);
+      last.push_back(1);
+      for (int64_t k = 1; k < r - 1; ++k)
+        first.push_back(k);
+      e = "transpose(batch_norm(transpose(" + value(n, 0) + ", " + list(last) +
+          ")" + args + ", " + list(first) + ")";
     } else {
       return fail(n, "batch normalization of rank " + std::to_string(r) +
                          " is not supported");
@@ -470,6 +502,8 @@ bool Importer::run(const std::string &modelName, std::string &source,
   for (const auto &o : m.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx")
       opset = o.version();
+  if (!foldConstants())
+    return false;
   try {
     // (Data propagation: a ConstantOfShape of Shape(x) gets x's sizes.)
     onnx::shape_inference::InferShapes(
@@ -500,9 +534,10 @@ bool Importer::run(const std::string &modelName, std::string &source,
       continue; // an initializer listed as an input (older files)
     const Shape &s = shapes[vi.name()];
     if (s.elem != onnx::TensorProto::FLOAT &&
-        s.elem != onnx::TensorProto::INT64) {
+        s.elem != onnx::TensorProto::INT64 &&
+        s.elem != onnx::TensorProto::DOUBLE) {
       diags.error("input '" + vi.name() +
-                  "': inputs other than float and int64 are "
+                  "': inputs other than float, double and int64 are "
                   "not supported");
       return false;
     }

@@ -75,6 +75,8 @@ int Importer::flow(const onnx::NodeProto &n) {
   const std::string &op = n.op_type();
   if (llvm::is_contained(done, &n))
     return 1;
+  if (int r = fold(n); r >= 0)
+    return r;
   if (op == "Loop")
     return loop(n);
   if (op == "Scan")
@@ -157,6 +159,21 @@ bool Importer::sizes(const onnx::NodeProto &n) {
                    "to make a tensor of a shape)");
   }
   sizeOf[n.output(0)] = res;
+  // Sizes that are numbers are constants too (torch.chunk's arithmetic).
+  bool numbers = llvm::all_of(res, [](const std::string &v) {
+    return !v.empty() && v.find_first_not_of("-0123456789") == std::string::npos;
+  });
+  auto shape = shapes.find(n.output(0));
+  if (numbers && shape != shapes.end() && shape->second.known &&
+      shape->second.dims.size() <= 1) {
+    Const c;
+    c.type = onnx::TensorProto::INT64;
+    if (!shape->second.dims.empty())
+      c.dims = {int64_t(res.size())};
+    for (const std::string &v : res)
+      c.i.push_back(std::stoll(v));
+    consts[n.output(0)] = c;
+  }
   return true;
 }
 

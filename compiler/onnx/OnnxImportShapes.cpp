@@ -240,6 +240,9 @@ bool Importer::tile(const onnx::NodeProto &n, std::string &e) {
 
 /// Expand: broadcasting against zeros of the result's shape.
 bool Importer::expand(const onnx::NodeProto &n, std::string &e) {
+  if (!consts.count(inp(n, 1)) && !sizeOf.count(inp(n, 1)))
+    return fail(n, "a shape that is data (not a constant or computed from "
+                   "shapes) is not supported");
   auto it = shapes.find(n.output(0));
   if (shapes[inp(n, 0)].elem != onnx::TensorProto::FLOAT)
     return fail(n, "expanding tensors other than float is not supported");
@@ -295,7 +298,65 @@ bool Importer::shapeOps(const onnx::NodeProto &n, std::string &e) {
     return expand(n, e);
   if (op == "InstanceNormalization")
     return instanceNorm(n, e);
-  return fail(n, "nnc cannot express this op yet");
+  return mathOps(n, e);
+}
+
+/// Element-wise ops and reductions that nnc writes as a formula.
+bool Importer::mathOps(const onnx::NodeProto &n, std::string &e) {
+  const std::string &op = n.op_type();
+  static const char *const known[] = {
+      "Softsign", "HardSigmoid",     "HardSwish",    "ThresholdedRelu",
+      "Shrink",   "Ceil",            "Tan",          "Mean",
+      "ReduceL1", "ReduceL2",        "ReduceLogSum", "ReduceSumSquare"};
+  if (!llvm::is_contained(known, op))
+    return fail(n, "nnc cannot express this op yet");
+  std::string x = value(n, 0);
+  if (op == "Softsign") {
+    e = "(" + x + " / (1.0 + abs(" + x + ")))";
+  } else if (op == "HardSigmoid" || op == "HardSwish") {
+    bool swish = op == "HardSwish";
+    float a = swish ? 1.0f / 6 : floatAttr(n, "alpha", 0.2f);
+    float b = swish ? 0.5f : floatAttr(n, "beta", 0.5f);
+    e = "clip(" + num(a) + " * " + x + " + " + num(b) + ", 0.0, 1.0)";
+    if (swish)
+      e = "(" + x + " * " + e + ")";
+  } else if (op == "ThresholdedRelu") {
+    e = "where(" + x + " > " + num(floatAttr(n, "alpha", 1.0f)) + ", " + x +
+        ", 0.0)";
+  } else if (op == "Shrink") {
+    std::string l = num(floatAttr(n, "lambd", 0.5f)),
+                b = num(floatAttr(n, "bias", 0.0f));
+    e = "where(" + x + " < -" + l + ", " + x + " + " + b + ", where(" + x +
+        " > " + l + ", " + x + " - " + b + ", 0.0))";
+  } else if (op == "Ceil") {
+    e = "(-floor(-" + x + "))";
+  } else if (op == "Tan") {
+    e = "(sin(" + x + ") / cos(" + x + "))";
+  } else if (op == "Mean") {
+    e = x;
+    for (int k = 1; k < n.input_size(); ++k)
+      e += " + " + value(n, k);
+    e = "((" + e + ") / " + num(double(n.input_size())) + ")";
+  } else { // the reductions
+    int r = rank(inp(n, 0));
+    std::vector<int64_t> axes = intsAttr(n, "axes");
+    for (int64_t &a : axes)
+      a = a < 0 ? a + r : a;
+    if (axes.empty())
+      for (int k = 0; k < r; ++k)
+        axes.push_back(k);
+    std::string tail = ", axis: " + list(axes) + ", keepdims: " +
+                       (intAttr(n, "keepdims", 1) ? "true" : "false") + ")";
+    if (op == "ReduceL1")
+      e = "sum(abs(" + x + ")" + tail;
+    else if (op == "ReduceL2")
+      e = "sqrt(sum(" + x + " * " + x + tail + ")";
+    else if (op == "ReduceLogSum")
+      e = "log(sum(" + x + tail + ")";
+    else
+      e = "sum(" + x + " * " + x + tail;
+  }
+  return !failed;
 }
 
 } // namespace onnx_import

@@ -40,6 +40,7 @@ struct Const {
   std::vector<int64_t> dims;
   std::vector<float> f;
   std::vector<int64_t> i;
+  std::vector<double> d; ///< (a double scalar: a literal in the source)
 };
 
 
@@ -152,6 +153,17 @@ private:
   bool tile(const onnx::NodeProto &n, std::string &e);
   bool expand(const onnx::NodeProto &n, std::string &e);
   bool instanceNorm(const onnx::NodeProto &n, std::string &e);
+  bool mathOps(const onnx::NodeProto &n, std::string &e);
+  // OnnxImportFold.cpp: int64 computations on constants, done at import
+  /// 1 folded, 0 failed, -1 not a constant computation.
+  int fold(const onnx::NodeProto &n);
+  /// Before shape inference: the graph's foldable nodes become
+  /// initializers, so that what reads them (Pad's pads) has known sizes.
+  bool foldConstants();
+  bool foldShape(const onnx::NodeProto &n,
+                 const std::map<std::string, const onnx::NodeProto *> &producer);
+  bool foldOp(const onnx::NodeProto &n, Const &out);
+  const Const *intConst(const onnx::NodeProto &n, int k);
   // OnnxImportFlow.cpp
   void record(const onnx::ValueInfoProto &vi);
   void findReaders(const onnx::GraphProto &graph);

@@ -48,6 +48,26 @@ class Mlp(nn.Module):
         return torch.log_softmax(self.out(torch.tanh(h)), dim=1)
 
 
+class Seq(nn.Module):
+    """1-D convolutions and pooling, reflection and zero padding (PyTorch
+    computes the pads in the graph), chunk (split points computed from the
+    shape) and split."""
+    def __init__(self):
+        super().__init__()
+        self.pad = nn.ReflectionPad1d(3)
+        self.conv = nn.Conv1d(4, 8, kernel_size=5, padding=2, stride=2)
+        self.pool = nn.MaxPool1d(2)
+        self.conv2 = nn.Conv1d(4, 6, kernel_size=3, padding=1, dilation=1)
+
+    def forward(self, x):
+        y = torch.relu(self.conv(self.pad(x)))
+        y = self.pool(nn.functional.pad(y, (0, 1)))
+        a, b = torch.chunk(y, 2, dim=1)
+        c, d = torch.split(a + b, [6, 4], dim=2)
+        e = self.conv2(torch.cat([d, c], dim=2))
+        return e * torch.sigmoid(e)
+
+
 def check(nnc, work, name, model, x):
     model.eval()
     onnx_path = os.path.join(work, name + ".onnx")
@@ -84,6 +104,7 @@ def main():
         cnn.b1.running_var.uniform_(0.5, 1.5)
     ok = check(nnc, work, "cnn", cnn, torch.rand(4, 1, 28, 28))
     ok &= check(nnc, work, "mlp", Mlp(), torch.rand(4, 12))
+    ok &= check(nnc, work, "seq", Seq(), torch.rand(4, 4, 32))
     print("OK: nnc computes what PyTorch does" if ok else "MISMATCH")
     return 0 if ok else 1
 
