@@ -178,6 +178,8 @@ bool Exporter::emit(Operation *op) {
     return emitFor(op);
   if (isa<tensor::FromElementsOp>(op))
     return emitFromElements(op);
+  if (isa<tensor::GenerateOp>(op))
+    return emitGenerate(op);
   if (isa<nn::RandomOp, nn::BernoulliOp>(op))
     return emitRandom(op);
   if (op->getNumResults() != 1)

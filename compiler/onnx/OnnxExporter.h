@@ -185,6 +185,7 @@ private:
   bool emitBody(Operation *loop, onnx::GraphProto &body);
   bool emitRandom(Operation *op);
   bool emitFromElements(Operation *op);
+  bool emitGenerate(Operation *op);
 };
 
 } // namespace onnx_export

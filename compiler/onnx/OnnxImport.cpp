@@ -181,6 +181,13 @@ std::string Importer::value(const onnx::NodeProto &n, int k) {
     const Const &c = it->second;
     if (c.type == onnx::TensorProto::FLOAT && c.dims.empty())
       return num(c.f[0]);
+    // 0, 1, ..., n-1 (a Range): arange(n).
+    bool counting = c.type == onnx::TensorProto::INT64 && c.dims.size() == 1 &&
+                    !c.i.empty();
+    for (size_t k = 0; counting && k < c.i.size(); ++k)
+      counting = c.i[k] == int64_t(k);
+    if (counting)
+      return "arange(" + std::to_string(c.i.size()) + ")";
     if (c.type == onnx::TensorProto::DOUBLE && c.d.size() == 1) {
       char buf[64]; // every digit of a double
       std::snprintf(buf, sizeof buf, "%.17g", c.d[0]);

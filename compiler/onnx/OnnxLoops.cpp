@@ -263,6 +263,35 @@ bool Exporter::emitFromElements(Operation *op) {
   return true;
 }
 
+/// `arange(n)`: 0, 1, ..., n-1 as int64, ONNX's Range.
+bool Exporter::emitGenerate(Operation *op) {
+  auto gen = cast<tensor::GenerateOp>(op);
+  RankedTensorType rt = gen.getType();
+  Block &body = gen.getBody().front();
+  auto yield = cast<tensor::YieldOp>(body.getTerminator());
+  auto cast = yield.getValue().getDefiningOp<arith::IndexCastOp>();
+  if (rt.getRank() != 1 || !rt.getElementType().isInteger(64) || !cast ||
+      cast.getIn() != body.getArgument(0))
+    return fail(op, "nnc export cannot write this generated tensor yet");
+  std::string limit;
+  if (rt.isDynamicDim(0)) {
+    limit = intScalar(gen.getDynamicExtents()[0]);
+  } else {
+    int64_t n = rt.getDimSize(0);
+    limit = initializer("limit", kInt64, {}, &n, 8);
+  }
+  if (limit.empty())
+    return false;
+  int64_t zero = 0, one = 1;
+  std::string out = fresh("arange");
+  node("Range",
+       {initializer("start", kInt64, {}, &zero, 8), limit,
+        initializer("delta", kInt64, {}, &one, 8)},
+       out);
+  set(gen.getResult(), out);
+  return true;
+}
+
 bool Exporter::emitRandom(Operation *op) {
   auto rt = cast<RankedTensorType>(op->getResult(0).getType());
   int64_t dtype = onnxType(rt.getElementType());
