@@ -304,6 +304,24 @@ int nnc::runPredict(const Entry &entry, const PredictOptions &opts,
   });
 }
 
+int nnc::initModel(const Entry &entry, uint64_t seed, const std::string &out,
+                   const CodegenOptions &codegen, const llvm::SourceMgr &srcMgr,
+                   DiagnosticEngine &diags) {
+  return withJit(entry, codegen, srcMgr, diags, [&](const nnc_model &m) {
+    nnc_named_tensors w{};
+    int rc = nnc_model_init_params(&m, seed, &w) ||
+             nnc_safetensors_save(out.c_str(), &w);
+    nnc_named_free(&w);
+    if (rc) {
+      diags.error(nnc_last_error());
+      return 1;
+    }
+    llvm::errs() << "initial parameters of '" << entry.name << "' (seed "
+                 << seed << ") written to " << out << "\n";
+    return 0;
+  });
+}
+
 int nnc::runProgram(const Entry &entry, uint64_t seed,
                     const CodegenOptions &codegen,
                     const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {

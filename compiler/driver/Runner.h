@@ -58,6 +58,12 @@ struct PredictOptions {
   CodegenOptions codegen;
 };
 
+/// `nnc init` of a model without a train block: its parameters and state
+/// by their initializers (seeded), written to `out`.
+int initModel(const Entry &entry, uint64_t seed, const std::string &out,
+              const CodegenOptions &codegen, const llvm::SourceMgr &srcMgr,
+              DiagnosticEngine &diags);
+
 /// `nnc predict`: JIT-compiles the model's forward function and runs it
 /// over the data set with the checkpoint's parameters (nnc_predict).
 int runPredict(const Entry &entry, const PredictOptions &opts,

@@ -95,7 +95,9 @@ static cl::opt<std::string>
 static cl::SubCommand initCmd("init",
                               "Write the first train block's initial "
                               "parameters (and zero optimizer state) as a "
-                              "checkpoint that --resume accepts");
+                              "checkpoint that --resume accepts; for a model "
+                              "without a train block (or --model NAME), its "
+                              "initial parameters");
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(checkCmd), cl::sub(summaryCmd),
@@ -153,7 +155,7 @@ static cl::opt<std::string>
                        "else the first model)"),
               cl::value_desc("name"), cl::sub(checkCmd), cl::sub(summaryCmd),
               cl::sub(buildCmd), cl::sub(runCmd), cl::sub(predictCmd),
-              cl::sub(exportCmd), cl::cat(nncCat));
+              cl::sub(exportCmd), cl::sub(initCmd), cl::cat(nncCat));
 static cl::opt<std::string> instanceOpt(
     "instance",
     cl::desc("export, predict, run --forward: the instance whose weights to "
@@ -705,13 +707,22 @@ static int runInit(const char *argv0, llvm::SourceMgr &sm,
   auto program = checkInput(argv0, sm, diags);
   if (!program)
     return 1;
-  if (!program->train) {
-    diags.error(noTrainMessage());
-    return 1;
-  }
   if (outputFile.empty()) {
     diags.error("nnc init needs -o FILE.safetensors for the checkpoint");
     return 1;
+  }
+  // No train block (or --model naming another model): the model's own
+  // parameters by their initializers, for `nnc export` and --forward.
+  bool trainsIt = program->train && (modelName.empty() ||
+                                     program->train->modelName == modelName);
+  if (!trainsIt) {
+    if (!program->graph) {
+      diags.error("'" + inputFile + "' declares no model to initialise");
+      return 1;
+    }
+    Entry entry{program->graph.get(), program->model->name, false};
+    return initModel(entry, seedValue, outputFile, codegenOptions(), sm,
+                     diags);
   }
   TrainOptions to;
   if (seedValue.getNumOccurrences())
