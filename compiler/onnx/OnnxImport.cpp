@@ -480,8 +480,14 @@ bool Importer::moreOps(const onnx::NodeProto &n, std::string &e) {
     if (to != onnx::TensorProto::FLOAT && to != onnx::TensorProto::INT64)
       return fail(n, "casts to types other than float and int64 are not "
                      "supported");
-    e = "cast(" + value(n, 0) + ", " +
-        (to == onnx::TensorProto::FLOAT ? "f32" : "i64") + ")";
+    auto c = consts.find(inp(n, 0));
+    bool literal = c != consts.end() && c->second.dims.empty() &&
+                   c->second.type != onnx::TensorProto::INT64;
+    if (literal && to == onnx::TensorProto::FLOAT) // a number stays one
+      e = value(n, 0);
+    else
+      e = "cast(" + value(n, 0) + ", " +
+          (to == onnx::TensorProto::FLOAT ? "f32" : "i64") + ")";
   } else if (op == "ConvTranspose") {
     if (!convTranspose(n, e))
       return false;
@@ -511,14 +517,21 @@ bool Importer::run(const std::string &modelName, std::string &source,
       opset = o.version();
   if (!foldConstants())
     return false;
-  try {
-    // (Data propagation: a ConstantOfShape of Shape(x) gets x's sizes.)
-    onnx::shape_inference::InferShapes(
-        m, onnx::OpSchemaRegistry::Instance(),
-        onnx::ShapeInferenceOptions(false, 0, /*data_prop=*/true));
-  } catch (const std::exception &e) {
-    diags.error(std::string("ONNX's shape inference failed: ") + e.what());
-    return false;
+  // Data propagation gives a ConstantOfShape of Shape(x) x's sizes, but
+  // libonnx 1.12's trips on some graphs: then without it.
+  for (bool prop : {true, false}) {
+    try {
+      g.clear_value_info();
+      onnx::shape_inference::InferShapes(
+          m, onnx::OpSchemaRegistry::Instance(),
+          onnx::ShapeInferenceOptions(false, 0, prop));
+      break;
+    } catch (const std::exception &e) {
+      if (prop)
+        continue;
+      diags.error(std::string("ONNX's shape inference failed: ") + e.what());
+      return false;
+    }
   }
   for (const auto &vi : g.value_info())
     record(vi);
@@ -575,10 +588,13 @@ bool Importer::run(const std::string &modelName, std::string &source,
     if (it == expr.end() && consts.count(vi.name()) &&
         consts[vi.name()].type == onnx::TensorProto::FLOAT)
       it = expr.emplace(vi.name(), param(vi.name(), consts[vi.name()])).first;
-    if (it == expr.end() && sizeOf.count(vi.name())) {
+    if (it == expr.end() &&
+        (sizeOf.count(vi.name()) ||
+         (consts.count(vi.name()) &&
+          consts[vi.name()].type != onnx::TensorProto::FLOAT))) {
       diags.error("output '" + vi.name() +
-                  "' is a tensor's shape: shapes as outputs are not "
-                  "supported");
+                  "' is integers computed from shapes or constants: such "
+                  "outputs are not supported");
       return false;
     }
     if (it == expr.end()) {

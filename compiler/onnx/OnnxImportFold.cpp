@@ -292,11 +292,27 @@ static std::vector<int64_t> inferredDims(const onnx::GraphProto &g,
   return {};
 }
 
-/// Shape(x), or Gather of it, where the sizes asked for are numbers.
+/// Shape(x), Gather of it, or Size(x), where the sizes asked for are
+/// numbers.
 bool Importer::foldShape(const onnx::NodeProto &n,
                          const std::map<std::string, const onnx::NodeProto *>
                              &producer) {
   const onnx::NodeProto *shape = &n;
+  if (n.op_type() == "Size") { // of a constant, or of a tensor of known size
+    bool known = false;
+    std::vector<int64_t> dims = inferredDims(g, inp(n, 0), known);
+    if (const Const *c = intConst(n, 0)) {
+      dims = c->dims;
+      known = true;
+    }
+    if (!known || llvm::is_contained(dims, -1))
+      return false;
+    Const out;
+    out.type = kInt64;
+    out.i = {count(dims)};
+    consts[n.output(0)] = out;
+    return true;
+  }
   if (n.op_type() == "Gather") {
     auto p = producer.find(inp(n, 0));
     if (p == producer.end() || p->second->op_type() != "Shape" ||
