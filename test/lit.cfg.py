@@ -81,7 +81,8 @@ if _truthy(config.nnc_fuzzers):
     config.available_features.add("fuzzers")
     llvm_config.add_tool_substitutions(
         ["nnc-%s-fuzzer" % t for t in ("npy", "csv", "idx", "safetensors",
-                                       "train-args", "parser", "sema")],
+                                       "train-args", "parser", "sema",
+                                       "onnx")],
         [config.nnc_tools_dir])
 
 config.substitutions.append(("%nnc-runtime-lib", os.path.join(config.nnc_obj_root, "lib", "libnnc_runtime.so")))

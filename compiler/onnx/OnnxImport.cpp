@@ -94,9 +94,11 @@ std::string Importer::ident(const std::string &raw, const char *prefix) {
 bool Importer::decode(const onnx::TensorProto &t, Const &c) {
   c.type = t.data_type();
   c.dims.assign(t.dims().begin(), t.dims().end());
+  // A hostile file's sizes: negative, or a count past what the file holds.
   int64_t n = 1;
   for (int64_t d : c.dims)
-    n *= d;
+    if (d < 0 || llvm::MulOverflow(n, d, n) || n > (int64_t(1) << 40))
+      return false;
   const std::string &raw = t.raw_data();
   switch (t.data_type()) {
   case onnx::TensorProto::FLOAT:

@@ -65,6 +65,19 @@ const Const *Importer::intConst(const onnx::NodeProto &n, int k) {
   return nullptr;
 }
 
+/// Folded tensors are shapes and indices: small. Larger (or a hostile
+/// file's huge ConstantOfShape) stays a node.
+constexpr int64_t kMaxFolded = 1 << 16;
+
+/// Whether `dims` describe at most kMaxFolded elements.
+static bool smallDims(const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    if (d < 0 || llvm::MulOverflow(n, d, n) || n > kMaxFolded)
+      return false;
+  return true;
+}
+
 int Importer::fold(const onnx::NodeProto &n) {
   static const char *const foldable[] = {
       "ConstantOfShape", "Concat", "Reshape", "Slice",   "Transpose",
@@ -88,10 +101,14 @@ int Importer::fold(const onnx::NodeProto &n) {
     if (a && (!decode(a->t(), v) || v.type != kInt64))
       return -1; // a float tensor: the source's zeros()/full()
     out.dims = intConst(n, 0)->i;
-    out.i.assign(size_t(count(out.dims)), a ? v.i.at(0) : 0);
+    if (!smallDims(out.dims) || (a && v.i.size() != 1))
+      return -1;
+    out.i.assign(size_t(count(out.dims)), a ? v.i[0] : 0);
   } else if (!foldOp(n, out)) {
     return failed ? 0 : -1;
   }
+  if (!smallDims(out.dims) || int64_t(out.i.size()) != count(out.dims))
+    return -1;
   consts[n.output(0)] = std::move(out);
   return 1;
 }
@@ -126,8 +143,11 @@ bool Importer::foldOp(const onnx::NodeProto &n, Const &out) {
             delta = intConst(n, 2)->i.at(0);
     if (delta == 0)
       return fail(n, "a range with step 0");
-    for (int64_t v = start; delta > 0 ? v < limit : v > limit; v += delta)
+    for (int64_t v = start; delta > 0 ? v < limit : v > limit; v += delta) {
+      if (int64_t(out.i.size()) >= kMaxFolded)
+        return false;
       out.i.push_back(v);
+    }
     out.dims = {int64_t(out.i.size())};
   } else if (op == "Reshape") {
     std::vector<int64_t> shape = intConst(n, 1)->i;
@@ -153,8 +173,11 @@ bool Importer::foldOp(const onnx::NodeProto &n, Const &out) {
     out = x;
     if (op == "Unsqueeze") {
       int64_t rank = r + int64_t(axes.size());
-      for (int64_t &a : axes)
+      for (int64_t &a : axes) {
         a = axisOf(a, rank);
+        if (a < 0 || a >= rank)
+          return false;
+      }
       std::sort(axes.begin(), axes.end());
       for (int64_t a : axes)
         out.dims.insert(out.dims.begin() + std::min<int64_t>(a, int64_t(out.dims.size())), 1);
@@ -170,14 +193,20 @@ bool Importer::foldOp(const onnx::NodeProto &n, Const &out) {
     }
   } else if (op == "Concat") {
     int64_t axis = axisOf(intAttr(n, "axis", 0), r);
+    if (axis < 0 || axis >= r)
+      return false;
     out.dims = x.dims;
     out.dims[size_t(axis)] = 0;
     std::vector<const Const *> parts;
     for (int k = 0; k < n.input_size(); ++k) {
       parts.push_back(intConst(n, k));
-      if (parts.back()->dims.size() != size_t(r))
+      std::vector<int64_t> d = parts.back()->dims;
+      if (d.size() != size_t(r))
         return false;
-      out.dims[size_t(axis)] += parts.back()->dims[size_t(axis)];
+      out.dims[size_t(axis)] += d[size_t(axis)];
+      d[size_t(axis)] = x.dims[size_t(axis)];
+      if (d != x.dims)
+        return false; // (the other sizes must agree)
     }
     int64_t outer = 1;
     for (int64_t d = 0; d < axis; ++d)
@@ -193,6 +222,13 @@ bool Importer::foldOp(const onnx::NodeProto &n, Const &out) {
     if (perm.empty())
       for (int64_t d = r - 1; d >= 0; --d)
         perm.push_back(d);
+    std::vector<int64_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t d = 0; d < int64_t(sorted.size()); ++d)
+      if (sorted[size_t(d)] != d)
+        return false;
+    if (int64_t(perm.size()) != r)
+      return false;
     for (int64_t p : perm)
       out.dims.push_back(x.dims[size_t(p)]);
     out.i = gatherAll(x, out.dims, [&](const std::vector<int64_t> &idx,
@@ -205,8 +241,11 @@ bool Importer::foldOp(const onnx::NodeProto &n, Const &out) {
   } else if (op == "Gather") {
     const Const &ix = *intConst(n, 1);
     int64_t axis = axisOf(intAttr(n, "axis", 0), r);
-    if (ix.dims.size() > 1)
+    if (ix.dims.size() > 1 || axis < 0 || axis >= r)
       return false;
+    for (int64_t v : ix.i)
+      if (v < -x.dims[size_t(axis)] || v >= x.dims[size_t(axis)])
+        return false;
     out.dims = x.dims;
     out.dims.erase(out.dims.begin() + axis);
     if (!ix.dims.empty())
@@ -227,24 +266,18 @@ bool Importer::foldOp(const onnx::NodeProto &n, Const &out) {
       }
       return at;
     });
-  } else { // Slice: opset 10's inputs (opset 1's attributes)
-    std::vector<int64_t> starts, ends, axes, steps;
-    if (opset < 10) {
-      starts = intsAttr(n, "starts");
-      ends = intsAttr(n, "ends");
-      axes = intsAttr(n, "axes");
-    } else {
-      starts = intConst(n, 1)->i;
-      ends = intConst(n, 2)->i;
-      if (n.input_size() > 3 && !inp(n, 3).empty())
-        axes = intConst(n, 3)->i;
-      if (n.input_size() > 4 && !inp(n, 4).empty())
-        steps = intConst(n, 4)->i;
-    }
+  } else { // Slice
+    SliceBounds bounds;
+    if (!sliceBounds(n, bounds))
+      return false;
+    const auto &starts = bounds.starts, &ends = bounds.ends,
+               &axes = bounds.axes, &steps = bounds.steps;
     std::vector<int64_t> from(size_t(r), 0), step(size_t(r), 1);
     out.dims = x.dims;
     for (size_t k = 0; k < starts.size() && k < ends.size(); ++k) {
       int64_t a = axisOf(axes.size() > k ? axes[k] : int64_t(k), r);
+      if (a < 0 || a >= r)
+        return false;
       int64_t s = steps.size() > k ? steps[k] : 1, size = x.dims[size_t(a)];
       if (s == 0)
         return fail(n, "a slice with step 0");

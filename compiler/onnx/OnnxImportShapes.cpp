@@ -43,21 +43,28 @@ std::string Importer::let(const onnx::NodeProto &n, const std::string &e) {
   return v;
 }
 
-/// Slice: opset 10's inputs or opset 1's attributes, constant bounds.
-bool Importer::slice(const onnx::NodeProto &n, std::string &e) {
-  std::vector<int64_t> starts, ends, axes, steps;
+/// Slice's bounds: opset 10's constant inputs or opset 1's attributes.
+bool Importer::sliceBounds(const onnx::NodeProto &n, SliceBounds &b) {
   if (opset < 10) {
-    starts = intsAttr(n, "starts");
-    ends = intsAttr(n, "ends");
-    axes = intsAttr(n, "axes");
-  } else {
-    if (!intInput(n, 1, starts) || !intInput(n, 2, ends))
-      return false;
-    if (n.input_size() > 3 && !inp(n, 3).empty() && !intInput(n, 3, axes))
-      return false;
-    if (n.input_size() > 4 && !inp(n, 4).empty() && !intInput(n, 4, steps))
-      return false;
+    b.starts = intsAttr(n, "starts");
+    b.ends = intsAttr(n, "ends");
+    b.axes = intsAttr(n, "axes");
+    return true;
   }
+  if (!intInput(n, 1, b.starts) || !intInput(n, 2, b.ends))
+    return false;
+  if (n.input_size() > 3 && !inp(n, 3).empty() && !intInput(n, 3, b.axes))
+    return false;
+  return n.input_size() <= 4 || inp(n, 4).empty() || intInput(n, 4, b.steps);
+}
+
+/// Slice with constant bounds: nnc's x[a:b:s].
+bool Importer::slice(const onnx::NodeProto &n, std::string &e) {
+  SliceBounds bounds;
+  if (!sliceBounds(n, bounds))
+    return false;
+  const auto &starts = bounds.starts, &ends = bounds.ends,
+             &axes = bounds.axes, &steps = bounds.steps;
   int r = rank(inp(n, 0));
   if (r < 0)
     return fail(n, "a slice of a tensor of unknown rank is not supported");
@@ -171,6 +178,8 @@ bool Importer::pad(const onnx::NodeProto &n, std::string &e) {
     }
     if (mode == "reflect" && (b >= size || en >= size))
       return fail(n, "a reflection wider than the tensor is not supported");
+    if (mode == "edge" && (b > 4096 || en > 4096))
+      return fail(n, "edge padding wider than 4096 is not supported");
     std::vector<std::string> left, right;
     auto block = [&](int64_t width) {
       std::string dims;
@@ -223,10 +232,13 @@ bool Importer::tile(const onnx::NodeProto &n, std::string &e) {
   int r = rank(inp(n, 0));
   if (r < 0 || reps.size() != size_t(r))
     return fail(n, "repeats that do not match the tensor's rank");
+  int64_t total = 1;
+  for (int64_t k : reps)
+    if (k < 1 || llvm::MulOverflow(total, k, total) || total > 4096)
+      return fail(n, "tiling zero times or over 4096 copies is not "
+                     "supported");
   std::string cur = value(n, 0);
   for (int a = 0; a < r; ++a) {
-    if (reps[size_t(a)] < 1)
-      return fail(n, "tiling zero times is not supported");
     if (reps[size_t(a)] == 1)
       continue;
     std::string copies;

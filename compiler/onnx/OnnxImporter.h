@@ -14,6 +14,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -147,6 +148,10 @@ private:
   /// A `let` of `e` for a step of node `n`; its name.
   std::string let(const onnx::NodeProto &n, const std::string &e);
   bool shapeOps(const onnx::NodeProto &n, std::string &e);
+  struct SliceBounds {
+    std::vector<int64_t> starts, ends, axes, steps;
+  };
+  bool sliceBounds(const onnx::NodeProto &n, SliceBounds &b);
   bool slice(const onnx::NodeProto &n, std::string &e);
   bool split(const onnx::NodeProto &n);
   bool pad(const onnx::NodeProto &n, std::string &e);
