@@ -25,6 +25,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <onnx/onnx_pb.h>
+#include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
 
 #include <cstring>
@@ -517,6 +518,14 @@ bool Importer::run(const std::string &modelName, std::string &source,
   for (const auto &o : m.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx")
       opset = o.version();
+  // ONNX's checker first: libonnx's shape inference trusts a node's
+  // attributes (a misspelt one on Scan crashes it).
+  try {
+    onnx::checker::check_model(m);
+  } catch (const std::exception &e) {
+    diags.error(std::string("not a valid ONNX model: ") + e.what());
+    return false;
+  }
   if (!foldConstants())
     return false;
   // Data propagation gives a ConstantOfShape of Shape(x) x's sizes, but
