@@ -270,6 +270,9 @@ bool Importer::convTranspose(const onnx::NodeProto &n, std::string &e) {
   if (intAttr(n, "group", 1) != 1 ||
       llvm::any_of(ints("dilations", 1, sp), [](int64_t d) { return d != 1; }))
     return fail(n, "groups and dilations are not supported");
+  if (strides.size() != sp || pads.size() != 2 * sp || extra.size() != sp ||
+      (!shape.empty() && shape.size() < sp) || kernel.size() != sp)
+    return fail(n, "attributes that do not match the image's rank");
   std::string autoPad = attr(n, "auto_pad") ? attr(n, "auto_pad")->s() : "";
   std::vector<int64_t> in, full;
   for (size_t k = 0; k < sp; ++k) {
