@@ -544,12 +544,7 @@ bool Importer::run(const std::string &modelName, std::string &source,
       return false;
     }
   }
-  for (const auto &vi : g.value_info())
-    record(vi);
-  for (const auto &vi : g.input())
-    record(vi);
-  for (const auto &vi : g.output())
-    record(vi);
+  recordGraph(g);
   for (const auto &t : g.initializer()) {
     Const c;
     if (!decode(t, c)) {

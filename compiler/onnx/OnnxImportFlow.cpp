@@ -57,6 +57,15 @@ void Importer::record(const onnx::ValueInfoProto &vi) {
   shapes[vi.name()] = s;
 }
 
+void Importer::recordGraph(const onnx::GraphProto &graph) {
+  for (const auto &vi : graph.value_info())
+    record(vi);
+  for (const auto &vi : graph.input())
+    record(vi);
+  for (const auto &vi : graph.output())
+    record(vi);
+}
+
 void Importer::findReaders(const onnx::GraphProto &graph) {
   if (&graph == &g)
     for (const auto &o : g.output())
@@ -275,12 +284,7 @@ bool Importer::random(const onnx::NodeProto &n) {
 /// The nodes of a loop's body, one level deeper.
 bool Importer::graphBody(const onnx::NodeProto &n, const onnx::GraphProto &b,
                          const std::vector<Shape> &given) {
-  for (const auto &vi : b.value_info())
-    record(vi);
-  for (const auto &vi : b.input())
-    record(vi);
-  for (const auto &vi : b.output())
-    record(vi);
+  recordGraph(b);
   // A body's inputs have the sizes of what the loop hands in (a file may
   // leave them open: [?, 4] for the outer [B, 4]).
   for (size_t k = 0; k < given.size() && int(k) < b.input_size(); ++k)

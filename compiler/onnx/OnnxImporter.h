@@ -171,6 +171,8 @@ private:
   const Const *intConst(const onnx::NodeProto &n, int k);
   // OnnxImportFlow.cpp
   void record(const onnx::ValueInfoProto &vi);
+  /// The types of a graph's values, inputs and outputs.
+  void recordGraph(const onnx::GraphProto &graph);
   void findReaders(const onnx::GraphProto &graph);
   /// Sizes, random numbers, Loop and Scan: 1 written, 0 failed, -1 not one
   /// of these.
