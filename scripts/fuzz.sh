@@ -18,7 +18,7 @@ SECONDS_EACH="${2:-30}"
 shift $(( $# > 1 ? 2 : 1 ))
 TARGETS=("$@")
 if [ "${#TARGETS[@]}" -eq 0 ]; then
-  TARGETS=(npy csv idx safetensors train-args parser sema)
+  TARGETS=(npy csv idx safetensors train-args parser sema onnx)
 fi
 FINDINGS="$ROOT/fuzz-findings"
 SCRATCH="$(mktemp -d)"

@@ -26,7 +26,6 @@
 
 #include <onnx/onnx_pb.h>
 #include <onnx/checker.h>
-#include <onnx/shape_inference/implementation.h>
 
 #include <cstring>
 #include <fstream>
@@ -530,19 +529,10 @@ bool Importer::run(const std::string &modelName, std::string &source,
     return false;
   // Data propagation gives a ConstantOfShape of Shape(x) x's sizes, but
   // libonnx 1.12's trips on some graphs: then without it.
-  for (bool prop : {true, false}) {
-    try {
-      g.clear_value_info();
-      onnx::shape_inference::InferShapes(
-          m, onnx::OpSchemaRegistry::Instance(),
-          onnx::ShapeInferenceOptions(false, 0, prop));
-      break;
-    } catch (const std::exception &e) {
-      if (prop)
-        continue;
-      diags.error(std::string("ONNX's shape inference failed: ") + e.what());
-      return false;
-    }
+  std::string error;
+  if (!inferShapes(m, true, error) && !inferShapes(m, false, error)) {
+    diags.error("ONNX's shape inference failed: " + error);
+    return false;
   }
   recordGraph(g);
   for (const auto &t : g.initializer()) {

@@ -14,6 +14,7 @@
 #include "onnx/OnnxImporter.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 using namespace nnc;
@@ -37,8 +38,10 @@ std::string seedOf(const onnx::NodeProto &n) {
     if (end && *end == 0 && v >= 0)
       return ", seed: " + std::to_string(v);
   }
-  if (const onnx::AttributeProto *a = attr(n, "seed"); a && a->f() >= 0)
-    return ", seed: " + std::to_string(int64_t(a->f()));
+  // A float seed: any finite one maps to a 32-bit seed, deterministically.
+  if (const onnx::AttributeProto *a = attr(n, "seed");
+      a && std::isfinite(a->f()) && a->f() >= 0)
+    return ", seed: " + std::to_string(int64_t(std::fmod(a->f(), 4294967296.0)));
   return "";
 }
 } // namespace

@@ -11,7 +11,6 @@
 //===----------------------------------------------------------------------===//
 #include "onnx/OnnxImporter.h"
 
-#include <onnx/shape_inference/implementation.h>
 
 #include <algorithm>
 #include <numeric>
@@ -396,14 +395,9 @@ bool Importer::foldConstants() {
   }
   // Folding a size can make the next one known: infer, fold, again.
   for (int round = 0; round < 8; ++round) {
-    g.clear_value_info();
-    try {
-      onnx::shape_inference::InferShapes(
-          m, onnx::OpSchemaRegistry::Instance(),
-          onnx::ShapeInferenceOptions(false, 0, /*data_prop=*/true));
-    } catch (const std::exception &) {
+    std::string error;
+    if (!inferShapes(m, /*dataProp=*/true, error))
       break; // (run() reports it)
-    }
     std::map<std::string, const onnx::NodeProto *> producer;
     for (const auto &n : g.node())
       for (const std::string &o : n.output())

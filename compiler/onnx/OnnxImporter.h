@@ -61,6 +61,11 @@ struct Window {
   int64_t top = 0, bottom = 0, left = 0, right = 0;
 };
 
+/// libonnx's shape inference on `m` (value_info replaced), run first in a
+/// forked child so that a malformed node that crashes libonnx is an
+/// `error`, not a crash of nnc (OnnxInferShapes.cpp).
+bool inferShapes(onnx::ModelProto &m, bool dataProp, std::string &error);
+
 class Importer {
 public:
   Importer(onnx::ModelProto &m, DiagnosticEngine &diags)

@@ -1,6 +1,9 @@
 """Writes small ONNX models for the import tests (python3-onnx):
   make_onnx.py gemm OUT.onnx          Gemm(transB) + Sigmoid, batch 'batch'
   make_onnx.py unsupported OUT.onnx   a Hardmax node
+  make_onnx.py badconvt OUT.onnx      a ConvTranspose whose filter is a
+                                      scalar (passes the checker, crashes
+                                      libonnx 1.12's shape inference)
 """
 import sys
 
@@ -19,6 +22,12 @@ def main():
         g = helper.make_graph(
             nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])], [w, b])
+    elif kind == "badconvt":
+        g = helper.make_graph(
+            [helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[3, 2])], "c",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 3, 3]),
+             helper.make_tensor_value_info("w", TensorProto.FLOAT, [])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 7, 3])])
     else:
         g = helper.make_graph(
             [helper.make_node("Hardmax", ["x"], ["y"], name="hardmax_1")], "u",
