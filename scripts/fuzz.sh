@@ -10,7 +10,7 @@
 # scratch corpus, so the tree is never written. Prints the executions of
 # each run and their total; exits non-zero on the first finding, whose
 # input is kept as fuzz-findings/crash-* (add it to the target's corpus
-# as a regression test once fixed). docs/testing.md says more.
+# as finding-<hash>, a regression test, once fixed: crash-* is ignored). docs/testing.md says more.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$(cd "${1:?usage: scripts/fuzz.sh BUILD_DIR [SECONDS_EACH] [TARGET...]}" && pwd)"
