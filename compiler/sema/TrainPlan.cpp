@@ -139,7 +139,7 @@ TrainPlanner::Outcome TrainPlanner::checkData(Env &env) {
 
   if (!plan.metrics.empty() && !el.buildMetrics(plan, env, loc))
     return giveUp(loc, "the metrics compare the model's output with the "
-                       "data set's 'label' (or 'y'): accuracy and top_k need an "
+                       "data set's 'label' (or 'y', or 'rating'): accuracy and top_k need an "
                        "output [B, ..., classes] and integer labels "
                        "[B, ...]; mse and mae a float output of the label's "
                        "shape (or [B, 1] for labels [B])");
@@ -308,10 +308,11 @@ TrainPlanner::Outcome TrainPlanner::updateRule(size_t k,
 /// type). False if the output and label do not fit the metric.
 bool Elaborator::buildMetrics(TrainPlan &plan, Env &env, llvm::SMLoc loc) {
   // The target: the data set's `label`, else `y` (text_chars' next
-  // characters).
+  // characters), else `rating` (ratings').
   Value *out = env.lookup("output"), *label = env.lookup("label");
-  if (!label)
-    label = env.lookup("y");
+  for (const char *other : {"y", "rating"})
+    if (!label)
+      label = env.lookup(other);
   if (!out || !out->node || !label || !label->node ||
       out->kind != Value::Tensor || label->kind != Value::Tensor ||
       out->type.rank() < 1)
