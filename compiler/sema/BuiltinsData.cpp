@@ -141,13 +141,32 @@ Result npyOp(Elaborator &el, Args &a, llvm::SMLoc) {
       stringArg(el, a, 0, "the NPY path") ? shapeArg(el, a[1]) : std::nullopt;
   if (!dims || (present(a, 2) && !stringArg(el, a, 2, "the label file")))
     return std::nullopt;
+  // Labels per sample ([B]), or per position of a sample ([B, H, W] for a
+  // segmentation's pixels) with `label_shape`.
+  std::vector<Dim> labelDims;
+  if (present(a, 3)) {
+    auto ld = present(a, 2) ? shapeArg(el, a[3]) : std::nullopt;
+    if (!ld) {
+      if (!present(a, 2))
+        el.error(a[3].loc, "'label_shape' needs a label file");
+      return std::nullopt;
+    }
+    labelDims = *ld;
+    if (llvm::any_of(labelDims, [](const Dim &d) { return !d.isConst(); })) {
+      el.error(a[3].loc, "'label_shape' is a list of positive integers");
+      return std::nullopt;
+    }
+  }
   std::vector<std::pair<std::string, TensorType>> fields{
       {"x", batchOf(DType::F32, *dims)}};
+  std::string shape;
+  for (const Dim &d : labelDims)
+    shape += (shape.empty() ? "" : ",") + std::to_string(d.value);
   if (present(a, 2))
-    fields.push_back({"label", batchOf(DType::I64, {})});
+    fields.push_back({"label", batchOf(DType::I64, labelDims)});
   return dataset("npy", fields,
                  "npy:" + pathOf(el, a[0]) + "|" +
-                     (present(a, 2) ? pathOf(el, a[2]) : ""));
+                     (present(a, 2) ? pathOf(el, a[2]) : "") + "|" + shape);
 }
 
 /// The path, height, width and channels (default 3) of an image data set;

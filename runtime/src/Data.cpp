@@ -254,11 +254,13 @@ extern "C" int nnc_check_labels(const nnc_tensor *labels, int64_t classes,
     return nnc_set_error("%s: labels must be i64", what);
   const int64_t *l = static_cast<const int64_t *>(labels->data);
   int64_t n = nnc_tensor_numel(labels);
+  int64_t per = labels->rank > 0 && labels->dims[0] > 0 ? n / labels->dims[0]
+                                                        : 1; // per sample
   for (int64_t i = 0; i < n; ++i)
     if (l[i] < 0 || l[i] >= classes)
       return nnc_set_error("%s: label %lld of sample %lld is outside the "
                            "%lld classes 0..%lld of the model",
-                           what, (long long)l[i], (long long)i,
+                           what, (long long)l[i], (long long)(i / per),
                            (long long)classes, (long long)classes - 1);
   return 0;
 }

@@ -416,7 +416,7 @@ int loadTable(const std::string &desc, DataTable &out) {
   }
   if (kind == "npy") {
     nnc_tensor x{}, y{};
-    if (!expect(2) || nnc_npy_load(parts[0].c_str(), &x))
+    if (!expect(3) || nnc_npy_load(parts[0].c_str(), &x))
       return -1;
     if (npyFeaturesToF32(parts[0], x)) {
       nnc_tensor_free(&x);
@@ -427,12 +427,28 @@ int loadTable(const std::string &desc, DataTable &out) {
       return 0;
     if (nnc_npy_load(parts[1].c_str(), &y))
       return -1;
-    if (y.rank != 1 || y.dims[0] != x.dims[0] ||
+    // Per sample, or per position with the label_shape "H,W" sema wrote.
+    std::vector<int64_t> want{x.dims[0]};
+    std::string shapeText = "[" + std::to_string(x.dims[0]);
+    for (size_t at = 0; at < parts[2].size();) {
+      size_t comma = std::min(parts[2].find(',', at), parts[2].size());
+      std::string d = parts[2].substr(at, comma - at);
+      want.push_back(std::atoll(d.c_str()));
+      shapeText += ", " + d;
+      at = comma + 1;
+    }
+    shapeText += "]";
+    bool shaped = y.rank == int32_t(want.size());
+    for (size_t k = 0; shaped && k < want.size(); ++k)
+      shaped = y.dims[k] == want[k];
+    if (!shaped ||
         (y.dtype != NNC_I64 && y.dtype != NNC_I32 && y.dtype != NNC_U8)) {
       nnc_tensor_free(&y);
       return nnc_set_error("labels '%s' must be integers (<i8, <i4 or |u1) "
-                           "[%lld], one per sample of '%s'",
-                           parts[1].c_str(), (long long)x.dims[0],
+                           "%s, %s of '%s'",
+                           parts[1].c_str(), shapeText.c_str(),
+                           want.size() == 1 ? "one per sample"
+                                            : "per sample and position",
                            parts[0].c_str());
     }
     if (y.dtype != NNC_I64) { // widen to the model's i64 labels
@@ -443,7 +459,7 @@ int loadTable(const std::string &desc, DataTable &out) {
         nnc_tensor_free(&y);
         return -1;
       }
-      for (int64_t i = 0; i < y.dims[0]; ++i)
+      for (int64_t i = 0, n = nnc_tensor_numel(&y); i < n; ++i)
         static_cast<int64_t *>(wide.data)[i] =
             y.dtype == NNC_I32 ? static_cast<int32_t *>(y.data)[i]
                                : static_cast<uint8_t *>(y.data)[i];

@@ -1,0 +1,154 @@
+"""Synthetic data sets for the examples that have no data on these
+machines (standard library only, seeded, so every run writes the same
+files). Each writes into FOLDER, by default the example's own folder:
+
+  python3 examples/datagen.py ratings [FOLDER]       examples/ratings
+  python3 examples/datagen.py shapes [FOLDER]        examples/segmentation
+  python3 examples/datagen.py preferences [FOLDER]   examples/preferences
+
+ratings: 600 users and 400 items with rank-4 tastes, user and item biases
+and noise; each user rates 40 random items, 1 to 5 stars (rounded, as
+MovieLens's). ratings_train.csv (90 % of the ratings) and ratings_test.csv
+(the other 10 %: pairs the model never sees), header user,item,rating.
+Prints the mean-rating baseline: the test RMSE of predicting the training
+ratings' mean for every test rating.
+
+shapes: 32 x 32 grey images holding a disc, a square and a triangle (one
+to three of them, random sizes and places, on a noisy background) and
+their masks (0 background, 1 disc, 2 square, 3 triangle; a later shape
+covers an earlier one). shapes_{train,test}_x.npy [N, 32, 32, 1] f32,
+shapes_{train,test}_y.npy [N, 32, 32] uint8 (4000 and 500 images).
+
+preferences: items are 16 features; a hidden reward r(x) (a linear part
+and an interaction) decides which of two items people prefer, with
+probability sigmoid(r(a) - r(b)) (noisy, the Bradley-Terry model).
+pairs_{train,test}_x.npy [N, 2, 16] f32 and pairs_{train,test}_y.npy [N]
+uint8 (the preferred item: 0 or 1). The 8000 training labels are drawn
+from that probability; the 2000 test labels are the true order (which
+item has the higher reward), so test accuracy is agreement with r.
+"""
+import math
+import os
+import random
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def save_npy(path, values, shape, code):
+    """Writes a flat list as an NPY v1.0 file ('<f4' or '|u1')."""
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        code, "".join("%d, " % d for d in shape))
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
+        f.write(header.encode("latin1"))
+        f.write(struct.pack("<%d%s" % (len(values), "f" if code == "<f4" else "B"),
+                            *values))
+
+
+def ratings(folder):
+    rng = random.Random(7)
+    users, items, rank, per_user = 600, 400, 4, 40
+    u = [[rng.gauss(0, 0.6) for _ in range(rank)] for _ in range(users)]
+    v = [[rng.gauss(0, 0.6) for _ in range(rank)] for _ in range(items)]
+    ub = [rng.gauss(0, 0.4) for _ in range(users)]
+    ib = [rng.gauss(0, 0.4) for _ in range(items)]
+    rows = []
+    for a in range(users):
+        for b in rng.sample(range(items), min(per_user, items)):
+            r = 3.2 + ub[a] + ib[b] + sum(x * y for x, y in zip(u[a], v[b]))
+            r = min(5, max(1, round(r + rng.gauss(0, 0.3))))
+            rows.append((a, b, r))
+    rng.shuffle(rows)
+    cut = len(rows) * 9 // 10
+    for name, part in (("ratings_train.csv", rows[:cut]),
+                       ("ratings_test.csv", rows[cut:])):
+        with open(os.path.join(folder, name), "w") as f:
+            f.write("user,item,rating\n")
+            f.writelines("%d,%d,%d\n" % r for r in part)
+    mean = sum(r for _, _, r in rows[:cut]) / cut
+    test = rows[cut:]
+    rmse = math.sqrt(sum((r - mean) ** 2 for _, _, r in test) / len(test))
+    print("wrote %d training and %d test ratings (%d users, %d items) in %s"
+          % (cut, len(test), users, items, folder))
+    print("mean-rating baseline: test RMSE %.4f (predicting %.4f)" % (rmse, mean))
+
+
+def draw_shape(img, mask, kind, rng, size):
+    """Paints one shape of class `kind` (1 disc, 2 square, 3 triangle)."""
+    r = rng.randint(4, 9)
+    cy, cx = rng.randint(r, size - r - 1), rng.randint(r, size - r - 1)
+    shade = rng.uniform(0.5, 1.0)
+    for y in range(cy - r, cy + r + 1):
+        for x in range(cx - r, cx + r + 1):
+            dy, dx = y - cy, x - cx
+            inside = (dy * dy + dx * dx <= r * r if kind == 1 else
+                      True if kind == 2 else
+                      dy >= -r and abs(dx) <= (dy + r) / 2)
+            if inside:
+                img[y * size + x] = shade
+                mask[y * size + x] = kind
+
+
+def shapes(folder):
+    rng = random.Random(11)
+    size = 32
+    for name, count in (("train", 4000), ("test", 500)):
+        xs, ys = [], []
+        for _ in range(count):
+            img = [rng.uniform(0.0, 0.3) for _ in range(size * size)]
+            mask = [0] * (size * size)
+            for kind in rng.sample([1, 2, 3], rng.randint(1, 3)):
+                draw_shape(img, mask, kind, rng, size)
+            xs += img
+            ys += mask
+        save_npy(os.path.join(folder, "shapes_%s_x.npy" % name), xs,
+                 (count, size, size, 1), "<f4")
+        save_npy(os.path.join(folder, "shapes_%s_y.npy" % name), ys,
+                 (count, size, size), "|u1")
+    print("wrote 4000 training and 500 test images with masks in %s" % folder)
+
+
+def preferences(folder):
+    rng = random.Random(13)
+    dim = 16
+    w = [rng.gauss(0, 1) for _ in range(dim)]
+
+    def reward(x):
+        return sum(a * b for a, b in zip(w, x)) / 2 + 2 * x[0] * x[1]
+    for name, count in (("train", 8000), ("test", 2000)):
+        xs, ys = [], []
+        for _ in range(count):
+            a = [rng.gauss(0, 1) for _ in range(dim)]
+            b = [rng.gauss(0, 1) for _ in range(dim)]
+            d = reward(a) - reward(b)
+            if name == "train":
+                first = rng.random() < 1 / (1 + math.exp(-d))
+            else:
+                first = d > 0
+            xs += a + b
+            ys.append(0 if first else 1)
+        save_npy(os.path.join(folder, "pairs_%s_x.npy" % name), xs,
+                 (count, 2, dim), "<f4")
+        save_npy(os.path.join(folder, "pairs_%s_y.npy" % name), ys,
+                 (count,), "|u1")
+    print("wrote 8000 training and 2000 test pairs in %s" % folder)
+
+
+KINDS = {"ratings": (ratings, "ratings"), "shapes": (shapes, "segmentation"),
+         "preferences": (preferences, "preferences")}
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in KINDS:
+        sys.exit("usage: datagen.py {%s} [FOLDER]" % "|".join(KINDS))
+    make, example = KINDS[sys.argv[1]]
+    folder = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, example)
+    os.makedirs(folder, exist_ok=True)
+    make(folder)
+
+
+if __name__ == "__main__":
+    main()
