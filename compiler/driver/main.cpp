@@ -183,6 +183,15 @@ static cl::list<std::string>
                 cl::sub(initCmd), cl::sub(predictCmd), cl::sub(replCmd),
                 cl::sub(exportCmd), cl::cat(nncCat));
 
+static cl::list<std::string> setValues(
+    "set",
+    cl::desc("Replace every model or optimizer hyper-parameter NAME (and a "
+             "top-level 'let NAME') with VALUE, e.g. --set hidden=512 --set "
+             "lr=3e-4; repeatable"),
+    cl::value_desc("NAME=VALUE"), cl::sub(checkCmd), cl::sub(summaryCmd),
+    cl::sub(buildCmd), cl::sub(runCmd), cl::sub(initCmd), cl::sub(predictCmd),
+    cl::sub(exportCmd), cl::cat(nncCat));
+
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
                                        cl::sub(buildCmd), cl::sub(runCmd),
@@ -466,6 +475,21 @@ static bool parseDims(SemaOptions &opts, DiagnosticEngine &diags) {
   return true;
 }
 
+static bool parseSets(SemaOptions &opts, DiagnosticEngine &diags) {
+  for (const std::string &s : setValues) {
+    auto [name, value] = llvm::StringRef(s).split('=');
+    if (name.empty() || value.empty() || s.find('=') == std::string::npos) {
+      diags.error("--set expects NAME=VALUE, got '" + s + "'");
+      return false;
+    }
+    if (!opts.overrides.emplace(name.str(), value.str()).second) {
+      diags.error("--set " + name.str() + " is given twice");
+      return false;
+    }
+  }
+  return true;
+}
+
 static std::string noLossMessage() {
   return "'" + inputFile +
          "' has nothing to differentiate: no train block with a loss, and "
@@ -572,7 +596,7 @@ checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   opts.modelName = modelName;
   opts.dataExpr = dataOpt;
   opts.lrInput = libraryOpt || sharedOpt;
-  if (!parseDims(opts, diags))
+  if (!parseDims(opts, diags) || !parseSets(opts, diags))
     return nullptr;
   StageTimer timer("front end (parse, sema)");
   return checkFile(inputFile, opts, sm, diags);

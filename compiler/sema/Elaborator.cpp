@@ -184,6 +184,9 @@ bool Elaborator::evalConsts(const Module &m) {
       ok = false;
       continue;
     }
+    if (!applyOverride(c.name.name, "", *v,
+                       "the top-level 'let " + c.name.name + "'"))
+      ok = false;
     globals.vars[c.name.name] = *v;
   }
   return ok;
@@ -194,8 +197,7 @@ static bool isHParamKind(llvm::StringRef n) {
          n == "list";
 }
 
-/// Converts an argument to a hyper-parameter's declared kind.
-static bool coerceHParam(llvm::StringRef kind, Value &v) {
+bool nnc::coerceHParam(llvm::StringRef kind, Value &v) {
   if (kind == "int")
     return v.kind == Value::Int;
   if (kind == "float") {
@@ -324,6 +326,14 @@ bool Elaborator::bindHParams(const CallableDecl &decl,
       coerceHParam(h.type->name.name, *v);
     out[h.name.name] = *v;
   }
+  if (ok && (decl.kind == CallableDecl::Model ||
+             decl.kind == CallableDecl::Optimizer))
+    for (const ParamDecl &h : decl.hparams)
+      if (!applyOverride(h.name.name, h.type ? h.type->name.name : "",
+                         out[h.name.name],
+                         "hyper-parameter '" + h.name.name + "' of '" +
+                             decl.name.name + "'"))
+        return false;
   return ok;
 }
 

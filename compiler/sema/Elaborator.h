@@ -203,6 +203,10 @@ struct BuiltinDef {
   bool isOp() const { return kind.has_value(); }
 };
 
+/// Converts a value to a hyper-parameter's declared kind (int, float,
+/// bool, string, list); false if it is not one.
+bool coerceHParam(llvm::StringRef kind, Value &v);
+
 const BuiltinDef *lookupBuiltin(llvm::StringRef name);
 /// Checks the integer attributes of a call of `b` (its arguments by
 /// parameter) against the table of valid values (BuiltinAttrs.cpp):
@@ -235,6 +239,13 @@ public:
   void addModule(const Module &m, bool isMain);
   /// Evaluates top-level constants of all modules.
   bool evalConsts(const Module &m);
+  /// `--set NAME=VALUE` (Overrides.cpp): replaces `v` when NAME has an
+  /// override, converted to `kind` ("" = as written); false after an
+  /// error naming `what` (`hyper-parameter 'k' of 'Ae'`).
+  bool applyOverride(llvm::StringRef name, llvm::StringRef kind, Value &v,
+                     const std::string &what);
+  /// Reports each `--set` name that matched nothing; false if any.
+  bool checkOverridesUsed();
 
   /// Instantiates and runs a model with fresh inputs from its declared
   /// types; returns its instance tree (null after an error).
@@ -387,6 +398,7 @@ private:
                     llvm::StringRef what);
   Result applyStage(const Value &input, const Expr *stage, Env &env);
   static void collectAssigned(const Block &block, std::set<std::string> &out);
+  std::set<std::string> usedOverrides; ///< `--set` names that matched
   void traceLoop(const ForStmt *f, int64_t lo, int64_t hi, const NodePtr &index,
                  const std::vector<std::string> &carried,
                  const std::vector<Value> &initial,

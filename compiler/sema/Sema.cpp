@@ -137,7 +137,7 @@ std::unique_ptr<Program> nnc::checkFile(llvm::StringRef path,
     el.checkTrain(*t);
   if (mainModule.mainBlock)
     el.checkMain(*mainModule.mainBlock);
-  if (diags.hadError())
+  if (diags.hadError() || !el.checkOverridesUsed())
     return nullptr;
   if (!opts.dataExpr.empty() && !evalDataExpr(opts.dataExpr, el, srcMgr,
                                               diags, *program))

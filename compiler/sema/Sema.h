@@ -17,6 +17,7 @@
 #include "sema/Graph.h"
 #include "sema/Types.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -189,6 +190,10 @@ struct SemaOptions {
   /// constant schedule unless the block schedules it), so that a library
   /// can set it per step (`nnc build --lib`).
   bool lrInput = false;
+  /// `--set NAME=VALUE`: replaces every model or optimizer hyper-parameter
+  /// named NAME (given in a call or defaulted) and a top-level `let NAME`
+  /// (Overrides.cpp). A name nothing matches is an error.
+  std::map<std::string, std::string> overrides;
 };
 
 /// One source of a REPL session: a file (`:load`; the text as read then)
