@@ -629,11 +629,18 @@ Result saveImageOp(Elaborator &el, Args &a, llvm::SMLoc loc) {
     normalize = a[2].value.b;
   }
   auto columns = intArg(el, a, 3, 0, "columns");
-  if (!columns)
+  auto scale = columns ? intArg(el, a, 4, 1, "scale") : std::nullopt;
+  if (!scale)
     return std::nullopt;
+  if (*scale < 1 || *scale > 16) {
+    el.error(a[4].loc, "scale draws each pixel as a k x k square: k must be "
+                       "1 to 16; got " + std::to_string(*scale));
+    return std::nullopt;
+  }
   el.traceImage(a[0], a[1].value.s,
                 "normalize=" + std::to_string(normalize) +
-                    ",columns=" + std::to_string(*columns),
+                    ",columns=" + std::to_string(*columns) +
+                    ",scale=" + std::to_string(*scale),
                 loc);
   return Value::none();
 }

@@ -49,9 +49,11 @@ int nnc::writePng(const std::string &path, const Picture &p) {
 }
 
 int nnc::saveImage(const nnc_tensor &t, const char *path, const char *options) {
-  int normalize = 0, columns = 0;
+  int normalize = 0, columns = 0, scale = 1;
   if (options)
-    std::sscanf(options, "normalize=%d,columns=%d", &normalize, &columns);
+    std::sscanf(options, "normalize=%d,columns=%d,scale=%d", &normalize,
+                &columns, &scale);
+  scale = std::clamp(scale, 1, 16);
   // [N, H, W, C] with N = 1 for one image; C = 1 for gray.
   int64_t n = 1, h, w, c = 1;
   if (t.rank == 2) {
@@ -83,18 +85,20 @@ int nnc::saveImage(const nnc_tensor &t, const char *path, const char *options) {
   int64_t cols = columns > 0 ? columns : int64_t(std::ceil(std::sqrt(n)));
   cols = std::min(cols, n);
   int64_t rows = (n + cols - 1) / cols, gap = n > 1 ? 2 : 0;
+  int64_t sh = h * scale, sw = w * scale; // an image's size in the picture
   Picture p;
   p.channels = int(c);
-  p.width = int(cols * w + (cols - 1) * gap);
-  p.height = int(rows * h + (rows - 1) * gap);
+  p.width = int(cols * sw + (cols - 1) * gap);
+  p.height = int(rows * sh + (rows - 1) * gap);
   // The gaps are mid-gray; alpha, if any, opaque.
   p.pixels.assign(size_t(p.width) * size_t(p.height) * size_t(c), 128);
   for (int64_t k = 0; k < n; ++k) {
-    int64_t y0 = (k / cols) * (h + gap), x0 = (k % cols) * (w + gap);
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x)
+    int64_t y0 = (k / cols) * (sh + gap), x0 = (k % cols) * (sw + gap);
+    for (int64_t y = 0; y < sh; ++y)
+      for (int64_t x = 0; x < sw; ++x)
         for (int64_t ch = 0; ch < c; ++ch) {
-          double u = (v[((k * h + y) * w + x) * c + ch] - lo) / (hi - lo);
+          double u = (v[((k * h + y / scale) * w + x / scale) * c + ch] - lo) /
+                     (hi - lo);
           u = std::isnan(u) ? 0 : std::clamp(u, 0.0, 1.0);
           p.pixels[((y0 + y) * p.width + x0 + x) * c + ch] =
               uint8_t(std::lround(u * 255));
@@ -103,9 +107,13 @@ int nnc::saveImage(const nnc_tensor &t, const char *path, const char *options) {
   if (writePng(path, p))
     return -1;
   if (n > 1)
-    std::printf("saved %s: %lld images %lldx%lld in a %lldx%lld grid\n", path,
-                (long long)n, (long long)h, (long long)w, (long long)rows,
-                (long long)cols);
+    std::printf("saved %s: %lld images %lldx%lld in a %lldx%lld grid%s\n",
+                path, (long long)n, (long long)h, (long long)w,
+                (long long)rows, (long long)cols,
+                scale > 1 ? (", each pixel " + std::to_string(scale) + "x" +
+                             std::to_string(scale))
+                                .c_str()
+                          : "");
   else
     std::printf("saved %s: %lldx%lld\n", path, (long long)h, (long long)w);
   return 0;
