@@ -365,10 +365,15 @@ Result Elaborator::evalMember(const MemberExpr *m, Env &env) {
     auto h = inst.hparams.find(name);
     if (h != inst.hparams.end())
       return h->second;
+    if (auto c = inst.children.find(name); c != inst.children.end()) {
+      Value v;
+      v.kind = Value::Instance;
+      v.inst = c->second;
+      return v;
+    }
     error(m->member.loc(),
           "'" + inst.info->name +
-              "' has no parameter or "
-              "hyper-parameter '" +
+              "' has no parameter, hyper-parameter or layer '" +
               name + "'" +
               (inst.applied ? ""
                             : " (it has not been applied "

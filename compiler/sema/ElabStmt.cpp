@@ -154,8 +154,18 @@ Result Elaborator::evalLet(const LetStmt *l, Env &env) {
     return std::nullopt;
   // `let enc = Encoder()` names the instance after the variable.
   if (v->kind == Value::Instance && !v->inst->applied &&
-      llvm::isa<CallExpr>(l->value.get()))
+      llvm::isa<CallExpr>(l->value.get())) {
+    std::string old = v->inst->info->name;
     v->inst->info->name = l->names[0].name;
+    if (!ctx.empty()) { // and its parent finds it by that name
+      auto &children = ctx.back()->children;
+      auto it = children.find(old);
+      if (it != children.end() && it->second == v->inst) {
+        children.erase(it);
+        children[l->names[0].name] = v->inst;
+      }
+    }
+  }
   if (l->checkpoint && !bindCheckpoint(*l, *v, env))
     return std::nullopt;
   env.vars[l->names[0].name] = *v;

@@ -369,6 +369,7 @@ Result Elaborator::instantiate(const CallableDecl &decl,
           : decl.name.name + "_" +
                 std::to_string(++parent->childCounters[decl.name.name]);
   inst->info = info.get();
+  parent->children[info->name] = inst;
   parent->info->children.push_back(std::move(info));
   Value v;
   v.kind = Value::Instance;

@@ -149,6 +149,9 @@ struct InstanceRT {
   InstanceInfo *info = nullptr;
   std::map<std::string, Value> params; ///< param/state values by name
   std::map<std::string, unsigned> childCounters;
+  /// Layers and models instantiated inside, by instance name
+  /// (`m.dense_1.w` reads a nested parameter).
+  std::map<std::string, std::shared_ptr<InstanceRT>> children;
   std::vector<std::string> outputNames;
   bool applied = false;
   /// The model a train block trains: not part of parameter paths, so they
