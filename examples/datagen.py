@@ -5,6 +5,7 @@ files). Each writes into FOLDER, by default the example's own folder:
   python3 examples/datagen.py ratings [FOLDER]       examples/ratings
   python3 examples/datagen.py shapes [FOLDER]        examples/segmentation
   python3 examples/datagen.py preferences [FOLDER]   examples/preferences
+  python3 examples/datagen.py spirals [FOLDER]       examples/neural_ode
 
 ratings: 600 users and 400 items with rank-4 tastes, user and item biases
 and noise; each user rates 40 random items, 1 to 5 stars (rounded, as
@@ -26,6 +27,13 @@ pairs_{train,test}_x.npy [N, 2, 16] f32 and pairs_{train,test}_y.npy [N]
 uint8 (the preferred item: 0 or 1). The 8000 training labels are drawn
 from that probability; the 2000 test labels are the true order (which
 item has the higher reward), so test accuracy is agreement with r.
+
+spirals: trajectories of the cubic spiral dz/dt = (z ** 3) A, with
+A = [[-0.1, 2], [-2, -0.1]] (torchdiffeq's demo system), from starting
+points on a ring of radius 0.5 to 1.5, integrated with fine RK4 steps and
+observed every 0.05 for 2 time units. spirals_{train,test}.npy
+[N, 41, 2] f32: the start, then 40 observations (2000 and 200
+trajectories).
 """
 import math
 import os
@@ -137,8 +145,38 @@ def preferences(folder):
     print("wrote 8000 training and 2000 test pairs in %s" % folder)
 
 
+def spiral_rate(z):
+    a, b = z[0] ** 3, z[1] ** 3
+    return (-0.1 * a - 2.0 * b, 2.0 * a - 0.1 * b)
+
+
+def spirals(folder):
+    rng = random.Random(17)
+    observations, every, fine = 40, 0.05, 10
+    h = every / fine
+    for name, count in (("train", 2000), ("test", 200)):
+        values = []
+        for _ in range(count):
+            r, t = rng.uniform(0.5, 1.5), rng.uniform(0, 2 * math.pi)
+            z = (r * math.cos(t), r * math.sin(t))
+            values += z
+            for _ in range(observations):
+                for _ in range(fine):
+                    k1 = spiral_rate(z)
+                    k2 = spiral_rate((z[0] + h / 2 * k1[0], z[1] + h / 2 * k1[1]))
+                    k3 = spiral_rate((z[0] + h / 2 * k2[0], z[1] + h / 2 * k2[1]))
+                    k4 = spiral_rate((z[0] + h * k3[0], z[1] + h * k3[1]))
+                    z = tuple(z[i] + h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i])
+                              for i in range(2))
+                values += z
+        save_npy(os.path.join(folder, "spirals_%s.npy" % name), values,
+                 (count, observations + 1, 2), "<f4")
+    print("wrote 2000 training and 200 test trajectories in %s" % folder)
+
+
 KINDS = {"ratings": (ratings, "ratings"), "shapes": (shapes, "segmentation"),
-         "preferences": (preferences, "preferences")}
+         "preferences": (preferences, "preferences"),
+         "spirals": (spirals, "neural_ode")}
 
 
 def main():

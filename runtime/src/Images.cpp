@@ -106,15 +106,15 @@ int nnc::saveImage(const nnc_tensor &t, const char *path, const char *options) {
   }
   if (writePng(path, p))
     return -1;
+  std::string scaled = scale > 1 ? ", each pixel " + std::to_string(scale) +
+                                       "x" + std::to_string(scale)
+                                 : "";
   if (n > 1)
     std::printf("saved %s: %lld images %lldx%lld in a %lldx%lld grid%s\n",
                 path, (long long)n, (long long)h, (long long)w,
-                (long long)rows, (long long)cols,
-                scale > 1 ? (", each pixel " + std::to_string(scale) + "x" +
-                             std::to_string(scale))
-                                .c_str()
-                          : "");
+                (long long)rows, (long long)cols, scaled.c_str());
   else
-    std::printf("saved %s: %lldx%lld\n", path, (long long)h, (long long)w);
+    std::printf("saved %s: %lldx%lld%s\n", path, (long long)h, (long long)w,
+                scaled.c_str());
   return 0;
 }
