@@ -402,6 +402,7 @@ private:
   Result applyStage(const Value &input, const Expr *stage, Env &env);
   static void collectAssigned(const Block &block, std::set<std::string> &out);
   std::set<std::string> usedOverrides; ///< `--set` names that matched
+  std::set<std::string> overridable;   ///< names `--set` could have matched
   void traceLoop(const ForStmt *f, int64_t lo, int64_t hi, const NodePtr &index,
                  const std::vector<std::string> &carried,
                  const std::vector<Value> &initial,

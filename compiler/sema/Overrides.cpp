@@ -34,6 +34,7 @@ Value parseOverride(llvm::StringRef text) {
 
 bool Elaborator::applyOverride(llvm::StringRef name, llvm::StringRef kind,
                                Value &v, const std::string &what) {
+  overridable.insert(name.str());
   auto it = opts.overrides.find(name.str());
   if (it == opts.overrides.end())
     return true;
@@ -68,9 +69,13 @@ bool Elaborator::checkOverridesUsed() {
   bool ok = true;
   for (const auto &[name, value] : opts.overrides)
     if (!usedOverrides.count(name)) {
+      std::vector<llvm::StringRef> known(overridable.begin(),
+                                         overridable.end());
+      llvm::StringRef near = closestMatch(name, known);
       diags.error("--set " + name + "=" + value +
                   ": the file has no model or optimizer hyper-parameter and "
-                  "no top-level 'let' named '" + name + "'");
+                  "no top-level 'let' named '" + name + "'" +
+                  (near.empty() ? "" : "; did you mean '" + near.str() + "'?"));
       ok = false;
     }
   return ok;

@@ -258,9 +258,13 @@ extern "C" int nnc_check_labels(const nnc_tensor *labels, int64_t classes,
                                                         : 1; // per sample
   for (int64_t i = 0; i < n; ++i)
     if (l[i] < 0 || l[i] >= classes)
-      return nnc_set_error("%s: label %lld of sample %lld is outside the "
+      return nnc_set_error("%s: label %lld of sample %lld%s is outside the "
                            "%lld classes 0..%lld of the model",
                            what, (long long)l[i], (long long)(i / per),
+                           per > 1 ? (" (position " + std::to_string(i % per) +
+                                      " of the sample)")
+                                         .c_str()
+                                   : "",
                            (long long)classes, (long long)classes - 1);
   return 0;
 }

@@ -107,7 +107,8 @@ int checkFinite(const DataTable &t) {
             "data set '%s': sample %lld of field '%s' holds %s (element "
             "%lld of the sample); training needs finite numbers, so clean "
             "or drop that sample",
-            t.descriptor.c_str(), (long long)(i / perSample), name.c_str(),
+            describeDataSet(t.descriptor).c_str(), (long long)(i / perSample),
+            name.c_str(),
             std::isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf",
             (long long)(i % perSample));
     }
@@ -557,4 +558,39 @@ void nnc::copyRows(const nnc_tensor &src, const int64_t *rows, int64_t n,
     std::memcpy(static_cast<char *>(dst.data) + size_t(i) * row,
                 static_cast<const char *>(src.data) + size_t(rows[i]) * row,
                 row);
+}
+
+std::string nnc::describeDataSet(const std::string &descriptor) {
+  size_t colon = descriptor.find(':');
+  if (colon == std::string::npos)
+    return descriptor;
+  std::string kind = descriptor.substr(0, colon), out = kind + "(";
+  std::vector<std::string> parts;
+  for (size_t at = colon + 1;;) {
+    size_t bar = std::min(descriptor.find('|', at), descriptor.size());
+    parts.push_back(descriptor.substr(at, bar - at));
+    if (bar == descriptor.size())
+      break;
+    at = bar + 1;
+  }
+  if (kind == "npy") {
+    out += "\"" + parts[0] + "\"";
+    if (parts.size() > 1 && !parts[1].empty())
+      out += ", labels: \"" + parts[1] + "\"";
+    if (parts.size() > 2 && !parts[2].empty()) {
+      std::string dims = parts[2];
+      for (size_t at = dims.find(','); at != std::string::npos;
+           at = dims.find(',', at + 2))
+        dims.replace(at, 1, ", ");
+      out += ", label_shape: [" + dims + "]";
+    }
+    return out + ")";
+  }
+  bool first = true;
+  for (const std::string &p : parts)
+    if (!p.empty()) {
+      out += (first ? "\"" : ", \"") + p + "\"";
+      first = false;
+    }
+  return out + ")";
 }

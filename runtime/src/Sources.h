@@ -49,6 +49,10 @@ struct DataTable {
 /// batch is gathered, which keeps a data set at a quarter of its f32 size.
 int loadDataTable(const std::string &descriptor, DataTable &out);
 
+/// A data-set descriptor ("npy:x.npy|y.npy|") as a person reads it in a
+/// message: `npy("x.npy", labels: "y.npy")`, `fashion_mnist("test")`.
+std::string describeDataSet(const std::string &descriptor);
+
 /// Pixel bytes as f32 in [0, 1] (x / 255).
 void pixelsToUnit(const uint8_t *in, float *out, int64_t n);
 /// The element type a model reads a field as (f32 for pixel bytes).

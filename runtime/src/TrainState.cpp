@@ -48,7 +48,8 @@ int Trainer::loadSet(DataSet &set, const std::string &name) {
     set.count = cfg.limit;
   for (auto &f : set.table.fields)
     if (f.first == "label" && cfg.classes > 0 &&
-        nnc_check_labels(&f.second, cfg.classes, name.c_str()))
+        nnc_check_labels(&f.second, cfg.classes,
+                         ("data set " + nnc::describeDataSet(name)).c_str()))
       return -1;
   return 0;
 }
