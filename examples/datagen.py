@@ -18,7 +18,11 @@ shapes: 32 x 32 grey images holding a disc, a square and a triangle (one
 to three of them, random sizes and places, on a noisy background) and
 their masks (0 background, 1 disc, 2 square, 3 triangle; a later shape
 covers an earlier one). shapes_{train,test}_x.npy [N, 32, 32, 1] f32,
-shapes_{train,test}_y.npy [N, 32, 32] uint8 (4000 and 500 images).
+shapes_{train,test}_y.npy [N, 32, 32] uint8 (4000 and 500 images). For
+the multi-label example also shapes_{train,test}_tags.npy [N, 3] uint8:
+whether a disc, a square, a triangle is drawn (1) or not (0), and in the
+training set half of these answers hidden (2: unknown, a partial label);
+the test set's are all known.
 
 preferences: items are 16 features; a hidden reward r(x) (a linear part
 and an interaction) decides which of two items people prefer, with
@@ -102,20 +106,28 @@ def draw_shape(img, mask, kind, rng, size):
 
 def shapes(folder):
     rng = random.Random(11)
+    hide = random.Random(23)  # its own stream: the images stay as they were
     size = 32
     for name, count in (("train", 4000), ("test", 500)):
-        xs, ys = [], []
+        xs, ys, tags = [], [], []
         for _ in range(count):
             img = [rng.uniform(0.0, 0.3) for _ in range(size * size)]
             mask = [0] * (size * size)
-            for kind in rng.sample([1, 2, 3], rng.randint(1, 3)):
+            kinds = rng.sample([1, 2, 3], rng.randint(1, 3))
+            for kind in kinds:
                 draw_shape(img, mask, kind, rng, size)
             xs += img
             ys += mask
+            # Drawn: 1; a later shape may hide an earlier one entirely.
+            seen = [int(k in mask) for k in (1, 2, 3)]
+            tags += [2 if name == "train" and hide.random() < 0.5 else t
+                     for t in seen]
         save_npy(os.path.join(folder, "shapes_%s_x.npy" % name), xs,
                  (count, size, size, 1), "<f4")
         save_npy(os.path.join(folder, "shapes_%s_y.npy" % name), ys,
                  (count, size, size), "|u1")
+        save_npy(os.path.join(folder, "shapes_%s_tags.npy" % name), tags,
+                 (count, 3), "|u1")
     print("wrote 4000 training and 500 test images with masks in %s" % folder)
 
 
