@@ -1,8 +1,10 @@
 """Checks for `nnc run` of train blocks, used by the *.test files here.
 
-  traintest.py metrics FILE.jsonl --epochs N [--min-val-acc X]
+  traintest.py metrics FILE.jsonl --epochs N [--min-val-acc X] [--any-loss]
       every epoch object has the documented keys, the loss falls from the
-      first epoch to the last, and the final object is there.
+      first epoch to the last (with --any-loss, for a contrastive objective
+      such as an energy model's, only finite), and the final object is
+      there.
   traintest.py same-curve A.jsonl B.jsonl
       the two runs' epochs have identical losses and accuracies (timings
       aside); B may start later (a resumed run).
@@ -63,8 +65,12 @@ def metrics(args):
             fail("epoch object lacks %s: %s" % (missing, r))
     if [r["epoch"] for r in per_epoch] != list(range(1, epochs + 1)):
         fail("epochs are not numbered 1..%d" % epochs)
-    if not per_epoch[-1]["loss"] < per_epoch[0]["loss"]:
-        fail("the loss did not fall: %s" % [r["loss"] for r in per_epoch])
+    losses = [r["loss"] for r in per_epoch]
+    if "--any-loss" in args:  # a contrastive objective need not fall
+        if not all(isinstance(v, (int, float)) and abs(v) < 1e30 for v in losses):
+            fail("a loss is not a finite number: %s" % losses)
+    elif not losses[-1] < losses[0]:
+        fail("the loss did not fall: %s" % losses)
     if len(final) != 1 or final[0] is not rows[-1]:
         fail("expected one final object at the end")
     if not final[0].get("peak_rss_mb", 0) > 0:
