@@ -133,15 +133,15 @@ int nnc::runGradcheck(const Entry &entry, const GradcheckOptions &opts,
       // A table read by `gather` has a gradient in a few rows only: most
       // picks come from the elements whose analytic gradient is not 0, a
       // quarter from the others (whose finite difference must be 0 too).
-      auto zero = std::stable_partition(idx.begin(), idx.end(), [&](int64_t i) {
-        return analytic[i] != 0;
-      });
-      int64_t nonzero = zero - idx.begin(), want = opts.samples;
-      int64_t fromZero = std::min<int64_t>(n - nonzero, want / 4);
-      int64_t fromNonzero = std::min<int64_t>(nonzero, want - fromZero);
-      fromZero = std::min<int64_t>(n - nonzero, want - fromNonzero);
-      std::rotate(idx.begin() + fromNonzero, zero, idx.end());
-      idx.resize(fromNonzero + fromZero);
+      std::vector<int64_t> nonzero, zero;
+      for (int64_t i : idx)
+        (analytic[i] != 0 ? nonzero : zero).push_back(i);
+      int64_t want = opts.samples;
+      int64_t fromZero = std::min<int64_t>(zero.size(), want / 4);
+      int64_t fromNonzero = std::min<int64_t>(nonzero.size(), want - fromZero);
+      fromZero = std::min<int64_t>(zero.size(), want - fromNonzero);
+      idx.assign(nonzero.begin(), nonzero.begin() + fromNonzero);
+      idx.insert(idx.end(), zero.begin(), zero.begin() + fromZero);
       double worst = 0;
       for (int64_t i : idx) {
         double saved = value[i];
