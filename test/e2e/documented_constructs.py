@@ -468,10 +468,10 @@ def images(body, data=PNGS, channels=1, clauses=""):
             block("M", data, "cross_entropy(output, label)", clauses=clauses))
 
 
-def text(body, data=TEXT):
+def text(body, data=TEXT, loss="sequence_ce(output, y)"):
     body = "\n".join("  " + l for l in body.strip().splitlines())
     return (USE + SEQ_CE + "model M {\n  input x: i64[B, 8]\n" + body + "\n}\n" +
-            block("M", data, "sequence_ce(output, y)"))
+            block("M", data, loss))
 
 
 def mnist28(data, body="image |> flatten |> dense(16) |> relu |> dense(10)",
@@ -527,6 +527,9 @@ STD = {
         "x |> embedding(128, 8) |> self_attention(8) |> dense(128)"))],
     # std.losses
     "cross_entropy": [("cross_entropy", blobs())],
+    "sequence_cross_entropy": [("sequence_cross_entropy", text(
+        "x |> embedding(128, 8) |> dense(128)",
+        loss="sequence_cross_entropy(output, y)"))],
     "binary_cross_entropy": [("binary_cross_entropy", blobs(
         loss="binary_cross_entropy(output, %s)" % ONE_HOT))],
     "mse": [("mse", blobs(loss="mse(output, %s)" % ONE_HOT))],
