@@ -2,8 +2,7 @@
 //
 // libonnx 1.12's shape inference trusts a node's attributes and its inputs'
 // ranks: some malformed nodes that pass ONNX's checker (a ConvTranspose
-// whose filter has more dims than its image, a Scan with a misspelt
-// attribute) make it read out of bounds and crash the process. An import is
+// whose filter is a scalar, a Scan with a misspelt attribute) make it read out of bounds and crash the process. An import is
 // a reader of untrusted files, so each inference first runs in a forked
 // child; only when the child came back alive does the importer run it
 // itself. A crash becomes one clear error instead of a SIGSEGV.
@@ -13,6 +12,7 @@
 
 #include <onnx/shape_inference/implementation.h>
 
+#include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <sys/wait.h>

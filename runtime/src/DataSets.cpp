@@ -564,15 +564,24 @@ std::string nnc::describeDataSet(const std::string &descriptor) {
   size_t colon = descriptor.find(':');
   if (colon == std::string::npos)
     return descriptor;
-  std::string kind = descriptor.substr(0, colon), out = kind + "(";
+  std::string kind = descriptor.substr(0, colon),
+              args = descriptor.substr(colon + 1);
   std::vector<std::string> parts;
-  for (size_t at = colon + 1;;) {
-    size_t bar = std::min(descriptor.find('|', at), descriptor.size());
-    parts.push_back(descriptor.substr(at, bar - at));
-    if (bar == descriptor.size())
-      break;
-    at = bar + 1;
+  if (kind == "subset" || kind == "split" || kind == "augment") {
+    std::string inner;
+    size_t n = kind == "subset" ? 1 : kind == "split" ? 2 : 3;
+    if (!takeParts(args, n, parts, inner))
+      return descriptor;
+    std::string out = kind + "(" + describeDataSet(inner);
+    if (kind == "augment")
+      return out + ", flip: " + (parts[0] == "1" ? "true" : "false") +
+             ", crop: " + parts[1] + ", noise: " + parts[2] + ")";
+    for (const std::string &p : parts)
+      out += ", " + p;
+    return out + ")";
   }
+  parts = splitBars(args);
+  std::string out = kind + "(";
   if (kind == "npy") {
     out += "\"" + parts[0] + "\"";
     if (parts.size() > 1 && !parts[1].empty())
