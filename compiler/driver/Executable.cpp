@@ -83,6 +83,8 @@ const char *const nnc::kGlueTypes =
     "  int64_t limit, log_every, early_stop;\n  int32_t num_schedules;\n"
     "  const nnc_schedule *schedules;\n  int init_only;\n  double lr;\n"
     "  void *state;\n  int64_t max_steps;\n"
+    "  const char *set_metrics, *monitor;\n  int64_t folds;\n"
+    "  const char *oof_out, *tta;\n"
     "} nnc_train_config;\n"
     "int nnc_model_main(const nnc_model *, int, char **);\n"
     "int nnc_program_main(const nnc_model *, int, char **);\n"
@@ -164,7 +166,9 @@ void writeTrainGlue(llvm::raw_ostream &os, const TrainPlan &plan,
     os << "__builtin_nan(\"\")";
   else
     os << llvm::format("%.17g", plan.lr);
-  os << "};\n"
+  os << ", 0, 0, " << cString(joinedSetMetrics(plan)) << ", "
+     << cString(plan.monitor) << ", " << plan.folds << ", 0, "
+     << cString(plan.tta) << "};\n"
      << "  return nnc_train_main(&step, &eval, &cfg, argc, argv);\n}\n";
 }
 } // namespace

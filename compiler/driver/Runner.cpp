@@ -284,13 +284,22 @@ int nnc::runPredict(const Entry &entry, const PredictOptions &opts,
   // that fits (nnc_predict checks the tensors and says what the file holds).
   std::string prefix = opts.instance.empty() ? "" : opts.instance + ".";
   nnc_named_tensors w{};
-  if (prefix.empty() && !nnc_safetensors_load(opts.checkpoint.c_str(), &w))
+  if (prefix.empty() &&
+      !nnc_safetensors_load(opts.checkpoints.front().c_str(), &w))
     prefix = instancePrefix(w, signatureOf(*entry.graph, entry.name));
   nnc_named_free(&w);
+  std::vector<const char *> members;
+  for (const std::string &c : opts.checkpoints)
+    members.push_back(c.c_str());
   return withJit(entry, opts.codegen, srcMgr, diags, [&](const nnc_model &m) {
     nnc_predict_config cfg{};
     cfg.data = opts.data.c_str();
-    cfg.checkpoint = opts.checkpoint.c_str();
+    cfg.checkpoint = members.front();
+    cfg.num_members = int32_t(members.size());
+    cfg.members = members.data();
+    cfg.average_logits = opts.averageLogits;
+    cfg.tta = opts.tta.empty() ? nullptr : opts.tta.c_str();
+    cfg.metrics_out = opts.metricsOut.empty() ? nullptr : opts.metricsOut.c_str();
     cfg.prefix = prefix.c_str();
     cfg.output = opts.output.empty() ? nullptr : opts.output.c_str();
     cfg.batch = opts.batch;

@@ -47,8 +47,12 @@ int withTrainJit(
 
 struct PredictOptions {
   std::string data;       ///< the runtime's data-set descriptor
-  std::string checkpoint; ///< safetensors with the parameters and state
-  std::string output;     ///< .csv or .npy ("" = none)
+  /// Safetensors with the parameters and state; several: an ensemble.
+  std::vector<std::string> checkpoints;
+  bool averageLogits = false; ///< an ensemble averages logits, not probs
+  std::string tta;            ///< test-time augmentation ("flip, crop(2)")
+  std::string metricsOut;     ///< a JSON file of the metrics ("" = none)
+  std::string output;         ///< .csv or .npy ("" = none)
   int64_t batch = 256;
   int32_t topK = 3;
   bool progress = true;

@@ -43,6 +43,12 @@ int nnc::runTraining(const Program &program, const TrainOptions &opts,
   cfg.lr = plan.lr;
   cfg.state = opts.state;
   cfg.max_steps = opts.maxSteps;
+  std::string setMetrics = joinedSetMetrics(plan);
+  cfg.set_metrics = setMetrics.empty() ? nullptr : setMetrics.c_str();
+  cfg.monitor = plan.monitor.empty() ? nullptr : plan.monitor.c_str();
+  cfg.folds = opts.folds.value_or(plan.folds);
+  cfg.oof_out = opts.oofOut.empty() ? nullptr : opts.oofOut.c_str();
+  cfg.tta = plan.tta.empty() ? nullptr : plan.tta.c_str();
   std::vector<nnc_schedule> schedules;
   std::vector<std::vector<const char *>> argNames;
   std::vector<std::vector<double>> argValues;

@@ -33,6 +33,8 @@ struct TrainOptions {
   /// to write back (nnc_train_config::state); null for none.
   nnc_named_tensors *state = nullptr;
   int64_t maxSteps = 0; ///< stop after this many steps (0: no limit)
+  std::optional<int64_t> folds; ///< --folds K (overrides `folds K`)
+  std::string oofOut;           ///< --oof FILE: out-of-fold predictions
 };
 
 /// Trains `program`'s first train block; returns the process exit code

@@ -14,6 +14,7 @@
 #include "driver/Library.h"
 #include "driver/Pipeline.h"
 #include "driver/Plot.h"
+#include "driver/Sweep.h"
 #include "driver/Runner.h"
 #include "driver/Timing.h"
 #include "driver/Train.h"
@@ -105,6 +106,7 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(initCmd), cl::sub(predictCmd),
                                       cl::sub(plotCmd), cl::sub(replCmd),
                                       cl::sub(exportCmd), cl::sub(importCmd),
+                                      cl::sub(sweepCommand()),
                                       cl::cat(nncCat));
 
 enum class Emit {
@@ -181,7 +183,7 @@ static cl::list<std::string>
                 cl::value_desc("dir"), cl::Prefix, cl::sub(checkCmd),
                 cl::sub(summaryCmd), cl::sub(buildCmd), cl::sub(runCmd),
                 cl::sub(initCmd), cl::sub(predictCmd), cl::sub(replCmd),
-                cl::sub(exportCmd), cl::cat(nncCat));
+                cl::sub(exportCmd), cl::sub(sweepCommand()), cl::cat(nncCat));
 
 static cl::list<std::string> setValues(
     "set",
@@ -190,14 +192,16 @@ static cl::list<std::string> setValues(
              "lr=3e-4; repeatable"),
     cl::value_desc("NAME=VALUE"), cl::sub(checkCmd), cl::sub(summaryCmd),
     cl::sub(buildCmd), cl::sub(runCmd), cl::sub(initCmd), cl::sub(predictCmd),
-    cl::sub(exportCmd), cl::cat(nncCat));
+    cl::sub(exportCmd), cl::sub(sweepCommand()), cl::cat(nncCat));
 
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
                                        cl::sub(buildCmd), cl::sub(runCmd),
                                        cl::sub(initCmd), cl::sub(predictCmd),
                                        cl::sub(plotCmd), cl::sub(exportCmd),
-                                       cl::sub(importCmd), cl::cat(nncCat));
+                                       cl::sub(importCmd),
+                                       cl::sub(sweepCommand()),
+                                       cl::cat(nncCat));
 static cl::opt<std::string> dataOpt(
     "data",
     cl::desc("The data set to predict: an expression of the file's scope, "
@@ -222,14 +226,14 @@ static cl::opt<uint64_t>
               cl::desc("Seed of parameter initialisation, shuffling, dropout "
                        "and random ops without a seed: of their own"),
               cl::init(0), cl::sub(runCmd), cl::sub(buildCmd), cl::sub(initCmd),
-              cl::sub(replCmd), cl::cat(nncCat));
+              cl::sub(replCmd), cl::sub(sweepCommand()), cl::cat(nncCat));
 
 // Training (`nnc run FILE.nn` of a train block); unset = the file's value.
 static cl::opt<int64_t> epochsOpt("epochs",
                                   cl::desc("Train for E epochs (overrides "
                                            "the file)"),
                                   cl::value_desc("E"), cl::sub(runCmd),
-                                  cl::cat(nncCat));
+                                  cl::sub(sweepCommand()), cl::cat(nncCat));
 static cl::opt<int64_t> batchOpt("batch",
                                  cl::desc("Batch size (overrides the file; "
                                           "predict: default 256)"),
@@ -240,7 +244,8 @@ static cl::opt<unsigned> threadsOpt(
     cl::desc("Threads of generated code: each op's outer parallel loop runs "
              "on N threads with OpenMP (default 1)"),
     cl::value_desc("N"), cl::init(1), cl::sub(runCmd), cl::sub(buildCmd),
-    cl::sub(predictCmd), cl::sub(replCmd), cl::cat(nncCat));
+    cl::sub(predictCmd), cl::sub(replCmd), cl::sub(sweepCommand()),
+    cl::cat(nncCat));
 static cl::opt<bool> noKernels(
     "no-kernels",
     cl::desc("Lower f32 matrix products and convolutions to plain loops "
@@ -290,8 +295,21 @@ static cl::opt<std::string> metricsOut(
              "val_loss, val_accuracy, each metric and val_<metric>, lr, "
              "samples_per_sec, seconds) and a final one (final, "
              "test_accuracy, test_loss, steps, seconds, peak_rss_mb) to this "
-             "file"),
-    cl::value_desc("file.jsonl"), cl::sub(runCmd), cl::cat(nncCat));
+             "file; predict: one JSON object of the metrics"),
+    cl::value_desc("file.jsonl"), cl::sub(runCmd), cl::sub(predictCmd),
+    cl::cat(nncCat));
+static cl::opt<int64_t> foldsOpt(
+    "folds",
+    cl::desc("K-fold cross-validation (overrides the file's 'folds K'): K "
+             "models, each validated on its held-out fold (stratified by "
+             "label), per-fold and mean +- std of the validation metrics"),
+    cl::value_desc("K"), cl::sub(runCmd), cl::sub(sweepCommand()),
+    cl::cat(nncCat));
+static cl::opt<std::string> oofOpt(
+    "oof",
+    cl::desc("With folds: where the out-of-fold predictions go (.csv or "
+             ".npy; default <checkpoint>.oof.csv)"),
+    cl::value_desc("file"), cl::sub(runCmd), cl::cat(nncCat));
 static cl::opt<std::string>
     resumeFile("resume",
                cl::desc("Continue training from a checkpoint (parameters, "
@@ -303,8 +321,28 @@ static cl::opt<std::string> checkpointOpt(
     cl::desc("Checkpoint file, written atomically after every epoch and on "
              "Ctrl-C (overrides the file's 'checkpoint'); with --forward and "
              "predict and export: the trained parameters to run with"),
-    cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::sub(predictCmd),
-    cl::sub(exportCmd), cl::cat(nncCat));
+    cl::value_desc("file.safetensors"), cl::sub(runCmd), cl::sub(exportCmd),
+    cl::cat(nncCat));
+static cl::list<std::string> predictCheckpoints(
+    "checkpoint",
+    cl::desc("The trained parameters to predict with; several (repeated, or "
+             "separated by commas) are an ensemble whose predictions are "
+             "averaged"),
+    cl::value_desc("file.safetensors"), cl::CommaSeparated,
+    cl::sub(predictCmd), cl::cat(nncCat));
+static cl::opt<std::string> averageOpt(
+    "average",
+    cl::desc("predict: how an ensemble or TTA averages a classifier: 'probs' "
+             "(the class probabilities, default) or 'logits' (the raw "
+             "outputs)"),
+    cl::value_desc("probs|logits"), cl::init("probs"), cl::sub(predictCmd),
+    cl::cat(nncCat));
+static cl::opt<std::string> ttaOpt(
+    "tta",
+    cl::desc("predict: test-time augmentation, e.g. 'flip, crop(2)' (the mean "
+             "over the data, its flip and shifts by 2 pixels); default: the "
+             "train block's tta clause; 'none': none"),
+    cl::value_desc("views"), cl::sub(predictCmd), cl::cat(nncCat));
 static cl::opt<int> opsetOpt("opset",
                              cl::desc("The ONNX opset nnc export writes "
                                       "(13 to 17; default 17)"),
@@ -319,7 +357,7 @@ static cl::opt<int64_t>
              cl::desc("Use only the first N samples of each data set "
                       "(quick runs and tests)"),
              cl::value_desc("N"), cl::init(0), cl::sub(runCmd),
-             cl::cat(nncCat));
+             cl::sub(sweepCommand()), cl::cat(nncCat));
 
 static cl::opt<std::string> forwardInputs(
     "forward",
@@ -582,6 +620,14 @@ static int train(const Program &program, llvm::SourceMgr &sm,
   to.metricsOut = metricsOut;
   to.progress = noProgress ? 0 : -1;
   to.limit = limitOpt;
+  if (foldsOpt.getNumOccurrences()) {
+    if (foldsOpt < 2 || foldsOpt > 100) {
+      diags.error("--folds takes a number of folds from 2 to 100");
+      return 1;
+    }
+    to.folds = foldsOpt;
+  }
+  to.oofOut = oofOpt;
   return runTraining(program, to, sm, diags);
 }
 
@@ -605,7 +651,7 @@ checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
 /// `nnc predict FILE.nn --checkpoint C --data EXPR [-o out.csv]`.
 static int runPredictCmd(const char *argv0, llvm::SourceMgr &sm,
                          DiagnosticEngine &diags) {
-  if (checkpointOpt.empty() || dataOpt.empty()) {
+  if (predictCheckpoints.empty() || dataOpt.empty()) {
     diags.error("nnc predict needs --checkpoint FILE.safetensors and --data "
                 "EXPR (e.g. --data 'fashion_mnist(\"test\")')");
     return 1;
@@ -621,7 +667,17 @@ static int runPredictCmd(const char *argv0, llvm::SourceMgr &sm,
   PredictOptions po;
   po.codegen = codegenOptions();
   po.data = program->dataSource;
-  po.checkpoint = checkpointOpt;
+  po.checkpoints.assign(predictCheckpoints.begin(), predictCheckpoints.end());
+  if (averageOpt != "probs" && averageOpt != "logits") {
+    diags.error("--average takes 'probs' or 'logits', not '" + averageOpt +
+                "'");
+    return 1;
+  }
+  po.averageLogits = averageOpt == "logits";
+  po.tta = ttaOpt.getNumOccurrences() ? ttaOpt.getValue()
+           : program->train                ? program->train->tta
+                                           : "";
+  po.metricsOut = metricsOut;
   po.output = outputFile;
   po.batch = batchOpt > 0 ? batchOpt : 256;
   po.topK = std::max<int32_t>(1, topKOpt);
@@ -1024,6 +1080,8 @@ int main(int argc, char **argv) {
       "  nnc predict FILE.nn --checkpoint C --data EXPR [-o out.csv|.npy]  "
       "predictions, accuracy\n"
       "  nnc plot metrics.jsonl [-o curves.png]   training curves as a PNG\n"
+      "  nnc sweep FILE.nn --grid 'hidden=128,256' [--folds K] [--jobs N]  "
+      "a grid of hyper-parameters, results as CSV\n"
       "  nnc export FILE.nn --checkpoint C -o model.onnx [--opset N]   the "
       "trained model as ONNX\n"
       "  nnc import model.onnx [-o model.nn]   an ONNX model as .nn source "
@@ -1060,7 +1118,8 @@ int main(int argc, char **argv) {
   if (cacheCmd)
     return runCache(diags);
   bool needsFile = checkCmd || summaryCmd || buildCmd || runCmd || initCmd ||
-                   predictCmd || plotCmd || exportCmd || importCmd;
+                   predictCmd || plotCmd || exportCmd || importCmd ||
+                   sweepCommand();
   if (!needsFile) {
     cl::PrintHelpMessage();
     return 1;
@@ -1097,6 +1156,23 @@ int main(int argc, char **argv) {
     return runExportCmd(argv[0], sm, diags);
   if (importCmd)
     return runImportCmd(argv[0], sm, diags);
+  if (sweepCommand()) {
+    SweepOptions so;
+    so.file = inputFile;
+    so.output = outputFile;
+    so.sets.assign(setValues.begin(), setValues.end());
+    so.includes.assign(includeDirs.begin(), includeDirs.end());
+    if (epochsOpt.getNumOccurrences())
+      so.epochs = epochsOpt;
+    if (limitOpt.getNumOccurrences())
+      so.limit = limitOpt;
+    if (foldsOpt.getNumOccurrences())
+      so.folds = foldsOpt;
+    if (seedValue.getNumOccurrences())
+      so.seed = seedValue;
+    so.threads = threadsOpt;
+    return runSweep(argv[0], so, diags);
+  }
   if (plotCmd) {
     llvm::SmallString<256> png(inputFile);
     llvm::sys::path::replace_extension(png, ".png");

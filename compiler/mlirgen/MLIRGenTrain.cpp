@@ -233,9 +233,13 @@ OwningOpRef<ModuleOp> nnc::mlirGenTrain(MLIRContext &ctx, const TrainPlan &plan,
     return nullptr;
   }
   Generator gen(ctx, srcMgr, diags);
+  // The eval step also returns the model's output, "prediction".
+  ModelGraph evalGraph = plan.loss;
+  if (plan.prediction)
+    evalGraph.outputs.push_back({"prediction", plan.prediction});
   if (!gen.emitTrainStep(*module, plan, lossFns, name + "_train_step") ||
       !Generator(ctx, srcMgr, diags)
-           .emitFunction(*module, plan.loss, name + "_eval_step", {}))
+           .emitFunction(*module, evalGraph, name + "_eval_step", {}))
     return nullptr;
   // Not verified here: the call expects the gradients that the
   // reverse-mode pass appends to the loss function (the pass manager

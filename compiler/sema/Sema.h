@@ -114,8 +114,26 @@ struct TrainPlan {
   double clipNorm = 0;
   std::string checkpoint;
   std::vector<std::string> metrics;
+  /// Metrics of the whole validation set ("auc", "f1", "confusion"): the
+  /// runtime computes them from the eval step's "prediction".
+  std::vector<std::string> setMetrics;
+  /// The model's output, which the eval step also returns ("prediction"):
+  /// for set metrics, out-of-fold predictions and test-time augmentation;
+  /// null when the output is not a batch of float tensors.
+  NodePtr prediction;
+  std::string monitor; ///< `monitor val_accuracy` ("": val_loss)
+  int64_t folds = 0;   ///< `folds K`: K-fold cross-validation (0: none)
+  std::string tta;     ///< `tta flip, crop(2)` as "flip, crop(2)"
   std::vector<ScheduleInfo> schedules;
 };
+
+/// The plan's whole-set metrics as the runtime reads them ("auc,f1").
+inline std::string joinedSetMetrics(const TrainPlan &plan) {
+  std::string s;
+  for (const std::string &m : plan.setMetrics)
+    s += (s.empty() ? "" : ",") + m;
+  return s;
+}
 
 /// What sema found in the statements typed at `nnc repl`'s prompt
 /// (ReplRequest): how each new name is kept and which results of the

@@ -25,14 +25,18 @@ constexpr char kTopK[] = "top_k";
 /// messages show them.
 struct MetricDef {
   const char *name, *usage;
+  bool wholeSet = false; ///< of the whole validation set, not per sample
 };
 const MetricDef kMetrics[] = {{"accuracy", "accuracy"},
                               {kTopK, "top_k(k)"},
                               {"mse", "mse"},
-                              {"mae", "mae"}};
-/// Metrics that are not per-sample averages (ranking, set overlaps):
-/// named, but compiled training cannot compute them yet.
-const char *const kLaterMetrics[] = {"auc", "iou", "precision", "recall"};
+                              {"mae", "mae"},
+                              {"auc", "auc", true},
+                              {"f1", "f1", true},
+                              {"confusion", "confusion", true}};
+/// Metrics that are not per-sample averages (set overlaps): named, but
+/// compiled training cannot compute them yet.
+const char *const kLaterMetrics[] = {"iou", "precision", "recall"};
 
 /// The schedules and the named arguments each reads
 /// (runtime/src/Schedule.cpp).
@@ -45,7 +49,8 @@ const ScheduleDef kSchedules[] = {{"constant", {}},
                                   {"exponential", {"gamma", "start", "end"}},
                                   {"cosine", {"min"}},
                                   {"warmup", {"steps"}},
-                                  {"linear", {"start", "end"}}};
+                                  {"linear", {"start", "end"}},
+                                  {"plateau", {"factor", "patience", "min"}}};
 
 /// The names of a table's entries, in its order.
 template <typename Def, size_t N>
@@ -79,6 +84,9 @@ std::vector<llvm::StringRef> scheduleArgs(llvm::StringRef kind) {
       for (const char *a : s.args)
         if (a)
           args.push_back(a);
+  // Any schedule may start with a linear warm-up of `warmup` steps.
+  if (kind != "warmup")
+    args.push_back("warmup");
   return args;
 }
 
@@ -153,6 +161,11 @@ private:
   bool clipNormClause(const TrainClause &c);
   bool earlyStopClause(const TrainClause &c);
   bool logEveryClause(const TrainClause &c);
+  bool foldsClause(const TrainClause &c);
+  bool monitorClause(const TrainClause &c);
+  bool ttaClause(const TrainClause &c);
+  /// The monitored metric is one the block computes.
+  bool checkMonitor();
 
   Elaborator &el;
   const TrainDecl &t;
@@ -167,6 +180,7 @@ private:
   std::string whyNoPlan; // a construct compiled training cannot run yet
   llvm::SMLoc whyLoc;
   bool sawLoss = false, sawOpt = false;
+  llvm::SMLoc monitorLoc;
 };
 
 const TrainChecker::Clause TrainChecker::clauses[] = {
@@ -182,7 +196,10 @@ const TrainChecker::Clause TrainChecker::clauses[] = {
     {kScheduleClause, &TrainChecker::scheduleClause},
     {"clip_norm", &TrainChecker::clipNormClause},
     {"early_stop", &TrainChecker::earlyStopClause},
-    {"log_every", &TrainChecker::logEveryClause}};
+    {"log_every", &TrainChecker::logEveryClause},
+    {"folds", &TrainChecker::foldsClause},
+    {"monitor", &TrainChecker::monitorClause},
+    {"tta", &TrainChecker::ttaClause}};
 } // namespace nnc
 
 bool Elaborator::checkTrain(const TrainDecl &t) {
@@ -200,6 +217,7 @@ bool TrainChecker::check() {
   bool ok = true;
   for (const TrainClause &c : t.clauses)
     ok &= checkClause(c);
+  ok &= checkMonitor();
   if (t.step) {
     ok &= checkStep();
   } else if (ok && !sawLoss) {
@@ -598,9 +616,100 @@ bool TrainChecker::checkMetric(const ExprPtr &m) {
                               " (known: " + metricUsages() + ")");
     return false;
   }
-  if (!llvm::is_contained(plan->metrics, metric))
-    plan->metrics.push_back(metric);
+  bool wholeSet = llvm::any_of(kMetrics, [&](const MetricDef &d) {
+    return d.wholeSet && metric == d.name;
+  });
+  auto &list = wholeSet ? plan->setMetrics : plan->metrics;
+  if (!llvm::is_contained(list, metric))
+    list.push_back(metric);
   return true;
+}
+
+bool TrainChecker::foldsClause(const TrainClause &c) {
+  int64_t k = 0;
+  if (!positiveInt(c, k))
+    return false;
+  if (k < 2 || k > 100) {
+    el.error(c.values[0]->getLoc(), "'folds' takes a number of folds from 2 "
+                                    "to 100; got " +
+                                        std::to_string(k));
+    return false;
+  }
+  plan->folds = k;
+  return true;
+}
+
+bool TrainChecker::monitorClause(const TrainClause &c) {
+  const Expr *e = single(c);
+  auto *n = e ? llvm::dyn_cast<NameExpr>(e) : nullptr;
+  if (!n || !llvm::StringRef(n->name).starts_with("val_")) {
+    if (e)
+      el.error(e->getLoc(), "'monitor' takes a validation metric: val_loss "
+                            "or val_<metric> of the metrics clause "
+                            "(val_accuracy, val_auc, ...)");
+    return false;
+  }
+  plan->monitor = n->name;
+  monitorLoc = e->getLoc();
+  return true;
+}
+
+bool TrainChecker::ttaClause(const TrainClause &c) {
+  // `tta flip, crop(2)`: the views nnc predict and the final test
+  // evaluation average over (runtime/src/DataSets.cpp, parseViews).
+  std::string spec;
+  for (const ExprPtr &v : c.values) {
+    auto *call = llvm::dyn_cast<CallExpr>(v.get());
+    auto *n = llvm::dyn_cast<NameExpr>(call ? call->callee.get() : v.get());
+    std::optional<int64_t> k;
+    if (n && n->name == "crop" && call && call->args.size() == 1)
+      k = el.evalInt(call->args[0].value.get(), env, "crop's pixels");
+    std::string item;
+    if (n && n->name == "flip" && !call)
+      item = "flip";
+    else if (k && *k >= 1 && *k <= 64)
+      item = "crop(" + std::to_string(*k) + ")";
+    if (item.empty()) {
+      el.error(v->getLoc(), "'tta' takes views: flip, crop(N) with 1 <= N "
+                            "<= 64 pixels (e.g. 'tta flip, crop(2)')");
+      return false;
+    }
+    spec += (spec.empty() ? "" : ", ") + item;
+  }
+  if (spec.empty()) {
+    el.error(c.keyword.loc(), "'tta' takes views: flip, crop(N)");
+    return false;
+  }
+  plan->tta = spec;
+  return true;
+}
+
+bool TrainChecker::checkMonitor() {
+  for (const ScheduleInfo &s : plan->schedules)
+    if (s.kind == "plateau" && !plan->hasValidate && !plan->folds) {
+      el.error(t.range.Start, "schedule " + s.target +
+                                  " = plateau(...) lowers it when validation "
+                                  "stops improving: add 'validate on DATA' "
+                                  "(or 'folds K')");
+      return false;
+    }
+  if (plan->monitor.empty() || plan->monitor == "val_loss")
+    return true;
+  std::string m = plan->monitor.substr(4);
+  if ((llvm::is_contained(plan->metrics, m) ||
+       llvm::is_contained(plan->setMetrics, m)) &&
+      m != "confusion")
+    return true;
+  std::string known = "val_loss";
+  for (const auto *list : {&plan->metrics, &plan->setMetrics})
+    for (const std::string &k : *list)
+      if (k != "confusion")
+        known += ", val_" + k;
+  el.error(monitorLoc, "'monitor " + plan->monitor +
+                           "': not a validation metric of this train block "
+                           "(it has " +
+                           known + "; add the metric to 'metrics')");
+  return false;
 }
 
 bool TrainChecker::validateClause(const TrainClause &c) {

@@ -137,6 +137,17 @@ TrainPlanner::Outcome TrainPlanner::checkData(Env &env) {
       !isFloat(label->type.dtype))
     plan.classes = out->type.dims.back().value; // not a [B, 1] regression
 
+  // The eval step also returns the model's output: whole-set metrics,
+  // out-of-fold predictions and test-time augmentation read it.
+  if (Value *out = env.lookup("output"); out && out->kind == Value::Tensor &&
+                                         out->node && isFloat(out->type.dtype) &&
+                                         out->type.rank() >= 1 &&
+                                         !out->type.dims[0].isConst())
+    plan.prediction = out->node;
+  if (!plan.setMetrics.empty() &&
+      (!plan.prediction || !plan.classes || plan.prediction->type.rank() != 2))
+    return giveUp(loc, "the metrics auc, f1 and confusion need a classifier: "
+                       "an output [B, classes] and integer labels [B]");
   if (!plan.metrics.empty() && !el.buildMetrics(plan, env, loc))
     return giveUp(loc, "the metrics compare the model's output with the "
                        "data set's 'label' (or 'y', or 'rating'): accuracy and top_k need an "

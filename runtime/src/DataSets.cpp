@@ -10,6 +10,7 @@
 #include "Images.h"
 #include "File.h"
 #include "Sources.h"
+#include "Numbers.h"
 
 
 #include <algorithm>
@@ -494,6 +495,22 @@ int loadTable(const std::string &desc, DataTable &out) {
 }
 } // namespace
 
+namespace {
+/// Moves the pixels of one image [H, W, C] (a copy of it in `image`): a
+/// horizontal flip, then a shift by (dy, dx) with zero fill.
+void shiftFlip(float *img, const std::vector<float> &image, int64_t h,
+               int64_t w, int64_t c, bool flip, int64_t dy, int64_t dx) {
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      int64_t sy = y + dy, sx = (flip ? w - 1 - x : x) + dx;
+      bool inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+      for (int64_t k = 0; k < c; ++k)
+        img[(y * w + x) * c + k] =
+            inside ? image[size_t((sy * w + sx) * c + k)] : 0.0f;
+    }
+}
+} // namespace
+
 void nnc::augmentBatch(const DataTable &t, nnc_tensor &batch, uint64_t seed,
                        uint64_t step) {
   if ((!t.flip && t.crop == 0 && t.noise == 0) || batch.dtype != NNC_F32 ||
@@ -514,14 +531,7 @@ void nnc::augmentBatch(const DataTable &t, nnc_tensor &batch, uint64_t seed,
     int64_t span = 2 * t.crop + 1;
     int64_t dy = t.crop ? int64_t(u[size_t(3 * i + 1)] * span) - t.crop : 0;
     int64_t dx = t.crop ? int64_t(u[size_t(3 * i + 2)] * span) - t.crop : 0;
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) {
-        int64_t sy = y + dy, sx = (flip ? w - 1 - x : x) + dx;
-        bool inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
-        for (int64_t k = 0; k < c; ++k)
-          img[(y * w + x) * c + k] =
-              inside ? image[size_t((sy * w + sx) * c + k)] : 0.0f;
-      }
+    shiftFlip(img, image, h, w, c, flip, dy, dx);
   }
   if (t.noise > 0) {
     std::vector<float> z(size_t(n * h * w * c));
@@ -529,6 +539,57 @@ void nnc::augmentBatch(const DataTable &t, nnc_tensor &batch, uint64_t seed,
                        int64_t(z.size()), 0, float(t.noise));
     for (size_t k = 0; k < z.size(); ++k)
       px[k] += z[k];
+  }
+}
+
+int nnc::parseViews(const std::string &spec, std::vector<View> &views) {
+  views.assign(1, View{}); // the data as it is
+  if (spec.empty() || spec == "none")
+    return 0;
+  bool flip = false;
+  int64_t crop = 0;
+  size_t at = 0;
+  while (at <= spec.size()) {
+    size_t end = spec.find(',', at);
+    std::string item = spec.substr(at, end == std::string::npos ? end : end - at);
+    at = end == std::string::npos ? spec.size() + 1 : end + 1;
+    while (!item.empty() && item.front() == ' ')
+      item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ')
+      item.pop_back();
+    int64_t k = 0;
+    if (item == "flip")
+      flip = true;
+    else if (item.size() > 6 && item.compare(0, 5, "crop(") == 0 &&
+             item.back() == ')' &&
+             nnc::rt::parseInt(item.substr(5, item.size() - 6), k) &&
+             k >= 1 && k <= 64)
+      crop = k;
+    else
+      return nnc_set_error("test-time augmentation '%s': expected 'flip' "
+                           "or 'crop(N)' (1 <= N <= 64), separated by commas",
+                           item.c_str());
+  }
+  if (flip)
+    views.push_back(View{true, 0, 0});
+  const int64_t shifts[4][2] = {{-crop, 0}, {crop, 0}, {0, -crop}, {0, crop}};
+  for (const auto &d : shifts)
+    if (crop)
+      views.push_back(View{false, d[0], d[1]});
+  return 0;
+}
+
+void nnc::viewBatch(nnc_tensor &batch, const View &v) {
+  if ((!v.flip && !v.dy && !v.dx) || batch.dtype != NNC_F32 || batch.rank < 3)
+    return;
+  int64_t n = batch.dims[0], h = batch.dims[1], w = batch.dims[2];
+  int64_t c = batch.rank > 3 ? batch.dims[3] : 1;
+  float *px = static_cast<float *>(batch.data);
+  std::vector<float> image(size_t(h * w * c));
+  for (int64_t i = 0; i < n; ++i) {
+    float *img = px + i * h * w * c;
+    std::memcpy(image.data(), img, image.size() * sizeof(float));
+    shiftFlip(img, image, h, w, c, v.flip, v.dy, v.dx);
   }
 }
 

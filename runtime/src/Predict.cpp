@@ -8,10 +8,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Checkpoint.h"
+#include "Metrics.h"
 #include "Sources.h"
 #include "nnc/runtime.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -62,25 +64,6 @@ const nnc_tensor *fieldFor(const DataTable &t, const char *name,
   return nullptr;
 }
 
-/// Class probabilities of one row of outputs: the softmax, unless the row
-/// already is a distribution (non-negative, sums to 1).
-void probabilities(const float *row, int64_t c, std::vector<double> &p) {
-  p.assign(row, row + c);
-  double sum = 0;
-  bool distribution = true;
-  for (double v : p) {
-    distribution &= v >= 0;
-    sum += v;
-  }
-  if (distribution && std::fabs(sum - 1) < 1e-3)
-    return;
-  double mx = *std::max_element(p.begin(), p.end()), z = 0;
-  for (double &v : p)
-    z += (v = std::exp(v - mx));
-  for (double &v : p)
-    v /= z;
-}
-
 /// Writes [n, ...] f32 rows as an NPY file.
 int writeNpy(const char *path, const std::vector<float> &values,
              const std::vector<int64_t> &shape) {
@@ -107,57 +90,84 @@ int writeNpy(const char *path, const std::vector<float> &values,
   return 0;
 }
 
-/// Predictions so far: what the CSV, the NPY and the summary need.
+/// The predictions: what the CSV, the NPY and the summary need.
 struct Collected {
   std::vector<float> raw;          ///< every output value, row after row
   std::vector<int64_t> rowShape;   ///< one sample's output shape
-  int64_t samples = 0, perRow = 0; ///< rows so far; values per row
+  int64_t samples = 0, perRow = 0; ///< rows; values per row
   std::vector<int64_t> predicted, labels;
   std::vector<std::vector<std::pair<int64_t, double>>> top;
   int64_t classes = 0;
 };
 
-/// Adds one batch of outputs (`out`, [n, ...]) and labels.
-int collect(const nnc_tensor &out, const nnc_tensor *label,
-            const std::vector<int64_t> &rows, int32_t topK, Collected &c) {
+/// One member's outputs over the whole set, summed over the views of
+/// test-time augmentation (divided by their number at the end): class
+/// probabilities when `asProbs` (a classifier averaged over several views
+/// or members), else the raw outputs.
+struct MemberRun {
+  std::vector<double> scores;
+  std::vector<int64_t> rowShape;
+  int64_t per = 0;
+  bool classifier = false; ///< the output is [B, C] floats
+};
+
+/// Adds one batch of outputs (`out`, [n, ...]) for rows [start, start+n).
+int accumulate(const nnc_tensor &out, int64_t start, int64_t total,
+               bool asProbs, MemberRun &r) {
   if (out.dtype != NNC_F32 && out.dtype != NNC_F64)
     return nnc_set_error("the model's first output is not a float tensor");
-  int64_t n = int64_t(rows.size()), per = nnc_tensor_numel(&out) / n;
-  if (!c.samples)
-    c.rowShape.assign(out.dims + 1, out.dims + out.rank);
-  c.samples += n;
-  c.perRow = per;
-  std::vector<float> values(size_t(n * per));
-  for (int64_t i = 0; i < n * per; ++i)
-    values[i] = out.dtype == NNC_F32
-                    ? static_cast<const float *>(out.data)[i]
-                    : float(static_cast<const double *>(out.data)[i]);
-  c.raw.insert(c.raw.end(), values.begin(), values.end());
-  if (out.rank == 2) {
-    c.classes = per;
-    std::vector<double> p;
-    std::vector<int64_t> order{};
-    order.resize(size_t(per));
-    for (int64_t i = 0; i < n; ++i) {
-      probabilities(values.data() + i * per, per, p);
-      std::iota(order.begin(), order.end(), 0);
-      int64_t k = std::min<int64_t>(topK, per);
-      std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                        [&](int64_t a, int64_t b) { return p[a] > p[b]; });
-      std::vector<std::pair<int64_t, double>> best;
-      for (int64_t j = 0; j < k; ++j)
-        best.push_back({order[j], p[order[j]]});
-      c.predicted.push_back(order[0]);
-      c.top.push_back(std::move(best));
+  int64_t n = out.rank ? out.dims[0] : 1, per = nnc_tensor_numel(&out) / n;
+  if (r.scores.empty()) {
+    r.rowShape.assign(out.dims + 1, out.dims + out.rank);
+    r.per = per;
+    r.classifier = out.rank == 2;
+    r.scores.assign(size_t(total * per), 0.0);
+  }
+  std::vector<float> row(static_cast<size_t>(per));
+  std::vector<double> p;
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = 0; j < per; ++j)
+      row[j] = out.dtype == NNC_F32
+                   ? static_cast<const float *>(out.data)[i * per + j]
+                   : float(static_cast<const double *>(out.data)[i * per + j]);
+    double *dst = r.scores.data() + (start + i) * per;
+    if (asProbs && r.classifier) {
+      nnc::rt::probabilities(row.data(), per, p);
+      for (int64_t j = 0; j < per; ++j)
+        dst[j] += p[j];
+    } else {
+      for (int64_t j = 0; j < per; ++j)
+        dst[j] += row[j];
     }
   }
-  if (label)
-    for (int64_t r : rows)
-      c.labels.push_back(
-          label->dtype == NNC_I64
-              ? static_cast<const int64_t *>(label->data)[r]
-              : int64_t(static_cast<const int32_t *>(label->data)[r]));
   return 0;
+}
+
+/// The CSV's and summary's view of the averaged scores.
+void finish(const MemberRun &r, int64_t total, std::vector<int64_t> labels,
+            int32_t topK, Collected &c) {
+  c.samples = total;
+  c.perRow = r.per;
+  c.rowShape = r.rowShape;
+  c.raw.assign(r.scores.begin(), r.scores.end());
+  c.labels = std::move(labels);
+  if (!r.classifier)
+    return;
+  c.classes = r.per;
+  std::vector<double> p;
+  std::vector<int64_t> order(size_t(r.per));
+  for (int64_t i = 0; i < total; ++i) {
+    nnc::rt::probabilities(c.raw.data() + i * r.per, r.per, p);
+    std::iota(order.begin(), order.end(), 0);
+    int64_t k = std::min<int64_t>(topK, r.per);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [&](int64_t a, int64_t b) { return p[a] > p[b]; });
+    std::vector<std::pair<int64_t, double>> best;
+    for (int64_t j = 0; j < k; ++j)
+      best.push_back({order[j], p[order[j]]});
+    c.predicted.push_back(order[0]);
+    c.top.push_back(std::move(best));
+  }
 }
 
 int writeCsv(const char *path, const Collected &c, int32_t topK) {
@@ -197,29 +207,89 @@ int writeCsv(const char *path, const Collected &c, int32_t topK) {
   return 0;
 }
 
-/// Accuracy and the confusion matrix (rows: label, columns: predicted).
-void printSummary(const Collected &c) {
-  if (c.labels.empty() || !c.classes)
-    return;
-  int64_t n = int64_t(c.predicted.size()), hits = 0, k = c.classes;
-  std::vector<int64_t> confusion(size_t(k * k), 0);
-  for (int64_t i = 0; i < n; ++i) {
-    hits += c.predicted[i] == c.labels[i];
-    if (c.labels[i] >= 0 && c.labels[i] < k)
-      ++confusion[size_t(c.labels[i] * k + c.predicted[i])];
+/// The metrics of a classifier's scores against the labels.
+struct Scores {
+  double accuracy, topK, f1, auc;
+  int64_t hits, n;
+  std::vector<int64_t> confusion;
+};
+Scores scoresOf(const std::vector<double> &scores, int64_t classes,
+                const std::vector<int64_t> &labels, int32_t topK) {
+  nnc::rt::ClassPredictions p;
+  p.classes = classes;
+  std::vector<float> rows(scores.begin(), scores.end());
+  p.add(rows.data(), labels.data(), int64_t(labels.size()));
+  Scores s;
+  s.confusion = nnc::rt::confusionMatrix(p);
+  s.n = p.count();
+  s.hits = 0;
+  for (int64_t k = 0; k < classes; ++k)
+    s.hits += s.confusion[size_t(k * classes + k)];
+  s.accuracy = s.n ? double(s.hits) / double(s.n) : NAN;
+  s.topK = nnc::rt::topKAccuracy(p, topK);
+  s.f1 = nnc::rt::macroF1(s.confusion, classes);
+  s.auc = nnc::rt::macroAuc(p);
+  return s;
+}
+
+std::string jsonNumber(double v) {
+  if (!std::isfinite(v))
+    return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string scoresJson(const Scores &s, int32_t topK) {
+  return "\"accuracy\": " + jsonNumber(s.accuracy) + ", \"top_" +
+         std::to_string(topK) + "\": " + jsonNumber(s.topK) +
+         ", \"f1\": " + jsonNumber(s.f1) + ", \"auc\": " + jsonNumber(s.auc);
+}
+
+/// What the command line and metrics file say of each member and of the
+/// ensemble (averaged) predictions.
+int report(const nnc_predict_config *cfg, const std::vector<MemberRun> &runs,
+           const std::vector<std::string> &paths, const MemberRun &ensemble,
+           const std::vector<int64_t> &labels, int32_t topK,
+           const std::string &how) {
+  if (labels.empty() || !ensemble.classifier)
+    return 0;
+  int64_t classes = ensemble.per;
+  // top-k accuracy where k leaves something out.
+  int32_t k = int32_t(std::min<int64_t>(topK, std::max<int64_t>(classes - 1, 1)));
+  std::string json = "{\"samples\": " + std::to_string(labels.size());
+  if (runs.size() > 1) {
+    json += ", \"members\": [";
+    for (size_t m = 0; m < runs.size(); ++m) {
+      Scores s = scoresOf(runs[m].scores, classes, labels, k);
+      std::printf("member %zu (%s): accuracy %.4f  top_%d %.4f  f1 %.4f  "
+                  "auc %.4f\n",
+                  m + 1, paths[m].c_str(), s.accuracy, k, s.topK, s.f1, s.auc);
+      json += std::string(m ? ", " : "") + "{\"checkpoint\": \"" + paths[m] +
+              "\", " + scoresJson(s, k) + "}";
+    }
+    json += "]";
+    std::printf("ensemble of %zu (%s):\n", runs.size(), how.c_str());
   }
-  std::printf("accuracy %.4f (%lld of %lld)\n", double(hits) / double(n),
-              (long long)hits, (long long)n);
-  std::printf("confusion matrix (rows: label, columns: predicted)\n      ");
-  for (int64_t j = 0; j < k; ++j)
-    std::printf(" %6lld", (long long)j);
-  std::printf("\n");
-  for (int64_t i = 0; i < k; ++i) {
-    std::printf("%6lld", (long long)i);
-    for (int64_t j = 0; j < k; ++j)
-      std::printf(" %6lld", (long long)confusion[size_t(i * k + j)]);
-    std::printf("\n");
-  }
+  Scores s = scoresOf(ensemble.scores, classes, labels, k);
+  std::printf("accuracy %.4f (%lld of %lld)\n", s.accuracy, (long long)s.hits,
+              (long long)s.n);
+  std::printf("top_%d accuracy %.4f  macro F1 %.4f  ROC AUC %.4f "
+              "(one-vs-rest, macro)\n",
+              k, s.topK, s.f1, s.auc);
+  nnc::rt::printConfusion(stdout, s.confusion, classes);
+  if (!cfg->metrics_out)
+    return 0;
+  json += std::string(", ") + (runs.size() > 1 ? "\"ensemble\": {" : "") +
+          scoresJson(s, k) + (runs.size() > 1 ? "}" : "") +
+          ", \"confusion\": " + nnc::rt::confusionJson(s.confusion, classes) +
+          "}\n";
+  std::unique_ptr<FILE, int (*)(FILE *)> f(std::fopen(cfg->metrics_out, "w"),
+                                           std::fclose);
+  if (!f || std::fputs(json.c_str(), f.get()) < 0)
+    return nnc_set_error("cannot write '%s': %s", cfg->metrics_out,
+                         std::strerror(errno));
+  return 0;
 }
 
 bool endsWith(const char *s, const char *suffix) {
@@ -287,41 +357,37 @@ static int checkCheckpoint(const nnc_model &m, const char *path,
                        m.name, problems.c_str(), nnc::holdsText(ck).c_str());
 }
 
-extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
-  if (!cfg->data || !cfg->checkpoint)
-    return nnc_set_error("nnc_predict needs a data set and a checkpoint");
-  if (cfg->output && !endsWith(cfg->output, ".csv") &&
-      !endsWith(cfg->output, ".npy"))
-    return nnc_set_error("the predictions file '%s' must end in .csv or .npy",
-                         cfg->output);
-  int64_t batch = cfg->batch > 0 ? cfg->batch : 256;
-  int32_t topK = cfg->top_k > 0 ? cfg->top_k : 3;
-  DataTable table;
-  if (nnc::loadDataTable(cfg->data, table))
+namespace {
+/// Loads one member's checkpoint into `in` (renamed below `prefix`) and
+/// checks it against the model.
+int loadMember(const nnc_model &m, const char *path, const char *prefix,
+               nnc_named_tensors &in) {
+  if (nnc_safetensors_load(path, &in))
     return -1;
-  Scratch s;
-  if (nnc_safetensors_load(cfg->checkpoint, &s.in))
-    return -1;
-  if (cfg->prefix && *cfg->prefix) { // one instance's tensors, renamed
-    size_t n = std::strlen(cfg->prefix);
-    for (int64_t k = 0; k < s.in.count; ++k) {
-      char *name = s.in.names[k];
-      if (std::strncmp(name, cfg->prefix, n) == 0)
+  if (prefix && *prefix) { // one instance's tensors, renamed
+    size_t n = std::strlen(prefix);
+    for (int64_t k = 0; k < in.count; ++k) {
+      char *name = in.names[k];
+      if (std::strncmp(name, prefix, n) == 0)
         std::memmove(name, name + n, std::strlen(name + n) + 1);
       else
         name[0] = '\0'; // (another instance's: found by no argument)
     }
   }
-  if (checkCheckpoint(*m, cfg->checkpoint, s.in))
-    return -1;
-  // One batch buffer per model input, appended to the checkpoint's tensors
-  // so that nnc_model_forward binds everything by name.
-  std::vector<std::pair<const nnc_tensor *, int64_t>> inputs;
+  return checkCheckpoint(m, path, in);
+}
+
+/// Appends one batch buffer per model input to `in` (so that
+/// nnc_model_forward binds everything by name); `inputs`: the data field
+/// each reads and its index in `in`.
+int addInputBuffers(const nnc_model &m, const DataTable &table, int64_t batch,
+                    nnc_named_tensors &in,
+                    std::vector<std::pair<const nnc_tensor *, int64_t>> &inputs) {
   int32_t numInputs = 0;
-  for (int32_t a = 0; a < m->num_args; ++a)
-    numInputs += m->args[a].kind == NNC_ARG_INPUT;
-  for (int32_t a = 0; a < m->num_args; ++a) {
-    const nnc_model_arg &arg = m->args[a];
+  for (int32_t a = 0; a < m.num_args; ++a)
+    numInputs += m.args[a].kind == NNC_ARG_INPUT;
+  for (int32_t a = 0; a < m.num_args; ++a) {
+    const nnc_model_arg &arg = m.args[a];
     if (arg.kind != NNC_ARG_INPUT)
       continue;
     const nnc_tensor *field = fieldFor(table, arg.name, numInputs == 1);
@@ -342,35 +408,108 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
     for (int32_t d = 1; d < t.rank; ++d)
       t.dims[d] = asModel && arg.dims[d] >= 0 ? arg.dims[d] : field->dims[d];
     t.dims[0] = std::min(batch, std::max<int64_t>(table.count, 1));
-    if (nnc_tensor_alloc(&t) || nnc_named_append(&s.in, arg.name, t))
+    if (nnc_tensor_alloc(&t) || nnc_named_append(&in, arg.name, t))
       return -1;
-    inputs.push_back({field, s.in.count - 1});
+    inputs.push_back({field, in.count - 1});
   }
-  const nnc_tensor *label = nullptr;
-  for (const auto &f : table.fields)
-    if (f.first == "label" &&
-        (f.second.dtype == NNC_I64 || f.second.dtype == NNC_I32))
-      label = &f.second;
-  Collected c;
-  bool live = cfg->progress && isatty(2);
+  return 0;
+}
+
+/// Runs the model with one member's checkpoint over every sample and view.
+int runMember(const nnc_model &m, const nnc_predict_config &cfg,
+              const char *path, const DataTable &table, int64_t batch,
+              const std::vector<nnc::View> &views, bool asProbs,
+              const std::string &progress, MemberRun &r) {
+  Scratch s;
+  std::vector<std::pair<const nnc_tensor *, int64_t>> inputs;
+  if (loadMember(m, path, cfg.prefix, s.in) ||
+      addInputBuffers(m, table, batch, s.in, inputs))
+    return -1;
+  bool live = cfg.progress && isatty(2);
+  std::vector<int64_t> rows;
   for (int64_t start = 0; start < table.count; start += batch) {
     int64_t n = std::min(batch, table.count - start);
-    std::vector<int64_t> rows(static_cast<size_t>(n));
+    rows.resize(size_t(n));
     std::iota(rows.begin(), rows.end(), start);
-    for (auto &[field, k] : inputs) {
-      s.in.tensors[k].dims[0] = n;
-      nnc::copyRows(*field, rows.data(), n, s.in.tensors[k]);
+    for (const nnc::View &v : views) {
+      for (auto &[field, k] : inputs) {
+        s.in.tensors[k].dims[0] = n;
+        nnc::copyRows(*field, rows.data(), n, s.in.tensors[k]);
+        nnc::viewBatch(s.in.tensors[k], v);
+      }
+      if (nnc_model_forward(&m, &s.in, &s.out) ||
+          accumulate(s.out.tensors[0], start, table.count, asProbs, r))
+        return -1;
     }
-    if (nnc_model_forward(m, &s.in, &s.out))
-      return -1;
-    if (collect(s.out.tensors[0], label, rows, topK, c))
-      return -1;
     if (live)
-      std::fprintf(stderr, "\rpredict %lld/%lld", (long long)(start + n),
-                   (long long)table.count);
+      std::fprintf(stderr, "\rpredict%s %lld/%lld", progress.c_str(),
+                   (long long)(start + n), (long long)table.count);
   }
   if (live)
     std::fprintf(stderr, "\n");
+  for (double &v : r.scores)
+    v /= double(views.size());
+  return 0;
+}
+} // namespace
+
+extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
+  std::vector<std::string> paths;
+  for (int32_t k = 0; k < cfg->num_members; ++k)
+    if (cfg->members && cfg->members[k])
+      paths.push_back(cfg->members[k]);
+  if (paths.empty() && cfg->checkpoint)
+    paths.push_back(cfg->checkpoint);
+  if (!cfg->data || paths.empty())
+    return nnc_set_error("nnc_predict needs a data set and a checkpoint");
+  if (cfg->output && !endsWith(cfg->output, ".csv") &&
+      !endsWith(cfg->output, ".npy"))
+    return nnc_set_error("the predictions file '%s' must end in .csv or .npy",
+                         cfg->output);
+  int64_t batch = cfg->batch > 0 ? cfg->batch : 256;
+  int32_t topK = cfg->top_k > 0 ? cfg->top_k : 3;
+  std::vector<nnc::View> views;
+  if (nnc::parseViews(cfg->tta ? cfg->tta : "", views))
+    return -1;
+  DataTable table;
+  if (nnc::loadDataTable(cfg->data, table))
+    return -1;
+  if (table.count == 0)
+    return nnc_set_error("the data set %s has no samples",
+                         nnc::describeDataSet(cfg->data).c_str());
+  std::vector<int64_t> labels;
+  for (const auto &f : table.fields)
+    if (f.first == "label" &&
+        (f.second.dtype == NNC_I64 || f.second.dtype == NNC_I32) &&
+        f.second.rank == 1)
+      for (int64_t r = 0; r < table.count; ++r)
+        labels.push_back(
+            f.second.dtype == NNC_I64
+                ? static_cast<const int64_t *>(f.second.data)[r]
+                : int64_t(static_cast<const int32_t *>(f.second.data)[r]));
+  bool averaged = paths.size() > 1 || views.size() > 1;
+  bool asProbs = averaged && !cfg->average_logits;
+  std::vector<MemberRun> runs(paths.size());
+  for (size_t k = 0; k < paths.size(); ++k) {
+    std::string progress =
+        paths.size() > 1 ? " (member " + std::to_string(k + 1) + " of " +
+                               std::to_string(paths.size()) + ")"
+                         : "";
+    if (runMember(*m, *cfg, paths[k].c_str(), table, batch, views, asProbs,
+                  progress, runs[k]))
+      return -1;
+  }
+  MemberRun ensemble = runs[0];
+  for (size_t k = 1; k < runs.size(); ++k)
+    for (size_t i = 0; i < ensemble.scores.size(); ++i)
+      ensemble.scores[i] += runs[k].scores[i];
+  for (double &v : ensemble.scores)
+    v /= double(runs.size());
+  if (views.size() > 1)
+    std::printf("test-time augmentation: the mean over %zu views (%s)\n",
+                views.size(), cfg->tta);
+  Collected c;
+  finish(ensemble, table.count, labels, topK, c);
   if (cfg->output) {
     std::vector<int64_t> shape{c.samples};
     shape.insert(shape.end(), c.rowShape.begin(), c.rowShape.end());
@@ -379,6 +518,8 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
     if (rc)
       return rc;
   }
-  printSummary(c);
-  return 0;
+  std::string how = cfg->average_logits || !ensemble.classifier
+                        ? "the mean of the outputs"
+                        : "the mean of the class probabilities";
+  return report(cfg, runs, paths, ensemble, labels, topK, how);
 }

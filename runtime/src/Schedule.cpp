@@ -2,7 +2,8 @@
 //
 // The value of a scheduled hyper-parameter (a learning rate, an annealed
 // temperature) at a training step: step, exponential, cosine, linear
-// warm-up and linear schedules, evaluated by the training loop before each
+// warm-up, linear and reduce-on-plateau schedules (any of them after a
+// linear warm-up), evaluated by the training loop before each
 // step and passed to the compiled step as an argument.
 //
 //===----------------------------------------------------------------------===//
@@ -23,8 +24,9 @@ double arg(const nnc_schedule *s, const char *name, double dflt) {
 }
 } // namespace
 
-extern "C" double nnc_schedule_value(const nnc_schedule *s, int64_t step,
-                                     int64_t epoch, int64_t total_steps) {
+/// The schedule itself, without its warm-up.
+static double scheduleValue(const nnc_schedule *s, int64_t step, int64_t epoch,
+                            int64_t total_steps) {
   const double pi = 3.14159265358979323846;
   double progress =
       total_steps > 1 ? double(step) / double(total_steps - 1) : 1.0;
@@ -55,5 +57,15 @@ extern "C" double nnc_schedule_value(const nnc_schedule *s, int64_t step,
     double start = arg(s, "start", base), end = arg(s, "end", 0);
     return start + (end - start) * progress;
   }
-  return base; // constant
+  return base; // constant; plateau (the training loop scales it)
+}
+
+extern "C" double nnc_schedule_value(const nnc_schedule *s, int64_t step,
+                                     int64_t epoch, int64_t total_steps) {
+  double value = scheduleValue(s, step, epoch, total_steps);
+  // `warmup: N` of any schedule: a linear ramp over the first N steps.
+  if (std::strcmp(s->kind, "warmup") != 0)
+    if (double n = arg(s, "warmup", 0); n > 1)
+      value *= std::min(1.0, double(step + 1) / n);
+  return value;
 }

@@ -77,6 +77,20 @@ int loadMnist(const char *split, bool pixelBytes, nnc_dataset *out);
 void augmentBatch(const DataTable &t, nnc_tensor &batch, uint64_t seed,
                   uint64_t step);
 
+/// One view of test-time augmentation: a horizontal flip and/or a shift
+/// by (dy, dx) pixels with zero fill.
+struct View {
+  bool flip = false;
+  int64_t dy = 0, dx = 0;
+};
+/// The views a `tta` specification asks for ("flip, crop(2)"): the data
+/// as it is, its flip, and shifts by the crop up, down, left and right.
+/// "" or "none": the data as it is. A malformed one is an error.
+int parseViews(const std::string &spec, std::vector<View> &views);
+/// Applies a view to a batch of images [B, H, W] or [B, H, W, C] (other
+/// tensors are left alone).
+void viewBatch(nnc_tensor &batch, const View &v);
+
 } // namespace nnc
 
 #endif // NNC_RUNTIME_SOURCES_H

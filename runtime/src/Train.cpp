@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "FloatMode.h"
+#include "Folds.h"
+#include "Metrics.h"
 #include "Trainer.h"
 
 #include <algorithm>
@@ -87,7 +89,7 @@ void Trainer::gather(const std::vector<const nnc_tensor *> &fields,
   }
 }
 
-int Trainer::evaluate(Totals &t) {
+int Trainer::evaluate(Totals &t, const nnc::View &view) {
   std::vector<nnc_tensor *> args;
   std::vector<const nnc_tensor *> fields;
   if (bind(eval, args, fields, valid))
@@ -95,6 +97,13 @@ int Trainer::evaluate(Totals &t) {
   std::vector<nnc_tensor> results;
   std::vector<int> metricIndex;
   bindResults(eval, results, metricIndex);
+  bool keep = collect && predIndex >= 0;
+  valOut.clear();
+  valLabels.clear();
+  const nnc_tensor *label = nullptr;
+  for (const auto &f : valid.table().fields)
+    if (f.first == "label" && f.second.dtype == NNC_I64 && f.second.rank == 1)
+      label = &f.second;
   std::vector<int64_t> rows(cfg.batch);
   int rc = 0;
   for (int64_t at = 0; at < valid.count && rc == 0; at += cfg.batch) {
@@ -102,9 +111,26 @@ int Trainer::evaluate(Totals &t) {
     for (int64_t i = 0; i < n; ++i)
       rows[i] = at + i;
     gather(fields, args, rows.data(), n);
+    for (size_t a = 0; a < fields.size(); ++a)
+      if (fields[a])
+        nnc::viewBatch(*args[a], view);
     rc = nnc_model_call(eval, args.data(), results.data());
     t.add(results, metricIndex, metricPerBatch, n);
+    if (rc || !keep)
+      continue;
+    const nnc_tensor &p = results[predIndex];
+    valShape.assign(p.dims + 1, p.dims + p.rank);
+    const float *v = static_cast<const float *>(p.data);
+    valOut.insert(valOut.end(), v, v + nnc_tensor_numel(&p));
+    if (label)
+      valLabels.insert(valLabels.end(),
+                       static_cast<const int64_t *>(label->data) + at,
+                       static_cast<const int64_t *>(label->data) + at + n);
   }
+  if (predIndex >= 0)
+    predT = results[predIndex]; // its buffer serves the next pass
+  if (rc == 0 && keep)
+    scoreSet(t);
   return rc;
 }
 
@@ -214,7 +240,7 @@ int Trainer::trainEpoch(int64_t epoch, double epochStart, Totals &t) {
     gather(stepFields, stepArgs, rows, n);
     for (size_t a = 0; a < stepFields.size(); ++a)
       if (stepFields[a])
-        nnc::augmentBatch(train.table, *stepArgs[a], cfg.seed,
+        nnc::augmentBatch(train.table(), *stepArgs[a], cfg.seed,
                           uint64_t(globalStep));
     setStepInputs(epoch);
     if (nnc_model_call(step, stepArgs.data(), stepResults.data()))
@@ -256,6 +282,9 @@ void Trainer::setStepInputs(int64_t epoch) {
     float value = float(
         nnc_schedule_value(&cfg.schedules[s], globalStep, epoch, totalSteps));
     *static_cast<float *>(it->second.data) = value;
+    if (auto p = plateauScale.find(cfg.schedules[s].target);
+        p != plateauScale.end())
+      *static_cast<float *>(it->second.data) = value *= float(p->second);
     if (std::strcmp(cfg.schedules[s].target, "lr") == 0)
       lr = value;
   }
@@ -304,7 +333,7 @@ int Trainer::endEpoch(int64_t epoch, double epochStart, const Totals &t,
   if (live)
     std::fprintf(stderr, "\r\x1b[K");
   // Validation every N epochs and after the last.
-  Totals v(metricNames.size());
+  Totals v(metricNames.size(), setMetricNames.size());
   bool doVal = valid.loaded &&
                ((epoch + 1) % std::max<int64_t>(cfg.validate_every, 1) == 0 ||
                 epoch + 1 == cfg.epochs);
@@ -314,22 +343,13 @@ int Trainer::endEpoch(int64_t epoch, double epochStart, const Totals &t,
   double sps = double(t.samples) / std::max(trainSeconds, 1e-9);
   printEpoch(epoch, t, v, doVal, sps, seconds);
   writeEpochMetrics(epoch, t, v, doVal, sps, seconds);
-  if (saveCheckpoint(epoch + 1))
-    return -1;
   if (doVal) {
     lastVal = v;
     validated = true;
-    if (v.meanLoss() < bestVal) {
-      bestVal = v.meanLoss();
-      sinceBest = 0;
-    } else if (cfg.early_stop > 0 && ++sinceBest >= cfg.early_stop) {
-      std::printf("early stop: val_loss has not improved for %lld "
-                  "epochs\n",
-                  (long long)sinceBest);
-      stop = true;
-    }
+    if (afterValidation(epoch, v, stop))
+      return -1;
   }
-  return 0;
+  return saveCheckpoint(epoch + 1);
 }
 
 void Trainer::printEpoch(int64_t epoch, const Totals &t, const Totals &v,
@@ -343,6 +363,7 @@ void Trainer::printEpoch(int64_t epoch, const Totals &t, const Totals &v,
     for (size_t k = 0; k < metricNames.size(); ++k)
       std::printf("  val_%s %.4f", shortName(metricNames[k]).c_str(),
                   v.mean(k));
+    printSetMetrics(v);
   }
   if (!std::isnan(lr))
     std::printf("  lr %.3g", lr);
@@ -358,6 +379,8 @@ void Trainer::writeEpochMetrics(int64_t epoch, const Totals &t, const Totals &v,
   // Any number of metrics (no fixed buffer); a value that is not a
   // finite number (a NaN loss) is JSON's null, never `nan`.
   std::string json = "{\"epoch\": " + std::to_string(epoch + 1);
+  if (fold)
+    json += ", \"fold\": " + std::to_string(fold);
   auto add = [&](const char *key, double value, bool present) {
     char num[32] = "null";
     if (present && std::isfinite(value))
@@ -376,6 +399,7 @@ void Trainer::writeEpochMetrics(int64_t epoch, const Totals &t, const Totals &v,
     add("val_accuracy", 0, false);
   for (size_t k = 0; k < metricNames.size(); ++k)
     add(("val_" + metricNames[k]).c_str(), v.mean(k), doVal);
+  addSetMetrics(json, v, doVal);
   add("lr", lr, !std::isnan(lr));
   add("samples_per_sec", sps, true);
   add("seconds", seconds, true);
@@ -398,27 +422,49 @@ double Trainer::accuracyOf(const Totals &t) const {
 void Trainer::finalReport(double total) {
   bool isTest = cfg.validate_source &&
                 std::strstr(cfg.validate_source, ":test") != nullptr;
-  char json[320];
-  // The process's peak resident memory (Linux's VmHWM, which unlike
-  // getrusage's maximum is not inherited from a parent at fork).
-  char rss[48] = "";
-  if (double mb = peakResidentMB(); mb > 0)
-    std::snprintf(rss, sizeof rss, ", \"peak_rss_mb\": %.1f", mb);
+  std::string json = "{\"final\": true";
+  if (fold)
+    json += ", \"fold\": " + std::to_string(fold);
+  auto add = [&](const char *key, double v) {
+    char num[32] = "null";
+    if (std::isfinite(v))
+      std::snprintf(num, sizeof num, "%.6g", v);
+    json += std::string(", \"") + key + "\": " + num;
+  };
   if (validated && isTest && hasAccuracy()) {
     std::printf("test accuracy %.4f  (test loss %.4f, %lld samples)\n",
                 accuracyOf(lastVal), lastVal.meanLoss(),
                 (long long)lastVal.samples);
-    std::snprintf(json, sizeof json,
-                  "{\"final\": true, \"test_accuracy\": %.6g, \"test_loss\": "
-                  "%.6g, \"steps\": %lld, \"seconds\": %.6g%s}",
-                  accuracyOf(lastVal), lastVal.meanLoss(),
-                  (long long)globalStep, total, rss);
-  } else {
-    std::snprintf(json, sizeof json,
-                  "{\"final\": true, \"steps\": %lld, \"seconds\": %.6g%s}",
-                  (long long)globalStep, total, rss);
+    add("test_accuracy", accuracyOf(lastVal));
+    add("test_loss", lastVal.meanLoss());
+    double withTta = NAN;
+    if (ttaViews.size() > 1 && ttaAccuracy(withTta) == 0) {
+      std::printf("test accuracy with test-time augmentation %.4f  (the "
+                  "mean over %zu views: %s)\n",
+                  withTta, ttaViews.size(), cfg.tta);
+      add("test_accuracy_tta", withTta);
+    }
   }
-  writeMetrics(json);
+  if (validated && wantConfusion && !lastConfusion.empty()) {
+    int64_t c = int64_t(std::sqrt(double(lastConfusion.size())) + 0.5);
+    if (!fold) // cross-validation prints the out-of-fold one
+      nnc::rt::printConfusion(stdout, lastConfusion, c);
+    json += ", \"val_confusion\": " + nnc::rt::confusionJson(lastConfusion, c);
+  }
+  if (validated && cfg.checkpoint)
+    std::printf("best %s at epoch %lld: %s\n", monitor.c_str(),
+                (long long)bestEpoch, bestPath().c_str());
+  if (validated)
+    json += ", \"best_epoch\": " + std::to_string(bestEpoch);
+  json += ", \"steps\": " + std::to_string(globalStep);
+  add("seconds", total);
+  // The process's peak resident memory (Linux's VmHWM, which unlike
+  // getrusage's maximum is not inherited from a parent at fork).
+  if (double mb = peakResidentMB(); mb > 0)
+    add("peak_rss_mb", mb);
+  json += "}";
+  writeMetrics(json.c_str());
+  std::fflush(stdout);
   if (std::getenv("NNC_BUFFER_STATS")) {
     nnc_buffer_stats b = nnc_buffer_pool_stats();
     std::fprintf(stderr,
@@ -452,6 +498,8 @@ extern "C" int nnc_train(const nnc_model *train_step,
     return nnc_set_error("batch and epochs must be positive");
   keepFreedMemory();
   nnc::FlushDenormals mode;
+  if (cfg->folds > 1)
+    return nnc_rt::runFolds(train_step, eval_step, *cfg);
   nnc_rt::Trainer t(train_step, eval_step, *cfg);
   return t.run();
 }

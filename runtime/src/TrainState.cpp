@@ -12,6 +12,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <type_traits>
 #include <unistd.h>
 
 namespace nnc_rt {
@@ -34,19 +36,20 @@ Trainer::~Trainer() {
     nnc_tensor_free(t);
   for (nnc_tensor &t : metricT)
     nnc_tensor_free(&t);
+  nnc_tensor_free(&predT);
   if (metrics)
     std::fclose(metrics);
   nnc_batcher_free(&batcher);
 }
 
 int Trainer::loadSet(DataSet &set, const std::string &name) {
-  if (nnc::loadDataTable(name, set.table))
+  if (!set.given && nnc::loadDataTable(name, set.own))
     return -1;
   set.loaded = true;
-  set.count = set.table.count;
-  if (cfg.limit > 0 && cfg.limit < set.count)
+  set.count = set.table().count;
+  if (cfg.limit > 0 && cfg.limit < set.count && !set.given)
     set.count = cfg.limit;
-  for (auto &f : set.table.fields)
+  for (auto &f : set.table().fields)
     if (f.first == "label" && cfg.classes > 0 &&
         nnc_check_labels(&f.second, cfg.classes,
                          ("data set " + nnc::describeDataSet(name)).c_str()))
@@ -122,14 +125,18 @@ int Trainer::setUp() {
     return 0; // the initial parameters need no data
   if (loadSet(train, trainSet))
     return -1;
-  if (cfg.validate_source && loadSet(valid, cfg.validate_source))
+  if ((cfg.validate_source || valid.given) &&
+      loadSet(valid, cfg.validate_source ? cfg.validate_source : ""))
+    return -1;
+  if (setUpValidation())
     return -1;
   if (cfg.metrics_out) {
     // Opened for appending (a new run empties it first), so that each
     // record, written whole in one write(), lands as one line even when
     // another run writes the same file.
     metrics = std::fopen(cfg.metrics_out, "a");
-    if (!metrics || (!cfg.resume && ftruncate(fileno(metrics), 0)))
+    if (!metrics ||
+        (!cfg.resume && fold <= 1 && ftruncate(fileno(metrics), 0)))
       return nnc_set_error("cannot write metrics to '%s': %s", cfg.metrics_out,
                            std::strerror(errno));
   }
@@ -181,8 +188,7 @@ int Trainer::resume() {
   }
   for (int64_t k = 0; k < ck.count; ++k) {
     std::string name = ck.names[k];
-    if (!persistent.count(name) && name != "train.epoch" &&
-        name != "train.step" && name != "train.seed")
+    if (!persistent.count(name) && name.rfind("train.", 0) != 0)
       problem("'" + name + "' is not in this model");
   }
   auto counter = [&](const char *name, int64_t &out) {
@@ -204,6 +210,23 @@ int Trainer::resume() {
   };
   counter("train.epoch", epoch0);
   counter("train.step", globalStep);
+  // Where validation stood (absent in older checkpoints): the best
+  // monitored cost, the validations since, each plateau's factor.
+  auto scalar = [&](const std::string &name, auto &out) {
+    int64_t k = nnc_named_find(&ck, name.c_str());
+    if (k >= 0 && ck.tensors[k].rank == 0 && ck.tensors[k].dtype == NNC_F64)
+      out = decltype(+out)(*static_cast<const double *>(ck.tensors[k].data));
+    else if (k >= 0 && ck.tensors[k].rank == 0 &&
+             ck.tensors[k].dtype == NNC_I64)
+      out = decltype(+out)(*static_cast<const int64_t *>(ck.tensors[k].data));
+  };
+  scalar("train.best", bestVal);
+  scalar("train.since_best", sinceBest);
+  scalar("train.best_epoch", bestEpoch);
+  for (auto &[target, scale] : plateauScale) {
+    scalar("train.plateau." + target, scale);
+    scalar("train.plateau_wait." + target, plateauBad[target]);
+  }
   // The seed of the run that wrote it (absent in older checkpoints): a
   // different one continues with other shuffles, dropout masks and noise.
   int64_t seedAt = nnc_named_find(&ck, "train.seed");
@@ -295,28 +318,48 @@ int Trainer::toState() {
   return 0;
 }
 
-int Trainer::saveCheckpoint(int64_t epochsDone) {
-  if (!cfg.checkpoint)
+int Trainer::saveCheckpoint(int64_t epochsDone, const char *path) {
+  if (!path)
+    path = cfg.checkpoint;
+  if (!path)
     return 0;
-  int64_t counters[3] = {epochsDone, globalStep, int64_t(cfg.seed)};
   std::vector<std::string> names(persistentOrder);
-  names.push_back("train.epoch");
-  names.push_back("train.step");
-  names.push_back("train.seed");
-  std::vector<char *> namePtrs;
   std::vector<nnc_tensor> tensors;
   for (const std::string &n : persistentOrder)
     tensors.push_back(persistent[n]);
-  for (int64_t &c : counters) {
+  // Counters (i64) and where validation stands (f64 and i64 scalars);
+  // a deque keeps the values where the tensors point.
+  std::deque<int64_t> ints;
+  std::deque<double> reals;
+  auto add = [&](const std::string &name, auto value) {
     nnc_tensor t{};
-    t.dtype = NNC_I64;
-    t.data = &c;
+    if constexpr (std::is_same_v<decltype(value), double>) {
+      t.dtype = NNC_F64;
+      t.data = &reals.emplace_back(value);
+    } else {
+      t.dtype = NNC_I64;
+      t.data = &ints.emplace_back(int64_t(value));
+    }
+    names.push_back(name);
     tensors.push_back(t);
+  };
+  add("train.epoch", epochsDone);
+  add("train.step", globalStep);
+  add("train.seed", int64_t(cfg.seed));
+  if (validated) {
+    add("train.best", bestVal);
+    add("train.since_best", sinceBest);
+    add("train.best_epoch", bestEpoch);
   }
+  for (auto &[target, scale] : plateauScale) {
+    add("train.plateau." + target, scale);
+    add("train.plateau_wait." + target, plateauBad[target]);
+  }
+  std::vector<char *> namePtrs;
   for (std::string &n : names)
     namePtrs.push_back(&n[0]);
   nnc_named_tensors all{int64_t(names.size()), namePtrs.data(), tensors.data()};
-  if (nnc_safetensors_save(cfg.checkpoint, &all)) {
+  if (nnc_safetensors_save(path, &all)) {
     std::string why = nnc_last_error();
     return nnc_set_error("%s; training stopped and %s", why.c_str(),
                          wroteCheckpoint
@@ -337,7 +380,7 @@ int Trainer::bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
     std::string name = arg.name;
     if (kind == NNC_ARG_INPUT) {
       std::string src = arg.source ? arg.source : "";
-      fields[a] = set.table.field(src.substr(src.rfind(':') + 1));
+      fields[a] = set.table().field(src.substr(src.rfind(':') + 1));
       if (!fields[a])
         return -1;
       // The data must have the model's element type and per-sample shape.
@@ -357,7 +400,7 @@ int Trainer::bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
           want.dims[d - 1] = arg.dims[d];
         return nnc_set_error("data set '%s' has %s samples in '%s', but the "
                              "model's input '%s' takes %s samples",
-                             set.table.descriptor.c_str(),
+                             set.table().descriptor.c_str(),
                              nnc::typeText(have).c_str(), name.c_str(),
                              name.c_str(), nnc::typeText(want).c_str());
       }
@@ -397,6 +440,10 @@ void Trainer::bindResults(const nnc_model *m, std::vector<nnc_tensor> &results,
       results[r] = persistent[name];
     else if (name == "loss")
       results[r] = lossT;
+    else if (name == "prediction") {
+      results[r] = predT;
+      predIndex = r;
+    }
     for (size_t k = 0; k < metricNames.size(); ++k)
       if (name == resultName(k)) {
         results[r] = metricT[k];

@@ -20,11 +20,14 @@
 
 namespace nnc_rt {
 
-/// One data set (its fields) and how much of it a run uses.
+/// One data set (its fields) and how much of it a run uses: loaded by
+/// the trainer, or given to it (a fold of cross-validation).
 struct DataSet {
-  nnc::DataTable table;
+  nnc::DataTable own;
+  const nnc::DataTable *given = nullptr;
   int64_t count = 0;
   bool loaded = false;
+  const nnc::DataTable &table() const { return given ? *given : own; }
 };
 
 /// Sums of one pass over a data set: the loss and each metric ("metric.X"
@@ -32,8 +35,11 @@ struct DataSet {
 struct Totals {
   double loss = 0;
   std::vector<double> metrics;
+  /// Whole-set metrics of a validation (Trainer::setMetricNames).
+  std::vector<double> set;
   int64_t samples = 0;
-  explicit Totals(size_t numMetrics) : metrics(numMetrics, 0.0) {}
+  explicit Totals(size_t numMetrics, size_t numSet = 0)
+      : metrics(numMetrics, 0.0), set(numSet, NAN) {}
   double meanLoss() const { return samples ? loss / double(samples) : 0; }
   double mean(size_t k) const {
     return samples ? metrics[k] / double(samples) : 0;
@@ -61,6 +67,26 @@ public:
   ~Trainer();
   int run();
 
+  /// Cross-validation (Folds.cpp): train and validate on these tables
+  /// (fold `fold` of cfg.folds), collect the validation predictions, and
+  /// append to the metrics file that fold 1 started.
+  void useFold(const nnc::DataTable *trainRows,
+               const nnc::DataTable *validRows, int64_t fold) {
+    train.given = trainRows;
+    valid.given = validRows;
+    this->fold = fold;
+    collect = true;
+  }
+  /// After run(): the last validation's sums and its predictions (rows of
+  /// `predictionWidth()` values, in the order of the validation set).
+  const Totals &lastValidation() const { return lastVal; }
+  const std::vector<float> &lastPredictions() const { return valOut; }
+  const std::vector<int64_t> &predictionShape() const { return valShape; }
+  const std::vector<std::string> &metricList() const { return metricNames; }
+  const std::vector<std::string> &setMetricList() const {
+    return setMetricNames;
+  }
+
 private:
   // What persists between steps (TrainState.cpp).
   int setUp();
@@ -72,7 +98,7 @@ private:
   /// The run itself; run() adds writing the state back.
   int runLoop();
   int checkWritable();
-  int saveCheckpoint(int64_t epochsDone);
+  int saveCheckpoint(int64_t epochsDone, const char *path = nullptr);
   /// Binds the model's arguments: data fields to `batchInputs` (gathered
   /// from `set`), persistent tensors, the step and hyper-parameters.
   int bind(const nnc_model *m, std::vector<nnc_tensor *> &args,
@@ -110,7 +136,27 @@ private:
   void gather(const std::vector<const nnc_tensor *> &fields,
               const std::vector<nnc_tensor *> &args, const int64_t *rows,
               int64_t n);
-  int evaluate(Totals &t);
+  /// One pass of the eval step over the validation set (each batch seen
+  /// through `view`); collects the predictions when they are needed.
+  int evaluate(Totals &t, const nnc::View &view = nnc::View{});
+
+  // Validation (Validation.cpp).
+  /// Whole-set metrics, monitor, plateau schedules and TTA from cfg.
+  int setUpValidation();
+  /// The set metrics of the predictions just collected into `v`.
+  void scoreSet(Totals &v);
+  /// The monitored value of a validation (lower is better: negated for
+  /// metrics where higher is).
+  double monitoredCost(const Totals &v) const;
+  /// After a validation: best checkpoint, early stopping, plateaus.
+  int afterValidation(int64_t epoch, const Totals &v, bool &stop);
+  /// The final test evaluation averaged over cfg.tta's views: accuracy.
+  int ttaAccuracy(double &accuracy);
+  /// Whole-set metrics in the epoch line / record.
+  void printSetMetrics(const Totals &v) const;
+  void addSetMetrics(std::string &json, const Totals &v, bool doVal) const;
+  /// "<stem>.best.safetensors" of the checkpoint.
+  std::string bestPath() const;
   void progressLine(int64_t epoch, int64_t batch, int64_t batches,
                     const Totals &t, double seconds);
   void writeMetrics(const char *json);
@@ -156,11 +202,31 @@ private:
   std::vector<int> stepMetricIndex;
   nnc_batcher batcher{};
   int64_t batches = 0, totalSteps = 0;
-  /// Validation: the best loss so far, the epochs since, the latest sums.
+  /// Validation: the best monitored cost so far (lower is better), the
+  /// validations since, the latest sums.
   double bestVal = INFINITY;
-  int64_t sinceBest = 0;
+  int64_t sinceBest = 0, bestEpoch = 0;
   Totals lastVal{0};
   bool validated = false;
+  /// The eval step's "prediction" result (-1: none) and its buffer; the
+  /// predictions of the last validation when `collect`.
+  int predIndex = -1;
+  nnc_tensor predT{};
+  bool collect = false;
+  std::vector<float> valOut;
+  std::vector<int64_t> valShape; ///< one sample's prediction shape
+  std::vector<int64_t> valLabels;
+  std::vector<std::string> setMetricNames; ///< "auc", "f1"
+  bool wantConfusion = false;
+  std::vector<int64_t> lastConfusion;
+  std::string monitor = "val_loss";
+  bool monitorHigher = false; ///< a higher monitored value is better
+  std::vector<nnc::View> ttaViews;
+  /// Reduce-on-plateau schedules: their factor of the base value and
+  /// their validations without improvement, by target.
+  std::map<std::string, double> plateauScale;
+  std::map<std::string, int64_t> plateauBad;
+  int64_t fold = 0; ///< the fold of cross-validation (0: none)
 };
 
 } // namespace nnc_rt

@@ -400,18 +400,34 @@ typedef struct nnc_predict_config {
   /** The checkpoint's tensors of this instance ("gen." takes gen.dense_1.w
    *  as dense_1.w), for a checkpoint of several models; NULL: as named. */
   const char *prefix;
+  /** An ensemble: these checkpoints instead of `checkpoint` (when
+   *  num_members > 0). Their predictions are averaged: class
+   *  probabilities, or the raw outputs (logits) with average_logits. */
+  int32_t num_members;
+  const char *const *members;
+  int average_logits;
+  /** Test-time augmentation ("flip, crop(2)"; NULL or "none": none): the
+   *  predictions are averaged over the data as it is and its views. */
+  const char *tta;
+  /** A JSON file of the metrics (each member's, the ensemble's, the
+   *  confusion matrix), or NULL. */
+  const char *metrics_out;
 } nnc_predict_config;
 
 /** Runs the forward function `m` over every sample of a data set, in
- *  order, with the parameters of a checkpoint (names and shapes checked).
+ *  order, with the parameters of a checkpoint (names and shapes checked),
+ *  or of each member of an ensemble, averaging them (and the views of
+ *  test-time augmentation).
  *  Each model input reads the data field of its name (a model with one
  *  input reads the one field that is not `label`). The first output is the
  *  prediction: when it is [B, C] floats the model is a classifier, whose
  *  class probabilities are the softmax of the output (or the output
  *  itself when every row already sums to 1); a CSV gets one row per
  *  sample (index, label when the data has one, predicted class, then the
- *  top-k classes with their probabilities), an NPY the raw outputs. With
- *  labels, prints the accuracy and the confusion matrix on stdout. */
+ *  top-k classes with their probabilities), an NPY the raw outputs (the
+ *  averaged ones of an ensemble or TTA). With labels, prints the accuracy,
+ *  top-k accuracy, macro F1, ROC AUC and the confusion matrix on stdout
+ *  (and each member's metrics). */
 int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg);
 
 /*--- training ------------------------------------------------------------*/
@@ -450,7 +466,8 @@ typedef struct nnc_train_config {
   int progress;                /**< 1 live line, 0 plain lines, -1 auto */
   int64_t limit;     /**< use the first N samples of each set (0: all) */
   int64_t log_every; /**< plain mode: a line every N steps (0: none) */
-  int64_t early_stop; /**< stop after N epochs without a better val_loss */
+  int64_t early_stop; /**< stop after N validations without a better
+                          monitored metric (val_loss by default) */
   int32_t num_schedules;
   const nnc_schedule *schedules;
   int init_only; /**< write the initial checkpoint (epoch 0) and stop */
@@ -468,6 +485,21 @@ typedef struct nnc_train_config {
   nnc_named_tensors *state;
   /** Stop after this many steps, ending the epoch there (0: no limit). */
   int64_t max_steps;
+  /** Metrics of the whole validation set, comma-separated ("auc,f1,
+   *  confusion"), from the eval step's "prediction"; NULL: none. */
+  const char *set_metrics;
+  /** The validation metric that early stopping, the best checkpoint and
+   *  plateau schedules watch ("val_accuracy"); NULL: val_loss. */
+  const char *monitor;
+  /** K-fold cross-validation of the training set (0: none): K models,
+   *  each validated on its held-out fold. */
+  int64_t folds;
+  /** Cross-validation's out-of-fold predictions (.csv or .npy); NULL:
+   *  "<checkpoint stem>.oof.csv" when there is a checkpoint. */
+  const char *oof_out;
+  /** Test-time augmentation of the final test evaluation ("flip,
+   *  crop(2)"); NULL: none. */
+  const char *tta;
 } nnc_train_config;
 
 /** Trains with a compiled `<Model>_train_step` (arguments: data "input"s
