@@ -13,7 +13,9 @@
 
 namespace nnc::rt {
 
-void probabilities(const float *row, int64_t c, std::vector<double> &p) {
+namespace {
+template <typename T>
+void probabilitiesOf(const T *row, int64_t c, std::vector<double> &p) {
   p.assign(row, row + c);
   double sum = 0;
   bool distribution = true;
@@ -28,6 +30,14 @@ void probabilities(const float *row, int64_t c, std::vector<double> &p) {
     z += (v = std::exp(v - mx));
   for (double &v : p)
     v /= z;
+}
+} // namespace
+
+void probabilities(const float *row, int64_t c, std::vector<double> &p) {
+  probabilitiesOf(row, c, p);
+}
+void probabilities(const double *row, int64_t c, std::vector<double> &p) {
+  probabilitiesOf(row, c, p);
 }
 
 void ClassPredictions::add(const float *outputs, const int64_t *rowLabels,

@@ -20,6 +20,7 @@ namespace nnc::rt {
 /// Class probabilities of one row of outputs: the softmax, unless the row
 /// already is a distribution (non-negative, sums to 1).
 void probabilities(const float *row, int64_t c, std::vector<double> &p);
+void probabilities(const double *row, int64_t c, std::vector<double> &p);
 
 /// Predictions of a classifier over a set: `probs` [n, classes] row-major.
 struct ClassPredictions {

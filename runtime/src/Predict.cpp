@@ -157,7 +157,7 @@ void finish(const MemberRun &r, int64_t total, std::vector<int64_t> labels,
   std::vector<double> p;
   std::vector<int64_t> order(size_t(r.per));
   for (int64_t i = 0; i < total; ++i) {
-    nnc::rt::probabilities(c.raw.data() + i * r.per, r.per, p);
+    nnc::rt::probabilities(r.scores.data() + i * r.per, r.per, p);
     std::iota(order.begin(), order.end(), 0);
     int64_t k = std::min<int64_t>(topK, r.per);
     std::partial_sort(order.begin(), order.begin() + k, order.end(),

@@ -129,15 +129,17 @@ int Trainer::afterValidation(int64_t epoch, const Totals &v, bool &stop) {
     double before = it->second;
     it->second = std::max(it->second * argOf(sc, "factor", 0.1), floor);
     if (it->second < before)
-      std::printf("plateau: %s has not improved for %lld validations; %s "
+      std::printf("plateau: %s has not improved for %lld validation%s; %s "
                   "is now %.3g\n",
                   monitor.c_str(), (long long)argOf(sc, "patience", 2),
-                  sc.target, sc.base * it->second);
+                  argOf(sc, "patience", 2) == 1 ? "" : "s", sc.target,
+                  sc.base * it->second);
   }
   if (cfg.early_stop > 0 && sinceBest >= cfg.early_stop) {
-    std::printf("early stop: %s has not improved for %lld validations (best "
-                "at epoch %lld)\n",
-                monitor.c_str(), (long long)sinceBest, (long long)bestEpoch);
+    std::printf("early stop: %s has not improved for %lld validation%s "
+                "(best at epoch %lld)\n",
+                monitor.c_str(), (long long)sinceBest, sinceBest == 1 ? "" : "s",
+                (long long)bestEpoch);
     stop = true;
   }
   return 0;
