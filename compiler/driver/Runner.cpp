@@ -299,7 +299,8 @@ int nnc::runPredict(const Entry &entry, const PredictOptions &opts,
     cfg.members = members.data();
     cfg.average_logits = opts.averageLogits;
     cfg.tta = opts.tta.empty() ? nullptr : opts.tta.c_str();
-    cfg.metrics_out = opts.metricsOut.empty() ? nullptr : opts.metricsOut.c_str();
+    cfg.metrics_out =
+        opts.metricsOut.empty() ? nullptr : opts.metricsOut.c_str();
     cfg.prefix = prefix.c_str();
     cfg.output = opts.output.empty() ? nullptr : opts.output.c_str();
     cfg.batch = opts.batch;

@@ -45,8 +45,7 @@ static cl::list<std::string>
                      "the model or optimizer (as --set takes them); "
                      "repeatable, every combination is run"),
             cl::value_desc("NAME=V1,V2"), cl::sub(sweepCommand()));
-static cl::opt<unsigned> jobsOpt("jobs",
-                                 cl::desc("Runs at a time (default 1)"),
+static cl::opt<unsigned> jobsOpt("jobs", cl::desc("Runs at a time (default 1)"),
                                  cl::value_desc("N"), cl::init(1),
                                  cl::sub(sweepCommand()));
 static cl::opt<unsigned>
@@ -89,7 +88,8 @@ bool parseGrids(std::vector<Grid> &grids, DiagnosticEngine &diags) {
       if (!v.empty())
         grid.values.push_back(v);
     if (grid.name.empty() || grid.values.empty()) {
-      diags.error("--grid '" + g + "': expected NAME=V1,V2,... (e.g. --grid "
+      diags.error("--grid '" + g +
+                  "': expected NAME=V1,V2,... (e.g. --grid "
                   "'hidden=128,256')");
       return false;
     }
@@ -119,9 +119,14 @@ std::string pointText(const std::vector<Grid> &grids, const Run &r) {
 std::vector<std::string> childArgs(const char *self, const SweepOptions &o,
                                    const std::vector<Grid> &grids,
                                    const Run &r) {
-  std::vector<std::string> a{self, "run", o.file, "--no-progress",
-                             "--metrics-out", r.base + ".jsonl",
-                             "--checkpoint", r.base + ".safetensors"};
+  std::vector<std::string> a{self,
+                             "run",
+                             o.file,
+                             "--no-progress",
+                             "--metrics-out",
+                             r.base + ".jsonl",
+                             "--checkpoint",
+                             r.base + ".safetensors"};
   for (const std::string &s : o.sets)
     a.insert(a.end(), {"--set", s});
   for (size_t k = 0; k < grids.size(); ++k)
@@ -202,8 +207,8 @@ bool runAll(const char *self, const SweepOptions &o,
       std::optional<llvm::StringRef> redirects[] = {std::nullopt, log, log};
       std::string err;
       r.start = std::chrono::steady_clock::now();
-      r.process = llvm::sys::ExecuteNoWait(self, refs, std::nullopt,
-                                           redirects, 0, &err);
+      r.process = llvm::sys::ExecuteNoWait(self, refs, std::nullopt, redirects,
+                                           0, &err);
       if (r.process.Pid == llvm::sys::ProcessInfo::InvalidPid) {
         diags.error("cannot start '" + std::string(self) + "': " + err);
         return false;
@@ -213,8 +218,7 @@ bool runAll(const char *self, const SweepOptions &o,
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     for (size_t k = 0; k < running.size();) {
       Run &r = *running[k];
-      llvm::sys::ProcessInfo st =
-          llvm::sys::Wait(r.process, 0u);
+      llvm::sys::ProcessInfo st = llvm::sys::Wait(r.process, 0u);
       if (st.Pid == 0) { // still running
         ++k;
         continue;
@@ -268,13 +272,15 @@ bool summarize(const std::vector<Grid> &grids, const std::vector<Run> &runs,
   std::string monitor = monitorOpt;
   if (monitor.empty())
     monitor = runs.front().metrics.count("val_accuracy") ? "val_accuracy"
-                                                          : "val_loss";
+                                                         : "val_loss";
   if (!runs.front().metrics.count(monitor)) {
     std::string known;
     for (const std::string &m : metrics)
       known += (known.empty() ? "" : ", ") + m;
-    diags.error("--monitor " + monitor + ": the runs have no such metric "
-                "(they have " + known + ")");
+    diags.error("--monitor " + monitor +
+                ": the runs have no such metric "
+                "(they have " +
+                known + ")");
     return false;
   }
   std::error_code ec;
@@ -329,7 +335,8 @@ bool summarize(const std::vector<Grid> &grids, const std::vector<Run> &runs,
   }
   std::string bestText;
   for (size_t k = 0; k < grids.size(); ++k)
-    bestText += (k ? " " : "") + grids[k].name + "=" + runs[best * per].point[k];
+    bestText +=
+        (k ? " " : "") + grids[k].name + "=" + runs[best * per].point[k];
   llvm::outs() << "best: " << bestText << " (" << monitor << " "
                << llvm::format("%.4f", bestValue);
   if (std::isfinite(bestStd))

@@ -14,8 +14,8 @@
 #include "driver/Library.h"
 #include "driver/Pipeline.h"
 #include "driver/Plot.h"
-#include "driver/Sweep.h"
 #include "driver/Runner.h"
+#include "driver/Sweep.h"
 #include "driver/Timing.h"
 #include "driver/Train.h"
 #include "lexer/Lexer.h"
@@ -106,8 +106,7 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.nn>"),
                                       cl::sub(initCmd), cl::sub(predictCmd),
                                       cl::sub(plotCmd), cl::sub(replCmd),
                                       cl::sub(exportCmd), cl::sub(importCmd),
-                                      cl::sub(sweepCommand()),
-                                      cl::cat(nncCat));
+                                      cl::sub(sweepCommand()), cl::cat(nncCat));
 
 enum class Emit {
   None,
@@ -194,14 +193,11 @@ static cl::list<std::string> setValues(
     cl::sub(buildCmd), cl::sub(runCmd), cl::sub(initCmd), cl::sub(predictCmd),
     cl::sub(exportCmd), cl::sub(sweepCommand()), cl::cat(nncCat));
 
-static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
-                                       cl::value_desc("file"),
-                                       cl::sub(buildCmd), cl::sub(runCmd),
-                                       cl::sub(initCmd), cl::sub(predictCmd),
-                                       cl::sub(plotCmd), cl::sub(exportCmd),
-                                       cl::sub(importCmd),
-                                       cl::sub(sweepCommand()),
-                                       cl::cat(nncCat));
+static cl::opt<std::string>
+    outputFile("o", cl::desc("Output file"), cl::value_desc("file"),
+               cl::sub(buildCmd), cl::sub(runCmd), cl::sub(initCmd),
+               cl::sub(predictCmd), cl::sub(plotCmd), cl::sub(exportCmd),
+               cl::sub(importCmd), cl::sub(sweepCommand()), cl::cat(nncCat));
 static cl::opt<std::string> dataOpt(
     "data",
     cl::desc("The data set to predict: an expression of the file's scope, "
@@ -305,11 +301,11 @@ static cl::opt<int64_t> foldsOpt(
              "label), per-fold and mean +- std of the validation metrics"),
     cl::value_desc("K"), cl::sub(runCmd), cl::sub(sweepCommand()),
     cl::cat(nncCat));
-static cl::opt<std::string> oofOpt(
-    "oof",
-    cl::desc("With folds: where the out-of-fold predictions go (.csv or "
-             ".npy; default <checkpoint>.oof.csv)"),
-    cl::value_desc("file"), cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<std::string>
+    oofOpt("oof",
+           cl::desc("With folds: where the out-of-fold predictions go (.csv or "
+                    ".npy; default <checkpoint>.oof.csv)"),
+           cl::value_desc("file"), cl::sub(runCmd), cl::cat(nncCat));
 static cl::opt<std::string>
     resumeFile("resume",
                cl::desc("Continue training from a checkpoint (parameters, "
@@ -328,8 +324,8 @@ static cl::list<std::string> predictCheckpoints(
     cl::desc("The trained parameters to predict with; several (repeated, or "
              "separated by commas) are an ensemble whose predictions are "
              "averaged"),
-    cl::value_desc("file.safetensors"), cl::CommaSeparated,
-    cl::sub(predictCmd), cl::cat(nncCat));
+    cl::value_desc("file.safetensors"), cl::CommaSeparated, cl::sub(predictCmd),
+    cl::cat(nncCat));
 static cl::opt<std::string> averageOpt(
     "average",
     cl::desc("predict: how an ensemble or TTA averages a classifier: 'probs' "
@@ -675,8 +671,8 @@ static int runPredictCmd(const char *argv0, llvm::SourceMgr &sm,
   }
   po.averageLogits = averageOpt == "logits";
   po.tta = ttaOpt.getNumOccurrences() ? ttaOpt.getValue()
-           : program->train                ? program->train->tta
-                                           : "";
+           : program->train           ? program->train->tta
+                                      : "";
   po.metricsOut = metricsOut;
   po.output = outputFile;
   po.batch = batchOpt > 0 ? batchOpt : 256;

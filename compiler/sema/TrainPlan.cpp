@@ -139,10 +139,10 @@ TrainPlanner::Outcome TrainPlanner::checkData(Env &env) {
 
   // The eval step also returns the model's output: whole-set metrics,
   // out-of-fold predictions and test-time augmentation read it.
-  if (Value *out = env.lookup("output"); out && out->kind == Value::Tensor &&
-                                         out->node && isFloat(out->type.dtype) &&
-                                         out->type.rank() >= 1 &&
-                                         !out->type.dims[0].isConst())
+  if (Value *out = env.lookup("output");
+      out && out->kind == Value::Tensor && out->node &&
+      isFloat(out->type.dtype) && out->type.rank() >= 1 &&
+      !out->type.dims[0].isConst())
     plan.prediction = out->node;
   if (!plan.setMetrics.empty() &&
       (!plan.prediction || !plan.classes || plan.prediction->type.rank() != 2))

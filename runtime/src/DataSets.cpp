@@ -7,11 +7,10 @@
 // and Data.cpp, and Images.cpp for folders of PNG/JPEG images.
 //
 //===----------------------------------------------------------------------===//
-#include "Images.h"
 #include "File.h"
-#include "Sources.h"
+#include "Images.h"
 #include "Numbers.h"
-
+#include "Sources.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -551,7 +550,8 @@ int nnc::parseViews(const std::string &spec, std::vector<View> &views) {
   size_t at = 0;
   while (at <= spec.size()) {
     size_t end = spec.find(',', at);
-    std::string item = spec.substr(at, end == std::string::npos ? end : end - at);
+    std::string item =
+        spec.substr(at, end == std::string::npos ? end : end - at);
     at = end == std::string::npos ? spec.size() + 1 : end + 1;
     while (!item.empty() && item.front() == ' ')
       item.erase(0, 1);
@@ -562,8 +562,8 @@ int nnc::parseViews(const std::string &spec, std::vector<View> &views) {
       flip = true;
     else if (item.size() > 6 && item.compare(0, 5, "crop(") == 0 &&
              item.back() == ')' &&
-             nnc::rt::parseInt(item.substr(5, item.size() - 6), k) &&
-             k >= 1 && k <= 64)
+             nnc::rt::parseInt(item.substr(5, item.size() - 6), k) && k >= 1 &&
+             k <= 64)
       crop = k;
     else
       return nnc_set_error("test-time augmentation '%s': expected 'flip' "

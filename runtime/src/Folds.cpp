@@ -60,8 +60,9 @@ int subTable(const nnc::DataTable &src, const std::vector<int64_t> &rows,
     part.dims[0] = int64_t(rows.size());
     if (nnc_tensor_alloc(&part))
       return -1;
-    size_t row = size_t(nnc_tensor_numel(&t) / std::max<int64_t>(t.dims[0], 1)) *
-                 nnc_dtype_size(t.dtype);
+    size_t row =
+        size_t(nnc_tensor_numel(&t) / std::max<int64_t>(t.dims[0], 1)) *
+        nnc_dtype_size(t.dtype);
     for (size_t i = 0; i < rows.size(); ++i)
       std::memcpy(static_cast<char *>(part.data) + i * row,
                   static_cast<const char *>(t.data) + size_t(rows[i]) * row,
@@ -135,9 +136,9 @@ int writeOof(const std::string &path, const OutOfFold &o) {
         std::fprintf(f.get(), ",%lld", (long long)o.labels[size_t(i)]);
       if (classifier) {
         nnc::rt::probabilities(row, o.per, p);
-        std::fprintf(f.get(), ",%lld",
-                     (long long)(std::max_element(p.begin(), p.end()) -
-                                 p.begin()));
+        std::fprintf(
+            f.get(), ",%lld",
+            (long long)(std::max_element(p.begin(), p.end()) - p.begin()));
       }
       for (int64_t j = 0; j < o.per; ++j)
         std::fprintf(f.get(), classifier ? ",%.6f" : ",%.7g",
@@ -182,14 +183,15 @@ int runFolds(const nnc_model *step, const nnc_model *eval,
     if (name == "label" && t.rank == 1 && t.dtype == NNC_I64)
       oof.labels.assign(static_cast<const int64_t *>(t.data),
                         static_cast<const int64_t *>(t.data) + count);
-  std::vector<int64_t> fold = assignFolds(
-      cfg.classes > 0 ? oof.labels : std::vector<int64_t>{}, count, cfg.folds,
-      cfg.seed);
+  std::vector<int64_t> fold =
+      assignFolds(cfg.classes > 0 ? oof.labels : std::vector<int64_t>{}, count,
+                  cfg.folds, cfg.seed);
   if (cfg.validate_source)
     std::printf("cross-validation: %lld folds of %s (the train block's "
                 "validation set is not used; each fold validates on the "
                 "samples it did not train on)\n",
-                (long long)cfg.folds, nnc::describeDataSet(all.descriptor).c_str());
+                (long long)cfg.folds,
+                nnc::describeDataSet(all.descriptor).c_str());
   std::string stem =
       cfg.checkpoint ? withoutExtension(cfg.checkpoint, ".safetensors") : "";
   std::map<std::string, std::vector<double>> perFold; // val metric -> folds
@@ -200,15 +202,18 @@ int runFolds(const nnc_model *step, const nnc_model *eval,
       (fold[size_t(i)] == k ? validRows : trainRows).push_back(i);
     nnc::DataTable trainK, validK;
     std::string name = nnc::describeDataSet(all.descriptor);
-    if (subTable(all, trainRows, name + " without fold " + std::to_string(k + 1), trainK) ||
-        subTable(all, validRows, name + " fold " + std::to_string(k + 1), validK))
+    if (subTable(all, trainRows,
+                 name + " without fold " + std::to_string(k + 1), trainK) ||
+        subTable(all, validRows, name + " fold " + std::to_string(k + 1),
+                 validK))
       return -1;
     nnc_train_config c = cfg;
     c.folds = 0;
     c.limit = 0;
     c.validate_source = nullptr;
     c.tta = nullptr;
-    std::string checkpoint = stem + ".fold" + std::to_string(k + 1) + ".safetensors";
+    std::string checkpoint =
+        stem + ".fold" + std::to_string(k + 1) + ".safetensors";
     c.checkpoint = cfg.checkpoint ? checkpoint.c_str() : nullptr;
     std::printf("fold %lld/%lld: training on %zu samples, validating on %zu\n",
                 (long long)k + 1, (long long)cfg.folds, trainRows.size(),
@@ -260,22 +265,23 @@ int runFolds(const nnc_model *step, const nnc_model *eval,
     json += "]";
   }
   std::printf("\n");
-  bool classifier = oof.shape.size() == 1 && oof.per > 1 && !oof.labels.empty() &&
-                    !oof.values.empty();
+  bool classifier = oof.shape.size() == 1 && oof.per > 1 &&
+                    !oof.labels.empty() && !oof.values.empty();
   if (classifier) {
     nnc::rt::ClassPredictions p;
     p.classes = oof.per;
     p.add(oof.values.data(), oof.labels.data(), count);
-    double acc = nnc::rt::setMetric("accuracy", p), f1 = nnc::rt::setMetric("f1", p),
-           auc = nnc::rt::setMetric("auc", p);
-    std::printf("out-of-fold (%lld samples): accuracy %.4f  f1 %.4f  auc %.4f\n",
-                (long long)count, acc, f1, auc);
+    double acc = nnc::rt::setMetric("accuracy", p),
+           f1 = nnc::rt::setMetric("f1", p), auc = nnc::rt::setMetric("auc", p);
+    std::printf(
+        "out-of-fold (%lld samples): accuracy %.4f  f1 %.4f  auc %.4f\n",
+        (long long)count, acc, f1, auc);
     json += ", \"oof_accuracy\": " + num(acc) + ", \"oof_f1\": " + num(f1) +
             ", \"oof_auc\": " + num(auc);
     if (cfg.set_metrics && std::strstr(cfg.set_metrics, "confusion"))
       nnc::rt::printConfusion(stdout, nnc::rt::confusionMatrix(p), p.classes);
   }
-  std::string oofPath = cfg.oof_out ? cfg.oof_out
+  std::string oofPath = cfg.oof_out      ? cfg.oof_out
                         : cfg.checkpoint ? stem + ".oof.csv"
                                          : "";
   if (!oofPath.empty() && !oof.values.empty()) {

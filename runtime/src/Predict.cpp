@@ -256,7 +256,8 @@ int report(const nnc_predict_config *cfg, const std::vector<MemberRun> &runs,
     return 0;
   int64_t classes = ensemble.per;
   // top-k accuracy where k leaves something out.
-  int32_t k = int32_t(std::min<int64_t>(topK, std::max<int64_t>(classes - 1, 1)));
+  int32_t k =
+      int32_t(std::min<int64_t>(topK, std::max<int64_t>(classes - 1, 1)));
   std::string json = "{\"samples\": " + std::to_string(labels.size());
   if (runs.size() > 1) {
     json += ", \"members\": [";
@@ -380,9 +381,10 @@ int loadMember(const nnc_model &m, const char *path, const char *prefix,
 /// Appends one batch buffer per model input to `in` (so that
 /// nnc_model_forward binds everything by name); `inputs`: the data field
 /// each reads and its index in `in`.
-int addInputBuffers(const nnc_model &m, const DataTable &table, int64_t batch,
-                    nnc_named_tensors &in,
-                    std::vector<std::pair<const nnc_tensor *, int64_t>> &inputs) {
+int addInputBuffers(
+    const nnc_model &m, const DataTable &table, int64_t batch,
+    nnc_named_tensors &in,
+    std::vector<std::pair<const nnc_tensor *, int64_t>> &inputs) {
   int32_t numInputs = 0;
   for (int32_t a = 0; a < m.num_args; ++a)
     numInputs += m.args[a].kind == NNC_ARG_INPUT;
@@ -491,10 +493,10 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
   bool asProbs = averaged && !cfg->average_logits;
   std::vector<MemberRun> runs(paths.size());
   for (size_t k = 0; k < paths.size(); ++k) {
-    std::string progress =
-        paths.size() > 1 ? " (member " + std::to_string(k + 1) + " of " +
-                               std::to_string(paths.size()) + ")"
-                         : "";
+    std::string progress = paths.size() > 1
+                               ? " (member " + std::to_string(k + 1) + " of " +
+                                     std::to_string(paths.size()) + ")"
+                               : "";
     if (runMember(*m, *cfg, paths[k].c_str(), table, batch, views, asProbs,
                   progress, runs[k]))
       return -1;

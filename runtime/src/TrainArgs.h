@@ -17,9 +17,9 @@ namespace nnc::rt {
 enum class TrainArgs { Train, Help, Invalid };
 
 /// Applies argv[1..argc) (--epochs, --batch, --limit, --seed, --checkpoint,
-/// --resume, --metrics-out, --no-progress) to `cfg`. Invalid: `why` says
-/// what is wrong; `cfg` may be partly changed. Path options point into
-/// argv.
+/// --resume, --metrics-out, --folds, --oof, --no-progress) to `cfg`. Invalid:
+/// `why` says what is wrong; `cfg` may be partly changed. Path options point
+/// into argv.
 TrainArgs parseTrainArgs(int argc, char **argv, nnc_train_config &cfg,
                          std::string &why);
 

@@ -2,9 +2,9 @@
 //
 // `nnc build --train -o prog` links a main that hands its argv here:
 // --epochs, --batch, --limit, --seed, --checkpoint, --resume,
-// --metrics-out and --no-progress override the train block's settings
-// before nnc_train runs (Train.cpp). Errors print the usage and exit 2,
-// like the nnc driver's.
+// --metrics-out, --folds, --oof and --no-progress override the train block's
+// settings before nnc_train runs (Train.cpp). Errors print the usage and exit
+// 2, like the nnc driver's.
 //
 //===----------------------------------------------------------------------===//
 #include "Numbers.h"
@@ -30,8 +30,8 @@ nnc::rt::TrainArgs nnc::rt::parseTrainArgs(int argc, char **argv,
     if (arg == "--help" || arg == "-h")
       return TrainArgs::Help;
     static const char *const valued[] = {
-        "--epochs",     "--batch",  "--limit",      "--seed",
-        "--checkpoint", "--resume", "--metrics-out"};
+        "--epochs", "--batch",       "--limit", "--seed", "--checkpoint",
+        "--resume", "--metrics-out", "--folds", "--oof"};
     if (std::find_if(std::begin(valued), std::end(valued), [&](const char *v) {
           return arg == v;
         }) == std::end(valued)) {
@@ -66,6 +66,16 @@ nnc::rt::TrainArgs nnc::rt::parseTrainArgs(int argc, char **argv,
       cfg.checkpoint = value;
     } else if (arg == "--resume") {
       cfg.resume = value;
+    } else if (arg == "--folds") {
+      if (!number || n < 2 || n > 100) {
+        why = std::string("--folds takes a number of folds from 2 to 100, "
+                          "not '") +
+              value + "'";
+        return TrainArgs::Invalid;
+      }
+      cfg.folds = n;
+    } else if (arg == "--oof") {
+      cfg.oof_out = value;
     } else {
       cfg.metrics_out = value; // --metrics-out
     }
@@ -84,7 +94,7 @@ extern "C" int nnc_train_main(const nnc_model *train_step,
     std::fprintf(stderr,
                  "usage: %s [--epochs E] [--batch B] [--seed S] "
                  "[--checkpoint FILE] [--resume FILE] [--metrics-out FILE] "
-                 "[--limit N] [--no-progress]\n"
+                 "[--limit N] [--folds K] [--oof FILE] [--no-progress]\n"
                  "Trains model %s as its train block says (epochs %lld, "
                  "batch %lld).\n",
                  argv[0], train_step->name, (long long)cfg->epochs,

@@ -135,8 +135,7 @@ int Trainer::setUp() {
     // record, written whole in one write(), lands as one line even when
     // another run writes the same file.
     metrics = std::fopen(cfg.metrics_out, "a");
-    if (!metrics ||
-        (!cfg.resume && fold <= 1 && ftruncate(fileno(metrics), 0)))
+    if (!metrics || (!cfg.resume && fold <= 1 && ftruncate(fileno(metrics), 0)))
       return nnc_set_error("cannot write metrics to '%s': %s", cfg.metrics_out,
                            std::strerror(errno));
   }

@@ -70,8 +70,8 @@ public:
   /// Cross-validation (Folds.cpp): train and validate on these tables
   /// (fold `fold` of cfg.folds), collect the validation predictions, and
   /// append to the metrics file that fold 1 started.
-  void useFold(const nnc::DataTable *trainRows,
-               const nnc::DataTable *validRows, int64_t fold) {
+  void useFold(const nnc::DataTable *trainRows, const nnc::DataTable *validRows,
+               int64_t fold) {
     train.given = trainRows;
     valid.given = validRows;
     this->fold = fold;

@@ -19,7 +19,8 @@ namespace {
 /// Metrics where a lower value is better.
 bool lowerIsBetter(const std::string &metric) {
   return metric == "loss" || metric == "mse" || metric == "mae" ||
-         (metric.size() > 5 && metric.compare(metric.size() - 5, 5, "_loss") == 0);
+         (metric.size() > 5 &&
+          metric.compare(metric.size() - 5, 5, "_loss") == 0);
 }
 
 double argOf(const nnc_schedule &s, const char *name, double dflt) {
@@ -51,8 +52,8 @@ int Trainer::setUpValidation() {
                          "metric (val_loss, val_<metric>)",
                          monitor.c_str());
   std::string m = monitor.substr(4);
-  bool known = m == "loss" || std::count(metricNames.begin(),
-                                         metricNames.end(), m) ||
+  bool known = m == "loss" ||
+               std::count(metricNames.begin(), metricNames.end(), m) ||
                std::count(setMetricNames.begin(), setMetricNames.end(), m);
   if (!known)
     return nnc_set_error("the monitored metric '%s' is not computed by this "
@@ -138,8 +139,8 @@ int Trainer::afterValidation(int64_t epoch, const Totals &v, bool &stop) {
   if (cfg.early_stop > 0 && sinceBest >= cfg.early_stop) {
     std::printf("early stop: %s has not improved for %lld validation%s "
                 "(best at epoch %lld)\n",
-                monitor.c_str(), (long long)sinceBest, sinceBest == 1 ? "" : "s",
-                (long long)bestEpoch);
+                monitor.c_str(), (long long)sinceBest,
+                sinceBest == 1 ? "" : "s", (long long)bestEpoch);
     stop = true;
   }
   return 0;

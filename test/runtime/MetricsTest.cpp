@@ -5,8 +5,8 @@
 // stratifies by label; test-time augmentation views move pixels as named.
 //
 //===----------------------------------------------------------------------===//
-#include "Folds.h"
 #include "Metrics.h"
+#include "Folds.h"
 #include "Sources.h"
 
 #include <gtest/gtest.h>
@@ -51,8 +51,7 @@ TEST(Metrics, ConfusionF1AndTopK) {
   EXPECT_DOUBLE_EQ(topKAccuracy(p, 2), 1.0);
   EXPECT_DOUBLE_EQ(setMetric("top_2", p), 1.0);
   // A class that never occurs, as label or prediction, is left out of F1.
-  std::vector<int64_t> four = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-                               0, 0, 0, 0};
+  std::vector<int64_t> four = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_DOUBLE_EQ(macroF1(four, 4), 1.0);
 }
 
