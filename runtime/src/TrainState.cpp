@@ -219,13 +219,7 @@ int Trainer::resume() {
              ck.tensors[k].dtype == NNC_I64)
       out = decltype(+out)(*static_cast<const int64_t *>(ck.tensors[k].data));
   };
-  scalar("train.best", bestVal);
-  scalar("train.since_best", sinceBest);
-  scalar("train.best_epoch", bestEpoch);
-  for (auto &[target, scale] : plateauScale) {
-    scalar("train.plateau." + target, scale);
-    scalar("train.plateau_wait." + target, plateauBad[target]);
-  }
+  validationState(scalar);
   // The seed of the run that wrote it (absent in older checkpoints): a
   // different one continues with other shuffles, dropout masks and noise.
   int64_t seedAt = nnc_named_find(&ck, "train.seed");
@@ -330,9 +324,10 @@ int Trainer::saveCheckpoint(int64_t epochsDone, const char *path) {
   // a deque keeps the values where the tensors point.
   std::deque<int64_t> ints;
   std::deque<double> reals;
-  auto add = [&](const std::string &name, auto value) {
+  auto add = [&](const std::string &name, auto &value) {
+    using T = std::decay_t<decltype(value)>;
     nnc_tensor t{};
-    if constexpr (std::is_same_v<decltype(value), double>) {
+    if constexpr (std::is_same_v<T, double>) {
       t.dtype = NNC_F64;
       t.data = &reals.emplace_back(value);
     } else {
@@ -342,18 +337,11 @@ int Trainer::saveCheckpoint(int64_t epochsDone, const char *path) {
     names.push_back(name);
     tensors.push_back(t);
   };
+  int64_t seed = int64_t(cfg.seed);
   add("train.epoch", epochsDone);
   add("train.step", globalStep);
-  add("train.seed", int64_t(cfg.seed));
-  if (validated) {
-    add("train.best", bestVal);
-    add("train.since_best", sinceBest);
-    add("train.best_epoch", bestEpoch);
-  }
-  for (auto &[target, scale] : plateauScale) {
-    add("train.plateau." + target, scale);
-    add("train.plateau_wait." + target, plateauBad[target]);
-  }
+  add("train.seed", seed);
+  validationState(add);
   std::vector<char *> namePtrs;
   for (std::string &n : names)
     namePtrs.push_back(&n[0]);

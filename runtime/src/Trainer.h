@@ -155,6 +155,17 @@ private:
   /// Whole-set metrics in the epoch line / record.
   void printSetMetrics(const Totals &v) const;
   void addSetMetrics(std::string &json, const Totals &v, bool doVal) const;
+  /// Calls f(name, value) for each scalar of where validation stands, as
+  /// a checkpoint records it (saveCheckpoint writes, resume reads).
+  template <typename F> void validationState(F &&f) {
+    f(std::string("train.best"), bestVal);
+    f(std::string("train.since_best"), sinceBest);
+    f(std::string("train.best_epoch"), bestEpoch);
+    for (auto &[target, scale] : plateauScale) {
+      f("train.plateau." + target, scale);
+      f("train.plateau_wait." + target, plateauBad[target]);
+    }
+  }
   /// "<stem>.best.safetensors" of the checkpoint.
   std::string bestPath() const;
   void progressLine(int64_t epoch, int64_t batch, int64_t batches,
