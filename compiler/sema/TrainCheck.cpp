@@ -8,36 +8,17 @@
 // clause, metric and schedule names are defined once, in tables.
 //
 //===----------------------------------------------------------------------===//
-#include "sema/Elaborator.h"
+#include "sema/TrainChecker.h"
 
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace nnc;
+using namespace nnc::traincheck;
 
 namespace {
 /// The clause whose binding may name a model hyper-parameter to anneal.
 constexpr char kScheduleClause[] = "schedule";
-/// The metric that takes an argument: top_k(k), recorded as "top_<k>".
-constexpr char kTopK[] = "top_k";
-
-/// The metrics compiled training computes (per-sample averages), and how
-/// messages show them.
-struct MetricDef {
-  const char *name, *usage;
-  bool wholeSet = false; ///< of the whole validation set, not per sample
-};
-const MetricDef kMetrics[] = {{"accuracy", "accuracy"},
-                              {kTopK, "top_k(k)"},
-                              {"mse", "mse"},
-                              {"mae", "mae"},
-                              {"auc", "auc", true},
-                              {"f1", "f1", true},
-                              {"confusion", "confusion", true}};
-/// Metrics that are not per-sample averages (set overlaps): named, but
-/// compiled training cannot compute them yet.
-const char *const kLaterMetrics[] = {"iou", "precision", "recall"};
-
 /// The schedules and the named arguments each reads
 /// (runtime/src/Schedule.cpp).
 struct ScheduleDef {
@@ -51,30 +32,6 @@ const ScheduleDef kSchedules[] = {{"constant", {}},
                                   {"warmup", {"steps"}},
                                   {"linear", {"start", "end"}},
                                   {"plateau", {"factor", "patience", "min"}}};
-
-/// The names of a table's entries, in its order.
-template <typename Def, size_t N>
-std::vector<llvm::StringRef> namesOf(const Def (&defs)[N]) {
-  std::vector<llvm::StringRef> names;
-  for (const Def &d : defs)
-    names.push_back(d.name);
-  return names;
-}
-
-std::string joined(llvm::ArrayRef<llvm::StringRef> names) {
-  std::string list;
-  for (llvm::StringRef n : names)
-    list += (list.empty() ? "" : ", ") + n.str();
-  return list;
-}
-
-/// "accuracy, top_k(k), mse, mae".
-std::string metricUsages() {
-  std::vector<llvm::StringRef> usages;
-  for (const MetricDef &m : kMetrics)
-    usages.push_back(m.usage);
-  return joined(usages);
-}
 
 /// The named arguments schedule `kind` reads.
 std::vector<llvm::StringRef> scheduleArgs(llvm::StringRef kind) {
@@ -90,99 +47,9 @@ std::vector<llvm::StringRef> scheduleArgs(llvm::StringRef kind) {
   return args;
 }
 
-std::string didYouMean(llvm::StringRef near) {
-  return near.empty() ? std::string() : "; did you mean '" + near.str() + "'?";
-}
 } // namespace
 
 namespace nnc {
-/// Checks one train block: the data set and its fields, the setup, the
-/// model (its inputs bound to the fields), each clause with its handler,
-/// then a custom step. Fills the block's TrainInfo and, for the first
-/// block that can be compiled, the program's TrainPlan.
-class TrainChecker {
-public:
-  TrainChecker(Elaborator &el, const TrainDecl &t)
-      : el(el), t(t), env(&el.globals) {}
-  bool check();
-
-private:
-  /// A clause handler: false after an error.
-  using Handler = bool (TrainChecker::*)(const TrainClause &);
-  struct Clause {
-    const char *name;
-    Handler check;
-  };
-  static const Clause clauses[];
-
-  /// The data set, its fields (the loss graph's inputs) and the setup.
-  bool bindData();
-  /// Runs the model (if any) on the data fields.
-  bool runModel();
-  /// The model's float hyper-parameters that a schedule anneals: inputs
-  /// of the loss graph.
-  std::vector<CallArg> annealedHparams(const CallableDecl &model);
-  /// The model's inputs from the data set's fields: by name first, then
-  /// the unused ones in order.
-  bool bindInputs(const Value &m, std::vector<CallArg> &args);
-  bool checkClause(const TrainClause &c);
-  /// The custom `step` block; orders the groups as it minimizes them.
-  bool checkStep();
-  /// Keeps the loss graph and the plan of the first block that has them.
-  bool finish(bool ok);
-  /// Marks the plan as not compilable yet (the first reason wins).
-  void noPlan(llvm::SMLoc loc, const std::string &why) {
-    if (whyNoPlan.empty()) {
-      whyNoPlan = why;
-      whyLoc = loc;
-    }
-  }
-
-  /// The clause's one value (null after an error).
-  const Expr *single(const TrainClause &c);
-  bool positiveInt(const TrainClause &c, int64_t &out);
-  /// The clause's keyword in quotes, for messages.
-  static std::string quoted(const TrainClause &c) {
-    return "'" + c.keyword.name + "'";
-  }
-
-  bool batchClause(const TrainClause &c);
-  bool epochsClause(const TrainClause &c);
-  bool shuffleClause(const TrainClause &c);
-  bool seedClause(const TrainClause &c);
-  bool lossClause(const TrainClause &c);
-  bool optimizerClause(const TrainClause &c);
-  bool metricsClause(const TrainClause &c);
-  bool checkMetric(const ExprPtr &m);
-  bool validateClause(const TrainClause &c);
-  bool checkpointClause(const TrainClause &c);
-  bool scheduleClause(const TrainClause &c);
-  bool scheduleArg(const Arg &a, ScheduleInfo &sched);
-  bool clipNormClause(const TrainClause &c);
-  bool earlyStopClause(const TrainClause &c);
-  bool logEveryClause(const TrainClause &c);
-  bool foldsClause(const TrainClause &c);
-  bool monitorClause(const TrainClause &c);
-  bool ttaClause(const TrainClause &c);
-  /// The monitored metric is one the block computes.
-  bool checkMonitor();
-
-  Elaborator &el;
-  const TrainDecl &t;
-  Env env;
-  TrainInfo ti;
-  std::map<std::string, double> annealedBase; // model hparams, by name
-  Result ds;
-  std::unique_ptr<ModelGraph> lossGraph;
-  // What the runtime's training loop needs, gathered from the clauses.
-  std::unique_ptr<TrainPlan> plan;
-  std::vector<OptimizerGroup> groups;
-  std::string whyNoPlan; // a construct compiled training cannot run yet
-  llvm::SMLoc whyLoc;
-  bool sawLoss = false, sawOpt = false;
-  llvm::SMLoc monitorLoc;
-};
-
 const TrainChecker::Clause TrainChecker::clauses[] = {
     {"batch", &TrainChecker::batchClause},
     {"epochs", &TrainChecker::epochsClause},
@@ -573,143 +440,6 @@ bool TrainChecker::optimizerClause(const TrainClause &c) {
   }
   sawOpt = true;
   return v.has_value();
-}
-
-bool TrainChecker::metricsClause(const TrainClause &c) {
-  bool ok = true;
-  for (const ExprPtr &m : c.values)
-    ok &= checkMetric(m);
-  return ok;
-}
-
-bool TrainChecker::checkMetric(const ExprPtr &m) {
-  const Expr *callee = m.get();
-  if (auto *call = llvm::dyn_cast<CallExpr>(callee))
-    callee = call->callee.get();
-  auto *n = llvm::dyn_cast<NameExpr>(callee);
-  // top_k(k) is recorded as "top_<k>".
-  std::string metric = n ? n->name : "";
-  if (auto *call = llvm::dyn_cast<CallExpr>(m.get()); call && metric == kTopK) {
-    std::optional<int64_t> k;
-    if (call->args.size() == 1)
-      k = el.evalInt(call->args[0].value.get(), env, "top_k's k");
-    if (!k || *k <= 0) {
-      if (call->args.size() != 1 || k)
-        el.error(m->getLoc(), "top_k takes one positive integer k");
-      return false;
-    }
-    metric = "top_" + std::to_string(*k);
-  }
-  if (n && llvm::is_contained(kLaterMetrics, llvm::StringRef(n->name))) {
-    el.error(m->getLoc(), "compiled training cannot compute '" + n->name +
-                              "' yet (it is no per-sample average); "
-                              "metrics: " +
-                              metricUsages());
-    return false;
-  }
-  std::vector<llvm::StringRef> known = namesOf(kMetrics);
-  if (!n || !llvm::is_contained(known, llvm::StringRef(n->name))) {
-    el.error(m->getLoc(), "unknown metric" +
-                              (n ? " '" + n->name + "'" +
-                                       didYouMean(closestMatch(n->name, known))
-                                 : std::string()) +
-                              " (known: " + metricUsages() + ")");
-    return false;
-  }
-  bool wholeSet = llvm::any_of(kMetrics, [&](const MetricDef &d) {
-    return d.wholeSet && metric == d.name;
-  });
-  auto &list = wholeSet ? plan->setMetrics : plan->metrics;
-  if (!llvm::is_contained(list, metric))
-    list.push_back(metric);
-  return true;
-}
-
-bool TrainChecker::foldsClause(const TrainClause &c) {
-  int64_t k = 0;
-  if (!positiveInt(c, k))
-    return false;
-  if (k < 2 || k > 100) {
-    el.error(c.values[0]->getLoc(), "'folds' takes a number of folds from 2 "
-                                    "to 100; got " +
-                                        std::to_string(k));
-    return false;
-  }
-  plan->folds = k;
-  return true;
-}
-
-bool TrainChecker::monitorClause(const TrainClause &c) {
-  const Expr *e = single(c);
-  auto *n = e ? llvm::dyn_cast<NameExpr>(e) : nullptr;
-  if (!n || !llvm::StringRef(n->name).starts_with("val_")) {
-    if (e)
-      el.error(e->getLoc(), "'monitor' takes a validation metric: val_loss "
-                            "or val_<metric> of the metrics clause "
-                            "(val_accuracy, val_auc, ...)");
-    return false;
-  }
-  plan->monitor = n->name;
-  monitorLoc = e->getLoc();
-  return true;
-}
-
-bool TrainChecker::ttaClause(const TrainClause &c) {
-  // `tta flip, crop(2)`: the views nnc predict and the final test
-  // evaluation average over (runtime/src/DataSets.cpp, parseViews).
-  std::string spec;
-  for (const ExprPtr &v : c.values) {
-    auto *call = llvm::dyn_cast<CallExpr>(v.get());
-    auto *n = llvm::dyn_cast<NameExpr>(call ? call->callee.get() : v.get());
-    std::optional<int64_t> k;
-    if (n && n->name == "crop" && call && call->args.size() == 1)
-      k = el.evalInt(call->args[0].value.get(), env, "crop's pixels");
-    std::string item;
-    if (n && n->name == "flip" && !call)
-      item = "flip";
-    else if (k && *k >= 1 && *k <= 64)
-      item = "crop(" + std::to_string(*k) + ")";
-    if (item.empty()) {
-      el.error(v->getLoc(), "'tta' takes views: flip, crop(N) with 1 <= N "
-                            "<= 64 pixels (e.g. 'tta flip, crop(2)')");
-      return false;
-    }
-    spec += (spec.empty() ? "" : ", ") + item;
-  }
-  if (spec.empty()) {
-    el.error(c.keyword.loc(), "'tta' takes views: flip, crop(N)");
-    return false;
-  }
-  plan->tta = spec;
-  return true;
-}
-
-bool TrainChecker::checkMonitor() {
-  for (const ScheduleInfo &s : plan->schedules)
-    if (s.kind == "plateau" && !plan->hasValidate && !plan->folds) {
-      el.error(t.range.Start, "schedule " + s.target +
-                                  " = plateau(...) lowers it when validation "
-                                  "stops improving: add 'validate on DATA' "
-                                  "(or 'folds K')");
-      return false;
-    }
-  if (plan->monitor.empty() || plan->monitor == "val_loss")
-    return true;
-  std::string m = plan->monitor.substr(4);
-  if ((llvm::is_contained(plan->metrics, m) ||
-       llvm::is_contained(plan->setMetrics, m)) &&
-      m != "confusion")
-    return true;
-  std::string known = "val_loss";
-  for (const auto *list : {&plan->metrics, &plan->setMetrics})
-    for (const std::string &k : *list)
-      if (k != "confusion")
-        known += ", val_" + k;
-  el.error(monitorLoc, "'monitor " + plan->monitor +
-                           "': not a validation metric of this train block "
-                           "(it has " +
-                           known + "; add the metric to 'metrics')");
-  return false;
 }
 
 bool TrainChecker::validateClause(const TrainClause &c) {
