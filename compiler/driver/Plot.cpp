@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -225,8 +226,12 @@ int nnc::plotMetrics(const std::string &input, const std::string &output,
     diags.error("cannot read '" + input + "': " + buf.getError().message());
     return 1;
   }
-  std::map<std::string, Series> columns;
-  unsigned lineNo = 0, epochs = 0;
+  // Sums and counts per key and epoch: a cross-validation's folds (records
+  // with "fold") are drawn as their mean per epoch.
+  std::map<std::string, std::map<double, std::pair<double, int>>> sums;
+  std::set<double> epochSet;
+  std::set<int64_t> folds;
+  unsigned lineNo = 0;
   llvm::StringRef rest = (*buf)->getBuffer();
   while (!rest.empty()) {
     auto [line, tail] = rest.split('\n');
@@ -246,11 +251,21 @@ int nnc::plotMetrics(const std::string &input, const std::string &output,
         !rec["epoch"].is_number())
       continue;
     double epoch = rec["epoch"].get<double>();
-    ++epochs;
+    epochSet.insert(epoch);
+    if (rec.contains("fold") && rec["fold"].is_number())
+      folds.insert(rec["fold"].get<int64_t>());
     for (auto it = rec.begin(); it != rec.end(); ++it)
-      if (it.value().is_number())
-        columns[it.key()].push_back({epoch, it.value().get<double>()});
+      if (it.value().is_number() && it.key() != "fold") {
+        auto &[sum, n] = sums[it.key()][epoch];
+        sum += it.value().get<double>();
+        ++n;
+      }
   }
+  unsigned epochs = unsigned(epochSet.size());
+  std::map<std::string, Series> columns;
+  for (const auto &[key, perEpoch] : sums)
+    for (const auto &[epoch, sn] : perEpoch)
+      columns[key].push_back({epoch, sn.first / sn.second});
   if (!epochs) {
     diags.error("'" + input +
                 "' has no epoch records (write one with nnc run FILE.nn "
@@ -271,7 +286,11 @@ int nnc::plotMetrics(const std::string &input, const std::string &output,
     diags.error("cannot write '" + output + "'");
     return 1;
   }
-  std::printf("saved %s: %u epochs, %zu panels (%dx%d)\n", output.c_str(),
-              epochs, panels.size(), canvas.w, canvas.h);
+  std::string mean = folds.size() > 1 ? " (the mean over " +
+                                            std::to_string(folds.size()) +
+                                            " folds)"
+                                      : "";
+  std::printf("saved %s: %u epochs%s, %zu panels (%dx%d)\n", output.c_str(),
+              epochs, mean.c_str(), panels.size(), canvas.w, canvas.h);
   return 0;
 }

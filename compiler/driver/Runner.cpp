@@ -307,7 +307,11 @@ int nnc::runPredict(const Entry &entry, const PredictOptions &opts,
     cfg.top_k = opts.topK;
     cfg.progress = opts.progress;
     if (nnc_predict(&m, &cfg)) {
-      diags.error(nnc_last_error());
+      std::string msg = nnc_last_error();
+      if (msg.find("does not fit model") != std::string::npos)
+        msg += " (a checkpoint trained with --set NAME=VALUE needs the same "
+               "--set here)";
+      diags.error(msg);
       return 1;
     }
     return 0;

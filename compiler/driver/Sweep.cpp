@@ -191,6 +191,20 @@ std::string lastLines(const std::string &path, size_t n) {
   return text.substr(at == llvm::StringRef::npos ? 0 : at + 1).str();
 }
 
+/// The monitored metric is one the runs report (checked on the first
+/// run that finishes, not after the whole sweep).
+bool checkMonitor(const Run &r, DiagnosticEngine &diags) {
+  std::string monitor = monitorOpt;
+  if (monitor.empty() || r.metrics.count(monitor))
+    return true;
+  std::string known;
+  for (auto &[m, v] : r.metrics)
+    known += (known.empty() ? "" : ", ") + m;
+  diags.error("--monitor " + monitor + ": the runs have no such metric (they "
+              "have " + known + ")");
+  return false;
+}
+
 /// Runs every child, --jobs at a time; false after the first failure.
 bool runAll(const char *self, const SweepOptions &o,
             const std::vector<Grid> &grids, std::vector<Run> &runs,
@@ -201,6 +215,10 @@ bool runAll(const char *self, const SweepOptions &o,
   while (done < runs.size() && !(failed && running.empty())) {
     while (!failed && next < runs.size() && running.size() < jobsOpt) {
       Run &r = runs[next++];
+      // A sweep run again into the same folder starts its files afresh.
+      for (const char *ext : {".log", ".jsonl", ".safetensors",
+                              ".best.safetensors", ".oof.csv"})
+        llvm::sys::fs::remove(r.base + ext);
       std::vector<std::string> args = childArgs(self, o, grids, r);
       std::vector<llvm::StringRef> refs(args.begin(), args.end());
       std::string log = r.base + ".log";
@@ -238,7 +256,12 @@ bool runAll(const char *self, const SweepOptions &o,
         failed = true;
         continue;
       }
+      if (!checkMonitor(r, diags)) {
+        failed = true;
+        continue;
+      }
       llvm::outs() << "[" << done << "/" << runs.size() << "] "
+                   << llvm::sys::path::filename(r.base) << " "
                    << pointText(grids, r) << ":";
       for (auto &[m, v] : r.metrics)
         llvm::outs() << "  " << m << " " << llvm::format("%.4f", v);
@@ -385,7 +408,8 @@ int nnc::runSweep(const char *argv0, const SweepOptions &o,
       r.base = (dir + "/run" + llvm::Twine(runs.size() + 1)).str();
       runs.push_back(r);
     }
-  llvm::outs() << "sweep: " << points.size() << " points"
+  llvm::outs() << "sweep: " << points.size()
+               << (points.size() == 1 ? " point" : " points")
                << (seedsOpt > 1 ? " x " + std::to_string(seedsOpt) + " seeds"
                                 : std::string())
                << ", " << jobsOpt << " at a time; runs in " << dir << "/\n";

@@ -292,7 +292,7 @@ static cl::opt<std::string> metricsOut(
              "samples_per_sec, seconds) and a final one (final, "
              "test_accuracy, test_loss, steps, seconds, peak_rss_mb) to this "
              "file; predict: one JSON object of the metrics"),
-    cl::value_desc("file.jsonl"), cl::sub(runCmd), cl::sub(predictCmd),
+    cl::value_desc("file"), cl::sub(runCmd), cl::sub(predictCmd),
     cl::cat(nncCat));
 static cl::opt<int64_t> foldsOpt(
     "folds",
@@ -670,6 +670,12 @@ static int runPredictCmd(const char *argv0, llvm::SourceMgr &sm,
     return 1;
   }
   po.averageLogits = averageOpt == "logits";
+  if (ttaOpt.getNumOccurrences() &&
+      llvm::StringRef(ttaOpt.getValue()).trim().empty()) {
+    diags.error("--tta takes views ('flip', 'crop(N)', e.g. --tta 'flip, "
+                "crop(1)') or 'none'");
+    return 1;
+  }
   po.tta = ttaOpt.getNumOccurrences() ? ttaOpt.getValue()
            : program->train           ? program->train->tta
                                       : "";

@@ -125,6 +125,7 @@ private:
   llvm::SMLoc whyLoc;
   bool sawLoss = false, sawOpt = false;
   llvm::SMLoc monitorLoc;
+  bool metricsFailed = false; ///< a `metrics` clause had an error
 };
 
 } // namespace nnc

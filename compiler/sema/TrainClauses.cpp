@@ -46,6 +46,7 @@ bool TrainChecker::metricsClause(const TrainClause &c) {
   bool ok = true;
   for (const ExprPtr &m : c.values)
     ok &= checkMetric(m);
+  metricsFailed |= !ok;
   return ok;
 }
 
@@ -141,6 +142,10 @@ bool TrainChecker::ttaClause(const TrainClause &c) {
                             "<= 64 pixels (e.g. 'tta flip, crop(2)')");
       return false;
     }
+    if (llvm::StringRef(", " + spec + ",").contains(", " + item + ",")) {
+      el.error(v->getLoc(), "'tta' names " + item + " twice");
+      return false;
+    }
     spec += (spec.empty() ? "" : ", ") + item;
   }
   if (spec.empty()) {
@@ -152,6 +157,8 @@ bool TrainChecker::ttaClause(const TrainClause &c) {
 }
 
 bool TrainChecker::checkMonitor() {
+  if (metricsFailed) // its metric may be the one that failed
+    return true;
   for (const ScheduleInfo &s : plan->schedules)
     if (s.kind == "plateau" && !plan->hasValidate && !plan->folds) {
       el.error(t.range.Start, "schedule " + s.target +
@@ -167,14 +174,16 @@ bool TrainChecker::checkMonitor() {
        llvm::is_contained(plan->setMetrics, m)) &&
       m != "confusion")
     return true;
-  std::string known = "val_loss";
+  std::vector<std::string> names{"val_loss"};
   for (const auto *list : {&plan->metrics, &plan->setMetrics})
     for (const std::string &k : *list)
       if (k != "confusion")
-        known += ", val_" + k;
+        names.push_back("val_" + k);
+  std::vector<llvm::StringRef> known(names.begin(), names.end());
   el.error(monitorLoc, "'monitor " + plan->monitor +
-                           "': not a validation metric of this train block "
-                           "(it has " +
-                           known + "; add the metric to 'metrics')");
+                           "': not a validation metric of this train block" +
+                           didYouMean(closestMatch(plan->monitor, known)) +
+                           " (it has " + joined(known) +
+                           "; add the metric to 'metrics')");
   return false;
 }

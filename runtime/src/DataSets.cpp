@@ -546,7 +546,7 @@ int nnc::parseViews(const std::string &spec, std::vector<View> &views) {
   if (spec.empty() || spec == "none")
     return 0;
   bool flip = false;
-  int64_t crop = 0;
+  std::vector<int64_t> crops;
   size_t at = 0;
   while (at <= spec.size()) {
     size_t end = spec.find(',', at);
@@ -558,13 +558,19 @@ int nnc::parseViews(const std::string &spec, std::vector<View> &views) {
     while (!item.empty() && item.back() == ' ')
       item.pop_back();
     int64_t k = 0;
+    if (item.empty())
+      return nnc_set_error("test-time augmentation '%s' has an empty view (a "
+                           "stray comma?); views: 'flip', 'crop(N)'",
+                           spec.c_str());
     if (item == "flip")
       flip = true;
     else if (item.size() > 6 && item.compare(0, 5, "crop(") == 0 &&
              item.back() == ')' &&
              nnc::rt::parseInt(item.substr(5, item.size() - 6), k) && k >= 1 &&
-             k <= 64)
-      crop = k;
+             k <= 64) {
+      if (std::find(crops.begin(), crops.end(), k) == crops.end())
+        crops.push_back(k);
+    }
     else
       return nnc_set_error("test-time augmentation '%s': expected 'flip' "
                            "or 'crop(N)' (1 <= N <= 64), separated by commas",
@@ -572,10 +578,12 @@ int nnc::parseViews(const std::string &spec, std::vector<View> &views) {
   }
   if (flip)
     views.push_back(View{true, 0, 0});
-  const int64_t shifts[4][2] = {{-crop, 0}, {crop, 0}, {0, -crop}, {0, crop}};
-  for (const auto &d : shifts)
-    if (crop)
+  for (int64_t crop : crops) {
+    const int64_t shifts[4][2] = {
+        {-crop, 0}, {crop, 0}, {0, -crop}, {0, crop}};
+    for (const auto &d : shifts)
       views.push_back(View{false, d[0], d[1]});
+  }
   return 0;
 }
 
@@ -634,9 +642,10 @@ std::string nnc::describeDataSet(const std::string &descriptor) {
     if (!takeParts(args, n, parts, inner))
       return descriptor;
     std::string out = kind + "(" + describeDataSet(inner);
-    if (kind == "augment")
-      return out + ", flip: " + (parts[0] == "1" ? "true" : "false") +
-             ", crop: " + parts[1] + ", noise: " + parts[2] + ")";
+    if (kind == "augment") // the arguments given (not their defaults)
+      return out + (parts[0] == "1" ? ", flip: true" : "") +
+             (parts[1] != "0" ? ", crop: " + parts[1] : "") +
+             (parts[2] != "0" ? ", noise: " + parts[2] : "") + ")";
     for (const std::string &p : parts)
       out += ", " + p;
     return out + ")";

@@ -169,6 +169,11 @@ int runFolds(const nnc_model *step, const nnc_model *eval,
     return nnc_set_error("cross-validation (folds) trains K models from "
                          "scratch: it cannot be combined with --resume, a "
                          "step limit or the REPL's state");
+  if (cfg.oof_out && withoutExtension(cfg.oof_out, ".csv") == cfg.oof_out &&
+      withoutExtension(cfg.oof_out, ".npy") == cfg.oof_out)
+    return nnc_set_error("the out-of-fold predictions file '%s' must end in "
+                         ".csv or .npy",
+                         cfg.oof_out);
   nnc::DataTable all;
   if (loadTrainingSet(step, all))
     return -1;

@@ -258,7 +258,11 @@ int report(const nnc_predict_config *cfg, const std::vector<MemberRun> &runs,
   // top-k accuracy where k leaves something out.
   int32_t k =
       int32_t(std::min<int64_t>(topK, std::max<int64_t>(classes - 1, 1)));
-  std::string json = "{\"samples\": " + std::to_string(labels.size());
+  // What was averaged, then the metrics.
+  std::string tta = cfg->tta && std::strcmp(cfg->tta, "none") ? cfg->tta : "";
+  std::string json = "{\"samples\": " + std::to_string(labels.size()) +
+                     ", \"tta\": \"" + tta + "\", \"average\": \"" +
+                     (cfg->average_logits ? "logits" : "probs") + "\"";
   if (runs.size() > 1) {
     json += ", \"members\": [";
     for (size_t m = 0; m < runs.size(); ++m) {

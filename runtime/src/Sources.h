@@ -84,8 +84,9 @@ struct View {
   int64_t dy = 0, dx = 0;
 };
 /// The views a `tta` specification asks for ("flip, crop(2)"): the data
-/// as it is, its flip, and shifts by the crop up, down, left and right.
-/// "" or "none": the data as it is. A malformed one is an error.
+/// as it is, its flip, and shifts by each crop up, down, left and right
+/// (a view named twice counts once). "" or "none": the data as it is. A
+/// malformed one is an error.
 int parseViews(const std::string &spec, std::vector<View> &views);
 /// Applies a view to a batch of images [B, H, W] or [B, H, W, C] (other
 /// tensors are left alone).

@@ -451,9 +451,10 @@ void Trainer::finalReport(double total) {
       nnc::rt::printConfusion(stdout, lastConfusion, c);
     json += ", \"val_confusion\": " + nnc::rt::confusionJson(lastConfusion, c);
   }
-  if (validated && cfg.checkpoint)
-    std::printf("best %s at epoch %lld: %s\n", monitor.c_str(),
-                (long long)bestEpoch, bestPath().c_str());
+  if (validated && cfg.checkpoint && std::isfinite(bestVal))
+    std::printf("best %s %.4f at epoch %lld: %s\n", monitor.c_str(),
+                monitorHigher ? -bestVal : bestVal, (long long)bestEpoch,
+                bestPath().c_str());
   if (validated)
     json += ", \"best_epoch\": " + std::to_string(bestEpoch);
   json += ", \"steps\": " + std::to_string(globalStep);

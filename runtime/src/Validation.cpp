@@ -119,6 +119,17 @@ int Trainer::afterValidation(int64_t epoch, const Totals &v, bool &stop) {
     return 0;
   }
   ++sinceBest;
+  if (cfg.early_stop > 0 && sinceBest >= cfg.early_stop) {
+    std::printf("early stop: %s has not improved for %lld validation%s "
+                "(best at epoch %lld)\n",
+                monitor.c_str(), (long long)sinceBest, sinceBest == 1 ? "" : "s",
+                (long long)bestEpoch);
+    stop = true;
+  }
+  // A plateau lowers its value (kept in the checkpoint, so a longer
+  // resumed run goes on as an uninterrupted one), said only when a later
+  // epoch of this run uses it.
+  bool said = !stop && epoch + 1 < cfg.epochs;
   for (int32_t s = 0; s < cfg.num_schedules; ++s) {
     const nnc_schedule &sc = cfg.schedules[s];
     auto it = plateauScale.find(sc.target);
@@ -129,19 +140,12 @@ int Trainer::afterValidation(int64_t epoch, const Totals &v, bool &stop) {
     double floor = sc.base > 0 ? argOf(sc, "min", 0) / sc.base : 0;
     double before = it->second;
     it->second = std::max(it->second * argOf(sc, "factor", 0.1), floor);
-    if (it->second < before)
+    if (it->second < before && said)
       std::printf("plateau: %s has not improved for %lld validation%s; %s "
                   "is now %.3g\n",
                   monitor.c_str(), (long long)argOf(sc, "patience", 2),
                   argOf(sc, "patience", 2) == 1 ? "" : "s", sc.target,
                   sc.base * it->second);
-  }
-  if (cfg.early_stop > 0 && sinceBest >= cfg.early_stop) {
-    std::printf("early stop: %s has not improved for %lld validation%s "
-                "(best at epoch %lld)\n",
-                monitor.c_str(), (long long)sinceBest,
-                sinceBest == 1 ? "" : "s", (long long)bestEpoch);
-    stop = true;
   }
   return 0;
 }
