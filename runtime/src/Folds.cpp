@@ -98,53 +98,41 @@ struct OutOfFold {
 };
 
 int writeOof(const std::string &path, const OutOfFold &o) {
+  int64_t n = int64_t(o.fold.size());
+  if (withoutExtension(path, ".npy") != path) {
+    std::vector<int64_t> shape{n};
+    shape.insert(shape.end(), o.shape.begin(), o.shape.end());
+    return nnc::writeNpyF32(path.c_str(), o.values, shape);
+  }
   std::unique_ptr<FILE, int (*)(FILE *)> f(std::fopen(path.c_str(), "wb"),
                                            std::fclose);
   if (!f)
     return nnc_set_error("cannot write '%s': %s", path.c_str(),
                          std::strerror(errno));
-  int64_t n = int64_t(o.fold.size());
-  if (withoutExtension(path, ".npy") != path) {
-    std::string dims = std::to_string(n) + ",";
-    for (int64_t d : o.shape)
-      dims += " " + std::to_string(d) + ",";
-    if (!o.shape.empty())
-      dims.pop_back();
-    std::string header =
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
-    header.append((64 - (11 + header.size()) % 64) % 64, ' ');
-    header += '\n';
-    uint16_t len = uint16_t(header.size());
-    std::fwrite("\x93NUMPY\x01\x00", 1, 8, f.get());
-    std::fwrite(&len, 2, 1, f.get());
-    std::fwrite(header.data(), 1, header.size(), f.get());
-    std::fwrite(o.values.data(), sizeof(float), o.values.size(), f.get());
-  } else {
-    bool classifier = o.shape.size() == 1 && o.per > 1 && !o.labels.empty();
-    std::fprintf(f.get(), "index,fold%s", o.labels.empty() ? "" : ",label");
-    if (classifier)
-      std::fprintf(f.get(), ",predicted");
-    for (int64_t j = 0; j < o.per; ++j)
-      std::fprintf(f.get(), classifier ? ",p%lld" : ",out%lld", (long long)j);
-    std::fprintf(f.get(), "\n");
-    std::vector<double> p;
-    for (int64_t i = 0; i < n; ++i) {
-      const float *row = o.values.data() + i * o.per;
-      std::fprintf(f.get(), "%lld,%lld", (long long)i,
-                   (long long)o.fold[size_t(i)] + 1);
-      if (!o.labels.empty())
-        std::fprintf(f.get(), ",%lld", (long long)o.labels[size_t(i)]);
-      if (classifier) {
-        nnc::rt::probabilities(row, o.per, p);
-        std::fprintf(
-            f.get(), ",%lld",
-            (long long)(std::max_element(p.begin(), p.end()) - p.begin()));
-      }
-      for (int64_t j = 0; j < o.per; ++j)
-        std::fprintf(f.get(), classifier ? ",%.6f" : ",%.7g",
-                     classifier ? p[size_t(j)] : double(row[j]));
-      std::fprintf(f.get(), "\n");
+  bool classifier = o.shape.size() == 1 && o.per > 1 && !o.labels.empty();
+  std::fprintf(f.get(), "index,fold%s", o.labels.empty() ? "" : ",label");
+  if (classifier)
+    std::fprintf(f.get(), ",predicted");
+  for (int64_t j = 0; j < o.per; ++j)
+    std::fprintf(f.get(), classifier ? ",p%lld" : ",out%lld", (long long)j);
+  std::fprintf(f.get(), "\n");
+  std::vector<double> p;
+  for (int64_t i = 0; i < n; ++i) {
+    const float *row = o.values.data() + i * o.per;
+    std::fprintf(f.get(), "%lld,%lld", (long long)i,
+                 (long long)o.fold[size_t(i)] + 1);
+    if (!o.labels.empty())
+      std::fprintf(f.get(), ",%lld", (long long)o.labels[size_t(i)]);
+    if (classifier) {
+      nnc::rt::probabilities(row, o.per, p);
+      std::fprintf(
+          f.get(), ",%lld",
+          (long long)(std::max_element(p.begin(), p.end()) - p.begin()));
     }
+    for (int64_t j = 0; j < o.per; ++j)
+      std::fprintf(f.get(), classifier ? ",%.6f" : ",%.7g",
+                   classifier ? p[size_t(j)] : double(row[j]));
+    std::fprintf(f.get(), "\n");
   }
   if (std::ferror(f.get()))
     return nnc_set_error("cannot write '%s'", path.c_str());

@@ -64,32 +64,6 @@ const nnc_tensor *fieldFor(const DataTable &t, const char *name,
   return nullptr;
 }
 
-/// Writes [n, ...] f32 rows as an NPY file.
-int writeNpy(const char *path, const std::vector<float> &values,
-             const std::vector<int64_t> &shape) {
-  std::string dims;
-  for (int64_t d : shape)
-    dims += std::to_string(d) + ", ";
-  if (shape.size() > 1)
-    dims.resize(dims.size() - 2);
-  std::string header =
-      "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
-  size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
-  header += '\n';
-  std::unique_ptr<FILE, int (*)(FILE *)> f(std::fopen(path, "wb"), std::fclose);
-  if (!f)
-    return nnc_set_error("cannot write '%s': %s", path, std::strerror(errno));
-  uint16_t len = uint16_t(header.size());
-  std::fwrite("\x93NUMPY\x01\x00", 1, 8, f.get());
-  std::fwrite(&len, 2, 1, f.get());
-  std::fwrite(header.data(), 1, header.size(), f.get());
-  if (std::fwrite(values.data(), sizeof(float), values.size(), f.get()) !=
-      values.size())
-    return nnc_set_error("cannot write '%s': %s", path, std::strerror(errno));
-  return 0;
-}
-
 /// The predictions: what the CSV, the NPY and the summary need.
 struct Collected {
   std::vector<float> raw;          ///< every output value, row after row
@@ -303,6 +277,31 @@ bool endsWith(const char *s, const char *suffix) {
 }
 
 } // namespace
+
+int nnc::writeNpyF32(const char *path, const std::vector<float> &values,
+                     const std::vector<int64_t> &shape) {
+  std::string dims;
+  for (int64_t d : shape)
+    dims += std::to_string(d) + ", ";
+  if (shape.size() > 1)
+    dims.resize(dims.size() - 2);
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::unique_ptr<FILE, int (*)(FILE *)> f(std::fopen(path, "wb"), std::fclose);
+  if (!f)
+    return nnc_set_error("cannot write '%s': %s", path, std::strerror(errno));
+  uint16_t len = uint16_t(header.size());
+  std::fwrite("\x93NUMPY\x01\x00", 1, 8, f.get());
+  std::fwrite(&len, 2, 1, f.get());
+  std::fwrite(header.data(), 1, header.size(), f.get());
+  if (std::fwrite(values.data(), sizeof(float), values.size(), f.get()) !=
+      values.size())
+    return nnc_set_error("cannot write '%s': %s", path, std::strerror(errno));
+  return 0;
+}
 
 std::string nnc::typeText(const nnc_tensor &t) {
   static const char *names[] = {"f32", "f64", "i32", "i64", "u8", "bool"};
@@ -519,8 +518,9 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
   if (cfg->output) {
     std::vector<int64_t> shape{c.samples};
     shape.insert(shape.end(), c.rowShape.begin(), c.rowShape.end());
-    int rc = endsWith(cfg->output, ".npy") ? writeNpy(cfg->output, c.raw, shape)
-                                           : writeCsv(cfg->output, c, topK);
+    int rc = endsWith(cfg->output, ".npy")
+                 ? nnc::writeNpyF32(cfg->output, c.raw, shape)
+                 : writeCsv(cfg->output, c, topK);
     if (rc)
       return rc;
   }

@@ -77,6 +77,10 @@ int loadMnist(const char *split, bool pixelBytes, nnc_dataset *out);
 void augmentBatch(const DataTable &t, nnc_tensor &batch, uint64_t seed,
                   uint64_t step);
 
+/// Writes f32 values of the given shape ([n, ...]) as an NPY file.
+int writeNpyF32(const char *path, const std::vector<float> &values,
+                const std::vector<int64_t> &shape);
+
 /// One view of test-time augmentation: a horizontal flip and/or a shift
 /// by (dy, dx) pixels with zero fill.
 struct View {
