@@ -11,6 +11,7 @@
 #include "Trainer.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <type_traits>
@@ -211,13 +212,35 @@ int Trainer::resume() {
   counter("train.step", globalStep);
   // Where validation stood (absent in older checkpoints): the best
   // monitored cost, the validations since, each plateau's factor.
+  // Each must be a scalar of its type and in range (a hostile file must
+  // not turn into a negative learning rate or an overflowing count).
   auto scalar = [&](const std::string &name, auto &out) {
+    using T = std::decay_t<decltype(out)>;
     int64_t k = nnc_named_find(&ck, name.c_str());
-    if (k >= 0 && ck.tensors[k].rank == 0 && ck.tensors[k].dtype == NNC_F64)
-      out = decltype(+out)(*static_cast<const double *>(ck.tensors[k].data));
-    else if (k >= 0 && ck.tensors[k].rank == 0 &&
-             ck.tensors[k].dtype == NNC_I64)
-      out = decltype(+out)(*static_cast<const int64_t *>(ck.tensors[k].data));
+    if (k < 0)
+      return;
+    const nnc_tensor &t = ck.tensors[k];
+    bool real = std::is_same_v<T, double>;
+    if (t.rank != 0 || t.dtype != (real ? NNC_F64 : NNC_I64)) {
+      problem("'" + name + "' is " + nnc::typeText(t) + ", expected " +
+              (real ? "an f64 scalar" : "an i64 scalar"));
+      return;
+    }
+    if constexpr (std::is_same_v<T, double>) {
+      double v = *static_cast<const double *>(t.data);
+      bool scale = name.rfind("train.plateau.", 0) == 0;
+      if (std::isnan(v) || (scale && !(v > 0 && v <= 1)))
+        problem("'" + name + "' is " + std::to_string(v) +
+                (scale ? ", not a factor in (0, 1]" : ", not a number"));
+      else
+        out = v;
+    } else {
+      int64_t v = *static_cast<const int64_t *>(t.data);
+      if (v < 0)
+        problem("'" + name + "' is negative (" + std::to_string(v) + ")");
+      else
+        out = v;
+    }
   };
   validationState(scalar);
   // The seed of the run that wrote it (absent in older checkpoints): a

@@ -20,6 +20,9 @@
       (pairs of samples, not ranks) match nnc predict's metrics file.
   workflows.py same-csv A.csv B.csv
       the two sweep tables agree except for the `seconds` column.
+  workflows.py poke CK.safetensors NAME VALUE OUT.safetensors
+      copies the checkpoint with the f64 scalar NAME set to VALUE (a
+      hostile file).
 """
 import csv
 import json
@@ -182,6 +185,17 @@ def same_csv(a, b):
     print("same table: %d rows" % len(table(a)))
 
 
+def poke(path, name, value, out):
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    (n,) = struct.unpack("<Q", data[:8])
+    info = json.loads(data[8:8 + n])[name]
+    a, _ = info["data_offsets"]
+    data[8 + n + a:8 + n + a + 8] = struct.pack("<d", value)
+    with open(out, "wb") as f:
+        f.write(data)
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
 
@@ -197,6 +211,8 @@ def main():
         cv(args[0], int(opt("--folds")))
     elif cmd == "set-metrics":
         set_metrics(args[0], args[1])
+    elif cmd == "poke":
+        poke(args[0], args[1], float(args[2]), args[3])
     elif cmd == "same-csv":
         same_csv(args[0], args[1])
     else:
