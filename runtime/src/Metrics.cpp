@@ -127,7 +127,11 @@ std::vector<int64_t> confusionMatrix(const ClassPredictions &p) {
   return m;
 }
 
-double macroF1(const std::vector<int64_t> &m, int64_t c) {
+namespace {
+/// The mean over classes that occur (as label or prediction) of
+/// f(TP, times as label, times as prediction).
+template <typename F>
+double meanOverClasses(const std::vector<int64_t> &m, int64_t c, F f) {
   double sum = 0;
   int64_t counted = 0;
   for (int64_t k = 0; k < c; ++k) {
@@ -138,10 +142,23 @@ double macroF1(const std::vector<int64_t> &m, int64_t c) {
     }
     if (asLabel == 0 && asPredicted == 0)
       continue;
-    sum += 2.0 * double(tp) / double(asLabel + asPredicted);
+    sum += f(double(tp), double(asLabel), double(asPredicted));
     ++counted;
   }
   return counted ? sum / double(counted) : NAN;
+}
+} // namespace
+
+double macroF1(const std::vector<int64_t> &m, int64_t c) {
+  return meanOverClasses(m, c, [](double tp, double label, double pred) {
+    return 2 * tp / (label + pred);
+  });
+}
+
+double meanIoU(const std::vector<int64_t> &m, int64_t c) {
+  return meanOverClasses(m, c, [](double tp, double label, double pred) {
+    return tp / (label + pred - tp);
+  });
 }
 
 double accuracyOf(const std::vector<int64_t> &m, int64_t c) {

@@ -50,6 +50,9 @@ std::vector<int64_t> confusionMatrix(const ClassPredictions &p);
 /// occur as a label or a prediction (scikit-learn's `average="macro"`).
 double macroF1(const std::vector<int64_t> &confusion, int64_t classes);
 double accuracyOf(const std::vector<int64_t> &confusion, int64_t classes);
+/// IoU = TP / (TP + FP + FN) per class, averaged over the classes that
+/// occur as a label or a prediction (segmentation's mean IoU).
+double meanIoU(const std::vector<int64_t> &confusion, int64_t classes);
 
 /// Prints the matrix with a header line (rows: label, columns: predicted).
 void printConfusion(FILE *f, const std::vector<int64_t> &confusion,

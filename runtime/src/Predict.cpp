@@ -82,8 +82,29 @@ struct MemberRun {
   std::vector<double> scores;
   std::vector<int64_t> rowShape;
   int64_t per = 0;
-  bool classifier = false; ///< the output is [B, C] floats
+  /// A classifier: the output is [B, C] floats, or [B, ..., C] with
+  /// integer labels [B, ...] (a class per position: segmentation).
+  bool classifier = false, perPosition = false;
+  int64_t classes = 0;
+  /// Given before the run: one sample's label shape, if labelled.
+  std::vector<int64_t> labelRow;
+  bool labelled = false;
 };
+
+/// Whether outputs of one sample's shape `row` classify the labels of
+/// one sample's shape `labelRow` (empty: one label per sample, or none).
+void classify(const std::vector<int64_t> &row,
+              const std::vector<int64_t> &labelRow, bool labelled,
+              MemberRun &r) {
+  if (row.size() == 1 && labelRow.empty()) {
+    r.classifier = true;
+    r.classes = row[0];
+  } else if (labelled && row.size() >= 2 && row.back() > 1 &&
+             std::vector<int64_t>(row.begin(), row.end() - 1) == labelRow) {
+    r.classifier = r.perPosition = true;
+    r.classes = row.back();
+  }
+}
 
 /// Adds one batch of outputs (`out`, [n, ...]) for rows [start, start+n).
 int accumulate(const nnc_tensor &out, int64_t start, int64_t total,
@@ -94,7 +115,7 @@ int accumulate(const nnc_tensor &out, int64_t start, int64_t total,
   if (r.scores.empty()) {
     r.rowShape.assign(out.dims + 1, out.dims + out.rank);
     r.per = per;
-    r.classifier = out.rank == 2;
+    classify(r.rowShape, r.labelRow, r.labelled, r);
     r.scores.assign(size_t(total * per), 0.0);
   }
   std::vector<float> row(static_cast<size_t>(per));
@@ -105,10 +126,12 @@ int accumulate(const nnc_tensor &out, int64_t start, int64_t total,
                    ? static_cast<const float *>(out.data)[i * per + j]
                    : float(static_cast<const double *>(out.data)[i * per + j]);
     double *dst = r.scores.data() + (start + i) * per;
-    if (asProbs && r.classifier) {
-      nnc::rt::probabilities(row.data(), per, p);
-      for (int64_t j = 0; j < per; ++j)
-        dst[j] += p[j];
+    if (asProbs && r.classifier) { // each position's distribution
+      for (int64_t at = 0; at < per; at += r.classes) {
+        nnc::rt::probabilities(row.data() + at, r.classes, p);
+        for (int64_t j = 0; j < r.classes; ++j)
+          dst[at + j] += p[j];
+      }
     } else {
       for (int64_t j = 0; j < per; ++j)
         dst[j] += row[j];
@@ -125,7 +148,7 @@ void finish(const MemberRun &r, int64_t total, std::vector<int64_t> labels,
   c.rowShape = r.rowShape;
   c.raw.assign(r.scores.begin(), r.scores.end());
   c.labels = std::move(labels);
-  if (!r.classifier)
+  if (!r.classifier || r.perPosition) // per position: the raw CSV columns
     return;
   c.classes = r.per;
   std::vector<double> p;
@@ -183,7 +206,7 @@ int writeCsv(const char *path, const Collected &c, int32_t topK) {
 
 /// The metrics of a classifier's scores against the labels.
 struct Scores {
-  double accuracy, topK, f1, auc;
+  double accuracy, topK, f1, auc, iou;
   int64_t hits, n;
   std::vector<int64_t> confusion;
 };
@@ -203,6 +226,7 @@ Scores scoresOf(const std::vector<double> &scores, int64_t classes,
   s.topK = nnc::rt::topKAccuracy(p, topK);
   s.f1 = nnc::rt::macroF1(s.confusion, classes);
   s.auc = nnc::rt::macroAuc(p);
+  s.iou = nnc::rt::meanIoU(s.confusion, classes);
   return s;
 }
 
@@ -217,7 +241,8 @@ std::string jsonNumber(double v) {
 std::string scoresJson(const Scores &s, int32_t topK) {
   return "\"accuracy\": " + jsonNumber(s.accuracy) + ", \"top_" +
          std::to_string(topK) + "\": " + jsonNumber(s.topK) +
-         ", \"f1\": " + jsonNumber(s.f1) + ", \"auc\": " + jsonNumber(s.auc);
+         ", \"f1\": " + jsonNumber(s.f1) + ", \"auc\": " + jsonNumber(s.auc) +
+         ", \"iou\": " + jsonNumber(s.iou);
 }
 
 /// What the command line and metrics file say of each member and of the
@@ -228,7 +253,12 @@ int report(const nnc_predict_config *cfg, const std::vector<MemberRun> &runs,
            const std::string &how) {
   if (labels.empty() || !ensemble.classifier)
     return 0;
-  int64_t classes = ensemble.per;
+  int64_t classes = ensemble.classes;
+  if (ensemble.perPosition)
+    std::printf("per position (%lld positions of %lld classes per sample, "
+                "%zu in all):\n",
+                (long long)(ensemble.per / classes), (long long)classes,
+                labels.size());
   // top-k accuracy where k leaves something out.
   int32_t k =
       int32_t(std::min<int64_t>(topK, std::max<int64_t>(classes - 1, 1)));
@@ -254,8 +284,11 @@ int report(const nnc_predict_config *cfg, const std::vector<MemberRun> &runs,
   std::printf("accuracy %.4f (%lld of %lld)\n", s.accuracy, (long long)s.hits,
               (long long)s.n);
   std::printf("top_%d accuracy %.4f  macro F1 %.4f  ROC AUC %.4f "
-              "(one-vs-rest, macro)\n",
+              "(one-vs-rest, macro)",
               k, s.topK, s.f1, s.auc);
+  if (ensemble.perPosition)
+    std::printf("  mean IoU %.4f", s.iou);
+  std::printf("\n");
   nnc::rt::printConfusion(stdout, s.confusion, classes);
   if (!cfg->metrics_out)
     return 0;
@@ -420,6 +453,24 @@ int addInputBuffers(
   return 0;
 }
 
+/// An output with a value per pixel ([B, H, W, ...] of an input [B, H, W,
+/// ...]: segmentation) seen through a flipped view is flipped back, so
+/// that the views' predictions of each pixel are averaged; a shift cannot
+/// be undone exactly (the pixels it pushed out are lost) and is an error.
+int viewBack(nnc_tensor &out, const nnc_tensor &in, const nnc::View &v) {
+  if ((!v.flip && !v.dy && !v.dx) || out.rank < 3)
+    return 0;
+  if (v.dy || v.dx || out.dtype != NNC_F32 || in.rank < 3 ||
+      out.dims[1] != in.dims[1] || out.dims[2] != in.dims[2])
+    return nnc_set_error(
+        "test-time augmentation of a model whose output is an image or a "
+        "map (%s): only 'flip' can be undone on its output (a shift loses "
+        "the pixels it pushes out); use --tta flip",
+        nnc::typeText(out).c_str());
+  nnc::viewBatch(out, v);
+  return 0;
+}
+
 /// Runs the model with one member's checkpoint over every sample and view.
 int runMember(const nnc_model &m, const nnc_predict_config &cfg,
               const char *path, const DataTable &table, int64_t batch,
@@ -443,6 +494,7 @@ int runMember(const nnc_model &m, const nnc_predict_config &cfg,
         nnc::viewBatch(s.in.tensors[k], v);
       }
       if (nnc_model_forward(&m, &s.in, &s.out) ||
+          viewBack(s.out.tensors[0], s.in.tensors[inputs[0].second], v) ||
           accumulate(s.out.tensors[0], start, table.count, asProbs, r))
         return -1;
     }
@@ -482,19 +534,26 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
   if (table.count == 0)
     return nnc_set_error("the data set %s has no samples",
                          nnc::describeDataSet(cfg->data).c_str());
-  std::vector<int64_t> labels;
+  // Integer labels, one per sample or one per position ([N, H, W]).
+  std::vector<int64_t> labels, labelRow;
   for (const auto &f : table.fields)
     if (f.first == "label" &&
         (f.second.dtype == NNC_I64 || f.second.dtype == NNC_I32) &&
-        f.second.rank == 1)
-      for (int64_t r = 0; r < table.count; ++r)
+        f.second.rank >= 1) {
+      labelRow.assign(f.second.dims + 1, f.second.dims + f.second.rank);
+      for (int64_t r = 0, n = nnc_tensor_numel(&f.second); r < n; ++r)
         labels.push_back(
             f.second.dtype == NNC_I64
                 ? static_cast<const int64_t *>(f.second.data)[r]
                 : int64_t(static_cast<const int32_t *>(f.second.data)[r]));
+    }
   bool averaged = paths.size() > 1 || views.size() > 1;
   bool asProbs = averaged && !cfg->average_logits;
   std::vector<MemberRun> runs(paths.size());
+  for (MemberRun &r : runs) {
+    r.labelRow = labelRow;
+    r.labelled = !labels.empty();
+  }
   for (size_t k = 0; k < paths.size(); ++k) {
     std::string progress = paths.size() > 1
                                ? " (member " + std::to_string(k + 1) + " of " +
