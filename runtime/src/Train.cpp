@@ -443,6 +443,10 @@ void Trainer::finalReport(double total) {
                   "mean over %zu views: %s)\n",
                   withTta, ttaViews.size(), cfg.tta);
       add("test_accuracy_tta", withTta);
+    } else if (ttaViews.size() > 1) {
+      std::printf("(the final test accuracy with test-time augmentation is "
+                  "for classifiers with an output [B, classes]; nnc predict "
+                  "--tta averages this model's views)\n");
     }
   }
   if (validated && wantConfusion && !lastConfusion.empty()) {
