@@ -641,7 +641,16 @@ checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   if (!parseDims(opts, diags) || !parseSets(opts, diags))
     return nullptr;
   StageTimer timer("front end (parse, sema)");
-  return checkFile(inputFile, opts, sm, diags);
+  auto program = checkFile(inputFile, opts, sm, diags);
+  // An error at a line whose value came from the command line (a size of
+  // 0 from --set hidden=0) says where that value came from.
+  if (!program && !setValues.empty()) {
+    std::string sets;
+    for (const std::string &s : setValues)
+      sets += " --set " + s;
+    llvm::errs() << "nnc: note: the file was checked with" << sets << "\n";
+  }
+  return program;
 }
 
 /// `nnc predict FILE.nn --checkpoint C --data EXPR [-o out.csv]`.
