@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Folds.h"
+#include "File.h"
 #include "Metrics.h"
 #include "Trainer.h"
 
@@ -72,13 +73,6 @@ int subTable(const nnc::DataTable &src, const std::vector<int64_t> &rows,
   return 0;
 }
 
-std::string withoutExtension(const std::string &p, const char *ext) {
-  size_t n = std::strlen(ext);
-  if (p.size() > n && p.compare(p.size() - n, n, ext) == 0)
-    return p.substr(0, p.size() - n);
-  return p;
-}
-
 /// Mean and sample standard deviation.
 std::pair<double, double> meanStd(const std::vector<double> &v) {
   double mean = 0, var = 0;
@@ -99,7 +93,7 @@ struct OutOfFold {
 
 int writeOof(const std::string &path, const OutOfFold &o) {
   int64_t n = int64_t(o.fold.size());
-  if (withoutExtension(path, ".npy") != path) {
+  if (nnc::rt::endsWith(path, ".npy")) {
     std::vector<int64_t> shape{n};
     shape.insert(shape.end(), o.shape.begin(), o.shape.end());
     return nnc::writeNpyF32(path.c_str(), o.values, shape);
@@ -139,16 +133,6 @@ int writeOof(const std::string &path, const OutOfFold &o) {
   return 0;
 }
 
-/// The training set the train step reads, loaded once for all folds.
-int loadTrainingSet(const nnc_model *step, nnc::DataTable &table) {
-  for (int32_t a = 0; a < step->num_args; ++a)
-    if (step->args[a].kind == NNC_ARG_INPUT && step->args[a].source) {
-      std::string src = step->args[a].source;
-      return nnc::loadDataTable(src.substr(0, src.rfind(':')), table);
-    }
-  return nnc_set_error("the train step reads no data");
-}
-
 } // namespace
 
 int runFolds(const nnc_model *step, const nnc_model *eval,
@@ -157,13 +141,15 @@ int runFolds(const nnc_model *step, const nnc_model *eval,
     return nnc_set_error("cross-validation (folds) trains K models from "
                          "scratch: it cannot be combined with --resume, a "
                          "step limit or the REPL's state");
-  if (cfg.oof_out && withoutExtension(cfg.oof_out, ".csv") == cfg.oof_out &&
-      withoutExtension(cfg.oof_out, ".npy") == cfg.oof_out)
+  if (cfg.oof_out && !nnc::rt::endsWith(cfg.oof_out, ".csv") &&
+      !nnc::rt::endsWith(cfg.oof_out, ".npy"))
     return nnc_set_error("the out-of-fold predictions file '%s' must end in "
                          ".csv or .npy",
                          cfg.oof_out);
+  // The training set, loaded once for all folds.
+  std::string trainSet;
   nnc::DataTable all;
-  if (loadTrainingSet(step, all))
+  if (trainSetOf(step, trainSet) || nnc::loadDataTable(trainSet, all))
     return -1;
   int64_t count = cfg.limit > 0 ? std::min(cfg.limit, all.count) : all.count;
   if (count < cfg.folds)
@@ -186,7 +172,8 @@ int runFolds(const nnc_model *step, const nnc_model *eval,
                 (long long)cfg.folds,
                 nnc::describeDataSet(all.descriptor).c_str());
   std::string stem =
-      cfg.checkpoint ? withoutExtension(cfg.checkpoint, ".safetensors") : "";
+      cfg.checkpoint ? nnc::rt::withoutSuffix(cfg.checkpoint, ".safetensors")
+                     : "";
   std::map<std::string, std::vector<double>> perFold; // val metric -> folds
   std::vector<std::string> order;
   for (int64_t k = 0; k < cfg.folds; ++k) {
@@ -242,19 +229,13 @@ int runFolds(const nnc_model *step, const nnc_model *eval,
   // The summary: mean +- std over folds, out-of-fold metrics.
   std::printf("cross-validation, %lld folds:", (long long)cfg.folds);
   std::string json = "{\"cv\": true, \"folds\": " + std::to_string(cfg.folds);
-  auto num = [](double v) {
-    char b[32] = "null";
-    if (std::isfinite(v))
-      std::snprintf(b, sizeof b, "%.6g", v);
-    return std::string(b);
-  };
   for (const std::string &m : order) {
     auto [mean, sd] = meanStd(perFold[m]);
     std::printf("  %s %.4f ± %.4f", m.c_str(), mean, sd);
-    json += ", \"" + m + "_mean\": " + num(mean) + ", \"" + m +
-            "_std\": " + num(sd) + ", \"" + m + "\": [";
+    json += ", \"" + m + "_mean\": " + nnc::rt::jsonNumber(mean) + ", \"" + m +
+            "_std\": " + nnc::rt::jsonNumber(sd) + ", \"" + m + "\": [";
     for (size_t k = 0; k < perFold[m].size(); ++k)
-      json += (k ? ", " : "") + num(perFold[m][k]);
+      json += (k ? ", " : "") + nnc::rt::jsonNumber(perFold[m][k]);
     json += "]";
   }
   std::printf("\n");
@@ -269,8 +250,9 @@ int runFolds(const nnc_model *step, const nnc_model *eval,
     std::printf(
         "out-of-fold (%lld samples): accuracy %.4f  f1 %.4f  auc %.4f\n",
         (long long)count, acc, f1, auc);
-    json += ", \"oof_accuracy\": " + num(acc) + ", \"oof_f1\": " + num(f1) +
-            ", \"oof_auc\": " + num(auc);
+    json += ", \"oof_accuracy\": " + nnc::rt::jsonNumber(acc) +
+            ", \"oof_f1\": " + nnc::rt::jsonNumber(f1) +
+            ", \"oof_auc\": " + nnc::rt::jsonNumber(auc);
     if (cfg.set_metrics && std::strstr(cfg.set_metrics, "confusion"))
       nnc::rt::printConfusion(stdout, nnc::rt::confusionMatrix(p), p.classes);
   }

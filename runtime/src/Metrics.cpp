@@ -184,6 +184,18 @@ void printConfusion(FILE *f, const std::vector<int64_t> &m, int64_t c) {
   }
 }
 
+std::string jsonNumber(double v) {
+  if (!std::isfinite(v))
+    return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+void addJsonField(std::string &json, const std::string &key, double v) {
+  json += ", \"" + key + "\": " + jsonNumber(v);
+}
+
 std::string confusionJson(const std::vector<int64_t> &m, int64_t c) {
   std::string s = "[";
   for (int64_t i = 0; i < c; ++i) {

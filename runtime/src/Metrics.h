@@ -57,6 +57,12 @@ double meanIoU(const std::vector<int64_t> &confusion, int64_t classes);
 /// Prints the matrix with a header line (rows: label, columns: predicted).
 void printConfusion(FILE *f, const std::vector<int64_t> &confusion,
                     int64_t classes);
+/// A number as JSON: "%.6g", or null when it is not finite (a NaN loss),
+/// so that every record is strict JSON.
+std::string jsonNumber(double v);
+/// Appends `, "key": value` (jsonNumber) to a JSON object being written.
+void addJsonField(std::string &json, const std::string &key, double v);
+
 /// The matrix as JSON: [[...], ...].
 std::string confusionJson(const std::vector<int64_t> &confusion,
                           int64_t classes);

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Checkpoint.h"
+#include "File.h"
 #include "Metrics.h"
 #include "Sources.h"
 #include "nnc/runtime.h"
@@ -230,15 +231,8 @@ Scores scoresOf(const std::vector<double> &scores, int64_t classes,
   return s;
 }
 
-std::string jsonNumber(double v) {
-  if (!std::isfinite(v))
-    return "null";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
 std::string scoresJson(const Scores &s, int32_t topK) {
+  using nnc::rt::jsonNumber;
   return "\"accuracy\": " + jsonNumber(s.accuracy) + ", \"top_" +
          std::to_string(topK) + "\": " + jsonNumber(s.topK) +
          ", \"f1\": " + jsonNumber(s.f1) + ", \"auc\": " + jsonNumber(s.auc) +
@@ -302,11 +296,6 @@ int report(const nnc_predict_config *cfg, const std::vector<MemberRun> &runs,
     return nnc_set_error("cannot write '%s': %s", cfg->metrics_out,
                          std::strerror(errno));
   return 0;
-}
-
-bool endsWith(const char *s, const char *suffix) {
-  size_t a = std::strlen(s), b = std::strlen(suffix);
-  return a >= b && std::strcmp(s + a - b, suffix) == 0;
 }
 
 } // namespace
@@ -519,8 +508,8 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
     paths.push_back(cfg->checkpoint);
   if (!cfg->data || paths.empty())
     return nnc_set_error("nnc_predict needs a data set and a checkpoint");
-  if (cfg->output && !endsWith(cfg->output, ".csv") &&
-      !endsWith(cfg->output, ".npy"))
+  if (cfg->output && !nnc::rt::endsWith(cfg->output, ".csv") &&
+      !nnc::rt::endsWith(cfg->output, ".npy"))
     return nnc_set_error("the predictions file '%s' must end in .csv or .npy",
                          cfg->output);
   int64_t batch = cfg->batch > 0 ? cfg->batch : 256;
@@ -577,7 +566,7 @@ extern "C" int nnc_predict(const nnc_model *m, const nnc_predict_config *cfg) {
   if (cfg->output) {
     std::vector<int64_t> shape{c.samples};
     shape.insert(shape.end(), c.rowShape.begin(), c.rowShape.end());
-    int rc = endsWith(cfg->output, ".npy")
+    int rc = nnc::rt::endsWith(cfg->output, ".npy")
                  ? nnc::writeNpyF32(cfg->output, c.raw, shape)
                  : writeCsv(cfg->output, c, topK);
     if (rc)

@@ -381,11 +381,8 @@ void Trainer::writeEpochMetrics(int64_t epoch, const Totals &t, const Totals &v,
   std::string json = "{\"epoch\": " + std::to_string(epoch + 1);
   if (fold)
     json += ", \"fold\": " + std::to_string(fold);
-  auto add = [&](const char *key, double value, bool present) {
-    char num[32] = "null";
-    if (present && std::isfinite(value))
-      std::snprintf(num, sizeof num, "%.6g", value);
-    json += std::string(", \"") + key + "\": " + num;
+  auto add = [&](const std::string &key, double value, bool present) {
+    nnc::rt::addJsonField(json, key, present ? value : NAN);
   };
   add("loss", t.meanLoss(), true);
   // accuracy and val_accuracy always appear (null without the metric).
@@ -426,10 +423,7 @@ void Trainer::finalReport(double total) {
   if (fold)
     json += ", \"fold\": " + std::to_string(fold);
   auto add = [&](const char *key, double v) {
-    char num[32] = "null";
-    if (std::isfinite(v))
-      std::snprintf(num, sizeof num, "%.6g", v);
-    json += std::string(", \"") + key + "\": " + num;
+    nnc::rt::addJsonField(json, key, v);
   };
   if (validated && isTest && hasAccuracy()) {
     std::printf("test accuracy %.4f  (test loss %.4f, %lld samples)\n",

@@ -58,22 +58,35 @@ int Trainer::loadSet(DataSet &set, const std::string &name) {
   return 0;
 }
 
+int trainSetOf(const nnc_model *step, std::string &set) {
+  set.clear();
+  for (int32_t a = 0; a < step->num_args; ++a) {
+    const nnc_model_arg &arg = step->args[a];
+    if (arg.kind != NNC_ARG_INPUT)
+      continue;
+    std::string src = arg.source ? arg.source : "";
+    size_t colon = src.rfind(':');
+    if (colon == std::string::npos)
+      return nnc_set_error("the train step's input '%s' has no data source",
+                           arg.name);
+    set = src.substr(0, colon);
+  }
+  if (set.empty())
+    return nnc_set_error("the train step reads no data");
+  return 0;
+}
+
 int Trainer::setUp() {
   // The training data set is where the step's inputs come from.
   std::string trainSet;
+  if (trainSetOf(step, trainSet))
+    return -1;
   nnc::InitFiles initFiles;
   for (int32_t a = 0; a < step->num_args; ++a) {
     const nnc_model_arg &arg = step->args[a];
     nnc_arg_kind kind = arg.kind;
-    if (kind == NNC_ARG_INPUT) {
-      std::string src = arg.source ? arg.source : "";
-      size_t colon = src.rfind(':');
-      if (colon == std::string::npos)
-        return nnc_set_error("the train step's input '%s' has no data source",
-                             arg.name);
-      trainSet = src.substr(0, colon);
-    } else if (kind == NNC_ARG_PARAM || kind == NNC_ARG_STATE ||
-               kind == NNC_ARG_OPT_STATE) {
+    if (kind == NNC_ARG_PARAM || kind == NNC_ARG_STATE ||
+        kind == NNC_ARG_OPT_STATE) {
       nnc_tensor t{};
       t.dtype = arg.dtype;
       t.rank = arg.rank;
@@ -120,8 +133,6 @@ int Trainer::setUp() {
     if (nnc_tensor_alloc(t))
       return -1;
   }
-  if (trainSet.empty())
-    return nnc_set_error("the train step reads no data");
   if (cfg.init_only)
     return 0; // the initial parameters need no data
   if (loadSet(train, trainSet))

@@ -20,6 +20,15 @@
 
 namespace nnc_rt {
 
+/// Schedule `s`'s argument `name`, or `dflt` when the call gives none
+/// (Schedule.cpp; plateau schedules read theirs in Validation.cpp).
+double scheduleArg(const nnc_schedule &s, const char *name, double dflt);
+
+/// The data set the train step's inputs read ("fashion_mnist:train" of
+/// their sources "fashion_mnist:train:image"); -1 (error set) if an input
+/// has no source or none reads data.
+int trainSetOf(const nnc_model *step, std::string &set);
+
 /// One data set (its fields) and how much of it a run uses: loaded by
 /// the trainer, or given to it (a fold of cross-validation).
 struct DataSet {

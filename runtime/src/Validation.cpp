@@ -7,6 +7,7 @@
 // watch, and the final test accuracy under test-time augmentation.
 //
 //===----------------------------------------------------------------------===//
+#include "File.h"
 #include "Metrics.h"
 #include "Trainer.h"
 
@@ -19,16 +20,9 @@ namespace {
 /// Metrics where a lower value is better.
 bool lowerIsBetter(const std::string &metric) {
   return metric == "loss" || metric == "mse" || metric == "mae" ||
-         (metric.size() > 5 &&
-          metric.compare(metric.size() - 5, 5, "_loss") == 0);
+         nnc::rt::endsWith(metric, "_loss");
 }
 
-double argOf(const nnc_schedule &s, const char *name, double dflt) {
-  for (int32_t k = 0; k < s.num_args; ++k)
-    if (std::strcmp(s.arg_names[k], name) == 0)
-      return s.arg_values[k];
-  return dflt;
-}
 } // namespace
 
 int Trainer::setUpValidation() {
@@ -97,12 +91,9 @@ double Trainer::monitoredCost(const Totals &v) const {
 }
 
 std::string Trainer::bestPath() const {
-  std::string p = cfg.checkpoint ? cfg.checkpoint : "";
-  const std::string ext = ".safetensors";
-  if (p.size() > ext.size() &&
-      p.compare(p.size() - ext.size(), ext.size(), ext) == 0)
-    p.resize(p.size() - ext.size());
-  return p + ".best" + ext;
+  return nnc::rt::withoutSuffix(cfg.checkpoint ? cfg.checkpoint : "",
+                                ".safetensors") +
+         ".best.safetensors";
 }
 
 int Trainer::afterValidation(int64_t epoch, const Totals &v, bool &stop) {
@@ -134,50 +125,48 @@ int Trainer::afterValidation(int64_t epoch, const Totals &v, bool &stop) {
     const nnc_schedule &sc = cfg.schedules[s];
     auto it = plateauScale.find(sc.target);
     if (it == plateauScale.end() ||
-        ++plateauBad[sc.target] < int64_t(argOf(sc, "patience", 2)))
+        ++plateauBad[sc.target] < int64_t(scheduleArg(sc, "patience", 2)))
       continue;
     plateauBad[sc.target] = 0;
-    double floor = sc.base > 0 ? argOf(sc, "min", 0) / sc.base : 0;
+    double floor = sc.base > 0 ? scheduleArg(sc, "min", 0) / sc.base : 0;
     double before = it->second;
-    it->second = std::max(it->second * argOf(sc, "factor", 0.1), floor);
+    it->second = std::max(it->second * scheduleArg(sc, "factor", 0.1), floor);
     if (it->second < before && said)
       std::printf("plateau: %s has not improved for %lld validation%s; %s "
                   "is now %.3g\n",
-                  monitor.c_str(), (long long)argOf(sc, "patience", 2),
-                  argOf(sc, "patience", 2) == 1 ? "" : "s", sc.target,
+                  monitor.c_str(), (long long)scheduleArg(sc, "patience", 2),
+                  scheduleArg(sc, "patience", 2) == 1 ? "" : "s", sc.target,
                   sc.base * it->second);
   }
   return 0;
 }
 
 int Trainer::ttaAccuracy(double &accuracy) {
-  // The views' class probabilities, averaged per sample.
-  nnc::rt::ClassPredictions mean;
-  std::vector<double> sum;
-  // The views' passes leave the plain validation's results as they were.
+  if (valShape.size() != 1 || valLabels.empty() || valOut.empty())
+    return -1; // not one row of class scores per sample
+  // The first view is the data as it is: the predictions of the run's
+  // last validation, made with these weights. The other views' passes
+  // leave that validation's results as they were.
   std::vector<int64_t> confusion = lastConfusion;
   std::vector<float> predictions = valOut;
-  for (const nnc::View &view : ttaViews) {
+  nnc::rt::ClassPredictions mean; // the views' class probabilities, summed
+  for (size_t k = 0; k < ttaViews.size(); ++k) {
     Totals t(metricNames.size(), setMetricNames.size());
-    if (evaluate(t, view))
-      return -1;
-    if (valShape.size() != 1 || valLabels.empty())
+    if (k > 0 && evaluate(t, ttaViews[k]))
       return -1;
     nnc::rt::ClassPredictions p;
     p.classes = valShape[0];
     p.add(valOut.data(), valLabels.data(), int64_t(valLabels.size()));
-    if (sum.empty())
-      sum.assign(p.probs.size(), 0.0);
-    for (size_t i = 0; i < sum.size(); ++i)
-      sum[i] += p.probs[i];
-    mean.classes = p.classes;
-    mean.labels = p.labels;
+    if (k == 0)
+      mean = std::move(p);
+    else
+      for (size_t i = 0; i < mean.probs.size(); ++i)
+        mean.probs[i] += p.probs[i];
   }
   lastConfusion = confusion;
   valOut = predictions;
-  for (double &s : sum)
+  for (double &s : mean.probs)
     s /= double(ttaViews.size());
-  mean.probs = sum;
   accuracy = nnc::rt::setMetric("accuracy", mean);
   return 0;
 }
@@ -189,12 +178,9 @@ void Trainer::printSetMetrics(const Totals &v) const {
 
 void Trainer::addSetMetrics(std::string &json, const Totals &v,
                             bool doVal) const {
-  for (size_t k = 0; k < setMetricNames.size(); ++k) {
-    char num[32] = "null";
-    if (doVal && k < v.set.size() && std::isfinite(v.set[k]))
-      std::snprintf(num, sizeof num, "%.6g", v.set[k]);
-    json += ", \"val_" + setMetricNames[k] + "\": " + num;
-  }
+  for (size_t k = 0; k < setMetricNames.size(); ++k)
+    nnc::rt::addJsonField(json, "val_" + setMetricNames[k],
+                          doVal && k < v.set.size() ? v.set[k] : NAN);
 }
 
 } // namespace nnc_rt
