@@ -161,6 +161,23 @@ std::vector<std::string> splitCsv(const std::string &line) {
   cells.push_back(cell);
   return cells;
 }
+
+/// A cell as an error message shows it: bytes that do not print (a NUL
+/// inside a number, a control character) as \xNN, so the message names
+/// what the file holds instead of stopping at the first NUL.
+std::string printableCell(const std::string &cell) {
+  std::string out;
+  for (unsigned char c : cell) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += char(c);
+      continue;
+    }
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "\\x%02x", c);
+    out += hex;
+  }
+  return out;
+}
 } // namespace
 
 extern "C" int nnc_csv_load(const char *path, int64_t features,
@@ -202,7 +219,8 @@ extern "C" int nnc_csv_load(const char *path, int64_t features,
                            path, (long long)lineNo, cells.size(),
                            header.size());
     for (size_t k = 0; k < cells.size(); ++k) {
-      const char *s = cells[k].c_str();
+      std::string shown = printableCell(cells[k]);
+      const char *s = shown.c_str();
       double v = 0;
       if (!nnc::rt::parseDouble(cells[k], v))
         return nnc_set_error("'%s' line %lld, column '%s': '%s' is not a "
