@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <sys/stat.h>
 #include <type_traits>
 #include <unistd.h>
 
@@ -145,9 +146,14 @@ int Trainer::setUp() {
   if (cfg.metrics_out) {
     // Opened for appending (a new run empties it first), so that each
     // record, written whole in one write(), lands as one line even when
-    // another run writes the same file.
+    // another run writes the same file. Only a regular file is emptied:
+    // /dev/stdout or a pipe takes the records as they come.
     metrics = std::fopen(cfg.metrics_out, "a");
-    if (!metrics || (!cfg.resume && fold <= 1 && ftruncate(fileno(metrics), 0)))
+    struct stat st;
+    bool regular = metrics && fstat(fileno(metrics), &st) == 0 &&
+                   S_ISREG(st.st_mode);
+    if (!metrics ||
+        (regular && !cfg.resume && fold <= 1 && ftruncate(fileno(metrics), 0)))
       return nnc_set_error("cannot write metrics to '%s': %s", cfg.metrics_out,
                            std::strerror(errno));
   }
