@@ -80,14 +80,48 @@ int64_t Generator::intAttr(const Node &n, llvm::StringRef key, int64_t dflt) {
 }
 
 Value Generator::symbolSize(const Node &n, const std::string &sym, Location l) {
-  auto it = symbols.find(sym);
-  if (it == symbols.end()) {
-    fail(n, "the size of dimension " + sym +
-                " is not known at run time (it "
-                "is not a dimension of any model input)");
-    return Value();
+  if (auto it = symbols.find(sym); it != symbols.end())
+    return tensor::DimOp::create(b, l, it->second.first, it->second.second);
+  // A polynomial of input dimensions in sema's canonical spelling
+  // (`B*3`, `B*T+2`, `-B+1`): terms of factors, each an integer or a
+  // dimension of an input.
+  Value total;
+  llvm::StringRef rest(sym);
+  while (!rest.empty()) {
+    bool minus = rest.consume_front("-");
+    if (!minus)
+      rest.consume_front("+");
+    size_t end = rest.find_first_of("+-");
+    llvm::StringRef term = rest.take_front(end);
+    rest = rest.drop_front(term.size());
+    llvm::SmallVector<llvm::StringRef, 4> factors;
+    term.split(factors, '*');
+    Value value;
+    for (llvm::StringRef f : factors) {
+      int64_t c;
+      Value v;
+      if (!f.getAsInteger(10, c)) {
+        v = arith::ConstantIndexOp::create(b, l, c);
+      } else if (auto it = symbols.find(f.str()); it != symbols.end()) {
+        v = tensor::DimOp::create(b, l, it->second.first, it->second.second);
+      } else {
+        fail(n, "the size of dimension " + sym + " is not known at run time (" +
+                    (f.empty() ? sym : f.str()) +
+                    " is not a dimension of any model input)");
+        return Value();
+      }
+      value = value ? arith::MulIOp::create(b, l, value, v).getResult() : v;
+    }
+    if (!total)
+      total = minus ? arith::SubIOp::create(
+                          b, l, arith::ConstantIndexOp::create(b, l, 0), value)
+                          .getResult()
+                    : value;
+    else
+      total = minus ? arith::SubIOp::create(b, l, total, value).getResult()
+                    : arith::AddIOp::create(b, l, total, value).getResult();
   }
-  return tensor::DimOp::create(b, l, it->second.first, it->second.second);
+  return total;
 }
 
 std::array<int64_t, 2> Generator::pairAttr(const Node &n, llvm::StringRef key,

@@ -16,6 +16,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include <cctype>
+
 using namespace nnc;
 using namespace nnc::builtins;
 
@@ -267,6 +269,58 @@ Result augmentOp(Elaborator &el, Args &a, llvm::SMLoc) {
   return derived(el, a[0], "augment",
                  std::string("augment:") + (flip ? "1" : "0") + "|" +
                      std::to_string(*crop) + "|" + formatNumber(*noise) + "|");
+}
+
+/// zip(data, other, prefix): a sample of `data` beside one of `other`,
+/// whose fields are renamed `<prefix>_<field>`. The runtime repeats
+/// `other` in fresh seeded orders to `data`'s length (DataSets.cpp).
+Result zipOp(Elaborator &el, Args &a, llvm::SMLoc) {
+  for (size_t k = 0; k < 2; ++k)
+    if (a[k].value.kind != Value::Dataset) {
+      el.error(a[k].loc,
+               "zip takes two data sets; got " + a[k].value.describe());
+      return std::nullopt;
+    }
+  if (!stringArg(el, a, 2, "the prefix of the second data set's fields"))
+    return std::nullopt;
+  const std::string &prefix = a[2].value.s;
+  auto identifier = [](const std::string &s) {
+    if (s.empty() || std::isdigit((unsigned char)s[0]))
+      return false;
+    return llvm::all_of(
+        s, [](char c) { return std::isalnum((unsigned char)c) || c == '_'; });
+  };
+  if (!identifier(prefix)) {
+    el.error(a[2].loc,
+             "the prefix of zip's second data set is a name (letters, "
+             "digits, _), such as \"l\" for fields l_image, l_label; "
+             "got \"" +
+                 prefix + "\"");
+    return std::nullopt;
+  }
+  const DatasetRT &first = *a[0].value.dataset, &second = *a[1].value.dataset;
+  if (second.source.find("augment:") != std::string::npos) {
+    el.error(a[1].loc, "augment the zip as a whole (its batches get one "
+                       "augmentation, drawn for each field on its own), not "
+                       "its second data set");
+    return std::nullopt;
+  }
+  auto v = dataset("zip", first.fields);
+  for (const auto &[name, type] : second.fields) {
+    std::string renamed = prefix + "_" + name;
+    if (llvm::any_of(first.fields,
+                     [&](const auto &f) { return f.first == renamed; })) {
+      el.error(a[2].loc, "zip: the first data set already has a field '" +
+                             renamed + "'; choose another prefix");
+      return std::nullopt;
+    }
+    v->dataset->fields.push_back({renamed, type});
+  }
+  if (!first.source.empty() && !second.source.empty())
+    v->dataset->source = "zip:" + prefix + "|" +
+                         std::to_string(first.source.size()) + "|" +
+                         first.source + second.source;
+  return v;
 }
 
 } // namespace builtins

@@ -248,10 +248,37 @@ bool TrainChecker::checkClause(const TrainClause &c) {
   return false;
 }
 
+void TrainChecker::annealLets(Env &stepEnv) {
+  // A scheduled top-level float `let` (a loss weight ramped up) that no
+  // optimizer has is read by the step as a scalar input set per step.
+  if (!lossGraph)
+    return;
+  for (ScheduleInfo &s : plan->schedules) {
+    auto global = el.globals.vars.find(s.target);
+    if (s.model || global == el.globals.vars.end() ||
+        global->second.kind != Value::Float ||
+        llvm::any_of(groups, [&](const OptimizerGroup &g) {
+          return g.opt.hparams.count(s.target) > 0;
+        }))
+      continue;
+    Value v = Value::ofTensor(TensorType{DType::F32, {}});
+    {
+      ScopedGraph traced(el, lossGraph.get());
+      el.trace(v, OpKind::Hparam, {}, t.range.Start);
+    }
+    v.node->name = s.target;
+    lossGraph->inputs.push_back(v.node);
+    stepEnv.vars[s.target] = v;
+    s.model = true;
+    s.base = global->second.number();
+  }
+}
+
 bool TrainChecker::checkStep() {
   std::vector<std::pair<std::string, NodePtr>> losses;
   el.inTrainStep = true;
   Env stepEnv(&env);
+  annealLets(stepEnv);
   bool ok;
   {
     ScopedGraph traced(el, lossGraph.get());

@@ -66,6 +66,8 @@ private:
   /// The model's float hyper-parameters that a schedule anneals: inputs
   /// of the loss graph.
   std::vector<CallArg> annealedHparams(const CallableDecl &model);
+  /// Scheduled top-level float lets of a custom step: run-time inputs.
+  void annealLets(Env &stepEnv);
   /// The model's inputs from the data set's fields: by name first, then
   /// the unused ones in order.
   bool bindInputs(const Value &m, std::vector<CallArg> &args);

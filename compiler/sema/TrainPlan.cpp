@@ -126,7 +126,7 @@ TrainPlanner::Outcome TrainPlanner::checkData(Env &env) {
     return giveUp(loc, "compiled training cannot load this kind of data set "
                        "yet (it loads fashion_mnist, mnist, idx, csv, npy, "
                        "image_folder, text_chars and ratings, and "
-                       "subset/split/augment of them)");
+                       "subset/split/augment/zip of them)");
 
   // A classifier's labels index its output's last dimension.
   if (Value *out = env.lookup("output"), *label = env.lookup("label");

@@ -25,13 +25,17 @@ llvm::StringRef dtypeName(DType t);
 unsigned dtypeBytes(DType t);
 inline bool isFloat(DType t) { return t == DType::F32 || t == DType::F64; }
 
+/// The one spelling of a symbolic size (DimExpr.cpp): `B+B+B` and `3*B`
+/// are both `B*3`; what is not a polynomial of names stays as written.
+std::string canonicalDim(llvm::StringRef s);
+
 /// A dimension: a non-negative constant or a named symbol.
 struct Dim {
   int64_t value = -1; ///< >= 0 when constant
   std::string sym;    ///< symbol name when not constant
 
   static Dim constant(int64_t v) { return Dim{v, {}}; }
-  static Dim symbol(std::string s) { return Dim{-1, std::move(s)}; }
+  static Dim symbol(const std::string &s) { return Dim{-1, canonicalDim(s)}; }
   bool isConst() const { return value >= 0; }
   bool operator==(const Dim &o) const {
     return isConst() ? o.isConst() && value == o.value

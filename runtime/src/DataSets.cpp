@@ -324,6 +324,15 @@ DataTable::~DataTable() {
     nnc_tensor_free(&f.second);
 }
 
+uint64_t DataTable::saltOf(const nnc_tensor *tensor) const {
+  for (auto &f : fields)
+    if (&f.second == tensor) {
+      auto it = salts.find(f.first);
+      return it == salts.end() ? 0 : it->second;
+    }
+  return 0;
+}
+
 const nnc_tensor *DataTable::field(const std::string &name) const {
   for (auto &f : fields)
     if (f.first == name)
@@ -347,6 +356,59 @@ int nnc::loadDataTable(const std::string &desc, DataTable &out) {
 }
 
 namespace {
+/// zip:PREFIX|LEN|FIRSTSECOND (FIRST the LEN characters after the bars):
+/// the first table as it is, beside the second's rows repeated, each
+/// repeat in a new seeded order, to the first's length, its fields named
+/// PREFIX_field. The pairs are the same in every run; shuffling the zip
+/// moves them together.
+int loadZip(const std::string &desc, const std::string &args, DataTable &out) {
+  std::vector<std::string> parts;
+  std::string both;
+  uint64_t len = 0;
+  if (!takeParts(args, 2, parts, both) || !rt::parseUInt(parts[1], len) ||
+      len > both.size())
+    return nnc_set_error("malformed data set '%s'", desc.c_str());
+  if (loadTable(both.substr(0, size_t(len)), out))
+    return -1;
+  DataTable other;
+  if (loadTable(both.substr(size_t(len)), other))
+    return -1;
+  out.descriptor = desc;
+  if (other.flip || other.crop || other.noise)
+    return nnc_set_error("%s: augment the zip as a whole (its batches get one "
+                         "augmentation), not its second data set",
+                         describeDataSet(desc).c_str());
+  if (other.count <= 0 || out.count <= 0)
+    return nnc_set_error("%s: a zipped data set is empty",
+                         describeDataSet(desc).c_str());
+  std::vector<int64_t> rows(size_t(out.count)), order(size_t(other.count));
+  for (int64_t at = 0, round = 0; at < out.count; ++round) {
+    nnc_rng_permutation(0x21B5EEDull, uint64_t(round) << 40, order.data(),
+                        other.count);
+    for (int64_t k = 0; k < other.count && at < out.count; ++k)
+      rows[size_t(at++)] = order[size_t(k)];
+  }
+  for (auto &[name, t] : other.fields) {
+    nnc_tensor copy = t;
+    copy.data = nullptr;
+    copy.dims[0] = out.count;
+    if (nnc_tensor_alloc(&copy))
+      return -1;
+    size_t row = nnc_dtype_size(t.dtype);
+    for (int32_t d = 1; d < t.rank; ++d)
+      row *= size_t(t.dims[d]);
+    for (int64_t i = 0; i < out.count; ++i)
+      std::memcpy(static_cast<char *>(copy.data) + size_t(i) * row,
+                  static_cast<const char *>(t.data) +
+                      size_t(rows[size_t(i)]) * row,
+                  row);
+    std::string renamed = parts[0] + "_" + name;
+    out.fields.push_back({renamed, copy});
+    out.salts[renamed] = hashName(renamed.c_str());
+  }
+  return 0;
+}
+
 int loadTable(const std::string &desc, DataTable &out) {
   out.descriptor = desc;
   size_t colon = desc.find(':');
@@ -355,6 +417,8 @@ int loadTable(const std::string &desc, DataTable &out) {
   std::string kind = desc.substr(0, colon), args = desc.substr(colon + 1);
   std::vector<std::string> parts;
   std::string inner;
+  if (kind == "zip")
+    return loadZip(desc, args, out);
   if (kind == "subset" || kind == "split" || kind == "augment") {
     size_t n = kind == "subset" ? 1 : kind == "split" ? 2 : 3;
     if (!takeParts(args, n, parts, inner))
@@ -636,6 +700,14 @@ std::string nnc::describeDataSet(const std::string &descriptor) {
   std::string kind = descriptor.substr(0, colon),
               args = descriptor.substr(colon + 1);
   std::vector<std::string> parts;
+  uint64_t len = 0;
+  std::string both;
+  if (kind == "zip" && takeParts(args, 2, parts, both) &&
+      rt::parseUInt(parts[1], len) && len <= both.size())
+    return "zip(" + describeDataSet(both.substr(0, size_t(len))) + ", " +
+           describeDataSet(both.substr(size_t(len))) + ", \"" + parts[0] +
+           "\")";
+  parts.clear();
   if (kind == "subset" || kind == "split" || kind == "augment") {
     std::string inner;
     size_t n = kind == "subset" ? 1 : kind == "split" ? 2 : 3;

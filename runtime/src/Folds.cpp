@@ -55,6 +55,7 @@ int subTable(const nnc::DataTable &src, const std::vector<int64_t> &rows,
   dst.flip = src.flip;
   dst.crop = src.crop;
   dst.noise = src.noise;
+  dst.salts = src.salts;
   for (const auto &[field, t] : src.fields) {
     nnc_tensor part = t;
     part.data = nullptr;

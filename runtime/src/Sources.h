@@ -11,6 +11,7 @@
 //   npy:X|LABELS (labels may be empty)
 //   image_folder:PATH|H|W|C     text_chars:PATH|SEQ|VOCAB
 //   subset:N|INNER   split:FROM|TO|INNER   augment:FLIP|CROP|NOISE|INNER
+//   zip:PREFIX|LEN|FIRSTSECOND (FIRST: the LEN characters after the bar)
 // A model argument's source appends ":<field>" (image, label, x).
 //
 //===----------------------------------------------------------------------===//
@@ -20,6 +21,7 @@
 #include "nnc/runtime.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,12 +38,17 @@ struct DataTable {
   bool flip = false;
   int64_t crop = 0;
   double noise = 0;
+  /// Fields that draw their own augmentation (a zip's second data set),
+  /// by name: the salt of their stream's seed.
+  std::map<std::string, uint64_t> salts;
   DataTable() = default;
   DataTable(const DataTable &) = delete;
   DataTable &operator=(const DataTable &) = delete;
   ~DataTable();
   /// The field's tensor; null (error set, naming the fields) if none.
   const nnc_tensor *field(const std::string &name) const;
+  /// The augmentation salt of one of the table's fields (0: the table's).
+  uint64_t saltOf(const nnc_tensor *field) const;
 };
 
 /// Loads the data set a descriptor names. IDX images (Fashion-MNIST) stay

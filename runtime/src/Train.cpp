@@ -240,7 +240,8 @@ int Trainer::trainEpoch(int64_t epoch, double epochStart, Totals &t) {
     gather(stepFields, stepArgs, rows, n);
     for (size_t a = 0; a < stepFields.size(); ++a)
       if (stepFields[a])
-        nnc::augmentBatch(train.table(), *stepArgs[a], cfg.seed,
+        nnc::augmentBatch(train.table(), *stepArgs[a],
+                          cfg.seed ^ train.table().saltOf(stepFields[a]),
                           uint64_t(globalStep));
     setStepInputs(epoch);
     if (nnc_model_call(step, stepArgs.data(), stepResults.data()))

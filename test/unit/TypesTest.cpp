@@ -75,3 +75,21 @@ TEST(Types, CountsSaturateInsteadOfWrapping) {
   TensorType t{DType::F64, dims({"B", "T*4", "10"})};
   EXPECT_EQ(staticBytes(t), std::optional<int64_t>(8 * 4 * 10));
 }
+
+TEST(Types, SymbolicSizesHaveOneSpelling) {
+  // A concat of three batches and the list [3 * B] are the same size.
+  EXPECT_EQ(canonicalDim("B+B+B"), "B*3");
+  EXPECT_EQ(canonicalDim("3*B"), "B*3");
+  EXPECT_EQ(Dim::symbol("B*3"), Dim::symbol("B+B+B"));
+  EXPECT_EQ(canonicalDim("(B+2)*T"), "B*T+T*2");
+  EXPECT_EQ(canonicalDim("T*B*4+B-B"), "B*T*4");
+  EXPECT_EQ(canonicalDim("(B-1)"), "B-1");
+  EXPECT_EQ(canonicalDim("1-B"), "-B+1");
+  // Divisions are opaque names; what is no polynomial stays as written.
+  EXPECT_EQ(canonicalDim("(H/2)*(H/2)"), "(H/2)*(H/2)");
+  EXPECT_EQ(canonicalDim("2*(H/2)"), "(H/2)*2");
+  EXPECT_EQ(canonicalDim("B-B"), "B-B");
+  EXPECT_EQ(canonicalDim("a b"), "a b");
+  EXPECT_EQ(canonicalDim("B*99999999999999999999"), "B*99999999999999999999");
+  EXPECT_EQ(canonicalDim("B*9223372036854775807*2"), "B*9223372036854775807*2");
+}
