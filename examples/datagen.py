@@ -6,6 +6,7 @@ files). Each writes into FOLDER, by default the example's own folder:
   python3 examples/datagen.py shapes [FOLDER]        examples/segmentation
   python3 examples/datagen.py preferences [FOLDER]   examples/preferences
   python3 examples/datagen.py spirals [FOLDER]       examples/neural_ode
+  python3 examples/datagen.py biased [FOLDER]        examples/debias
 
 ratings: 600 users and 400 items with rank-4 tastes, user and item biases
 and noise; each user rates 40 random items, 1 to 5 stars (rounded, as
@@ -38,7 +39,17 @@ points on a ring of radius 0.5 to 1.5, integrated with fine RK4 steps and
 observed every 0.05 for 2 time units. spirals_{train,test}.npy
 [N, 41, 2] f32: the start, then 40 observations (2000 and 200
 trajectories).
+
+biased: Fashion-MNIST with a hidden bias, for examples/debias. 1 % of the
+training images (600, a seeded choice) are inverted (255 - pixel: light
+background, dark garment), the rest are as they are: a classifier sees
+the inverted kind rarely. biased_train_x.npy [60000, 28, 28] uint8 and
+biased_train_y.npy [60000] uint8 (labels); the 10,000 test images as they
+are (biased_test_x.npy) and all inverted (biased_test_inverted_x.npy),
+with biased_test_y.npy. Reads the IDX files of Debian's
+dataset-fashion-mnist (or $NNC_DATA_PATH).
 """
+import gzip
 import math
 import os
 import random
@@ -186,9 +197,55 @@ def spirals(folder):
     print("wrote 2000 training and 200 test trajectories in %s" % folder)
 
 
+def save_npy_bytes(path, data, shape):
+    """Writes bytes as a '|u1' NPY v1.0 file of the given shape."""
+    header = "{'descr': '|u1', 'fortran_order': False, 'shape': (%s), }" % (
+        "".join("%d, " % d for d in shape))
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
+        f.write(header.encode("latin1"))
+        f.write(data)
+
+
+def fashion_file(name):
+    """The bytes of one of Fashion-MNIST's IDX files (gzip or plain)."""
+    folders = [p for p in os.environ.get("NNC_DATA_PATH", "").split(":") if p]
+    folders = [d for p in folders for d in (p, os.path.join(p, "fashion-mnist"))]
+    for d in folders + ["/usr/share/datasets/fashion-mnist"]:
+        for path, opener in ((os.path.join(d, name + ".gz"), gzip.open),
+                             (os.path.join(d, name), open)):
+            if os.path.exists(path):
+                with opener(path, "rb") as f:
+                    return f.read()
+    sys.exit("datagen.py: %s not found (install dataset-fashion-mnist or "
+             "set NNC_DATA_PATH)" % name)
+
+
+def biased(folder):
+    rng = random.Random(5)
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        images = bytearray(fashion_file(prefix + "-images-idx3-ubyte")[16:])
+        labels = fashion_file(prefix + "-labels-idx1-ubyte")[8:]
+        count = len(labels)
+        save_npy_bytes(os.path.join(folder, "biased_%s_y.npy" % split), labels,
+                       (count,))
+        flipped = images.translate(bytes(255 - v for v in range(256)))
+        if split == "train":
+            for i in rng.sample(range(count), count // 100):
+                images[i * 784:(i + 1) * 784] = flipped[i * 784:(i + 1) * 784]
+        else:
+            save_npy_bytes(os.path.join(folder, "biased_test_inverted_x.npy"),
+                           flipped, (count, 28, 28))
+        save_npy_bytes(os.path.join(folder, "biased_%s_x.npy" % split),
+                       bytes(images), (count, 28, 28))
+    print("wrote 60,000 training images (600 inverted) and the 10,000 test "
+          "images, as they are and inverted, in %s" % folder)
+
+
 KINDS = {"ratings": (ratings, "ratings"), "shapes": (shapes, "segmentation"),
          "preferences": (preferences, "preferences"),
-         "spirals": (spirals, "neural_ode")}
+         "spirals": (spirals, "neural_ode"), "biased": (biased, "debias")}
 
 
 def main():

@@ -226,6 +226,7 @@ ELSEWHERE = {
     "subset": "data subset",
     "split": "data split",
     "augment": "data augment (flip)",
+    "zip": "data zip",
     "save_image": "pictures (main block)",
     "image": "pictures (main block)",
     "print_text": "text and sampling (main block)",
@@ -737,6 +738,7 @@ DATA = [
                                    data="augment(%s, crop: 1)" % PNGS)),
     ("data augment (noise)", images("image |> flatten |> dense(2)",
                                     data="augment(%s, noise: 0.05)" % PNGS)),
+    ("data zip", blobs(data='zip(%s, subset(%s, 10), "l")' % (CSV, CSV))),
 ]
 
 MAIN_PRINT = USE + """model Tiny {
