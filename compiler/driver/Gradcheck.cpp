@@ -73,6 +73,12 @@ bool makeInputs(const nnc_model &m, const GradcheckOptions &opts, Tensors &in,
         break; // booleans stay false
       }
     }
+    // (The loss entry takes them as plain scalar inputs.)
+    if (auto h = a.name && a.kind != NNC_ARG_PARAM && a.rank == 0
+                     ? opts.hparams.find(a.name)
+                     : opts.hparams.end();
+        h != opts.hparams.end() && t.dtype == NNC_F64 && n == 1)
+      static_cast<double *>(t.data)[0] = h->second;
     if (a.kind == NNC_ARG_STATE && a.name &&
         std::string(a.name).find("var") != std::string::npos)
       for (int64_t i = 0; i < n && t.dtype == NNC_F64; ++i)

@@ -6,6 +6,7 @@
 #include "driver/Pipeline.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct GradcheckOptions {
   /// Check only these gradients (all when empty); inputs with --wrt-inputs
   /// are always checked.
   std::vector<std::string> only;
+  /// Scheduled hyper-parameters (run-time inputs) by name: their base
+  /// values (`--set` included), not random numbers.
+  std::map<std::string, double> hparams;
   CodegenOptions codegen;
 };
 

@@ -449,8 +449,6 @@ static cl::opt<bool>
                   cl::desc("List the built-in functions and exit"), cl::Hidden,
                   cl::cat(nncCat));
 
-static int notYet(llvm::StringRef what);
-
 /// Reads the input file into the SourceMgr; "" (reported) on failure.
 static std::optional<llvm::StringRef> loadInput(llvm::SourceMgr &sm,
                                                 DiagnosticEngine &diags) {
@@ -859,6 +857,9 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     GradcheckOptions go;
     go.tolerance = tolerance;
     go.samples = std::max(1u, unsigned(gradcheckSamples));
+    if (program->train)
+      for (const ScheduleInfo &s : program->train->schedules)
+        go.hparams[s.target] = s.base;
     Entry entry = lossEntryOf(*program, wrtInputs);
     if (entry.graph)
       return runGradcheck(entry, go, sm, diags);
@@ -938,9 +939,16 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
     if (program->train)
       return train(*program, sm, diags);
-    if (!program->trains.empty())
-      return notYet("'nnc run' of a train block with a custom 'step' or "
-                    "several optimizers");
+    if (!program->trains.empty()) {
+      diags.error("'" + inputFile +
+                  "': a custom 'step' trains the instances its block "
+                  "declares, so its train block names no model: write "
+                  "'train on DATA { let net = Net()  optimizer opt = "
+                  "adam(lr: 1e-3) over net  step { ... net(image) ... } }' "
+                  "(a block 'train Net on DATA' takes a 'loss' clause "
+                  "instead; see docs/training.md, custom steps)");
+      return 1;
+    }
     diags.error("'" + inputFile +
                 "' has nothing to run: no main block and "
                 "no train block (to run a model on tensors, use --forward "
@@ -1043,15 +1051,6 @@ static int runCache(DiagnosticEngine &diags) {
                << (removed == 1 ? " entry" : " entries") << " from "
                << cache::directory() << "\n";
   return 0;
-}
-
-static int notYet(llvm::StringRef what) {
-  llvm::WithColor::error(llvm::errs(), "nnc")
-      << what << " is not implemented yet in nnc " << NNC_VERSION
-      << " (this version checks programs, compiles models to native code "
-         "with nnc build --emit=..., and runs them forward with nnc run "
-         "--forward FILE.safetensors)\n";
-  return 2;
 }
 
 #ifdef NNC_SANITIZE

@@ -537,6 +537,15 @@ bool TrainChecker::scheduleClause(const TrainClause &c) {
   ScheduleInfo sched;
   sched.target = c.binding ? c.binding->name : "lr";
   sched.kind = n->name;
+  if (llvm::any_of(plan->schedules, [&](const ScheduleInfo &s) {
+        return s.target == sched.target;
+      })) {
+    el.error(c.binding ? c.binding->loc() : c.keyword.loc(),
+             "'" + sched.target +
+                 "' already has a schedule in this block (one schedule per "
+                 "hyper-parameter; a warm-up is its 'warmup:' argument)");
+    return false;
+  }
   if (auto it = annealedBase.find(sched.target); it != annealedBase.end()) {
     sched.model = true;
     sched.base = it->second;

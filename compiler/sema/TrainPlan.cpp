@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "sema/Elaborator.h"
+#include "sema/TrainChecker.h"
 
 #include <cmath>
 
@@ -189,11 +190,27 @@ TrainPlanner::Outcome TrainPlanner::scheduleInputs() {
       it->second = Value::ofTensor(scalar);
       it->second.node = node;
     }
-    if (!node)
-      return giveUp(loc, "'" + s.target +
-                             "' is neither an optimizer hyper-parameter nor "
-                             "a float hyper-parameter of model '" +
-                             plan.modelName + "'");
+    if (!node) {
+      std::vector<llvm::StringRef> known;
+      for (auto &h : hparams)
+        for (auto &[name, v] : h)
+          if (v.isNumber())
+            known.push_back(name);
+      bool custom = plan.modelName == "Train"; // a custom step block
+      if (custom)
+        for (auto &[name, v] : el.globals.vars)
+          if (v.kind == Value::Float)
+            known.push_back(name);
+      return giveUp(loc,
+                    "schedule: '" + s.target +
+                        "' is neither an optimizer hyper-parameter" +
+                        (custom ? " nor a top-level float 'let' the "
+                                  "step reads"
+                                : " nor a float hyper-parameter of "
+                                  "model '" +
+                                      plan.modelName + "'") +
+                        traincheck::didYouMean(closestMatch(s.target, known)));
+    }
   }
   return Ok;
 }
