@@ -87,11 +87,25 @@ bool Elaborator::checkpointInit(
     auto it = inst.checkpointTensors.find(path);
     if (it == inst.checkpointTensors.end()) {
       inst.checkpointReported = true;
-      error(inst.checkpointLoc, "checkpoint '" + inst.checkpoint +
-                                    "' has no tensor '" + path + "' (" +
-                                    type.str() + " of '" + inst.info->name +
-                                    "'); is it the checkpoint of another "
-                                    "model?");
+      // A custom step's checkpoint names each instance (`net.dense_1.w`):
+      // say under which name this parameter is there.
+      std::string under;
+      for (const auto &entry : inst.checkpointTensors) {
+        llvm::StringRef held(entry.first);
+        if (held.ends_with("." + path)) {
+          under = held.drop_back(path.size() + 1).str();
+          break;
+        }
+      }
+      error(inst.checkpointLoc,
+            "checkpoint '" + inst.checkpoint + "' has no tensor '" + path +
+                "' (" + type.str() + " of '" + inst.info->name + "'); " +
+                (under.empty()
+                     ? std::string("is it the checkpoint of another model?")
+                     : "it holds '" + under + "." + path +
+                           "': a custom step's instance '" + under +
+                           "'; name this one '" + under + "' (let " + under +
+                           " = ... from ...)"));
       return false;
     }
     std::string mismatch = checkpointMismatch(it->second, type);

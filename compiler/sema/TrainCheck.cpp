@@ -489,8 +489,21 @@ bool TrainChecker::validateClause(const TrainClause &c) {
     v.reset();
   }
   if (v && v->dataset->fields != ds->dataset->fields) {
-    el.error(c.on->getLoc(), "the validation data set has other fields than "
-                             "the training data set");
+    auto names = [](const DatasetRT &d) {
+      std::string out;
+      for (const auto &f : d.fields)
+        out += (out.empty() ? "" : ", ") + f.first + " " + f.second.str();
+      return out;
+    };
+    el.error(c.on->getLoc(),
+             "the validation data set has other fields than the training "
+             "data set (it has " +
+                 names(*v->dataset) + "; training reads " +
+                 names(*ds->dataset) + ")" +
+                 (ds->dataset->name == "zip"
+                      ? "; evaluate a model trained on a zip with a 'main' "
+                        "program that loads its checkpoint"
+                      : ""));
     v.reset();
   }
   if (v)

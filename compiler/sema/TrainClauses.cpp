@@ -43,6 +43,14 @@ std::string metricUsages() {
 } // namespace
 
 bool TrainChecker::metricsClause(const TrainClause &c) {
+  if (t.step && !t.model) {
+    el.error(c.keyword.loc(),
+             "'metrics' compare a model's output with the data's labels; a "
+             "custom 'step' block trains instances and has no one output: "
+             "measure them with a 'main' program that loads the checkpoint");
+    metricsFailed = true;
+    return false;
+  }
   bool ok = true;
   for (const ExprPtr &m : c.values)
     ok &= checkMetric(m);
