@@ -299,12 +299,14 @@ Result zipOp(Elaborator &el, Args &a, llvm::SMLoc) {
     return std::nullopt;
   }
   const DatasetRT &first = *a[0].value.dataset, &second = *a[1].value.dataset;
-  if (second.source.find("augment:") != std::string::npos) {
-    el.error(a[1].loc, "augment the zip as a whole (its batches get one "
-                       "augmentation, drawn for each field on its own), not "
-                       "its second data set");
-    return std::nullopt;
-  }
+  for (size_t k = 0; k < 2; ++k)
+    if (a[k].value.dataset->source.find("augment:") != std::string::npos) {
+      el.error(a[k].loc, std::string("augment the zip as a whole (its batches "
+                                     "get one augmentation, drawn for each "
+                                     "field on its own), not its ") +
+                             (k ? "second" : "first") + " data set");
+      return std::nullopt;
+    }
   auto v = dataset("zip", first.fields);
   for (const auto &[name, type] : second.fields) {
     std::string renamed = prefix + "_" + name;
