@@ -7,11 +7,16 @@
 // h = 1e-6, of the same compiled loss, with PyTorch gradcheck's tolerances.
 // Random ops keep their seeds, so the loss is a deterministic function and
 // dropout masks or reparameterised noise are the same in every evaluation.
+// A stop_gradient is held at its value at the unperturbed point (a sample
+// weight or a guessed label computed from the model's own outputs): the
+// loss is compiled with those values as inputs, which a second function
+// computes first, so the finite differences see what the gradient means.
 //
 //===----------------------------------------------------------------------===//
 #include "driver/Gradcheck.h"
 #include "driver/Runner.h"
 #include "nnc/runtime.h"
+#include "sema/Graph.h"
 #include "support/Diagnostics.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -19,6 +24,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -88,6 +97,56 @@ bool makeInputs(const nnc_model &m, const GradcheckOptions &opts, Tensors &in,
   return true;
 }
 
+/// The loss with its stop_gradient values as inputs ("frozen.<k>"), and a
+/// function that computes those values (its outputs, same names).
+struct Frozen {
+  std::shared_ptr<ModelGraph> loss, values;
+};
+
+/// Copies the graph's nodes between its outputs and the stop_gradients
+/// outside loop bodies, each stop_gradient becoming an input; leaves
+/// (inputs, parameters, constants) and loops' bodies are shared. Null
+/// when the graph has no such stop_gradient.
+std::optional<Frozen> freezeStopGradients(const ModelGraph &g) {
+  Frozen f;
+  f.loss = std::make_shared<ModelGraph>(g);
+  f.values = std::make_shared<ModelGraph>(g);
+  f.values->outputs.clear();
+  std::map<const Node *, NodePtr> copies;
+  std::vector<std::pair<NodePtr, NodePtr>> todo; // (original, its copy)
+  auto copyOf = [&](const NodePtr &n) -> NodePtr {
+    if (n->inputs.empty())
+      return n;
+    auto [it, fresh] = copies.try_emplace(n.get());
+    if (!fresh)
+      return it->second;
+    if (n->op == OpKind::StopGradient) {
+      auto in = std::make_shared<Node>();
+      in->op = OpKind::Input;
+      in->type = n->type;
+      in->loc = in->site = n->loc;
+      in->name = "frozen." + std::to_string(f.values->outputs.size());
+      f.loss->inputs.push_back(in);
+      f.values->outputs.push_back({in->name, n->inputs[0]});
+      return it->second = in;
+    }
+    it->second = std::make_shared<Node>(*n);
+    todo.push_back({n, it->second});
+    return it->second;
+  };
+  for (auto &[name, out] : f.loss->outputs)
+    out = copyOf(out);
+  while (!todo.empty()) {
+    auto [original, copy] = todo.back();
+    todo.pop_back();
+    for (size_t k = 0; k < copy->inputs.size(); ++k)
+      copy->inputs[k] = copyOf(original->inputs[k]);
+  }
+  if (f.values->outputs.empty())
+    return std::nullopt;
+  return f;
+}
+
 /// The loss of one evaluation (result 0).
 bool evaluate(const nnc_model &m, Tensors &in, double &loss,
               Tensors *keep = nullptr) {
@@ -104,13 +163,41 @@ bool evaluate(const nnc_model &m, Tensors &in, double &loss,
 
 int nnc::runGradcheck(const Entry &entry, const GradcheckOptions &opts,
                       const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
-  Entry e = entry;
-  e.f64 = true;
+  Entry e = entry, values = entry;
+  e.f64 = values.f64 = true;
+  std::optional<Frozen> frozen = freezeStopGradients(*entry.graph);
+  if (frozen) {
+    e.graph = frozen->loss.get();
+    values.graph = frozen->values.get();
+    values.name += "_frozen";
+    values.gradients = values.wrtInputs = false;
+  }
   return withJit(e, opts.codegen, srcMgr, diags, [&](const nnc_model &m) {
     Tensors in, grads;
     double loss;
     if (!makeInputs(m, opts, in, diags))
       return 1;
+    // The stop_gradients' values at this point, computed from the same
+    // inputs and parameters, become the loss's "frozen.<k>" inputs.
+    if (frozen &&
+        withJit(values, opts.codegen, srcMgr, diags, [&](const nnc_model &v) {
+          Tensors held;
+          if (nnc_model_forward(&v, &in.t, &held.t))
+            return 1;
+          for (int64_t k = 0; k < held.t.count; ++k) {
+            int64_t at = nnc_named_find(&in.t, held.t.names[k]);
+            if (at < 0)
+              continue;
+            nnc_tensor &to = in.t.tensors[at];
+            std::memcpy(to.data, held.t.tensors[k].data,
+                        size_t(nnc_tensor_numel(&to)) *
+                            nnc_dtype_size(to.dtype));
+          }
+          return 0;
+        })) {
+      diags.error(nnc_last_error());
+      return 1;
+    }
     if (!evaluate(m, in, loss, &grads)) {
       diags.error(nnc_last_error());
       return 1;
@@ -124,7 +211,7 @@ int nnc::runGradcheck(const Entry &entry, const GradcheckOptions &opts,
       std::string name = m.results[r].name;
       std::string of = name.substr(5); // "grad.<name>"
       int64_t arg = nnc_named_find(&in.t, of.c_str());
-      if (arg < 0 ||
+      if (arg < 0 || llvm::StringRef(of).starts_with("frozen.") ||
           (!opts.only.empty() && m.args[arg].kind == NNC_ARG_PARAM &&
            llvm::find(opts.only, of) == opts.only.end()))
         continue;
