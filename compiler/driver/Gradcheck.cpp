@@ -103,16 +103,18 @@ struct Frozen {
   std::shared_ptr<ModelGraph> loss, values;
 };
 
-/// Copies the graph's nodes between its outputs and the stop_gradients
-/// outside loop bodies, each stop_gradient becoming an input; leaves
-/// (inputs, parameters, constants) and loops' bodies are shared. Null
-/// when the graph has no such stop_gradient.
+/// Copies the graph's nodes between its outputs and its stop_gradients,
+/// each stop_gradient becoming an input; leaves (inputs, parameters,
+/// constants) are shared. Null when the graph has no stop_gradient, or
+/// a loop between it and the loss (loop bodies are not copied: such a
+/// graph is checked as before, the stop_gradient not held).
 std::optional<Frozen> freezeStopGradients(const ModelGraph &g) {
   Frozen f;
   f.loss = std::make_shared<ModelGraph>(g);
   f.values = std::make_shared<ModelGraph>(g);
   f.values->outputs.clear();
   std::map<const Node *, NodePtr> copies;
+  bool loops = false;
   std::vector<std::pair<NodePtr, NodePtr>> todo; // (original, its copy)
   auto copyOf = [&](const NodePtr &n) -> NodePtr {
     if (n->inputs.empty())
@@ -130,6 +132,9 @@ std::optional<Frozen> freezeStopGradients(const ModelGraph &g) {
       f.values->outputs.push_back({in->name, n->inputs[0]});
       return it->second = in;
     }
+    // A loop's body is shared with the original graph: a body that read
+    // a copied node would still see the original, unfrozen one.
+    loops |= !n->bodyArgs.empty() || !n->bodyResults.empty();
     it->second = std::make_shared<Node>(*n);
     todo.push_back({n, it->second});
     return it->second;
@@ -142,7 +147,7 @@ std::optional<Frozen> freezeStopGradients(const ModelGraph &g) {
     for (size_t k = 0; k < copy->inputs.size(); ++k)
       copy->inputs[k] = copyOf(original->inputs[k]);
   }
-  if (f.values->outputs.empty())
+  if (f.values->outputs.empty() || loops)
     return std::nullopt;
   return f;
 }
@@ -188,10 +193,9 @@ int nnc::runGradcheck(const Entry &entry, const GradcheckOptions &opts,
             int64_t at = nnc_named_find(&in.t, held.t.names[k]);
             if (at < 0)
               continue;
-            nnc_tensor &to = in.t.tensors[at];
-            std::memcpy(to.data, held.t.tensors[k].data,
-                        size_t(nnc_tensor_numel(&to)) *
-                            nnc_dtype_size(to.dtype));
+            // The value itself, with its own shape (a size such as B*2
+            // is not the batch).
+            std::swap(in.t.tensors[at], held.t.tensors[k]);
           }
           return 0;
         })) {

@@ -941,12 +941,14 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       return train(*program, sm, diags);
     if (!program->trains.empty()) {
       diags.error("'" + inputFile +
-                  "': a custom 'step' trains the instances its block "
-                  "declares, so its train block names no model: write "
-                  "'train on DATA { let net = Net()  optimizer opt = "
-                  "adam(lr: 1e-3) over net  step { ... net(image) ... } }' "
-                  "(a block 'train Net on DATA' takes a 'loss' clause "
-                  "instead; see docs/training.md, custom steps)");
+                  "': its train block cannot be trained: a custom 'step' "
+                  "minimises a loss per optimizer (opt.minimize(...)) and "
+                  "trains the instances its block declares, in a block "
+                  "that names no model: 'train on DATA { let net = Net()  "
+                  "optimizer opt = adam(lr: 1e-3) over net  step { "
+                  "opt.minimize(...) } }' (a block 'train Net on DATA' "
+                  "takes a 'loss' clause instead; see docs/training.md, "
+                  "custom steps)");
       return 1;
     }
     diags.error("'" + inputFile +

@@ -83,21 +83,45 @@ Value Generator::symbolSize(const Node &n, const std::string &sym, Location l) {
   if (auto it = symbols.find(sym); it != symbols.end())
     return tensor::DimOp::create(b, l, it->second.first, it->second.second);
   // A polynomial of input dimensions in sema's canonical spelling
-  // (`B*3`, `B*T+2`, `-B+1`): terms of factors, each an integer or a
+  // (`B*3`, `(B*T+2)`, `(-B+1)`): terms of factors, each an integer or a
   // dimension of an input.
+  auto split = [](llvm::StringRef text, llvm::StringRef seps) {
+    llvm::SmallVector<llvm::StringRef, 4> parts; // at parenthesis depth 0
+    size_t depth = 0, from = 0;
+    for (size_t k = 0; k < text.size(); ++k) {
+      depth += text[k] == '(';
+      depth -= text[k] == ')' && depth > 0;
+      if (depth == 0 && k > from && seps.contains(text[k])) {
+        parts.push_back(text.slice(from, k));
+        from = k;
+      }
+    }
+    parts.push_back(text.drop_front(from));
+    return parts;
+  };
+  llvm::StringRef whole(sym);
+  auto wrapped = [](llvm::StringRef text) { // "(...)" around all of it
+    if (!text.starts_with("(") || !text.ends_with(")"))
+      return false;
+    size_t depth = 0;
+    for (size_t k = 0; k + 1 < text.size(); ++k) {
+      depth += text[k] == '(';
+      depth -= text[k] == ')';
+      if (depth == 0)
+        return false; // the first group closes before the end
+    }
+    return true;
+  };
+  if (wrapped(whole))
+    whole = whole.drop_front().drop_back();
   Value total;
-  llvm::StringRef rest(sym);
-  while (!rest.empty()) {
-    bool minus = rest.consume_front("-");
+  for (llvm::StringRef term : split(whole, "+-")) {
+    bool minus = term.consume_front("-");
     if (!minus)
-      rest.consume_front("+");
-    size_t end = rest.find_first_of("+-");
-    llvm::StringRef term = rest.take_front(end);
-    rest = rest.drop_front(term.size());
-    llvm::SmallVector<llvm::StringRef, 4> factors;
-    term.split(factors, '*');
+      term.consume_front("+");
     Value value;
-    for (llvm::StringRef f : factors) {
+    for (llvm::StringRef f : split(term, "*")) {
+      f.consume_front("*");
       int64_t c;
       Value v;
       if (!f.getAsInteger(10, c)) {

@@ -6,7 +6,8 @@
 // spelt the same or broadcasting refuses them. A dimension made of names,
 // integers, `+`, `-`, `*` and parentheses is read as a polynomial and
 // written back in one canonical form (like terms collected, terms by
-// degree then name, the constant factor last: `B*3`, `H*W*4+2`). A
+// degree then name, the constant factor last: `B*3`, `(H*W*4+2)`; a sum
+// in parentheses, so that text pasted around it keeps its meaning). A
 // parenthesised part with a division (`(H/2)`) is kept as one opaque
 // name; anything else unreadable is left as written.
 //
@@ -116,7 +117,13 @@ private:
       if (close >= s.size())
         return std::nullopt;
       llvm::StringRef inside = s.slice(open + 1, close);
-      if (inside.contains('/')) { // opaque: a division is not a polynomial
+      bool divides = false; // a '/' outside inner parentheses
+      for (size_t k = 0, d = 0; k < inside.size(); ++k) {
+        d += inside[k] == '(';
+        d -= inside[k] == ')';
+        divides |= d == 0 && inside[k] == '/';
+      }
+      if (divides) { // opaque: a division is not a polynomial
         at = close + 1;
         return Poly{{{s.slice(open, close + 1).str()}, 1}};
       }
@@ -125,6 +132,14 @@ private:
       if (!p || !eat(')'))
         return std::nullopt;
       return p;
+    }
+    if (eat('-')) { // unary minus: how a canonical sum may start
+      auto p = factor();
+      if (!p)
+        return std::nullopt;
+      Poly out;
+      add(out, *p, -1);
+      return out;
     }
     size_t start = at;
     if (std::isdigit(static_cast<unsigned char>(s[at]))) {
@@ -158,6 +173,8 @@ std::string nnc::canonicalDim(llvm::StringRef s) {
   });
   std::string out;
   for (const auto &[names, c] : terms) {
+    if (c == INT64_MIN)
+      return s.str(); // its magnitude does not fit: as written
     std::string term;
     for (const std::string &n : names)
       term += (term.empty() ? "" : "*") + n;
@@ -168,5 +185,7 @@ std::string nnc::canonicalDim(llvm::StringRef s) {
       term += "*" + std::to_string(mag);
     out += (c < 0 ? "-" : out.empty() ? "" : "+") + term;
   }
-  return out;
+  // A sum is parenthesised, so that code pasting it into a product or a
+  // difference (`dimProduct`, a symbolic `*` or `-`) keeps its meaning.
+  return terms.size() > 1 ? "(" + out + ")" : out;
 }

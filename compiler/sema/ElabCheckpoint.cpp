@@ -92,8 +92,11 @@ bool Elaborator::checkpointInit(
       std::string under;
       for (const auto &entry : inst.checkpointTensors) {
         llvm::StringRef held(entry.first);
-        if (held.ends_with("." + path)) {
-          under = held.drop_back(path.size() + 1).str();
+        if (!held.ends_with("." + path))
+          continue;
+        llvm::StringRef owner = held.drop_back(path.size() + 1);
+        if (!owner.contains('.')) { // an instance's name, not a path
+          under = owner.str();
           break;
         }
       }

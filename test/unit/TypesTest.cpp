@@ -81,15 +81,28 @@ TEST(Types, SymbolicSizesHaveOneSpelling) {
   EXPECT_EQ(canonicalDim("B+B+B"), "B*3");
   EXPECT_EQ(canonicalDim("3*B"), "B*3");
   EXPECT_EQ(Dim::symbol("B*3"), Dim::symbol("B+B+B"));
-  EXPECT_EQ(canonicalDim("(B+2)*T"), "B*T+T*2");
+  // A sum is parenthesised, and reads back as itself.
+  EXPECT_EQ(canonicalDim("(B+2)*T"), "(B*T+T*2)");
+  EXPECT_EQ(canonicalDim("(B*T+T*2)"), "(B*T+T*2)");
   EXPECT_EQ(canonicalDim("T*B*4+B-B"), "B*T*4");
-  EXPECT_EQ(canonicalDim("(B-1)"), "B-1");
-  EXPECT_EQ(canonicalDim("1-B"), "-B+1");
-  // Divisions are opaque names; what is no polynomial stays as written.
+  EXPECT_EQ(canonicalDim("(B-1)"), "(B-1)");
+  EXPECT_EQ(canonicalDim("1-B"), "(-B+1)");
+  EXPECT_EQ(canonicalDim("(-B+1)"), "(-B+1)");
+  EXPECT_EQ(canonicalDim("(1-T)+B"), canonicalDim("B+(1-T)"));
+  // Text pasted around a canonical sum keeps its meaning.
+  EXPECT_EQ(canonicalDim(canonicalDim("T+1") + "*B"), "(B*T+B)");
+  EXPECT_EQ(dimProduct({Dim::symbol("T+1"), Dim::symbol("B")}).str(),
+            "(B*T+B)");
+  EXPECT_EQ(canonicalDim("(T-" + canonicalDim("T-B") + ")"), "B");
+  // Divisions are opaque names (only a '/' at the group's own level).
   EXPECT_EQ(canonicalDim("(H/2)*(H/2)"), "(H/2)*(H/2)");
   EXPECT_EQ(canonicalDim("2*(H/2)"), "(H/2)*2");
+  EXPECT_EQ(canonicalDim("((H/2)+1)"), canonicalDim("(H/2)+1"));
+  // What is no polynomial, or overflows, stays as written.
   EXPECT_EQ(canonicalDim("B-B"), "B-B");
   EXPECT_EQ(canonicalDim("a b"), "a b");
   EXPECT_EQ(canonicalDim("B*99999999999999999999"), "B*99999999999999999999");
   EXPECT_EQ(canonicalDim("B*9223372036854775807*2"), "B*9223372036854775807*2");
+  EXPECT_EQ(canonicalDim("B*T-B*9223372036854775807-B"),
+            "B*T-B*9223372036854775807-B");
 }
