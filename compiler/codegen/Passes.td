@@ -177,6 +177,22 @@ def NNReturnArguments : Pass<"nnc-return-arguments", "::mlir::func::FuncOp"> {
   }];
 }
 
+def NNCollectiveCalls : Pass<"nnc-collective-calls", "::mlir::ModuleOp"> {
+  let summary =
+      "The gradient exchange of data-parallel training as runtime calls";
+  let description = [{
+    On buffers: each `nn.allreduce_start` becomes a call of
+    `nnc_allreduce_start(index, address, elements)`, each
+    `nn.allreduce_wait` a call of `nnc_allreduce_wait()` followed by one
+    `nnc_allreduce_result(index, address, elements)` per gradient, which
+    writes the sum across ranks back into the gradient's buffer. A strided
+    gradient goes through a contiguous copy.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def NNPlanBuffers : Pass<"nnc-plan-buffers", "::mlir::ModuleOp"> {
   let summary = "Place a function's intermediate buffers in one planned workspace";
   let description = [{

@@ -500,9 +500,17 @@ struct LowerNNOp : OpConversionPattern<OpTy> {
   bool &ruleFailed;
 };
 
+/// The gradient exchange is not lowered here (NNCollectives.cpp).
+template <typename OpTy>
+void addLoweringPattern(RewritePatternSet &patterns, bool &ruleFailed) {
+  if constexpr (!std::is_same_v<OpTy, nn::AllreduceStartOp> &&
+                !std::is_same_v<OpTy, nn::AllreduceWaitOp>)
+    patterns.add<LowerNNOp<OpTy>>(patterns.getContext(), ruleFailed);
+}
+
 template <typename... Ops>
 void addLoweringPatterns(RewritePatternSet &patterns, bool &ruleFailed) {
-  patterns.add<LowerNNOp<Ops>...>(patterns.getContext(), ruleFailed);
+  (addLoweringPattern<Ops>(patterns, ruleFailed), ...);
 }
 
 /// Every nn op is illegal after this pass; one conversion pattern per op.
@@ -518,6 +526,8 @@ struct NNLowerToLinalgPass
         >(patterns, ruleFailed);
     ConversionTarget target(*ctx);
     target.addIllegalDialect<nn::NNDialect>();
+    // The gradient exchange stays until bufferization (NNCollectives.cpp).
+    target.addLegalOp<nn::AllreduceStartOp, nn::AllreduceWaitOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     // A rule that fails has said why; the driver's "failed to legalize"
     // would only repeat it in MLIR's words.

@@ -11,6 +11,7 @@
 include "dialect/NNBase.td"
 include "dialect/NNInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.td"
 
 // Ops with a derivative rule (compiler/autodiff/) declare this.
 defvar VJP = DeclareOpInterfaceMethods<NN_VJPOpInterface>;
@@ -821,6 +822,65 @@ def NN_BernoulliOp : NN_Op<"bernoulli", [Pure, VJP, AllTypesMatch<["p", "result"
   let assemblyFormat = [{
     $p (`stream` $stream^ `:` type($stream))? attr-dict `:` type($p)
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// The gradient exchange of data-parallel training (a train step compiled to
+// run under MPI): each rank's gradients are summed across ranks, weighted
+// by the rank's share of the global batch, before the optimizer reads them.
+// Tensor form in the step; bufferization turns them into the memref form
+// (no results), which nnc-collective-calls lowers to runtime calls
+// (runtime/src/Collectives.cpp). Outside MPI the calls do nothing.
+//===----------------------------------------------------------------------===//
+
+def NN_AllreduceStartOp
+    : NN_Op<
+          "allreduce_start",
+          [DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+           DeclareOpInterfaceMethods<
+               BufferizableOpInterface, ["bufferizesToMemoryRead",
+                                         "bufferizesToMemoryWrite",
+                                         "getAliasingValues", "bufferize"]>]> {
+  let summary = "hands gradient `index` to the exchange as soon as it is known";
+  let description = [{
+    Copies the gradient into the exchange's buckets (the runtime starts a
+    bucket's allreduce once it is full); `nn.allreduce_wait` gives the
+    summed values back. Placed right after the gradient's producer so that
+    the exchange of early buckets overlaps the rest of the backward pass.
+
+    ```mlir
+    nn.allreduce_start %g {index = 0 : i64} : tensor<784x128xf32>
+    ```
+  }];
+  let arguments = (ins AnyTypeOf<[F32Tensor, F32MemRef]>:$grad, I64Attr:$index);
+  let assemblyFormat = "$grad attr-dict `:` type($grad)";
+  let hasVerifier = 1;
+}
+
+def NN_AllreduceWaitOp
+    : NN_Op<
+          "allreduce_wait",
+          [DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+           DeclareOpInterfaceMethods<
+               BufferizableOpInterface, ["bufferizesToMemoryRead",
+                                         "bufferizesToMemoryWrite",
+                                         "getAliasingValues", "bufferize"]>]> {
+  let summary = "the gradients summed across ranks (operand k: index k)";
+  let description = [{
+    Waits for every bucket of the step's exchange and writes gradient k's
+    summed value into operand k (memref form) or returns it as result k
+    (tensor form).
+
+    ```mlir
+    %s:2 = nn.allreduce_wait %g0, %g1 : tensor<784x128xf32>, tensor<128xf32>
+               -> tensor<784x128xf32>, tensor<128xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTypeOf<[F32Tensor, F32MemRef]>>:$grads);
+  let results = (outs Variadic<F32Tensor>:$results);
+  let assemblyFormat =
+      "$grads attr-dict `:` type($grads) (`->` type($results)^)?";
+  let hasVerifier = 1;
 }
 
 #endif // NNC_DIALECT_NNOPS_TD

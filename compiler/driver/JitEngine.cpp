@@ -149,6 +149,9 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
       &_mlir_memref_to_llvm_aligned_alloc);
   add("_mlir_memref_to_llvm_free", &_mlir_memref_to_llvm_free);
   add("_mlir_ciface_nnc_workspace", &_mlir_ciface_nnc_workspace);
+  add("nnc_allreduce_start", &nnc_allreduce_start);
+  add("nnc_allreduce_wait", &nnc_allreduce_wait);
+  add("nnc_allreduce_result", &nnc_allreduce_result);
   return map;
 }
 

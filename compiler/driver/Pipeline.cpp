@@ -278,9 +278,10 @@ mlir::OwningOpRef<mlir::ModuleOp> nnc::generate(mlir::MLIRContext &ctx,
   mlir::OwningOpRef<mlir::ModuleOp> module;
   {
     StageTimer timer("MLIRGen");
-    module = entry.train
-                 ? mlirGenTrain(ctx, *entry.train, srcMgr, diags)
-                 : mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, gen);
+    module =
+        entry.train
+            ? mlirGenTrain(ctx, *entry.train, srcMgr, diags, entry.collectives)
+            : mlirGen(ctx, *entry.graph, entry.name, srcMgr, diags, gen);
   }
   // `grad(...)` in a program leaves functions marked for the reverse-mode
   // pass too.

@@ -46,6 +46,9 @@ struct Entry {
   /// A train block: `<name>_train_step` and `<name>_eval_step` instead of
   /// a forward function (graph is then the plan's loss graph).
   const TrainPlan *train = nullptr;
+  /// With `train`: the step exchanges its gradients with the other ranks
+  /// of an MPI job (data-parallel training; no-ops outside MPI).
+  bool collectives = false;
 };
 
 /// The file's entry: its `main` block if it has one, else the model.

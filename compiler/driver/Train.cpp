@@ -49,6 +49,7 @@ int nnc::runTraining(const Program &program, const TrainOptions &opts,
   cfg.folds = opts.folds.value_or(plan.folds);
   cfg.oof_out = opts.oofOut.empty() ? nullptr : opts.oofOut.c_str();
   cfg.tta = plan.tta.empty() ? nullptr : plan.tta.c_str();
+  cfg.sync_batch_norm = opts.syncBatchNorm;
   std::vector<nnc_schedule> schedules;
   std::vector<std::vector<const char *>> argNames;
   std::vector<std::vector<double>> argValues;
@@ -69,7 +70,11 @@ int nnc::runTraining(const Program &program, const TrainOptions &opts,
   cfg.num_schedules = int32_t(schedules.size());
   cfg.schedules = schedules.data();
 
-  return withTrainJit(trainEntryOf(program), opts.codegen, srcMgr, diags,
+  // Under an MPI launcher the step exchanges its gradients with the other
+  // ranks (docs/distributed.md).
+  Entry entry = trainEntryOf(program);
+  entry.collectives = nnc_mpi_launch_size() > 1;
+  return withTrainJit(entry, opts.codegen, srcMgr, diags,
                       [&](const nnc_model &step, const nnc_model &eval) {
                         int rc = nnc_train(&step, &eval, &cfg);
                         if (rc < 0) {

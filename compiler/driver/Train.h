@@ -35,6 +35,7 @@ struct TrainOptions {
   int64_t maxSteps = 0; ///< stop after this many steps (0: no limit)
   std::optional<int64_t> folds; ///< --folds K (overrides `folds K`)
   std::string oofOut;           ///< --oof FILE: out-of-fold predictions
+  bool syncBatchNorm = false;   ///< --sync-bn (data-parallel training)
 };
 
 /// Trains `program`'s first train block; returns the process exit code

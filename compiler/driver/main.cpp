@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 
 #include "llvm/Support/CommandLine.h"
@@ -41,6 +42,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include "nnc/runtime.h"
 
 using namespace nnc;
 namespace cl = llvm::cl;
@@ -306,6 +309,17 @@ static cl::opt<std::string>
            cl::desc("With folds: where the out-of-fold predictions go (.csv or "
                     ".npy; default <checkpoint>.oof.csv)"),
            cl::value_desc("file"), cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<bool> syncBnOpt(
+    "sync-bn",
+    cl::desc("Under MPI (mpirun -np N nnc run): average the batch-norm "
+             "running statistics over the ranks after each epoch"),
+    cl::sub(runCmd), cl::cat(nncCat));
+static cl::opt<bool> distributedOpt(
+    "distributed",
+    cl::desc("With --emit: compile the train step's gradient exchange of "
+             "data-parallel training (on by itself under mpirun and in "
+             "executables of build --train)"),
+    cl::cat(nncCat));
 static cl::opt<std::string>
     resumeFile("resume",
                cl::desc("Continue training from a checkpoint (parameters, "
@@ -558,6 +572,8 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
   Entry entry = emit == Emit::Grad ? lossEntryOf(program, wrtInputs)
                 : emit == Emit::Train || trainExecutable ? trainEntryOf(program)
                                                          : entryOf(program);
+  entry.collectives =
+      trainExecutable || distributedOpt || nnc_mpi_launch_size() > 1;
   if (!entry.graph) {
     diags.error(emit == Emit::Train || trainExecutable ? noTrainMessage()
                                                        : noLossMessage());
@@ -622,6 +638,7 @@ static int train(const Program &program, llvm::SourceMgr &sm,
     to.folds = foldsOpt;
   }
   to.oofOut = oofOpt;
+  to.syncBatchNorm = syncBnOpt;
   return runTraining(program, to, sm, diags);
 }
 
@@ -908,6 +925,9 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
                           co, argv0, sm, diags);
     }
     Entry entry = trainExecutable ? trainEntryOf(*program) : entryOf(*program);
+    // An executable may be started by mpirun: its step can exchange
+    // gradients (no-ops in a single process).
+    entry.collectives = trainExecutable;
     if (!trainExecutable)
       entry.seed = seedValue;
     if (!entry.graph) {
@@ -1069,6 +1089,10 @@ int main(int argc, char **argv) {
   // A file-size limit (or a full disk) is an I/O error that the writers
   // report, not a crash: let write() fail with EFBIG instead of a signal.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Data-parallel training: only rank 0 of an MPI job prints; errors of
+  // any rank still reach stderr.
+  if (nnc_mpi_launch_rank() != 0 && !std::freopen("/dev/null", "w", stdout))
+    return 1;
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "nnc " << NNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";

@@ -38,12 +38,17 @@ public:
   /// Emits `fname(inputs..., params...) -> outputs` into `module`.
   func::FuncOp emitFunction(ModuleOp module, const ModelGraph &g,
                             llvm::StringRef fname, const GenOptions &opts);
+  void exchangeGradients(const ModelGraph &lg,
+                         std::map<std::string, Value> &grads, Location loc);
   func::FuncOp emitTrainStep(ModuleOp module, const TrainPlan &plan,
                              ArrayRef<func::FuncOp> lossFns,
                              llvm::StringRef fname);
   /// Verifies a generated module (null after an internal error).
   OwningOpRef<ModuleOp> finish(OwningOpRef<ModuleOp> module,
                                llvm::StringRef name);
+
+  /// The train step exchanges its gradients (data-parallel training).
+  bool collectives = false;
 
 private:
   void tagArgument(func::FuncOp func, unsigned k, const Node &n,

@@ -63,11 +63,14 @@ mlirGen(mlir::MLIRContext &ctx, const ModelGraph &graph,
 /// Emits a train block's functions: `<Model>_train_step` (forward, loss,
 /// a call of the private `<Model>_loss` marked for the reverse-mode pass,
 /// and the optimizer update; see TrainPlan) and `<Model>_eval_step`
-/// (loss and metric sums in evaluation mode).
+/// (loss and metric sums in evaluation mode). With `collectives`, the
+/// gradients pass through the data-parallel exchange
+/// (nn.allreduce_start/wait) before the update reads them.
 mlir::OwningOpRef<mlir::ModuleOp> mlirGenTrain(mlir::MLIRContext &ctx,
                                                const TrainPlan &plan,
                                                const llvm::SourceMgr &srcMgr,
-                                               DiagnosticEngine &diags);
+                                               DiagnosticEngine &diags,
+                                               bool collectives = false);
 
 } // namespace nnc
 

@@ -69,6 +69,31 @@ void Generator::updateRunningStats(SmallVectorImpl<Value> &results,
   }
 }
 
+/// Data-parallel training: every gradient goes through the exchange, in
+/// the order of the parameters (the same on every rank), and the update
+/// reads the sums.
+void Generator::exchangeGradients(const ModelGraph &lg,
+                                  std::map<std::string, Value> &grads,
+                                  Location loc) {
+  SmallVector<Value> sent;
+  SmallVector<std::string> names;
+  for (auto &n : lg.params) {
+    auto g = grads.find("grad." + n->name);
+    if (g == grads.end())
+      continue;
+    nn::AllreduceStartOp::create(b, loc, g->second,
+                                 b.getI64IntegerAttr(int64_t(sent.size())));
+    sent.push_back(g->second);
+    names.push_back(g->first);
+  }
+  if (sent.empty())
+    return;
+  auto wait =
+      nn::AllreduceWaitOp::create(b, loc, ValueRange(sent).getTypes(), sent);
+  for (auto [k, name] : llvm::enumerate(names))
+    grads[name] = wait.getResult(k);
+}
+
 /// `<model>_train_step(data..., params and state..., step, scheduled
 /// hyper-parameters..., optimizer state...)` returns the loss, the metric
 /// sums, then the new value of every parameter and optimizer state. It
@@ -175,6 +200,8 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
     for (auto [i, name] : llvm::enumerate(names))
       grads[name] = calls.back().getResult(base + i);
   }
+  if (collectives)
+    exchangeGradients(lg, grads, funcLoc);
   for (auto [call, result] : source)
     results.push_back(calls[call].getResult(result));
   for (unsigned k = 0; k < numStats; ++k)
@@ -199,7 +226,8 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
 
 OwningOpRef<ModuleOp> nnc::mlirGenTrain(MLIRContext &ctx, const TrainPlan &plan,
                                         const llvm::SourceMgr &srcMgr,
-                                        nnc::DiagnosticEngine &diags) {
+                                        nnc::DiagnosticEngine &diags,
+                                        bool collectives) {
   loadDialects(ctx);
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));
   const std::string &name = plan.modelName;
@@ -233,6 +261,7 @@ OwningOpRef<ModuleOp> nnc::mlirGenTrain(MLIRContext &ctx, const TrainPlan &plan,
     return nullptr;
   }
   Generator gen(ctx, srcMgr, diags);
+  gen.collectives = collectives;
   // The eval step also returns the model's output, "prediction".
   ModelGraph evalGraph = plan.loss;
   if (plan.prediction)

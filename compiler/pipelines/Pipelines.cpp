@@ -44,7 +44,7 @@ std::string nnc::bufferizePipeline(const PipelineOptions &opts) {
       "func.func(nnc-return-arguments),";
   if (opts.kernels)
     p += "nnc-kernel-calls{threads=" + std::to_string(opts.threads) + "},";
-  return p + "nnc-plan-buffers";
+  return p + "nnc-plan-buffers, nnc-collective-calls";
 }
 
 std::string nnc::toLLVMPipeline(const PipelineOptions &opts) {

@@ -10,6 +10,7 @@
 // steps, and checkpoints, are in TrainState.cpp.
 //
 //===----------------------------------------------------------------------===//
+#include "Collectives.h"
 #include "FloatMode.h"
 #include "Folds.h"
 #include "Metrics.h"
@@ -106,7 +107,13 @@ int Trainer::evaluate(Totals &t, const nnc::View &view) {
       label = &f.second;
   std::vector<int64_t> rows(cfg.batch);
   int rc = 0;
+  // Data-parallel: each rank evaluates every size-th batch and the sums
+  // are added up, unless the whole set's predictions are needed.
+  bool shard = dist::active() && !collect;
+  int64_t b = -1;
   for (int64_t at = 0; at < valid.count && rc == 0; at += cfg.batch) {
+    if (shard && ++b % dist::size() != dist::rank())
+      continue;
     int64_t n = std::min<int64_t>(cfg.batch, valid.count - at);
     for (int64_t i = 0; i < n; ++i)
       rows[i] = at + i;
@@ -131,7 +138,61 @@ int Trainer::evaluate(Totals &t, const nnc::View &view) {
     predT = results[predIndex]; // its buffer serves the next pass
   if (rc == 0 && keep)
     scoreSet(t);
+  if (rc == 0 && dist::active())
+    shareTotals(t, shard);
   return rc;
+}
+
+void Trainer::shareTotals(Totals &t, bool summed) {
+  // Summed shards, or rank 0's whole-set figures (the ranks' batch-norm
+  // statistics may differ: every rank must take the same decisions).
+  std::vector<double> v{t.loss, double(t.samples)};
+  v.insert(v.end(), t.metrics.begin(), t.metrics.end());
+  if (!summed)
+    v.insert(v.end(), t.set.begin(), t.set.end());
+  if (summed)
+    dist::sum(v.data(), int64_t(v.size()), "the validation");
+  else
+    dist::broadcast(v.data(), int64_t(v.size() * sizeof(double)),
+                    "the validation");
+  t.loss = v[0];
+  t.samples = int64_t(v[1]);
+  std::copy(v.begin() + 2, v.begin() + 2 + long(t.metrics.size()),
+            t.metrics.begin());
+  if (!summed)
+    std::copy(v.begin() + 2 + long(t.metrics.size()), v.end(), t.set.begin());
+}
+
+void Trainer::reduceStep(int64_t n, int64_t total) {
+  // The step's loss and batch-mean metrics are means over this rank's n
+  // samples; metric sums are sums: all become the global batch's.
+  std::vector<double> v{*static_cast<float *>(stepResults[0].data) * double(n)};
+  for (size_t k = 0; k < metricNames.size(); ++k)
+    if (stepMetricIndex[k] >= 0)
+      v.push_back(*static_cast<float *>(stepResults[stepMetricIndex[k]].data) *
+                  (metricPerBatch[k] ? double(n) : 1.0));
+  dist::sum(v.data(), int64_t(v.size()), "the step's loss");
+  *static_cast<float *>(stepResults[0].data) = float(v[0] / double(total));
+  size_t i = 1;
+  for (size_t k = 0; k < metricNames.size(); ++k)
+    if (stepMetricIndex[k] >= 0)
+      *static_cast<float *>(stepResults[stepMetricIndex[k]].data) =
+          float(metricPerBatch[k] ? v[i++] / double(total) : v[i++]);
+}
+
+void Trainer::syncState() {
+  for (int32_t a = 0; a < step->num_args; ++a) {
+    if (step->args[a].kind != NNC_ARG_STATE)
+      continue;
+    nnc_tensor &t = persistent[step->args[a].name];
+    if (t.dtype != NNC_F32)
+      continue;
+    float *p = static_cast<float *>(t.data);
+    std::vector<double> v(p, p + nnc_tensor_numel(&t));
+    dist::sum(v.data(), int64_t(v.size()), "the batch-norm statistics");
+    for (size_t i = 0; i < v.size(); ++i)
+      p[i] = float(v[i] / double(dist::size()));
+  }
 }
 
 void Trainer::progressLine(int64_t epoch, int64_t batch, int64_t batches,
@@ -177,7 +238,8 @@ int Trainer::run() {
 }
 
 int Trainer::runLoop() {
-  live = cfg.progress > 0 || (cfg.progress < 0 && isatty(2));
+  live = dist::rank() == 0 &&
+         (cfg.progress > 0 || (cfg.progress < 0 && isatty(2)));
   if (setUp())
     return -1;
   ready = true;
@@ -201,10 +263,19 @@ int Trainer::runLoop() {
                 cfg.resume, (long long)epoch0, (long long)cfg.epochs);
     return 0;
   }
-  if (nnc_batcher_init(&batcher, train.count, cfg.batch, cfg.shuffle, cfg.seed))
+  // Data-parallel: every rank draws the same global batches of N*batch
+  // samples (the same shuffle) and trains on its slice of each.
+  int64_t ranks = dist::size(), global = cfg.batch * ranks;
+  if (train.count < ranks)
+    return nnc_set_error("the training set has %lld samples, fewer than the "
+                         "%lld ranks of the job",
+                         (long long)train.count, (long long)ranks);
+  if (nnc_batcher_init(&batcher, train.count, global, cfg.shuffle, cfg.seed))
     return -1;
   batcher.epoch = epoch0 - 1; // each epoch's order depends on (seed, epoch)
-  batches = (train.count + cfg.batch - 1) / cfg.batch;
+  batches = (train.count + global - 1) / global;
+  if (train.count % global != 0 && train.count % global < ranks)
+    --batches;           // a last batch smaller than the job is skipped
   if (cfg.max_steps > 0) // as many epochs as the steps need
     cfg.epochs = epoch0 + (cfg.max_steps + batches - 1) / batches;
   totalSteps = batches * cfg.epochs;
@@ -228,7 +299,41 @@ int Trainer::runLoop() {
       break;
   }
   nnc_batcher_free(&batcher);
+  if (dist::active() && checkReplicas())
+    return -1;
   finalReport(nnc_now() - runStart);
+  return 0;
+}
+
+int Trainer::checkReplicas() {
+  // FNV-1a over the bytes of every parameter and optimizer state (and the
+  // batch-norm statistics when they are synchronised), compared with
+  // rank 0's: data-parallel ranks must end with the same weights.
+  uint64_t h = 1469598103934665603ull;
+  for (int32_t a = 0; a < step->num_args; ++a) {
+    nnc_arg_kind kind = step->args[a].kind;
+    if (kind != NNC_ARG_PARAM && kind != NNC_ARG_OPT_STATE &&
+        !(kind == NNC_ARG_STATE && cfg.sync_batch_norm))
+      continue;
+    const nnc_tensor &t = persistent[step->args[a].name];
+    const unsigned char *p = static_cast<const unsigned char *>(t.data);
+    int64_t bytes = nnc_tensor_numel(&t) * int64_t(nnc_dtype_size(t.dtype));
+    for (int64_t i = 0; i < bytes; ++i)
+      h = (h ^ p[i]) * 1099511628211ull;
+  }
+  uint64_t first = h;
+  dist::broadcast(&first, sizeof first, "the weights' comparison");
+  double differ = first != h ? 1.0 : 0.0;
+  dist::sum(&differ, 1, "the weights' comparison");
+  if (differ > 0)
+    return nnc_set_error("the weights of %.0f of the %d ranks differ from "
+                         "rank 0's after training (checksum %016llx): a "
+                         "bug of nnc's data-parallel training",
+                         differ, dist::size(), (unsigned long long)first);
+  std::printf("data-parallel: %d ranks, batch %lld each (%lld per step); "
+              "weights identical on every rank (checksum %016llx)\n",
+              dist::size(), (long long)cfg.batch,
+              (long long)cfg.batch * dist::size(), (unsigned long long)first);
   return 0;
 }
 
@@ -236,16 +341,31 @@ int Trainer::trainEpoch(int64_t epoch, double epochStart, Totals &t) {
   double lastDraw = 0;
   const int64_t *rows;
   int64_t n, batch = 0;
+  const int64_t ranks = dist::size(), me = dist::rank();
   while (nnc_batcher_next(&batcher, &rows, &n)) {
+    int64_t total = n;
+    if (ranks > 1) {
+      if (n < ranks)
+        continue; // some rank would have no sample
+      // This rank's slice; its gradient weighs its share of the batch.
+      int64_t base = n / ranks, extra = n % ranks;
+      rows += me * base + std::min(me, extra);
+      n = base + (me < extra ? 1 : 0);
+      dist::setShare(double(n) / double(total));
+      dist::setProgress(globalStep, cfg.checkpoint, wroteCheckpoint);
+    }
     gather(stepFields, stepArgs, rows, n);
     for (size_t a = 0; a < stepFields.size(); ++a)
       if (stepFields[a])
         nnc::augmentBatch(train.table(), *stepArgs[a],
                           cfg.seed ^ train.table().saltOf(stepFields[a]),
-                          uint64_t(globalStep));
+                          uint64_t(globalStep * ranks + me));
     setStepInputs(epoch);
     if (nnc_model_call(step, stepArgs.data(), stepResults.data()))
       return -1;
+    if (ranks > 1)
+      reduceStep(n, total);
+    n = total;
     ++globalStep;
     ++batch;
     float loss = *static_cast<float *>(stepResults[0].data);
@@ -274,7 +394,9 @@ int Trainer::trainEpoch(int64_t epoch, double epochStart, Totals &t) {
 void Trainer::setStepInputs(int64_t epoch) {
   *static_cast<float *>(stepT.data) = float(globalStep + 1);
   // Dropout masks and random ops draw from the step's own stream.
-  *static_cast<int64_t *>(streamT.data) = nnc_step_stream(cfg.seed, globalStep);
+  // (each rank of a data-parallel job its own).
+  *static_cast<int64_t *>(streamT.data) = nnc_step_stream(
+      cfg.seed + 0x9E3779B97F4A7C15ull * uint64_t(dist::rank()), globalStep);
   lr = cfg.lr;
   for (int32_t s = 0; s < cfg.num_schedules; ++s) {
     auto it = hparams.find(cfg.schedules[s].target);
@@ -333,6 +455,8 @@ int Trainer::endEpoch(int64_t epoch, double epochStart, const Totals &t,
   double trainSeconds = nnc_now() - epochStart;
   if (live)
     std::fprintf(stderr, "\r\x1b[K");
+  if (cfg.sync_batch_norm && dist::active())
+    syncState();
   // Validation every N epochs and after the last.
   Totals v(metricNames.size(), setMetricNames.size());
   bool doVal = valid.loaded &&
@@ -498,8 +622,21 @@ extern "C" int nnc_train(const nnc_model *train_step,
     return nnc_set_error("batch and epochs must be positive");
   keepFreedMemory();
   nnc::FlushDenormals mode;
+  namespace dist = nnc_rt::dist;
+  if (dist::start())
+    return -1;
+  if (dist::active() && cfg->folds > 1)
+    return nnc_set_error("cross-validation does not run under MPI: run "
+                         "--folds in one process");
+  if (dist::active() && cfg->state)
+    return nnc_set_error("training from in-memory state does not run "
+                         "under MPI");
   if (cfg->folds > 1)
     return nnc_rt::runFolds(train_step, eval_step, *cfg);
   nnc_rt::Trainer t(train_step, eval_step, *cfg);
-  return t.run();
+  int rc = t.run();
+  // One rank's error would leave the others waiting: end the job.
+  if (rc < 0)
+    dist::abortJob(nnc_last_error());
+  return rc;
 }

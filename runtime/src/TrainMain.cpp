@@ -27,6 +27,10 @@ nnc::rt::TrainArgs nnc::rt::parseTrainArgs(int argc, char **argv,
       cfg.progress = 0;
       continue;
     }
+    if (arg == "--sync-bn") {
+      cfg.sync_batch_norm = 1;
+      continue;
+    }
     if (arg == "--help" || arg == "-h")
       return TrainArgs::Help;
     static const char *const valued[] = {
@@ -86,6 +90,9 @@ nnc::rt::TrainArgs nnc::rt::parseTrainArgs(int argc, char **argv,
 extern "C" int nnc_train_main(const nnc_model *train_step,
                               const nnc_model *eval_step, nnc_train_config *cfg,
                               int argc, char **argv) {
+  // Data-parallel training: only rank 0 of an MPI job prints.
+  if (nnc_mpi_launch_rank() != 0 && !std::freopen("/dev/null", "w", stdout))
+    return 1;
   std::string why;
   nnc::rt::TrainArgs parsed = nnc::rt::parseTrainArgs(argc, argv, *cfg, why);
   if (parsed != nnc::rt::TrainArgs::Train) {
@@ -94,9 +101,13 @@ extern "C" int nnc_train_main(const nnc_model *train_step,
     std::fprintf(stderr,
                  "usage: %s [--epochs E] [--batch B] [--seed S] "
                  "[--checkpoint FILE] [--resume FILE] [--metrics-out FILE] "
-                 "[--limit N] [--folds K] [--oof FILE] [--no-progress]\n"
+                 "[--limit N] [--folds K] [--oof FILE] [--no-progress] "
+                 "[--sync-bn]\n"
                  "Trains model %s as its train block says (epochs %lld, "
-                 "batch %lld).\n",
+                 "batch %lld).\n"
+                 "Under mpirun -np N it trains data-parallel: batch B per "
+                 "rank, N*B per step (--sync-bn: average batch-norm "
+                 "statistics over the ranks).\n",
                  argv[0], train_step->name, (long long)cfg->epochs,
                  (long long)cfg->batch);
     return 2;

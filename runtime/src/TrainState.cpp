@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Checkpoint.h"
+#include "Collectives.h"
 #include "Trainer.h"
 
 #include <cerrno>
@@ -143,7 +144,7 @@ int Trainer::setUp() {
     return -1;
   if (setUpValidation())
     return -1;
-  if (cfg.metrics_out) {
+  if (cfg.metrics_out && dist::rank() == 0) {
     // Opened for appending (a new run empties it first), so that each
     // record, written whole in one write(), lands as one line even when
     // another run writes the same file. Only a regular file is emptied:
@@ -161,7 +162,7 @@ int Trainer::setUp() {
 }
 
 int Trainer::checkWritable() {
-  if (!cfg.checkpoint)
+  if (!cfg.checkpoint || dist::rank() != 0) // rank 0 writes checkpoints
     return 0;
   // Fail before training, not after an epoch: is it a file (or a new
   // path), and can a file be created next to it (where its temporary file
@@ -356,6 +357,10 @@ int Trainer::saveCheckpoint(int64_t epochsDone, const char *path) {
     path = cfg.checkpoint;
   if (!path)
     return 0;
+  if (dist::rank() != 0) { // the ranks hold the same weights: rank 0 writes
+    wroteCheckpoint = true;
+    return 0;
+  }
   std::vector<std::string> names(persistentOrder);
   std::vector<nnc_tensor> tensors;
   for (const std::string &n : persistentOrder)

@@ -148,6 +148,18 @@ private:
   /// One pass of the eval step over the validation set (each batch seen
   /// through `view`); collects the predictions when they are needed.
   int evaluate(Totals &t, const nnc::View &view = nnc::View{});
+  // Data-parallel training (Collectives.h).
+  /// A validation's totals, the same on every rank: summed over the
+  /// ranks' shards (`summed`), or rank 0's.
+  void shareTotals(Totals &t, bool summed);
+  /// The step's loss and metrics over the global batch of `total` samples
+  /// (this rank's `n` of them).
+  void reduceStep(int64_t n, int64_t total);
+  /// Batch-norm running statistics averaged over the ranks (--sync-bn).
+  void syncState();
+  /// After training: every rank holds rank 0's weights (checksums
+  /// compared); -1 (error set) if not.
+  int checkReplicas();
 
   // Validation (Validation.cpp).
   /// Whole-set metrics, monitor, plateau schedules and TTA from cfg.

@@ -84,6 +84,15 @@ typedef struct nnc_workspace_descriptor {
  *  more. Generated code calls it once per call of a function whose
  *  buffers nnc-plan-buffers placed (through MLIR's C interface for
  *  `nnc_workspace`, hence the name). */
+/** The gradient exchange of data-parallel training (a train step compiled
+ *  for MPI; runtime/src/Collectives.cpp): the step hands over gradient
+ *  `index` (n floats at `address`) as soon as it is computed, waits once
+ *  for the sums over the ranks, then has each sum written back. Outside an
+ *  MPI job of several processes they return at once. */
+void nnc_allreduce_start(int64_t index, int64_t address, int64_t n);
+void nnc_allreduce_wait(void);
+void nnc_allreduce_result(int64_t index, int64_t address, int64_t n);
+
 void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
                                 int64_t bytes);
 

@@ -500,6 +500,10 @@ typedef struct nnc_train_config {
   /** Test-time augmentation of the final test evaluation ("flip,
    *  crop(2)"); NULL: none. */
   const char *tta;
+  /** Data-parallel training (an MPI job): average the batch-norm running
+   *  statistics over the ranks at the end of each epoch (0: each rank
+   *  keeps its own; rank 0's are checkpointed). */
+  int sync_batch_norm;
 } nnc_train_config;
 
 /** Trains with a compiled `<Model>_train_step` (arguments: data "input"s
@@ -520,6 +524,13 @@ int nnc_train(const nnc_model *train_step, const nnc_model *eval_step,
  *  -o prog`): `prog [--epochs E] [--batch B] [--seed S] [--checkpoint F]
  *  [--resume F] [--metrics-out F] [--limit N] [--no-progress]` over the
  *  train block's `cfg`. Returns the process exit code (130 after SIGINT). */
+/** The size and rank of the MPI job whose launcher started this process
+ *  (Open MPI's OMPI_COMM_WORLD_SIZE/RANK, MPICH's PMI_SIZE/RANK): 1 and 0
+ *  outside one. With a size above 1, nnc_train trains data-parallel
+ *  (docs/distributed.md). */
+int32_t nnc_mpi_launch_size(void);
+int32_t nnc_mpi_launch_rank(void);
+
 int nnc_train_main(const nnc_model *train_step, const nnc_model *eval_step,
                    nnc_train_config *cfg, int argc, char **argv);
 
