@@ -40,6 +40,16 @@ except Exception:
     lit_config.note("python3-torch not found: the PyTorch cross-checks are skipped")
 config.substitutions.append(("%torch-python", torch_python))
 
+# Data-parallel training: the MPI plugin was built and mpirun is here
+# (scripts/setup.sh installs openmpi-bin and libopenmpi-dev). Two ranks on
+# however many cores (--oversubscribe); root may run them (CI is root).
+if getattr(config, "nnc_mpi", "") == "ON" and shutil.which("mpirun"):
+    config.available_features.add("mpi")
+else:
+    lit_config.note("MPI not found: the data-parallel tests are skipped")
+config.substitutions.append(
+    ("%mpirun", "mpirun --oversubscribe --allow-run-as-root"))
+
 # The ONNX tests: python3-onnx (with numpy) under Debian's python3, and ONNX
 # Runtime from npm (scripts/setup.sh installs it in tools/onnxruntime).
 ort_modules = os.path.join(config.nnc_src_root, "tools", "onnxruntime",

@@ -177,6 +177,16 @@ def NNReturnArguments : Pass<"nnc-return-arguments", "::mlir::func::FuncOp"> {
   }];
 }
 
+def NNEarlyExchange : Pass<"nnc-early-exchange", "::mlir::func::FuncOp"> {
+  let summary = "Hand each gradient to the exchange right after it is computed";
+  let description = [{
+    Moves every `nn.allreduce_start` to just after the op producing its
+    gradient (same block), so that the exchange of data-parallel training
+    overlaps the rest of the backward pass; `nn.allreduce_wait` stays
+    before the update.
+  }];
+}
+
 def NNCollectiveCalls : Pass<"nnc-collective-calls", "::mlir::ModuleOp"> {
   let summary =
       "The gradient exchange of data-parallel training as runtime calls";

@@ -28,7 +28,7 @@ using Effects =
 } // namespace
 
 LogicalResult AllreduceStartOp::verify() {
-  if (getIndex() < 0)
+  if (static_cast<int64_t>(getIndex()) < 0)
     return emitOpError("needs an index >= 0");
   if (auto t = dyn_cast<TensorType>(getGrad().getType()); t && !t.hasRank())
     return emitOpError("needs a ranked gradient");

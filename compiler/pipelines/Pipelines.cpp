@@ -30,7 +30,7 @@ std::string nnc::toLinalgPipeline() {
   return "nn-expand-batch-norm, canonicalize, cse, nn-lower-to-linalg,"
          "nnc-invariant-reciprocals, nnc-math-approximation, canonicalize,"
          "cse, linalg-fuse-elementwise-ops, nnc-fuse-elementwise, canonicalize,"
-         "cse";
+         "cse, func.func(nnc-early-exchange)";
 }
 
 std::string nnc::bufferizePipeline(const PipelineOptions &opts) {

@@ -301,7 +301,7 @@ int32_t nnc_mpi_launch_rank(void) {
 void nnc_allreduce_start(int64_t index, int64_t address, int64_t n) {
   if (!nnc_rt::dist::active())
     return;
-  if (index == 0 || !stepOpen)
+  if (!stepOpen)
     beginStep();
   poll();
   Bucket &b = room(n);

@@ -355,3 +355,27 @@ func.func @wrt(%w: tensor<4xf32>) -> tensor<4xf32> attributes {nn.wrt = 0 : i64}
 func.func @unknown(%w: tensor<4xf32>) -> tensor<4xf32> attributes {nn.wrtt = array<i64: 0>} {
   return %w : tensor<4xf32>
 }
+
+// -----
+
+func.func @exchange_index(%g: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.allreduce_start' op needs an index >= 0}}
+  nn.allreduce_start %g {index = -1 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @exchange_types(%g: tensor<4xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'nn.allreduce_wait' op takes ranked tensors and returns their types, or takes memrefs and returns nothing}}
+  %s = nn.allreduce_wait %g : tensor<4xf32> -> tensor<8xf32>
+  return %s : tensor<8xf32>
+}
+
+// -----
+
+func.func @exchange_memref_results(%g: memref<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'nn.allreduce_wait' op takes ranked tensors and returns their types, or takes memrefs and returns nothing}}
+  %s = nn.allreduce_wait %g : memref<4xf32> -> tensor<4xf32>
+  return %s : tensor<4xf32>
+}

@@ -164,3 +164,18 @@ func.func @remainder_logical(%x: tensor<?x4xf32>, %y: tensor<4xf32>, %m: tensor<
   %2 = nn.or %1, %n : (tensor<?x4xi1>, tensor<4xi1>) -> tensor<?x4xi1>
   return %0, %2 : tensor<?x4xf32>, tensor<?x4xi1>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @exchange
+// CHECK: nn.allreduce_start %{{.*}} {index = 0 : i64} : tensor<784x32xf32>
+// CHECK: nn.allreduce_wait %{{.*}}, %{{.*}} : tensor<784x32xf32>, tensor<32xf32> -> tensor<784x32xf32>, tensor<32xf32>
+// CHECK: nn.allreduce_start %{{.*}} {index = 1 : i64} : memref<32xf32>
+// CHECK: nn.allreduce_wait %{{.*}} : memref<32xf32>{{$}}
+func.func @exchange(%w: tensor<784x32xf32>, %b: tensor<32xf32>, %m: memref<32xf32>) -> (tensor<784x32xf32>, tensor<32xf32>) {
+  nn.allreduce_start %w {index = 0 : i64} : tensor<784x32xf32>
+  %s:2 = nn.allreduce_wait %w, %b : tensor<784x32xf32>, tensor<32xf32> -> tensor<784x32xf32>, tensor<32xf32>
+  nn.allreduce_start %m {index = 1 : i64} : memref<32xf32>
+  nn.allreduce_wait %m : memref<32xf32>
+  return %s#0, %s#1 : tensor<784x32xf32>, tensor<32xf32>
+}

@@ -4,7 +4,9 @@
 // VJPOpInterface, so a new op without a derivative rule fails here rather
 // than in a user's train block. The ops whose rules are still to be
 // written are listed explicitly: the list must match exactly, so writing a
-// rule also means removing the op from it (it is empty today).
+// rule also means removing the op from it (it is empty today). The
+// gradient exchange of data-parallel training is not differentiable by
+// design: MLIRGen puts it in train steps, after the gradients.
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/NNDialect.h"
@@ -20,6 +22,8 @@ namespace {
 
 TEST(DerivativeCoverage, EveryOpHasARuleOrIsListedAsMissing) {
   const std::set<std::string> missing = {};
+  const std::set<std::string> exempt = {"nn.allreduce_start",
+                                        "nn.allreduce_wait"};
   mlir::MLIRContext ctx;
   ctx.loadDialect<nnc::nn::NNDialect>();
   std::set<std::string> without;
@@ -28,7 +32,8 @@ TEST(DerivativeCoverage, EveryOpHasARuleOrIsListedAsMissing) {
     if (op.getDialectNamespace() != "nn")
       continue;
     ++total;
-    if (!op.hasInterface<nnc::nn::VJPOpInterface>())
+    if (!op.hasInterface<nnc::nn::VJPOpInterface>() &&
+        !exempt.count(op.getStringRef().str()))
       without.insert(op.getStringRef().str());
   }
   EXPECT_GE(total, 50u);

@@ -1,0 +1,57 @@
+"""Compares two training runs of the same model: one process with batch
+2B and an MPI job of 2 ranks with batch B each. Each epoch of the runs is
+one step (--limit = the global batch), so the metrics files hold the loss
+of every step; they must agree within `tol` relative, and so must the
+weights of the two checkpoints."""
+import json
+import struct
+import sys
+
+import numpy as np
+
+
+def records(path):
+    with open(path) as f:
+        return [r for r in map(json.loads, f) if "epoch" in r]
+
+
+def tensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__" or info["dtype"] != "F32":
+            continue
+        a, b = info["data_offsets"]
+        out[name] = np.frombuffer(data[a:b], dtype="<f4")
+    return out
+
+
+def main():
+    one, two, ckpt_one, ckpt_two, tol = sys.argv[1:6]
+    tol = float(tol)
+    r1, r2 = records(one), records(two)
+    assert len(r1) == len(r2) and r1, (len(r1), len(r2))
+    worst = 0.0
+    for a, b in zip(r1, r2):
+        for key in ("loss", "val_loss", "accuracy"):
+            if a.get(key) is None:
+                continue
+            rel = abs(a[key] - b[key]) / max(abs(a[key]), 1e-12)
+            worst = max(worst, rel)
+            assert rel <= tol, f"epoch {a['epoch']} {key}: {a[key]} vs {b[key]}"
+    w1, w2 = tensors(ckpt_one), tensors(ckpt_two)
+    assert w1.keys() == w2.keys() and w1
+    wworst = 0.0
+    for name in w1:
+        scale = max(float(np.abs(w1[name]).max()), 1e-6)
+        d = float(np.abs(w1[name] - w2[name]).max()) / scale
+        wworst = max(wworst, d)
+        assert d <= tol * 10, f"{name}: max difference {d} of its scale"
+    print(f"{len(r1)} steps: losses agree within {worst:.1e} relative, "
+          f"weights within {wworst:.1e} of their scale")
+
+
+main()
