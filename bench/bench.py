@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -193,10 +194,10 @@ for ex in sorted(os.listdir(os.path.join(ROOT, "examples"))):
 # Training throughput: the examples' files (batch 64, Adam 1e-3) on the
 # first SAMPLES training images; nnc's samples/s of each epoch after the
 # first (which warms the buffer pool), PyTorch's over windows of steps.
-def nnc_train(path, threads, samples, epochs, extra=()):
+def nnc_train(path, threads, samples, epochs, extra=(), launcher=()):
     with tempfile.TemporaryDirectory() as d:
         metrics = os.path.join(d, "m.jsonl")
-        p = subprocess.Popen([NNC, "run", path, "--epochs", str(epochs), "--limit", str(samples),
+        p = subprocess.Popen([*launcher, NNC, "run", path, "--epochs", str(epochs), "--limit", str(samples),
                               "--threads", str(threads), "--no-progress", "--metrics-out",
                               metrics, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(p.pid, 0)
@@ -260,6 +261,29 @@ for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
         theirs = best_torch(model.lower(), threads, samples)
         add(f"{model} train, batch 64, {threads} thread{'s' if threads > 1 else ''}",
             "samples/s", three(rates), theirs, higher_is_better=True)
+
+# Data-parallel training over MPI (docs/distributed.md): 2 ranks of 1
+# thread, batch 32 each (64 per step, the same steps as batch 64 in one
+# process), against one process of 1 and of 2 threads. samples/s of the
+# whole job (rank 0's metrics count the global batch).
+MPIRUN = shutil.which("mpirun")
+for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
+                               ("CNN", 1280 if args.quick else 3200, 3)):
+    if not MPIRUN:
+        break
+    path = os.path.join(examples, model.lower() + ".nn")
+    wait_idle()
+    one, _ = nnc_train(path, 1, samples, epochs)
+    two_threads, _ = nnc_train(path, 2, samples, epochs)
+    ranks, _ = nnc_train(path, 1, samples, epochs, ["--batch", "32"],
+                         [MPIRUN, "--oversubscribe", "--allow-run-as-root", "-np", "2"])
+    p10, med, p90 = three(ranks)
+    rows.append({"name": f"{model} train, 2 MPI ranks x 1 thread, batch 32 each", "unit": "samples/s",
+                 "nnc": round(med, 4), "nnc_p10": round(p10, 4), "nnc_p90": round(p90, 4),
+                 "pytorch": None,
+                 "ratio": round(statistics.median(ranks) / statistics.median(one), 3),
+                 "note": f"ratio: vs 1 process, 1 thread ({statistics.median(one):.0f}); "
+                         f"1 process, 2 threads: {statistics.median(two_threads):.0f}"})
 
 # Peak memory of a whole MLP training run (nnc's includes the compiler).
 mlp_path = os.path.join(examples, "mlp.nn")

@@ -34,6 +34,8 @@ PACKAGES=(
   libonnx-testdata
   # benchmarks: PyTorch uses OpenBLAS through the BLAS alternatives
   libopenblas-dev
+  # data-parallel training over MPI (the runtime's plugin; tests run mpirun)
+  openmpi-bin libopenmpi-dev
 )
 
 if [ "${NNC_SKIP_APT:-0}" != "1" ]; then

@@ -60,14 +60,18 @@ int iallreduceSum(void *buf, int64_t n, int f64, int *handle) {
   return slot(r, handle);
 }
 
-int ibcast(void *buf, int64_t bytes, int root, int *handle) {
+int allreduceSum(void *buf, int64_t n, int f64) {
+  if (n > INT_MAX)
+    return 1;
+  return MPI_Allreduce(MPI_IN_PLACE, buf, int(n), f64 ? MPI_DOUBLE : MPI_FLOAT,
+                       MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS;
+}
+
+int bcast(void *buf, int64_t bytes, int root) {
   if (bytes > INT_MAX)
     return 1;
-  MPI_Request r;
-  if (MPI_Ibcast(buf, int(bytes), MPI_BYTE, root, MPI_COMM_WORLD, &r) !=
-      MPI_SUCCESS)
-    return 1;
-  return slot(r, handle);
+  return MPI_Bcast(buf, int(bytes), MPI_BYTE, root, MPI_COMM_WORLD) !=
+         MPI_SUCCESS;
 }
 
 int test(int handle, int *done) {
@@ -86,8 +90,8 @@ void finalize() {
     MPI_Finalize();
 }
 
-const nnc_comm_plugin table = {NNC_COMM_ABI, init,     iallreduceSum, ibcast,
-                               test,         abortJob, finalize};
+const nnc_comm_plugin table = {NNC_COMM_ABI, init, allreduceSum, iallreduceSum,
+                               bcast,        test, abortJob,     finalize};
 } // namespace
 
 extern "C" __attribute__((visibility("default"))) const nnc_comm_plugin *

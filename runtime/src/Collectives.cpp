@@ -17,12 +17,14 @@
 #include "nnc/runtime.h"
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <dlfcn.h>
@@ -78,7 +80,7 @@ void onTerm(int) {
   _exit(1);
 }
 
-[[noreturn]] void timedOut(const char *what) {
+void reportTimeout(const char *what) {
   std::fprintf(stderr,
                "nnc: rank %d of %d: no answer from the other ranks for %.0f s "
                "during %s at step %lld: a rank has died or cannot be "
@@ -86,8 +88,39 @@ void onTerm(int) {
                myRank, worldSize, timeoutSeconds, what, (long long)currentStep,
                std::strchr(termMessage, ';') ? std::strchr(termMessage, ';') + 2
                                              : "\n");
+}
+
+[[noreturn]] void timedOut(const char *what) {
+  reportTimeout(what);
   endJob();
 }
+
+/// Blocking collectives run under a watchdog: a thread that ends the
+/// process when one has not returned by its deadline (the launcher then
+/// ends the job). Arming and disarming are two atomic stores.
+std::atomic<double> watchDeadline{0}; // 0: nothing watched
+std::atomic<const char *> watchWhat{""};
+
+void watchdog() {
+  for (;;) {
+    usleep(100000);
+    double d = watchDeadline.load();
+    if (d > 0 && nnc_now() > d) {
+      reportTimeout(watchWhat.load());
+      std::fflush(stderr);
+      usleep(1000000); // the launcher forwards output through pipes
+      _exit(1);
+    }
+  }
+}
+
+struct Watched {
+  explicit Watched(const char *what) {
+    watchWhat = what;
+    watchDeadline = nnc_now() + timeoutSeconds;
+  }
+  ~Watched() { watchDeadline = 0; }
+};
 
 [[noreturn]] void failed(const char *what) {
   std::fprintf(stderr,
@@ -238,6 +271,7 @@ int start() {
   sa.sa_handler = onTerm;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
+  std::thread(watchdog).detach();
   std::atexit([] { plugin->finalize(); });
   return 0;
 }
@@ -249,19 +283,17 @@ int size() { return worldSize; }
 void sum(double *values, int64_t n, const char *what) {
   if (!active() || n == 0)
     return;
-  int h = -1;
-  if (plugin->iallreduce_sum(values, n, 1, &h))
+  Watched w(what);
+  if (plugin->allreduce_sum(values, n, 1))
     failed(what);
-  waitFor(h, what);
 }
 
 void broadcast(void *data, int64_t bytes, const char *what) {
   if (!active() || bytes == 0)
     return;
-  int h = -1;
-  if (plugin->ibcast(data, bytes, 0, &h))
+  Watched w(what);
+  if (plugin->bcast(data, bytes, 0))
     failed(what);
-  waitFor(h, what);
 }
 
 void setShare(double s) { share = s; }
@@ -323,10 +355,17 @@ void nnc_allreduce_start(int64_t index, int64_t address, int64_t n) {
 void nnc_allreduce_wait(void) {
   if (!nnc_rt::dist::active())
     return;
+  // Buckets sent during the backward pass are polled to the end; the rest
+  // (for a small model, everything) go through the blocking allreduce,
+  // which MPI implements faster than the non-blocking one.
   for (Bucket &b : buckets) {
-    send(b);
-    if (b.handle >= 0)
+    if (b.handle >= 0) {
       waitFor(b.handle, "the gradient exchange");
+    } else if (b.handle == -1 && b.used > 0) {
+      Watched w("the gradient exchange");
+      if (plugin->allreduce_sum(b.data.get(), b.used, 0))
+        failed("the gradient exchange");
+    }
   }
   stepOpen = false;
 }
