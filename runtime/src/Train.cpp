@@ -171,7 +171,12 @@ void Trainer::reduceStep(int64_t n, int64_t total) {
     if (stepMetricIndex[k] >= 0)
       v.push_back(*static_cast<float *>(stepResults[stepMetricIndex[k]].data) *
                   (metricPerBatch[k] ? double(n) : 1.0));
+  // Ctrl-C reaches every rank, not always in the same step: all stop
+  // after the step where the first one saw it.
+  v.push_back(interrupted ? 1.0 : 0.0);
   dist::sum(v.data(), int64_t(v.size()), "the step's loss");
+  if (v.back() > 0)
+    interrupted = 1;
   *static_cast<float *>(stepResults[0].data) = float(v[0] / double(total));
   size_t i = 1;
   for (size_t k = 0; k < metricNames.size(); ++k)
@@ -433,6 +438,8 @@ int Trainer::stopInterrupted(int64_t epoch) {
     std::fprintf(stderr, "\r\x1b[K");
   nnc_batcher_free(&batcher);
   epochsDone = epoch;
+  if (dist::rank() != 0) // every rank stops here; rank 0 saves and says so
+    return 130;
   if (!cfg.checkpoint) {
     std::fprintf(stderr, "interrupted at step %lld; %s\n",
                  (long long)globalStep,

@@ -1,6 +1,7 @@
 """Starts a 2-rank training job, waits for its first checkpoint, then
-kills rank 1 (`kill`: SIGKILL, a crashed machine) or stops it (`stop`:
-SIGSTOP, a rank that cannot be reached), and waits for the job to end.
+kills rank 1 (`kill`: SIGKILL, a crashed machine), stops it (`stop`:
+SIGSTOP, a rank that cannot be reached) or interrupts it (`int`: SIGINT,
+as Ctrl-C), and waits for the job to end.
 Prints the job's exit status and its stderr (the test checks them)."""
 import os
 import signal
@@ -36,7 +37,8 @@ with open("job.err", "wb") as err, open("job.out", "wb") as out:
 
     victim = rank_one()
     assert victim, "rank 1 not found"
-    os.kill(victim, signal.SIGKILL if mode == "kill" else signal.SIGSTOP)
+    os.kill(victim, {"kill": signal.SIGKILL, "stop": signal.SIGSTOP,
+                     "int": signal.SIGINT}[mode])
     try:
         rc = p.wait(timeout=120)
     finally:
