@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/KernelEpilogue.h"
+#include "dialect/NNDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -27,9 +28,11 @@ using namespace mlir;
 
 namespace {
 /// Ops that neither read nor write memory that could be `out` (pure ops,
-/// and allocations of other buffers).
+/// allocations of other buffers, and the hand-over of a finished gradient
+/// to the data-parallel exchange, which writes only the runtime's buckets).
 bool untouching(Operation *op) {
-  return isMemoryEffectFree(op) || isa<memref::AllocOp>(op);
+  return isMemoryEffectFree(op) ||
+         isa<memref::AllocOp, nnc::nn::AllreduceStartOp>(op);
 }
 
 bool isZero(Value v) { return matchPattern(v, m_AnyZeroFloat()); }

@@ -16,13 +16,20 @@ using namespace mlir;
 using namespace mlir::bufferization;
 using namespace nnc::nn;
 
-namespace {
+namespace nnc::nn::detail {
 /// The exchange's own state: its ops stay in order and are never erased
-/// as dead, without claiming anything about other memory.
-struct ExchangeResource : public SideEffects::Resource::Base<ExchangeResource> {
+/// as dead, without claiming anything about other memory. (Named, not in
+/// an anonymous namespace: a resource needs a TypeID.)
+struct ExchangeResource
+    : public mlir::SideEffects::Resource::Base<ExchangeResource> {
   llvm::StringRef getName() final { return "nn.gradient_exchange"; }
 };
+} // namespace nnc::nn::detail
+MLIR_DECLARE_EXPLICIT_TYPE_ID(nnc::nn::detail::ExchangeResource)
+MLIR_DEFINE_EXPLICIT_TYPE_ID(nnc::nn::detail::ExchangeResource)
 
+namespace {
+using nnc::nn::detail::ExchangeResource;
 using Effects =
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>;
 } // namespace

@@ -41,7 +41,7 @@ double share = 1.0;
 
 /// What the job-ending messages say: prepared outside signal handlers.
 char termMessage[1024] = "";
-int64_t currentStep = 0;
+std::atomic<int64_t> currentStep{0};
 
 int64_t envInt(const char *name) {
   const char *v = std::getenv(name);
@@ -57,7 +57,7 @@ void updateTermMessage(const char *checkpoint, bool written) {
                 "nnc: rank %d of %d: stopped by the MPI launcher near step "
                 "%lld (another rank ended: the launcher's message names it); "
                 "%s\n",
-                myRank, worldSize, (long long)currentStep, keep.c_str());
+                myRank, worldSize, (long long)currentStep.load(), keep.c_str());
 }
 
 void onTerm(int) {
@@ -81,13 +81,13 @@ void onTerm(int) {
 }
 
 void reportTimeout(const char *what) {
-  std::fprintf(stderr,
-               "nnc: rank %d of %d: no answer from the other ranks for %.0f s "
-               "during %s at step %lld: a rank has died or cannot be "
-               "reached (NNC_MPI_TIMEOUT sets the limit); ending the job. %s",
-               myRank, worldSize, timeoutSeconds, what, (long long)currentStep,
-               std::strchr(termMessage, ';') ? std::strchr(termMessage, ';') + 2
-                                             : "\n");
+  std::fprintf(
+      stderr,
+      "nnc: rank %d of %d: no answer from the other ranks for %.0f s "
+      "during %s at step %lld: a rank has died or cannot be "
+      "reached (NNC_MPI_TIMEOUT sets the limit); ending the job. %s",
+      myRank, worldSize, timeoutSeconds, what, (long long)currentStep.load(),
+      std::strchr(termMessage, ';') ? std::strchr(termMessage, ';') + 2 : "\n");
 }
 
 [[noreturn]] void timedOut(const char *what) {
@@ -126,7 +126,7 @@ struct Watched {
   std::fprintf(stderr,
                "nnc: rank %d of %d: MPI failed during %s at step %lld; "
                "ending the job\n",
-               myRank, worldSize, what, (long long)currentStep);
+               myRank, worldSize, what, (long long)currentStep.load());
   endJob();
 }
 
@@ -151,8 +151,12 @@ void waitFor(int handle, const char *what) {
 
 void *openPlugin(std::string &tried) {
   std::vector<std::string> paths;
-  if (const char *p = std::getenv("NNC_MPI_PLUGIN"))
-    paths.push_back(p);
+  if (const char *p = std::getenv("NNC_MPI_PLUGIN"); p && *p) {
+    if (void *h = dlopen(p, RTLD_NOW | RTLD_GLOBAL)) // that one, or none
+      return h;
+    tried += std::string("\n  NNC_MPI_PLUGIN: ") + dlerror();
+    return nullptr;
+  }
 #ifdef NNC_MPI_PLUGIN_PATH
   paths.push_back(NNC_MPI_PLUGIN_PATH);
 #endif
@@ -263,8 +267,23 @@ int start() {
   char why[512] = "";
   if (plugin->init(&myRank, &worldSize, why, sizeof why))
     return nnc_set_error("%s", why);
-  if (int64_t t = envInt("NNC_MPI_TIMEOUT"); t > 0)
-    timeoutSeconds = double(t);
+  if (worldSize != launched || myRank != nnc_mpi_launch_rank())
+    return nnc_set_error(
+        "the MPI launcher started %lld processes but MPI sees rank %d of "
+        "%d: nnc's MPI plugin was built against another MPI than the "
+        "launcher's (use the mpirun of the MPI nnc was built with)",
+        (long long)launched, myRank, worldSize);
+  if (const char *t = std::getenv("NNC_MPI_TIMEOUT")) {
+    char *end = nullptr;
+    long long s = std::strtoll(t, &end, 10);
+    if (*t && *end == 0 && s > 0)
+      timeoutSeconds = double(s);
+    else if (myRank == 0)
+      std::fprintf(stderr,
+                   "nnc: warning: NNC_MPI_TIMEOUT='%s' is not a whole number "
+                   "of seconds > 0; the limit stays %.0f s\n",
+                   t, timeoutSeconds);
+  }
   started = true;
   updateTermMessage(nullptr, false);
   struct sigaction sa{};
@@ -373,9 +392,10 @@ void nnc_allreduce_wait(void) {
 void nnc_allreduce_result(int64_t index, int64_t address, int64_t n) {
   if (!nnc_rt::dist::active())
     return;
-  const Place &p = places[size_t(index)];
-  if (p.n != n)
+  if (index < 0 || size_t(index) >= places.size() ||
+      places[size_t(index)].n != n)
     nnc_rt::dist::abortJob("the gradient exchange lost its layout");
+  const Place &p = places[size_t(index)];
   std::memcpy(reinterpret_cast<float *>(address),
               buckets[p.bucket].data.get() + p.offset, size_t(n) * 4);
 }

@@ -140,6 +140,8 @@ int Trainer::evaluate(Totals &t, const nnc::View &view) {
     scoreSet(t);
   if (rc == 0 && dist::active())
     shareTotals(t, shard);
+  else if (rc != 0)
+    dist::abortJob(nnc_last_error()); // the others wait in shareTotals
   return rc;
 }
 
@@ -172,11 +174,11 @@ void Trainer::reduceStep(int64_t n, int64_t total) {
       v.push_back(*static_cast<float *>(stepResults[stepMetricIndex[k]].data) *
                   (metricPerBatch[k] ? double(n) : 1.0));
   // Ctrl-C reaches every rank, not always in the same step: all stop
-  // after the step where the first one saw it.
+  // after the step whose sum first carries it (a flag raised later on
+  // one rank waits for the next step's sum).
   v.push_back(interrupted ? 1.0 : 0.0);
   dist::sum(v.data(), int64_t(v.size()), "the step's loss");
-  if (v.back() > 0)
-    interrupted = 1;
+  stopAgreed = v.back() > 0;
   *static_cast<float *>(stepResults[0].data) = float(v[0] / double(total));
   size_t i = 1;
   for (size_t k = 0; k < metricNames.size(); ++k)
@@ -185,19 +187,40 @@ void Trainer::reduceStep(int64_t n, int64_t total) {
           float(metricPerBatch[k] ? v[i++] / double(total) : v[i++]);
 }
 
-void Trainer::syncState() {
+void Trainer::syncState(bool average) {
   for (int32_t a = 0; a < step->num_args; ++a) {
     if (step->args[a].kind != NNC_ARG_STATE)
       continue;
     nnc_tensor &t = persistent[step->args[a].name];
-    if (t.dtype != NNC_F32)
+    int64_t n = nnc_tensor_numel(&t);
+    if (!average || t.dtype != NNC_F32) {
+      dist::broadcast(t.data, n * int64_t(nnc_dtype_size(t.dtype)),
+                      "the batch-norm statistics");
       continue;
+    }
     float *p = static_cast<float *>(t.data);
-    std::vector<double> v(p, p + nnc_tensor_numel(&t));
-    dist::sum(v.data(), int64_t(v.size()), "the batch-norm statistics");
+    std::vector<double> v(p, p + n);
+    dist::sum(v.data(), n, "the batch-norm statistics");
     for (size_t i = 0; i < v.size(); ++i)
       p[i] = float(v[i] / double(dist::size()));
   }
+}
+
+int Trainer::checkSameData() {
+  // Rank 0's sizes against each rank's: different data on different
+  // machines would otherwise show as a rank that stops answering.
+  double mine[2] = {double(train.count), double(valid.count)};
+  double first[2] = {mine[0], mine[1]};
+  dist::broadcast(first, sizeof first, "the start of training");
+  double differ = first[0] != mine[0] || first[1] != mine[1] ? 1.0 : 0.0;
+  dist::sum(&differ, 1, "the start of training");
+  if (differ > 0)
+    return nnc_set_error("the ranks do not load the same data: rank 0 has "
+                         "%.0f training and %.0f validation samples, %.0f "
+                         "rank(s) have others (every machine needs the same "
+                         "data files)",
+                         first[0], first[1], differ);
+  return 0;
 }
 
 void Trainer::progressLine(int64_t epoch, int64_t batch, int64_t batches,
@@ -271,6 +294,8 @@ int Trainer::runLoop() {
   // Data-parallel: every rank draws the same global batches of N*batch
   // samples (the same shuffle) and trains on its slice of each.
   int64_t ranks = dist::size(), global = cfg.batch * ranks;
+  if (ranks > 1 && checkSameData())
+    return -1;
   if (train.count < ranks)
     return nnc_set_error("the training set has %lld samples, fewer than the "
                          "%lld ranks of the job",
@@ -279,8 +304,12 @@ int Trainer::runLoop() {
     return -1;
   batcher.epoch = epoch0 - 1; // each epoch's order depends on (seed, epoch)
   batches = (train.count + global - 1) / global;
-  if (train.count % global != 0 && train.count % global < ranks)
-    --batches;           // a last batch smaller than the job is skipped
+  if (train.count % global != 0 && train.count % global < ranks) {
+    --batches; // a last batch smaller than the job is skipped
+    std::printf("note: the last batch of each epoch (%lld samples) is "
+                "smaller than the %lld ranks and is skipped\n",
+                (long long)(train.count % global), (long long)ranks);
+  }
   if (cfg.max_steps > 0) // as many epochs as the steps need
     cfg.epochs = epoch0 + (cfg.max_steps + batches - 1) / batches;
   totalSteps = batches * cfg.epochs;
@@ -311,14 +340,14 @@ int Trainer::runLoop() {
 }
 
 int Trainer::checkReplicas() {
-  // FNV-1a over the bytes of every parameter and optimizer state (and the
-  // batch-norm statistics when they are synchronised), compared with
+  // FNV-1a over the bytes of every parameter, running statistic (made
+  // the same at each epoch's end) and optimizer state, compared with
   // rank 0's: data-parallel ranks must end with the same weights.
   uint64_t h = 1469598103934665603ull;
   for (int32_t a = 0; a < step->num_args; ++a) {
     nnc_arg_kind kind = step->args[a].kind;
     if (kind != NNC_ARG_PARAM && kind != NNC_ARG_OPT_STATE &&
-        !(kind == NNC_ARG_STATE && cfg.sync_batch_norm))
+        kind != NNC_ARG_STATE)
       continue;
     const nnc_tensor &t = persistent[step->args[a].name];
     const unsigned char *p = static_cast<const unsigned char *>(t.data);
@@ -386,7 +415,7 @@ int Trainer::trainEpoch(int64_t epoch, double epochStart, Totals &t) {
                   t.meanLoss());
       std::fflush(stdout);
     }
-    if (interrupted)
+    if (ranks > 1 ? stopAgreed : bool(interrupted))
       return stopInterrupted(epoch);
     if (cfg.max_steps > 0 && ++stepsThisRun >= cfg.max_steps) {
       stepLimitReached = true;
@@ -462,8 +491,8 @@ int Trainer::endEpoch(int64_t epoch, double epochStart, const Totals &t,
   double trainSeconds = nnc_now() - epochStart;
   if (live)
     std::fprintf(stderr, "\r\x1b[K");
-  if (cfg.sync_batch_norm && dist::active())
-    syncState();
+  if (dist::active())
+    syncState(cfg.sync_batch_norm != 0);
   // Validation every N epochs and after the last.
   Totals v(metricNames.size(), setMetricNames.size());
   bool doVal = valid.loaded &&

@@ -155,8 +155,13 @@ private:
   /// The step's loss and metrics over the global batch of `total` samples
   /// (this rank's `n` of them).
   void reduceStep(int64_t n, int64_t total);
-  /// Batch-norm running statistics averaged over the ranks (--sync-bn).
-  void syncState();
+  /// Every rank saw Ctrl-C's flag in the last step's sum: all stop.
+  bool stopAgreed = false;
+  /// Batch-norm running statistics, the same on every rank before a
+  /// validation: averaged over the ranks (--sync-bn) or rank 0's.
+  void syncState(bool average);
+  /// The ranks load the same data (sizes compared once before training).
+  int checkSameData();
   /// After training: every rank holds rank 0's weights (checksums
   /// compared); -1 (error set) if not.
   int checkReplicas();

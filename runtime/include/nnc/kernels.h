@@ -78,12 +78,6 @@ typedef struct nnc_workspace_descriptor {
   int64_t offset, size, stride;
 } nnc_workspace_descriptor;
 
-/** The workspace of the compiled function identified by `key` (the address
- *  of a global of its own) on the calling thread, at least `bytes` long and
- *  64-byte aligned: kept between calls, grown only when a call asks for
- *  more. Generated code calls it once per call of a function whose
- *  buffers nnc-plan-buffers placed (through MLIR's C interface for
- *  `nnc_workspace`, hence the name). */
 /** The gradient exchange of data-parallel training (a train step compiled
  *  for MPI; runtime/src/Collectives.cpp): the step hands over gradient
  *  `index` (n floats at `address`) as soon as it is computed, waits once
@@ -93,6 +87,12 @@ void nnc_allreduce_start(int64_t index, int64_t address, int64_t n);
 void nnc_allreduce_wait(void);
 void nnc_allreduce_result(int64_t index, int64_t address, int64_t n);
 
+/** The workspace of the compiled function identified by `key` (the address
+ *  of a global of its own) on the calling thread, at least `bytes` long and
+ *  64-byte aligned: kept between calls, grown only when a call asks for
+ *  more. Generated code calls it once per call of a function whose
+ *  buffers nnc-plan-buffers placed (through MLIR's C interface for
+ *  `nnc_workspace`, hence the name). */
 void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
                                 int64_t bytes);
 

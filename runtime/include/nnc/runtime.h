@@ -520,10 +520,6 @@ typedef struct nnc_train_config {
 int nnc_train(const nnc_model *train_step, const nnc_model *eval_step,
               const nnc_train_config *cfg);
 
-/** The command line of a training executable (`nnc build FILE.nn --train
- *  -o prog`): `prog [--epochs E] [--batch B] [--seed S] [--checkpoint F]
- *  [--resume F] [--metrics-out F] [--limit N] [--no-progress]` over the
- *  train block's `cfg`. Returns the process exit code (130 after SIGINT). */
 /** The size and rank of the MPI job whose launcher started this process
  *  (Open MPI's OMPI_COMM_WORLD_SIZE/RANK, MPICH's PMI_SIZE/RANK): 1 and 0
  *  outside one. With a size above 1, nnc_train trains data-parallel
@@ -531,6 +527,10 @@ int nnc_train(const nnc_model *train_step, const nnc_model *eval_step,
 int32_t nnc_mpi_launch_size(void);
 int32_t nnc_mpi_launch_rank(void);
 
+/** The command line of a training executable (`nnc build FILE.nn --train
+ *  -o prog`): `prog [--epochs E] [--batch B] [--seed S] [--checkpoint F]
+ *  [--resume F] [--metrics-out F] [--limit N] [--no-progress]` over the
+ *  train block's `cfg`. Returns the process exit code (130 after SIGINT). */
 int nnc_train_main(const nnc_model *train_step, const nnc_model *eval_step,
                    nnc_train_config *cfg, int argc, char **argv);
 
