@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
+#include "codegen/RuntimeCalls.h"
 #include "dialect/NNDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -26,16 +27,7 @@ namespace nnc {
 using namespace mlir;
 
 namespace {
-func::FuncOp declare(ModuleOp module, StringRef name, unsigned n) {
-  if (auto f = module.lookupSymbol<func::FuncOp>(name))
-    return f;
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  SmallVector<Type> args(n, b.getI64Type());
-  auto f = func::FuncOp::create(b, module.getLoc(), name,
-                                b.getFunctionType(args, {}));
-  f.setPrivate();
-  return f;
-}
+using nnc::declareRuntimeFunction;
 
 /// Whether the buffer is one block in row-major order.
 bool contiguous(MemRefType t) {
@@ -75,17 +67,22 @@ void callWith(OpBuilder &b, Location l, func::FuncOp fn, int64_t index,
   func::CallOp::create(b, l, fn, ValueRange{idx, i64(addr), i64(n)});
 }
 
-/// A contiguous buffer with `buffer`'s values (itself when it is one).
-Value contiguousCopy(OpBuilder &b, Location l, Value buffer) {
+/// A new contiguous buffer of `buffer`'s shape.
+Value allocLike(OpBuilder &b, Location l, Value buffer) {
   auto t = cast<MemRefType>(buffer.getType());
-  if (contiguous(t))
-    return buffer;
   SmallVector<Value> dyn;
   for (int64_t d = 0; d < t.getRank(); ++d)
     if (t.isDynamicDim(d))
       dyn.push_back(memref::DimOp::create(b, l, buffer, d));
   auto plain = MemRefType::get(t.getShape(), t.getElementType());
-  Value copy = memref::AllocOp::create(b, l, plain, dyn);
+  return memref::AllocOp::create(b, l, plain, dyn);
+}
+
+/// A contiguous buffer with `buffer`'s values (itself when it is one).
+Value contiguousCopy(OpBuilder &b, Location l, Value buffer) {
+  if (contiguous(cast<MemRefType>(buffer.getType())))
+    return buffer;
+  Value copy = allocLike(b, l, buffer);
   memref::CopyOp::create(b, l, buffer, copy);
   return copy;
 }
@@ -108,7 +105,7 @@ struct NNCollectiveCallsPass
           return signalPassFailure();
         }
         Value buf = contiguousCopy(b, l, start.getGrad());
-        callWith(b, l, declare(module, "nnc_allreduce_start", 3),
+        callWith(b, l, declareRuntimeFunction(module, "nnc_allreduce_start", 3),
                  start.getIndex(), buf);
         if (buf != start.getGrad())
           memref::DeallocOp::create(b, l, buf);
@@ -120,21 +117,18 @@ struct NNCollectiveCallsPass
         op->emitError("the gradient exchange was not bufferized");
         return signalPassFailure();
       }
-      func::CallOp::create(b, l, declare(module, "nnc_allreduce_wait", 0),
-                           ValueRange{});
-      func::FuncOp result = declare(module, "nnc_allreduce_result", 3);
+      func::CallOp::create(
+          b, l, declareRuntimeFunction(module, "nnc_allreduce_wait", 0),
+          ValueRange{});
+      func::FuncOp result =
+          declareRuntimeFunction(module, "nnc_allreduce_result", 3);
       for (auto [k, g] : llvm::enumerate(wait.getGrads())) {
         auto t = cast<MemRefType>(g.getType());
         if (contiguous(t)) {
           callWith(b, l, result, int64_t(k), g);
           continue;
         }
-        auto plain = MemRefType::get(t.getShape(), t.getElementType());
-        SmallVector<Value> dyn;
-        for (int64_t d = 0; d < t.getRank(); ++d)
-          if (t.isDynamicDim(d))
-            dyn.push_back(memref::DimOp::create(b, l, g, d));
-        Value tmp = memref::AllocOp::create(b, l, plain, dyn);
+        Value tmp = allocLike(b, l, g);
         callWith(b, l, result, int64_t(k), tmp);
         memref::CopyOp::create(b, l, tmp, g);
         memref::DeallocOp::create(b, l, tmp);

@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/KernelEpilogue.h"
 #include "codegen/Passes.h"
+#include "codegen/RuntimeCalls.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -81,16 +82,8 @@ bool unitStride(Value memref, unsigned dim) {
   return strides[dim] == 1;
 }
 
-/// A private declaration of `name` taking `n` i64 arguments.
 func::FuncOp declare(ModuleOp module, StringRef name, unsigned n) {
-  if (auto f = module.lookupSymbol<func::FuncOp>(name))
-    return f;
-  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-  SmallVector<Type> args(n, b.getI64Type());
-  auto f = func::FuncOp::create(b, module.getLoc(), name,
-                                b.getFunctionType(args, {}));
-  f.setPrivate();
-  return f;
+  return nnc::declareRuntimeFunction(module, name, n);
 }
 
 /// Emits `body(part, parts)`: once, or from an scf.parallel over `threads`
@@ -464,3 +457,15 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
   }
 };
 } // namespace
+
+func::FuncOp nnc::declareRuntimeFunction(ModuleOp module, StringRef name,
+                                         unsigned n) {
+  if (auto f = module.lookupSymbol<func::FuncOp>(name))
+    return f;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  SmallVector<Type> args(n, b.getI64Type());
+  auto f = func::FuncOp::create(b, module.getLoc(), name,
+                                b.getFunctionType(args, {}));
+  f.setPrivate();
+  return f;
+}

@@ -572,8 +572,9 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
   Entry entry = emit == Emit::Grad ? lossEntryOf(program, wrtInputs)
                 : emit == Emit::Train || trainExecutable ? trainEntryOf(program)
                                                          : entryOf(program);
-  entry.collectives =
-      trainExecutable || distributedOpt || nnc_mpi_launch_size() > 1;
+  // Stages show the exchange when asked (as under mpirun); executables
+  // always have it (below).
+  entry.collectives = distributedOpt || nnc_mpi_launch_size() > 1;
   if (!entry.graph) {
     diags.error(emit == Emit::Train || trainExecutable ? noTrainMessage()
                                                        : noLossMessage());
