@@ -75,10 +75,8 @@ LogicalResult AllreduceStartOp::bufferize(RewriterBase &rewriter,
 }
 
 LogicalResult AllreduceWaitOp::verify() {
-  bool tensors = llvm::all_of(getGrads().getTypes(), [](Type t) {
-    auto r = dyn_cast<RankedTensorType>(t);
-    return static_cast<bool>(r);
-  });
+  bool tensors = llvm::all_of(getGrads().getTypes(),
+                              [](Type t) { return isa<RankedTensorType>(t); });
   bool memrefs = llvm::all_of(getGrads().getTypes(),
                               [](Type t) { return isa<MemRefType>(t); });
   if (tensors && getResults().getTypes() == getGrads().getTypes())

@@ -39,8 +39,12 @@ bool started = false;
 double timeoutSeconds = 120;
 double share = 1.0;
 
-/// What the job-ending messages say: prepared outside signal handlers.
-char termMessage[1024] = "";
+/// What the job-ending messages say, prepared outside signal handlers:
+/// "nnc: rank R of N: " and what became of the checkpoint (rewritten only
+/// when that changes); the handler writes the step's digits itself.
+char rankPrefix[64] = "";
+char keepNote[768] = "no checkpoint file was set\n";
+int keepState = -1; ///< the (checkpoint, written) state keepNote describes
 std::atomic<int64_t> currentStep{0};
 
 int64_t envInt(const char *name) {
@@ -48,21 +52,39 @@ int64_t envInt(const char *name) {
   return v && *v ? std::strtoll(v, nullptr, 10) : -1;
 }
 
-void updateTermMessage(const char *checkpoint, bool written) {
-  std::string keep = !checkpoint ? "no checkpoint file was set"
-                     : written   ? std::string("the last checkpoint '") +
-                                       checkpoint + "' is intact"
-                                 : std::string("no checkpoint was written yet");
-  std::snprintf(termMessage, sizeof termMessage,
-                "nnc: rank %d of %d: stopped by the MPI launcher near step "
-                "%lld (another rank ended: the launcher's message names it); "
-                "%s\n",
-                myRank, worldSize, (long long)currentStep.load(), keep.c_str());
+void updateKeepNote(const char *checkpoint, bool written) {
+  int state = !checkpoint ? 0 : written ? 1 : 2;
+  if (state == keepState)
+    return;
+  keepState = state;
+  if (state == 1)
+    std::snprintf(keepNote, sizeof keepNote,
+                  "the last checkpoint '%s' is intact\n", checkpoint);
+  else
+    std::snprintf(keepNote, sizeof keepNote, "%s\n",
+                  state == 0 ? "no checkpoint file was set"
+                             : "no checkpoint was written yet");
+}
+
+void writeText(const char *s) {
+  ssize_t w = ::write(2, s, std::strlen(s));
+  (void)w;
 }
 
 void onTerm(int) {
-  ssize_t w = ::write(2, termMessage, std::strlen(termMessage));
-  (void)w;
+  // Only async-signal-safe calls: the step's digits by hand.
+  char digits[24];
+  int at = sizeof digits - 1;
+  digits[at] = 0;
+  int64_t step = currentStep.load();
+  do
+    digits[--at] = char('0' + step % 10);
+  while ((step /= 10) > 0 && at > 0);
+  writeText(rankPrefix);
+  writeText("stopped by the MPI launcher near step ");
+  writeText(digits + at);
+  writeText(" (another rank ended: the launcher's message names it); ");
+  writeText(keepNote);
   // The launcher forwards output through pipes: a moment for this line
   // before the SIGKILL that follows SIGTERM.
   struct timespec pause = {0, 500000000};
@@ -83,11 +105,11 @@ void onTerm(int) {
 void reportTimeout(const char *what) {
   std::fprintf(
       stderr,
-      "nnc: rank %d of %d: no answer from the other ranks for %.0f s "
-      "during %s at step %lld: a rank has died or cannot be "
-      "reached (NNC_MPI_TIMEOUT sets the limit); ending the job. %s",
-      myRank, worldSize, timeoutSeconds, what, (long long)currentStep.load(),
-      std::strchr(termMessage, ';') ? std::strchr(termMessage, ';') + 2 : "\n");
+      "%sno answer from the other ranks for %.0f s during %s at step %lld: "
+      "a rank has died or cannot be reached (NNC_MPI_TIMEOUT sets the "
+      "limit); ending the job. %s",
+      rankPrefix, timeoutSeconds, what, (long long)currentStep.load(),
+      keepNote);
 }
 
 [[noreturn]] void timedOut(const char *what) {
@@ -285,7 +307,8 @@ int start() {
                    t, timeoutSeconds);
   }
   started = true;
-  updateTermMessage(nullptr, false);
+  std::snprintf(rankPrefix, sizeof rankPrefix, "nnc: rank %d of %d: ", myRank,
+                worldSize);
   struct sigaction sa{};
   sa.sa_handler = onTerm;
   sigemptyset(&sa.sa_mask);
@@ -320,7 +343,7 @@ void setShare(double s) { share = s; }
 void setProgress(int64_t step, const char *checkpoint, bool written) {
   currentStep = step;
   if (active())
-    updateTermMessage(checkpoint, written);
+    updateKeepNote(checkpoint, written);
 }
 
 void abortJob(const char *message) {

@@ -36,7 +36,9 @@ void broadcast(void *data, int64_t bytes, const char *what);
 /// are multiplied by it before the sum.
 void setShare(double share);
 /// The step number and checkpoint shown if the job ends abnormally (a
-/// timeout, or SIGTERM from the launcher after another rank died).
+/// timeout, or SIGTERM from the launcher after another rank died). Called
+/// every step: it stores the step and rewrites the message only when the
+/// checkpoint's state changes.
 void setProgress(int64_t step, const char *checkpoint, bool written);
 
 /// Ends the whole job after an error on this rank (MPI_Abort), after
