@@ -84,7 +84,7 @@ const char *const nnc::kGlueTypes =
     "  const nnc_schedule *schedules;\n  int init_only;\n  double lr;\n"
     "  void *state;\n  int64_t max_steps;\n"
     "  const char *set_metrics, *monitor;\n  int64_t folds;\n"
-    "  const char *oof_out, *tta;\n  int sync_batch_norm;\n"
+    "  const char *oof_out, *tta;\n  int sync_batch_norm, resample;\n"
     "} nnc_train_config;\n"
     "int nnc_model_main(const nnc_model *, int, char **);\n"
     "int nnc_program_main(const nnc_model *, int, char **);\n"
@@ -168,7 +168,7 @@ void writeTrainGlue(llvm::raw_ostream &os, const TrainPlan &plan,
     os << llvm::format("%.17g", plan.lr);
   os << ", 0, 0, " << cString(joinedSetMetrics(plan)) << ", "
      << cString(plan.monitor) << ", " << plan.folds << ", 0, "
-     << cString(plan.tta) << ", 0};\n"
+     << cString(plan.tta) << ", 0, " << (plan.resample ? 1 : 0) << "};\n"
      << "  return nnc_train_main(&step, &eval, &cfg, argc, argv);\n}\n";
 }
 } // namespace

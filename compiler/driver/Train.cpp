@@ -50,6 +50,7 @@ int nnc::runTraining(const Program &program, const TrainOptions &opts,
   cfg.oof_out = opts.oofOut.empty() ? nullptr : opts.oofOut.c_str();
   cfg.tta = plan.tta.empty() ? nullptr : plan.tta.c_str();
   cfg.sync_batch_norm = opts.syncBatchNorm;
+  cfg.resample = plan.resample ? 1 : 0;
   std::vector<nnc_schedule> schedules;
   std::vector<std::vector<const char *>> argNames;
   std::vector<std::vector<double>> argValues;

@@ -266,6 +266,8 @@ OwningOpRef<ModuleOp> nnc::mlirGenTrain(MLIRContext &ctx, const TrainPlan &plan,
   ModelGraph evalGraph = plan.loss;
   if (plan.prediction)
     evalGraph.outputs.push_back({"prediction", plan.prediction});
+  if (plan.resample)
+    evalGraph.outputs.push_back({"sample_weight", plan.resample});
   if (!gen.emitTrainStep(*module, plan, lossFns, name + "_train_step") ||
       !Generator(ctx, srcMgr, diags)
            .emitFunction(*module, evalGraph, name + "_eval_step", {}))

@@ -464,6 +464,9 @@ bool Parser::parseTrainClause(TrainDecl &train) {
     clause.binding = parseIdent("a name");
     advance(); // =
   }
+  if (clause.keyword.name == "resample" && tok.is(TokenKind::Ident) &&
+      tok.text == "by")
+    advance(); // `resample by weight`
   if (clause.keyword.name == "validate" && consumeIf(TokenKind::KwOn)) {
     clause.on = parseExpr();
     if (!clause.on)

@@ -121,6 +121,9 @@ struct TrainPlan {
   /// for set metrics, out-of-fold predictions and test-time augmentation;
   /// null when the output is not a batch of float tensors.
   NodePtr prediction;
+  /// `resample by OUTPUT`: the per-sample weights (f32[B]) the eval step
+  /// also returns ("sample_weight"); each epoch draws its samples by them.
+  NodePtr resample;
   std::string monitor; ///< `monitor val_accuracy` ("": val_loss)
   int64_t folds = 0;   ///< `folds K`: K-fold cross-validation (0: none)
   std::string tta;     ///< `tta flip, crop(2)` as "flip, crop(2)"

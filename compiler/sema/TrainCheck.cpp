@@ -66,7 +66,8 @@ const TrainChecker::Clause TrainChecker::clauses[] = {
     {"log_every", &TrainChecker::logEveryClause},
     {"folds", &TrainChecker::foldsClause},
     {"monitor", &TrainChecker::monitorClause},
-    {"tta", &TrainChecker::ttaClause}};
+    {"tta", &TrainChecker::ttaClause},
+    {"resample", &TrainChecker::resampleClause}};
 } // namespace nnc
 
 bool Elaborator::checkTrain(const TrainDecl &t) {

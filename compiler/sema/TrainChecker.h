@@ -110,6 +110,7 @@ private:
   bool foldsClause(const TrainClause &c);
   bool monitorClause(const TrainClause &c);
   bool ttaClause(const TrainClause &c);
+  bool resampleClause(const TrainClause &c);
   /// The monitored metric is one the block computes.
   bool checkMonitor();
 

@@ -3,7 +3,8 @@
 // The train block's clauses about judging the model rather than training
 // it: `metrics` (per-sample metrics the steps compute, and whole-set ones
 // the runtime computes from the eval step's predictions), `monitor`,
-// `folds` and `tta`. The metric names are defined once, in a table.
+// `folds`, `tta`, and `resample by` (each epoch's samples drawn by weights
+// the model computes). The metric names are defined once, in a table.
 //
 //===----------------------------------------------------------------------===//
 #include "sema/TrainChecker.h"
@@ -161,6 +162,38 @@ bool TrainChecker::ttaClause(const TrainClause &c) {
     return false;
   }
   plan->tta = spec;
+  return true;
+}
+
+bool TrainChecker::resampleClause(const TrainClause &c) {
+  const Expr *e = single(c);
+  if (!e)
+    return false;
+  if (t.step || !t.model) {
+    el.error(c.keyword.loc(),
+             "'resample by' draws the samples by an output of the trained "
+             "model; a custom 'step' block has no one model to compute it");
+    return false;
+  }
+  Result v;
+  {
+    ScopedGraph traced(el, lossGraph.get());
+    v = el.eval(e, env);
+    if (!v)
+      el.reportUnknownNames(e, env);
+  }
+  if (!v)
+    return false;
+  if (v->kind != Value::Tensor || !isFloat(v->type.dtype) ||
+      v->type.rank() != 1 || v->type.dims[0].isConst()) {
+    el.error(e->getLoc(), "'resample by' takes one float weight per sample "
+                          "(a float tensor [B], e.g. an output 'weight' of "
+                          "the model); got " +
+                              v->describe());
+    return false;
+  }
+  if (lossGraph)
+    plan->resample = v->node;
   return true;
 }
 

@@ -313,8 +313,17 @@ extern "C" int nnc_batcher_next(nnc_batcher *b, const int64_t **indices,
   }
   if (b->between_epochs) {
     ++b->epoch;
-    // Each epoch's order depends only on (seed, epoch): resumable.
-    if (b->shuffle)
+    // Each epoch's order depends only on (seed, epoch) (and the weights
+    // given for it): resumable.
+    if (b->weights) {
+      if (nnc_rng_weighted_draw(b->seed,
+                                (uint64_t(b->epoch) << 40) + (1ull << 39),
+                                b->weights, b->order, b->count)) {
+        b->between_epochs = 1;
+        --b->epoch;
+        return -1;
+      }
+    } else if (b->shuffle)
       nnc_rng_permutation(b->seed, uint64_t(b->epoch) << 40, b->order,
                           b->count);
     else

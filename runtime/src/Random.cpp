@@ -9,7 +9,9 @@
 //===----------------------------------------------------------------------===//
 #include "nnc/runtime.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace {
 constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
@@ -153,4 +155,39 @@ extern "C" void nnc_rng_permutation(uint64_t seed, uint64_t offset,
     out[i] = out[j];
     out[j] = t;
   }
+}
+
+extern "C" int nnc_rng_weighted_draw(uint64_t seed, uint64_t offset,
+                                     const double *weights, int64_t *out,
+                                     int64_t n) {
+  // Cumulative sums, then one binary search per draw: a sample of weight
+  // 0 is never drawn (its sum equals the one before it).
+  std::vector<double> cumulative(static_cast<size_t>(n));
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double w = weights[i];
+    if (!std::isfinite(w) || w < 0)
+      return nnc_set_error("the weight of sample %lld is %g; weights must be "
+                           "finite and >= 0",
+                           static_cast<long long>(i), w);
+    cumulative[static_cast<size_t>(i)] = total += w;
+  }
+  if (n > 0 && !(total > 0))
+    return nnc_set_error("every one of the %lld samples' weights is 0",
+                         static_cast<long long>(n));
+  if (!std::isfinite(total))
+    return nnc_set_error("the %lld samples' weights add up to more than a "
+                         "double holds",
+                         static_cast<long long>(n));
+  uint32_t w[4];
+  for (int64_t i = 0; i < n; ++i) {
+    block(seed, offset + static_cast<uint64_t>(i), w);
+    uint64_t r = (static_cast<uint64_t>(w[0]) << 32) | w[1];
+    double u = static_cast<double>(r >> 11) * 0x1p-53 * total; // [0, total)
+    auto at = std::upper_bound(cumulative.begin(), cumulative.end(), u);
+    if (at == cumulative.end()) // u rounded up to total
+      at = std::lower_bound(cumulative.begin(), cumulative.end(), total);
+    out[i] = at - cumulative.begin();
+  }
+  return 0;
 }

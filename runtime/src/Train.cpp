@@ -137,6 +137,8 @@ int Trainer::evaluate(Totals &t, const nnc::View &view) {
   }
   if (predIndex >= 0)
     predT = results[predIndex]; // its buffer serves the next pass
+  if (weightIndex >= 0)
+    weightT = results[weightIndex];
   if (rc == 0 && keep)
     scoreSet(t);
   if (rc == 0 && dist::active())
@@ -266,6 +268,13 @@ int Trainer::runLoop() {
   for (int64_t epoch = epoch0; epoch < cfg.epochs; ++epoch) {
     double epochStart = nnc_now();
     Totals t(metricNames.size());
+    // `resample by`: this epoch's samples are drawn by the weights the
+    // model gives them now.
+    if (cfg.resample) {
+      if (computeSampleWeights())
+        return -1;
+      batcher.weights = sampleWeights.data();
+    }
     if (int rc = trainEpoch(epoch, epochStart, t))
       return rc;
     bool stop = false;
@@ -289,7 +298,8 @@ int Trainer::trainEpoch(int64_t epoch, double epochStart, Totals &t) {
   const int64_t *rows;
   int64_t n, batch = 0;
   const int64_t ranks = dist::size(), me = dist::rank();
-  while (nnc_batcher_next(&batcher, &rows, &n)) {
+  int more;
+  while ((more = nnc_batcher_next(&batcher, &rows, &n)) > 0) {
     int64_t total = n;
     if (ranks > 1) {
       if (n < ranks)
@@ -335,7 +345,7 @@ int Trainer::trainEpoch(int64_t epoch, double epochStart, Totals &t) {
       break;
     }
   }
-  return 0;
+  return more < 0 ? -1 : 0;
 }
 
 void Trainer::setStepInputs(int64_t epoch) {

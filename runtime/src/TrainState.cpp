@@ -40,6 +40,7 @@ Trainer::~Trainer() {
   for (nnc_tensor &t : metricT)
     nnc_tensor_free(&t);
   nnc_tensor_free(&predT);
+  nnc_tensor_free(&weightT);
   if (metrics)
     std::fclose(metrics);
   nnc_batcher_free(&batcher);
@@ -475,6 +476,9 @@ void Trainer::bindResults(const nnc_model *m, std::vector<nnc_tensor> &results,
     else if (name == "prediction") {
       results[r] = predT;
       predIndex = r;
+    } else if (name == "sample_weight") {
+      results[r] = weightT;
+      weightIndex = r;
     }
     for (size_t k = 0; k < metricNames.size(); ++k)
       if (name == resultName(k)) {

@@ -148,6 +148,11 @@ private:
   /// One pass of the eval step over the validation set (each batch seen
   /// through `view`); collects the predictions when they are needed.
   int evaluate(Totals &t, const nnc::View &view = nnc::View{});
+  // `resample by` (Resample.cpp).
+  /// The eval step's "sample_weight" over the training set, into
+  /// sampleWeights (checked: finite, >= 0, not all 0).
+  int computeSampleWeights();
+  int checkSampleWeights() const;
   // Data-parallel training (Collectives.h).
   /// A validation's totals, the same on every rank: summed over the
   /// ranks' shards (`summed`), or rank 0's.
@@ -249,6 +254,11 @@ private:
   /// predictions of the last validation when `collect`.
   int predIndex = -1;
   nnc_tensor predT{};
+  /// The eval step's "sample_weight" result (-1: none), its buffer, and
+  /// the training samples' weights for the next epoch's draw.
+  int weightIndex = -1;
+  nnc_tensor weightT{};
+  std::vector<double> sampleWeights;
   bool collect = false;
   std::vector<float> valOut;
   std::vector<int64_t> valShape; ///< one sample's prediction shape

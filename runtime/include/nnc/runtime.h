@@ -117,6 +117,12 @@ void nnc_rng_uniform_stream_f32(uint64_t seed, int64_t stream, float *out,
 /** A permutation of 0..n-1 (Fisher-Yates on the stream), for shuffling. */
 void nnc_rng_permutation(uint64_t seed, uint64_t offset, int64_t *out,
                          int64_t n);
+/** n indices drawn with replacement, index i with probability
+ *  weights[i] / sum(weights) (the n weights finite and >= 0, their sum
+ *  positive: -1 with an error naming the first bad weight otherwise).
+ *  Draw i reads counter (offset + i): the same draws everywhere. */
+int nnc_rng_weighted_draw(uint64_t seed, uint64_t offset, const double *weights,
+                          int64_t *out, int64_t n);
 
 /*--- data ----------------------------------------------------------------*/
 
@@ -160,18 +166,23 @@ int nnc_check_labels(const nnc_tensor *labels, int64_t classes,
                      const char *what);
 
 /** Mini-batches over `count` samples: in order, or in a fresh seeded
- *  permutation each epoch. The last partial batch is kept. */
+ *  permutation each epoch, or (`weights` set) `count` samples drawn with
+ *  replacement by their weights each epoch (nnc_rng_weighted_draw; the
+ *  caller may change the weights between epochs). The last partial batch
+ *  is kept. */
 typedef struct nnc_batcher {
   int64_t count, batch, position, epoch;
   int shuffle, between_epochs;
   uint64_t seed;
   int64_t *order;
+  const double *weights; /**< count weights, or NULL */
 } nnc_batcher;
 
 int nnc_batcher_init(nnc_batcher *b, int64_t count, int64_t batch, int shuffle,
                      uint64_t seed);
 /** The next batch's sample indices (n of them); returns 0 once the epoch
- *  is over (and starts the next epoch on the following call). */
+ *  is over (and starts the next epoch on the following call), -1 when
+ *  the weights of a weighted epoch are invalid (nnc_last_error). */
 int nnc_batcher_next(nnc_batcher *b, const int64_t **indices, int64_t *n);
 void nnc_batcher_free(nnc_batcher *b);
 /** dst = src[indices] along the first dimension (dst is allocated). */
@@ -504,6 +515,11 @@ typedef struct nnc_train_config {
    *  statistics over the ranks at the end of each epoch (0: each rank
    *  keeps its own; rank 0's are checkpointed). */
   int sync_batch_norm;
+  /** `resample by OUTPUT`: before each epoch the eval step computes this
+   *  per-sample output ("sample_weight", f32[B]) over the training set,
+   *  and the epoch draws its samples with replacement by those weights
+   *  (0: the epoch's order is the shuffle). */
+  int resample;
 } nnc_train_config;
 
 /** Trains with a compiled `<Model>_train_step` (arguments: data "input"s
