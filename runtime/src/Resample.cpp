@@ -59,8 +59,8 @@ int Trainer::computeSampleWeights() {
   return checkSampleWeights();
 }
 
-int Trainer::checkSampleWeights() const {
-  double total = 0;
+int Trainer::checkSampleWeights() {
+  double total = 0, squares = 0;
   for (int64_t i = 0; i < train.count; ++i) {
     double w = sampleWeights[size_t(i)];
     if (!std::isfinite(w) || w < 0)
@@ -70,10 +70,16 @@ int Trainer::checkSampleWeights() const {
           (long long)i, std::isnan(w) ? "NaN" : std::to_string(w).c_str(),
           (long long)globalStep);
     total += w;
+    squares += w * w;
   }
   if (!(total > 0))
     return nnc_set_error("'resample by': every training sample's weight is "
                          "0, so no sample can be drawn");
+  // Kish's effective sample size, as a fraction of the set: 1 for equal
+  // weights, small when a few samples take most of the draws.
+  resampleEss = std::isfinite(squares)
+                    ? total * (total / squares) / double(train.count)
+                    : NAN;
   return 0;
 }
 

@@ -481,6 +481,8 @@ void Trainer::writeEpochMetrics(int64_t epoch, const Totals &t, const Totals &v,
   for (size_t k = 0; k < metricNames.size(); ++k)
     add(("val_" + metricNames[k]).c_str(), v.mean(k), doVal);
   addSetMetrics(json, v, doVal);
+  if (cfg.resample)
+    add("resample_ess", resampleEss, true);
   add("lr", lr, !std::isnan(lr));
   add("samples_per_sec", sps, true);
   add("seconds", seconds, true);

@@ -152,7 +152,7 @@ private:
   /// The eval step's "sample_weight" over the training set, into
   /// sampleWeights (checked: finite, >= 0, not all 0).
   int computeSampleWeights();
-  int checkSampleWeights() const;
+  int checkSampleWeights();
   // Data-parallel training (Collectives.h).
   /// A validation's totals, the same on every rank: summed over the
   /// ranks' shards (`summed`), or rank 0's.
@@ -259,6 +259,9 @@ private:
   int weightIndex = -1;
   nnc_tensor weightT{};
   std::vector<double> sampleWeights;
+  /// Their effective sample size over the set's size (the metrics file's
+  /// "resample_ess").
+  double resampleEss = NAN;
   bool collect = false;
   std::vector<float> valOut;
   std::vector<int64_t> valShape; ///< one sample's prediction shape
