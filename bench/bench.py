@@ -2,8 +2,8 @@
 thread count. Prints a table and writes bench/results.json: a list of
 {"name", "unit", "nnc", "pytorch", "ratio", "nnc_p10", "nnc_p90",
 "pytorch_p10", "pytorch_p90"} where ratio > 1 means nnc is better
-(throughput nnc/pytorch, latency pytorch/nnc). Timings are medians; the
-machine is waited on until idle."""
+(throughput nnc/peer, latency peer/nnc). Timings are medians; the
+machine is waited on until idle. See bench/README.md for the schema."""
 import argparse
 import json
 import os
@@ -17,15 +17,21 @@ import time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--root", required=True)
-ap.add_argument("--quick", action="store_true", help="fewer runs (under 3 minutes)")
+ap.add_argument("--quick", action="store_true", help="fewer runs")
+ALL_SECTIONS = ["inference", "gemm", "compile", "train", "mpi", "memory"]
+ap.add_argument("--only", default=",".join(ALL_SECTIONS),
+                help="comma-separated sections to run: " + ", ".join(ALL_SECTIONS))
 args = ap.parse_args()
+SECTIONS = args.only.split(",")
+for s_ in SECTIONS:
+    if s_ not in ALL_SECTIONS:
+        ap.error(f"unknown section '{s_}' (sections: {', '.join(ALL_SECTIONS)})")
 ROOT = args.root
 NNC = os.path.join(ROOT, "build", "bin", "nnc")
 sys.path.insert(0, os.path.join(ROOT, "test", "e2e"))
 os.environ["OMP_NUM_THREADS"] = "1"
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
 import torch  # noqa: E402  (after the thread settings)
-import torch.nn.functional as F  # noqa: E402
 
 from nnctest import save  # noqa: E402
 
@@ -46,18 +52,6 @@ def pct(xs, q):
     return xs[int(q * (len(xs) - 1))]
 
 
-def torch_times(fn, runs=RUNS):
-    with torch.no_grad():
-        for _ in range(5):
-            fn()
-        ts = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            fn()
-            ts.append((time.perf_counter() - t) * 1e3)
-    return ts
-
-
 def nnc_times(source, tensors, runs=RUNS, extra=()):
     with tempfile.TemporaryDirectory() as d:
         src, inp = os.path.join(d, "m.nn"), os.path.join(d, "in.safetensors")
@@ -72,16 +66,29 @@ def nnc_times(source, tensors, runs=RUNS, extra=()):
 rows = []
 
 
-def add(name, unit, nnc3, torch_ts, higher_is_better=False, convert=None):
+def row(name, unit, nnc, peer=None, peer_value=None, ratio=None, precision="f32", batch=None,
+        threads=None, note=None, **extra):
+    """One result: what was measured, against which peer, at which
+    precision, batch and thread count."""
+    r = {"name": name, "unit": unit, "nnc": nnc, "peer": peer, "peer_value": peer_value,
+         "ratio": ratio, "precision": precision, "batch": batch, "threads": threads}
+    r.update(extra)
+    if note:
+        r["note"] = note
+    rows.append(r)
+
+
+def add(name, unit, nnc3, peer_ts, higher_is_better=False, convert=None, peer="PyTorch",
+        **kw):
     p10, med, p90 = nnc3
-    t10, tmed, t90 = pct(torch_ts, 0.1), statistics.median(torch_ts), pct(torch_ts, 0.9)
+    t10, tmed, t90 = pct(peer_ts, 0.1), statistics.median(peer_ts), pct(peer_ts, 0.9)
     if convert:
         p10, med, p90 = convert(p90), convert(med), convert(p10)
         t10, tmed, t90 = convert(t90), convert(tmed), convert(t10)
     ratio = med / tmed if higher_is_better else tmed / med
-    rows.append({"name": name, "unit": unit, "nnc": round(med, 4), "pytorch": round(tmed, 4),
-                 "ratio": round(ratio, 3), "nnc_p10": round(p10, 4), "nnc_p90": round(p90, 4),
-                 "pytorch_p10": round(t10, 4), "pytorch_p90": round(t90, 4)})
+    row(name, unit, round(med, 4), peer, round(tmed, 4), round(ratio, 3),
+        nnc_p10=round(p10, 4), nnc_p90=round(p90, 4), peer_p10=round(t10, 4),
+        peer_p90=round(t90, 4), **kw)
 
 
 wait_idle()
@@ -96,100 +103,210 @@ cnn_p = {"conv2d_1.w": torch.randn(3, 3, 1, 32) * 0.3, "conv2d_1.b": torch.zeros
          "conv2d_3.w": torch.randn(3, 3, 32, 64) * 0.06, "conv2d_3.b": torch.zeros(64),
          "dense_1.w": torch.randn(1600, 128) * 0.03, "dense_1.b": torch.zeros(128),
          "dense_2.w": torch.randn(128, 10) * 0.1, "dense_2.b": torch.zeros(10)}
-oihw = {k: v.permute(3, 2, 0, 1).contiguous() for k, v in cnn_p.items() if v.dim() == 4}
 
 
-def torch_mlp(x):
-    return torch.relu(x.reshape(x.shape[0], -1) @ mlp_p["dense_1.w"] + mlp_p["dense_1.b"]) \
-        @ mlp_p["dense_2.w"] + mlp_p["dense_2.b"]
+def child_env(env=None, threads=1):
+    """This environment with `threads` for OpenMP and BLAS and `env`'s
+    entries (None: removed)."""
+    e = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    for k, v in (env or {}).items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
+    return e
 
 
-def torch_cnn(x):
-    h = torch.relu(F.conv2d(x.unsqueeze(1), oihw["conv2d_1.w"], cnn_p["conv2d_1.b"]))
-    h = F.max_pool2d(torch.relu(F.conv2d(h, oihw["conv2d_2.w"], cnn_p["conv2d_2.b"])), 2)
-    h = F.max_pool2d(torch.relu(F.conv2d(h, oihw["conv2d_3.w"], cnn_p["conv2d_3.b"])), 2)
-    h = torch.relu(h.permute(0, 2, 3, 1).reshape(x.shape[0], -1) @ cnn_p["dense_1.w"]
-                   + cnn_p["dense_1.b"])
-    return h @ cnn_p["dense_2.w"] + cnn_p["dense_2.b"]
+def blas_choices():
+    """OpenBLAS kernels to try for PyTorch: the environment's choice, the
+    CPU's best that OpenBLAS 0.3.21 has (SkylakeX with AVX-512, Haswell
+    with AVX2) and OpenBLAS's own detection; it does not know Zen 4/5 or
+    recent Xeons and may fall back to a generic kernel."""
+    flags = open("/proc/cpuinfo").read()
+    set_core = os.environ.get("OPENBLAS_CORETYPE")
+    choices = [{}]
+    for core, flag in (("SkylakeX", " avx512f"), ("Haswell", " avx2")):
+        if flag in flags and core != set_core:
+            choices.append({"OPENBLAS_CORETYPE": core})
+    if set_core:
+        choices.append({"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None})
+    return choices
 
 
-for model, src, params, fn in (("MLP", mlp_src, mlp_p, torch_mlp), ("CNN", cnn_src, cnn_p, torch_cnn)):
-    for batch in (1, 64):
-        x = torch.rand(batch, 28, 28)
-        nnc3 = nnc_times(src, dict(params, image=x))
-        add(f"{model} inference latency, batch {batch}, 1 thread (vs eager)", "ms", nnc3,
-            torch_times(lambda: fn(x)))
-        class M(torch.nn.Module):  # TorchScript needs a Module to trace
-            def forward(self, v):
-                return fn(v)
-        with torch.no_grad():
-            ts = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(M().eval(), (x,))))
-        add(f"{model} inference latency, batch {batch}, 1 thread (vs frozen TorchScript)", "ms",
-            nnc3, torch_times(lambda: ts(x)))
+def torch_infer(model, batch, config, params, env):
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "torch_infer.py"), model,
+                          str(batch), str(RUNS), config, params], env=child_env(env),
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
 
-gemm_src = "model G {\n  input a: f32[N, N]\n  input b: f32[N, N]\n  a @ b\n}\n"
-for n in (256, 512, 1024):
-    a, b = torch.rand(n, n), torch.rand(n, n)
-    runs = max(15, RUNS // (n // 128))
-    gflops = lambda ms, n=n: 2 * n ** 3 / (ms * 1e-3) / 1e9
-    add(f"fp32 GEMM {n}, 1 thread (vs OpenBLAS)", "GFLOP/s",
-        nnc_times(gemm_src.replace("N, N", f"{n}, {n}"), {"a": a, "b": b}, runs),
-        torch_times(lambda: a @ b, runs), higher_is_better=True, convert=gflops)
 
-def torch_gemm_2threads(n, runs):
-    """PyTorch's product on two threads, in its own process (the BLAS
-    thread count is fixed when torch is imported)."""
-    code = ("import time,torch\ntorch.set_num_threads(2)\n"
+def best_torch_infer(model, batch, params, configs):
+    """PyTorch's fastest configuration and OpenBLAS kernel for this case:
+    (times, description)."""
+    best = None
+    for blas in blas_choices():
+        for config in configs:
+            try:
+                r = torch_infer(model, batch, config, params, blas)
+            except subprocess.CalledProcessError:
+                continue  # that OpenBLAS kernel does not run here
+            if best is None or statistics.median(r["times"]) < statistics.median(best[0]):
+                best = (r["times"], f"{config}, OpenBLAS {r['blas_core'] or '?'}")
+    return best
+
+
+ORT_MODULES = os.environ.get("NNC_ORT_MODULES",
+                             os.path.join(ROOT, "tools", "onnxruntime", "node_modules"))
+
+
+def ort_times(src, params, batch, d):
+    """ONNX Runtime's times of the model nnc exports (1 thread, all graph
+    optimisations) and of a one-op Identity model on the same input (the
+    per-call overhead of node and the binding); None without node or
+    the package."""
+    if not shutil.which("node") or not os.path.isdir(os.path.join(ORT_MODULES, "onnxruntime-node")):
+        return None
+    import onnx
+    from onnx import TensorProto, helper
+    model_nn, onnx_path = os.path.join(d, "m.nn"), os.path.join(d, "m.onnx")
+    open(model_nn, "w").write(src)
+    subprocess.run([NNC, "export", model_nn, "--checkpoint", params, "-o", onnx_path],
+                   check=True, capture_output=True)
+    name = onnx.load(onnx_path).graph.input[0].name
+    shape = ["B", 28, 28]
+    ident = helper.make_model(helper.make_graph(
+        [helper.make_node("Identity", [name], ["y"])], "identity",
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)]),
+        opset_imports=[helper.make_opsetid("", 17)])
+    ident_path = os.path.join(d, "identity.onnx")
+    onnx.save(ident, ident_path)
+    out = subprocess.run(["node", os.path.join(ROOT, "bench", "ort_bench.js"), ORT_MODULES,
+                          onnx_path, ident_path, name, str(batch), str(RUNS)],
+                         env=child_env(), check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def inference_cases():
+    for model, src, params in (("MLP", mlp_src, mlp_p), ("CNN", cnn_src, cnn_p)):
+        configs = ["eager", "bf16"] + (["channels_last"] if model == "CNN" else [])
+        for batch in (1, 64):
+            wait_idle()
+            x = torch.rand(batch, 28, 28)
+            nnc3 = nnc_times(src, dict(params, image=x))
+            with tempfile.TemporaryDirectory() as d:
+                ppath = os.path.join(d, "params.safetensors")
+                save(ppath, params)
+                what = f"{model} inference latency, batch {batch}, 1 thread"
+                times, how = best_torch_infer(model.lower(), batch, ppath, configs)
+                add(f"{what} (vs PyTorch eager, best of {', '.join(configs)})", "ms", nnc3,
+                    times, peer=f"PyTorch {torch.__version__} eager ({how})",
+                    peer_precision="bf16" if how.startswith("bf16") else "f32",
+                    batch=batch, threads=1)
+                times, how = best_torch_infer(model.lower(), batch, ppath, ["script"])
+                add(f"{what} (vs frozen TorchScript)", "ms", nnc3, times,
+                    peer=f"PyTorch {torch.__version__} frozen TorchScript ({how})",
+                    batch=batch, threads=1)
+                ort = ort_times(src, ppath, batch, d)
+                if ort is None:
+                    print("note: no ONNX Runtime (node and tools/onnxruntime, which "
+                          "scripts/setup.sh installs): its cases are left out")
+                    continue
+                overhead = statistics.median(ort["identity"])
+                add(f"{what} (vs ONNX Runtime)", "ms", nnc3, ort["model"],
+                    peer=f"ONNX Runtime {ort['version']} (node, MLAS)", batch=batch,
+                    threads=1, note=f"ONNX Runtime's per-call overhead (an Identity "
+                                    f"model): {overhead:.4f} ms")
+                net = [max(t - overhead, 1e-6) for t in ort["model"]]
+                add(f"{what} (vs ONNX Runtime, its per-call overhead subtracted)", "ms",
+                    nnc3, net, peer=f"ONNX Runtime {ort['version']} minus {overhead:.4f} ms",
+                    batch=batch, threads=1)
+
+
+if "inference" in SECTIONS:
+    inference_cases()
+
+def torch_gemm(n, runs, threads, env):
+    """PyTorch's product a @ b in its own process (the BLAS kernel and
+    thread count are fixed when torch is imported): (ms times, kernel)."""
+    code = ("import ctypes,re,time,torch\n"
+            f"torch.set_num_threads({threads})\n"
             f"a,b=torch.rand({n},{n}),torch.rand({n},{n})\n"
             "for _ in range(3): a@b\nts=[]\n"
             f"for _ in range({runs}):\n t=time.perf_counter(); a@b; ts.append((time.perf_counter()-t)*1e3)\n"
-            "print(' '.join(map(str,ts)))")
-    env = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2")
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
-                         text=True).stdout
-    return [float(v) for v in out.split()]
+            "core='?'\n"
+            "for l in set(re.findall(r'/\\S*openblas\\S*\\.so\\S*', open('/proc/self/maps').read())):\n"
+            " f=ctypes.CDLL(l).openblas_get_corename; f.restype=ctypes.c_char_p; core=f().decode()\n"
+            "print(core, ' '.join(map(str,ts)))")
+    out = subprocess.run([sys.executable, "-c", code], env=child_env(env, threads), check=True,
+                         capture_output=True, text=True).stdout.split()
+    return [float(v) for v in out[1:]], out[0]
 
 
-for n in (256, 512, 1024):
-    a, b = torch.rand(n, n), torch.rand(n, n)
-    runs = max(15, RUNS // (n // 128))
-    gflops = lambda ms, n=n: 2 * n ** 3 / (ms * 1e-3) / 1e9
-    add(f"fp32 GEMM {n}, 2 threads (vs OpenBLAS)", "GFLOP/s",
-        nnc_times(gemm_src.replace("N, N", f"{n}, {n}"), {"a": a, "b": b}, runs, ["--threads", "2"]),
-        torch_gemm_2threads(n, runs), higher_is_better=True, convert=gflops)
-
-for ex in sorted(os.listdir(os.path.join(ROOT, "examples"))):
-    for f in sorted(os.listdir(os.path.join(ROOT, "examples", ex))):
-        if not f.endswith(".nn"):
-            continue
-        path = os.path.join(ROOT, "examples", ex, f)
-
-        def compile_ms(extra, cache_dir):
-            ts = []
-            for _ in range(3 if args.quick else 5):
-                if cache_dir is None:
-                    env = dict(os.environ, NNC_NO_CACHE="1")
-                else:
-                    env = dict(os.environ, NNC_CACHE_DIR=cache_dir)
-                    env.pop("NNC_NO_CACHE", None)
-                t = time.perf_counter()
-                r = subprocess.run([NNC, "build", "--emit=obj", path, "-o", os.devnull, *extra],
-                                   capture_output=True, env=env)
-                ts.append((time.perf_counter() - t) * 1e3)
-                if r.returncode != 0:
-                    return None  # e.g. --train on a file without a train block
-            return round(statistics.median(ts), 1)
-
-        with tempfile.TemporaryDirectory() as cache_dir:
-            cases = [("forward", [], None), ("training, cold", ["--train"], None),
-                     ("training, cached", ["--train"], cache_dir)]
-            for label, extra, cache in cases:
-                ms = compile_ms(extra, cache)
-                if ms is None:
+def gemm_cases():
+    gemm_src = "model G {\n  input a: f32[N, N]\n  input b: f32[N, N]\n  a @ b\n}\n"
+    for threads in (1, 2):
+        for n in (256, 512, 1024):
+            wait_idle()
+            a, b = torch.rand(n, n), torch.rand(n, n)
+            runs = max(15, RUNS // (n // 128))
+            gflops = lambda ms, n=n: 2 * n ** 3 / (ms * 1e-3) / 1e9
+            best = None
+            for env in blas_choices():
+                try:
+                    ts, core = torch_gemm(n, runs, threads, env)
+                except subprocess.CalledProcessError:
                     continue
-                rows.append({"name": f"compile time {ex}/{f} ({label}: nnc build "
-                             f"{' '.join(extra + ['--emit=obj'])})", "unit": "ms",
-                             "nnc": ms, "pytorch": None, "ratio": None})
+                if best is None or statistics.median(ts) < statistics.median(best[0]):
+                    best = (ts, core)
+            extra = ["--threads", str(threads)] if threads > 1 else []
+            add(f"fp32 GEMM {n}, {threads} thread{'s' if threads > 1 else ''} (vs OpenBLAS)",
+                "GFLOP/s", nnc_times(gemm_src.replace("N, N", f"{n}, {n}"), {"a": a, "b": b},
+                                     runs, extra),
+                best[0], higher_is_better=True, convert=gflops,
+                peer=f"OpenBLAS {best[1]} kernel (through PyTorch)", threads=threads)
+
+
+if "gemm" in SECTIONS:
+    gemm_cases()
+
+
+def compile_cases():
+    for ex in sorted(os.listdir(os.path.join(ROOT, "examples"))):
+        for f in sorted(os.listdir(os.path.join(ROOT, "examples", ex))):
+            if not f.endswith(".nn"):
+                continue
+            path = os.path.join(ROOT, "examples", ex, f)
+
+            def compile_ms(extra, cache_dir):
+                ts = []
+                for _ in range(3 if args.quick else 5):
+                    if cache_dir is None:
+                        env = dict(os.environ, NNC_NO_CACHE="1")
+                    else:
+                        env = dict(os.environ, NNC_CACHE_DIR=cache_dir)
+                        env.pop("NNC_NO_CACHE", None)
+                    t = time.perf_counter()
+                    r = subprocess.run([NNC, "build", "--emit=obj", path, "-o", os.devnull, *extra],
+                                       capture_output=True, env=env)
+                    ts.append((time.perf_counter() - t) * 1e3)
+                    if r.returncode != 0:
+                        return None  # e.g. --train on a file without a train block
+                return round(statistics.median(ts), 1)
+
+            with tempfile.TemporaryDirectory() as cache_dir:
+                cases = [("forward", [], None), ("training, cold", ["--train"], None),
+                         ("training, cached", ["--train"], cache_dir)]
+                for label, extra, cache in cases:
+                    ms = compile_ms(extra, cache)
+                    if ms is None:
+                        continue
+                    row(f"compile time {ex}/{f} ({label}: nnc build "
+                        f"{' '.join(extra + ['--emit=obj'])})", "ms", ms, precision=None)
+
+
+if "compile" in SECTIONS:
+    compile_cases()
 
 # Training throughput: the examples' files (batch 64, Adam 1e-3) on the
 # first SAMPLES training images; nnc's samples/s of each epoch after the
@@ -214,15 +331,9 @@ def nnc_train(path, threads, samples, epochs, extra=(), launcher=()):
 def torch_train(model, threads, samples, extra=(), env=None):
     """PyTorch's samples/s windows and peak RSS; `env` entries set to None
     are removed from the environment."""
-    e = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-    for k, v in (env or {}).items():
-        if v is None:
-            e.pop(k, None)
-        else:
-            e[k] = v
     out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "torch_train.py"), model,
-                          str(threads), str(samples), *extra], env=e, check=True,
-                         capture_output=True, text=True).stdout
+                          str(threads), str(samples), *extra], env=child_env(env, threads),
+                         check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
     return r["samples_per_sec"], r["peak_rss_mb"]
 
@@ -234,13 +345,10 @@ def three(xs):
 def best_torch(model, threads, samples):
     """PyTorch's best environment for this thread count (BASELINES.md): on
     two threads, OpenMP with one BLAS thread, or all threads in BLAS."""
-    configs = [None] if threads == 1 else [{"OPENBLAS_NUM_THREADS": "1"}, None,
-                                           {"OMP_WAIT_POLICY": "PASSIVE"}]
-    # Where the machine pins OpenBLAS to an older kernel (OPENBLAS_CORETYPE,
-    # set for CPUs OpenBLAS 0.3.21 does not know), also try its own pick.
-    if "OPENBLAS_CORETYPE" in os.environ:
-        configs += [dict(c or {}, OPENBLAS_CORETYPE=None, OPENBLAS_L2_SIZE=None)
-                    for c in list(configs)]
+    configs = [{}] if threads == 1 else [{"OPENBLAS_NUM_THREADS": "1"}, {},
+                                         {"OMP_WAIT_POLICY": "PASSIVE"}]
+    # Each with every OpenBLAS kernel worth trying on this CPU.
+    configs = [dict(c, **blas) for c in configs for blas in blas_choices()]
     results = []
     for c in configs:
         try:
@@ -251,72 +359,94 @@ def best_torch(model, threads, samples):
 
 
 examples = os.path.join(ROOT, "examples", "fashion_mnist")
-for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
-                               ("CNN", 1280 if args.quick else 3200, 3),
-                               ("DwSep", 1280 if args.quick else 3200, 3)):
-    path = os.path.join(examples, model.lower() + ".nn")
-    for threads in (1, 2):
-        wait_idle()
-        rates, _ = nnc_train(path, threads, samples, epochs)
-        theirs = best_torch(model.lower(), threads, samples)
-        add(f"{model} train, batch 64, {threads} thread{'s' if threads > 1 else ''}",
-            "samples/s", three(rates), theirs, higher_is_better=True)
+
+
+def train_cases():
+    for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
+                                   ("CNN", 1280 if args.quick else 3200, 3),
+                                   ("DwSep", 1280 if args.quick else 3200, 3)):
+        path = os.path.join(examples, model.lower() + ".nn")
+        for threads in (1, 2):
+            wait_idle()
+            rates, _ = nnc_train(path, threads, samples, epochs)
+            theirs = best_torch(model.lower(), threads, samples)
+            add(f"{model} train, batch 64, {threads} thread{'s' if threads > 1 else ''}",
+                "samples/s", three(rates), theirs, higher_is_better=True,
+                peer="PyTorch (best of its thread and OpenBLAS settings)", batch=64,
+                threads=threads)
+
+
+if "train" in SECTIONS:
+    train_cases()
 
 # Data-parallel training over MPI (docs/distributed.md): 2 ranks of 1
 # thread, batch 32 each (64 per step, the same steps as batch 64 in one
 # process), against one process of 1 and of 2 threads. samples/s of the
 # whole job (rank 0's metrics count the global batch).
 MPIRUN = shutil.which("mpirun")
-for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
-                               ("CNN", 1280 if args.quick else 3200, 3)):
-    if not MPIRUN:
-        break
-    path = os.path.join(examples, model.lower() + ".nn")
+
+
+def mpi_cases():
+    for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
+                                   ("CNN", 1280 if args.quick else 3200, 3)):
+        if not MPIRUN:
+            break
+        path = os.path.join(examples, model.lower() + ".nn")
+        wait_idle()
+        one, _ = nnc_train(path, 1, samples, epochs)
+        two_threads, _ = nnc_train(path, 2, samples, epochs)
+        ranks, _ = nnc_train(path, 1, samples, epochs, ["--batch", "32"],
+                             [MPIRUN, "--oversubscribe", "--allow-run-as-root", "-np", "2"])
+        p10, med, p90 = three(ranks)
+        row(f"{model} train, 2 MPI ranks x 1 thread, batch 32 each", "samples/s", round(med, 4),
+            "nnc, 1 process, 1 thread", round(statistics.median(one), 4),
+            round(statistics.median(ranks) / statistics.median(one), 3), batch=32, threads=1,
+            nnc_p10=round(p10, 4), nnc_p90=round(p90, 4),
+            note=f"1 process, 2 threads: {statistics.median(two_threads):.0f}")
+
+
+if "mpi" in SECTIONS:
+    mpi_cases()
+
+def memory_cases():
+    """Peak memory of a whole MLP training run (nnc's includes the
+    compiler), and how the MLP's step time grows with the batch and the
+    hidden width (2.0 = linear)."""
+    mlp_path = os.path.join(examples, "mlp.nn")
     wait_idle()
-    one, _ = nnc_train(path, 1, samples, epochs)
-    two_threads, _ = nnc_train(path, 2, samples, epochs)
-    ranks, _ = nnc_train(path, 1, samples, epochs, ["--batch", "32"],
-                         [MPIRUN, "--oversubscribe", "--allow-run-as-root", "-np", "2"])
-    p10, med, p90 = three(ranks)
-    rows.append({"name": f"{model} train, 2 MPI ranks x 1 thread, batch 32 each", "unit": "samples/s",
-                 "nnc": round(med, 4), "nnc_p10": round(p10, 4), "nnc_p90": round(p90, 4),
-                 "pytorch": None,
-                 "ratio": round(statistics.median(ranks) / statistics.median(one), 3),
-                 "note": f"ratio: vs 1 process, 1 thread ({statistics.median(one):.0f}); "
-                         f"1 process, 2 threads: {statistics.median(two_threads):.0f}"})
-
-# Peak memory of a whole MLP training run (nnc's includes the compiler).
-mlp_path = os.path.join(examples, "mlp.nn")
-wait_idle()
-_, nnc_rss = nnc_train(mlp_path, 1, 60000, 1)
-_, torch_rss = torch_train("mlp", 1, 60000)
-rows.append({"name": "peak RSS of MLP training (60k samples, incl. nnc's compiler)", "unit": "MB",
-             "nnc": round(nnc_rss, 1), "pytorch": round(torch_rss, 1),
-             "ratio": round(torch_rss / nnc_rss, 3)})
-
-# Linear cost: MLP step time as the batch or the hidden width doubles.
-with tempfile.TemporaryDirectory() as d:
-    wide = os.path.join(d, "mlp512.nn")
-    open(wide, "w").write(open(mlp_path).read()
-                          .replace("hidden: int = 256", "hidden: int = 512"))
-    base, _ = nnc_train(mlp_path, 1, 20000, 4)
-    big, _ = nnc_train(mlp_path, 1, 20000, 4, ["--batch", "128"])
-    wider, _ = nnc_train(wide, 1, 20000, 4)
-    tb, _ = torch_train("mlp", 1, 20000)
-    tbig, _ = torch_train("mlp", 1, 20000, ["--batch", "128"])
-    twide, _ = torch_train("mlp", 1, 20000, ["--hidden", "512"])
+    _, nnc_rss = nnc_train(mlp_path, 1, 60000, 1)
+    _, torch_rss = torch_train("mlp", 1, 60000)
+    row("peak RSS of MLP training (60k samples, incl. nnc's compiler)", "MB",
+        round(nnc_rss, 1), "PyTorch", round(torch_rss, 1), round(torch_rss / nnc_rss, 3),
+        batch=64, threads=1)
+    with tempfile.TemporaryDirectory() as d:
+        wide = os.path.join(d, "mlp512.nn")
+        open(wide, "w").write(open(mlp_path).read()
+                              .replace("hidden: int = 256", "hidden: int = 512"))
+        base, _ = nnc_train(mlp_path, 1, 20000, 4)
+        big, _ = nnc_train(mlp_path, 1, 20000, 4, ["--batch", "128"])
+        wider, _ = nnc_train(wide, 1, 20000, 4)
+        tb, _ = torch_train("mlp", 1, 20000)
+        tbig, _ = torch_train("mlp", 1, 20000, ["--batch", "128"])
+        twide, _ = torch_train("mlp", 1, 20000, ["--hidden", "512"])
     step = lambda rates, b: 1e3 * b / statistics.median(rates)
     for name, n2, t2 in (("batch 64 -> 128", step(big, 128), step(tbig, 128)),
                          ("hidden 256 -> 512", step(wider, 64), step(twide, 64))):
-        rows.append({"name": f"MLP step time growth, {name} (2.0 = linear)", "unit": "x",
-                     "nnc": round(n2 / step(base, 64), 3),
-                     "pytorch": round(t2 / step(tb, 64), 3), "ratio": None})
+        row(f"MLP step time growth, {name} (2.0 = linear)", "x", round(n2 / step(base, 64), 3),
+            "PyTorch", round(t2 / step(tb, 64), 3), threads=1)
 
-print(f"{'case':78} {'unit':8} {'nnc':>10} {'pytorch':>10} {'ratio':>7}")
+
+if "memory" in SECTIONS:
+    memory_cases()
+
+print(f"{'case':86} {'unit':9} {'nnc':>9} {'peer':>9} {'ratio':>6}  peer")
 for r in rows:
     fmt = lambda v: "-" if v is None else f"{v:.4g}"
-    print(f"{r['name']:78} {r['unit']:8} {fmt(r['nnc']):>10} {fmt(r['pytorch']):>10} "
-          f"{fmt(r['ratio']):>7}" + (f"  ({r['note']})" if r.get("note") else ""))
-with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+    print(f"{r['name']:86} {r['unit']:9} {fmt(r['nnc']):>9} {fmt(r['peer_value']):>9} "
+          f"{fmt(r['ratio']):>6}  {r['peer'] or ''}" + (f"; {r['note']}" if r.get("note") else ""))
+out = os.path.join(ROOT, "bench", "results.json")
+if set(SECTIONS) != set(ALL_SECTIONS):
+    out = os.path.join(ROOT, "bench", "results-" + "-".join(SECTIONS) + ".json")
+with open(out, "w") as f:
     json.dump(rows, f, indent=1)
-print("wrote bench/results.json")
+print("wrote " + os.path.relpath(out, ROOT))

@@ -464,9 +464,15 @@ bool Parser::parseTrainClause(TrainDecl &train) {
     clause.binding = parseIdent("a name");
     advance(); // =
   }
-  if (clause.keyword.name == "resample" && tok.is(TokenKind::Ident) &&
-      tok.text == "by")
-    advance(); // `resample by weight`
+  if (clause.keyword.name == "resample") { // `resample by weight`
+    if (!tok.is(TokenKind::Ident) || tok.text != "by") {
+      errorAtToken("expected 'by' after 'resample' ('resample by OUTPUT'), "
+                   "found " +
+                   describe(tok));
+      return false;
+    }
+    advance();
+  }
   if (clause.keyword.name == "validate" && consumeIf(TokenKind::KwOn)) {
     clause.on = parseExpr();
     if (!clause.on)

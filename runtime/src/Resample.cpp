@@ -48,9 +48,11 @@ int Trainer::computeSampleWeights() {
       return -1;
     }
     weightT = results[size_t(weightIndex)];
-    const float *w = static_cast<const float *>(weightT.data);
-    for (int64_t i = 0; i < n; ++i)
-      sampleWeights[size_t(at + i)] = double(w[i]);
+    for (int64_t i = 0; i < n; ++i) // an f32 or f64 output
+      sampleWeights[size_t(at + i)] =
+          weightT.dtype == NNC_F64
+              ? static_cast<const double *>(weightT.data)[i]
+              : double(static_cast<const float *>(weightT.data)[i]);
   }
   if (predIndex >= 0) // a smaller last batch may have moved its buffer
     predT = results[size_t(predIndex)];
