@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Gemm.h"
+#include "Winograd.h"
 #include "nnc/kernels.h"
 
 #include <algorithm>
@@ -128,7 +129,10 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                0,
                ep};
     sliceUnits(n * oh * ow, 12, part, parts, g.begin, g.end);
-    bestConv()(g);
+    if (winogradPays(g))
+      winogradConv(g);
+    else
+      bestConv()(g);
     return;
   }
   if (pt || pl) {
