@@ -1,12 +1,12 @@
 // ONNX Runtime's side of the inference benchmark (bench/bench.py): times
 // session.run of an exported model on one thread, all graph optimisations
-// on, and of a one-op model (Identity) on the same input, whose time is the
+// on, and of a one-op model (ReduceMax) on the same input, whose time is the
 // per-call overhead of node and the binding (reported, and subtracted in
-// a column of its own).
-//   node ort_bench.js MODULES_DIR MODEL.onnx IDENTITY.onnx INPUT BATCH RUNS
+// a row of its own).
+//   node ort_bench.js MODULES_DIR MODEL.onnx OVERHEAD.onnx INPUT BATCH RUNS
 // INPUT: the model's input name; its shape is [BATCH, 28, 28], uniform
-// random in [0, 1). Prints {"model": [ms...], "identity": [ms...],
-// "version": "1.30.0"}.
+// random in [0, 1). Prints {"model": [ms...], "identity": [ms...] (the one-op
+// model), "version": "1.30.0"}.
 'use strict';
 const path = require('path');
 const [modulesDir, modelPath, identityPath, input, batchText, runsText] =

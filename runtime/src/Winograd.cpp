@@ -38,34 +38,6 @@
 namespace nnc_rt {
 namespace {
 
-/// U[k][c][f] = (G g G^T)[k] for the HWCF filter w[(ky*3 + kx)*c + ch][f],
-/// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
-NNC_CLONES void transformFilter(const float *w, int64_t c, int64_t f,
-                                float *u) {
-  const int64_t cf = c * f;
-  for (int64_t ch = 0; ch < c; ++ch) {
-    const float *g = w + ch * f; // tap (ky, kx) at g[(ky*3 + kx) * cf]
-    for (int64_t j = 0; j < f; ++j) {
-      float t[4][3];
-      for (int kx = 0; kx < 3; ++kx) {
-        float g0 = g[(0 * 3 + kx) * cf + j], g1 = g[(1 * 3 + kx) * cf + j],
-              g2 = g[(2 * 3 + kx) * cf + j];
-        t[0][kx] = g0;
-        t[1][kx] = 0.5f * (g0 + g1 + g2);
-        t[2][kx] = 0.5f * (g0 - g1 + g2);
-        t[3][kx] = g2;
-      }
-      for (int i = 0; i < 4; ++i) {
-        float *row = u + (i * 4) * cf + ch * f + j;
-        row[0 * cf] = t[i][0];
-        row[1 * cf] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-        row[2 * cf] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-        row[3 * cf] = t[i][2];
-      }
-    }
-  }
-}
-
 /// 16 floats at once (one AVX-512 register, two AVX ones), or one: the
 /// transforms run over channels (filters) with both, the tail with floats.
 typedef float V16 __attribute__((vector_size(64)));
@@ -83,6 +55,44 @@ inline float reluOf(float v) { return v > 0.0f || v != v ? v : 0.0f; }
 inline V16 reluOf(V16 v) { // max(v, 0) with NaN kept
   I16 keep = (v > 0.0f) | (v != v);
   return (V16)((I16)v & keep);
+}
+
+/// G g G^T of filters [j, j + lanes) of channel ch: g points at tap
+/// (0, 0) of the channel, taps cf apart; out[k * cf] gets element k.
+template <typename T>
+inline void filterTile(const float *g, int64_t cf, int64_t j, float *out) {
+  T t[4][3];
+  for (int kx = 0; kx < 3; ++kx) { // G g, column kx
+    T g0 = load<T>(g + kx * cf + j), g1 = load<T>(g + (3 + kx) * cf + j),
+      g2 = load<T>(g + (6 + kx) * cf + j);
+    t[0][kx] = g0;
+    t[1][kx] = 0.5f * (g0 + g1 + g2);
+    t[2][kx] = 0.5f * (g0 - g1 + g2);
+    t[3][kx] = g2;
+  }
+  for (int i = 0; i < 4; ++i) { // (G g) G^T, row i
+    float *o = out + (i * 4) * cf + j;
+    store(o, t[i][0]);
+    store(o + cf, 0.5f * (t[i][0] + t[i][1] + t[i][2]));
+    store(o + 2 * cf, 0.5f * (t[i][0] - t[i][1] + t[i][2]));
+    store(o + 3 * cf, t[i][2]);
+  }
+}
+
+/// U[k][c][f] = (G g G^T)[k] for the HWCF filter w[(ky*3 + kx)*c + ch][f],
+/// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+NNC_CLONES void transformFilter(const float *w, int64_t c, int64_t f,
+                                float *u) {
+  const int64_t cf = c * f;
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const float *g = w + ch * f;
+    float *out = u + ch * f;
+    int64_t j = 0;
+    for (; j + 16 <= f; j += 16)
+      filterTile<V16>(g, cf, j, out);
+    for (; j < f; ++j)
+      filterTile<float>(g, cf, j, out);
+  }
 }
 
 /// B^T d B of channels [ch, ch + lanes) of one patch (d[i][j] points at
