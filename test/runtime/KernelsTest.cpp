@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "nnc/kernels.h"
 #include "Gemm.h"
+#include "RandomData.h"
 
 #include <gtest/gtest.h>
 
@@ -20,14 +21,6 @@
 using namespace nnc_rt;
 
 namespace {
-std::vector<float> randomVector(size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = d(gen);
-  return v;
-}
 
 int64_t ptr(const float *p) { return reinterpret_cast<int64_t>(p); }
 

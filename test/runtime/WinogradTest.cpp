@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "Winograd.h"
 #include "Gemm.h"
+#include "RandomData.h"
 
 #include <gtest/gtest.h>
 
@@ -22,14 +23,6 @@
 using namespace nnc_rt;
 
 namespace {
-std::vector<float> randoms(size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = d(gen);
-  return v;
-}
 
 struct Case {
   int64_t n, h, w, c, f, pt, pl, oh, ow;
@@ -56,10 +49,10 @@ const Case kCases[] = {
 TEST(Winograd, MatchesTheDirectConvolution) {
   for (const Case &k : kCases) {
     SCOPED_TRACE("c " + std::to_string(k.c) + ", f " + std::to_string(k.f));
-    std::vector<float> x = randoms(size_t(k.n * k.h * k.w * (k.c + 2)), 1);
-    std::vector<float> w = randoms(size_t(9 * k.c * k.f), 2);
-    std::vector<float> bias = randoms(size_t(k.f), 3);
-    std::vector<float> out0 = randoms(size_t(k.n * k.oh * k.ow * k.f), 4);
+    std::vector<float> x = randomVector(size_t(k.n * k.h * k.w * (k.c + 2)), 1);
+    std::vector<float> w = randomVector(size_t(9 * k.c * k.f), 2);
+    std::vector<float> bias = randomVector(size_t(k.f), 3);
+    std::vector<float> out0 = randomVector(size_t(k.n * k.oh * k.ow * k.f), 4);
     int64_t pixels = k.n * k.oh * k.ow;
     for (Epilogue ep :
          {Epilogue{true, nullptr, false}, Epilogue{false, bias.data(), true}}) {
@@ -80,8 +73,8 @@ TEST(Winograd, SlicesGiveTheSameBitsAsOneCall) {
   // Slices cut tile rows (and tiles) in two: each thread computes the
   // tiles its pixels are in and writes only its pixels.
   for (const Case &k : kCases) {
-    std::vector<float> x = randoms(size_t(k.n * k.h * k.w * (k.c + 2)), 5);
-    std::vector<float> w = randoms(size_t(9 * k.c * k.f), 6);
+    std::vector<float> x = randomVector(size_t(k.n * k.h * k.w * (k.c + 2)), 5);
+    std::vector<float> w = randomVector(size_t(9 * k.c * k.f), 6);
     int64_t pixels = k.n * k.oh * k.ow;
     Epilogue ep{false, nullptr, false};
     std::vector<float> whole(size_t(pixels * k.f), NAN);
@@ -102,8 +95,8 @@ TEST(Winograd, SlicesGiveTheSameBitsAsOneCall) {
 
 TEST(Winograd, ReLUKeepsNaN) {
   Case k{1, 6, 6, 16, 16, 0, 0, 4, 4};
-  std::vector<float> x = randoms(size_t(6 * 6 * 18), 7);
-  std::vector<float> w = randoms(size_t(9 * 16 * 16), 8);
+  std::vector<float> x = randomVector(size_t(6 * 6 * 18), 7);
+  std::vector<float> w = randomVector(size_t(9 * 16 * 16), 8);
   x[0] = NAN; // pixel (0, 0), channel 0: feeds output (0, 0)
   std::vector<float> out(size_t(4 * 4 * 16), 0.0f);
   winogradConv(argsOf(k, x, w, out, Epilogue{false, nullptr, true}, 0, 16));
