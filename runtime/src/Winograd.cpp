@@ -1,21 +1,22 @@
 //===- Winograd.cpp - 3x3 stride-1 convolutions with fewer products ------===//
 //
-// Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, 2016): each
-// 2x2 block of output pixels of a 3x3, stride-1 convolution comes from a
-// 4x4 input patch with 16 products per (channel, filter) pair instead of
-// 36, a 2.25x cut in multiplications. For a slice of output pixels:
+// Winograd's minimal filtering F(m x m, 3 x 3) (Lavin and Gray, 2016): each
+// m x m block of output pixels of a 3x3, stride-1 convolution comes from an
+// n x n input patch (n = m + 2) with n^2 products per (channel, filter)
+// pair instead of 9 m^2: F(2x2) 16 instead of 36, F(4x4) 36 instead of
+// 144. For a slice of output pixels:
 //
-//   U = G g G^T        the filter, once per call: 16 matrices [C, F]
-//   V = B^T d B        each 4x4 input patch: 16 rows of C per tile
-//   M_k = V_k U_k      16 GEMMs [tiles, C] x [C, F] (the runtime's GEMM)
-//   Y = A^T M A        each tile's 2x2 outputs, then bias and ReLU
+//   U = G g G^T        the filter, once per call: n^2 matrices [C, F]
+//   V = B^T d B        each n x n input patch: n^2 rows of C per tile
+//   P_k = V_k U_k      n^2 GEMMs [tiles, C] x [C, F] (the runtime's GEMM)
+//   Y = A^T P A        each tile's m x m outputs, then bias and ReLU
 //
-// Tiles are processed in chunks that keep V and M in L2. An output pixel's
+// Tiles are processed in chunks that keep V and P in L2. An output pixel's
 // value depends only on its tile, never on how the pixels are split between
 // threads, so results stay bit-identical across thread counts. Results
-// differ from the direct convolution by rounding only (the transforms add
-// a few terms: within 1e-5 relative of it on the tests' data). Whether a
-// layer pays is decided by winogradPays (measured on Zen 5 and Xeon).
+// differ from the direct convolution by rounding only (within 1e-5
+// relative on the tests' data). Whether a layer takes this path, and which
+// m, is the measured rule of winogradPays and winogradTile (Zen 5).
 //
 //===----------------------------------------------------------------------===//
 #include "Winograd.h"
@@ -57,81 +58,140 @@ inline V16 reluOf(V16 v) { // max(v, 0) with NaN kept
   return (V16)((I16)v & keep);
 }
 
-/// G g G^T of filters [j, j + lanes) of channel ch: g points at tap
-/// (0, 0) of the channel, taps cf apart; out[k * cf] gets element k.
-template <typename T>
-inline void filterTile(const float *g, int64_t cf, int64_t j, float *out) {
-  T t[4][3];
-  for (int kx = 0; kx < 3; ++kx) { // G g, column kx
-    T g0 = load<T>(g + kx * cf + j), g1 = load<T>(g + (3 + kx) * cf + j),
-      g2 = load<T>(g + (6 + kx) * cf + j);
-    t[0][kx] = g0;
-    t[1][kx] = 0.5f * (g0 + g1 + g2);
-    t[2][kx] = 0.5f * (g0 - g1 + g2);
-    t[3][kx] = g2;
+/// The 1-D transforms of F(m, 3): the filter's 3 taps to n = m + 2
+/// values (G), an input row of n to n (B^T), n products to m outputs (A^T).
+/// Written out so that no multiplication by 0 or 1 is left.
+template <int M> struct Tile;
+
+template <> struct Tile<2> { // Lavin and Gray's F(2, 3)
+  static constexpr int N = 4;
+  template <typename T> static void filter(const T (&g)[3], T (&u)[N]) {
+    u[0] = g[0];
+    u[1] = 0.5f * (g[0] + g[1] + g[2]);
+    u[2] = 0.5f * (g[0] - g[1] + g[2]);
+    u[3] = g[2];
   }
-  for (int i = 0; i < 4; ++i) { // (G g) G^T, row i
-    float *o = out + (i * 4) * cf + j;
-    store(o, t[i][0]);
-    store(o + cf, 0.5f * (t[i][0] + t[i][1] + t[i][2]));
-    store(o + 2 * cf, 0.5f * (t[i][0] - t[i][1] + t[i][2]));
-    store(o + 3 * cf, t[i][2]);
+  template <typename T> static void input(const T (&d)[N], T (&r)[N]) {
+    r[0] = d[0] - d[2];
+    r[1] = d[1] + d[2];
+    r[2] = d[2] - d[1];
+    r[3] = d[1] - d[3];
+  }
+  template <typename T> static void output(const T (&m)[N], T (&y)[2]) {
+    y[0] = m[0] + m[1] + m[2];
+    y[1] = m[1] - m[2] - m[3];
+  }
+};
+
+template <> struct Tile<4> { // F(4, 3), points 0, -1, 1, -2, 2 and infinity
+  static constexpr int N = 6;
+  template <typename T> static void filter(const T (&g)[3], T (&u)[N]) {
+    T even = g[0] + g[2], quarter = 0.25f * g[0] + g[2];
+    u[0] = 0.25f * g[0];
+    u[1] = (-1.0f / 6.0f) * (even + g[1]);
+    u[2] = (-1.0f / 6.0f) * (even - g[1]);
+    u[3] = (1.0f / 6.0f) * (quarter + 0.5f * g[1]);
+    u[4] = (1.0f / 6.0f) * (quarter - 0.5f * g[1]);
+    u[5] = g[2];
+  }
+  template <typename T> static void input(const T (&d)[N], T (&r)[N]) {
+    T a = d[4] - 4.0f * d[2], b = d[3] - 4.0f * d[1];
+    T c = d[4] - d[2], e = 2.0f * (d[3] - d[1]);
+    r[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+    r[1] = a + b;
+    r[2] = a - b;
+    r[3] = c + e;
+    r[4] = c - e;
+    r[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+  }
+  template <typename T> static void output(const T (&m)[N], T (&y)[4]) {
+    T a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], d = m[3] - m[4];
+    y[0] = m[0] + a + c;
+    y[1] = b + 2.0f * d;
+    y[2] = a + 4.0f * c;
+    y[3] = b + 8.0f * d + m[5];
+  }
+};
+
+/// The transformed filter of filters [j, j + lanes) of channel ch: g
+/// points at tap (0, 0) of the channel, taps cf apart; out[k * cf] gets
+/// element k of the n x n transform.
+template <int M, typename T>
+inline void filterTile(const float *g, int64_t cf, int64_t j, float *out) {
+  constexpr int N = Tile<M>::N;
+  T t[N][3];
+  for (int kx = 0; kx < 3; ++kx) { // G g, column kx
+    T col[3] = {load<T>(g + kx * cf + j), load<T>(g + (3 + kx) * cf + j),
+                load<T>(g + (6 + kx) * cf + j)};
+    T u[N];
+    Tile<M>::filter(col, u);
+    for (int i = 0; i < N; ++i)
+      t[i][kx] = u[i];
+  }
+  for (int i = 0; i < N; ++i) { // (G g) G^T, row i
+    T u[N];
+    Tile<M>::filter(t[i], u);
+    for (int k = 0; k < N; ++k)
+      store(out + (i * N + k) * cf + j, u[k]);
   }
 }
 
-/// U[k][c][f] = (G g G^T)[k] for the HWCF filter w[(ky*3 + kx)*c + ch][f],
-/// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
-NNC_CLONES void transformFilter(const float *w, int64_t c, int64_t f,
-                                float *u) {
+/// U[k][c][f]: the n x n transform of each channel's 3x3 filter of the
+/// HWCF filter w[(ky*3 + kx)*c + ch][f].
+template <int M>
+[[gnu::always_inline]] inline void transformFilterOf(const float *w, int64_t c,
+                                                     int64_t f, float *u) {
   const int64_t cf = c * f;
   for (int64_t ch = 0; ch < c; ++ch) {
     const float *g = w + ch * f;
     float *out = u + ch * f;
     int64_t j = 0;
     for (; j + 16 <= f; j += 16)
-      filterTile<V16>(g, cf, j, out);
+      filterTile<M, V16>(g, cf, j, out);
     for (; j < f; ++j)
-      filterTile<float>(g, cf, j, out);
+      filterTile<M, float>(g, cf, j, out);
   }
 }
 
 /// B^T d B of channels [ch, ch + lanes) of one patch (d[i][j] points at
 /// the patch's pixel (i, j)); out[k * stride] gets element k.
-template <typename T>
-inline void inputTile(const float *const (&d)[4][4], int64_t ch, float *out,
-                      int64_t stride) {
-  T r[4][4];
-  for (int j = 0; j < 4; ++j) { // B^T d, column j
-    T d0 = load<T>(d[0][j] + ch), d1 = load<T>(d[1][j] + ch),
-      d2 = load<T>(d[2][j] + ch), d3 = load<T>(d[3][j] + ch);
-    r[0][j] = d0 - d2;
-    r[1][j] = d1 + d2;
-    r[2][j] = d2 - d1;
-    r[3][j] = d1 - d3;
+template <int M, typename T>
+inline void inputTile(const float *const (&d)[Tile<M>::N][Tile<M>::N],
+                      int64_t ch, float *out, int64_t stride) {
+  constexpr int N = Tile<M>::N;
+  T r[N][N];
+  for (int j = 0; j < N; ++j) { // B^T d, column j
+    T col[N], t[N];
+    for (int i = 0; i < N; ++i)
+      col[i] = load<T>(d[i][j] + ch);
+    Tile<M>::input(col, t);
+    for (int i = 0; i < N; ++i)
+      r[i][j] = t[i];
   }
-  for (int i = 0; i < 4; ++i) { // (B^T d) B, row i
-    float *o = out + (i * 4) * stride + ch;
-    store(o, r[i][0] - r[i][2]);
-    store(o + stride, r[i][1] + r[i][2]);
-    store(o + 2 * stride, r[i][2] - r[i][1]);
-    store(o + 3 * stride, r[i][1] - r[i][3]);
+  for (int i = 0; i < N; ++i) { // (B^T d) B, row i
+    T t[N];
+    Tile<M>::input(r[i], t);
+    for (int k = 0; k < N; ++k)
+      store(out + (i * N + k) * stride + ch, t[k]);
   }
 }
 
-/// The tiles' input transforms: v[k][tile][c] = (B^T d B)[k] of the 4x4
-/// patch d whose top-left input pixel is (2 ty - pt, 2 tx - pl), zeros
-/// outside the image. B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
-NNC_CLONES void transformInput(const ConvArgs &g, int64_t th, int64_t tw,
-                               int64_t first, int64_t count, float *v,
-                               const float *zeros) {
+/// The tiles' input transforms: v[k][tile][c], the k-th element of
+/// B^T d B for the n x n patch d whose top-left input pixel is
+/// (m ty - pt, m tx - pl), zeros outside the image.
+template <int M>
+[[gnu::always_inline]] inline void
+transformInputOf(const ConvArgs &g, int64_t th, int64_t tw, int64_t first,
+                 int64_t count, float *v, const float *zeros) {
+  constexpr int N = Tile<M>::N;
   const int64_t c = g.c, stride = count * c;
   for (int64_t t = 0; t < count; ++t) {
     int64_t tile = first + t;
     int64_t b = tile / (th * tw), ty = tile / tw % th, tx = tile % tw;
-    const float *d[4][4];
-    for (int i = 0; i < 4; ++i)
-      for (int j = 0; j < 4; ++j) {
-        int64_t iy = 2 * ty - g.pt + i, ix = 2 * tx - g.pl + j;
+    const float *d[N][N];
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < N; ++j) {
+        int64_t iy = M * ty - g.pt + i, ix = M * tx - g.pl + j;
         d[i][j] = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w
                       ? g.x + b * g.xs0 + iy * g.xs1 + ix * g.xs2
                       : zeros;
@@ -139,32 +199,35 @@ NNC_CLONES void transformInput(const ConvArgs &g, int64_t th, int64_t tw,
     float *out = v + t * c;
     int64_t ch = 0;
     for (; ch + 16 <= c; ch += 16)
-      inputTile<V16>(d, ch, out, stride);
+      inputTile<M, V16>(d, ch, out, stride);
     for (; ch < c; ++ch)
-      inputTile<float>(d, ch, out, stride);
+      inputTile<M, float>(d, ch, out, stride);
   }
 }
 
-/// A^T M A of filters [j, j + lanes) of one tile, then the epilogue, into
-/// the pixels dst[i][k] (null: not this call's).
-template <typename T>
+/// A^T P A of filters [j, j + lanes) of one tile (P: its n x n products),
+/// then the epilogue, into the pixels dst[i][k] (null: not this call's).
+template <int M, typename T>
 inline void outputTile(const float *src, int64_t stride, int64_t j,
-                       const Epilogue &ep, float *const (&dst)[2][2]) {
-  T s[16];
-  for (int k = 0; k < 16; ++k)
-    s[k] = load<T>(src + k * stride + j);
-  T a[2][4];
-  for (int col = 0; col < 4; ++col) {
-    a[0][col] = s[col] + s[4 + col] + s[8 + col];
-    a[1][col] = s[4 + col] - s[8 + col] - s[12 + col];
+                       const Epilogue &ep, float *const (&dst)[M][M]) {
+  constexpr int N = Tile<M>::N;
+  T a[M][N];
+  for (int col = 0; col < N; ++col) { // A^T P, column col
+    T p[N], y[M];
+    for (int r = 0; r < N; ++r)
+      p[r] = load<T>(src + (r * N + col) * stride + j);
+    Tile<M>::output(p, y);
+    for (int i = 0; i < M; ++i)
+      a[i][col] = y[i];
   }
-  for (int i = 0; i < 2; ++i)
-    for (int k = 0; k < 2; ++k) {
+  for (int i = 0; i < M; ++i) { // (A^T P) A, row i
+    T y[M];
+    Tile<M>::output(a[i], y);
+    for (int k = 0; k < M; ++k) {
       float *o = dst[i][k];
       if (!o)
         continue;
-      T val =
-          k == 0 ? a[i][0] + a[i][1] + a[i][2] : a[i][1] - a[i][2] - a[i][3];
+      T val = y[k];
       if (ep.accumulate)
         val += load<T>(o + j);
       if (ep.bias)
@@ -173,20 +236,23 @@ inline void outputTile(const float *src, int64_t stride, int64_t j,
         val = reluOf(val);
       store(o + j, val);
     }
+  }
 }
 
-/// The tiles' outputs: Y = A^T M A (A^T = [1 1 1 0; 0 1 -1 -1]) for every
-/// filter, then the epilogue, written for the pixels in [begin, end).
-NNC_CLONES void transformOutput(const ConvArgs &g, int64_t th, int64_t tw,
-                                int64_t first, int64_t count, const float *m) {
+/// The tiles' outputs for every filter, then the epilogue, written for the
+/// pixels in [begin, end).
+template <int M>
+[[gnu::always_inline]] inline void
+transformOutputOf(const ConvArgs &g, int64_t th, int64_t tw, int64_t first,
+                  int64_t count, const float *m) {
   const int64_t f = g.f, stride = count * f;
   for (int64_t t = 0; t < count; ++t) {
     int64_t tile = first + t;
     int64_t b = tile / (th * tw), ty = tile / tw % th, tx = tile % tw;
-    float *dst[2][2];
-    for (int i = 0; i < 2; ++i)
-      for (int k = 0; k < 2; ++k) {
-        int64_t y = 2 * ty + i, x = 2 * tx + k;
+    float *dst[M][M];
+    for (int i = 0; i < M; ++i)
+      for (int k = 0; k < M; ++k) {
+        int64_t y = M * ty + i, x = M * tx + k;
         int64_t p = (b * g.oh + y) * g.ow + x;
         dst[i][k] = y < g.oh && x < g.ow && p >= g.begin && p < g.end
                         ? g.out + p * f
@@ -195,11 +261,32 @@ NNC_CLONES void transformOutput(const ConvArgs &g, int64_t th, int64_t tw,
     const float *src = m + t * f;
     int64_t j = 0;
     for (; j + 16 <= f; j += 16)
-      outputTile<V16>(src, stride, j, g.ep, dst);
+      outputTile<M, V16>(src, stride, j, g.ep, dst);
     for (; j < f; ++j)
-      outputTile<float>(src, stride, j, g.ep, dst);
+      outputTile<M, float>(src, stride, j, g.ep, dst);
   }
 }
+
+/// The transforms of each tile size, one clone per vector ISA (clones
+/// cannot be templates: the templates above are inlined into them).
+#define NNC_TRANSFORMS(M)                                                      \
+  NNC_CLONES void transformFilter##M(const float *w, int64_t c, int64_t f,     \
+                                     float *u) {                               \
+    transformFilterOf<M>(w, c, f, u);                                          \
+  }                                                                            \
+  NNC_CLONES void transformInput##M(const ConvArgs &g, int64_t th, int64_t tw, \
+                                    int64_t first, int64_t count, float *v,    \
+                                    const float *zeros) {                      \
+    transformInputOf<M>(g, th, tw, first, count, v, zeros);                    \
+  }                                                                            \
+  NNC_CLONES void transformOutput##M(const ConvArgs &g, int64_t th,            \
+                                     int64_t tw, int64_t first, int64_t count, \
+                                     const float *m) {                         \
+    transformOutputOf<M>(g, th, tw, first, count, m);                          \
+  }
+NNC_TRANSFORMS(2)
+NNC_TRANSFORMS(4)
+#undef NNC_TRANSFORMS
 
 /// Per-thread buffers, grown to the largest call and kept.
 struct Buffers {
@@ -222,33 +309,41 @@ bool winogradPays(const ConvArgs &g) {
                                   g.oh, g.ow);
 }
 
-void winogradConv(const ConvArgs &g) {
-  if (g.begin >= g.end)
-    return;
+namespace {
+/// F(m x m, 3 x 3) over pixels [begin, end) of `g`.
+template <int M> void convolve(const ConvArgs &g) {
+  constexpr int N = Tile<M>::N, NN = N * N;
   const int64_t c = g.c, f = g.f;
-  const int64_t th = (g.oh + 1) / 2, tw = (g.ow + 1) / 2;
+  const int64_t th = (g.oh + M - 1) / M, tw = (g.ow + M - 1) / M;
   // The tile rows that hold pixels [begin, end).
   int64_t last = g.end - 1;
   int64_t b0 = g.begin / (g.oh * g.ow), y0 = g.begin / g.ow % g.oh;
   int64_t b1 = last / (g.oh * g.ow), y1 = last / g.ow % g.oh;
-  int64_t firstTile = (b0 * th + y0 / 2) * tw;
-  int64_t endTile = (b1 * th + y1 / 2 + 1) * tw;
-  // Chunks of tiles whose V and M (16 x tiles x (c + f) floats) fit in
+  int64_t firstTile = (b0 * th + y0 / M) * tw;
+  int64_t endTile = (b1 * th + y1 / M + 1) * tw;
+  // Chunks of tiles whose V and P (n^2 x tiles x (c + f) floats) fit in
   // about 512 KB of L2, in whole 12-row GEMM tiles.
-  int64_t chunk = std::clamp<int64_t>(8192 / (c + f) / 12 * 12, 12, 240);
+  int64_t chunk =
+      std::clamp<int64_t>(131072 / (NN * (c + f)) / 12 * 12, 12, 240);
   Buffers &buf = buffers;
-  buf.u.resize(size_t(16 * c * f));
-  buf.v.resize(size_t(16 * chunk * c));
-  buf.m.resize(size_t(16 * chunk * f));
+  buf.u.resize(size_t(NN * c * f));
+  buf.v.resize(size_t(NN * chunk * c));
+  buf.m.resize(size_t(NN * chunk * f));
   buf.zeros.assign(size_t(c), 0.0f);
-  transformFilter(g.filter, c, f, buf.u.data());
+  if constexpr (M == 2)
+    transformFilter2(g.filter, c, f, buf.u.data());
+  else
+    transformFilter4(g.filter, c, f, buf.u.data());
   GemmFn gemm = bestGemm();
+  Epilogue overwrite;
+  overwrite.accumulate = false;
   for (int64_t t0 = firstTile; t0 < endTile; t0 += chunk) {
     int64_t count = std::min(chunk, endTile - t0);
-    transformInput(g, th, tw, t0, count, buf.v.data(), buf.zeros.data());
-    for (int64_t k = 0; k < 16; ++k) {
-      Epilogue overwrite;
-      overwrite.accumulate = false;
+    if constexpr (M == 2)
+      transformInput2(g, th, tw, t0, count, buf.v.data(), buf.zeros.data());
+    else
+      transformInput4(g, th, tw, t0, count, buf.v.data(), buf.zeros.data());
+    for (int64_t k = 0; k < NN; ++k) {
       GemmArgs mm{count,
                   f,
                   c,
@@ -266,8 +361,29 @@ void winogradConv(const ConvArgs &g) {
                   overwrite};
       gemm(mm);
     }
-    transformOutput(g, th, tw, t0, count, buf.m.data());
+    if constexpr (M == 2)
+      transformOutput2(g, th, tw, t0, count, buf.m.data());
+    else
+      transformOutput4(g, th, tw, t0, count, buf.m.data());
   }
+}
+} // namespace
+
+int winogradTile(int64_t pixels) {
+  // F(4x4) needs 2.25 products per output against F(2x2)'s 4, but its
+  // transforms of 6x6 patches and filters cost more per call: it pays on
+  // large calls (Zen 5, cnn.nn's 24x24 layer: 5 % faster at batch 64,
+  // 1.6x slower at batch 1).
+  return pixels >= 16384 ? 4 : 2;
+}
+
+void winogradConv(const ConvArgs &g, int tile) {
+  if (g.begin >= g.end)
+    return;
+  if (tile == 4)
+    convolve<4>(g);
+  else
+    convolve<2>(g);
 }
 
 } // namespace nnc_rt

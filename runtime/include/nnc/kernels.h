@@ -59,7 +59,8 @@ void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h, int64_t w,
                     int64_t parts);
 
 /** Whether nnc_conv2d_f32 computes a convolution of these sizes (with
- *  channels contiguous) by Winograd's F(2x2, 3x3), which needs 2.25x fewer
+ *  channels contiguous) by Winograd's F(2x2, 3x3) (F(4x4, 3x3) for calls
+ *  of 16384 output pixels or more), which needs 2.25x (4x) fewer
  *  multiplications: 3x3 windows, stride 1, no dilation, at least 16
  *  channels and 16 filters (the 16 products it runs as GEMMs are then fast)
  *  and an output of at least 4x4 pixels. Measured on Zen 5: below these the
