@@ -129,9 +129,7 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                0,
                ep};
     sliceUnits(n * oh * ow, 12, part, parts, g.begin, g.end);
-    if (winogradPays(g))
-      winogradConv(g, winogradTile(n * oh * ow));
-    else
+    if (!winogradPays(g) || !winogradConv(g, winogradTile(n * oh * ow)))
       bestConv()(g);
     return;
   }

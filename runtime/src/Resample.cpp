@@ -36,26 +36,30 @@ int Trainer::computeSampleWeights() {
   // Data-parallel: each rank weighs every size-th batch; the sum of the
   // ranks' vectors (zeros elsewhere) is the same on every rank.
   int64_t b = -1;
-  for (int64_t at = 0; at < train.count; at += cfg.batch) {
+  int rc = 0;
+  for (int64_t at = 0; at < train.count && rc == 0; at += cfg.batch) {
     if (dist::active() && ++b % dist::size() != dist::rank())
       continue;
     int64_t n = std::min<int64_t>(cfg.batch, train.count - at);
     for (int64_t i = 0; i < n; ++i)
       rows[size_t(i)] = at + i;
     gather(fields, args, rows.data(), n);
-    if (nnc_model_call(eval, args.data(), results.data())) {
-      dist::abortJob(nnc_last_error()); // the others wait in the sum
-      return -1;
-    }
-    weightT = results[size_t(weightIndex)];
-    for (int64_t i = 0; i < n; ++i) // an f32 or f64 output
+    rc = nnc_model_call(eval, args.data(), results.data());
+    const nnc_tensor &w = results[size_t(weightIndex)];
+    for (int64_t i = 0; rc == 0 && i < n; ++i) // an f32 or f64 output
       sampleWeights[size_t(at + i)] =
-          weightT.dtype == NNC_F64
-              ? static_cast<const double *>(weightT.data)[i]
-              : double(static_cast<const float *>(weightT.data)[i]);
+          w.dtype == NNC_F64 ? static_cast<const double *>(w.data)[i]
+                             : double(static_cast<const float *>(w.data)[i]);
   }
-  if (predIndex >= 0) // a smaller last batch may have moved its buffer
+  // A call may have moved these buffers (another batch size, or a failed
+  // allocation): the trainer keeps what the results hold now.
+  weightT = results[size_t(weightIndex)];
+  if (predIndex >= 0)
     predT = results[size_t(predIndex)];
+  if (rc) {
+    dist::abortJob(nnc_last_error()); // the others wait in the sum
+    return -1;
+  }
   if (dist::active())
     dist::sum(sampleWeights.data(), train.count, "the resampling weights");
   return checkSampleWeights();

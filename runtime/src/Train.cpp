@@ -269,8 +269,10 @@ int Trainer::runLoop() {
     double epochStart = nnc_now();
     Totals t(metricNames.size());
     // `resample by`: this epoch's samples are drawn by the weights the
-    // model gives them now.
+    // model gives them now (with the scheduled hyper-parameters of the
+    // epoch's first step, also after --resume).
     if (cfg.resample) {
+      setStepInputs(epoch);
       if (computeSampleWeights())
         return -1;
       batcher.weights = sampleWeights.data();

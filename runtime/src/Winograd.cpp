@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #if defined(__x86_64__) && defined(NNC_X86_KERNELS) && defined(__clang__)
@@ -310,8 +311,9 @@ bool winogradPays(const ConvArgs &g) {
 }
 
 namespace {
-/// F(m x m, 3 x 3) over pixels [begin, end) of `g`.
-template <int M> void convolve(const ConvArgs &g) {
+/// F(m x m, 3 x 3) over pixels [begin, end) of `g`; false (nothing done)
+/// when its buffers cannot be had.
+template <int M> bool convolve(const ConvArgs &g) {
   constexpr int N = Tile<M>::N, NN = N * N;
   const int64_t c = g.c, f = g.f;
   const int64_t th = (g.oh + M - 1) / M, tw = (g.ow + M - 1) / M;
@@ -326,10 +328,15 @@ template <int M> void convolve(const ConvArgs &g) {
   int64_t chunk =
       std::clamp<int64_t>(131072 / (NN * (c + f)) / 12 * 12, 12, 240);
   Buffers &buf = buffers;
-  buf.u.resize(size_t(NN * c * f));
-  buf.v.resize(size_t(NN * chunk * c));
-  buf.m.resize(size_t(NN * chunk * f));
-  buf.zeros.assign(size_t(c), 0.0f);
+  try {
+    buf.u.resize(size_t(NN * c * f));
+    buf.v.resize(size_t(NN * chunk * c));
+    buf.m.resize(size_t(NN * chunk * f));
+    buf.zeros.assign(size_t(c), 0.0f);
+  } catch (const std::bad_alloc &) {
+    buf = Buffers(); // the direct kernel needs none of this
+    return false;
+  }
   if constexpr (M == 2)
     transformFilter2(g.filter, c, f, buf.u.data());
   else
@@ -366,6 +373,7 @@ template <int M> void convolve(const ConvArgs &g) {
     else
       transformOutput4(g, th, tw, t0, count, buf.m.data());
   }
+  return true;
 }
 } // namespace
 
@@ -377,13 +385,10 @@ int winogradTile(int64_t pixels) {
   return pixels >= 16384 ? 4 : 2;
 }
 
-void winogradConv(const ConvArgs &g, int tile) {
+bool winogradConv(const ConvArgs &g, int tile) {
   if (g.begin >= g.end)
-    return;
-  if (tile == 4)
-    convolve<4>(g);
-  else
-    convolve<2>(g);
+    return true;
+  return tile == 4 ? convolve<4>(g) : convolve<2>(g);
 }
 
 } // namespace nnc_rt

@@ -19,8 +19,10 @@ bool winogradPays(const ConvArgs &g);
 /// slice must take the same path): 2 or 4.
 int winogradTile(int64_t pixels);
 /// The convolution `g` describes (pixels [begin, end), channels
-/// contiguous), by F(tile x tile, 3 x 3), tile 2 or 4.
-void winogradConv(const ConvArgs &g, int tile);
+/// contiguous), by F(tile x tile, 3 x 3), tile 2 or 4; false, with nothing
+/// written, when memory for its transforms is short (the caller then runs
+/// the direct kernel). Its buffers are per thread and kept.
+bool winogradConv(const ConvArgs &g, int tile);
 
 } // namespace nnc_rt
 
