@@ -302,10 +302,9 @@ bool winogradPays(const ConvArgs &g) {
     const char *e = std::getenv("NNC_WINOGRAD");
     return e && *e == '0' ? 0 : e && *e == '1' ? 1 : -1;
   }();
-  bool applies = g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 &&
-                 g.dh == 1 && g.dw == 1;
   if (mode >= 0)
-    return applies && mode == 1;
+    return mode == 1 &&
+           nnc_conv2d_winograd_applies(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw);
   return nnc_conv2d_winograd_pays(g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.c, g.f,
                                   g.oh, g.ow);
 }

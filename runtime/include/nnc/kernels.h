@@ -65,14 +65,20 @@ void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h, int64_t w,
  *  channels and 16 filters (the 16 products it runs as GEMMs are then fast)
  *  and an output of at least 4x4 pixels. Measured on Zen 5: below these the
  *  direct kernel is faster. NNC_WINOGRAD=0 in the environment turns the
- *  Winograd path off, NNC_WINOGRAD=1 takes it for every 3x3 stride-1
- *  convolution. `nnc build --remarks` names the layers that take it. */
+ *  Winograd path off, NNC_WINOGRAD=1 takes it wherever it applies at all
+ *  (nnc_conv2d_winograd_applies: every 3x3 stride-1 convolution). `nnc build
+ * --remarks` names the layers that take it. */
+static inline int nnc_conv2d_winograd_applies(int64_t kh, int64_t kw,
+                                              int64_t sh, int64_t sw,
+                                              int64_t dh, int64_t dw) {
+  return kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1;
+}
 static inline int nnc_conv2d_winograd_pays(int64_t kh, int64_t kw, int64_t sh,
                                            int64_t sw, int64_t dh, int64_t dw,
                                            int64_t c, int64_t f, int64_t oh,
                                            int64_t ow) {
-  return kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 &&
-         c >= 16 && f >= 16 && oh >= 4 && ow >= 4;
+  return nnc_conv2d_winograd_applies(kh, kw, sh, sw, dh, dw) && c >= 16 &&
+         f >= 16 && oh >= 4 && ow >= 4;
 }
 
 /** dw[kh, kw, c, f] (+)= sum_{n, y, x} x[n, y*sh + kh*dh, x*sw + kw*dw, c]
