@@ -406,6 +406,8 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
       // the call replaced goes.
       auto replace = [&](Value out, bool withBias, auto emit) {
         nnc::KernelEpilogue e = nnc::planEpilogue(o, out, withBias);
+        auto fn = o->getParentOfType<func::FuncOp>();
+        e.bf16 = fn && fn->hasAttr(nnc::attr::kBf16);
         if (e.residual && e.residual != e.out)
           memref::CopyOp::create(b, o->getLoc(), e.residual, e.out);
         emitCall(b, o, e, [&](OpBuilder &b, Location l) { emit(b, l, e); });

@@ -40,7 +40,10 @@ struct KernelEpilogue {
   std::string what;                 ///< "bias add and ReLU", for remarks
 
   /// The NNC_KERNEL_* flags of the call.
-  int64_t flags() const { return (accumulate ? 1 : 0) | (relu ? 2 : 0); }
+  bool bf16 = false; ///< bf16 operands (NNC_KERNEL_BF16)
+  int64_t flags() const {
+    return (accumulate ? 1 : 0) | (relu ? 2 : 0) | (bf16 ? 4 : 0);
+  }
 };
 
 /// What a kernel call replacing `op` (a product or convolution on buffers

@@ -25,6 +25,7 @@
 
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/Path.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <map>
 #include <set>
@@ -204,6 +205,17 @@ void Reporter::function(func::FuncOp f) {
                            : num("unplanned") +
                                  " allocations left (buffers inside loops, "
                                  "sizes not known from the arguments)"));
+  }
+  if (f->hasAttr(nnc::attr::kBf16)) {
+    Location at = f.getNumArguments() ? f.getArgument(0).getLoc() : f.getLoc();
+    llvm::StringMap<bool> cpu = llvm::sys::getHostCPUFeatures();
+    add(at, name + ": precision bf16: " +
+                (cpu.lookup("avx512bf16") && cpu.lookup("avx512bw")
+                     ? "its products and convolutions take bf16 operands "
+                       "(AVX512-BF16 vdpbf16ps) and sum in f32, except "
+                       "direct convolutions and products of one or two rows"
+                     : "this CPU has no AVX512-BF16, so its products run in "
+                       "f32"));
   }
   // Which buffers a kernel call wrote: for "not fused into" remarks.
   llvm::DenseMap<Value, Operation *> kernelWrote;

@@ -50,6 +50,9 @@ constexpr const char kEpilogue[] = "nn.epilogue";
 /// On an element-wise loop left after a kernel: why it was not fused (a
 /// string).
 constexpr const char kNotFused[] = "nn.not_fused";
+/// On a function (a train step of `precision bf16`): its kernel calls
+/// take bf16 operands (a unit attribute).
+constexpr const char kBf16[] = "nn.bf16";
 
 } // namespace nnc::attr
 

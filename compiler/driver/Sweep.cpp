@@ -143,6 +143,8 @@ std::vector<std::string> childArgs(const char *self, const SweepOptions &o,
   if (r.seed)
     a.insert(a.end(), {"--seed", std::to_string(*r.seed)});
   a.insert(a.end(), {"--threads", std::to_string(o.threads)});
+  if (!o.precision.empty())
+    a.insert(a.end(), {"--precision", o.precision});
   return a;
 }
 

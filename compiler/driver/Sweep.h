@@ -31,6 +31,7 @@ struct SweepOptions {
   std::optional<int64_t> epochs, limit, folds;
   std::optional<uint64_t> seed;
   unsigned threads = 1;
+  std::string precision; ///< --precision to pass on ("" = the file's)
 };
 
 /// Runs the sweep; returns the process exit code.

@@ -10,9 +10,12 @@
 //===----------------------------------------------------------------------===//
 #include "driver/Train.h"
 #include "driver/Runner.h"
+#include "nnc/kernels.h"
 #include "nnc/runtime.h"
 #include "sema/Sema.h"
 #include "support/Diagnostics.h"
+
+#include "llvm/Support/raw_ostream.h"
 
 #include <vector>
 
@@ -75,6 +78,9 @@ int nnc::runTraining(const Program &program, const TrainOptions &opts,
   // ranks (docs/distributed.md).
   Entry entry = trainEntryOf(program);
   entry.collectives = nnc_mpi_launch_size() > 1;
+  if (plan.bf16 && !nnc_kernels_bf16())
+    llvm::errs() << "nnc: note: precision bf16: this CPU has no AVX512-BF16 "
+                    "(or NNC_BF16=0), so training runs in f32\n";
   return withTrainJit(entry, opts.codegen, srcMgr, diags,
                       [&](const nnc_model &step, const nnc_model &eval) {
                         int rc = nnc_train(&step, &eval, &cfg);

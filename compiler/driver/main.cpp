@@ -245,6 +245,13 @@ static cl::opt<unsigned> threadsOpt(
     cl::value_desc("N"), cl::init(1), cl::sub(runCmd), cl::sub(buildCmd),
     cl::sub(predictCmd), cl::sub(replCmd), cl::sub(sweepCommand()),
     cl::cat(nncCat));
+static cl::opt<std::string> precisionOpt(
+    "precision",
+    cl::desc("Precision of training's products and convolutions (overrides "
+             "the train block's 'precision'): f32, or bf16 (bf16 operands, "
+             "f32 sums, on CPUs with AVX512-BF16; f32 elsewhere)"),
+    cl::value_desc("f32|bf16"), cl::sub(runCmd), cl::sub(buildCmd),
+    cl::sub(checkCmd), cl::sub(sweepCommand()), cl::cat(nncCat));
 static cl::opt<bool> noKernels(
     "no-kernels",
     cl::desc("Lower f32 matrix products and convolutions to plain loops "
@@ -656,6 +663,12 @@ checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   opts.lrInput = libraryOpt || sharedOpt;
   if (!parseDims(opts, diags) || !parseSets(opts, diags))
     return nullptr;
+  if (precisionOpt.getNumOccurrences() && precisionOpt != "f32" &&
+      precisionOpt != "bf16") {
+    diags.error("--precision takes f32 or bf16, not '" + precisionOpt + "'");
+    return nullptr;
+  }
+  opts.precision = precisionOpt;
   StageTimer timer("front end (parse, sema)");
   auto program = checkFile(inputFile, opts, sm, diags);
   // An error at a line whose value came from the command line (a size of
@@ -1208,6 +1221,7 @@ int main(int argc, char **argv) {
     if (seedValue.getNumOccurrences())
       so.seed = seedValue;
     so.threads = threadsOpt;
+    so.precision = precisionOpt;
     return runSweep(argv[0], so, diags);
   }
   if (plotCmd) {

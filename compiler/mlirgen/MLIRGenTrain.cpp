@@ -158,6 +158,8 @@ func::FuncOp Generator::emitTrainStep(ModuleOp module, const TrainPlan &plan,
   auto func = func::FuncOp::create(b, funcLoc, fname,
                                    b.getFunctionType(argTypes, resultTypes));
   func.addEntryBlock();
+  if (plan.bf16)
+    func->setAttr(nnc::attr::kBf16, b.getUnitAttr());
   current = func;
   for (auto [k, a] : llvm::enumerate(args))
     tagArgument(func, k < streamArg ? k : k + 1, *a.first, a.second);

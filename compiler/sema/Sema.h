@@ -127,6 +127,10 @@ struct TrainPlan {
   std::string monitor; ///< `monitor val_accuracy` ("": val_loss)
   int64_t folds = 0;   ///< `folds K`: K-fold cross-validation (0: none)
   std::string tta;     ///< `tta flip, crop(2)` as "flip, crop(2)"
+  /// `precision bf16` (or --precision=bf16): the train step's products
+  /// and convolutions take bf16 operands with f32 sums; the eval step
+  /// stays f32.
+  bool bf16 = false;
   std::vector<ScheduleInfo> schedules;
 };
 
@@ -215,6 +219,9 @@ struct SemaOptions {
   /// named NAME (given in a call or defaulted) and a top-level `let NAME`
   /// (Overrides.cpp). A name nothing matches is an error.
   std::map<std::string, std::string> overrides;
+  /// `--precision=f32|bf16`: every train block's precision ("" = the
+  /// file's `precision` clause, f32 by default).
+  std::string precision;
 };
 
 /// One source of a REPL session: a file (`:load`; the text as read then)

@@ -67,7 +67,8 @@ const TrainChecker::Clause TrainChecker::clauses[] = {
     {"folds", &TrainChecker::foldsClause},
     {"monitor", &TrainChecker::monitorClause},
     {"tta", &TrainChecker::ttaClause},
-    {"resample", &TrainChecker::resampleClause}};
+    {"resample", &TrainChecker::resampleClause},
+    {"precision", &TrainChecker::precisionClause}};
 } // namespace nnc
 
 bool Elaborator::checkTrain(const TrainDecl &t) {
@@ -86,6 +87,8 @@ bool TrainChecker::check() {
   for (const TrainClause &c : t.clauses)
     ok &= checkClause(c);
   ok &= checkMonitor();
+  if (!el.opts.precision.empty())
+    plan->bf16 = el.opts.precision == "bf16";
   if (t.step) {
     ok &= checkStep();
   } else if (ok && !sawLoss) {

@@ -111,6 +111,7 @@ private:
   bool monitorClause(const TrainClause &c);
   bool ttaClause(const TrainClause &c);
   bool resampleClause(const TrainClause &c);
+  bool precisionClause(const TrainClause &c);
   /// The monitored metric is one the block computes.
   bool checkMonitor();
 

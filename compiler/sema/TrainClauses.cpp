@@ -165,6 +165,19 @@ bool TrainChecker::ttaClause(const TrainClause &c) {
   return true;
 }
 
+bool TrainChecker::precisionClause(const TrainClause &c) {
+  const Expr *e = single(c);
+  auto *n = e ? llvm::dyn_cast<NameExpr>(e) : nullptr;
+  if (!n || (n->name != "bf16" && n->name != "f32")) {
+    if (e)
+      el.error(e->getLoc(), "'precision' takes bf16 (products in bf16 with "
+                            "f32 sums) or f32 (the default)");
+    return false;
+  }
+  plan->bf16 = n->name == "bf16";
+  return true;
+}
+
 bool TrainChecker::resampleClause(const TrainClause &c) {
   const Expr *e = single(c);
   if (!e)

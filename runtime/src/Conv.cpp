@@ -82,13 +82,14 @@ void implicitGemm(Window win, int64_t rows, int64_t f, int64_t k,
                   const float *b, float *out,
                   void (*pack)(const void *, int64_t, int64_t, int64_t, int64_t,
                                float *, int),
-                  const Epilogue &ep, int64_t part, int64_t parts) {
+                  const Epilogue &ep, bool bf16, int64_t part,
+                  int64_t parts) {
   int64_t begin, end;
   sliceUnits(rows, 12, part, parts, begin, end);
   win.first = begin;
   GemmArgs g{end - begin,     f, k,    nullptr, 0,     0, b, f, 1,
              out + begin * f, f, pack, &win,    false, ep};
-  bestGemm()(g);
+  gemmFor(bf16)(g);
 }
 } // namespace
 
@@ -127,7 +128,8 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                reinterpret_cast<float *>(outPtr) + outOff,
                0,
                0,
-               ep};
+               ep,
+               bool(flags & NNC_KERNEL_BF16)};
     sliceUnits(n * oh * ow, 12, part, parts, g.begin, g.end);
     if (!winogradPays(g) || !winogradConv(g, winogradTile(n * oh * ow)))
       bestConv()(g);
@@ -155,8 +157,8 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
              0};
   implicitGemm(win, n * oh * ow, f, kh * kw * c,
                reinterpret_cast<const float *>(wPtr) + wOff,
-               reinterpret_cast<float *>(outPtr) + outOff, packPixels, ep, part,
-               parts);
+               reinterpret_cast<float *>(outPtr) + outOff, packPixels, ep,
+               flags & NNC_KERNEL_BF16, part, parts);
 }
 
 extern "C" void nnc_conv2d_filter_grad_f32(
@@ -186,5 +188,5 @@ extern "C" void nnc_conv2d_filter_grad_f32(
                    0,
                    epilogueOf(flags, 0, 0)};
   sliceUnits(kh * kw * c, 12, part, parts, g.begin, g.end);
-  bestFilterGrad()(g);
+  filterGradFor(flags & NNC_KERNEL_BF16)(g);
 }

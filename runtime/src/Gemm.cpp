@@ -12,6 +12,7 @@
 #include "nnc/kernels.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace nnc_rt {
@@ -71,6 +72,39 @@ void applyEpilogue(float *c, int64_t ldc, int64_t m, int64_t n,
     }
 }
 
+/// Whether the environment variable `name` is "0".
+static bool envOff(const char *name) {
+  const char *v = std::getenv(name);
+  return v && !std::strcmp(v, "0");
+}
+
+bool bf16Runs() {
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+  // NNC_BF16=0: as on a CPU without bf16 (for comparisons and tests).
+  static bool runs = cpuRuns("avx512") && __builtin_cpu_supports("avx512bw") &&
+                     __builtin_cpu_supports("avx512bf16") && !envOff("NNC_BF16");
+  return runs;
+#else
+  return false;
+#endif
+}
+
+GemmFn gemmFor(bool bf16) {
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+  if (bf16 && bf16Runs())
+    return gemmAvx512Bf16;
+#endif
+  return bestGemm();
+}
+
+FilterGradFn filterGradFor(bool bf16) {
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+  if (bf16 && bf16Runs())
+    return filterGradAvx512Bf16;
+#endif
+  return bestFilterGrad();
+}
+
 ConvFn bestConv() {
   static ConvFn fn = NNC_PICK(conv);
   return fn;
@@ -126,7 +160,9 @@ extern "C" void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr,
       g.m = end - begin;
     }
   }
-  bestGemm()(g);
+  gemmFor(flags & NNC_KERNEL_BF16)(g);
 }
 
 extern "C" const char *nnc_gemm_isa(void) { return bestGemmName(); }
+
+extern "C" int nnc_kernels_bf16(void) { return bf16Runs(); }

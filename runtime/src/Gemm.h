@@ -74,6 +74,9 @@ struct ConvArgs {
   float *out;
   int64_t begin, end;
   Epilogue ep;
+  /// NNC_KERNEL_BF16: the Winograd path's products in bf16 (the direct
+  /// kernel stays f32).
+  bool bf16 = false;
 };
 
 using ConvFn = void (*)(const ConvArgs &);
@@ -108,6 +111,9 @@ void convSse2(const ConvArgs &g);
 void filterGradAvx512(const FilterGradArgs &g);
 void filterGradAvx2(const FilterGradArgs &g);
 void filterGradSse2(const FilterGradArgs &g);
+/// bf16 operands, f32 sums (NNC_KERNEL_BF16); only where bf16Runs().
+void gemmAvx512Bf16(const GemmArgs &g);
+void filterGradAvx512Bf16(const FilterGradArgs &g);
 
 /// The best variant this CPU runs, and its name.
 /// The epilogue the kernels' C entry points describe with flags and a
@@ -121,6 +127,12 @@ void applyEpilogue(float *c, int64_t ldc, int64_t m, int64_t n,
 GemmFn bestGemm();
 ConvFn bestConv();
 FilterGradFn bestFilterGrad();
+/// Whether this CPU runs the bf16 kernels (AVX512-BF16 and -BW), and the
+/// variants for the NNC_KERNEL_BF16 flag: the bf16 kernels there, else
+/// the f32 ones.
+bool bf16Runs();
+GemmFn gemmFor(bool bf16);
+FilterGradFn filterGradFor(bool bf16);
 const char *bestGemmName();
 /// Whether this CPU runs `name` ("avx512", "avx2", "sse2").
 bool cpuRuns(const char *name);

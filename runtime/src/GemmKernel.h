@@ -18,6 +18,9 @@
 // filter gradient, likewise: each row of the tile is a filter tap, each k
 // step an output pixel whose window it reads in place.
 //
+// With NNC_GEMM_HELPERS_ONLY only the packing, scratch and epilogue
+// helpers are defined, for GemmAvx512Bf16.cpp's bf16 kernels.
+//
 //===----------------------------------------------------------------------===//
 #include "AllocFailure.h"
 #include "Gemm.h"
@@ -60,7 +63,7 @@ float *scratch(int which, int64_t floats) {
     int64_t size = 0;
     ~Buffer() { std::free(p); }
   };
-  thread_local Buffer buffers[2];
+  thread_local Buffer buffers[4];
   Buffer &buf = buffers[which];
   if (buf.size < floats) {
     std::free(buf.p);
@@ -207,6 +210,7 @@ addTile(const Vec *acc0, const Vec *acc1, float *c, int64_t ldc, int64_t mr,
     }
 }
 
+#ifndef NNC_GEMM_HELPERS_ONLY
 /// C[0:mr, 0:nr] += the packed panels' product over kc.
 void microKernel(int64_t kc, const float *a, const float *b, float *c,
                  int64_t ldc, int64_t mr, int64_t nr, const Epilogue &e) {
@@ -310,7 +314,10 @@ void filterGradMicroKernel(const FilterGradArgs &g, const int64_t *offsets,
   }
   addTile(acc0, acc1, c, g.f, mr, nr, e);
 }
+#endif // NNC_GEMM_HELPERS_ONLY
 } // namespace
+
+#ifndef NNC_GEMM_HELPERS_ONLY
 
 void NNC_FILTER_GRAD_NAME(const FilterGradArgs &g) {
   int64_t pixels = g.n * g.oh * g.ow;
@@ -461,5 +468,6 @@ void NNC_GEMM_NAME(const GemmArgs &g) {
     }
   }
 }
+#endif // NNC_GEMM_HELPERS_ONLY
 
 } // namespace nnc_rt

@@ -340,7 +340,7 @@ template <int M> bool convolve(const ConvArgs &g) {
     transformFilter2(g.filter, c, f, buf.u.data());
   else
     transformFilter4(g.filter, c, f, buf.u.data());
-  GemmFn gemm = bestGemm();
+  GemmFn gemm = gemmFor(g.bf16);
   Epilogue overwrite;
   overwrite.accumulate = false;
   for (int64_t t0 = firstTile; t0 < endTile; t0 += chunk) {

@@ -30,7 +30,14 @@ extern "C" {
  *  a bias is given (a nonzero pointer), add bias[j] of its output column
  *  or filter j; then with NNC_KERNEL_RELU, max(v, 0) (NaN stays NaN).
  *  This is how a layer's bias and activation fuse into its product. */
-enum { NNC_KERNEL_ACCUMULATE = 1, NNC_KERNEL_RELU = 2 };
+enum { NNC_KERNEL_ACCUMULATE = 1, NNC_KERNEL_RELU = 2, NNC_KERNEL_BF16 = 4 };
+
+/** NNC_KERNEL_BF16 (mixed-precision training, `precision bf16`): the
+ *  operands of the products are rounded to bf16 (to nearest even) and the
+ *  products summed in f32, on CPUs with AVX512-BF16 (`vdpbf16ps`), twice
+ *  the multiplications per instruction of f32; elsewhere the flag is
+ *  ignored (f32). Products of one or two rows stay f32. */
+int nnc_kernels_bf16(void);
 
 /** C[m, n] (+)= sum_k A[m, k] * B[k, n] (f32), then the epilogue (`flags`,
  *  bias at (float *)biasPtr + biasOff, contiguous), for the rows or
@@ -119,7 +126,8 @@ void nnc_allreduce_result(int64_t index, int64_t address, int64_t n);
 void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
                                 int64_t bytes);
 
-/** The GEMM variant this CPU uses: "avx512", "avx2" or "sse2". */
+/** The GEMM variant this CPU uses: "avx512", "avx2" or "sse2";
+ *  nnc_kernels_bf16() whether it runs NNC_KERNEL_BF16 in bf16. */
 const char *nnc_gemm_isa(void);
 
 #ifdef __cplusplus
