@@ -82,8 +82,7 @@ void implicitGemm(Window win, int64_t rows, int64_t f, int64_t k,
                   const float *b, float *out,
                   void (*pack)(const void *, int64_t, int64_t, int64_t, int64_t,
                                float *, int),
-                  const Epilogue &ep, bool bf16, int64_t part,
-                  int64_t parts) {
+                  const Epilogue &ep, bool bf16, int64_t part, int64_t parts) {
   int64_t begin, end;
   sliceUnits(rows, 12, part, parts, begin, end);
   win.first = begin;

@@ -82,7 +82,8 @@ bool bf16Runs() {
 #if defined(__x86_64__) && defined(NNC_X86_KERNELS)
   // NNC_BF16=0: as on a CPU without bf16 (for comparisons and tests).
   static bool runs = cpuRuns("avx512") && __builtin_cpu_supports("avx512bw") &&
-                     __builtin_cpu_supports("avx512bf16") && !envOff("NNC_BF16");
+                     __builtin_cpu_supports("avx512bf16") &&
+                     !envOff("NNC_BF16");
   return runs;
 #else
   return false;

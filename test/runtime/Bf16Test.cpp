@@ -1,4 +1,5 @@
-//===- Bf16Test.cpp - The bf16 kernels (NNC_KERNEL_BF16) -------------------===//
+//===- Bf16Test.cpp - The bf16 kernels (NNC_KERNEL_BF16)
+//-------------------===//
 //
 // The bf16 GEMM and filter gradient against a double-precision sum of the
 // operands rounded to bf16 (to nearest even), which is what they compute
@@ -9,9 +10,9 @@
 // and said so, on CPUs without AVX512-BF16.
 //
 //===----------------------------------------------------------------------===//
-#include "nnc/kernels.h"
 #include "Gemm.h"
 #include "RandomData.h"
+#include "nnc/kernels.h"
 
 #include <gtest/gtest.h>
 
@@ -46,9 +47,9 @@ struct Shape {
 };
 
 const Shape kShapes[] = {
-    {1, 1, 1, false, false},    {7, 5, 3, false, false},
+    {1, 1, 1, false, false},      {7, 5, 3, false, false},
     {64, 256, 784, false, false}, {64, 10, 255, false, true},
-    {784, 256, 64, true, false}, {13, 33, 301, true, true},
+    {784, 256, 64, true, false},  {13, 33, 301, true, true},
     {200, 70, 513, false, false}, {25, 1100, 21, false, false},
     {3, 40, 17, false, false}};
 
@@ -138,9 +139,9 @@ TEST(Bf16, FilterGradientMatchesTheRoundedReference) {
   SKIP_WITHOUT_BF16();
   struct Case {
     int64_t n, h, w, c, kh, kw, f, sh, sw, xs3;
-  } cases[] = {{2, 12, 11, 24, 3, 3, 40, 1, 1, 1}, // full tiles, 2 panels
-               {3, 10, 9, 5, 2, 3, 7, 2, 1, 2},    // strided channels
-               {4, 16, 16, 1, 3, 3, 32, 1, 1, 1},  // tiles across taps
+  } cases[] = {{2, 12, 11, 24, 3, 3, 40, 1, 1, 1},  // full tiles, 2 panels
+               {3, 10, 9, 5, 2, 3, 7, 2, 1, 2},     // strided channels
+               {4, 16, 16, 1, 3, 3, 32, 1, 1, 1},   // tiles across taps
                {3, 15, 14, 13, 3, 3, 16, 1, 1, 1}}; // odd pixel blocks
   for (const Case &k : cases) {
     int64_t oh = (k.h - k.kh) / k.sh + 1, ow = (k.w - k.kw) / k.sw + 1;
@@ -152,11 +153,10 @@ TEST(Bf16, FilterGradientMatchesTheRoundedReference) {
     for (int64_t parts : {1, 3}) {
       std::vector<float> dw = base;
       for (int64_t p = 0; p < parts; ++p)
-        nnc_conv2d_filter_grad_f32(ptr(x.data()), 0, k.n, k.c, xs0, xs1, xs2,
-                                   k.xs3, ptr(g.data()), 0, oh, ow, k.f,
-                                   ptr(dw.data()), 0, k.kh, k.kw, k.sh, k.sw, 1,
-                                   1, NNC_KERNEL_ACCUMULATE | NNC_KERNEL_BF16,
-                                   p, parts);
+        nnc_conv2d_filter_grad_f32(
+            ptr(x.data()), 0, k.n, k.c, xs0, xs1, xs2, k.xs3, ptr(g.data()), 0,
+            oh, ow, k.f, ptr(dw.data()), 0, k.kh, k.kw, k.sh, k.sw, 1, 1,
+            NNC_KERNEL_ACCUMULATE | NNC_KERNEL_BF16, p, parts);
       for (int64_t t = 0; t < taps; ++t)
         for (int64_t f = 0; f < k.f; ++f) {
           int64_t ch = t % k.c, kx = t / k.c % k.kw, ky = t / (k.c * k.kw);
