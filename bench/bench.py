@@ -18,7 +18,7 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--root", required=True)
 ap.add_argument("--quick", action="store_true", help="fewer runs")
-ALL_SECTIONS = ["inference", "gemm", "compile", "train", "mpi", "memory"]
+ALL_SECTIONS = ["inference", "gemm", "compile", "train", "bf16", "mpi", "memory"]
 ap.add_argument("--only", default=",".join(ALL_SECTIONS),
                 help="comma-separated sections to run: " + ", ".join(ALL_SECTIONS))
 args = ap.parse_args()
@@ -378,6 +378,38 @@ def train_cases():
 
 if "train" in SECTIONS:
     train_cases()
+
+
+def cpu_has_bf16():
+    try:
+        flags = open("/proc/cpuinfo").read().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags and "avx512bw" in flags
+
+
+def bf16_cases():
+    # Mixed precision (`--precision=bf16`) against nnc's own f32 training,
+    # the same runs alternated back to back (the machine's load drifts).
+    if not cpu_has_bf16():
+        print("bf16: this CPU has no AVX512-BF16; skipped", file=sys.stderr)
+        return
+    for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
+                                   ("CNN", 1280 if args.quick else 3200, 3)):
+        path = os.path.join(examples, model.lower() + ".nn")
+        for threads in (1, 2):
+            wait_idle()
+            f32, bf16 = [], []
+            for _ in range(2 if args.quick else 3):
+                f32 += nnc_train(path, threads, samples, epochs)[0]
+                bf16 += nnc_train(path, threads, samples, epochs, ["--precision=bf16"])[0]
+            add(f"{model} train bf16, batch 64, {threads} thread{'s' if threads > 1 else ''}",
+                "samples/s", three(bf16), f32, higher_is_better=True, peer="nnc f32",
+                precision="bf16", peer_precision="f32", batch=64, threads=threads)
+
+
+if "bf16" in SECTIONS:
+    bf16_cases()
 
 # Data-parallel training over MPI (docs/distributed.md): 2 ranks of 1
 # thread, batch 32 each (64 per step, the same steps as batch 64 in one

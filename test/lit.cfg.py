@@ -40,6 +40,15 @@ except Exception:
     lit_config.note("python3-torch not found: the PyTorch cross-checks are skipped")
 config.substitutions.append(("%torch-python", torch_python))
 
+# CPUs whose bf16 kernels run (`precision bf16`; runtime/src/Gemm.cpp).
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = f.read().split()
+    if "avx512_bf16" in flags and "avx512bw" in flags:
+        config.available_features.add("bf16")
+except OSError:
+    pass
+
 # Data-parallel training: the MPI plugin was built and mpirun is here
 # (scripts/setup.sh installs openmpi-bin and libopenmpi-dev). Two ranks on
 # however many cores (--oversubscribe); root may run them (CI is root).

@@ -8,6 +8,9 @@
   traintest.py same-curve A.jsonl B.jsonl
       the two runs' epochs have identical losses and accuracies (timings
       aside); B may start later (a resumed run).
+  traintest.py close-curve A.jsonl B.jsonl TOL
+      the same epochs, each loss and validation loss within TOL of the
+      other run's; prints whether any differ.
   traintest.py idx DIR --bad-label L
       writes a small Fashion-MNIST-shaped data set (train and test) whose
       sample 3 has label L.
@@ -93,6 +96,25 @@ def same_curve(args):
                 fail("epoch %d: %s is %s in one run, %s in the other" %
                      (e, k, a[e][k], b[e][k]))
     print("ok: epochs %s identical" % sorted(b))
+
+
+def close_curve(args):
+    # Each epoch's loss and validation loss within TOL of the other run's;
+    # says whether any differ at all.
+    a = {r["epoch"]: r for r in read_jsonl(args[0]) if not r.get("final")}
+    b = {r["epoch"]: r for r in read_jsonl(args[1]) if not r.get("final")}
+    tol = float(args[2])
+    if not a or sorted(a) != sorted(b):
+        fail("epochs %s and %s differ" % (sorted(a), sorted(b)))
+    differ = False
+    for e in sorted(a):
+        for k in ["loss", "val_loss"]:
+            if abs(a[e][k] - b[e][k]) > tol:
+                fail("epoch %d: %s %s and %s are more than %s apart" %
+                     (e, k, a[e][k], b[e][k], tol))
+            differ |= a[e][k] != b[e][k]
+    print("ok: epochs %s within %s, %s" %
+          (sorted(a), tol, "different" if differ else "identical"))
 
 
 def idx(args):
@@ -293,6 +315,6 @@ def triplets(args):
 
 
 if __name__ == "__main__":
-    {"metrics": metrics, "same-curve": same_curve, "idx": idx, "blobs": blobs,
+    {"metrics": metrics, "same-curve": same_curve, "close-curve": close_curve, "idx": idx, "blobs": blobs,
      "checkpoint": checkpoint, "sigint": sigint, "moved": moved, "text": text,
      "triplets": triplets, "retype": retype, "npy-types": npy_types}[sys.argv[1]](sys.argv[2:])
