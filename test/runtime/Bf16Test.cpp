@@ -178,6 +178,54 @@ TEST(Bf16, FilterGradientMatchesTheRoundedReference) {
   }
 }
 
+// Operands neither of whose strides is 1 (packed as f32, then paired), and
+// a convolution of strided channels (the im2col callback's f32 panels,
+// then paired).
+TEST(Bf16, StridedOperandsAndGatheredPanels) {
+  SKIP_WITHOUT_BF16();
+  const int64_t m = 29, n = 35, k = 19;
+  std::vector<float> a = randomVector(m * k * 2, 20),
+                     b = randomVector(k * n, 21);
+  std::vector<float> c(m * n, NAN);
+  nnc_sgemm(m, n, k, ptr(a.data()), 0, 2 * k, 2, ptr(b.data()), 0, n, 1,
+            ptr(c.data()), 0, n, NNC_KERNEL_BF16, 0, 0, 0, 1);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double ref = 0, mag = 0;
+      for (int64_t l = 0; l < k; ++l) {
+        double p = bf16(a[i * 2 * k + l * 2]) * bf16(b[l * n + j]);
+        ref += p;
+        mag += std::fabs(p);
+      }
+      ASSERT_NEAR(c[i * n + j], ref, 1e-6 * mag + 1e-6) << i << "," << j;
+    }
+  // NHWC input with every other channel: 2 images, 7x6, 5 channels.
+  const int64_t nb = 2, h = 7, w = 6, ch = 5, f = 9, oh = h - 2, ow = w - 2;
+  const int64_t xs3 = 2, xs2 = ch * xs3, xs1 = w * xs2, xs0 = h * xs1;
+  std::vector<float> x = randomVector(nb * xs0, 22),
+                     flt = randomVector(9 * ch * f, 23);
+  std::vector<float> out(nb * oh * ow * f, NAN);
+  nnc_conv2d_f32(ptr(x.data()), 0, nb, h, w, ch, xs0, xs1, xs2, xs3,
+                 ptr(flt.data()), 0, 3, 3, f, ptr(out.data()), 0, oh, ow, 1, 1,
+                 1, 1, 0, 0, NNC_KERNEL_BF16, 0, 0, 0, 1);
+  for (int64_t p = 0; p < nb * oh * ow; ++p)
+    for (int64_t j = 0; j < f; ++j) {
+      int64_t img = p / (oh * ow), y = p / ow % oh, xo = p % ow;
+      double ref = 0, mag = 0;
+      for (int64_t ky = 0; ky < 3; ++ky)
+        for (int64_t kx = 0; kx < 3; ++kx)
+          for (int64_t q = 0; q < ch; ++q) {
+            double v =
+                bf16(
+                    x[img * xs0 + (y + ky) * xs1 + (xo + kx) * xs2 + q * xs3]) *
+                bf16(flt[((ky * 3 + kx) * ch + q) * f + j]);
+            ref += v;
+            mag += std::fabs(v);
+          }
+      ASSERT_NEAR(out[p * f + j], ref, 1e-6 * mag + 1e-6) << p << "," << j;
+    }
+}
+
 /// A 3x3 convolution the Winograd path takes (nnc_conv2d_winograd_pays),
 /// with and without NNC_KERNEL_BF16, split into `parts`.
 std::vector<float> winogradConv(int64_t flags, int64_t parts) {
