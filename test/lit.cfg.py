@@ -44,7 +44,8 @@ config.substitutions.append(("%torch-python", torch_python))
 try:
     with open("/proc/cpuinfo") as f:
         flags = f.read().split()
-    if "avx512_bf16" in flags and "avx512bw" in flags:
+    if ("avx512_bf16" in flags and "avx512bw" in flags and
+            os.environ.get("NNC_BF16") != "0"):
         config.available_features.add("bf16")
 except OSError:
     pass

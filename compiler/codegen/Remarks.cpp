@@ -27,6 +27,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <string>
@@ -206,16 +207,23 @@ void Reporter::function(func::FuncOp f) {
                                  " allocations left (buffers inside loops, "
                                  "sizes not known from the arguments)"));
   }
-  if (f->hasAttr(nnc::attr::kBf16)) {
+  bool kernelCalls = false;
+  f.walk([&](func::CallOp call) {
+    kernelCalls |= !kernelName(call.getCallee()).empty();
+  });
+  if (f->hasAttr(nnc::attr::kBf16) && kernelCalls) {
+    // This machine's CPU and environment: where `nnc run` runs the code.
     Location at = f.getNumArguments() ? f.getArgument(0).getLoc() : f.getLoc();
     llvm::StringMap<bool> cpu = llvm::sys::getHostCPUFeatures();
+    const char *env = std::getenv("NNC_BF16");
+    bool off = env && llvm::StringRef(env) == "0";
     add(at, name + ": precision bf16: " +
-                (cpu.lookup("avx512bf16") && cpu.lookup("avx512bw")
+                (cpu.lookup("avx512bf16") && cpu.lookup("avx512bw") && !off
                      ? "its products and convolutions take bf16 operands "
                        "(AVX512-BF16 vdpbf16ps) and sum in f32, except "
                        "direct convolutions and products of one or two rows"
-                     : "this CPU has no AVX512-BF16, so its products run in "
-                       "f32"));
+                     : "this CPU has no AVX512-BF16 (or NNC_BF16=0), so its "
+                       "products run in f32"));
   }
   // Which buffers a kernel call wrote: for "not fused into" remarks.
   llvm::DenseMap<Value, Operation *> kernelWrote;

@@ -17,9 +17,16 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdlib>
 #include <vector>
 
 using namespace nnc;
+
+/// Whether the environment variable `name` is "0".
+static bool envIsZero(const char *name) {
+  const char *v = std::getenv(name);
+  return v && llvm::StringRef(v) == "0";
+}
 
 int nnc::runTraining(const Program &program, const TrainOptions &opts,
                      const llvm::SourceMgr &srcMgr, DiagnosticEngine &diags) {
@@ -78,9 +85,14 @@ int nnc::runTraining(const Program &program, const TrainOptions &opts,
   // ranks (docs/distributed.md).
   Entry entry = trainEntryOf(program);
   entry.collectives = nnc_mpi_launch_size() > 1;
-  if (plan.bf16 && !nnc_kernels_bf16())
-    llvm::errs() << "nnc: note: precision bf16: this CPU has no AVX512-BF16 "
-                    "(or NNC_BF16=0), so training runs in f32\n";
+  if (plan.bf16 && !opts.initOnly && !opts.codegen.kernels)
+    llvm::errs() << "nnc: note: precision bf16 is the runtime's kernels' "
+                    "arithmetic; with --no-kernels training runs in f32\n";
+  else if (plan.bf16 && !opts.initOnly && !nnc_kernels_bf16())
+    llvm::errs() << "nnc: note: precision bf16: "
+                 << (envIsZero("NNC_BF16") ? "NNC_BF16=0 is set"
+                                           : "this CPU has no AVX512-BF16")
+                 << ", so training runs in f32\n";
   return withTrainJit(entry, opts.codegen, srcMgr, diags,
                       [&](const nnc_model &step, const nnc_model &eval) {
                         int rc = nnc_train(&step, &eval, &cfg);

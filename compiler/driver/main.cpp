@@ -650,6 +650,15 @@ static int train(const Program &program, llvm::SourceMgr &sm,
   return runTraining(program, to, sm, diags);
 }
 
+/// Whether --precision, if given, is f32 or bf16 (else reported).
+static bool precisionValid(DiagnosticEngine &diags) {
+  if (!precisionOpt.getNumOccurrences() || precisionOpt == "f32" ||
+      precisionOpt == "bf16")
+    return true;
+  diags.error("--precision takes f32 or bf16, not '" + precisionOpt + "'");
+  return false;
+}
+
 /// Parses and checks the input file with the command line's search paths.
 static std::unique_ptr<Program>
 checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
@@ -663,11 +672,8 @@ checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   opts.lrInput = libraryOpt || sharedOpt;
   if (!parseDims(opts, diags) || !parseSets(opts, diags))
     return nullptr;
-  if (precisionOpt.getNumOccurrences() && precisionOpt != "f32" &&
-      precisionOpt != "bf16") {
-    diags.error("--precision takes f32 or bf16, not '" + precisionOpt + "'");
+  if (!precisionValid(diags))
     return nullptr;
-  }
   opts.precision = precisionOpt;
   StageTimer timer("front end (parse, sema)");
   auto program = checkFile(inputFile, opts, sm, diags);
@@ -1222,6 +1228,8 @@ int main(int argc, char **argv) {
       so.seed = seedValue;
     so.threads = threadsOpt;
     so.precision = precisionOpt;
+    if (!precisionValid(diags))
+      return 1;
     return runSweep(argv[0], so, diags);
   }
   if (plotCmd) {

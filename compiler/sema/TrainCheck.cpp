@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "sema/TrainChecker.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -84,8 +85,29 @@ bool TrainChecker::check() {
   plan->modelName = ti.modelName;
   plan->trainSource = ds->dataset->source;
   bool ok = true;
-  for (const TrainClause &c : t.clauses)
+  llvm::StringSet<> seen;
+  for (const TrainClause &c : t.clauses) {
+    // Optimizers and schedules are one per group or hyper-parameter, and
+    // metrics add up; any other clause given twice is a mistake.
+    llvm::StringRef kw = c.keyword.name;
+    bool repeatable =
+        kw == "optimizer" || kw == kScheduleClause || kw == "metrics";
+    if (!repeatable && !seen.insert(kw).second &&
+        llvm::any_of(clauses, [&](const Clause &k) { return kw == k.name; })) {
+      el.error(c.keyword.loc(),
+               "a train block has one '" + kw.str() + "' clause; remove one");
+      ok = false;
+      continue;
+    }
+    if (c.binding && kw != "optimizer" && kw != kScheduleClause) {
+      el.error(c.binding->loc(), "'" + c.binding->name +
+                                     " =' names an optimizer or a schedule; '" +
+                                     kw.str() + "' takes no name");
+      ok = false;
+      continue;
+    }
     ok &= checkClause(c);
+  }
   ok &= checkMonitor();
   if (!el.opts.precision.empty())
     plan->bf16 = el.opts.precision == "bf16";

@@ -9,10 +9,19 @@
 // k in the same blocks (gemmKBlock) and order whatever the slicing, so
 // results do not depend on the thread count.
 //
-// Operands are first packed as f32 panels by the f32 packers (or a
-// caller's callback, as the filter gradient below), then paired: two rows
-// of a panel become one row of words with a vector round and an
-// interleaving permutation.
+// Operands are paired straight from memory where a row or column of the
+// panel is contiguous there (two rows rounded together and interleaved by
+// one permutation; rows along k rounded to words, then transposed as the
+// f32 packer transposes floats); the filter gradient gathers the input's
+// taps straight into pair panels. Other strides, and the im2col callback
+// of strided-channel convolutions, go through f32 panels first.
+//
+// As the instructions define it, subnormal operands and sums are flushed
+// to zero (vcvtne2ps2bf16 and vdpbf16ps ignore MXCSR).
+//
+// Panels are stored as floats (the f32 packers' type; a word's bits move
+// unchanged) and words are read as floats, never as integers, so no
+// access goes through a type other than the one written.
 //
 // Compiled with the ISA's flags (runtime/CMakeLists.txt) and only called
 // on CPUs that have AVX512-BF16 and AVX512-BW (Gemm.cpp).
@@ -46,7 +55,7 @@ inline __mmask16 lanesMask(int64_t lanes) {
 /// dst[j] = the pair (r0[j], r1[j]) in bf16 for j < lanes, 0 for lanes <= j
 /// < width (<= 16); r1 null: a pair with 0 (past the end of k).
 inline void pairRows(const float *r0, const float *r1, int64_t lanes,
-                     int64_t width, __m512i perm, uint32_t *dst) {
+                     int64_t width, __m512i perm, float *dst) {
   __mmask16 m = lanesMask(std::min(lanes, width));
   __m512 a = _mm512_maskz_loadu_ps(m, r0);
   __m512 b = r1 ? _mm512_maskz_loadu_ps(m, r1) : _mm512_setzero_ps();
@@ -59,7 +68,7 @@ inline void pairRows(const float *r0, const float *r1, int64_t lanes,
 /// [ceil(kc / 2)][width] of words: word (q, j) holds rows 2q and 2q + 1
 /// (zero past kc) of column j, the lower k in the low half.
 void pairPanels(const float *in, int64_t panels, int64_t kc, int width,
-                uint32_t *out) {
+                float *out) {
   __m512i perm = interleave();
   for (int64_t p = 0; p < panels; ++p, in += kc * width)
     for (int64_t l = 0; l < kc; l += 2, out += width)
@@ -73,7 +82,7 @@ void pairPanels(const float *in, int64_t panels, int64_t kc, int width,
 /// B[0:kc, 0:nc] (element (l, j) at b[l * s0 + j * s1]) into pair panels of
 /// NR columns; rows of B contiguous (s1 == 1) are paired straight from B.
 void packPairsB(int64_t kc, int64_t nc, const float *b, int64_t s0, int64_t s1,
-                float *staging, uint32_t *out) {
+                float *staging, float *out) {
   if (s1 != 1) {
     packB(kc, nc, b, s0, s1, staging);
     pairPanels(staging, (nc + NR - 1) / NR, kc, NR, out);
@@ -97,10 +106,10 @@ void packPairsB(int64_t kc, int64_t nc, const float *b, int64_t s0, int64_t s1,
 /// packer (bits move unchanged). Columns along rows (s0 == 1): paired
 /// straight from A.
 void packPairsA(int64_t mc, int64_t kc, const float *a, int64_t s0, int64_t s1,
-                float *staging, uint32_t *out) {
+                float *staging, float *out) {
   int64_t kc2 = (kc + 1) / 2;
   if (s1 == 1) {
-    auto *words = reinterpret_cast<uint32_t *>(staging);
+    float *words = staging;
     for (int64_t i = 0; i < mc; ++i)
       for (int64_t l = 0; l < kc; l += 2 * VL) {
         const float *src = a + i * s0 + l;
@@ -110,7 +119,7 @@ void packPairsA(int64_t mc, int64_t kc, const float *a, int64_t s0, int64_t s1,
                                  lanesMask((kc - l + 1) / 2),
                                  (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
       }
-    packA(mc, kc2, staging, kc2, 1, reinterpret_cast<float *>(out));
+    packA(mc, kc2, staging, kc2, 1, out);
     return;
   }
   if (s0 != 1) {
@@ -127,19 +136,18 @@ void packPairsA(int64_t mc, int64_t kc, const float *a, int64_t s0, int64_t s1,
 }
 
 /// C[0:mr, 0:nr] (+)= the paired panels' product over kc2 pairs of k.
-void microKernelBf16(int64_t kc2, const uint32_t *a, const uint32_t *b,
-                     float *c, int64_t ldc, int64_t mr, int64_t nr,
-                     const Epilogue &e) {
+void microKernelBf16(int64_t kc2, const float *a, const float *b, float *c,
+                     int64_t ldc, int64_t mr, int64_t nr, const Epilogue &e) {
   Vec acc0[MR], acc1[MR];
 #pragma unroll
   for (int i = 0; i < MR; ++i)
     acc0[i] = acc1[i] = Vec{};
   for (int64_t l = 0; l < kc2; ++l) {
-    __m512bh b0 = (__m512bh)_mm512_loadu_si512(b);
-    __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + VL);
+    __m512bh b0 = (__m512bh)_mm512_loadu_ps(b);
+    __m512bh b1 = (__m512bh)_mm512_loadu_ps(b + VL);
 #pragma unroll
     for (int i = 0; i < MR; ++i) {
-      __m512bh ai = (__m512bh)_mm512_set1_epi32(int(a[i]));
+      __m512bh ai = (__m512bh)_mm512_set1_ps(a[i]);
       acc0[i] = (Vec)_mm512_dpbf16_ps((__m512)acc0[i], ai, b0);
       acc1[i] = (Vec)_mm512_dpbf16_ps((__m512)acc1[i], ai, b1);
     }
@@ -152,7 +160,7 @@ void microKernelBf16(int64_t kc2, const uint32_t *a, const uint32_t *b,
 /// Writes rows [i0, i0 + mc) and columns [p0, p0 + kc) of A as pair
 /// panels (`staging`: f32 scratch of kc x mc floats).
 using PairPacker = void (*)(const void *ctx, int64_t i0, int64_t mc, int64_t p0,
-                            int64_t kc, float *staging, uint32_t *out);
+                            int64_t kc, float *staging, float *out);
 
 /// The blocked product of GemmKernel.h with paired bf16 panels; A from
 /// `pairA` when given.
@@ -165,8 +173,8 @@ void blockedBf16(const GemmArgs &g, PairPacker pairA = nullptr,
   int64_t kc2Max = (kcMax + 1) / 2;
   float *bp = scratch(0, kcMax * ncMax);
   float *ap = scratch(1, kcMax * mcMax);
-  auto *bq = reinterpret_cast<uint32_t *>(scratch(2, kc2Max * ncMax));
-  auto *aq = reinterpret_cast<uint32_t *>(scratch(3, kc2Max * mcMax));
+  float *bq = scratch(2, kc2Max * ncMax);
+  float *aq = scratch(3, kc2Max * mcMax);
   for (int64_t jc = 0; jc < g.n; jc += NC) {
     int64_t nc = std::min(NC, g.n - jc);
     for (int64_t pc = 0; pc < g.k; pc += KC) {
@@ -198,11 +206,12 @@ void blockedBf16(const GemmArgs &g, PairPacker pairA = nullptr,
 /// The filter gradient's A operand as pair panels: rows = filter taps
 /// (g.begin + i0 ...), columns = output pixels p0 ..., each element the
 /// input at the tap's offset from the pixel's window. A panel's taps are
-/// runs of consecutive channels (one run, or two where the panel crosses
-/// from one tap position to the next): each pixel's MR values are read
-/// with one masked vector load per run, and two pixels' values paired.
+/// runs of consecutive channels (usually one, or two where the panel
+/// crosses from one tap position to the next; up to MR with strided
+/// channels): each pixel's MR values are read with one masked vector load
+/// per run, and two pixels' values paired.
 void pairTaps(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
-              float *, uint32_t *out) {
+              float *, float *out) {
   const FilterGradArgs &g = *static_cast<const FilterGradArgs *>(ctx);
   // Per panel, lanes [start[k], start[k + 1]) read from offset[k] on
   // (shifted so that lane j reads offset[k] + j - start[k]; other lanes
@@ -258,7 +267,7 @@ void pairTaps(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
   for (int64_t l = 0; l < kc; l += 2) {
     const float *pa = next();
     const float *pb = l + 1 < kc ? next() : nullptr;
-    uint32_t *dst = out + l / 2 * MR;
+    float *dst = out + l / 2 * MR;
     for (int64_t p = 0; p < panels; ++p, dst += kc2 * MR) {
       __m512 a = gather(p, pa);
       __m512 b = pb ? gather(p, pb) : _mm512_setzero_ps();

@@ -33,7 +33,9 @@ extern "C" {
 enum { NNC_KERNEL_ACCUMULATE = 1, NNC_KERNEL_RELU = 2, NNC_KERNEL_BF16 = 4 };
 
 /** NNC_KERNEL_BF16 (mixed-precision training, `precision bf16`): the
- *  operands of the products are rounded to bf16 (to nearest even) and the
+ *  operands of the products are rounded to bf16 (to nearest even;
+ *  subnormals flushed to zero, in the operands and the f32 sums, as
+ *  vdpbf16ps does) and the
  *  products summed in f32, on CPUs with AVX512-BF16 (`vdpbf16ps`), twice
  *  the multiplications per instruction of f32; elsewhere the flag is
  *  ignored (f32). Products of one or two rows stay f32. */
