@@ -94,8 +94,9 @@ bool TrainChecker::check() {
         kw == "optimizer" || kw == kScheduleClause || kw == "metrics";
     if (!repeatable && !seen.insert(kw).second &&
         llvm::any_of(clauses, [&](const Clause &k) { return kw == k.name; })) {
-      el.error(c.keyword.loc(),
-               "a train block has one '" + kw.str() + "' clause; remove one");
+      el.error(c.keyword.loc(), "a train block has one '" + kw.str() +
+                                    (kw == "resample" ? " by" : "") +
+                                    "' clause; remove one");
       ok = false;
       continue;
     }

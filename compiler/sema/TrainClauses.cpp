@@ -188,10 +188,6 @@ bool TrainChecker::resampleClause(const TrainClause &c) {
              "model; a custom 'step' block has no one model to compute it");
     return false;
   }
-  if (plan->resample) {
-    el.error(c.keyword.loc(), "a train block has one 'resample by' clause");
-    return false;
-  }
   Result v;
   {
     ScopedGraph traced(el, lossGraph.get());
