@@ -280,15 +280,9 @@ void pairTaps(const void *ctx, int64_t i0, int64_t mc, int64_t p0, int64_t kc,
 } // namespace
 
 void gemmAvx512Bf16(const GemmArgs &g) {
-  if (g.m <= 0 || g.n <= 0)
-    return;
-  if (g.k <= 0) {
-    applyEpilogue(g.c, g.ldc, g.m, g.n, g.ep);
-    return;
-  }
-  // Products of one or two rows are bound by reading B, not by
-  // multiplications: they stay f32.
-  if (g.direct && !g.packA) {
+  // Empty products, and products of one or two rows (bound by reading B,
+  // not by multiplications), are the f32 kernel's.
+  if (g.m <= 0 || g.n <= 0 || g.k <= 0 || (g.direct && !g.packA)) {
     gemmAvx512(g);
     return;
   }
@@ -297,10 +291,8 @@ void gemmAvx512Bf16(const GemmArgs &g) {
 
 void filterGradAvx512Bf16(const FilterGradArgs &g) {
   int64_t pixels = g.n * g.oh * g.ow;
-  if (g.begin >= g.end || g.f <= 0)
-    return;
-  if (pixels <= 0) {
-    applyEpilogue(g.out + g.begin * g.f, g.f, g.end - g.begin, g.f, g.ep);
+  if (g.begin >= g.end || g.f <= 0 || pixels <= 0) {
+    filterGradAvx512(g); // nothing, or the epilogue of no sums
     return;
   }
   GemmArgs mm{
