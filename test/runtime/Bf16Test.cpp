@@ -135,6 +135,24 @@ TEST(Bf16, EpilogueOverwritesAddsBiasAndClamps) {
     }
 }
 
+TEST(Bf16, EmptySumsGiveTheEpilogue) {
+  SKIP_WITHOUT_BF16();
+  // k = 0: bias, then ReLU, over the whole output.
+  std::vector<float> bias = randomVector(40, 30), c(20 * 40, NAN);
+  nnc_sgemm(20, 40, 0, 0, 0, 0, 1, 0, 0, 40, 1, ptr(c.data()), 0, 40,
+            NNC_KERNEL_RELU | NNC_KERNEL_BF16, ptr(bias.data()), 0, 0, 1);
+  for (int64_t i = 0; i < 20; ++i)
+    for (int64_t j = 0; j < 40; ++j)
+      ASSERT_EQ(c[i * 40 + j], std::max(bias[j], 0.0f)) << i << "," << j;
+  // No pixels (an empty batch): the filter gradient overwrites with 0.
+  std::vector<float> dw(9 * 4 * 8, NAN), x(1), g(1);
+  nnc_conv2d_filter_grad_f32(ptr(x.data()), 0, 0, 4, 1, 1, 1, 1, ptr(g.data()),
+                             0, 3, 3, 8, ptr(dw.data()), 0, 3, 3, 1, 1, 1, 1,
+                             NNC_KERNEL_BF16, 0, 1);
+  for (float v : dw)
+    ASSERT_EQ(v, 0.0f);
+}
+
 TEST(Bf16, FilterGradientMatchesTheRoundedReference) {
   SKIP_WITHOUT_BF16();
   struct Case {
