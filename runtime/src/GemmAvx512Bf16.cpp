@@ -138,23 +138,10 @@ void packPairsA(int64_t mc, int64_t kc, const float *a, int64_t s0, int64_t s1,
 /// C[0:mr, 0:nr] (+)= the paired panels' product over kc2 pairs of k.
 void microKernelBf16(int64_t kc2, const float *a, const float *b, float *c,
                      int64_t ldc, int64_t mr, int64_t nr, const Epilogue &e) {
-  Vec acc0[MR], acc1[MR];
-#pragma unroll
-  for (int i = 0; i < MR; ++i)
-    acc0[i] = acc1[i] = Vec{};
-  for (int64_t l = 0; l < kc2; ++l) {
-    __m512bh b0 = (__m512bh)_mm512_loadu_ps(b);
-    __m512bh b1 = (__m512bh)_mm512_loadu_ps(b + VL);
-#pragma unroll
-    for (int i = 0; i < MR; ++i) {
-      __m512bh ai = (__m512bh)_mm512_set1_ps(a[i]);
-      acc0[i] = (Vec)_mm512_dpbf16_ps((__m512)acc0[i], ai, b0);
-      acc1[i] = (Vec)_mm512_dpbf16_ps((__m512)acc1[i], ai, b1);
-    }
-    a += MR;
-    b += NR;
-  }
-  addTile(acc0, acc1, c, ldc, mr, nr, e);
+  // Each lane: acc + x.lo * y.lo + x.hi * y.hi of the words' bf16 pairs.
+  panelProduct(kc2, a, b, c, ldc, mr, nr, e, [](Vec acc, Vec x, Vec y) {
+    return (Vec)_mm512_dpbf16_ps((__m512)acc, (__m512bh)x, (__m512bh)y);
+  });
 }
 
 /// Writes rows [i0, i0 + mc) and columns [p0, p0 + kc) of A as pair

@@ -210,26 +210,39 @@ addTile(const Vec *acc0, const Vec *acc1, float *c, int64_t ldc, int64_t mr,
     }
 }
 
-#ifndef NNC_GEMM_HELPERS_ONLY
-/// C[0:mr, 0:nr] += the packed panels' product over kc.
-void microKernel(int64_t kc, const float *a, const float *b, float *c,
-                 int64_t ldc, int64_t mr, int64_t nr, const Epilogue &e) {
+/// C[0:mr, 0:nr] (+)= the packed panels' product over `steps` rows of
+/// panels: per step, acc = madd(acc, a[i] in every lane, B's row) for the
+/// tile's 2 x MR vectors. madd is f32's multiply-add (microKernel) or
+/// vdpbf16ps on panels of bf16 pairs (GemmAvx512Bf16.cpp).
+template <typename MulAdd>
+[[gnu::always_inline]] inline void
+panelProduct(int64_t steps, const float *a, const float *b, float *c,
+             int64_t ldc, int64_t mr, int64_t nr, const Epilogue &e,
+             MulAdd madd) {
   Vec acc0[MR], acc1[MR];
 #pragma unroll
   for (int i = 0; i < MR; ++i)
     acc0[i] = acc1[i] = Vec{};
-  for (int64_t l = 0; l < kc; ++l) {
+  for (int64_t l = 0; l < steps; ++l) {
     Vec b0 = load(b), b1 = load(b + VL);
 #pragma unroll
     for (int i = 0; i < MR; ++i) {
       Vec ai = splat(a[i]);
-      acc0[i] += ai * b0;
-      acc1[i] += ai * b1;
+      acc0[i] = madd(acc0[i], ai, b0);
+      acc1[i] = madd(acc1[i], ai, b1);
     }
     a += MR;
     b += NR;
   }
   addTile(acc0, acc1, c, ldc, mr, nr, e);
+}
+
+#ifndef NNC_GEMM_HELPERS_ONLY
+/// C[0:mr, 0:nr] += the packed panels' product over kc.
+void microKernel(int64_t kc, const float *a, const float *b, float *c,
+                 int64_t ldc, int64_t mr, int64_t nr, const Epilogue &e) {
+  panelProduct(kc, a, b, c, ldc, mr, nr, e,
+               [](Vec acc, Vec x, Vec y) { return acc + x * y; });
 }
 
 /// Direct convolution, C[0:mr, 0:nr] (+)= the window products of the
