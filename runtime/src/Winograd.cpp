@@ -59,6 +59,18 @@ inline V16 reluOf(V16 v) { // max(v, 0) with NaN kept
   return (V16)((I16)v & keep);
 }
 
+/// body(V16{}, j) for j = 0, 16, ... while 16 lanes remain below n, then
+/// body(0.0f, j) for each j left: a transform over channels (filters) in
+/// vectors, the tail in floats (the argument's type picks the width).
+template <typename Body>
+[[gnu::always_inline]] inline void overLanes(int64_t n, Body body) {
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    body(V16{}, j);
+  for (; j < n; ++j)
+    body(0.0f, j);
+}
+
 /// The 1-D transforms of F(m, 3): the filter's 3 taps to n = m + 2
 /// values (G), an input row of n to n (B^T), n products to m outputs (A^T).
 /// Written out so that no multiplication by 0 or 1 is left.
@@ -146,11 +158,9 @@ template <int M>
   for (int64_t ch = 0; ch < c; ++ch) {
     const float *g = w + ch * f;
     float *out = u + ch * f;
-    int64_t j = 0;
-    for (; j + 16 <= f; j += 16)
-      filterTile<M, V16>(g, cf, j, out);
-    for (; j < f; ++j)
-      filterTile<M, float>(g, cf, j, out);
+    overLanes(f, [&](auto lanes, int64_t j) {
+      filterTile<M, decltype(lanes)>(g, cf, j, out);
+    });
   }
 }
 
@@ -198,11 +208,9 @@ transformInputOf(const ConvArgs &g, int64_t th, int64_t tw, int64_t first,
                       : zeros;
       }
     float *out = v + t * c;
-    int64_t ch = 0;
-    for (; ch + 16 <= c; ch += 16)
-      inputTile<M, V16>(d, ch, out, stride);
-    for (; ch < c; ++ch)
-      inputTile<M, float>(d, ch, out, stride);
+    overLanes(c, [&](auto lanes, int64_t ch) {
+      inputTile<M, decltype(lanes)>(d, ch, out, stride);
+    });
   }
 }
 
@@ -260,11 +268,9 @@ transformOutputOf(const ConvArgs &g, int64_t th, int64_t tw, int64_t first,
                         : nullptr;
       }
     const float *src = m + t * f;
-    int64_t j = 0;
-    for (; j + 16 <= f; j += 16)
-      outputTile<M, V16>(src, stride, j, g.ep, dst);
-    for (; j < f; ++j)
-      outputTile<M, float>(src, stride, j, g.ep, dst);
+    overLanes(f, [&](auto lanes, int64_t j) {
+      outputTile<M, decltype(lanes)>(src, stride, j, g.ep, dst);
+    });
   }
 }
 
