@@ -162,13 +162,13 @@ void blockedBf16(const GemmArgs &g, PairPacker pairA = nullptr,
   float *ap = scratch(1, kcMax * mcMax);
   float *bq = scratch(2, kc2Max * ncMax);
   float *aq = scratch(3, kc2Max * mcMax);
-  for (int64_t jc = 0; jc < g.n; jc += NC) {
-    int64_t nc = std::min(NC, g.n - jc);
-    for (int64_t pc = 0; pc < g.k; pc += KC) {
-      int64_t kc = std::min(KC, g.k - pc), kc2 = (kc + 1) / 2;
-      packPairsB(kc, nc, g.b + pc * g.bs0 + jc * g.bs1, g.bs0, g.bs1, bp, bq);
-      for (int64_t ic = 0; ic < g.m; ic += MC) {
-        int64_t mc = std::min(MC, g.m - ic);
+  blockedProduct(
+      g,
+      [&](int64_t pc, int64_t jc, int64_t kc, int64_t nc) {
+        packPairsB(kc, nc, g.b + pc * g.bs0 + jc * g.bs1, g.bs0, g.bs1, bp, bq);
+        return bq;
+      },
+      [&](int64_t ic, int64_t pc, int64_t mc, int64_t kc) {
         if (pairA) {
           pairA(ctx, ic, mc, pc, kc, ap, aq);
         } else if (g.packA) {
@@ -178,16 +178,9 @@ void blockedBf16(const GemmArgs &g, PairPacker pairA = nullptr,
           packPairsA(mc, kc, g.a + ic * g.as0 + pc * g.as1, g.as0, g.as1, ap,
                      aq);
         }
-        for (int64_t jr = 0; jr < nc; jr += NR)
-          for (int64_t ir = 0; ir < mc; ir += MR)
-            microKernelBf16(kc2, aq + ir * kc2, bq + jr * kc2,
-                            g.c + (ic + ir) * g.ldc + jc + jr, g.ldc,
-                            std::min<int64_t>(MR, mc - ir),
-                            std::min<int64_t>(NR, nc - jr),
-                            blockEpilogue(g.ep, pc, kc, g.k, jc + jr));
-      }
-    }
-  }
+        return aq;
+      },
+      [](int64_t kc) { return (kc + 1) / 2; }, microKernelBf16);
 }
 
 /// The filter gradient's A operand as pair panels: rows = filter taps

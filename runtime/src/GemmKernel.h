@@ -237,6 +237,38 @@ panelProduct(int64_t steps, const float *a, const float *b, float *c,
   addTile(acc0, acc1, c, ldc, mr, nr, e);
 }
 
+/// The blocked product of g's sizes: for each [KC x NC] block of B,
+/// packBlockB(pc, jc, kc, nc) packs it and returns its panels; for each
+/// [MC x KC] block of A, packBlockA(ic, pc, mc, kc) likewise; then
+/// kernel(steps, A panel, B panel, C tile, ...) on every register tile,
+/// a panel holding `steps` = stepsOf(kc) rows (kc in f32, kc's pairs in
+/// bf16). k blocks are gemmKBlock's; only the first overwrites C, only the
+/// last adds bias and ReLU.
+template <typename PackB, typename PackA, typename Steps, typename Kernel>
+[[gnu::always_inline]] inline void
+blockedProduct(const GemmArgs &g, PackB packBlockB, PackA packBlockA,
+               Steps stepsOf, Kernel kernel) {
+  const int64_t KC = gemmKBlock(g.k);
+  for (int64_t jc = 0; jc < g.n; jc += NC) {
+    int64_t nc = std::min(NC, g.n - jc);
+    for (int64_t pc = 0; pc < g.k; pc += KC) {
+      int64_t kc = std::min(KC, g.k - pc), steps = stepsOf(kc);
+      const float *bp = packBlockB(pc, jc, kc, nc);
+      for (int64_t ic = 0; ic < g.m; ic += MC) {
+        int64_t mc = std::min(MC, g.m - ic);
+        const float *ap = packBlockA(ic, pc, mc, kc);
+        for (int64_t jr = 0; jr < nc; jr += NR)
+          for (int64_t ir = 0; ir < mc; ir += MR)
+            kernel(steps, ap + ir * steps, bp + jr * steps,
+                   g.c + (ic + ir) * g.ldc + jc + jr, g.ldc,
+                   std::min<int64_t>(MR, mc - ir),
+                   std::min<int64_t>(NR, nc - jr),
+                   blockEpilogue(g.ep, pc, kc, g.k, jc + jr));
+      }
+    }
+  }
+}
+
 #ifndef NNC_GEMM_HELPERS_ONLY
 /// C[0:mr, 0:nr] += the packed panels' product over kc.
 void microKernel(int64_t kc, const float *a, const float *b, float *c,
@@ -459,27 +491,20 @@ void NNC_GEMM_NAME(const GemmArgs &g) {
   int64_t mcMax = std::min(MC, (g.m + MR - 1) / MR * MR);
   float *bp = scratch(0, kcMax * ncMax);
   float *ap = scratch(1, kcMax * mcMax);
-  for (int64_t jc = 0; jc < g.n; jc += NC) {
-    int64_t nc = std::min(NC, g.n - jc);
-    for (int64_t pc = 0; pc < g.k; pc += KC) {
-      int64_t kc = std::min(KC, g.k - pc);
-      packB(kc, nc, g.b + pc * g.bs0 + jc * g.bs1, g.bs0, g.bs1, bp);
-      for (int64_t ic = 0; ic < g.m; ic += MC) {
-        int64_t mc = std::min(MC, g.m - ic);
+  blockedProduct(
+      g,
+      [&](int64_t pc, int64_t jc, int64_t kc, int64_t nc) {
+        packB(kc, nc, g.b + pc * g.bs0 + jc * g.bs1, g.bs0, g.bs1, bp);
+        return bp;
+      },
+      [&](int64_t ic, int64_t pc, int64_t mc, int64_t kc) {
         if (g.packA)
           g.packA(g.packCtx, ic, mc, pc, kc, ap, MR);
         else
           packA(mc, kc, g.a + ic * g.as0 + pc * g.as1, g.as0, g.as1, ap);
-        for (int64_t jr = 0; jr < nc; jr += NR)
-          for (int64_t ir = 0; ir < mc; ir += MR)
-            microKernel(kc, ap + ir * kc, bp + jr * kc,
-                        g.c + (ic + ir) * g.ldc + jc + jr, g.ldc,
-                        std::min<int64_t>(MR, mc - ir),
-                        std::min<int64_t>(NR, nc - jr),
-                        blockEpilogue(g.ep, pc, kc, g.k, jc + jr));
-      }
-    }
-  }
+        return ap;
+      },
+      [](int64_t kc) { return kc; }, microKernel);
 }
 #endif // NNC_GEMM_HELPERS_ONLY
 
