@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Gemm.h"
+#include "Int8.h"
 #include "Winograd.h"
 #include "nnc/kernels.h"
 
@@ -130,6 +131,10 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                ep,
                bool(flags & NNC_KERNEL_BF16)};
     sliceUnits(n * oh * ow, 12, part, parts, g.begin, g.end);
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+    if ((flags & NNC_KERNEL_INT8) && int8Runs() && convInt8(g))
+      return;
+#endif
     if (!winogradPays(g) || !winogradConv(g, winogradTile(n * oh * ow)))
       bestConv()(g);
     return;

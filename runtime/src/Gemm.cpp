@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Gemm.h"
+#include "Int8.h"
 #include "nnc/kernels.h"
 
 #include <algorithm>
@@ -90,6 +91,18 @@ bool bf16Runs() {
 #endif
 }
 
+bool int8Runs() {
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+  // NNC_INT8=0: as on a CPU without VNNI (for comparisons and tests).
+  static bool runs = cpuRuns("avx512") && __builtin_cpu_supports("avx512bw") &&
+                     __builtin_cpu_supports("avx512vnni") &&
+                     !envOff("NNC_INT8");
+  return runs;
+#else
+  return false;
+#endif
+}
+
 GemmFn gemmFor(bool bf16) {
 #if defined(__x86_64__) && defined(NNC_X86_KERNELS)
   if (bf16 && bf16Runs())
@@ -143,6 +156,10 @@ extern "C" void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr,
              {}};
   g.ep = epilogueOf(flags, biasPtr, biasOff);
   g.direct = m <= 2;
+#if defined(__x86_64__) && defined(NNC_X86_KERNELS)
+  if ((flags & NNC_KERNEL_INT8) && int8Runs() && gemmInt8(g, part, parts))
+    return;
+#endif
   if (parts > 1) {
     // Columns when there are enough 32-wide panels, else rows.
     int64_t colUnits = (n + 31) / 32, rowUnits = (m + 11) / 12;
@@ -167,3 +184,5 @@ extern "C" void nnc_sgemm(int64_t m, int64_t n, int64_t k, int64_t aPtr,
 extern "C" const char *nnc_gemm_isa(void) { return bestGemmName(); }
 
 extern "C" int nnc_kernels_bf16(void) { return bf16Runs(); }
+
+extern "C" int nnc_kernels_int8(void) { return int8Runs(); }

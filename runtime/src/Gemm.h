@@ -132,6 +132,9 @@ FilterGradFn bestFilterGrad();
 /// the f32 ones.
 bool bf16Runs();
 GemmFn gemmFor(bool bf16);
+/// Whether this CPU runs the int8 kernels (AVX512-VNNI and -BW), unless
+/// NNC_INT8=0 is set.
+bool int8Runs();
 FilterGradFn filterGradFor(bool bf16);
 const char *bestGemmName();
 /// Whether this CPU runs `name` ("avx512", "avx2", "sse2").

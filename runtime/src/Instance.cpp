@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "Checkpoint.h"
 #include "FloatMode.h"
+#include "nnc/kernels.h"
 #include "nnc/runtime.h"
 
 #include <cmath>
@@ -224,7 +225,11 @@ nnc_instance_create_training(const nnc_model *forward,
   return inst;
 }
 
-extern "C" void nnc_instance_destroy(nnc_instance *inst) { delete inst; }
+extern "C" void nnc_instance_destroy(nnc_instance *inst) {
+  // Another instance may get these addresses with other weights.
+  nnc_kernels_int8_forget();
+  delete inst;
+}
 
 extern "C" int nnc_instance_forward(nnc_instance *inst, int64_t batch,
                                     const void *const *inputs,
@@ -271,6 +276,8 @@ extern "C" int nnc_instance_train_step(nnc_instance *inst, int64_t batch,
   if (!inst->train)
     return nnc_set_error("'%s' was built without its train block",
                          inst->model->name);
+  // The step changes the parameters in place: int8 copies are stale.
+  nnc_kernels_int8_forget();
   if (callStep(*inst, *inst->train, batch, inputs, loss, nullptr))
     return -1;
   ++inst->steps;
@@ -338,6 +345,7 @@ static bool sameShape(const nnc_tensor &a, const nnc_tensor &b) {
 /// `path`.
 static int loadFrom(nnc_instance *inst, nnc_named_tensors &file,
                     const char *path) {
+  nnc_kernels_int8_forget(); // the parameters change in place
   std::string problems;
   std::vector<int64_t> found;
   for (int64_t p = 0; p < inst->params.count; ++p) {

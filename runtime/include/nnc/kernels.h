@@ -30,7 +30,12 @@ extern "C" {
  *  a bias is given (a nonzero pointer), add bias[j] of its output column
  *  or filter j; then with NNC_KERNEL_RELU, max(v, 0) (NaN stays NaN).
  *  This is how a layer's bias and activation fuse into its product. */
-enum { NNC_KERNEL_ACCUMULATE = 1, NNC_KERNEL_RELU = 2, NNC_KERNEL_BF16 = 4 };
+enum {
+  NNC_KERNEL_ACCUMULATE = 1,
+  NNC_KERNEL_RELU = 2,
+  NNC_KERNEL_BF16 = 4,
+  NNC_KERNEL_INT8 = 8
+};
 
 /** NNC_KERNEL_BF16 (mixed-precision training, `precision bf16`): the
  *  operands of the products are rounded to bf16 (to nearest even;
@@ -40,6 +45,24 @@ enum { NNC_KERNEL_ACCUMULATE = 1, NNC_KERNEL_RELU = 2, NNC_KERNEL_BF16 = 4 };
  *  the multiplications per instruction of f32; elsewhere the flag is
  *  ignored (f32). Products of one or two rows stay f32. */
 int nnc_kernels_bf16(void);
+
+/** NNC_KERNEL_INT8 (int8 inference, `nnc build --quantize=int8`), on
+ *  nnc_sgemm and nnc_conv2d_f32 (contiguous channels): B (the weights,
+ *  which must not change between calls) is quantized to int8 once per
+ *  output column, with scale max |column| / 127, at the first call that
+ *  meets it, and kept; A is quantized at each call, per row of a product
+ *  and per image of a convolution's input, with scale max |values| / 127;
+ *  the products are summed exactly in int32 (`vpdpbusd`) and scaled back
+ *  to f32 before the epilogue. A row or image holding a NaN or an infinity
+ *  runs in f32, as does a call whose B holds one. On CPUs without
+ *  AVX512-VNNI (and -BW), or with NNC_INT8=0 in the environment, the flag
+ *  is ignored (f32); nnc_kernels_int8() tells which. */
+int nnc_kernels_int8(void);
+
+/** Drops the int8 copies of weights NNC_KERNEL_INT8 made: call it after
+ *  changing weights in place that int8 calls have read (the instance API
+ *  does when it loads or destroys an instance). */
+void nnc_kernels_int8_forget(void);
 
 /** C[m, n] (+)= sum_k A[m, k] * B[k, n] (f32), then the epilogue (`flags`,
  *  bias at (float *)biasPtr + biasOff, contiguous), for the rows or

@@ -1,0 +1,306 @@
+//===- GemmAvx512Vnni.cpp - int8 products and convolutions (AVX512-VNNI) --===//
+//
+// The kernels behind NNC_KERNEL_INT8 (`nnc build --quantize=int8`):
+// activations are quantized at each call, symmetrically, to
+// round(v / s) + 128 (unsigned bytes, what `vpdpbusd` multiplies; s =
+// max |v| / 127 over a row of a product's A, or over one image of a
+// convolution's input), weights once per output column (Int8Weights.cpp).
+// Each `vpdpbusd` adds four u8 x s8 products to 16 int32 sums: four times
+// the multiplications of an f32 FMA, from a quarter of the bytes. The sum
+// of column j, minus 128 * sum(q[., j]), times s_row * s_j, is the f32
+// result, then the epilogue (accumulate, bias, ReLU) as in f32.
+//
+// Integer sums are exact and each element's scales do not depend on the
+// slicing, so results are the same for any thread count. A row (an image)
+// holding a NaN or an infinity is computed in f32 instead, so that it
+// propagates as in f32.
+//
+// Compiled with the ISA's flags (runtime/CMakeLists.txt) and only called
+// on CPUs with AVX512-VNNI and AVX512-BW (Gemm.cpp).
+//
+//===----------------------------------------------------------------------===//
+#include "Int8.h"
+
+#include <immintrin.h>
+
+#include <array>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <utility>
+
+namespace nnc_rt {
+namespace {
+
+/// max |x[i * s]| over n elements; -1 when one is a NaN or an infinity.
+float maxAbs(const float *x, int64_t s, int64_t n) {
+  const __m512 big = _mm512_set1_ps(FLT_MAX);
+  __m512 mx = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  int64_t i = 0;
+  if (s == 1)
+    for (; i + 16 <= n; i += 16) {
+      __m512 v = _mm512_abs_ps(_mm512_loadu_ps(x + i));
+      bad |= _mm512_cmp_ps_mask(v, big, _CMP_NLE_UQ); // NaN or infinite
+      mx = _mm512_max_ps(mx, v);
+    }
+  float m = _mm512_reduce_max_ps(mx);
+  for (; i < n; ++i) {
+    float v = std::fabs(x[i * s]);
+    if (!(v <= FLT_MAX))
+      return -1.0f;
+    m = std::max(m, v);
+  }
+  return bad ? -1.0f : m;
+}
+
+/// The scale of values whose largest magnitude is `mx` (-1: not finite).
+float scaleOf(float mx) { return mx < 0.0f ? -1.0f : mx > 0.0f ? mx / 127 : 1; }
+
+/// q[i] = round(x[i * s] / scale) + 128 for n elements.
+void quantizeRun(const float *x, int64_t s, int64_t n, float scale,
+                 uint8_t *q) {
+  float inv = 1.0f / scale;
+  int64_t i = 0;
+  if (s == 1) {
+    const __m512 vinv = _mm512_set1_ps(inv);
+    const __m512i off = _mm512_set1_epi32(128);
+    for (; i + 16 <= n; i += 16) {
+      __m512i v = _mm512_cvtps_epi32(
+          _mm512_mul_ps(_mm512_loadu_ps(x + i), vinv)); // to nearest even
+      v = _mm512_max_epi32(_mm512_add_epi32(v, off), _mm512_set1_epi32(1));
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(q + i),
+                       _mm512_cvtusepi32_epi8(v));
+    }
+  }
+  for (; i < n; ++i) {
+    long v = std::lrint(x[i * s] * inv) + 128;
+    q[i] = uint8_t(std::min(255L, std::max(1L, v)));
+  }
+}
+
+/// R rows x P panels of 16 columns: acc[(r * P + p) * 16 + lane] = sum over
+/// l of a[r * lda + l] * panel p's column, for l < kp (a multiple of 4).
+template <int R, int P>
+void tile(const uint8_t *a, int64_t lda, const int8_t *b, int64_t kp,
+          int32_t *acc) {
+  __m512i c[R][P];
+  for (int r = 0; r < R; ++r)
+    for (int p = 0; p < P; ++p)
+      c[r][p] = _mm512_setzero_si512();
+  for (int64_t l = 0; l < kp; l += 4) {
+    __m512i bv[P];
+    for (int p = 0; p < P; ++p)
+      bv[p] = _mm512_loadu_si512(b + p * kp * 16 + l * 16);
+    for (int r = 0; r < R; ++r) {
+      int32_t word;
+      std::memcpy(&word, a + r * lda + l, 4);
+      __m512i av = _mm512_set1_epi32(word);
+      for (int p = 0; p < P; ++p)
+        c[r][p] = _mm512_dpbusd_epi32(c[r][p], av, bv[p]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int p = 0; p < P; ++p)
+      _mm512_storeu_si512(acc + (r * P + p) * 16, c[r][p]);
+}
+
+using TileFn = void (*)(const uint8_t *, int64_t, const int8_t *, int64_t,
+                        int32_t *);
+constexpr int kMaxR = 8, kMaxP = 8, kMaxTile = 16; // R * P <= 16 registers
+
+template <int R, int... Ps>
+constexpr std::array<TileFn, kMaxP> tileRow(std::integer_sequence<int, Ps...>) {
+  return {{(R * (Ps + 1) <= kMaxTile ? &tile<R, Ps + 1> : nullptr)...}};
+}
+template <int... Rs>
+constexpr std::array<std::array<TileFn, kMaxP>, kMaxR>
+tileTable(std::integer_sequence<int, Rs...>) {
+  return {{tileRow<Rs + 1>(std::make_integer_sequence<int, kMaxP>())...}};
+}
+constexpr auto kTiles = tileTable(std::make_integer_sequence<int, kMaxR>());
+
+/// Writes a finished tile: rows with a negative scale are skipped (they
+/// are computed in f32).
+void storeTile(const int32_t *acc, int R, int P, const float *sa,
+               const Int8Weights &w, int64_t j0, float *c, int64_t ldc,
+               const Epilogue &ep) {
+  for (int r = 0; r < R; ++r) {
+    if (sa[r] < 0.0f)
+      continue;
+    const __m512 rowScale = _mm512_set1_ps(sa[r]);
+    for (int p = 0; p < P; ++p) {
+      int64_t j = j0 + p * 16;
+      if (j >= w.n)
+        break;
+      __mmask16 mask = w.n - j >= 16 ? 0xffff : (1u << (w.n - j)) - 1;
+      __m512i s = _mm512_sub_epi32(_mm512_loadu_si512(acc + (r * P + p) * 16),
+                                   _mm512_loadu_si512(&w.offset[j]));
+      __m512 v =
+          _mm512_mul_ps(_mm512_cvtepi32_ps(s),
+                        _mm512_mul_ps(rowScale, _mm512_loadu_ps(&w.scale[j])));
+      float *cp = c + r * ldc + p * 16;
+      if (ep.accumulate)
+        v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, cp), v);
+      if (ep.bias)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep.bias + j));
+      if (ep.relu)
+        v = _mm512_max_ps(v, _mm512_setzero_ps());
+      _mm512_mask_storeu_ps(cp, mask, v);
+    }
+  }
+}
+
+/// C[i, j] for `rows` quantized rows (aq, kp bytes apart; scales sa) and
+/// the columns of panels [p0, p1); c is C's row 0, column 0.
+void product(const uint8_t *aq, const float *sa, int64_t rows,
+             const Int8Weights &w, int64_t p0, int64_t p1, float *c,
+             int64_t ldc, const Epilogue &ep) {
+  alignas(64) int32_t acc[kMaxTile * 16];
+  const int pmax = rows <= 2 ? kMaxP : 4;
+  for (int64_t p = p0; p < p1;) {
+    int P = int(std::min<int64_t>(pmax, p1 - p));
+    int rmax = kMaxTile / P;
+    for (int64_t i = 0; i < rows;) {
+      int R = int(std::min<int64_t>(std::min(rmax, kMaxR), rows - i));
+      kTiles[R - 1][P - 1](aq + i * w.kp, w.kp, &w.q[p * w.kp * 16], w.kp, acc);
+      storeTile(acc, R, P, sa + i, w, p * 16, c + i * ldc + p * 16, ldc, ep);
+      i += R;
+    }
+    p += P;
+  }
+}
+
+/// Per-thread buffers of quantized rows and their scales.
+struct Scratch {
+  std::vector<uint8_t> rows, image;
+  std::vector<float> scales;
+};
+Scratch &scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+} // namespace
+
+bool gemmInt8(const GemmArgs &g, int64_t part, int64_t parts) {
+  std::shared_ptr<const Int8Weights> w =
+      int8Weights(g.b, g.k, g.n, g.bs0, g.bs1);
+  if (!w->finite)
+    return false;
+  // Columns when there are enough panels, else rows (as nnc_sgemm).
+  int64_t panels = w->np / 16, r0 = 0, r1 = g.m, p0 = 0, p1 = panels;
+  if (parts > 1) {
+    if (panels >= parts && (g.n >= g.m || (g.m + 3) / 4 < parts))
+      sliceUnits(panels, 1, part, parts, p0, p1);
+    else
+      sliceUnits(g.m, 4, part, parts, r0, r1);
+  }
+  int64_t rows = r1 - r0;
+  if (rows <= 0 || p0 >= p1)
+    return true;
+  Scratch &s = scratch();
+  s.rows.resize(rows * w->kp);
+  s.scales.resize(rows);
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *a = g.a + (r0 + i) * g.as0;
+    uint8_t *q = &s.rows[i * w->kp];
+    s.scales[i] = scaleOf(maxAbs(a, g.as1, g.k));
+    if (s.scales[i] > 0.0f)
+      quantizeRun(a, g.as1, g.k, s.scales[i], q);
+    std::memset(q + (s.scales[i] > 0.0f ? g.k : 0), 128,
+                w->kp - (s.scales[i] > 0.0f ? g.k : 0));
+  }
+  float *c = g.c + r0 * g.ldc;
+  product(s.rows.data(), s.scales.data(), rows, *w, p0, p1, c, g.ldc, g.ep);
+  // Rows with a NaN or an infinity: f32, so that it propagates.
+  int64_t j0 = p0 * 16, j1 = std::min(g.n, p1 * 16);
+  for (int64_t i = 0; i < rows; ++i)
+    if (s.scales[i] < 0.0f) {
+      GemmArgs r = g;
+      r.m = 1;
+      r.n = j1 - j0;
+      r.a = g.a + (r0 + i) * g.as0;
+      r.b = g.b + j0 * g.bs1;
+      r.c = c + i * g.ldc + j0;
+      r.direct = true;
+      if (r.ep.bias)
+        r.ep.bias += j0;
+      bestGemm()(r);
+    }
+  return true;
+}
+
+namespace {
+
+/// Image `img` of the input quantized with `scale` into `q` (h x w x c).
+void quantizeImage(const ConvArgs &g, int64_t img, float scale, uint8_t *q) {
+  for (int64_t y = 0; y < g.h; ++y)
+    for (int64_t x = 0; x < g.w; ++x)
+      quantizeRun(g.x + img * g.xs0 + y * g.xs1 + x * g.xs2, 1, g.c, scale,
+                  q + (y * g.w + x) * g.c);
+}
+
+/// The im2col row of output pixel `pix` of a quantized image: its window's
+/// taps, 128 (zero) outside the image and past k.
+void windowRow(const ConvArgs &g, const uint8_t *img, int64_t pix, int64_t kp,
+               uint8_t *row) {
+  int64_t y = pix / g.ow, x = pix % g.ow;
+  for (int64_t ky = 0; ky < g.kh; ++ky)
+    for (int64_t kx = 0; kx < g.kw; ++kx) {
+      int64_t iy = y * g.sh + ky * g.dh - g.pt,
+              ix = x * g.sw + kx * g.dw - g.pl;
+      uint8_t *dst = row + (ky * g.kw + kx) * g.c;
+      if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
+        std::memset(dst, 128, g.c);
+      else
+        std::memcpy(dst, img + (iy * g.w + ix) * g.c, g.c);
+    }
+  int64_t k = g.kh * g.kw * g.c;
+  std::memset(row + k, 128, kp - k);
+}
+
+} // namespace
+
+bool convInt8(const ConvArgs &g) {
+  int64_t k = g.kh * g.kw * g.c, perImage = g.oh * g.ow;
+  std::shared_ptr<const Int8Weights> w = int8Weights(g.filter, k, g.f, g.f, 1);
+  if (!w->finite || g.begin >= g.end)
+    return w->finite;
+  constexpr int64_t kBlock = 64; // pixels per im2col block
+  Scratch &s = scratch();
+  s.image.resize(g.h * g.w * g.c);
+  s.rows.resize(kBlock * w->kp);
+  for (int64_t img = g.begin / perImage; img * perImage < g.end; ++img) {
+    int64_t first = std::max(g.begin, img * perImage);
+    int64_t last = std::min(g.end, (img + 1) * perImage);
+    float mx = 0.0f;
+    for (int64_t y = 0; y < g.h && mx >= 0.0f; ++y)
+      for (int64_t x = 0; x < g.w && mx >= 0.0f; ++x) {
+        float m = maxAbs(g.x + img * g.xs0 + y * g.xs1 + x * g.xs2, 1, g.c);
+        mx = m < 0.0f ? m : std::max(mx, m);
+      }
+    float scale = scaleOf(mx);
+    if (scale < 0.0f) {
+      // A NaN or an infinity in this image: its pixels in f32.
+      ConvArgs f = g;
+      f.begin = first;
+      f.end = last;
+      bestConv()(f);
+      continue;
+    }
+    quantizeImage(g, img, scale, s.image.data());
+    s.scales.assign(kBlock, scale);
+    for (int64_t p = first; p < last; p += kBlock) {
+      int64_t rows = std::min(kBlock, last - p);
+      for (int64_t i = 0; i < rows; ++i)
+        windowRow(g, s.image.data(), p + i - img * perImage, w->kp,
+                  &s.rows[i * w->kp]);
+      product(s.rows.data(), s.scales.data(), rows, *w, 0, w->np / 16,
+              g.out + p * g.f, g.f, g.ep);
+    }
+  }
+  return true;
+}
+
+} // namespace nnc_rt
