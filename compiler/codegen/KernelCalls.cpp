@@ -17,6 +17,11 @@
 // Anything else (f64, a product whose output columns are not contiguous,
 // grouped convolutions) stays a linalg op and becomes loops.
 //
+// With --quantize=int8 (option `int8`), the products and convolutions of
+// an inference function whose weights are a parameter argument take the
+// int8 flag: the runtime quantizes such weights once and keeps them, which
+// is only right for arguments that do not change between calls.
+//
 //===----------------------------------------------------------------------===//
 #include "codegen/KernelEpilogue.h"
 #include "codegen/Passes.h"
@@ -30,6 +35,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_NNKERNELCALLS
@@ -118,7 +124,8 @@ SmallVector<Value> epilogueArgs(OpBuilder &b, Location l,
 }
 
 /// Emits the call replacing `op` with epilogue `e`: where the fused loop
-/// was (if any; nothing between touches memory), located at both.
+/// was (if any; nothing between touches memory), located at both, and
+/// tagged with what the epilogue does and whether it runs in int8.
 void emitCall(OpBuilder &b, Operation *op, const nnc::KernelEpilogue &e,
               llvm::function_ref<void(OpBuilder &, Location)> build) {
   OpBuilder::InsertionGuard g(b);
@@ -134,13 +141,16 @@ void emitCall(OpBuilder &b, Operation *op, const nnc::KernelEpilogue &e,
   bool atStart = before == block->begin();
   Operation *prev = atStart ? nullptr : &*std::prev(before);
   build(b, l);
-  if (e.what.empty())
+  if (e.what.empty() && !e.int8)
     return;
   // Tag the calls just built (inside their parallel loop, if any).
   auto from = prev ? std::next(Block::iterator(prev)) : block->begin();
   for (Operation &o : llvm::make_range(from, b.getInsertionPoint()))
     o.walk([&](func::CallOp call) {
-      call->setAttr(nnc::kEpilogueAttr, b.getStringAttr(e.what));
+      if (!e.what.empty())
+        call->setAttr(nnc::kEpilogueAttr, b.getStringAttr(e.what));
+      if (e.int8)
+        call->setAttr(nnc::attr::kInt8, b.getUnitAttr());
     });
 }
 
@@ -390,6 +400,33 @@ void emitFilterGrad(OpBuilder &b, Location l, linalg::GenericOp op,
   });
 }
 
+/// Whether `f` is an inference function: no argument is an optimizer's
+/// state or a step count (a train step updates its parameters in place).
+bool inferenceOnly(func::FuncOp f) {
+  for (unsigned i = 0; i < f.getNumArguments(); ++i)
+    if (auto kind = f.getArgAttrOfType<StringAttr>(i, nnc::attr::kKind))
+      if (kind.getValue() == "opt_state" || kind.getValue() == "step" ||
+          kind.getValue() == "update")
+        return false;
+  return true;
+}
+
+/// Whether `v` is a view of one of `f`'s `param` arguments.
+bool isParam(func::FuncOp f, Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      return false;
+    v = view.getViewSource();
+  }
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg || arg.getOwner() != &f.getBody().front())
+    return false;
+  auto kind =
+      f.getArgAttrOfType<StringAttr>(arg.getArgNumber(), nnc::attr::kKind);
+  return kind && kind.getValue() == "param";
+}
+
 struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
   using NNKernelCallsBase::NNKernelCallsBase;
   void runOnOperation() override {
@@ -404,10 +441,15 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
       OpBuilder b(o);
       // Each kernel: its epilogue, the call in place of the op, then what
       // the call replaced goes.
-      auto replace = [&](Value out, bool withBias, auto emit) {
+      // `weights`: the operand int8 quantizes once (null: none).
+      auto replace = [&](Value out, bool withBias, Value weights, auto emit) {
         nnc::KernelEpilogue e = nnc::planEpilogue(o, out, withBias);
         auto fn = o->getParentOfType<func::FuncOp>();
         e.bf16 = fn && fn->hasAttr(nnc::attr::kBf16);
+        if (int8 && fn && inferenceOnly(fn)) {
+          fn->setAttr(nnc::attr::kInt8, b.getUnitAttr());
+          e.int8 = weights && isParam(fn, weights);
+        }
         if (e.residual && e.residual != e.out)
           memref::CopyOp::create(b, o->getLoc(), e.residual, e.out);
         emitCall(b, o, e, [&](OpBuilder &b, Location l) { emit(b, l, e); });
@@ -423,6 +465,7 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
         std::optional<nnc::PaddedInput> padded =
             nnc::matchPaddedInput(conv, conv.getDpsInputOperand(0)->get());
         replace(conv.getDpsInitOperand(0)->get(), true,
+                conv.getDpsInputOperand(1)->get(),
                 [&](OpBuilder &b, Location l, const nnc::KernelEpilogue &e) {
                   emitConv(b, l, conv, fn, t, e, padded);
                 });
@@ -435,7 +478,7 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
       if (auto g = dyn_cast<linalg::GenericOp>(o); g && matchFilterGrad(g)) {
         func::FuncOp fn =
             declare(module, "nnc_conv2d_filter_grad_f32", kFilterGradArgs);
-        replace(g.getDpsInitOperand(0)->get(), false,
+        replace(g.getDpsInitOperand(0)->get(), false, Value(),
                 [&](OpBuilder &b, Location l, const nnc::KernelEpilogue &e) {
                   emitFilterGrad(b, l, g, fn, t, e);
                 });
@@ -451,6 +494,7 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
             cmap.getResultPosition(getAffineDimExpr(c->n, op.getContext())) ==
             cmap.getNumResults() - 1;
         replace(op.getDpsInitOperand(0)->get(), nLast,
+                op.getDpsInputOperand(1)->get(),
                 [&](OpBuilder &b, Location l, const nnc::KernelEpilogue &e) {
                   emitGemm(b, l, op, *c, fn, t, e);
                 });

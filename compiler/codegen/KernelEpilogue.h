@@ -41,8 +41,10 @@ struct KernelEpilogue {
 
   /// The NNC_KERNEL_* flags of the call.
   bool bf16 = false; ///< bf16 operands (NNC_KERNEL_BF16)
+  bool int8 = false; ///< int8 inference (NNC_KERNEL_INT8)
   int64_t flags() const {
-    return (accumulate ? 1 : 0) | (relu ? 2 : 0) | (bf16 ? 4 : 0);
+    return (accumulate ? 1 : 0) | (relu ? 2 : 0) | (bf16 ? 4 : 0) |
+           (int8 ? 8 : 0);
   }
 };
 

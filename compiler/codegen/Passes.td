@@ -157,9 +157,17 @@ def NNKernelCalls : Pass<"nnc-kernel-calls", "::mlir::ModuleOp"> {
     convolution's input (read in place with implicit padding). With
     `threads` > 1 each call runs from an `scf.parallel` over that many
     slices of the output. Other ops are left for loop lowering.
+
+    With `int8`, in functions that update no parameter (not a train step),
+    each product whose second operand and each convolution whose filter is
+    a view of a `param` argument gets NNC_KERNEL_INT8 and a `nn.int8` mark
+    (and the function one, for remarks).
   }];
   let options = [Option<"threads", "threads", "unsigned", "1",
-                        "Slices of each call run in parallel">];
+                        "Slices of each call run in parallel">,
+                 Option<"int8", "int8", "bool", "false",
+                        "Inference functions' products and convolutions "
+                        "by a parameter run in int8 (NNC_KERNEL_INT8)">];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",

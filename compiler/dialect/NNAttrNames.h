@@ -53,6 +53,9 @@ constexpr const char kNotFused[] = "nn.not_fused";
 /// On a function (a train step of `precision bf16`): its kernel calls
 /// take bf16 operands (a unit attribute).
 constexpr const char kBf16[] = "nn.bf16";
+/// On a function compiled with --quantize=int8 and on each of its kernel
+/// calls that runs in int8 (NNC_KERNEL_INT8; a unit attribute).
+constexpr const char kInt8[] = "nn.int8";
 
 } // namespace nnc::attr
 

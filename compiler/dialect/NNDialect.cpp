@@ -112,7 +112,7 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
                   "an array of argument positions on a function");
   if (name == nnc::attr::kKernel)
     return expect(isa<UnitAttr>(v), "a unit attribute");
-  if (name == nnc::attr::kBf16)
+  if (name == nnc::attr::kBf16 || name == nnc::attr::kInt8)
     return expect(isa<UnitAttr>(v), "a unit attribute");
   if (name == nnc::attr::kNoAliasArgs)
     return expect(isa<DenseI32ArrayAttr>(v), "an array of argument positions");

@@ -187,7 +187,8 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
     return false;
   if (stopAt == Stage::Linalg)
     return true;
-  PipelineOptions po{opts.threads, opts.threadsAtRunTime, opts.kernels};
+  PipelineOptions po{opts.threads, opts.threadsAtRunTime, opts.kernels,
+                     opts.int8};
   if (!runPipeline(module, bufferizePipeline(po), diags, "bufferization"))
     return false;
   if (opts.remarks)
@@ -418,7 +419,7 @@ bool nnc::compileModule(mlir::ModuleOp module, const CodegenOptions &opts,
         "|" + tm->getTargetFeatureString().str() + "|O" +
         std::to_string(opts.optLevel) + "|t" + std::to_string(opts.threads) +
         (opts.threadsAtRunTime ? "r" : "") + "|k" +
-        std::to_string(opts.kernels);
+        std::to_string(opts.kernels) + (opts.int8 ? "|int8" : "");
     key = cache::key({text, config});
     if (cache::load(key, objects))
       return true;

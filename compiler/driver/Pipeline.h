@@ -100,6 +100,9 @@ struct CodegenOptions {
   /// f32 products and convolutions call the runtime's GEMM kernels
   /// (nnc-kernel-calls); false: plain loops, for comparing results.
   bool kernels = true;
+  /// --quantize=int8: the products and convolutions of inference
+  /// functions by a parameter run in int8 (NNC_KERNEL_INT8).
+  bool int8 = false;
   /// Report per .nn line what was fused, what runs on kernels and how
   /// buffers were planned (--remarks), to stderr.
   bool remarks = false;

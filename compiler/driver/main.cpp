@@ -252,6 +252,15 @@ static cl::opt<std::string> precisionOpt(
              "f32 sums, on CPUs with AVX512-BF16; f32 elsewhere)"),
     cl::value_desc("f32|bf16"), cl::sub(runCmd), cl::sub(buildCmd),
     cl::sub(checkCmd), cl::sub(sweepCommand()), cl::cat(nncCat));
+static cl::opt<std::string> quantizeOpt(
+    "quantize",
+    cl::desc("Inference in int8: the model's products and convolutions by "
+             "its weights take int8 operands with int32 sums (weights per "
+             "output channel, activations per sample; AVX512-VNNI, f32 "
+             "elsewhere); for run --forward, predict and build (not "
+             "training)"),
+    cl::value_desc("int8|none"), cl::sub(runCmd), cl::sub(buildCmd),
+    cl::sub(predictCmd), cl::cat(nncCat));
 static cl::opt<bool> noKernels(
     "no-kernels",
     cl::desc("Lower f32 matrix products and convolutions to plain loops "
@@ -452,6 +461,7 @@ static CodegenOptions codegenOptions() {
   co.cpu = cpuName;
   co.threads = std::max(1u, unsigned(threadsOpt));
   co.kernels = !noKernels;
+  co.int8 = quantizeOpt == "int8";
   co.remarks = remarks;
   co.optLevel = std::min(3u, unsigned(optLevelOpt));
   const char *env = std::getenv("NNC_NO_CACHE");
@@ -609,9 +619,19 @@ static bool missingTrainData(const Program &program, DiagnosticEngine &diags) {
   return missing;
 }
 
+/// The error of --quantize=int8 where something trains.
+static int int8TrainingError(DiagnosticEngine &diags) {
+  diags.error("--quantize=int8 is for inference (nnc run --forward, nnc "
+              "predict, nnc build of a model's forward): training runs in "
+              "f32, or with bf16 products ('precision bf16')");
+  return 1;
+}
+
 /// `nnc run FILE.nn` of a train block.
 static int train(const Program &program, llvm::SourceMgr &sm,
                  DiagnosticEngine &diags) {
+  if (quantizeOpt == "int8")
+    return int8TrainingError(diags);
   if (missingTrainData(program, diags))
     return 1;
   TrainOptions to;
@@ -675,6 +695,11 @@ checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   if (!precisionValid(diags))
     return nullptr;
   opts.precision = precisionOpt;
+  if (quantizeOpt.getNumOccurrences() && quantizeOpt != "int8" &&
+      quantizeOpt != "none") {
+    diags.error("--quantize takes int8 or none, not '" + quantizeOpt + "'");
+    return nullptr;
+  }
   StageTimer timer("front end (parse, sema)");
   auto program = checkFile(inputFile, opts, sm, diags);
   // An error at a line whose value came from the command line (a size of
@@ -939,11 +964,19 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
       Entry train = trainEntryOf(*program);
       bool trains = train.graph && program->train &&
                     program->train->modelName == program->model->name;
+      if (trains && quantizeOpt == "int8") {
+        // A train step would change the weights int8 keeps quantized.
+        llvm::errs() << "nnc: note: --quantize=int8: the library runs the "
+                        "model's forward only (no train or eval step)\n";
+        trains = false;
+      }
       return buildLibrary(Entry{program->graph.get(), program->model->name},
                           LibraryOptions{outputFile, headerOpt, sharedOpt,
                                          weightsOpt, trains ? &train : nullptr},
                           co, argv0, sm, diags);
     }
+    if (trainExecutable && quantizeOpt == "int8")
+      return int8TrainingError(diags);
     Entry entry = trainExecutable ? trainEntryOf(*program) : entryOf(*program);
     // An executable may be started by mpirun: its step can exchange
     // gradients (no-ops in a single process).

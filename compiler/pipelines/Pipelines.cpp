@@ -43,7 +43,8 @@ std::string nnc::bufferizePipeline(const PipelineOptions &opts) {
       "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
       "func.func(nnc-return-arguments),";
   if (opts.kernels)
-    p += "nnc-kernel-calls{threads=" + std::to_string(opts.threads) + "},";
+    p += "nnc-kernel-calls{threads=" + std::to_string(opts.threads) +
+         (opts.int8 ? " int8=1" : "") + "},";
   return p + "nnc-plan-buffers, nnc-collective-calls";
 }
 
@@ -86,7 +87,13 @@ struct CodegenPipelineOptions
       llvm::cl::desc("Parallel regions take OpenMP's thread count at run "
                      "time (a library's set_threads)"),
       llvm::cl::init(false)};
-  PipelineOptions get() const { return {threads, threadsAtRunTime, kernels}; }
+  Option<bool> int8{*this, "int8",
+                    llvm::cl::desc("Inference products by a parameter in "
+                                   "int8 (--quantize=int8)"),
+                    llvm::cl::init(false)};
+  PipelineOptions get() const {
+    return {threads, threadsAtRunTime, kernels, int8};
+  }
 };
 
 void add(mlir::OpPassManager &pm, const std::string &pipeline) {

@@ -20,6 +20,7 @@ struct PipelineOptions {
   /// Parallel regions without a thread count: OpenMP's setting at run time.
   bool threadsAtRunTime = false;
   bool kernels = true;  ///< f32 products and convolutions on the runtime's
+  bool int8 = false;    ///< --quantize=int8: inference products in int8
 };
 
 /// Each stage as a textual pipeline on builtin.module (assembled by name,

@@ -233,31 +233,77 @@ bool gemmInt8(const GemmArgs &g, int64_t part, int64_t parts) {
 
 namespace {
 
-/// Image `img` of the input quantized with `scale` into `q` (h x w x c).
-void quantizeImage(const ConvArgs &g, int64_t img, float scale, uint8_t *q) {
-  for (int64_t y = 0; y < g.h; ++y)
-    for (int64_t x = 0; x < g.w; ++x)
-      quantizeRun(g.x + img * g.xs0 + y * g.xs1 + x * g.xs2, 1, g.c, scale,
-                  q + (y * g.w + x) * g.c);
+/// The runs of image `img` that are contiguous in memory: the whole image,
+/// its rows, or its pixels; `fn(x, first, n)` for each (first: the index of
+/// its first value in the h x w x c image).
+template <typename Fn> void forEachRun(const ConvArgs &g, int64_t img, Fn fn) {
+  const float *x = g.x + img * g.xs0;
+  if (g.xs2 == g.c && g.xs1 == g.w * g.c) {
+    fn(x, 0, g.h * g.w * g.c);
+  } else if (g.xs2 == g.c) {
+    for (int64_t y = 0; y < g.h; ++y)
+      fn(x + y * g.xs1, y * g.w * g.c, g.w * g.c);
+  } else {
+    for (int64_t y = 0; y < g.h; ++y)
+      for (int64_t i = 0; i < g.w; ++i)
+        fn(x + y * g.xs1 + i * g.xs2, (y * g.w + i) * g.c, g.c);
+  }
+}
+
+/// max |v| over image `img`; -1 when it holds a NaN or an infinity.
+float imageMaxAbs(const ConvArgs &g, int64_t img) {
+  float mx = 0.0f;
+  forEachRun(g, img, [&](const float *x, int64_t, int64_t n) {
+    float m = mx < 0.0f ? -1.0f : maxAbs(x, 1, n);
+    mx = m < 0.0f ? -1.0f : std::max(mx, m);
+  });
+  return mx;
+}
+
+/// n bytes in 64-byte loads and stores, which may read and write up to 63
+/// bytes past both ends (the buffers have that slack, and the runs of an
+/// im2col row are written in order): these runs are short (3 bytes for
+/// one channel), and masked stores are slow on some CPUs.
+constexpr int64_t kSlack = 64;
+inline void copyBytes(uint8_t *dst, const uint8_t *src, int64_t n) {
+  for (int64_t i = 0; i < n; i += 64)
+    _mm512_storeu_si512(dst + i, _mm512_loadu_si512(src + i));
+}
+
+/// n quantized zeros (128), with copyBytes' overrun.
+inline void fillZeros(uint8_t *dst, int64_t n) {
+  const __m512i z = _mm512_set1_epi8(char(128));
+  for (int64_t i = 0; i < n; i += 64)
+    _mm512_storeu_si512(dst + i, z);
 }
 
 /// The im2col row of output pixel `pix` of a quantized image: its window's
-/// taps, 128 (zero) outside the image and past k.
+/// taps, 128 (zero) outside the image and past k. A window row inside the
+/// image with dilation 1 is one run of kw * c bytes.
 void windowRow(const ConvArgs &g, const uint8_t *img, int64_t pix, int64_t kp,
                uint8_t *row) {
   int64_t y = pix / g.ow, x = pix % g.ow;
-  for (int64_t ky = 0; ky < g.kh; ++ky)
-    for (int64_t kx = 0; kx < g.kw; ++kx) {
-      int64_t iy = y * g.sh + ky * g.dh - g.pt,
-              ix = x * g.sw + kx * g.dw - g.pl;
-      uint8_t *dst = row + (ky * g.kw + kx) * g.c;
-      if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
-        std::memset(dst, 128, g.c);
-      else
-        std::memcpy(dst, img + (iy * g.w + ix) * g.c, g.c);
+  int64_t ix0 = x * g.sw - g.pl;
+  bool inside = g.dw == 1 && ix0 >= 0 && ix0 + g.kw <= g.w;
+  for (int64_t ky = 0; ky < g.kh; ++ky) {
+    int64_t iy = y * g.sh + ky * g.dh - g.pt;
+    uint8_t *dst = row + ky * g.kw * g.c;
+    if (iy < 0 || iy >= g.h) {
+      fillZeros(dst, g.kw * g.c);
+    } else if (inside) {
+      copyBytes(dst, img + (iy * g.w + ix0) * g.c, g.kw * g.c);
+    } else {
+      for (int64_t kx = 0; kx < g.kw; ++kx) {
+        int64_t ix = ix0 + kx * g.dw;
+        if (ix < 0 || ix >= g.w)
+          fillZeros(dst + kx * g.c, g.c);
+        else
+          copyBytes(dst + kx * g.c, img + (iy * g.w + ix) * g.c, g.c);
+      }
     }
+  }
   int64_t k = g.kh * g.kw * g.c;
-  std::memset(row + k, 128, kp - k);
+  fillZeros(row + k, kp - k);
 }
 
 } // namespace
@@ -269,18 +315,12 @@ bool convInt8(const ConvArgs &g) {
     return w->finite;
   constexpr int64_t kBlock = 64; // pixels per im2col block
   Scratch &s = scratch();
-  s.image.resize(g.h * g.w * g.c);
-  s.rows.resize(kBlock * w->kp);
+  s.image.resize(g.h * g.w * g.c + kSlack);
+  s.rows.resize(kBlock * w->kp + kSlack);
   for (int64_t img = g.begin / perImage; img * perImage < g.end; ++img) {
     int64_t first = std::max(g.begin, img * perImage);
     int64_t last = std::min(g.end, (img + 1) * perImage);
-    float mx = 0.0f;
-    for (int64_t y = 0; y < g.h && mx >= 0.0f; ++y)
-      for (int64_t x = 0; x < g.w && mx >= 0.0f; ++x) {
-        float m = maxAbs(g.x + img * g.xs0 + y * g.xs1 + x * g.xs2, 1, g.c);
-        mx = m < 0.0f ? m : std::max(mx, m);
-      }
-    float scale = scaleOf(mx);
+    float scale = scaleOf(imageMaxAbs(g, img));
     if (scale < 0.0f) {
       // A NaN or an infinity in this image: its pixels in f32.
       ConvArgs f = g;
@@ -289,7 +329,9 @@ bool convInt8(const ConvArgs &g) {
       bestConv()(f);
       continue;
     }
-    quantizeImage(g, img, scale, s.image.data());
+    forEachRun(g, img, [&](const float *x, int64_t first, int64_t n) {
+      quantizeRun(x, 1, n, scale, &s.image[first]);
+    });
     s.scales.assign(kBlock, scale);
     for (int64_t p = first; p < last; p += kBlock) {
       int64_t rows = std::min(kBlock, last - p);
