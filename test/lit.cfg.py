@@ -47,6 +47,10 @@ try:
     if ("avx512_bf16" in flags and "avx512bw" in flags and
             os.environ.get("NNC_BF16") != "0"):
         config.available_features.add("bf16")
+    # CPUs whose int8 kernels run (--quantize=int8).
+    if ("avx512_vnni" in flags and "avx512bw" in flags and
+            os.environ.get("NNC_INT8") != "0"):
+        config.available_features.add("int8")
 except OSError:
     pass
 

@@ -400,9 +400,13 @@ void emitFilterGrad(OpBuilder &b, Location l, linalg::GenericOp op,
   });
 }
 
-/// Whether `f` is an inference function: no argument is an optimizer's
-/// state or a step count (a train step updates its parameters in place).
+/// Whether `f` is a model's forward function (`<name>_forward`) that
+/// updates no parameter: no argument is an optimizer's state, a step count
+/// or an update (train steps change their parameters in place, and an eval
+/// step runs between them).
 bool inferenceOnly(func::FuncOp f) {
+  if (!f.getSymName().ends_with("_forward"))
+    return false;
   for (unsigned i = 0; i < f.getNumArguments(); ++i)
     if (auto kind = f.getArgAttrOfType<StringAttr>(i, nnc::attr::kKind))
       if (kind.getValue() == "opt_state" || kind.getValue() == "step" ||

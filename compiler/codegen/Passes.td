@@ -158,7 +158,7 @@ def NNKernelCalls : Pass<"nnc-kernel-calls", "::mlir::ModuleOp"> {
     `threads` > 1 each call runs from an `scf.parallel` over that many
     slices of the output. Other ops are left for loop lowering.
 
-    With `int8`, in functions that update no parameter (not a train step),
+    With `int8`, in a model's forward function (`<name>_forward`),
     each product whose second operand and each convolution whose filter is
     a view of a `param` argument gets NNC_KERNEL_INT8 and a `nn.int8` mark
     (and the function one, for remarks).

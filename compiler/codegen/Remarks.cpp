@@ -225,6 +225,15 @@ void Reporter::function(func::FuncOp f) {
                      : "this CPU has no AVX512-BF16 (or NNC_BF16=0), so its "
                        "products run in f32"));
   }
+  if (f->hasAttr(nnc::attr::kInt8) && kernelCalls) {
+    Location at = f.getNumArguments() ? f.getArgument(0).getLoc() : f.getLoc();
+    llvm::StringMap<bool> cpu = llvm::sys::getHostCPUFeatures();
+    const char *env = std::getenv("NNC_INT8");
+    bool off = env && llvm::StringRef(env) == "0";
+    if (!cpu.lookup("avx512vnni") || !cpu.lookup("avx512bw") || off)
+      add(at, name + ": --quantize=int8: this CPU has no AVX512-VNNI (or "
+                     "NNC_INT8=0), so its products run in f32");
+  }
   // Which buffers a kernel call wrote: for "not fused into" remarks.
   llvm::DenseMap<Value, Operation *> kernelWrote;
   llvm::DenseMap<Value, std::vector<Operation *>> readers;
@@ -237,9 +246,16 @@ void Reporter::function(func::FuncOp f) {
       // took over.
       llvm::SetVector<Location> pos;
       positions(op->getLoc(), pos);
+      std::string int8;
+      if (call->hasAttr(nnc::attr::kInt8))
+        int8 = " in int8 (weights quantized once per output channel, "
+               "activations per sample at each call; vpdpbusd)";
+      else if (f->hasAttr(nnc::attr::kInt8))
+        int8 = " in f32 (--quantize=int8 quantizes only products and "
+               "convolutions by a parameter)";
       add(pos.empty() ? op->getLoc() : pos.front(),
           what + " runs on the runtime's kernel (" + call.getCallee().str() +
-              ")" + winogradNote(call));
+              ")" + (int8.empty() ? winogradNote(call) : int8));
       if (auto epi = op->getAttrOfType<StringAttr>(nnc::kEpilogueAttr)) {
         std::string at = pos.empty() ? "" : " at " + spell(pos.front());
         for (Location p : llvm::drop_begin(pos))

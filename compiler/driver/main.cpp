@@ -1007,6 +1007,11 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     Entry entry = entryOf(*program);
     entry.seed = seedValue;
     if (entry.isProgram) {
+      if (quantizeOpt == "int8") {
+        diags.error("--quantize=int8 runs a model's forward (nnc run "
+                    "--forward, nnc predict, nnc build), not a main block");
+        return 1;
+      }
       CodegenOptions co = codegenOptions();
       return runProgram(entry, seedValue, co, sm, diags);
     }
