@@ -18,7 +18,7 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--root", required=True)
 ap.add_argument("--quick", action="store_true", help="fewer runs")
-ALL_SECTIONS = ["inference", "gemm", "compile", "train", "bf16", "mpi", "memory"]
+ALL_SECTIONS = ["inference", "int8", "gemm", "compile", "train", "bf16", "mpi", "memory"]
 ap.add_argument("--only", default=",".join(ALL_SECTIONS),
                 help="comma-separated sections to run: " + ", ".join(ALL_SECTIONS))
 args = ap.parse_args()
@@ -225,6 +225,57 @@ def inference_cases():
 
 if "inference" in SECTIONS:
     inference_cases()
+
+
+def cpu_flags():
+    try:
+        return open("/proc/cpuinfo").read().split()
+    except OSError:
+        return []
+
+
+def int8_cases():
+    # `--quantize=int8` (weights per output channel, activations per
+    # sample, VNNI) against PyTorch eager's best f32/bf16 configuration,
+    # ONNX Runtime f32 and nnc's own f32 (run right after).
+    flags = cpu_flags()
+    if "avx512_vnni" not in flags or "avx512bw" not in flags:
+        print("int8: this CPU has no AVX512-VNNI; skipped", file=sys.stderr)
+        return
+    for model, src, params in (("MLP", mlp_src, mlp_p), ("CNN", cnn_src, cnn_p)):
+        configs = ["eager", "bf16"] + (["channels_last"] if model == "CNN" else [])
+        for batch in (1, 64):
+            wait_idle()
+            tensors = dict(params, image=torch.rand(batch, 28, 28))
+            q3 = nnc_times(src, tensors, extra=["--quantize=int8"])
+            f3 = nnc_times(src, tensors)
+            what = f"{model} inference latency int8, batch {batch}, 1 thread"
+            kw = dict(precision="int8", batch=batch, threads=1)
+            row(f"{what} (vs nnc f32)", "ms", q3[1], "nnc f32", f3[1], round(f3[1] / q3[1], 3),
+                peer_precision="f32", nnc_p10=q3[0], nnc_p90=q3[2], **kw)
+            with tempfile.TemporaryDirectory() as d:
+                ppath = os.path.join(d, "params.safetensors")
+                save(ppath, params)
+                times, how = best_torch_infer(model.lower(), batch, ppath, configs)
+                add(f"{what} (vs PyTorch eager, best of {', '.join(configs)})", "ms", q3,
+                    times, peer=f"PyTorch {torch.__version__} eager ({how})",
+                    peer_precision="bf16" if how.startswith("bf16") else "f32", **kw)
+                ort = ort_times(src, ppath, batch, d)
+                if ort is None:
+                    continue
+                overhead = statistics.median(ort["identity"])
+                add(f"{what} (vs ONNX Runtime f32)", "ms", q3, ort["model"],
+                    peer=f"ONNX Runtime {ort['version']} (node, MLAS)", peer_precision="f32",
+                    note=f"ONNX Runtime's per-call overhead (a one-op ReduceMax model): "
+                         f"{overhead:.4f} ms", **kw)
+                net = [max(t - overhead, 1e-6) for t in ort["model"]]
+                add(f"{what} (vs ONNX Runtime f32, its per-call overhead subtracted)", "ms",
+                    q3, net, peer=f"ONNX Runtime {ort['version']} minus {overhead:.4f} ms",
+                    peer_precision="f32", **kw)
+
+
+if "int8" in SECTIONS:
+    int8_cases()
 
 def torch_gemm(n, runs, threads, env):
     """PyTorch's product a @ b in its own process (the BLAS kernel and
