@@ -225,12 +225,15 @@ void Reporter::function(func::FuncOp f) {
                      : "this CPU has no AVX512-BF16 (or NNC_BF16=0), so its "
                        "products run in f32"));
   }
+  // Whether int8 calls run in int8 here (AVX512-VNNI, NNC_INT8 not 0).
+  bool int8Runs = false;
   if (f->hasAttr(nnc::attr::kInt8) && kernelCalls) {
     Location at = f.getNumArguments() ? f.getArgument(0).getLoc() : f.getLoc();
     llvm::StringMap<bool> cpu = llvm::sys::getHostCPUFeatures();
     const char *env = std::getenv("NNC_INT8");
-    bool off = env && llvm::StringRef(env) == "0";
-    if (!cpu.lookup("avx512vnni") || !cpu.lookup("avx512bw") || off)
+    int8Runs = cpu.lookup("avx512vnni") && cpu.lookup("avx512bw") &&
+               !(env && llvm::StringRef(env) == "0");
+    if (!int8Runs)
       add(at, name + ": --quantize=int8: this CPU has no AVX512-VNNI (or "
                      "NNC_INT8=0), so its products run in f32");
   }
@@ -247,9 +250,11 @@ void Reporter::function(func::FuncOp f) {
       llvm::SetVector<Location> pos;
       positions(op->getLoc(), pos);
       std::string int8;
-      if (call->hasAttr(nnc::attr::kInt8))
-        int8 = " in int8 (weights quantized once per output channel, "
-               "activations per sample at each call; vpdpbusd)";
+      if (call->hasAttr(nnc::attr::kInt8) && int8Runs)
+        int8 = " with int8 operands (weights quantized once per output "
+               "channel, activations per sample at each call; vpdpbusd)";
+      else if (call->hasAttr(nnc::attr::kInt8))
+        int8 = " in f32 (int8 needs AVX512-VNNI)";
       else if (f->hasAttr(nnc::attr::kInt8))
         int8 = " in f32 (--quantize=int8 quantizes only products and "
                "convolutions by a parameter)";

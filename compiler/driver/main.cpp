@@ -627,6 +627,13 @@ static int int8TrainingError(DiagnosticEngine &diags) {
   return 1;
 }
 
+/// The error of --quantize=int8 on a file's main block.
+static int int8ProgramError(DiagnosticEngine &diags) {
+  diags.error("--quantize=int8 runs a model's forward (nnc run --forward, "
+              "nnc predict, nnc build), not a main block");
+  return 1;
+}
+
 /// `nnc run FILE.nn` of a train block.
 static int train(const Program &program, llvm::SourceMgr &sm,
                  DiagnosticEngine &diags) {
@@ -700,6 +707,9 @@ checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
     diags.error("--quantize takes int8 or none, not '" + quantizeOpt + "'");
     return nullptr;
   }
+  if (quantizeOpt == "int8" && noKernels)
+    llvm::errs() << "nnc: note: --quantize=int8 runs on the runtime's "
+                    "kernels: with --no-kernels everything runs in f32\n";
   StageTimer timer("front end (parse, sema)");
   auto program = checkFile(inputFile, opts, sm, diags);
   // An error at a line whose value came from the command line (a size of
@@ -977,6 +987,9 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
     if (trainExecutable && quantizeOpt == "int8")
       return int8TrainingError(diags);
+    if (!trainExecutable && quantizeOpt == "int8" &&
+        entryOf(*program).isProgram)
+      return int8ProgramError(diags);
     Entry entry = trainExecutable ? trainEntryOf(*program) : entryOf(*program);
     // An executable may be started by mpirun: its step can exchange
     // gradients (no-ops in a single process).
@@ -1007,11 +1020,8 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     Entry entry = entryOf(*program);
     entry.seed = seedValue;
     if (entry.isProgram) {
-      if (quantizeOpt == "int8") {
-        diags.error("--quantize=int8 runs a model's forward (nnc run "
-                    "--forward, nnc predict, nnc build), not a main block");
-        return 1;
-      }
+      if (quantizeOpt == "int8")
+        return int8ProgramError(diags);
       CodegenOptions co = codegenOptions();
       return runProgram(entry, seedValue, co, sm, diags);
     }
