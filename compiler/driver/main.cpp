@@ -1003,6 +1003,8 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     return buildExecutable(entry, outputFile, co, argv0, sm, diags);
   }
   if (forward && !gradientInputs.empty()) {
+    if (quantizeOpt == "int8")
+      return int8TrainingError(diags); // gradients are training's
     Entry entry = lossEntryOf(*program, wrtInputs);
     entry.seed = seedValue;
     if (!entry.graph) {
@@ -1012,6 +1014,8 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     ForwardOptions fo;
     fo.codegen = codegenOptions();
     fo.inputFile = gradientInputs;
+    fo.checkpoint = checkpointOpt;
+    fo.instance = instanceOpt;
     fo.outputFile = outputFile;
     fo.benchRuns = benchRuns;
     return runForward(entry, fo, sm, diags);

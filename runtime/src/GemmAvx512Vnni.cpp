@@ -79,11 +79,42 @@ void quantizeRun(const float *x, int64_t s, int64_t n, float scale,
   }
 }
 
-/// R rows x P panels of 16 columns: acc[(r * P + p) * 16 + lane] = sum over
-/// l of a[r * lda + l] * panel p's column, for l < kp (a multiple of 4).
+/// Where a tile's sums go: C at the tile's first row and column j0, the
+/// rows' scales (a negative one: the row runs in f32 instead, skipped).
+struct TileOut {
+  const float *sa;
+  const Int8Weights *w;
+  int64_t j0;
+  float *c;
+  int64_t ldc;
+  const Epilogue *ep;
+};
+
+/// Output columns [j, j + 16) of one row from its int32 sums: minus the
+/// +128 offset, times the row's and the columns' scales, then the epilogue.
+inline void storeSums(__m512i sums, float rowScale, int64_t j, float *cp,
+                      const TileOut &o) {
+  const Int8Weights &w = *o.w;
+  __mmask16 mask = w.n - j >= 16 ? 0xffff : (1u << (w.n - j)) - 1;
+  __m512i s = _mm512_sub_epi32(sums, _mm512_loadu_si512(&w.offset[j]));
+  __m512 v = _mm512_mul_ps(
+      _mm512_cvtepi32_ps(s),
+      _mm512_mul_ps(_mm512_set1_ps(rowScale), _mm512_loadu_ps(&w.scale[j])));
+  if (o.ep->accumulate)
+    v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, cp), v);
+  if (o.ep->bias)
+    v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, o.ep->bias + j));
+  if (o.ep->relu)
+    v = _mm512_max_ps(v, _mm512_setzero_ps());
+  _mm512_mask_storeu_ps(cp, mask, v);
+}
+
+/// R rows x P panels of 16 columns: the sums over l < kp (a multiple of 4)
+/// of a[r * lda + l] times panel p's column, kept in registers and stored
+/// through storeSums.
 template <int R, int P>
 void tile(const uint8_t *a, int64_t lda, const int8_t *b, int64_t kp,
-          int32_t *acc) {
+          const TileOut &o) {
   __m512i c[R][P];
   for (int r = 0; r < R; ++r)
     for (int p = 0; p < P; ++p)
@@ -100,13 +131,16 @@ void tile(const uint8_t *a, int64_t lda, const int8_t *b, int64_t kp,
         c[r][p] = _mm512_dpbusd_epi32(c[r][p], av, bv[p]);
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int p = 0; p < P; ++p)
-      _mm512_storeu_si512(acc + (r * P + p) * 16, c[r][p]);
+  for (int r = 0; r < R; ++r) {
+    if (o.sa[r] < 0.0f)
+      continue;
+    for (int p = 0; p < P && o.j0 + p * 16 < o.w->n; ++p)
+      storeSums(c[r][p], o.sa[r], o.j0 + p * 16, o.c + r * o.ldc + p * 16, o);
+  }
 }
 
 using TileFn = void (*)(const uint8_t *, int64_t, const int8_t *, int64_t,
-                        int32_t *);
+                        const TileOut &);
 constexpr int kMaxR = 8, kMaxP = 8, kMaxTile = 16; // R * P <= 16 registers
 
 template <int R, int... Ps>
@@ -120,51 +154,19 @@ tileTable(std::integer_sequence<int, Rs...>) {
 }
 constexpr auto kTiles = tileTable(std::make_integer_sequence<int, kMaxR>());
 
-/// Writes a finished tile: rows with a negative scale are skipped (they
-/// are computed in f32).
-void storeTile(const int32_t *acc, int R, int P, const float *sa,
-               const Int8Weights &w, int64_t j0, float *c, int64_t ldc,
-               const Epilogue &ep) {
-  for (int r = 0; r < R; ++r) {
-    if (sa[r] < 0.0f)
-      continue;
-    const __m512 rowScale = _mm512_set1_ps(sa[r]);
-    for (int p = 0; p < P; ++p) {
-      int64_t j = j0 + p * 16;
-      if (j >= w.n)
-        break;
-      __mmask16 mask = w.n - j >= 16 ? 0xffff : (1u << (w.n - j)) - 1;
-      __m512i s = _mm512_sub_epi32(_mm512_loadu_si512(acc + (r * P + p) * 16),
-                                   _mm512_loadu_si512(&w.offset[j]));
-      __m512 v =
-          _mm512_mul_ps(_mm512_cvtepi32_ps(s),
-                        _mm512_mul_ps(rowScale, _mm512_loadu_ps(&w.scale[j])));
-      float *cp = c + r * ldc + p * 16;
-      if (ep.accumulate)
-        v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, cp), v);
-      if (ep.bias)
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, ep.bias + j));
-      if (ep.relu)
-        v = _mm512_max_ps(v, _mm512_setzero_ps());
-      _mm512_mask_storeu_ps(cp, mask, v);
-    }
-  }
-}
-
 /// C[i, j] for `rows` quantized rows (aq, kp bytes apart; scales sa) and
 /// the columns of panels [p0, p1); c is C's row 0, column 0.
 void product(const uint8_t *aq, const float *sa, int64_t rows,
              const Int8Weights &w, int64_t p0, int64_t p1, float *c,
              int64_t ldc, const Epilogue &ep) {
-  alignas(64) int32_t acc[kMaxTile * 16];
   const int pmax = rows <= 2 ? kMaxP : 4;
   for (int64_t p = p0; p < p1;) {
     int P = int(std::min<int64_t>(pmax, p1 - p));
     int rmax = kMaxTile / P;
     for (int64_t i = 0; i < rows;) {
       int R = int(std::min<int64_t>(std::min(rmax, kMaxR), rows - i));
-      kTiles[R - 1][P - 1](aq + i * w.kp, w.kp, &w.q[p * w.kp * 16], w.kp, acc);
-      storeTile(acc, R, P, sa + i, w, p * 16, c + i * ldc + p * 16, ldc, ep);
+      TileOut o{sa + i, &w, p * 16, c + i * ldc + p * 16, ldc, &ep};
+      kTiles[R - 1][P - 1](aq + i * w.kp, w.kp, &w.q[p * w.kp * 16], w.kp, o);
       i += R;
     }
     p += P;
