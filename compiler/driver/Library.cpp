@@ -216,7 +216,7 @@ void writeResourcesHeader(llvm::raw_ostream &os, const std::string &p,
 void writeHeader(llvm::raw_ostream &os, const std::string &p,
                  const std::string &file, const ModelSignature &sig,
                  int64_t params, const Training *train, bool shared,
-                 bool weights, unsigned threads) {
+                 bool weights, unsigned threads, bool int8) {
   std::string up = llvm::StringRef(p).upper();
   os << "/* " << p << ".h: model " << sig.model
      << " compiled by nnc " NNC_VERSION " (nnc build --lib).\n"
@@ -248,6 +248,13 @@ void writeHeader(llvm::raw_ostream &os, const std::string &p,
     }
   os << "/* Parameters and state: elements in all. */\n#define " << up
      << "_PARAMETERS " << params << "\n\n"
+     << (int8 ? "/* Built with --quantize=int8: products and convolutions "
+                "by the weights run\n   with int8 operands on CPUs with "
+                "AVX512-VNNI (f32 elsewhere). Each weight\n   matrix is "
+                "quantized at the first forward call that reads it and kept "
+                "until\n   _load or _destroy. */\n#define " +
+                    up + "_INT8 1\n\n"
+              : "")
      << (weights ? "/* A new instance, its parameters and state from the "
                    "weights compiled in\n   (nnc build --weights); `seed` "
                    "seeds dropout and other noise. */\n#define " +
@@ -788,7 +795,7 @@ int nnc::buildLibrary(const Entry &entry, const LibraryOptions &lo,
       writeFile(header, diags,
                 [&](llvm::raw_ostream &os) {
                   writeHeader(os, p, file, sig, params, train, lo.shared,
-                              !lo.weights.empty(), opts.threads);
+                              !lo.weights.empty(), opts.threads, opts.int8);
                 }) &&
       writeFile(besideOutput(p + ".pc"), diags,
                 [&](llvm::raw_ostream &os) {

@@ -75,8 +75,10 @@ int main(int argc, char **argv) {
   long correct = 0, n = idims[0];
   for (long start = 0; start < n; start += BATCH) {
     long b = n - start < BATCH ? n - start : BATCH;
+    /* Scaled as nnc's loader does, to the bit (what an int8 build's
+       rounding sees). */
     for (long i = 0; i < b * MLP_IMAGE_SIZE; ++i)
-      image[i] = pixels[start * MLP_IMAGE_SIZE + i] / 255.0f;
+      image[i] = pixels[start * MLP_IMAGE_SIZE + i] * (1.0f / 255);
     if (mlp_forward(model, b, image, logits) != 0) {
       fprintf(stderr, "classify: %s\n", mlp_error());
       return 1;
