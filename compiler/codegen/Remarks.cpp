@@ -114,37 +114,45 @@ std::string kernelName(llvm::StringRef callee) {
   return "";
 }
 
+/// Operand `i` of a kernel call when it is a constant or a static size or
+/// stride of a buffer (through index casts); -1 when it is known at run
+/// time only.
+int64_t constantOperand(func::CallOp call, unsigned i) {
+  Value v = call.getOperand(i);
+  while (auto cast = v.getDefiningOp<arith::IndexCastOp>())
+    v = cast.getIn();
+  llvm::APInt c;
+  if (matchPattern(v, m_ConstantInt(&c)))
+    return c.getSExtValue();
+  auto meta = v.getDefiningOp<memref::ExtractStridedMetadataOp>();
+  if (!meta)
+    return -1;
+  auto type = cast<MemRefType>(meta.getSource().getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  unsigned r = cast<OpResult>(v).getResultNumber(), rank = type.getRank();
+  int64_t known = -1;
+  if (r >= 2 && r < 2 + rank)
+    known = type.getDimSize(r - 2);
+  else if (r >= 2 + rank &&
+           succeeded(type.getStridesAndOffset(strides, offset)))
+    known = strides[r - 2 - rank];
+  return ShapedType::isDynamic(known) ? -1 : known;
+}
+
+/// Whether `call` is an nnc_conv2d_f32 call (operands: x, xOff, n, h, w,
+/// c, xs0..xs3, w, wOff, kh, kw, f, out, outOff, oh, ow, sh, sw, dh, dw,
+/// ...).
+bool isConvCall(func::CallOp call) {
+  return call.getCallee() == "nnc_conv2d_f32" && call.getNumOperands() >= 23;
+}
+
 /// ", by Winograd's F(2x2, 3x3) (...)" when a convolution call's sizes are
 /// constants the runtime's rule takes that path for (nnc/kernels.h).
 std::string winogradNote(func::CallOp call) {
-  if (call.getCallee() != "nnc_conv2d_f32" || call.getNumOperands() < 23)
+  if (!isConvCall(call))
     return "";
-  // Operands: x, xOff, n, h, w, c, xs0..xs3, w, wOff, kh, kw, f, out,
-  // outOff, oh, ow, sh, sw, dh, dw, ...
-  // Each is a constant or a static size or stride of a buffer (through
-  // index casts); -1 when it is known at run time only.
-  auto at = [&](unsigned i) -> int64_t {
-    Value v = call.getOperand(i);
-    while (auto cast = v.getDefiningOp<arith::IndexCastOp>())
-      v = cast.getIn();
-    llvm::APInt c;
-    if (matchPattern(v, m_ConstantInt(&c)))
-      return c.getSExtValue();
-    auto meta = v.getDefiningOp<memref::ExtractStridedMetadataOp>();
-    if (!meta)
-      return -1;
-    auto type = cast<MemRefType>(meta.getSource().getType());
-    SmallVector<int64_t> strides;
-    int64_t offset;
-    unsigned r = cast<OpResult>(v).getResultNumber(), rank = type.getRank();
-    int64_t known = -1;
-    if (r >= 2 && r < 2 + rank)
-      known = type.getDimSize(r - 2);
-    else if (r >= 2 + rank &&
-             succeeded(type.getStridesAndOffset(strides, offset)))
-      known = strides[r - 2 - rank];
-    return ShapedType::isDynamic(known) ? -1 : known;
-  };
+  auto at = [&](unsigned i) { return constantOperand(call, i); };
   int64_t c = at(5), xs3 = at(9), kh = at(12), kw = at(13), f = at(14),
           oh = at(17), ow = at(18);
   if (xs3 != 1 || !nnc_conv2d_winograd_pays(kh, kw, at(19), at(20), at(21),
@@ -250,7 +258,13 @@ void Reporter::function(func::FuncOp f) {
       llvm::SetVector<Location> pos;
       positions(op->getLoc(), pos);
       std::string int8;
-      if (call->hasAttr(nnc::attr::kInt8) && int8Runs)
+      if (call->hasAttr(nnc::attr::kInt8) && int8Runs && isConvCall(call) &&
+          !nnc_conv2d_int8_pays(constantOperand(call, 12),
+                                constantOperand(call, 13),
+                                constantOperand(call, 5)))
+        int8 = " in f32 (a window of fewer than 64 values: int8 would be "
+               "slower there)";
+      else if (call->hasAttr(nnc::attr::kInt8) && int8Runs)
         int8 = " with int8 operands (weights quantized once per output "
                "channel, activations per sample at each call; vpdpbusd)";
       else if (call->hasAttr(nnc::attr::kInt8))

@@ -132,7 +132,8 @@ extern "C" void nnc_conv2d_f32(int64_t xPtr, int64_t xOff, int64_t n, int64_t h,
                bool(flags & NNC_KERNEL_BF16)};
     sliceUnits(n * oh * ow, 12, part, parts, g.begin, g.end);
 #if defined(__x86_64__) && defined(NNC_X86_KERNELS)
-    if ((flags & NNC_KERNEL_INT8) && int8Runs() && convInt8(g))
+    if ((flags & NNC_KERNEL_INT8) && int8Runs() &&
+        nnc_conv2d_int8_pays(kh, kw, c) && convInt8(g))
       return;
 #endif
     if (!winogradPays(g) || !winogradConv(g, winogradTile(n * oh * ow)))

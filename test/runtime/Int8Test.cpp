@@ -205,11 +205,12 @@ struct ConvShape {
   int64_t n, h, w, c, kh, kw, f, sh, sw, dh, dw, pt, pl, oh, ow;
 };
 
-const ConvShape kConvs[] = {{1, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, 0, 0, 26, 26},
+// Windows of 64 values or more (nnc_conv2d_int8_pays).
+const ConvShape kConvs[] = {{1, 26, 26, 32, 3, 3, 32, 1, 1, 1, 1, 0, 0, 24, 24},
                             {2, 12, 12, 32, 3, 3, 64, 1, 1, 1, 1, 0, 0, 10, 10},
-                            {3, 9, 7, 3, 3, 3, 10, 2, 2, 1, 1, 1, 1, 5, 4},
-                            {2, 10, 10, 5, 3, 3, 40, 1, 1, 2, 2, 2, 2, 10, 10},
-                            {1, 6, 6, 17, 1, 1, 19, 1, 1, 1, 1, 0, 0, 6, 6}};
+                            {3, 9, 7, 8, 3, 3, 10, 2, 2, 1, 1, 1, 1, 5, 4},
+                            {2, 10, 10, 8, 3, 3, 40, 1, 1, 2, 2, 2, 2, 10, 10},
+                            {1, 6, 6, 65, 1, 1, 19, 1, 1, 1, 1, 0, 0, 6, 6}};
 
 struct Conv {
   ConvShape s;
@@ -282,6 +283,19 @@ TEST(Int8, ConvComputesTheQuantizedConvolution) {
           << s.c << "->" << s.f << " element " << i;
     for (int64_t parts : {2, 5})
       EXPECT_EQ(c.run(flags, parts), got) << "in " << parts << " parts";
+  }
+}
+
+TEST(Int8, SmallWindowsRunInF32) {
+  SKIP_WITHOUT_INT8();
+  // 3 x 3 over one channel (an image model's first layer), and over 7.
+  for (const ConvShape &s :
+       {ConvShape{1, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, 0, 0, 26, 26},
+        ConvShape{2, 9, 9, 7, 3, 3, 8, 1, 1, 1, 1, 1, 1, 9, 9}}) {
+    ASSERT_FALSE(nnc_conv2d_int8_pays(s.kh, s.kw, s.c));
+    Conv c(s, 250);
+    EXPECT_EQ(c.run(NNC_KERNEL_INT8 | NNC_KERNEL_RELU, 1),
+              c.run(NNC_KERNEL_RELU, 1));
   }
 }
 

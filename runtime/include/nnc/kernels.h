@@ -59,6 +59,15 @@ int nnc_kernels_bf16(void);
  *  is ignored (f32); nnc_kernels_int8() tells which. */
 int nnc_kernels_int8(void);
 
+/** Whether nnc_conv2d_f32 runs NNC_KERNEL_INT8 for a kh x kw window over
+ *  c channels: windows of 64 values or more (measured on Zen 5: the first
+ *  layer of an image model, 3 x 3 over one channel, is faster in f32,
+ *  where the int8 rows of 9 bytes cost more to gather than they save). -1
+ *  (a size known at run time only) counts as large. */
+static inline int nnc_conv2d_int8_pays(int64_t kh, int64_t kw, int64_t c) {
+  return kh < 0 || kw < 0 || c < 0 || kh * kw * c >= 64;
+}
+
 /** Drops the int8 copies of weights NNC_KERNEL_INT8 made: call it after
  *  changing weights in place that int8 calls have read (the instance API
  *  does when it loads or destroys an instance). */
