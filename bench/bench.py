@@ -234,6 +234,12 @@ def cpu_flags():
         return []
 
 
+def torch_qengine():
+    """The quantized engine torch_infer.py's int8_dynamic picks."""
+    engines = torch.backends.quantized.supported_engines
+    return next(e for e in ("fbgemm", "x86", "onednn", "qnnpack") if e in engines)
+
+
 def int8_cases():
     # `--quantize=int8` (weights per output channel, activations per
     # sample, VNNI) against PyTorch eager's best f32/bf16 configuration,
@@ -260,6 +266,12 @@ def int8_cases():
                 add(f"{what} (vs PyTorch eager, best of {', '.join(configs)})", "ms", q3,
                     times, peer=f"PyTorch {torch.__version__} eager ({how})",
                     peer_precision="bf16" if how.startswith("bf16") else "f32", **kw)
+                if model == "MLP":
+                    times, how = best_torch_infer("mlp", batch, ppath, ["int8_dynamic"])
+                    add(f"{what} (vs PyTorch int8, quantize_dynamic)", "ms", q3, times,
+                        peer=f"PyTorch {torch.__version__} ({how}, "
+                             f"{torch_qengine()})",
+                        peer_precision="int8", **kw)
                 ort = ort_times(src, ppath, batch, d)
                 if ort is None:
                     continue

@@ -7,6 +7,10 @@ names and layouts) in one configuration:
   channels_last  the CNN's activations and filters in NHWC memory format
   bf16           eager under torch.cpu.amp.autocast(dtype=torch.bfloat16)
   script         torch.jit.trace, freeze, optimize_for_inference
+  int8_dynamic   the MLP's Linear layers through
+                 torch.ao.quantization.quantize_dynamic (int8 weights,
+                 activations quantized per call; fbgemm or onednn,
+                 else qnnpack)
 Prints {"times": [ms...], "blas_core": OpenBLAS's kernel name}.
 
 usage: torch_infer.py mlp|cnn BATCH RUNS CONFIG PARAMS.safetensors"""
@@ -56,6 +60,23 @@ if config == "script":
             return fn(v)
     with torch.no_grad():
         fn = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(M().eval(), (x,))))
+elif config == "int8_dynamic":
+    if model != "mlp":
+        sys.exit("int8_dynamic: the MLP only")
+    layers = []
+    for name in ("dense_1", "dense_2"):
+        w = p[name + ".w"]
+        lin = torch.nn.Linear(w.shape[0], w.shape[1])
+        lin.weight.data = w.t().contiguous()
+        lin.bias.data = p[name + ".b"]
+        layers.append(lin)
+    net = torch.nn.Sequential(torch.nn.Flatten(), layers[0], torch.nn.ReLU(), layers[1])
+    # The x86 engines first (Debian's torch has onednn and qnnpack).
+    engines = torch.backends.quantized.supported_engines
+    torch.backends.quantized.engine = next(
+        e for e in ("fbgemm", "x86", "onednn", "qnnpack") if e in engines)
+    fn = torch.ao.quantization.quantize_dynamic(net.eval(), {torch.nn.Linear},
+                                                dtype=torch.qint8)
 elif config == "bf16":
     plain = fn
 
