@@ -419,14 +419,30 @@ void NNC_CONV_NAME(const ConvArgs &g) {
   std::fill(zeros, zeros + g.c, 0.0f);
   const float *images[MR];
   int64_t iy[MR], ix[MR];
+  // The first pixel's image, row and column, then each next pixel's by
+  // stepping (divisions per pixel cost more than a small window's
+  // products: 3 x 3 over one channel).
+  int64_t n = g.begin / (g.oh * g.ow), y = g.begin / g.ow % g.oh,
+          x = g.begin % g.ow;
   for (int64_t p0 = g.begin; p0 < g.end; p0 += MR) {
     int64_t mr = std::min<int64_t>(MR, g.end - p0);
     for (int64_t i = 0; i < MR; ++i) {
-      int64_t pix = p0 + std::min<int64_t>(i, mr - 1);
-      int64_t n = pix / (g.oh * g.ow), y = pix / g.ow % g.oh, x = pix % g.ow;
+      if (i >= mr) { // rows past mr repeat the last pixel
+        images[i] = images[mr - 1];
+        iy[i] = iy[mr - 1];
+        ix[i] = ix[mr - 1];
+        continue;
+      }
       images[i] = g.x + n * g.xs0;
       iy[i] = y * g.sh - g.pt;
       ix[i] = x * g.sw - g.pl;
+      if (++x == g.ow) {
+        x = 0;
+        if (++y == g.oh) {
+          y = 0;
+          ++n;
+        }
+      }
     }
     for (int64_t j = 0; j < panels; ++j)
       convMicroKernel(g, images, iy, ix, zeros, bp + j * k * NR,
