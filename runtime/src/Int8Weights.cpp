@@ -17,6 +17,7 @@
 #include "Int8.h"
 #include "nnc/kernels.h"
 
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -64,11 +65,13 @@ std::shared_ptr<Int8Weights> quantize(const float *b, int64_t k, int64_t n,
   w->offset.assign(w->np, 0);
   for (int64_t j = 0; j < n; ++j) {
     float mx = 0.0f;
-    for (int64_t l = 0; l < k; ++l)
-      mx = std::max(mx, std::fabs(b[l * bs0 + j * bs1]));
-    if (!std::isfinite(mx) || std::isnan(b[j * bs1])) {
-      w->finite = false; // the caller runs the product in f32
-      return w;
+    for (int64_t l = 0; l < k; ++l) {
+      float v = std::fabs(b[l * bs0 + j * bs1]);
+      if (!(v <= FLT_MAX)) { // NaN or infinite: the caller runs in f32
+        w->finite = false;
+        return w;
+      }
+      mx = std::max(mx, v);
     }
     // A zero column quantizes to zeros whatever its scale.
     float scale = mx > 0.0f ? mx / 127.0f : 1.0f;

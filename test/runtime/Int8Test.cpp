@@ -174,13 +174,20 @@ TEST(Int8, NonFiniteRowsAndWeightsRunInF32) {
           EXPECT_TRUE(std::isnan(f32[i * 40 + j]));
       }
   }
-  // A weight that is not finite: the whole call in f32.
-  Product w({3, 20, 30, false, false}, 91);
-  w.b[5] = std::numeric_limits<float>::infinity();
-  std::vector<float> got = w.run(NNC_KERNEL_INT8, false, 1);
-  std::vector<float> f32 = w.run(0, false, 1);
-  for (size_t i = 0; i < got.size(); ++i)
-    EXPECT_TRUE(got[i] == f32[i] || (std::isnan(got[i]) && std::isnan(f32[i])));
+  // A weight that is not finite, first in its column or further down: the
+  // whole call in f32.
+  for (int64_t at : {5, 7 * 20 + 3, 29 * 20 + 19})
+    for (float bad : {std::numeric_limits<float>::infinity(),
+                      std::numeric_limits<float>::quiet_NaN()}) {
+      Product w({3, 20, 30, false, false}, 91);
+      w.b[at] = bad;
+      std::vector<float> got = w.run(NNC_KERNEL_INT8, false, 1);
+      std::vector<float> f32 = w.run(0, false, 1);
+      for (size_t i = 0; i < got.size(); ++i)
+        EXPECT_TRUE(got[i] == f32[i] ||
+                    (std::isnan(got[i]) && std::isnan(f32[i])))
+            << "weight " << at << " = " << bad << ", output " << i;
+    }
 }
 
 TEST(Int8, NewWeightsAtTheSameAddressAreQuantizedAfresh) {
