@@ -400,20 +400,10 @@ void emitFilterGrad(OpBuilder &b, Location l, linalg::GenericOp op,
   });
 }
 
-/// Whether `f` is a model's forward function (`<name>_forward`) that
-/// updates no parameter: no argument is an optimizer's state, a step count
-/// or an update (train steps change their parameters in place, and an eval
+/// Whether `f` is a model's forward function (`<name>_forward`), which
+/// changes no parameter (train steps update theirs in place, and an eval
 /// step runs between them).
-bool inferenceOnly(func::FuncOp f) {
-  if (!f.getSymName().ends_with("_forward"))
-    return false;
-  for (unsigned i = 0; i < f.getNumArguments(); ++i)
-    if (auto kind = f.getArgAttrOfType<StringAttr>(i, nnc::attr::kKind))
-      if (kind.getValue() == "opt_state" || kind.getValue() == "step" ||
-          kind.getValue() == "update")
-        return false;
-  return true;
-}
+bool isForward(func::FuncOp f) { return f.getSymName().ends_with("_forward"); }
 
 /// Whether `v` is a view of one of `f`'s `param` arguments.
 bool isParam(func::FuncOp f, Value v) {
@@ -450,7 +440,7 @@ struct NNKernelCallsPass : nnc::impl::NNKernelCallsBase<NNKernelCallsPass> {
         nnc::KernelEpilogue e = nnc::planEpilogue(o, out, withBias);
         auto fn = o->getParentOfType<func::FuncOp>();
         e.bf16 = fn && fn->hasAttr(nnc::attr::kBf16);
-        if (int8 && fn && inferenceOnly(fn)) {
+        if (int8 && fn && isForward(fn)) {
           fn->setAttr(nnc::attr::kInt8, b.getUnitAttr());
           e.int8 = weights && isParam(fn, weights);
         }

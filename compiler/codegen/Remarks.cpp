@@ -165,6 +165,23 @@ std::string winogradNote(func::CallOp call) {
          "turns it off)";
 }
 
+/// What --quantize=int8 makes of a kernel call of a forward function
+/// compiled with it, where int8 does (`runs`) or does not run.
+std::string int8Note(func::CallOp call, bool runs) {
+  if (!call->hasAttr(nnc::attr::kInt8))
+    return " in f32 (--quantize=int8 quantizes only products and "
+           "convolutions by a parameter)";
+  if (!runs)
+    return " in f32 (int8 needs AVX512-VNNI)";
+  if (isConvCall(call) && !nnc_conv2d_int8_pays(constantOperand(call, 12),
+                                                constantOperand(call, 13),
+                                                constantOperand(call, 5)))
+    return " in f32 (a window of fewer than 64 values: int8 would be "
+           "slower there)";
+  return " with int8 operands (weights quantized once per output channel, "
+         "activations per sample at each call; vpdpbusd)";
+}
+
 class Reporter {
 public:
   explicit Reporter(nnc::DiagnosticEngine &diags) : diags(diags) {}
@@ -257,21 +274,8 @@ void Reporter::function(func::FuncOp f) {
       // took over.
       llvm::SetVector<Location> pos;
       positions(op->getLoc(), pos);
-      std::string int8;
-      if (call->hasAttr(nnc::attr::kInt8) && int8Runs && isConvCall(call) &&
-          !nnc_conv2d_int8_pays(constantOperand(call, 12),
-                                constantOperand(call, 13),
-                                constantOperand(call, 5)))
-        int8 = " in f32 (a window of fewer than 64 values: int8 would be "
-               "slower there)";
-      else if (call->hasAttr(nnc::attr::kInt8) && int8Runs)
-        int8 = " with int8 operands (weights quantized once per output "
-               "channel, activations per sample at each call; vpdpbusd)";
-      else if (call->hasAttr(nnc::attr::kInt8))
-        int8 = " in f32 (int8 needs AVX512-VNNI)";
-      else if (f->hasAttr(nnc::attr::kInt8))
-        int8 = " in f32 (--quantize=int8 quantizes only products and "
-               "convolutions by a parameter)";
+      std::string int8 =
+          f->hasAttr(nnc::attr::kInt8) ? int8Note(call, int8Runs) : "";
       add(pos.empty() ? op->getLoc() : pos.front(),
           what + " runs on the runtime's kernel (" + call.getCallee().str() +
               ")" + (int8.empty() ? winogradNote(call) : int8));

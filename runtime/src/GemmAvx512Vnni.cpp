@@ -208,10 +208,9 @@ bool gemmInt8(const GemmArgs &g, int64_t part, int64_t parts) {
     const float *a = g.a + (r0 + i) * g.as0;
     uint8_t *q = &s.rows[i * w->kp];
     s.scales[i] = scaleOf(maxAbs(a, g.as1, g.k));
-    if (s.scales[i] > 0.0f)
-      quantizeRun(a, g.as1, g.k, s.scales[i], q);
-    std::memset(q + (s.scales[i] > 0.0f ? g.k : 0), 128,
-                w->kp - (s.scales[i] > 0.0f ? g.k : 0));
+    int64_t done = s.scales[i] > 0.0f ? g.k : 0; // a NaN row: all zeros
+    quantizeRun(a, g.as1, done, s.scales[i], q);
+    std::memset(q + done, 128, w->kp - done);
   }
   float *c = g.c + r0 * g.ldc;
   product(s.rows.data(), s.scales.data(), rows, *w, p0, p1, c, g.ldc, g.ep);

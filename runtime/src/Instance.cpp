@@ -276,8 +276,6 @@ extern "C" int nnc_instance_train_step(nnc_instance *inst, int64_t batch,
   if (!inst->train)
     return nnc_set_error("'%s' was built without its train block",
                          inst->model->name);
-  // The step changes the parameters in place: int8 copies are stale.
-  nnc_kernels_int8_forget();
   if (callStep(*inst, *inst->train, batch, inputs, loss, nullptr))
     return -1;
   ++inst->steps;

@@ -70,7 +70,8 @@ static inline int nnc_conv2d_int8_pays(int64_t kh, int64_t kw, int64_t c) {
 
 /** Drops the int8 copies of weights NNC_KERNEL_INT8 made: call it after
  *  changing weights in place that int8 calls have read (the instance API
- *  does when it loads or destroys an instance). */
+ *  does when it loads or destroys an instance; a library built with
+ *  --quantize=int8 has no train step). */
 void nnc_kernels_int8_forget(void);
 
 /** C[m, n] (+)= sum_k A[m, k] * B[k, n] (f32), then the epilogue (`flags`,
