@@ -240,4 +240,37 @@ def NNFuseElementwise : Pass<"nnc-fuse-elementwise"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def NNGpuParallelFirst : Pass<"nnc-gpu-parallel-first"> {
+  let summary = "Put each linalg op's parallel loops before its reductions";
+  let description = [{
+    For `--target=cuda`: the parallel loops of an op become one kernel's
+    threads only when they are outermost; an op whose reductions come first
+    (a bias gradient: reduce batch, height, width, keep channels) is
+    generalized and interchanged here, parallel loops first.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def NNGpuMapLoops : Pass<"nnc-gpu-map-loops"> {
+  let summary = "Map each loop nest's parallel loops to GPU blocks and threads";
+  let description = [{
+    For `--target=cuda`: every outermost `scf.parallel` (one per linalg op,
+    from convert-linalg-to-parallel-loops) is collapsed into one dimension,
+    whose index walks the op's output in memory order, and tiled by the
+    block size: the tile's loop becomes the grid (`block_x`) and the loop
+    inside it the block's threads (`thread_x`, guarded against the last
+    partial tile), so that consecutive threads touch consecutive elements.
+    `scf.parallel` ops nested inside (below a reduction loop) run
+    sequentially in their thread. convert-parallel-loops-to-gpu then makes
+    each nest one `gpu.launch`.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

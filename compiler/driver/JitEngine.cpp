@@ -42,6 +42,23 @@ extern "C" void memrefCopy(int64_t, void *, void *);
 extern "C" void *_mlir_memref_to_llvm_alloc(size_t);
 extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t, size_t);
 extern "C" void _mlir_memref_to_llvm_free(void *);
+// The GPU's side of --target=cuda code (runtime/src/Cuda.cpp).
+extern "C" {
+void *mgpuModuleLoad(void *, size_t);
+void *mgpuModuleLoadJIT(void *, int);
+void mgpuModuleUnload(void *);
+void *mgpuModuleGetFunction(void *, const char *);
+void mgpuLaunchKernel(void *, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t,
+                      intptr_t, int32_t, void *, void **, void **, size_t);
+void *mgpuStreamCreate();
+void mgpuStreamDestroy(void *);
+void mgpuStreamSynchronize(void *);
+void *mgpuMemAlloc(uint64_t, void *, bool);
+void mgpuMemFree(void *, void *);
+void mgpuMemcpy(void *, void *, size_t, void *);
+void mgpuMemset32(void *, unsigned, size_t, void *);
+void mgpuMemset16(void *, unsigned short, size_t, void *);
+}
 
 namespace {
 /// One reserved range of address space (nothing committed until used) from
@@ -152,6 +169,20 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::LLJIT &jit) {
   add("nnc_allreduce_start", &nnc_allreduce_start);
   add("nnc_allreduce_wait", &nnc_allreduce_wait);
   add("nnc_allreduce_result", &nnc_allreduce_result);
+  // --target=cuda (runtime/src/Cuda.cpp).
+  add("mgpuModuleLoad", &mgpuModuleLoad);
+  add("mgpuModuleLoadJIT", &mgpuModuleLoadJIT);
+  add("mgpuModuleUnload", &mgpuModuleUnload);
+  add("mgpuModuleGetFunction", &mgpuModuleGetFunction);
+  add("mgpuLaunchKernel", &mgpuLaunchKernel);
+  add("mgpuStreamCreate", &mgpuStreamCreate);
+  add("mgpuStreamDestroy", &mgpuStreamDestroy);
+  add("mgpuStreamSynchronize", &mgpuStreamSynchronize);
+  add("mgpuMemAlloc", &mgpuMemAlloc);
+  add("mgpuMemFree", &mgpuMemFree);
+  add("mgpuMemcpy", &mgpuMemcpy);
+  add("mgpuMemset32", &mgpuMemset32);
+  add("mgpuMemset16", &mgpuMemset16);
   return map;
 }
 
@@ -212,6 +243,11 @@ JitEngine::create(const std::vector<std::string> &objects,
       return fail(std::move(e));
   auto engine = std::unique_ptr<JitEngine>(new JitEngine);
   engine->jit = std::move(*jit);
+  // Constructors (only --target=cuda's code has them: loading its kernels).
+  if (auto init = engine->jit->lookup(kJitInit))
+    init->toPtr<void (*)()>()();
+  else
+    llvm::consumeError(init.takeError());
   return engine;
 }
 

@@ -66,6 +66,41 @@ void addPackedWrappers(llvm::Module &m) {
   }
 }
 
+/// `nnc_jit_init()`, calling the module's constructors in their order:
+/// the JIT takes object files and does not run them, and with
+/// --target=cuda they load the kernels onto the GPU.
+void addJitInit(llvm::Module &m) {
+  llvm::GlobalVariable *ctors = m.getNamedGlobal("llvm.global_ctors");
+  auto *list = ctors && ctors->hasInitializer()
+                   ? llvm::dyn_cast<llvm::ConstantArray>(ctors->getInitializer())
+                   : nullptr;
+  if (!list)
+    return;
+  std::vector<std::pair<uint64_t, llvm::Function *>> order;
+  for (llvm::Value *v : list->operands()) {
+    auto *entry = llvm::dyn_cast<llvm::ConstantStruct>(v);
+    if (!entry)
+      continue;
+    auto *priority = llvm::dyn_cast<llvm::ConstantInt>(entry->getOperand(0));
+    auto *fn = llvm::dyn_cast<llvm::Function>(entry->getOperand(1));
+    if (priority && fn)
+      order.push_back({priority->getZExtValue(), fn});
+  }
+  // Equal priorities keep their order (std::stable_sort's buffer is
+  // deprecated in this C++ library).
+  for (size_t i = 1; i < order.size(); ++i)
+    for (size_t j = i; j > 0 && order[j - 1].first > order[j].first; --j)
+      std::swap(order[j - 1], order[j]);
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *init = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false),
+      llvm::GlobalValue::ExternalLinkage, kJitInit, m);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", init));
+  for (auto &[priority, fn] : order)
+    b.CreateCall(fn);
+  b.CreateRetVoid();
+}
+
 /// A TargetMachine like `tm`, for another thread.
 std::unique_ptr<llvm::TargetMachine> copyOf(const llvm::TargetMachine &tm) {
   return std::unique_ptr<llvm::TargetMachine>(
@@ -117,8 +152,10 @@ bool nnc::compileToObjects(std::unique_ptr<llvm::Module> m,
                            bool packed, unsigned threads,
                            std::vector<std::string> &objects,
                            DiagnosticEngine &diags) {
-  if (packed)
+  if (packed) {
     addPackedWrappers(*m);
+    addJitInit(*m);
+  }
   {
     StageTimer timer("LLVM optimisation");
     optimizeModule(*m, tm, opts.optLevel);

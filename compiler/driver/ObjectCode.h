@@ -28,6 +28,9 @@ struct CodegenOptions;
 /// interface `_mlir_ciface_<f>`, the code also holds `_mlir__mlir_ciface_<f>
 /// (void **args)`, which loads each argument through args[i].
 constexpr const char kPackedPrefix[] = "_mlir_";
+/// The function of JIT objects that runs their module's constructors (the
+/// GPU kernels' loading with --target=cuda); the engine calls it once.
+constexpr const char kJitInit[] = "nnc_jit_init";
 
 /// Optimises `m` (already given `tm`'s data layout and triple) and
 /// compiles it to object files: one, or up to `threads` when the module

@@ -13,6 +13,7 @@
 #include "dialect/NNDialect.h"
 #include "driver/Compile.h"
 #include "driver/CompileCache.h"
+#include "driver/GpuTarget.h"
 #include "driver/ObjectCode.h"
 #include "driver/Signature.h"
 #include "driver/Timing.h"
@@ -187,14 +188,35 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
     return false;
   if (stopAt == Stage::Linalg)
     return true;
-  PipelineOptions po{opts.threads, opts.threadsAtRunTime, opts.kernels,
-                     opts.int8};
+  PipelineOptions po;
+  po.threads = opts.threads;
+  po.threadsAtRunTime = opts.threadsAtRunTime;
+  po.kernels = opts.kernels;
+  po.int8 = opts.int8;
+  po.gpuChip = opts.gpuArch;
+  po.gpuFeatures = ptxFeaturesFor(opts.gpuArch);
+  po.cudaPath = opts.cudaPath;
   if (!runPipeline(module, bufferizePipeline(po), diags, "bufferization"))
     return false;
   if (opts.remarks)
     reportRemarks(module, diags);
   if (stopAt == Stage::Buffers)
     return true;
+  if (!po.gpuChip.empty()) {
+    if (!runPipeline(module, gpuKernelsPipeline(po), diags, "GPU kernels"))
+      return false;
+    if (stopAt == Stage::GPU)
+      return true;
+    if (!runPipeline(module, nvvmPipeline(po), diags, "NVVM"))
+      return false;
+    if (stopAt == Stage::NVVM)
+      return true;
+    if (!runPipeline(module, gpuBinaryPipeline(po), diags, "PTX") ||
+        !checkKernelPTX(module, po.cudaPath, diags))
+      return false;
+    if (stopAt == Stage::PTX)
+      return true;
+  }
   return runPipeline(module, toLLVMPipeline(po), diags,
                      "loops and the LLVM dialect");
 }
@@ -419,7 +441,9 @@ bool nnc::compileModule(mlir::ModuleOp module, const CodegenOptions &opts,
         "|" + tm->getTargetFeatureString().str() + "|O" +
         std::to_string(opts.optLevel) + "|t" + std::to_string(opts.threads) +
         (opts.threadsAtRunTime ? "r" : "") + "|k" +
-        std::to_string(opts.kernels) + (opts.int8 ? "|int8" : "");
+        std::to_string(opts.kernels) + (opts.int8 ? "|int8" : "") +
+        (opts.gpuArch.empty() ? "" : "|cuda:" + opts.gpuArch + ":" +
+                                         opts.cudaPath);
     key = cache::key({text, config});
     if (cache::load(key, objects))
       return true;
@@ -482,8 +506,12 @@ int nnc::emitStage(const Entry &entry, Stage stage, const CodegenOptions &opts,
   }
   if (!lowerToLLVMDialect(*module, stage, diags, opts))
     return 1;
+  if (stage == Stage::PTX) {
+    printKernelPTX(*module, os);
+    return 0;
+  }
   if (stage == Stage::Linalg || stage == Stage::Buffers ||
-      stage == Stage::LLVM) {
+      stage == Stage::GPU || stage == Stage::NVVM || stage == Stage::LLVM) {
     module->print(os, flags);
     return 0;
   }

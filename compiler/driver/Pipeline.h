@@ -80,6 +80,9 @@ enum class Stage {
   NN,      ///< the nn dialect from MLIRGen
   Linalg,  ///< after lowering nn to linalg/tensor/arith/math
   Buffers, ///< memrefs: after bufferization, kernel calls and the buffer plan
+  GPU,     ///< --target=cuda: kernels outlined into gpu.module ops
+  NVVM,    ///< --target=cuda: the kernels in the NVVM and LLVM dialects
+  PTX,     ///< --target=cuda: the kernels' PTX
   LLVM,    ///< the LLVM dialect after bufferization and lowering
   LLVMIR,  ///< LLVM IR, optimised
   Asm,     ///< target assembly
@@ -103,6 +106,10 @@ struct CodegenOptions {
   /// --quantize=int8: the products and convolutions of inference
   /// functions by a parameter run in int8 (NNC_KERNEL_INT8).
   bool int8 = false;
+  /// --target=cuda: the GPU's chip (sm_80, ...); "" compiles for the CPU.
+  std::string gpuArch;
+  /// --target=cuda: the CUDA toolkit (its libdevice); "" if none.
+  std::string cudaPath;
   /// Report per .nn line what was fused, what runs on kernels and how
   /// buffers were planned (--remarks), to stderr.
   bool remarks = false;

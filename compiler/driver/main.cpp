@@ -12,6 +12,7 @@
 #include "driver/Executable.h"
 #include "driver/Gradcheck.h"
 #include "driver/Library.h"
+#include "driver/GpuTarget.h"
 #include "driver/Pipeline.h"
 #include "driver/Plot.h"
 #include "driver/Runner.h"
@@ -121,6 +122,9 @@ enum class Emit {
   Train,
   Linalg,
   Buffers,
+  GPU,
+  NVVM,
+  PTX,
   LLVM,
   LLVMIR,
   Asm,
@@ -146,6 +150,14 @@ static cl::opt<Emit>
                     clEnumValN(Emit::Buffers, "buffers",
                                "memrefs after bufferization, kernel calls and "
                                "the static buffer plan"),
+                    clEnumValN(Emit::GPU, "gpu",
+                               "--target=cuda: the host code and each op's "
+                               "kernel (gpu dialect)"),
+                    clEnumValN(Emit::NVVM, "nvvm",
+                               "--target=cuda: the kernels in the NVVM "
+                               "dialect"),
+                    clEnumValN(Emit::PTX, "ptx",
+                               "--target=cuda: the kernels' PTX"),
                     clEnumValN(Emit::LLVM, "llvm", "the LLVM dialect"),
                     clEnumValN(Emit::LLVMIR, "llvm-ir", "optimised LLVM IR"),
                     clEnumValN(Emit::Asm, "asm", "target assembly"),
@@ -260,6 +272,26 @@ static cl::opt<std::string> quantizeOpt(
              "elsewhere); for run --forward, predict and build (not "
              "training)"),
     cl::value_desc("int8|none"), cl::sub(runCmd), cl::sub(buildCmd),
+    cl::sub(predictCmd), cl::cat(nncCat));
+static cl::opt<std::string> targetOpt(
+    "target",
+    cl::desc("Where the generated code runs: cpu (default), or cuda: an "
+             "NVIDIA GPU, through the CUDA driver loaded at run time (see "
+             "docs/gpu.md)"),
+    cl::value_desc("cpu|cuda"), cl::init("cpu"), cl::sub(runCmd),
+    cl::sub(buildCmd), cl::sub(predictCmd), cl::cat(nncCat));
+static cl::opt<std::string> gpuArchOpt(
+    "gpu-arch",
+    cl::desc("With --target=cuda: the GPU generation the kernels are "
+             "compiled for (default sm_80; newer GPUs run it too)"),
+    cl::value_desc("sm_NN"), cl::init("sm_80"), cl::sub(runCmd),
+    cl::sub(buildCmd), cl::sub(predictCmd), cl::cat(nncCat));
+static cl::opt<std::string> cudaPathOpt(
+    "cuda-path",
+    cl::desc("With --target=cuda: the CUDA toolkit whose libdevice defines "
+             "the kernels' math functions (default: the one found when nnc "
+             "was built, $CUDA_HOME, or /usr/local/cuda)"),
+    cl::value_desc("dir"), cl::sub(runCmd), cl::sub(buildCmd),
     cl::sub(predictCmd), cl::cat(nncCat));
 static cl::opt<bool> noKernels(
     "no-kernels",
@@ -463,6 +495,14 @@ static CodegenOptions codegenOptions() {
   co.kernels = !noKernels;
   co.int8 = quantizeOpt == "int8";
   co.remarks = remarks;
+  if (targetOpt == "cuda") {
+    // The GPU runs its own kernels: no CPU GEMM calls, no OpenMP.
+    co.gpuArch = gpuArchOpt;
+    co.cudaPath = cudaPathOpt.getNumOccurrences() ? std::string(cudaPathOpt)
+                                                  : defaultCudaPath();
+    co.kernels = false;
+    co.threads = 1;
+  }
   co.optLevel = std::min(3u, unsigned(optLevelOpt));
   const char *env = std::getenv("NNC_NO_CACHE");
   co.cache = !noCache && !(env && *env && std::string(env) != "0");
@@ -572,6 +612,9 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
                     ? Stage::NN
                 : emit == Emit::Linalg  ? Stage::Linalg
                 : emit == Emit::Buffers ? Stage::Buffers
+                : emit == Emit::GPU     ? Stage::GPU
+                : emit == Emit::NVVM    ? Stage::NVVM
+                : emit == Emit::PTX     ? Stage::PTX
                 : emit == Emit::LLVM    ? Stage::LLVM
                 : emit == Emit::LLVMIR  ? Stage::LLVMIR
                 : emit == Emit::Asm     ? Stage::Asm
@@ -686,6 +729,44 @@ static bool precisionValid(DiagnosticEngine &diags) {
   return false;
 }
 
+/// Whether --target, --gpu-arch and --cuda-path go together (else
+/// reported); a command that runs code on the GPU needs one.
+static bool gpuTargetValid(DiagnosticEngine &diags) {
+  bool gpuStage = emit == Emit::GPU || emit == Emit::NVVM || emit == Emit::PTX;
+  if (targetOpt != "cpu" && targetOpt != "cuda") {
+    diags.error("--target takes cpu or cuda, not '" + targetOpt + "'");
+    return false;
+  }
+  if (targetOpt == "cpu") {
+    if (gpuStage)
+      diags.error("--emit=gpu, nvvm and ptx are stages of --target=cuda");
+    return !gpuStage;
+  }
+  if (ptxFeaturesFor(gpuArchOpt).empty()) {
+    diags.error("--gpu-arch takes one of " + knownGpuChips() + ", not '" +
+                gpuArchOpt + "'");
+    return false;
+  }
+  if (cudaPathOpt.getNumOccurrences() && !hasLibdevice(cudaPathOpt)) {
+    diags.error("--cuda-path '" + cudaPathOpt +
+                "' is not a CUDA toolkit: it has no "
+                "nvvm/libdevice/libdevice.10.bc");
+    return false;
+  }
+  if (quantizeOpt == "int8") {
+    diags.error("--quantize=int8 runs on the CPU's VNNI kernels, not with "
+                "--target=cuda");
+    return false;
+  }
+  bool runs = (runCmd || predictCmd) && emit == Emit::None;
+  if (runs && nnc_cuda_init() != 0) {
+    diags.error("--target=cuda: " + std::string(nnc_last_error()) +
+                " (nnc build --target=cuda compiles without one)");
+    return false;
+  }
+  return true;
+}
+
 /// Parses and checks the input file with the command line's search paths.
 static std::unique_ptr<Program>
 checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
@@ -710,6 +791,8 @@ checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   if (quantizeOpt == "int8" && noKernels)
     llvm::errs() << "nnc: note: --quantize=int8 runs on the runtime's "
                     "kernels: with --no-kernels everything runs in f32\n";
+  if (!gpuTargetValid(diags))
+    return nullptr;
   StageTimer timer("front end (parse, sema)");
   auto program = checkFile(inputFile, opts, sm, diags);
   // An error at a line whose value came from the command line (a size of

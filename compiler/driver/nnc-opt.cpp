@@ -12,12 +12,15 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary translates kernels to LLVM IR (--target=cuda).
+  mlir::registerAllToLLVMIRTranslations(registry);
   registry.insert<nnc::nn::NNDialect>();
   // The same passes as nnc, and its stages as named pipelines.
   nnc::registerPassesAndPipelines();

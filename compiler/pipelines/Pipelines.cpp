@@ -48,7 +48,50 @@ std::string nnc::bufferizePipeline(const PipelineOptions &opts) {
   return p + "nnc-plan-buffers, nnc-collective-calls";
 }
 
+/// The lowering to the LLVM dialect that the CPU's loops and the GPU's
+/// host code share.
+static std::string hostConversions(bool gpu) {
+  // Integer powers (math.ipowi) become calls of generated functions.
+  return std::string(
+             "expand-strided-metadata, convert-math-to-funcs{convert-ctlz=0},"
+             "lower-affine, convert-scf-to-cf,"
+             "finalize-memref-to-llvm{use-generic-functions},"
+             "convert-math-to-llvm, convert-math-to-libm,"
+             "convert-arith-to-llvm, convert-index-to-llvm, "
+             "convert-func-to-llvm,"
+             "convert-cf-to-llvm, convert-ub-to-llvm,") +
+         (gpu ? "gpu-to-llvm," : "convert-openmp-to-llvm,") +
+         "reconcile-unrealized-casts, nnc-kernel-noalias, "
+         "nnc-llvm-interfaces";
+}
+
+std::string nnc::gpuKernelsPipeline(const PipelineOptions &) {
+  // Every linalg op's parallel loops become one launch; the constants the
+  // kernels use are sunk into them by the outlining.
+  return "func.func(nnc-copy-loops, nnc-gpu-parallel-first,"
+         "convert-linalg-to-parallel-loops,"
+         "canonicalize, nnc-gpu-map-loops, convert-parallel-loops-to-gpu),"
+         "lower-affine, canonicalize, cse, gpu-kernel-outlining";
+}
+
+std::string nnc::nvvmPipeline(const PipelineOptions &opts) {
+  return "nvvm-attach-target{O=3 chip=" + opts.gpuChip +
+         " features=" + opts.gpuFeatures +
+         "}, gpu.module(expand-strided-metadata, lower-affine,"
+         "convert-scf-to-cf, convert-gpu-to-nvvm, canonicalize, cse,"
+         "reconcile-unrealized-casts)";
+}
+
+std::string nnc::gpuBinaryPipeline(const PipelineOptions &opts) {
+  std::string p = "gpu-module-to-binary{format=isa";
+  if (!opts.cudaPath.empty())
+    p += " toolkit=" + opts.cudaPath;
+  return p + "}";
+}
+
 std::string nnc::toLLVMPipeline(const PipelineOptions &opts) {
+  if (!opts.gpuChip.empty())
+    return hostConversions(/*gpu=*/true);
   // Loops: sequential, or (threads > 1) each op's parallel loops as an
   // OpenMP parallel region of `threads` threads (reductions stay in one
   // thread, so results do not depend on the thread count).
@@ -61,16 +104,7 @@ std::string nnc::toLLVMPipeline(const PipelineOptions &opts) {
          "convert-scf-to-openmp{num-threads=" +
          std::to_string(opts.threadsAtRunTime ? 0 : opts.threads) +
          "}, canonicalize,";
-  // Integer powers (math.ipowi) become calls of generated functions.
-  return p + "expand-strided-metadata, convert-math-to-funcs{convert-ctlz=0},"
-             "lower-affine, convert-scf-to-cf,"
-             "finalize-memref-to-llvm{use-generic-functions},"
-             "convert-math-to-llvm, convert-math-to-libm,"
-             "convert-arith-to-llvm, convert-index-to-llvm, "
-             "convert-func-to-llvm,"
-             "convert-cf-to-llvm, convert-ub-to-llvm, convert-openmp-to-llvm,"
-             "reconcile-unrealized-casts, nnc-kernel-noalias, "
-             "nnc-llvm-interfaces";
+  return p + hostConversions(/*gpu=*/false);
 }
 
 namespace {
@@ -91,8 +125,31 @@ struct CodegenPipelineOptions
                     llvm::cl::desc("Inference products by a parameter in "
                                    "int8 (--quantize=int8)"),
                     llvm::cl::init(false)};
+  Option<std::string> gpuChip{
+      *this, "gpu-chip",
+      llvm::cl::desc("--target=cuda: the GPU's chip (sm_80, ...)"),
+      llvm::cl::init("sm_80")};
+  Option<std::string> gpuFeatures{
+      *this, "gpu-features", llvm::cl::desc("The PTX version (+ptx70, ...)"),
+      llvm::cl::init("+ptx70")};
+  Option<std::string> cudaPath{*this, "cuda-path",
+                               llvm::cl::desc("The CUDA toolkit (libdevice)"),
+                               llvm::cl::init("")};
   PipelineOptions get() const {
-    return {threads, threadsAtRunTime, kernels, int8};
+    PipelineOptions o;
+    o.threads = threads;
+    o.threadsAtRunTime = threadsAtRunTime;
+    o.kernels = kernels;
+    o.int8 = int8;
+    return o;
+  }
+  PipelineOptions gpu() const {
+    PipelineOptions o;
+    o.kernels = false;
+    o.gpuChip = gpuChip;
+    o.gpuFeatures = gpuFeatures;
+    o.cudaPath = cudaPath;
+    return o;
   }
 };
 
@@ -124,6 +181,17 @@ void nnc::registerPassesAndPipelines() {
         "nnc-to-llvm", "nnc: buffers -> the LLVM dialect (--emit=llvm)",
         [](mlir::OpPassManager &pm, const CodegenPipelineOptions &o) {
           add(pm, toLLVMPipeline(o.get()));
+        });
+    mlir::PassPipelineRegistration<CodegenPipelineOptions>(
+        "nnc-gpu-kernels",
+        "nnc --target=cuda: buffers -> GPU kernels (--emit=gpu)",
+        [](mlir::OpPassManager &pm, const CodegenPipelineOptions &o) {
+          add(pm, gpuKernelsPipeline(o.gpu()));
+        });
+    mlir::PassPipelineRegistration<CodegenPipelineOptions>(
+        "nnc-to-nvvm", "nnc --target=cuda: kernels -> NVVM (--emit=nvvm)",
+        [](mlir::OpPassManager &pm, const CodegenPipelineOptions &o) {
+          add(pm, nvvmPipeline(o.gpu()));
         });
     return true;
   }();

@@ -21,6 +21,11 @@ struct PipelineOptions {
   bool threadsAtRunTime = false;
   bool kernels = true;  ///< f32 products and convolutions on the runtime's
   bool int8 = false;    ///< --quantize=int8: inference products in int8
+  /// --target=cuda: the GPU's chip (sm_80, ...); empty for the CPU.
+  std::string gpuChip;
+  std::string gpuFeatures; ///< the PTX version, e.g. +ptx70
+  /// The CUDA toolkit (libdevice for math functions); may be empty.
+  std::string cudaPath;
 };
 
 /// Each stage as a textual pipeline on builtin.module (assembled by name,
@@ -32,8 +37,16 @@ std::string toLinalgPipeline();
 /// linalg on tensors -> buffers: entry points, bufferization, kernel
 /// calls, the workspace plan.
 std::string bufferizePipeline(const PipelineOptions &opts);
-/// buffers -> the LLVM dialect: kernels outlined, loops, conversions.
+/// buffers -> the LLVM dialect: kernels outlined, loops, conversions
+/// (with a gpuChip: the host's code, kernels already in gpu.binary ops).
 std::string toLLVMPipeline(const PipelineOptions &opts);
+/// --target=cuda, buffers -> each op's loops one kernel: gpu.launch_func
+/// on the host, the kernel in a gpu.module (--emit=gpu).
+std::string gpuKernelsPipeline(const PipelineOptions &opts);
+/// The kernels' gpu.module ops -> NVVM and the LLVM dialect (--emit=nvvm).
+std::string nvvmPipeline(const PipelineOptions &opts);
+/// Each gpu.module -> a gpu.binary holding its PTX.
+std::string gpuBinaryPipeline(const PipelineOptions &opts);
 
 /// Registers every pass nnc runs (upstream and its own) and the named
 /// pipelines above; idempotent.

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "AllocFailure.h"
 #include "nnc/kernels.h"
+#include "DeviceMemory.h"
 #include "nnc/runtime.h"
 
 #include <cstdio>
@@ -38,7 +39,7 @@ struct Workspaces {
   ~Workspaces() { release(); }
   void release() {
     for (Workspace &w : list)
-      std::free(w.data);
+      nnc::systemFree(w.data);
     list.clear();
   }
 };
@@ -78,7 +79,7 @@ void *take(size_t bytes) {
     ++p.stats.system_allocations;
     p.stats.system_bytes += size;
   }
-  char *block = static_cast<char *>(std::aligned_alloc(64, size + kHeader));
+  char *block = static_cast<char *>(nnc::systemAlloc(size + kHeader));
   if (!block) {
     {
       std::lock_guard<std::mutex> lock(p.mutex);
@@ -135,11 +136,11 @@ void _mlir_ciface_nnc_workspace(nnc_workspace_descriptor *out, int64_t key,
     w = &workspaces.list.back();
   }
   if (bytes > w->bytes) {
-    std::free(w->data);
+    nnc::systemFree(w->data);
     w->data = nullptr;
     w->bytes = 0;
     size_t size = roundUp(size_t(bytes));
-    w->data = static_cast<char *>(std::aligned_alloc(64, size));
+    w->data = static_cast<char *>(nnc::systemAlloc(size));
     if (!w->data)
       nnc::allocationFailed("the working memory of a compiled function",
                             size_t(bytes));
@@ -164,7 +165,7 @@ void nnc_buffer_pool_release(void) {
   std::lock_guard<std::mutex> lock(p.mutex);
   for (auto &kv : p.free)
     for (char *block : kv.second)
-      std::free(block);
+      nnc::systemFree(block);
   p.free.clear();
   p.stats.pooled_bytes = 0;
   workspaces.release();

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Checkpoint.h"
+#include "DeviceMemory.h"
 #include "nnc/runtime.h"
 
 #include <cstdint>
@@ -16,13 +17,13 @@ extern "C" void *nnc_alloc(size_t bytes) {
   size_t rounded = (bytes + NNC_ALIGNMENT - 1) / NNC_ALIGNMENT * NNC_ALIGNMENT;
   if (rounded == 0)
     rounded = NNC_ALIGNMENT;
-  void *p = std::aligned_alloc(NNC_ALIGNMENT, rounded);
+  void *p = nnc::systemAlloc(rounded);
   if (!p)
     nnc_set_error("out of memory allocating %zu bytes", bytes);
   return p;
 }
 
-extern "C" void nnc_free(void *p) { std::free(p); }
+extern "C" void nnc_free(void *p) { nnc::systemFree(p); }
 
 extern "C" size_t nnc_dtype_size(nnc_dtype dtype) {
   switch (dtype) {

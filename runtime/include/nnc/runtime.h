@@ -561,6 +561,19 @@ void nnc_print_f32(const float *data, int32_t rank, const int64_t *dims);
 /** Monotonic time in seconds. */
 double nnc_now(void);
 
+/*--- GPU (code built with --target=cuda) ---------------------------------*/
+
+/** Opens the first CUDA device through the driver (libcuda.so.1, loaded at
+ *  run time) and from then on allocates every runtime buffer in managed
+ *  memory, which the GPU's kernels and the host share. Returns 0, or -1
+ *  ("no CUDA device: ...", nnc_last_error) where there is no driver or
+ *  GPU. Idempotent. Models compiled for CUDA call it when they load; call
+ *  it first to report its error yourself. */
+int nnc_cuda_init(void);
+/** The device's name and compute capability, e.g. "NVIDIA H100 (sm_90)";
+ *  NULL before a successful nnc_cuda_init. */
+const char *nnc_cuda_device(void);
+
 #ifdef __cplusplus
 }
 #endif

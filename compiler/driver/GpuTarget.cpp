@@ -1,0 +1,115 @@
+//===- GpuTarget.cpp - What --target=cuda needs of the driver -------------===//
+//
+// Chips and PTX versions, the CUDA toolkit's place, and the kernels' PTX as
+// gpu-module-to-binary left it in gpu.binary ops (see GpuTarget.h).
+//
+//===----------------------------------------------------------------------===//
+#include "driver/GpuTarget.h"
+#include "support/Diagnostics.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+#include <set>
+
+using namespace nnc;
+
+namespace {
+/// Each chip with the oldest PTX ISA version that supports it (PTX ISA
+/// documentation, "PTX ISA version" of each target).
+struct Chip {
+  const char *name;
+  const char *ptx;
+};
+constexpr Chip kChips[] = {
+    {"sm_75", "+ptx63"},   {"sm_80", "+ptx70"},   {"sm_86", "+ptx71"},
+    {"sm_87", "+ptx74"},   {"sm_89", "+ptx78"},   {"sm_90", "+ptx78"},
+    {"sm_90a", "+ptx80"},  {"sm_100", "+ptx86"},  {"sm_100a", "+ptx86"},
+    {"sm_120", "+ptx87"},  {"sm_120a", "+ptx87"},
+};
+} // namespace
+
+std::string nnc::ptxFeaturesFor(const std::string &chip) {
+  for (const Chip &c : kChips)
+    if (chip == c.name)
+      return c.ptx;
+  return "";
+}
+
+std::string nnc::knownGpuChips() {
+  std::string out;
+  for (const Chip &c : kChips)
+    out += (out.empty() ? "" : ", ") + std::string(c.name);
+  return out;
+}
+
+bool nnc::hasLibdevice(const std::string &dir) {
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
+  return !dir.empty() && llvm::sys::fs::exists(path);
+}
+
+std::string nnc::defaultCudaPath() {
+#ifdef NNC_CUDA_PATH
+  if (hasLibdevice(NNC_CUDA_PATH))
+    return NNC_CUDA_PATH;
+#endif
+  for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char *v = std::getenv(var); v && hasLibdevice(v))
+      return v;
+  if (hasLibdevice("/usr/local/cuda"))
+    return "/usr/local/cuda";
+  return "";
+}
+
+/// Calls `fn` with each kernel module's name and PTX.
+template <typename Fn> static void forEachPTX(mlir::ModuleOp module, Fn fn) {
+  module.walk([&](mlir::gpu::BinaryOp binary) {
+    for (mlir::Attribute a : binary.getObjects())
+      if (auto object = mlir::dyn_cast<mlir::gpu::ObjectAttr>(a))
+        fn(binary.getSymName(), object.getObject().getValue());
+  });
+}
+
+void nnc::printKernelPTX(mlir::ModuleOp module, llvm::raw_ostream &os) {
+  forEachPTX(module, [&](llvm::StringRef name, llvm::StringRef ptx) {
+    os << "// kernel module " << name << "\n" << ptx.rtrim('\0');
+    if (!ptx.rtrim('\0').ends_with("\n"))
+      os << "\n";
+  });
+}
+
+bool nnc::checkKernelPTX(mlir::ModuleOp module, const std::string &cudaPath,
+                         DiagnosticEngine &diags) {
+  std::set<std::string> missing;
+  forEachPTX(module, [&](llvm::StringRef, llvm::StringRef ptx) {
+    // An undefined function is declared `.extern .func ... __nv_expf(`.
+    for (size_t at = ptx.find(".extern .func"); at != llvm::StringRef::npos;
+         at = ptx.find(".extern .func", at + 1)) {
+      llvm::StringRef line = ptx.substr(at).split('\n').first;
+      size_t nv = line.find("__nv_");
+      if (nv != llvm::StringRef::npos)
+        missing.insert(line.substr(nv).take_until(
+                           [](char c) { return c == '(' || c == ' '; })
+                           .str());
+    }
+  });
+  if (missing.empty())
+    return true;
+  std::string names;
+  for (const std::string &m : missing)
+    names += (names.empty() ? "" : ", ") + m;
+  diags.error("--target=cuda: the kernels call " + names +
+              " from the CUDA toolkit's libdevice, which " +
+              (cudaPath.empty() ? std::string("was not found")
+                                : "is not in '" + cudaPath + "'") +
+              ": give the toolkit with --cuda-path=DIR (the directory "
+              "holding nvvm/libdevice/libdevice.10.bc)");
+  return false;
+}

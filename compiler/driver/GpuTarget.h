@@ -1,0 +1,48 @@
+//===- GpuTarget.h - What --target=cuda needs of the driver -----*- C++ -*-===//
+//
+// The choices `--target=cuda` makes before and after the pipeline: which
+// chips and PTX versions, where the CUDA toolkit is (libdevice for math
+// functions), how the kernels' PTX is printed (--emit=ptx) and checked.
+// No MLIR header here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_DRIVER_GPUTARGET_H
+#define NNC_DRIVER_GPUTARGET_H
+
+#include <string>
+
+namespace llvm {
+class raw_ostream;
+}
+namespace mlir {
+class ModuleOp;
+}
+
+namespace nnc {
+
+class DiagnosticEngine;
+
+/// The PTX version nnc emits for a chip ("sm_80" -> "+ptx70": the oldest
+/// that supports it, which the most drivers can compile); "" for a chip
+/// nnc does not know.
+std::string ptxFeaturesFor(const std::string &chip);
+/// The chips --gpu-arch takes, for its help and errors ("sm_75, sm_80, ...").
+std::string knownGpuChips();
+/// The CUDA toolkit to use when --cuda-path is not given: the one found
+/// when nnc was configured, else $CUDA_HOME, $CUDA_PATH or /usr/local/cuda
+/// if it holds libdevice; "" if none.
+std::string defaultCudaPath();
+/// Whether `dir` is a CUDA toolkit with libdevice (nvvm/libdevice/...).
+bool hasLibdevice(const std::string &dir);
+
+/// Writes the PTX of every kernel (each gpu.binary's object) to `os`.
+void printKernelPTX(mlir::ModuleOp module, llvm::raw_ostream &os);
+/// Reports kernels whose PTX still calls a libdevice function (a math
+/// function the toolkit's libdevice would have defined): the driver could
+/// not load them. False if there is one.
+bool checkKernelPTX(mlir::ModuleOp module, const std::string &cudaPath,
+                    DiagnosticEngine &diags);
+
+} // namespace nnc
+
+#endif // NNC_DRIVER_GPUTARGET_H

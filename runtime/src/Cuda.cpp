@@ -1,0 +1,331 @@
+//===- Cuda.cpp - The GPU side of generated code, over the CUDA driver ----===//
+//
+// Code compiled with `--target=cuda` launches its kernels through the
+// `mgpu*` functions MLIR's gpu-to-llvm lowering calls. They are implemented
+// here over the CUDA driver API, which is loaded with dlopen: the runtime
+// (and every executable and library nnc builds) links and runs on machines
+// without a driver, and says "no CUDA device" there instead of failing to
+// load. No CUDA header is needed: the few driver types are declared below.
+//
+// Memory: once a device is in use, every buffer the runtime hands out
+// (tensors, the buffer pool, workspaces) is CUDA managed memory, reachable
+// from the host and the device at the same address, so that parameters,
+// data batches and intermediate buffers need no explicit copies: pages
+// move to the GPU when kernels touch them and stay there.
+//
+//===----------------------------------------------------------------------===//
+#include "DeviceMemory.h"
+#include "nnc/runtime.h"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+namespace {
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+constexpr CUresult kSuccess = 0;
+constexpr unsigned kMemAttachGlobal = 1;
+constexpr int kAttrComputeMajor = 75, kAttrComputeMinor = 76;
+
+/// The driver functions used, resolved from libcuda.so.1.
+struct Driver {
+  CUresult (*init)(unsigned);
+  CUresult (*deviceGetCount)(int *);
+  CUresult (*deviceGet)(CUdevice *, int);
+  CUresult (*deviceGetName)(char *, int, CUdevice);
+  CUresult (*deviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*primaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*ctxSetCurrent)(CUcontext);
+  CUresult (*moduleLoadData)(CUmodule *, const void *);
+  CUresult (*moduleUnload)(CUmodule);
+  CUresult (*moduleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                           unsigned, unsigned, unsigned, CUstream, void **,
+                           void **);
+  CUresult (*streamCreate)(CUstream *, unsigned);
+  CUresult (*streamSynchronize)(CUstream);
+  CUresult (*streamDestroy)(CUstream);
+  CUresult (*memAllocManaged)(CUdeviceptr *, size_t, unsigned);
+  CUresult (*memFree)(CUdeviceptr);
+  CUresult (*memcpy)(CUdeviceptr, CUdeviceptr, size_t);
+  CUresult (*memsetD32)(CUdeviceptr, unsigned, size_t);
+  CUresult (*memsetD16)(CUdeviceptr, unsigned short, size_t);
+  CUresult (*ctxSynchronize)();
+  CUresult (*getErrorString)(CUresult, const char **);
+};
+
+struct State {
+  std::mutex mutex;
+  bool tried = false;
+  std::atomic<bool> ready{false};
+  std::string error; ///< why there is no device (when !ready)
+  std::string device;
+  Driver cu{};
+  CUcontext ctx = nullptr;
+  std::unordered_set<void *> managed;
+};
+
+State &state() {
+  static State s;
+  return s;
+}
+
+/// Resolves every driver function; the name of the first missing one.
+const char *resolve(void *lib, Driver &d) {
+  struct Entry {
+    const char *name;
+    void **slot;
+  } entries[] = {
+      {"cuInit", (void **)&d.init},
+      {"cuDeviceGetCount", (void **)&d.deviceGetCount},
+      {"cuDeviceGet", (void **)&d.deviceGet},
+      {"cuDeviceGetName", (void **)&d.deviceGetName},
+      {"cuDeviceGetAttribute", (void **)&d.deviceGetAttribute},
+      {"cuDevicePrimaryCtxRetain", (void **)&d.primaryCtxRetain},
+      {"cuCtxSetCurrent", (void **)&d.ctxSetCurrent},
+      {"cuModuleLoadData", (void **)&d.moduleLoadData},
+      {"cuModuleUnload", (void **)&d.moduleUnload},
+      {"cuModuleGetFunction", (void **)&d.moduleGetFunction},
+      {"cuLaunchKernel", (void **)&d.launchKernel},
+      {"cuStreamCreate", (void **)&d.streamCreate},
+      {"cuStreamSynchronize", (void **)&d.streamSynchronize},
+      {"cuStreamDestroy_v2", (void **)&d.streamDestroy},
+      {"cuMemAllocManaged", (void **)&d.memAllocManaged},
+      {"cuMemFree_v2", (void **)&d.memFree},
+      {"cuMemcpy", (void **)&d.memcpy},
+      {"cuMemsetD32_v2", (void **)&d.memsetD32},
+      {"cuMemsetD16_v2", (void **)&d.memsetD16},
+      {"cuCtxSynchronize", (void **)&d.ctxSynchronize},
+      {"cuGetErrorString", (void **)&d.getErrorString},
+  };
+  for (Entry &e : entries)
+    if (!(*e.slot = dlsym(lib, e.name)))
+      return e.name;
+  return nullptr;
+}
+
+std::string describe(const Driver &d, CUresult r) {
+  const char *text = nullptr;
+  if (d.getErrorString)
+    d.getErrorString(r, &text);
+  return text ? text : "CUDA error " + std::to_string(r);
+}
+
+/// Loads the driver and makes device 0's primary context current; records
+/// why not on failure. Called with the state's mutex held.
+void open(State &s) {
+  s.tried = true;
+  const char *forced = std::getenv("NNC_CUDA_DRIVER"); // tests: a stand-in
+  const char *name = forced && *forced ? forced : "libcuda.so.1";
+  void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char *why = dlerror();
+    s.error = std::string("the CUDA driver cannot be loaded (") +
+              (why ? why : name) + ")";
+    return;
+  }
+  if (const char *missing = resolve(lib, s.cu)) {
+    s.error = std::string("the CUDA driver has no ") + missing;
+    return;
+  }
+  Driver &cu = s.cu;
+  int count = 0;
+  CUresult r = cu.init(0);
+  if (r == kSuccess)
+    r = cu.deviceGetCount(&count);
+  if (r != kSuccess || count == 0) {
+    s.error = r != kSuccess ? "cuInit failed: " + describe(cu, r)
+                            : std::string("the driver sees no GPU");
+    return;
+  }
+  CUdevice dev = 0;
+  if ((r = cu.deviceGet(&dev, 0)) != kSuccess ||
+      (r = cu.primaryCtxRetain(&s.ctx, dev)) != kSuccess ||
+      (r = cu.ctxSetCurrent(s.ctx)) != kSuccess) {
+    s.error = "cannot use GPU 0: " + describe(cu, r);
+    return;
+  }
+  char buf[256] = {0};
+  int major = 0, minor = 0;
+  cu.deviceGetName(buf, sizeof buf - 1, dev);
+  cu.deviceGetAttribute(&major, kAttrComputeMajor, dev);
+  cu.deviceGetAttribute(&minor, kAttrComputeMinor, dev);
+  s.device = std::string(buf) + " (sm_" + std::to_string(major) +
+             std::to_string(minor) + ")";
+  s.ready = true;
+}
+
+/// The driver, ready for this thread; exits with the reason when there is
+/// no device: generated code has no way to report an error, and running on
+/// without its kernels would return wrong numbers.
+Driver &driver() {
+  State &s = state();
+  if (nnc_cuda_init() != 0) {
+    std::fprintf(stderr,
+                 "nnc: this model was compiled with --target=cuda: %s\n",
+                 nnc_last_error());
+    std::exit(1);
+  }
+  s.cu.ctxSetCurrent(s.ctx); // threads other than the first
+  return s.cu;
+}
+
+void check(CUresult r, const char *what) {
+  if (r == kSuccess)
+    return;
+  std::fprintf(stderr, "nnc: CUDA error in %s: %s\n", what,
+               describe(state().cu, r).c_str());
+  std::exit(1);
+}
+} // namespace
+
+extern "C" int nnc_cuda_init(void) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!s.tried)
+    open(s);
+  if (s.ready)
+    return 0;
+  return nnc_set_error("no CUDA device: %s", s.error.c_str());
+}
+
+extern "C" const char *nnc_cuda_device(void) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.ready ? s.device.c_str() : nullptr;
+}
+
+bool nnc::deviceMemoryInUse() { return state().ready; }
+
+void *nnc::deviceAlloc(size_t bytes) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  CUdeviceptr p = 0;
+  if (!s.ready ||
+      s.cu.memAllocManaged(&p, bytes ? bytes : 1, kMemAttachGlobal) !=
+          kSuccess)
+    return nullptr;
+  s.managed.insert(reinterpret_cast<void *>(p));
+  return reinterpret_cast<void *>(p);
+}
+
+bool nnc::deviceFree(void *p) {
+  State &s = state();
+  if (!p || !s.ready)
+    return false;
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!s.managed.erase(p))
+    return false;
+  s.cu.memFree(reinterpret_cast<CUdeviceptr>(p));
+  return true;
+}
+
+void *nnc::systemAlloc(size_t bytes) {
+  if (deviceMemoryInUse())
+    return deviceAlloc(bytes);
+  return std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+}
+
+void nnc::systemFree(void *p) {
+  if (!deviceFree(p))
+    std::free(p);
+}
+
+// The functions gpu-to-llvm's code calls (signatures of MLIR 22's
+// CudaRuntimeWrappers). Launches are synchronous: the host reads results
+// right after them.
+extern "C" {
+void *mgpuModuleLoad(void *data, size_t) {
+  CUmodule m = nullptr;
+  check(driver().moduleLoadData(&m, data), "loading the kernels");
+  return m;
+}
+
+void *mgpuModuleLoadJIT(void *ptx, int) {
+  // A PTX image is null-terminated text; the driver compiles it for the GPU.
+  return mgpuModuleLoad(ptx, 0);
+}
+
+void mgpuModuleUnload(void *module) {
+  State &s = state();
+  if (s.ready && module)
+    s.cu.moduleUnload(static_cast<CUmodule>(module));
+}
+
+void *mgpuModuleGetFunction(void *module, const char *name) {
+  CUfunction f = nullptr;
+  check(driver().moduleGetFunction(&f, static_cast<CUmodule>(module), name),
+        name);
+  return f;
+}
+
+void mgpuLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
+                      intptr_t bx, intptr_t by, intptr_t bz, int32_t smem,
+                      void *stream, void **params, void **extra, size_t) {
+  if (gx <= 0 || gy <= 0 || gz <= 0)
+    return; // an empty loop (a dimension of size 0): nothing to run
+  check(driver().launchKernel(static_cast<CUfunction>(function), gx, gy, gz,
+                              bx, by, bz, smem, static_cast<CUstream>(stream),
+                              params, extra),
+        "a kernel launch");
+}
+
+void *mgpuStreamCreate() {
+  CUstream s = nullptr;
+  check(driver().streamCreate(&s, /*CU_STREAM_NON_BLOCKING=*/1),
+        "creating a stream");
+  return s;
+}
+
+void mgpuStreamDestroy(void *stream) {
+  check(driver().streamDestroy(static_cast<CUstream>(stream)),
+        "destroying a stream");
+}
+
+void mgpuStreamSynchronize(void *stream) {
+  check(driver().streamSynchronize(static_cast<CUstream>(stream)),
+        "a kernel (at its end)");
+}
+
+void *mgpuMemAlloc(uint64_t bytes, void *, bool) {
+  void *p = nnc::deviceAlloc(bytes);
+  if (!p) {
+    std::fprintf(stderr, "nnc: out of GPU memory allocating %llu bytes\n",
+                 (unsigned long long)bytes);
+    std::exit(1);
+  }
+  return p;
+}
+
+void mgpuMemFree(void *p, void *) { nnc::deviceFree(p); }
+
+void mgpuMemcpy(void *dst, void *src, size_t bytes, void *) {
+  check(driver().memcpy(reinterpret_cast<CUdeviceptr>(dst),
+                        reinterpret_cast<CUdeviceptr>(src), bytes),
+        "a copy");
+}
+
+void mgpuMemset32(void *dst, unsigned value, size_t count, void *) {
+  check(driver().memsetD32(reinterpret_cast<CUdeviceptr>(dst), value, count),
+        "a memset");
+}
+
+void mgpuMemset16(void *dst, unsigned short value, size_t count, void *) {
+  check(driver().memsetD16(reinterpret_cast<CUdeviceptr>(dst), value, count),
+        "a memset");
+}
+
+void mgpuSetDefaultDevice(int32_t) {}
+}
