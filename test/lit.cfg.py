@@ -109,6 +109,21 @@ if _truthy(config.nnc_fuzzers):
                                        "onnx")],
         [config.nnc_tools_dir])
 
+# --target=cuda: PTX is checked by the CUDA toolkit's ptxas where one is
+# installed (not a Debian package); the GPU tests without it still build
+# PTX and follow the host side with a stand-in driver.
+cuda_roots = [os.environ.get("CUDA_HOME", ""), os.environ.get("CUDA_PATH", ""),
+              "/usr/local/cuda"]
+for root in cuda_roots:
+    ptxas = os.path.join(root, "bin", "ptxas")
+    if root and os.access(ptxas, os.X_OK) and os.path.exists(
+            os.path.join(root, "nvvm", "libdevice", "libdevice.10.bc")):
+        config.available_features.add("cuda-toolkit")
+        config.substitutions.append(("%ptxas", ptxas))
+        break
+else:
+    lit_config.note("no CUDA toolkit (libdevice, ptxas): the --target=cuda builds are skipped")
+
 config.substitutions.append(("%nnc-runtime-lib", os.path.join(config.nnc_obj_root, "lib", "libnnc_runtime.so")))
 
 # Tests that take more than about 10 s (the PyTorch cross-checks over every

@@ -251,6 +251,17 @@ def NNGpuParallelFirst : Pass<"nnc-gpu-parallel-first"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def NNGpuOneModule : Pass<"nnc-gpu-one-module", "::mlir::ModuleOp"> {
+  let summary = "Move every outlined kernel into one gpu.module";
+  let description = [{
+    For `--target=cuda`: gpu-kernel-outlining makes a gpu.module per
+    kernel; here they become one (`nnc_kernels`, kernels renamed after
+    their modules, launches redirected), compiled to one PTX text, checked
+    by one ptxas run and loaded by the driver once.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def NNGpuMapLoops : Pass<"nnc-gpu-map-loops"> {
   let summary = "Map each loop nest's parallel loops to GPU blocks and threads";
   let description = [{

@@ -12,7 +12,10 @@
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
@@ -112,4 +115,103 @@ bool nnc::checkKernelPTX(mlir::ModuleOp module, const std::string &cudaPath,
               ": give the toolkit with --cuda-path=DIR (the directory "
               "holding nvvm/libdevice/libdevice.10.bc)");
   return false;
+}
+
+namespace {
+/// A temporary file removed when this goes out of scope.
+struct TempFile {
+  llvm::SmallString<128> path;
+  llvm::FileRemover remover;
+  explicit TempFile(llvm::StringRef suffix) {
+    if (!llvm::sys::fs::createTemporaryFile("nnc-kernels", suffix, path))
+      remover.setFile(path);
+  }
+};
+
+/// Runs `tool` with `args`; its output (stdout and stderr) on failure.
+bool runTool(const std::string &tool, llvm::ArrayRef<std::string> args,
+             std::string &output) {
+  TempFile log("log");
+  std::vector<llvm::StringRef> argv{tool};
+  for (const std::string &a : args)
+    argv.push_back(a);
+  std::optional<llvm::StringRef> redirects[] = {
+      std::nullopt, llvm::StringRef(log.path), llvm::StringRef(log.path)};
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(tool, argv, std::nullopt, redirects, 0, 0,
+                                     &error);
+  if (rc == 0)
+    return true;
+  auto text = llvm::MemoryBuffer::getFile(log.path);
+  output = !error.empty() ? error : text ? (*text)->getBuffer().str() : "";
+  return false;
+}
+
+/// The fat binary of `ptx` for `chip`, or "" with `error` set.
+std::string fatBinary(llvm::StringRef ptx, const std::string &chip,
+                      const std::string &bin, std::string &error) {
+  TempFile ptxFile("ptx"), cubin("cubin"), fatbin("fatbin");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(ptxFile.path, ec);
+    if (ec) {
+      error = ec.message();
+      return "";
+    }
+    os << ptx.rtrim('\0');
+  }
+  std::string sm = llvm::StringRef(chip).drop_front(3).str(); // sm_80 -> 80
+  if (!runTool(bin + "/ptxas",
+               {"-arch=" + chip, "-O3", ptxFile.path.str().str(), "-o",
+                cubin.path.str().str()},
+               error) ||
+      !runTool(
+          bin + "/fatbinary",
+          {"--create=" + fatbin.path.str().str(), "-64",
+           "--image3=kind=elf,sm=" + sm + ",file=" + cubin.path.str().str(),
+           "--image3=kind=ptx,sm=" + sm + ",file=" + ptxFile.path.str().str()},
+          error))
+    return "";
+  auto data = llvm::MemoryBuffer::getFile(fatbin.path);
+  if (!data) {
+    error = data.getError().message();
+    return "";
+  }
+  return (*data)->getBuffer().str();
+}
+} // namespace
+
+bool nnc::addCubins(mlir::ModuleOp module, const std::string &chip,
+                    const std::string &cudaPath, DiagnosticEngine &diags) {
+  std::string bin = cudaPath + "/bin";
+  if (cudaPath.empty() || !llvm::sys::fs::can_execute(bin + "/ptxas") ||
+      !llvm::sys::fs::can_execute(bin + "/fatbinary"))
+    return true;
+  bool ok = true;
+  module.walk([&](mlir::gpu::BinaryOp binary) {
+    llvm::SmallVector<mlir::Attribute> objects;
+    for (mlir::Attribute a : binary.getObjects()) {
+      auto object = mlir::dyn_cast<mlir::gpu::ObjectAttr>(a);
+      if (!object ||
+          object.getFormat() != mlir::gpu::CompilationTarget::Assembly) {
+        objects.push_back(a);
+        continue;
+      }
+      std::string error;
+      std::string fat =
+          fatBinary(object.getObject().getValue(), chip, bin, error);
+      if (fat.empty()) {
+        diags.error("internal error: ptxas rejected the kernels of " +
+                    binary.getSymName().str() + ": " + error);
+        ok = false;
+        return;
+      }
+      objects.push_back(mlir::gpu::ObjectAttr::get(
+          object.getTarget(), mlir::gpu::CompilationTarget::Fatbin,
+          mlir::StringAttr::get(module.getContext(), fat),
+          object.getProperties(), object.getKernels()));
+    }
+    binary.setObjectsAttr(mlir::ArrayAttr::get(module.getContext(), objects));
+  });
+  return ok;
 }

@@ -43,6 +43,14 @@ void printKernelPTX(mlir::ModuleOp module, llvm::raw_ostream &os);
 bool checkKernelPTX(mlir::ModuleOp module, const std::string &cudaPath,
                     DiagnosticEngine &diags);
 
+/// Where the toolkit has ptxas and fatbinary: replaces each kernel
+/// module's PTX by a fat binary holding the cubin for `chip` and the PTX
+/// (which the driver compiles for other GPUs), so that loading needs no
+/// JIT compilation on the chip compiled for. Without them the PTX stays.
+/// False (reported) if ptxas rejects the PTX.
+bool addCubins(mlir::ModuleOp module, const std::string &chip,
+               const std::string &cudaPath, DiagnosticEngine &diags);
+
 } // namespace nnc
 
 #endif // NNC_DRIVER_GPUTARGET_H

@@ -135,6 +135,9 @@ nnc::hostMachine(const CodegenOptions &opts, DiagnosticEngine &diags) {
     features = f.getString();
   }
   llvm::TargetOptions to;
+  // Constructors (--target=cuda's kernel loading) in .init_array, which the
+  // C library runs (LLVM's default, .ctors, it no longer does).
+  to.UseInitArray = true;
   auto tm = std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
       triple, cpu, features, to, llvm::Reloc::PIC_));
   if (!tm)
@@ -196,6 +199,7 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
   po.gpuChip = opts.gpuArch;
   po.gpuFeatures = ptxFeaturesFor(opts.gpuArch);
   po.cudaPath = opts.cudaPath;
+  po.gpuLoopsOnCpu = opts.gpuLoopsOnCpu;
   if (!runPipeline(module, bufferizePipeline(po), diags, "bufferization"))
     return false;
   if (opts.remarks)
@@ -216,6 +220,8 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
       return false;
     if (stopAt == Stage::PTX)
       return true;
+    if (!addCubins(module, po.gpuChip, po.cudaPath, diags))
+      return false;
   }
   return runPipeline(module, toLLVMPipeline(po), diags,
                      "loops and the LLVM dialect");
@@ -442,8 +448,9 @@ bool nnc::compileModule(mlir::ModuleOp module, const CodegenOptions &opts,
         std::to_string(opts.optLevel) + "|t" + std::to_string(opts.threads) +
         (opts.threadsAtRunTime ? "r" : "") + "|k" +
         std::to_string(opts.kernels) + (opts.int8 ? "|int8" : "") +
-        (opts.gpuArch.empty() ? "" : "|cuda:" + opts.gpuArch + ":" +
-                                         opts.cudaPath);
+        (opts.gpuArch.empty() ? ""
+                              : "|cuda:" + opts.gpuArch + ":" + opts.cudaPath) +
+        (opts.gpuLoopsOnCpu ? "|gpu-loops" : "");
     key = cache::key({text, config});
     if (cache::load(key, objects))
       return true;

@@ -110,6 +110,8 @@ struct CodegenOptions {
   std::string gpuArch;
   /// --target=cuda: the CUDA toolkit (its libdevice); "" if none.
   std::string cudaPath;
+  /// --emulate-gpu-loops (tests): the GPU's loop nests on the CPU.
+  bool gpuLoopsOnCpu = false;
   /// Report per .nn line what was fused, what runs on kernels and how
   /// buffers were planned (--remarks), to stderr.
   bool remarks = false;

@@ -293,6 +293,13 @@ static cl::opt<std::string> cudaPathOpt(
              "was built, $CUDA_HOME, or /usr/local/cuda)"),
     cl::value_desc("dir"), cl::sub(runCmd), cl::sub(buildCmd),
     cl::sub(predictCmd), cl::cat(nncCat));
+static cl::opt<bool> emulateGpuLoops(
+    "emulate-gpu-loops",
+    cl::desc("For testing --target=cuda without a GPU: run, on the CPU and "
+             "in order, the loop nests the GPU would launch (parallel loops "
+             "first, collapsed, tiled by the block size)"),
+    cl::Hidden, cl::sub(runCmd), cl::sub(buildCmd), cl::sub(predictCmd),
+    cl::cat(nncCat));
 static cl::opt<bool> noKernels(
     "no-kernels",
     cl::desc("Lower f32 matrix products and convolutions to plain loops "
@@ -500,6 +507,11 @@ static CodegenOptions codegenOptions() {
     co.gpuArch = gpuArchOpt;
     co.cudaPath = cudaPathOpt.getNumOccurrences() ? std::string(cudaPathOpt)
                                                   : defaultCudaPath();
+    co.kernels = false;
+    co.threads = 1;
+  }
+  if (emulateGpuLoops) {
+    co.gpuLoopsOnCpu = true;
     co.kernels = false;
     co.threads = 1;
   }

@@ -65,13 +65,19 @@ static std::string hostConversions(bool gpu) {
          "nnc-llvm-interfaces";
 }
 
+/// Each linalg op's loops as --target=cuda shapes them: parallel loops
+/// first, collapsed into one, tiled by the block size and mapped to blocks
+/// and threads (nested ones sequential).
+static const char kGpuLoops[] =
+    "func.func(nnc-copy-loops, nnc-gpu-parallel-first,"
+    "convert-linalg-to-parallel-loops, canonicalize, nnc-gpu-map-loops)";
+
 std::string nnc::gpuKernelsPipeline(const PipelineOptions &) {
   // Every linalg op's parallel loops become one launch; the constants the
   // kernels use are sunk into them by the outlining.
-  return "func.func(nnc-copy-loops, nnc-gpu-parallel-first,"
-         "convert-linalg-to-parallel-loops,"
-         "canonicalize, nnc-gpu-map-loops, convert-parallel-loops-to-gpu),"
-         "lower-affine, canonicalize, cse, gpu-kernel-outlining";
+  return std::string(kGpuLoops) +
+         ", func.func(convert-parallel-loops-to-gpu), lower-affine,"
+         "canonicalize, cse, gpu-kernel-outlining, nnc-gpu-one-module";
 }
 
 std::string nnc::nvvmPipeline(const PipelineOptions &opts) {
@@ -95,6 +101,9 @@ std::string nnc::toLLVMPipeline(const PipelineOptions &opts) {
   // Loops: sequential, or (threads > 1) each op's parallel loops as an
   // OpenMP parallel region of `threads` threads (reductions stay in one
   // thread, so results do not depend on the thread count).
+  // --emulate-gpu-loops: the GPU's loop nests, run on the CPU in order.
+  if (opts.gpuLoopsOnCpu)
+    return std::string(kGpuLoops) + "," + hostConversions(/*gpu=*/false);
   std::string p = "func.func(nnc-copy-loops), nnc-outline-kernels,";
   if (opts.threads <= 1)
     p += "func.func(nnc-contiguous-loops, convert-linalg-to-loops),";

@@ -26,6 +26,9 @@ struct PipelineOptions {
   std::string gpuFeatures; ///< the PTX version, e.g. +ptx70
   /// The CUDA toolkit (libdevice for math functions); may be empty.
   std::string cudaPath;
+  /// For tests: the CPU runs the loop nests --target=cuda would launch
+  /// (parallel loops first, collapsed, tiled, guarded), sequentially.
+  bool gpuLoopsOnCpu = false;
 };
 
 /// Each stage as a textual pipeline on builtin.module (assembled by name,

@@ -248,6 +248,11 @@ void nnc::systemFree(void *p) {
 // right after them.
 extern "C" {
 void *mgpuModuleLoad(void *data, size_t) {
+  // Runs as a constructor when a program or library loads: without a
+  // device it leaves the module null, and the first launch says why (a
+  // program's --help, or an app that checks nnc_cuda_init, still works).
+  if (nnc_cuda_init() != 0)
+    return nullptr;
   CUmodule m = nullptr;
   check(driver().moduleLoadData(&m, data), "loading the kernels");
   return m;
@@ -265,8 +270,10 @@ void mgpuModuleUnload(void *module) {
 }
 
 void *mgpuModuleGetFunction(void *module, const char *name) {
+  Driver &cu = driver(); // exits, saying why, without a device
   CUfunction f = nullptr;
-  check(driver().moduleGetFunction(&f, static_cast<CUmodule>(module), name),
+  check(module ? cu.moduleGetFunction(&f, static_cast<CUmodule>(module), name)
+               : /*CUDA_ERROR_INVALID_HANDLE=*/400,
         name);
   return f;
 }
