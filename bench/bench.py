@@ -18,7 +18,7 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--root", required=True)
 ap.add_argument("--quick", action="store_true", help="fewer runs")
-ALL_SECTIONS = ["inference", "int8", "gemm", "compile", "train", "bf16", "mpi", "memory"]
+ALL_SECTIONS = ["inference", "int8", "gemm", "compile", "train", "bf16", "mpi", "memory", "gpu"]
 ap.add_argument("--only", default=",".join(ALL_SECTIONS),
                 help="comma-separated sections to run: " + ", ".join(ALL_SECTIONS))
 args = ap.parse_args()
@@ -533,6 +533,32 @@ def memory_cases():
 
 if "memory" in SECTIONS:
     memory_cases()
+
+def gpu_cases():
+    """--target=cuda (docs/gpu.md): training samples/s of the MLP and CNN on
+    the GPU against PyTorch on the same GPU (when its torch has CUDA) and
+    against nnc on one CPU thread. Skipped, and said so, without a device."""
+    probe = subprocess.run([NNC, "run", os.path.join(ROOT, "test", "gpu", "Inputs", "double.nn"),
+                            "--target=cuda"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        print("gpu: skipped: " + (probe.stderr.strip().splitlines() or ["?"])[-1], file=sys.stderr)
+        return
+    torch_cuda = torch.cuda.is_available()
+    for model, samples, epochs in (("MLP", 20000 if args.quick else 60000, 4),
+                                   ("CNN", 3200 if args.quick else 12800, 3)):
+        path = os.path.join(examples, model.lower() + ".nn")
+        gpu, _ = nnc_train(path, 1, samples, epochs, ["--target=cuda"])
+        cpu, _ = nnc_train(path, 1, samples, epochs)
+        if torch_cuda:
+            peer, _ = torch_train(model.lower(), 1, samples, ["--device", "cuda"])
+            add(f"{model} train on the GPU, batch 64", "samples/s", three(gpu), peer,
+                higher_is_better=True, peer="PyTorch CUDA", batch=64, threads=1)
+        add(f"{model} train on the GPU vs nnc on 1 CPU thread, batch 64", "samples/s",
+            three(gpu), cpu, higher_is_better=True, peer="nnc CPU", batch=64, threads=1)
+
+
+if "gpu" in SECTIONS:
+    gpu_cases()
 
 print(f"{'case':86} {'unit':9} {'nnc':>9} {'peer':>9} {'ratio':>6}  peer")
 for r in rows:

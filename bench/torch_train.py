@@ -7,7 +7,8 @@ after a warm-up, including gathering each batch by index, the optimizer
 step and the loss bookkeeping. Prints one JSON object: samples/s per
 window, and the process's peak RSS.
 
-usage: torch_train.py mlp|cnn|dwsep THREADS SAMPLES [--hidden H]"""
+usage: torch_train.py mlp|cnn|dwsep THREADS SAMPLES [--hidden H] [--batch B]
+       [--device cuda]"""
 import gzip
 import json
 import os
@@ -22,6 +23,7 @@ import torch.nn as nn
 model_name, threads, samples = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 hidden = int(sys.argv[sys.argv.index("--hidden") + 1]) if "--hidden" in sys.argv else 256
 batch = int(sys.argv[sys.argv.index("--batch") + 1]) if "--batch" in sys.argv else 64
+device = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cpu"
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
@@ -54,13 +56,17 @@ else:
     model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(),
                           nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+# On a GPU the data set and the model live on it, as nnc's managed
+# buffers do after their first step.
+model = model.to(device)
+x, y = x.to(device), y.to(device)
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 loss_fn = nn.CrossEntropyLoss()
 
 window = 100 if model_name == "mlp" else 20
 warmup = 50 if model_name == "mlp" else 5
 rates, step, total = [], 0, 0.0
-perm = torch.randperm(len(x))
+perm = torch.randperm(len(x), device=device)
 t0 = time.perf_counter()
 while len(rates) < 5:
     idx = perm[(step * batch) % (len(x) - batch):][:batch]

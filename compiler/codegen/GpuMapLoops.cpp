@@ -20,6 +20,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace nnc {
@@ -72,6 +73,15 @@ struct GpuMapLoops : nnc::impl::NNGpuMapLoopsBase<GpuMapLoops> {
       }
     }
     for (scf::ParallelOp op : outermost(getOperation())) {
+      // Collapsed loops are normalized; a loop of one dimension must be
+      // already (linalg's are): the guard below compares tile offsets.
+      std::optional<int64_t> lb = getConstantIntValue(op.getLowerBound()[0]);
+      std::optional<int64_t> step = getConstantIntValue(op.getStep()[0]);
+      if (lb != 0 || step != 1) {
+        op.emitError("internal error: a parallel loop that does not start "
+                     "at 0 with step 1 cannot be mapped to the GPU");
+        return signalPassFailure();
+      }
       op.getBody()->walk([](scf::ParallelOp inner) { mapSequential(inner); });
       auto [tiles, threads] =
           scf::tileParallelLoop(op, {int64_t(blockSize)},

@@ -262,6 +262,18 @@ def NNGpuOneModule : Pass<"nnc-gpu-one-module", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def NNGpuSinkOperands : Pass<"nnc-gpu-sink-operands"> {
+  let summary = "Move constants and constant tensors into GPU launches";
+  let description = [{
+    For `--target=cuda`, before gpu-kernel-outlining: `arith.constant` ops
+    and `memref.get_global` of constant globals that a `gpu.launch` uses
+    are cloned into it, so that kernels fold their constants and read
+    constant tensors from the GPU's own copy (the outlining copies the
+    global into the kernels' module) instead of the host's memory.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def NNGpuMapLoops : Pass<"nnc-gpu-map-loops"> {
   let summary = "Map each loop nest's parallel loops to GPU blocks and threads";
   let description = [{

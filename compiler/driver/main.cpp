@@ -776,6 +776,13 @@ static bool gpuTargetValid(DiagnosticEngine &diags) {
                 " (nnc build --target=cuda compiles without one)");
     return false;
   }
+  // What runs here is compiled for this GPU, unless told otherwise.
+  llvm::StringRef device = runs ? nnc_cuda_device() : "";
+  size_t at = device.rfind("(sm_");
+  std::string chip =
+      at == llvm::StringRef::npos ? "" : device.substr(at + 1).rtrim(")").str();
+  if (!gpuArchOpt.getNumOccurrences() && !ptxFeaturesFor(chip).empty())
+    gpuArchOpt.setValue(chip);
   return true;
 }
 

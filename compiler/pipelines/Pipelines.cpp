@@ -73,11 +73,12 @@ static const char kGpuLoops[] =
     "convert-linalg-to-parallel-loops, canonicalize, nnc-gpu-map-loops)";
 
 std::string nnc::gpuKernelsPipeline(const PipelineOptions &) {
-  // Every linalg op's parallel loops become one launch; the constants the
-  // kernels use are sunk into them by the outlining.
+  // Every linalg op's parallel loops become one launch, with the
+  // constants and constant tensors it uses inside.
   return std::string(kGpuLoops) +
          ", func.func(convert-parallel-loops-to-gpu), lower-affine,"
-         "canonicalize, cse, gpu-kernel-outlining, nnc-gpu-one-module";
+         "canonicalize, cse, nnc-gpu-sink-operands, gpu-kernel-outlining,"
+         "nnc-gpu-one-module";
 }
 
 std::string nnc::nvvmPipeline(const PipelineOptions &opts) {

@@ -18,6 +18,7 @@
 #include "nnc/runtime.h"
 
 #include <atomic>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -71,6 +72,8 @@ struct State {
   bool tried = false;
   std::atomic<bool> ready{false};
   std::string error; ///< why there is no device (when !ready)
+  std::string loadError; ///< why the kernels did not load (a constructor's)
+  int chip = 0;          ///< compute capability, e.g. 80
   std::string device;
   Driver cu{};
   CUcontext ctx = nullptr;
@@ -164,21 +167,25 @@ void open(State &s) {
   cu.deviceGetAttribute(&minor, kAttrComputeMinor, dev);
   s.device = std::string(buf) + " (sm_" + std::to_string(major) +
              std::to_string(minor) + ")";
+  s.chip = major * 10 + minor;
   s.ready = true;
 }
 
-/// The driver, ready for this thread; exits with the reason when there is
-/// no device: generated code has no way to report an error, and running on
-/// without its kernels would return wrong numbers.
+/// Ends the program saying why: generated code has no way to report an
+/// error, and running on without its kernels would return wrong numbers.
+[[noreturn]] void fatal(const std::string &why) {
+  std::fprintf(stderr, "nnc: this model was compiled with --target=cuda: %s\n",
+               why.c_str());
+  std::exit(1);
+}
+
+/// The driver, its context current on this thread (any thread may call
+/// compiled code, allocate or free); exits when there is no device.
 Driver &driver() {
   State &s = state();
-  if (nnc_cuda_init() != 0) {
-    std::fprintf(stderr,
-                 "nnc: this model was compiled with --target=cuda: %s\n",
-                 nnc_last_error());
-    std::exit(1);
-  }
-  s.cu.ctxSetCurrent(s.ctx); // threads other than the first
+  if (nnc_cuda_init() != 0)
+    fatal(nnc_last_error());
+  s.cu.ctxSetCurrent(s.ctx);
   return s.cu;
 }
 
@@ -193,12 +200,22 @@ void check(CUresult r, const char *what) {
 
 extern "C" int nnc_cuda_init(void) {
   State &s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  if (!s.tried)
-    open(s);
-  if (s.ready)
-    return 0;
-  return nnc_set_error("no CUDA device: %s", s.error.c_str());
+  bool opened = false;
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (!s.tried) {
+      open(s);
+      opened = s.ready;
+    }
+    if (!s.ready)
+      return nnc_set_error("no CUDA device: %s", s.error.c_str());
+    if (!s.loadError.empty())
+      return nnc_set_error("%s", s.loadError.c_str());
+  }
+  // Host blocks pooled before the device opened would reach kernels.
+  if (opened)
+    nnc_buffer_pool_release();
+  return 0;
 }
 
 extern "C" const char *nnc_cuda_device(void) {
@@ -213,9 +230,8 @@ void *nnc::deviceAlloc(size_t bytes) {
   State &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   CUdeviceptr p = 0;
-  if (!s.ready ||
-      s.cu.memAllocManaged(&p, bytes ? bytes : 1, kMemAttachGlobal) !=
-          kSuccess)
+  if (!s.ready || s.cu.ctxSetCurrent(s.ctx) != kSuccess ||
+      s.cu.memAllocManaged(&p, bytes ? bytes : 1, kMemAttachGlobal) != kSuccess)
     return nullptr;
   s.managed.insert(reinterpret_cast<void *>(p));
   return reinterpret_cast<void *>(p);
@@ -228,7 +244,11 @@ bool nnc::deviceFree(void *p) {
   std::lock_guard<std::mutex> lock(s.mutex);
   if (!s.managed.erase(p))
     return false;
-  s.cu.memFree(reinterpret_cast<CUdeviceptr>(p));
+  s.cu.ctxSetCurrent(s.ctx);
+  CUresult r = s.cu.memFree(reinterpret_cast<CUdeviceptr>(p));
+  if (r != kSuccess) // a kernel's earlier fault, reported again here
+    std::fprintf(stderr, "nnc: CUDA error freeing a buffer: %s\n",
+                 describe(s.cu, r).c_str());
   return true;
 }
 
@@ -249,13 +269,23 @@ void nnc::systemFree(void *p) {
 extern "C" {
 void *mgpuModuleLoad(void *data, size_t) {
   // Runs as a constructor when a program or library loads: without a
-  // device it leaves the module null, and the first launch says why (a
-  // program's --help, or an app that checks nnc_cuda_init, still works).
+  // device, or when the driver cannot load the kernels (a GPU older than
+  // --gpu-arch), it leaves the module null and remembers why; the first
+  // launch, and nnc_cuda_init (a library's _create), say so. A program's
+  // --help still works.
   if (nnc_cuda_init() != 0)
     return nullptr;
+  State &s = state();
   CUmodule m = nullptr;
-  check(driver().moduleLoadData(&m, data), "loading the kernels");
-  return m;
+  CUresult r = driver().moduleLoadData(&m, data);
+  if (r == kSuccess)
+    return m;
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.loadError = "the GPU (" + s.device +
+                ") cannot load the kernels: " + describe(s.cu, r) +
+                " (a GPU older than the chip they were compiled for? see "
+                "--gpu-arch)";
+  return nullptr;
 }
 
 void *mgpuModuleLoadJIT(void *ptx, int) {
@@ -265,16 +295,19 @@ void *mgpuModuleLoadJIT(void *ptx, int) {
 
 void mgpuModuleUnload(void *module) {
   State &s = state();
-  if (s.ready && module)
+  if (s.ready && module) {
+    s.cu.ctxSetCurrent(s.ctx);
     s.cu.moduleUnload(static_cast<CUmodule>(module));
+  }
 }
 
 void *mgpuModuleGetFunction(void *module, const char *name) {
-  Driver &cu = driver(); // exits, saying why, without a device
+  // Exits, saying why, without a device or when the kernels did not load.
+  Driver &cu = driver();
+  if (!module)
+    fatal("the kernels were not loaded");
   CUfunction f = nullptr;
-  check(module ? cu.moduleGetFunction(&f, static_cast<CUmodule>(module), name)
-               : /*CUDA_ERROR_INVALID_HANDLE=*/400,
-        name);
+  check(cu.moduleGetFunction(&f, static_cast<CUmodule>(module), name), name);
   return f;
 }
 
@@ -283,6 +316,10 @@ void mgpuLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
                       void *stream, void **params, void **extra, size_t) {
   if (gx <= 0 || gy <= 0 || gz <= 0)
     return; // an empty loop (a dimension of size 0): nothing to run
+  if (gx > INT32_MAX || gy > 65535 || gz > 65535)
+    fatal("a kernel's grid of " + std::to_string(gx) + " x " +
+          std::to_string(gy) + " x " + std::to_string(gz) +
+          " blocks is beyond the GPU's limits");
   check(driver().launchKernel(static_cast<CUfunction>(function), gx, gy, gz,
                               bx, by, bz, smem, static_cast<CUstream>(stream),
                               params, extra),

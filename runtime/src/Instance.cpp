@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Checkpoint.h"
+#include "DeviceMemory.h"
 #include "FloatMode.h"
 #include "nnc/kernels.h"
 #include "nnc/runtime.h"
@@ -85,6 +86,35 @@ nnc_tensor view(const nnc_model_arg &arg, int64_t batch, void *data) {
   return t;
 }
 
+/// The caller's inputs as the compiled code may read them. With a GPU in
+/// use (--target=cuda) its kernels reach only managed memory, so each input
+/// is copied into a runtime buffer, freed with this; else it is viewed.
+struct Inputs {
+  std::vector<void *> copies;
+  Inputs() = default;
+  Inputs(const Inputs &) = delete;
+  Inputs &operator=(const Inputs &) = delete;
+  ~Inputs() {
+    for (void *p : copies)
+      nnc_free(p);
+  }
+  /// A view of `data`, or of its copy; a tensor without data (reported)
+  /// when the copy cannot be allocated.
+  nnc_tensor operator()(const nnc_model_arg &arg, int64_t batch,
+                        const void *data) {
+    nnc_tensor t = view(arg, batch, const_cast<void *>(data));
+    if (!nnc::deviceMemoryInUse())
+      return t;
+    size_t bytes = size_t(nnc_tensor_numel(&t)) * nnc_dtype_size(t.dtype);
+    t.data = nnc_alloc(bytes);
+    if (t.data) {
+      std::memcpy(t.data, data, bytes);
+      copies.push_back(t.data);
+    }
+    return t;
+  }
+};
+
 nnc_tensor scalar(nnc_dtype dtype) {
   nnc_tensor t{};
   t.dtype = dtype;
@@ -128,12 +158,15 @@ int callStep(nnc_instance &inst, const nnc_model &m, int64_t batch,
     return -1;
   std::vector<nnc_tensor> views(size_t(m.num_args));
   std::vector<nnc_tensor *> args(size_t(m.num_args));
+  Inputs reachable;
   int32_t k = 0;
   for (int32_t a = 0; a < m.num_args; ++a) {
     const nnc_model_arg &arg = m.args[a];
     nnc_tensor *t = nullptr;
     if (arg.kind == NNC_ARG_INPUT) {
-      views[a] = view(arg, batch, const_cast<void *>(inputs[k++]));
+      views[a] = reachable(arg, batch, inputs[k++]);
+      if (!views[a].data)
+        return -1;
       t = &views[a];
     } else if (arg.kind == NNC_ARG_STEP) {
       t = &inst.stepT;
@@ -239,16 +272,18 @@ extern "C" int nnc_instance_forward(nnc_instance *inst, int64_t batch,
   const nnc_model &m = *inst->model;
   if (checkCall(m, batch, inputs, outputs))
     return -1;
-  // The arguments: the caller's inputs (viewed, not copied), then the
-  // instance's parameters.
+  // The arguments: the caller's inputs (viewed, not copied, but on a
+  // GPU), then the instance's parameters.
   std::vector<char *> names;
   std::vector<nnc_tensor> tensors;
+  Inputs reachable;
   int32_t k = 0;
   for (int32_t a = 0; a < m.num_args; ++a)
     if (m.args[a].kind == NNC_ARG_INPUT) {
       names.push_back(const_cast<char *>(m.args[a].name));
-      tensors.push_back(
-          view(m.args[a], batch, const_cast<void *>(inputs[k++])));
+      tensors.push_back(reachable(m.args[a], batch, inputs[k++]));
+      if (!tensors.back().data)
+        return -1;
     }
   for (int64_t p = 0; p < inst->params.count; ++p) {
     names.push_back(inst->params.names[p]);
