@@ -64,11 +64,9 @@ SmallVector<Value> kernelInputs(Operation *op,
   return inputs;
 }
 
-/// What identifies the memory a buffer is a view of: the planned buffer
-/// (a memref.view of the workspace), the allocation, the global, or the
-/// entry point's argument it was taken from; null when unknown (a loop's
-/// iteration argument, a call's result).
-const void *rootOf(Value v) {
+} // namespace
+
+const void *nnc::bufferRoot(Value v) {
   while (true) {
     if (auto arg = dyn_cast<BlockArgument>(v)) {
       auto f = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
@@ -87,6 +85,8 @@ const void *rootOf(Value v) {
   }
 }
 
+namespace {
+
 /// Which of `op`'s kernel arguments may be declared `noalias`: those whose
 /// memory no other argument reaches while either writes it. The workspace
 /// plan never lets two buffers an op uses share memory, so the buffers of
@@ -101,7 +101,7 @@ SmallVector<bool> noAliasArgs(Operation *op, ArrayRef<Value> inputs) {
   for (auto [k, v] : llvm::enumerate(inputs)) {
     if (!isa<MemRefType>(v.getType()))
       continue;
-    const void *root = rootOf(v);
+    const void *root = nnc::bufferRoot(v);
     if (!root)
       return SmallVector<bool>(inputs.size(), false);
     byRoot[root].push_back(k);

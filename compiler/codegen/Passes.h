@@ -31,6 +31,13 @@ constexpr const char *kFilterGradAttr = attr::kFilterGrad;
 constexpr const char *kFusionNoteAttr = attr::kFusionNote;
 constexpr const char *kNoAliasArgsAttr = attr::kNoAliasArgs;
 
+/// What identifies the memory a buffer is a view of: the planned buffer
+/// (a memref.view of the workspace), the allocation, the global, or the
+/// entry point's argument it was taken from; null when unknown (a loop's
+/// iteration argument, a call's result). The buffer plan never lets two
+/// buffers one op uses share memory, so different roots are disjoint.
+const void *bufferRoot(mlir::Value v);
+
 /// Whether a memref is laid out densely in row-major order (an identity
 /// layout, or a static shape whose strides say the same): what memcpy can
 /// copy and what the kernels need of filters and outputs.

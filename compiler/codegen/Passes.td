@@ -274,6 +274,21 @@ def NNGpuSinkOperands : Pass<"nnc-gpu-sink-operands"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def NNGpuRegisterSums : Pass<"nnc-gpu-register-sums"> {
+  let summary = "Carry a reduction's output element in a register";
+  let description = [{
+    For `--target=cuda`, on the loops a thread runs: an `scf.for` (inside
+    an `scf.parallel`) that loads and stores one element of a buffer at
+    loop-invariant indices, and reaches no other memory of that buffer,
+    carries the element as an iteration argument: loaded before the loop,
+    stored after it, instead of a global-memory round trip per iteration.
+    Buffers are told apart by their roots in the buffer plan. Innermost
+    loops first, so nested reductions keep one register.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def NNGpuMapLoops : Pass<"nnc-gpu-map-loops"> {
   let summary = "Map each loop nest's parallel loops to GPU blocks and threads";
   let description = [{

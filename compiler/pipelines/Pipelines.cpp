@@ -67,10 +67,11 @@ static std::string hostConversions(bool gpu) {
 
 /// Each linalg op's loops as --target=cuda shapes them: parallel loops
 /// first, collapsed into one, tiled by the block size and mapped to blocks
-/// and threads (nested ones sequential).
+/// and threads (nested ones sequential), reductions summed in registers.
 static const char kGpuLoops[] =
     "func.func(nnc-copy-loops, nnc-gpu-parallel-first,"
-    "convert-linalg-to-parallel-loops, canonicalize, nnc-gpu-map-loops)";
+    "convert-linalg-to-parallel-loops, canonicalize, nnc-gpu-map-loops,"
+    "nnc-gpu-register-sums)";
 
 std::string nnc::gpuKernelsPipeline(const PipelineOptions &) {
   // Every linalg op's parallel loops become one launch, with the
