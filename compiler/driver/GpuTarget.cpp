@@ -201,8 +201,8 @@ bool nnc::addCubins(mlir::ModuleOp module, const std::string &chip,
       std::string fat =
           fatBinary(object.getObject().getValue(), chip, bin, error);
       if (fat.empty()) {
-        diags.error("internal error: ptxas rejected the kernels of " +
-                    binary.getSymName().str() + ": " + error);
+        diags.error("--target=cuda: the CUDA toolkit's ptxas (" + bin +
+                    "/ptxas) rejected the kernels: " + error);
         ok = false;
         return;
       }

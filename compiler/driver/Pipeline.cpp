@@ -48,6 +48,7 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 
+#include <optional>
 #include <thread>
 
 using namespace nnc;
@@ -70,9 +71,20 @@ void nnc::registerEverything(mlir::DialectRegistry &registry) {
 }
 
 namespace {
+/// Runs `pipeline` on `module`. On failure: an internal error after MLIR's
+/// diagnostic, or, with `why`, nothing printed and the first error's text
+/// in `why` for the caller to report.
 bool runPipeline(mlir::ModuleOp module, const std::string &pipeline,
-                 DiagnosticEngine &diags, const char *stage) {
+                 DiagnosticEngine &diags, const char *stage,
+                 std::string *why = nullptr) {
   StageTimer timer(stage);
+  std::optional<mlir::ScopedDiagnosticHandler> capture;
+  if (why)
+    capture.emplace(module.getContext(), [why](mlir::Diagnostic &d) {
+      if (d.getSeverity() == mlir::DiagnosticSeverity::Error && why->empty())
+        *why = d.str();
+      return mlir::success();
+    });
   mlir::PassManager pm(module->getName());
   timePasses(pm);
   // --mlir-print-ir-after=..., --mlir-timing and the like (hidden flags).
@@ -82,8 +94,9 @@ bool runPipeline(mlir::ModuleOp module, const std::string &pipeline,
     return false;
   }
   if (mlir::failed(pm.run(module))) {
-    diags.error("internal error: code generation failed (see the diagnostic "
-                "above)");
+    if (!why)
+      diags.error("internal error: code generation failed (see the "
+                  "diagnostic above)");
     return false;
   }
   return true;
@@ -215,8 +228,15 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
       return false;
     if (stopAt == Stage::NVVM)
       return true;
-    if (!runPipeline(module, gpuBinaryPipeline(po), diags, "PTX") ||
-        !checkKernelPTX(module, po.cudaPath, diags))
+    // What fails here is the toolkit's (a damaged libdevice), said so.
+    std::string why;
+    if (!runPipeline(module, gpuBinaryPipeline(po), diags, "PTX", &why)) {
+      diags.error("--target=cuda: the kernels could not be compiled to PTX "
+                  "with the CUDA toolkit at '" +
+                  po.cudaPath + "': " + why);
+      return false;
+    }
+    if (!checkKernelPTX(module, po.cudaPath, diags))
       return false;
     if (stopAt == Stage::PTX)
       return true;

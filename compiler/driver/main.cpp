@@ -283,7 +283,8 @@ static cl::opt<std::string> targetOpt(
 static cl::opt<std::string> gpuArchOpt(
     "gpu-arch",
     cl::desc("With --target=cuda: the GPU generation the kernels are "
-             "compiled for (default sm_80; newer GPUs run it too)"),
+             "compiled for (default: run and predict the GPU's own, build "
+             "sm_80, which newer GPUs run too)"),
     cl::value_desc("sm_NN"), cl::init("sm_80"), cl::sub(runCmd),
     cl::sub(buildCmd), cl::sub(predictCmd), cl::cat(nncCat));
 static cl::opt<std::string> cudaPathOpt(
@@ -752,8 +753,17 @@ static bool gpuTargetValid(DiagnosticEngine &diags) {
   if (targetOpt == "cpu") {
     if (gpuStage)
       diags.error("--emit=gpu, nvvm and ptx are stages of --target=cuda");
-    return !gpuStage;
+    else if (gpuArchOpt.getNumOccurrences() || cudaPathOpt.getNumOccurrences())
+      diags.error("--gpu-arch and --cuda-path go with --target=cuda");
+    else
+      return true;
+    return false;
   }
+  if ((threadsOpt.getNumOccurrences() && threadsOpt > 1) || noKernels ||
+      precisionOpt.getNumOccurrences())
+    llvm::errs() << "nnc: note: --threads, --no-kernels and --precision do "
+                    "not apply to --target=cuda's code (the GPU runs its own "
+                    "kernels, in f32; docs/gpu.md)\n";
   if (ptxFeaturesFor(gpuArchOpt).empty()) {
     diags.error("--gpu-arch takes one of " + knownGpuChips() + ", not '" +
                 gpuArchOpt + "'");
@@ -770,14 +780,22 @@ static bool gpuTargetValid(DiagnosticEngine &diags) {
                 "--target=cuda");
     return false;
   }
+  return true;
+}
+
+/// With --target=cuda, a command that runs code needs a device (checked
+/// once the file is known to be valid); what it runs is compiled for that
+/// GPU unless --gpu-arch says otherwise.
+static bool gpuDeviceReady(DiagnosticEngine &diags) {
   bool runs = (runCmd || predictCmd) && emit == Emit::None;
-  if (runs && nnc_cuda_init() != 0) {
+  if (targetOpt != "cuda" || !runs)
+    return true;
+  if (nnc_cuda_init() != 0) {
     diags.error("--target=cuda: " + std::string(nnc_last_error()) +
                 " (nnc build --target=cuda compiles without one)");
     return false;
   }
-  // What runs here is compiled for this GPU, unless told otherwise.
-  llvm::StringRef device = runs ? nnc_cuda_device() : "";
+  llvm::StringRef device = nnc_cuda_device();
   size_t at = device.rfind("(sm_");
   std::string chip =
       at == llvm::StringRef::npos ? "" : device.substr(at + 1).rtrim(")").str();
@@ -814,6 +832,8 @@ checkInput(const char *argv0, llvm::SourceMgr &sm, DiagnosticEngine &diags) {
     return nullptr;
   StageTimer timer("front end (parse, sema)");
   auto program = checkFile(inputFile, opts, sm, diags);
+  if (program && !gpuDeviceReady(diags))
+    return nullptr;
   // An error at a line whose value came from the command line (a size of
   // 0 from --set hidden=0) says where that value came from.
   if (!program && !setValues.empty()) {

@@ -168,6 +168,12 @@ void open(State &s) {
   s.device = std::string(buf) + " (sm_" + std::to_string(major) +
              std::to_string(minor) + ")";
   s.chip = major * 10 + minor;
+  if (s.chip < 75) {
+    s.error = "the GPU, " + s.device +
+              ", is older than compute capability 7.5 (Turing), the oldest "
+              "nnc compiles for";
+    return;
+  }
   s.ready = true;
 }
 

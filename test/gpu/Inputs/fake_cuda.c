@@ -2,7 +2,8 @@
  * the tests follow the host side of --target=cuda code on machines without
  * a GPU: which image is loaded, which kernels are launched with what grid,
  * and where buffers come from. Kernels do not run. FAKE_CUDA=nodevice
- * makes cuInit fail as the real driver does without a GPU. */
+ * makes cuInit fail as the real driver does without a GPU; FAKE_CC=7.0
+ * sets the GPU's compute capability (default 8.0). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,14 @@ CUresult cuDeviceGetName(char *buf, int len, int d) {
   snprintf(buf, (size_t)len, "Fake GPU");
   return 0;
 }
+/* Compute capability 8.0, or FAKE_CC (e.g. "7.0"). */
 CUresult cuDeviceGetAttribute(int *v, int attr, int d) {
+  const char *cc = getenv("FAKE_CC");
+  int major = 8, minor = 0;
   (void)d;
-  *v = attr == 75 ? 8 : 0;
+  if (cc)
+    sscanf(cc, "%d.%d", &major, &minor);
+  *v = attr == 75 ? major : attr == 76 ? minor : 0;
   return 0;
 }
 CUresult cuDevicePrimaryCtxRetain(void **ctx, int d) {
