@@ -546,24 +546,38 @@ static std::optional<llvm::StringRef> loadInput(llvm::SourceMgr &sm,
   return text;
 }
 
+/// Runs `print` on -o FILE, or stdout; 1 if the file cannot be written.
+static int toOutput(DiagnosticEngine &diags,
+                    llvm::function_ref<int(llvm::raw_ostream &)> print) {
+  std::string out = outputFile.empty() ? "-" : std::string(outputFile);
+  std::error_code ec;
+  llvm::raw_fd_ostream os(out, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    diags.error("cannot write '" + out + "': " + ec.message());
+    return 1;
+  }
+  return print(os);
+}
+
 static int dumpTokens(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   auto text = loadInput(sm, diags);
   if (!text)
     return 1;
-  Lexer lexer(*text, diags);
-  LineColumnTable lines(sm);
-  for (Token t = lexer.next();; t = lexer.next()) {
-    auto lc = lines.get(t.loc());
-    llvm::outs() << lc.first << ":" << lc.second << " "
-                 << tokenKindName(t.kind);
-    if (t.is(TokenKind::Ident) || t.is(TokenKind::Int) ||
-        t.is(TokenKind::Float) || t.is(TokenKind::String))
-      llvm::outs() << " " << t.text;
-    llvm::outs() << (t.atLineStart ? " [line-start]" : "") << "\n";
-    if (t.is(TokenKind::Eof) || diags.tooMany())
-      break;
-  }
-  return diags.hadError() ? 1 : 0;
+  return toOutput(diags, [&](llvm::raw_ostream &os) {
+    Lexer lexer(*text, diags);
+    LineColumnTable lines(sm);
+    for (Token t = lexer.next();; t = lexer.next()) {
+      auto lc = lines.get(t.loc());
+      os << lc.first << ":" << lc.second << " " << tokenKindName(t.kind);
+      if (t.is(TokenKind::Ident) || t.is(TokenKind::Int) ||
+          t.is(TokenKind::Float) || t.is(TokenKind::String))
+        os << " " << t.text;
+      os << (t.atLineStart ? " [line-start]" : "") << "\n";
+      if (t.is(TokenKind::Eof) || diags.tooMany())
+        break;
+    }
+    return diags.hadError() ? 1 : 0;
+  });
 }
 
 static int dumpAst(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
@@ -573,8 +587,10 @@ static int dumpAst(llvm::SourceMgr &sm, DiagnosticEngine &diags) {
   auto m = parseBuffer(*text, inputFile, diags);
   if (diags.hadError())
     return 1;
-  dumpAST(*m, sm, llvm::outs());
-  return 0;
+  return toOutput(diags, [&](llvm::raw_ostream &os) {
+    dumpAST(*m, sm, os);
+    return 0;
+  });
 }
 
 static bool parseDims(SemaOptions &opts, DiagnosticEngine &diags) {
@@ -1194,8 +1210,10 @@ static int runCheck(const char *argv0, llvm::SourceMgr &sm,
     }
     if (emit >= Emit::NN)
       return emitToOutput(*program, sm, diags);
-    dumpGraph(*entryOf(*program).graph, sm, llvm::outs());
-    return 0;
+    return toOutput(diags, [&](llvm::raw_ostream &os) {
+      dumpGraph(*entryOf(*program).graph, sm, os);
+      return 0;
+    });
   }
   if (summary) {
     if (!program->model) {

@@ -203,14 +203,13 @@ bool TrainChecker::runModel() {
   else
     for (size_t k = 0; k < names.size(); ++k)
       env.vars[names[k]] = out->elems[k];
-  // With several named outputs and a `metrics` clause, the first output
-  // is the one the metrics (and whole-set metrics, predictions) read as
-  // `output`.
+  // With named outputs and a `metrics` clause, the first output is the
+  // one the metrics (and whole-set metrics, predictions) read as `output`.
   bool metrics = llvm::any_of(t.clauses, [](const TrainClause &c) {
     return c.keyword.name == "metrics";
   });
-  if (names.size() > 1 && metrics && !env.vars.count("output"))
-    env.vars["output"] = out->elems[0];
+  if (metrics && !names.empty() && !env.vars.count("output"))
+    env.vars["output"] = names.size() == 1 ? *out : out->elems[0];
   env.vars[m->inst->info->name] = *m;
   return true;
 }
