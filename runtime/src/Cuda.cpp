@@ -57,7 +57,6 @@ struct Driver {
                            void **);
   CUresult (*streamCreate)(CUstream *, unsigned);
   CUresult (*streamSynchronize)(CUstream);
-  CUresult (*streamDestroy)(CUstream);
   CUresult (*memAllocManaged)(CUdeviceptr *, size_t, unsigned);
   CUresult (*memFree)(CUdeviceptr);
   CUresult (*memcpy)(CUdeviceptr, CUdeviceptr, size_t);
@@ -104,7 +103,6 @@ const char *resolve(void *lib, Driver &d) {
       {"cuLaunchKernel", (void **)&d.launchKernel},
       {"cuStreamCreate", (void **)&d.streamCreate},
       {"cuStreamSynchronize", (void **)&d.streamSynchronize},
-      {"cuStreamDestroy_v2", (void **)&d.streamDestroy},
       {"cuMemAllocManaged", (void **)&d.memAllocManaged},
       {"cuMemFree_v2", (void **)&d.memFree},
       {"cuMemcpy", (void **)&d.memcpy},
@@ -332,17 +330,20 @@ void mgpuLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
         "a kernel launch");
 }
 
+// The generated code creates a stream for each launch and destroys it
+// after waiting for the kernel. Each thread gets one stream, created at its
+// first launch and kept: launches never overlap anyway (each is waited
+// for), and creating a stream costs more than a small kernel runs.
 void *mgpuStreamCreate() {
-  CUstream s = nullptr;
-  check(driver().streamCreate(&s, /*CU_STREAM_NON_BLOCKING=*/1),
-        "creating a stream");
-  return s;
+  thread_local CUstream stream = nullptr;
+  Driver &cu = driver();
+  if (!stream)
+    check(cu.streamCreate(&stream, /*CU_STREAM_NON_BLOCKING=*/1),
+          "creating a stream");
+  return stream;
 }
 
-void mgpuStreamDestroy(void *stream) {
-  check(driver().streamDestroy(static_cast<CUstream>(stream)),
-        "destroying a stream");
-}
+void mgpuStreamDestroy(void *) {}
 
 void mgpuStreamSynchronize(void *stream) {
   check(driver().streamSynchronize(static_cast<CUstream>(stream)),
