@@ -92,8 +92,7 @@ void carry(scf::ForOp loop, memref::LoadOp load, memref::StoreOp store,
   Block *body = carried.getBody();
   if (!body->empty())
     rewriter.eraseOp(&body->back());
-  rewriter.mergeBlocks(loop.getBody(), body,
-                       {carried.getInductionVar(), body->getArgument(1)});
+  rewriter.mergeBlocks(loop.getBody(), body, {carried.getInductionVar()});
   Operation *yield = body->getTerminator();
   rewriter.setInsertionPoint(yield);
   scf::YieldOp::create(rewriter, yield->getLoc(),
