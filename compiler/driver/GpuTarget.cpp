@@ -23,35 +23,6 @@
 
 using namespace nnc;
 
-namespace {
-/// Each chip with the oldest PTX ISA version that supports it (PTX ISA
-/// documentation, "PTX ISA version" of each target).
-struct Chip {
-  const char *name;
-  const char *ptx;
-};
-constexpr Chip kChips[] = {
-    {"sm_75", "+ptx63"},   {"sm_80", "+ptx70"},   {"sm_86", "+ptx71"},
-    {"sm_87", "+ptx74"},   {"sm_89", "+ptx78"},   {"sm_90", "+ptx78"},
-    {"sm_90a", "+ptx80"},  {"sm_100", "+ptx86"},  {"sm_100a", "+ptx86"},
-    {"sm_120", "+ptx87"},  {"sm_120a", "+ptx87"},
-};
-} // namespace
-
-std::string nnc::ptxFeaturesFor(const std::string &chip) {
-  for (const Chip &c : kChips)
-    if (chip == c.name)
-      return c.ptx;
-  return "";
-}
-
-std::string nnc::knownGpuChips() {
-  std::string out;
-  for (const Chip &c : kChips)
-    out += (out.empty() ? "" : ", ") + std::string(c.name);
-  return out;
-}
-
 bool nnc::hasLibdevice(const std::string &dir) {
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");

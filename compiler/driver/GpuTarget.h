@@ -1,8 +1,9 @@
 //===- GpuTarget.h - What --target=cuda needs of the driver -----*- C++ -*-===//
 //
-// The choices `--target=cuda` makes before and after the pipeline: which
-// chips and PTX versions, where the CUDA toolkit is (libdevice for math
-// functions), how the kernels' PTX is printed (--emit=ptx) and checked.
+// The choices `--target=cuda` makes before and after the pipeline: where
+// the CUDA toolkit is (libdevice for math functions), how the kernels' PTX
+// is printed (--emit=ptx), checked and assembled. The chips and their PTX
+// versions are the pipeline's (pipelines/Pipelines.h).
 // No MLIR header here.
 //
 //===----------------------------------------------------------------------===//
@@ -22,12 +23,6 @@ namespace nnc {
 
 class DiagnosticEngine;
 
-/// The PTX version nnc emits for a chip ("sm_80" -> "+ptx70": the oldest
-/// that supports it, which the most drivers can compile); "" for a chip
-/// nnc does not know.
-std::string ptxFeaturesFor(const std::string &chip);
-/// The chips --gpu-arch takes, for its help and errors ("sm_75, sm_80, ...").
-std::string knownGpuChips();
 /// The CUDA toolkit to use when --cuda-path is not given: the one found
 /// when nnc was configured, else $CUDA_HOME, $CUDA_PATH or /usr/local/cuda
 /// if it holds libdevice; "" if none.

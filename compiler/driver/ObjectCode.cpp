@@ -30,6 +30,7 @@
 #include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <thread>
+#include <tuple>
 
 using namespace nnc;
 
@@ -76,7 +77,8 @@ void addJitInit(llvm::Module &m) {
                    : nullptr;
   if (!list)
     return;
-  std::vector<std::pair<uint64_t, llvm::Function *>> order;
+  // By priority, then (equal priorities) in the list's order.
+  std::vector<std::tuple<uint64_t, size_t, llvm::Function *>> order;
   for (llvm::Value *v : list->operands()) {
     auto *entry = llvm::dyn_cast<llvm::ConstantStruct>(v);
     if (!entry)
@@ -84,19 +86,15 @@ void addJitInit(llvm::Module &m) {
     auto *priority = llvm::dyn_cast<llvm::ConstantInt>(entry->getOperand(0));
     auto *fn = llvm::dyn_cast<llvm::Function>(entry->getOperand(1));
     if (priority && fn)
-      order.push_back({priority->getZExtValue(), fn});
+      order.push_back({priority->getZExtValue(), order.size(), fn});
   }
-  // Equal priorities keep their order (std::stable_sort's buffer is
-  // deprecated in this C++ library).
-  for (size_t i = 1; i < order.size(); ++i)
-    for (size_t j = i; j > 0 && order[j - 1].first > order[j].first; --j)
-      std::swap(order[j - 1], order[j]);
+  llvm::sort(order);
   llvm::LLVMContext &ctx = m.getContext();
   auto *init = llvm::Function::Create(
       llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false),
       llvm::GlobalValue::ExternalLinkage, kJitInit, m);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", init));
-  for (auto &[priority, fn] : order)
+  for (auto &[priority, index, fn] : order)
     b.CreateCall(fn);
   b.CreateRetVoid();
 }

@@ -210,7 +210,6 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
   po.kernels = opts.kernels;
   po.int8 = opts.int8;
   po.gpuChip = opts.gpuArch;
-  po.gpuFeatures = ptxFeaturesFor(opts.gpuArch);
   po.cudaPath = opts.cudaPath;
   po.gpuLoopsOnCpu = opts.gpuLoopsOnCpu;
   if (!runPipeline(module, bufferizePipeline(po), diags, "bufferization"))

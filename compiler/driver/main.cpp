@@ -10,9 +10,9 @@
 #include "ast/AST.h"
 #include "driver/CompileCache.h"
 #include "driver/Executable.h"
+#include "driver/GpuTarget.h"
 #include "driver/Gradcheck.h"
 #include "driver/Library.h"
-#include "driver/GpuTarget.h"
 #include "driver/Pipeline.h"
 #include "driver/Plot.h"
 #include "driver/Runner.h"
@@ -23,6 +23,7 @@
 #include "onnx/OnnxExport.h"
 #include "onnx/OnnxImport.h"
 #include "parser/Parser.h"
+#include "pipelines/Pipelines.h"
 #include "repl/Repl.h"
 #include "sema/Sema.h"
 #include "summary/Summary.h"
@@ -504,15 +505,13 @@ static CodegenOptions codegenOptions() {
   co.int8 = quantizeOpt == "int8";
   co.remarks = remarks;
   if (targetOpt == "cuda") {
-    // The GPU runs its own kernels: no CPU GEMM calls, no OpenMP.
     co.gpuArch = gpuArchOpt;
     co.cudaPath = cudaPathOpt.getNumOccurrences() ? std::string(cudaPathOpt)
                                                   : defaultCudaPath();
-    co.kernels = false;
-    co.threads = 1;
   }
-  if (emulateGpuLoops) {
-    co.gpuLoopsOnCpu = true;
+  co.gpuLoopsOnCpu = emulateGpuLoops;
+  if (!co.gpuArch.empty() || co.gpuLoopsOnCpu) {
+    // The GPU's loops are its own kernels: no CPU GEMM calls, no OpenMP.
     co.kernels = false;
     co.threads = 1;
   }
@@ -548,10 +547,11 @@ static std::optional<llvm::StringRef> loadInput(llvm::SourceMgr &sm,
 
 /// Runs `print` on -o FILE, or stdout; 1 if the file cannot be written.
 static int toOutput(DiagnosticEngine &diags,
-                    llvm::function_ref<int(llvm::raw_ostream &)> print) {
+                    llvm::function_ref<int(llvm::raw_ostream &)> print,
+                    llvm::sys::fs::OpenFlags flags = llvm::sys::fs::OF_Text) {
   std::string out = outputFile.empty() ? "-" : std::string(outputFile);
   std::error_code ec;
-  llvm::raw_fd_ostream os(out, ec, llvm::sys::fs::OF_Text);
+  llvm::raw_fd_ostream os(out, ec, flags);
   if (ec) {
     diags.error("cannot write '" + out + "': " + ec.message());
     return 1;
@@ -649,32 +649,32 @@ static int emitToOutput(const Program &program, llvm::SourceMgr &sm,
                 : emit == Emit::Asm     ? Stage::Asm
                                         : Stage::Obj;
   CodegenOptions opts = codegenOptions();
-  std::string out = outputFile.empty() ? "-" : std::string(outputFile);
-  std::error_code ec;
-  llvm::raw_fd_ostream os(out, ec,
-                          stage == Stage::Obj ? llvm::sys::fs::OF_None
-                                              : llvm::sys::fs::OF_Text);
-  if (ec) {
-    diags.error("cannot write '" + out + "': " + ec.message());
-    return 1;
-  }
-  Entry entry = emit == Emit::Grad ? lossEntryOf(program, wrtInputs)
-                : emit == Emit::Train || trainExecutable ? trainEntryOf(program)
-                                                         : entryOf(program);
-  // Stages show the exchange when asked (as under mpirun); executables
-  // always have it (below).
-  entry.collectives = distributedOpt || nnc_mpi_launch_size() > 1;
-  if (!entry.graph) {
-    diags.error(emit == Emit::Train || trainExecutable ? noTrainMessage()
-                                                       : noLossMessage());
-    llvm::sys::fs::remove(out);
-    return 1;
-  }
-  int rc = emitStage(entry, stage, opts, sm, diags, os);
-  os.flush();
-  if (rc != 0 && out != "-")
-    llvm::sys::fs::remove(out); // no half-written output
-  return rc;
+  // No half-written output file on failure.
+  auto failed = [&](int rc) {
+    if (rc != 0 && !outputFile.empty())
+      llvm::sys::fs::remove(outputFile);
+    return rc;
+  };
+  auto emitTo = [&](llvm::raw_ostream &os) {
+    Entry entry = emit == Emit::Grad ? lossEntryOf(program, wrtInputs)
+                  : emit == Emit::Train || trainExecutable
+                      ? trainEntryOf(program)
+                      : entryOf(program);
+    // Stages show the exchange when asked (as under mpirun); executables
+    // always have it (below).
+    entry.collectives = distributedOpt || nnc_mpi_launch_size() > 1;
+    if (!entry.graph) {
+      diags.error(emit == Emit::Train || trainExecutable ? noTrainMessage()
+                                                         : noLossMessage());
+      return failed(1);
+    }
+    int rc = emitStage(entry, stage, opts, sm, diags, os);
+    os.flush();
+    return failed(rc);
+  };
+  return toOutput(diags, emitTo,
+                  stage == Stage::Obj ? llvm::sys::fs::OF_None
+                                      : llvm::sys::fs::OF_Text);
 }
 
 /// A data file the train block reads that does not exist, reported at
@@ -811,10 +811,7 @@ static bool gpuDeviceReady(DiagnosticEngine &diags) {
                 " (nnc build --target=cuda compiles without one)");
     return false;
   }
-  llvm::StringRef device = nnc_cuda_device();
-  size_t at = device.rfind("(sm_");
-  std::string chip =
-      at == llvm::StringRef::npos ? "" : device.substr(at + 1).rtrim(")").str();
+  std::string chip = "sm_" + std::to_string(nnc_cuda_compute_capability());
   if (!gpuArchOpt.getNumOccurrences() && !ptxFeaturesFor(chip).empty())
     gpuArchOpt.setValue(chip);
   return true;

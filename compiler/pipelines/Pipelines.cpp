@@ -82,9 +82,38 @@ std::string nnc::gpuKernelsPipeline(const PipelineOptions &) {
          "nnc-gpu-one-module";
 }
 
+namespace {
+/// Each chip with the oldest PTX ISA version that supports it (PTX ISA
+/// documentation, "PTX ISA version" of each target).
+struct Chip {
+  const char *name;
+  const char *ptx;
+};
+constexpr Chip kChips[] = {
+    {"sm_75", "+ptx63"},  {"sm_80", "+ptx70"},   {"sm_86", "+ptx71"},
+    {"sm_87", "+ptx74"},  {"sm_89", "+ptx78"},   {"sm_90", "+ptx78"},
+    {"sm_90a", "+ptx80"}, {"sm_100", "+ptx86"},  {"sm_100a", "+ptx86"},
+    {"sm_120", "+ptx87"}, {"sm_120a", "+ptx87"},
+};
+} // namespace
+
+std::string nnc::ptxFeaturesFor(const std::string &chip) {
+  for (const Chip &c : kChips)
+    if (chip == c.name)
+      return c.ptx;
+  return "";
+}
+
+std::string nnc::knownGpuChips() {
+  std::string out;
+  for (const Chip &c : kChips)
+    out += (out.empty() ? "" : ", ") + std::string(c.name);
+  return out;
+}
+
 std::string nnc::nvvmPipeline(const PipelineOptions &opts) {
   return "nvvm-attach-target{O=3 chip=" + opts.gpuChip +
-         " features=" + opts.gpuFeatures +
+         " features=" + ptxFeaturesFor(opts.gpuChip) +
          "}, gpu.module(expand-strided-metadata, lower-affine,"
          "convert-scf-to-cf, convert-gpu-to-nvvm, canonicalize, cse,"
          "reconcile-unrealized-casts)";
@@ -140,9 +169,6 @@ struct CodegenPipelineOptions
       *this, "gpu-chip",
       llvm::cl::desc("--target=cuda: the GPU's chip (sm_80, ...)"),
       llvm::cl::init("sm_80")};
-  Option<std::string> gpuFeatures{
-      *this, "gpu-features", llvm::cl::desc("The PTX version (+ptx70, ...)"),
-      llvm::cl::init("+ptx70")};
   Option<std::string> cudaPath{*this, "cuda-path",
                                llvm::cl::desc("The CUDA toolkit (libdevice)"),
                                llvm::cl::init("")};
@@ -158,7 +184,6 @@ struct CodegenPipelineOptions
     PipelineOptions o;
     o.kernels = false;
     o.gpuChip = gpuChip;
-    o.gpuFeatures = gpuFeatures;
     o.cudaPath = cudaPath;
     return o;
   }

@@ -23,7 +23,6 @@ struct PipelineOptions {
   bool int8 = false;    ///< --quantize=int8: inference products in int8
   /// --target=cuda: the GPU's chip (sm_80, ...); empty for the CPU.
   std::string gpuChip;
-  std::string gpuFeatures; ///< the PTX version, e.g. +ptx70
   /// The CUDA toolkit (libdevice for math functions); may be empty.
   std::string cudaPath;
   /// For tests: the CPU runs the loop nests --target=cuda would launch
@@ -50,6 +49,14 @@ std::string gpuKernelsPipeline(const PipelineOptions &opts);
 std::string nvvmPipeline(const PipelineOptions &opts);
 /// Each gpu.module -> a gpu.binary holding its PTX.
 std::string gpuBinaryPipeline(const PipelineOptions &opts);
+
+/// The PTX version nnc emits for a GPU chip ("sm_80" -> "+ptx70": the
+/// oldest that supports it, which the most drivers can compile); "" for a
+/// chip nnc does not know.
+std::string ptxFeaturesFor(const std::string &chip);
+/// The chips --target=cuda compiles for, for help and errors
+/// ("sm_75, sm_80, ...").
+std::string knownGpuChips();
 
 /// Registers every pass nnc runs (upstream and its own) and the named
 /// pipelines above; idempotent.

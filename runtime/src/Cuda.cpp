@@ -62,7 +62,6 @@ struct Driver {
   CUresult (*memcpy)(CUdeviceptr, CUdeviceptr, size_t);
   CUresult (*memsetD32)(CUdeviceptr, unsigned, size_t);
   CUresult (*memsetD16)(CUdeviceptr, unsigned short, size_t);
-  CUresult (*ctxSynchronize)();
   CUresult (*getErrorString)(CUresult, const char **);
 };
 
@@ -108,7 +107,6 @@ const char *resolve(void *lib, Driver &d) {
       {"cuMemcpy", (void **)&d.memcpy},
       {"cuMemsetD32_v2", (void **)&d.memsetD32},
       {"cuMemsetD16_v2", (void **)&d.memsetD16},
-      {"cuCtxSynchronize", (void **)&d.ctxSynchronize},
       {"cuGetErrorString", (void **)&d.getErrorString},
   };
   for (Entry &e : entries)
@@ -226,6 +224,12 @@ extern "C" const char *nnc_cuda_device(void) {
   State &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   return s.ready ? s.device.c_str() : nullptr;
+}
+
+extern "C" int nnc_cuda_compute_capability(void) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.ready ? s.chip : 0;
 }
 
 bool nnc::deviceMemoryInUse() { return state().ready; }

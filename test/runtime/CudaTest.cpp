@@ -27,6 +27,7 @@ TEST(Cuda, WithoutADriverSaysNoDeviceAndAllocatesOnTheHost) {
   EXPECT_NE(error.find("/nonexistent/libcuda.so.1"), std::string::npos)
       << error;
   EXPECT_EQ(nnc_cuda_device(), nullptr);
+  EXPECT_EQ(nnc_cuda_compute_capability(), 0);
   // Asked again: the same answer, without trying again.
   nnc_clear_error();
   EXPECT_EQ(nnc_cuda_init(), -1);

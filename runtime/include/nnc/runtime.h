@@ -573,6 +573,9 @@ int nnc_cuda_init(void);
 /** The device's name and compute capability, e.g. "NVIDIA H100 (sm_90)";
  *  NULL before a successful nnc_cuda_init. */
 const char *nnc_cuda_device(void);
+/** Its compute capability times ten (80 for 8.0); 0 before a successful
+ *  nnc_cuda_init. */
+int nnc_cuda_compute_capability(void);
 
 #ifdef __cplusplus
 }
