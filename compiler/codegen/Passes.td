@@ -311,4 +311,19 @@ def NNGpuMapLoops : Pass<"nnc-gpu-map-loops"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def NNGpuSerialKernels : Pass<"nnc-gpu-serial-kernels"> {
+  let summary = "Run the host's remaining loops and scalar code on the GPU";
+  let description = [{
+    For `--target=cuda`, after nnc-gpu-map-loops: each stretch of host code
+    that reads or writes memory (a whole-tensor reduction, an optimizer's
+    scalar arithmetic) becomes a one-iteration `scf.parallel` mapped to one
+    block, a kernel of one thread: same order, same numbers, and no host
+    access to the kernels' buffers in the middle of a step. Pure ops whose
+    results are used after a stretch move in front of it; a stretch ends at
+    calls, allocations, other effects, and memory the GPU may not reach.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

@@ -67,19 +67,23 @@ static std::string hostConversions(bool gpu) {
 
 /// Each linalg op's loops as --target=cuda shapes them: parallel loops
 /// first, collapsed into one, tiled by the block size and mapped to blocks
-/// and threads (nested ones sequential), reductions summed in registers.
+/// and threads (nested ones sequential), the host code left (whole-tensor
+/// reductions, scalar arithmetic) in kernels of one thread, reductions
+/// summed in registers.
 static const char kGpuLoops[] =
     "func.func(nnc-copy-loops, nnc-gpu-parallel-first,"
     "convert-linalg-to-parallel-loops, canonicalize, nnc-gpu-map-loops,"
+    "nnc-gpu-serial-kernels,"
     "nnc-gpu-register-sums)";
 
 std::string nnc::gpuKernelsPipeline(const PipelineOptions &) {
   // Every linalg op's parallel loops become one launch, with the
-  // constants and constant tensors it uses inside.
+  // constants and constant tensors it uses inside; launches are queued on
+  // one stream, waited for where the host needs their results.
   return std::string(kGpuLoops) +
          ", func.func(convert-parallel-loops-to-gpu), lower-affine,"
          "canonicalize, cse, nnc-gpu-sink-operands, gpu-kernel-outlining,"
-         "nnc-gpu-one-module";
+         "nnc-gpu-one-module, func.func(gpu-async-region)";
 }
 
 namespace {

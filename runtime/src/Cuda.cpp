@@ -272,8 +272,9 @@ void nnc::systemFree(void *p) {
 }
 
 // The functions gpu-to-llvm's code calls (signatures of MLIR 22's
-// CudaRuntimeWrappers). Launches are synchronous: the host reads results
-// right after them.
+// CudaRuntimeWrappers). The generated code queues its launches on a stream
+// and waits for them where the host needs their results (gpu-async-region):
+// once per step, at its end.
 extern "C" {
 void *mgpuModuleLoad(void *data, size_t) {
   // Runs as a constructor when a program or library loads: without a
@@ -334,10 +335,11 @@ void mgpuLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
         "a kernel launch");
 }
 
-// The generated code creates a stream for each launch and destroys it
-// after waiting for the kernel. Each thread gets one stream, created at its
-// first launch and kept: launches never overlap anyway (each is waited
-// for), and creating a stream costs more than a small kernel runs.
+// The generated code creates a stream where a function starts launching
+// and destroys it after waiting for the last launch. Each thread gets one
+// stream, created at its first launch and kept: creating a stream costs
+// more than a small kernel runs, and a thread's functions run one after
+// another anyway.
 void *mgpuStreamCreate() {
   thread_local CUstream stream = nullptr;
   Driver &cu = driver();
@@ -351,7 +353,7 @@ void mgpuStreamDestroy(void *) {}
 
 void mgpuStreamSynchronize(void *stream) {
   check(driver().streamSynchronize(static_cast<CUstream>(stream)),
-        "a kernel (at its end)");
+        "the GPU's work (a kernel launched since the last wait)");
 }
 
 void *mgpuMemAlloc(uint64_t bytes, void *, bool) {
