@@ -39,6 +39,7 @@ using CUstream = struct CUstream_st *;
 constexpr CUresult kSuccess = 0;
 constexpr unsigned kMemAttachGlobal = 1;
 constexpr int kAttrComputeMajor = 75, kAttrComputeMinor = 76;
+constexpr int kAttrConcurrentManagedAccess = 89;
 
 /// The driver functions used, resolved from libcuda.so.1.
 struct Driver {
@@ -63,6 +64,9 @@ struct Driver {
   CUresult (*memsetD32)(CUdeviceptr, unsigned, size_t);
   CUresult (*memsetD16)(CUdeviceptr, unsigned short, size_t);
   CUresult (*getErrorString)(CUresult, const char **);
+  /// Optional (null: batches are not prefetched). The first API's
+  /// signature, which every driver since CUDA 8 exports under this name.
+  CUresult (*memPrefetchAsync)(CUdeviceptr, size_t, CUdevice, CUstream);
 };
 
 struct State {
@@ -73,6 +77,9 @@ struct State {
   std::string loadError; ///< why the kernels did not load (a constructor's)
   int chip = 0;          ///< compute capability, e.g. 80
   std::string device;
+  CUdevice dev = 0;
+  /// The host may touch managed memory while kernels run.
+  bool concurrentAccess = false;
   Driver cu{};
   CUcontext ctx = nullptr;
   std::unordered_set<void *> managed;
@@ -112,6 +119,8 @@ const char *resolve(void *lib, Driver &d) {
   for (Entry &e : entries)
     if (!(*e.slot = dlsym(lib, e.name)))
       return e.name;
+  d.memPrefetchAsync = reinterpret_cast<decltype(d.memPrefetchAsync)>(
+      dlsym(lib, "cuMemPrefetchAsync"));
   return nullptr;
 }
 
@@ -122,7 +131,33 @@ std::string describe(const Driver &d, CUresult r) {
   return text ? text : "CUDA error " + std::to_string(r);
 }
 
-/// Loads the driver and makes device 0's primary context current; records
+/// Which of the `count` GPUs this process uses: NNC_CUDA_DEVICE if set,
+/// else, in an MPI job, the rank's index on its node (Open MPI, MPICH,
+/// MVAPICH, Slurm name it) modulo the GPUs, so that the ranks of a node
+/// share its GPUs out; else 0. -1 (and `why`) for a bad NNC_CUDA_DEVICE.
+int deviceIndex(int count, std::string &why) {
+  auto number = [](const char *name) {
+    const char *v = std::getenv(name);
+    char *end = nullptr;
+    long k = v && *v ? std::strtol(v, &end, 10) : -1;
+    return k >= 0 && end && *end == '\0' ? k : -1;
+  };
+  if (const char *v = std::getenv("NNC_CUDA_DEVICE"); v && *v) {
+    long k = number("NNC_CUDA_DEVICE");
+    if (k >= 0 && k < count)
+      return int(k);
+    why = std::string("NNC_CUDA_DEVICE=") + v + " is not a GPU the driver " +
+          "sees (0 to " + std::to_string(count - 1) + ")";
+    return -1;
+  }
+  for (const char *name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID",
+                           "MV2_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"})
+    if (long k = number(name); k >= 0)
+      return int(k % count);
+  return 0;
+}
+
+/// Loads the driver and makes the chosen GPU's primary context current; records
 /// why not on failure. Called with the state's mutex held.
 void open(State &s) {
   s.tried = true;
@@ -149,11 +184,15 @@ void open(State &s) {
                             : std::string("the driver sees no GPU");
     return;
   }
-  CUdevice dev = 0;
-  if ((r = cu.deviceGet(&dev, 0)) != kSuccess ||
+  int index = deviceIndex(count, s.error);
+  if (index < 0)
+    return;
+  CUdevice &dev = s.dev;
+  if ((r = cu.deviceGet(&dev, index)) != kSuccess ||
       (r = cu.primaryCtxRetain(&s.ctx, dev)) != kSuccess ||
       (r = cu.ctxSetCurrent(s.ctx)) != kSuccess) {
-    s.error = "cannot use GPU 0: " + describe(cu, r);
+    s.error =
+        "cannot use GPU " + std::to_string(index) + ": " + describe(cu, r);
     return;
   }
   char buf[256] = {0};
@@ -164,6 +203,9 @@ void open(State &s) {
   s.device = std::string(buf) + " (sm_" + std::to_string(major) +
              std::to_string(minor) + ")";
   s.chip = major * 10 + minor;
+  int concurrent = 0;
+  cu.deviceGetAttribute(&concurrent, kAttrConcurrentManagedAccess, dev);
+  s.concurrentAccess = concurrent != 0;
   if (s.chip < 75) {
     s.error = "the GPU, " + s.device +
               ", is older than compute capability 7.5 (Turing), the oldest "
@@ -197,6 +239,19 @@ void check(CUresult r, const char *what) {
   std::fprintf(stderr, "nnc: CUDA error in %s: %s\n", what,
                describe(state().cu, r).c_str());
   std::exit(1);
+}
+
+/// The calling thread's stream, created at its first use and kept: the
+/// generated code asks for one where a function starts launching, and
+/// creating a stream costs more than a small kernel runs; a thread's
+/// functions run one after another anyway.
+CUstream threadStream() {
+  thread_local CUstream stream = nullptr;
+  Driver &cu = driver();
+  if (!stream)
+    check(cu.streamCreate(&stream, /*CU_STREAM_NON_BLOCKING=*/1),
+          "creating a stream");
+  return stream;
 }
 } // namespace
 
@@ -233,6 +288,24 @@ extern "C" int nnc_cuda_compute_capability(void) {
 }
 
 bool nnc::deviceMemoryInUse() { return state().ready; }
+
+bool nnc::deviceOverlapsHost() {
+  State &s = state();
+  return s.ready && s.concurrentAccess;
+}
+
+void nnc::devicePrefetch(const void *p, size_t bytes) {
+  State &s = state();
+  if (!s.ready || !s.concurrentAccess || !s.cu.memPrefetchAsync || !p || !bytes)
+    return;
+  // On the default stream: the generated code's streams do not wait for
+  // it, and a loader's thread gets no stream of its own to leave behind.
+  Driver &cu = driver();
+  check(cu.memPrefetchAsync(reinterpret_cast<CUdeviceptr>(p), bytes, s.dev,
+                            nullptr),
+        "moving a batch to the GPU");
+  check(cu.streamSynchronize(nullptr), "moving a batch to the GPU");
+}
 
 void *nnc::deviceAlloc(size_t bytes) {
   State &s = state();
@@ -336,18 +409,8 @@ void mgpuLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
 }
 
 // The generated code creates a stream where a function starts launching
-// and destroys it after waiting for the last launch. Each thread gets one
-// stream, created at its first launch and kept: creating a stream costs
-// more than a small kernel runs, and a thread's functions run one after
-// another anyway.
-void *mgpuStreamCreate() {
-  thread_local CUstream stream = nullptr;
-  Driver &cu = driver();
-  if (!stream)
-    check(cu.streamCreate(&stream, /*CU_STREAM_NON_BLOCKING=*/1),
-          "creating a stream");
-  return stream;
-}
+// and destroys it after waiting for the last launch: the thread's own.
+void *mgpuStreamCreate() { return threadStream(); }
 
 void mgpuStreamDestroy(void *) {}
 

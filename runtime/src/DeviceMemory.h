@@ -21,6 +21,15 @@ void *deviceAlloc(size_t bytes);
 /// other pointer.
 bool deviceFree(void *p);
 
+/// Whether the host may write managed memory while kernels run (the
+/// GPU's concurrent managed access: Linux, not WSL), so that work for the
+/// next step can overlap the current one.
+bool deviceOverlapsHost();
+/// Moves `bytes` at `p` (managed memory) to the GPU ahead of the kernels
+/// that read it, and waits for the move.
+/// Without a device, or a driver without prefetching, nothing.
+void devicePrefetch(const void *p, size_t bytes);
+
 /// A 64-byte aligned block: managed memory when a device is in use, else
 /// the C library's. Null on failure.
 void *systemAlloc(size_t bytes);

@@ -11,6 +11,7 @@
 // on its slice of every global batch (TrainDistributed.cpp, Collectives.h).
 //
 //===----------------------------------------------------------------------===//
+#include "BatchLoader.h"
 #include "Collectives.h"
 #include "FloatMode.h"
 #include "Folds.h"
@@ -297,28 +298,35 @@ int Trainer::runLoop() {
 
 int Trainer::trainEpoch(int64_t epoch, double epochStart, Totals &t) {
   double lastDraw = 0;
-  const int64_t *rows;
-  int64_t n, batch = 0;
-  const int64_t ranks = dist::size(), me = dist::rank();
+  int64_t n, total, batch = 0;
+  const int64_t ranks = dist::size();
+  std::vector<bool> inputs(stepFields.size());
+  for (size_t a = 0; a < stepFields.size(); ++a)
+    inputs[a] = stepFields[a] != nullptr;
+  BatchLoader::Options opts;
+  opts.firstStep = globalStep;
+  opts.ranks = ranks;
+  opts.rank = dist::rank();
+  opts.capacity = cfg.batch;
+  opts.ahead = BatchLoader::wantAhead();
+  BatchLoader loader(
+      batcher, stepArgs, std::move(inputs),
+      [&](const std::vector<nnc_tensor *> &into, const int64_t *rows,
+          int64_t rowCount, int64_t stepIndex) {
+        gather(stepFields, into, rows, rowCount);
+        for (size_t a = 0; a < stepFields.size(); ++a)
+          if (stepFields[a])
+            nnc::augmentBatch(train.table(), *into[a],
+                              cfg.seed ^ train.table().saltOf(stepFields[a]),
+                              uint64_t(stepIndex * ranks + opts.rank));
+      },
+      opts);
   int more;
-  while ((more = nnc_batcher_next(&batcher, &rows, &n)) > 0) {
-    int64_t total = n;
+  while ((more = loader.next(n, total)) > 0) {
     if (ranks > 1) {
-      if (n < ranks)
-        continue; // some rank would have no sample
-      // This rank's slice; its gradient weighs its share of the batch.
-      int64_t base = n / ranks, extra = n % ranks;
-      rows += me * base + std::min(me, extra);
-      n = base + (me < extra ? 1 : 0);
       dist::setShare(double(n) / double(total));
       dist::setProgress(globalStep, cfg.checkpoint, wroteCheckpoint);
     }
-    gather(stepFields, stepArgs, rows, n);
-    for (size_t a = 0; a < stepFields.size(); ++a)
-      if (stepFields[a])
-        nnc::augmentBatch(train.table(), *stepArgs[a],
-                          cfg.seed ^ train.table().saltOf(stepFields[a]),
-                          uint64_t(globalStep * ranks + me));
     setStepInputs(epoch);
     if (nnc_model_call(step, stepArgs.data(), stepResults.data()))
       return -1;
@@ -340,8 +348,10 @@ int Trainer::trainEpoch(int64_t epoch, double epochStart, Totals &t) {
                   t.meanLoss());
       std::fflush(stdout);
     }
-    if (ranks > 1 ? stopAgreed : bool(interrupted))
+    if (ranks > 1 ? stopAgreed : bool(interrupted)) {
+      loader.stop(); // it draws from the batcher stopInterrupted frees
       return stopInterrupted(epoch);
+    }
     if (cfg.max_steps > 0 && ++stepsThisRun >= cfg.max_steps) {
       stepLimitReached = true;
       break;

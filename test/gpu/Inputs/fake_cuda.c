@@ -3,7 +3,9 @@
  * a GPU: which image is loaded, which kernels are launched with what grid,
  * and where buffers come from. Kernels do not run. FAKE_CUDA=nodevice
  * makes cuInit fail as the real driver does without a GPU; FAKE_CC=7.0
- * sets the GPU's compute capability (default 8.0). */
+ * sets the GPU's compute capability (default 8.0), FAKE_GPUS their number
+ * (default 1), FAKE_CONCURRENT=0 says the host may not touch managed
+ * memory while kernels run (as under WSL). Managed memory starts zeroed. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,8 @@ CUresult cuGetErrorString(CUresult r, const char **s) {
   return 0;
 }
 CUresult cuDeviceGetCount(int *n) {
-  *n = 1;
+  const char *gpus = getenv("FAKE_GPUS");
+  *n = gpus ? atoi(gpus) : 1;
   return 0;
 }
 CUresult cuDeviceGet(int *d, int k) {
@@ -43,11 +46,15 @@ CUresult cuDeviceGetAttribute(int *v, int attr, int d) {
   (void)d;
   if (cc)
     sscanf(cc, "%d.%d", &major, &minor);
-  *v = attr == 75 ? major : attr == 76 ? minor : 0;
+  const char *concurrent = getenv("FAKE_CONCURRENT");
+  *v = attr == 75   ? major
+       : attr == 76 ? minor
+       : attr == 89 ? !concurrent || strcmp(concurrent, "0") != 0
+                    : 0;
   return 0;
 }
 CUresult cuDevicePrimaryCtxRetain(void **ctx, int d) {
-  (void)d;
+  fprintf(stderr, "fake-cuda: context on GPU %d\n", d);
   *ctx = (void *)16;
   return 0;
 }
@@ -113,10 +120,20 @@ CUresult cuStreamDestroy_v2(void *s) {
   (void)s;
   return 0;
 }
+CUresult cuMemPrefetchAsync(unsigned long long p, size_t n, int d, void *s) {
+  (void)p;
+  (void)s;
+  fprintf(stderr, "fake-cuda: prefetch %zu bytes to GPU %d\n", n, d);
+  return 0;
+}
 static long live;
 CUresult cuMemAllocManaged(unsigned long long *p, size_t n, unsigned flags) {
   (void)flags;
-  *p = (unsigned long long)(uintptr_t)aligned_alloc(256, (n + 255) / 256 * 256);
+  size_t size = (n + 255) / 256 * 256;
+  void *block = aligned_alloc(256, size);
+  if (block)
+    memset(block, 0, size);
+  *p = (unsigned long long)(uintptr_t)block;
   ++live;
   return *p ? 0 : 2;
 }
