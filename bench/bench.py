@@ -21,7 +21,11 @@ ap.add_argument("--quick", action="store_true", help="fewer runs")
 ALL_SECTIONS = ["inference", "int8", "gemm", "compile", "train", "bf16", "mpi", "memory", "gpu"]
 ap.add_argument("--only", default=",".join(ALL_SECTIONS),
                 help="comma-separated sections to run: " + ", ".join(ALL_SECTIONS))
+ap.add_argument("--target", choices=["cpu", "cuda"], default=None,
+                help="cuda: only the GPU section (the same as --only gpu)")
 args = ap.parse_args()
+if args.target == "cuda":
+    args.only = "gpu"
 SECTIONS = args.only.split(",")
 for s_ in SECTIONS:
     if s_ not in ALL_SECTIONS:
@@ -377,12 +381,16 @@ if "compile" in SECTIONS:
 def nnc_train(path, threads, samples, epochs, extra=(), launcher=()):
     with tempfile.TemporaryDirectory() as d:
         metrics = os.path.join(d, "m.jsonl")
-        p = subprocess.Popen([*launcher, NNC, "run", path, "--epochs", str(epochs), "--limit", str(samples),
-                              "--threads", str(threads), "--no-progress", "--metrics-out",
-                              metrics, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(p.pid, 0)
-        if status != 0:
-            sys.exit("nnc run %s failed: %s" % (path, p.stderr.read().decode()))
+        # stderr to a file: a pipe nobody reads before the wait would fill up.
+        with open(os.path.join(d, "stderr"), "w+") as err:
+            p = subprocess.Popen([*launcher, NNC, "run", path, "--epochs", str(epochs), "--limit",
+                                  str(samples), "--threads", str(threads), "--no-progress",
+                                  "--metrics-out", metrics, *extra],
+                                 stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(p.pid, 0)
+            if status != 0:
+                err.seek(0)
+                sys.exit("nnc run %s failed: %s" % (path, err.read()))
         rows_ = [json.loads(l) for l in open(metrics) if l.strip()]
     rates = [r["samples_per_sec"] for r in rows_ if not r.get("final")][1:]
     # nnc's own VmHWM: getrusage's maximum of a child includes this
@@ -534,10 +542,43 @@ def memory_cases():
 if "memory" in SECTIONS:
     memory_cases()
 
+def gpu_peak_gflops():
+    """The GPU's FP32 peak (SMs x FP32 lanes per SM x 2 x the highest SM
+    clock, from torch and nvidia-smi), or None when either is missing."""
+    try:
+        clock = float(subprocess.run(
+            ["nvidia-smi", "--query-gpu=clocks.max.sm", "--format=csv,noheader,nounits"],
+            capture_output=True, text=True, check=True).stdout.split()[0])
+        p = torch.cuda.get_device_properties(0)
+    except (OSError, subprocess.CalledProcessError, IndexError, ValueError, RuntimeError,
+            AssertionError):
+        return None
+    lanes = {(7, 5): 64, (8, 0): 64}.get((p.major, p.minor), 128)
+    return p.multi_processor_count * lanes * 2 * clock / 1e3
+
+
+def torch_cuda_gemm(n, runs):
+    """PyTorch's FP32 a @ b on the GPU (TF32 off: the same numerics as
+    nnc's FP32 kernels), ms per product."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    a, b = torch.rand(n, n, device="cuda"), torch.rand(n, n, device="cuda")
+    for _ in range(3):
+        a @ b
+    torch.cuda.synchronize()
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        a @ b
+        torch.cuda.synchronize()
+        ts.append((time.perf_counter() - t) * 1e3)
+    return ts
+
+
 def gpu_cases():
     """--target=cuda (docs/gpu.md): training samples/s of the MLP and CNN on
     the GPU against PyTorch on the same GPU (when its torch has CUDA) and
-    against nnc on one CPU thread. Skipped, and said so, without a device."""
+    against nnc on one CPU thread; FP32 GEMM GFLOP/s against PyTorch (cuBLAS)
+    and the GPU's peak. Skipped, and said so, without a device."""
     probe = subprocess.run([NNC, "run", os.path.join(ROOT, "test", "gpu", "Inputs", "double.nn"),
                             "--target=cuda"], capture_output=True, text=True)
     if probe.returncode != 0:
@@ -555,6 +596,23 @@ def gpu_cases():
                 higher_is_better=True, peer="PyTorch CUDA", batch=64, threads=1)
         add(f"{model} train on the GPU vs nnc on 1 CPU thread, batch 64", "samples/s",
             three(gpu), cpu, higher_is_better=True, peer="nnc CPU", batch=64, threads=1)
+    gemm_src = "model G {\n  input a: f32[N, N]\n  input b: f32[N, N]\n  a @ b\n}\n"
+    peak = gpu_peak_gflops() if torch_cuda else None
+    for n in (1024, 2048, 4096):
+        runs = 10 if args.quick else 30
+        gflops = lambda ms, n=n: 2 * n ** 3 / (ms * 1e-3) / 1e9
+        a, b = torch.rand(n, n), torch.rand(n, n)
+        mine = nnc_times(gemm_src.replace("N, N", f"{n}, {n}"), {"a": a, "b": b}, runs,
+                         ["--target=cuda"])
+        note = None
+        if peak:
+            note = f"GPU FP32 peak {peak:.0f} GFLOP/s: nnc at {100 * gflops(mine[1]) / peak:.1f} %"
+        if torch_cuda:
+            add(f"fp32 GEMM {n} on the GPU (vs cuBLAS, TF32 off)", "GFLOP/s", mine,
+                torch_cuda_gemm(n, runs), higher_is_better=True, convert=gflops,
+                peer="PyTorch CUDA (cuBLAS)", note=note)
+        else:
+            row(f"fp32 GEMM {n} on the GPU", "GFLOP/s", round(gflops(mine[1]), 1), note=note)
 
 
 if "gpu" in SECTIONS:
