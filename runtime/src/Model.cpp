@@ -222,11 +222,12 @@ extern "C" int nnc_model_forward(const nnc_model *m,
 
 extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
   const char *input = nullptr, *output = nullptr;
+  bool help = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
       output = argv[++i];
     } else if (std::strcmp(argv[i], "--help") == 0) {
-      input = nullptr;
+      help = true;
       break;
     } else if (!input) {
       input = argv[i];
@@ -235,19 +236,22 @@ extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
       break;
     }
   }
-  if (!input) {
-    std::fprintf(stderr,
+  if (help || !input) {
+    // --help: the usage on stdout, success; a wrong command line: on
+    // stderr, an input error (exit codes: docs/cli.md).
+    FILE *to = help ? stdout : stderr;
+    std::fprintf(to,
                  "usage: %s IN.safetensors [-o OUT.safetensors]\n"
                  "Runs model %s forward on the inputs and parameters in "
                  "IN.safetensors (named by input name and parameter path):\n",
                  argv[0], m->name);
     for (int32_t a = 0; a < m->num_args; ++a)
-      std::fprintf(stderr, "  %-6s %-24s %s\n",
+      std::fprintf(to, "  %-6s %-24s %s\n",
                    nnc_arg_kind_name(m->args[a].kind), m->args[a].name,
                    describe(m->args[a].dtype, m->args[a].rank, m->args[a].dims,
                             m->args[a].syms)
                        .c_str());
-    return 2;
+    return help ? 0 : 1;
   }
   nnc_named_tensors in{}, out{};
   int rc = 0;
@@ -458,11 +462,12 @@ extern "C" int nnc_program_main(const nnc_model *m, int argc, char **argv) {
     if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
       seed = std::strtoull(argv[++i], nullptr, 10);
     } else {
-      std::fprintf(stderr,
+      bool help = std::strcmp(argv[i], "--help") == 0;
+      std::fprintf(help ? stdout : stderr,
                    "usage: %s [--seed N]\nRuns the main block of %s "
                    "(parameters initialised from the seed).\n",
                    argv[0], m->name);
-      return 2;
+      return help ? 0 : 1;
     }
   }
   if (nnc_program_run(m, seed)) {

@@ -96,9 +96,10 @@ extern "C" int nnc_train_main(const nnc_model *train_step,
   std::string why;
   nnc::rt::TrainArgs parsed = nnc::rt::parseTrainArgs(argc, argv, *cfg, why);
   if (parsed != nnc::rt::TrainArgs::Train) {
-    if (parsed == nnc::rt::TrainArgs::Invalid)
+    bool help = parsed == nnc::rt::TrainArgs::Help;
+    if (!help)
       std::fprintf(stderr, "%s: error: %s\n", argv[0], why.c_str());
-    std::fprintf(stderr,
+    std::fprintf(help ? stdout : stderr,
                  "usage: %s [--epochs E] [--batch B] [--seed S] "
                  "[--checkpoint FILE] [--resume FILE] [--metrics-out FILE] "
                  "[--limit N] [--folds K] [--oof FILE] [--no-progress] "
@@ -110,7 +111,7 @@ extern "C" int nnc_train_main(const nnc_model *train_step,
                  "statistics over the ranks).\n",
                  argv[0], train_step->name, (long long)cfg->epochs,
                  (long long)cfg->batch);
-    return 2;
+    return help ? 0 : 1; // exit codes: docs/cli.md
   }
   int rc = nnc_train(train_step, eval_step, cfg);
   if (rc < 0) {
