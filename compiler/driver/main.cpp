@@ -13,6 +13,7 @@
 #include "driver/GpuTarget.h"
 #include "driver/Gradcheck.h"
 #include "driver/Library.h"
+#include "driver/OptionCheck.h"
 #include "driver/Pipeline.h"
 #include "driver/Plot.h"
 #include "driver/Runner.h"
@@ -1308,6 +1309,8 @@ int main(int argc, char **argv) {
   });
   registerMLIROptions();
   cl::HideUnrelatedOptions(nncCat);
+  if (!nnc::checkSubcommandOptions(argc, argv))
+    return 1;
   cl::ParseCommandLineOptions(
       argc, argv,
       "nnc - compiler for the .nn neural-network language\n\n"
