@@ -13,8 +13,8 @@
 //
 // A stretch is left on the host when it calls a function, allocates, or
 // touches memory the GPU may not reach (anything but an entry point's
-// arguments, the workspace, and constant tensors, which
-// nnc-gpu-sink-operands gives the kernels).
+// arguments, the workspace, the runtime pool's buffers, and constant
+// tensors, which nnc-gpu-sink-operands gives the kernels).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
@@ -41,14 +41,29 @@ using namespace mlir;
 
 namespace {
 /// Whether the GPU can reach the memory `v` is a view of: an entry point's
-/// argument or the workspace (runtime memory, managed once a device is
-/// open), or a constant tensor.
-bool deviceReachable(Value v) {
-  while (true) {
-    if (auto arg = dyn_cast<BlockArgument>(v))
-      return arg.getOwner()->isEntryBlock() &&
-             isa<func::FuncOp>(arg.getOwner()->getParentOp());
+/// argument, the workspace or a buffer of the runtime's pool (memref.alloc:
+/// all runtime memory is managed once a device is open), a constant tensor
+/// (nnc-gpu-sink-operands gives the kernels their copy), or a loop's buffer
+/// that is one of these on entry and after each iteration. Not: the
+/// stack, other globals, other calls' results.
+bool deviceReachable(Value v, llvm::SmallPtrSetImpl<Value> &seen) {
+  while (seen.insert(v).second) {
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      Operation *owner = arg.getOwner()->getParentOp();
+      if (arg.getOwner()->isEntryBlock() && isa<func::FuncOp>(owner))
+        return true;
+      auto loop = dyn_cast<scf::ForOp>(owner);
+      if (!loop || arg == loop.getInductionVar())
+        return false;
+      return deviceReachable(loop.getTiedLoopInit(arg)->get(), seen) &&
+             deviceReachable(loop.getTiedLoopYieldedValue(arg)->get(), seen);
+    }
     Operation *def = v.getDefiningOp();
+    if (isa<memref::AllocOp>(def))
+      return true;
+    if (auto loop = dyn_cast<scf::ForOp>(def))
+      return deviceReachable(
+          loop.getRegionIterArgs()[cast<OpResult>(v).getResultNumber()], seen);
     if (auto call = dyn_cast<func::CallOp>(def))
       return call.getCallee() == "nnc_workspace";
     if (auto get = dyn_cast<memref::GetGlobalOp>(def)) {
@@ -61,6 +76,12 @@ bool deviceReachable(Value v) {
       return false;
     v = view.getViewSource();
   }
+  return true; // a cycle through loop buffers: reachable if the rest is
+}
+
+bool deviceReachable(Value v) {
+  llvm::SmallPtrSet<Value, 8> seen;
+  return deviceReachable(v, seen);
 }
 
 /// Whether `op` (and all it contains) may run in a kernel of one thread:

@@ -64,20 +64,39 @@ func.func @call(%s: memref<f32>) {
   return
 }
 
-// Memory the GPU cannot reach (the host's heap) stays on the host, and so
+// Memory the GPU cannot reach (the host's stack) stays on the host, and so
 // does a load whose value the host uses after the stretch.
 // CHECK-LABEL: func.func @host_only(
 // CHECK-NOT: scf.parallel
-// CHECK: memref.store %cst, %alloc[]
+// CHECK: memref.store %cst, %alloca[]
 // CHECK: %[[V:.*]] = memref.load %arg0[]
 // CHECK-NOT: scf.parallel
 // CHECK: return %[[V]]
 func.func @host_only(%s: memref<f32>) -> f32 {
   %one = arith.constant 1.0 : f32
-  %h = memref.alloc() : memref<f32>
+  %h = memref.alloca() : memref<f32>
   memref.store %one, %h[] : memref<f32>
   %v = memref.load %s[] : memref<f32>
   return %v : f32
+}
+
+// The runtime pool's buffers (memref.alloc: managed memory once a device
+// is open) are the GPU's too, also when a loop carries them.
+// CHECK-LABEL: func.func @pool(
+// CHECK: %[[BUF:.*]] = scf.for
+// CHECK: scf.parallel
+// CHECK-NEXT: memref.store %cst, %[[BUF]][]
+// CHECK: scf.reduce
+func.func @pool(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1.0 : f32
+  %a = memref.alloc() : memref<f32>
+  %b = scf.for %i = %c0 to %n step %c1 iter_args(%x = %a) -> (memref<f32>) {
+    scf.yield %x : memref<f32>
+  }
+  memref.store %one, %b[] : memref<f32>
+  return
 }
 
 // Loops that are kernels already (mapped scf.parallel) are left alone, and
