@@ -7,9 +7,10 @@
 // buffers the kernels around it use, so the host must wait for the GPU
 // before it and the managed memory migrates to the host and back. Here each
 // stretch of such code becomes one kernel of one thread (a one-iteration
-// scf.parallel mapped to a block): it runs in the same order, so the
-// numbers are the host's bit for bit, and a step is one stream of launches
-// with a single wait at its end (gpu-async-region).
+// scf.parallel mapped to a block): the same operations in the same order
+// (math functions come from libdevice, which may differ from the host's
+// libm in the last bit), and a step is one stream of launches with a
+// single wait at its end (gpu-async-region).
 //
 // A stretch is left on the host when it calls a function, allocates, or
 // touches memory the GPU may not reach (anything but an entry point's
@@ -43,10 +44,12 @@ namespace {
 /// Whether the GPU can reach the memory `v` is a view of: an entry point's
 /// argument, the workspace or a buffer of the runtime's pool (memref.alloc:
 /// all runtime memory is managed once a device is open), a constant tensor
-/// (nnc-gpu-sink-operands gives the kernels their copy), or a loop's buffer
+/// (nnc-gpu-sink-operands gives the kernels their copy, also of a view of
+/// one whose offsets and sizes are constants), or a loop's buffer
 /// that is one of these on entry and after each iteration. Not: the
 /// stack, other globals, other calls' results.
 bool deviceReachable(Value v, llvm::SmallPtrSetImpl<Value> &seen) {
+  bool constantViews = true; // the views so far could move into a kernel
   while (seen.insert(v).second) {
     if (auto arg = dyn_cast<BlockArgument>(v)) {
       Operation *owner = arg.getOwner()->getParentOp();
@@ -69,11 +72,15 @@ bool deviceReachable(Value v, llvm::SmallPtrSetImpl<Value> &seen) {
     if (auto get = dyn_cast<memref::GetGlobalOp>(def)) {
       auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
           def, get.getNameAttr());
-      return global && global.getConstant();
+      return global && global.getConstant() && constantViews;
     }
     auto view = dyn_cast<ViewLikeOpInterface>(def);
     if (!view)
       return false;
+    constantViews &= llvm::all_of(def->getOperands(), [&](Value operand) {
+      return operand == view.getViewSource() ||
+             operand.getDefiningOp<arith::ConstantOp>();
+    });
     v = view.getViewSource();
   }
   return true; // a cycle through loop buffers: reachable if the rest is

@@ -8,7 +8,9 @@
 // index table a symbolic convolution's gradient flips its filter with):
 // the host's copy lives in its read-only data, which the GPU cannot read.
 // Sunk into the launch, gpu-kernel-outlining copies the global into the
-// kernels' module, and the GPU reads its own copy.
+// kernels' module, and the GPU reads its own copy. Views of a constant
+// tensor go with it (their other operands must be constants or the
+// kernel's arguments already).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
@@ -18,6 +20,9 @@
 #include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+#include <functional>
 
 namespace nnc {
 #define GEN_PASS_DEF_NNGPUSINKOPERANDS
@@ -30,9 +35,14 @@ namespace {
 struct GpuSinkOperands : nnc::impl::NNGpuSinkOperandsBase<GpuSinkOperands> {
   void runOnOperation() override {
     Operation *root = getOperation();
-    auto sinkable = [&](Operation *op) {
+    std::function<bool(Operation *)> sinkable = [&](Operation *op) {
       if (isa<arith::ConstantOp>(op))
         return true;
+      // A view of a constant tensor (its offsets and sizes constants too).
+      if (auto view = dyn_cast<ViewLikeOpInterface>(op)) {
+        Operation *source = view.getViewSource().getDefiningOp();
+        return source && sinkable(source);
+      }
       auto get = dyn_cast<memref::GetGlobalOp>(op);
       if (!get)
         return false;

@@ -317,12 +317,31 @@ def NNGpuSerialKernels : Pass<"nnc-gpu-serial-kernels"> {
     For `--target=cuda`, after nnc-gpu-map-loops: each stretch of host code
     that reads or writes memory (a whole-tensor reduction, an optimizer's
     scalar arithmetic) becomes a one-iteration `scf.parallel` mapped to one
-    block, a kernel of one thread: same order, same numbers, and no host
+    block, a kernel of one thread: the same operations in order, and no host
     access to the kernels' buffers in the middle of a step. Pure ops whose
     results are used after a stretch move in front of it; a stretch ends at
     calls, allocations, other effects, and memory the GPU may not reach.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def NNGpuSplitReductions : Pass<"nnc-gpu-split-reductions"> {
+  let summary = "Split large whole-tensor sums into partial sums and a total";
+  let description = [{
+    For `--target=cuda`, before nnc-gpu-map-loops: a loop nest that sums
+    every element of its inputs into one output element (every loop a
+    reduction) and sums at least `min-elements` elements (its constant trip
+    counts' product) becomes a parallel loop of 1024 partial sums (thread
+    p: elements p, p + 1024, ...) into a buffer of the runtime's pool, and
+    a sequential sum of the partial sums onto the output element. Smaller
+    ones stay as they are (one thread, the CPU's order).
+  }];
+  let options = [Option<
+      "minElements", "min-elements", "int64_t", /*default=*/"4096",
+      "Split sums of at least this many elements (known at compile time)">];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
 }
 

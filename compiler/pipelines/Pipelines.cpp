@@ -72,7 +72,8 @@ static std::string hostConversions(bool gpu) {
 /// summed in registers.
 static const char kGpuLoops[] =
     "func.func(nnc-copy-loops, nnc-gpu-parallel-first,"
-    "convert-linalg-to-parallel-loops, canonicalize, nnc-gpu-map-loops,"
+    "convert-linalg-to-parallel-loops, canonicalize, nnc-gpu-split-reductions,"
+    "nnc-gpu-map-loops,"
     "nnc-gpu-serial-kernels,"
     "nnc-gpu-register-sums)";
 

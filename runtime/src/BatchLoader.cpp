@@ -18,6 +18,10 @@
 namespace nnc_rt {
 
 bool BatchLoader::wantAhead() {
+  // Never on a GPU that forbids the host managed memory while kernels run
+  // (it would crash), whatever the environment says.
+  if (nnc::deviceMemoryInUse() && !nnc::deviceOverlapsHost())
+    return false;
   const char *forced = std::getenv("NNC_BATCHES_AHEAD");
   if (forced && *forced)
     return std::strcmp(forced, "0") != 0;
@@ -134,6 +138,12 @@ void BatchLoader::request() {
 }
 
 int BatchLoader::next(int64_t &n, int64_t &total) {
+  n = total = 0;
+  if (ended <= 0) { // the thread is gone: say the same again
+    if (ended < 0)
+      nnc_set_error("%s", endError.c_str());
+    return ended;
+  }
   Batch b;
   if (!opts.ahead) {
     b = draw(args);
@@ -158,6 +168,10 @@ int BatchLoader::next(int64_t &n, int64_t &total) {
         }
       request();
     }
+  }
+  if (b.more <= 0) {
+    ended = b.more;
+    endError = b.error;
   }
   if (b.more < 0)
     nnc_set_error("%s", b.error.c_str());

@@ -47,7 +47,7 @@ public:
 
   /// The next batch, in the step's arguments: 1 with `n` (this rank's
   /// samples) and `total` (the global batch's), 0 at the epoch's end, -1
-  /// on an error (nnc_last_error says why).
+  /// on an error (nnc_last_error says why); after 0 or -1, the same again.
   int next(int64_t &n, int64_t &total);
   /// Lets the thread finish the batch it prepares, and ends it (before
   /// the batcher goes away). next() must not be called after.
@@ -55,7 +55,8 @@ public:
 
   /// Whether batches are prepared ahead here: with a GPU that lets the
   /// host write memory while kernels run, or when NNC_BATCHES_AHEAD=1
-  /// asks for it (tests follow that path on the CPU).
+  /// asks for it (tests follow that path on the CPU); never on a GPU that
+  /// does not.
   static bool wantAhead();
 
 private:
@@ -83,6 +84,9 @@ private:
   std::mutex mutex;
   std::condition_variable changed;
   bool started = false, wanted = false, ready = false, quit = false;
+  /// The epoch's end (0) or an error (-1) once reached; 1 before.
+  int ended = 1;
+  std::string endError;
   Batch prepared;
 };
 

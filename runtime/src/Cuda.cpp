@@ -300,11 +300,22 @@ void nnc::devicePrefetch(const void *p, size_t bytes) {
     return;
   // On the default stream: the generated code's streams do not wait for
   // it, and a loader's thread gets no stream of its own to leave behind.
+  // Only an optimisation (the kernels would fault the pages in): a failure
+  // is said once and prefetching stops; it never ends the program from the
+  // loader's thread.
+  static std::atomic<bool> failed{false};
+  if (failed)
+    return;
   Driver &cu = driver();
-  check(cu.memPrefetchAsync(reinterpret_cast<CUdeviceptr>(p), bytes, s.dev,
-                            nullptr),
-        "moving a batch to the GPU");
-  check(cu.streamSynchronize(nullptr), "moving a batch to the GPU");
+  CUresult r = cu.memPrefetchAsync(reinterpret_cast<CUdeviceptr>(p), bytes,
+                                   s.dev, nullptr);
+  if (r == kSuccess)
+    r = cu.streamSynchronize(nullptr);
+  if (r != kSuccess && !failed.exchange(true))
+    std::fprintf(stderr,
+                 "nnc: warning: moving batches to the GPU ahead failed (%s); "
+                 "the kernels will fetch them\n",
+                 describe(cu, r).c_str());
 }
 
 void *nnc::deviceAlloc(size_t bytes) {

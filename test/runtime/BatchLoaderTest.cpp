@@ -100,6 +100,46 @@ TEST(BatchLoader, RanksGetTheirSlices) {
   }
 }
 
+TEST(BatchLoader, SkipsABatchTooSmallForTheRanks) {
+  // 101 samples, global batches of 10: the last one (1 sample) has none
+  // for the second rank and is skipped by both; the steps go on counting
+  // (checked in epoch()).
+  for (int64_t rank = 0; rank < 2; ++rank) {
+    std::vector<Seen> serial = epoch(101, 5, 2, rank, false);
+    ASSERT_EQ(serial.size(), 10u);
+    EXPECT_EQ(serial.back().total, 10);
+    EXPECT_EQ(epoch(101, 5, 2, rank, true), serial);
+  }
+}
+
+TEST(BatchLoader, SaysTheEndAgain) {
+  nnc_batcher batcher{};
+  ASSERT_EQ(nnc_batcher_init(&batcher, 4, 2, 0, 7), 0);
+  nnc_tensor input{};
+  input.dtype = NNC_F32;
+  input.rank = 1;
+  input.dims[0] = 2;
+  ASSERT_EQ(nnc_tensor_alloc(&input), 0);
+  std::vector<nnc_tensor *> args = {&input};
+  BatchLoader::Options opts;
+  opts.capacity = 2;
+  opts.ahead = true;
+  {
+    BatchLoader loader(
+        batcher, args, {true},
+        [](const std::vector<nnc_tensor *> &, const int64_t *, int64_t,
+           int64_t) {},
+        opts);
+    int64_t n, total;
+    EXPECT_EQ(loader.next(n, total), 1);
+    EXPECT_EQ(loader.next(n, total), 1);
+    EXPECT_EQ(loader.next(n, total), 0);
+    EXPECT_EQ(loader.next(n, total), 0); // not a wait for a thread gone
+  }
+  nnc_tensor_free(&input);
+  nnc_batcher_free(&batcher);
+}
+
 TEST(BatchLoader, StopsInTheMiddleOfAnEpoch) {
   std::vector<Seen> serial = epoch(103, 10, 1, 0, false);
   std::vector<Seen> cut = epoch(103, 10, 1, 0, true, 4);
