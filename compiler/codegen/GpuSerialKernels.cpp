@@ -44,12 +44,11 @@ namespace {
 /// Whether the GPU can reach the memory `v` is a view of: an entry point's
 /// argument, the workspace or a buffer of the runtime's pool (memref.alloc:
 /// all runtime memory is managed once a device is open), a constant tensor
-/// (nnc-gpu-sink-operands gives the kernels their copy, also of a view of
-/// one whose offsets and sizes are constants), or a loop's buffer
+/// (nnc-gpu-sink-operands gives the kernels their copy, and rebuilds views
+/// of it from that copy), or a loop's buffer
 /// that is one of these on entry and after each iteration. Not: the
 /// stack, other globals, other calls' results.
 bool deviceReachable(Value v, llvm::SmallPtrSetImpl<Value> &seen) {
-  bool constantViews = true; // the views so far could move into a kernel
   while (seen.insert(v).second) {
     if (auto arg = dyn_cast<BlockArgument>(v)) {
       Operation *owner = arg.getOwner()->getParentOp();
@@ -72,15 +71,11 @@ bool deviceReachable(Value v, llvm::SmallPtrSetImpl<Value> &seen) {
     if (auto get = dyn_cast<memref::GetGlobalOp>(def)) {
       auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
           def, get.getNameAttr());
-      return global && global.getConstant() && constantViews;
+      return global && global.getConstant();
     }
     auto view = dyn_cast<ViewLikeOpInterface>(def);
     if (!view)
       return false;
-    constantViews &= llvm::all_of(def->getOperands(), [&](Value operand) {
-      return operand == view.getViewSource() ||
-             operand.getDefiningOp<arith::ConstantOp>();
-    });
     v = view.getViewSource();
   }
   return true; // a cycle through loop buffers: reachable if the rest is

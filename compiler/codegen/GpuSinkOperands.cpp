@@ -8,9 +8,9 @@
 // index table a symbolic convolution's gradient flips its filter with):
 // the host's copy lives in its read-only data, which the GPU cannot read.
 // Sunk into the launch, gpu-kernel-outlining copies the global into the
-// kernels' module, and the GPU reads its own copy. Views of a constant
-// tensor go with it (their other operands must be constants or the
-// kernel's arguments already).
+// kernels' module, and the GPU reads its own copy. A view of a constant
+// tensor is rebuilt inside the launch from that copy (its offsets become
+// kernel arguments).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
@@ -19,10 +19,10 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
-
-#include <functional>
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_NNGPUSINKOPERANDS
@@ -32,25 +32,48 @@ namespace nnc {
 using namespace mlir;
 
 namespace {
+bool constantGlobal(memref::GetGlobalOp get) {
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  return global && global.getConstant();
+}
+
+/// Views of constant tensors that `launch` uses from outside: each is
+/// rebuilt inside it from its own copy of the global; their offsets and
+/// sizes become the kernel's arguments if they are not constants.
+void sinkConstantViews(gpu::LaunchOp launch) {
+  llvm::SetVector<Value> above;
+  getUsedValuesDefinedAbove(launch.getBody(), above);
+  for (Value v : above) {
+    SmallVector<Operation *> chain;
+    Value source = v;
+    while (auto view = source.getDefiningOp<ViewLikeOpInterface>()) {
+      chain.push_back(view);
+      source = view.getViewSource();
+    }
+    auto get = source.getDefiningOp<memref::GetGlobalOp>();
+    if (chain.empty() || !get || !constantGlobal(get))
+      continue;
+    OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
+    IRMapping map;
+    map.map(source, b.clone(*get)->getResult(0));
+    for (Operation *op : llvm::reverse(chain))
+      b.clone(*op, map);
+    replaceAllUsesInRegionWith(v, map.lookup(v), launch.getBody());
+  }
+}
+
 struct GpuSinkOperands : nnc::impl::NNGpuSinkOperandsBase<GpuSinkOperands> {
   void runOnOperation() override {
     Operation *root = getOperation();
-    std::function<bool(Operation *)> sinkable = [&](Operation *op) {
+    auto sinkable = [&](Operation *op) {
       if (isa<arith::ConstantOp>(op))
         return true;
-      // A view of a constant tensor (its offsets and sizes constants too).
-      if (auto view = dyn_cast<ViewLikeOpInterface>(op)) {
-        Operation *source = view.getViewSource().getDefiningOp();
-        return source && sinkable(source);
-      }
       auto get = dyn_cast<memref::GetGlobalOp>(op);
-      if (!get)
-        return false;
-      auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
-          op, get.getNameAttr());
-      return global && global.getConstant();
+      return get && constantGlobal(get);
     };
     WalkResult r = root->walk([&](gpu::LaunchOp launch) {
+      sinkConstantViews(launch);
       return failed(sinkOperationsIntoLaunchOp(launch, sinkable))
                  ? WalkResult::interrupt()
                  : WalkResult::advance();
