@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 namespace {
@@ -112,32 +113,45 @@ TEST(BatchLoader, SkipsABatchTooSmallForTheRanks) {
   }
 }
 
-TEST(BatchLoader, SaysTheEndAgain) {
-  nnc_batcher batcher{};
-  ASSERT_EQ(nnc_batcher_init(&batcher, 4, 2, 0, 7), 0);
-  nnc_tensor input{};
-  input.dtype = NNC_F32;
-  input.rank = 1;
-  input.dims[0] = 2;
-  ASSERT_EQ(nnc_tensor_alloc(&input), 0);
-  std::vector<nnc_tensor *> args = {&input};
-  BatchLoader::Options opts;
-  opts.capacity = 2;
-  opts.ahead = true;
-  {
+/// Four samples in batches of two, prepared ahead into a one-row-wide
+/// input that nothing fills (these tests look at next()'s answers only).
+struct TinyEpoch : ::testing::Test {
+  void SetUp() override {
+    ASSERT_EQ(nnc_batcher_init(&batcher, 4, 2, 1, 7), 0);
+    input.dtype = NNC_F32;
+    input.rank = 1;
+    input.dims[0] = 2;
+    ASSERT_EQ(nnc_tensor_alloc(&input), 0);
+  }
+  void TearDown() override {
+    nnc_tensor_free(&input);
+    nnc_batcher_free(&batcher);
+  }
+  /// Runs `body` with a loader over the epoch.
+  void withLoader(const std::function<void(BatchLoader &)> &body) {
+    std::vector<nnc_tensor *> args = {&input};
+    BatchLoader::Options opts;
+    opts.capacity = 2;
+    opts.ahead = true;
     BatchLoader loader(
         batcher, args, {true},
         [](const std::vector<nnc_tensor *> &, const int64_t *, int64_t,
            int64_t) {},
         opts);
+    body(loader);
+  }
+  nnc_batcher batcher{};
+  nnc_tensor input{};
+};
+
+TEST_F(TinyEpoch, SaysTheEndAgain) {
+  withLoader([](BatchLoader &loader) {
     int64_t n, total;
     EXPECT_EQ(loader.next(n, total), 1);
     EXPECT_EQ(loader.next(n, total), 1);
     EXPECT_EQ(loader.next(n, total), 0);
     EXPECT_EQ(loader.next(n, total), 0); // not a wait for a thread gone
-  }
-  nnc_tensor_free(&input);
-  nnc_batcher_free(&batcher);
+  });
 }
 
 TEST(BatchLoader, StopsInTheMiddleOfAnEpoch) {
@@ -147,34 +161,17 @@ TEST(BatchLoader, StopsInTheMiddleOfAnEpoch) {
   EXPECT_TRUE(std::equal(cut.begin(), cut.end(), serial.begin()));
 }
 
-TEST(BatchLoader, ReportsTheBatchersError) {
+TEST_F(TinyEpoch, ReportsTheBatchersError) {
   // Weights that are all zero cannot be drawn from: the thread's error
   // reaches the caller's thread.
-  nnc_batcher batcher{};
-  ASSERT_EQ(nnc_batcher_init(&batcher, 4, 2, 1, 7), 0);
   std::vector<double> zero(4, 0.0);
   batcher.weights = zero.data();
-  nnc_tensor input{};
-  input.dtype = NNC_F32;
-  input.rank = 1;
-  input.dims[0] = 2;
-  ASSERT_EQ(nnc_tensor_alloc(&input), 0);
-  std::vector<nnc_tensor *> args = {&input};
-  BatchLoader::Options opts;
-  opts.capacity = 2;
-  opts.ahead = true;
-  {
-    BatchLoader loader(
-        batcher, args, {true},
-        [](const std::vector<nnc_tensor *> &, const int64_t *, int64_t,
-           int64_t) {},
-        opts);
+  withLoader([](BatchLoader &loader) {
     int64_t n, total;
     nnc_clear_error();
     EXPECT_EQ(loader.next(n, total), -1);
     EXPECT_STRNE(nnc_last_error(), "");
-  }
-  nnc_tensor_free(&input);
-  nnc_batcher_free(&batcher);
+    EXPECT_EQ(loader.next(n, total), -1); // the same again
+  });
 }
 } // namespace
