@@ -26,7 +26,6 @@
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -68,11 +67,8 @@ bool deviceReachable(Value v, llvm::SmallPtrSetImpl<Value> &seen) {
           loop.getRegionIterArgs()[cast<OpResult>(v).getResultNumber()], seen);
     if (auto call = dyn_cast<func::CallOp>(def))
       return call.getCallee() == "nnc_workspace";
-    if (auto get = dyn_cast<memref::GetGlobalOp>(def)) {
-      auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
-          def, get.getNameAttr());
-      return global && global.getConstant();
-    }
+    if (isa<memref::GetGlobalOp>(def))
+      return nnc::isConstantGlobal(def);
     auto view = dyn_cast<ViewLikeOpInterface>(def);
     if (!view)
       return false;
@@ -226,14 +222,17 @@ struct GpuSerialKernels : nnc::impl::NNGpuSerialKernelsBase<GpuSerialKernels> {
     // Host blocks: the function's, and those of host loops around kernels
     // (never inside an scf.parallel, which is a kernel already).
     SmallVector<Block *> blocks;
+    auto holdsKernels = [](Block *block) {
+      return block
+          ->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
+          .wasInterrupted();
+    };
     getOperation()->walk([&](Block *block) {
       Operation *parent = block->getParentOp();
-      bool holdsKernels =
-          block->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
-              .wasInterrupted();
-      if (!parent->getParentOfType<scf::ParallelOp>() &&
-          !isa<scf::ParallelOp>(parent) &&
-          (isa<func::FuncOp>(parent) || holdsKernels))
+      if (isa<scf::ParallelOp>(parent) ||
+          parent->getParentOfType<scf::ParallelOp>())
+        return;
+      if (isa<func::FuncOp>(parent) || holdsKernels(block))
         blocks.push_back(block);
     });
     for (Block *block : blocks)

@@ -31,12 +31,16 @@ namespace nnc {
 
 using namespace mlir;
 
-namespace {
-bool constantGlobal(memref::GetGlobalOp get) {
+bool nnc::isConstantGlobal(Operation *op) {
+  auto get = dyn_cast_or_null<memref::GetGlobalOp>(op);
+  if (!get)
+    return false;
   auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
       get, get.getNameAttr());
   return global && global.getConstant();
 }
+
+namespace {
 
 /// Views of constant tensors that `launch` uses from outside: each is
 /// rebuilt inside it from its own copy of the global; their offsets and
@@ -51,8 +55,8 @@ void sinkConstantViews(gpu::LaunchOp launch) {
       chain.push_back(view);
       source = view.getViewSource();
     }
-    auto get = source.getDefiningOp<memref::GetGlobalOp>();
-    if (chain.empty() || !get || !constantGlobal(get))
+    Operation *get = source.getDefiningOp();
+    if (chain.empty() || !nnc::isConstantGlobal(get))
       continue;
     OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
     IRMapping map;
@@ -66,11 +70,8 @@ void sinkConstantViews(gpu::LaunchOp launch) {
 struct GpuSinkOperands : nnc::impl::NNGpuSinkOperandsBase<GpuSinkOperands> {
   void runOnOperation() override {
     Operation *root = getOperation();
-    auto sinkable = [&](Operation *op) {
-      if (isa<arith::ConstantOp>(op))
-        return true;
-      auto get = dyn_cast<memref::GetGlobalOp>(op);
-      return get && constantGlobal(get);
+    auto sinkable = [](Operation *op) {
+      return isa<arith::ConstantOp>(op) || nnc::isConstantGlobal(op);
     };
     WalkResult r = root->walk([&](gpu::LaunchOp launch) {
       sinkConstantViews(launch);

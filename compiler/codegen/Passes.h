@@ -43,6 +43,11 @@ const void *bufferRoot(mlir::Value v);
 /// copy and what the kernels need of filters and outputs.
 bool isDenseRowMajor(mlir::MemRefType type);
 
+/// Whether `op` is a memref.get_global of a `constant` memref.global: a
+/// tensor --target=cuda kernels read from their own copy
+/// (nnc-gpu-sink-operands).
+bool isConstantGlobal(mlir::Operation *op);
+
 #define GEN_PASS_DECL
 #include "codegen/Passes.h.inc"
 
