@@ -613,6 +613,11 @@ def gpu_cases():
                 peer="PyTorch CUDA (cuBLAS)", note=note)
         else:
             row(f"fp32 GEMM {n} on the GPU", "GFLOP/s", round(gflops(mine[1]), 1), note=note)
+        # Shared-memory tiles (the default) against a thread per element.
+        untiled = nnc_times(gemm_src.replace("N, N", f"{n}, {n}"), {"a": a, "b": b}, runs,
+                            ["--target=cuda", "--gpu-tiles=false"])
+        add(f"fp32 GEMM {n} on the GPU, tiles vs a thread per element", "GFLOP/s", mine,
+            untiled, higher_is_better=True, convert=gflops, peer="nnc --gpu-tiles=false")
 
 
 if "gpu" in SECTIONS:

@@ -43,11 +43,13 @@ void mapSequential(scf::ParallelOp op) {
   (void)gpu::setMappingAttr(op, dims);
 }
 
-/// The outermost scf.parallel ops of `root`, in order.
+/// The outermost scf.parallel ops of `root`, in order, but for the tiled
+/// products of nnc-gpu-tile-products (launched by nnc-gpu-launch-tiles).
 SmallVector<scf::ParallelOp> outermost(Operation *root) {
   SmallVector<scf::ParallelOp> loops;
   root->walk<WalkOrder::PreOrder>([&](scf::ParallelOp op) {
-    loops.push_back(op);
+    if (!op->hasAttr("nnc.gpu_tiles"))
+      loops.push_back(op);
     return WalkResult::skip();
   });
   return loops;

@@ -345,4 +345,43 @@ def NNGpuSplitReductions : Pass<"nnc-gpu-split-reductions"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def NNGpuTileProducts : Pass<"nnc-gpu-tile-products"> {
+  let summary = "Matrix products as tiled loops over shared-memory tiles";
+  let description = [{
+    For `--target=cuda`, before convert-linalg-to-parallel-loops: each
+    linalg contraction with one row, one column and one reduction dimension
+    (any batch dimensions and transpositions) whose row and column extents
+    are at least `min-side` (or unknown) and whose reduction is at least 16
+    long becomes an `scf.parallel` over 64x64 output tiles (marked
+    `nnc.gpu_tiles`, with its thread count; products of one tile stay as
+    they are) holding scratch buffers (memref.alloc) for the
+    operands' 64x16 and 16x64 tiles and the tile's sums, and thread phases
+    (`scf.parallel` marked `nnc.gpu_threads`): sums from the output, then
+    per 16-long reduction tile the operand tiles' loads and each of 256
+    threads' 4x4 multiply-adds, then the sums back to the output. Run in
+    order the loops compute what the product's loops do, adding in the
+    same order; nnc-gpu-launch-tiles makes each a launch.
+  }];
+  let options = [Option<
+      "minSide", "min-side", "int64_t", /*default=*/"32",
+      "Tile products whose row and column extents are at least this">];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def NNGpuLaunchTiles : Pass<"nnc-gpu-launch-tiles"> {
+  let summary = "Make nnc-gpu-tile-products' tiled loops GPU launches";
+  let description = [{
+    For `--target=cuda`, after convert-parallel-loops-to-gpu: each
+    `scf.parallel` marked `nnc.gpu_tiles` becomes a `gpu.launch` of one
+    block per tile with the marked number of threads; its scratch buffers
+    become workgroup attributions (their deallocations go), and each
+    thread phase a loop striding by the block size
+    followed by `gpu.barrier`.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // NNC_CODEGEN_PASSES_TD

@@ -212,6 +212,7 @@ bool nnc::lowerToLLVMDialect(mlir::ModuleOp module, Stage stopAt,
   po.gpuChip = opts.gpuArch;
   po.cudaPath = opts.cudaPath;
   po.gpuLoopsOnCpu = opts.gpuLoopsOnCpu;
+  po.gpuTiles = opts.gpuTiles;
   if (!runPipeline(module, bufferizePipeline(po), diags, "bufferization"))
     return false;
   if (opts.remarks)
@@ -469,7 +470,8 @@ bool nnc::compileModule(mlir::ModuleOp module, const CodegenOptions &opts,
         std::to_string(opts.kernels) + (opts.int8 ? "|int8" : "") +
         (opts.gpuArch.empty() ? ""
                               : "|cuda:" + opts.gpuArch + ":" + opts.cudaPath) +
-        (opts.gpuLoopsOnCpu ? "|gpu-loops" : "");
+        (opts.gpuLoopsOnCpu ? "|gpu-loops" : "") +
+        (opts.gpuTiles ? "" : "|no-gpu-tiles");
     key = cache::key({text, config});
     if (cache::load(key, objects))
       return true;

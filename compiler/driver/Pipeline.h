@@ -112,6 +112,8 @@ struct CodegenOptions {
   std::string cudaPath;
   /// --emulate-gpu-loops (tests): the GPU's loop nests on the CPU.
   bool gpuLoopsOnCpu = false;
+  /// --target=cuda (and its emulation): products in shared-memory tiles.
+  bool gpuTiles = true;
   /// Report per .nn line what was fused, what runs on kernels and how
   /// buffers were planned (--remarks), to stderr.
   bool remarks = false;

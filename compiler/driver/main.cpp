@@ -303,6 +303,14 @@ static cl::opt<bool> emulateGpuLoops(
              "first, collapsed, tiled by the block size)"),
     cl::Hidden, cl::sub(runCmd), cl::sub(buildCmd), cl::sub(predictCmd),
     cl::cat(nncCat));
+static cl::opt<bool> gpuTilesOpt(
+    "gpu-tiles",
+    cl::desc("With --target=cuda: matrix products of at least 32 x 32 "
+             "outputs run as 64 x 64 tiles staged through shared memory "
+             "(default); --gpu-tiles=false: one thread per output element, "
+             "for comparison (see docs/gpu.md)"),
+    cl::init(true), cl::sub(runCmd), cl::sub(buildCmd), cl::sub(predictCmd),
+    cl::cat(nncCat));
 static cl::opt<bool> noKernels(
     "no-kernels",
     cl::desc("Lower f32 matrix products and convolutions to plain loops "
@@ -511,6 +519,7 @@ static CodegenOptions codegenOptions() {
                                                   : defaultCudaPath();
   }
   co.gpuLoopsOnCpu = emulateGpuLoops;
+  co.gpuTiles = gpuTilesOpt;
   if (!co.gpuArch.empty() || co.gpuLoopsOnCpu) {
     // The GPU's loops are its own kernels: no CPU GEMM calls, no OpenMP.
     co.kernels = false;
@@ -770,8 +779,11 @@ static bool gpuTargetValid(DiagnosticEngine &diags) {
   if (targetOpt == "cpu") {
     if (gpuStage)
       diags.error("--emit=gpu, nvvm and ptx are stages of --target=cuda");
-    else if (gpuArchOpt.getNumOccurrences() || cudaPathOpt.getNumOccurrences())
-      diags.error("--gpu-arch and --cuda-path go with --target=cuda");
+    else if (gpuArchOpt.getNumOccurrences() ||
+             cudaPathOpt.getNumOccurrences() ||
+             (gpuTilesOpt.getNumOccurrences() && !emulateGpuLoops))
+      diags.error("--gpu-arch, --cuda-path and --gpu-tiles go with "
+                  "--target=cuda");
     else
       return true;
     return false;

@@ -65,24 +65,27 @@ static std::string hostConversions(bool gpu) {
          "nnc-llvm-interfaces";
 }
 
-/// Each linalg op's loops as --target=cuda shapes them: parallel loops
-/// first, collapsed into one, tiled by the block size and mapped to blocks
-/// and threads (nested ones sequential), the host code left (whole-tensor
-/// reductions, scalar arithmetic) in kernels of one thread, reductions
-/// summed in registers.
-static const char kGpuLoops[] =
-    "func.func(nnc-copy-loops, nnc-gpu-parallel-first,"
-    "convert-linalg-to-parallel-loops, canonicalize, nnc-gpu-split-reductions,"
-    "nnc-gpu-map-loops,"
-    "nnc-gpu-serial-kernels,"
-    "nnc-gpu-register-sums)";
+/// Each linalg op's loops as --target=cuda shapes them: matrix products
+/// in shared-memory tiles (unless turned off), the rest with parallel
+/// loops first, collapsed into one, tiled by the block size and mapped to
+/// blocks and threads (nested ones sequential), the host code left
+/// (whole-tensor reductions, scalar arithmetic) in kernels of one thread,
+/// reductions summed in registers.
+static std::string gpuLoops(const PipelineOptions &opts) {
+  return std::string("func.func(nnc-copy-loops,") +
+         (opts.gpuTiles ? "nnc-gpu-tile-products," : "") +
+         "nnc-gpu-parallel-first, convert-linalg-to-parallel-loops,"
+         "canonicalize, nnc-gpu-split-reductions, nnc-gpu-map-loops,"
+         "nnc-gpu-serial-kernels, nnc-gpu-register-sums)";
+}
 
-std::string nnc::gpuKernelsPipeline(const PipelineOptions &) {
+std::string nnc::gpuKernelsPipeline(const PipelineOptions &opts) {
   // Every linalg op's parallel loops become one launch, with the
   // constants and constant tensors it uses inside; launches are queued on
   // one stream, waited for where the host needs their results.
-  return std::string(kGpuLoops) +
-         ", func.func(convert-parallel-loops-to-gpu), lower-affine,"
+  return gpuLoops(opts) +
+         ", func.func(convert-parallel-loops-to-gpu, nnc-gpu-launch-tiles),"
+         "lower-affine,"
          "canonicalize, cse, nnc-gpu-sink-operands, gpu-kernel-outlining,"
          "nnc-gpu-one-module, func.func(gpu-async-region)";
 }
@@ -139,7 +142,7 @@ std::string nnc::toLLVMPipeline(const PipelineOptions &opts) {
   // thread, so results do not depend on the thread count).
   // --emulate-gpu-loops: the GPU's loop nests, run on the CPU in order.
   if (opts.gpuLoopsOnCpu)
-    return std::string(kGpuLoops) + "," + hostConversions(/*gpu=*/false);
+    return gpuLoops(opts) + "," + hostConversions(/*gpu=*/false);
   std::string p = "func.func(nnc-copy-loops), nnc-outline-kernels,";
   if (opts.threads <= 1)
     p += "func.func(nnc-contiguous-loops, convert-linalg-to-loops),";
@@ -174,6 +177,10 @@ struct CodegenPipelineOptions
       *this, "gpu-chip",
       llvm::cl::desc("--target=cuda: the GPU's chip (sm_80, ...)"),
       llvm::cl::init("sm_80")};
+  Option<bool> gpuTiles{
+      *this, "gpu-tiles",
+      llvm::cl::desc("--target=cuda: matrix products in shared-memory tiles"),
+      llvm::cl::init(true)};
   Option<std::string> cudaPath{*this, "cuda-path",
                                llvm::cl::desc("The CUDA toolkit (libdevice)"),
                                llvm::cl::init("")};
@@ -190,6 +197,7 @@ struct CodegenPipelineOptions
     o.kernels = false;
     o.gpuChip = gpuChip;
     o.cudaPath = cudaPath;
+    o.gpuTiles = gpuTiles;
     return o;
   }
 };

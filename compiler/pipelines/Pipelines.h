@@ -28,6 +28,9 @@ struct PipelineOptions {
   /// For tests: the CPU runs the loop nests --target=cuda would launch
   /// (parallel loops first, collapsed, tiled, guarded), sequentially.
   bool gpuLoopsOnCpu = false;
+  /// --target=cuda: matrix products in shared-memory tiles
+  /// (nnc-gpu-tile-products); off: one thread per output element.
+  bool gpuTiles = true;
 };
 
 /// Each stage as a textual pipeline on builtin.module (assembled by name,
