@@ -135,7 +135,20 @@ LogicalResult Launcher::run() {
       arith::MulIOp::create(b, loc, launch.getBlockIds().x, tiles.getStep()[0]);
   map.map(tiles.getInductionVars()[0],
           arith::AddIOp::create(b, loc, tiles.getLowerBound()[0], off));
-  return copy(*tiles.getBody());
+  if (failed(copy(*tiles.getBody())))
+    return failure();
+  // A phase or scratch buffer inside some other region (an scf.if, a loop
+  // with results) would have been copied as it was: every thread running
+  // the whole phase, unsynchronized.
+  WalkResult left = launch.getBody().walk([](Operation *op) {
+    return isa<memref::AllocOp>(op) || op->hasAttr("nnc.gpu_threads")
+               ? WalkResult::interrupt()
+               : WalkResult::advance();
+  });
+  if (left.wasInterrupted())
+    return tiles.emitError("internal error: a tile's thread phase or scratch "
+                           "buffer is not at the block's level");
+  return success();
 }
 
 struct GpuLaunchTiles : nnc::impl::NNGpuLaunchTilesBase<GpuLaunchTiles> {

@@ -1,19 +1,24 @@
-//===- GpuTileProducts.cpp - Matrix products in shared-memory tiles -------===//
+//===- GpuTileProducts.cpp - Products in shared-memory tiles --------------===//
 //
-// Mapped like any other op (nnc-gpu-map-loops), a matrix product gives
-// each output element a thread that reads a row of one operand and a
-// column of the other from global memory: two loads per multiply-add, and
-// neighbouring threads reload what their neighbours just read. Here a
-// product (a linalg contraction with one row, one column and one reduction
-// dimension, any batch dimensions, any transposition) becomes the classic
-// tiled GEMM instead, written as loops the CPU can run as they are
-// (--emulate-gpu-loops) and nnc-gpu-launch-tiles turns into a launch:
+// Mapped like any other op (nnc-gpu-map-loops), a matrix product or a
+// convolution gives each output element a thread that reads its row of
+// one operand and its column of the other from global memory: two loads
+// per multiply-add, and neighbouring threads reload what their neighbours
+// just read. Here such an op becomes the classic tiled GEMM instead, seen
+// as one: its output's last dimension is the columns, its other output
+// dimensions that only one input depends on are the rows (for a
+// convolution: image, y, x; an implicit GEMM), the reduction dimensions
+// together are the depth (a convolution's window and input channels, in
+// loop order), and output dimensions both inputs depend on are a batch.
+// The loops are written so the CPU can run them as they are
+// (--emulate-gpu-loops); nnc-gpu-launch-tiles turns them into a launch:
 //
 //   scf.parallel over 64x64 output tiles (and batch)    -> blocks
 //     scratch (memref.alloc): the row operand's 64x16 tile, the column
-//       operand's 16x64 tile, the output tile's 64x64 sums -> shared memory
+//       operand's 16x64 tile (each padded by one column), the output
+//       tile's 64x64 sums                                 -> shared memory
 //     thread phase: sums := output (0 outside it)
-//     scf.for k0 = 0 to K step 16:
+//     scf.for k0 = 0 to depth step 16:
 //       thread phase: load both operands' tiles (in their memory order)
 //       thread phase: each of 256 threads adds its 4x4 sums' products
 //     thread phase: output := sums (inside the output only)
@@ -22,11 +27,13 @@
 // the block's threads share its iterations and a barrier follows it, so
 // phases see each other's writes exactly as when they run one after the
 // other. Each output element's sum starts from its old value and adds the
-// products in order of k, as the plain loops do.
+// products in the order of the op's reduction loops, as the plain loops
+// do.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
@@ -49,60 +56,113 @@ constexpr int64_t kDepth = 16; // reduction tile
 constexpr int64_t kSide = 16;  // threads per tile side
 constexpr int64_t kMicro = kTile / kSide;
 constexpr int64_t kThreads = kSide * kSide;
+/// Fewer tiles than this (all sizes known) stay a thread per element.
+constexpr int64_t kMinTiles = 8;
 
 /// A product's loop dimensions: the output's last dimension (`col`), the
-/// one before it (`row`), the reduction, and the batch dimensions; which
-/// input varies with `row` (the other varies with `col`).
+/// other output dimensions only one input depends on (`rows`, in the
+/// output's order), the reduction dimensions (`reds`, in loop order) and
+/// the output dimensions both inputs depend on (`batch`); which input
+/// depends on the rows (the other depends on `col`).
 struct Product {
   linalg::LinalgOp op;
-  unsigned row, col, red;
-  SmallVector<unsigned> batch;
+  SmallVector<unsigned> rows;
+  unsigned col;
+  SmallVector<unsigned> reds, batch;
   unsigned rowInput;
 };
 
-unsigned dimAt(AffineMap map, unsigned result) {
-  return cast<AffineDimExpr>(map.getResult(result)).getPosition();
+/// Whether `body` yields out + a * b (or b * a, or a * b + out) of its
+/// arguments (a, b, out), in floating point.
+bool isMultiplyAdd(Block &body) {
+  if (body.getNumArguments() != 3 || body.getOperations().size() != 3)
+    return false;
+  auto mul = dyn_cast<arith::MulFOp>(body.front());
+  auto add = dyn_cast<arith::AddFOp>(*std::next(body.begin()));
+  Operation *yield = body.getTerminator();
+  if (!mul || !add || yield->getNumOperands() != 1 ||
+      yield->getOperand(0) != add.getResult())
+    return false;
+  Value a = body.getArgument(0), x = body.getArgument(1);
+  Value out = body.getArgument(2), m = mul.getResult();
+  bool factors = (mul.getLhs() == a && mul.getRhs() == x) ||
+                 (mul.getLhs() == x && mul.getRhs() == a);
+  bool sum = (add.getLhs() == out && add.getRhs() == m) ||
+             (add.getLhs() == m && add.getRhs() == out);
+  return factors && sum;
+}
+
+/// The product's extent along `dims` (their sizes' product), or
+/// ShapedType::kDynamic.
+int64_t extent(ArrayRef<int64_t> sizes, ArrayRef<unsigned> dims) {
+  int64_t n = 1;
+  for (unsigned d : dims) {
+    if (ShapedType::isDynamic(sizes[d]))
+      return ShapedType::kDynamic;
+    n *= sizes[d];
+  }
+  return n;
+}
+
+/// The op's dimensions as a product, if it is one.
+std::optional<Product> productDims(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || !isMultiplyAdd(*op.getBlock()))
+    return std::nullopt;
+  // Scratch of 32-bit elements or narrower fits shared memory (25 KiB).
+  if (llvm::any_of(op->getOperands(), [](Value v) {
+        return getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth() > 32;
+      }))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  AffineMap out = maps[2];
+  unsigned parallel = op.getNumParallelLoops();
+  if (!out.isProjectedPermutation() || out.getNumResults() != parallel ||
+      parallel < 2 || op.getNumReductionLoops() == 0 ||
+      parallel + op.getNumReductionLoops() != op.getNumLoops())
+    return std::nullopt;
+  Product p{op, {}, 0, {}, {}, 0};
+  p.col = cast<AffineDimExpr>(out.getResults().back()).getPosition();
+  p.rowInput = maps[0].isFunctionOfDim(p.col) ? 1 : 0;
+  if (maps[p.rowInput].isFunctionOfDim(p.col))
+    return std::nullopt; // both inputs vary along the columns
+  for (AffineExpr e : out.getResults().drop_back()) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    if (maps[0].isFunctionOfDim(d) && maps[1].isFunctionOfDim(d))
+      p.batch.push_back(d);
+    else
+      p.rows.push_back(d);
+  }
+  if (p.rows.empty() || llvm::any_of(p.rows, [&](unsigned d) {
+        return maps[1 - p.rowInput].isFunctionOfDim(d);
+      }))
+    return std::nullopt;
+  SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
+  for (unsigned d = 0; d < kinds.size(); ++d)
+    if (kinds[d] == utils::IteratorType::reduction)
+      p.reds.push_back(d);
+  return p;
 }
 
 std::optional<Product> matchProduct(linalg::LinalgOp op, int64_t minSide) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
+  std::optional<Product> p = productDims(op);
+  if (!p)
     return std::nullopt;
-  FailureOr<linalg::ContractionDimensions> dims =
-      linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
-      dims->k.size() != 1 || op.getNumLoops() != dims->batch.size() + 3)
-    return std::nullopt;
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (!llvm::all_of(maps,
-                    [](AffineMap m) { return m.isProjectedPermutation(); }))
-    return std::nullopt;
-  AffineMap out = maps[2];
-  if (out.getNumResults() < 2)
-    return std::nullopt;
-  Product p{op,
-            dimAt(out, out.getNumResults() - 2),
-            dimAt(out, out.getNumResults() - 1),
-            dims->k.front(),
-            SmallVector<unsigned>(dims->batch.begin(), dims->batch.end()),
-            0};
-  p.rowInput = maps[0].isFunctionOfDim(p.row) ? 0 : 1;
-  if (!maps[p.rowInput].isFunctionOfDim(p.red) ||
-      !maps[1 - p.rowInput].isFunctionOfDim(p.col))
-    return std::nullopt;
-  // Thin products (a layer of 10 outputs) would leave most of a tile's
-  // threads idle: they stay one thread per element.
+  // Thin products (a layer of 10 outputs, a convolution's filter
+  // gradient over one input channel) would leave most of a tile's threads
+  // idle, and few tiles most of the GPU: they stay a thread per element.
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
-  auto below = [&](unsigned d, int64_t n) {
-    return !ShapedType::isDynamic(sizes[d]) && sizes[d] < n;
+  int64_t rows = extent(sizes, p->rows), cols = extent(sizes, {p->col});
+  int64_t depth = extent(sizes, p->reds), batch = extent(sizes, p->batch);
+  auto below = [](int64_t n, int64_t least) {
+    return !ShapedType::isDynamic(n) && n < least;
   };
-  if (below(p.row, minSide) || below(p.col, minSide) || below(p.red, kDepth))
+  if (below(rows, minSide) || below(cols, minSide) || below(depth, kDepth))
     return std::nullopt;
-  // One tile (64x64 or less, no batch): one block would do what sixteen do
-  // untiled.
-  if (llvm::none_of(sizes, ShapedType::isDynamic) &&
-      llvm::all_of(p.batch, [&](unsigned d) { return sizes[d] == 1; }) &&
-      sizes[p.row] <= kTile && sizes[p.col] <= kTile)
+  if (!ShapedType::isDynamic(rows) && !ShapedType::isDynamic(cols) &&
+      !ShapedType::isDynamic(batch) &&
+      batch * llvm::divideCeil(rows, kTile) * llvm::divideCeil(cols, kTile) <
+          kMinTiles)
     return std::nullopt;
   return p;
 }
@@ -118,43 +178,94 @@ public:
 private:
   Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mul(Value x, int64_t y) {
-    return arith::MulIOp::create(b, loc, x, c(y));
-  }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
   Value lessThan(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
   }
   Value both(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value div(Value x, int64_t y) {
-    return arith::DivUIOp::create(b, loc, x, c(y));
-  }
-  Value rem(Value x, int64_t y) {
-    return arith::RemUIOp::create(b, loc, x, c(y));
-  }
+  Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
+  Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
+  Value div(Value x, int64_t y) { return div(x, c(y)); }
+  Value rem(Value x, int64_t y) { return rem(x, c(y)); }
+  Value product(ArrayRef<unsigned> dims);
 
-  /// An operand's indices at loop position `at` (dimension -> value).
-  SmallVector<Value> indices(unsigned operand, ArrayRef<Value> at);
+  /// Sets `pos[d]` for `dims` from their linear index (the last fastest).
+  void delinearize(Value linear, ArrayRef<unsigned> dims,
+                   SmallVector<Value> &pos);
+  /// The loop position of output row `row` (linear, in the whole output),
+  /// column `col` and depth `k` (linear) of the current tile; a null
+  /// value leaves its dimensions at 0 (an operand that does not use them).
+  SmallVector<Value> position(Value row, Value col, Value k);
+  /// An operand's indices at loop position `pos`.
+  SmallVector<Value> indices(unsigned operand, ArrayRef<Value> pos);
   /// A thread phase of `n` iterations; `body` builds one from its index.
   void phase(int64_t n, function_ref<void(Value)> body);
   /// Runs `body` for each of the thread's kMicro x kMicro output elements
   /// (tile row, tile column), with thread `t`.
   void eachOwned(Value t, function_ref<void(Value, Value)> body);
+  /// Whether the operand's last index varies with `dims`' last dimension:
+  /// its consecutive elements lie along them.
+  bool innermost(unsigned operand, ArrayRef<unsigned> dims);
   void loadTile(unsigned input, Value k0, Value scratch, bool rowSide);
   void multiply(Value kEnd);
+  /// The tiles' loop, the tile's origin set in its body.
+  scf::ParallelOp tileLoop();
+  /// Sums from the output (first) or back to it.
+  void copySums(bool fromOutput);
 
   Product p;
   OpBuilder &b;
   Location loc;
   SmallVector<Value> size; // per loop dimension
-  SmallVector<Value> at;   // the tile's origin, per loop dimension
+  Value rows, cols, depth; // the GEMM's extents
+  SmallVector<Value> at;   // the tile's batch index, per dimension
+  Value row0, col0;        // the tile's first row and column
   Value rowScratch, colScratch, sums;
 };
 
+Value Emitter::product(ArrayRef<unsigned> dims) {
+  Value n = c(1);
+  for (unsigned d : dims)
+    n = mul(n, size[d]);
+  return n;
+}
+
+void Emitter::delinearize(Value linear, ArrayRef<unsigned> dims,
+                          SmallVector<Value> &pos) {
+  for (unsigned i = dims.size(); i-- > 0;) {
+    if (i == 0) {
+      pos[dims[i]] = linear;
+      break;
+    }
+    pos[dims[i]] = rem(linear, size[dims[i]]);
+    linear = div(linear, size[dims[i]]);
+  }
+}
+
+SmallVector<Value> Emitter::position(Value row, Value col, Value k) {
+  SmallVector<Value> pos = at;
+  if (row)
+    delinearize(row, p.rows, pos);
+  if (col)
+    pos[p.col] = col;
+  if (k)
+    delinearize(k, p.reds, pos);
+  return pos;
+}
+
 SmallVector<Value> Emitter::indices(unsigned operand, ArrayRef<Value> pos) {
   AffineMap map = p.op.getIndexingMapsArray()[operand];
+  SmallVector<Value> dims;
+  for (Value v : pos)
+    dims.push_back(v ? v : c(0));
   SmallVector<Value> idx;
-  for (unsigned r = 0; r < map.getNumResults(); ++r)
-    idx.push_back(pos[dimAt(map, r)]);
+  for (unsigned r = 0; r < map.getNumResults(); ++r) {
+    if (auto d = dyn_cast<AffineDimExpr>(map.getResult(r)))
+      idx.push_back(dims[d.getPosition()]);
+    else // a convolution's y + dy, say
+      idx.push_back(
+          affine::AffineApplyOp::create(b, loc, map.getSubMap({r}), dims));
+  }
   return idx;
 }
 
@@ -174,21 +285,27 @@ void Emitter::eachOwned(Value t, function_ref<void(Value, Value)> body) {
       body(add(ty, c(kSide * r)), add(tx, c(kSide * q)));
 }
 
+bool Emitter::innermost(unsigned operand, ArrayRef<unsigned> dims) {
+  AffineMap map = p.op.getIndexingMapsArray()[operand];
+  return map.getNumResults() > 0 &&
+         map.getResults().back().isFunctionOfDim(dims.back());
+}
+
 void Emitter::loadTile(unsigned input, Value k0, Value scratch, bool rowSide) {
-  unsigned side = rowSide ? p.row : p.col;
-  AffineMap map = p.op.getIndexingMapsArray()[input];
   // Consecutive threads read consecutive elements of the operand.
-  bool reductionInner = dimAt(map, map.getNumResults() - 1) == p.red;
+  bool depthInner =
+      innermost(input, p.reds) &&
+      !innermost(input, rowSide ? p.rows : ArrayRef<unsigned>(p.col));
+  Value extent = rowSide ? rows : cols, origin = rowSide ? row0 : col0;
   phase(kTile * kDepth, [&](Value i) {
-    Value s = reductionInner ? div(i, kDepth) : rem(i, kTile);
-    Value k = reductionInner ? rem(i, kDepth) : div(i, kTile);
-    SmallVector<Value> pos = at;
-    pos[side] = add(at[side], s);
-    pos[p.red] = add(k0, k);
-    auto inside = scf::IfOp::create(b, loc,
-                                    both(lessThan(pos[side], size[side]),
-                                         lessThan(pos[p.red], size[p.red])));
+    Value s = depthInner ? div(i, kDepth) : rem(i, kTile);
+    Value k = depthInner ? rem(i, kDepth) : div(i, kTile);
+    Value along = add(origin, s), kk = add(k0, k);
+    auto inside = scf::IfOp::create(
+        b, loc, both(lessThan(along, extent), lessThan(kk, depth)));
     b.setInsertionPointToStart(&inside.getThenRegion().front());
+    SmallVector<Value> pos =
+        rowSide ? position(along, nullptr, kk) : position(nullptr, along, kk);
     Value v = memref::LoadOp::create(b, loc, p.op->getOperand(input),
                                      indices(input, pos));
     SmallVector<Value> to =
@@ -239,38 +356,70 @@ void Emitter::multiply(Value kEnd) {
   });
 }
 
+scf::ParallelOp Emitter::tileLoop() {
+  // One loop over all tiles, row-major within a batch element: a dimension
+  // of one tile would be folded away by the canonicalizer, and with it the
+  // loop's mark.
+  Value rowTiles = arith::CeilDivUIOp::create(b, loc, rows, c(kTile));
+  Value colTiles = arith::CeilDivUIOp::create(b, loc, cols, c(kTile));
+  Value total = mul(product(p.batch), mul(rowTiles, colTiles));
+  auto tiles = scf::ParallelOp::create(b, loc, ValueRange{c(0)},
+                                       ValueRange{total}, ValueRange{c(1)});
+  tiles->setAttr("nnc.gpu_tiles", b.getI64IntegerAttr(kThreads));
+  b.setInsertionPointToStart(tiles.getBody());
+  Value linear = tiles.getInductionVars()[0];
+  col0 = mul(rem(linear, colTiles), c(kTile));
+  linear = div(linear, colTiles);
+  row0 = mul(rem(linear, rowTiles), c(kTile));
+  at.assign(size.size(), nullptr);
+  if (!p.batch.empty())
+    delinearize(div(linear, rowTiles), p.batch, at);
+  return tiles;
+}
+
+void Emitter::copySums(bool fromOutput) {
+  Value out = p.op->getOperand(2);
+  Type type = getElementTypeOrSelf(out.getType());
+  phase(kThreads, [&](Value t) {
+    eachOwned(t, [&](Value r, Value q) {
+      Value row = add(row0, r), col = add(col0, q);
+      Value inside = both(lessThan(row, rows), lessThan(col, cols));
+      OpBuilder::InsertionGuard g(b);
+      if (!fromOutput) {
+        auto store = scf::IfOp::create(b, loc, inside);
+        b.setInsertionPointToStart(&store.getThenRegion().front());
+        Value v = memref::LoadOp::create(b, loc, sums, ValueRange{r, q});
+        memref::StoreOp::create(b, loc, v, out,
+                                indices(2, position(row, col, nullptr)));
+        return;
+      }
+      auto load = scf::IfOp::create(b, loc, type, inside,
+                                    /*withElseRegion=*/true);
+      b.setInsertionPointToStart(&load.getThenRegion().front());
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{memref::LoadOp::create(
+              b, loc, out, indices(2, position(row, col, nullptr)))});
+      b.setInsertionPointToStart(&load.getElseRegion().front());
+      scf::YieldOp::create(b, loc,
+                           ValueRange{arith::ConstantOp::create(
+                               b, loc, cast<TypedAttr>(b.getZeroAttr(type)))});
+      b.setInsertionPointAfter(load);
+      memref::StoreOp::create(b, loc, load.getResult(0), sums,
+                              ValueRange{r, q});
+    });
+  });
+}
+
 void Emitter::emit() {
   SmallVector<Range> ranges = p.op.createLoopRanges(b, loc);
   for (Range &r : ranges)
     size.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
-  // One loop over all tiles, row-major within a batch element: a dimension
-  // of one tile would be folded away by the canonicalizer, and with it the
-  // loop's mark.
-  auto tilesOf = [&](Value extent) {
-    return arith::CeilDivUIOp::create(b, loc, extent, c(kTile)).getResult();
-  };
-  SmallVector<unsigned> dims(p.batch.begin(), p.batch.end());
-  dims.append({p.row, p.col});
-  SmallVector<Value> counts;
-  Value total = c(1);
-  for (unsigned d : dims) {
-    counts.push_back(d == p.row || d == p.col ? tilesOf(size[d]) : size[d]);
-    total = arith::MulIOp::create(b, loc, total, counts.back());
-  }
-  auto blocks = scf::ParallelOp::create(b, loc, ValueRange{c(0)},
-                                        ValueRange{total}, ValueRange{c(1)});
-  blocks->setAttr("nnc.gpu_tiles", b.getI64IntegerAttr(kThreads));
-
+  rows = product(p.rows);
+  cols = size[p.col];
+  depth = product(p.reds);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(blocks.getBody());
-  at.assign(size.size(), c(0));
-  Value linear = blocks.getInductionVars()[0];
-  for (unsigned i = dims.size(); i-- > 0;) {
-    Value index = arith::RemUIOp::create(b, loc, linear, counts[i]);
-    linear = arith::DivUIOp::create(b, loc, linear, counts[i]);
-    unsigned d = dims[i];
-    at[d] = d == p.row || d == p.col ? mul(index, kTile) : index;
-  }
+  tileLoop();
   // Scratch on the heap (on the GPU: shared memory): the loop is an
   // allocation scope, so stack scratch would not be freed per tile when the
   // CPU runs it.
@@ -281,60 +430,26 @@ void Emitter::emit() {
         memref::AllocOp::create(b, loc, MemRefType::get({rows, cols}, elt)));
     return scratchBuffers.back();
   };
-  rowScratch = scratch(p.rowInput, kTile, kDepth);
-  colScratch = scratch(1 - p.rowInput, kDepth, kTile);
+  // One column of padding: a tile loaded across its rows (a transposed
+  // operand) stores a row apart per thread, which would otherwise be one
+  // shared-memory bank.
+  rowScratch = scratch(p.rowInput, kTile, kDepth + 1);
+  colScratch = scratch(1 - p.rowInput, kDepth, kTile + 1);
   sums = scratch(2, kTile, kTile);
 
-  Value out = p.op->getOperand(2);
-  auto inOutput = [&](Value r, Value q, SmallVector<Value> &pos) {
-    pos = at;
-    pos[p.row] = add(at[p.row], r);
-    pos[p.col] = add(at[p.col], q);
-    return both(lessThan(pos[p.row], size[p.row]),
-                lessThan(pos[p.col], size[p.col]));
-  };
-  Type outType = getElementTypeOrSelf(out.getType());
-  phase(kThreads, [&](Value t) {
-    eachOwned(t, [&](Value r, Value q) {
-      SmallVector<Value> pos;
-      auto inside = scf::IfOp::create(b, loc, outType, inOutput(r, q, pos),
-                                      /*withElseRegion=*/true);
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(&inside.getThenRegion().front());
-      scf::YieldOp::create(
-          b, loc,
-          ValueRange{memref::LoadOp::create(b, loc, out, indices(2, pos))});
-      b.setInsertionPointToStart(&inside.getElseRegion().front());
-      scf::YieldOp::create(
-          b, loc,
-          ValueRange{arith::ConstantOp::create(
-              b, loc, cast<TypedAttr>(b.getZeroAttr(outType)))});
-      b.setInsertionPointAfter(inside);
-      memref::StoreOp::create(b, loc, inside.getResult(0), sums,
-                              ValueRange{r, q});
-    });
-  });
-  auto kLoop = scf::ForOp::create(b, loc, c(0), size[p.red], c(kDepth));
+  copySums(/*fromOutput=*/true);
+  auto kLoop = scf::ForOp::create(b, loc, c(0), depth, c(kDepth));
   {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(kLoop.getBody());
     Value k0 = kLoop.getInductionVar();
     Value kEnd = arith::MinUIOp::create(
-        b, loc, c(kDepth), arith::SubIOp::create(b, loc, size[p.red], k0));
+        b, loc, c(kDepth), arith::SubIOp::create(b, loc, depth, k0));
     loadTile(p.rowInput, k0, rowScratch, /*rowSide=*/true);
     loadTile(1 - p.rowInput, k0, colScratch, /*rowSide=*/false);
     multiply(kEnd);
   }
-  phase(kThreads, [&](Value t) {
-    eachOwned(t, [&](Value r, Value q) {
-      SmallVector<Value> pos;
-      auto inside = scf::IfOp::create(b, loc, inOutput(r, q, pos));
-      OpBuilder::InsertionGuard g(b);
-      b.setInsertionPointToStart(&inside.getThenRegion().front());
-      Value v = memref::LoadOp::create(b, loc, sums, ValueRange{r, q});
-      memref::StoreOp::create(b, loc, v, out, indices(2, pos));
-    });
-  });
+  copySums(/*fromOutput=*/false);
   for (Value buffer : scratchBuffers)
     memref::DeallocOp::create(b, loc, buffer);
 }

@@ -346,27 +346,31 @@ def NNGpuSplitReductions : Pass<"nnc-gpu-split-reductions"> {
 }
 
 def NNGpuTileProducts : Pass<"nnc-gpu-tile-products"> {
-  let summary = "Matrix products as tiled loops over shared-memory tiles";
+  let summary = "Matrix products and convolutions as shared-memory tiled GEMMs";
   let description = [{
     For `--target=cuda`, before convert-linalg-to-parallel-loops: each
-    linalg contraction with one row, one column and one reduction dimension
-    (any batch dimensions and transpositions) whose row and column extents
-    are at least `min-side` (or unknown) and whose reduction is at least 16
-    long becomes an `scf.parallel` over 64x64 output tiles (marked
-    `nnc.gpu_tiles`, with its thread count; products of one tile stay as
-    they are) holding scratch buffers (memref.alloc) for the
-    operands' 64x16 and 16x64 tiles and the tile's sums, and thread phases
-    (`scf.parallel` marked `nnc.gpu_threads`): sums from the output, then
-    per 16-long reduction tile the operand tiles' loads and each of 256
-    threads' 4x4 multiply-adds, then the sums back to the output. Run in
-    order the loops compute what the product's loops do, adding in the
-    same order; nnc-gpu-launch-tiles makes each a launch.
+    linalg op whose body is `out + a * b` of its two inputs and whose
+    output dimensions are parallel is seen as a GEMM: columns the output's
+    last dimension (one input must not depend on it), rows its other
+    dimensions only that input depends on, depth the reduction dimensions
+    in loop order, batch the output dimensions both inputs depend on.
+    Where rows and columns are at least `min-side` (or unknown), the depth
+    at least 16 and (all sizes known) there are at least 8 tiles, the op
+    becomes an `scf.parallel` over 64x64 output tiles (marked
+    `nnc.gpu_tiles`, with its thread count) holding scratch buffers
+    (memref.alloc) for the operands' 64x16 and 16x64 tiles and the tile's
+    sums, and thread phases (`scf.parallel` marked `nnc.gpu_threads`):
+    sums from the output, then per 16-deep slice the operand tiles' loads
+    and each of 256 threads' 4x4 multiply-adds, then the sums back to the
+    output. Run in order the loops compute what the op's loops do, adding
+    in the same order; nnc-gpu-launch-tiles makes each a launch.
   }];
   let options = [Option<
       "minSide", "min-side", "int64_t", /*default=*/"32",
       "Tile products whose row and column extents are at least this">];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect",
                            "::mlir::arith::ArithDialect"];
 }
 

@@ -305,10 +305,10 @@ static cl::opt<bool> emulateGpuLoops(
     cl::cat(nncCat));
 static cl::opt<bool> gpuTilesOpt(
     "gpu-tiles",
-    cl::desc("With --target=cuda: matrix products of at least 32 x 32 "
-             "outputs run as 64 x 64 tiles staged through shared memory "
-             "(default); --gpu-tiles=false: one thread per output element, "
-             "for comparison (see docs/gpu.md)"),
+    cl::desc("With --target=cuda: matrix products and convolutions of at "
+             "least 32 x 32 outputs run as 64 x 64 tiles staged through "
+             "shared memory (default); --gpu-tiles=false: one thread per "
+             "output element, for comparison (see docs/gpu.md)"),
     cl::init(true), cl::sub(runCmd), cl::sub(buildCmd), cl::sub(predictCmd),
     cl::cat(nncCat));
 static cl::opt<bool> noKernels(
