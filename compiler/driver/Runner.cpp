@@ -249,18 +249,15 @@ int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
       return 1;
     }
     if (opts.benchRuns) {
-      // Median and 10th/90th percentiles of the forward time (the first
-      // run above warmed up; the later ones write into its results).
-      std::vector<double> ms;
-      for (unsigned k = 0; k < opts.benchRuns; ++k) {
-        double t0 = nnc_now();
-        nnc_model_forward(&m, &in, &out);
-        ms.push_back((nnc_now() - t0) * 1e3);
+      // Median and 10th/90th percentiles of the forward time (the later
+      // runs write into the first one's results).
+      double ms[3];
+      if (nnc_model_bench(&m, &in, &out, opts.benchRuns, ms)) {
+        diags.error(nnc_last_error());
+        return 1;
       }
-      std::sort(ms.begin(), ms.end());
-      auto at = [&](double q) { return ms[size_t(q * (ms.size() - 1))]; };
       std::printf("forward ms: median %.4f p10 %.4f p90 %.4f (%u runs)\n",
-                  at(0.5), at(0.1), at(0.9), opts.benchRuns);
+                  ms[0], ms[1], ms[2], opts.benchRuns);
       return 0;
     }
     if (!opts.outputFile.empty()) {

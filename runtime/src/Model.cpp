@@ -220,12 +220,42 @@ extern "C" int nnc_model_forward(const nnc_model *m,
   return rc;
 }
 
+extern "C" int nnc_model_bench(const nnc_model *m, const nnc_named_tensors *in,
+                               nnc_named_tensors *out, unsigned runs,
+                               double ms[3]) {
+  if (runs == 0)
+    return nnc_set_error("--bench needs at least one run");
+  if (nnc_model_forward(m, in, out))
+    return -1;
+  std::vector<double> times;
+  for (unsigned k = 0; k < runs; ++k) {
+    double t0 = nnc_now();
+    if (nnc_model_forward(m, in, out))
+      return -1;
+    times.push_back((nnc_now() - t0) * 1e3);
+  }
+  std::sort(times.begin(), times.end());
+  auto at = [&](double q) { return times[size_t(q * (times.size() - 1))]; };
+  ms[0] = at(0.5);
+  ms[1] = at(0.1);
+  ms[2] = at(0.9);
+  return 0;
+}
+
 extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
   const char *input = nullptr, *output = nullptr;
   bool help = false;
+  long bench = -1;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
       output = argv[++i];
+    } else if (std::strcmp(argv[i], "--bench") == 0 && i + 1 < argc) {
+      char *end = nullptr;
+      bench = std::strtol(argv[++i], &end, 10);
+      if (*end || bench <= 0) {
+        input = nullptr; // a usage error
+        break;
+      }
     } else if (std::strcmp(argv[i], "--help") == 0) {
       help = true;
       break;
@@ -241,9 +271,11 @@ extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
     // stderr, an input error (exit codes: docs/cli.md).
     FILE *to = help ? stdout : stderr;
     std::fprintf(to,
-                 "usage: %s IN.safetensors [-o OUT.safetensors]\n"
+                 "usage: %s IN.safetensors [-o OUT.safetensors] [--bench N]\n"
                  "Runs model %s forward on the inputs and parameters in "
-                 "IN.safetensors (named by input name and parameter path):\n",
+                 "IN.safetensors (named by input name and parameter path); "
+                 "--bench N: times N more runs (median, 10th and 90th "
+                 "percentile ms):\n",
                  argv[0], m->name);
     for (int32_t a = 0; a < m->num_args; ++a)
       std::fprintf(to, "  %-6s %-24s %s\n",
@@ -255,8 +287,19 @@ extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
   }
   nnc_named_tensors in{}, out{};
   int rc = 0;
-  if (nnc_safetensors_load(input, &in) || nnc_model_forward(m, &in, &out) ||
-      (output && nnc_safetensors_save(output, &out))) {
+  double ms[3];
+  if (bench > 0) {
+    if (nnc_safetensors_load(input, &in) ||
+        nnc_model_bench(m, &in, &out, unsigned(bench), ms)) {
+      std::fprintf(stderr, "%s: error: %s\n", argv[0], nnc_last_error());
+      rc = 1;
+    } else {
+      std::printf("forward ms: median %.4f p10 %.4f p90 %.4f (%ld runs)\n",
+                  ms[0], ms[1], ms[2], bench);
+    }
+  } else if (nnc_safetensors_load(input, &in) ||
+             nnc_model_forward(m, &in, &out) ||
+             (output && nnc_safetensors_save(output, &out))) {
     std::fprintf(stderr, "%s: error: %s\n", argv[0], nnc_last_error());
     rc = 1;
   } else if (!output) {

@@ -291,9 +291,17 @@ int nnc_model_call(const nnc_model *m, nnc_tensor *const *args,
 int nnc_model_forward(const nnc_model *m, const nnc_named_tensors *in,
                       nnc_named_tensors *out);
 
+/** Times `runs` more forward calls (nnc_model_forward, after one to warm
+ *  up: loading kernels, first allocations) into the same `out`; sets
+ *  `ms[0..2]` to the median, 10th and 90th percentile milliseconds. A GPU
+ *  model's calls end when its kernels have. */
+int nnc_model_bench(const nnc_model *m, const nnc_named_tensors *in,
+                    nnc_named_tensors *out, unsigned runs, double ms[3]);
+
 /** The command line of an executable built with `nnc build -o prog`:
- *  `prog IN.safetensors [-o OUT.safetensors]` (prints the results when no
- *  -o). Returns the process exit code. */
+ *  `prog IN.safetensors [-o OUT.safetensors] [--bench N]` (prints the
+ *  results when no -o; --bench: the forward's time over N more runs).
+ *  Returns the process exit code. */
 int nnc_model_main(const nnc_model *m, int argc, char **argv);
 
 /** Fills `t` (allocated) by an initializer spec with PyTorch's
