@@ -36,6 +36,8 @@ PACKAGES=(
   libopenblas-dev
   # data-parallel training over MPI (the runtime's plugin; tests run mpirun)
   openmpi-bin libopenmpi-dev
+  # the on-device GPU check packs its executables with tar and xz
+  xz-utils
 )
 
 if [ "${NNC_SKIP_APT:-0}" != "1" ]; then
