@@ -3,11 +3,12 @@
 # machine with an NVIDIA GPU and its driver, from the repository's root,
 # with the kit prepare.sh made in KIT_DIR (nnc and LLVM are not needed
 # there; python3 is, PyTorch for the peer figures). Writes
-# OUT_DIR/summary.txt and OUT_DIR/details.tar.gz (every output it read)
+# OUT_DIR/summary.txt and OUT_DIR/details.tar.gz (every output it read
+# but checkpoints)
 # and exits 1 if a check failed:
 #
-#   1. each example's one training step on the GPU against the CPU's plain
-#      loops (prepare.sh): the printed loss (to its 4 decimals) and every
+#   1. each example's one training step on the GPU against the same step
+#      with the CPU's plain loops: the printed loss (to its 4 decimals) and every
 #      tensor of the checkpoint (parameters, and the optimizer state that
 #      holds the gradients) agree to 1e-4 of the tensor's largest
 #      magnitude;
@@ -26,8 +27,8 @@ close_py=$root/test/gpu/close.py
 limit=${STEP_TIMEOUT:-300}
 mkdir -p "$out"
 work=$(mktemp -d)
-trap 'tar -C "$work" -czf "$out/details.tar.gz" gpu; rm -rf "$work"' EXIT
-mkdir -p "$work/gpu"
+trap 'tar -C "$work" --exclude="*.safetensors" -czf "$out/details.tar.gz" gpu cpu; rm -rf "$work"' EXIT
+mkdir -p "$work/gpu" "$work/cpu"
 [ -d "$kit/bin" ] || tar -C "$kit" -xJf "$kit/bin.tar.xz" || exit 1
 export NNC_DATA_PATH=$kit
 summary=$out/summary.txt
@@ -43,19 +44,20 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm \
 # A value printed after `key` on the line that starts with `start`.
 field() { grep "^$2" "$1" | tail -1 | sed -n "s/.* $3 \([0-9.]*\).*/\1/p"; }
 
+# One training step (64 samples, from seed 1) of example $1 on target $2.
+step() {
+  (cd "$work/$2" && timeout "$limit" "$kit/bin/$1.$2" --limit 64 --batch 64 \
+     --epochs 1 --seed 1 --no-progress --checkpoint "$work/$2/$1.safetensors" \
+     > "$1.out" 2> "$1.err")
+}
+
 # 1. One step per example.
 for name in $(cat "$kit/examples.txt"); do
-  (cd "$work/gpu" && timeout "$limit" "$kit/bin/$name.gpu" --limit 64 \
-     --batch 64 --epochs 1 --seed 1 --no-progress \
-     --checkpoint "$work/gpu/$name.safetensors" > "$name.out" 2> "$name.err")
-  rc=$?
-  if [ $rc != 0 ]; then
-    fail "$name: exit $rc: $(tail -c 400 "$work/gpu/$name.err")"
-    continue
-  fi
-  cpu=$(field "$kit/ref/$name.out" epoch loss)
+  step "$name" cpu || { fail "$name on the CPU: exit $?: $(tail -c 400 "$work/cpu/$name.err")"; continue; }
+  step "$name" gpu || { fail "$name: exit $?: $(tail -c 400 "$work/gpu/$name.err")"; continue; }
+  cpu=$(field "$work/cpu/$name.out" epoch loss)
   gpu=$(field "$work/gpu/$name.out" epoch loss)
-  close=$(python3 "$close_py" "$kit/ref/$name.safetensors" \
+  close=$(python3 "$close_py" "$work/cpu/$name.safetensors" \
             "$work/gpu/$name.safetensors" 1e-4 2>&1)
   if [ $? != 0 ]; then
     fail "$name: checkpoints differ: $close"
