@@ -169,6 +169,15 @@ struct GpuLaunchTiles : nnc::impl::NNGpuLaunchTilesBase<GpuLaunchTiles> {
         return signalPassFailure();
       tiles.erase();
     }
+    // A thread phase whose tiles were folded away would run on its own.
+    WalkResult stray = getOperation()->walk([](scf::ParallelOp op) {
+      if (!op->hasAttr("nnc.gpu_threads"))
+        return WalkResult::advance();
+      op.emitError("internal error: a thread phase outside a tiled product");
+      return WalkResult::interrupt();
+    });
+    if (stray.wasInterrupted())
+      signalPassFailure();
   }
 };
 } // namespace

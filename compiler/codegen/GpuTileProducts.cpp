@@ -15,8 +15,8 @@
 //
 //   scf.parallel over 64x64 output tiles (and batch)    -> blocks
 //     scratch (memref.alloc): the row operand's 64x16 tile, the column
-//       operand's 16x64 tile (each padded by one column), the output
-//       tile's 64x64 sums                                 -> shared memory
+//       operand's 16x64 tile, the output tile's 64x64 sums (each padded
+//       by one column)                                    -> shared memory
 //     thread phase: sums := output (0 outside it)
 //     scf.for k0 = 0 to depth step 16:
 //       thread phase: load both operands' tiles (in their memory order)
@@ -111,7 +111,8 @@ std::optional<Product> productDims(linalg::LinalgOp op) {
     return std::nullopt;
   // Scratch of 32-bit elements or narrower fits shared memory (25 KiB).
   if (llvm::any_of(op->getOperands(), [](Value v) {
-        return getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth() > 32;
+        Type t = getElementTypeOrSelf(v.getType());
+        return !t.isIntOrFloat() || t.getIntOrFloatBitWidth() > 32;
       }))
     return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -120,6 +121,12 @@ std::optional<Product> productDims(linalg::LinalgOp op) {
   if (!out.isProjectedPermutation() || out.getNumResults() != parallel ||
       parallel < 2 || op.getNumReductionLoops() == 0 ||
       parallel + op.getNumReductionLoops() != op.getNumLoops())
+    return std::nullopt;
+  SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
+  if (llvm::any_of(out.getResults(), [&](AffineExpr e) {
+        return kinds[cast<AffineDimExpr>(e).getPosition()] !=
+               utils::IteratorType::parallel;
+      }))
     return std::nullopt;
   Product p{op, {}, 0, {}, {}, 0};
   p.col = cast<AffineDimExpr>(out.getResults().back()).getPosition();
@@ -137,7 +144,6 @@ std::optional<Product> productDims(linalg::LinalgOp op) {
         return maps[1 - p.rowInput].isFunctionOfDim(d);
       }))
     return std::nullopt;
-  SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
   for (unsigned d = 0; d < kinds.size(); ++d)
     if (kinds[d] == utils::IteratorType::reduction)
       p.reds.push_back(d);
@@ -431,11 +437,11 @@ void Emitter::emit() {
     return scratchBuffers.back();
   };
   // One column of padding: a tile loaded across its rows (a transposed
-  // operand) stores a row apart per thread, which would otherwise be one
-  // shared-memory bank.
+  // operand) stores a row apart per thread, and a warp's threads own sums
+  // in two rows, which would otherwise be in the same shared-memory banks.
   rowScratch = scratch(p.rowInput, kTile, kDepth + 1);
   colScratch = scratch(1 - p.rowInput, kDepth, kTile + 1);
-  sums = scratch(2, kTile, kTile);
+  sums = scratch(2, kTile, kTile + 1);
 
   copySums(/*fromOutput=*/true);
   auto kLoop = scf::ForOp::create(b, loc, c(0), depth, c(kDepth));

@@ -249,11 +249,11 @@ extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
       output = argv[++i];
-    } else if (std::strcmp(argv[i], "--bench") == 0 && i + 1 < argc) {
+    } else if (std::strcmp(argv[i], "--bench") == 0) {
       char *end = nullptr;
-      bench = std::strtol(argv[++i], &end, 10);
-      if (*end || bench <= 0) {
-        input = nullptr; // a usage error
+      bench = i + 1 < argc ? std::strtol(argv[++i], &end, 10) : 0;
+      if (!end || *end || bench <= 0 || bench > 1000000) {
+        input = nullptr; // a usage error: 1 to 1000000 runs
         break;
       }
     } else if (std::strcmp(argv[i], "--help") == 0) {
@@ -266,6 +266,8 @@ extern "C" int nnc_model_main(const nnc_model *m, int argc, char **argv) {
       break;
     }
   }
+  if (bench > 0 && output)
+    input = nullptr; // --bench writes nothing: -o with it is a usage error
   if (help || !input) {
     // --help: the usage on stdout, success; a wrong command line: on
     // stderr, an input error (exit codes: docs/cli.md).

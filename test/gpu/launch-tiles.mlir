@@ -8,7 +8,7 @@
 // CHECK-LABEL: func.func @mm(
 // CHECK-SAME: %[[C:[^:]*]]: memref<256x96xf32>)
 // CHECK-NOT: memref.alloc
-// CHECK: {{^    }}gpu.launch blocks(%[[BX:[^,]*]], %{{[^,]*}}, %{{[^)]*}}) in (%{{.*}} = %c8, %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[TX:[^,]*]], %{{[^,]*}}, %{{[^)]*}}) in (%{{.*}} = %c256, %{{.*}} = %c1, %{{.*}} = %c1) workgroup(%[[AS:[^ ]*]] : memref<64x17xf32, #gpu.address_space<workgroup>>, %[[BS:[^ ]*]] : memref<16x65xf32, #gpu.address_space<workgroup>>, %[[SUMS:[^ ]*]] : memref<64x64xf32, #gpu.address_space<workgroup>>) {
+// CHECK: {{^    }}gpu.launch blocks(%[[BX:[^,]*]], %{{[^,]*}}, %{{[^)]*}}) in (%{{.*}} = %c8, %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[TX:[^,]*]], %{{[^,]*}}, %{{[^)]*}}) in (%{{.*}} = %c256, %{{.*}} = %c1, %{{.*}} = %c1) workgroup(%[[AS:[^ ]*]] : memref<64x17xf32, #gpu.address_space<workgroup>>, %[[BS:[^ ]*]] : memref<16x65xf32, #gpu.address_space<workgroup>>, %[[SUMS:[^ ]*]] : memref<64x65xf32, #gpu.address_space<workgroup>>) {
 // CHECK-NEXT: {{^      }}%{{.*}} = arith.remui %[[BX]], %c2
 // CHECK: {{^      }}scf.for %{{.*}} = %[[TX]] to %c256 step %c256 {
 // CHECK: memref.store %{{.*}}, %[[SUMS]][

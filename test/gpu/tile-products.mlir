@@ -17,7 +17,7 @@
 // CHECK-NEXT: %{{.*}} = arith.muli %[[RT]], %c64
 // CHECK-NEXT: %[[AS:.*]] = memref.alloc() : memref<64x17xf32>
 // CHECK-NEXT: %[[BS:.*]] = memref.alloc() : memref<16x65xf32>
-// CHECK-NEXT: %[[SUMS:.*]] = memref.alloc() : memref<64x64xf32>
+// CHECK-NEXT: %[[SUMS:.*]] = memref.alloc() : memref<64x65xf32>
 // CHECK-NEXT: scf.parallel (%{{.*}}) = (%c0) to (%c256) step (%c1) {
 // CHECK: memref.load %[[C]][
 // CHECK: memref.store %{{.*}}, %[[SUMS]][
@@ -178,6 +178,27 @@ func.func @maxplus(%a: memref<256x256xf32>, %b: memref<256x96xf32>, %c: memref<2
     %s = arith.addf %x, %w : f32
     %m = arith.maximumf %acc, %s : f32
     linalg.yield %m : f32
+  }
+  return
+}
+
+// Loops in another order (the reduction first) and a transposed output:
+// the output's last dimension (i here) is still the columns, B (which
+// does not vary with i) the row operand.
+// CHECK-LABEL: func.func @kfirst(
+// CHECK-SAME: %[[A:[^:]*]]: memref<192x256xf32>, %[[B:[^:]*]]: memref<256x256xf32>, %[[C:[^:]*]]: memref<256x192xf32>)
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c12) step (%c1) {
+// CHECK: scf.for %{{.*}} = %c0 to %c256 step %c16 {
+// CHECK: memref.load %[[B]][
+// CHECK: memref.load %[[A]][
+// CHECK: memref.store %{{.*}}, %[[C]][
+// CHECK-NOT: linalg.generic
+func.func @kfirst(%a: memref<192x256xf32>, %b: memref<256x256xf32>, %c: memref<256x192xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(k, i, j) -> (i, k)>, affine_map<(k, i, j) -> (k, j)>, affine_map<(k, i, j) -> (j, i)>], iterator_types = ["reduction", "parallel", "parallel"]} ins(%a, %b : memref<192x256xf32>, memref<256x256xf32>) outs(%c : memref<256x192xf32>) {
+  ^bb0(%x: f32, %w: f32, %acc: f32):
+    %m = arith.mulf %x, %w : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
   }
   return
 }

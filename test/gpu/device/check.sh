@@ -18,13 +18,16 @@
 #   3. FP32 GEMM GFLOP/s: tiled, one thread per element, PyTorch (cuBLAS,
 #      TF32 off), against the GPU's FP32 peak.
 #
-# Each step has a time limit (STEP_TIMEOUT seconds, default 300).
+# Each step has a time limit (STEP_TIMEOUT seconds, default 300), and no
+# step starts after BUDGET seconds (default 480): the rest is reported as
+# not run, and the script still writes its files and fails.
 set -uo pipefail
 kit=$(realpath "$1")
 out=$(realpath -m "$2")
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 close_py=$root/test/gpu/close.py
 limit=${STEP_TIMEOUT:-300}
+budget=${BUDGET:-480}
 mkdir -p "$out"
 work=$(mktemp -d)
 trap 'tar -C "$work" --exclude="*.safetensors" -czf "$out/details.tar.gz" gpu cpu; rm -rf "$work"' EXIT
@@ -41,8 +44,15 @@ say "kit of commit $(cat "$kit/commit.txt"), kernels for $(cat "$kit/arch.txt")"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm \
   --format=csv,noheader 2>&1 | sed 's/^/gpu: /' | tee -a "$summary"
 
-# A value printed after `key` on the line that starts with `start`.
-field() { grep "^$2" "$1" | tail -1 | sed -n "s/.* $3 \([0-9.]*\).*/\1/p"; }
+# The word printed after key $3 on the last line of file $1 that starts
+# with $2.
+field() { grep "^$2" "$1" | tail -1 | sed -n "s/.* $3 \([^ ]*\).*/\1/p"; }
+# Whether there is time for another step; says what is not run if not.
+in_time() {
+  [ "$SECONDS" -lt "$budget" ] && return 0
+  fail "out of time ($budget s): $1 not run"
+  return 1
+}
 
 # One training step (64 samples, from seed 1) of example $1 on target $2.
 step() {
@@ -53,10 +63,15 @@ step() {
 
 # 1. One step per example.
 for name in $(cat "$kit/examples.txt"); do
+  in_time "$name's step" || continue
   step "$name" cpu || { fail "$name on the CPU: exit $?: $(tail -c 400 "$work/cpu/$name.err")"; continue; }
   step "$name" gpu || { fail "$name: exit $?: $(tail -c 400 "$work/gpu/$name.err")"; continue; }
   cpu=$(field "$work/cpu/$name.out" epoch loss)
   gpu=$(field "$work/gpu/$name.out" epoch loss)
+  if [ -z "$cpu" ] || [ -z "$gpu" ]; then
+    fail "$name: no loss printed (CPU '$cpu', GPU '$gpu')"
+    continue
+  fi
   close=$(python3 "$close_py" "$work/cpu/$name.safetensors" \
             "$work/gpu/$name.safetensors" 1e-4 2>&1)
   if [ $? != 0 ]; then
@@ -70,7 +85,11 @@ done
 
 # 2. Full trainings.
 for name in mlp cnn; do
-  [ -f "$kit/ref/$name.full.out" ] && [ -x "$kit/bin/$name.gpu" ] || continue
+  if ! [ -f "$kit/ref/$name.full.out" ] || ! [ -x "$kit/bin/$name.gpu" ]; then
+    say "skipped: $name's full training (not in the kit)"
+    continue
+  fi
+  in_time "$name's full training" || continue
   (cd "$work/gpu" && timeout "$limit" "$kit/bin/$name.gpu" --seed 1 --no-progress \
      --checkpoint "$work/gpu/$name.full.safetensors" > "$name.full.out" 2>&1)
   rc=$?
@@ -92,7 +111,9 @@ done
 
 # 3. GEMMs.
 peak=$(nvidia-smi --query-gpu=clocks.max.sm --format=csv,noheader,nounits 2>/dev/null | head -1)
+first=1
 for n in $(cat "$kit/gemm_sizes.txt"); do
+  in_time "GEMM $n" || continue
   python3 - "$n" "$work/gemm$n.safetensors" <<'PY' || { fail "gemm $n: no input"; continue; }
 import json, struct, sys, random
 n, path = int(sys.argv[1]), sys.argv[2]
@@ -103,12 +124,26 @@ row = struct.pack("<%df" % n, *[random.random() for _ in range(n)])
 with open(path, "wb") as f:
     f.write(struct.pack("<Q", len(h)) + h + row * (2 * n))
 PY
+  # The smallest size's products, tiled and not, agree.
+  if [ $first = 1 ]; then
+    first=0
+    for variant in gpu untiled; do
+      timeout "$limit" "$kit/bin/gemm$n.$variant" "$work/gemm$n.safetensors" \
+        -o "$work/gpu/gemm$n.$variant.safetensors" 2>> "$work/gpu/gemm.err"
+    done
+    if close=$(python3 "$close_py" "$work/gpu/gemm$n.gpu.safetensors" \
+                 "$work/gpu/gemm$n.untiled.safetensors" 1e-4 2>&1); then
+      say "ok GEMM $n: tiles and a thread per element agree ($close)"
+    else
+      fail "GEMM $n: tiles and a thread per element differ: $close"
+    fi
+  fi
   line="fp32 GEMM $n:"
   for variant in gpu untiled; do
     ms=$(timeout "$limit" "$kit/bin/gemm$n.$variant" "$work/gemm$n.safetensors" --bench 20 \
-           2>&1 | sed -n 's/^forward ms: median \([0-9.]*\).*/\1/p')
-    if [ -z "$ms" ]; then
-      fail "gemm $n $variant: no time"
+           2>> "$work/gpu/gemm.err" | sed -n 's/^forward ms: median \([0-9.]*\).*/\1/p')
+    if [ -z "$ms" ] || [ "$ms" = 0.0000 ]; then
+      fail "gemm $n $variant: no time: $(tail -c 300 "$work/gpu/gemm.err")"
       continue
     fi
     line="$line $([ $variant = gpu ] && echo tiles || echo 'thread per element') $(python3 -c "print(round(2 * $n ** 3 / ($ms * 1e-3) / 1e9, 1))") GFLOP/s;"

@@ -33,6 +33,10 @@ for d in ${NNC_DATA_PATH:+${NNC_DATA_PATH//:/ }} /usr/share/datasets; do
 done
 [ -n "$data" ] || { echo "prepare.sh: no fashion-mnist data set (see docs/cli.md, NNC_DATA_PATH)" >&2; exit 1; }
 
+if [ -e "$kit" ] && [ -n "$(ls -A "$kit")" ] && [ ! -f "$kit/arch.txt" ]; then
+  echo "prepare.sh: $kit exists and is not a kit: give a new folder" >&2
+  exit 1
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rm -rf "$kit"
@@ -66,6 +70,7 @@ printf '%s\n' "${names[@]}" > "$kit/examples.txt"
 
 if [ "${ACCURACY:-1}" != 0 ]; then
   for name in mlp cnn; do
+    [[ " ${names[*]} " == *" $name "* ]] || continue
     ex=$root/examples/fashion_mnist/$name.nn
     echo "prepare: $name, full training on the CPU ($threads threads)"
     "$nnc" build "$ex" --train --threads "$threads" -o "$work/cpu/$name.full"
@@ -84,7 +89,7 @@ for n in $sizes; do
 done
 echo "$sizes" > "$kit/gemm_sizes.txt"
 echo "$arch" > "$kit/arch.txt"
-(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo unknown) > "$kit/commit.txt"
+(cd "$root" && git describe --always --dirty 2>/dev/null || echo unknown) > "$kit/commit.txt"
 tar -C "$kit" -cJf "$kit/bin.tar.xz" bin
 rm -rf "$kit/bin"
 echo "prepare: $kit ($(du -sh "$kit" | cut -f1))"
