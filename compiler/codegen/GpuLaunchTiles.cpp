@@ -81,7 +81,7 @@ LogicalResult Launcher::copy(Block &from) {
       continue;
     }
     auto phase = dyn_cast<scf::ParallelOp>(op);
-    if (phase && phase->hasAttr("nnc.gpu_threads")) {
+    if (phase && phase->hasAttr(nnc::kGpuThreadsAttr)) {
       Value step = c(threads);
       Value start = arith::AddIOp::create(
           b, loc, map.lookupOrDefault(phase.getLowerBound()[0]), threadId);
@@ -137,17 +137,14 @@ LogicalResult Launcher::run() {
           arith::AddIOp::create(b, loc, tiles.getLowerBound()[0], off));
   if (failed(copy(*tiles.getBody())))
     return failure();
-  // A phase or scratch buffer inside some other region (an scf.if, a loop
-  // with results) would have been copied as it was: every thread running
-  // the whole phase, unsynchronized.
-  WalkResult left = launch.getBody().walk([](Operation *op) {
-    return isa<memref::AllocOp>(op) || op->hasAttr("nnc.gpu_threads")
-               ? WalkResult::interrupt()
-               : WalkResult::advance();
-  });
+  // A scratch buffer inside some other region (an scf.if, a loop with
+  // results) would have been copied as it was, into global memory; a
+  // phase there is left for runOnOperation's check.
+  WalkResult left = launch.getBody().walk(
+      [](memref::AllocOp) { return WalkResult::interrupt(); });
   if (left.wasInterrupted())
-    return tiles.emitError("internal error: a tile's thread phase or scratch "
-                           "buffer is not at the block's level");
+    return tiles.emitError("internal error: a tile's scratch buffer is not "
+                           "at the block's level");
   return success();
 }
 
@@ -155,13 +152,13 @@ struct GpuLaunchTiles : nnc::impl::NNGpuLaunchTilesBase<GpuLaunchTiles> {
   void runOnOperation() override {
     SmallVector<scf::ParallelOp> all;
     getOperation()->walk([&](scf::ParallelOp op) {
-      if (op->hasAttr("nnc.gpu_tiles"))
+      if (op->hasAttr(nnc::kGpuTilesAttr))
         all.push_back(op);
     });
     for (scf::ParallelOp tiles : all) {
-      auto threads = tiles->getAttrOfType<IntegerAttr>("nnc.gpu_tiles");
+      auto threads = tiles->getAttrOfType<IntegerAttr>(nnc::kGpuTilesAttr);
       if (!threads || threads.getInt() <= 0) {
-        tiles.emitError("internal error: nnc.gpu_tiles needs a thread count");
+        tiles.emitError("internal error: a tiled product needs a thread count");
         return signalPassFailure();
       }
       Launcher launcher(tiles, threads.getInt());
@@ -169,9 +166,10 @@ struct GpuLaunchTiles : nnc::impl::NNGpuLaunchTilesBase<GpuLaunchTiles> {
         return signalPassFailure();
       tiles.erase();
     }
-    // A thread phase whose tiles were folded away would run on its own.
+    // A thread phase whose tiles were folded away would run on its own;
+    // one below a tile's block level would run whole in every thread.
     WalkResult stray = getOperation()->walk([](scf::ParallelOp op) {
-      if (!op->hasAttr("nnc.gpu_threads"))
+      if (!op->hasAttr(nnc::kGpuThreadsAttr))
         return WalkResult::advance();
       op.emitError("internal error: a thread phase outside a tiled product");
       return WalkResult::interrupt();

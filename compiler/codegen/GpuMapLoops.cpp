@@ -48,7 +48,7 @@ void mapSequential(scf::ParallelOp op) {
 SmallVector<scf::ParallelOp> outermost(Operation *root) {
   SmallVector<scf::ParallelOp> loops;
   root->walk<WalkOrder::PreOrder>([&](scf::ParallelOp op) {
-    if (!op->hasAttr("nnc.gpu_tiles"))
+    if (!op->hasAttr(nnc::kGpuTilesAttr))
       loops.push_back(op);
     return WalkResult::skip();
   });

@@ -72,24 +72,14 @@ struct Product {
   unsigned rowInput;
 };
 
-/// Whether `body` yields out + a * b (or b * a, or a * b + out) of its
-/// arguments (a, b, out), in floating point.
+/// Whether `body` yields out + a * b of its arguments (a, b, out), in
+/// floating point, with nothing else (no casts) in between.
 bool isMultiplyAdd(Block &body) {
-  if (body.getNumArguments() != 3 || body.getOperations().size() != 3)
-    return false;
-  auto mul = dyn_cast<arith::MulFOp>(body.front());
-  auto add = dyn_cast<arith::AddFOp>(*std::next(body.begin()));
-  Operation *yield = body.getTerminator();
-  if (!mul || !add || yield->getNumOperands() != 1 ||
-      yield->getOperand(0) != add.getResult())
-    return false;
-  Value a = body.getArgument(0), x = body.getArgument(1);
-  Value out = body.getArgument(2), m = mul.getResult();
-  bool factors = (mul.getLhs() == a && mul.getRhs() == x) ||
-                 (mul.getLhs() == x && mul.getRhs() == a);
-  bool sum = (add.getLhs() == out && add.getRhs() == m) ||
-             (add.getLhs() == m && add.getRhs() == out);
-  return factors && sum;
+  return body.getOperations().size() == 3 &&
+         linalg::detail::isContractionBody(
+             body, [](Operation *mul, Operation *add) {
+               return isa<arith::MulFOp>(mul) && isa<arith::AddFOp>(add);
+             });
 }
 
 /// The product's extent along `dims` (their sizes' product), or
@@ -278,7 +268,7 @@ SmallVector<Value> Emitter::indices(unsigned operand, ArrayRef<Value> pos) {
 void Emitter::phase(int64_t n, function_ref<void(Value)> body) {
   auto loop = scf::ParallelOp::create(b, loc, ValueRange{c(0)},
                                       ValueRange{c(n)}, ValueRange{c(1)});
-  loop->setAttr("nnc.gpu_threads", b.getUnitAttr());
+  loop->setAttr(nnc::kGpuThreadsAttr, b.getUnitAttr());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   body(loop.getInductionVars()[0]);
@@ -371,7 +361,7 @@ scf::ParallelOp Emitter::tileLoop() {
   Value total = mul(product(p.batch), mul(rowTiles, colTiles));
   auto tiles = scf::ParallelOp::create(b, loc, ValueRange{c(0)},
                                        ValueRange{total}, ValueRange{c(1)});
-  tiles->setAttr("nnc.gpu_tiles", b.getI64IntegerAttr(kThreads));
+  tiles->setAttr(nnc::kGpuTilesAttr, b.getI64IntegerAttr(kThreads));
   b.setInsertionPointToStart(tiles.getBody());
   Value linear = tiles.getInductionVars()[0];
   col0 = mul(rem(linear, colTiles), c(kTile));

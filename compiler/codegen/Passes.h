@@ -43,6 +43,12 @@ const void *bufferRoot(mlir::Value v);
 /// copy and what the kernels need of filters and outputs.
 bool isDenseRowMajor(mlir::MemRefType type);
 
+/// --target=cuda's tiled products (nnc-gpu-tile-products): the loop over
+/// a product's output tiles (its value: the threads per tile) and each of
+/// the phases its threads run between barriers.
+constexpr const char *kGpuTilesAttr = "nnc.gpu_tiles";
+constexpr const char *kGpuThreadsAttr = "nnc.gpu_threads";
+
 /// Whether `op` is a memref.get_global of a `constant` memref.global: a
 /// tensor --target=cuda kernels read from their own copy
 /// (nnc-gpu-sink-operands).

@@ -249,8 +249,8 @@ int nnc::runForward(const Entry &entry, const ForwardOptions &opts,
       return 1;
     }
     if (opts.benchRuns) {
-      // Median and 10th/90th percentiles of the forward time (the later
-      // runs write into the first one's results).
+      // Median and 10th/90th percentiles of the forward time (the run
+      // above warmed up; the timed ones write into its results).
       double ms[3];
       if (nnc_model_bench(&m, &in, &out, opts.benchRuns, ms)) {
         diags.error(nnc_last_error());

@@ -291,10 +291,10 @@ int nnc_model_call(const nnc_model *m, nnc_tensor *const *args,
 int nnc_model_forward(const nnc_model *m, const nnc_named_tensors *in,
                       nnc_named_tensors *out);
 
-/** Times `runs` more forward calls (nnc_model_forward, after one to warm
- *  up: loading kernels, first allocations) into the same `out`; sets
- *  `ms[0..2]` to the median, 10th and 90th percentile milliseconds. A GPU
- *  model's calls end when its kernels have. */
+/** Times `runs` forward calls (nnc_model_forward) into the same `out`,
+ *  which a first call (untimed: loading kernels, first allocations) has
+ *  filled; sets `ms[0..2]` to the median, 10th and 90th percentile
+ *  milliseconds. A GPU model's calls end when its kernels have. */
 int nnc_model_bench(const nnc_model *m, const nnc_named_tensors *in,
                     nnc_named_tensors *out, unsigned runs, double ms[3]);
 

@@ -93,8 +93,8 @@ for name in mlp cnn; do
   (cd "$work/gpu" && timeout "$limit" "$kit/bin/$name.gpu" --seed 1 --no-progress \
      --checkpoint "$work/gpu/$name.full.safetensors" > "$name.full.out" 2>&1)
   rc=$?
-  cpu=$(sed -n 's/^test accuracy \([0-9.]*\).*/\1/p' "$kit/ref/$name.full.out")
-  gpu=$(sed -n 's/^test accuracy \([0-9.]*\).*/\1/p' "$work/gpu/$name.full.out")
+  cpu=$(field "$kit/ref/$name.full.out" "test accuracy" accuracy)
+  gpu=$(field "$work/gpu/$name.full.out" "test accuracy" accuracy)
   speed=$(grep '^epoch' "$work/gpu/$name.full.out" | tail -1 | grep -o '[0-9.]*k* samples/s')
   cpuspeed=$(grep '^epoch' "$kit/ref/$name.full.out" | tail -1 | grep -o '[0-9.]*k* samples/s')
   if [ $rc != 0 ] || [ -z "$gpu" ]; then
